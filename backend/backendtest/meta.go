@@ -1,0 +1,1038 @@
+package backendtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend/meta"
+)
+
+// RunMeta runs the meta.Store conformance suite. open must return a fresh,
+// empty store on every call and arrange its cleanup with t.Cleanup.
+//
+// The suite checks only what meta.go promises: where the contract leaves
+// room (a page may be short, Next may be set on a page that turns out to be
+// the last), it accepts every answer the contract allows.
+func RunMeta(t *testing.T, open func(t *testing.T) meta.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T, meta.Store)
+	}{
+		{"GetMissingIsNotFound", metaTestGetMissing},
+		{"PutGetRoundTrip", metaTestRoundTrip},
+		{"PutIgnoresInputVersion", metaTestPutIgnoresVersion},
+		{"ValueIsCopied", metaTestValueIsCopied},
+		{"VersionCountsPutsAndAdds", metaTestVersionCounts},
+		{"PutConditions", metaTestPutConditions},
+		{"DeleteConditions", metaTestDeleteConditions},
+		{"DeleteThenRecreateStartsAtVersion1", metaTestRecreate},
+		{"AddCreatesAndAccumulates", metaTestAdd},
+		{"AddKeepsValue", metaTestAddKeepsValue},
+		{"AddConcurrentLosesNoUpdate", metaTestAddConcurrent},
+		{"QuerySortOrder", metaTestQueryOrder},
+		{"QueryReturnsWholeItems", metaTestQueryWholeItems},
+		{"QueryPrefix", metaTestQueryPrefix},
+		{"QueryAfter", metaTestQueryAfter},
+		{"QueryReverse", metaTestQueryReverse},
+		{"QueryLimit", metaTestQueryLimit},
+		{"QueryPaging", metaTestQueryPaging},
+		{"QueryPartitionIsolation", metaTestQueryIsolation},
+		{"QueryEmptyPartition", metaTestQueryEmpty},
+		{"TransactAppliesAll", metaTestTransactApplies},
+		{"TransactAllOrNothing", metaTestTransactAllOrNothing},
+		{"TransactCheck", metaTestTransactCheck},
+		{"TransactAddConditions", metaTestTransactAdd},
+		{"TransactSizeAndDuplicates", metaTestTransactLimits},
+		{"InvalidKeys", metaTestInvalidKeys},
+		{"MaxKeyLenAccepted", metaTestMaxKeyLen},
+		{"ValueTooLarge", metaTestValueTooLarge},
+		{"ConcurrentIfVersionOneWinner", metaTestConcurrentIfVersion},
+		{"ConcurrentTransactOneWinner", metaTestConcurrentTransact},
+		{"CancelledContext", metaTestCancelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// metaBadKeys are keys meta.ValidateKey rejects, by what is wrong with them.
+var metaBadKeys = []struct{ name, key string }{
+	{"empty", ""},
+	{"NUL", "a\x00b"},
+	{"invalidUTF8", "a\xffb"},
+	{"truncatedUTF8", "\xc3"},
+	{"tooLong", strings.Repeat("k", meta.MaxKeyLen+1)},
+}
+
+func metaPut(t *testing.T, s meta.Store, it meta.Item, c meta.Cond) int64 {
+	t.Helper()
+	v, err := s.Put(context.Background(), it, c)
+	if err != nil {
+		t.Fatalf("Put(%q, %q): %v", it.PK, it.SK, err)
+	}
+	return v
+}
+
+func metaGet(t *testing.T, s meta.Store, pk, sk string) meta.Item {
+	t.Helper()
+	it, err := s.Get(context.Background(), pk, sk)
+	if err != nil {
+		t.Fatalf("Get(%q, %q): %v", pk, sk, err)
+	}
+	return it
+}
+
+func metaMustBeMissing(t *testing.T, s meta.Store, pk, sk string) {
+	t.Helper()
+	if it, err := s.Get(context.Background(), pk, sk); !errors.Is(err, meta.ErrNotFound) {
+		t.Fatalf("Get(%q, %q) = %+v, %v; want ErrNotFound", pk, sk, it, err)
+	}
+}
+
+// metaSame compares two items at the precision every store keeps: Value
+// bytes (nil and empty alike), N, Version and ExpiresAt to the second.
+func metaSame(got, want meta.Item) error {
+	switch {
+	case got.PK != want.PK || got.SK != want.SK:
+		return fmt.Errorf("key (%q, %q), want (%q, %q)", got.PK, got.SK, want.PK, want.SK)
+	case string(got.Value) != string(want.Value):
+		return fmt.Errorf("(%q, %q): Value %q, want %q", got.PK, got.SK, metaShort(got.Value), metaShort(want.Value))
+	case got.N != want.N:
+		return fmt.Errorf("(%q, %q): N %d, want %d", got.PK, got.SK, got.N, want.N)
+	case got.Version != want.Version:
+		return fmt.Errorf("(%q, %q): Version %d, want %d", got.PK, got.SK, got.Version, want.Version)
+	case got.ExpiresAt.IsZero() != want.ExpiresAt.IsZero():
+		return fmt.Errorf("(%q, %q): ExpiresAt %v, want %v", got.PK, got.SK, got.ExpiresAt, want.ExpiresAt)
+	case !want.ExpiresAt.IsZero() && got.ExpiresAt.Unix() != want.ExpiresAt.Unix():
+		return fmt.Errorf("(%q, %q): ExpiresAt %v, want %v (to the second)", got.PK, got.SK, got.ExpiresAt, want.ExpiresAt)
+	}
+	return nil
+}
+
+func metaShort(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+func metaCheckItem(t *testing.T, s meta.Store, want meta.Item) {
+	t.Helper()
+	if err := metaSame(metaGet(t, s, want.PK, want.SK), want); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// metaFill writes items with the given sort keys to partition pk, in
+// transactions of up to MaxTxOps puts.
+func metaFill(t *testing.T, s meta.Store, pk string, sks []string) {
+	t.Helper()
+	for len(sks) > 0 {
+		n := min(len(sks), meta.MaxTxOps)
+		ops := make([]meta.Op, n)
+		for i, sk := range sks[:n] {
+			ops[i] = meta.Put(meta.Item{PK: pk, SK: sk, Value: []byte("v:" + sk)}, meta.MustNew)
+		}
+		if err := s.Transact(context.Background(), ops); err != nil {
+			t.Fatalf("filling %q: %v", pk, err)
+		}
+		sks = sks[n:]
+	}
+}
+
+// metaSKs returns the sort keys of items.
+func metaSKs(items []meta.Item) []string {
+	sks := make([]string, len(items))
+	for i, it := range items {
+		sks[i] = it.SK
+	}
+	return sks
+}
+
+// metaQueryAll pages through a query to its end and returns every sort key
+// seen, checking on the way that no page is longer than the limit or holds
+// another partition's items. A Next of "" before the end shows up as missing
+// keys in the caller's comparison.
+func metaQueryAll(t *testing.T, s meta.Store, pk string, o meta.QueryOpts) []string {
+	t.Helper()
+	limit := o.Limit
+	if limit == 0 {
+		limit = meta.MaxPageLimit
+	}
+	var all []string
+	for pages := 0; ; pages++ {
+		if pages > 10000 {
+			t.Fatalf("Query(%q, %+v): no end after %d pages", pk, o, pages)
+		}
+		pg, err := s.Query(context.Background(), pk, o)
+		if err != nil {
+			t.Fatalf("Query(%q, %+v): %v", pk, o, err)
+		}
+		if len(pg.Items) > limit {
+			t.Fatalf("Query(%q, %+v): %d items, more than Limit %d", pk, o, len(pg.Items), limit)
+		}
+		for _, it := range pg.Items {
+			if it.PK != pk {
+				t.Fatalf("Query(%q, %+v): item of partition %q", pk, o, it.PK)
+			}
+		}
+		all = append(all, metaSKs(pg.Items)...)
+		if pg.Next == "" {
+			return all
+		}
+		o.After = pg.Next
+	}
+}
+
+func metaEqual(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s:\n got  %q\n want %q", what, got, want)
+	}
+}
+
+func metaTestGetMissing(t *testing.T, s meta.Store) {
+	metaMustBeMissing(t, s, "p", "missing")
+	metaPut(t, s, meta.Item{PK: "p", SK: "there"}, meta.NoCond)
+	metaMustBeMissing(t, s, "p", "missing")
+	metaMustBeMissing(t, s, "q", "there")
+}
+
+func metaTestRoundTrip(t *testing.T, s meta.Store) {
+	exp := time.Now().Add(48 * time.Hour).Truncate(time.Second).Add(700 * time.Millisecond)
+	cases := []meta.Item{
+		{PK: "p", SK: "full", Value: []byte(`{"name":"x"}`), N: -42, ExpiresAt: exp},
+		{PK: "p", SK: "empty"},
+		{PK: "p", SK: "binary", Value: []byte{0, 1, 2, 0xff, 0}, N: 1 << 62},
+		{PK: "p", SK: "big", Value: []byte(strings.Repeat("x", meta.MaxValueLen))},
+		{PK: "ünï/cödé 日本", SK: "ключ 🔑"},
+	}
+	for _, it := range cases {
+		v := metaPut(t, s, it, meta.NoCond)
+		if v != 1 {
+			t.Errorf("Put(%q, %q) created version %d, want 1", it.PK, it.SK, v)
+		}
+		it.Version = 1
+		metaCheckItem(t, s, it)
+	}
+}
+
+func metaTestPutIgnoresVersion(t *testing.T, s meta.Store) {
+	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: 99}, meta.NoCond); v != 1 {
+		t.Fatalf("Put with Version 99 on input created version %d, want 1", v)
+	}
+	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: 99}, meta.NoCond); v != 2 {
+		t.Fatalf("second Put returned version %d, want 2", v)
+	}
+	metaCheckItem(t, s, meta.Item{PK: "p", SK: "s", Version: 2})
+}
+
+func metaTestValueIsCopied(t *testing.T, s meta.Store) {
+	// Some bulk first, so that a store that maps its file into memory reads
+	// from the map rather than from a tiny copied root (as bbolt's inline
+	// buckets are).
+	for i := range 4 {
+		metaPut(t, s, meta.Item{PK: "bulk", SK: fmt.Sprint(i), Value: make([]byte, 8<<10)}, meta.NoCond)
+	}
+	in := []byte("original")
+	metaPut(t, s, meta.Item{PK: "p", SK: "s", Value: in}, meta.NoCond)
+	copy(in, "XXXXXXXX")
+	got := metaGet(t, s, "p", "s")
+	if string(got.Value) != "original" {
+		t.Fatalf("changing the slice given to Put changed the stored value to %q", got.Value)
+	}
+	copy(got.Value, "YYYYYYYY")
+	if again := metaGet(t, s, "p", "s"); string(again.Value) != "original" {
+		t.Fatalf("changing the slice Get returned changed the stored value to %q", again.Value)
+	}
+}
+
+func metaTestVersionCounts(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	want := int64(0)
+	step := func(what string, got int64) {
+		t.Helper()
+		want++
+		if it := metaGet(t, s, "p", "s"); it.Version != want {
+			t.Fatalf("after %s: Version %d, want %d", what, it.Version, want)
+		}
+		if got != 0 && got != want {
+			t.Fatalf("%s returned version %d, want %d", what, got, want)
+		}
+	}
+	step("create", metaPut(t, s, meta.Item{PK: "p", SK: "s", Value: []byte("a")}, meta.MustNew))
+	step("put", metaPut(t, s, meta.Item{PK: "p", SK: "s", Value: []byte("b")}, meta.NoCond))
+	if _, err := s.Add(ctx, "p", "s", 5); err != nil {
+		t.Fatal(err)
+	}
+	step("add", 0)
+	step("put at version", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.AtVersion(3)))
+	if _, err := s.Add(ctx, "p", "s", 0); err != nil {
+		t.Fatal(err)
+	}
+	step("add of 0", 0)
+	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "s"}, meta.NoCond)}); err != nil {
+		t.Fatal(err)
+	}
+	step("put in a transaction", 0)
+	if err := s.Transact(ctx, []meta.Op{meta.Add("p", "s", 1, meta.NoCond)}); err != nil {
+		t.Fatal(err)
+	}
+	step("add in a transaction", 0)
+	if err := s.Transact(ctx, []meta.Op{meta.Check("p", "s", meta.MustLive)}); err != nil {
+		t.Fatal(err)
+	}
+	want-- // a check writes nothing
+	step("check in a transaction", 0)
+}
+
+func metaTestPutConditions(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	orig := meta.Item{PK: "p", SK: "s", Value: []byte("orig"), N: 7}
+	attempt := meta.Item{PK: "p", SK: "s", Value: []byte("changed"), N: 8}
+
+	// On a missing item.
+	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1), meta.AtVersion(0)} {
+		if v, err := s.Put(ctx, attempt, c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Put of a missing item with %+v = %d, %v; want ErrConflict", c, v, err)
+		}
+		metaMustBeMissing(t, s, "p", "s")
+	}
+	if v := metaPut(t, s, orig, meta.MustNew); v != 1 {
+		t.Fatalf("Put MustNew created version %d", v)
+	}
+	orig.Version = 1
+
+	// On an existing item: failures change nothing.
+	for _, c := range []meta.Cond{meta.MustNew, meta.AtVersion(2), meta.AtVersion(0)} {
+		if v, err := s.Put(ctx, attempt, c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Put of an existing item with %+v = %d, %v; want ErrConflict", c, v, err)
+		}
+		metaCheckItem(t, s, orig)
+	}
+
+	// And successes.
+	if v := metaPut(t, s, attempt, meta.AtVersion(1)); v != 2 {
+		t.Fatalf("Put AtVersion(1) returned %d, want 2", v)
+	}
+	attempt.Version = 2
+	metaCheckItem(t, s, attempt)
+	if v := metaPut(t, s, orig, meta.MustLive); v != 3 {
+		t.Fatalf("Put MustLive returned %d, want 3", v)
+	}
+	orig.Version = 3
+	metaCheckItem(t, s, orig)
+	if v := metaPut(t, s, attempt, meta.NoCond); v != 4 {
+		t.Fatalf("Put NoCond returned %d, want 4", v)
+	}
+}
+
+func metaTestDeleteConditions(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	// Missing item.
+	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
+		t.Fatalf("Delete of a missing item with NoCond: %v", err)
+	}
+	if err := s.Delete(ctx, "p", "s", meta.MustNew); err != nil {
+		t.Fatalf("Delete of a missing item with IfAbsent: %v", err)
+	}
+	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1)} {
+		if err := s.Delete(ctx, "p", "s", c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Delete of a missing item with %+v = %v; want ErrConflict", c, err)
+		}
+	}
+	metaMustBeMissing(t, s, "p", "s")
+
+	// Existing item: failures leave it in place.
+	it := meta.Item{PK: "p", SK: "s", Value: []byte("keep"), N: 3}
+	metaPut(t, s, it, meta.NoCond)
+	metaPut(t, s, it, meta.NoCond)
+	it.Version = 2
+	for _, c := range []meta.Cond{meta.MustNew, meta.AtVersion(1), meta.AtVersion(3)} {
+		if err := s.Delete(ctx, "p", "s", c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Delete of an existing item with %+v = %v; want ErrConflict", c, err)
+		}
+		metaCheckItem(t, s, it)
+	}
+	if err := s.Delete(ctx, "p", "s", meta.AtVersion(2)); err != nil {
+		t.Fatalf("Delete AtVersion(2): %v", err)
+	}
+	metaMustBeMissing(t, s, "p", "s")
+
+	metaPut(t, s, it, meta.NoCond)
+	if err := s.Delete(ctx, "p", "s", meta.MustLive); err != nil {
+		t.Fatalf("Delete MustLive: %v", err)
+	}
+	metaMustBeMissing(t, s, "p", "s")
+
+	metaPut(t, s, it, meta.NoCond)
+	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
+		t.Fatalf("Delete NoCond: %v", err)
+	}
+	metaMustBeMissing(t, s, "p", "s")
+}
+
+func metaTestRecreate(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
+		t.Fatal(err)
+	}
+	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew); v != 1 {
+		t.Fatalf("re-created item has version %d, want 1", v)
+	}
+	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, "p", "s", 1); err != nil {
+		t.Fatal(err)
+	}
+	if it := metaGet(t, s, "p", "s"); it.Version != 1 || it.N != 1 {
+		t.Fatalf("counter re-created by Add: Version %d N %d, want 1 and 1", it.Version, it.N)
+	}
+}
+
+func metaTestAdd(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	for i, step := range []struct{ delta, want int64 }{{5, 5}, {10, 15}, {-20, -5}, {0, -5}, {5, 0}} {
+		n, err := s.Add(ctx, "usage#u", "bytes", step.delta)
+		if err != nil {
+			t.Fatalf("Add(%d): %v", step.delta, err)
+		}
+		if n != step.want {
+			t.Fatalf("Add(%d) = %d, want %d", step.delta, n, step.want)
+		}
+		metaCheckItem(t, s, meta.Item{PK: "usage#u", SK: "bytes", N: step.want, Version: int64(i + 1)})
+	}
+	// A missing counter created by a negative delta starts from zero.
+	if n, err := s.Add(ctx, "usage#u", "other", -3); err != nil || n != -3 {
+		t.Fatalf("Add(-3) on a missing counter = %d, %v; want -3", n, err)
+	}
+}
+
+func metaTestAddKeepsValue(t *testing.T, s meta.Store) {
+	exp := time.Now().Add(time.Hour)
+	it := meta.Item{PK: "blob#1", SK: "blob", Value: []byte("wrapped key"), N: 1, ExpiresAt: exp}
+	metaPut(t, s, it, meta.MustNew)
+	n, err := s.Add(context.Background(), it.PK, it.SK, 2)
+	if err != nil || n != 3 {
+		t.Fatalf("Add = %d, %v; want 3", n, err)
+	}
+	it.N, it.Version = 3, 2
+	metaCheckItem(t, s, it)
+}
+
+func metaTestAddConcurrent(t *testing.T, s meta.Store) {
+	const workers, each = 8, 50
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if _, err := s.Add(ctx, "usage#u", "bytes", 1); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent Add: %v", err)
+	}
+	if it := metaGet(t, s, "usage#u", "bytes"); it.N != workers*each || it.Version != workers*each {
+		t.Fatalf("after %d Adds of 1: N %d Version %d", workers*each, it.N, it.Version)
+	}
+}
+
+// metaOrderKeys share prefixes and reach outside ASCII, so that only byte
+// order puts them in the right order. Go compares strings bytewise, which is
+// what sort.Strings and slices.Sort use.
+var metaOrderKeys = []string{
+	"e#a", "e#a#", "e#ab", "e#a#b", "e#", "e#b", "e#a ", "e#a\x01",
+	"E#a", "f", "e", "~", "é", "e#é", "e#日本", "e#\U0001F600", "e#z", "e#Z",
+	"e#a\u00ff", "e#a\u07ff", "e#a\uffff", "0", "e#10", "e#9", "e#1",
+}
+
+func metaTestQueryOrder(t *testing.T, s meta.Store) {
+	keys := slices.Clone(metaOrderKeys)
+	// Write them out of order.
+	slices.Reverse(keys)
+	keys[0], keys[len(keys)/2] = keys[len(keys)/2], keys[0]
+	metaFill(t, s, "p", keys)
+	want := slices.Sorted(slices.Values(metaOrderKeys))
+	metaEqual(t, "forward order", metaQueryAll(t, s, "p", meta.QueryOpts{}), want)
+	slices.Reverse(want)
+	metaEqual(t, "reverse order", metaQueryAll(t, s, "p", meta.QueryOpts{Reverse: true}), want)
+}
+
+func metaTestQueryWholeItems(t *testing.T, s meta.Store) {
+	exp := time.Now().Add(time.Hour)
+	a := meta.Item{PK: "p", SK: "a", Value: []byte("va"), N: 9, ExpiresAt: exp}
+	b := meta.Item{PK: "p", SK: "b", Value: []byte("vb")}
+	metaPut(t, s, a, meta.NoCond)
+	metaPut(t, s, b, meta.NoCond)
+	metaPut(t, s, b, meta.NoCond)
+	a.Version, b.Version = 1, 2
+	pg, err := s.Query(context.Background(), "p", meta.QueryOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Items) != 2 {
+		t.Fatalf("Query returned %d items, want 2", len(pg.Items))
+	}
+	for i, want := range []meta.Item{a, b} {
+		if err := metaSame(pg.Items[i], want); err != nil {
+			t.Fatalf("Query item %d: %v", i, err)
+		}
+	}
+}
+
+func metaTestQueryPrefix(t *testing.T, s meta.Store) {
+	metaFill(t, s, "p", metaOrderKeys)
+	for _, prefix := range []string{"e#a", "e#a#", "e#", "e", "é", "e#日", "x", "e#a\u00ff", "e#ab#"} {
+		var want []string
+		for _, k := range slices.Sorted(slices.Values(metaOrderKeys)) {
+			if strings.HasPrefix(k, prefix) {
+				want = append(want, k)
+			}
+		}
+		got := metaQueryAll(t, s, "p", meta.QueryOpts{Prefix: prefix})
+		metaEqual(t, fmt.Sprintf("Prefix %q", prefix), got, want)
+		got = metaQueryAll(t, s, "p", meta.QueryOpts{Prefix: prefix, Limit: 2})
+		metaEqual(t, fmt.Sprintf("Prefix %q, Limit 2", prefix), got, want)
+
+		// Reverse must start at the last key with the prefix, not at the
+		// first key past it and not at the end of the partition.
+		slices.Reverse(want)
+		got = metaQueryAll(t, s, "p", meta.QueryOpts{Prefix: prefix, Reverse: true})
+		metaEqual(t, fmt.Sprintf("Prefix %q, Reverse", prefix), got, want)
+		got = metaQueryAll(t, s, "p", meta.QueryOpts{Prefix: prefix, Reverse: true, Limit: 1})
+		metaEqual(t, fmt.Sprintf("Prefix %q, Reverse, Limit 1", prefix), got, want)
+	}
+}
+
+func metaTestQueryAfter(t *testing.T, s meta.Store) {
+	metaFill(t, s, "p", metaOrderKeys)
+	sorted := slices.Sorted(slices.Values(metaOrderKeys))
+	for _, tc := range []struct{ prefix, after string }{
+		{"", "e#a"}, {"", "e#a#"}, {"", "e#aa"}, {"", "0"}, {"", "/"}, {"", "~"}, {"", "\U0010FFFF"},
+		{"e#a", "e#a"}, {"e#a", "e#a#"}, {"e#a", "d"}, {"e#a", "f"}, {"e#", "e#b"}, {"e#", "e#c"},
+	} {
+		var fwd, rev []string
+		for _, k := range sorted {
+			if !strings.HasPrefix(k, tc.prefix) {
+				continue
+			}
+			if k > tc.after {
+				fwd = append(fwd, k)
+			}
+			if k < tc.after {
+				rev = append(rev, k)
+			}
+		}
+		slices.Reverse(rev)
+		o := meta.QueryOpts{Prefix: tc.prefix, After: tc.after}
+		metaEqual(t, fmt.Sprintf("%+v", o), metaQueryAll(t, s, "p", o), fwd)
+		o.Reverse = true
+		metaEqual(t, fmt.Sprintf("%+v (strictly before)", o), metaQueryAll(t, s, "p", o), rev)
+	}
+}
+
+func metaTestQueryReverse(t *testing.T, s meta.Store) {
+	// Neighbouring partitions on both sides, so a reverse walk that starts
+	// in the wrong place shows it.
+	metaFill(t, s, "dir#0", []string{"e#z"})
+	metaFill(t, s, "dir#1", []string{"e#a", "e#b", "e#c", "v#1"})
+	metaFill(t, s, "dir#10", []string{"e#0", "e#a"})
+	metaFill(t, s, "dir#2", []string{"a"})
+	for _, tc := range []struct {
+		o    meta.QueryOpts
+		want []string
+	}{
+		{meta.QueryOpts{Reverse: true}, []string{"v#1", "e#c", "e#b", "e#a"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "e#"}, []string{"e#c", "e#b", "e#a"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "e#", After: "e#c"}, []string{"e#b", "e#a"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "e#", After: "e#bb"}, []string{"e#b", "e#a"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "e#", After: "e#a"}, nil},
+		{meta.QueryOpts{Reverse: true, Prefix: "e#", After: "z"}, []string{"e#c", "e#b", "e#a"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "v#"}, []string{"v#1"}},
+		{meta.QueryOpts{Reverse: true, Prefix: "w"}, nil},
+		{meta.QueryOpts{Reverse: true, Prefix: "a"}, nil},
+		{meta.QueryOpts{Reverse: true, After: "e#b"}, []string{"e#a"}},
+	} {
+		metaEqual(t, fmt.Sprintf("dir#1 %+v", tc.o), metaQueryAll(t, s, "dir#1", tc.o), tc.want)
+		tc.o.Limit = 1
+		metaEqual(t, fmt.Sprintf("dir#1 %+v", tc.o), metaQueryAll(t, s, "dir#1", tc.o), tc.want)
+	}
+}
+
+func metaTestQueryLimit(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	keys := []string{"a", "b", "c", "d", "e"}
+	metaFill(t, s, "p", keys)
+	for _, limit := range []int{1, 2, 4, 5, 6, meta.MaxPageLimit} {
+		metaEqual(t, fmt.Sprintf("Limit %d", limit), metaQueryAll(t, s, "p", meta.QueryOpts{Limit: limit}), keys)
+	}
+	pg, err := s.Query(ctx, "p", meta.QueryOpts{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Items) > 2 || pg.Next == "" {
+		t.Fatalf("Limit 2 of 5 items: %d items, Next %q; want at most 2 and a Next", len(pg.Items), pg.Next)
+	}
+	for _, limit := range []int{-1, meta.MaxPageLimit + 1} {
+		if _, err := s.Query(ctx, "p", meta.QueryOpts{Limit: limit}); !errors.Is(err, meta.ErrInvalid) {
+			t.Fatalf("Query with Limit %d: %v, want ErrInvalid", limit, err)
+		}
+	}
+}
+
+func metaTestQueryPaging(t *testing.T, s meta.Store) {
+	const n = 2500
+	keys := make([]string, n)
+	for i := range keys {
+		// Not zero-padded, so numeric and byte order differ.
+		keys[i] = fmt.Sprintf("e#%d", i*7919%n)
+	}
+	metaFill(t, s, "dir#1", keys)
+	metaFill(t, s, "dir#10", []string{"e#0", "e#1"})
+	metaFill(t, s, "dir#", []string{"e#0"})
+	slices.Sort(keys)
+	rev := slices.Clone(keys)
+	slices.Reverse(rev)
+	for _, o := range []meta.QueryOpts{
+		{}, {Limit: 7}, {Limit: 1000}, {Prefix: "e#"}, {Limit: 999, Prefix: "e#"},
+		{Reverse: true}, {Reverse: true, Limit: 7}, {Reverse: true, Prefix: "e#", Limit: 1000},
+	} {
+		want := keys
+		if o.Reverse {
+			want = rev
+		}
+		got := metaQueryAll(t, s, "dir#1", o)
+		if len(got) != n {
+			t.Fatalf("paging %+v visited %d items, want %d", o, len(got), n)
+		}
+		metaEqual(t, fmt.Sprintf("paging %+v", o), got, want)
+	}
+}
+
+func metaTestQueryIsolation(t *testing.T, s meta.Store) {
+	parts := map[string][]string{
+		"dir":     {"a", "z"},
+		"dir#":    {"a", "z"},
+		"dir#1":   {"a", "m", "z"},
+		"dir#1#":  {"a"},
+		"dir#10":  {"a", "b", "z"},
+		"dir#100": {"y"},
+		"dir#2":   {"a"},
+		"dir#0":   {"z"},
+		"dir#1 ":  {"a"},
+		"dir#1é":  {"é"},
+	}
+	for pk, sks := range parts {
+		metaFill(t, s, pk, sks)
+	}
+	for pk, want := range parts {
+		rev := slices.Clone(want)
+		slices.Reverse(rev)
+		metaEqual(t, fmt.Sprintf("partition %q", pk), metaQueryAll(t, s, pk, meta.QueryOpts{}), want)
+		metaEqual(t, fmt.Sprintf("partition %q, Limit 1", pk), metaQueryAll(t, s, pk, meta.QueryOpts{Limit: 1}), want)
+		metaEqual(t, fmt.Sprintf("partition %q, Reverse", pk), metaQueryAll(t, s, pk, meta.QueryOpts{Reverse: true}), rev)
+		metaEqual(t, fmt.Sprintf("partition %q, Reverse, Limit 1", pk), metaQueryAll(t, s, pk, meta.QueryOpts{Reverse: true, Limit: 1}), rev)
+	}
+	for _, pk := range []string{"di", "dir#3", "dir#11", "dir#1#a", "e"} {
+		metaEqual(t, fmt.Sprintf("absent partition %q", pk), metaQueryAll(t, s, pk, meta.QueryOpts{}), nil)
+		metaEqual(t, fmt.Sprintf("absent partition %q, Reverse", pk), metaQueryAll(t, s, pk, meta.QueryOpts{Reverse: true}), nil)
+	}
+	// A sort key is not confused with the continuation of a partition key.
+	metaMustBeMissing(t, s, "dir#1", "0")
+	metaMustBeMissing(t, s, "dir#", "1")
+}
+
+func metaTestQueryEmpty(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	check := func(when string) {
+		t.Helper()
+		for _, o := range []meta.QueryOpts{{}, {Reverse: true}, {Prefix: "e#"}, {After: "a"}, {After: "a", Reverse: true}} {
+			pg, err := s.Query(ctx, "p", o)
+			if err != nil {
+				t.Fatalf("%s: Query(%+v): %v", when, o, err)
+			}
+			if len(pg.Items) != 0 || pg.Next != "" {
+				t.Fatalf("%s: Query(%+v) = %d items, Next %q; want none and \"\"", when, o, len(pg.Items), pg.Next)
+			}
+		}
+	}
+	check("never written")
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
+		t.Fatal(err)
+	}
+	check("emptied")
+}
+
+func metaTestTransactApplies(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	metaPut(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("old")}, meta.NoCond)
+	metaPut(t, s, meta.Item{PK: "p", SK: "gone"}, meta.NoCond)
+	metaPut(t, s, meta.Item{PK: "c", SK: "n", N: 10, Value: []byte("counter")}, meta.NoCond)
+	exp := time.Now().Add(time.Hour)
+	err := s.Transact(ctx, []meta.Op{
+		meta.Put(meta.Item{PK: "p", SK: "new", Value: []byte("new"), N: 4, ExpiresAt: exp}, meta.MustNew),
+		meta.Put(meta.Item{PK: "p", SK: "old", Value: []byte("replaced")}, meta.AtVersion(1)),
+		meta.Delete("p", "gone", meta.MustLive),
+		meta.Delete("p", "never", meta.NoCond),
+		meta.Add("c", "n", -3, meta.NoCond),
+		meta.Add("c", "fresh", 2, meta.NoCond),
+		meta.Check("p", "other-never", meta.MustNew),
+	})
+	if err != nil {
+		t.Fatalf("Transact: %v", err)
+	}
+	metaCheckItem(t, s, meta.Item{PK: "p", SK: "new", Value: []byte("new"), N: 4, ExpiresAt: exp, Version: 1})
+	metaCheckItem(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("replaced"), Version: 2})
+	metaMustBeMissing(t, s, "p", "gone")
+	metaMustBeMissing(t, s, "p", "never")
+	metaMustBeMissing(t, s, "p", "other-never")
+	metaCheckItem(t, s, meta.Item{PK: "c", SK: "n", N: 7, Value: []byte("counter"), Version: 2})
+	metaCheckItem(t, s, meta.Item{PK: "c", SK: "fresh", N: 2, Version: 1})
+}
+
+func metaTestTransactAllOrNothing(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	a := meta.Item{PK: "p", SK: "a", Value: []byte("a"), N: 1}
+	b := meta.Item{PK: "p", SK: "b", Value: []byte("b"), N: 2}
+	metaPut(t, s, a, meta.NoCond)
+	metaPut(t, s, b, meta.NoCond)
+	a.Version, b.Version = 1, 1
+
+	// Seven operations of every kind; each in turn is made to fail.
+	ops := func(fail int) []meta.Op {
+		cond := func(i int, ok meta.Cond, bad meta.Cond) meta.Cond {
+			if i == fail {
+				return bad
+			}
+			return ok
+		}
+		return []meta.Op{
+			meta.Put(meta.Item{PK: "p", SK: "new", Value: []byte("x")}, cond(0, meta.MustNew, meta.MustLive)),
+			meta.Delete("p", "a", cond(1, meta.AtVersion(1), meta.AtVersion(2))),
+			meta.Check("q", "x", cond(2, meta.MustNew, meta.MustLive)),
+			meta.Add("c", "n", 5, cond(3, meta.NoCond, meta.MustLive)),
+			meta.Put(meta.Item{PK: "p", SK: "b", Value: []byte("changed")}, cond(4, meta.MustLive, meta.MustNew)),
+			meta.Add("p", "a2", 1, cond(5, meta.MustNew, meta.AtVersion(1))),
+			meta.Delete("p", "b2", cond(6, meta.NoCond, meta.MustLive)),
+		}
+	}
+	for fail := range 7 {
+		err := s.Transact(ctx, ops(fail))
+		var txErr *meta.TxError
+		if !errors.As(err, &txErr) {
+			t.Fatalf("operation %d failing: Transact = %v, want a *meta.TxError", fail, err)
+		}
+		if txErr.Index != fail {
+			t.Fatalf("operation %d failing: TxError.Index = %d", fail, txErr.Index)
+		}
+		if !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("operation %d failing: %v does not match ErrConflict", fail, err)
+		}
+		metaMustBeMissing(t, s, "p", "new")
+		metaCheckItem(t, s, a)
+		metaMustBeMissing(t, s, "c", "n")
+		metaCheckItem(t, s, b)
+		metaMustBeMissing(t, s, "p", "a2")
+	}
+	if err := s.Transact(ctx, ops(-1)); err != nil {
+		t.Fatalf("the same transaction with every condition holding: %v", err)
+	}
+	metaMustBeMissing(t, s, "p", "a")
+	metaCheckItem(t, s, meta.Item{PK: "c", SK: "n", N: 5, Version: 1})
+}
+
+func metaTestTransactCheck(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	for _, tc := range []struct {
+		sk string
+		c  meta.Cond
+		ok bool
+	}{
+		{"s", meta.NoCond, true},
+		{"s", meta.MustLive, true},
+		{"s", meta.AtVersion(2), true},
+		{"s", meta.MustNew, false},
+		{"s", meta.AtVersion(1), false},
+		{"s", meta.AtVersion(3), false},
+		{"missing", meta.NoCond, true},
+		{"missing", meta.MustNew, true},
+		{"missing", meta.MustLive, false},
+		{"missing", meta.AtVersion(1), false},
+	} {
+		err := s.Transact(ctx, []meta.Op{
+			meta.Put(meta.Item{PK: "p", SK: "written"}, meta.NoCond),
+			meta.Check("p", tc.sk, tc.c),
+		})
+		var txErr *meta.TxError
+		switch {
+		case tc.ok && err != nil:
+			t.Fatalf("Check(%q, %+v): %v, want success", tc.sk, tc.c, err)
+		case !tc.ok && (!errors.As(err, &txErr) || txErr.Index != 1 || !errors.Is(err, meta.ErrConflict)):
+			t.Fatalf("Check(%q, %+v): %v, want a TxError at index 1", tc.sk, tc.c, err)
+		}
+	}
+	// A check writes nothing: neither a version bump nor an item.
+	if it := metaGet(t, s, "p", "s"); it.Version != 2 {
+		t.Fatalf("checks changed the version to %d", it.Version)
+	}
+	metaMustBeMissing(t, s, "p", "missing")
+}
+
+func metaTestTransactAdd(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	tx := func(op meta.Op) error {
+		return s.Transact(ctx, []meta.Op{op, meta.Put(meta.Item{PK: "p", SK: "marker"}, meta.NoCond)})
+	}
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustLive)); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Add MustLive on a missing item: %v, want ErrConflict", err)
+	}
+	metaMustBeMissing(t, s, "blob#1", "blob")
+	metaMustBeMissing(t, s, "p", "marker")
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustNew)); err != nil {
+		t.Fatalf("Add MustNew on a missing item: %v", err)
+	}
+	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 1, Version: 1})
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustNew)); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Add MustNew on an existing item: %v, want ErrConflict", err)
+	}
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustLive)); err != nil {
+		t.Fatalf("Add MustLive on an existing item: %v", err)
+	}
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.AtVersion(1))); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Add AtVersion(1) of an item at version 2: %v, want ErrConflict", err)
+	}
+	if err := tx(meta.Add("blob#1", "blob", -2, meta.AtVersion(2))); err != nil {
+		t.Fatalf("Add AtVersion(2): %v", err)
+	}
+	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 0, Version: 3})
+}
+
+func metaTestTransactLimits(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	puts := func(n int) []meta.Op {
+		ops := make([]meta.Op, n)
+		for i := range ops {
+			ops[i] = meta.Put(meta.Item{PK: "p", SK: fmt.Sprintf("k%03d", i)}, meta.MustNew)
+		}
+		return ops
+	}
+	invalid := func(what string, ops []meta.Op) {
+		t.Helper()
+		if err := s.Transact(ctx, ops); !errors.Is(err, meta.ErrInvalid) {
+			t.Fatalf("%s: %v, want ErrInvalid", what, err)
+		}
+		if pg, err := s.Query(ctx, "p", meta.QueryOpts{}); err != nil || len(pg.Items) != 0 {
+			t.Fatalf("%s wrote %d items (%v)", what, len(pg.Items), err)
+		}
+	}
+	invalid("nil transaction", nil)
+	invalid("empty transaction", []meta.Op{})
+	invalid(fmt.Sprintf("%d operations", meta.MaxTxOps+1), puts(meta.MaxTxOps+1))
+	invalid("the same put twice", append(puts(3), puts(1)...))
+	invalid("put and check of one item", append(puts(2), meta.Check("p", "k001", meta.NoCond)))
+	invalid("delete and add of one item", []meta.Op{meta.Delete("p", "x", meta.NoCond), meta.Add("p", "x", 1, meta.NoCond)})
+
+	if err := s.Transact(ctx, puts(meta.MaxTxOps)); err != nil {
+		t.Fatalf("%d operations: %v", meta.MaxTxOps, err)
+	}
+	if got := metaQueryAll(t, s, "p", meta.QueryOpts{}); len(got) != meta.MaxTxOps {
+		t.Fatalf("a transaction of %d puts wrote %d items", meta.MaxTxOps, len(got))
+	}
+	// The same key in two partitions, or two keys in one, are distinct.
+	if err := s.Transact(ctx, []meta.Op{
+		meta.Put(meta.Item{PK: "a", SK: "b#c"}, meta.NoCond),
+		meta.Put(meta.Item{PK: "a#b", SK: "c"}, meta.NoCond),
+		meta.Put(meta.Item{PK: "b#c", SK: "a"}, meta.NoCond),
+	}); err != nil {
+		t.Fatalf("distinct items sharing key text: %v", err)
+	}
+}
+
+func metaTestInvalidKeys(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	for _, bad := range metaBadKeys {
+		t.Run(bad.name, func(t *testing.T) {
+			for _, k := range []struct{ pk, sk string }{{bad.key, "s"}, {"p", bad.key}} {
+				at := fmt.Sprintf("(%q, %q)", metaShort([]byte(k.pk)), metaShort([]byte(k.sk)))
+				check := func(what string, err error) {
+					t.Helper()
+					if !errors.Is(err, meta.ErrInvalid) {
+						t.Errorf("%s %s: %v, want ErrInvalid", what, at, err)
+					}
+				}
+				_, err := s.Get(ctx, k.pk, k.sk)
+				check("Get", err)
+				_, err = s.Put(ctx, meta.Item{PK: k.pk, SK: k.sk}, meta.NoCond)
+				check("Put", err)
+				check("Delete", s.Delete(ctx, k.pk, k.sk, meta.NoCond))
+				_, err = s.Add(ctx, k.pk, k.sk, 1)
+				check("Add", err)
+				good := meta.Put(meta.Item{PK: "p", SK: "good"}, meta.NoCond)
+				for _, op := range []meta.Op{
+					meta.Put(meta.Item{PK: k.pk, SK: k.sk}, meta.NoCond),
+					meta.Delete(k.pk, k.sk, meta.NoCond),
+					meta.Add(k.pk, k.sk, 1, meta.NoCond),
+					meta.Check(k.pk, k.sk, meta.NoCond),
+				} {
+					check(fmt.Sprintf("Transact op kind %d", op.Kind), s.Transact(ctx, []meta.Op{good, op}))
+				}
+			}
+			_, err := s.Query(ctx, bad.key, meta.QueryOpts{})
+			if !errors.Is(err, meta.ErrInvalid) {
+				t.Errorf("Query of partition %q: %v, want ErrInvalid", metaShort([]byte(bad.key)), err)
+			}
+			metaMustBeMissing(t, s, "p", "good")
+		})
+	}
+}
+
+func metaTestMaxKeyLen(t *testing.T, s meta.Store) {
+	pk := strings.Repeat("p", meta.MaxKeyLen)
+	sk := strings.Repeat("é", meta.MaxKeyLen/2)
+	metaPut(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v")}, meta.MustNew)
+	metaCheckItem(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v"), Version: 1})
+	metaEqual(t, "Query of the longest partition", metaQueryAll(t, s, pk, meta.QueryOpts{}), []string{sk})
+}
+
+func metaTestValueTooLarge(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	big := meta.Item{PK: "p", SK: "s", Value: make([]byte, meta.MaxValueLen+1)}
+	if _, err := s.Put(ctx, big, meta.NoCond); !errors.Is(err, meta.ErrInvalid) {
+		t.Fatalf("Put of %d bytes: %v, want ErrInvalid", len(big.Value), err)
+	}
+	if err := s.Transact(ctx, []meta.Op{meta.Put(big, meta.NoCond)}); !errors.Is(err, meta.ErrInvalid) {
+		t.Fatalf("Transact put of %d bytes: %v, want ErrInvalid", len(big.Value), err)
+	}
+	metaMustBeMissing(t, s, "p", "s")
+}
+
+func metaTestConcurrentIfVersion(t *testing.T, s meta.Store) {
+	const workers, rounds = 8, 5
+	ctx := context.Background()
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew)
+	for v := int64(1); v <= rounds; v++ {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, conflicts := 0, 0
+		var other []error
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				it := meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprintf("round %d worker %d", v, w))}
+				got, err := s.Put(ctx, it, meta.AtVersion(v))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && got == v+1:
+					wins++
+				case errors.Is(err, meta.ErrConflict):
+					conflicts++
+				default:
+					other = append(other, fmt.Errorf("version %d, %w", got, err))
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 || conflicts != workers-1 || len(other) > 0 {
+			t.Fatalf("round at version %d: %d wins, %d conflicts, others %v; want 1 and %d", v, wins, conflicts, other, workers-1)
+		}
+	}
+	if it := metaGet(t, s, "p", "s"); it.Version != rounds+1 {
+		t.Fatalf("final version %d, want %d", it.Version, rounds+1)
+	}
+}
+
+func metaTestConcurrentTransact(t *testing.T, s meta.Store) {
+	const workers, rounds = 8, 5
+	ctx := context.Background()
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew)
+	for v := int64(1); v <= rounds; v++ {
+		var wg sync.WaitGroup
+		errs := make([]error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Each worker moves "s" on and claims a slot of its own; the
+				// loser's claim must vanish with its failed condition.
+				errs[w] = s.Transact(ctx, []meta.Op{
+					meta.Add("p", "wins", 1, meta.NoCond),
+					meta.Put(meta.Item{PK: "p", SK: fmt.Sprintf("claim %d %d", v, w)}, meta.MustNew),
+					meta.Put(meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprint(w))}, meta.AtVersion(v)),
+				})
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for w, err := range errs {
+			var txErr *meta.TxError
+			switch {
+			case err == nil:
+				wins++
+			case errors.As(err, &txErr) && txErr.Index == 2:
+				metaMustBeMissing(t, s, "p", fmt.Sprintf("claim %d %d", v, w))
+			default:
+				t.Fatalf("round %d worker %d: %v, want success or a TxError at index 2", v, w, err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("round at version %d: %d transactions won, want 1", v, wins)
+		}
+	}
+	if it := metaGet(t, s, "p", "wins"); it.N != rounds {
+		t.Fatalf("win counter %d, want %d", it.N, rounds)
+	}
+	if got := metaQueryAll(t, s, "p", meta.QueryOpts{Prefix: "claim "}); len(got) != rounds {
+		t.Fatalf("%d claims written, want %d: %q", len(got), rounds, got)
+	}
+}
+
+func metaTestCancelled(t *testing.T, s meta.Store) {
+	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	check := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v, want context.Canceled", what, err)
+		}
+	}
+	_, err := s.Get(ctx, "p", "s")
+	check("Get", err)
+	_, err = s.Put(ctx, meta.Item{PK: "p", SK: "new"}, meta.NoCond)
+	check("Put", err)
+	check("Delete", s.Delete(ctx, "p", "s", meta.NoCond))
+	_, err = s.Add(ctx, "p", "n", 1)
+	check("Add", err)
+	_, err = s.Query(ctx, "p", meta.QueryOpts{})
+	check("Query", err)
+	check("Transact", s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "tx"}, meta.NoCond)}))
+
+	// A call that fails for its context must not have acted.
+	metaCheckItem(t, s, meta.Item{PK: "p", SK: "s", Version: 1})
+	metaMustBeMissing(t, s, "p", "new")
+	metaMustBeMissing(t, s, "p", "n")
+	metaMustBeMissing(t, s, "p", "tx")
+}

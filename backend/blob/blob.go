@@ -1,0 +1,140 @@
+// Package blob defines the byte store that holds sealed (encrypted) blobs.
+//
+// A blob.Store never sees a user path or a plaintext byte: keys are random IDs
+// chosen by the core and content is already sealed. Implementations live in
+// sub-packages (local/, and later s3/) and must all pass
+// backendtest.RunBlob.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Errors returned by every Store. Implementations wrap them (fmt.Errorf("...: %w",
+// blob.ErrNotFound)), callers test with errors.Is.
+var (
+	// ErrNotFound: the key (or upload) does not exist.
+	ErrNotFound = errors.New("blob: not found")
+	// ErrInvalidKey: the key fails ValidKey.
+	ErrInvalidKey = errors.New("blob: invalid key")
+	// ErrInvalidRange: offset or length outside the object.
+	ErrInvalidRange = errors.New("blob: invalid range")
+	// ErrSizeMismatch: the reader gave more or fewer bytes than the size announced.
+	ErrSizeMismatch = errors.New("blob: size mismatch")
+	// ErrNoSpace: the store is full (ENOSPC, EDQUOT, or the engine's equivalent).
+	ErrNoSpace = errors.New("blob: no space left")
+	// ErrInvalidPart: a part number outside [1, MaxParts] or a Complete that names
+	// parts that were not uploaded.
+	ErrInvalidPart = errors.New("blob: invalid part")
+)
+
+// MaxParts is the highest part number a multipart upload accepts (S3's limit).
+const MaxParts = 10000
+
+// MinPartSize is the smallest size of every part but the last of a
+// multipart upload (S3's limit). Every driver enforces it at Complete, so
+// that a core that breaks it fails on every engine, not only on S3.
+const MinPartSize = 5 << 20
+
+// Info describes a stored object.
+type Info struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// Sweeper is an optional capability of a Store that keeps local leftovers
+// (temporary files, uploads a crash left behind): the collector calls Sweep
+// with its grace period, and the store removes what is older.
+type Sweeper interface {
+	Sweep(ctx context.Context, olderThan time.Duration) error
+}
+
+// Part identifies an uploaded part: its number and the engine's tag for it
+// (an S3 ETag; on local disk the size and digest). Complete needs them all.
+type Part struct {
+	Number int    `json:"n"`
+	Size   int64  `json:"size"`
+	Tag    string `json:"tag"`
+}
+
+// Store is an atomic object store addressed by opaque keys.
+//
+// Atomicity: a key is either absent or holds a whole object, never a part
+// of one. A Put or Complete that fails, is cancelled, or is interrupted by a
+// crash leaves the key as it was. Once Put, Complete or Delete returns nil
+// the change is durable. The core writes each key once; drivers may make
+// replacing an existing key non-atomic (briefly absent, never partial).
+//
+// Errors wrap the sentinels below; a cancelled ctx gives an error wrapping
+// ctx.Err(), and a reader returned by Get fails once its ctx is done.
+type Store interface {
+	// Put stores the bytes of r under key, replacing any object there. If size
+	// is >= 0, r must yield exactly size bytes, otherwise Put fails with
+	// ErrSizeMismatch and stores nothing; size -1 reads r to EOF. A cancelled
+	// ctx stops the write and stores nothing.
+	Put(ctx context.Context, key string, r io.Reader, size int64) error
+
+	// Get returns a reader of length bytes starting at offset. length -1 reads
+	// to the end. offset == size with length 0 or -1 is valid and reads nothing;
+	// offset > size, or offset+length > size, is ErrInvalidRange. A missing key
+	// is ErrNotFound. The reader must be closed.
+	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+
+	// Stat describes the object at key, or returns ErrNotFound.
+	Stat(ctx context.Context, key string) (Info, error)
+
+	// Delete removes the object at key. Deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// List calls fn for every object whose key starts with prefix, in no
+	// particular order, until fn returns an error (which List returns).
+	// Objects written concurrently may or may not be seen. Pending multipart
+	// uploads are not objects.
+	List(ctx context.Context, prefix string, fn func(Info) error) error
+
+	// Begin starts a multipart upload that will become key on Complete and
+	// returns its upload ID. Nothing is visible under key until then.
+	Begin(ctx context.Context, key string) (uploadID string, err error)
+
+	// PutPart stores part number n (1 <= n <= MaxParts) of an upload, replacing
+	// an earlier part n. size must be >= 0 and r must yield exactly size
+	// bytes (ErrSizeMismatch otherwise). Distinct parts may be sent in any
+	// order and in parallel. A stored part is durable. An unknown upload is
+	// ErrNotFound.
+	PutPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64) (Part, error)
+
+	// Complete joins the given parts, in the order given (ascending part
+	// numbers), into the object at key and ends the upload. Parts that were
+	// uploaded but not named are discarded. An empty list, numbers that do
+	// not ascend, a part that does not match its uploaded tag, or a part but
+	// the last smaller than MinPartSize is ErrInvalidPart. An unknown upload
+	// is ErrNotFound. When Complete fails the upload stays open, so the
+	// caller may fix the list and try again.
+	Complete(ctx context.Context, key, uploadID string, parts []Part) error
+
+	// Abort ends an upload and discards its parts. Aborting an unknown upload
+	// is not an error.
+	Abort(ctx context.Context, key, uploadID string) error
+}
+
+// ValidKey reports whether key is a well-formed object key: 1 to 128 bytes
+// of [a-z0-9._-], not starting with a dot. Keys are chosen by the core (random
+// IDs), never by users; drivers still check them so that no key can ever
+// escape the store. Lowercase only, so that a case-insensitive filesystem
+// cannot merge two keys; 128 bytes, so that a key is always a valid file name.
+func ValidKey(key string) bool {
+	if key == "" || len(key) > 128 || key[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c == '.' || c == '-' || c == '_' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z')) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,160 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/meta"
+)
+
+// DefaultGrace is how old an unreferenced blob must be before the collector
+// removes it. A blob is stored before the transaction that references it
+// commits; the grace period must be far longer than that gap (a Complete
+// reads a whole file back before committing, which can take minutes).
+const DefaultGrace = 6 * time.Hour
+
+// CollectStats reports what one collection did.
+type CollectStats struct {
+	ExpiredUploads int   `json:"expiredUploads"`
+	StaleSessions  int   `json:"staleSessions"`
+	Purges         int   `json:"purges"`
+	OrphanBlobs    int   `json:"orphanBlobs"`
+	OrphanBytes    int64 `json:"orphanBytes"`
+	ScannedBlobs   int   `json:"scannedBlobs"`
+}
+
+// Collect removes garbage: expired upload sessions (and their stored parts),
+// purges interrupted by a crash, and blobs that no version references and
+// that are older than grace (0 means DefaultGrace). It is safe to run at any
+// time, from any number of servers at once.
+func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStats, error) {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	var st CollectStats
+	// Blobs of open sessions are spared: an object joined by a Complete
+	// that has not committed yet may carry the session's start time (S3
+	// dates a multipart object by its initiation), older than any grace.
+	open := make(map[string]bool)
+	errs := []error{
+		b.collectUploads(ctx, &st, open),
+		b.collectPurges(ctx, &st),
+	}
+	if errs[0] == nil {
+		errs = append(errs, b.collectBlobs(ctx, grace, open, &st))
+	}
+	if sw, ok := b.blobs.(blob.Sweeper); ok {
+		errs = append(errs, sw.Sweep(ctx, grace))
+	}
+	return st, errors.Join(errs...)
+}
+
+// CollectAs is Collect for an API caller: admins only.
+func (b *Backend) CollectAs(ctx context.Context, pr Principal, grace time.Duration) (CollectStats, error) {
+	if !pr.Admin {
+		return CollectStats{}, ErrForbidden
+	}
+	return b.Collect(ctx, grace)
+}
+
+func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map[string]bool) error {
+	after := ""
+	now := b.now().UnixNano()
+	for {
+		pg, err := b.meta.Query(ctx, pkUploads, meta.QueryOpts{After: after})
+		if err != nil {
+			return fmt.Errorf("collect uploads: %w", err)
+		}
+		for _, it := range pg.Items {
+			id := it.SK
+			s, _, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+			switch {
+			case isNotFound(err):
+				// Completed or aborted, but its cleanup was cut short.
+				ix, derr := decode[sessionIndexRec](it)
+				if derr != nil {
+					return derr
+				}
+				b.endSession(ctx, id, sessionRec{UserID: ix.UserID})
+				st.StaleSessions++
+			case err != nil:
+				return fmt.Errorf("collect upload %s: %w", id, err)
+			case now > s.Expires:
+				if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
+					return fmt.Errorf("collect upload %s: %w", id, err)
+				}
+				b.endSession(ctx, id, s)
+				st.ExpiredUploads++
+			default:
+				open[s.Blob] = true
+			}
+		}
+		if pg.Next == "" {
+			return nil
+		}
+		after = pg.Next
+	}
+}
+
+func (b *Backend) collectPurges(ctx context.Context, st *CollectStats) error {
+	for {
+		pg, err := b.meta.Query(ctx, pkPurge, meta.QueryOpts{Limit: 100})
+		if err != nil {
+			return fmt.Errorf("collect purges: %w", err)
+		}
+		if len(pg.Items) == 0 {
+			return nil
+		}
+		for _, it := range pg.Items {
+			r, err := decode[purgeRec](it)
+			if err != nil {
+				return err
+			}
+			if err := b.runPurge(ctx, it.SK, r); err != nil {
+				return fmt.Errorf("collect purge %s: %w", it.SK, err)
+			}
+			st.Purges++
+		}
+	}
+}
+
+// collectBlobs removes objects without a live blob record. A record with no
+// references left is removed with its object (releaseBlob's order: record
+// first). The object's age, not the record's, is what grace applies to.
+func (b *Backend) collectBlobs(ctx context.Context, grace time.Duration, open map[string]bool, st *CollectStats) error {
+	cutoff := b.now().Add(-grace)
+	err := b.blobs.List(ctx, "", func(info blob.Info) error {
+		st.ScannedBlobs++
+		if info.ModTime.After(cutoff) || open[info.Key] {
+			return nil
+		}
+		it, err := b.meta.Get(ctx, blobPK(info.Key), skBlob)
+		switch {
+		case isNotFound(err):
+		case err != nil:
+			return err
+		case it.N > 0:
+			return nil
+		default:
+			if err := b.meta.Delete(ctx, blobPK(info.Key), skBlob, meta.AtVersion(it.Version)); err != nil {
+				if isConflict(err) {
+					return nil // another collector got there first
+				}
+				return err
+			}
+		}
+		if err := b.blobs.Delete(ctx, info.Key); err != nil {
+			return err
+		}
+		st.OrphanBlobs++
+		st.OrphanBytes += info.Size
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("collect blobs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/storepath"
+)
+
+// PutOptions tune a Put.
+type PutOptions struct {
+	// Size is the exact number of bytes the reader yields, or -1 if unknown.
+	Size int64
+	// SHA256, when set, is the digest the content must have; a mismatch
+	// commits nothing.
+	SHA256 []byte
+	// MTime is the file's modification time; zero means now.
+	MTime time.Time
+	// IfMatch, when set, is the SHA-256 (hex, the ETag) the current version
+	// must have; IfNoneMatch requires that nothing exists at the path.
+	IfMatch     string
+	IfNoneMatch bool
+}
+
+// Put stores the content of r as a new version of the file at p, creating
+// missing parent folders. The content is sealed and stored first, then the
+// version is committed in one transaction: a failure at any point leaves the
+// previous version current and nothing new visible.
+func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {
+	if err := authorize(pr, p, actWrite); err != nil {
+		return Entry{}, err
+	}
+	if p.IsRoot() {
+		return Entry{}, fmt.Errorf("/: %w", ErrIsDir)
+	}
+	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
+		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+	}
+	// Fail early, before any byte is stored, on what would fail at commit.
+	if err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch); err != nil {
+		return Entry{}, err
+	}
+
+	blobID := newID()
+	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
+	if err != nil {
+		return Entry{}, fmt.Errorf("generate data key: %w", err)
+	}
+	defer clear(dk.Plaintext)
+
+	body := &countingReader{r: r, want: o.Size, h: sha256.New()}
+	sealer, err := crypto.NewSealer(dk.Plaintext, b.partSize, body)
+	if err != nil {
+		return Entry{}, err
+	}
+	sealedSize := int64(-1)
+	if o.Size >= 0 {
+		sealedSize = crypto.Layout{Size: o.Size, PartSize: b.partSize}.SealedSize()
+	}
+	if err := b.blobs.Put(ctx, blobID, sealer, sealedSize); err != nil {
+		if body.err != nil {
+			return Entry{}, body.err
+		}
+		return Entry{}, storeErr("store content", err)
+	}
+	sum := body.h.Sum(nil)
+	if body.err == nil && o.Size >= 0 && body.n != o.Size {
+		body.err = fmt.Errorf("%w: got %d bytes, expected %d", ErrLengthMismatch, body.n, o.Size)
+	}
+	if body.err == nil && o.SHA256 != nil && !bytes.Equal(sum, o.SHA256) {
+		body.err = fmt.Errorf("%w: content has sha-256 %x, expected %x", ErrDigestMismatch, sum, o.SHA256)
+	}
+	if body.err != nil {
+		b.discardBlob(blobID)
+		return Entry{}, body.err
+	}
+
+	nv := newVersion{
+		blobID: blobID,
+		blob: &blobRec{
+			Size:     body.n,
+			PartSize: b.partSize,
+			Wrapped:  dk.Wrapped,
+			KeyID:    dk.KeyID,
+			Created:  nanos(b.now()),
+		},
+		size:   body.n,
+		sha256: hex.EncodeToString(sum),
+		mtime:  o.MTime,
+	}
+	e, err := b.commitVersion(ctx, pr, p, nv, o.IfMatch, o.IfNoneMatch)
+	if err != nil {
+		b.discardBlob(blobID)
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// countingReader counts and hashes what passes through and enforces the
+// announced size, so that a body longer or shorter than declared fails the
+// store instead of being cut or padded.
+type countingReader struct {
+	r    io.Reader
+	want int64 // -1: unknown
+	n    int64
+	h    hash.Hash
+	err  error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.want >= 0 && int64(len(p)) > c.want-c.n+1 {
+		// Read at most one byte past the announced size: enough to notice
+		// an overlong body without consuming more of it.
+		p = p[:c.want-c.n+1]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.want >= 0 && c.n > c.want {
+		c.err = fmt.Errorf("%w: body is longer than the %d bytes announced", ErrLengthMismatch, c.want)
+		return 0, c.err
+	}
+	c.h.Write(p[:n])
+	switch {
+	case errors.Is(err, io.EOF) && c.want >= 0 && c.n < c.want:
+		c.err = fmt.Errorf("%w: body ended after %d of %d bytes", ErrLengthMismatch, c.n, c.want)
+		return n, c.err
+	case err != nil && !errors.Is(err, io.EOF):
+		c.err = fmt.Errorf("read content: %w", err)
+		return n, c.err
+	}
+	return n, err
+}
+
+// storeErr maps driver errors to the core's.
+func storeErr(op string, err error) error {
+	switch {
+	case errors.Is(err, blob.ErrNoSpace), errors.Is(err, meta.ErrNoSpace):
+		return fmt.Errorf("%s: %w: %w", op, ErrNoSpace, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// discardBlob removes a blob that was stored but never committed. It runs on
+// its own context: the request's may be what was cancelled. If it fails the
+// collector removes the blob later.
+func (b *Backend) discardBlob(blobID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.blobs.Delete(ctx, blobID); err != nil {
+		b.log.Warn("discard uncommitted blob", "blob", blobID, "err", err)
+	}
+}
+
+func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch bool) error {
+	l, err := b.lookup(ctx, p)
+	if errors.Is(err, ErrNotFound) {
+		// A missing ancestor will be created; a file in the way will not.
+		return b.precondition(loc{}, ifMatch, ifNoneMatch)
+	}
+	if err != nil {
+		return err
+	}
+	if l.exists && l.rec.Kind == KindDir {
+		return fmt.Errorf("%s: %w", p, ErrIsDir)
+	}
+	return b.precondition(l, ifMatch, ifNoneMatch)
+}
+
+func (b *Backend) precondition(l loc, ifMatch string, ifNoneMatch bool) error {
+	if ifNoneMatch && l.exists {
+		return fmt.Errorf("%s: %w: it exists", l.path, ErrPrecondition)
+	}
+	if ifMatch != "" && (!l.exists || l.rec.SHA256 != strings.ToLower(ifMatch)) {
+		return fmt.Errorf("%w: the current version does not match %q", ErrPrecondition, ifMatch)
+	}
+	return nil
+}
+
+// newVersion is a version about to be committed: either a freshly stored
+// blob (blob != nil) or an existing one that gains a reference (from is the
+// version item that references it, which must still exist at commit).
+type newVersion struct {
+	blobID string
+	blob   *blobRec
+	from   *meta.Item
+	size   int64
+	sha256 string
+	mtime  time.Time
+	// extra operations to commit in the same transaction.
+	extra []meta.Op
+}
+
+// commitVersion makes nv the current version of the file at p in one
+// transaction, with optimistic retries: concurrent writers to one path each
+// get their own version, in commit order.
+func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool) (Entry, error) {
+	type result struct {
+		e        Entry
+		released []string
+	}
+	r, err := optimistic(ctx, p.String(), func() (result, error) {
+		e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch)
+		return result{e, released}, err
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, id := range r.released {
+		b.releaseBlob(ctx, id)
+	}
+	return r.e, nil
+}
+
+func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool) (Entry, []string, error) {
+	parent, err := b.ensureDir(ctx, p.Parent())
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	l := loc{path: p, parentID: parent.rec.ID}
+	if !p.Parent().IsRoot() {
+		self := parent.self()
+		l.parent = &self
+	}
+	rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
+	switch {
+	case err == nil:
+		l.exists, l.rec, l.ver = true, rec, it.Version
+	case !isNotFound(err):
+		return Entry{}, nil, err
+	}
+	if l.exists && l.rec.Kind == KindDir {
+		return Entry{}, nil, fmt.Errorf("%s: %w", p, ErrIsDir)
+	}
+	if err := b.precondition(l, ifMatch, ifNoneMatch); err != nil {
+		return Entry{}, nil, err
+	}
+
+	now := b.now()
+	mtime := nv.mtime
+	if mtime.IsZero() {
+		mtime = now
+	}
+	var tx txn
+	if nv.blob != nil {
+		bi := item(blobPK(nv.blobID), skBlob, nv.blob)
+		bi.N = 1
+		if err := tx.add(meta.Put(bi, meta.MustNew)); err != nil {
+			return Entry{}, nil, err
+		}
+	} else if err := tx.add(
+		meta.Add(blobPK(nv.blobID), skBlob, 1, meta.MustLive),
+		meta.Check(nv.from.PK, nv.from.SK, meta.AtVersion(nv.from.Version))); err != nil {
+		return Entry{}, nil, err
+	}
+
+	next := entryRec{
+		ID: newID(), Kind: KindFile, Created: nanos(now), MTime: nanos(mtime),
+		Size: nv.size, SHA256: nv.sha256, Blob: nv.blobID, Seq: 1, First: 1,
+	}
+	entryCond := meta.MustNew
+	if l.exists {
+		next.ID, next.Created, next.Seq, next.First = l.rec.ID, l.rec.Created, l.rec.Seq+1, l.rec.First
+		entryCond = meta.AtVersion(l.ver)
+	}
+
+	// Drop the oldest versions beyond the number kept, a bounded number per
+	// commit so the transaction stays small; each drop releases a blob
+	// reference in the same transaction that deletes the version.
+	var released []string
+	for next.Seq-next.First+1 > int64(b.keep) && len(released) < 16 {
+		old, oit, err := getRec[versionRec](ctx, b.meta, filePK(next.ID), versionSK(next.First))
+		if err != nil && !isNotFound(err) {
+			return Entry{}, nil, err
+		}
+		if err == nil {
+			if err := tx.add(
+				meta.Delete(oit.PK, oit.SK, meta.AtVersion(oit.Version)),
+				meta.Add(blobPK(old.Blob), skBlob, -1, meta.MustLive)); err != nil {
+				return Entry{}, nil, err
+			}
+			released = append(released, old.Blob)
+		}
+		next.First++
+	}
+
+	if err := tx.add(
+		meta.Put(item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
+		meta.Put(item(filePK(next.ID), versionSK(next.Seq), versionRec{
+			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, Author: pr.Name,
+			Time: nanos(now), MTime: nanos(mtime),
+		}), meta.MustNew)); err != nil {
+		return Entry{}, nil, err
+	}
+	if err := tx.add(parentCheck(l)...); err != nil {
+		return Entry{}, nil, err
+	}
+	if err := tx.add(nv.extra...); err != nil {
+		return Entry{}, nil, err
+	}
+	if err := b.meta.Transact(ctx, tx.ops); err != nil {
+		return Entry{}, nil, storeErr("commit", err)
+	}
+	return b.entry(p, next), released, nil
+}

@@ -1,0 +1,83 @@
+// Package keys defines the key service that hands out data keys, in the shape
+// of AWS KMS: a master key never leaves the service; callers get a fresh data
+// key in plaintext (to use and forget) and wrapped (to store), bound to an
+// encryption context that must be given again to unwrap it.
+//
+// Implementations live in sub-packages (keyring/, and later awskms/) and must
+// all pass backendtest.RunKeys.
+package keys
+
+import (
+	"context"
+	"errors"
+	"sort"
+)
+
+// Errors returned by every Service; implementations wrap them.
+var (
+	// ErrDecrypt: the wrapped key is malformed, was tampered with, names an
+	// unknown master key, or the encryption context differs from the one it
+	// was made with. Deliberately one error for all of these.
+	ErrDecrypt = errors.New("keys: cannot unwrap data key")
+	// ErrInvalid: a malformed request (e.g. an empty encryption context).
+	ErrInvalid = errors.New("keys: invalid request")
+)
+
+// DataKeySize is the size of every data key in bytes (AES-256).
+const DataKeySize = 32
+
+// Context is an encryption context: non-secret key/value pairs bound to a
+// wrapped key as additional authenticated data.
+type Context map[string]string
+
+// DataKey is a fresh data key.
+type DataKey struct {
+	// Plaintext is the key itself, DataKeySize bytes. Use, then forget.
+	Plaintext []byte
+	// Wrapped is the key encrypted under a master key, safe to store.
+	Wrapped []byte
+	// KeyID names the master key that wrapped it.
+	KeyID string
+}
+
+// Service wraps and unwraps data keys.
+type Service interface {
+	// GenerateDataKey returns a fresh random data key bound to ec, which must
+	// not be empty.
+	GenerateDataKey(ctx context.Context, ec Context) (DataKey, error)
+
+	// Decrypt unwraps a key made by GenerateDataKey or Rewrap with the same
+	// ec. A wrapped key that is malformed, tampered with, or bound to another
+	// context is ErrDecrypt; failures to reach the service (cancellation,
+	// network, throttling, permissions) come back as themselves, so that a
+	// caller can tell an outage from bad data.
+	Decrypt(ctx context.Context, wrapped []byte, ec Context) ([]byte, error)
+
+	// Rewrap re-encrypts a wrapped key under the current master key (for
+	// rotation) without revealing it, and returns the new wrapping and the
+	// master key ID. The data key itself is unchanged, and the old wrapping
+	// stays valid as long as its master key is kept.
+	Rewrap(ctx context.Context, wrapped []byte, ec Context) (newWrapped []byte, keyID string, err error)
+}
+
+// Canonical encodes ec deterministically (sorted keys, length-prefixed), for
+// use as additional authenticated data.
+func (ec Context) Canonical() []byte {
+	ks := make([]string, 0, len(ec))
+	for k := range ec {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var b []byte
+	for _, k := range ks {
+		b = appendLP(b, k)
+		b = appendLP(b, ec[k])
+	}
+	return b
+}
+
+func appendLP(b []byte, s string) []byte {
+	n := uint32(len(s))
+	b = append(b, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	return append(b, s...)
+}

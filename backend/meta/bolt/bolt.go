@@ -1,0 +1,401 @@
+// Package bolt is the embedded meta.Store: one bbolt file, for a laptop or a
+// single server. The whole table is one bucket whose keys are
+// pk + "\x00" + sk, so a partition is one contiguous, sort-key-ordered run of
+// keys that a cursor can seek into.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/strata-storage/strata/backend/meta"
+)
+
+// ErrLocked is returned (wrapped) by Open when another process, or another
+// Open in this process, holds the database file.
+var ErrLocked = errors.New("bolt: database is locked by another process")
+
+// lockTimeout bounds how long Open waits for the file lock. A data dir has one
+// owner; anyone else should learn that at once rather than hang.
+const lockTimeout = 100 * time.Millisecond
+
+// batchDelay is how long a batch of writes waits for company before it
+// commits. bbolt's default, 10 ms, is far above an SSD's fsync (about 0.5 ms
+// where this was measured), so every lone write paid 10 ms and fewer than
+// about 20 concurrent writers went slower than with one commit each. At 1 ms
+// two writers take 0.9 ms a Put and 64 writers 32 µs, against 5.6 ms and
+// 180 µs at 10 ms (BenchmarkParallelPut).
+const batchDelay = time.Millisecond
+
+// bucketName is the single bucket holding every item.
+var bucketName = []byte("items")
+
+// Store is a meta.Store kept in one bbolt file. It is safe for concurrent
+// use; concurrent writers are grouped into shared transactions (one fsync).
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ meta.Store = (*Store)(nil)
+
+// Open opens the database file at path, creating it (mode 0600) if needed.
+// If the file is locked by another holder it fails within about lockTimeout
+// with an error wrapping ErrLocked.
+func Open(path string) (*Store, error) {
+	opts := *bbolt.DefaultOptions
+	opts.Timeout = lockTimeout
+	db, err := bbolt.Open(path, 0o600, &opts)
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("bolt: open %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("bolt: open %s: %w", path, storageErr(err))
+	}
+	db.MaxBatchDelay = batchDelay
+	err = db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketName)
+		return err
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: create bucket: %w", path, storageErr(err))
+	}
+	return &Store{db: db}, nil
+}
+
+// Close waits for running transactions and releases the file and its lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// Get returns the item at (pk, sk) or an error wrapping meta.ErrNotFound.
+func (s *Store) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
+	fail := func(err error) (meta.Item, error) {
+		return meta.Item{}, fmt.Errorf("bolt: get (%q, %q): %w", pk, sk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := validateKeys(pk, sk); err != nil {
+		return fail(err)
+	}
+	key := itemKey(pk, sk)
+	var it meta.Item
+	found := false
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bucketName).Get(key)
+		if raw == nil {
+			return nil
+		}
+		var err error
+		it, err = decodeItem(pk, sk, raw)
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return fail(storageErr(err))
+	}
+	if !found {
+		return fail(meta.ErrNotFound)
+	}
+	return it, nil
+}
+
+// Put writes it if c holds and returns its new version.
+func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
+	fail := func(err error) (int64, error) {
+		return 0, fmt.Errorf("bolt: put (%q, %q): %w", it.PK, it.SK, err)
+	}
+	if err := meta.ValidateItem(it); err != nil {
+		return fail(err)
+	}
+	if err := validateCond(c); err != nil {
+		return fail(err)
+	}
+	key := itemKey(it.PK, it.SK)
+	var version int64
+	err := s.write(ctx, func(b *bbolt.Bucket) ([]mutation, error) {
+		old, exists, err := loadHeader(b, key)
+		if err != nil {
+			return nil, err
+		}
+		if !holds(c, exists, old.version) {
+			return nil, meta.ErrConflict
+		}
+		version = old.version + 1 // 0 + 1 when absent
+		return []mutation{{key: key, val: encodeItem(version, it.N, it.ExpiresAt, it.Value)}}, nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return version, nil
+}
+
+// Delete removes (pk, sk) if c holds; a missing item under NoCond is not an
+// error.
+func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
+	if err := validateKeys(pk, sk); err != nil {
+		return fmt.Errorf("bolt: delete (%q, %q): %w", pk, sk, err)
+	}
+	if err := validateCond(c); err != nil {
+		return fmt.Errorf("bolt: delete (%q, %q): %w", pk, sk, err)
+	}
+	key := itemKey(pk, sk)
+	err := s.write(ctx, func(b *bbolt.Bucket) ([]mutation, error) {
+		old, exists, err := loadHeader(b, key)
+		if err != nil {
+			return nil, err
+		}
+		if !holds(c, exists, old.version) {
+			return nil, meta.ErrConflict
+		}
+		if !exists {
+			return nil, nil
+		}
+		return []mutation{{key: key, del: true}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: delete (%q, %q): %w", pk, sk, err)
+	}
+	return nil
+}
+
+// Add adds delta to the counter of (pk, sk), creating the item if missing,
+// and returns the new counter value.
+func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
+	fail := func(err error) (int64, error) {
+		return 0, fmt.Errorf("bolt: add (%q, %q): %w", pk, sk, err)
+	}
+	if err := validateKeys(pk, sk); err != nil {
+		return fail(err)
+	}
+	key := itemKey(pk, sk)
+	var n int64
+	err := s.write(ctx, func(b *bbolt.Bucket) ([]mutation, error) {
+		m, newN, err := planAdd(b, key, delta, meta.NoCond)
+		if err != nil {
+			return nil, err
+		}
+		n = newN
+		return []mutation{m}, nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+// Transact applies ops all or nothing. A failed condition is returned as the
+// *meta.TxError itself, unwrapped, so that callers who type-assert work as
+// well as those who use errors.As.
+func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
+	if err := meta.ValidateOps(ops); err != nil {
+		return fmt.Errorf("bolt: transact: %w", err)
+	}
+	keys := make([][]byte, len(ops))
+	for i, op := range ops {
+		if err := validateCond(op.Cond); err != nil {
+			return fmt.Errorf("bolt: transact: operation %d: %w", i, err)
+		}
+		pk, sk := opKey(op)
+		keys[i] = itemKey(pk, sk)
+	}
+	err := s.write(ctx, func(b *bbolt.Bucket) ([]mutation, error) {
+		// Every condition is checked against the state before the
+		// transaction; ops touch distinct items, so no op can see another's
+		// write and checking all first is the same as checking in order.
+		muts := make([]mutation, 0, len(ops))
+		for i, op := range ops {
+			key := keys[i]
+			switch op.Kind {
+			case meta.OpAdd:
+				m, _, err := planAdd(b, key, op.Delta, op.Cond)
+				if errors.Is(err, meta.ErrConflict) {
+					return nil, &meta.TxError{Index: i, Op: op}
+				}
+				if err != nil {
+					return nil, fmt.Errorf("operation %d: %w", i, err)
+				}
+				muts = append(muts, m)
+				continue
+			}
+			old, exists, err := loadHeader(b, key)
+			if err != nil {
+				return nil, fmt.Errorf("operation %d: %w", i, err)
+			}
+			if !holds(op.Cond, exists, old.version) {
+				return nil, &meta.TxError{Index: i, Op: op}
+			}
+			switch op.Kind {
+			case meta.OpPut:
+				it := op.Item
+				muts = append(muts, mutation{key: key, val: encodeItem(old.version+1, it.N, it.ExpiresAt, it.Value)})
+			case meta.OpDelete:
+				if exists {
+					muts = append(muts, mutation{key: key, del: true})
+				}
+			case meta.OpCheck:
+				// Its condition held; that was all it asked.
+			}
+		}
+		return muts, nil
+	})
+	if err != nil {
+		var txErr *meta.TxError
+		if errors.As(err, &txErr) {
+			return txErr
+		}
+		return fmt.Errorf("bolt: transact: %w", err)
+	}
+	return nil
+}
+
+// planAdd computes the write that adds delta to the counter at key, if c
+// holds, and the new counter value. Value and ExpiresAt are kept.
+func planAdd(b *bbolt.Bucket, key []byte, delta int64, c meta.Cond) (mutation, int64, error) {
+	raw := b.Get(key)
+	old, err := decodeHeader(raw)
+	if err != nil {
+		return mutation{}, 0, err
+	}
+	exists := raw != nil
+	if !holds(c, exists, old.version) {
+		return mutation{}, 0, meta.ErrConflict
+	}
+	n := old.n + delta
+	// DynamoDB's numbers would not wrap; neither may ours.
+	if (delta > 0 && n < old.n) || (delta < 0 && n > old.n) {
+		return mutation{}, 0, fmt.Errorf("%w: counter overflow (%d + %d)", meta.ErrInvalid, old.n, delta)
+	}
+	var value []byte
+	if exists {
+		value = raw[headerLen:]
+	}
+	// encodeItem copies value out of the mmap before anything is written.
+	return mutation{key: key, val: encodeItem(old.version+1, n, old.expiresAt, value)}, n, nil
+}
+
+// mutation is one planned write: a put of val, or a delete.
+type mutation struct {
+	key []byte
+	val []byte
+	del bool
+}
+
+// write runs plan in a batched read-write transaction and applies the
+// mutations it returns.
+//
+// bbolt's Batch shares one commit (one fsync) among concurrent writers, but a
+// function that returns an error rolls back the whole batch and is then
+// retried alone. A failed condition is an ordinary answer, not a reason to
+// make every other writer redo its work, so plan runs read-only and its
+// error is handed back to the caller while the transaction function itself
+// succeeds having written nothing. Batch may run the function several times;
+// plan must therefore only set caller variables that are overwritten on each
+// run, and the caller reads them only after Batch reports success, i.e. from
+// the run that committed.
+func (s *Store) write(ctx context.Context, plan func(*bbolt.Bucket) ([]mutation, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var outcome error
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		outcome = nil
+		// The batch may have waited; a caller that gave up meanwhile must
+		// not have its write applied behind its back.
+		if err := ctx.Err(); err != nil {
+			outcome = err
+			return nil
+		}
+		b := tx.Bucket(bucketName)
+		muts, err := plan(b)
+		if err != nil {
+			outcome = err
+			return nil
+		}
+		for _, m := range muts {
+			if m.del {
+				err = b.Delete(m.key)
+			} else {
+				err = b.Put(m.key, m.val)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return storageErr(err)
+	}
+	return outcome
+}
+
+// holds reports whether condition c is met by an item that exists (or not)
+// with the given version.
+func holds(c meta.Cond, exists bool, version int64) bool {
+	switch c.Kind {
+	case meta.IfAbsent:
+		return !exists
+	case meta.IfExists:
+		return exists
+	case meta.IfVersion:
+		return exists && version == c.Version
+	}
+	return true
+}
+
+func validateCond(c meta.Cond) error {
+	if c.Kind < meta.Always || c.Kind > meta.IfVersion {
+		return fmt.Errorf("%w: unknown condition kind %d", meta.ErrInvalid, c.Kind)
+	}
+	return nil
+}
+
+func validateKeys(pk, sk string) error {
+	if err := meta.ValidateKey(pk); err != nil {
+		return err
+	}
+	return meta.ValidateKey(sk)
+}
+
+// opKey is the item an operation addresses; for OpPut that is the item
+// itself, as in meta.ValidateOps.
+func opKey(op meta.Op) (pk, sk string) {
+	if op.Kind == meta.OpPut {
+		return op.Item.PK, op.Item.SK
+	}
+	return op.PK, op.SK
+}
+
+// storageErr marks errors that mean the disk is full with meta.ErrNoSpace.
+// bbolt formats some I/O errors with %s (file resize, file sync, mmap), which
+// drops the errno, so the message is checked as well as the chain.
+func storageErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, meta.ErrNoSpace) {
+		return err
+	}
+	noSpace := errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, bolterrors.ErrMaxSizeReached)
+	if !noSpace {
+		msg := err.Error()
+		noSpace = strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
+	}
+	if noSpace {
+		return fmt.Errorf("%w: %w", meta.ErrNoSpace, err)
+	}
+	return err
+}

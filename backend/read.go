@@ -1,0 +1,234 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/storepath"
+)
+
+// OpenOptions select what Open reads.
+type OpenOptions struct {
+	// Version is the version number to read; 0 means the current one.
+	Version int64
+	// Offset and Length select a byte range; Length -1 reads to the end.
+	Offset int64
+	Length int64
+}
+
+// Reader reads a file's content. Entry describes the version being read
+// (Size and SHA256 are those of the whole version, not of the range).
+type Reader struct {
+	Entry  Entry
+	Offset int64
+	Length int64
+	rc     io.ReadCloser
+}
+
+// Read reads plaintext. Stored data that fails authentication is an error
+// wrapping ErrIntegrity: tampered data is never returned.
+func (r *Reader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	if err != nil && errors.Is(err, crypto.ErrTampered) {
+		err = fmt.Errorf("%w: %w", ErrIntegrity, err)
+	}
+	return n, err
+}
+
+// Close releases the reader.
+func (r *Reader) Close() error { return r.rc.Close() }
+
+// StatVersion describes the file at p as of one version (0: the current
+// one). Size, SHA256, ModTime and Version are those of that version.
+func (b *Backend) StatVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, error) {
+	e, _, err := b.fileVersion(ctx, pr, p, version)
+	return e, err
+}
+
+// fileVersion resolves a file version to its description and blob.
+func (b *Backend) fileVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, string, error) {
+	if err := authorize(pr, p, actRead); err != nil {
+		return Entry{}, "", err
+	}
+	l, err := b.lookupExisting(ctx, p)
+	if err != nil {
+		return Entry{}, "", err
+	}
+	if l.rec.Kind == KindDir {
+		return Entry{}, "", fmt.Errorf("%s: %w", p, ErrIsDir)
+	}
+	e := b.entry(p, l.rec)
+	if version == 0 || version == l.rec.Seq {
+		return e, l.rec.Blob, nil
+	}
+	v, _, err := getRec[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
+	if isNotFound(err) {
+		return Entry{}, "", fmt.Errorf("%s: version %d: %w", p, version, ErrNotFound)
+	}
+	if err != nil {
+		return Entry{}, "", err
+	}
+	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, fromNanos(v.MTime)
+	return e, v.Blob, nil
+}
+
+// Open reads the file at p (or one of its versions), whole or a range.
+func (b *Backend) Open(ctx context.Context, pr Principal, p storepath.Path, o OpenOptions) (*Reader, error) {
+	e, blobID, err := b.fileVersion(ctx, pr, p, o.Version)
+	if err != nil {
+		return nil, err
+	}
+	length := o.Length
+	if length < 0 {
+		length = e.Size - o.Offset
+	}
+	if o.Offset < 0 || length < 0 || o.Offset+length > e.Size {
+		return nil, fmt.Errorf("%w: bytes %d+%d of a %d-byte file", ErrInvalidRange, o.Offset, o.Length, e.Size)
+	}
+	rc, err := b.openBlob(ctx, blobID, o.Offset, length)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{Entry: e, Offset: o.Offset, Length: length, rc: rc}, nil
+}
+
+// openBlob decrypts a range of a blob.
+func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io.ReadCloser, error) {
+	br, _, err := getRec[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", blobID, err)
+	}
+	key, err := b.dataKey(ctx, blobID, br.Wrapped)
+	if err != nil {
+		return nil, err
+	}
+	fetch := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		rc, err := b.blobs.Get(ctx, blobID, off, n)
+		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRange) {
+			return nil, fmt.Errorf("%w: blob %s is missing or short: %w", ErrIntegrity, blobID, err)
+		}
+		return rc, err
+	}
+	rc, err := crypto.Open(ctx, key, crypto.Layout{Size: br.Size, PartSize: br.PartSize}, off, n, fetch)
+	if err != nil {
+		if errors.Is(err, crypto.ErrInvalidRange) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidRange, err)
+		}
+		return nil, err
+	}
+	return rc, nil
+}
+
+// Version describes one kept version of a file.
+type Version struct {
+	Version int64  `json:"version"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"`
+	Author  string `json:"author"`
+	// Time is when the version was written; ModTime the file time it carries.
+	Time    time.Time `json:"time"`
+	ModTime time.Time `json:"mtime"`
+	Current bool      `json:"current"`
+}
+
+// VersionPage is one page of versions, newest first.
+type VersionPage struct {
+	Versions []Version `json:"versions"`
+	Cursor   string    `json:"cursor,omitempty"`
+}
+
+// Versions lists the kept versions of the file at p, newest first.
+func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, cursor string, limit int) (VersionPage, error) {
+	if err := authorize(pr, p, actRead); err != nil {
+		return VersionPage{}, err
+	}
+	l, err := b.lookupExisting(ctx, p)
+	if err != nil {
+		return VersionPage{}, err
+	}
+	if l.rec.Kind == KindDir {
+		return VersionPage{}, fmt.Errorf("%s: %w", p, ErrIsDir)
+	}
+	if limit <= 0 || limit > meta.MaxPageLimit {
+		limit = meta.MaxPageLimit
+	}
+	q := meta.QueryOpts{Prefix: versionPrefix, Limit: limit, Reverse: true}
+	if cursor != "" {
+		after, err := decodeCursor(cursor)
+		if err != nil {
+			return VersionPage{}, err
+		}
+		q.After = after
+	}
+	pg, err := b.meta.Query(ctx, filePK(l.rec.ID), q)
+	if err != nil {
+		return VersionPage{}, err
+	}
+	out := VersionPage{Versions: []Version{}}
+	for _, it := range pg.Items {
+		v, err := decode[versionRec](it)
+		if err != nil {
+			return VersionPage{}, err
+		}
+		var seq int64
+		if _, err := fmt.Sscanf(strings.TrimPrefix(it.SK, versionPrefix), "%d", &seq); err != nil {
+			return VersionPage{}, fmt.Errorf("backend: corrupt version key %q", it.SK)
+		}
+		out.Versions = append(out.Versions, Version{
+			Version: seq, Size: v.Size, SHA256: v.SHA256, Author: v.Author,
+			Time: fromNanos(v.Time), ModTime: fromNanos(v.MTime), Current: seq == l.rec.Seq,
+		})
+	}
+	if pg.Next != "" {
+		out.Cursor = encodeCursor(pg.Next)
+	}
+	return out, nil
+}
+
+// RestoreVersion makes an old version of the file at p current again, as a
+// new version that shares its content (nothing is copied or re-encrypted).
+func (b *Backend) RestoreVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, error) {
+	if err := authorize(pr, p, actWrite); err != nil {
+		return Entry{}, err
+	}
+	l, err := b.lookupExisting(ctx, p)
+	if err != nil {
+		return Entry{}, err
+	}
+	if l.rec.Kind == KindDir {
+		return Entry{}, fmt.Errorf("%s: %w", p, ErrIsDir)
+	}
+	v, it, err := getRec[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
+	if isNotFound(err) {
+		return Entry{}, fmt.Errorf("%s: version %d: %w", p, version, ErrNotFound)
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return b.commitVersion(ctx, pr, p, newVersion{
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: fromNanos(v.MTime),
+	}, "", false)
+}
+
+// releaseBlob removes a blob whose last reference is gone. Its record goes
+// first: once a blob has no record nothing can reference it again, and an
+// object left behind by a crash is an orphan the collector removes.
+func (b *Backend) releaseBlob(ctx context.Context, blobID string) {
+	it, err := b.meta.Get(ctx, blobPK(blobID), skBlob)
+	if err != nil || it.N > 0 {
+		return
+	}
+	if err := b.meta.Delete(ctx, blobPK(blobID), skBlob, meta.AtVersion(it.Version)); err != nil {
+		return
+	}
+	if err := b.blobs.Delete(ctx, blobID); err != nil {
+		b.log.Warn("delete released blob", "blob", blobID, "err", err)
+	}
+}

@@ -1,0 +1,468 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/storepath"
+)
+
+// UploadOptions describe a resumable upload session.
+type UploadOptions struct {
+	// Size is the exact size of the file.
+	Size int64
+	// PartSize is the size of every part but the last; 0 picks one. It must
+	// be a multiple of 64 KiB between MinPartSize and MaxPartSize, small
+	// enough for Size, and large enough for at most blob.MaxParts parts.
+	PartSize int64
+	// SHA256, when set, is the digest the whole file must have.
+	SHA256 []byte
+	// MTime is the file's modification time; zero means the time of Complete.
+	MTime time.Time
+	// Fingerprint is an opaque client string (at most 256 bytes) that lets a
+	// client find its own session again to resume it.
+	Fingerprint string
+}
+
+// Upload describes an upload session.
+type Upload struct {
+	ID          string       `json:"id"`
+	Path        string       `json:"path"`
+	Size        int64        `json:"size"`
+	PartSize    int64        `json:"partSize"`
+	Parts       int          `json:"parts"`
+	SHA256      string       `json:"sha256,omitempty"`
+	Fingerprint string       `json:"fingerprint,omitempty"`
+	Created     time.Time    `json:"created"`
+	Expires     time.Time    `json:"expires"`
+	Received    []UploadPart `json:"received,omitempty"`
+}
+
+// UploadPart is a received part.
+type UploadPart struct {
+	N      int    `json:"n"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+func validUploadID(id string) error {
+	if len(id) != 26 || strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '2' && r <= '7')
+	}) {
+		return fmt.Errorf("upload %q: %w", clipID(id), ErrNotFound)
+	}
+	return nil
+}
+
+func clipID(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// choosePartSize applies UploadOptions' rules.
+func (b *Backend) choosePartSize(size, want int64) (int64, error) {
+	if want == 0 {
+		want = b.partSize
+		if want < MinPartSize {
+			want = MinPartSize
+		}
+		if need := (size + blob.MaxParts - 1) / blob.MaxParts; want < need {
+			want = (need + crypto.PackageSize - 1) / crypto.PackageSize * crypto.PackageSize
+		}
+	}
+	switch {
+	case want < MinPartSize || want > MaxPartSize || want%crypto.PackageSize != 0:
+		return 0, fmt.Errorf("%w: part size %d must be a multiple of %d between %d and %d",
+			ErrInvalid, want, crypto.PackageSize, MinPartSize, MaxPartSize)
+	case (size+want-1)/want > blob.MaxParts:
+		return 0, fmt.Errorf("%w: part size %d gives more than %d parts for %d bytes", ErrInvalid, want, blob.MaxParts, size)
+	}
+	return want, nil
+}
+
+// CreateUpload opens a resumable upload session for the file at p. Parts
+// go straight to the blob store as they arrive; nothing is visible at p until
+// CompleteUpload.
+func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Path, o UploadOptions) (Upload, error) {
+	if err := authorize(pr, p, actWrite); err != nil {
+		return Upload{}, err
+	}
+	if p.IsRoot() {
+		return Upload{}, fmt.Errorf("/: %w", ErrIsDir)
+	}
+	if o.Size < 0 {
+		return Upload{}, fmt.Errorf("%w: size must be given", ErrInvalid)
+	}
+	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
+		return Upload{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+	}
+	if len(o.Fingerprint) > 256 {
+		return Upload{}, fmt.Errorf("%w: fingerprint longer than 256 bytes", ErrInvalid)
+	}
+	partSize, err := b.choosePartSize(o.Size, o.PartSize)
+	if err != nil {
+		return Upload{}, err
+	}
+	if err := b.precheckPut(ctx, p, "", false); err != nil {
+		return Upload{}, err
+	}
+	id, blobID := newID(), newID()
+	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
+	if err != nil {
+		return Upload{}, fmt.Errorf("generate data key: %w", err)
+	}
+	clear(dk.Plaintext)
+	uploadID, err := b.blobs.Begin(ctx, blobID)
+	if err != nil {
+		return Upload{}, storeErr("begin upload", err)
+	}
+	now := b.now()
+	s := sessionRec{
+		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
+		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
+		SHA256: hex.EncodeToString(o.SHA256), MTime: nanos(o.MTime), Fingerprint: o.Fingerprint,
+		Created: nanos(now), Expires: nanos(now.Add(b.upTTL)),
+	}
+	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
+	sess := item(uploadPK(id), skSession, s)
+	sess.ExpiresAt = now.Add(b.upTTL)
+	if err := b.meta.Transact(ctx, []meta.Op{
+		meta.Put(sess, meta.MustNew),
+		meta.Put(item(pkUploads, id, idx), meta.MustNew),
+		meta.Put(item(userPK(pr.UserID), userUploadSK(id), idx), meta.MustNew),
+	}); err != nil {
+		_ = b.blobs.Abort(context.WithoutCancel(ctx), blobID, uploadID)
+		return Upload{}, storeErr("create upload", err)
+	}
+	return upload(id, s), nil
+}
+
+func upload(id string, s sessionRec) Upload {
+	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	return Upload{
+		ID: id, Path: s.Path, Size: s.Size, PartSize: s.PartSize, Parts: l.Parts(),
+		SHA256: s.SHA256, Fingerprint: s.Fingerprint,
+		Created: fromNanos(s.Created), Expires: fromNanos(s.Expires),
+	}
+}
+
+// session loads a session that pr owns and that has not expired. Anything
+// else is ErrNotFound, so IDs of other users' sessions reveal nothing.
+func (b *Backend) session(ctx context.Context, pr Principal, id string) (sessionRec, meta.Item, error) {
+	if pr.UserID == "" {
+		return sessionRec{}, meta.Item{}, ErrUnauthorized
+	}
+	if err := validUploadID(id); err != nil {
+		return sessionRec{}, meta.Item{}, err
+	}
+	s, it, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+	if isNotFound(err) || (err == nil && (s.UserID != pr.UserID || b.now().UnixNano() > s.Expires)) {
+		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, ErrNotFound)
+	}
+	return s, it, err
+}
+
+// GetUpload describes a session with the parts received so far.
+func (b *Backend) GetUpload(ctx context.Context, pr Principal, id string) (Upload, error) {
+	s, _, err := b.session(ctx, pr, id)
+	if err != nil {
+		return Upload{}, err
+	}
+	u := upload(id, s)
+	u.Received = []UploadPart{}
+	err = b.eachPart(ctx, id, func(n int, pr partRec) error {
+		u.Received = append(u.Received, UploadPart{N: n, Size: pr.Size, SHA256: pr.SHA256})
+		return nil
+	})
+	return u, err
+}
+
+func (b *Backend) eachPart(ctx context.Context, id string, fn func(n int, p partRec) error) error {
+	after := ""
+	for {
+		pg, err := b.meta.Query(ctx, uploadPK(id), meta.QueryOpts{Prefix: partPrefix, After: after})
+		if err != nil {
+			return err
+		}
+		for _, it := range pg.Items {
+			n, err := strconv.Atoi(strings.TrimPrefix(it.SK, partPrefix))
+			if err != nil {
+				return fmt.Errorf("backend: corrupt part key %q", it.SK)
+			}
+			p, err := decode[partRec](it)
+			if err != nil {
+				return err
+			}
+			if err := fn(n, p); err != nil {
+				return err
+			}
+		}
+		if pg.Next == "" {
+			return nil
+		}
+		after = pg.Next
+	}
+}
+
+// ListUploads lists pr's open sessions, oldest first.
+func (b *Backend) ListUploads(ctx context.Context, pr Principal) ([]Upload, error) {
+	if pr.UserID == "" {
+		return nil, ErrUnauthorized
+	}
+	out := []Upload{}
+	after := ""
+	for {
+		pg, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range pg.Items {
+			id := strings.TrimPrefix(it.SK, userUpPrefix)
+			s, _, err := b.session(ctx, pr, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, upload(id, s))
+		}
+		if pg.Next == "" {
+			return out, nil
+		}
+		after = pg.Next
+	}
+}
+
+// PutPart stores part n (1-based) of a session: exactly the part's size,
+// sealed on the way to the blob store. sum, when set, is the part's SHA-256.
+// Sending a part again replaces it.
+func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r io.Reader, size int64, sum []byte) (UploadPart, error) {
+	s, _, err := b.session(ctx, pr, id)
+	if err != nil {
+		return UploadPart{}, err
+	}
+	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	if n < 1 || n > l.Parts() {
+		return UploadPart{}, fmt.Errorf("%w: part %d of an upload with %d parts", ErrInvalid, n, l.Parts())
+	}
+	want := l.PartPlainSize(n - 1)
+	if size >= 0 && size != want {
+		return UploadPart{}, fmt.Errorf("%w: part %d must be %d bytes, not %d", ErrLengthMismatch, n, want, size)
+	}
+	if sum != nil && len(sum) != sha256.Size {
+		return UploadPart{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+	}
+	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
+	if err != nil {
+		return UploadPart{}, err
+	}
+	defer clear(key)
+	body := &countingReader{r: r, want: want, h: sha256.New()}
+	sealed, err := crypto.SealPart(key, l, n-1, body)
+	if err != nil {
+		return UploadPart{}, err
+	}
+	part, err := b.blobs.PutPart(ctx, s.Blob, s.UploadID, n, sealed, l.PartSealedSize(n-1))
+	if body.err != nil {
+		return UploadPart{}, body.err
+	}
+	if err != nil {
+		return UploadPart{}, storeErr(fmt.Sprintf("store part %d", n), err)
+	}
+	got := body.h.Sum(nil)
+	if sum != nil && !bytes.Equal(got, sum) {
+		// The stored part is not recorded, so it can never be completed;
+		// sending the part again replaces it.
+		return UploadPart{}, fmt.Errorf("%w: part %d has sha-256 %x, expected %x", ErrDigestMismatch, n, got, sum)
+	}
+	rec := partRec{Size: want, SHA256: hex.EncodeToString(got), Tag: part.Tag, Time: nanos(b.now())}
+	if _, err := b.meta.Put(ctx, item(uploadPK(id), partSK(n), rec), meta.NoCond); err != nil {
+		return UploadPart{}, storeErr("record part", err)
+	}
+	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
+}
+
+// CompleteUpload joins the parts into the file. It reads the stored result
+// back through decryption to compute the file's SHA-256 — so what is
+// acknowledged is known to be readable — checks it against the digest given
+// at creation and sum (if set), and commits the version in one transaction
+// that also closes the session, so a session completes at most once.
+func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, sum []byte) (Entry, error) {
+	s, sit, err := b.session(ctx, pr, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	if sum != nil && len(sum) != sha256.Size {
+		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+	}
+	p, err := storepath.Parse(s.Path)
+	if err != nil {
+		return Entry{}, fmt.Errorf("backend: corrupt session %s: %w", id, err)
+	}
+	if err := authorize(pr, p, actWrite); err != nil {
+		return Entry{}, err
+	}
+	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	parts := make([]blob.Part, 0, l.Parts())
+	var missing []string
+	err = b.eachPart(ctx, id, func(n int, rec partRec) error {
+		for len(parts)+1 < n {
+			missing = append(missing, strconv.Itoa(len(parts)+1))
+			parts = append(parts, blob.Part{})
+		}
+		if n <= l.Parts() && rec.Size == l.PartPlainSize(n-1) {
+			parts = append(parts, blob.Part{Number: n, Size: l.PartSealedSize(n - 1), Tag: rec.Tag})
+		}
+		return nil
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	for len(parts) < l.Parts() {
+		missing = append(missing, strconv.Itoa(len(parts)+1))
+		parts = append(parts, blob.Part{})
+	}
+	if len(missing) > 0 {
+		if len(missing) > 10 {
+			missing = append(missing[:10], "...")
+		}
+		return Entry{}, fmt.Errorf("%w: upload %s is missing parts %s", ErrInvalid, id, strings.Join(missing, ", "))
+	}
+
+	if err := b.joinParts(ctx, s, parts); err != nil {
+		return Entry{}, err
+	}
+	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer clear(key)
+	got, err := b.digestBlob(ctx, s.Blob, key, l)
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, want := range []string{s.SHA256, hex.EncodeToString(sum)} {
+		if want != "" && want != got {
+			// The content is wrong and can never become right: end the
+			// session and drop what was stored.
+			b.discardBlob(s.Blob)
+			b.endSession(context.WithoutCancel(ctx), id, s)
+			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", ErrDigestMismatch, got, want)
+		}
+	}
+	nv := newVersion{
+		blobID: s.Blob,
+		blob: &blobRec{
+			Size: s.Size, PartSize: s.PartSize, Wrapped: s.Wrapped, KeyID: s.KeyID, Created: nanos(b.now()),
+		},
+		size:   s.Size,
+		sha256: got,
+		mtime:  fromNanos(s.MTime),
+		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(sit.Version))},
+	}
+	e, err := b.commitVersion(ctx, pr, p, nv, "", false)
+	if err != nil {
+		// The joined blob stays: a retried Complete uses it, and if none
+		// comes the collector removes it with the expired session.
+		return Entry{}, err
+	}
+	b.endSession(ctx, id, s)
+	return e, nil
+}
+
+// joinParts completes the blob store's multipart upload, tolerating one that
+// an earlier, interrupted Complete already finished.
+func (b *Backend) joinParts(ctx context.Context, s sessionRec, parts []blob.Part) error {
+	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	var err error
+	if len(parts) == 0 {
+		err = b.blobs.Put(ctx, s.Blob, bytes.NewReader(nil), 0)
+	} else {
+		err = b.blobs.Complete(ctx, s.Blob, s.UploadID, parts)
+	}
+	if errors.Is(err, blob.ErrNotFound) {
+		if info, serr := b.blobs.Stat(ctx, s.Blob); serr == nil && info.Size == l.SealedSize() {
+			return nil
+		}
+	}
+	if errors.Is(err, blob.ErrInvalidPart) {
+		return fmt.Errorf("%w: stored parts do not match their records, send them again: %w", ErrConflict, err)
+	}
+	if err != nil {
+		return storeErr("join parts", err)
+	}
+	return nil
+}
+
+// digestBlob decrypts a whole blob and returns its plaintext SHA-256 (hex).
+func (b *Backend) digestBlob(ctx context.Context, blobID string, key []byte, l crypto.Layout) (string, error) {
+	rc, err := crypto.Open(ctx, key, l, 0, l.Size, func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		return b.blobs.Get(ctx, blobID, off, n)
+	})
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		if errors.Is(err, crypto.ErrTampered) {
+			return "", fmt.Errorf("%w: %w", ErrIntegrity, err)
+		}
+		return "", fmt.Errorf("verify stored upload: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// AbortUpload ends a session and discards its parts.
+func (b *Backend) AbortUpload(ctx context.Context, pr Principal, id string) error {
+	s, _, err := b.session(ctx, pr, id)
+	if err != nil {
+		return err
+	}
+	if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
+		return storeErr("abort upload", err)
+	}
+	b.endSession(ctx, id, s)
+	return nil
+}
+
+// endSession removes a session's items. Failures are left to the collector,
+// which finds the session through its index item, removed last.
+func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
+	var err error
+	for err == nil {
+		var pg meta.Page
+		pg, err = b.meta.Query(ctx, uploadPK(id), meta.QueryOpts{Limit: meta.MaxTxOps})
+		if err != nil || len(pg.Items) == 0 {
+			break
+		}
+		ops := make([]meta.Op, 0, len(pg.Items))
+		for _, it := range pg.Items {
+			ops = append(ops, meta.Delete(it.PK, it.SK, meta.NoCond))
+		}
+		err = b.meta.Transact(ctx, ops)
+	}
+	if err == nil {
+		err = b.meta.Transact(ctx, []meta.Op{
+			meta.Delete(userPK(s.UserID), userUploadSK(id), meta.NoCond),
+			meta.Delete(pkUploads, id, meta.NoCond),
+		})
+	}
+	if err != nil {
+		b.log.Warn("clean up upload session", "upload", id, "err", err)
+	}
+}

@@ -1,0 +1,196 @@
+package backend_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
+)
+
+type blobInfo = blob.Info
+
+const mib = 1 << 20
+
+func TestUploadSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	content := data(12*mib+12345, 11)
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/big.bin"), backend.UploadOptions{
+		Size: int64(len(content)), PartSize: 5 * mib, SHA256: sum(content), Fingerprint: "fp",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Parts != 3 || u.PartSize != 5*mib {
+		t.Fatalf("session %+v", u)
+	}
+	part := func(n int) []byte {
+		lo := (n - 1) * 5 * mib
+		return content[lo:min(lo+5*mib, len(content))]
+	}
+	// Parts 3 and 1 in parallel; nothing is visible yet.
+	var wg sync.WaitGroup
+	for _, n := range []int{3, 1} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := part(n)
+			if _, err := e.b.PutPart(ctx, e.admin, u.ID, n, bytes.NewReader(b), int64(len(b)), sum(b)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/big.bin")); err == nil {
+		t.Fatal("file visible before Complete")
+	}
+	// A status shows what arrived; completing now names the missing part.
+	st, err := e.b.GetUpload(ctx, e.admin, u.ID)
+	if err != nil || len(st.Received) != 2 || st.Received[0].N != 1 || st.Received[1].N != 3 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, nil)
+	wantErr(t, err, backend.ErrInvalid)
+
+	// Wrong length and wrong digest are refused and not recorded.
+	_, err = e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)[:100]), 100, nil)
+	wantErr(t, err, backend.ErrLengthMismatch)
+	_, err = e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), sum([]byte("x")))
+	wantErr(t, err, backend.ErrDigestMismatch)
+	_, err = e.b.PutPart(ctx, e.admin, u.ID, 4, bytes.NewReader(nil), 0, nil)
+	wantErr(t, err, backend.ErrInvalid)
+	if st, _ := e.b.GetUpload(ctx, e.admin, u.ID); len(st.Received) != 2 {
+		t.Fatalf("a refused part was recorded: %+v", st.Received)
+	}
+	if _, err := e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), nil); err != nil {
+		t.Fatal(err)
+	}
+	ent, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ent.Size != int64(len(content)) || ent.SHA256 != hex.EncodeToString(sum(content)) {
+		t.Fatalf("entry %+v", ent)
+	}
+	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/big.bin"), content) {
+		t.Fatal("content differs")
+	}
+	got, err := e.read(e.admin, "/home/admin/big.bin", backend.OpenOptions{Offset: 5*mib - 3, Length: 10})
+	if err != nil || !bytes.Equal(got, content[5*mib-3:5*mib+7]) {
+		t.Fatalf("range across parts: %v", err)
+	}
+	// The session is gone: it completes once.
+	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, nil)
+	wantErr(t, err, backend.ErrNotFound)
+	if us, err := e.b.ListUploads(ctx, e.admin); err != nil || len(us) != 0 {
+		t.Fatalf("open sessions %+v %v", us, err)
+	}
+}
+
+func TestUploadWrongDigestCommitsNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	content := data(6*mib, 2)
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range [][]byte{content[:5*mib], content[5*mib:]} {
+		if _, err := e.b.PutPart(ctx, e.admin, u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, sum([]byte("something else")))
+	wantErr(t, err, backend.ErrDigestMismatch)
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
+		t.Fatal("file visible after a failed Complete")
+	}
+	if n := e.blobCount(); n != 0 {
+		t.Fatalf("%d blobs left", n)
+	}
+}
+
+func TestUploadEmptyAndSizes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/empty"), backend.UploadOptions{Size: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(nil))
+	if err != nil || ent.Size != 0 {
+		t.Fatalf("%+v %v", ent, err)
+	}
+	for _, ps := range []int64{1 << 20, 5*mib + 1, 6 << 30} {
+		_, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/x"), backend.UploadOptions{Size: 100, PartSize: ps})
+		wantErr(t, err, backend.ErrInvalid)
+	}
+	// A huge file gets parts large enough to stay under 10,000.
+	u, err = e.b.CreateUpload(ctx, e.admin, p("/home/admin/huge"), backend.UploadOptions{Size: 1 << 40})
+	if err != nil || u.Parts > blob.MaxParts {
+		t.Fatalf("%+v %v", u, err)
+	}
+	if err := e.b.AbortUpload(ctx, e.admin, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.GetUpload(ctx, e.admin, "nonsense")
+	wantErr(t, err, backend.ErrNotFound)
+}
+
+func TestCollect(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(e.admin, "/home/admin/keep", []byte("keep me"))
+	// An orphan, as a crash between storing and committing leaves.
+	if err := e.blobs.Put(ctx, "orphanblob", bytes.NewReader([]byte("junk")), 4); err != nil {
+		t.Fatal(err)
+	}
+	// An upload session that expires with a part stored.
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/abandoned"), backend.UploadOptions{Size: 6 * mib, PartSize: 5 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := data(5*mib, 1)
+	if _, err := e.b.PutPart(ctx, e.admin, u.ID, 1, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Within the grace period nothing goes.
+	st, err := e.b.Collect(ctx, time.Hour)
+	if err != nil || st.OrphanBlobs != 0 || st.ExpiredUploads != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	e.clock.Add(8 * 24 * time.Hour)
+	// The local store dates objects by the real clock; a grace of a
+	// nanosecond makes the orphan old enough.
+	st, err = e.b.Collect(ctx, time.Nanosecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.OrphanBlobs != 1 || st.ExpiredUploads != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if n := e.blobCount(); n != 1 {
+		t.Fatalf("%d blobs left, want the one in use", n)
+	}
+	if string(e.mustRead(e.admin, "/home/admin/keep")) != "keep me" {
+		t.Fatal("collector took a live blob")
+	}
+	_, err = e.b.GetUpload(ctx, e.admin, u.ID)
+	wantErr(t, err, backend.ErrNotFound)
+}
+
+func TestManyVersionsPruneAcrossCommits(t *testing.T) {
+	e := newEnv(t, keep(2))
+	for i := range 30 {
+		e.put(e.admin, "/home/admin/f", []byte(fmt.Sprint(i)))
+	}
+	if n := e.blobCount(); n != 2 {
+		t.Fatalf("%d blobs", n)
+	}
+}

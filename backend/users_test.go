@@ -1,0 +1,175 @@
+package backend_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+)
+
+func TestConfinement(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := e.user("alice")
+	e.user("bob")
+	e.put(e.admin, "/home/bob/secret.txt", []byte("bob's"))
+	e.put(alice, "/home/alice/mine.txt", []byte("alice's"))
+
+	// Everything outside alice's home is the same "forbidden", whether it
+	// exists or not, so she learns nothing about it.
+	for _, path := range []string{"/home/bob/secret.txt", "/home/bob/nothing", "/home/bob", "/home", "/", "/etc/passwd"} {
+		_, err := e.b.Stat(ctx, alice, p(path))
+		wantErr(t, err, backend.ErrForbidden)
+		_, err = e.b.Open(ctx, alice, p(path), backend.OpenOptions{Length: -1})
+		wantErr(t, err, backend.ErrForbidden)
+		_, err = e.b.Put(ctx, alice, p(path+"x"), strings.NewReader("x"), backend.PutOptions{Size: 1})
+		wantErr(t, err, backend.ErrForbidden)
+	}
+	_, err := e.b.List(ctx, alice, p("/home"), "", 0)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.Move(ctx, alice, p("/home/alice/mine.txt"), p("/home/bob/stolen"), false)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.Copy(ctx, alice, p("/home/bob/secret.txt"), p("/home/alice/copy"))
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.Delete(ctx, alice, p("/home/alice"), true)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.Move(ctx, alice, p("/home/alice"), p("/home/alice2"), false)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.ListUsers(ctx, alice)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.CreateUser(ctx, alice, "mallory", true)
+	wantErr(t, err, backend.ErrForbidden)
+	_, err = e.b.CreateToken(ctx, alice, "bob", "", 0)
+	wantErr(t, err, backend.ErrForbidden)
+
+	// Inside her home she can do everything, and the admin can read it.
+	if names := e.names(alice, "/home/alice"); len(names) != 1 || names[0] != "mine.txt" {
+		t.Fatalf("names %v", names)
+	}
+	if string(e.mustRead(e.admin, "/home/alice/mine.txt")) != "alice's" {
+		t.Fatal("admin read")
+	}
+	// Trash and upload sessions are per user.
+	ti, err := e.b.Delete(ctx, alice, p("/home/alice/mine.txt"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.RestoreTrash(ctx, e.admin, ti.ID, nil)
+	wantErr(t, err, backend.ErrNotFound)
+	u, err := e.b.CreateUpload(ctx, alice, p("/home/alice/big"), backend.UploadOptions{Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.GetUpload(ctx, e.admin, u.ID)
+	wantErr(t, err, backend.ErrNotFound)
+}
+
+func TestTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.user("carol")
+	tok, err := e.b.CreateToken(ctx, e.admin, "carol", "laptop", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !backend.ValidTokenFormat(tok.Secret) || !strings.HasPrefix(tok.Secret, "strata_") {
+		t.Fatalf("token %q", tok.Secret)
+	}
+	pr, err := e.b.Authenticate(ctx, tok.Secret)
+	if err != nil || pr.Name != "carol" || pr.Admin {
+		t.Fatalf("%+v %v", pr, err)
+	}
+	for _, bad := range []string{"", "strata_", "strata_short", "bearer x", tok.Secret[:len(tok.Secret)-1] + "0",
+		"strata_" + strings.Repeat("a", 40) + "!", strings.TrimPrefix(tok.Secret, "strata_")} {
+		_, err := e.b.Authenticate(ctx, bad)
+		wantErr(t, err, backend.ErrUnauthorized)
+	}
+	// Expiry.
+	e.clock.Add(2 * time.Hour)
+	_, err = e.b.Authenticate(ctx, tok.Secret)
+	wantErr(t, err, backend.ErrUnauthorized)
+	// Revocation.
+	tok2, err := e.b.CreateToken(ctx, pr, "", "cli", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := e.b.ListTokens(ctx, e.admin, "carol")
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("tokens %+v %v", ts, err)
+	}
+	for _, x := range ts {
+		if x.Secret != "" {
+			t.Fatal("a listed token carries its secret")
+		}
+	}
+	if err := e.b.RevokeToken(ctx, pr, "", tok2.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.Authenticate(ctx, tok2.Secret)
+	wantErr(t, err, backend.ErrUnauthorized)
+	// Deleting the user stops all of its tokens.
+	tok3, _ := e.b.CreateToken(ctx, e.admin, "carol", "", 0)
+	if err := e.b.DeleteUser(ctx, e.admin, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.Authenticate(ctx, tok3.Secret)
+	wantErr(t, err, backend.ErrUnauthorized)
+	err = e.b.DeleteUser(ctx, e.admin, "admin")
+	wantErr(t, err, backend.ErrInvalid)
+}
+
+func TestUserNames(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, bad := range []string{"", "Alice", "1abc", "a b", "../x", "a/b", strings.Repeat("a", 33), "é"} {
+		_, err := e.b.CreateUser(ctx, e.admin, bad, false)
+		wantErr(t, err, backend.ErrInvalid)
+	}
+	e.user("dave")
+	_, err := e.b.CreateUser(ctx, e.admin, "dave", false)
+	wantErr(t, err, backend.ErrExists)
+	us, err := e.b.ListUsers(ctx, e.admin)
+	if err != nil || len(us) != 2 || us[0].Name != "admin" || us[1].Home != "/home/dave" {
+		t.Fatalf("users %+v %v", us, err)
+	}
+}
+
+func TestBootstrapOnce(t *testing.T) {
+	e := newEnv(t)
+	tok, created, err := e.b.Bootstrap(context.Background(), "")
+	if err != nil || created || tok != "" {
+		t.Fatalf("second bootstrap: %q %v %v", tok, created, err)
+	}
+	_, _, err = (&env{}).bootstrapBad(e)
+	wantErr(t, err, backend.ErrInvalid)
+}
+
+func (*env) bootstrapBad(e *env) (string, bool, error) {
+	return e.b.Bootstrap(context.Background(), "not-a-token")
+}
+
+func TestReadTampered(t *testing.T) {
+	e := newEnv(t)
+	content := data(100_000, 4)
+	e.put(e.admin, "/home/admin/f", content)
+	// Flip one byte of the stored blob, behind the core's back.
+	var key string
+	_ = e.blobs.List(context.Background(), "", func(i blobInfo) error { key = i.Key; return nil })
+	rc, err := e.blobs.Get(context.Background(), key, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(rc)
+	rc.Close()
+	sealed := buf.Bytes()
+	sealed[len(sealed)/2] ^= 1
+	if err := e.blobs.Put(context.Background(), key, bytes.NewReader(sealed), int64(len(sealed))); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.read(e.admin, "/home/admin/f", backend.OpenOptions{})
+	wantErr(t, err, backend.ErrIntegrity)
+}

@@ -1,0 +1,221 @@
+// Package cli is the strata command line: the cobra command tree and what
+// each command does. Client commands reach the server only through
+// server/client; `strata serve` wires the engines, the core and the server.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/strata-storage/strata/server/client"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK          = 0
+	ExitError       = 1 // anything not listed below
+	ExitUsage       = 2 // bad command line or request (e.g. an invalid path)
+	ExitNotFound    = 3
+	ExitAuth        = 4 // missing, invalid or insufficient credentials
+	ExitConflict    = 5 // exists, not empty, changed meanwhile, precondition
+	ExitIntegrity   = 6 // a digest did not match
+	ExitUnavailable = 7 // the server could not be reached
+	ExitNoSpace     = 8
+)
+
+// Env is what a command sees of its process: arguments aside, everything
+// comes through here so tests can run commands in-process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// app holds what all commands share for one invocation.
+type app struct {
+	env     Env
+	cfgFile map[string]string
+
+	// Global flags.
+	server  string
+	token   string
+	jsonOut bool
+	quiet   bool
+	config  string
+}
+
+// Run runs the strata command line and returns the process exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	a := &app{env: env}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(env.Stderr, "strata: %v\nRun 'strata --help' for usage.\n", err)
+		return ExitUsage
+	}
+	if errors.Is(err, client.ErrInvalid) {
+		fmt.Fprintf(env.Stderr, "strata: %v\n", err)
+		return ExitUsage
+	}
+	fmt.Fprintf(env.Stderr, "strata: %v\n", err)
+	return exitCode(err)
+}
+
+// usageError marks a bad command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// isCobraUsage recognises cobra's and pflag's own command-line errors, which
+// are plain strings.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
+		if strings.HasPrefix(s, p) || strings.Contains(s, " "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, client.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		return ExitNotFound
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden), errors.Is(err, errNoCredentials):
+		return ExitAuth
+	case errors.Is(err, client.ErrExists), errors.Is(err, client.ErrConflict), errors.Is(err, client.ErrPrecondition),
+		errors.Is(err, client.ErrNotEmpty), errors.Is(err, client.ErrIsDir), errors.Is(err, client.ErrNotDir):
+		return ExitConflict
+	case errors.Is(err, client.ErrDigestMismatch), errors.Is(err, client.ErrIntegrity):
+		return ExitIntegrity
+	case errors.Is(err, client.ErrUnavailable):
+		return ExitUnavailable
+	case errors.Is(err, client.ErrNoSpace):
+		return ExitNoSpace
+	}
+	return ExitError
+}
+
+// Version is the running binary's version: the module version when built
+// from a tagged module, else the VCS revision, else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "devel-" + s.Value[:12]
+		}
+	}
+	return "devel"
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "strata",
+		Short: "Strata: an encrypted, self-hostable file store",
+		Long: `Strata stores files encrypted at rest, serves them over an HTTP API, and
+ships its server, CLI and tools in this one binary.
+
+Start a server:     strata serve
+Point the CLI at it: strata login --server http://127.0.0.1:8420
+Then:               strata put report.pdf docs/ ; strata ls docs`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version(),
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.bindSettings(cmd)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.server, "server", "", "server address (env STRATA_SERVER; default: the profile saved by 'strata login')")
+	pf.StringVar(&a.token, "token", "", "API token (prefer env STRATA_TOKEN: flags show in process lists)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON (one object per line for listings)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no progress")
+	pf.StringVar(&a.config, "config", "", "settings file (env STRATA_CONFIG; default $XDG_CONFIG_HOME/strata/config.json if present)")
+
+	root.AddCommand(
+		a.serveCmd(),
+		a.loginCmd(),
+		a.lsCmd(), a.statCmd(), a.catCmd(), a.mkdirCmd(), a.mvCmd(), a.cpCmd(), a.rmCmd(),
+		a.putCmd(), a.getCmd(),
+		a.trashCmd(), a.versionsCmd(), a.uploadsCmd(),
+		a.adminCmd(),
+		a.versionCmd(),
+	)
+	return root
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.jsonOut {
+				return a.printJSON(map[string]string{"version": Version()})
+			}
+			fmt.Fprintln(a.env.Stdout, "strata", Version())
+			return nil
+		},
+	}
+}
+
+// bindSettings fills every flag the user did not give from STRATA_<FLAG>
+// in the environment, then from the settings file: flags first, then the
+// environment, then the file.
+func (a *app) bindSettings(cmd *cobra.Command) error {
+	if err := a.loadConfigFile(cmd); err != nil {
+		return err
+	}
+	var bindErr error
+	set := func(f *pflag.Flag) {
+		if f.Changed || bindErr != nil || f.Name == "help" || f.Name == "version" || f.Name == "config" {
+			return
+		}
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		if v := a.env.Getenv("STRATA_" + strings.ToUpper(key)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				bindErr = usagef("STRATA_%s: %v", strings.ToUpper(key), err)
+			}
+			return
+		}
+		if v, ok := a.cfgFile[f.Name]; ok {
+			if err := f.Value.Set(v); err != nil {
+				bindErr = usagef("%s in the settings file: %v", f.Name, err)
+			}
+		}
+	}
+	cmd.Flags().VisitAll(set)
+	cmd.InheritedFlags().VisitAll(set)
+	return bindErr
+}

@@ -1,0 +1,410 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/client"
+)
+
+// session is a client plus the caller's home, for resolving relative paths.
+type session struct {
+	*client.Client
+	home string
+}
+
+func (a *app) session(ctx context.Context) (*session, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	return &session{Client: c}, nil
+}
+
+// remote resolves a remote path argument: absolute paths stand, anything
+// else is relative to the user's home folder ("" and "." are the home).
+func (s *session) remote(ctx context.Context, arg string) (string, error) {
+	if strings.HasPrefix(arg, "/") {
+		return arg, nil
+	}
+	if s.home == "" {
+		u, err := s.Whoami(ctx)
+		if err != nil {
+			return "", err
+		}
+		s.home = u.Home
+	}
+	arg = strings.TrimPrefix(strings.TrimPrefix(arg, "~"), "/")
+	if arg == "" || arg == "." {
+		return s.home, nil
+	}
+	return s.home + "/" + strings.TrimPrefix(arg, "./"), nil
+}
+
+func (a *app) lsCmd() *cobra.Command {
+	var long bool
+	cmd := &cobra.Command{
+		Use:   "ls [PATH]",
+		Short: "List a folder (your home by default)",
+		Long: `List a folder, page by page as the server sends it (sorted by name).
+Relative paths are relative to your home folder. --json prints one JSON
+object per entry and line.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			arg := ""
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			p, err := s.remote(ctx, arg)
+			if err != nil {
+				return err
+			}
+			e, err := s.Stat(ctx, p)
+			if err != nil {
+				return err
+			}
+			if !e.IsDir() {
+				return a.printEntries([]api.Entry{e}, long)
+			}
+			cursor := ""
+			for {
+				pg, err := s.List(ctx, p, cursor, 0)
+				if err != nil {
+					return err
+				}
+				if err := a.printEntries(pg.Entries, long); err != nil {
+					return err
+				}
+				if pg.Cursor == "" {
+					return nil
+				}
+				cursor = pg.Cursor
+			}
+		},
+	}
+	cmd.Flags().BoolVarP(&long, "long", "l", false, "show kind, size, time and version")
+	return cmd
+}
+
+func (a *app) printEntries(es []api.Entry, long bool) error {
+	if a.jsonOut {
+		for _, e := range es {
+			if err := a.printJSON(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !long {
+		for _, e := range es {
+			name := e.Name
+			if e.IsDir() {
+				name += "/"
+			}
+			fmt.Fprintln(a.env.Stdout, name)
+		}
+		return nil
+	}
+	// Fixed widths rather than a tabwriter: a listing streams page by page,
+	// and columns must line up across pages.
+	for _, e := range es {
+		kind, size, ver, name := "d", "-", "", e.Name+"/"
+		if !e.IsDir() {
+			kind, size, ver, name = "-", humanBytes(e.Size), fmt.Sprintf("v%d", e.Version), e.Name
+		}
+		fmt.Fprintf(a.env.Stdout, "%s %10s  %s  %5s  %s\n", kind, size, e.ModTime.Local().Format("2006-01-02 15:04"), ver, name)
+	}
+	return nil
+}
+
+func (a *app) statCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stat PATH",
+		Short: "Describe a file or folder",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			p, err := s.remote(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			e, err := s.Stat(ctx, p)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(e)
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "Path:\t%s\n", e.Path)
+			fmt.Fprintf(tw, "Kind:\t%s\n", map[bool]string{true: "folder", false: "file"}[e.IsDir()])
+			if !e.IsDir() {
+				fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", humanBytes(e.Size), e.Size)
+				fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
+				fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
+				fmt.Fprintf(tw, "State:\t%s\n", e.State)
+			}
+			fmt.Fprintf(tw, "Modified:\t%s\n", e.ModTime.Local().Format(time.RFC3339))
+			fmt.Fprintf(tw, "Created:\t%s\n", e.Created.Local().Format(time.RFC3339))
+			fmt.Fprintf(tw, "ID:\t%s\n", e.ID)
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) catCmd() *cobra.Command {
+	var version int64
+	cmd := &cobra.Command{
+		Use:   "cat PATH",
+		Short: "Write a file to standard output, verifying its SHA-256",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			p, err := s.remote(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			d, err := s.Get(ctx, p, client.GetOptions{Version: version})
+			if err != nil {
+				return err
+			}
+			defer d.Body.Close()
+			h := sha256.New()
+			n, err := io.CopyBuffer(io.MultiWriter(a.env.Stdout, h), d.Body, make([]byte, 256<<10))
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			if n != d.Size {
+				return fmt.Errorf("%s: got %d of %d bytes", p, n, d.Size)
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+				return fmt.Errorf("%s: %w: got sha-256 %s, the server says %s", p, client.ErrDigestMismatch, got, d.SHA256)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&version, "version", 0, "read this version instead of the current one")
+	return cmd
+}
+
+func (a *app) mkdirCmd() *cobra.Command {
+	var parents bool
+	cmd := &cobra.Command{
+		Use:   "mkdir PATH...",
+		Short: "Create folders",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			for _, arg := range args {
+				p, err := s.remote(ctx, arg)
+				if err != nil {
+					return err
+				}
+				e, err := s.Mkdir(ctx, p, parents)
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					if err := a.printJSON(e); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&parents, "parents", "p", false, "create missing parents; an existing folder is fine")
+	return cmd
+}
+
+// intoTarget resolves the destination of mv and cp: with several sources,
+// or a destination that is an existing folder, each source goes into it
+// under its own name.
+func (a *app) intoTarget(ctx context.Context, s *session, srcs []string, dst string) (func(src string) string, error) {
+	into := len(srcs) > 1 || strings.HasSuffix(dst, "/")
+	dst = strings.TrimSuffix(dst, "/")
+	if dst == "" {
+		dst = "/"
+	}
+	if !into {
+		e, err := s.Stat(ctx, dst)
+		switch {
+		case err == nil:
+			into = e.IsDir()
+		case !errors.Is(err, client.ErrNotFound):
+			return nil, err
+		}
+	} else if e, err := s.Stat(ctx, dst); err != nil {
+		return nil, err
+	} else if !e.IsDir() {
+		return nil, fmt.Errorf("%s: %w", dst, client.ErrNotDir)
+	}
+	return func(src string) string {
+		if into {
+			return path.Join(dst, path.Base(src))
+		}
+		return dst
+	}, nil
+}
+
+func (a *app) mvCmd() *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "mv SOURCE... DEST",
+		Short: "Move or rename files and folders",
+		Long: `Move or rename. With several sources, or when DEST is a folder, the sources
+go into it. An existing file at the destination is only replaced with --force,
+and then goes to the trash.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.moveOrCopy(cmd.Context(), args, func(s *session, from, to string) (api.Entry, error) {
+				return s.Move(cmd.Context(), from, to, force)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "replace an existing file (it goes to the trash)")
+	return cmd
+}
+
+func (a *app) cpCmd() *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "cp SOURCE... DEST",
+		Short: "Copy files and folders on the server",
+		Long: `Copy on the server: no content is transferred or re-encrypted, so a copy of
+any size is instant. Copying onto an existing file makes a new version of it.
+Folders need -r.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.moveOrCopy(ctx, args, func(s *session, from, to string) (api.Entry, error) {
+				if !recursive {
+					e, err := s.Stat(ctx, from)
+					if err != nil {
+						return api.Entry{}, err
+					}
+					if e.IsDir() {
+						return api.Entry{}, usagef("%s is a folder: use -r to copy it with its content", from)
+					}
+				}
+				return s.Copy(ctx, from, to)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders with their content")
+	return cmd
+}
+
+func (a *app) moveOrCopy(ctx context.Context, args []string, op func(s *session, from, to string) (api.Entry, error)) error {
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	paths := make([]string, len(args))
+	for i, arg := range args {
+		if paths[i], err = s.remote(ctx, arg); err != nil {
+			return err
+		}
+	}
+	if strings.HasSuffix(args[len(args)-1], "/") {
+		paths[len(paths)-1] += "/"
+	}
+	srcs, dst := paths[:len(paths)-1], paths[len(paths)-1]
+	target, err := a.intoTarget(ctx, s, srcs, dst)
+	if err != nil {
+		return err
+	}
+	for _, src := range srcs {
+		e, err := op(s, src, target(src))
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			if err := a.printJSON(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *app) rmCmd() *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "rm PATH...",
+		Short: "Move files and folders to the trash",
+		Long:  "Move files and folders to the trash, from where 'strata trash restore' brings them back.",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			for _, arg := range args {
+				p, err := s.remote(ctx, arg)
+				if err != nil {
+					return err
+				}
+				t, err := s.Delete(ctx, p, recursive)
+				if errors.Is(err, client.ErrNotEmpty) {
+					return fmt.Errorf("%w (use -r to delete a folder with its content)", err)
+				}
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					if err := a.printJSON(t); err != nil {
+						return err
+					}
+				} else if !a.quiet {
+					fmt.Fprintf(a.env.Stderr, "%s moved to the trash (id %s)\n", t.Path, t.ID)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete folders with their content")
+	return cmd
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,547 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/strata-storage/strata/server/client"
+)
+
+func (a *app) trashCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trash",
+		Short: "List, restore and empty the trash",
+	}
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List the trash, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			if !a.jsonOut {
+				fmt.Fprintln(tw, "ID\tDELETED\tSIZE\tPATH")
+			}
+			cursor := ""
+			for {
+				tp, err := c.Trash(ctx, cursor)
+				if err != nil {
+					return err
+				}
+				for _, t := range tp.Items {
+					if a.jsonOut {
+						if err := a.printJSON(t); err != nil {
+							return err
+						}
+						continue
+					}
+					size, p := humanBytes(t.Size), t.Path
+					if t.Kind == "dir" {
+						size, p = "-", p+"/"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Deleted.Local().Format("2006-01-02 15:04:05"), size, p)
+				}
+				if tp.Cursor == "" {
+					break
+				}
+				cursor = tp.Cursor
+			}
+			return tw.Flush()
+		},
+	}
+	var to string
+	restore := &cobra.Command{
+		Use:   "restore ID...",
+		Short: "Put trashed files and folders back where they were (or --to a path)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			dest := ""
+			if to != "" {
+				if len(args) > 1 {
+					return usagef("--to takes one ID")
+				}
+				if dest, err = s.remote(ctx, to); err != nil {
+					return err
+				}
+			}
+			for _, id := range args {
+				e, err := s.RestoreTrash(ctx, id, dest)
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					if err := a.printJSON(e); err != nil {
+						return err
+					}
+				} else if !a.quiet {
+					fmt.Fprintf(a.env.Stderr, "restored %s\n", e.Path)
+				}
+			}
+			return nil
+		},
+	}
+	restore.Flags().StringVar(&to, "to", "", "restore to this path instead")
+	purge := &cobra.Command{
+		Use:   "rm ID...",
+		Short: "Delete trashed items for good",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := c.PurgeTrash(cmd.Context(), id); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	var yes bool
+	empty := &cobra.Command{
+		Use:   "empty",
+		Short: "Delete everything in the trash for good",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !yes {
+				ok, err := a.confirm("Delete everything in your trash for good?")
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("not confirmed; nothing deleted")
+				}
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			n, err := c.EmptyTrash(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(map[string]int{"purged": n})
+			}
+			fmt.Fprintf(a.env.Stderr, "deleted %d items for good\n", n)
+			return nil
+		},
+	}
+	empty.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.AddCommand(ls, restore, purge, empty)
+	return cmd
+}
+
+// confirm asks a yes/no question on a terminal; without one it refuses, so
+// scripts must say --yes.
+func (a *app) confirm(question string) (bool, error) {
+	f, ok := a.env.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, usagef("%s Not on a terminal: pass --yes to confirm", question)
+	}
+	fmt.Fprintf(a.env.Stderr, "%s [y/N] ", question)
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return false, err
+	}
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes", nil
+}
+
+func (a *app) versionsCmd() *cobra.Command {
+	var restore int64
+	cmd := &cobra.Command{
+		Use:   "versions PATH",
+		Short: "List a file's versions, or restore one with --restore N",
+		Long: `List the kept versions of a file, newest first. 'strata get --version N' or
+'strata cat --version N' reads an old one; --restore N makes it current again
+(as a new version: nothing is lost).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.session(ctx)
+			if err != nil {
+				return err
+			}
+			p, err := s.remote(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if restore > 0 {
+				e, err := s.RestoreVersion(ctx, p, restore)
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					return a.printJSON(e)
+				}
+				fmt.Fprintf(a.env.Stderr, "version %d of %s is now current as version %d\n", restore, p, e.Version)
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			if !a.jsonOut {
+				fmt.Fprintln(tw, "VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
+			}
+			cursor := ""
+			for {
+				vp, err := s.Versions(ctx, p, cursor)
+				if err != nil {
+					return err
+				}
+				for _, v := range vp.Versions {
+					if a.jsonOut {
+						if err := a.printJSON(v); err != nil {
+							return err
+						}
+						continue
+					}
+					cur := ""
+					if v.Current {
+						cur = "(current)"
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Local().Format("2006-01-02 15:04:05"),
+						humanBytes(v.Size), v.Author, v.SHA256[:16], cur)
+				}
+				if vp.Cursor == "" {
+					break
+				}
+				cursor = vp.Cursor
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().Int64Var(&restore, "restore", 0, "make version N current again")
+	return cmd
+}
+
+func (a *app) uploadsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "uploads",
+		Short: "List or abort your unfinished resumable uploads",
+	}
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List unfinished uploads",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			us, err := c.Uploads(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			if !a.jsonOut {
+				fmt.Fprintln(tw, "ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
+			}
+			for _, u := range us {
+				if a.jsonOut {
+					if err := a.printJSON(u); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.ID, u.Created.Local().Format("2006-01-02 15:04"),
+					u.Expires.Local().Format("2006-01-02 15:04"), humanBytes(u.Size), u.Parts, u.Path)
+			}
+			return tw.Flush()
+		},
+	}
+	abort := &cobra.Command{
+		Use:   "abort ID...",
+		Short: "Abort unfinished uploads and discard their parts",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := c.AbortUpload(cmd.Context(), id); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(ls, abort)
+	return cmd
+}
+
+func (a *app) adminCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Manage users, tokens and storage (admins; 'token' also for yourself)",
+	}
+	user := &cobra.Command{Use: "user", Short: "Manage users"}
+	var admin, noToken bool
+	add := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Add a user (home folder /home/NAME) and print a first token for them",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.CreateUser(cmd.Context(), args[0], admin, !noToken)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(r)
+			}
+			fmt.Fprintf(a.env.Stdout, "Created user %s (home %s).\n", r.User.Name, r.User.Home)
+			if r.Token != nil {
+				fmt.Fprintf(a.env.Stdout, "Their token, shown only this once:\n\n    %s\n\n", r.Token.Secret)
+			}
+			return nil
+		},
+	}
+	add.Flags().BoolVar(&admin, "admin", false, "make the user an admin")
+	add.Flags().BoolVar(&noToken, "no-token", false, "do not create a first token")
+	uls := &cobra.Command{
+		Use:   "ls",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			us, err := c.Users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			if !a.jsonOut {
+				fmt.Fprintln(tw, "NAME\tROLE\tHOME\tCREATED")
+			}
+			for _, u := range us {
+				if a.jsonOut {
+					if err := a.printJSON(u); err != nil {
+						return err
+					}
+					continue
+				}
+				role := "user"
+				if u.Admin {
+					role = "admin"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, role, u.Home, u.Created.Local().Format("2006-01-02 15:04"))
+			}
+			return tw.Flush()
+		},
+	}
+	urm := &cobra.Command{
+		Use:   "rm NAME...",
+		Short: "Remove users and revoke their tokens (their files stay)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			for _, n := range args {
+				if err := c.DeleteUser(cmd.Context(), n); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	user.AddCommand(add, uls, urm)
+
+	tok := &cobra.Command{Use: "token", Short: "Create, list and revoke API tokens"}
+	var forUser, name, expires string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a token (for yourself, or --user for admins) and print it once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ttl, err := parseTTL(expires)
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.CreateToken(cmd.Context(), forUser, name, ttl)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(t)
+			}
+			fmt.Fprintln(a.env.Stdout, t.Secret)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&forUser, "user", "", "the user the token is for (admins)")
+	create.Flags().StringVar(&name, "name", "", "a name to recognise the token by")
+	create.Flags().StringVar(&expires, "expires", "", "lifetime, e.g. 12h or 90d (default: never)")
+	tls := &cobra.Command{
+		Use:   "ls",
+		Short: "List tokens (without their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ts, err := c.Tokens(cmd.Context(), forUser)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			if !a.jsonOut {
+				fmt.Fprintln(tw, "ID\tNAME\tCREATED\tEXPIRES")
+			}
+			for _, t := range ts {
+				if a.jsonOut {
+					if err := a.printJSON(t); err != nil {
+						return err
+					}
+					continue
+				}
+				exp := "never"
+				if t.Expires != nil {
+					exp = t.Expires.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Created.Local().Format("2006-01-02 15:04"), exp)
+			}
+			return tw.Flush()
+		},
+	}
+	tls.Flags().StringVar(&forUser, "user", "", "whose tokens (admins)")
+	revoke := &cobra.Command{
+		Use:   "revoke ID...",
+		Short: "Revoke tokens",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := c.RevokeToken(cmd.Context(), forUser, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	revoke.Flags().StringVar(&forUser, "user", "", "whose token (admins)")
+	tok.AddCommand(create, tls, revoke)
+
+	var grace time.Duration
+	gc := &cobra.Command{
+		Use:   "gc",
+		Short: "Collect garbage now: orphaned blobs, expired uploads, unfinished purges",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.Collect(cmd.Context(), grace)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(r)
+			}
+			fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads; finished %d purges\n",
+				r.ScannedBlobs, r.OrphanBlobs, humanBytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
+			return nil
+		},
+	}
+	gc.Flags().DurationVar(&grace, "grace", 0, "remove orphaned blobs older than this (default: the server's)")
+	cmd.AddCommand(user, tok, gc)
+	return cmd
+}
+
+// parseTTL reads durations like 90m, 12h or 30d ("" is no expiry).
+func parseTTL(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, usagef("--expires %q: want e.g. 12h or 90d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, usagef("--expires %q: want e.g. 12h or 90d", s)
+	}
+	return d, nil
+}
+
+func (a *app) loginCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "login",
+		Short: "Save a server and token as your profile",
+		Long: `Check a server address and token and save them (readable by you only) in
+$XDG_CONFIG_HOME/strata/profile.json, so that other commands need neither.
+The token comes from --token, STRATA_TOKEN, or a prompt.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.server == "" {
+				return usagef("give the server: strata login --server http://host:8420")
+			}
+			tok := a.token
+			if tok == "" {
+				f, ok := a.env.Stdin.(*os.File)
+				if !ok || !term.IsTerminal(int(f.Fd())) {
+					return usagef("no token: set STRATA_TOKEN or --token")
+				}
+				fmt.Fprint(a.env.Stderr, "Token: ")
+				b, err := term.ReadPassword(int(f.Fd()))
+				fmt.Fprintln(a.env.Stderr)
+				if err != nil {
+					return err
+				}
+				tok = strings.TrimSpace(string(b))
+			}
+			c, err := client.New(a.server, tok, client.WithUserAgent("strata-cli/"+Version()))
+			if err != nil {
+				return usagef("%v", err)
+			}
+			u, err := c.Whoami(cmd.Context())
+			if err != nil {
+				return err
+			}
+			path, err := a.saveProfile(profile{Server: a.server, Token: tok})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s (home %s); saved to %s\n", a.server, u.Name, u.Home, path)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/server"
+)
+
+type serveOpts struct {
+	data         string
+	listen       string
+	tlsCert      string
+	tlsKey       string
+	keepVersions int
+	gcInterval   time.Duration
+	gcGrace      time.Duration
+	bodyTimeout  time.Duration
+	logLevel     string
+	logFormat    string
+	partSize     int64
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var o serveOpts
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Strata server",
+		Long: `Run the Strata server on the embedded engines: encrypted blobs on local disk,
+metadata in bbolt, master keys in a local key file, all under --data.
+
+On an empty store it creates the user "admin" with the token in
+STRATA_ADMIN_TOKEN, or with a new token that it prints once.
+
+Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
+settings file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", "", "data directory (default $XDG_DATA_HOME/strata)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8420", "address to listen on (host:port; port 0 picks a free one)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
+	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	f.IntVar(&o.keepVersions, "keep-versions", backend.DefaultKeepVersions, "versions kept per file, the current one included")
+	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "how often to collect garbage (0 disables)")
+	f.DurationVar(&o.gcGrace, "gc-grace", backend.DefaultGrace, "age before an unreferenced blob is removed")
+	f.DurationVar(&o.bodyTimeout, "body-timeout", time.Minute, "drop a transfer that makes no progress for this long")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
+	_ = f.MarkHidden("part-size")
+	return cmd
+}
+
+func (a *app) logger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	ho := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.env.Stderr, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.env.Stderr, ho)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+func (a *app) serve(ctx context.Context, o serveOpts) error {
+	log, err := a.logger(o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if o.data == "" {
+		if o.data, err = a.dataDir(); err != nil {
+			return err
+		}
+	}
+	eng, err := embedded.Open(o.data)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	b, err := backend.New(backend.Config{
+		Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys,
+		KeepVersions: o.keepVersions, PartSize: o.partSize, Logger: log,
+	})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	tok, created, err := b.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
+	if err != nil {
+		return fmt.Errorf("create the admin user: %w", err)
+	}
+	if created && a.env.Getenv("STRATA_ADMIN_TOKEN") == "" {
+		// Printed once, to the terminal, never to the log.
+		fmt.Fprintf(a.env.Stdout, "Created user admin. Its token, shown only this once:\n\n    %s\n\n", tok)
+	} else if created {
+		fmt.Fprintln(a.env.Stdout, "Created user admin with the token in STRATA_ADMIN_TOKEN.")
+	}
+
+	var tlsCfg *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		scheme = "https"
+	}
+	h := server.NewServer(b, server.Config{Logger: log, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
+	srv := server.HTTPServer(ln.Addr().String(), h, log)
+	srv.TLSConfig = tlsCfg
+
+	gcCtx, stopGC := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopGC()
+	go server.Collector(gcCtx, b, o.gcInterval, o.gcGrace, log)
+
+	addr := scheme + "://" + ln.Addr().String()
+	log.Info("serving", "addr", addr, "data", o.data, "version", Version())
+	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (data in %s)\n", addr, o.data)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop taking connections, let in-flight requests finish.
+	log.Info("shutting down: finishing requests in flight")
+	stopGC()
+	shCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,460 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/client"
+)
+
+// smallFile is the size up to which put sends a file in one request; bigger
+// files go through a resumable session with parts in parallel.
+const smallFile = 16 << 20
+
+type transferOpts struct {
+	recursive bool
+	jobs      int
+	partSize  int64
+	version   int64
+}
+
+func (a *app) putCmd() *cobra.Command {
+	var o transferOpts
+	cmd := &cobra.Command{
+		Use:   "put LOCAL... REMOTE",
+		Short: "Upload files and folders",
+		Long: `Upload local files (and folders, with -r) to the server.
+
+With one file, REMOTE is the file's new path, or a folder to put it in
+(an existing folder, or a path ending in /). With several sources or a folder,
+REMOTE is a folder. LOCAL "-" reads standard input.
+
+Big files go up in parts, several at a time; an interrupted upload of the
+same file resumes where it stopped when you run the command again. Every
+file's SHA-256 is checked by the server before it is committed.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.put(cmd.Context(), args[:len(args)-1], args[len(args)-1], o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "upload folders with their content")
+	f.IntVarP(&o.jobs, "jobs", "j", 4, "files (and parts of a big file) in flight at once")
+	f.Int64Var(&o.partSize, "part-size", 0, "part size in bytes for big files (default: the server's)")
+	return cmd
+}
+
+// upJob is one file to upload.
+type upJob struct {
+	local  string
+	remote string
+	info   fs.FileInfo
+}
+
+func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts) error {
+	if o.jobs < 1 || o.jobs > 64 {
+		return usagef("--jobs must be 1 to 64")
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	rdst, err := s.remote(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if len(srcs) == 1 && srcs[0] == "-" {
+		return a.putStdin(ctx, s, rdst)
+	}
+	// Where do things go? Into REMOTE if it is (or must be) a folder.
+	into := len(srcs) > 1 || strings.HasSuffix(dst, "/")
+	dstEntry, err := s.Stat(ctx, rdst)
+	switch {
+	case err == nil:
+		into = into || dstEntry.IsDir()
+		if into && !dstEntry.IsDir() {
+			return fmt.Errorf("%s: %w", rdst, client.ErrNotDir)
+		}
+	case errors.Is(err, client.ErrNotFound):
+		if into {
+			if _, err := s.Mkdir(ctx, rdst, true); err != nil {
+				return err
+			}
+		}
+	default:
+		return err
+	}
+	var roots []upJob
+	for _, src := range srcs {
+		info, err := os.Stat(src)
+		if err != nil {
+			return err
+		}
+		if info.IsDir() && !o.recursive {
+			return usagef("%s is a folder: use -r to upload it with its content", src)
+		}
+		target := rdst
+		if into {
+			target = path.Join(rdst, filepath.Base(filepath.Clean(src)))
+		}
+		roots = append(roots, upJob{local: src, remote: target, info: info})
+	}
+
+	prog := a.newProgress("↑")
+	defer prog.finish()
+	// Count first (stat only) so the progress has totals; nothing is held.
+	for _, r := range roots {
+		if err := walkLocal(r, func(j upJob) error {
+			if !j.info.IsDir() {
+				prog.addFile(j.info.Size())
+			}
+			return nil
+		}, nil); err != nil {
+			return err
+		}
+	}
+
+	jobs := make(chan upJob)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for range o.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				prog.setCurrent(j.remote)
+				e, err := a.uploadOne(ctx, s, j, o, prog)
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", j.local, err))
+					continue
+				}
+				prog.fileDone(j.remote)
+				if a.jsonOut {
+					mu.Lock()
+					_ = a.printJSON(e)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	walkErr := func() error {
+		for _, r := range roots {
+			err := walkLocal(r, func(j upJob) error {
+				if j.info.IsDir() {
+					_, err := s.Mkdir(ctx, j.remote, true)
+					return err
+				}
+				select {
+				case jobs <- j:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}, func(skipped string) {
+				fmt.Fprintf(a.env.Stderr, "strata: skipping %s: not a regular file or folder\n", skipped)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	close(jobs)
+	wg.Wait()
+	if walkErr != nil {
+		errs = append([]error{walkErr}, errs...)
+	}
+	return reportErrors(a, errs)
+}
+
+// reportErrors prints every error but the first and returns the first, so
+// the exit code reflects it.
+func reportErrors(a *app, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, e := range errs[1:] {
+		fmt.Fprintf(a.env.Stderr, "strata: %v\n", e)
+	}
+	if len(errs) > 1 {
+		return fmt.Errorf("%w (and %d more errors)", errs[0], len(errs)-1)
+	}
+	return errs[0]
+}
+
+// walkLocal visits root and, for a folder, everything under it, in lexical
+// order, streaming (nothing is collected). Symlinks and special files are
+// skipped and reported.
+func walkLocal(root upJob, fn func(upJob) error, skip func(string)) error {
+	if !root.info.IsDir() {
+		if !root.info.Mode().IsRegular() {
+			if skip != nil {
+				skip(root.local)
+			}
+			return nil
+		}
+		return fn(root)
+	}
+	return filepath.WalkDir(root.local, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root.local, p)
+		if err != nil {
+			return err
+		}
+		remote := root.remote
+		if rel != "." {
+			remote = path.Join(root.remote, filepath.ToSlash(rel))
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			if skip != nil {
+				skip(p)
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(upJob{local: p, remote: remote, info: info})
+	})
+}
+
+func (a *app) uploadOne(ctx context.Context, s *session, j upJob, o transferOpts, prog *progress) (api.Entry, error) {
+	f, err := os.Open(j.local)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	defer f.Close()
+	size := j.info.Size()
+	if size <= smallFile {
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return api.Entry{}, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return api.Entry{}, err
+		}
+		var sent int64
+		e, err := s.Put(ctx, j.remote, f, size, client.PutOptions{
+			SHA256: h.Sum(nil), MTime: j.info.ModTime(),
+			Progress: func(n int64) { sent += n; prog.add(n) },
+		})
+		if err != nil {
+			prog.add(-sent)
+		}
+		return e, err
+	}
+	abs, _ := filepath.Abs(j.local)
+	fp := sha256.Sum256([]byte(abs + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(j.info.ModTime().UnixNano(), 10)))
+	return s.UploadFile(ctx, j.remote, f, size, client.UploadOptions{
+		PartSize: o.partSize, Concurrency: o.jobs, MTime: j.info.ModTime(),
+		Fingerprint: hex.EncodeToString(fp[:16]), Progress: prog.add,
+		OnSession: func(u api.Upload, resumed bool) {
+			if resumed && !a.quiet {
+				fmt.Fprintf(a.env.Stderr, "strata: resuming the upload of %s (%d parts)\n", j.local, u.Parts)
+			}
+		},
+	})
+}
+
+func (a *app) putStdin(ctx context.Context, s *session, dst string) error {
+	if e, err := s.Stat(ctx, dst); err == nil && e.IsDir() {
+		return usagef("%s is a folder: give the path of the file to write", dst)
+	}
+	prog := a.newProgress("↑")
+	prog.addFile(0)
+	e, err := s.Put(ctx, dst, a.env.Stdin, -1, client.PutOptions{Progress: prog.add})
+	prog.fileDone(dst)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return a.printJSON(e)
+	}
+	return nil
+}
+
+func (a *app) getCmd() *cobra.Command {
+	var o transferOpts
+	cmd := &cobra.Command{
+		Use:   "get REMOTE... LOCAL",
+		Short: "Download files and folders",
+		Long: `Download files (and folders, with -r) from the server.
+
+With one file, LOCAL is the file to write, or a folder to put it in. With
+several sources or a folder, LOCAL is a folder. LOCAL "-" writes the file to
+standard output.
+
+Every file's SHA-256 is verified before it is put in place; until then it is
+written next to its destination as a hidden ` + client.PartialSuffix + ` file, from which an
+interrupted download resumes when you run the command again.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.get(cmd.Context(), args[:len(args)-1], args[len(args)-1], o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.recursive, "recursive", "r", false, "download folders with their content")
+	f.IntVarP(&o.jobs, "jobs", "j", 4, "files in flight at once")
+	f.Int64Var(&o.version, "version", 0, "download this version of a file instead of the current one")
+	return cmd
+}
+
+type downJob struct {
+	remote string
+	local  string
+	size   int64
+}
+
+func (a *app) get(ctx context.Context, srcs []string, dst string, o transferOpts) error {
+	if o.jobs < 1 || o.jobs > 64 {
+		return usagef("--jobs must be 1 to 64")
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	if dst == "-" {
+		if len(srcs) != 1 {
+			return usagef("only one file can be written to standard output")
+		}
+		cat := a.catCmd()
+		cat.SetContext(ctx)
+		if o.version > 0 {
+			_ = cat.Flags().Set("version", strconv.FormatInt(o.version, 10))
+		}
+		return cat.RunE(cat, srcs)
+	}
+	into := len(srcs) > 1 || strings.HasSuffix(dst, string(os.PathSeparator))
+	if info, err := os.Stat(dst); err == nil {
+		into = into || info.IsDir()
+		if into && !info.IsDir() {
+			return fmt.Errorf("%s exists and is not a folder", dst)
+		}
+	} else if into {
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+	}
+	type root struct {
+		entry api.Entry
+		local string
+	}
+	var roots []root
+	for _, src := range srcs {
+		p, err := s.remote(ctx, src)
+		if err != nil {
+			return err
+		}
+		e, err := s.Stat(ctx, p)
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && !o.recursive {
+			return usagef("%s is a folder: use -r to download it with its content", p)
+		}
+		local := dst
+		if into {
+			if !filepath.IsLocal(e.Name) {
+				return fmt.Errorf("refusing the remote name %q as a local file name", e.Name)
+			}
+			local = filepath.Join(dst, e.Name)
+		}
+		roots = append(roots, root{entry: e, local: local})
+	}
+
+	prog := a.newProgress("↓")
+	defer prog.finish()
+	jobs := make(chan downJob)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for range o.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				prog.setCurrent(j.remote)
+				e, err := s.DownloadFile(ctx, j.remote, j.local, client.DownloadOptions{Version: o.version, Progress: prog.add})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", j.remote, err))
+				} else if a.jsonOut {
+					_ = a.printJSON(e)
+				}
+				mu.Unlock()
+				if err == nil {
+					prog.fileDone(j.remote)
+				}
+			}
+		}()
+	}
+	send := func(j downJob) error {
+		prog.addFile(j.size)
+		select {
+		case jobs <- j:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var walk func(remote, local string) error
+	walk = func(remote, local string) error {
+		if err := os.MkdirAll(local, 0o755); err != nil {
+			return err
+		}
+		return s.Walk(ctx, remote, func(e api.Entry) error {
+			if !filepath.IsLocal(e.Name) {
+				return fmt.Errorf("refusing the remote name %q as a local file name", e.Name)
+			}
+			l := filepath.Join(local, e.Name)
+			if e.IsDir() {
+				return walk(e.Path, l)
+			}
+			return send(downJob{remote: e.Path, local: l, size: e.Size})
+		})
+	}
+	walkErr := func() error {
+		for _, r := range roots {
+			var err error
+			if r.entry.IsDir() {
+				err = walk(r.entry.Path, r.local)
+			} else {
+				err = send(downJob{remote: r.entry.Path, local: r.local, size: r.entry.Size})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	close(jobs)
+	wg.Wait()
+	if walkErr != nil {
+		errs = append([]error{walkErr}, errs...)
+	}
+	return reportErrors(a, errs)
+}

@@ -1,0 +1,249 @@
+// Package api holds the wire types of Strata's HTTP API, its stable error
+// codes and the header formats both sides must agree on. The server and every
+// client (the CLI, the TUI) use these and nothing else from each other.
+// docs/api.md describes the API in prose.
+package api
+
+import (
+	"time"
+)
+
+// Error codes: the stable, machine-readable "code" member of every problem
+// response. Clients branch on these, never on titles or details.
+const (
+	CodeInvalidPath      = "invalid_path"
+	CodeInvalidRequest   = "invalid_request"
+	CodeInvalidJSON      = "invalid_json"
+	CodeInvalidRange     = "invalid_range"
+	CodeNotFound         = "not_found"
+	CodeExists           = "already_exists"
+	CodeNotDir           = "not_a_folder"
+	CodeIsDir            = "is_a_folder"
+	CodeNotEmpty         = "folder_not_empty"
+	CodeForbidden        = "forbidden"
+	CodeUnauthorized     = "unauthorized"
+	CodeDigestMismatch   = "digest_mismatch"
+	CodeLengthMismatch   = "length_mismatch"
+	CodeTooLarge         = "too_large"
+	CodeNoSpace          = "insufficient_storage"
+	CodeConflict         = "conflict"
+	CodePrecondition     = "precondition_failed"
+	CodeIntegrity        = "integrity_error"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeRouteNotFound    = "no_such_route"
+	CodeTimeout          = "timeout"
+	CodeCanceled         = "canceled"
+	CodeUnavailable      = "unavailable"
+	CodeInternal         = "internal"
+)
+
+// ProblemType is the prefix of every problem's "type" URI; the code follows.
+const ProblemType = "https://strata.dev/problems/"
+
+// Problem is an RFC 9457 problem detail (application/problem+json).
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	Code      string `json:"code"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// Headers.
+const (
+	HeaderRequestID     = "X-Request-Id"
+	HeaderContentDigest = "Content-Digest"
+	HeaderReprDigest    = "Repr-Digest"
+	HeaderMTime         = "X-Strata-Mtime"   // RFC 3339 file time sent with a PUT
+	HeaderVersion       = "X-Strata-Version" // version number of a downloaded file
+)
+
+// MaxJSONBody is the largest JSON request body the server reads.
+const MaxJSONBody = 1 << 20
+
+// Kind values of Entry.Kind.
+const (
+	KindFile = "file"
+	KindDir  = "dir"
+)
+
+// Entry describes a file or folder.
+type Entry struct {
+	Path    string    `json:"path"`
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"`
+	ID      string    `json:"id"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime"`
+	Created time.Time `json:"created"`
+	SHA256  string    `json:"sha256,omitempty"`
+	Version int64     `json:"version,omitempty"`
+	State   string    `json:"state,omitempty"`
+}
+
+// IsDir reports whether the entry is a folder.
+func (e Entry) IsDir() bool { return e.Kind == KindDir }
+
+// Page is one page of a folder listing; Cursor is empty on the last page.
+type Page struct {
+	Entries []Entry `json:"entries"`
+	Cursor  string  `json:"cursor,omitempty"`
+}
+
+// Version describes a kept version of a file.
+type Version struct {
+	Version int64     `json:"version"`
+	Size    int64     `json:"size"`
+	SHA256  string    `json:"sha256"`
+	Author  string    `json:"author"`
+	Time    time.Time `json:"time"`
+	ModTime time.Time `json:"mtime"`
+	Current bool      `json:"current"`
+}
+
+// VersionPage is one page of versions, newest first.
+type VersionPage struct {
+	Versions []Version `json:"versions"`
+	Cursor   string    `json:"cursor,omitempty"`
+}
+
+// TrashItem is an entry in the caller's trash.
+type TrashItem struct {
+	ID      string    `json:"id"`
+	Path    string    `json:"path"`
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"`
+	Size    int64     `json:"size"`
+	Deleted time.Time `json:"deleted"`
+}
+
+// TrashPage is one page of the trash, newest first.
+type TrashPage struct {
+	Items  []TrashItem `json:"items"`
+	Cursor string      `json:"cursor,omitempty"`
+}
+
+// MoveRequest is the body of POST /v1/move.
+type MoveRequest struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Overwrite bool   `json:"overwrite,omitempty"`
+}
+
+// CopyRequest is the body of POST /v1/copy.
+type CopyRequest struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// RestoreVersionRequest is the body of POST /v1/versions/{path}.
+type RestoreVersionRequest struct {
+	Version int64 `json:"version"`
+}
+
+// RestoreTrashRequest is the body of POST /v1/trash/{id}/restore; To is
+// optional (default: where the entry was).
+type RestoreTrashRequest struct {
+	To string `json:"to,omitempty"`
+}
+
+// EmptyTrashResult answers DELETE /v1/trash.
+type EmptyTrashResult struct {
+	Purged int `json:"purged"`
+}
+
+// CreateUploadRequest is the body of POST /v1/uploads.
+type CreateUploadRequest struct {
+	Path        string     `json:"path"`
+	Size        int64      `json:"size"`
+	PartSize    int64      `json:"partSize,omitempty"`
+	SHA256      string     `json:"sha256,omitempty"` // hex
+	MTime       *time.Time `json:"mtime,omitempty"`
+	Fingerprint string     `json:"fingerprint,omitempty"`
+}
+
+// Upload describes an upload session.
+type Upload struct {
+	ID          string       `json:"id"`
+	Path        string       `json:"path"`
+	Size        int64        `json:"size"`
+	PartSize    int64        `json:"partSize"`
+	Parts       int          `json:"parts"`
+	SHA256      string       `json:"sha256,omitempty"`
+	Fingerprint string       `json:"fingerprint,omitempty"`
+	Created     time.Time    `json:"created"`
+	Expires     time.Time    `json:"expires"`
+	Received    []UploadPart `json:"received,omitempty"`
+}
+
+// UploadPart is a received part.
+type UploadPart struct {
+	N      int    `json:"n"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// CompleteUploadRequest is the body of POST /v1/uploads/{id}/complete.
+type CompleteUploadRequest struct {
+	SHA256 string `json:"sha256,omitempty"` // hex
+}
+
+// User describes a user.
+type User struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Admin   bool      `json:"admin"`
+	Home    string    `json:"home"`
+	Created time.Time `json:"created"`
+}
+
+// CreateUserRequest is the body of POST /v1/users.
+type CreateUserRequest struct {
+	Name  string `json:"name"`
+	Admin bool   `json:"admin,omitempty"`
+	// Token asks for a first token for the new user in the answer.
+	Token bool `json:"token,omitempty"`
+}
+
+// CreateUserResult answers POST /v1/users.
+type CreateUserResult struct {
+	User  User   `json:"user"`
+	Token *Token `json:"token,omitempty"`
+}
+
+// Token describes an API token; Secret is set only in the answer that
+// created it.
+type Token struct {
+	ID      string     `json:"id"`
+	User    string     `json:"user"`
+	Name    string     `json:"name,omitempty"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"`
+	Secret  string     `json:"token,omitempty"`
+}
+
+// CreateTokenRequest is the body of POST /v1/tokens. ExpiresIn is in
+// seconds; 0 means never.
+type CreateTokenRequest struct {
+	User      string `json:"user,omitempty"`
+	Name      string `json:"name,omitempty"`
+	ExpiresIn int64  `json:"expiresIn,omitempty"`
+}
+
+// CollectResult answers POST /v1/admin/collect.
+type CollectResult struct {
+	ExpiredUploads int   `json:"expiredUploads"`
+	StaleSessions  int   `json:"staleSessions"`
+	Purges         int   `json:"purges"`
+	OrphanBlobs    int   `json:"orphanBlobs"`
+	OrphanBytes    int64 `json:"orphanBytes"`
+	ScannedBlobs   int   `json:"scannedBlobs"`
+}
+
+// CollectRequest is the body of POST /v1/admin/collect. GraceSeconds 0 uses
+// the server's default.
+type CollectRequest struct {
+	GraceSeconds int64 `json:"graceSeconds,omitempty"`
+}

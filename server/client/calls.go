@@ -1,0 +1,397 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/server/api"
+)
+
+// Whoami describes the token's user.
+func (c *Client) Whoami(ctx context.Context) (api.User, error) {
+	var u api.User
+	err := c.doJSON(ctx, http.MethodGet, "/v1/whoami", nil, nil, &u)
+	return u, err
+}
+
+// Ready asks /readyz whether the server and its storage answer.
+func (c *Client) Ready(ctx context.Context) error {
+	return c.doJSON(ctx, http.MethodGet, "/readyz", nil, nil, nil)
+}
+
+// Stat describes the file or folder at path.
+func (c *Client) Stat(ctx context.Context, path string) (api.Entry, error) {
+	var e api.Entry
+	u, err := storeURL("/v1/stat", path)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	err = c.doJSON(ctx, http.MethodGet, u, nil, nil, &e)
+	return e, err
+}
+
+// List returns one page of the folder at path (limit 0: the server's page
+// size; cursor "" for the first page).
+func (c *Client) List(ctx context.Context, path, cursor string, limit int) (api.Page, error) {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var p api.Page
+	u, err := storeURL("/v1/dirs", path)
+	if err != nil {
+		return api.Page{}, err
+	}
+	err = c.doJSON(ctx, http.MethodGet, u, q, nil, &p)
+	return p, err
+}
+
+// Walk calls fn for every entry of the folder at path, page by page, until
+// fn returns an error (which Walk returns).
+func (c *Client) Walk(ctx context.Context, path string, fn func(api.Entry) error) error {
+	cursor := ""
+	for {
+		p, err := c.List(ctx, path, cursor, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range p.Entries {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if p.Cursor == "" {
+			return nil
+		}
+		cursor = p.Cursor
+	}
+}
+
+// Mkdir creates a folder; with parents, missing ancestors too and an
+// existing folder is fine.
+func (c *Client) Mkdir(ctx context.Context, path string, parents bool) (api.Entry, error) {
+	var q url.Values
+	if parents {
+		q = url.Values{"parents": {"true"}}
+	}
+	var e api.Entry
+	u, err := storeURL("/v1/dirs", path)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	err = c.doJSON(ctx, http.MethodPut, u, q, nil, &e)
+	return e, err
+}
+
+// Delete moves the file or folder at path to the trash (a folder with
+// content needs recursive).
+func (c *Client) Delete(ctx context.Context, path string, recursive bool) (api.TrashItem, error) {
+	var q url.Values
+	if recursive {
+		q = url.Values{"recursive": {"true"}}
+	}
+	var t api.TrashItem
+	u, err := storeURL("/v1/files", path)
+	if err != nil {
+		return api.TrashItem{}, err
+	}
+	err = c.doJSON(ctx, http.MethodDelete, u, q, nil, &t)
+	return t, err
+}
+
+// Move moves or renames; overwrite replaces an existing file (which goes to
+// the trash).
+func (c *Client) Move(ctx context.Context, from, to string, overwrite bool) (api.Entry, error) {
+	var e api.Entry
+	err := c.doJSON(ctx, http.MethodPost, "/v1/move", nil, api.MoveRequest{From: from, To: to, Overwrite: overwrite}, &e)
+	return e, err
+}
+
+// Copy copies a file or folder on the server (no content is transferred).
+func (c *Client) Copy(ctx context.Context, from, to string) (api.Entry, error) {
+	var e api.Entry
+	err := c.doJSON(ctx, http.MethodPost, "/v1/copy", nil, api.CopyRequest{From: from, To: to}, &e)
+	return e, err
+}
+
+// Versions lists one page of a file's versions, newest first.
+func (c *Client) Versions(ctx context.Context, path, cursor string) (api.VersionPage, error) {
+	var q url.Values
+	if cursor != "" {
+		q = url.Values{"cursor": {cursor}}
+	}
+	var vp api.VersionPage
+	u, err := storeURL("/v1/versions", path)
+	if err != nil {
+		return api.VersionPage{}, err
+	}
+	err = c.doJSON(ctx, http.MethodGet, u, q, nil, &vp)
+	return vp, err
+}
+
+// RestoreVersion makes an old version current again (as a new version).
+func (c *Client) RestoreVersion(ctx context.Context, path string, version int64) (api.Entry, error) {
+	var e api.Entry
+	u, err := storeURL("/v1/versions", path)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	err = c.doJSON(ctx, http.MethodPost, u, nil, api.RestoreVersionRequest{Version: version}, &e)
+	return e, err
+}
+
+// Trash lists one page of the caller's trash, newest first.
+func (c *Client) Trash(ctx context.Context, cursor string) (api.TrashPage, error) {
+	var q url.Values
+	if cursor != "" {
+		q = url.Values{"cursor": {cursor}}
+	}
+	var tp api.TrashPage
+	err := c.doJSON(ctx, http.MethodGet, "/v1/trash", q, nil, &tp)
+	return tp, err
+}
+
+// RestoreTrash puts a trashed entry back where it was, or at to if not "".
+func (c *Client) RestoreTrash(ctx context.Context, id, to string) (api.Entry, error) {
+	var e api.Entry
+	err := c.doJSON(ctx, http.MethodPost, "/v1/trash/"+url.PathEscape(id)+"/restore", nil, api.RestoreTrashRequest{To: to}, &e)
+	return e, err
+}
+
+// PurgeTrash deletes one trashed entry for good.
+func (c *Client) PurgeTrash(ctx context.Context, id string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/trash/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// EmptyTrash deletes everything in the trash for good.
+func (c *Client) EmptyTrash(ctx context.Context) (int, error) {
+	var r api.EmptyTrashResult
+	err := c.doJSON(ctx, http.MethodDelete, "/v1/trash", nil, nil, &r)
+	return r.Purged, err
+}
+
+// Users lists users (admins only).
+func (c *Client) Users(ctx context.Context) ([]api.User, error) {
+	var r struct {
+		Users []api.User `json:"users"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/users", nil, nil, &r)
+	return r.Users, err
+}
+
+// CreateUser adds a user (admins only); with token, the answer carries a
+// first token for the new user.
+func (c *Client) CreateUser(ctx context.Context, name string, admin, token bool) (api.CreateUserResult, error) {
+	var r api.CreateUserResult
+	err := c.doJSON(ctx, http.MethodPost, "/v1/users", nil, api.CreateUserRequest{Name: name, Admin: admin, Token: token}, &r)
+	return r, err
+}
+
+// DeleteUser removes a user and their tokens (admins only).
+func (c *Client) DeleteUser(ctx context.Context, name string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil, nil, nil)
+}
+
+// Tokens lists the tokens of user ("" for oneself).
+func (c *Client) Tokens(ctx context.Context, user string) ([]api.Token, error) {
+	var q url.Values
+	if user != "" {
+		q = url.Values{"user": {user}}
+	}
+	var r struct {
+		Tokens []api.Token `json:"tokens"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/tokens", q, nil, &r)
+	return r.Tokens, err
+}
+
+// CreateToken makes a token for user ("" for oneself); ttl 0 never expires.
+func (c *Client) CreateToken(ctx context.Context, user, name string, ttl time.Duration) (api.Token, error) {
+	var t api.Token
+	err := c.doJSON(ctx, http.MethodPost, "/v1/tokens", nil, api.CreateTokenRequest{User: user, Name: name, ExpiresIn: int64(ttl / time.Second)}, &t)
+	return t, err
+}
+
+// RevokeToken deletes a token of user ("" for oneself).
+func (c *Client) RevokeToken(ctx context.Context, user, id string) error {
+	var q url.Values
+	if user != "" {
+		q = url.Values{"user": {user}}
+	}
+	return c.doJSON(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), q, nil, nil)
+}
+
+// Collect runs the server's garbage collector now (admins only).
+func (c *Client) Collect(ctx context.Context, grace time.Duration) (api.CollectResult, error) {
+	var r api.CollectResult
+	err := c.doJSON(ctx, http.MethodPost, "/v1/admin/collect", nil, api.CollectRequest{GraceSeconds: int64(grace / time.Second)}, &r)
+	return r, err
+}
+
+// PutOptions tune Put.
+type PutOptions struct {
+	// SHA256 is sent as Content-Digest; the server refuses content that
+	// does not match.
+	SHA256 []byte
+	MTime  time.Time
+	// IfNoneMatch makes the upload fail if the path exists.
+	IfNoneMatch bool
+	// Progress is called with the number of bytes sent as they go.
+	Progress func(n int64)
+}
+
+// Put uploads r (size bytes, or -1 if unknown) to path in one request. For
+// big files UploadFile is better: it sends parts in parallel and resumes.
+// Put is retried only when r is an io.ReadSeeker.
+func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64, o PutOptions) (api.Entry, error) {
+	h := http.Header{"Content-Type": {"application/octet-stream"}}
+	if o.SHA256 != nil {
+		h.Set(api.HeaderContentDigest, api.FormatSHA256(o.SHA256))
+	}
+	if !o.MTime.IsZero() {
+		h.Set(api.HeaderMTime, o.MTime.UTC().Format(time.RFC3339Nano))
+	}
+	if o.IfNoneMatch {
+		h.Set("If-None-Match", "*")
+	}
+	u, err := storeURL("/v1/files", path)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	rq := request{method: http.MethodPut, path: u, header: h, body: progressReader(r, o.Progress), size: size}
+	if rs, ok := r.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err == nil {
+			rq.retry = true
+			rq.rewind = func() (io.Reader, error) {
+				if _, err := rs.Seek(start, io.SeekStart); err != nil {
+					return nil, err
+				}
+				return progressReader(rs, o.Progress), nil
+			}
+		}
+	}
+	resp, err := c.do(ctx, rq)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	defer resp.Body.Close()
+	var e api.Entry
+	if err := decodeJSON(resp.Body, &e); err != nil {
+		return api.Entry{}, fmt.Errorf("PUT %s: %w", path, err)
+	}
+	return e, nil
+}
+
+func decodeJSON(r io.Reader, v any) error {
+	return jsonDecoder(io.LimitReader(r, 16<<20)).Decode(v)
+}
+
+// GetOptions select what Get reads.
+type GetOptions struct {
+	// Version reads an old version; 0 is the current one.
+	Version int64
+	// Offset and Length select a range; Length 0 reads to the end.
+	Offset int64
+	Length int64
+	// IfRange is the SHA-256 (hex) the file must still have for the range
+	// to apply; otherwise the whole file comes back (Partial false).
+	IfRange string
+}
+
+// Download is an open download. Size, SHA256, Version and ModTime describe
+// the whole file; Offset and Length the bytes in Body.
+type Download struct {
+	Body    io.ReadCloser
+	Partial bool
+	Offset  int64
+	Length  int64
+	Size    int64
+	SHA256  string
+	Version int64
+	ModTime time.Time
+}
+
+// Get opens a download of the file at path. The caller closes Body.
+func (c *Client) Get(ctx context.Context, path string, o GetOptions) (*Download, error) {
+	var q url.Values
+	if o.Version > 0 {
+		q = url.Values{"version": {strconv.FormatInt(o.Version, 10)}}
+	}
+	h := http.Header{}
+	if o.Offset > 0 || o.Length > 0 {
+		if o.Length > 0 {
+			h.Set("Range", fmt.Sprintf("bytes=%d-%d", o.Offset, o.Offset+o.Length-1))
+		} else {
+			h.Set("Range", fmt.Sprintf("bytes=%d-", o.Offset))
+		}
+		if o.IfRange != "" {
+			h.Set("If-Range", `"`+o.IfRange+`"`)
+		}
+	}
+	u, err := storeURL("/v1/files", path)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: u, query: q, header: h, retry: true})
+	if err != nil {
+		return nil, err
+	}
+	d, err := downloadOf(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return d, nil
+}
+
+func downloadOf(resp *http.Response) (*Download, error) {
+	d := &Download{Body: resp.Body, Length: resp.ContentLength, Partial: resp.StatusCode == http.StatusPartialContent}
+	etag := strings.Trim(resp.Header.Get("ETag"), `"`)
+	if _, err := hex.DecodeString(etag); err != nil || len(etag) != 64 {
+		return nil, fmt.Errorf("the server sent no usable ETag")
+	}
+	d.SHA256 = etag
+	d.Version, _ = strconv.ParseInt(resp.Header.Get(api.HeaderVersion), 10, 64)
+	d.ModTime, _ = http.ParseTime(resp.Header.Get("Last-Modified"))
+	d.Size = resp.ContentLength
+	if d.Partial {
+		var first, last, size int64
+		if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/%d", &first, &last, &size); err != nil {
+			return nil, fmt.Errorf("malformed Content-Range %q", resp.Header.Get("Content-Range"))
+		}
+		d.Offset, d.Size = first, size
+	}
+	return d, nil
+}
+
+// progressReader reports bytes read to fn.
+func progressReader(r io.Reader, fn func(int64)) io.Reader {
+	if fn == nil || r == nil {
+		return r
+	}
+	return &progress{r: r, fn: fn}
+}
+
+type progress struct {
+	r  io.Reader
+	fn func(int64)
+}
+
+func (p *progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.fn(int64(n))
+	}
+	return n, err
+}

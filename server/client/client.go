@@ -1,0 +1,341 @@
+// Package client is the typed Go client of Strata's HTTP API. The CLI and
+// the TUI reach the server only through it.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// Client talks to one Strata server with one token.
+type Client struct {
+	base    string // scheme://host[/prefix], no trailing slash
+	token   string
+	hc      *http.Client
+	ua      string
+	retries int
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient uses hc for every request (its Transport, TLS settings and
+// so on). Timeouts should be left to contexts: transfers can be long.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }
+
+// WithRetries sets how many times an idempotent request is retried after a
+// network error or a 502/503/504 (default 4).
+func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
+
+// New returns a client of the server at addr: "http://host:port",
+// "https://host/prefix", or "unix:///path/to/socket" for a server on a
+// local socket.
+func New(addr, token string, opts ...Option) (*Client, error) {
+	c := &Client{token: token, ua: "strata-client", retries: 4}
+	for _, o := range opts {
+		o(c)
+	}
+	if sock, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if sock == "" || sock[0] != '/' {
+			return nil, fmt.Errorf("server %q: a unix socket address needs an absolute path", addr)
+		}
+		if c.hc == nil {
+			c.hc = &http.Client{Transport: &http.Transport{
+				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, "unix", sock)
+				},
+				MaxIdleConnsPerHost: 16,
+			}}
+		}
+		c.base = "http://strata.local"
+		return c, nil
+	}
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server %q: must be http://host:port, https://host or unix:///socket", addr)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("server %q: must not have credentials, a query or a fragment", addr)
+	}
+	if c.hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 16
+		c.hc = &http.Client{Transport: t}
+	}
+	c.base = strings.TrimSuffix(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+	return c, nil
+}
+
+// Server returns the base address the client talks to.
+func (c *Client) Server() string { return c.base }
+
+// storeURL checks a store path with the same rules as the server (so a bad
+// path fails here, with a clear message, before anything is sent) and
+// appends it to route in URL form, each name escaped alone.
+func storeURL(route, p string) (string, error) {
+	sp, err := storepath.Parse(p)
+	if err != nil {
+		return "", invalidError{err}
+	}
+	segs := sp.Segments()
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return route + "/" + strings.Join(segs, "/"), nil
+}
+
+// request describes one API call.
+type request struct {
+	method string
+	path   string // already escaped, starting with /v1 or /
+	query  url.Values
+	header http.Header
+	body   io.Reader
+	size   int64 // Content-Length; -1 unknown
+	// retry allows retrying: the request is idempotent and its body (if
+	// any) can be rewound with rewind.
+	retry  bool
+	rewind func() (io.Reader, error)
+}
+
+// do sends a request and returns the response of a 2xx or 304; any other
+// status becomes an *Error (the body is read and closed).
+func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
+	u := c.base + rq.path
+	if len(rq.query) > 0 {
+		u += "?" + rq.query.Encode()
+	}
+	attempts := 1
+	if rq.retry {
+		attempts += c.retries
+	}
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			if err := sleep(ctx, backoff(i)); err != nil {
+				return nil, lastErr
+			}
+			if rq.rewind != nil {
+				b, err := rq.rewind()
+				if err != nil {
+					return nil, err
+				}
+				rq.body = b
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, rq.method, u, rq.body)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", rq.method, rq.path, err)
+		}
+		if rq.body != nil {
+			req.ContentLength = rq.size
+			if rq.size == 0 {
+				req.Body = http.NoBody
+			}
+		}
+		for k, v := range rq.header {
+			req.Header[k] = v
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		req.Header.Set("User-Agent", c.ua)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			lastErr = &NetError{Op: rq.method + " " + rq.path, Err: err}
+			continue
+		}
+		if resp.StatusCode < 400 {
+			return resp, nil
+		}
+		apiErr := readError(resp)
+		if rq.retry && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
+			resp.StatusCode == http.StatusGatewayTimeout || resp.StatusCode == http.StatusTooManyRequests) {
+			lastErr = apiErr
+			continue
+		}
+		return nil, apiErr
+	}
+	return nil, lastErr
+}
+
+func backoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << min(attempt-1, 5)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// doJSON sends in (if not nil) as JSON and decodes the answer into out (if
+// not nil).
+func (c *Client) doJSON(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	rq := request{method: method, path: path, query: query, size: 0,
+		retry: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		rq.header = http.Header{"Content-Type": {"application/json"}}
+		rq.body, rq.size = bytes.NewReader(b), int64(len(b))
+		rq.rewind = func() (io.Reader, error) { return bytes.NewReader(b), nil }
+	}
+	resp, err := c.do(ctx, rq)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Error is an error answer of the server (an RFC 9457 problem).
+type Error struct {
+	Status    int
+	Code      string
+	Title     string
+	Detail    string
+	RequestID string
+}
+
+func (e *Error) Error() string {
+	msg := e.Detail
+	if msg == "" {
+		msg = e.Title
+	}
+	if e.RequestID != "" {
+		return fmt.Sprintf("%s (%s, request %s)", msg, e.Code, e.RequestID)
+	}
+	return fmt.Sprintf("%s (%s)", msg, e.Code)
+}
+
+// Sentinels that an *Error matches with errors.Is, by its code.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrExists         = errors.New("already exists")
+	ErrNotDir         = errors.New("not a folder")
+	ErrIsDir          = errors.New("is a folder")
+	ErrNotEmpty       = errors.New("folder not empty")
+	ErrUnauthorized   = errors.New("unauthorized")
+	ErrForbidden      = errors.New("forbidden")
+	ErrInvalid        = errors.New("invalid request")
+	ErrRange          = errors.New("range not satisfiable")
+	ErrConflict       = errors.New("conflict")
+	ErrPrecondition   = errors.New("precondition failed")
+	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrNoSpace        = errors.New("insufficient storage")
+	ErrIntegrity      = errors.New("integrity error")
+	ErrUnavailable    = errors.New("server unavailable")
+)
+
+var codeErrors = map[string]error{
+	api.CodeNotFound:       ErrNotFound,
+	api.CodeExists:         ErrExists,
+	api.CodeNotDir:         ErrNotDir,
+	api.CodeIsDir:          ErrIsDir,
+	api.CodeNotEmpty:       ErrNotEmpty,
+	api.CodeUnauthorized:   ErrUnauthorized,
+	api.CodeForbidden:      ErrForbidden,
+	api.CodeInvalidRequest: ErrInvalid,
+	api.CodeInvalidPath:    ErrInvalid,
+	api.CodeInvalidJSON:    ErrInvalid,
+	api.CodeLengthMismatch: ErrInvalid,
+	api.CodeTooLarge:       ErrInvalid,
+	api.CodeInvalidRange:   ErrRange,
+	api.CodeConflict:       ErrConflict,
+	api.CodePrecondition:   ErrPrecondition,
+	api.CodeDigestMismatch: ErrDigestMismatch,
+	api.CodeNoSpace:        ErrNoSpace,
+	api.CodeIntegrity:      ErrIntegrity,
+	api.CodeUnavailable:    ErrUnavailable,
+	api.CodeTimeout:        ErrUnavailable,
+}
+
+// Is matches the sentinel of the error's code.
+func (e *Error) Is(target error) bool {
+	if s, ok := codeErrors[e.Code]; ok && s == target {
+		return true
+	}
+	return target == ErrUnavailable && (e.Status == http.StatusBadGateway || e.Status == http.StatusServiceUnavailable || e.Status == http.StatusGatewayTimeout)
+}
+
+func readError(resp *http.Response) error {
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode), RequestID: resp.Header.Get(api.HeaderRequestID)}
+	var p api.Problem
+	if strings.Contains(resp.Header.Get("Content-Type"), "json") && json.Unmarshal(data, &p) == nil && p.Code != "" {
+		e.Code, e.Title, e.Detail = p.Code, p.Title, p.Detail
+		if p.RequestID != "" {
+			e.RequestID = p.RequestID
+		}
+		return e
+	}
+	// Not our server speaking (a proxy, a load balancer): keep what it said.
+	e.Code = "http_" + fmt.Sprint(resp.StatusCode)
+	e.Detail = strings.TrimSpace(string(data))
+	if len(e.Detail) > 200 {
+		e.Detail = e.Detail[:200] + "..."
+	}
+	if e.Detail == "" {
+		e.Detail = e.Title
+	}
+	return e
+}
+
+// invalidError is a request refused before it was sent; it matches
+// ErrInvalid without repeating its text.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string        { return e.err.Error() }
+func (e invalidError) Unwrap() error        { return e.err }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// NetError is a failure to reach the server at all.
+type NetError struct {
+	Op  string
+	Err error
+}
+
+func (e *NetError) Error() string {
+	return fmt.Sprintf("cannot reach the server (%s): %v", e.Op, e.Err)
+}
+func (e *NetError) Unwrap() error { return e.Err }
+
+// Is makes a NetError match ErrUnavailable.
+func (e *NetError) Is(target error) bool { return target == ErrUnavailable }

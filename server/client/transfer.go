@@ -1,0 +1,428 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/strata-storage/strata/server/api"
+)
+
+func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(r) }
+
+// CreateUpload opens a resumable upload session.
+func (c *Client) CreateUpload(ctx context.Context, req api.CreateUploadRequest) (api.Upload, error) {
+	var u api.Upload
+	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads", nil, req, &u)
+	return u, err
+}
+
+// Upload describes a session with the parts received so far.
+func (c *Client) Upload(ctx context.Context, id string) (api.Upload, error) {
+	var u api.Upload
+	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads/"+url.PathEscape(id), nil, nil, &u)
+	return u, err
+}
+
+// Uploads lists the caller's open sessions.
+func (c *Client) Uploads(ctx context.Context) ([]api.Upload, error) {
+	var r struct {
+		Uploads []api.Upload `json:"uploads"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads", nil, nil, &r)
+	return r.Uploads, err
+}
+
+// PutPart sends part n (1-based) of a session. r is read from its start on
+// every attempt, so retries are safe.
+func (c *Client) PutPart(ctx context.Context, id string, n int, r io.ReadSeeker, size int64, progress func(int64)) (api.UploadPart, error) {
+	rewind := func() (io.Reader, error) {
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return progressReader(r, progress), nil
+	}
+	body, _ := rewind()
+	resp, err := c.do(ctx, request{
+		method: http.MethodPut, path: "/v1/uploads/" + url.PathEscape(id) + "/parts/" + strconv.Itoa(n),
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		body:   body, size: size, retry: true, rewind: rewind,
+	})
+	if err != nil {
+		return api.UploadPart{}, err
+	}
+	defer resp.Body.Close()
+	var p api.UploadPart
+	if err := decodeJSON(resp.Body, &p); err != nil {
+		return api.UploadPart{}, fmt.Errorf("part %d: %w", n, err)
+	}
+	return p, nil
+}
+
+// CompleteUpload joins the parts into the file; sum (hex, optional) is the
+// SHA-256 the whole file must have.
+func (c *Client) CompleteUpload(ctx context.Context, id, sum string) (api.Entry, error) {
+	var e api.Entry
+	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", nil, api.CompleteUploadRequest{SHA256: sum}, &e)
+	return e, err
+}
+
+// AbortUpload ends a session and discards its parts.
+func (c *Client) AbortUpload(ctx context.Context, id string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/uploads/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// UploadOptions tune UploadFile.
+type UploadOptions struct {
+	// PartSize of the session; 0 lets the server choose.
+	PartSize int64
+	// Concurrency is the number of parts in flight (default 4).
+	Concurrency int
+	MTime       time.Time
+	// Fingerprint identifies this exact local content (say, its path, size
+	// and modification time). When set, an open session of the same path,
+	// size and fingerprint is resumed: parts the server already holds, and
+	// whose SHA-256 matches the local bytes, are not sent again.
+	Fingerprint string
+	// Progress is called with byte counts as parts go out; resumed parts
+	// are reported once, when they are found.
+	Progress func(n int64)
+	// OnSession, if set, is called with the session before any part is
+	// sent (to show or record it).
+	OnSession func(u api.Upload, resumed bool)
+}
+
+// UploadFile uploads size bytes of f to path through a resumable session:
+// parts go in parallel, each retried on failure, and the file's SHA-256
+// (computed while the parts go) is checked by the server before it commits.
+// Memory stays bounded by Concurrency small buffers, whatever the size.
+func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Entry, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The whole-file digest is computed in its own pass, alongside the
+	// parts; the second read of the same bytes mostly hits the page cache.
+	type digest struct {
+		sum string
+		err error
+	}
+	digestc := make(chan digest, 1)
+	go func() {
+		h := sha256.New()
+		_, err := io.Copy(h, &ctxReader{ctx: ctx, r: io.NewSectionReader(f, 0, size)})
+		digestc <- digest{hex.EncodeToString(h.Sum(nil)), err}
+	}()
+
+	u, have, resumed, err := c.openSession(ctx, path, f, size, o)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	if o.OnSession != nil {
+		o.OnSession(u, resumed)
+	}
+	if o.Progress != nil {
+		for n := range have {
+			o.Progress(partSize(u, n))
+		}
+	}
+
+	jobs := make(chan int)
+	errc := make(chan error, o.Concurrency)
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range jobs {
+				if err := c.sendPart(ctx, u, n, f, o.Progress); err != nil {
+					errc <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for n := 1; n <= u.Parts; n++ {
+		if have[n] {
+			continue
+		}
+		select {
+		case jobs <- n:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return api.Entry{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return api.Entry{}, err
+	}
+	d := <-digestc
+	if d.err != nil {
+		return api.Entry{}, fmt.Errorf("read local file: %w", d.err)
+	}
+	return c.CompleteUpload(ctx, u.ID, d.sum)
+}
+
+func partSize(u api.Upload, n int) int64 {
+	return min(u.PartSize, u.Size-int64(n-1)*u.PartSize)
+}
+
+// openSession resumes a matching session or creates one; have holds the
+// parts that need not be sent.
+func (c *Client) openSession(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Upload, map[int]bool, bool, error) {
+	have := map[int]bool{}
+	if o.Fingerprint != "" {
+		open, err := c.Uploads(ctx)
+		if err != nil {
+			return api.Upload{}, nil, false, err
+		}
+		for _, s := range open {
+			if s.Path != path || s.Size != size || s.Fingerprint != o.Fingerprint {
+				continue
+			}
+			u, err := c.Upload(ctx, s.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return api.Upload{}, nil, false, err
+			}
+			for _, p := range u.Received {
+				ok, err := localPartMatches(f, u, p)
+				if err != nil {
+					return api.Upload{}, nil, false, err
+				}
+				have[p.N] = ok
+			}
+			return u, have, true, nil
+		}
+	}
+	req := api.CreateUploadRequest{Path: path, Size: size, PartSize: o.PartSize, Fingerprint: o.Fingerprint}
+	if !o.MTime.IsZero() {
+		mt := o.MTime.UTC()
+		req.MTime = &mt
+	}
+	u, err := c.CreateUpload(ctx, req)
+	return u, have, false, err
+}
+
+func localPartMatches(f io.ReaderAt, u api.Upload, p api.UploadPart) (bool, error) {
+	if p.N < 1 || p.N > u.Parts || p.Size != partSize(u, p.N) {
+		return false, nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, int64(p.N-1)*u.PartSize, p.Size)); err != nil {
+		return false, fmt.Errorf("read local file: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)) == p.SHA256, nil
+}
+
+// sendPart sends one part and checks the digest the server computed of what
+// it received against the digest of what was read locally; a mismatch (bytes
+// changed on the way or in the file) is sent again, a few times at most.
+func (c *Client) sendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, progress func(int64)) error {
+	size := partSize(u, n)
+	for attempt := 0; ; attempt++ {
+		h := sha256.New()
+		sr := &hashingSection{sr: io.NewSectionReader(f, int64(n-1)*u.PartSize, size), h: h}
+		var sent int64
+		p, err := c.PutPart(ctx, u.ID, n, sr, size, func(k int64) {
+			sent += k
+			if progress != nil {
+				progress(k)
+			}
+		})
+		if err != nil {
+			if progress != nil && sent > 0 {
+				progress(-sent)
+			}
+			return fmt.Errorf("part %d: %w", n, err)
+		}
+		if p.SHA256 == hex.EncodeToString(h.Sum(nil)) {
+			return nil
+		}
+		if progress != nil {
+			progress(-size)
+		}
+		if attempt == 2 {
+			return fmt.Errorf("part %d: %w: the server received other bytes than were read; is the file changing?", n, ErrDigestMismatch)
+		}
+	}
+}
+
+// hashingSection hashes what is read from a section; a Seek to the start
+// (a retry) starts the hash over.
+type hashingSection struct {
+	sr *io.SectionReader
+	h  interface {
+		io.Writer
+		Reset()
+	}
+}
+
+func (s *hashingSection) Read(p []byte) (int, error) {
+	n, err := s.sr.Read(p)
+	s.h.Write(p[:n])
+	return n, err
+}
+
+func (s *hashingSection) Seek(off int64, whence int) (int64, error) {
+	if off == 0 && whence == io.SeekStart {
+		s.h.Reset()
+	}
+	return s.sr.Seek(off, whence)
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// DownloadOptions tune DownloadFile.
+type DownloadOptions struct {
+	Version int64
+	// Progress is called with byte counts as they arrive (a resumed
+	// download reports the bytes it already had first).
+	Progress func(n int64)
+}
+
+// PartialSuffix names the file a download is written to until it is
+// complete and verified; it stays behind when a download is interrupted,
+// and the next DownloadFile of the same content continues from it.
+const PartialSuffix = ".strata-part"
+
+// DownloadFile downloads the file at path to the local file dest. It writes
+// to a partial file next to dest, resumes one left by an interrupted
+// download of the same content (matched by SHA-256), verifies the SHA-256
+// of the result, and only then renames it to dest and sets its time.
+func (c *Client) DownloadFile(ctx context.Context, path, dest string, o DownloadOptions) (api.Entry, error) {
+	var st api.Entry
+	var err error
+	if o.Version == 0 {
+		st, err = c.Stat(ctx, path)
+		if err != nil {
+			return api.Entry{}, err
+		}
+		if st.IsDir() {
+			return api.Entry{}, fmt.Errorf("%s: %w", path, ErrIsDir)
+		}
+	}
+	// Resume only from bytes of the same content: the partial file's name
+	// carries the digest it belongs to.
+	partial := func(sum string) string {
+		return filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+"."+sum[:16]+PartialSuffix)
+	}
+	var have int64
+	var f *os.File
+	h := sha256.New()
+	if st.SHA256 != "" {
+		if f, err = os.OpenFile(partial(st.SHA256), os.O_RDWR, 0); err == nil {
+			if have, err = io.Copy(h, f); err != nil || have > st.Size {
+				f.Close()
+				f, have = nil, 0
+				h.Reset()
+			}
+		}
+	}
+	d, err := c.Get(ctx, path, GetOptions{Version: o.Version, Offset: have, IfRange: st.SHA256})
+	if errors.Is(err, ErrRange) && have == st.Size && f != nil {
+		// The partial file is already whole.
+		d = &Download{Body: io.NopCloser(bytes.NewReader(nil)), Partial: true, Offset: have, Size: st.Size, SHA256: st.SHA256, Version: st.Version, ModTime: st.ModTime}
+		err = nil
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return api.Entry{}, err
+	}
+	defer d.Body.Close()
+	if !d.Partial || d.Offset != have {
+		// Not a continuation (the file changed, or there was nothing to
+		// continue): start over in the partial file of this content.
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+		have = 0
+		h.Reset()
+		if f, err = os.OpenFile(partial(d.SHA256), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+			return api.Entry{}, err
+		}
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	if _, err := f.Seek(have, io.SeekStart); err != nil {
+		return api.Entry{}, err
+	}
+	if o.Progress != nil && have > 0 {
+		o.Progress(have)
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), progressReader(d.Body, o.Progress), make([]byte, 256<<10))
+	if err != nil {
+		return api.Entry{}, fmt.Errorf("download %s: %w (the partial file is kept; run again to resume)", path, err)
+	}
+	if have+n != d.Size {
+		return api.Entry{}, fmt.Errorf("download %s: got %d of %d bytes (the partial file is kept; run again to resume)", path, have+n, d.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+		name := f.Name()
+		f.Close()
+		f = nil
+		os.Remove(name)
+		return api.Entry{}, fmt.Errorf("download %s: %w: got sha-256 %s, the server says %s", path, ErrDigestMismatch, got, d.SHA256)
+	}
+	if err := f.Sync(); err != nil {
+		return api.Entry{}, err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		return api.Entry{}, err
+	}
+	f = nil
+	if err := os.Rename(name, dest); err != nil {
+		return api.Entry{}, err
+	}
+	mtime := d.ModTime // whole seconds, from Last-Modified
+	if st.SHA256 == d.SHA256 && !st.ModTime.IsZero() {
+		mtime = st.ModTime
+	}
+	if !mtime.IsZero() {
+		_ = os.Chtimes(dest, mtime, mtime)
+	}
+	if st.Path == "" {
+		st = api.Entry{Path: path, Kind: api.KindFile, Size: d.Size, SHA256: d.SHA256, Version: d.Version, ModTime: d.ModTime}
+	}
+	return st, nil
+}

@@ -1,0 +1,288 @@
+package server
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// pathParam reads the store path that follows prefix in the request path.
+// It splits the escaped path first and unescapes each segment alone, so an
+// encoded slash (%2F) stays inside its name (and is refused there) instead of
+// becoming a separator.
+func pathParam(r *http.Request, prefix string) (storepath.Path, error) {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), prefix)
+	if !ok {
+		return storepath.Path{}, problemf(http.StatusBadRequest, api.CodeInvalidPath, "path must start with %s", prefix)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" {
+		return storepath.Root, nil
+	}
+	segs := strings.Split(rest, "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return storepath.Path{}, problemf(http.StatusBadRequest, api.CodeInvalidPath, "bad percent-encoding in segment %d", i+1)
+		}
+		segs[i] = u
+	}
+	return storepath.FromSegments(segs)
+}
+
+// parsePathField parses a path given in a JSON body or query.
+func parsePathField(name, v string) (storepath.Path, error) {
+	if v == "" {
+		return storepath.Path{}, badRequest("%s is required", name)
+	}
+	return storepath.Parse(v)
+}
+
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	default:
+		return false, badRequest("%s must be true or false, not %q", name, v)
+	}
+}
+
+func intParam(r *http.Request, name string, min, max int64) (int64, bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min || n > max {
+		return 0, false, badRequest("%s must be an integer from %d to %d", name, min, max)
+	}
+	return n, true, nil
+}
+
+func pageParams(r *http.Request) (cursor string, limit int, err error) {
+	n, _, err := intParam(r, "limit", 1, 1000)
+	if err != nil {
+		return "", 0, err
+	}
+	return r.URL.Query().Get("cursor"), int(n), nil
+}
+
+func etag(sha string) string { return `"` + sha + `"` }
+
+// etagMatches implements the comparison for If-None-Match and If-Range: a
+// list of entity tags or "*". Weak tags compare by their opaque part.
+func etagMatches(header, sha string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if t == etag(sha) {
+			return true
+		}
+	}
+	return false
+}
+
+func apiEntry(e backend.Entry) api.Entry {
+	return api.Entry{
+		Path: e.Path, Name: e.Name, Kind: string(e.Kind), ID: e.ID, Size: e.Size,
+		ModTime: e.ModTime, Created: e.Created, SHA256: e.SHA256, Version: e.Version, State: e.State,
+	}
+}
+
+func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	p, err := pathParam(r, "/v1/files/")
+	if err != nil {
+		return err
+	}
+	digest, err := api.ParseSHA256(r.Header.Get(api.HeaderContentDigest))
+	if err != nil {
+		return badRequest("Content-Digest: %v", err)
+	}
+	var mtime time.Time
+	if v := r.Header.Get(api.HeaderMTime); v != "" {
+		if mtime, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return badRequest("%s must be an RFC 3339 time", api.HeaderMTime)
+		}
+	}
+	o := backend.PutOptions{Size: r.ContentLength, SHA256: digest, MTime: mtime}
+	if v := r.Header.Get("If-None-Match"); v != "" {
+		if v != "*" {
+			return badRequest(`If-None-Match on upload must be "*"`)
+		}
+		o.IfNoneMatch = true
+	}
+	if v := r.Header.Get("If-Match"); v != "" {
+		t := strings.TrimSpace(v)
+		if len(t) != 66 || t[0] != '"' || t[65] != '"' {
+			return badRequest("If-Match must be one strong ETag from a previous response")
+		}
+		o.IfMatch = t[1:65]
+	}
+	e, err := s.b.Put(r.Context(), pr, p, s.body(w, r), o)
+	if err != nil {
+		return err
+	}
+	s.metrics.bytesIn.WithLabelValues("files").Add(float64(e.Size))
+	status := http.StatusOK
+	if e.Version == 1 {
+		status = http.StatusCreated
+	}
+	w.Header().Set("ETag", etag(e.SHA256))
+	return writeJSON(w, status, apiEntry(e))
+}
+
+func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	p, err := pathParam(r, "/v1/files/")
+	if err != nil {
+		return err
+	}
+	version, _, err := intParam(r, "version", 1, 1<<62)
+	if err != nil {
+		return err
+	}
+	e, err := s.b.StatVersion(r.Context(), pr, p, version)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("ETag", etag(e.SHA256))
+	h.Set("Last-Modified", e.ModTime.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set(api.HeaderVersion, strconv.FormatInt(e.Version, 10))
+	sum, err := hex.DecodeString(e.SHA256)
+	if err != nil {
+		return fmt.Errorf("stored digest of %s: %w", p, err)
+	}
+	h.Set(api.HeaderReprDigest, api.FormatSHA256(sum))
+	if v := r.Header.Get("If-None-Match"); v != "" && etagMatches(v, e.SHA256) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+
+	off, n, partial := int64(0), e.Size, false
+	if rg := r.Header.Get("Range"); rg != "" {
+		if ir := r.Header.Get("If-Range"); ir == "" || etagMatches(ir, e.SHA256) && ir != "*" {
+			off, n, err = parseRange(rg, e.Size)
+			if err != nil {
+				h.Set("Content-Range", fmt.Sprintf("bytes */%d", e.Size))
+				return &problem{status: http.StatusRequestedRangeNotSatisfiable, code: api.CodeInvalidRange, detail: err.Error(), err: err}
+			}
+			partial = true
+		}
+	}
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	status := http.StatusOK
+	if partial {
+		status = http.StatusPartialContent
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, e.Size))
+	} else {
+		h.Set(api.HeaderContentDigest, api.FormatSHA256(sum))
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return nil
+	}
+	rd, err := s.b.Open(r.Context(), pr, p, backend.OpenOptions{Version: e.Version, Offset: off, Length: n})
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	w.WriteHeader(status)
+	buf := make([]byte, 256<<10)
+	_, err = io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
+	if err != nil {
+		if errors.Is(err, backend.ErrIntegrity) {
+			s.log.Error("download failed authentication", "rid", requestID(r.Context()), "path", p.String(), "err", err)
+		}
+		// The status line is out; cutting the connection is the only way
+		// to tell the client the body is incomplete.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	prefix := "/v1/files/"
+	if strings.HasPrefix(r.URL.EscapedPath(), "/v1/dirs/") {
+		prefix = "/v1/dirs/"
+	}
+	p, err := pathParam(r, prefix)
+	if err != nil {
+		return err
+	}
+	recursive, err := boolParam(r, "recursive")
+	if err != nil {
+		return err
+	}
+	ti, err := s.b.Delete(r.Context(), pr, p, recursive)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiTrashItem(ti))
+}
+
+func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	p, err := pathParam(r, "/v1/dirs/")
+	if err != nil {
+		return err
+	}
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	pg, err := s.b.List(r.Context(), pr, p, cursor, limit)
+	if err != nil {
+		return err
+	}
+	out := api.Page{Entries: make([]api.Entry, len(pg.Entries)), Cursor: pg.Cursor}
+	for i, e := range pg.Entries {
+		out.Entries[i] = apiEntry(e)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	p, err := pathParam(r, "/v1/dirs/")
+	if err != nil {
+		return err
+	}
+	parents, err := boolParam(r, "parents")
+	if err != nil {
+		return err
+	}
+	e, err := s.b.Mkdir(r.Context(), pr, p, parents)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, apiEntry(e))
+}
+
+func (s *Server) stat(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+	p, err := pathParam(r, "/v1/stat/")
+	if err != nil {
+		return err
+	}
+	e, err := s.b.Stat(r.Context(), pr, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiEntry(e))
+}

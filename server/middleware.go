@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// handler is an endpoint: it gets the authenticated principal (zero for
+// public routes) and returns an error that becomes a problem response.
+type handler func(w http.ResponseWriter, r *http.Request, pr backend.Principal) error
+
+type ctxKey int
+
+const (
+	ridKey ctxKey = iota
+	infoKey
+)
+
+// reqInfo collects what the access log and metrics report about a request.
+type reqInfo struct {
+	route string
+	user  string
+	code  string // problem code, if any
+}
+
+func requestID(ctx context.Context) string {
+	s, _ := ctx.Value(ridKey).(string)
+	return s
+}
+
+func info(ctx context.Context) *reqInfo {
+	i, _ := ctx.Value(infoKey).(*reqInfo)
+	return i
+}
+
+func setProblem(ctx context.Context) *string {
+	if i := info(ctx); i != nil {
+		return &i.code
+	}
+	return nil
+}
+
+// withRequestID gives every request an ID, taking a well-formed one from the
+// caller (a load balancer's) and returning it in X-Request-Id.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := r.Header.Get(api.HeaderRequestID)
+		if !validRequestID(rid) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			rid = hex.EncodeToString(b[:])
+		}
+		w.Header().Set(api.HeaderRequestID, rid)
+		ctx := context.WithValue(r.Context(), ridKey, rid)
+		ctx = context.WithValue(ctx, infoKey, &reqInfo{})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// withRecover turns a panic into a 500 and a log line with the stack,
+// except http.ErrAbortHandler, which handlers use to cut a response short.
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "rid", requestID(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.writeProblem(w, r, &problem{status: http.StatusInternalServerError, code: api.CodeInternal,
+				detail: "internal error", err: fmt.Errorf("panic: %v", v)})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status and bytes of a response. Unwrap keeps
+// http.ResponseController (deadlines, flushing) working through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withObserve logs each request and records its metrics. Secrets never
+// reach the log: no headers are logged, and paths carry no credentials.
+func (s *Server) withObserve(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		in := info(r.Context())
+		route := in.route
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		s.metrics.observe(route, r.Method, sw.status, d, sw.bytes)
+		s.log.Info("request",
+			"rid", requestID(r.Context()), "method", r.Method, "path", r.URL.EscapedPath(),
+			"route", route, "status", sw.status, "code", in.code, "user", in.user,
+			"bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr)
+	})
+}
+
+// withCleanPath refuses paths that ServeMux would otherwise "clean" with a
+// redirect: dot segments (also percent-encoded) and empty segments. A file
+// API must say no to such a path, not quietly serve a different one.
+func (s *Server) withCleanPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "" || p[0] != '/' {
+			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath, "request path must start with /"))
+			return
+		}
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if clean != p {
+			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,
+				"invalid path %q: empty, . or .. segments are not allowed", r.URL.EscapedPath()))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// endpoint wraps a route's handler with its access rule and error mapping.
+func (s *Server) endpoint(rt route) http.Handler {
+	name := rt.method + " " + rt.pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := info(r.Context())
+		in.route = name
+		var pr backend.Principal
+		if rt.access == token {
+			var err error
+			pr, err = s.authenticate(r)
+			if err != nil {
+				s.writeProblem(w, r, toProblem(err))
+				return
+			}
+			in.user = pr.Name
+		}
+		if err := rt.h(w, r, pr); err != nil {
+			if errors.Is(err, errResponseStarted) {
+				return
+			}
+			s.writeProblem(w, r, toProblem(err))
+		}
+	})
+}
+
+// errResponseStarted tells endpoint that the handler already wrote (part
+// of) a response, so no problem document can follow.
+var errResponseStarted = errors.New("response already started")
+
+// authenticate reads "Authorization: Bearer <token>".
+func (s *Server) authenticate(r *http.Request) (backend.Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return backend.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+			detail: "missing Authorization: Bearer <token> header"}
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return backend.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+			detail: "the Authorization header must be Bearer <token>"}
+	}
+	pr, err := s.b.Authenticate(r.Context(), strings.TrimSpace(tok))
+	if errors.Is(err, backend.ErrUnauthorized) {
+		return pr, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+			detail: "invalid, revoked or expired token", err: err}
+	}
+	return pr, err
+}
+
+// idleBody is a request body whose every read must make progress within
+// the idle timeout, so a client that stalls mid-upload is dropped.
+type idleBody struct {
+	rc   *http.ResponseController
+	body io.ReadCloser
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	return b.body.Read(p)
+}
+
+func (b *idleBody) Close() error { return b.body.Close() }
+
+func (s *Server) body(w http.ResponseWriter, r *http.Request) io.ReadCloser {
+	return &idleBody{rc: http.NewResponseController(w), body: r.Body, idle: s.cfg.BodyIdleTimeout}
+}
+
+// idleWriter is the same guard for responses: a client that stops reading
+// a download is dropped after the idle timeout.
+type idleWriter struct {
+	rc   *http.ResponseController
+	w    io.Writer
+	idle time.Duration
+}
+
+func (w *idleWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
+	return w.w.Write(p)
+}

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// statusClientClosed is nginx's status for a request whose client went away
+// before the answer: logged and counted, never seen by anyone.
+const statusClientClosed = 499
+
+// problem is an error with its HTTP status and API code.
+type problem struct {
+	status int
+	code   string
+	detail string
+	err    error // the cause, for the log only
+}
+
+func (p *problem) Error() string { return p.detail }
+func (p *problem) Unwrap() error { return p.err }
+
+func problemf(status int, code, format string, args ...any) *problem {
+	return &problem{status: status, code: code, detail: fmt.Sprintf(format, args...)}
+}
+
+// badRequest is a 400 with code invalid_request.
+func badRequest(format string, args ...any) *problem {
+	return problemf(http.StatusBadRequest, api.CodeInvalidRequest, format, args...)
+}
+
+// errorMap maps the core's errors to statuses and codes, most specific
+// first.
+var errorMap = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized},
+	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden},
+	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath},
+	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange},
+	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch},
+	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch},
+	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound},
+	{backend.ErrExists, http.StatusConflict, api.CodeExists},
+	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir},
+	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir},
+	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty},
+	{backend.ErrConflict, http.StatusConflict, api.CodeConflict},
+	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition},
+	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace},
+	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity},
+	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest},
+}
+
+// toProblem classifies any error a handler returns.
+func toProblem(err error) *problem {
+	var p *problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &problem{status: http.StatusRequestEntityTooLarge, code: api.CodeTooLarge,
+			detail: fmt.Sprintf("request body larger than %d bytes", mbe.Limit), err: err}
+	}
+	for _, m := range errorMap {
+		if errors.Is(err, m.err) {
+			return &problem{status: m.status, code: m.code, detail: err.Error(), err: err}
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nobody will read this answer.
+		return &problem{status: statusClientClosed, code: api.CodeCanceled, detail: "request canceled", err: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &problem{status: http.StatusServiceUnavailable, code: api.CodeTimeout, detail: "the operation timed out", err: err}
+	}
+	// Anything else is ours: say little, log everything.
+	return &problem{status: http.StatusInternalServerError, code: api.CodeInternal,
+		detail: "internal error; the server log has the details under this request ID", err: err}
+}
+
+// writeProblem answers with an RFC 9457 problem document.
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem) {
+	rid := requestID(r.Context())
+	if p.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
+	}
+	if p.status >= 500 && p.status != statusClientClosed {
+		s.log.Error("request failed", "rid", rid, "method", r.Method, "path", r.URL.EscapedPath(), "code", p.code, "err", p.err)
+	} else if p.err != nil {
+		s.log.Debug("request refused", "rid", rid, "code", p.code, "err", p.err)
+	}
+	if e := setProblem(r.Context()); e != nil {
+		*e = p.code
+	}
+	h := w.Header()
+	for _, k := range []string{"Content-Length", "Content-Digest", "Repr-Digest", "ETag", "Last-Modified"} {
+		h.Del(k)
+	}
+	if p.status != http.StatusRequestedRangeNotSatisfiable {
+		h.Del("Content-Range")
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(p.status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	_ = json.NewEncoder(w).Encode(api.Problem{
+		Type:      api.ProblemType + p.code,
+		Title:     http.StatusText(p.status),
+		Status:    p.status,
+		Detail:    p.detail,
+		Instance:  r.URL.EscapedPath(),
+		Code:      p.code,
+		RequestID: rid,
+	})
+}

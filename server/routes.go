@@ -1,0 +1,120 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/strata-storage/strata/server/api"
+)
+
+// access says what a route requires before its handler runs. Every route
+// names one explicitly; there is no default.
+type access int
+
+const (
+	// public routes need no credentials (health checks, metrics).
+	public access = iota + 1
+	// token routes need a valid bearer token; the handler gets the
+	// principal, and the core checks what that principal may do.
+	token
+)
+
+// route is one method on one path pattern.
+type route struct {
+	method  string
+	pattern string
+	access  access
+	h       handler
+}
+
+// routes is every route of the API. docs/api.md documents each.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", public, s.healthz},
+		{"GET", "/readyz", public, s.readyz},
+		{"GET", "/metrics", public, s.metricsHandler},
+
+		{"GET", "/v1/whoami", token, s.whoami},
+
+		{"PUT", "/v1/files/{path...}", token, s.putFile},
+		{"GET", "/v1/files/{path...}", token, s.getFile},
+		{"HEAD", "/v1/files/{path...}", token, s.getFile},
+		{"DELETE", "/v1/files/{path...}", token, s.deleteEntry},
+
+		{"GET", "/v1/dirs/{path...}", token, s.listDir},
+		{"PUT", "/v1/dirs/{path...}", token, s.mkdir},
+		{"DELETE", "/v1/dirs/{path...}", token, s.deleteEntry},
+
+		{"GET", "/v1/stat/{path...}", token, s.stat},
+		{"POST", "/v1/move", token, s.move},
+		{"POST", "/v1/copy", token, s.copy},
+
+		{"GET", "/v1/versions/{path...}", token, s.versions},
+		{"POST", "/v1/versions/{path...}", token, s.restoreVersion},
+
+		{"GET", "/v1/trash", token, s.listTrash},
+		{"DELETE", "/v1/trash", token, s.emptyTrash},
+		{"POST", "/v1/trash/{id}/restore", token, s.restoreTrash},
+		{"DELETE", "/v1/trash/{id}", token, s.purgeTrash},
+
+		{"POST", "/v1/uploads", token, s.createUpload},
+		{"GET", "/v1/uploads", token, s.listUploads},
+		{"GET", "/v1/uploads/{id}", token, s.getUpload},
+		{"PUT", "/v1/uploads/{id}/parts/{n}", token, s.putPart},
+		{"POST", "/v1/uploads/{id}/complete", token, s.completeUpload},
+		{"DELETE", "/v1/uploads/{id}", token, s.abortUpload},
+
+		{"GET", "/v1/users", token, s.listUsers},
+		{"POST", "/v1/users", token, s.createUser},
+		{"DELETE", "/v1/users/{name}", token, s.deleteUser},
+		{"GET", "/v1/tokens", token, s.listTokens},
+		{"POST", "/v1/tokens", token, s.createToken},
+		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken},
+
+		{"POST", "/v1/admin/collect", token, s.collect},
+	}
+}
+
+// register installs the routes: one mux pattern per path, dispatching on the
+// method itself so that a wrong method is a problem+json 405 with Allow, and
+// an unknown path a problem+json 404.
+func (s *Server) register() {
+	byPath := map[string]map[string]http.Handler{}
+	var order []string
+	for _, rt := range s.routes() {
+		if rt.access != public && rt.access != token {
+			panic("server: route " + rt.method + " " + rt.pattern + " has no access rule")
+		}
+		if byPath[rt.pattern] == nil {
+			byPath[rt.pattern] = map[string]http.Handler{}
+			order = append(order, rt.pattern)
+		}
+		byPath[rt.pattern][rt.method] = s.endpoint(rt)
+	}
+	for _, pattern := range order {
+		s.mux.Handle(pattern, methodSet{s: s, m: byPath[pattern]})
+	}
+	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", r.Method, r.URL.EscapedPath()))
+	}))
+}
+
+type methodSet struct {
+	s *Server
+	m map[string]http.Handler
+}
+
+func (ms methodSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := ms.m[r.Method]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	allow := make([]string, 0, len(ms.m))
+	for k := range ms.m {
+		allow = append(allow, k)
+	}
+	sort.Strings(allow)
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", r.Method, strings.Join(allow, ", ")))
+}

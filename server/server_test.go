@@ -1,0 +1,394 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/server/api"
+)
+
+type fixture struct {
+	t     *testing.T
+	srv   *httptest.Server
+	b     *backend.Backend
+	admin string // token
+	fault *faultBlobs
+}
+
+func newFixture(t *testing.T, cfg server.Config) *fixture {
+	t.Helper()
+	eng, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	fb := &faultBlobs{Store: eng.Blobs}
+	b, err := backend.New(backend.Config{Blobs: fb, Meta: eng.Meta, Keys: eng.Keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := b.Bootstrap(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.NewServer(b, cfg))
+	t.Cleanup(srv.Close)
+	return &fixture{t: t, srv: srv, b: b, admin: tok, fault: fb}
+}
+
+// faultBlobs makes the blob store report a full disk on demand.
+type faultBlobs struct {
+	blob.Store
+	full bool
+}
+
+func (f *faultBlobs) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	if f.full {
+		_, _ = io.CopyN(io.Discard, r, 4096)
+		return fmt.Errorf("write: %w", blob.ErrNoSpace)
+	}
+	return f.Store.Put(ctx, key, r, size)
+}
+
+// do sends a raw request. path is used verbatim (already escaped).
+func (f *fixture) do(method, path, token string, body io.Reader, hdr ...string) *http.Response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+"/", body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	// Keep the path exactly as written, percent-encoding and dots included.
+	req.URL.Opaque = path
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// problem asserts a problem+json answer with status and code.
+func problem(t *testing.T, resp *http.Response, status int, code string) api.Problem {
+	t.Helper()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL, resp.StatusCode, status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q: %s", ct, body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Code != code || p.Status != status || p.RequestID == "" || p.RequestID != resp.Header.Get(api.HeaderRequestID) {
+		t.Fatalf("problem %+v, want code %s", p, code)
+	}
+	return p
+}
+
+func ok(t *testing.T, resp *http.Response, status int) []byte {
+	t.Helper()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL, resp.StatusCode, status, body)
+	}
+	return body
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return api.FormatSHA256(s[:])
+}
+
+func TestPutGetHTTP(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	content := bytes.Repeat([]byte("0123456789"), 30_000)
+	resp := f.do("PUT", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, bytes.NewReader(content), api.HeaderContentDigest, digest(content))
+	var e api.Entry
+	_ = json.Unmarshal(ok(t, resp, http.StatusCreated), &e)
+	if e.Path != "/home/admin/a b/été.txt" || e.Size != int64(len(content)) || e.Version != 1 {
+		t.Fatalf("entry %+v", e)
+	}
+	etag := resp.Header.Get("ETag")
+	sum := sha256.Sum256(content)
+	if etag != `"`+hex.EncodeToString(sum[:])+`"` {
+		t.Fatalf("etag %q", etag)
+	}
+
+	get := f.do("GET", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, nil)
+	body := ok(t, get, http.StatusOK)
+	if !bytes.Equal(body, content) || get.Header.Get("ETag") != etag || get.Header.Get(api.HeaderContentDigest) != digest(content) ||
+		get.Header.Get("Accept-Ranges") != "bytes" || get.Header.Get("Content-Length") != fmt.Sprint(len(content)) {
+		t.Fatalf("GET headers %v", get.Header)
+	}
+	// Conditional GET.
+	nm := f.do("GET", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, nil, "If-None-Match", etag)
+	ok(t, nm, http.StatusNotModified)
+	// HEAD: headers, no body.
+	head := f.do("HEAD", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, nil)
+	if b := ok(t, head, http.StatusOK); len(b) != 0 || head.Header.Get("Content-Length") != fmt.Sprint(len(content)) {
+		t.Fatalf("HEAD %v", head.Header)
+	}
+	// Ranges.
+	for _, c := range []struct {
+		rng       string
+		from, len int
+	}{{"bytes=0-0", 0, 1}, {"bytes=10-19", 10, 10}, {"bytes=-5", len(content) - 5, 5}, {"bytes=299990-", 299990, 10}, {"bytes=299990-999999", 299990, 10}} {
+		r := f.do("GET", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, nil, "Range", c.rng)
+		b := ok(t, r, http.StatusPartialContent)
+		want := fmt.Sprintf("bytes %d-%d/%d", c.from, c.from+c.len-1, len(content))
+		if !bytes.Equal(b, content[c.from:c.from+c.len]) || r.Header.Get("Content-Range") != want || r.Header.Get(api.HeaderReprDigest) != digest(content) {
+			t.Fatalf("%s: Content-Range %q, %d bytes", c.rng, r.Header.Get("Content-Range"), len(b))
+		}
+	}
+	// If-Range with a stale tag gives the whole file.
+	r := f.do("GET", "/v1/files/home/admin/a%20b/%C3%A9t%C3%A9.txt", f.admin, nil, "Range", "bytes=0-9", "If-Range", `"stale"`)
+	if b := ok(t, r, http.StatusOK); len(b) != len(content) {
+		t.Fatal("If-Range ignored")
+	}
+}
+
+func TestBadPaths(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	long := strings.Repeat("x", 256)
+	deep := strings.Repeat("/"+strings.Repeat("y", 200), 21)
+	for _, path := range []string{
+		"/v1/files/home/admin/../admin/x",
+		"/v1/files/home/admin/./x",
+		"/v1/files/home//admin/x",
+		"/v1/files/home/admin/%2e%2e/x",
+		"/v1/files/home/admin/%2E%2E/%2e%2e/etc/passwd",
+		"/v1/files/home/admin/a%2Fb",
+		"/v1/files/home/admin/a%00b",
+		"/v1/files/home/admin/a%0Ab",
+		"/v1/files/home/admin/a%7Fb",
+		"/v1/files/home/admin/%FF%FE",
+		"/v1/files/home/admin/" + long,
+		"/v1/files/home/admin" + deep,
+	} {
+		for _, m := range []string{"PUT", "GET", "DELETE"} {
+			resp := f.do(m, path, f.admin, strings.NewReader("x"))
+			problem(t, resp, http.StatusBadRequest, api.CodeInvalidPath)
+		}
+	}
+	resp := f.do("GET", "/v1/dirs/home/%2e%2e", f.admin, nil)
+	problem(t, resp, http.StatusBadRequest, api.CodeInvalidPath)
+	// A malformed escape never reaches the handler: net/http refuses the
+	// request line itself, with a plain 400.
+	if resp := f.do("GET", "/v1/files/home/admin/%zz", f.admin, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("malformed escape: status %d", resp.StatusCode)
+	}
+}
+
+func TestBadRanges(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	ok(t, f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader("0123456789")), http.StatusCreated)
+	for _, rng := range []string{"bytes=10-", "bytes=20-30", "bytes=-0", "bytes=5-2", "bytes=a-b", "bytes=0-1,4-5", "lines=1-2", "bytes=", "bytes=--1"} {
+		resp := f.do("GET", "/v1/files/home/admin/f", f.admin, nil, "Range", rng)
+		problem(t, resp, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange)
+		if resp.Header.Get("Content-Range") != "bytes */10" {
+			t.Fatalf("%s: Content-Range %q", rng, resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	ok(t, f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader("original")), http.StatusCreated)
+
+	problem(t, f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader("changed"), api.HeaderContentDigest, digest([]byte("other"))),
+		http.StatusBadRequest, api.CodeDigestMismatch)
+	problem(t, f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader("x"), api.HeaderContentDigest, "sha-256=:nonsense:"),
+		http.StatusBadRequest, api.CodeInvalidRequest)
+	if b := ok(t, f.do("GET", "/v1/files/home/admin/f", f.admin, nil), http.StatusOK); string(b) != "original" {
+		t.Fatalf("current content %q", b)
+	}
+	// Oversized and malformed JSON.
+	big := `{"from":"` + strings.Repeat("a", 2<<20) + `"}`
+	problem(t, f.do("POST", "/v1/move", f.admin, strings.NewReader(big), "Content-Type", "application/json"), http.StatusRequestEntityTooLarge, api.CodeTooLarge)
+	problem(t, f.do("POST", "/v1/move", f.admin, strings.NewReader(`{"from":`), "Content-Type", "application/json"), http.StatusBadRequest, api.CodeInvalidJSON)
+	problem(t, f.do("POST", "/v1/move", f.admin, strings.NewReader(`{"frm":"/a","to":"/b"}`)), http.StatusBadRequest, api.CodeInvalidJSON)
+	problem(t, f.do("POST", "/v1/move", f.admin, strings.NewReader(`{"from":"/a","to":"/b"} {}`)), http.StatusBadRequest, api.CodeInvalidJSON)
+	problem(t, f.do("POST", "/v1/move", f.admin, strings.NewReader(`{"from":"a/../b","to":"/b"}`)), http.StatusBadRequest, api.CodeInvalidPath)
+	problem(t, f.do("GET", "/v1/dirs/home?limit=0", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, f.do("GET", "/v1/dirs/home?cursor=%25%25", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
+}
+
+func TestKindsAndFullDisk(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	ok(t, f.do("PUT", "/v1/files/home/admin/file", f.admin, strings.NewReader("x")), http.StatusCreated)
+	ok(t, f.do("PUT", "/v1/dirs/home/admin/dir", f.admin, nil), http.StatusCreated)
+	problem(t, f.do("PUT", "/v1/files/home/admin/dir", f.admin, strings.NewReader("x")), http.StatusConflict, api.CodeIsDir)
+	problem(t, f.do("GET", "/v1/files/home/admin/dir", f.admin, nil), http.StatusConflict, api.CodeIsDir)
+	problem(t, f.do("PUT", "/v1/files/home/admin/file/x", f.admin, strings.NewReader("x")), http.StatusConflict, api.CodeNotDir)
+	problem(t, f.do("GET", "/v1/dirs/home/admin/file", f.admin, nil), http.StatusConflict, api.CodeNotDir)
+	problem(t, f.do("GET", "/v1/files/home/admin/none", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+
+	f.fault.full = true
+	problem(t, f.do("PUT", "/v1/files/home/admin/file", f.admin, strings.NewReader(strings.Repeat("y", 100_000))), http.StatusInsufficientStorage, api.CodeNoSpace)
+	f.fault.full = false
+	if b := ok(t, f.do("GET", "/v1/files/home/admin/file", f.admin, nil), http.StatusOK); string(b) != "x" {
+		t.Fatalf("content after a full disk: %q", b)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	problem(t, f.do("GET", "/v1/whoami", "", nil), http.StatusUnauthorized, api.CodeUnauthorized)
+	for _, tok := range []string{"nonsense", "strata_short", "strata_" + strings.Repeat("A", 40), f.admin + "x"} {
+		resp := f.do("GET", "/v1/whoami", tok, nil)
+		problem(t, resp, http.StatusUnauthorized, api.CodeUnauthorized)
+		if resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatal("no WWW-Authenticate")
+		}
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/v1/whoami", nil)
+	req.Header.Set("Authorization", "Basic YWRtaW46eA==")
+	resp, _ := http.DefaultClient.Do(req)
+	problem(t, resp, http.StatusUnauthorized, api.CodeUnauthorized)
+
+	// A revoked token stops working at once.
+	var tok api.Token
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/tokens", f.admin, strings.NewReader(`{"name":"tmp"}`)), http.StatusCreated), &tok)
+	ok(t, f.do("GET", "/v1/whoami", tok.Secret, nil), http.StatusOK)
+	ok(t, f.do("DELETE", "/v1/tokens/"+tok.ID, f.admin, nil), http.StatusNoContent)
+	problem(t, f.do("GET", "/v1/whoami", tok.Secret, nil), http.StatusUnauthorized, api.CodeUnauthorized)
+
+	// Public routes answer without a token.
+	ok(t, f.do("GET", "/healthz", "", nil), http.StatusOK)
+	ok(t, f.do("GET", "/readyz", "", nil), http.StatusOK)
+	if b := ok(t, f.do("GET", "/metrics", "", nil), http.StatusOK); !bytes.Contains(b, []byte("strata_http_requests_total")) {
+		t.Fatal("metrics lack request counts")
+	}
+	problem(t, f.do("PATCH", "/v1/files/x", f.admin, nil), http.StatusMethodNotAllowed, api.CodeMethodNotAllowed)
+	problem(t, f.do("GET", "/v2/nothing", f.admin, nil), http.StatusNotFound, api.CodeRouteNotFound)
+}
+
+func TestOtherUsersFilesDoNotLeak(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	var r api.CreateUserResult
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/users", f.admin, strings.NewReader(`{"name":"alice","token":true}`)), http.StatusCreated), &r)
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/users", f.admin, strings.NewReader(`{"name":"bob"}`)), http.StatusCreated), &api.CreateUserResult{})
+	ok(t, f.do("PUT", "/v1/files/home/bob/diary.txt", f.admin, strings.NewReader("dear diary")), http.StatusCreated)
+	alice := r.Token.Secret
+
+	// An existing and a missing file of bob's look exactly alike to alice.
+	var bodies []string
+	for _, path := range []string{"/v1/files/home/bob/diary.txt", "/v1/files/home/bob/missing.txt"} {
+		resp := f.do("GET", path, alice, nil)
+		p := problem(t, resp, http.StatusForbidden, api.CodeForbidden)
+		bodies = append(bodies, p.Title+p.Detail[strings.Index(p.Detail, ":"):])
+	}
+	if bodies[0] != bodies[1] {
+		t.Fatalf("answers differ: %q vs %q", bodies[0], bodies[1])
+	}
+	problem(t, f.do("GET", "/v1/dirs/home/bob", alice, nil), http.StatusForbidden, api.CodeForbidden)
+	problem(t, f.do("GET", "/v1/dirs/home", alice, nil), http.StatusForbidden, api.CodeForbidden)
+	problem(t, f.do("GET", "/v1/users", alice, nil), http.StatusForbidden, api.CodeForbidden)
+	ok(t, f.do("PUT", "/v1/files/home/alice/mine", alice, strings.NewReader("ok")), http.StatusCreated)
+}
+
+// TestClientDisconnectMidUpload sends half a body over a raw connection and
+// hangs up: nothing may become visible.
+func TestClientDisconnectMidUpload(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT /v1/files/home/admin/partial HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1000000\r\n\r\n", f.admin)
+	_, _ = conn.Write(bytes.Repeat([]byte("z"), 400_000))
+	conn.Close()
+	// The server notices the broken body; give it a moment, then look.
+	deadline := time.Now().Add(time.Second)
+	for {
+		resp := f.do("GET", "/v1/stat/home/admin/partial", f.admin, nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("status %d: a partial upload is visible", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestStalledBodyIsDropped: a client that stops sending mid-body loses its
+// connection after the idle timeout instead of holding it forever.
+func TestStalledBodyIsDropped(t *testing.T) {
+	f := newFixture(t, server.Config{BodyIdleTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /v1/files/home/admin/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1000\r\n\r\nabc", f.admin)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err == nil {
+		// The server may answer before closing; either way it must not wait.
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("status %d for a stalled upload", resp.StatusCode)
+		}
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("connection held for %v", el)
+	}
+	ok(t, f.do("GET", "/v1/dirs/home/admin", f.admin, nil), http.StatusOK)
+	problem(t, f.do("GET", "/v1/stat/home/admin/slow", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+}
+
+func TestUploadSessionHTTP(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	size := 6 << 20
+	content := bytes.Repeat([]byte{7}, size)
+	var u api.Upload
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(fmt.Sprintf(`{"path":"/home/admin/big","size":%d,"partSize":%d}`, size, 5<<20))), http.StatusCreated), &u)
+	if u.Parts != 2 {
+		t.Fatalf("%+v", u)
+	}
+	ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/2", f.admin, bytes.NewReader(content[5<<20:])), http.StatusOK)
+	var st api.Upload
+	_ = json.Unmarshal(ok(t, f.do("GET", "/v1/uploads/"+u.ID, f.admin, nil), http.StatusOK), &st)
+	if len(st.Received) != 1 || st.Received[0].N != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	problem(t, f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:100])), http.StatusBadRequest, api.CodeLengthMismatch)
+	ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20])), http.StatusOK)
+	sum := sha256.Sum256(content)
+	var e api.Entry
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, strings.NewReader(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`)), http.StatusCreated), &e)
+	if e.Size != int64(size) {
+		t.Fatalf("%+v", e)
+	}
+	if b := ok(t, f.do("GET", "/v1/files/home/admin/big", f.admin, nil), http.StatusOK); !bytes.Equal(b, content) {
+		t.Fatal("content")
+	}
+	problem(t, f.do("GET", "/v1/uploads/"+u.ID, f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+}
