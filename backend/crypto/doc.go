@@ -55,8 +55,9 @@
 // Any changed bit, packages reordered within a part (the sequence number is in
 // the nonce), packages or parts moved to another position (other key or
 // sequence number), a part cut short or run on (the final flag, checked
-// against the layout), a blob shorter than its layout, extra bytes from the
-// store, and a wrong data key all fail with ErrTampered.
+// against the layout), a blob shorter than its layout, a store sending more
+// bytes than asked for (seen on reading to the end), and a wrong data key all
+// fail with ErrTampered.
 //
 // The layout itself is trusted: it comes from metadata, not from the blob.
 // Dropping whole trailing parts from the blob while also shrinking Size in

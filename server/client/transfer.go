@@ -238,60 +238,26 @@ func localPartMatches(f io.ReaderAt, u api.Upload, p api.UploadPart) (bool, erro
 	return hex.EncodeToString(h.Sum(nil)) == p.SHA256, nil
 }
 
-// sendPart sends one part and checks the digest the server computed of what
-// it received against the digest of what was read locally; a mismatch (bytes
-// changed on the way or in the file) is sent again, a few times at most.
+// sendPart sends one part. Its bytes are not hashed here: the server hashes
+// what it stored of the whole file at Complete and compares that with the
+// digest of the local file, which catches any difference, in transit or in
+// a file that changed while it was read.
 func (c *Client) sendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, progress func(int64)) error {
 	size := partSize(u, n)
-	for attempt := 0; ; attempt++ {
-		h := sha256.New()
-		sr := &hashingSection{sr: io.NewSectionReader(f, int64(n-1)*u.PartSize, size), h: h}
-		var sent int64
-		p, err := c.PutPart(ctx, u.ID, n, sr, size, func(k int64) {
-			sent += k
-			if progress != nil {
-				progress(k)
-			}
-		})
-		if err != nil {
-			if progress != nil && sent > 0 {
-				progress(-sent)
-			}
-			return fmt.Errorf("part %d: %w", n, err)
-		}
-		if p.SHA256 == hex.EncodeToString(h.Sum(nil)) {
-			return nil
-		}
+	var sent int64
+	_, err := c.PutPart(ctx, u.ID, n, io.NewSectionReader(f, int64(n-1)*u.PartSize, size), size, func(k int64) {
+		sent += k
 		if progress != nil {
-			progress(-size)
+			progress(k)
 		}
-		if attempt == 2 {
-			return fmt.Errorf("part %d: %w: the server received other bytes than were read; is the file changing?", n, ErrDigestMismatch)
+	})
+	if err != nil {
+		if progress != nil && sent > 0 {
+			progress(-sent)
 		}
+		return fmt.Errorf("part %d: %w", n, err)
 	}
-}
-
-// hashingSection hashes what is read from a section; a Seek to the start
-// (a retry) starts the hash over.
-type hashingSection struct {
-	sr *io.SectionReader
-	h  interface {
-		io.Writer
-		Reset()
-	}
-}
-
-func (s *hashingSection) Read(p []byte) (int, error) {
-	n, err := s.sr.Read(p)
-	s.h.Write(p[:n])
-	return n, err
-}
-
-func (s *hashingSection) Seek(off int64, whence int) (int64, error) {
-	if off == 0 && whence == io.SeekStart {
-		s.h.Reset()
-	}
-	return s.sr.Seek(off, whence)
+	return nil
 }
 
 type ctxReader struct {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Benchmarks of Strata on the embedded engines, on this machine, through the
+# real binary: what a user of `strata serve` would see.
+#
+#   upload and download MiB/s of a 1 GiB file, beside dd conv=fdatasync of
+#   the same size on the same disk, and their ratio;
+#   the server's peak RSS for a 256 MiB and a 1 GiB upload (fresh servers);
+#   files per second for 1,000 files of 4 KiB;
+#   time to list a folder of 20,000 entries page by page;
+#   then `go test -bench` of sealing and opening.
+#
+# Usage: scripts/bench.sh [workdir]   (default: a temp dir under $TMPDIR)
+# Sizes can be scaled down for a quick run: BENCH_MIB=256 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")}
+mkdir -p "$work"
+big_mib=${BENCH_MIB:-1024}
+small_files=${BENCH_FILES:-1000}
+list_entries=${BENCH_ENTRIES:-20000}
+token=strata_benchAdminToken0123456789abcdefABCDEF
+
+bin="$work/strata"
+go build -o "$bin" ./cmd/strata
+
+server_pid=
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+trap 'stop_server' EXIT
+
+# start_server DATA: starts strata serve, sets server_pid and STRATA_SERVER.
+start_server() {
+  local data=$1 log="$1.log"
+  rm -rf "$data"
+  STRATA_ADMIN_TOKEN=$token "$bin" serve --data "$data" --listen 127.0.0.1:0 --log-level warn >"$log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    if grep -q "serving on" "$log"; then break; fi
+    sleep 0.1
+  done
+  STRATA_SERVER=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
+  export STRATA_SERVER STRATA_TOKEN=$token
+}
+
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# seconds DURATION_CMD...: wall seconds of a command, to the millisecond.
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+rate() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+
+echo "Strata benchmarks in $work ($(nproc) cores, $(go version | cut -d' ' -f3))"
+
+echo "== preparing a ${big_mib} MiB file of random bytes"
+head -c $((big_mib << 20)) /dev/urandom >"$work/big.bin"
+sync
+
+echo "== dd conv=fdatasync, ${big_mib} MiB, same disk"
+dd_out=$(dd if=/dev/zero of="$work/dd.bin" bs=1M count="$big_mib" conv=fdatasync 2>&1 | tail -1)
+rm -f "$work/dd.bin"
+dd_secs=$(echo "$dd_out" | sed -E 's/.* copied, ([0-9.]+) s.*/\1/')
+dd_rate=$(rate "$big_mib" "$dd_secs")
+echo "dd: $dd_rate MiB/s"
+
+echo "== upload ${big_mib} MiB through strata serve"
+start_server "$work/data-big"
+up_secs=$(seconds "$bin" put -q "$work/big.bin" /home/admin/big.bin)
+up_rate=$(rate "$big_mib" "$up_secs")
+rss_big=$(peak_rss_mib "$server_pid")
+echo "upload: $up_rate MiB/s ($up_secs s); ratio to dd: $(rate "$up_rate" "$dd_rate")"
+echo "server peak RSS after the ${big_mib} MiB upload: $rss_big MiB"
+
+echo "== download ${big_mib} MiB"
+rm -f "$work/big.out"
+down_secs=$(seconds "$bin" get -q /home/admin/big.bin "$work/big.out")
+down_rate=$(rate "$big_mib" "$down_secs")
+cmp "$work/big.bin" "$work/big.out"
+echo "download: $down_rate MiB/s ($down_secs s), verified"
+rm -f "$work/big.out"
+stop_server
+
+echo "== server peak RSS for a 256 MiB upload (fresh server)"
+head -c $((256 << 20)) "$work/big.bin" >"$work/mid.bin"
+start_server "$work/data-mid"
+"$bin" put -q "$work/mid.bin" /home/admin/mid.bin
+rss_mid=$(peak_rss_mib "$server_pid")
+echo "server peak RSS after the 256 MiB upload: $rss_mid MiB"
+stop_server
+rm -f "$work/mid.bin" "$work/big.bin"
+
+echo "== $small_files files of 4 KiB"
+start_server "$work/data-small"
+mkdir -p "$work/small"
+for i in $(seq -w 1 "$small_files"); do head -c 4096 /dev/urandom >"$work/small/f$i"; done
+small_secs=$(seconds "$bin" put -q -r -j 16 "$work/small" /home/admin/small)
+echo "small files: $(rate "$small_files" "$small_secs") files/s ($small_secs s)"
+stop_server
+
+echo "== listing a folder of $list_entries entries"
+start_server "$work/data-list"
+mkdir -p "$work/many"
+for i in $(seq -w 1 "$list_entries"); do : >"$work/many/e$i"; done
+fill_secs=$(seconds "$bin" put -q -r -j 32 "$work/many" /home/admin/many)
+echo "(filled with $list_entries empty files in $fill_secs s)"
+list_secs=$(seconds "$bin" ls /home/admin/many)
+count=$("$bin" ls /home/admin/many | wc -l)
+echo "list: $count entries in $list_secs s, page by page"
+stop_server
+
+echo "== go test -bench (sealing and opening)"
+go test -run '^$' -bench . -benchtime 3x ./backend/crypto/ | grep -E '^Benchmark|ok'
+
+cat <<EOF
+
+Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
+  dd conv=fdatasync      $dd_rate MiB/s
+  upload ${big_mib} MiB        $up_rate MiB/s  (ratio to dd $(rate "$up_rate" "$dd_rate"))
+  download ${big_mib} MiB      $down_rate MiB/s
+  peak RSS, 256 MiB up   $rss_mid MiB
+  peak RSS, ${big_mib} MiB up   $rss_big MiB
+  4 KiB files            $(rate "$small_files" "$small_secs") files/s
+  list $count entries   $list_secs s
+EOF
