@@ -29,6 +29,8 @@ const (
 	ExitIntegrity   = 6 // a digest did not match
 	ExitUnavailable = 7 // the server could not be reached
 	ExitNoSpace     = 8
+	// ExitInterrupted is the shell's code for a program stopped by SIGINT.
+	ExitInterrupted = 130
 )
 
 // Env is what a command sees of its process: arguments aside, everything
@@ -64,6 +66,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: what was cut short resumes on the next run.
+		fmt.Fprintln(env.Stderr, "strata: interrupted; run the same command again to resume an upload or download")
+		return ExitInterrupted
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

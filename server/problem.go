@@ -41,23 +41,27 @@ var errorMap = []struct {
 	err    error
 	status int
 	code   string
+	// detail, when set, replaces the error's own text: those errors carry
+	// server-side details (file paths, engine messages) that are for the
+	// log, not for clients.
+	detail string
 }{
-	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized},
-	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden},
-	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath},
-	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange},
-	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch},
-	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch},
-	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound},
-	{backend.ErrExists, http.StatusConflict, api.CodeExists},
-	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir},
-	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir},
-	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty},
-	{backend.ErrConflict, http.StatusConflict, api.CodeConflict},
-	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition},
-	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace},
-	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity},
-	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest},
+	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized, ""},
+	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden, ""},
+	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath, ""},
+	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange, ""},
+	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch, ""},
+	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch, ""},
+	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound, ""},
+	{backend.ErrExists, http.StatusConflict, api.CodeExists, ""},
+	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir, ""},
+	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir, ""},
+	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, ""},
+	{backend.ErrConflict, http.StatusConflict, api.CodeConflict, ""},
+	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, ""},
+	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored"},
+	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details"},
+	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, ""},
 }
 
 // toProblem classifies any error a handler returns.
@@ -73,7 +77,11 @@ func toProblem(err error) *problem {
 	}
 	for _, m := range errorMap {
 		if errors.Is(err, m.err) {
-			return &problem{status: m.status, code: m.code, detail: err.Error(), err: err}
+			detail := m.detail
+			if detail == "" {
+				detail = err.Error()
+			}
+			return &problem{status: m.status, code: m.code, detail: detail, err: err}
 		}
 	}
 	if errors.Is(err, context.Canceled) {
