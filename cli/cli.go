@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -226,3 +228,38 @@ func (a *app) bindSettings(cmd *cobra.Command) error {
 	cmd.InheritedFlags().VisitAll(set)
 	return bindErr
 }
+
+// table prints a listing: aligned columns under a header, or with --json one
+// JSON object per line (and no header).
+type table struct {
+	a  *app
+	tw *tabwriter.Writer
+}
+
+// table starts a listing; header is tab-separated.
+func (a *app) table(header string) *table {
+	t := &table{a: a, tw: tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)}
+	if !a.jsonOut {
+		fmt.Fprintln(t.tw, header)
+	}
+	return t
+}
+
+// row prints v as JSON, or cells as one row.
+func (t *table) row(v any, cells ...any) error {
+	if t.a.jsonOut {
+		return t.a.printJSON(v)
+	}
+	for i, c := range cells {
+		if i > 0 {
+			fmt.Fprint(t.tw, "\t")
+		}
+		fmt.Fprint(t.tw, c)
+	}
+	fmt.Fprintln(t.tw)
+	return nil
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+func localTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }

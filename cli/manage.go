@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,10 +29,7 @@ func (a *app) trashCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			if !a.jsonOut {
-				fmt.Fprintln(tw, "ID\tDELETED\tSIZE\tPATH")
-			}
+			tab := a.table("ID\tDELETED\tSIZE\tPATH")
 			cursor := ""
 			for {
 				tp, err := c.Trash(ctx, cursor)
@@ -41,24 +37,20 @@ func (a *app) trashCmd() *cobra.Command {
 					return err
 				}
 				for _, t := range tp.Items {
-					if a.jsonOut {
-						if err := a.printJSON(t); err != nil {
-							return err
-						}
-						continue
-					}
 					size, p := humanBytes(t.Size), t.Path
 					if t.Kind == "dir" {
 						size, p = "-", p+"/"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Deleted.Local().Format("2006-01-02 15:04:05"), size, p)
+					if err := tab.row(t, t.ID, localTime(t.Deleted), size, p); err != nil {
+						return err
+					}
 				}
 				if tp.Cursor == "" {
 					break
 				}
 				cursor = tp.Cursor
 			}
-			return tw.Flush()
+			return tab.flush()
 		},
 	}
 	var to string
@@ -196,10 +188,7 @@ func (a *app) versionsCmd() *cobra.Command {
 				fmt.Fprintf(a.env.Stderr, "version %d of %s is now current as version %d\n", restore, p, e.Version)
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			if !a.jsonOut {
-				fmt.Fprintln(tw, "VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
-			}
+			tab := a.table("VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
 			cursor := ""
 			for {
 				vp, err := s.Versions(ctx, p, cursor)
@@ -207,25 +196,20 @@ func (a *app) versionsCmd() *cobra.Command {
 					return err
 				}
 				for _, v := range vp.Versions {
-					if a.jsonOut {
-						if err := a.printJSON(v); err != nil {
-							return err
-						}
-						continue
-					}
 					cur := ""
 					if v.Current {
 						cur = "(current)"
 					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Time.Local().Format("2006-01-02 15:04:05"),
-						humanBytes(v.Size), v.Author, v.SHA256[:16], cur)
+					if err := tab.row(v, v.Version, localTime(v.Time), humanBytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
+						return err
+					}
 				}
 				if vp.Cursor == "" {
 					break
 				}
 				cursor = vp.Cursor
 			}
-			return tw.Flush()
+			return tab.flush()
 		},
 	}
 	cmd.Flags().Int64Var(&restore, "restore", 0, "make version N current again")
@@ -251,21 +235,13 @@ func (a *app) uploadsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			if !a.jsonOut {
-				fmt.Fprintln(tw, "ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
-			}
+			tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
 			for _, u := range us {
-				if a.jsonOut {
-					if err := a.printJSON(u); err != nil {
-						return err
-					}
-					continue
+				if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), humanBytes(u.Size), u.Parts, u.Path); err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.ID, u.Created.Local().Format("2006-01-02 15:04"),
-					u.Expires.Local().Format("2006-01-02 15:04"), humanBytes(u.Size), u.Parts, u.Path)
 			}
-			return tw.Flush()
+			return tab.flush()
 		},
 	}
 	abort := &cobra.Command{
@@ -334,24 +310,17 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			if !a.jsonOut {
-				fmt.Fprintln(tw, "NAME\tROLE\tHOME\tCREATED")
-			}
+			tab := a.table("NAME\tROLE\tHOME\tCREATED")
 			for _, u := range us {
-				if a.jsonOut {
-					if err := a.printJSON(u); err != nil {
-						return err
-					}
-					continue
-				}
 				role := "user"
 				if u.Admin {
 					role = "admin"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, role, u.Home, u.Created.Local().Format("2006-01-02 15:04"))
+				if err := tab.row(u, u.Name, role, u.Home, localTime(u.Created)); err != nil {
+					return err
+				}
 			}
-			return tw.Flush()
+			return tab.flush()
 		},
 	}
 	urm := &cobra.Command{
@@ -415,24 +384,17 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			if !a.jsonOut {
-				fmt.Fprintln(tw, "ID\tNAME\tCREATED\tEXPIRES")
-			}
+			tab := a.table("ID\tNAME\tCREATED\tEXPIRES")
 			for _, t := range ts {
-				if a.jsonOut {
-					if err := a.printJSON(t); err != nil {
-						return err
-					}
-					continue
-				}
 				exp := "never"
 				if t.Expires != nil {
-					exp = t.Expires.Local().Format("2006-01-02 15:04")
+					exp = localTime(*t.Expires)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Created.Local().Format("2006-01-02 15:04"), exp)
+				if err := tab.row(t, t.ID, t.Name, localTime(t.Created), exp); err != nil {
+					return err
+				}
 			}
-			return tw.Flush()
+			return tab.flush()
 		},
 	}
 	tls.Flags().StringVar(&forUser, "user", "", "whose tokens (admins)")
