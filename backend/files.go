@@ -48,7 +48,8 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
 	}
 	// Fail early, before any byte is stored, on what would fail at commit.
-	if err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch); err != nil {
+	hint, err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch)
+	if err != nil {
 		return Entry{}, err
 	}
 
@@ -99,11 +100,13 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 		sha256: hex.EncodeToString(sum),
 		mtime:  o.MTime,
 	}
-	e, err := b.commitVersion(ctx, pr, p, nv, o.IfMatch, o.IfNoneMatch)
+	e, err := b.commitVersion(ctx, pr, p, nv, o.IfMatch, o.IfNoneMatch, hint)
 	if err != nil {
 		b.discardBlob(blobID)
 		return Entry{}, err
 	}
+	// A file is often read soon after it is written (a check, a preview).
+	b.keyCache.put(blobID, append([]byte(nil), dk.Plaintext...))
 	return e, nil
 }
 
@@ -167,19 +170,22 @@ func (b *Backend) discardBlob(blobID string) {
 	}
 }
 
-func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch bool) error {
+// precheckPut fails early, before any content is stored, on what would
+// fail at commit. It returns the resolved path when its parent exists, for
+// the commit to start from.
+func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch bool) (*loc, error) {
 	l, err := b.lookup(ctx, p)
 	if errors.Is(err, ErrNotFound) {
 		// A missing ancestor will be created; a file in the way will not.
-		return b.precondition(loc{}, ifMatch, ifNoneMatch)
+		return nil, b.precondition(loc{}, ifMatch, ifNoneMatch)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if l.exists && l.rec.Kind == KindDir {
-		return fmt.Errorf("%s: %w", p, ErrIsDir)
+		return nil, fmt.Errorf("%s: %w", p, ErrIsDir)
 	}
-	return b.precondition(l, ifMatch, ifNoneMatch)
+	return &l, b.precondition(l, ifMatch, ifNoneMatch)
 }
 
 func (b *Backend) precondition(l loc, ifMatch string, ifNoneMatch bool) error {
@@ -208,14 +214,17 @@ type newVersion struct {
 
 // commitVersion makes nv the current version of the file at p in one
 // transaction, with optimistic retries: concurrent writers to one path each
-// get their own version, in commit order.
-func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool) (Entry, error) {
+// get their own version, in commit order. hint, if not nil, is p resolved
+// moments ago: the first attempt trusts it (saving a walk of the path) and
+// the transaction's conditions catch it if it went stale.
+func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, error) {
 	type result struct {
 		e        Entry
 		released []string
 	}
 	r, err := optimistic(ctx, p.String(), func() (result, error) {
-		e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch)
+		e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch, hint)
+		hint = nil
 		return result{e, released}, err
 	})
 	if err != nil {
@@ -227,22 +236,27 @@ func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.P
 	return r.e, nil
 }
 
-func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool) (Entry, []string, error) {
-	parent, err := b.ensureDir(ctx, p.Parent())
-	if err != nil {
-		return Entry{}, nil, err
-	}
-	l := loc{path: p, parentID: parent.rec.ID}
-	if !p.Parent().IsRoot() {
-		self := parent.self()
-		l.parent = &self
-	}
-	rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
-	switch {
-	case err == nil:
-		l.exists, l.rec, l.ver = true, rec, it.Version
-	case !isNotFound(err):
-		return Entry{}, nil, err
+func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, []string, error) {
+	var l loc
+	if hint != nil {
+		l = *hint
+	} else {
+		parent, err := b.ensureDir(ctx, p.Parent())
+		if err != nil {
+			return Entry{}, nil, err
+		}
+		l = loc{path: p, parentID: parent.rec.ID}
+		if !p.Parent().IsRoot() {
+			self := parent.self()
+			l.parent = &self
+		}
+		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
+		switch {
+		case err == nil:
+			l.exists, l.rec, l.ver = true, rec, it.Version
+		case !isNotFound(err):
+			return Entry{}, nil, err
+		}
 	}
 	if l.exists && l.rec.Kind == KindDir {
 		return Entry{}, nil, fmt.Errorf("%s: %w", p, ErrIsDir)

@@ -112,6 +112,7 @@ type usernameRec struct {
 type tokenRec struct {
 	UserID  string `json:"u"`
 	TokenID string `json:"id"`
+	Hash    string `json:"h"`
 	Name    string `json:"n,omitempty"`
 	Created int64  `json:"c"`
 	Expires int64  `json:"x,omitempty"`

@@ -398,7 +398,7 @@ func (b *Backend) copyFile(ctx context.Context, pr Principal, from storepath.Pat
 	}
 	return b.commitVersion(ctx, pr, to, newVersion{
 		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: fromNanos(v.MTime),
-	}, "", false)
+	}, "", false, nil)
 }
 
 // copyTree copies the contents of folder dirID into the existing folder to,

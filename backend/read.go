@@ -214,7 +214,7 @@ func (b *Backend) RestoreVersion(ctx context.Context, pr Principal, p storepath.
 	}
 	return b.commitVersion(ctx, pr, p, newVersion{
 		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: fromNanos(v.MTime),
-	}, "", false)
+	}, "", false, &l)
 }
 
 // releaseBlob removes a blob whose last reference is gone. Its record goes

@@ -116,7 +116,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 	if err != nil {
 		return Upload{}, err
 	}
-	if err := b.precheckPut(ctx, p, "", false); err != nil {
+	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
 		return Upload{}, err
 	}
 	id, blobID := newID(), newID()
@@ -124,7 +124,9 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 	if err != nil {
 		return Upload{}, fmt.Errorf("generate data key: %w", err)
 	}
-	clear(dk.Plaintext)
+	// The parts that follow (on this server) need the key: keep it rather
+	// than ask the key service to unwrap it again.
+	b.keyCache.put(blobID, dk.Plaintext)
 	uploadID, err := b.blobs.Begin(ctx, blobID)
 	if err != nil {
 		return Upload{}, storeErr("begin upload", err)
@@ -374,7 +376,7 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 		mtime:  fromNanos(s.MTime),
 		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(sit.Version))},
 	}
-	e, err := b.commitVersion(ctx, pr, p, nv, "", false)
+	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
 	if err != nil {
 		// The joined blob stays: a retried Complete uses it, and if none
 		// comes the collector removes it with the expired session.

@@ -10,15 +10,23 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/server"
 )
 
 type serveOpts struct {
 	data         string
+	blob         string
+	meta         string
+	keys         string
+	awsEndpoint  string
+	awsRegion    string
+	s3PathStyle  string
 	listen       string
 	tlsCert      string
 	tlsKey       string
@@ -36,8 +44,19 @@ func (a *app) serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Strata server",
-		Long: `Run the Strata server on the embedded engines: encrypted blobs on local disk,
-metadata in bbolt, master keys in a local key file, all under --data.
+		Long: `Run the Strata server.
+
+By default it runs on the embedded engines: encrypted blobs on local disk,
+metadata in bbolt, master keys in a local key file, all under --data. With
+--blob s3://bucket/prefix, --meta dynamodb://table and --keys kms://alias/name
+it runs on AWS instead (region and credentials from the standard AWS chain:
+AWS_REGION, AWS_PROFILE, an IAM role...), and any number of servers can share
+those engines behind a load balancer. --aws-endpoint points every AWS engine
+at an emulator or an S3-compatible store (MinIO, Ceph, SeaweedFS); the
+per-service AWS_ENDPOINT_URL_S3, _DYNAMODB and _KMS work too.
+
+At start every engine is checked: a missing bucket, table or key, a wrong
+region or a missing permission stops the server with a message that names it.
 
 On an empty store it creates the user "admin" with the token in
 STRATA_ADMIN_TOKEN, or with a new token that it prints once.
@@ -50,7 +69,13 @@ settings file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "", "data directory (default $XDG_DATA_HOME/strata)")
+	f.StringVar(&o.data, "data", "", "data directory of the embedded engines (default $XDG_DATA_HOME/strata)")
+	f.StringVar(&o.blob, "blob", "", "blob engine: s3://bucket[/prefix] or file:///dir (default: embedded in --data)")
+	f.StringVar(&o.meta, "meta", "", "metadata engine: dynamodb://table or file:///path (default: embedded in --data)")
+	f.StringVar(&o.keys, "keys", "", "key engine: kms://alias/name (or key ID or ARN) or file:///path (default: embedded in --data)")
+	f.StringVar(&o.awsEndpoint, "aws-endpoint", "", "endpoint for every AWS engine: an emulator or an S3-compatible store")
+	f.StringVar(&o.awsRegion, "aws-region", "", "AWS region (default: the standard chain, e.g. AWS_REGION)")
+	f.StringVar(&o.s3PathStyle, "s3-path-style", "auto", "path-style S3 addressing: auto (on with a custom endpoint), true or false")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8420", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -88,12 +113,27 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
-	if o.data == "" {
+	if o.data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
 		if o.data, err = a.dataDir(); err != nil {
 			return err
 		}
 	}
-	eng, err := embedded.Open(o.data)
+	spec := engine.Spec{
+		DataDir: o.data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
+		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion,
+	}
+	switch o.s3PathStyle {
+	case "auto":
+	case "true", "false":
+		v := o.s3PathStyle == "true"
+		spec.S3PathStyle = &v
+	default:
+		return usagef("--s3-path-style %q: want auto, true or false", o.s3PathStyle)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	spec.Registerer = reg
+	eng, err := engine.Open(ctx, spec)
 	if err != nil {
 		return err
 	}
@@ -134,7 +174,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		ln = tls.NewListener(ln, tlsCfg)
 		scheme = "https"
 	}
-	h := server.NewServer(b, server.Config{Logger: log, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
+	h := server.NewServer(b, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
 	srv := server.HTTPServer(ln.Addr().String(), h, log)
 	srv.TLSConfig = tlsCfg
 
@@ -143,8 +183,8 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	go server.Collector(gcCtx, b, o.gcInterval, o.gcGrace, log)
 
 	addr := scheme + "://" + ln.Addr().String()
-	log.Info("serving", "addr", addr, "data", o.data, "version", Version())
-	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (data in %s)\n", addr, o.data)
+	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", Version())
+	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, eng.Describe)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -26,6 +26,38 @@ fi
 echo "== go vet"
 go vet ./...
 
+# The AWS drivers run their conformance suites, and the end-to-end tests run,
+# against moto's server: one instance on a free loopback port for the whole
+# run. If it cannot start, the run fails (STRATA_TEST_REQUIRE_AWS makes the
+# tests fail rather than skip without it).
+start_moto() {
+  local port log=${TMPDIR:-/tmp}/strata-moto.$$.log
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  if command -v moto_server >/dev/null 2>&1; then
+    moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  elif python3 -c 'import moto.server' 2>/dev/null; then
+    python3 -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  else
+    echo "scripts/test.sh: moto is not installed (pip install 'moto[server]')" >&2
+    exit 1
+  fi
+  moto_pid=$!
+  trap 'kill $moto_pid 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
+      export STRATA_TEST_AWS_ENDPOINT="http://127.0.0.1:$port" STRATA_TEST_REQUIRE_AWS=1
+      echo "== moto server on $STRATA_TEST_AWS_ENDPOINT"
+      return
+    fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  echo "scripts/test.sh: moto's server did not start; its log:" >&2
+  cat "$log" >&2
+  exit 1
+}
+start_moto
+
 echo "== go test -race"
 # -p 2: this is sized for two cores; the end-to-end tests start servers.
 go test -race -p 2 -timeout 15m ./...

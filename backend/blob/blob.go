@@ -29,6 +29,9 @@ var (
 	// ErrInvalidPart: a part number outside [1, MaxParts] or a Complete that names
 	// parts that were not uploaded.
 	ErrInvalidPart = errors.New("blob: invalid part")
+	// ErrArchived: the object is in an archive storage class and has no
+	// readable restored copy; Get fails with it until a Restore completes.
+	ErrArchived = errors.New("blob: archived")
 )
 
 // MaxParts is the highest part number a multipart upload accepts (S3's limit).
@@ -44,6 +47,55 @@ type Info struct {
 	Key     string
 	Size    int64
 	ModTime time.Time
+}
+
+// ArchiveClass is a cold storage class.
+type ArchiveClass string
+
+// Archive classes, named as S3 names them.
+const (
+	ClassGlacier     ArchiveClass = "GLACIER"
+	ClassDeepArchive ArchiveClass = "DEEP_ARCHIVE"
+)
+
+// RestoreTier is how fast a restore should be (and what it costs).
+type RestoreTier string
+
+// Restore tiers, named as S3 names them. DEEP_ARCHIVE has no Expedited.
+const (
+	TierExpedited RestoreTier = "Expedited"
+	TierStandard  RestoreTier = "Standard"
+	TierBulk      RestoreTier = "Bulk"
+)
+
+// ArchiveState is where an object stands in the archive tier.
+type ArchiveState struct {
+	// Class is the archive class, or "" for an object in the hot tier.
+	Class ArchiveClass
+	// Restoring: a restore was requested and has not completed.
+	Restoring bool
+	// RestoredUntil, when not zero, is when the readable restored copy of
+	// an archived object expires.
+	RestoredUntil time.Time
+}
+
+// Archiver is the optional capability of a Store with a cold tier: S3's
+// Glacier classes, or a cold directory on another disk. Callers detect it
+// with a type assertion.
+type Archiver interface {
+	// Archive moves the object at key to class. Archiving an object that
+	// is already in class is not an error. ErrNotFound if missing.
+	Archive(ctx context.Context, key string, class ArchiveClass) error
+
+	// Restore asks for a readable copy of an archived object for days
+	// days (1 to 30), at tier. It returns as soon as the request is taken;
+	// the copy may take hours to appear (poll ArchiveState, never assume).
+	// Restoring an object that is being restored or has a restored copy,
+	// or a hot object (which needs none), is not an error.
+	Restore(ctx context.Context, key string, days int, tier RestoreTier) error
+
+	// ArchiveState reports the object's state. ErrNotFound if missing.
+	ArchiveState(ctx context.Context, key string) (ArchiveState, error)
 }
 
 // Sweeper is an optional capability of a Store that keeps local leftovers
@@ -81,7 +133,8 @@ type Store interface {
 	// Get returns a reader of length bytes starting at offset. length -1 reads
 	// to the end. offset == size with length 0 or -1 is valid and reads nothing;
 	// offset > size, or offset+length > size, is ErrInvalidRange. A missing key
-	// is ErrNotFound. The reader must be closed.
+	// is ErrNotFound; an archived object without a restored copy is
+	// ErrArchived. The reader must be closed.
 	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 
 	// Stat describes the object at key, or returns ErrNotFound.

@@ -85,9 +85,15 @@ var servingRE = regexp.MustCompile(`serving on (https?://\S+)`)
 // says where it listens.
 func startServer(t *testing.T, data string, extra ...string) *serverProc {
 	t.Helper()
+	return startServerEnv(t, data, nil, extra...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t *testing.T, data string, env []string, extra ...string) *serverProc {
+	t.Helper()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "STRATA_ADMIN_TOKEN="+adminToken, "HOME="+t.TempDir())
+	cmd.Env = append(append(os.Environ(), "STRATA_ADMIN_TOKEN="+adminToken, "HOME="+t.TempDir()), env...)
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout = io.MultiWriter(pw, out)
