@@ -59,6 +59,9 @@ type Config struct {
 	// KeyCacheTTL bounds how long unwrapped data keys stay in memory; 0
 	// means DefaultKeyCacheTTL, negative disables the cache.
 	KeyCacheTTL time.Duration
+	// Grace is how old an unreferenced blob must be before the collector
+	// removes it; 0 means DefaultGrace.
+	Grace time.Duration
 
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests move it.
@@ -86,6 +89,7 @@ type Backend struct {
 	keep     int
 	partSize int64
 	upTTL    time.Duration
+	grace    time.Duration
 	keyCache *keyCache
 	log      *slog.Logger
 	now      func() time.Time
@@ -120,6 +124,13 @@ func New(cfg Config) (*Backend, error) {
 	}
 	if b.upTTL == 0 {
 		b.upTTL = DefaultUploadTTL
+	}
+	b.grace = cfg.Grace
+	if b.grace == 0 {
+		b.grace = DefaultGrace
+	}
+	if b.grace < 0 {
+		return nil, fmt.Errorf("backend: negative Grace %v", b.grace)
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -193,5 +204,51 @@ func (b *Backend) Ready(ctx context.Context) error {
 	if _, err := b.blobs.Stat(ctx, "ready-probe"); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		return fmt.Errorf("blob store: %w", err)
 	}
+	return nil
+}
+
+// canaryRec is the item at (config, canary): a data key wrapped when the
+// store was first used, to tell at every start whether the key service is
+// still the one the store's data keys were wrapped with.
+type canaryRec struct {
+	Wrapped []byte `json:"wk"`
+	KeyID   string `json:"kid"`
+	Created int64  `json:"c"`
+}
+
+var canaryContext = keys.Context{"purpose": "strata-canary"}
+
+// ErrWrongKeys: the key service cannot unwrap the store's keys.
+var ErrWrongKeys = errors.New("the key service cannot unwrap this store's data keys")
+
+// CheckKeys makes sure the key service can unwrap what this store wrapped:
+// a replaced key file or a different KMS key would otherwise let the server
+// start and then fail every read (and write new data under keys the old
+// data does not share). On a new store it records the canary.
+func (b *Backend) CheckKeys(ctx context.Context) error {
+	c, _, err := getRec[canaryRec](ctx, b.meta, "config", "canary")
+	if isNotFound(err) {
+		dk, err := b.keys.GenerateDataKey(ctx, canaryContext)
+		if err != nil {
+			return fmt.Errorf("key service: %w", err)
+		}
+		clear(dk.Plaintext)
+		_, err = b.meta.Put(ctx, item("config", "canary", canaryRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Created: nanos(b.now())}), meta.MustNew)
+		if err != nil && !isConflict(err) { // another server recorded it first
+			return fmt.Errorf("record the key canary: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	k, err := b.keys.Decrypt(ctx, c.Wrapped, canaryContext)
+	if errors.Is(err, keys.ErrDecrypt) {
+		return fmt.Errorf("%w (it was written with master key %s): the key file was replaced or --keys names another key; restore the original key file or key", ErrWrongKeys, c.KeyID)
+	}
+	if err != nil {
+		return fmt.Errorf("key service: %w", err)
+	}
+	clear(k)
 	return nil
 }

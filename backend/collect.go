@@ -24,15 +24,16 @@ type CollectStats struct {
 	OrphanBlobs    int   `json:"orphanBlobs"`
 	OrphanBytes    int64 `json:"orphanBytes"`
 	ScannedBlobs   int   `json:"scannedBlobs"`
+	StrayUploads   int   `json:"strayUploads"`
 }
 
 // Collect removes garbage: expired upload sessions (and their stored parts),
 // purges interrupted by a crash, and blobs that no version references and
-// that are older than grace (0 means DefaultGrace). It is safe to run at any
-// time, from any number of servers at once.
+// that are older than grace (0 means the configured Grace). It is safe to
+// run at any time, from any number of servers at once.
 func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStats, error) {
 	if grace <= 0 {
-		grace = DefaultGrace
+		grace = b.grace
 	}
 	var st CollectStats
 	// Blobs of open sessions are spared: an object joined by a Complete
@@ -46,16 +47,28 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 	if errs[0] == nil {
 		errs = append(errs, b.collectBlobs(ctx, grace, open, &st))
 	}
+	if ul, ok := b.blobs.(blob.UploadLister); ok && errs[0] == nil {
+		errs = append(errs, b.collectPendingUploads(ctx, ul, grace, open, &st))
+	}
 	if sw, ok := b.blobs.(blob.Sweeper); ok {
 		errs = append(errs, sw.Sweep(ctx, grace))
 	}
 	return st, errors.Join(errs...)
 }
 
+// MinAPIGrace is the shortest grace a caller of the API may ask for (unless
+// the server is configured with a shorter one): a blob is stored a moment
+// before the transaction that references it commits, and a grace shorter
+// than that moment would let the collector take it.
+const MinAPIGrace = time.Minute
+
 // CollectAs is Collect for an API caller: admins only.
 func (b *Backend) CollectAs(ctx context.Context, pr Principal, grace time.Duration) (CollectStats, error) {
 	if !pr.Admin {
 		return CollectStats{}, ErrForbidden
+	}
+	if grace != 0 && grace < min(b.grace, MinAPIGrace) {
+		return CollectStats{}, fmt.Errorf("%w: a grace under %v could remove blobs of writes in progress", ErrInvalid, min(b.grace, MinAPIGrace))
 	}
 	return b.Collect(ctx, grace)
 }
@@ -70,7 +83,7 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 		}
 		for _, it := range pg.Items {
 			id := it.SK
-			s, _, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+			s, sit, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
 			switch {
 			case isNotFound(err):
 				// Completed or aborted, but its cleanup was cut short.
@@ -82,11 +95,14 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 				st.StaleSessions++
 			case err != nil:
 				return fmt.Errorf("collect upload %s: %w", id, err)
-			case now > s.Expires:
-				if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
+			case now > s.Expires && !b.busy(s):
+				err := b.dropSession(ctx, id, s, sit)
+				if errors.Is(err, ErrConflict) {
+					continue // taken by a Complete or an Abort meanwhile
+				}
+				if err != nil {
 					return fmt.Errorf("collect upload %s: %w", id, err)
 				}
-				b.endSession(ctx, id, s)
 				st.ExpiredUploads++
 			default:
 				open[s.Blob] = true
@@ -155,6 +171,27 @@ func (b *Backend) collectBlobs(ctx context.Context, grace time.Duration, open ma
 	})
 	if err != nil {
 		return fmt.Errorf("collect blobs: %w", err)
+	}
+	return nil
+}
+
+// collectPendingUploads aborts blob-store uploads that no session knows
+// about: a crash between Begin and the transaction that records the session
+// leaves one behind, and nothing else would ever end it.
+func (b *Backend) collectPendingUploads(ctx context.Context, ul blob.UploadLister, grace time.Duration, open map[string]bool, st *CollectStats) error {
+	cutoff := b.now().Add(-grace)
+	err := ul.ListUploads(ctx, func(u blob.PendingUpload) error {
+		if open[u.Key] || u.Started.After(cutoff) {
+			return nil
+		}
+		if err := b.blobs.Abort(ctx, u.Key, u.UploadID); err != nil {
+			return err
+		}
+		st.StrayUploads++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("collect pending uploads: %w", err)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 		return Entry{}, err
 	}
 	// A file is often read soon after it is written (a check, a preview).
-	b.keyCache.put(blobID, append([]byte(nil), dk.Plaintext...))
+	b.keyCache.put(blobID, dk.Plaintext)
 	return e, nil
 }
 
@@ -142,7 +142,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.err = fmt.Errorf("%w: body ended after %d of %d bytes", ErrLengthMismatch, c.n, c.want)
 		return n, c.err
 	case err != nil && !errors.Is(err, io.EOF):
-		c.err = fmt.Errorf("read content: %w", err)
+		// The sender went away or the connection broke mid-body: for the
+		// store it is a body that ended short.
+		c.err = fmt.Errorf("%w: the body could not be read whole after %d bytes: %w", ErrLengthMismatch, c.n, err)
 		return n, c.err
 	}
 	return n, err
@@ -245,11 +247,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		l = loc{path: p, parentID: parent.rec.ID}
-		if !p.Parent().IsRoot() {
-			self := parent.self()
-			l.parent = &self
-		}
+		l = parent.below(p.Name(), p)
 		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
 		switch {
 		case err == nil:
@@ -321,7 +319,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 		}), meta.MustNew)); err != nil {
 		return Entry{}, nil, err
 	}
-	if err := tx.add(parentCheck(l)...); err != nil {
+	if err := tx.add(guard(l)...); err != nil {
 		return Entry{}, nil, err
 	}
 	if err := tx.add(nv.extra...); err != nil {

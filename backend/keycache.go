@@ -30,6 +30,8 @@ func newKeyCache(ttl time.Duration, max int, now func() time.Time) *keyCache {
 	return &keyCache{ttl: ttl, max: max, now: now, m: make(map[string]cachedKey)}
 }
 
+// get returns a copy of a cached key: the copy is made under the lock,
+// because eviction zeroes the cached slice in place.
 func (c *keyCache) get(blobID string) ([]byte, bool) {
 	if c.ttl <= 0 {
 		return nil, false
@@ -44,13 +46,15 @@ func (c *keyCache) get(blobID string) ([]byte, bool) {
 		c.evict(blobID, k)
 		return nil, false
 	}
-	return k.key, true
+	return append([]byte(nil), k.key...), true
 }
 
+// put caches a copy of key; the caller keeps (and may clear) its own.
 func (c *keyCache) put(blobID string, key []byte) {
 	if c.ttl <= 0 {
 		return
 	}
+	key = append([]byte(nil), key...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
@@ -83,12 +87,12 @@ func blobContext(blobID string) keys.Context { return keys.Context{"blob": blobI
 // the returned copy (the cache zeroes its own on eviction).
 func (b *Backend) dataKey(ctx context.Context, blobID string, wrapped []byte) ([]byte, error) {
 	if k, ok := b.keyCache.get(blobID); ok {
-		return append([]byte(nil), k...), nil
+		return k, nil
 	}
 	k, err := b.keys.Decrypt(ctx, wrapped, blobContext(blobID))
 	if err != nil {
 		return nil, fmt.Errorf("unwrap data key of blob %s: %w", blobID, err)
 	}
-	b.keyCache.put(blobID, append([]byte(nil), k...))
+	b.keyCache.put(blobID, k)
 	return k, nil
 }

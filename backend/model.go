@@ -157,6 +157,10 @@ type sessionRec struct {
 	Fingerprint string `json:"fp,omitempty"`
 	Created     int64  `json:"c"`
 	Expires     int64  `json:"x"`
+	// Completing is when a Complete claimed the session (0: none). One
+	// Complete at a time; a claim older than completeLease is abandoned
+	// (its server died) and may be taken over.
+	Completing int64 `json:"cl,omitempty"`
 }
 
 // partRec is the item at (upload#<id>, p#<n>).

@@ -38,11 +38,12 @@ func (b *Backend) Move(ctx context.Context, pr Principal, from, to storepath.Pat
 }
 
 func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
-	// Read the tree lock before anything else: a folder move to another
-	// parent commits only if no other such move happened since, which is
-	// what makes the "not into itself" check below hold at commit time.
-	lock, err := b.meta.Get(ctx, pkTreeLock, skTreeLock)
-	if err != nil && !isNotFound(err) {
+	// Read the tree item before anything else: a folder move commits only
+	// if no folder changed its place since, which (with the conditions on
+	// the destination's chain) is what makes the "not into itself" check
+	// below hold at commit time.
+	treeVer, err := b.treeVersion(ctx)
+	if err != nil {
 		return Entry{}, err
 	}
 	src, err := b.lookupExisting(ctx, from)
@@ -56,11 +57,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 	if dp.rec.Kind != KindDir {
 		return Entry{}, fmt.Errorf("%s: %w", to.Parent(), ErrNotDir)
 	}
-	dst := loc{path: to, parentID: dp.rec.ID, dirs: append(slices.Clone(dp.dirs), dp.rec.ID)}
-	if !dp.path.IsRoot() {
-		self := dp.self()
-		dst.parent = &self
-	}
+	dst := dp.below(to.Name(), to)
 	dstRec, dstIt, err := getRec[entryRec](ctx, b.meta, dirPK(dst.parentID), entrySK(to.Name()))
 	switch {
 	case err == nil:
@@ -86,15 +83,11 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 			return Entry{}, err
 		}
 	}
-	if src.rec.Kind == KindDir && src.parentID != dst.parentID {
-		if slices.Contains(dst.dirs, src.rec.ID) {
+	if src.rec.Kind == KindDir {
+		if slices.Contains(dst.dirIDs(), src.rec.ID) {
 			return Entry{}, fmt.Errorf("%w: cannot move %s into itself", ErrInvalid, from)
 		}
-		lockCond := meta.MustNew
-		if lock.Version > 0 {
-			lockCond = meta.AtVersion(lock.Version)
-		}
-		if err := tx.add(meta.Put(meta.Item{PK: pkTreeLock, SK: skTreeLock, Value: []byte("{}")}, lockCond)); err != nil {
+		if err := tx.add(treeBump(treeVer)); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -105,8 +98,12 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 	); err != nil {
 		return Entry{}, err
 	}
-	if err := tx.add(parentCheck(dst)...); err != nil {
-		return Entry{}, err
+	// A folder move's tree bump already covers a destination too deep to
+	// check link by link.
+	if src.rec.Kind != KindDir || len(dst.chain) <= maxChainChecks {
+		if err := tx.add(guard(dst)...); err != nil {
+			return Entry{}, err
+		}
 	}
 	if err := b.meta.Transact(ctx, tx.ops); err != nil {
 		return Entry{}, storeErr("move", err)
@@ -149,6 +146,10 @@ func (b *Backend) Delete(ctx context.Context, pr Principal, p storepath.Path, re
 }
 
 func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path, recursive bool) (TrashItem, error) {
+	treeVer, err := b.treeVersion(ctx)
+	if err != nil {
+		return TrashItem{}, err
+	}
 	l, err := b.lookupExisting(ctx, p)
 	if err != nil {
 		return TrashItem{}, err
@@ -163,10 +164,15 @@ func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path
 		}
 	}
 	put := b.trashOp(pr, l)
-	if err := b.meta.Transact(ctx, []meta.Op{
+	ops := []meta.Op{
 		meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver)),
 		put,
-	}); err != nil {
+	}
+	if l.rec.Kind == KindDir {
+		// A folder leaving the tree changes the place of all it holds.
+		ops = append(ops, treeBump(treeVer))
+	}
+	if err := b.meta.Transact(ctx, ops); err != nil {
 		return TrashItem{}, storeErr("delete", err)
 	}
 	rec, err := decode[trashRec](put.Item)
@@ -268,20 +274,26 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr Principal, id string,
 	if target.IsRoot() {
 		return Entry{}, fmt.Errorf("/: %w", ErrExists)
 	}
+	treeVer, err := b.treeVersion(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
 	parent, err := b.ensureDir(ctx, target.Parent())
 	if err != nil {
 		return Entry{}, err
 	}
-	l := loc{path: target, parentID: parent.rec.ID}
-	if !target.Parent().IsRoot() {
-		self := parent.self()
-		l.parent = &self
-	}
+	l := parent.below(target.Name(), target)
 	ops := []meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
 		meta.Put(item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
 	}
-	ops = append(ops, parentCheck(l)...)
+	if r.Entry.Kind == KindDir {
+		// Coming back into the tree is a change of place, like a move.
+		ops = append(ops, treeBump(treeVer))
+	}
+	if r.Entry.Kind != KindDir || len(l.chain) <= maxChainChecks {
+		ops = append(ops, guard(l)...)
+	}
 	if err := b.meta.Transact(ctx, ops); err != nil {
 		var txe *meta.TxError
 		if errors.As(err, &txe) && txe.Index == 1 {

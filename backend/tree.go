@@ -1,13 +1,16 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/storepath"
@@ -25,55 +28,144 @@ type link struct {
 type loc struct {
 	path     storepath.Path
 	parentID string // the folder that holds (or would hold) the entry; "" for root
-	// parent is the parent folder's own entry, nil when the parent is the
-	// root. Writes condition on it so they cannot land in a folder that was
-	// moved or deleted meanwhile.
-	parent *link
-	exists bool
-	rec    entryRec
-	ver    int64
-	// dirs holds the IDs of the folders from the root down to the parent,
-	// to refuse moving a folder into itself.
-	dirs []string
+	// chain is the entries of the folders from the root down to the parent
+	// (the root itself has none), as read. A write conditions on all of
+	// them (guard), so that it cannot land in a folder that was moved,
+	// trashed, or deleted and created again meanwhile.
+	chain []link
+	// treeVer is the version of the tree item, read before the walk when
+	// the chain is too long to check in one transaction (0: absent).
+	treeVer int64
+	exists  bool
+	rec     entryRec
+	ver     int64
 }
+
+// maxChainChecks bounds the chain conditions one transaction carries; deeper
+// paths condition on the tree item instead, which every change of a
+// folder's place (move, rename, trash, restore) bumps.
+const maxChainChecks = 60
 
 func (l loc) self() link {
 	return link{dirID: l.parentID, name: l.path.Name(), rec: l.rec, ver: l.ver}
 }
 
+// dirIDs are the IDs of the folders from the root down to the parent.
+func (l loc) dirIDs() []string {
+	ids := []string{rootDirID}
+	for _, k := range l.chain {
+		ids = append(ids, k.rec.ID)
+	}
+	return ids
+}
+
+// below is the location of a child of the folder l resolves to.
+func (l loc) below(name string, p storepath.Path) loc {
+	chain := l.chain
+	if !l.path.IsRoot() {
+		chain = append(slices.Clip(l.chain), l.self())
+	}
+	return loc{path: p, parentID: l.rec.ID, chain: chain, treeVer: l.treeVer}
+}
+
 var rootRec = entryRec{ID: rootDirID, Kind: KindDir}
+
+// guard is the condition that every folder on l's way is still where it
+// was when l was resolved.
+func guard(l loc) []meta.Op {
+	if len(l.chain) > maxChainChecks {
+		return []meta.Op{treeCheck(l.treeVer)}
+	}
+	ops := make([]meta.Op, 0, len(l.chain))
+	for _, k := range l.chain {
+		ops = append(ops, meta.Check(dirPK(k.dirID), entrySK(k.name), meta.AtVersion(k.ver)))
+	}
+	return ops
+}
+
+func treeCond(ver int64) meta.Cond {
+	if ver == 0 {
+		return meta.MustNew
+	}
+	return meta.AtVersion(ver)
+}
+
+func treeCheck(ver int64) meta.Op { return meta.Check(pkTreeLock, skTreeLock, treeCond(ver)) }
+
+// treeBump is the write that every change of a folder's place makes, so
+// that deep writes (and other such changes) resolved before it fail.
+func treeBump(ver int64) meta.Op {
+	return meta.Put(meta.Item{PK: pkTreeLock, SK: skTreeLock, Value: []byte("{}")}, treeCond(ver))
+}
+
+// treeVersion reads the tree item's version (0 when absent).
+func (b *Backend) treeVersion(ctx context.Context) (int64, error) {
+	it, err := b.meta.Get(ctx, pkTreeLock, skTreeLock)
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return it.Version, err
+}
 
 // lookup walks the path from the root. A missing last name is not an error
 // (exists is false); a missing or non-folder ancestor is ErrNotFound or
 // ErrNotDir.
 func (b *Backend) lookup(ctx context.Context, p storepath.Path) (loc, error) {
+	return b.walk(ctx, p, false)
+}
+
+// walk resolves p from the root; with create it makes the missing folders
+// of p (p included) and returns p as a folder.
+func (b *Backend) walk(ctx context.Context, p storepath.Path, create bool) (loc, error) {
+	cur := loc{path: storepath.Root, exists: true, rec: rootRec}
 	if p.IsRoot() {
-		return loc{path: p, exists: true, rec: rootRec}, nil
+		return cur, nil
 	}
 	segs := p.Segments()
-	cur := rootDirID
-	dirs := []string{rootDirID}
-	var parent *link
+	if len(segs)-1 > maxChainChecks {
+		v, err := b.treeVersion(ctx)
+		if err != nil {
+			return loc{}, err
+		}
+		cur.treeVer = v
+	}
 	for i, seg := range segs {
-		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(cur), entrySK(seg))
 		last := i == len(segs)-1
+		sub, err := storepath.FromSegments(segs[:i+1])
+		if err != nil {
+			return loc{}, err
+		}
+		next := cur.below(seg, sub)
+		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg))
 		switch {
+		case isNotFound(err) && create:
+			now := nanos(b.now())
+			rec = entryRec{ID: newID(), Kind: KindDir, Created: now, MTime: now}
+			ops := append([]meta.Op{meta.Put(item(dirPK(cur.rec.ID), entrySK(seg), rec), meta.MustNew)}, guard(next)...)
+			if err := b.meta.Transact(ctx, ops); err != nil {
+				return loc{}, err
+			}
+			// Versions are opaque: read back the one the store gave.
+			if rec, it, err = getRec[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg)); err != nil {
+				return loc{}, err
+			}
 		case isNotFound(err) && last:
-			return loc{path: p, parentID: cur, parent: parent, dirs: dirs}, nil
+			return next, nil
 		case isNotFound(err):
-			return loc{}, fmt.Errorf("%s: %w", prefixPath(segs[:i+1]), ErrNotFound)
+			return loc{}, fmt.Errorf("%s: %w", sub, ErrNotFound)
 		case err != nil:
 			return loc{}, err
-		case last:
-			return loc{path: p, parentID: cur, parent: parent, exists: true, rec: rec, ver: it.Version, dirs: dirs}, nil
-		case rec.Kind != KindDir:
-			return loc{}, fmt.Errorf("%s: %w", prefixPath(segs[:i+1]), ErrNotDir)
 		}
-		parent = &link{dirID: cur, name: seg, rec: rec, ver: it.Version}
-		cur = rec.ID
-		dirs = append(dirs, cur)
+		next.exists, next.rec, next.ver = true, rec, it.Version
+		if last && !create {
+			return next, nil
+		}
+		if rec.Kind != KindDir {
+			return loc{}, fmt.Errorf("%s: %w", sub, ErrNotDir)
+		}
+		cur = next
 	}
-	panic("unreachable")
+	return cur, nil
 }
 
 // lookupExisting is lookup that requires the entry to exist.
@@ -86,16 +178,6 @@ func (b *Backend) lookupExisting(ctx context.Context, p storepath.Path) (loc, er
 		return l, fmt.Errorf("%s: %w", p, ErrNotFound)
 	}
 	return l, nil
-}
-
-func prefixPath(segs []string) string { return "/" + strings.Join(segs, "/") }
-
-// parentCheck is the condition that the parent folder is still where it was.
-func parentCheck(l loc) []meta.Op {
-	if l.parent == nil {
-		return nil
-	}
-	return []meta.Op{meta.Check(dirPK(l.parent.dirID), entrySK(l.parent.name), meta.AtVersion(l.parent.ver))}
 }
 
 // isConflict reports a lost optimistic-concurrency race, worth a retry.
@@ -196,7 +278,7 @@ func decodeCursor(c string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 || len(b) > storepath.MaxName {
+	if err != nil || len(b) == 0 || len(b) > meta.MaxKeyLen || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", fmt.Errorf("%w: malformed cursor", ErrInvalid)
 	}
 	return string(b), nil
@@ -234,44 +316,6 @@ func (b *Backend) Mkdir(ctx context.Context, pr Principal, p storepath.Path, par
 // returns p resolved. A file in the way is ErrNotDir.
 func (b *Backend) ensureDir(ctx context.Context, p storepath.Path) (loc, error) {
 	return optimistic(ctx, p.String(), func() (loc, error) {
-		return b.ensureDirOnce(ctx, p)
+		return b.walk(ctx, p, true)
 	})
-}
-
-func (b *Backend) ensureDirOnce(ctx context.Context, p storepath.Path) (loc, error) {
-	if p.IsRoot() {
-		return loc{path: p, exists: true, rec: rootRec}, nil
-	}
-	segs := p.Segments()
-	cur := rootDirID
-	dirs := []string{rootDirID}
-	var parent *link
-	for i, seg := range segs {
-		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(cur), entrySK(seg))
-		ver := it.Version
-		switch {
-		case isNotFound(err):
-			now := nanos(b.now())
-			rec = entryRec{ID: newID(), Kind: KindDir, Created: now, MTime: now}
-			ops := []meta.Op{meta.Put(item(dirPK(cur), entrySK(seg), rec), meta.MustNew)}
-			if parent != nil {
-				ops = append(ops, meta.Check(dirPK(parent.dirID), entrySK(parent.name), meta.AtVersion(parent.ver)))
-			}
-			if err := b.meta.Transact(ctx, ops); err != nil {
-				return loc{}, err
-			}
-			ver = 1
-		case err != nil:
-			return loc{}, err
-		case rec.Kind != KindDir:
-			return loc{}, fmt.Errorf("%s: %w", prefixPath(segs[:i+1]), ErrNotDir)
-		}
-		if i == len(segs)-1 {
-			return loc{path: p, parentID: cur, parent: parent, exists: true, rec: rec, ver: ver, dirs: dirs}, nil
-		}
-		parent = &link{dirID: cur, name: seg, rec: rec, ver: ver}
-		cur = rec.ID
-		dirs = append(dirs, cur)
-	}
-	panic("unreachable")
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/strata-storage/strata/backend/storepath"
 )
 
+// MaxOpenUploads bounds the open upload sessions of one user.
+const MaxOpenUploads = 1000
+
 // UploadOptions describe a resumable upload session.
 type UploadOptions struct {
 	// Size is the exact size of the file.
@@ -116,6 +119,15 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 	if err != nil {
 		return Upload{}, err
 	}
+	// Each session holds a multipart upload in the blob store; a bound per
+	// user keeps one client from piling them up.
+	open, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, Limit: MaxOpenUploads})
+	if err != nil {
+		return Upload{}, err
+	}
+	if len(open.Items) >= MaxOpenUploads {
+		return Upload{}, fmt.Errorf("%w: %d uploads are open already; complete or abort some first", ErrInvalid, MaxOpenUploads)
+	}
 	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
 		return Upload{}, err
 	}
@@ -127,6 +139,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 	// The parts that follow (on this server) need the key: keep it rather
 	// than ask the key service to unwrap it again.
 	b.keyCache.put(blobID, dk.Plaintext)
+	clear(dk.Plaintext)
 	uploadID, err := b.blobs.Begin(ctx, blobID)
 	if err != nil {
 		return Upload{}, storeErr("begin upload", err)
@@ -257,6 +270,9 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 	if err != nil {
 		return UploadPart{}, err
 	}
+	if b.busy(s) {
+		return UploadPart{}, fmt.Errorf("upload %s: %w: it is being completed", id, ErrConflict)
+	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
 	if n < 1 || n > l.Parts() {
 		return UploadPart{}, fmt.Errorf("%w: part %d of an upload with %d parts", ErrInvalid, n, l.Parts())
@@ -298,11 +314,25 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
 }
 
+// completeLease is how long a Complete's claim on a session holds before
+// another Complete, an Abort or the collector may take the session over:
+// longer than any Complete takes (reading a file of many GiB back).
+const completeLease = 30 * time.Minute
+
+// busy reports a session that a Complete is working on.
+func (b *Backend) busy(s sessionRec) bool {
+	return s.Completing != 0 && b.now().UnixNano()-s.Completing < int64(completeLease)
+}
+
 // CompleteUpload joins the parts into the file. It reads the stored result
 // back through decryption to compute the file's SHA-256 — so what is
 // acknowledged is known to be readable — checks it against the digest given
 // at creation and sum (if set), and commits the version in one transaction
-// that also closes the session, so a session completes at most once.
+// that also closes the session.
+//
+// A Complete first claims the session (one conditional write), so that two
+// Completes, or a Complete and an Abort, never work on one upload at once:
+// the loser gets ErrConflict and touches nothing.
 func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, sum []byte) (Entry, error) {
 	s, sit, err := b.session(ctx, pr, id)
 	if err != nil {
@@ -319,50 +349,54 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 		return Entry{}, err
 	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
-	parts := make([]blob.Part, 0, l.Parts())
-	var missing []string
-	err = b.eachPart(ctx, id, func(n int, rec partRec) error {
-		for len(parts)+1 < n {
-			missing = append(missing, strconv.Itoa(len(parts)+1))
-			parts = append(parts, blob.Part{})
-		}
-		if n <= l.Parts() && rec.Size == l.PartPlainSize(n-1) {
-			parts = append(parts, blob.Part{Number: n, Size: l.PartSealedSize(n - 1), Tag: rec.Tag})
-		}
-		return nil
-	})
+	parts, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
 	}
-	for len(parts) < l.Parts() {
-		missing = append(missing, strconv.Itoa(len(parts)+1))
-		parts = append(parts, blob.Part{})
+	if b.busy(s) {
+		return Entry{}, fmt.Errorf("upload %s: %w: another Complete is in progress", id, ErrConflict)
 	}
-	if len(missing) > 0 {
-		if len(missing) > 10 {
-			missing = append(missing[:10], "...")
-		}
-		return Entry{}, fmt.Errorf("%w: upload %s is missing parts %s", ErrInvalid, id, strings.Join(missing, ", "))
+	s.Completing = nanos(b.now())
+	claim := item(sit.PK, sit.SK, s)
+	claim.ExpiresAt = fromNanos(s.Expires)
+	cv, err := b.meta.Put(ctx, claim, meta.AtVersion(sit.Version))
+	if isConflict(err) {
+		return Entry{}, fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
+	}
+	if err != nil {
+		return Entry{}, storeErr("claim upload", err)
+	}
+	// Whatever fails from here leaves the session open for another try.
+	release := func() {
+		s.Completing = 0
+		it := item(sit.PK, sit.SK, s)
+		it.ExpiresAt = fromNanos(s.Expires)
+		_, _ = b.meta.Put(context.WithoutCancel(ctx), it, meta.AtVersion(cv))
 	}
 
 	if err := b.joinParts(ctx, s, parts); err != nil {
+		release()
 		return Entry{}, err
 	}
 	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
 	if err != nil {
+		release()
 		return Entry{}, err
 	}
 	defer clear(key)
 	got, err := b.digestBlob(ctx, s.Blob, key, l)
 	if err != nil {
+		release()
 		return Entry{}, err
 	}
 	for _, want := range []string{s.SHA256, hex.EncodeToString(sum)} {
 		if want != "" && want != got {
-			// The content is wrong and can never become right: end the
-			// session and drop what was stored.
-			b.discardBlob(s.Blob)
-			b.endSession(context.WithoutCancel(ctx), id, s)
+			// The content is wrong and can never become right: close the
+			// session (still ours: the claim holds) and drop what it stored.
+			if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
+				b.discardBlob(s.Blob)
+				b.endSession(context.WithoutCancel(ctx), id, s)
+			}
 			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", ErrDigestMismatch, got, want)
 		}
 	}
@@ -374,16 +408,74 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 		size:   s.Size,
 		sha256: got,
 		mtime:  fromNanos(s.MTime),
-		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(sit.Version))},
+		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
 	if err != nil {
 		// The joined blob stays: a retried Complete uses it, and if none
 		// comes the collector removes it with the expired session.
+		release()
 		return Entry{}, err
 	}
 	b.endSession(ctx, id, s)
 	return e, nil
+}
+
+// partList lists the parts of a session for Complete, or says which are
+// missing.
+func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]blob.Part, error) {
+	parts := make([]blob.Part, 0, l.Parts())
+	var missing []string
+	err := b.eachPart(ctx, id, func(n int, rec partRec) error {
+		for len(parts)+1 < n {
+			missing = append(missing, strconv.Itoa(len(parts)+1))
+			parts = append(parts, blob.Part{})
+		}
+		if n <= l.Parts() && rec.Size == l.PartPlainSize(n-1) {
+			parts = append(parts, blob.Part{Number: n, Size: l.PartSealedSize(n - 1), Tag: rec.Tag})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for len(parts) < l.Parts() {
+		missing = append(missing, strconv.Itoa(len(parts)+1))
+		parts = append(parts, blob.Part{})
+	}
+	if len(missing) > 0 {
+		if len(missing) > 10 {
+			missing = append(missing[:10], "...")
+		}
+		return nil, fmt.Errorf("%w: upload %s is missing parts %s", ErrInvalid, id, strings.Join(missing, ", "))
+	}
+	return parts, nil
+}
+
+// dropSession takes a session that is not being completed away from
+// everyone else (by deleting its item at the version read) and then
+// discards what it stored. It returns ErrConflict if it lost the session to
+// a Complete, another Abort or the collector.
+func (b *Backend) dropSession(ctx context.Context, id string, s sessionRec, sit meta.Item) error {
+	if b.busy(s) {
+		return fmt.Errorf("upload %s: %w: a Complete is in progress", id, ErrConflict)
+	}
+	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(sit.Version)); err != nil {
+		if isConflict(err) {
+			return fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
+		}
+		return storeErr("abort upload", err)
+	}
+	if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
+		b.log.Warn("abort blob upload", "upload", id, "err", err)
+	}
+	// A Complete that died after joining left the object; it was never
+	// committed (no blob record), and now nothing ever will be.
+	if _, err := b.meta.Get(ctx, blobPK(s.Blob), skBlob); isNotFound(err) {
+		b.discardBlob(s.Blob)
+	}
+	b.endSession(ctx, id, s)
+	return nil
 }
 
 // joinParts completes the blob store's multipart upload, tolerating one that
@@ -440,15 +532,11 @@ func (b *Backend) digestBlob(ctx context.Context, blobID string, key []byte, l c
 
 // AbortUpload ends a session and discards its parts.
 func (b *Backend) AbortUpload(ctx context.Context, pr Principal, id string) error {
-	s, _, err := b.session(ctx, pr, id)
+	s, sit, err := b.session(ctx, pr, id)
 	if err != nil {
 		return err
 	}
-	if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
-		return storeErr("abort upload", err)
-	}
-	b.endSession(ctx, id, s)
-	return nil
+	return b.dropSession(ctx, id, s, sit)
 }
 
 // endSession removes a session's items. Failures are left to the collector,

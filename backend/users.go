@@ -112,7 +112,20 @@ func (b *Backend) Authenticate(ctx context.Context, token string) (Principal, er
 	// The item was found by the hash, so the hashes match; the explicit
 	// constant-time comparison guards a store that would ever return
 	// another item (a prefix match, a corrupted key).
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(h)) != 1 {
+	stored := t.Hash
+	if stored == "" {
+		// Written before token items carried their hash: the reference
+		// under the user has it.
+		ref, _, err := getRec[tokenRefRec](ctx, b.meta, userPK(t.UserID), tokenSK(t.TokenID))
+		if isNotFound(err) {
+			return Principal{}, ErrUnauthorized
+		}
+		if err != nil {
+			return Principal{}, err
+		}
+		stored = ref.Hash
+	}
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1 {
 		return Principal{}, ErrUnauthorized
 	}
 	if t.Expires != 0 && b.now().UnixNano() > t.Expires {
@@ -135,10 +148,14 @@ func (b *Backend) Bootstrap(ctx context.Context, token string) (string, bool, er
 	if token != "" && !ValidTokenFormat(token) {
 		return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", ErrInvalid, TokenPrefix)
 	}
-	if _, err := b.meta.Get(ctx, usernamePK("admin"), skUser); err == nil {
-		return "", false, nil
-	} else if !isNotFound(err) {
+	// Only an empty store is bootstrapped: once any user exists (even if
+	// "admin" was since deleted), no superuser appears at a restart.
+	pg, err := b.meta.Query(ctx, pkUsers, meta.QueryOpts{Limit: 1})
+	if err != nil {
 		return "", false, err
+	}
+	if len(pg.Items) > 0 {
+		return "", false, nil
 	}
 	u, err := b.createUser(ctx, "admin", true)
 	if errors.Is(err, ErrExists) {
@@ -167,6 +184,10 @@ func (b *Backend) CreateUser(ctx context.Context, pr Principal, name string, adm
 func (b *Backend) createUser(ctx context.Context, name string, admin bool) (User, error) {
 	if err := ValidUserName(name); err != nil {
 		return User{}, err
+	}
+	home := Principal{Name: name}.Home()
+	if l, err := b.lookup(ctx, home); err == nil && l.exists {
+		return User{}, fmt.Errorf("%w: %s exists (left by a deleted user?): move or delete it before creating %s", ErrExists, home, name)
 	}
 	id := newID()
 	now := b.now()
@@ -263,8 +284,9 @@ func (b *Backend) ListUsers(ctx context.Context, pr Principal) ([]User, error) {
 	}
 }
 
-// DeleteUser removes a user and revokes all their tokens. Their files stay
-// where they are (an admin can move or delete /home/<name>). Admins only;
+// DeleteUser removes a user, revokes all their tokens and empties their
+// trash. Their files stay where they are (an admin can move or delete
+// /home/<name>; a new user of that name needs it gone first). Admins only;
 // an admin cannot delete themselves.
 func (b *Backend) DeleteUser(ctx context.Context, pr Principal, name string) error {
 	if !pr.Admin {
@@ -276,6 +298,10 @@ func (b *Backend) DeleteUser(ctx context.Context, pr Principal, name string) err
 	}
 	if u.ID == pr.UserID {
 		return fmt.Errorf("%w: you cannot delete your own user", ErrInvalid)
+	}
+	// Their trash would be out of everyone's reach once they are gone.
+	if _, err := b.EmptyTrash(ctx, Principal{UserID: u.ID, Name: u.Name}); err != nil {
+		return fmt.Errorf("empty the trash of %s: %w", name, err)
 	}
 	// Profile first: from then on no token of the user authenticates.
 	if err := b.meta.Transact(ctx, []meta.Op{

@@ -27,6 +27,7 @@ type serveOpts struct {
 	awsEndpoint  string
 	awsRegion    string
 	s3PathStyle  string
+	kmsPrevious  []string
 	listen       string
 	tlsCert      string
 	tlsKey       string
@@ -34,6 +35,7 @@ type serveOpts struct {
 	gcInterval   time.Duration
 	gcGrace      time.Duration
 	bodyTimeout  time.Duration
+	maxConns     int
 	logLevel     string
 	logFormat    string
 	partSize     int64
@@ -76,6 +78,7 @@ settings file.`,
 	f.StringVar(&o.awsEndpoint, "aws-endpoint", "", "endpoint for every AWS engine: an emulator or an S3-compatible store")
 	f.StringVar(&o.awsRegion, "aws-region", "", "AWS region (default: the standard chain, e.g. AWS_REGION)")
 	f.StringVar(&o.s3PathStyle, "s3-path-style", "auto", "path-style S3 addressing: auto (on with a custom endpoint), true or false")
+	f.StringSliceVar(&o.kmsPrevious, "kms-previous-keys", nil, "ARNs of KMS keys the --keys alias named before a manual rotation (comma-separated)")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8420", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -83,6 +86,7 @@ settings file.`,
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "how often to collect garbage (0 disables)")
 	f.DurationVar(&o.gcGrace, "gc-grace", backend.DefaultGrace, "age before an unreferenced blob is removed")
 	f.DurationVar(&o.bodyTimeout, "body-timeout", time.Minute, "drop a transfer that makes no progress for this long")
+	f.IntVar(&o.maxConns, "max-conns", 1024, "most client connections served at once (more wait)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
@@ -120,7 +124,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	spec := engine.Spec{
 		DataDir: o.data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
-		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion,
+		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion, KMSPreviousKeys: o.kmsPrevious,
 	}
 	switch o.s3PathStyle {
 	case "auto":
@@ -141,10 +145,13 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 
 	b, err := backend.New(backend.Config{
 		Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys,
-		KeepVersions: o.keepVersions, PartSize: o.partSize, Logger: log,
+		KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, Logger: log,
 	})
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if err := b.CheckKeys(ctx); err != nil {
+		return err
 	}
 	tok, created, err := b.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
 	if err != nil {
@@ -169,6 +176,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
+	if o.maxConns < 1 {
+		return usagef("--max-conns must be at least 1")
+	}
+	ln = server.LimitListener(ln, o.maxConns)
 	scheme := "http"
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
@@ -180,7 +191,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 
 	gcCtx, stopGC := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGC()
-	go server.Collector(gcCtx, b, o.gcInterval, o.gcGrace, log)
+	go server.Collector(gcCtx, b, o.gcInterval, log)
 
 	addr := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", Version())

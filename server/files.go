@@ -177,7 +177,9 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr backend.Prin
 
 	off, n, partial := int64(0), e.Size, false
 	if rg := r.Header.Get("Range"); rg != "" {
-		if ir := r.Header.Get("If-Range"); ir == "" || etagMatches(ir, e.SHA256) && ir != "*" {
+		// If-Range needs a strong match (RFC 9110 13.1.5): a weak tag or a
+		// date gets the whole representation.
+		if ir := r.Header.Get("If-Range"); ir == "" || strings.TrimSpace(ir) == etag(e.SHA256) {
 			off, n, err = parseRange(rg, e.Size)
 			if err != nil {
 				h.Set("Content-Range", fmt.Sprintf("bytes */%d", e.Size))

@@ -47,7 +47,18 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
+// methodLabel keeps the method label to a fixed set: methods are chosen by
+// clients, and an unbounded label would let anyone grow /metrics at will.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
+		return m
+	}
+	return "OTHER"
+}
+
 func (m *metrics) observe(route, method string, status int, d time.Duration, out int64) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
 	m.bytesOut.WithLabelValues(route).Add(float64(out))

@@ -228,14 +228,33 @@ func (s *Server) authenticate(r *http.Request) (backend.Principal, error) {
 // idleBody is a request body whose every read must make progress within
 // the idle timeout, so a client that stalls mid-upload is dropped.
 type idleBody struct {
-	rc   *http.ResponseController
-	body io.ReadCloser
-	idle time.Duration
+	rc    *http.ResponseController
+	body  io.ReadCloser
+	idle  time.Duration
+	start time.Time
+	n     int64
 }
 
+// minBodyRate is the slowest average rate, in bytes per second, a request
+// body may keep up once the first idle period is over: a client that sends a
+// byte now and then just under the idle timeout is a slowloris, not a slow
+// link.
+const minBodyRate = 1024
+
+var errBodyTooSlow = errors.New("request body arrives too slowly")
+
 func (b *idleBody) Read(p []byte) (int, error) {
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
-	return b.body.Read(p)
+	now := time.Now()
+	if b.start.IsZero() {
+		b.start = now
+	}
+	if el := now.Sub(b.start); el > b.idle && float64(b.n)/el.Seconds() < minBodyRate {
+		return 0, errBodyTooSlow
+	}
+	_ = b.rc.SetReadDeadline(now.Add(b.idle))
+	n, err := b.body.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 func (b *idleBody) Close() error { return b.body.Close() }

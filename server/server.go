@@ -89,7 +89,7 @@ func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 
 // Collector runs the backend's garbage collector every interval until ctx
 // ends. Several servers may run it at once: collection is safe concurrently.
-func Collector(ctx context.Context, b *backend.Backend, interval, grace time.Duration, log *slog.Logger) {
+func Collector(ctx context.Context, b *backend.Backend, interval time.Duration, log *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
@@ -101,7 +101,7 @@ func Collector(ctx context.Context, b *backend.Backend, interval, grace time.Dur
 			return
 		case <-t.C:
 		}
-		st, err := b.Collect(ctx, grace)
+		st, err := b.Collect(ctx, 0)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("collector", "err", err)
 		}

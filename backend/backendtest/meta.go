@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +19,12 @@ import (
 //
 // The suite checks only what meta.go promises: where the contract leaves
 // room (a page may be short, Next may be set on a page that turns out to be
-// the last), it accepts every answer the contract allows.
+// the last), it accepts every answer the contract allows. So it holds
+// versions to what Item.Version says and no more: each Put or Add gives a
+// positive version its key never had, not even before a delete, and an
+// IfVersion condition holds at the current version only. It never assumes
+// that versions count, grow or start anywhere: a store may draw them from a
+// sequence or at random.
 func RunMeta(t *testing.T, open func(t *testing.T) meta.Store) {
 	for _, tc := range []struct {
 		name string
@@ -28,10 +34,10 @@ func RunMeta(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"PutGetRoundTrip", metaTestRoundTrip},
 		{"PutIgnoresInputVersion", metaTestPutIgnoresVersion},
 		{"ValueIsCopied", metaTestValueIsCopied},
-		{"VersionCountsPutsAndAdds", metaTestVersionCounts},
+		{"VersionChangesOnEveryWrite", metaTestVersionChanges},
 		{"PutConditions", metaTestPutConditions},
 		{"DeleteConditions", metaTestDeleteConditions},
-		{"DeleteThenRecreateStartsAtVersion1", metaTestRecreate},
+		{"RecreatedItemNeverReusesVersion", metaTestRecreate},
 		{"AddCreatesAndAccumulates", metaTestAdd},
 		{"AddKeepsValue", metaTestAddKeepsValue},
 		{"AddConcurrentLosesNoUpdate", metaTestAddConcurrent},
@@ -196,6 +202,107 @@ func metaEqual(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// metaVersions is the history of one key's versions, for checking what the
+// contract promises of them: every Put or Add gives a positive version the
+// key never had, even before a delete, and Get returns the latest.
+type metaVersions struct {
+	pk, sk string
+	all    []int64 // every version given, oldest first
+}
+
+// saw records v as the version a write gave.
+func (h *metaVersions) saw(t *testing.T, what string, v int64) int64 {
+	t.Helper()
+	if v <= 0 {
+		t.Fatalf("%s (%q, %q): version %d, want a positive one", what, metaShort([]byte(h.pk)), h.sk, v)
+	}
+	if i := slices.Index(h.all, v); i >= 0 {
+		t.Fatalf("%s (%q, %q): version %d, which write %d of %d to this key already gave (versions so far %v)",
+			what, metaShort([]byte(h.pk)), h.sk, v, i+1, len(h.all), h.all)
+	}
+	h.all = append(h.all, v)
+	return v
+}
+
+// put records the version a Put returned and checks that Get returns it.
+func (h *metaVersions) put(t *testing.T, s meta.Store, what string, v int64) int64 {
+	t.Helper()
+	h.saw(t, what, v)
+	if got := metaGet(t, s, h.pk, h.sk).Version; got != v {
+		t.Fatalf("%s (%q, %q) returned version %d, but Get returns %d", what, metaShort([]byte(h.pk)), h.sk, v, got)
+	}
+	return v
+}
+
+// wrote records the version of a write that returns none (Add, Transact),
+// as Get returns it.
+func (h *metaVersions) wrote(t *testing.T, s meta.Store, what string) int64 {
+	t.Helper()
+	return h.saw(t, what, metaGet(t, s, h.pk, h.sk).Version)
+}
+
+// cur is the version of the latest write.
+func (h *metaVersions) cur() int64 { return h.all[len(h.all)-1] }
+
+// stale returns versions at which an IfVersion condition on the item must
+// fail: every earlier version of its key, and made-up ones.
+func (h *metaVersions) stale() []int64 {
+	return metaOtherVersions(h.cur(), h.all[:len(h.all)-1]...)
+}
+
+// metaOtherVersions returns the earlier versions given and some made-up
+// values, all different from v: its neighbours (whatever a version is, it is
+// not one more or one less than itself), zero, negatives and the extremes.
+func metaOtherVersions(v int64, earlier ...int64) []int64 {
+	var out []int64
+	for _, o := range append(slices.Clone(earlier), v+1, v-1, 0, -1, -v, math.MaxInt64, math.MinInt64) {
+		if o != v && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// metaOnlyCurrentHolds checks, writing nothing, that a condition on h's item
+// holds at its current version and at no other.
+func metaOnlyCurrentHolds(t *testing.T, s meta.Store, h *metaVersions) {
+	t.Helper()
+	if err := s.Transact(context.Background(), []meta.Op{meta.Check(h.pk, h.sk, meta.AtVersion(h.cur()))}); err != nil {
+		t.Fatalf("Check at the current version %d: %v", h.cur(), err)
+	}
+	for _, v := range h.stale() {
+		metaTxFails(t, s, fmt.Sprintf("Check at version %d (current %d)", v, h.cur()), meta.Check(h.pk, h.sk, meta.AtVersion(v)))
+	}
+}
+
+// metaTxFails checks that op fails its condition in a transaction, with a
+// put of another item that must then not happen.
+func metaTxFails(t *testing.T, s meta.Store, what string, op meta.Op) {
+	t.Helper()
+	err := s.Transact(context.Background(), []meta.Op{meta.Put(meta.Item{PK: "marker", SK: "m"}, meta.NoCond), op})
+	var txErr *meta.TxError
+	if !errors.As(err, &txErr) || txErr.Index != 1 || !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("%s: Transact = %v, want a TxError at index 1", what, err)
+	}
+	metaMustBeMissing(t, s, "marker", "m")
+}
+
+// metaCheckWritten checks the item at want's key after a write that returns
+// no version (an Add, a transaction): it must be want but for its version,
+// which must be positive and none of earlier. It returns the version.
+func metaCheckWritten(t *testing.T, s meta.Store, want meta.Item, earlier ...int64) int64 {
+	t.Helper()
+	got := metaGet(t, s, want.PK, want.SK)
+	if got.Version <= 0 || slices.Contains(earlier, got.Version) {
+		t.Fatalf("(%q, %q): version %d after a write, want a positive one other than %v", want.PK, want.SK, got.Version, earlier)
+	}
+	want.Version = got.Version
+	if err := metaSame(got, want); err != nil {
+		t.Fatal(err)
+	}
+	return got.Version
+}
+
 func metaTestGetMissing(t *testing.T, s meta.Store) {
 	metaMustBeMissing(t, s, "p", "missing")
 	metaPut(t, s, meta.Item{PK: "p", SK: "there"}, meta.NoCond)
@@ -213,23 +320,27 @@ func metaTestRoundTrip(t *testing.T, s meta.Store) {
 		{PK: "ünï/cödé 日本", SK: "ключ 🔑"},
 	}
 	for _, it := range cases {
-		v := metaPut(t, s, it, meta.NoCond)
-		if v != 1 {
-			t.Errorf("Put(%q, %q) created version %d, want 1", it.PK, it.SK, v)
-		}
-		it.Version = 1
+		h := &metaVersions{pk: it.PK, sk: it.SK}
+		it.Version = h.put(t, s, "Put", metaPut(t, s, it, meta.NoCond))
 		metaCheckItem(t, s, it)
 	}
 }
 
 func metaTestPutIgnoresVersion(t *testing.T, s meta.Store) {
-	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: 99}, meta.NoCond); v != 1 {
-		t.Fatalf("Put with Version 99 on input created version %d, want 1", v)
+	ctx := context.Background()
+	h := &metaVersions{pk: "p", sk: "s"}
+	// A version is never negative, so a store that kept this one shows it.
+	h.put(t, s, "Put with Version -1 on input", metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: -1}, meta.NoCond))
+	// Nor may a write leave the version it replaces.
+	h.put(t, s, "Put with the current Version on input", metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: h.cur()}, meta.NoCond))
+	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "s", Version: h.cur()}, meta.NoCond)}); err != nil {
+		t.Fatal(err)
 	}
-	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s", Version: 99}, meta.NoCond); v != 2 {
-		t.Fatalf("second Put returned version %d, want 2", v)
+	h.wrote(t, s, "transaction put with the current Version on input")
+	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "new", Version: -1}, meta.MustNew)}); err != nil {
+		t.Fatal(err)
 	}
-	metaCheckItem(t, s, meta.Item{PK: "p", SK: "s", Version: 2})
+	(&metaVersions{pk: "p", sk: "new"}).wrote(t, s, "transaction put with Version -1 on input")
 }
 
 func metaTestValueIsCopied(t *testing.T, s meta.Store) {
@@ -252,88 +363,126 @@ func metaTestValueIsCopied(t *testing.T, s meta.Store) {
 	}
 }
 
-func metaTestVersionCounts(t *testing.T, s meta.Store) {
+// metaTestVersionChanges writes one item in every way there is, checking
+// after each write that it gave a version the key never had, that Get
+// returns it, and that only it satisfies IfVersion.
+func metaTestVersionChanges(t *testing.T, s meta.Store) {
 	ctx := context.Background()
-	want := int64(0)
-	step := func(what string, got int64) {
+	h := &metaVersions{pk: "p", sk: "s"}
+	// step checks a write: it changed the version to one never seen (which
+	// v is, unless 0: a write that returns none), and the condition moved
+	// on with it.
+	step := func(what string, v int64) {
 		t.Helper()
-		want++
-		if it := metaGet(t, s, "p", "s"); it.Version != want {
-			t.Fatalf("after %s: Version %d, want %d", what, it.Version, want)
+		prev := int64(0)
+		if len(h.all) > 0 {
+			prev = h.cur()
 		}
-		if got != 0 && got != want {
-			t.Fatalf("%s returned version %d, want %d", what, got, want)
+		if v != 0 {
+			h.put(t, s, what, v)
+		} else {
+			h.wrote(t, s, what)
+		}
+		if err := s.Transact(ctx, []meta.Op{meta.Check("p", "s", meta.AtVersion(h.cur()))}); err != nil {
+			t.Fatalf("after %s: Check at the new version %d: %v", what, h.cur(), err)
+		}
+		if prev != 0 {
+			metaTxFails(t, s, fmt.Sprintf("after %s: Check at the version before it, %d", what, prev),
+				meta.Check("p", "s", meta.AtVersion(prev)))
+		}
+	}
+	tx := func(op meta.Op) {
+		t.Helper()
+		if err := s.Transact(ctx, []meta.Op{op}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add := func(delta int64) {
+		t.Helper()
+		if _, err := s.Add(ctx, "p", "s", delta); err != nil {
+			t.Fatal(err)
 		}
 	}
 	step("create", metaPut(t, s, meta.Item{PK: "p", SK: "s", Value: []byte("a")}, meta.MustNew))
 	step("put", metaPut(t, s, meta.Item{PK: "p", SK: "s", Value: []byte("b")}, meta.NoCond))
-	if _, err := s.Add(ctx, "p", "s", 5); err != nil {
-		t.Fatal(err)
-	}
+	add(5)
 	step("add", 0)
-	step("put at version", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.AtVersion(3)))
-	if _, err := s.Add(ctx, "p", "s", 0); err != nil {
-		t.Fatal(err)
-	}
+	step("put at version", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.AtVersion(h.cur())))
+	step("put of the same item", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustLive))
+	add(0)
 	step("add of 0", 0)
-	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "s"}, meta.NoCond)}); err != nil {
-		t.Fatal(err)
-	}
+	tx(meta.Put(meta.Item{PK: "p", SK: "s"}, meta.NoCond))
 	step("put in a transaction", 0)
-	if err := s.Transact(ctx, []meta.Op{meta.Add("p", "s", 1, meta.NoCond)}); err != nil {
-		t.Fatal(err)
-	}
+	tx(meta.Put(meta.Item{PK: "p", SK: "s"}, meta.AtVersion(h.cur())))
+	step("put at version in a transaction", 0)
+	tx(meta.Add("p", "s", 1, meta.NoCond))
 	step("add in a transaction", 0)
-	if err := s.Transact(ctx, []meta.Op{meta.Check("p", "s", meta.MustLive)}); err != nil {
-		t.Fatal(err)
+	tx(meta.Add("p", "s", 0, meta.AtVersion(h.cur())))
+	step("add of 0 at version in a transaction", 0)
+
+	// What writes nothing leaves the version alone.
+	tx(meta.Check("p", "s", meta.MustLive))
+	for _, v := range h.stale() {
+		if _, err := s.Put(ctx, meta.Item{PK: "p", SK: "s"}, meta.AtVersion(v)); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Put at version %d (current %d): %v, want ErrConflict", v, h.cur(), err)
+		}
 	}
-	want-- // a check writes nothing
-	step("check in a transaction", 0)
+	if it := metaGet(t, s, "p", "s"); it.Version != h.cur() {
+		t.Fatalf("a check and failed puts changed the version from %d to %d", h.cur(), it.Version)
+	}
+	metaOnlyCurrentHolds(t, s, h)
 }
 
 func metaTestPutConditions(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	orig := meta.Item{PK: "p", SK: "s", Value: []byte("orig"), N: 7}
 	attempt := meta.Item{PK: "p", SK: "s", Value: []byte("changed"), N: 8}
+	conflict := func(what string, it meta.Item, c meta.Cond) {
+		t.Helper()
+		if v, err := s.Put(ctx, it, c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Put of %s with %+v = %d, %v; want ErrConflict", what, c, v, err)
+		}
+	}
 
 	// On a missing item.
-	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1), meta.AtVersion(0)} {
-		if v, err := s.Put(ctx, attempt, c); !errors.Is(err, meta.ErrConflict) {
-			t.Fatalf("Put of a missing item with %+v = %d, %v; want ErrConflict", c, v, err)
-		}
+	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1), meta.AtVersion(0), meta.AtVersion(-1)} {
+		conflict("a missing item", attempt, c)
 		metaMustBeMissing(t, s, "p", "s")
 	}
-	if v := metaPut(t, s, orig, meta.MustNew); v != 1 {
-		t.Fatalf("Put MustNew created version %d", v)
-	}
-	orig.Version = 1
+	h := &metaVersions{pk: "p", sk: "s"}
+	orig.Version = h.put(t, s, "Put MustNew", metaPut(t, s, orig, meta.MustNew))
 
 	// On an existing item: failures change nothing.
-	for _, c := range []meta.Cond{meta.MustNew, meta.AtVersion(2), meta.AtVersion(0)} {
-		if v, err := s.Put(ctx, attempt, c); !errors.Is(err, meta.ErrConflict) {
-			t.Fatalf("Put of an existing item with %+v = %d, %v; want ErrConflict", c, v, err)
-		}
+	conflict("an existing item", attempt, meta.MustNew)
+	metaCheckItem(t, s, orig)
+	for _, v := range h.stale() {
+		conflict("an existing item", attempt, meta.AtVersion(v))
 		metaCheckItem(t, s, orig)
 	}
 
 	// And successes.
-	if v := metaPut(t, s, attempt, meta.AtVersion(1)); v != 2 {
-		t.Fatalf("Put AtVersion(1) returned %d, want 2", v)
-	}
-	attempt.Version = 2
+	attempt.Version = h.put(t, s, "Put at the current version", metaPut(t, s, attempt, meta.AtVersion(orig.Version)))
 	metaCheckItem(t, s, attempt)
-	if v := metaPut(t, s, orig, meta.MustLive); v != 3 {
-		t.Fatalf("Put MustLive returned %d, want 3", v)
-	}
-	orig.Version = 3
+	conflict("an item written since", orig, meta.AtVersion(orig.Version))
+	metaCheckItem(t, s, attempt)
+	orig.Version = h.put(t, s, "Put MustLive", metaPut(t, s, orig, meta.MustLive))
 	metaCheckItem(t, s, orig)
-	if v := metaPut(t, s, attempt, meta.NoCond); v != 4 {
-		t.Fatalf("Put NoCond returned %d, want 4", v)
+	attempt.Version = h.put(t, s, "Put NoCond", metaPut(t, s, attempt, meta.NoCond))
+	metaCheckItem(t, s, attempt)
+	for _, v := range h.stale() {
+		conflict("an item written since", orig, meta.AtVersion(v))
 	}
+	metaCheckItem(t, s, attempt)
 }
 
 func metaTestDeleteConditions(t *testing.T, s meta.Store) {
 	ctx := context.Background()
+	conflict := func(what string, c meta.Cond) {
+		t.Helper()
+		if err := s.Delete(ctx, "p", "s", c); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Delete of %s with %+v = %v; want ErrConflict", what, c, err)
+		}
+	}
 	// Missing item.
 	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
 		t.Fatalf("Delete of a missing item with NoCond: %v", err)
@@ -341,66 +490,140 @@ func metaTestDeleteConditions(t *testing.T, s meta.Store) {
 	if err := s.Delete(ctx, "p", "s", meta.MustNew); err != nil {
 		t.Fatalf("Delete of a missing item with IfAbsent: %v", err)
 	}
-	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1)} {
-		if err := s.Delete(ctx, "p", "s", c); !errors.Is(err, meta.ErrConflict) {
-			t.Fatalf("Delete of a missing item with %+v = %v; want ErrConflict", c, err)
-		}
+	for _, c := range []meta.Cond{meta.MustLive, meta.AtVersion(1), meta.AtVersion(0)} {
+		conflict("a missing item", c)
 	}
 	metaMustBeMissing(t, s, "p", "s")
 
 	// Existing item: failures leave it in place.
+	h := &metaVersions{pk: "p", sk: "s"}
 	it := meta.Item{PK: "p", SK: "s", Value: []byte("keep"), N: 3}
-	metaPut(t, s, it, meta.NoCond)
-	metaPut(t, s, it, meta.NoCond)
-	it.Version = 2
-	for _, c := range []meta.Cond{meta.MustNew, meta.AtVersion(1), meta.AtVersion(3)} {
-		if err := s.Delete(ctx, "p", "s", c); !errors.Is(err, meta.ErrConflict) {
-			t.Fatalf("Delete of an existing item with %+v = %v; want ErrConflict", c, err)
-		}
+	h.put(t, s, "first Put", metaPut(t, s, it, meta.NoCond))
+	it.Version = h.put(t, s, "second Put", metaPut(t, s, it, meta.NoCond))
+	conflict("an existing item", meta.MustNew)
+	metaCheckItem(t, s, it)
+	for _, v := range h.stale() {
+		conflict("an existing item", meta.AtVersion(v))
 		metaCheckItem(t, s, it)
 	}
-	if err := s.Delete(ctx, "p", "s", meta.AtVersion(2)); err != nil {
-		t.Fatalf("Delete AtVersion(2): %v", err)
+	if err := s.Delete(ctx, "p", "s", meta.AtVersion(it.Version)); err != nil {
+		t.Fatalf("Delete at the current version: %v", err)
 	}
 	metaMustBeMissing(t, s, "p", "s")
+	conflict("an item deleted at this version", meta.AtVersion(it.Version))
 
-	metaPut(t, s, it, meta.NoCond)
+	h.put(t, s, "Put after a delete", metaPut(t, s, it, meta.NoCond))
 	if err := s.Delete(ctx, "p", "s", meta.MustLive); err != nil {
 		t.Fatalf("Delete MustLive: %v", err)
 	}
 	metaMustBeMissing(t, s, "p", "s")
 
-	metaPut(t, s, it, meta.NoCond)
+	h.put(t, s, "Put after a second delete", metaPut(t, s, it, meta.NoCond))
 	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
 		t.Fatalf("Delete NoCond: %v", err)
 	}
 	metaMustBeMissing(t, s, "p", "s")
 }
 
+// metaTestRecreate is the ABA case: a writer that read a version of an item
+// must never find its IfVersion condition holding against a later item of
+// the same key, created after the first was deleted. Each way of writing
+// gets a key of its own, written, deleted and created again in turn with
+// each way of deleting; then every condition at an old version must fail
+// against the item created last.
 func metaTestRecreate(t *testing.T, s meta.Store) {
 	ctx := context.Background()
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
-	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
-		t.Fatal(err)
+	tx := func(t *testing.T, op meta.Op) {
+		t.Helper()
+		if err := s.Transact(ctx, []meta.Op{op}); err != nil {
+			t.Fatalf("Transact(%+v): %v", op, err)
+		}
 	}
-	if v := metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew); v != 1 {
-		t.Fatalf("re-created item has version %d, want 1", v)
+	cond := func(create bool) meta.Cond {
+		if create {
+			return meta.MustNew
+		}
+		return meta.MustLive
 	}
-	if err := s.Delete(ctx, "p", "s", meta.NoCond); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Add(ctx, "p", "s", 1); err != nil {
-		t.Fatal(err)
-	}
-	if it := metaGet(t, s, "p", "s"); it.Version != 1 || it.N != 1 {
-		t.Fatalf("counter re-created by Add: Version %d N %d, want 1 and 1", it.Version, it.N)
+	for _, w := range []struct {
+		name  string
+		write func(t *testing.T, h *metaVersions, create bool)
+	}{
+		{"Put", func(t *testing.T, h *metaVersions, create bool) {
+			t.Helper()
+			h.put(t, s, "Put", metaPut(t, s, meta.Item{PK: h.pk, SK: h.sk, Value: []byte("v")}, cond(create)))
+		}},
+		{"Add", func(t *testing.T, h *metaVersions, create bool) {
+			t.Helper()
+			if _, err := s.Add(ctx, h.pk, h.sk, 1); err != nil {
+				t.Fatal(err)
+			}
+			h.wrote(t, s, "Add")
+		}},
+		{"TransactPut", func(t *testing.T, h *metaVersions, create bool) {
+			t.Helper()
+			tx(t, meta.Put(meta.Item{PK: h.pk, SK: h.sk, Value: []byte("v")}, cond(create)))
+			h.wrote(t, s, "transaction put")
+		}},
+		{"TransactAdd", func(t *testing.T, h *metaVersions, create bool) {
+			t.Helper()
+			tx(t, meta.Add(h.pk, h.sk, 1, cond(create)))
+			h.wrote(t, s, "transaction add")
+		}},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			h := &metaVersions{pk: "p", sk: w.name}
+			for _, del := range []struct {
+				name string
+				fn   func() error
+			}{
+				{"Delete", func() error { return s.Delete(ctx, h.pk, h.sk, meta.NoCond) }},
+				{"Delete at version", func() error { return s.Delete(ctx, h.pk, h.sk, meta.AtVersion(h.cur())) }},
+				{"transaction delete", func() error {
+					return s.Transact(ctx, []meta.Op{meta.Delete(h.pk, h.sk, meta.AtVersion(h.cur()))})
+				}},
+			} {
+				w.write(t, h, true)
+				w.write(t, h, false)
+				if err := del.fn(); err != nil {
+					t.Fatalf("%s: %v", del.name, err)
+				}
+				metaMustBeMissing(t, s, h.pk, h.sk)
+			}
+			w.write(t, h, true) // h checks that it is a version never seen
+
+			item := metaGet(t, s, h.pk, h.sk)
+			for _, old := range h.all[:len(h.all)-1] {
+				at := meta.AtVersion(old)
+				what := fmt.Sprintf("at version %d of an earlier item (the item is at %d)", old, item.Version)
+				if _, err := s.Put(ctx, meta.Item{PK: h.pk, SK: h.sk, Value: []byte("lost")}, at); !errors.Is(err, meta.ErrConflict) {
+					t.Fatalf("Put %s: %v, want ErrConflict", what, err)
+				}
+				if err := s.Delete(ctx, h.pk, h.sk, at); !errors.Is(err, meta.ErrConflict) {
+					t.Fatalf("Delete %s: %v, want ErrConflict", what, err)
+				}
+				metaTxFails(t, s, "transaction add "+what, meta.Add(h.pk, h.sk, 1, at))
+				metaTxFails(t, s, "transaction check "+what, meta.Check(h.pk, h.sk, at))
+			}
+			metaCheckItem(t, s, item)
+
+			// The current version still holds, for every kind of write.
+			tx(t, meta.Check(h.pk, h.sk, meta.AtVersion(h.cur())))
+			tx(t, meta.Add(h.pk, h.sk, 1, meta.AtVersion(h.cur())))
+			h.wrote(t, s, "transaction add at the current version")
+			h.put(t, s, "Put at the current version", metaPut(t, s, meta.Item{PK: h.pk, SK: h.sk}, meta.AtVersion(h.cur())))
+			if err := s.Delete(ctx, h.pk, h.sk, meta.AtVersion(h.cur())); err != nil {
+				t.Fatalf("Delete at the current version: %v", err)
+			}
+			metaMustBeMissing(t, s, h.pk, h.sk)
+		})
 	}
 }
 
 func metaTestAdd(t *testing.T, s meta.Store) {
 	ctx := context.Background()
-	for i, step := range []struct{ delta, want int64 }{{5, 5}, {10, 15}, {-20, -5}, {0, -5}, {5, 0}} {
+	h := &metaVersions{pk: "usage#u", sk: "bytes"}
+	for _, step := range []struct{ delta, want int64 }{{5, 5}, {10, 15}, {-20, -5}, {0, -5}, {5, 0}} {
 		n, err := s.Add(ctx, "usage#u", "bytes", step.delta)
 		if err != nil {
 			t.Fatalf("Add(%d): %v", step.delta, err)
@@ -408,7 +631,8 @@ func metaTestAdd(t *testing.T, s meta.Store) {
 		if n != step.want {
 			t.Fatalf("Add(%d) = %d, want %d", step.delta, n, step.want)
 		}
-		metaCheckItem(t, s, meta.Item{PK: "usage#u", SK: "bytes", N: step.want, Version: int64(i + 1)})
+		v := h.wrote(t, s, fmt.Sprintf("Add(%d)", step.delta))
+		metaCheckItem(t, s, meta.Item{PK: "usage#u", SK: "bytes", N: step.want, Version: v})
 	}
 	// A missing counter created by a negative delta starts from zero.
 	if n, err := s.Add(ctx, "usage#u", "other", -3); err != nil || n != -3 {
@@ -419,18 +643,23 @@ func metaTestAdd(t *testing.T, s meta.Store) {
 func metaTestAddKeepsValue(t *testing.T, s meta.Store) {
 	exp := time.Now().Add(time.Hour)
 	it := meta.Item{PK: "blob#1", SK: "blob", Value: []byte("wrapped key"), N: 1, ExpiresAt: exp}
-	metaPut(t, s, it, meta.MustNew)
+	h := &metaVersions{pk: it.PK, sk: it.SK}
+	h.put(t, s, "Put", metaPut(t, s, it, meta.MustNew))
 	n, err := s.Add(context.Background(), it.PK, it.SK, 2)
 	if err != nil || n != 3 {
 		t.Fatalf("Add = %d, %v; want 3", n, err)
 	}
-	it.N, it.Version = 3, 2
+	it.N, it.Version = 3, h.wrote(t, s, "Add")
 	metaCheckItem(t, s, it)
 }
 
 func metaTestAddConcurrent(t *testing.T, s meta.Store) {
 	const workers, each = 8, 50
 	ctx := context.Background()
+	if _, err := s.Add(ctx, "usage#u", "bytes", 1); err != nil {
+		t.Fatal(err)
+	}
+	first := metaGet(t, s, "usage#u", "bytes").Version
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := 0; w < workers; w++ {
@@ -450,8 +679,8 @@ func metaTestAddConcurrent(t *testing.T, s meta.Store) {
 	for err := range errs {
 		t.Fatalf("concurrent Add: %v", err)
 	}
-	if it := metaGet(t, s, "usage#u", "bytes"); it.N != workers*each || it.Version != workers*each {
-		t.Fatalf("after %d Adds of 1: N %d Version %d", workers*each, it.N, it.Version)
+	if it := metaGet(t, s, "usage#u", "bytes"); it.N != 1+workers*each || it.Version <= 0 || it.Version == first {
+		t.Fatalf("after %d Adds of 1: N %d Version %d (the first Add gave %d)", 1+workers*each, it.N, it.Version, first)
 	}
 }
 
@@ -480,10 +709,9 @@ func metaTestQueryWholeItems(t *testing.T, s meta.Store) {
 	exp := time.Now().Add(time.Hour)
 	a := meta.Item{PK: "p", SK: "a", Value: []byte("va"), N: 9, ExpiresAt: exp}
 	b := meta.Item{PK: "p", SK: "b", Value: []byte("vb")}
-	metaPut(t, s, a, meta.NoCond)
+	a.Version = metaPut(t, s, a, meta.NoCond)
 	metaPut(t, s, b, meta.NoCond)
-	metaPut(t, s, b, meta.NoCond)
-	a.Version, b.Version = 1, 2
+	b.Version = metaPut(t, s, b, meta.NoCond)
 	pg, err := s.Query(context.Background(), "p", meta.QueryOpts{})
 	if err != nil {
 		t.Fatal(err)
@@ -684,13 +912,13 @@ func metaTestQueryEmpty(t *testing.T, s meta.Store) {
 
 func metaTestTransactApplies(t *testing.T, s meta.Store) {
 	ctx := context.Background()
-	metaPut(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("old")}, meta.NoCond)
+	vOld := metaPut(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("old")}, meta.NoCond)
 	metaPut(t, s, meta.Item{PK: "p", SK: "gone"}, meta.NoCond)
-	metaPut(t, s, meta.Item{PK: "c", SK: "n", N: 10, Value: []byte("counter")}, meta.NoCond)
+	vN := metaPut(t, s, meta.Item{PK: "c", SK: "n", N: 10, Value: []byte("counter")}, meta.NoCond)
 	exp := time.Now().Add(time.Hour)
 	err := s.Transact(ctx, []meta.Op{
 		meta.Put(meta.Item{PK: "p", SK: "new", Value: []byte("new"), N: 4, ExpiresAt: exp}, meta.MustNew),
-		meta.Put(meta.Item{PK: "p", SK: "old", Value: []byte("replaced")}, meta.AtVersion(1)),
+		meta.Put(meta.Item{PK: "p", SK: "old", Value: []byte("replaced")}, meta.AtVersion(vOld)),
 		meta.Delete("p", "gone", meta.MustLive),
 		meta.Delete("p", "never", meta.NoCond),
 		meta.Add("c", "n", -3, meta.NoCond),
@@ -700,22 +928,23 @@ func metaTestTransactApplies(t *testing.T, s meta.Store) {
 	if err != nil {
 		t.Fatalf("Transact: %v", err)
 	}
-	metaCheckItem(t, s, meta.Item{PK: "p", SK: "new", Value: []byte("new"), N: 4, ExpiresAt: exp, Version: 1})
-	metaCheckItem(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("replaced"), Version: 2})
+	metaCheckWritten(t, s, meta.Item{PK: "p", SK: "new", Value: []byte("new"), N: 4, ExpiresAt: exp})
+	metaCheckWritten(t, s, meta.Item{PK: "p", SK: "old", Value: []byte("replaced")}, vOld)
 	metaMustBeMissing(t, s, "p", "gone")
 	metaMustBeMissing(t, s, "p", "never")
 	metaMustBeMissing(t, s, "p", "other-never")
-	metaCheckItem(t, s, meta.Item{PK: "c", SK: "n", N: 7, Value: []byte("counter"), Version: 2})
-	metaCheckItem(t, s, meta.Item{PK: "c", SK: "fresh", N: 2, Version: 1})
+	metaCheckWritten(t, s, meta.Item{PK: "c", SK: "n", N: 7, Value: []byte("counter")}, vN)
+	metaCheckWritten(t, s, meta.Item{PK: "c", SK: "fresh", N: 2})
 }
 
 func metaTestTransactAllOrNothing(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	a := meta.Item{PK: "p", SK: "a", Value: []byte("a"), N: 1}
 	b := meta.Item{PK: "p", SK: "b", Value: []byte("b"), N: 2}
-	metaPut(t, s, a, meta.NoCond)
-	metaPut(t, s, b, meta.NoCond)
-	a.Version, b.Version = 1, 1
+	ha := &metaVersions{pk: "p", sk: "a"}
+	earlierA := ha.put(t, s, "first Put of a", metaPut(t, s, a, meta.NoCond))
+	a.Version = ha.put(t, s, "second Put of a", metaPut(t, s, a, meta.NoCond))
+	b.Version = metaPut(t, s, b, meta.NoCond)
 
 	// Seven operations of every kind; each in turn is made to fail.
 	ops := func(fail int) []meta.Op {
@@ -727,11 +956,12 @@ func metaTestTransactAllOrNothing(t *testing.T, s meta.Store) {
 		}
 		return []meta.Op{
 			meta.Put(meta.Item{PK: "p", SK: "new", Value: []byte("x")}, cond(0, meta.MustNew, meta.MustLive)),
-			meta.Delete("p", "a", cond(1, meta.AtVersion(1), meta.AtVersion(2))),
+			meta.Delete("p", "a", cond(1, meta.AtVersion(a.Version), meta.AtVersion(earlierA))),
 			meta.Check("q", "x", cond(2, meta.MustNew, meta.MustLive)),
 			meta.Add("c", "n", 5, cond(3, meta.NoCond, meta.MustLive)),
 			meta.Put(meta.Item{PK: "p", SK: "b", Value: []byte("changed")}, cond(4, meta.MustLive, meta.MustNew)),
-			meta.Add("p", "a2", 1, cond(5, meta.MustNew, meta.AtVersion(1))),
+			// A version of another item is nothing to a missing one.
+			meta.Add("p", "a2", 1, cond(5, meta.MustNew, meta.AtVersion(a.Version))),
 			meta.Delete("p", "b2", cond(6, meta.NoCond, meta.MustLive)),
 		}
 	}
@@ -757,29 +987,35 @@ func metaTestTransactAllOrNothing(t *testing.T, s meta.Store) {
 		t.Fatalf("the same transaction with every condition holding: %v", err)
 	}
 	metaMustBeMissing(t, s, "p", "a")
-	metaCheckItem(t, s, meta.Item{PK: "c", SK: "n", N: 5, Version: 1})
+	metaCheckWritten(t, s, meta.Item{PK: "c", SK: "n", N: 5})
+	metaCheckWritten(t, s, meta.Item{PK: "p", SK: "b", Value: []byte("changed")}, b.Version)
 }
 
 func metaTestTransactCheck(t *testing.T, s meta.Store) {
 	ctx := context.Background()
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
-	for _, tc := range []struct {
+	h := &metaVersions{pk: "p", sk: "s"}
+	h.put(t, s, "first Put", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond))
+	cur := h.put(t, s, "second Put", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond))
+	type check struct {
 		sk string
 		c  meta.Cond
 		ok bool
-	}{
+	}
+	checks := []check{
 		{"s", meta.NoCond, true},
 		{"s", meta.MustLive, true},
-		{"s", meta.AtVersion(2), true},
+		{"s", meta.AtVersion(cur), true},
 		{"s", meta.MustNew, false},
-		{"s", meta.AtVersion(1), false},
-		{"s", meta.AtVersion(3), false},
 		{"missing", meta.NoCond, true},
 		{"missing", meta.MustNew, true},
 		{"missing", meta.MustLive, false},
 		{"missing", meta.AtVersion(1), false},
-	} {
+		{"missing", meta.AtVersion(cur), false},
+	}
+	for _, v := range h.stale() {
+		checks = append(checks, check{"s", meta.AtVersion(v), false})
+	}
+	for _, tc := range checks {
 		err := s.Transact(ctx, []meta.Op{
 			meta.Put(meta.Item{PK: "p", SK: "written"}, meta.NoCond),
 			meta.Check("p", tc.sk, tc.c),
@@ -792,9 +1028,9 @@ func metaTestTransactCheck(t *testing.T, s meta.Store) {
 			t.Fatalf("Check(%q, %+v): %v, want a TxError at index 1", tc.sk, tc.c, err)
 		}
 	}
-	// A check writes nothing: neither a version bump nor an item.
-	if it := metaGet(t, s, "p", "s"); it.Version != 2 {
-		t.Fatalf("checks changed the version to %d", it.Version)
+	// A check writes nothing: neither a new version nor an item.
+	if it := metaGet(t, s, "p", "s"); it.Version != cur {
+		t.Fatalf("checks changed the version from %d to %d", cur, it.Version)
 	}
 	metaMustBeMissing(t, s, "p", "missing")
 }
@@ -809,23 +1045,34 @@ func metaTestTransactAdd(t *testing.T, s meta.Store) {
 	}
 	metaMustBeMissing(t, s, "blob#1", "blob")
 	metaMustBeMissing(t, s, "p", "marker")
+	if err := tx(meta.Add("blob#1", "blob", 1, meta.AtVersion(1))); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Add AtVersion(1) on a missing item: %v, want ErrConflict", err)
+	}
+	metaMustBeMissing(t, s, "blob#1", "blob")
 	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustNew)); err != nil {
 		t.Fatalf("Add MustNew on a missing item: %v", err)
 	}
-	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 1, Version: 1})
+	h := &metaVersions{pk: "blob#1", sk: "blob"}
+	h.wrote(t, s, "Add MustNew")
+	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 1, Version: h.cur()})
 	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustNew)); !errors.Is(err, meta.ErrConflict) {
 		t.Fatalf("Add MustNew on an existing item: %v, want ErrConflict", err)
 	}
 	if err := tx(meta.Add("blob#1", "blob", 1, meta.MustLive)); err != nil {
 		t.Fatalf("Add MustLive on an existing item: %v", err)
 	}
-	if err := tx(meta.Add("blob#1", "blob", 1, meta.AtVersion(1))); !errors.Is(err, meta.ErrConflict) {
-		t.Fatalf("Add AtVersion(1) of an item at version 2: %v, want ErrConflict", err)
+	h.wrote(t, s, "Add MustLive")
+	for _, v := range h.stale() {
+		if err := tx(meta.Add("blob#1", "blob", 1, meta.AtVersion(v))); !errors.Is(err, meta.ErrConflict) {
+			t.Fatalf("Add AtVersion(%d) of an item at version %d: %v, want ErrConflict", v, h.cur(), err)
+		}
 	}
-	if err := tx(meta.Add("blob#1", "blob", -2, meta.AtVersion(2))); err != nil {
-		t.Fatalf("Add AtVersion(2): %v", err)
+	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 2, Version: h.cur()})
+	if err := tx(meta.Add("blob#1", "blob", -2, meta.AtVersion(h.cur()))); err != nil {
+		t.Fatalf("Add at the current version: %v", err)
 	}
-	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 0, Version: 3})
+	h.wrote(t, s, "Add at the current version")
+	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 0, Version: h.cur()})
 }
 
 func metaTestTransactLimits(t *testing.T, s meta.Store) {
@@ -910,8 +1157,9 @@ func metaTestInvalidKeys(t *testing.T, s meta.Store) {
 func metaTestMaxKeyLen(t *testing.T, s meta.Store) {
 	pk := strings.Repeat("p", meta.MaxKeyLen)
 	sk := strings.Repeat("é", meta.MaxKeyLen/2)
-	metaPut(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v")}, meta.MustNew)
-	metaCheckItem(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v"), Version: 1})
+	h := &metaVersions{pk: pk, sk: sk}
+	v := h.put(t, s, "Put", metaPut(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v")}, meta.MustNew))
+	metaCheckItem(t, s, meta.Item{PK: pk, SK: sk, Value: []byte("v"), Version: v})
 	metaEqual(t, "Query of the longest partition", metaQueryAll(t, s, pk, meta.QueryOpts{}), []string{sk})
 }
 
@@ -930,23 +1178,27 @@ func metaTestValueTooLarge(t *testing.T, s meta.Store) {
 func metaTestConcurrentIfVersion(t *testing.T, s meta.Store) {
 	const workers, rounds = 8, 5
 	ctx := context.Background()
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew)
-	for v := int64(1); v <= rounds; v++ {
+	h := &metaVersions{pk: "p", sk: "s"}
+	h.put(t, s, "Put MustNew", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew))
+	for round := range rounds {
+		at := h.cur()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		wins, conflicts := 0, 0
+		var won int64
 		var other []error
 		for w := range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				it := meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprintf("round %d worker %d", v, w))}
-				got, err := s.Put(ctx, it, meta.AtVersion(v))
+				it := meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprintf("round %d worker %d", round, w))}
+				got, err := s.Put(ctx, it, meta.AtVersion(at))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
-				case err == nil && got == v+1:
+				case err == nil:
 					wins++
+					won = got
 				case errors.Is(err, meta.ErrConflict):
 					conflicts++
 				default:
@@ -956,19 +1208,19 @@ func metaTestConcurrentIfVersion(t *testing.T, s meta.Store) {
 		}
 		wg.Wait()
 		if wins != 1 || conflicts != workers-1 || len(other) > 0 {
-			t.Fatalf("round at version %d: %d wins, %d conflicts, others %v; want 1 and %d", v, wins, conflicts, other, workers-1)
+			t.Fatalf("round %d, at version %d: %d wins, %d conflicts, others %v; want 1 and %d", round, at, wins, conflicts, other, workers-1)
 		}
-	}
-	if it := metaGet(t, s, "p", "s"); it.Version != rounds+1 {
-		t.Fatalf("final version %d, want %d", it.Version, rounds+1)
+		h.put(t, s, fmt.Sprintf("round %d's winning Put", round), won)
 	}
 }
 
 func metaTestConcurrentTransact(t *testing.T, s meta.Store) {
 	const workers, rounds = 8, 5
 	ctx := context.Background()
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew)
-	for v := int64(1); v <= rounds; v++ {
+	h := &metaVersions{pk: "p", sk: "s"}
+	h.put(t, s, "Put MustNew", metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.MustNew))
+	for round := range rounds {
+		at := h.cur()
 		var wg sync.WaitGroup
 		errs := make([]error, workers)
 		for w := range workers {
@@ -979,8 +1231,8 @@ func metaTestConcurrentTransact(t *testing.T, s meta.Store) {
 				// loser's claim must vanish with its failed condition.
 				errs[w] = s.Transact(ctx, []meta.Op{
 					meta.Add("p", "wins", 1, meta.NoCond),
-					meta.Put(meta.Item{PK: "p", SK: fmt.Sprintf("claim %d %d", v, w)}, meta.MustNew),
-					meta.Put(meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprint(w))}, meta.AtVersion(v)),
+					meta.Put(meta.Item{PK: "p", SK: fmt.Sprintf("claim %d %d", round, w)}, meta.MustNew),
+					meta.Put(meta.Item{PK: "p", SK: "s", Value: []byte(fmt.Sprint(w))}, meta.AtVersion(at)),
 				})
 			}()
 		}
@@ -992,14 +1244,15 @@ func metaTestConcurrentTransact(t *testing.T, s meta.Store) {
 			case err == nil:
 				wins++
 			case errors.As(err, &txErr) && txErr.Index == 2:
-				metaMustBeMissing(t, s, "p", fmt.Sprintf("claim %d %d", v, w))
+				metaMustBeMissing(t, s, "p", fmt.Sprintf("claim %d %d", round, w))
 			default:
-				t.Fatalf("round %d worker %d: %v, want success or a TxError at index 2", v, w, err)
+				t.Fatalf("round %d worker %d: %v, want success or a TxError at index 2", round, w, err)
 			}
 		}
 		if wins != 1 {
-			t.Fatalf("round at version %d: %d transactions won, want 1", v, wins)
+			t.Fatalf("round %d, at version %d: %d transactions won, want 1", round, at, wins)
 		}
+		h.wrote(t, s, fmt.Sprintf("round %d's winning transaction", round))
 	}
 	if it := metaGet(t, s, "p", "wins"); it.N != rounds {
 		t.Fatalf("win counter %d, want %d", it.N, rounds)
@@ -1010,7 +1263,7 @@ func metaTestConcurrentTransact(t *testing.T, s meta.Store) {
 }
 
 func metaTestCancelled(t *testing.T, s meta.Store) {
-	metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
+	v := metaPut(t, s, meta.Item{PK: "p", SK: "s"}, meta.NoCond)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	check := func(what string, err error) {
@@ -1031,7 +1284,7 @@ func metaTestCancelled(t *testing.T, s meta.Store) {
 	check("Transact", s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "tx"}, meta.NoCond)}))
 
 	// A call that fails for its context must not have acted.
-	metaCheckItem(t, s, meta.Item{PK: "p", SK: "s", Version: 1})
+	metaCheckItem(t, s, meta.Item{PK: "p", SK: "s", Version: v})
 	metaMustBeMissing(t, s, "p", "new")
 	metaMustBeMissing(t, s, "p", "n")
 	metaMustBeMissing(t, s, "p", "tx")

@@ -2,7 +2,10 @@ package backendtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -22,12 +25,55 @@ func TestRunMetaOnLenientStore(t *testing.T) {
 	})
 }
 
+// metaReuseEnv, when set, lets TestRunMetaOnVersionReusingStore run.
+const metaReuseEnv = "STRATA_BACKENDTEST_REUSE_VERSIONS"
+
+// TestRunMetaCatchesReusedVersions makes sure that the suite fails a store
+// that gives an item created again a version its key had before (the ABA
+// problem), as the model did under the old contract. The suite cannot be
+// expected to fail inside this process, so it runs in a child.
+func TestRunMetaCatchesReusedVersions(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunMetaOnVersionReusingStore$")
+	cmd.Env = append(os.Environ(), metaReuseEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("the suite on a store that reuses versions: %v, want it to fail\n%s", err, out)
+	}
+	for _, write := range []string{"Put", "Add", "TransactPut", "TransactAdd"} {
+		failed := "--- FAIL: TestRunMetaOnVersionReusingStore/RecreatedItemNeverReusesVersion/" + write + " "
+		if !strings.Contains(string(out), failed) {
+			t.Errorf("RecreatedItemNeverReusesVersion/%s passed on a store that reuses versions", write)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the suite said:\n%s", out)
+	}
+}
+
+func TestRunMetaOnVersionReusingStore(t *testing.T) {
+	if os.Getenv(metaReuseEnv) == "" {
+		t.Skip("run by TestRunMetaCatchesReusedVersions, which expects it to fail")
+	}
+	RunMeta(t, func(t *testing.T) meta.Store {
+		return &metaLenientStore{items: make(map[[2]string]meta.Item), reuse: true}
+	})
+}
+
 // metaLenientPage caps every page, whatever Limit asks for.
 const metaLenientPage = 37
 
 type metaLenientStore struct {
 	mu    sync.Mutex
 	items map[[2]string]meta.Item
+	// seq is the last version given out, to any item: one counter for the
+	// whole store, so that no key ever gets a version twice, whatever is
+	// deleted.
+	seq int64
+	// reuse numbers each item's versions from 1 instead, as the contract
+	// once allowed: an item deleted and created again starts over, and a
+	// condition on an old version can hold against the new item (ABA).
+	reuse bool
 }
 
 func (s *metaLenientStore) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
@@ -163,7 +209,7 @@ func (s *metaLenientStore) holds(pk, sk string, c meta.Cond) bool {
 func (s *metaLenientStore) put(it meta.Item) int64 {
 	k := [2]string{it.PK, it.SK}
 	it = metaLenientCopy(it)
-	it.Version = s.items[k].Version + 1
+	it.Version = s.nextVersion(k)
 	if !it.ExpiresAt.IsZero() {
 		it.ExpiresAt = time.Unix(it.ExpiresAt.Unix(), 0)
 	}
@@ -176,9 +222,19 @@ func (s *metaLenientStore) add(pk, sk string, delta int64) int64 {
 	it := s.items[k]
 	it.PK, it.SK = pk, sk
 	it.N += delta
-	it.Version++
+	it.Version = s.nextVersion(k)
 	s.items[k] = it
 	return it.N
+}
+
+// nextVersion is the version of a write to k, made before s.items[k]
+// changes.
+func (s *metaLenientStore) nextVersion(k [2]string) int64 {
+	if s.reuse {
+		return s.items[k].Version + 1 // 0 + 1 when missing
+	}
+	s.seq++
+	return s.seq
 }
 
 func metaLenientCheck(ctx context.Context, pk, sk string) error {

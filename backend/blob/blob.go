@@ -98,6 +98,23 @@ type Archiver interface {
 	ArchiveState(ctx context.Context, key string) (ArchiveState, error)
 }
 
+// PendingUpload is a multipart upload that was begun and neither completed
+// nor aborted.
+type PendingUpload struct {
+	Key      string
+	UploadID string
+	// Started is when the upload began (or, on stores that cannot tell,
+	// when it last changed).
+	Started time.Time
+}
+
+// UploadLister is the optional capability of listing pending multipart
+// uploads, so that the collector can abort the ones no session knows about
+// (a crash between Begin and recording the session).
+type UploadLister interface {
+	ListUploads(ctx context.Context, fn func(PendingUpload) error) error
+}
+
 // Sweeper is an optional capability of a Store that keeps local leftovers
 // (temporary files, uploads a crash left behind): the collector calls Sweep
 // with its grace period, and the store removes what is older.

@@ -61,6 +61,10 @@ func Open(dir string) (*Engines, error) {
 		m.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
+	if err := keyFileCheck(dir); err != nil {
+		m.Close()
+		return nil, err
+	}
 	kr, err := keyring.Open(filepath.Join(dir, keyFile))
 	if err != nil {
 		m.Close()
@@ -87,4 +91,28 @@ func Owner(dir string) int {
 func (e *Engines) Close() error {
 	_ = os.Remove(filepath.Join(e.Dir, ownerFile))
 	return e.Meta.Close()
+}
+
+// keyFileCheck refuses to go on without the key file when the store already
+// holds sealed data: keyring.Open would create a new key file, and the data
+// could then never be read (nor the old key file be put back without
+// breaking whatever was written meanwhile).
+func keyFileCheck(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, keyFile)); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, sub := range []string{"objects", "uploads"} {
+		ents, err := os.ReadDir(filepath.Join(dir, blobDir, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			inner, err := os.ReadDir(filepath.Join(dir, blobDir, sub, e.Name()))
+			if err == nil && len(inner) > 0 || sub == "uploads" {
+				return fmt.Errorf("%s is missing but %s holds encrypted data: restore the key file from your backup (without it nothing can be decrypted)",
+					filepath.Join(dir, keyFile), dir)
+			}
+		}
+	}
+	return nil
 }

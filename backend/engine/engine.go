@@ -44,6 +44,10 @@ type Spec struct {
 	// Keys is "" (embedded), file:///path/keyring.json, or kms://<key ID,
 	// key ARN, alias/name or alias ARN>.
 	Keys string
+	// KMSPreviousKeys are the ARNs of KMS keys the alias in Keys pointed to
+	// before a manual rotation: data keys wrapped under them still unwrap
+	// (and Rewrap moves them to the current key).
+	KMSPreviousKeys []string
 
 	// AWSEndpoint overrides the endpoint of every AWS service (an emulator,
 	// or an S3-compatible store). Without it the SDK's own resolution
@@ -197,7 +201,7 @@ func Open(ctx context.Context, spec Spec) (*Set, error) {
 		if keyID == "" {
 			return nil, fmt.Errorf("--keys %q: want kms://<key ID, ARN or alias/name>", spec.Keys)
 		}
-		svc, err := awskms.New(kms.NewFromConfig(cfg), keyID)
+		svc, err := awskms.New(kms.NewFromConfig(cfg), keyID, spec.KMSPreviousKeys...)
 		if err != nil {
 			return nil, err
 		}

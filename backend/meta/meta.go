@@ -48,9 +48,12 @@ type Item struct {
 	Value []byte
 	// N is the item's counter, changed atomically by Add.
 	N int64
-	// Version is set by the store: 1 when the item is created, incremented by
-	// every Put or Add of it. Callers use it in IfVersion conditions. It is
-	// ignored on input.
+	// Version is set by the store on every Put and Add of the item: a
+	// positive value never given before to any item with this key — not even
+	// to one that was deleted and created again, so that a condition on a
+	// version read before a delete can never hold against the new item
+	// (the ABA problem). Versions are opaque: callers compare them only for
+	// equality, in IfVersion conditions. It is ignored on input.
 	Version int64
 	// ExpiresAt, when not zero, lets the store delete the item at any time
 	// after it (DynamoDB's TTL). Until then it is a normal item: readers that

@@ -388,7 +388,7 @@ func TestKillDuringUploads(t *testing.T) {
 	cancel()
 	wg.Wait()
 
-	s2 := startServer(t, data)
+	s2 := startServer(t, data, "--gc-grace", "1s")
 	c2 := s2.client(t, adminToken)
 	mu.Lock()
 	defer mu.Unlock()
@@ -445,7 +445,7 @@ func TestKillDuringUploads(t *testing.T) {
 	// The collector removes orphaned blobs (and leaves what is referenced).
 	before := countObjects(t, data)
 	time.Sleep(1100 * time.Millisecond) // the grace below is one second
-	r, err := c2.Collect(bg(), time.Second)
+	r, err := c2.Collect(bg(), 0)       // the server's grace: 1s
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -240,6 +240,7 @@ type CollectResult struct {
 	OrphanBlobs    int   `json:"orphanBlobs"`
 	OrphanBytes    int64 `json:"orphanBytes"`
 	ScannedBlobs   int   `json:"scannedBlobs"`
+	StrayUploads   int   `json:"strayUploads"`
 }
 
 // CollectRequest is the body of POST /v1/admin/collect. GraceSeconds 0 uses

@@ -388,3 +388,32 @@ func isLowerHex(s string) bool {
 	}
 	return true
 }
+
+var _ blob.UploadLister = (*Store)(nil)
+
+// ListUploads calls fn for every pending upload. Started is the time of the
+// upload's last change (a part stored), which is what the collector's grace
+// period should be measured from.
+func (s *Store) ListUploads(ctx context.Context, fn func(blob.PendingUpload) error) error {
+	ids, err := s.readDirNames(uploadsDir)
+	if err != nil {
+		return fmt.Errorf("local: list uploads: %w", err)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("local: list uploads: %w", err)
+		}
+		key, err := s.root.ReadFile(filepath.Join(uploadPath(id), keyFile))
+		if err != nil || !blob.ValidKey(string(key)) {
+			continue // half-made by a Begin that crashed; Sweep-proof but harmless
+		}
+		fi, err := s.root.Stat(uploadPath(id))
+		if err != nil {
+			continue
+		}
+		if err := fn(blob.PendingUpload{Key: string(key), UploadID: id, Started: fi.ModTime()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"syscall"
 	"time"
@@ -60,14 +61,44 @@ func Open(path string) (*Store, error) {
 	}
 	db.MaxBatchDelay = batchDelay
 	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketName)
-		return err
+		if b := tx.Bucket(bucketName); b != nil {
+			if err := upgradeSequence(tx, b, db.MaxBatchSize); err != nil {
+				return fmt.Errorf("version sequence: %w", err)
+			}
+			return nil
+		}
+		if _, err := tx.CreateBucket(bucketName); err != nil {
+			return fmt.Errorf("create bucket: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("bolt: open %s: create bucket: %w", path, storageErr(err))
+		return nil, fmt.Errorf("bolt: open %s: %w", path, storageErr(err))
 	}
 	return &Store{db: db}, nil
+}
+
+// upgradeSequence starts the version sequence of a file written before
+// versions came from it, when each item counted its own from 1, above every
+// version such a file can have given out; otherwise a Put could return the
+// version an item already has, or had before it was deleted.
+//
+// An old version is at most the number of writes ever made to its item; a
+// write transaction wrote each item at most once per Batch call it ran, and
+// ran at most maxBatch calls, so tx.ID() (above the ID of every committed
+// write transaction) times maxBatch is a bound. A sequence still at 0 in an
+// existing bucket marks such a file (or one never written to since it was
+// created, which loses nothing but a gap).
+func upgradeSequence(tx *bbolt.Tx, b *bbolt.Bucket, maxBatch int) error {
+	if b.Sequence() != 0 {
+		return nil
+	}
+	id, per := uint64(tx.ID()), uint64(max(maxBatch, 1))
+	if id > math.MaxInt64/per {
+		return fmt.Errorf("transaction id %d too large to bound old versions", id)
+	}
+	return b.SetSequence(id * per)
 }
 
 // Close waits for running transactions and releases the file and its lock.
@@ -132,8 +163,12 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 		if !holds(c, exists, old.version) {
 			return nil, meta.ErrConflict
 		}
-		version = old.version + 1 // 0 + 1 when absent
-		return []mutation{{key: key, val: encodeItem(version, it.N, it.ExpiresAt, it.Value)}}, nil
+		v, err := nextVersion(b)
+		if err != nil {
+			return nil, err
+		}
+		version = v
+		return []mutation{{key: key, val: encodeItem(v, it.N, it.ExpiresAt, it.Value)}}, nil
 	})
 	if err != nil {
 		return fail(err)
@@ -182,11 +217,15 @@ func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, err
 	key := itemKey(pk, sk)
 	var n int64
 	err := s.write(ctx, func(b *bbolt.Bucket) ([]mutation, error) {
-		m, newN, err := planAdd(b, key, delta, meta.NoCond)
+		a, err := planAdd(b, key, delta, meta.NoCond)
 		if err != nil {
 			return nil, err
 		}
-		n = newN
+		m, err := a.mutation(b)
+		if err != nil {
+			return nil, err
+		}
+		n = a.n
 		return []mutation{m}, nil
 	})
 	if err != nil {
@@ -214,35 +253,50 @@ func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
 		// Every condition is checked against the state before the
 		// transaction; ops touch distinct items, so no op can see another's
 		// write and checking all first is the same as checking in order.
-		muts := make([]mutation, 0, len(ops))
+		// Versions are taken only once every condition has held (see
+		// write).
+		adds := make([]addPlan, len(ops))
+		live := make([]bool, len(ops))
 		for i, op := range ops {
-			key := keys[i]
-			switch op.Kind {
-			case meta.OpAdd:
-				m, _, err := planAdd(b, key, op.Delta, op.Cond)
+			if op.Kind == meta.OpAdd {
+				a, err := planAdd(b, keys[i], op.Delta, op.Cond)
 				if errors.Is(err, meta.ErrConflict) {
 					return nil, &meta.TxError{Index: i, Op: op}
 				}
 				if err != nil {
 					return nil, fmt.Errorf("operation %d: %w", i, err)
 				}
-				muts = append(muts, m)
+				adds[i] = a
 				continue
 			}
-			old, exists, err := loadHeader(b, key)
+			old, exists, err := loadHeader(b, keys[i])
 			if err != nil {
 				return nil, fmt.Errorf("operation %d: %w", i, err)
 			}
 			if !holds(op.Cond, exists, old.version) {
 				return nil, &meta.TxError{Index: i, Op: op}
 			}
+			live[i] = exists
+		}
+		muts := make([]mutation, 0, len(ops))
+		for i, op := range ops {
 			switch op.Kind {
 			case meta.OpPut:
+				v, err := nextVersion(b)
+				if err != nil {
+					return nil, fmt.Errorf("operation %d: %w", i, err)
+				}
 				it := op.Item
-				muts = append(muts, mutation{key: key, val: encodeItem(old.version+1, it.N, it.ExpiresAt, it.Value)})
+				muts = append(muts, mutation{key: keys[i], val: encodeItem(v, it.N, it.ExpiresAt, it.Value)})
+			case meta.OpAdd:
+				m, err := adds[i].mutation(b)
+				if err != nil {
+					return nil, fmt.Errorf("operation %d: %w", i, err)
+				}
+				muts = append(muts, m)
 			case meta.OpDelete:
-				if exists {
-					muts = append(muts, mutation{key: key, del: true})
+				if live[i] {
+					muts = append(muts, mutation{key: keys[i], del: true})
 				}
 			case meta.OpCheck:
 				// Its condition held; that was all it asked.
@@ -260,29 +314,72 @@ func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
 	return nil
 }
 
-// planAdd computes the write that adds delta to the counter at key, if c
-// holds, and the new counter value. Value and ExpiresAt are kept.
-func planAdd(b *bbolt.Bucket, key []byte, delta int64, c meta.Cond) (mutation, int64, error) {
+// addPlan is an Add whose condition held: the new counter, and the Value and
+// ExpiresAt it keeps.
+type addPlan struct {
+	key       []byte
+	n         int64
+	expiresAt time.Time
+	value     []byte // may point into bbolt's mmap
+}
+
+// planAdd works out the Add of delta to the counter at key, if c holds. It
+// only reads.
+func planAdd(b *bbolt.Bucket, key []byte, delta int64, c meta.Cond) (addPlan, error) {
 	raw := b.Get(key)
 	old, err := decodeHeader(raw)
 	if err != nil {
-		return mutation{}, 0, err
+		return addPlan{}, err
 	}
 	exists := raw != nil
 	if !holds(c, exists, old.version) {
-		return mutation{}, 0, meta.ErrConflict
+		return addPlan{}, meta.ErrConflict
 	}
 	n := old.n + delta
 	// DynamoDB's numbers would not wrap; neither may ours.
 	if (delta > 0 && n < old.n) || (delta < 0 && n > old.n) {
-		return mutation{}, 0, fmt.Errorf("%w: counter overflow (%d + %d)", meta.ErrInvalid, old.n, delta)
+		return addPlan{}, fmt.Errorf("%w: counter overflow (%d + %d)", meta.ErrInvalid, old.n, delta)
 	}
-	var value []byte
+	a := addPlan{key: key, n: n, expiresAt: old.expiresAt}
 	if exists {
-		value = raw[headerLen:]
+		a.value = raw[headerLen:]
 	}
-	// encodeItem copies value out of the mmap before anything is written.
-	return mutation{key: key, val: encodeItem(old.version+1, n, old.expiresAt, value)}, n, nil
+	return a, nil
+}
+
+// mutation takes the Add's new version and builds its write. encodeItem
+// copies the value out of the mmap before anything is written.
+func (a addPlan) mutation(b *bbolt.Bucket) (mutation, error) {
+	v, err := nextVersion(b)
+	if err != nil {
+		return mutation{}, err
+	}
+	return mutation{key: a.key, val: encodeItem(v, a.n, a.expiresAt, a.value)}, nil
+}
+
+// nextVersion is the version of a write about to be made in b's transaction:
+// the next value of the bucket's sequence, which is stored in the file and
+// committed (or rolled back) with the write itself.
+//
+// A per-item counter, as versions once were, is not enough: it is kept in the
+// item, so deleting the item forgets it and the item created again starts
+// over at 1, where a writer that read version 1 of the old item would find
+// its IfVersion(1) holding against the new one (ABA). One sequence for the
+// whole store never goes back, whatever is deleted and however often the
+// file is reopened; it costs nothing more, living in the bucket header that
+// every write transaction rewrites anyway. A transaction that Batch rolls
+// back and runs again takes its numbers again; that is safe because no
+// caller sees a version before its transaction commits (see write). Gaps
+// are fine: versions are compared only for equality.
+func nextVersion(b *bbolt.Bucket) (int64, error) {
+	seq, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	if seq > math.MaxInt64 {
+		return 0, fmt.Errorf("%w: version sequence exhausted", meta.ErrNoSpace)
+	}
+	return int64(seq), nil
 }
 
 // mutation is one planned write: a put of val, or a delete.
@@ -300,10 +397,12 @@ type mutation struct {
 // retried alone. A failed condition is an ordinary answer, not a reason to
 // make every other writer redo its work, so plan runs read-only and its
 // error is handed back to the caller while the transaction function itself
-// succeeds having written nothing. Batch may run the function several times;
-// plan must therefore only set caller variables that are overwritten on each
-// run, and the caller reads them only after Batch reports success, i.e. from
-// the run that committed.
+// succeeds having written nothing. The one write plan makes itself is taking
+// versions (nextVersion), and it does so only once every check has passed
+// and it is bound to return its mutations. Batch may run the function
+// several times; plan must therefore only set caller variables that are
+// overwritten on each run, and the caller reads them only after Batch
+// reports success, i.e. from the run that committed.
 func (s *Store) write(ctx context.Context, plan func(*bbolt.Bucket) ([]mutation, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 
 // A stored value is a fixed header followed by Item.Value:
 //
-//	[0:8]   version, uint64 big-endian
+//	[0:8]   version, uint64 big-endian (from the bucket sequence, see nextVersion)
 //	[8:16]  N, int64
 //	[16:24] ExpiresAt, unix seconds, 0 for none
 //

@@ -1,0 +1,468 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/strata-storage/strata/backend/meta"
+)
+
+// Get returns the item at (pk, sk) or an error wrapping meta.ErrNotFound. The
+// read is strongly consistent.
+func (s *Store) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
+	fail := func(err error) (meta.Item, error) {
+		return meta.Item{}, fmt.Errorf("dynamodb: get (%q, %q): %w", pk, sk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := validateKeys(pk, sk); err != nil {
+		return fail(err)
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            itemKey(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	if len(out.Item) == 0 {
+		return fail(meta.ErrNotFound)
+	}
+	it, err := decodeItem(out.Item)
+	if err != nil {
+		return fail(err)
+	}
+	return it, nil
+}
+
+// Put writes it if c holds and returns its new version. It is one UpdateItem
+// that sets the value and adds 1 to the version; under IfAbsent and IfVersion
+// the new version is known in advance, otherwise DynamoDB returns it.
+func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
+	fail := func(err error) (int64, error) {
+		return 0, fmt.Errorf("dynamodb: put (%q, %q): %w", it.PK, it.SK, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := meta.ValidateItem(it); err != nil {
+		return fail(err)
+	}
+	if err := validateCond(c); err != nil {
+		return fail(err)
+	}
+	var e expr
+	in := &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              itemKey(it.PK, it.SK),
+		UpdateExpression: aws.String(e.putUpdate(it)),
+	}
+	in.ConditionExpression = optional(e.cond(c))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+	var version int64
+	switch c.Kind {
+	case meta.IfAbsent:
+		version = 1
+	case meta.IfVersion:
+		version = c.Version + 1
+	default:
+		// UPDATED_NEW echoes the value too, which is why the cases above,
+		// the core's usual ones, do without.
+		in.ReturnValues = types.ReturnValueUpdatedNew
+	}
+	var out *dynamodb.UpdateItemOutput
+	err := s.retryConflicts(ctx, func() (bool, error) {
+		var err error
+		out, err = s.client.UpdateItem(ctx, in)
+		return isTxConflict(err), err
+	})
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	if version == 0 {
+		v, ok, err := numberAttr(out.Attributes, attrVersion)
+		if err != nil || !ok {
+			return fail(fmt.Errorf("UpdateItem returned no version (%v)", err))
+		}
+		version = v
+	}
+	return version, nil
+}
+
+// Delete removes (pk, sk) if c holds; a missing item under NoCond (or
+// IfAbsent) is not an error.
+func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
+	fail := func(err error) error {
+		return fmt.Errorf("dynamodb: delete (%q, %q): %w", pk, sk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := validateKeys(pk, sk); err != nil {
+		return fail(err)
+	}
+	if err := validateCond(c); err != nil {
+		return fail(err)
+	}
+	var e expr
+	in := &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table),
+		Key:       itemKey(pk, sk),
+	}
+	in.ConditionExpression = optional(e.cond(c))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+	err := s.retryConflicts(ctx, func() (bool, error) {
+		_, err := s.client.DeleteItem(ctx, in)
+		return isTxConflict(err), err
+	})
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	return nil
+}
+
+// Add adds delta to the counter of (pk, sk), creating the item if missing,
+// and returns the new counter value. DynamoDB's ADD is atomic, so concurrent
+// Adds lose nothing. A delta that would take the counter beyond int64 is
+// refused with meta.ErrInvalid and changes nothing.
+//
+// Like every UpdateItem, an Add whose response is lost and that the SDK then
+// retries can be applied twice; DynamoDB offers idempotency only to
+// transactions.
+func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
+	fail := func(err error) (int64, error) {
+		return 0, fmt.Errorf("dynamodb: add (%q, %q): %w", pk, sk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := validateKeys(pk, sk); err != nil {
+		return fail(err)
+	}
+	var e expr
+	in := &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              itemKey(pk, sk),
+		UpdateExpression: aws.String(e.addUpdate(delta)),
+		ReturnValues:     types.ReturnValueUpdatedNew,
+	}
+	if delta == 0 {
+		// An attribute that an update leaves as it was may be missing from
+		// UPDATED_NEW (moto leaves it out), so ask for the whole item.
+		in.ReturnValues = types.ReturnValueAllNew
+	}
+	in.ConditionExpression = optional(e.overflowGuard(delta))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+	var out *dynamodb.UpdateItemOutput
+	err := s.retryConflicts(ctx, func() (bool, error) {
+		var err error
+		out, err = s.client.UpdateItem(ctx, in)
+		return isTxConflict(err), err
+	})
+	var condErr *types.ConditionalCheckFailedException
+	if errors.As(err, &condErr) {
+		// The overflow guard is the only condition.
+		return fail(fmt.Errorf("%w: counter overflow (adding %d)", meta.ErrInvalid, delta))
+	}
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	n, ok, err := numberAttr(out.Attributes, attrN)
+	if err != nil || !ok {
+		return fail(fmt.Errorf("UpdateItem returned no counter (%v)", err))
+	}
+	return n, nil
+}
+
+// Query returns a page of partition pk: one strongly consistent Query, with
+// begins_with(sk, Prefix) as key condition and After as the exclusive start
+// key. Next is the last sort key returned whenever DynamoDB says more may
+// follow, so a full last page can be followed by an empty one, as the
+// contract allows.
+func (s *Store) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Page, error) {
+	fail := func(err error) (meta.Page, error) {
+		return meta.Page{}, fmt.Errorf("dynamodb: query %q: %w", pk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := meta.ValidateKey(pk); err != nil {
+		return fail(err)
+	}
+	limit, err := meta.PageLimit(o.Limit)
+	if err != nil {
+		return fail(err)
+	}
+	// Prefix and After are sort keys or parts of one; holding them to the
+	// key rules keeps every driver's answer the same.
+	if o.Prefix != "" {
+		if err := meta.ValidateKey(o.Prefix); err != nil {
+			return fail(fmt.Errorf("prefix: %w", err))
+		}
+	}
+	if o.After != "" {
+		if err := meta.ValidateKey(o.After); err != nil {
+			return fail(fmt.Errorf("after: %w", err))
+		}
+	}
+	start, empty := startKey(o)
+	if empty {
+		return meta.Page{}, nil
+	}
+
+	var e expr
+	cond := e.name(attrPK) + " = " + e.value("pk", str(pk))
+	if o.Prefix != "" {
+		cond += " AND begins_with(" + e.name(attrSK) + ", " + e.value("prefix", str(o.Prefix)) + ")"
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String(cond),
+		ExpressionAttributeNames:  e.namesOrNil(),
+		ExpressionAttributeValues: e.valuesOrNil(),
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(int32(limit)),
+		ScanIndexForward:          aws.Bool(!o.Reverse),
+	}
+	if start != "" {
+		in.ExclusiveStartKey = itemKey(pk, start)
+	}
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	var page meta.Page
+	page.Items = make([]meta.Item, 0, len(out.Items))
+	for _, av := range out.Items {
+		it, err := decodeItem(av)
+		if err != nil {
+			return fail(err)
+		}
+		page.Items = append(page.Items, it)
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		if n := len(page.Items); n > 0 {
+			page.Next = page.Items[n-1].SK
+		} else if page.Next, err = stringAttr(out.LastEvaluatedKey, attrSK); err != nil {
+			return fail(fmt.Errorf("LastEvaluatedKey: %w", err))
+		}
+	}
+	if len(page.Items) == 0 {
+		page.Items = nil
+	}
+	return page, nil
+}
+
+// startKey returns the sort key to give as ExclusiveStartKey ("" for none),
+// or empty when nothing can match. DynamoDB accepts a start key that is no
+// item's, but refuses one outside the key condition ("The provided starting
+// key is outside query boundaries"), so an After that lies outside the
+// prefix's range is resolved here: on the near side it is dropped, on the far
+// side the answer is known to be empty. (moto accepts both; AWS does not.)
+func startKey(o meta.QueryOpts) (start string, empty bool) {
+	if o.After == "" || o.Prefix == "" || strings.HasPrefix(o.After, o.Prefix) {
+		return o.After, false
+	}
+	// After is outside the prefix's range, which is contiguous: every key
+	// with the prefix sorts after After when After < Prefix, and before it
+	// otherwise.
+	before := o.After < o.Prefix
+	if before != o.Reverse {
+		return "", false
+	}
+	return "", true
+}
+
+// Transact applies ops all or nothing with one TransactWriteItems. Puts and
+// Adds are Updates (bumping the version), Deletes are Deletes and Checks are
+// ConditionChecks; a Check without a condition asks nothing and is left out.
+//
+// A failed condition is returned as the *meta.TxError itself, unwrapped, so
+// that callers who type-assert work as well as those who use errors.As.
+//
+// DynamoDB cancels a transaction that meets another one in progress on one
+// of its items (reason TransactionConflict), or that is throttled item by
+// item (ThrottlingError, ProvisionedThroughputExceeded). Nothing was written,
+// and the SDK's retryer does not retry it: to the retryer it is a
+// TransactionCanceledException, which also reports failed conditions. Such
+// cancellations are retried here a few times with jittered exponential
+// backoff, each attempt with a fresh idempotency token, because the other
+// transaction is usually done within milliseconds. If they persist the error
+// wraps meta.ErrConflict (and is no *meta.TxError): the core's optimistic
+// loop then re-reads and tries again later, which is what a lost race needs.
+func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
+	fail := func(err error) error { return fmt.Errorf("dynamodb: transact: %w", err) }
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if err := meta.ValidateOps(ops); err != nil {
+		return fail(err)
+	}
+	for i, op := range ops {
+		if err := validateCond(op.Cond); err != nil {
+			return fail(fmt.Errorf("operation %d: %w", i, err))
+		}
+	}
+	items, index := s.transactItems(ops)
+	if len(items) == 0 {
+		return nil // only checks without conditions
+	}
+	err := s.retryConflicts(ctx, func() (bool, error) {
+		// A fresh input per attempt: the SDK fills in the idempotency token
+		// on the input, and a cancelled attempt's token is not reused.
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		var tce *types.TransactionCanceledException
+		if err == nil || !errors.As(err, &tce) {
+			return false, err
+		}
+		// Retry only a cancellation whose every reason is transient.
+		transient, other := false, false
+		for i, r := range tce.CancellationReasons {
+			switch code := aws.ToString(r.Code); code {
+			case "ConditionalCheckFailed":
+				if i >= len(index) {
+					return false, fmt.Errorf("condition failed at item %d of %d: %w", i, len(index), err)
+				}
+				op := ops[index[i]]
+				if op.Kind == meta.OpAdd && holds(op.Cond, r.Item) {
+					return false, fmt.Errorf("%w: operation %d: counter overflow (adding %d)", meta.ErrInvalid, index[i], op.Delta)
+				}
+				return false, &meta.TxError{Index: index[i], Op: op}
+			case "", "None":
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+				transient = true
+			default:
+				other = true
+			}
+		}
+		return transient && !other, err
+	})
+	var txErr *meta.TxError
+	if errors.As(err, &txErr) {
+		return txErr
+	}
+	if err != nil {
+		return fail(s.classify(ctx, err))
+	}
+	return nil
+}
+
+// transactItems translates ops and returns, for each item, the index of its
+// op.
+func (s *Store) transactItems(ops []meta.Op) ([]types.TransactWriteItem, []int) {
+	items := make([]types.TransactWriteItem, 0, len(ops))
+	index := make([]int, 0, len(ops))
+	table := aws.String(s.table)
+	for i, op := range ops {
+		var e expr
+		var item types.TransactWriteItem
+		switch op.Kind {
+		case meta.OpPut:
+			u := &types.Update{Key: itemKey(op.Item.PK, op.Item.SK), TableName: table}
+			u.UpdateExpression = aws.String(e.putUpdate(op.Item))
+			u.ConditionExpression = optional(e.cond(op.Cond))
+			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+			item.Update = u
+		case meta.OpAdd:
+			u := &types.Update{Key: itemKey(op.PK, op.SK), TableName: table}
+			u.UpdateExpression = aws.String(e.addUpdate(op.Delta))
+			guard := e.overflowGuard(op.Delta)
+			u.ConditionExpression = optional(andGuard(e.cond(op.Cond), guard))
+			if guard != "" {
+				// To tell an overflow from a failed condition.
+				u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+			}
+			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+			item.Update = u
+		case meta.OpDelete:
+			d := &types.Delete{Key: itemKey(op.PK, op.SK), TableName: table}
+			d.ConditionExpression = optional(e.cond(op.Cond))
+			d.ExpressionAttributeNames, d.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+			item.Delete = d
+		case meta.OpCheck:
+			if op.Cond.Kind == meta.Always {
+				continue
+			}
+			c := &types.ConditionCheck{Key: itemKey(op.PK, op.SK), TableName: table}
+			c.ConditionExpression = aws.String(e.cond(op.Cond))
+			c.ExpressionAttributeNames, c.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
+			item.ConditionCheck = c
+		}
+		items = append(items, item)
+		index = append(index, i)
+	}
+	return items, index
+}
+
+// holds reports whether c is met by the item old (nil when missing), as
+// returned by ReturnValuesOnConditionCheckFailure.
+func holds(c meta.Cond, old map[string]types.AttributeValue) bool {
+	exists := len(old) > 0
+	switch c.Kind {
+	case meta.IfAbsent:
+		return !exists
+	case meta.IfExists:
+		return exists
+	case meta.IfVersion:
+		v, ok, err := numberAttr(old, attrVersion)
+		return exists && ok && err == nil && v == c.Version
+	}
+	return true
+}
+
+// retryConflicts runs write until it succeeds, fails for another reason than
+// a conflicting transaction, or has been refused for conflicts
+// s.conflictAttempts times; write reports whether its error is such a
+// conflict. Conflicts clear within milliseconds, so the backoff starts short
+// and is jittered so that contenders spread out.
+func (s *Store) retryConflicts(ctx context.Context, write func() (conflict bool, err error)) error {
+	backoff := s.conflictBackoff
+	for attempt := 1; ; attempt++ {
+		conflict, err := write()
+		if !conflict || err == nil {
+			return err
+		}
+		if attempt >= s.conflictAttempts {
+			return fmt.Errorf("%w: refused for conflicting transactions %d times: %w", meta.ErrConflict, attempt, err)
+		}
+		t := time.NewTimer(rand.N(backoff) + 1)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %w", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxConflictBackoff)
+	}
+}
+
+// isTxConflict reports whether a single-item write was refused because a
+// transaction in progress holds the item.
+func isTxConflict(err error) bool {
+	var tc *types.TransactionConflictException
+	return errors.As(err, &tc)
+}
+
+func validateCond(c meta.Cond) error {
+	if c.Kind < meta.Always || c.Kind > meta.IfVersion {
+		return fmt.Errorf("%w: unknown condition kind %d", meta.ErrInvalid, c.Kind)
+	}
+	return nil
+}
+
+func validateKeys(pk, sk string) error {
+	if err := meta.ValidateKey(pk); err != nil {
+		return err
+	}
+	return meta.ValidateKey(sk)
+}
