@@ -3,11 +3,15 @@ package backend_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/keys/keyring"
 )
 
 func TestConfinement(t *testing.T) {
@@ -203,5 +207,96 @@ func TestNewTokenIsWellFormed(t *testing.T) {
 			t.Fatalf("token %q", tok)
 		}
 		seen[tok] = true
+	}
+}
+
+func TestDeleteUserEmptiesTrashAndKeepsHome(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bob := e.user("bob")
+	e.put(bob, "/home/bob/keep.txt", []byte("stays"))
+	e.put(bob, "/home/bob/gone.txt", data(10_000, 1))
+	if _, err := e.b.Delete(ctx, bob, p("/home/bob/gone.txt"), false); err != nil {
+		t.Fatal(err)
+	}
+	before := e.blobCount()
+	if err := e.b.DeleteUser(ctx, e.admin, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.blobCount(); after != before-1 {
+		t.Fatalf("blobs %d -> %d: the deleted user's trash was not emptied", before, after)
+	}
+	if string(e.mustRead(e.admin, "/home/bob/keep.txt")) != "stays" {
+		t.Fatal("the deleted user's files must stay")
+	}
+	// A new user of the same name would silently inherit them: refused.
+	_, err := e.b.CreateUser(ctx, e.admin, "bob", false)
+	wantErr(t, err, backend.ErrExists)
+	if _, err := e.b.Move(ctx, e.admin, p("/home/bob"), p("/home/bob-old"), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.CreateUser(ctx, e.admin, "bob", false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoBootstrapOnceUsersExist(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.b.CreateUser(ctx, e.admin, "root2", true); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.b.CreateToken(ctx, e.admin, "root2", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := e.b.Authenticate(ctx, tok.Secret)
+	if err := e.b.DeleteUser(ctx, other, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, created, err := e.b.Bootstrap(ctx, ""); err != nil || created || tok != "" {
+		t.Fatalf("bootstrap after admin was deleted: %q %v %v", tok, created, err)
+	}
+}
+
+func TestCheckKeys(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.b.CheckKeys(ctx); err != nil { // records the canary
+		t.Fatal(err)
+	}
+	if err := e.b.CheckKeys(ctx); err != nil { // and finds it again
+		t.Fatal(err)
+	}
+	// The same store with another key file cannot start.
+	other, err := keyring.Open(filepath.Join(t.TempDir(), "other.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := backend.New(backend.Config{Blobs: e.blobs, Meta: e.meta, Keys: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, b2.CheckKeys(ctx), backend.ErrWrongKeys)
+}
+
+func TestMissingKeyFileWithData(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := backend.New(backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys})
+	tok, _, _ := b.Bootstrap(context.Background(), "")
+	admin, _ := b.Authenticate(context.Background(), tok)
+	if _, err := b.Put(context.Background(), admin, p("/home/admin/x"), strings.NewReader("secret"), backend.PutOptions{Size: 6}); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	if err := os.Rename(filepath.Join(dir, "keyring.json"), filepath.Join(dir, "keyring.bak")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := embedded.Open(dir); err == nil || !strings.Contains(err.Error(), "restore the key file") {
+		t.Fatalf("opened without the key file: %v", err)
 	}
 }

@@ -132,17 +132,23 @@ func (a *app) provision(ctx context.Context, o provisionOpts) error {
 	if a.quiet {
 		progress = io.Discard
 	}
-	// The generated admin token: only for a service stack about to be
-	// created; an update keeps the secret it has.
+	// A service stack about to be created gets a generated admin token (an
+	// update keeps the secret it has), and must have its other required
+	// parameters: refused before the storage stack is touched.
 	token := ""
-	if _, given := serviceParams["AdminToken"]; o.service && !given {
+	if o.service {
 		status, err := provisioning.StackStatus(ctx, cfn, service.Name)
 		if err != nil {
 			return err
 		}
 		if provisioning.WillCreate(status) {
-			token = backend.NewToken()
-			serviceParams["AdminToken"] = token
+			if _, given := serviceParams["AdminToken"]; !given {
+				token = backend.NewToken()
+				serviceParams["AdminToken"] = token
+			}
+			if err := requireParams(service, serviceParams); err != nil && !o.dryRun {
+				return err
+			}
 		}
 	}
 
@@ -220,6 +226,25 @@ func splitProvisionParams(raw []string, service bool) (storage, svc map[string]s
 		}
 	}
 	return storage, svc, nil
+}
+
+// requireParams refuses to create stack without a value for each parameter
+// that has no default.
+func requireParams(stack provisioning.Stack, params map[string]string) error {
+	sum, err := provisioning.Summarize(stack.Template())
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, p := range sum.Parameters {
+		if _, given := params[p.Name]; !given && !p.HasDefault {
+			missing = append(missing, "--param "+p.Name+"=...")
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("creating stack %s needs %s", stack.Name, strings.Join(missing, " "))
+	}
+	return nil
 }
 
 func provisionParamNames(s provisioning.TemplateSummary) string {

@@ -392,3 +392,38 @@ func TestUploadSessionHTTP(t *testing.T) {
 	}
 	problem(t, f.do("GET", "/v1/uploads/"+u.ID, f.admin, nil), http.StatusNotFound, api.CodeNotFound)
 }
+
+// TestTricklingBodyIsDropped: a byte now and then, each within the idle
+// timeout, is still far too slow and is dropped.
+func TestTricklingBodyIsDropped(t *testing.T) {
+	f := newFixture(t, server.Config{BodyIdleTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /v1/files/home/admin/drip HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 100000\r\n\r\n", f.admin)
+	start := time.Now()
+	for time.Since(start) < 3*time.Second {
+		if _, err := conn.Write([]byte("x")); err != nil {
+			break // dropped
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if time.Since(start) >= 3*time.Second {
+		t.Fatal("a trickling upload held its connection for 3 s")
+	}
+	problem(t, f.do("GET", "/v1/stat/home/admin/drip", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+}
+
+// TestMetricsLabelsStayBounded: made-up methods do not create new series.
+func TestMetricsLabelsStayBounded(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	for i := range 20 {
+		f.do(fmt.Sprintf("X%d", i), "/healthz", "", nil)
+	}
+	b := ok(t, f.do("GET", "/metrics", "", nil), http.StatusOK)
+	if bytes.Contains(b, []byte(`method="X1"`)) || !bytes.Contains(b, []byte(`method="OTHER"`)) {
+		t.Fatal("unknown methods are labelled one by one")
+	}
+}

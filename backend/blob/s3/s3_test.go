@@ -553,13 +553,30 @@ func TestPutMultipart(t *testing.T) {
 			}
 		})
 	}
-	t.Run("ExactlyTwoParts", func(t *testing.T) {
+	t.Run("TwicePartSize", func(t *testing.T) {
+		// Known to be no more than twice the part size: one PutObject.
+		// Unknown: two full parts.
 		exact := data[:2*blob.MinPartSize]
-		for _, size := range []int64{int64(len(exact)), -1} {
-			if err := s.Put(t.Context(), "exact", struct{ io.Reader }{bytes.NewReader(exact)}, size); err != nil {
-				t.Fatalf("Put(size %d): %v", size, err)
+		for _, c := range []struct {
+			size  int64
+			parts string
+		}{{int64(len(exact)), ""}, {-1, "-2"}} {
+			if err := s.Put(t.Context(), "exact", struct{ io.Reader }{bytes.NewReader(exact)}, c.size); err != nil {
+				t.Fatalf("Put(size %d): %v", c.size, err)
 			}
 			wantObject(t, s, "exact", exact)
+			head, err := raw.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &s.bucket, Key: aws.String("exact")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			etag := strings.Trim(aws.ToString(head.ETag), `"`)
+			parts := "" // a multipart object's ETag ends in "-<parts>"
+			if i := strings.IndexByte(etag, '-'); i >= 0 {
+				parts = etag[i:]
+			}
+			if parts != c.parts {
+				t.Errorf("Put(size %d): ETag %s, want the suffix %q", c.size, etag, c.parts)
+			}
 		}
 	})
 	wantNoUploads(t, raw, s)
