@@ -179,6 +179,7 @@ Then:               strata put report.pdf docs/ ; strata ls docs`,
 		a.putCmd(), a.getCmd(),
 		a.trashCmd(), a.versionsCmd(), a.uploadsCmd(),
 		a.adminCmd(),
+		a.provisionCmd(),
 		a.versionCmd(),
 	)
 	return root

@@ -96,7 +96,7 @@ func startServerEnv(t *testing.T, data string, env []string, extra ...string) *s
 	cmd.Env = append(append(os.Environ(), "STRATA_ADMIN_TOKEN="+adminToken, "HOME="+t.TempDir()), env...)
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()
-	cmd.Stdout = io.MultiWriter(pw, out)
+	cmd.Stdout = io.MultiWriter(out, pw) // out first: the test reads it once the pipe says "serving"
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -367,7 +367,13 @@ func (s *Service) checkKey(ctx context.Context, keyID string) error {
 	if spec == "" {
 		spec = types.KeySpec(md.CustomerMasterKeySpec)
 	}
-	if spec != types.KeySpecSymmetricDefault || md.KeyUsage != types.KeyUsageTypeEncryptDecrypt {
+	usage := md.KeyUsage
+	if usage == "" {
+		// ENCRYPT_DECRYPT is the default; moto leaves the field out of
+		// DescribeKey when CreateKey did not name it (AWS always sets it).
+		usage = types.KeyUsageTypeEncryptDecrypt
+	}
+	if spec != types.KeySpecSymmetricDefault || usage != types.KeyUsageTypeEncryptDecrypt {
 		return fmt.Errorf("awskms: key %q (%s) is a %s %s key; Strata needs a %s %s key",
 			keyID, arn, spec, md.KeyUsage, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt)
 	}

@@ -7,15 +7,19 @@
 // value in the binary attribute v (absent when empty), the counter n and the
 // version ver (numbers), and, when the item has an expiry, ttl (a number of
 // epoch seconds, the attribute DynamoDB's Time to Live is enabled on).
-// CreateTable makes such a table; the CloudFormation template of
-// provisioning/ makes the same one. The partition "strata#probe" is reserved
-// for Check.
+// CreateTable makes such a table; the CloudFormation template
+// provisioning/templates/storage.json makes the same one. The partition
+// "strata#probe" is reserved for Check.
+//
+// A new item's version starts at a random base and every write adds one (see
+// setVersion in item.go for why this meets meta's promise that a key never
+// gets a version twice, even across a delete).
 //
 // # Requests
 //
 // Every operation is one request: Get is GetItem, Put and Add are UpdateItem
-// (so the version is bumped atomically with the write and returned without a
-// read), Delete is DeleteItem, Query is Query and Transact is
+// (so the version moves on atomically with the write, and Put learns it
+// without a read), Delete is DeleteItem, Query is Query and Transact is
 // TransactWriteItems. Reads are strongly consistent, because the core reads
 // its own writes.
 //
@@ -115,9 +119,6 @@ func New(client *dynamodb.Client, table string) (*Store, error) {
 		conflictBackoff:  defaultConflictBackoff,
 	}, nil
 }
-
-// Table returns the name of the store's table.
-func (s *Store) Table() string { return s.table }
 
 // NewRetryer returns the retryer a Strata server should give its DynamoDB
 // client, for example with config.WithRetryer(dynamo.NewRetryer). It is the
@@ -222,10 +223,10 @@ func (s *Store) Check(ctx context.Context) error {
 	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key,
-		UpdateExpression:          aws.String("SET #ttl = :ttl ADD #ver :one"),
+		UpdateExpression:          aws.String("SET #ttl = :ttl"),
 		ConditionExpression:       aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#ttl": attrTTL, "#ver": attrVersion},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ttl": num(time.Now().Add(time.Hour).Unix()), ":one": num(1)},
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#ttl": attrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ttl": num(time.Now().Add(time.Hour).Unix())},
 	})
 	if err != nil {
 		return s.checkErr(ctx, "UpdateItem", err)

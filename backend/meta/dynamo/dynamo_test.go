@@ -487,7 +487,11 @@ func TestTTLAttribute(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTTL("a transaction's Put with ExpiresAt", "2000000000")
-	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "s"}, meta.AtVersion(4))}); err != nil {
+	cur, err := s.Get(ctx, "p", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "s"}, meta.AtVersion(cur.Version))}); err != nil {
 		t.Fatal(err)
 	}
 	wantTTL("a transaction's Put without ExpiresAt", "absent")
@@ -535,7 +539,7 @@ func TestRequestsPerOperation(t *testing.T) {
 			return s.Transact(ctx, []meta.Op{
 				meta.Put(meta.Item{PK: "p", SK: "c"}, meta.MustNew),
 				meta.Add("p", "n", 1, meta.MustLive),
-				meta.Delete("p", "a", meta.AtVersion(1)),
+				meta.Delete("p", "a", meta.MustLive),
 				meta.Check("p", "b", meta.MustNew),
 				meta.Check("p", "x", meta.NoCond),
 			})
@@ -571,6 +575,14 @@ func TestCounterOverflow(t *testing.T) {
 	if n, err := s.Add(ctx, "p", "lo", -2); err != nil || n != -top-2 {
 		t.Fatalf("Add down to MinInt64 = %d, %v", n, err)
 	}
+	hi, err := s.Get(ctx, "p", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, err := s.Get(ctx, "p", "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Add(ctx, "p", "hi", 1); !errors.Is(err, meta.ErrInvalid) {
 		t.Fatalf("Add beyond MaxInt64: %v, want ErrInvalid", err)
 	}
@@ -578,23 +590,58 @@ func TestCounterOverflow(t *testing.T) {
 		t.Fatalf("Add beyond MinInt64: %v, want ErrInvalid", err)
 	}
 	var txErr *meta.TxError
-	err := s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "x"}, meta.NoCond), meta.Add("p", "hi", 5, meta.AtVersion(2))})
+	err = s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "x"}, meta.NoCond), meta.Add("p", "hi", 5, meta.AtVersion(hi.Version))})
 	if !errors.Is(err, meta.ErrInvalid) || errors.As(err, &txErr) {
 		t.Fatalf("Transact adding beyond MaxInt64: %v, want ErrInvalid", err)
 	}
-	err = s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "x"}, meta.NoCond), meta.Add("p", "hi", 5, meta.AtVersion(1))})
+	err = s.Transact(ctx, []meta.Op{meta.Put(meta.Item{PK: "p", SK: "x"}, meta.NoCond), meta.Add("p", "hi", 5, meta.AtVersion(hi.Version+1))})
 	if !errors.As(err, &txErr) || txErr.Index != 1 {
 		t.Fatalf("Transact adding beyond MaxInt64 with a failing condition: %v, want a TxError at 1", err)
 	}
-	for _, k := range []struct {
-		sk string
-		n  int64
-	}{{"hi", top + 1}, {"lo", -top - 2}} {
-		if it, err := s.Get(ctx, "p", k.sk); err != nil || it.N != k.n || it.Version != 2 {
-			t.Fatalf("Get(%q) = %+v, %v; want N %d at version 2", k.sk, it, err, k.n)
+	for _, want := range []meta.Item{hi, lo} {
+		if it, err := s.Get(ctx, "p", want.SK); err != nil || it.N != want.N || it.Version != want.Version {
+			t.Fatalf("Get(%q) = %+v, %v; want it unchanged at %+v", want.SK, it, err, want)
 		}
 	}
 	if _, err := s.Get(ctx, "p", "x"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("a refused transaction wrote: %v", err)
+	}
+}
+
+// TestStartKey pins how After and Prefix become a start key, since moto
+// accepts start keys outside the key condition that DynamoDB refuses.
+func TestStartKey(t *testing.T) {
+	for _, tc := range []struct {
+		o     meta.QueryOpts
+		start string
+		empty bool
+	}{
+		{meta.QueryOpts{}, "", false},
+		{meta.QueryOpts{After: "b"}, "b", false},
+		{meta.QueryOpts{After: "b", Reverse: true}, "b", false},
+		{meta.QueryOpts{Prefix: "e#"}, "", false},
+		{meta.QueryOpts{Prefix: "e#", After: "e#b"}, "e#b", false},
+		{meta.QueryOpts{Prefix: "e#", After: "e#b", Reverse: true}, "e#b", false},
+		{meta.QueryOpts{Prefix: "e#", After: "e#"}, "e#", false},
+		{meta.QueryOpts{Prefix: "e#", After: "e#", Reverse: true}, "e#", true},
+		// Before the prefix's range.
+		{meta.QueryOpts{Prefix: "e#", After: "d"}, "", false},
+		{meta.QueryOpts{Prefix: "e#", After: "e"}, "", false},
+		{meta.QueryOpts{Prefix: "e#", After: "d", Reverse: true}, "", true},
+		// After it.
+		{meta.QueryOpts{Prefix: "e#", After: "f"}, "", true},
+		{meta.QueryOpts{Prefix: "e#", After: "e$"}, "", true},
+		{meta.QueryOpts{Prefix: "e#", After: "f", Reverse: true}, "", false},
+	} {
+		start, empty := startKey(tc.o)
+		if empty != tc.empty || (!empty && start != tc.start) {
+			t.Errorf("startKey(%+v) = %q, %v; want %q, %v", tc.o, start, empty, tc.start, tc.empty)
+		}
+	}
+}
+
+func TestNewRetryer(t *testing.T) {
+	if n := NewRetryer().MaxAttempts(); n != 10 {
+		t.Fatalf("NewRetryer makes %d attempts, want 10", n)
 	}
 }

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +54,9 @@ func (e *expr) cond(c meta.Cond) string {
 }
 
 // putUpdate returns the update expression that replaces an item's value,
-// counter and expiry with it's and bumps its version (from 0 when the item is
-// new), so that a write and its version change are one atomic step.
-func (e *expr) putUpdate(it meta.Item) string {
+// counter and expiry with it's and moves its version on (see setVersion), so
+// that a write and its version change are one atomic step.
+func (e *expr) putUpdate(it meta.Item, base int64) string {
 	set := []string{e.name(attrN) + " = " + e.value("n", num(it.N))}
 	var remove []string
 	// An empty value is stored as no attribute: it reads back the same and
@@ -70,19 +71,44 @@ func (e *expr) putUpdate(it meta.Item) string {
 	} else {
 		remove = append(remove, e.name(attrTTL))
 	}
+	set = append(set, e.setVersion(base))
 	u := "SET " + strings.Join(set, ", ")
 	if len(remove) > 0 {
 		u += " REMOVE " + strings.Join(remove, ", ")
 	}
-	return u + " ADD " + e.name(attrVersion) + " " + e.value("one", num(1))
+	return u
 }
 
 // addUpdate returns the update expression that adds delta to the counter
-// (creating it at 0 when missing) and bumps the version; value and expiry
+// (creating it at 0 when missing) and moves the version on; value and expiry
 // stay as they are.
-func (e *expr) addUpdate(delta int64) string {
-	return "ADD " + e.name(attrN) + " " + e.value("d", num(delta)) + ", " + e.name(attrVersion) + " " + e.value("one", num(1))
+func (e *expr) addUpdate(delta, base int64) string {
+	return "SET " + e.setVersion(base) + " ADD " + e.name(attrN) + " " + e.value("d", num(delta))
 }
+
+// setVersion returns the SET action that gives the item its next version:
+// one more than its current one, or base + 1 when the item is new.
+//
+// meta promises that a key never gets a version twice, not even across a
+// delete and re-create, so that a condition on a version read before the
+// delete cannot hold against the new item. DynamoDB forgets everything about
+// a deleted item, and a table-wide sequence would cost every write a request
+// to one hot item, so each new item starts its run of versions at a random
+// base below 2^62 (see newBase). Within one life of an item versions then
+// count up and never repeat; two lives of one key share a version only if
+// their runs overlap, which for runs of k writes has a chance of about
+// 2k/2^62.
+func (e *expr) setVersion(base int64) string {
+	ver := e.name(attrVersion)
+	return ver + " = if_not_exists(" + ver + ", " + e.value("base", num(base)) + ") + " + e.value("one", num(1))
+}
+
+// newBase draws the version base of an item that a write may create.
+func newBase() int64 { return rand.Int64N(maxBase) }
+
+// maxBase bounds version bases, leaving 2^62 writes of an item before its
+// version could overflow.
+const maxBase = 1 << 62
 
 // overflowGuard returns the condition that adding delta keeps the counter
 // within int64, or "" when no delta can overflow. DynamoDB's numbers have 38

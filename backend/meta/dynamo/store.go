@@ -46,7 +46,7 @@ func (s *Store) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
 }
 
 // Put writes it if c holds and returns its new version. It is one UpdateItem
-// that sets the value and adds 1 to the version; under IfAbsent and IfVersion
+// that sets the value and moves the version on; under IfAbsent and IfVersion
 // the new version is known in advance, otherwise DynamoDB returns it.
 func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
 	fail := func(err error) (int64, error) {
@@ -62,17 +62,18 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 		return fail(err)
 	}
 	var e expr
+	base := newBase()
 	in := &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
 		Key:              itemKey(it.PK, it.SK),
-		UpdateExpression: aws.String(e.putUpdate(it)),
+		UpdateExpression: aws.String(e.putUpdate(it, base)),
 	}
 	in.ConditionExpression = optional(e.cond(c))
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
 	var version int64
 	switch c.Kind {
 	case meta.IfAbsent:
-		version = 1
+		version = base + 1
 	case meta.IfVersion:
 		version = c.Version + 1
 	default:
@@ -153,7 +154,7 @@ func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, err
 	in := &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
 		Key:              itemKey(pk, sk),
-		UpdateExpression: aws.String(e.addUpdate(delta)),
+		UpdateExpression: aws.String(e.addUpdate(delta, newBase())),
 		ReturnValues:     types.ReturnValueUpdatedNew,
 	}
 	if delta == 0 {
@@ -270,8 +271,14 @@ func (s *Store) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Pa
 // prefix's range is resolved here: on the near side it is dropped, on the far
 // side the answer is known to be empty. (moto accepts both; AWS does not.)
 func startKey(o meta.QueryOpts) (start string, empty bool) {
-	if o.After == "" || o.Prefix == "" || strings.HasPrefix(o.After, o.Prefix) {
+	if o.After == "" || o.Prefix == "" {
 		return o.After, false
+	}
+	if strings.HasPrefix(o.After, o.Prefix) {
+		// Walking down from the prefix itself, the smallest key it allows,
+		// finds nothing; DynamoDB has been seen to refuse a start key on
+		// the far boundary of a key condition, so that is not asked.
+		return o.After, o.Reverse && o.After == o.Prefix
 	}
 	// After is outside the prefix's range, which is contiguous: every key
 	// with the prefix sorts after After when After < Prefix, and before it
@@ -334,7 +341,10 @@ func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
 					return false, fmt.Errorf("condition failed at item %d of %d: %w", i, len(index), err)
 				}
 				op := ops[index[i]]
-				if op.Kind == meta.OpAdd && holds(op.Cond, r.Item) {
+				// The overflow guard can fail only on an existing item, which
+				// ALL_OLD then returns; if the op's own condition held on it,
+				// the guard is what failed.
+				if op.Kind == meta.OpAdd && len(r.Item) > 0 && holds(op.Cond, r.Item) {
 					return false, fmt.Errorf("%w: operation %d: counter overflow (adding %d)", meta.ErrInvalid, index[i], op.Delta)
 				}
 				return false, &meta.TxError{Index: index[i], Op: op}
@@ -369,13 +379,13 @@ func (s *Store) transactItems(ops []meta.Op) ([]types.TransactWriteItem, []int) 
 		switch op.Kind {
 		case meta.OpPut:
 			u := &types.Update{Key: itemKey(op.Item.PK, op.Item.SK), TableName: table}
-			u.UpdateExpression = aws.String(e.putUpdate(op.Item))
+			u.UpdateExpression = aws.String(e.putUpdate(op.Item, newBase()))
 			u.ConditionExpression = optional(e.cond(op.Cond))
 			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
 			item.Update = u
 		case meta.OpAdd:
 			u := &types.Update{Key: itemKey(op.PK, op.SK), TableName: table}
-			u.UpdateExpression = aws.String(e.addUpdate(op.Delta))
+			u.UpdateExpression = aws.String(e.addUpdate(op.Delta, newBase()))
 			guard := e.overflowGuard(op.Delta)
 			u.ConditionExpression = optional(andGuard(e.cond(op.Cond), guard))
 			if guard != "" {
