@@ -170,7 +170,7 @@ func Open(ctx context.Context, spec Spec) (*Set, error) {
 		if table == "" || strings.ContainsAny(table, "/?#") {
 			return nil, fmt.Errorf("--meta %q: want dynamodb://table", spec.Meta)
 		}
-		st, err := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+		st, err := dynamo.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Retryer = dynamo.NewRetryer() }), table)
 		if err != nil {
 			return nil, err
 		}

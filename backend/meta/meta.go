@@ -21,10 +21,13 @@ var (
 	// ErrNotFound: no item at (PK, SK).
 	ErrNotFound = errors.New("meta: not found")
 	// ErrConflict: a condition failed (the item exists, does not exist, or has
-	// another version). In a transaction, see *TxError for which operation.
+	// another version) — in a transaction, *TxError says which operation —
+	// or the store could not get a transaction through concurrent ones.
+	// Either way the caller re-reads and retries.
 	ErrConflict = errors.New("meta: condition failed")
 	// ErrInvalid: a malformed key, an item too large, an empty or oversized
-	// transaction, or two operations on one item in a transaction.
+	// transaction, two operations on one item in a transaction, or a counter
+	// that would overflow int64.
 	ErrInvalid = errors.New("meta: invalid request")
 	// ErrNoSpace: the store is full.
 	ErrNoSpace = errors.New("meta: no space left")
@@ -36,7 +39,7 @@ const (
 	MaxKeyLen    = 1024      // bytes, for PK and for SK
 	MaxValueLen  = 350 << 10 // bytes; DynamoDB's item limit is 400 KB in all
 	MaxTxOps     = 100       // operations in one Transact
-	MaxTxBytes   = 4 << 20   // bytes of values in one Transact (DynamoDB's limit)
+	MaxTxBytes   = 3 << 20   // bytes of keys and values in one Transact (DynamoDB allows 4 MB with all attributes)
 	MaxPageLimit = 1000      // items in one Query page
 )
 
@@ -53,7 +56,10 @@ type Item struct {
 	// to one that was deleted and created again, so that a condition on a
 	// version read before a delete can never hold against the new item
 	// (the ABA problem). Versions are opaque: callers compare them only for
-	// equality, in IfVersion conditions. It is ignored on input.
+	// equality, in IfVersion conditions. (A store that cannot remember
+	// deleted items, like DynamoDB, draws a new item's first version at
+	// random from 2^62 values: a repeat is then possible in principle and
+	// negligible in practice.) It is ignored on input.
 	Version int64
 	// ExpiresAt, when not zero, lets the store delete the item at any time
 	// after it (DynamoDB's TTL). Until then it is a normal item: readers that
@@ -189,7 +195,9 @@ type Store interface {
 
 	// Add adds delta to the counter of (pk, sk), creating the item if it is
 	// missing, and returns the new counter value. Concurrent Adds never lose
-	// an update.
+	// an update. (Like an unconditional Put, an Add whose answer was lost and
+	// that a client library retried may apply twice; the core only counts
+	// inside transactions, which stores make idempotent.)
 	Add(ctx context.Context, pk, sk string, delta int64) (int64, error)
 
 	// Query returns items of partition pk in sort key order, one page at a
@@ -227,6 +235,7 @@ func ValidateOps(ops []Op) error {
 	total := 0
 	for i, op := range ops {
 		pk, sk := op.key()
+		total += len(pk) + len(sk)
 		if op.Kind == OpPut {
 			if len(op.Item.Value) > MaxValueLen {
 				return fmt.Errorf("%w: operation %d: value of %d bytes (max %d)", ErrInvalid, i, len(op.Item.Value), MaxValueLen)
@@ -252,7 +261,7 @@ func ValidateOps(ops []Op) error {
 		seen[k] = true
 	}
 	if total > MaxTxBytes {
-		return fmt.Errorf("%w: transaction of %d value bytes (max %d)", ErrInvalid, total, MaxTxBytes)
+		return fmt.Errorf("%w: transaction of %d key and value bytes (max %d)", ErrInvalid, total, MaxTxBytes)
 	}
 	return nil
 }

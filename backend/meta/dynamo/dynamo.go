@@ -27,11 +27,15 @@
 //
 // Throttling (ThrottlingException, ProvisionedThroughputExceededException,
 // RequestLimitExceeded) is retried by the client's retryer, not by this
-// package; install NewRetryer when loading the configuration
-// (config.WithRetryer(dynamo.NewRetryer)) so that a burst of throttling is
-// absorbed instead of failing requests. This package only retries what the
-// retryer cannot know is transient: transactions cancelled because another
-// transaction held one of their items (see Transact).
+// package; give the client NewRetryer,
+//
+//	dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Retryer = dynamo.NewRetryer() })
+//
+// so that a burst of throttling is absorbed instead of failing requests (a
+// RetryMaxAttempts set in cfg overrides its number of attempts). This package
+// only retries what the retryer cannot know is transient: transactions
+// cancelled because another transaction held one of their items (see
+// Transact).
 //
 // # IAM
 //
@@ -121,7 +125,8 @@ func New(client *dynamodb.Client, table string) (*Store, error) {
 }
 
 // NewRetryer returns the retryer a Strata server should give its DynamoDB
-// client, for example with config.WithRetryer(dynamo.NewRetryer). It is the
+// client (Options.Retryer; config.WithRetryer would give it to every
+// service's client). It is the
 // SDK's standard retryer (exponential backoff with full jitter, a client-wide
 // retry quota against retry storms) with DynamoDB's short 25 ms base delay
 // for transient errors, 10 attempts instead of the SDK's 4 so that on-demand
@@ -281,7 +286,11 @@ func (s *Store) checkErr(ctx context.Context, action string, err error) error {
 	if errors.As(err, &apiErr) && isAccessDenied(apiErr.ErrorCode()) {
 		return fmt.Errorf("dynamodb: table %q: dynamodb:%s denied: %w", s.table, action, err)
 	}
-	return fmt.Errorf("dynamodb: table %q: check (%s): %w", s.table, action, s.classify(ctx, err))
+	err = s.classify(ctx, err)
+	if errors.Is(err, ErrNoTable) {
+		return fmt.Errorf("dynamodb: %w", err)
+	}
+	return fmt.Errorf("dynamodb: table %q: check (%s): %w", s.table, action, err)
 }
 
 func isAccessDenied(code string) bool {
@@ -302,7 +311,7 @@ func (s *Store) classify(ctx context.Context, err error) error {
 	case errors.As(err, &condErr):
 		return fmt.Errorf("%w (%w)", meta.ErrConflict, err)
 	case errors.As(err, &notFound):
-		return fmt.Errorf("%w: %q in region %s: %w", ErrNoTable, s.table, s.region, err)
+		return &noTableError{table: s.table, region: s.region, err: err}
 	case errors.As(err, &apiErr) && isAccessDenied(apiErr.ErrorCode()):
 		return fmt.Errorf("access to table %q denied: %w", s.table, err)
 	case errors.As(err, &apiErr) && isThrottle(apiErr.ErrorCode()):
@@ -310,6 +319,22 @@ func (s *Store) classify(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// noTableError says which table is missing where, and wraps ErrNoTable.
+type noTableError struct {
+	table, region string
+	err           error
+}
+
+func (e *noTableError) Error() string {
+	region := e.region
+	if region == "" {
+		region = "(none configured)"
+	}
+	return fmt.Sprintf("table %q does not exist in region %s: %v", e.table, region, e.err)
+}
+
+func (e *noTableError) Unwrap() []error { return []error{ErrNoTable, e.err} }
 
 func isThrottle(code string) bool {
 	switch code {

@@ -54,8 +54,8 @@ func (e *expr) cond(c meta.Cond) string {
 }
 
 // putUpdate returns the update expression that replaces an item's value,
-// counter and expiry with it's and moves its version on (see setVersion), so
-// that a write and its version change are one atomic step.
+// counter and expiry with those of it and moves its version on (see
+// setVersion), so that a write and its version change are one atomic step.
 func (e *expr) putUpdate(it meta.Item, base int64) string {
 	set := []string{e.name(attrN) + " = " + e.value("n", num(it.N))}
 	var remove []string

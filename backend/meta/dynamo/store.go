@@ -71,12 +71,14 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 	in.ConditionExpression = optional(e.cond(c))
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
 	var version int64
+	known := true
 	switch c.Kind {
 	case meta.IfAbsent:
 		version = base + 1
 	case meta.IfVersion:
 		version = c.Version + 1
 	default:
+		known = false
 		// UPDATED_NEW echoes the value too, which is why the cases above,
 		// the core's usual ones, do without.
 		in.ReturnValues = types.ReturnValueUpdatedNew
@@ -90,7 +92,7 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 	if err != nil {
 		return fail(s.classify(ctx, err))
 	}
-	if version == 0 {
+	if !known {
 		v, ok, err := numberAttr(out.Attributes, attrVersion)
 		if err != nil || !ok {
 			return fail(fmt.Errorf("UpdateItem returned no version (%v)", err))
@@ -291,7 +293,7 @@ func startKey(o meta.QueryOpts) (start string, empty bool) {
 }
 
 // Transact applies ops all or nothing with one TransactWriteItems. Puts and
-// Adds are Updates (bumping the version), Deletes are Deletes and Checks are
+// Adds are Updates (moving the version on), Deletes are Deletes and Checks are
 // ConditionChecks; a Check without a condition asks nothing and is left out.
 //
 // A failed condition is returned as the *meta.TxError itself, unwrapped, so
