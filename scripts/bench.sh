@@ -9,12 +9,21 @@
 #   time to list a folder of 20,000 entries page by page;
 #   then `go test -bench` of sealing and opening.
 #
-# Usage: scripts/bench.sh [workdir]   (default: a temp dir under $TMPDIR)
+# With --aws it runs on S3, DynamoDB and KMS instead, emulated by moto's
+# server: upload and download MiB/s of a 1 GiB file, and the KMS calls and
+# DynamoDB requests per uploaded file (small files and a resumable upload).
+#
+# Usage: scripts/bench.sh [--aws] [workdir]   (default: a temp dir under $TMPDIR)
 # Sizes can be scaled down for a quick run: BENCH_MIB=256 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
+aws=
+if [ "${1:-}" = "--aws" ]; then
+  aws=1
+  shift
+fi
 work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")}
 mkdir -p "$work"
 big_mib=${BENCH_MIB:-1024}
@@ -35,11 +44,13 @@ stop_server() {
 }
 trap 'stop_server' EXIT
 
-# start_server DATA: starts strata serve, sets server_pid and STRATA_SERVER.
+# start_server DATA [serve flags...]: starts strata serve, sets server_pid
+# and STRATA_SERVER.
 start_server() {
   local data=$1 log="$1.log"
+  shift
   rm -rf "$data"
-  STRATA_ADMIN_TOKEN=$token "$bin" serve --data "$data" --listen 127.0.0.1:0 --log-level warn >"$log" 2>&1 &
+  STRATA_ADMIN_TOKEN=$token "$bin" serve --data "$data" --listen 127.0.0.1:0 --log-level warn "$@" >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     if grep -q "serving on" "$log"; then break; fi
@@ -61,6 +72,56 @@ seconds() {
 }
 
 rate() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+
+# aws_calls SERVICE: total strata_aws_requests_total of one service.
+aws_calls() {
+  curl -fsS "$STRATA_SERVER/metrics" | awk -v s="service=\"$1\"" 'index($0, s) && /^strata_aws_requests_total/ { n += $NF } END { print n + 0 }'
+}
+
+if [ -n "$aws" ]; then
+  echo "Strata AWS benchmarks on moto in $work ($(nproc) cores)"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 scripts/moto_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!
+  trap 'stop_server; kill $moto_pid 2>/dev/null || true' EXIT
+  ep="http://127.0.0.1:$port"
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  for _ in $(seq 100); do curl -fsS -o /dev/null "$ep/moto-api/" 2>/dev/null && break; sleep 0.2; done
+  python3 - "$ep" <<'PY'
+import sys, boto3
+ep = sys.argv[1]
+kw = dict(endpoint_url=ep, region_name="us-east-1")
+boto3.client("s3", **kw).create_bucket(Bucket="bench")
+boto3.client("dynamodb", **kw).create_table(TableName="bench", BillingMode="PAY_PER_REQUEST",
+    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+kms = boto3.client("kms", **kw)
+kms.create_alias(AliasName="alias/bench", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+PY
+  start_server "$work/data-aws" --blob s3://bench/strata --meta dynamodb://bench --keys kms://alias/bench --aws-endpoint "$ep"
+  head -c $((big_mib << 20)) /dev/urandom >"$work/big.bin"
+  up_secs=$(seconds "$bin" put -q "$work/big.bin" /home/admin/big.bin)
+  echo "upload ${big_mib} MiB: $(rate "$big_mib" "$up_secs") MiB/s ($up_secs s)"
+  down_secs=$(seconds "$bin" get -q /home/admin/big.bin "$work/big.out")
+  cmp "$work/big.bin" "$work/big.out"
+  echo "download ${big_mib} MiB: $(rate "$big_mib" "$down_secs") MiB/s ($down_secs s), verified"
+  rm -f "$work/big.bin" "$work/big.out"
+  mkdir -p "$work/small"
+  for i in $(seq -w 1 100); do head -c 4096 /dev/urandom >"$work/small/f$i"; done
+  "$bin" mkdir -p /home/admin/small
+  k0=$(aws_calls KMS); d0=$(aws_calls DynamoDB)
+  "$bin" put -q -j 1 "$work"/small/* /home/admin/small/
+  k1=$(aws_calls KMS); d1=$(aws_calls DynamoDB)
+  echo "per 4 KiB file (single PUT): $(rate $((k1 - k0)) 100) KMS calls, $(rate $((d1 - d0)) 100) DynamoDB requests"
+  head -c $((64 << 20)) /dev/urandom >"$work/mid.bin"
+  "$bin" put -q --part-size 16777216 -j 4 "$work/mid.bin" /home/admin/warm.bin
+  k1=$(aws_calls KMS); d1=$(aws_calls DynamoDB)
+  "$bin" put -q --part-size 16777216 -j 4 "$work/mid.bin" /home/admin/mid.bin
+  k2=$(aws_calls KMS); d2=$(aws_calls DynamoDB)
+  echo "per 64 MiB file (resumable session, 4 parts): $((k2 - k1)) KMS calls, $((d2 - d1)) DynamoDB requests"
+  rm -f "$work/mid.bin"
+  exit 0
+fi
 
 echo "Strata benchmarks in $work ($(nproc) cores, $(go version | cut -d' ' -f3))"
 

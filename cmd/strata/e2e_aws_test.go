@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -203,5 +204,54 @@ func TestServeStopsOnMissingResources(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, name) {
 			t.Fatalf("%s: exit %d, stderr %q", missing, r.code, r.stderr)
 		}
+	}
+}
+
+// TestProvisionThenServe deploys the storage stack with `strata provision`
+// and runs `strata serve` on the settings it prints, end to end.
+func TestProvisionThenServe(t *testing.T) {
+	ep := awstest.Endpoint(t)
+	awsEnv := []string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=" + awstest.Region}
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, awsEnv...)
+	stack := awstest.Name("e2e")
+	r := runCLI(t, env, t.TempDir(), nil, "provision", "--stack", stack, "--aws-endpoint", ep, "--json")
+	if r.code != 0 {
+		t.Fatalf("provision: %+v", r)
+	}
+	var out struct {
+		Storage struct {
+			Outputs map[string]string `json:"outputs"`
+		} `json:"storage"`
+		Serve struct {
+			Env map[string]string `json:"env"`
+		} `json:"serve"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("provision --json: %v\n%s", err, r.stdout)
+	}
+	// moto 5.2 stores a key policy that CloudFormation sets as an object,
+	// and then fails every KMS call on that key; AWS does not. Put the same
+	// policy back as text.
+	arn := out.Storage.Outputs["KeyArn"]
+	acct := strings.Split(arn, ":")[4]
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"}]}`
+	if _, err := awstest.KMS(t).PutKeyPolicy(bg(), &kms.PutKeyPolicyInput{KeyId: aws.String(arn), PolicyName: aws.String("default"), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	serveEnv := append([]string(nil), awsEnv...)
+	for k, v := range out.Serve.Env {
+		serveEnv = append(serveEnv, k+"="+v)
+	}
+	s := startServerEnv(t, t.TempDir(), serveEnv)
+	u := newUser(t, s, adminToken)
+	writeFile(t, filepath.Join(u.dir, "f.txt"), []byte("provisioned"))
+	u.run(0, "put", filepath.Join(u.dir, "f.txt"), "f.txt")
+	if got := u.run(0, "cat", "f.txt").stdout; got != "provisioned" {
+		t.Fatalf("cat %q", got)
+	}
+	// Running provision again changes nothing.
+	r = runCLI(t, env, t.TempDir(), nil, "provision", "--stack", stack, "--aws-endpoint", ep)
+	if r.code != 0 || !strings.Contains(r.stderr+r.stdout, "no changes") {
+		t.Fatalf("second provision: %+v", r)
 	}
 }
