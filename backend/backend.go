@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/strata-storage/strata/backend/blob"
@@ -62,6 +63,11 @@ type Config struct {
 	// Grace is how old an unreferenced blob must be before the collector
 	// removes it; 0 means DefaultGrace.
 	Grace time.Duration
+	// SpoolBudget bounds the memory that parts of resumable uploads which
+	// arrive ahead of their turn may hold while they wait to be hashed
+	// into their file's digest; 0 means DefaultSpoolBudget, negative none
+	// (such parts are then read back when the upload completes).
+	SpoolBudget int64
 
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests move it.
@@ -73,6 +79,7 @@ const (
 	DefaultKeepVersions = 10
 	DefaultUploadTTL    = 7 * 24 * time.Hour
 	DefaultKeyCacheTTL  = 5 * time.Minute
+	DefaultSpoolBudget  = 64 << 20
 	// MinPartSize and MaxPartSize bound upload session parts: below 5 MiB S3
 	// refuses multipart parts, above 5 GiB it refuses any part.
 	MinPartSize = 5 << 20
@@ -91,6 +98,9 @@ type Backend struct {
 	upTTL    time.Duration
 	grace    time.Duration
 	keyCache *keyCache
+	spool    *spoolBudget
+	hashMu   sync.Mutex
+	hashers  map[string]*seqHasher
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -143,6 +153,12 @@ func New(cfg Config) (*Backend, error) {
 		ttl = DefaultKeyCacheTTL
 	}
 	b.keyCache = newKeyCache(ttl, 4096, b.now)
+	budget := cfg.SpoolBudget
+	if budget == 0 {
+		budget = DefaultSpoolBudget
+	}
+	b.spool = newSpoolBudget(max(budget, 0))
+	b.hashers = make(map[string]*seqHasher)
 	return b, nil
 }
 

@@ -114,11 +114,12 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 // announced size, so that a body longer or shorter than declared fails the
 // store instead of being cut or padded.
 type countingReader struct {
-	r    io.Reader
-	want int64 // -1: unknown
-	n    int64
-	h    hash.Hash
-	err  error
+	r     io.Reader
+	want  int64 // -1: unknown
+	n     int64
+	h     hash.Hash
+	extra io.Writer // also fed every byte, if set
+	err   error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -137,6 +138,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return 0, c.err
 	}
 	c.h.Write(p[:n])
+	if c.extra != nil {
+		c.extra.Write(p[:n])
+	}
 	switch {
 	case errors.Is(err, io.EOF) && c.want >= 0 && c.n < c.want:
 		c.err = fmt.Errorf("%w: body ended after %d of %d bytes", ErrLengthMismatch, c.n, c.want)

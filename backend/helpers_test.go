@@ -14,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/storepath"
 )
@@ -25,6 +26,7 @@ type env struct {
 	b     *backend.Backend
 	blobs blob.Store
 	meta  meta.Store
+	keys  keys.Service
 	admin backend.Principal
 	clock *clock
 	dir   string
@@ -83,7 +85,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, b: b, blobs: cfg.Blobs, meta: cfg.Meta, admin: admin, clock: clk, dir: dir}
+	return &env{t: t, b: b, blobs: cfg.Blobs, meta: cfg.Meta, keys: cfg.Keys, admin: admin, clock: clk, dir: dir}
 }
 
 // user creates a user and returns its principal.

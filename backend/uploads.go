@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -289,7 +290,11 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 		return UploadPart{}, err
 	}
 	defer clear(key)
-	body := &countingReader{r: r, want: want, h: sha256.New()}
+	ph := b.startPart(ctx, id, n, want)
+	stored := false
+	var tag string
+	defer func() { ph.finish(context.WithoutCancel(ctx), stored, tag) }()
+	body := &countingReader{r: r, want: want, h: sha256.New(), extra: ph.writer()}
 	sealed, err := crypto.SealPart(key, l, n-1, body)
 	if err != nil {
 		return UploadPart{}, err
@@ -311,6 +316,7 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 	if _, err := b.meta.Put(ctx, item(uploadPK(id), partSK(n), rec), meta.NoCond); err != nil {
 		return UploadPart{}, storeErr("record part", err)
 	}
+	stored, tag = true, part.Tag
 	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
 }
 
@@ -384,7 +390,12 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 		return Entry{}, err
 	}
 	defer clear(key)
-	got, err := b.digestBlob(ctx, s.Blob, key, l)
+	tags := make([]partTag, len(parts))
+	for i, p := range parts {
+		tags[i] = partTag{n: p.Number, tag: p.Tag}
+	}
+	got, err := b.fileDigest(ctx, id, s, key, tags)
+	b.dropHasher(id)
 	if err != nil {
 		release()
 		return Entry{}, err
@@ -475,6 +486,7 @@ func (b *Backend) dropSession(ctx context.Context, id string, s sessionRec, sit 
 		b.discardBlob(s.Blob)
 	}
 	b.endSession(ctx, id, s)
+	b.dropHasher(id)
 	return nil
 }
 
@@ -502,32 +514,24 @@ func (b *Backend) joinParts(ctx context.Context, s sessionRec, parts []blob.Part
 	return nil
 }
 
-// digestBlob decrypts a whole blob and returns its plaintext SHA-256 (hex).
-// Decryption and hashing run in two goroutines, so that on two cores this
-// costs about the time of the slower of the two, not their sum.
-func (b *Backend) digestBlob(ctx context.Context, blobID string, key []byte, l crypto.Layout) (string, error) {
-	rc, err := crypto.Open(ctx, key, l, 0, l.Size, func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
-		return b.blobs.Get(ctx, blobID, off, n)
-	})
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
+// pipeHash feeds everything r yields into h. Reading (decrypting) and
+// hashing run in two goroutines, so that on two cores this costs about the
+// time of the slower of the two, not their sum.
+func pipeHash(h hash.Hash, r io.Reader) error {
 	pr, pw := io.Pipe()
 	go func() {
-		_, err := io.CopyBuffer(pw, rc, make([]byte, 1<<20))
+		_, err := io.CopyBuffer(pw, r, make([]byte, 1<<20))
 		pw.CloseWithError(err)
 	}()
-	h := sha256.New()
-	_, err = io.CopyBuffer(h, pr, make([]byte, 1<<20))
-	pr.CloseWithError(err) // stops the decrypting goroutine if hashing failed
+	_, err := io.CopyBuffer(h, pr, make([]byte, 1<<20))
+	pr.CloseWithError(err) // stops the reading goroutine if hashing failed
 	if err != nil {
 		if errors.Is(err, crypto.ErrTampered) {
-			return "", fmt.Errorf("%w: %w", ErrIntegrity, err)
+			return fmt.Errorf("%w: %w", ErrIntegrity, err)
 		}
-		return "", fmt.Errorf("verify stored upload: %w", err)
+		return fmt.Errorf("verify stored upload: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
 }
 
 // AbortUpload ends a session and discards its parts.

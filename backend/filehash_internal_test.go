@@ -1,0 +1,68 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"sync"
+	"testing"
+
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/storepath"
+)
+
+// TestSpoolBudgetComesBack: after parts sent four at a time and a Complete,
+// every byte of spool memory is free again.
+func TestSpoolBudgetComesBack(t *testing.T) {
+	eng, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	b, err := New(Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, SpoolBudget: 3 * MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tok, _, _ := b.Bootstrap(ctx, "")
+	pr, _ := b.Authenticate(ctx, tok)
+	for round := range 3 {
+		content := make([]byte, 12*MinPartSize+99)
+		rand.Read(content)
+		u, err := b.CreateUpload(ctx, pr, storepath.MustParse("/home/admin/f"), UploadOptions{Size: int64(len(content)), PartSize: MinPartSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs := make(chan int)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range jobs {
+					lo := (n - 1) * MinPartSize
+					part := content[lo:min(lo+MinPartSize, len(content))]
+					if _, err := b.PutPart(ctx, pr, u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		for n := 1; n <= u.Parts; n++ {
+			jobs <- n
+		}
+		close(jobs)
+		wg.Wait()
+		sum := sha256.Sum256(content)
+		if _, err := b.CompleteUpload(ctx, pr, u.ID, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+		b.spool.mu.Lock()
+		left := b.spool.left
+		b.spool.mu.Unlock()
+		if left != b.spool.total {
+			t.Fatalf("round %d: %d of %d spool bytes free after Complete", round, left, b.spool.total)
+		}
+	}
+}
