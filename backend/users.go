@@ -441,3 +441,40 @@ func (b *Backend) RevokeToken(ctx context.Context, pr Principal, user, id string
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
 	})
 }
+
+// OwnerToken mints a token for the first admin user, for a process that
+// owns the store (the embedded server of local mode, or `strata serve` on a
+// data directory) to hand to local clients through a file only the owner's
+// user can read. It is not reachable over the API.
+func (b *Backend) OwnerToken(ctx context.Context, name string, ttl time.Duration) (Token, error) {
+	after := ""
+	for {
+		pg, err := b.meta.Query(ctx, pkUsers, meta.QueryOpts{After: after})
+		if err != nil {
+			return Token{}, err
+		}
+		for _, it := range pg.Items {
+			ix, err := decode[usernameRec](it)
+			if err != nil {
+				return Token{}, err
+			}
+			u, _, err := getRec[userRec](ctx, b.meta, userPK(ix.ID), skProfile)
+			if err == nil && u.Admin {
+				return b.addToken(ctx, ix.ID, u.Name, name, NewToken(), ttl)
+			}
+		}
+		if pg.Next == "" {
+			return Token{}, fmt.Errorf("%w: no admin user", ErrNotFound)
+		}
+		after = pg.Next
+	}
+}
+
+// RevokeOwnerToken revokes a token minted by OwnerToken.
+func (b *Backend) RevokeOwnerToken(ctx context.Context, t Token) error {
+	u, err := b.lookupUser(ctx, t.User)
+	if err != nil {
+		return err
+	}
+	return b.RevokeToken(ctx, Principal{UserID: u.ID, Name: u.Name, Admin: true}, "", t.ID)
+}

@@ -193,6 +193,16 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	defer stopGC()
 	go server.Collector(gcCtx, b, o.gcInterval, log)
 
+	// The owner of a data directory also serves it on the directory's
+	// private socket, for the TUI and other local clients.
+	if o.blob == "" && o.meta == "" && o.keys == "" {
+		stopLocal, err := serveLocalSocket(ctx, b, h, o.data, log)
+		if err != nil {
+			return err
+		}
+		defer stopLocal()
+	}
+
 	addr := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", Version())
 	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, eng.Describe)

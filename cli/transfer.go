@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -20,10 +17,6 @@ import (
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
-
-// smallFile is the size up to which put sends a file in one request; bigger
-// files go through a resumable session with parts in parallel.
-const smallFile = 16 << 20
 
 type transferOpts struct {
 	recursive bool
@@ -242,35 +235,8 @@ func walkLocal(root upJob, fn func(upJob) error, skip func(string)) error {
 }
 
 func (a *app) uploadOne(ctx context.Context, s *session, j upJob, o transferOpts, prog *progress) (api.Entry, error) {
-	f, err := os.Open(j.local)
-	if err != nil {
-		return api.Entry{}, err
-	}
-	defer f.Close()
-	size := j.info.Size()
-	if size <= smallFile {
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return api.Entry{}, err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return api.Entry{}, err
-		}
-		var sent int64
-		e, err := s.Put(ctx, j.remote, f, size, client.PutOptions{
-			SHA256: h.Sum(nil), MTime: j.info.ModTime(),
-			Progress: func(n int64) { sent += n; prog.add(n) },
-		})
-		if err != nil {
-			prog.add(-sent)
-		}
-		return e, err
-	}
-	abs, _ := filepath.Abs(j.local)
-	fp := sha256.Sum256([]byte(abs + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(j.info.ModTime().UnixNano(), 10)))
-	return s.UploadFile(ctx, j.remote, f, size, client.UploadOptions{
-		PartSize: o.partSize, Concurrency: o.jobs, MTime: j.info.ModTime(),
-		Fingerprint: hex.EncodeToString(fp[:16]), Progress: prog.add,
+	return s.PutFile(ctx, j.local, j.remote, client.FileOptions{
+		PartSize: o.partSize, Concurrency: o.jobs, Progress: prog.add,
 		OnSession: func(u api.Upload, resumed bool) {
 			if resumed && !a.quiet {
 				fmt.Fprintf(a.env.Stderr, "strata: resuming the upload of %s (%d parts)\n", j.local, u.Parts)

@@ -392,3 +392,75 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 	}
 	return st, nil
 }
+
+// SmallFile is the size up to which PutFile sends a file in one request;
+// bigger files go through a resumable session with parts in parallel.
+const SmallFile = 16 << 20
+
+// FileOptions tune PutFile.
+type FileOptions struct {
+	// PartSize and Concurrency are as in UploadOptions (for big files;
+	// Concurrency is the parts in flight).
+	PartSize    int64
+	Concurrency int
+	Progress    func(n int64)
+	OnSession   func(u api.Upload, resumed bool)
+}
+
+// Fingerprint identifies the content of a local file for resuming its
+// upload: its absolute path, size and modification time. Any client that
+// uploads the same file computes the same fingerprint, so an upload begun
+// by one (the CLI) resumes in another (the TUI).
+func Fingerprint(absPath string, size int64, mtime time.Time) string {
+	fp := sha256.Sum256([]byte(absPath + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(mtime.UnixNano(), 10)))
+	return hex.EncodeToString(fp[:16])
+}
+
+// PutFile uploads a local file to path, keeping its modification time:
+// small files in one request with their SHA-256, big ones through a
+// resumable session (UploadFile) that resumes an interrupted upload of the
+// same file.
+func (c *Client) PutFile(ctx context.Context, local, path string, o FileOptions) (api.Entry, error) {
+	f, err := os.Open(local)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return api.Entry{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return api.Entry{}, fmt.Errorf("%s is not a regular file", local)
+	}
+	size := info.Size()
+	if size <= SmallFile {
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return api.Entry{}, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return api.Entry{}, err
+		}
+		var sent int64
+		e, err := c.Put(ctx, path, f, size, PutOptions{SHA256: h.Sum(nil), MTime: info.ModTime(),
+			Progress: func(n int64) {
+				sent += n
+				if o.Progress != nil {
+					o.Progress(n)
+				}
+			}})
+		if err != nil && o.Progress != nil {
+			o.Progress(-sent)
+		}
+		return e, err
+	}
+	abs, err := filepath.Abs(local)
+	if err != nil {
+		return api.Entry{}, err
+	}
+	return c.UploadFile(ctx, path, f, size, UploadOptions{
+		PartSize: o.PartSize, Concurrency: o.Concurrency, MTime: info.ModTime(),
+		Fingerprint: Fingerprint(abs, size, info.ModTime()), Progress: o.Progress, OnSession: o.OnSession,
+	})
+}

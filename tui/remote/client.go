@@ -1,0 +1,121 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/strata-storage/strata/server/client"
+)
+
+// Client is a Remote over the HTTP API.
+type Client struct {
+	c *client.Client
+}
+
+var _ Remote = (*Client)(nil)
+
+// NewClient wraps a client.
+func NewClient(c *client.Client) *Client { return &Client{c: c} }
+
+// translate maps the client's errors onto this package's sentinels.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, client.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, client.ErrExists):
+		return fmt.Errorf("%w: %w", ErrExists, err)
+	case errors.Is(err, client.ErrUnavailable):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case errors.Is(err, client.ErrForbidden), errors.Is(err, client.ErrUnauthorized):
+		return fmt.Errorf("%w: %w", ErrForbidden, err)
+	case errors.Is(err, client.ErrNotEmpty):
+		return fmt.Errorf("%w: %w", ErrNotEmpty, err)
+	}
+	return err
+}
+
+func (r *Client) Server() string { return r.c.Server() }
+
+func (r *Client) Whoami(ctx context.Context) (User, error) {
+	u, err := r.c.Whoami(ctx)
+	return u, translate(err)
+}
+
+func (r *Client) Ping(ctx context.Context) error { return translate(r.c.Ready(ctx)) }
+
+func (r *Client) List(ctx context.Context, dir, cursor string, limit int) (Page, error) {
+	p, err := r.c.List(ctx, dir, cursor, limit)
+	return p, translate(err)
+}
+
+func (r *Client) Stat(ctx context.Context, path string) (Entry, error) {
+	e, err := r.c.Stat(ctx, path)
+	return e, translate(err)
+}
+
+func (r *Client) Mkdir(ctx context.Context, path string) (Entry, error) {
+	e, err := r.c.Mkdir(ctx, path, false)
+	return e, translate(err)
+}
+
+func (r *Client) Move(ctx context.Context, from, to string, overwrite bool) (Entry, error) {
+	e, err := r.c.Move(ctx, from, to, overwrite)
+	return e, translate(err)
+}
+
+func (r *Client) Copy(ctx context.Context, from, to string) (Entry, error) {
+	e, err := r.c.Copy(ctx, from, to)
+	return e, translate(err)
+}
+
+func (r *Client) Delete(ctx context.Context, path string, recursive bool) (TrashItem, error) {
+	t, err := r.c.Delete(ctx, path, recursive)
+	return t, translate(err)
+}
+
+func (r *Client) Trash(ctx context.Context, cursor string) (TrashPage, error) {
+	t, err := r.c.Trash(ctx, cursor)
+	return t, translate(err)
+}
+
+func (r *Client) RestoreTrash(ctx context.Context, id, to string) (Entry, error) {
+	e, err := r.c.RestoreTrash(ctx, id, to)
+	return e, translate(err)
+}
+
+func (r *Client) PurgeTrash(ctx context.Context, id string) error {
+	return translate(r.c.PurgeTrash(ctx, id))
+}
+
+func (r *Client) Versions(ctx context.Context, path, cursor string) (VersionPage, error) {
+	v, err := r.c.Versions(ctx, path, cursor)
+	return v, translate(err)
+}
+
+func (r *Client) RestoreVersion(ctx context.Context, path string, version int64) (Entry, error) {
+	e, err := r.c.RestoreVersion(ctx, path, version)
+	return e, translate(err)
+}
+
+func (r *Client) Read(ctx context.Context, path string, max int64) ([]byte, error) {
+	d, err := r.c.Get(ctx, path, client.GetOptions{Length: max})
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer d.Body.Close()
+	b, err := ReadAllLimit(d.Body, max)
+	return b, translate(err)
+}
+
+func (r *Client) Upload(ctx context.Context, local, path string, progress Progress) (Entry, error) {
+	e, err := r.c.PutFile(ctx, local, path, client.FileOptions{Progress: progress})
+	return e, translate(err)
+}
+
+func (r *Client) Download(ctx context.Context, path, local string, progress Progress) (Entry, error) {
+	e, err := r.c.DownloadFile(ctx, path, local, client.DownloadOptions{Progress: progress})
+	return e, translate(err)
+}

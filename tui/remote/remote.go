@@ -1,0 +1,83 @@
+// Package remote is the TUI's view of a Strata server: the one interface
+// the TUI depends on, an implementation over server/client (the only place
+// the TUI touches the client), and an in-memory fake for tests.
+package remote
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/strata-storage/strata/server/api"
+)
+
+// Entry, Page and the other types are the API's own.
+type (
+	Entry       = api.Entry
+	Page        = api.Page
+	User        = api.User
+	Version     = api.Version
+	TrashItem   = api.TrashItem
+	TrashPage   = api.TrashPage
+	VersionPage = api.VersionPage
+)
+
+// Errors a Remote's methods match with errors.Is (the client's sentinels
+// match them too, through the adapter).
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrExists      = errors.New("already exists")
+	ErrUnavailable = errors.New("server unavailable")
+	ErrForbidden   = errors.New("forbidden")
+	ErrNotEmpty    = errors.New("folder not empty")
+)
+
+// Progress receives byte counts as a transfer moves (negative when a failed
+// attempt is undone).
+type Progress func(n int64)
+
+// Remote is everything the TUI asks of a server. Every method may block on
+// the network: the TUI calls them only from tea.Cmds, never from Update or
+// View.
+type Remote interface {
+	// Server names the server (its address) for the header.
+	Server() string
+	Whoami(ctx context.Context) (User, error)
+	// Ping reports whether the server answers (for the connection state).
+	Ping(ctx context.Context) error
+
+	List(ctx context.Context, dir, cursor string, limit int) (Page, error)
+	Stat(ctx context.Context, path string) (Entry, error)
+	Mkdir(ctx context.Context, path string) (Entry, error)
+	Move(ctx context.Context, from, to string, overwrite bool) (Entry, error)
+	Copy(ctx context.Context, from, to string) (Entry, error)
+	// Delete moves to the trash (a folder with content needs recursive).
+	Delete(ctx context.Context, path string, recursive bool) (TrashItem, error)
+
+	Trash(ctx context.Context, cursor string) (TrashPage, error)
+	RestoreTrash(ctx context.Context, id, to string) (Entry, error)
+	PurgeTrash(ctx context.Context, id string) error
+
+	Versions(ctx context.Context, path, cursor string) (VersionPage, error)
+	RestoreVersion(ctx context.Context, path string, version int64) (Entry, error)
+
+	// Read returns up to max bytes from the start of a file (previews).
+	Read(ctx context.Context, path string, max int64) ([]byte, error)
+
+	// Upload sends the local file to path: resumable (an interrupted upload
+	// of the same file resumes), verified by SHA-256, mtime kept.
+	Upload(ctx context.Context, local, path string, progress Progress) (Entry, error)
+	// Download fetches path into the local file: resumable from a partial
+	// file, verified by SHA-256, put in place only when whole.
+	Download(ctx context.Context, path, local string, progress Progress) (Entry, error)
+}
+
+// ReadAllLimit is io.ReadAll of at most max bytes.
+func ReadAllLimit(r io.Reader, max int64) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, max))
+}
+
+// IsDisconnected reports an error that means the server could not be
+// reached (as opposed to an answer refusing the request).
+func IsDisconnected(err error) bool { return errors.Is(err, ErrUnavailable) }
+
