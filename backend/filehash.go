@@ -153,7 +153,15 @@ type seqHasher struct {
 	// moved is closed (and replaced) whenever next changes, to wake parts
 	// waiting for spool memory whose turn may have come.
 	moved chan struct{}
+	// touched is when a part last came through here; a session idle for
+	// longer than idleHasher is forgotten (its spools freed).
+	touched time.Time
 }
+
+// idleHasher is how long a session's digest in progress stays in memory
+// without a part arriving here (its parts may have gone to other servers,
+// or its client may be gone).
+const idleHasher = 5 * time.Minute
 
 type spooled struct {
 	data  []byte
@@ -194,9 +202,19 @@ func (ph *partHashing) Write(p []byte) (int, error) {
 // hasher returns this server's digest in progress for a session, loading
 // it from the session's hash item the first time.
 func (b *Backend) hasher(ctx context.Context, id string) (*seqHasher, error) {
+	now := b.now()
 	b.hashMu.Lock()
 	sh, ok := b.hashers[id]
+	var idle []string
+	for other, osh := range b.hashers {
+		if other != id && now.Sub(osh.lastTouch()) > idleHasher {
+			idle = append(idle, other)
+		}
+	}
 	b.hashMu.Unlock()
+	for _, other := range idle {
+		b.dropHasher(other)
+	}
 	if ok {
 		return sh, nil
 	}
@@ -211,7 +229,7 @@ func (b *Backend) hasher(ctx context.Context, id string) (*seqHasher, error) {
 		return nil, err
 	}
 	sh = &seqHasher{next: rec.Next, h: h, chain: rec.Chain, ver: it.Version,
-		active: map[int]*partHashing{}, pending: map[int]spooled{}, moved: make(chan struct{})}
+		active: map[int]*partHashing{}, pending: map[int]spooled{}, moved: make(chan struct{}), touched: now}
 	b.hashMu.Lock()
 	defer b.hashMu.Unlock()
 	if prev, ok := b.hashers[id]; ok {
@@ -219,6 +237,33 @@ func (b *Backend) hasher(ctx context.Context, id string) (*seqHasher, error) {
 	}
 	b.hashers[id] = sh
 	return sh, nil
+}
+
+func (sh *seqHasher) lastTouch() time.Time {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.touched
+}
+
+// refresh catches up with what other servers saved: parts of one session
+// may go to any server, and this one's view of the digest goes stale as
+// soon as another moves it on. Spools the saved state has passed are
+// freed, and spools whose turn has come are hashed. sh.mu is held.
+func (b *Backend) refresh(ctx context.Context, sh *seqHasher, id string) {
+	rec, it, err := getRec[hashRec](ctx, b.meta, uploadPK(id), skHash)
+	if err != nil || it.Version == sh.ver || rec.Next <= sh.next {
+		return
+	}
+	h, err := unmarshalHash(rec.State)
+	if err != nil {
+		return
+	}
+	sh.h, sh.next, sh.chain, sh.ver = h, rec.Next, rec.Chain, it.Version
+	if b.advance(sh) {
+		b.save(ctx, sh, id)
+	}
+	close(sh.moved)
+	sh.moved = make(chan struct{})
 }
 
 // dropHasher forgets a session's digest in progress and frees its spools.
@@ -252,8 +297,12 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 	ph := &partHashing{b: b, id: id, n: n, sh: sh}
 	timer := time.NewTimer(spoolWait)
 	defer timer.Stop()
-	for {
+	for first := true; ; first = false {
 		sh.mu.Lock()
+		sh.touched = b.now()
+		if first || n > sh.next {
+			b.refresh(ctx, sh, id)
+		}
 		_, dup := sh.active[n]
 		switch {
 		case dup || n < sh.next || (n == sh.next && sh.inline):
@@ -267,6 +316,10 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 			sh.active[n] = ph
 			sh.mu.Unlock()
 			return ph
+		case want > b.spool.total:
+			// It could never be spooled: read back at Complete.
+			sh.mu.Unlock()
+			return nil
 		case b.spool.tryTake(want):
 			ph.taken = want
 			ph.spool = b.spool.buffer(want)
@@ -276,9 +329,12 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 		}
 		moved := sh.moved
 		sh.mu.Unlock()
+		// Wake when this server moves the digest, memory is freed, or
+		// (polling) another server may have moved it.
 		select {
 		case <-moved:
 		case <-b.spool.freedChan():
+		case <-time.After(500 * time.Millisecond):
 		case <-timer.C:
 			return nil
 		case <-ctx.Done():
@@ -320,6 +376,7 @@ func (ph *partHashing) finish(ctx context.Context, ok bool, tag string) {
 	inline, spool, taken := ph.h, ph.spool, ph.taken
 	ph.h, ph.spool, ph.taken = nil, nil, 0
 	ph.mu.Unlock()
+	sh.touched = b.now()
 	if inline != nil {
 		sh.inline = false
 	}
@@ -349,21 +406,29 @@ func (ph *partHashing) finish(ctx context.Context, ok bool, tag string) {
 	}
 	close(sh.moved)
 	sh.moved = make(chan struct{})
+	ok = b.save(ctx, sh, ph.id)
+	sh.mu.Unlock()
+	if !ok {
+		// Another server moved the digest on meanwhile (or the store
+		// failed): start over from what is saved next time.
+		b.dropHasher(ph.id)
+	}
+}
+
+// save stores the digest state, conditioned on the version this server
+// last saw; sh.mu is held. It reports whether it was saved.
+func (b *Backend) save(ctx context.Context, sh *seqHasher, id string) bool {
 	rec := hashRec{Next: sh.next, State: marshalHash(sh.h), Chain: sh.chain}
 	cond := meta.AtVersion(sh.ver)
 	if sh.ver == 0 {
 		cond = meta.MustNew
 	}
-	v, err := b.meta.Put(ctx, item(uploadPK(ph.id), skHash, rec), cond)
-	if err == nil {
-		sh.ver = v
-	}
-	sh.mu.Unlock()
+	v, err := b.meta.Put(ctx, item(uploadPK(id), skHash, rec), cond)
 	if err != nil {
-		// Another server moved the digest on meanwhile (or the store
-		// failed): start over from what is saved next time.
-		b.dropHasher(ph.id)
+		return false
 	}
+	sh.ver = v
+	return true
 }
 
 // advance moves the digest through the parts whose turn has come: stored
