@@ -80,4 +80,3 @@ func ReadAllLimit(r io.Reader, max int64) ([]byte, error) {
 // IsDisconnected reports an error that means the server could not be
 // reached (as opposed to an answer refusing the request).
 func IsDisconnected(err error) bool { return errors.Is(err, ErrUnavailable) }
-
