@@ -40,6 +40,10 @@ var (
 	ErrConflict       = errors.New("concurrent modification, try again")
 	ErrPrecondition   = errors.New("precondition failed")
 	ErrIntegrity      = errors.New("stored data failed authentication")
+	// ErrUnavailable: a storage engine is throttling or unreachable (the
+	// drivers' blob, meta or keys ErrUnavailable); the request may be
+	// retried.
+	ErrUnavailable = errors.New("storage engine busy or unreachable")
 )
 
 // Config assembles a Backend.
@@ -63,6 +67,11 @@ type Config struct {
 	// Grace is how old an unreferenced blob must be before the collector
 	// removes it; 0 means DefaultGrace.
 	Grace time.Duration
+	// Exclusive says this backend is the only one using the store (the
+	// embedded engines, whose data directory is locked): then a claim left
+	// by an earlier process is known to be dead at once, without waiting
+	// for its lease.
+	Exclusive bool
 	// SpoolBudget bounds the memory that parts of resumable uploads which
 	// arrive ahead of their turn may hold while they wait to be hashed
 	// into their file's digest; 0 means DefaultSpoolBudget, negative none
@@ -99,6 +108,8 @@ type Backend struct {
 	grace    time.Duration
 	keyCache *keyCache
 	spool    *spoolBudget
+	instance string // this backend's identity in claims
+	excl     bool
 	hashMu   sync.Mutex
 	hashers  map[string]*seqHasher
 	log      *slog.Logger
@@ -159,6 +170,7 @@ func New(cfg Config) (*Backend, error) {
 	}
 	b.spool = newSpoolBudget(max(budget, 0))
 	b.hashers = make(map[string]*seqHasher)
+	b.instance, b.excl = newID(), cfg.Exclusive
 	return b, nil
 }
 
@@ -212,12 +224,18 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 }
 
 // Ready checks that the engines answer: a read of an item and of an object
-// that do not exist must come back as "not found", not as an error.
+// that do not exist must come back as "not found", not as an error. The
+// object is read with Get rather than Stat: on S3 a HEAD (Stat) of a key in
+// a bucket that was deleted answers a bare 404 that cannot be told from a
+// missing key, whereas a GET says NoSuchBucket.
 func (b *Backend) Ready(ctx context.Context) error {
 	if _, err := b.meta.Get(ctx, "ready", "probe"); err != nil && !isNotFound(err) {
 		return fmt.Errorf("metadata store: %w", err)
 	}
-	if _, err := b.blobs.Stat(ctx, "ready-probe"); err != nil && !errors.Is(err, blob.ErrNotFound) {
+	rc, err := b.blobs.Get(ctx, "ready-probe", 0, -1)
+	if err == nil {
+		rc.Close()
+	} else if !errors.Is(err, blob.ErrNotFound) {
 		return fmt.Errorf("blob store: %w", err)
 	}
 	return nil

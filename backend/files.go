@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/storepath"
 )
@@ -159,6 +160,8 @@ func storeErr(op string, err error) error {
 	switch {
 	case errors.Is(err, blob.ErrNoSpace), errors.Is(err, meta.ErrNoSpace):
 		return fmt.Errorf("%s: %w: %w", op, ErrNoSpace, err)
+	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, meta.ErrUnavailable), errors.Is(err, keys.ErrUnavailable):
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", op, err)
 	}

@@ -157,10 +157,12 @@ type sessionRec struct {
 	Fingerprint string `json:"fp,omitempty"`
 	Created     int64  `json:"c"`
 	Expires     int64  `json:"x"`
-	// Completing is when a Complete claimed the session (0: none). One
-	// Complete at a time; a claim older than completeLease is abandoned
-	// (its server died) and may be taken over.
-	Completing int64 `json:"cl,omitempty"`
+	// Completing is when a Complete last claimed (or renewed its claim
+	// on) the session, 0 when none does; CompletingBy is the instance of
+	// the backend that did. One Complete at a time; a claim not renewed
+	// for completeLease is abandoned (its server died) and may be taken.
+	Completing   int64  `json:"cl,omitempty"`
+	CompletingBy string `json:"clb,omitempty"`
 }
 
 // partRec is the item at (upload#<id>, p#<n>).

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-storage/strata/backend/blob"
@@ -320,14 +321,112 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
 }
 
-// completeLease is how long a Complete's claim on a session holds before
-// another Complete, an Abort or the collector may take the session over:
-// longer than any Complete takes (reading a file of many GiB back).
-const completeLease = 30 * time.Minute
+// completeLease is how long a Complete's claim on a session holds without
+// being renewed before another Complete, an Abort or the collector may take
+// the session over; a working Complete renews it every completeRenew.
+const (
+	completeLease = 2 * time.Minute
+	completeRenew = 30 * time.Second
+)
 
-// busy reports a session that a Complete is working on.
+// busy reports a session that a live Complete is working on.
 func (b *Backend) busy(s sessionRec) bool {
-	return s.Completing != 0 && b.now().UnixNano()-s.Completing < int64(completeLease)
+	switch {
+	case s.Completing == 0:
+		return false
+	case b.excl && s.CompletingBy != b.instance:
+		return false // left by an earlier process on a store only we use
+	}
+	return b.now().UnixNano()-s.Completing < int64(completeLease)
+}
+
+// claim is a Complete's hold on its session, renewed in the background
+// while the Complete joins and hashes (which can take minutes for a big
+// file), so that the lease itself can be short.
+type claim struct {
+	b    *Backend
+	sit  meta.Item
+	s    sessionRec
+	mu   sync.Mutex
+	ver  int64 // of the session item, after the last renewal
+	lost bool  // a renewal found the session changed
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (b *Backend) claimSession(ctx context.Context, id string, s sessionRec, sit meta.Item) (*claim, error) {
+	if b.busy(s) {
+		return nil, fmt.Errorf("upload %s: %w: another Complete is in progress", id, ErrConflict)
+	}
+	c := &claim{b: b, sit: sit, s: s, stop: make(chan struct{}), done: make(chan struct{})}
+	v, err := c.write(ctx, nanos(b.now()), sit.Version)
+	if isConflict(err) {
+		return nil, fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
+	}
+	if err != nil {
+		return nil, storeErr("claim upload", err)
+	}
+	c.ver = v
+	go c.renew(context.WithoutCancel(ctx))
+	return c, nil
+}
+
+// write stores the session with a claim time (0: released).
+func (c *claim) write(ctx context.Context, at int64, ver int64) (int64, error) {
+	s := c.s
+	s.Completing, s.CompletingBy = at, c.b.instance
+	if at == 0 {
+		s.CompletingBy = ""
+	}
+	it := item(c.sit.PK, c.sit.SK, s)
+	it.ExpiresAt = fromNanos(s.Expires)
+	return c.b.meta.Put(ctx, it, meta.AtVersion(ver))
+}
+
+func (c *claim) renew(ctx context.Context) {
+	defer close(c.done)
+	t := time.NewTicker(completeRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		v, err := c.write(ctx, nanos(c.b.now()), c.ver)
+		if err == nil {
+			c.ver = v
+		} else if isConflict(err) {
+			c.lost = true
+		}
+		c.mu.Unlock()
+	}
+}
+
+// hold stops renewing and returns the session item's version, for the
+// final transaction's condition (ErrConflict if the claim was lost).
+func (c *claim) hold() (int64, error) {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	<-c.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost {
+		return 0, fmt.Errorf("%w: the upload was taken over while it was being completed", ErrConflict)
+	}
+	return c.ver, nil
+}
+
+// release gives the session back, open, for another try.
+func (c *claim) release(ctx context.Context) {
+	ver, err := c.hold()
+	if err == nil {
+		_, _ = c.write(context.WithoutCancel(ctx), 0, ver)
+	}
 }
 
 // CompleteUpload joins the parts into the file. It reads the stored result
@@ -359,26 +458,12 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 	if err != nil {
 		return Entry{}, err
 	}
-	if b.busy(s) {
-		return Entry{}, fmt.Errorf("upload %s: %w: another Complete is in progress", id, ErrConflict)
-	}
-	s.Completing = nanos(b.now())
-	claim := item(sit.PK, sit.SK, s)
-	claim.ExpiresAt = fromNanos(s.Expires)
-	cv, err := b.meta.Put(ctx, claim, meta.AtVersion(sit.Version))
-	if isConflict(err) {
-		return Entry{}, fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
-	}
+	cl, err := b.claimSession(ctx, id, s, sit)
 	if err != nil {
-		return Entry{}, storeErr("claim upload", err)
+		return Entry{}, err
 	}
 	// Whatever fails from here leaves the session open for another try.
-	release := func() {
-		s.Completing = 0
-		it := item(sit.PK, sit.SK, s)
-		it.ExpiresAt = fromNanos(s.Expires)
-		_, _ = b.meta.Put(context.WithoutCancel(ctx), it, meta.AtVersion(cv))
-	}
+	release := func() { cl.release(ctx) }
 
 	if err := b.joinParts(ctx, s, parts); err != nil {
 		release()
@@ -398,6 +483,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 	b.dropHasher(id)
 	if err != nil {
 		release()
+		return Entry{}, err
+	}
+	cv, err := cl.hold()
+	if err != nil {
 		return Entry{}, err
 	}
 	for _, want := range []string{s.SHA256, hex.EncodeToString(sum)} {
@@ -425,7 +514,9 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 	if err != nil {
 		// The joined blob stays: a retried Complete uses it, and if none
 		// comes the collector removes it with the expired session.
-		release()
+		if _, werr := cl.write(context.WithoutCancel(ctx), 0, cv); werr != nil {
+			b.log.Debug("release upload claim", "upload", id, "err", werr)
+		}
 		return Entry{}, err
 	}
 	b.endSession(ctx, id, s)

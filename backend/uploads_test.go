@@ -194,3 +194,57 @@ func TestManyVersionsPruneAcrossCommits(t *testing.T) {
 		t.Fatalf("%d blobs", n)
 	}
 }
+
+// blockingComplete holds blob.Store.Complete until released.
+type blockingComplete struct {
+	blob.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingComplete) Complete(ctx context.Context, key, id string, parts []blob.Part) error {
+	close(b.entered)
+	<-b.release
+	return b.Store.Complete(ctx, key, id, parts)
+}
+
+// A Complete holds its session: an Abort from another server is refused
+// while the claim is live, and taken once the claim has not been renewed
+// for the lease (its server died).
+func TestCompleteClaim(t *testing.T) {
+	var bc *blockingComplete
+	e := newEnv(t, wrapBlobs(func(s blob.Store) blob.Store {
+		bc = &blockingComplete{Store: s, entered: make(chan struct{}), release: make(chan struct{})}
+		return bc
+	}))
+	ctx := context.Background()
+	content := data(6*mib, 5)
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploadParts(t, e.b, e.admin, u.ID, content, []int{1, 2})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content))
+		done <- err
+	}()
+	<-bc.entered
+	clk := &clock{now: e.clock.Now()}
+	other, err := backend.New(backend.Config{Blobs: e.blobs, Meta: e.meta, Keys: e.keys, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, other.AbortUpload(ctx, e.admin, u.ID), backend.ErrConflict)
+	clk.Add(3 * time.Minute) // the claim's lease has run out
+	if err := other.AbortUpload(ctx, e.admin, u.ID); err != nil {
+		t.Fatalf("abort of a session whose Complete died: %v", err)
+	}
+	close(bc.release)
+	if err := <-done; err == nil {
+		t.Fatal("the Complete whose session was taken over succeeded")
+	}
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
+		t.Fatal("file visible after its session was aborted")
+	}
+}

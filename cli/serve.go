@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,6 +147,8 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	b, err := backend.New(backend.Config{
 		Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys,
 		KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, Logger: log,
+		// Metadata in a locked local file has one user: this process.
+		Exclusive: o.meta == "" || strings.HasPrefix(o.meta, "file://"),
 	})
 	if err != nil {
 		return usagef("%v", err)

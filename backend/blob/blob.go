@@ -32,6 +32,15 @@ var (
 	// ErrArchived: the object is in an archive storage class and has no
 	// readable restored copy; Get fails with it until a Restore completes.
 	ErrArchived = errors.New("blob: archived")
+	// ErrUnavailable: the engine is throttling or unreachable; the
+	// operation may be retried. Drivers wrap it (alongside the engine's own
+	// error) when a request still failed after the client's retries because
+	// the engine refused it for load (throttling, 503) or the network failed
+	// (connection refused or reset, a response cut short, a timeout). A
+	// caller's own cancellation or deadline is never ErrUnavailable. A
+	// write that fails with it may or may not have been applied, as with any
+	// failed write.
+	ErrUnavailable = errors.New("blob: engine unavailable")
 )
 
 // MaxParts is the highest part number a multipart upload accepts (S3's limit).
@@ -139,7 +148,10 @@ type Part struct {
 // replacing an existing key non-atomic (briefly absent, never partial).
 //
 // Errors wrap the sentinels below; a cancelled ctx gives an error wrapping
-// ctx.Err(), and a reader returned by Get fails once its ctx is done.
+// ctx.Err(), and a reader returned by Get fails once its ctx is done. Any
+// method may fail with ErrUnavailable when the engine throttles or cannot be
+// reached: the caller may retry the operation later (for Put and PutPart,
+// with the content again).
 type Store interface {
 	// Put stores the bytes of r under key, replacing any object there. If size
 	// is >= 0, r must yield exactly size bytes, otherwise Put fails with

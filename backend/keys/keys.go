@@ -21,6 +21,13 @@ var (
 	ErrDecrypt = errors.New("keys: cannot unwrap data key")
 	// ErrInvalid: a malformed request (e.g. an empty encryption context).
 	ErrInvalid = errors.New("keys: invalid request")
+	// ErrUnavailable: the key service is throttling or unreachable; the
+	// operation may be retried. Services wrap it (alongside their own
+	// error) when a request still failed after the client's retries because
+	// the service refused it for load, or the network failed. A caller's own
+	// cancellation or deadline is never ErrUnavailable, and it is never
+	// ErrDecrypt: it says nothing about the wrapped key.
+	ErrUnavailable = errors.New("keys: service unavailable")
 )
 
 // DataKeySize is the size of every data key in bytes (AES-256).
@@ -40,7 +47,9 @@ type DataKey struct {
 	KeyID string
 }
 
-// Service wraps and unwraps data keys.
+// Service wraps and unwraps data keys. Any method may fail with
+// ErrUnavailable when the service throttles or cannot be reached; the call
+// may be retried.
 type Service interface {
 	// GenerateDataKey returns a fresh random data key bound to ec, which must
 	// not be empty.

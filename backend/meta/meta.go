@@ -22,8 +22,9 @@ var (
 	ErrNotFound = errors.New("meta: not found")
 	// ErrConflict: a condition failed (the item exists, does not exist, or has
 	// another version) — in a transaction, *TxError says which operation —
-	// or the store could not get a transaction through concurrent ones.
-	// Either way the caller re-reads and retries.
+	// or the store could not get a transaction through concurrent ones
+	// (such an error also wraps ErrUnavailable). Either way the caller
+	// re-reads and retries.
 	ErrConflict = errors.New("meta: condition failed")
 	// ErrInvalid: a malformed key, an item too large, an empty or oversized
 	// transaction, two operations on one item in a transaction, or a counter
@@ -31,6 +32,13 @@ var (
 	ErrInvalid = errors.New("meta: invalid request")
 	// ErrNoSpace: the store is full.
 	ErrNoSpace = errors.New("meta: no space left")
+	// ErrUnavailable: the engine is throttling or unreachable; the
+	// operation may be retried. Drivers wrap it (alongside the engine's own
+	// error) when a request still failed after the client's retries because
+	// the engine refused it for load, or the network failed. A caller's own
+	// cancellation or deadline is never ErrUnavailable. A write that fails
+	// with it may or may not have been applied (see Store).
+	ErrUnavailable = errors.New("meta: engine unavailable")
 )
 
 // Limits every implementation enforces, so that the core never relies on what
@@ -180,7 +188,9 @@ type Page struct {
 // every read sees every write that returned before it started
 // (read-after-write consistency). If ctx is done before a call, nothing
 // happens and the error wraps ctx.Err(); a write cancelled in flight may or
-// may not have been applied.
+// may not have been applied. Any method may fail with ErrUnavailable when
+// the engine throttles or cannot be reached; a write that fails so may or
+// may not have been applied, and the caller re-reads before it retries.
 type Store interface {
 	// Get returns the item at (pk, sk) or ErrNotFound.
 	Get(ctx context.Context, pk, sk string) (Item, error)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"regexp"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
@@ -43,16 +46,31 @@ func responseHeader(err error, name string) string {
 	return ""
 }
 
+// ErrNoBucket is wrapped by the errors of requests that S3 answered with
+// NoSuchBucket: the store's bucket does not exist (any more). It is not
+// blob.ErrNotFound, so that a deleted bucket never reads as a missing
+// object. A HEAD (Stat) cannot tell (see mapError).
+var ErrNoBucket = errors.New("s3: bucket does not exist")
+
 // mapError wraps err in the blob sentinel its S3 code stands for. Codes only
 // some operations give are mapped by those operations.
 //
 // "NotFound" is what a HEAD of a missing key answers, but also of a key in a
-// missing bucket (a HEAD response has no body to tell them apart): Stat
-// cannot see that the bucket is gone, which is why Check exists.
-func mapError(err error) error {
+// missing bucket (a HEAD response has no body to tell them apart, and S3
+// sends no header that does): Stat cannot see that the bucket is gone.
+// Every other request names NoSuchBucket, which becomes ErrNoBucket; that
+// is why Backend.Ready reads its probe object with Get, and why Check
+// exists.
+//
+// Throttling (503 SlowDown and the SDK's other throttling codes, any 503)
+// and transport failures (see isTransportFailure) that outlasted the SDK's
+// retries wrap blob.ErrUnavailable as well as err.
+func (s *Store) mapError(ctx context.Context, err error) error {
 	switch errorCode(err) {
 	case "NoSuchKey", "NotFound", "NoSuchUpload":
 		return fmt.Errorf("%w: %w", blob.ErrNotFound, err)
+	case "NoSuchBucket":
+		return fmt.Errorf("%w (%q): %w", ErrNoBucket, s.bucket, err)
 	case "InvalidObjectState", "ObjectNotInActiveTierError":
 		return fmt.Errorf("%w (restore it first): %w", blob.ErrArchived, err)
 	case "InvalidRange":
@@ -61,9 +79,12 @@ func mapError(err error) error {
 	if isThrottled(err) {
 		var mae *retry.MaxAttemptsError
 		if errors.As(err, &mae) {
-			return fmt.Errorf("S3 is throttling requests (still after %d attempts): %w", mae.Attempt, err)
+			return fmt.Errorf("S3 is throttling requests (still after %d attempts): %w: %w", mae.Attempt, blob.ErrUnavailable, err)
 		}
-		return fmt.Errorf("S3 is throttling requests: %w", err)
+		return fmt.Errorf("S3 is throttling requests: %w: %w", blob.ErrUnavailable, err)
+	}
+	if isTransportFailure(ctx, err) {
+		return fmt.Errorf("S3 cannot be reached: %w: %w", blob.ErrUnavailable, err)
 	}
 	return err
 }
@@ -75,11 +96,38 @@ func isThrottled(err error) bool {
 	return httpStatus(err) == http.StatusServiceUnavailable
 }
 
+// isTransportFailure reports whether err, of a request made under ctx, is
+// the network failing rather than an answer of S3 or the caller giving up:
+// a request that could not be sent or whose answer did not arrive
+// (connection refused or reset, a response cut short, a timeout of the
+// HTTP client). A done ctx — the caller's cancellation or deadline — is
+// never one.
+func isTransportFailure(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false // S3 answered
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // fail is the error of operation op on key: err mapped, and wrapping ctx's
 // error when ctx is done, so callers can always test for cancellation with
 // errors.Is whatever the SDK made of it.
 func (s *Store) fail(ctx context.Context, op, key string, err error) error {
-	err = mapError(err)
+	err = s.mapError(ctx, err)
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
@@ -92,7 +140,7 @@ func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 var regionInMessage = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
 
 // checkError is Check's error for a refused action.
-func (s *Store) checkError(action string, err error) error {
+func (s *Store) checkError(ctx context.Context, action string, err error) error {
 	code, status := errorCode(err), httpStatus(err)
 	region := responseHeader(err, "X-Amz-Bucket-Region")
 	if region == "" {
@@ -117,5 +165,5 @@ func (s *Store) checkError(action string, err error) error {
 	case code == "AccessDenied" || code == "Forbidden" || status == http.StatusForbidden:
 		return fmt.Errorf("s3: bucket %q: %s denied: %w", s.bucket, action, err)
 	}
-	return fmt.Errorf("s3: bucket %q: %s: %w", s.bucket, action, mapError(err))
+	return fmt.Errorf("s3: bucket %q: %s: %w", s.bucket, action, s.mapError(ctx, err))
 }

@@ -77,6 +77,15 @@ func (s *Store) PutPart(ctx context.Context, key, uploadID string, n int, r io.R
 		Body:          body,
 		ContentLength: aws.Int64(size),
 	}, s.streamOpts...)
+	if rerr := er.failed(); rerr != nil && err != nil {
+		// The part's own reader failed (a size mismatch, or the content
+		// coming in broke off): that is the error, not the request's, and
+		// it is never blob.ErrUnavailable, whatever the SDK made of it.
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(rerr, cerr) {
+			rerr = fmt.Errorf("%w: %w", cerr, rerr)
+		}
+		return blob.Part{}, opError("put part", key, rerr)
+	}
 	if merr := er.mismatch(); merr != nil {
 		return blob.Part{}, opError("put part", key, merr)
 	}

@@ -28,6 +28,11 @@ func opError(op, key string, err error) error {
 // bigger one goes up as a multipart upload that is aborted on any failure.
 // Either way nothing is visible under key until the PutObject or
 // CompleteMultipartUpload succeeds, which S3 makes atomic.
+//
+// The buffers come out of the store's budget (MaxBufferBytes, shared by all
+// its Puts): a Put waits, honouring ctx, until its object or first part
+// fits, and sends further parts in parallel only as far as the budget has
+// room.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if !blob.ValidKey(key) {
 		return opError("put", key, blob.ErrInvalidKey)
@@ -45,7 +50,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		er = newExactReader(r, size)
 		src = er
 	}
+	// Every buffer is taken from the store's budget first, and given back
+	// when it is no longer needed (see MaxBufferBytes).
+	var held int64
+	defer func() { s.buffers.release(held) }()
 	if size >= 0 && size <= 2*s.partSize {
+		got, err := s.buffers.acquire(ctx, size)
+		if err != nil {
+			return opError("put", key, err)
+		}
+		held = got
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(src, buf); err != nil {
 			return opError("put", key, err)
@@ -61,11 +75,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		}
 		return nil
 	}
+	got, err := s.buffers.acquire(ctx, partSize)
+	if err != nil {
+		return opError("put", key, err)
+	}
+	held = got
 	buf := make([]byte, partSize)
 	n, err := io.ReadFull(src, buf)
 	switch err {
 	case nil:
-		return s.putMultipart(ctx, key, src, buf, partSize)
+		return s.putMultipart(ctx, key, src, buf, partSize, &held)
 	case io.EOF, io.ErrUnexpectedEOF: // size -1, and all of it fits one part
 		if err := ctx.Err(); err != nil {
 			return opError("put", key, err)
@@ -107,8 +126,10 @@ func (s *Store) putObject(ctx context.Context, key *string, body []byte) error {
 
 // putMultipart uploads the rest of a Put: first, a full part already read,
 // then the parts it reads from r, up to s.concurrency of them in memory and
-// in flight at once.
-func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first []byte, partSize int64) error {
+// in flight at once. *held is what the Put holds of the store's budget; the
+// buffers it takes beyond first are added to it, and all of it is given
+// back (and *held set to 0) once no part is in flight.
+func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first []byte, partSize int64, held *int64) error {
 	if err := ctx.Err(); err != nil {
 		return opError("put", key, err)
 	}
@@ -118,13 +139,13 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first
 	if err != nil {
 		return s.fail(ctx, "put", key, err)
 	}
-	if err := s.uploadParts(ctx, key, up.UploadId, r, first, partSize); err != nil {
+	if err := s.uploadParts(ctx, key, up.UploadId, r, first, partSize, held); err != nil {
 		return s.abortAfter(ctx, "put", key, up.UploadId, err)
 	}
 	return nil
 }
 
-func (s *Store) uploadParts(ctx context.Context, key string, id *string, r io.Reader, first []byte, partSize int64) error {
+func (s *Store) uploadParts(ctx context.Context, key string, id *string, r io.Reader, first []byte, partSize int64, held *int64) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -142,7 +163,11 @@ func (s *Store) uploadParts(ctx context.Context, key string, id *string, r io.Re
 		}
 	}
 	// free holds the buffers whose part is sent; at most s.concurrency
-	// buffers ever exist, so sending to it never blocks.
+	// buffers ever exist, so sending to it never blocks. A buffer beyond
+	// the first is made only if the store's budget has room for it now;
+	// otherwise the Put makes do with the buffers it has (it always has
+	// one), so Puts never wait for one another's buffers while holding
+	// their own.
 	free := make(chan []byte, s.concurrency)
 	allocated := 1
 	send := func(n int32, buf []byte, size int) {
@@ -168,10 +193,14 @@ func (s *Store) uploadParts(ctx context.Context, key string, id *string, r io.Re
 	send(1, first, len(first))
 	for n := int32(2); ; n++ {
 		var buf []byte
-		if allocated < s.concurrency {
-			buf = make([]byte, partSize)
-			allocated++
-		} else {
+		if allocated < s.concurrency && len(free) == 0 {
+			if n, ok := s.buffers.tryAcquire(partSize); ok {
+				*held += n
+				buf = make([]byte, partSize)
+				allocated++
+			}
+		}
+		if buf == nil {
 			select {
 			case buf = <-free:
 			case <-pctx.Done():
@@ -201,6 +230,9 @@ func (s *Store) uploadParts(ctx context.Context, key string, id *string, r io.Re
 		}
 	}
 	wg.Wait()
+	// No part is in flight: the buffers go back to the budget.
+	s.buffers.release(*held)
+	*held = 0
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = opError("put", key, ctx.Err())
 	}

@@ -101,6 +101,10 @@ func (e *exactReader) mismatch() error {
 	return nil
 }
 
+// failed returns the error the reader failed with, if any: a size mismatch,
+// or an error of the underlying reader (the caller's content, not S3).
+func (e *exactReader) failed() error { return e.err }
+
 // bodyReader is Get's reader: the response body, failing with an error that
 // wraps ctx's once ctx is done. net/http already cuts the body of a
 // cancelled request; bodyReader makes the error say so in a way errors.Is
@@ -118,6 +122,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		if cerr := b.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w: %w", cerr, err)
+		} else if isTransportFailure(b.ctx, err) {
+			err = fmt.Errorf("%w: %w", blob.ErrUnavailable, err)
 		}
 		err = fmt.Errorf("s3: read: %w", err)
 	}

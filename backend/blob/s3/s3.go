@@ -7,8 +7,8 @@
 // "" keeps objects at the top of the bucket, and any other prefix is a
 // "directory", so "strata" and "strata/" both store key k at "strata/k".
 // List reads only that level (delimiter "/") and skips names that are not
-// valid blob keys, so other data under the prefix, and Check's probe object
-// (prefix + ".strata-probe"), never reach the collector.
+// valid blob keys, so other data under the prefix, and Check's probes
+// (prefix + ".strata-probe-<random>"), never reach the collector.
 //
 // # Writes
 //
@@ -22,6 +22,12 @@
 // parallel; a failed or cancelled Put aborts its upload (with a context of
 // its own, so that a cancelled caller still cleans up). Buffered bodies are
 // seekable, so the SDK can retry them.
+//
+// Memory: all the buffers of all the Puts of a Store come out of one budget,
+// MaxBufferBytes (256 MiB by default). A Put waits for room for its object
+// or its first part, and adds parallel parts only while there is room, so
+// the store never holds more than the larger of that budget and one part,
+// however many Puts run at once.
 //
 // Begin, PutPart, Complete and Abort map one to one onto CreateMultipartUpload,
 // UploadPart, CompleteMultipartUpload and AbortMultipartUpload; Part.Tag is
@@ -56,9 +62,12 @@ package s3blob
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +99,10 @@ const (
 	// many part buffers it holds at most.
 	DefaultConcurrency = 4
 
+	// DefaultMaxBufferBytes bounds the memory that all the Puts of one
+	// Store hold in buffers together (see WithMaxBufferBytes).
+	DefaultMaxBufferBytes = 256 << 20
+
 	// maxPartSize and maxObjectSize are S3's limits.
 	maxPartSize   = 5 << 30
 	maxObjectSize = 5 << 40
@@ -109,7 +122,8 @@ const (
 	// of their own so that a cancelled caller does not leave garbage.
 	cleanupTimeout = 30 * time.Second
 
-	probeName = ".strata-probe"
+	// probePrefix starts the names of Check's probes (after the prefix).
+	probePrefix = ".strata-probe-"
 )
 
 // Store is a blob.Store in an S3 bucket. It is safe for concurrent use.
@@ -127,6 +141,9 @@ type Store struct {
 	concurrency  int
 	storageClass types.StorageClass
 
+	// buffers is the memory budget of Put's buffers, shared by all Puts.
+	buffers *budget
+
 	// copyThreshold and copyPartSize are the package constants, fields only
 	// so that tests can exercise the multipart copy with small objects.
 	copyThreshold int64
@@ -143,10 +160,11 @@ var (
 type Option func(*config)
 
 type config struct {
-	maxAttempts  int
-	partSize     int64
-	concurrency  int
-	storageClass types.StorageClass
+	maxAttempts    int
+	partSize       int64
+	concurrency    int
+	maxBufferBytes int64
+	storageClass   types.StorageClass
 }
 
 // WithMaxAttempts sets the attempts per request (the first one included),
@@ -157,15 +175,27 @@ func WithMaxAttempts(n int) Option {
 }
 
 // WithPartSize sets the smallest part size of Put's multipart uploads (from
-// 5 MiB to 5 GiB). Put holds up to Concurrency parts in memory, or one
-// object of up to twice the part size.
+// 5 MiB to 5 GiB). A Put holds up to Concurrency parts in memory, or one
+// object of up to twice the part size, within the store's MaxBufferBytes.
 func WithPartSize(n int64) Option {
 	return func(c *config) { c.partSize = n }
 }
 
-// WithConcurrency sets how many parts one Put sends at once (at least 1).
+// WithConcurrency sets how many parts one Put sends at once (at least 1),
+// as far as MaxBufferBytes leaves room for their buffers.
 func WithConcurrency(n int) Option {
 	return func(c *config) { c.concurrency = n }
+}
+
+// WithMaxBufferBytes bounds the memory that the Puts of the store hold in
+// buffers, all together (at least 1; default DefaultMaxBufferBytes). A Put
+// waits until its object, or its first part, fits in what the others leave
+// (one that needs more than the whole bound waits until it is alone, and
+// then holds that one buffer); further parts go in parallel only while
+// there is room. So the store's buffers never exceed the larger of this
+// bound and one part. PutPart streams and holds no buffer.
+func WithMaxBufferBytes(n int64) Option {
+	return func(c *config) { c.maxBufferBytes = n }
 }
 
 // WithStorageClass sets the storage class of the objects the store writes,
@@ -199,7 +229,7 @@ func New(client *s3.Client, bucket, prefix string, opts ...Option) (*Store, erro
 	if len(prefix)+128 > maxKeyLen {
 		return nil, fmt.Errorf("s3: prefix of %d bytes leaves no room for keys", len(prefix))
 	}
-	c := config{partSize: DefaultPartSize, concurrency: DefaultConcurrency}
+	c := config{partSize: DefaultPartSize, concurrency: DefaultConcurrency, maxBufferBytes: DefaultMaxBufferBytes}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -217,6 +247,8 @@ func New(client *s3.Client, bucket, prefix string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("s3: part size %d, want %d to %d", c.partSize, blob.MinPartSize, maxPartSize)
 	case c.concurrency < 1:
 		return nil, fmt.Errorf("s3: concurrency %d, want at least 1", c.concurrency)
+	case c.maxBufferBytes < 1:
+		return nil, fmt.Errorf("s3: max buffer bytes %d, want at least 1", c.maxBufferBytes)
 	case isArchiveClass(c.storageClass):
 		return nil, fmt.Errorf("s3: storage class %s is an archive class: objects written there could not be read", c.storageClass)
 	}
@@ -233,6 +265,7 @@ func New(client *s3.Client, bucket, prefix string, opts ...Option) (*Store, erro
 		streamOpts:    []func(*s3.Options){common, streamOptions(co)},
 		partSize:      c.partSize,
 		concurrency:   c.concurrency,
+		buffers:       newBudget(c.maxBufferBytes),
 		storageClass:  c.storageClass,
 		copyThreshold: copyThreshold,
 		copyPartSize:  copyPartSize,
@@ -297,25 +330,47 @@ func (s *Store) objectKey(key string) *string { return aws.String(s.prefix + key
 // Check verifies, for start-up, that the bucket exists, is reachable from the
 // client's region, and grants what Strata needs: it reads the bucket
 // (HeadBucket and a listing of the prefix: s3:ListBucket), then writes,
-// reads and deletes a probe object (prefix + ".strata-probe"), and starts
-// and aborts a multipart upload. Its errors name the bucket and what failed:
-// the action that was refused on AccessDenied, that the bucket does not
-// exist, or that it is in another region (named when S3 says which). It
-// cannot check s3:RestoreObject, which needs an archived object.
+// reads and deletes a probe object, and starts a multipart upload, lists the
+// pending uploads of its name (s3:ListBucketMultipartUploads, which the
+// collector's ListUploads needs) and aborts it. Its errors name the bucket
+// and what failed: the action that was refused on AccessDenied, that the
+// bucket does not exist, or that it is in another region (named when S3
+// says which). It cannot check s3:RestoreObject, which needs an archived
+// object.
+//
+// Every Check uses probe names of its own (prefix + ".strata-probe-" and a
+// random suffix), so servers that start together on one bucket do not race
+// on one probe object. The names start with a dot, so they are never valid
+// blob keys: List and ListUploads skip them.
 func (s *Store) Check(ctx context.Context) error {
 	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}, s.opts...); err != nil {
-		return s.checkError("s3:ListBucket", err)
+		return s.checkError(ctx, "s3:ListBucket", err)
 	}
 	_, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket: &s.bucket, Prefix: s.listPrefix(""), MaxKeys: aws.Int32(1),
 	}, s.opts...)
 	if err != nil {
-		return s.checkError("s3:ListBucket", err)
+		return s.checkError(ctx, "s3:ListBucket", err)
 	}
-	probe := aws.String(s.prefix + probeName)
+	if err := s.checkObject(ctx); err != nil {
+		return err
+	}
+	return s.checkMultipart(ctx)
+}
+
+// probeKey returns a fresh probe name under the prefix.
+func (s *Store) probeKey() *string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return aws.String(s.prefix + probePrefix + hex.EncodeToString(b[:]))
+}
+
+// checkObject writes, reads back and deletes a probe object.
+func (s *Store) checkObject(ctx context.Context) error {
+	probe := s.probeKey()
 	body := []byte("strata probe " + time.Now().UTC().Format(time.RFC3339Nano))
 	if err := s.putObject(ctx, probe, body); err != nil {
-		return s.checkError("s3:PutObject", err)
+		return s.checkError(ctx, "s3:PutObject", err)
 	}
 	deleted := false
 	defer func() {
@@ -327,29 +382,59 @@ func (s *Store) Check(ctx context.Context) error {
 	}()
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: probe}, s.opts...)
 	if err != nil {
-		return s.checkError("s3:GetObject", err)
+		return s.checkError(ctx, "s3:GetObject", err)
 	}
 	got, err := io.ReadAll(out.Body)
 	out.Body.Close()
 	if err != nil {
-		return s.checkError("s3:GetObject", err)
+		return s.checkError(ctx, "s3:GetObject", err)
 	}
 	if string(got) != string(body) {
 		return fmt.Errorf("s3: bucket %q: the probe object read back differs from what was written", s.bucket)
 	}
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: probe}, s.opts...); err != nil {
-		return s.checkError("s3:DeleteObject", err)
+		return s.checkError(ctx, "s3:DeleteObject", err)
 	}
 	deleted = true
+	return nil
+}
+
+// checkMultipart starts a multipart upload of a probe name, finds it in the
+// listing of pending uploads, and aborts it (on a context of its own if
+// Check fails before that).
+func (s *Store) checkMultipart(ctx context.Context) error {
+	probe := s.probeKey()
 	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: probe}, s.opts...)
 	if err != nil {
-		return s.checkError("s3:PutObject (CreateMultipartUpload)", err)
+		return s.checkError(ctx, "s3:PutObject (CreateMultipartUpload)", err)
+	}
+	aborted := false
+	defer func() {
+		if !aborted {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+				Bucket: &s.bucket, Key: probe, UploadId: up.UploadId,
+			}, s.opts...)
+		}
+	}()
+	list, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
+		Bucket: &s.bucket, Prefix: probe, MaxUploads: aws.Int32(10),
+	}, s.opts...)
+	if err != nil {
+		return s.checkError(ctx, "s3:ListBucketMultipartUploads", err)
+	}
+	if !slices.ContainsFunc(list.Uploads, func(u types.MultipartUpload) bool {
+		return aws.ToString(u.UploadId) == aws.ToString(up.UploadId)
+	}) {
+		return fmt.Errorf("s3: bucket %q: the probe's multipart upload is missing from ListMultipartUploads", s.bucket)
 	}
 	_, err = s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &s.bucket, Key: probe, UploadId: up.UploadId,
 	}, s.opts...)
 	if err != nil {
-		return s.checkError("s3:AbortMultipartUpload", err)
+		return s.checkError(ctx, "s3:AbortMultipartUpload", err)
 	}
+	aborted = true
 	return nil
 }

@@ -235,6 +235,9 @@ func TestThrottling(t *testing.T) {
 			if errors.Is(err, blob.ErrNotFound) {
 				t.Errorf("a throttled %s is ErrNotFound", c.op)
 			}
+			if !errors.Is(err, blob.ErrUnavailable) {
+				t.Errorf("a throttled %s is not ErrUnavailable: %v", c.op, err)
+			}
 		})
 	}
 	t.Run("WithMaxAttempts", func(t *testing.T) {
@@ -260,6 +263,9 @@ func TestThrottling(t *testing.T) {
 		_, err = s.PutPart(t.Context(), "part", id, 1, struct{ io.Reader }{bytes.NewReader(data)}, int64(len(data)))
 		if err == nil || !strings.Contains(err.Error(), "SlowDown") {
 			t.Fatalf("PutPart throttled: err = %v, want one naming SlowDown", err)
+		}
+		if !errors.Is(err, blob.ErrUnavailable) {
+			t.Errorf("PutPart throttled: err = %v, want ErrUnavailable", err)
 		}
 		p, err := s.PutPart(t.Context(), "part", id, 1, struct{ io.Reader }{bytes.NewReader(data)}, int64(len(data)))
 		if err != nil {
@@ -312,6 +318,9 @@ func TestPutPartConnectionDropped(t *testing.T) {
 	}
 	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrSizeMismatch) {
 		t.Errorf("PutPart over a dropped connection: err = %v, want a plain failure", err)
+	}
+	if !errors.Is(err, blob.ErrUnavailable) {
+		t.Errorf("PutPart over a dropped connection: err = %v, want ErrUnavailable", err)
 	}
 	if nums := listParts(t, raw, s, key, id); !slices.Equal(nums, []int32{1}) {
 		t.Errorf("parts after the dropped one: %v, want only part 1", nums)
@@ -913,6 +922,7 @@ func TestCheck(t *testing.T) {
 		{"AbortDenied", fault("AbortMultipartUpload", denied), false, `s3: bucket %q: s3:AbortMultipartUpload denied`},
 		{"HeadDenied", fault("HeadBucket", denied), false, `s3: bucket %q: s3:ListBucket denied`},
 		{"ListDenied", fault("ListObjectsV2", denied), false, `s3: bucket %q: s3:ListBucket denied`},
+		{"ListUploadsDenied", fault("ListMultipartUploads", denied), false, `s3: bucket %q: s3:ListBucketMultipartUploads denied`},
 		{"WrongRegionHead", fault("HeadBucket", func(r *http.Request) *http.Response {
 			return s3Error(r, http.StatusMovedPermanently, "", "", "X-Amz-Bucket-Region", "eu-west-1")
 		}), false, `s3: bucket %q is in region eu-west-1, not in the client's region "us-east-1"`},
@@ -1069,7 +1079,7 @@ func TestListUploads(t *testing.T) {
 	if _, err := other.Begin(ctx, "outside"); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"tenant/.strata-probe", "tenant/sub/x"} {
+	for _, k := range []string{"tenant/.strata-probe", "tenant/.strata-probe-0123456789abcdef", "tenant/sub/x"} {
 		if _, err := raw.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String(k)}); err != nil {
 			t.Fatal(err)
 		}

@@ -5,8 +5,10 @@
 //
 // Every item has the string key attributes pk (HASH) and sk (RANGE); its
 // value in the binary attribute v (absent when empty), the counter n and the
-// version ver (numbers), and, when the item has an expiry, ttl (a number of
-// epoch seconds, the attribute DynamoDB's Time to Live is enabled on).
+// version ver (numbers), when the item has an expiry, ttl (a number of
+// epoch seconds, the attribute DynamoDB's Time to Live is enabled on), and
+// w, a random token of the last Put, by which a Put that the SDK sent again
+// recognises its own write (see Put).
 // CreateTable makes such a table; the CloudFormation template
 // provisioning/templates/storage.json makes the same one. The partition
 // "strata#probe" is reserved for Check.
@@ -37,11 +39,19 @@
 // cancelled because another transaction held one of their items (see
 // Transact).
 //
+// What still fails after the retries because DynamoDB throttles, answers
+// 503, or cannot be reached (a refused or dropped connection, a timeout of
+// the HTTP client; not the caller's cancellation) wraps meta.ErrUnavailable
+// as well as the SDK's error; so do writes still refused for conflicting
+// transactions after this package's retries (which wrap meta.ErrConflict
+// too).
+//
 // # IAM
 //
 // The server needs dynamodb:DescribeTable, GetItem, Query, UpdateItem,
 // DeleteItem and ConditionCheckItem on the table (TransactWriteItems is
-// authorised per contained action). Check probes all of them at start-up.
+// authorised per contained action); IAMActions lists them per operation.
+// Check probes all of them at start-up. It never calls PutItem.
 package dynamo
 
 import (
@@ -50,8 +60,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,6 +73,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/strata-storage/strata/backend/meta"
 )
@@ -71,6 +86,7 @@ const (
 	attrN       = "n"
 	attrVersion = "ver"
 	attrTTL     = "ttl"
+	attrWrite   = "w"
 )
 
 // probePK is the partition Check writes to. No partition of the data model
@@ -315,9 +331,49 @@ func (s *Store) classify(ctx context.Context, err error) error {
 	case errors.As(err, &apiErr) && isAccessDenied(apiErr.ErrorCode()):
 		return fmt.Errorf("access to table %q denied: %w", s.table, err)
 	case errors.As(err, &apiErr) && isThrottle(apiErr.ErrorCode()):
-		return fmt.Errorf("table %q is throttling requests and the client's retryer gave up (see dynamo.NewRetryer): %w", s.table, err)
+		return fmt.Errorf("table %q is throttling requests and the client's retryer gave up (see dynamo.NewRetryer): %w: %w", s.table, meta.ErrUnavailable, err)
+	case httpStatus(err) == http.StatusServiceUnavailable:
+		return fmt.Errorf("DynamoDB is unavailable (the client's retryer gave up): %w: %w", meta.ErrUnavailable, err)
+	case isTransportFailure(ctx, err):
+		return fmt.Errorf("DynamoDB cannot be reached: %w: %w", meta.ErrUnavailable, err)
 	}
 	return err
+}
+
+// httpStatus is the HTTP status of the response err came from, or 0.
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// isTransportFailure reports whether err, of a request made under ctx, is
+// the network failing rather than an answer of DynamoDB or the caller
+// giving up: a request that could not be sent or whose answer did not
+// arrive (connection refused or reset, a response cut short, a timeout of
+// the HTTP client). A done ctx — the caller's cancellation or deadline — is
+// never one.
+func isTransportFailure(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false // DynamoDB answered
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // noTableError says which table is missing where, and wraps ErrNoTable.
@@ -336,12 +392,16 @@ func (e *noTableError) Error() string {
 
 func (e *noTableError) Unwrap() []error { return []error{ErrNoTable, e.err} }
 
+// isThrottle reports an error code that means DynamoDB (or the account's
+// quota) refused the request for load: DynamoDB's own codes, and every code
+// the SDK's retryer treats as throttling.
 func isThrottle(code string) bool {
 	switch code {
-	case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
+	case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException":
 		return true
 	}
-	return false
+	_, ok := retry.DefaultThrottleErrorCodes[code]
+	return ok
 }
 
 // ctxErr makes err wrap ctx.Err() when the context is done, whatever the SDK

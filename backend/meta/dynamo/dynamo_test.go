@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/strata-storage/strata/backend/awstest"
 	"github.com/strata-storage/strata/backend/backendtest"
@@ -340,6 +341,13 @@ func TestThrottlingRetriedBySDK(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "throttling") || !strings.Contains(err.Error(), s.table) {
 			t.Fatalf("Get always answered %s: %v, want an error saying the table throttles", code, err)
 		}
+		if !errors.Is(err, meta.ErrUnavailable) || errors.Is(err, meta.ErrNotFound) {
+			t.Errorf("Get always answered %s: %v, want meta.ErrUnavailable", code, err)
+		}
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != code {
+			t.Errorf("Get always answered %s: %v does not wrap DynamoDB's error", code, err)
+		}
 		if got := f.snapshot()["GetItem"]; got != 3 {
 			t.Fatalf("Get always answered %s: %d requests, want the retryer's 3", code, got)
 		}
@@ -387,6 +395,9 @@ func TestTransactionConflictRetried(t *testing.T) {
 	var txErr *meta.TxError
 	if !errors.Is(err, meta.ErrConflict) || errors.As(err, &txErr) || !strings.Contains(err.Error(), "conflicting transactions") {
 		t.Fatalf("Transact always in conflict: %v, want ErrConflict that is no TxError", err)
+	}
+	if !errors.Is(err, meta.ErrUnavailable) {
+		t.Errorf("Transact always in conflict: %v, want it to wrap ErrUnavailable too", err)
 	}
 	if got := f.snapshot()["TransactWriteItems"]; got != defaultConflictAttempts {
 		t.Fatalf("Transact always in conflict made %d requests, want %d", got, defaultConflictAttempts)

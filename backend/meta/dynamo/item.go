@@ -54,10 +54,14 @@ func (e *expr) cond(c meta.Cond) string {
 }
 
 // putUpdate returns the update expression that replaces an item's value,
-// counter and expiry with those of it and moves its version on (see
-// setVersion), so that a write and its version change are one atomic step.
-func (e *expr) putUpdate(it meta.Item, base int64) string {
-	set := []string{e.name(attrN) + " = " + e.value("n", num(it.N))}
+// counter and expiry with those of it, sets its write token to token (see
+// Store.Put) and moves its version on (see setVersion), so that a write and
+// its version change are one atomic step.
+func (e *expr) putUpdate(it meta.Item, base int64, token string) string {
+	set := []string{
+		e.name(attrN) + " = " + e.value("n", num(it.N)),
+		e.name(attrWrite) + " = " + e.value("w", str(token)),
+	}
 	var remove []string
 	// An empty value is stored as no attribute: it reads back the same and
 	// needs no support for empty binary values.
@@ -105,6 +109,9 @@ func (e *expr) setVersion(base int64) string {
 
 // newBase draws the version base of an item that a write may create.
 func newBase() int64 { return rand.Int64N(maxBase) }
+
+// newToken draws a Put's write token: 64 random bits, in hex.
+func newToken() string { return strconv.FormatUint(rand.Uint64(), 16) }
 
 // maxBase bounds version bases, leaving 2^62 writes of an item before its
 // version could overflow.

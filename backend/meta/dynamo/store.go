@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,17 @@ func (s *Store) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
 // Put writes it if c holds and returns its new version. It is one UpdateItem
 // that sets the value and moves the version on; under IfAbsent and IfVersion
 // the new version is known in advance, otherwise DynamoDB returns it.
+//
+// A conditional Put is idempotent across the SDK's retries: when the answer
+// to an applied write is lost (a dropped connection, a timeout) the SDK
+// sends it again, and that attempt fails its condition on the write's own
+// result. So under IfAbsent and IfVersion the request asks for the item as
+// it was when a condition fails (ReturnValuesOnConditionCheckFailure
+// ALL_OLD), and a failure on an item that holds exactly what this Put
+// writes — its value, counter and expiry, the version it set, and its write
+// token w, random per Put, which no other write can have set — is the
+// success it is. Puts without a condition need nothing: sent twice, the
+// second one wins with the same content.
 func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
 	fail := func(err error) (int64, error) {
 		return 0, fmt.Errorf("dynamodb: put (%q, %q): %w", it.PK, it.SK, err)
@@ -62,11 +74,11 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 		return fail(err)
 	}
 	var e expr
-	base := newBase()
+	base, token := newBase(), newToken()
 	in := &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
 		Key:              itemKey(it.PK, it.SK),
-		UpdateExpression: aws.String(e.putUpdate(it, base)),
+		UpdateExpression: aws.String(e.putUpdate(it, base, token)),
 	}
 	in.ConditionExpression = optional(e.cond(c))
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
@@ -75,8 +87,10 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 	switch c.Kind {
 	case meta.IfAbsent:
 		version = base + 1
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	case meta.IfVersion:
 		version = c.Version + 1
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	default:
 		known = false
 		// UPDATED_NEW echoes the value too, which is why the cases above,
@@ -89,6 +103,12 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 		out, err = s.client.UpdateItem(ctx, in)
 		return isTxConflict(err), err
 	})
+	if err != nil && known && ownWrite(err, it, version, token) {
+		// The SDK sent this write again after its answer was lost, and the
+		// first one had applied: the condition then fails on the write's
+		// own result.
+		err = nil
+	}
 	if err != nil {
 		return fail(s.classify(ctx, err))
 	}
@@ -381,7 +401,7 @@ func (s *Store) transactItems(ops []meta.Op) ([]types.TransactWriteItem, []int) 
 		switch op.Kind {
 		case meta.OpPut:
 			u := &types.Update{Key: itemKey(op.Item.PK, op.Item.SK), TableName: table}
-			u.UpdateExpression = aws.String(e.putUpdate(op.Item, newBase()))
+			u.UpdateExpression = aws.String(e.putUpdate(op.Item, newBase(), newToken()))
 			u.ConditionExpression = optional(e.cond(op.Cond))
 			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
 			item.Update = u
@@ -416,6 +436,32 @@ func (s *Store) transactItems(ops []meta.Op) ([]types.TransactWriteItem, []int) 
 	return items, index
 }
 
+// ownWrite reports whether err is a failed condition on an item that holds
+// exactly what the Put of it at version, with write token token, wrote: the
+// Put applied, and err is the answer to the SDK sending it again.
+func ownWrite(err error, it meta.Item, version int64, token string) bool {
+	var condErr *types.ConditionalCheckFailedException
+	if !errors.As(err, &condErr) || len(condErr.Item) == 0 {
+		return false
+	}
+	w, ok := condErr.Item[attrWrite].(*types.AttributeValueMemberS)
+	if !ok || w.Value != token {
+		return false
+	}
+	got, derr := decodeItem(condErr.Item)
+	if derr != nil {
+		return false
+	}
+	var wantExp, gotExp int64
+	if !it.ExpiresAt.IsZero() {
+		wantExp = it.ExpiresAt.Unix()
+	}
+	if !got.ExpiresAt.IsZero() {
+		gotExp = got.ExpiresAt.Unix()
+	}
+	return got.Version == version && got.N == it.N && bytes.Equal(got.Value, it.Value) && gotExp == wantExp
+}
+
 // holds reports whether c is met by the item old (nil when missing), as
 // returned by ReturnValuesOnConditionCheckFailure.
 func holds(c meta.Cond, old map[string]types.AttributeValue) bool {
@@ -445,7 +491,10 @@ func (s *Store) retryConflicts(ctx context.Context, write func() (conflict bool,
 			return err
 		}
 		if attempt >= s.conflictAttempts {
-			return fmt.Errorf("%w: refused for conflicting transactions %d times: %w", meta.ErrConflict, attempt, err)
+			// Both: the caller's optimistic loop re-reads and retries
+			// (ErrConflict), and one that gives up may tell its own caller
+			// to come back later (ErrUnavailable).
+			return fmt.Errorf("%w (%w): refused for conflicting transactions %d times: %w", meta.ErrConflict, meta.ErrUnavailable, attempt, err)
 		}
 		t := time.NewTimer(rand.N(backoff) + 1)
 		select {
