@@ -55,6 +55,7 @@ type app struct {
 	jsonOut bool
 	quiet   bool
 	config  string
+	data    string // local mode's data directory (the TUI)
 }
 
 // Run runs the strata command line and returns the process exit code.
@@ -149,11 +150,15 @@ func (a *app) rootCmd() *cobra.Command {
 		Use:   "strata",
 		Short: "Strata: an encrypted, self-hostable file store",
 		Long: `Strata stores files encrypted at rest, serves them over an HTTP API, and
-ships its server, CLI and tools in this one binary.
+ships its file manager, server, CLI and tools in this one binary.
 
-Start a server:     strata serve
+strata with no command opens the file manager: on the server you logged in
+to (strata login, or STRATA_SERVER and STRATA_TOKEN), or else in local mode,
+on an embedded store in $XDG_DATA_HOME/strata (--data).
+
+Start a server:      strata serve
 Point the CLI at it: strata login --server http://127.0.0.1:8420
-Then:               strata put report.pdf docs/ ; strata ls docs`,
+Then:                strata put report.pdf docs/ ; strata ls docs`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version(),
@@ -161,7 +166,7 @@ Then:               strata put report.pdf docs/ ; strata ls docs`,
 			return a.bindSettings(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
+			return a.runTUI(cmd.Context(), a.data)
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
@@ -171,6 +176,7 @@ Then:               strata put report.pdf docs/ ; strata ls docs`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON (one object per line for listings)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no progress")
 	pf.StringVar(&a.config, "config", "", "settings file (env STRATA_CONFIG; default $XDG_CONFIG_HOME/strata/config.json if present)")
+	root.Flags().StringVar(&a.data, "data", "", "data directory for local mode (default $XDG_DATA_HOME/strata)")
 
 	root.AddCommand(
 		a.serveCmd(),

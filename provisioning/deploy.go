@@ -43,6 +43,8 @@ type StackError struct {
 	Status string
 	// Reasons are the failure reasons of the stack's events, oldest first.
 	Reasons []string
+	// Hint, when Deploy can tell, says what to do about it.
+	Hint string
 	// Err is what waiting returned.
 	Err error
 }
@@ -59,6 +61,9 @@ func (e *StackError) Error() string {
 	}
 	if len(e.Reasons) > 0 {
 		msg += ": " + strings.Join(e.Reasons, "; ")
+	}
+	if e.Hint != "" {
+		msg += "\n" + e.Hint
 	}
 	return msg
 }
@@ -176,6 +181,7 @@ func deploy(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 	if err != nil {
 		return nil, false, err
 	}
+	var left []retained
 	if st != nil {
 		if err := usable(st); err != nil {
 			if !errors.Is(err, ErrRolledBack) || !o.recreateRolledBack {
@@ -183,6 +189,11 @@ func deploy(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 			}
 			if err := checkParams(name, t, params, nil, true); err != nil {
 				return nil, false, err
+			}
+			left = retainedResources(ctx, cfn, aws.ToString(st.StackId))
+			for _, r := range left {
+				fmt.Fprintf(out, "stack %s: its failed creation left %s %q (%s) behind: the template retains it, so deleting the stack does not delete it\n",
+					name, r.Type, r.PhysicalID, r.LogicalID)
 			}
 			fmt.Fprintf(out, "stack %s: %s; deleting it to create it again\n", name, st.StackStatus)
 			if err := deleteStack(ctx, cfn, st, out, o); err != nil {
@@ -196,6 +207,9 @@ func deploy(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 			return nil, false, err
 		}
 		outputs, err := createStack(ctx, cfn, name, t, tmpl, params, out, o)
+		if err != nil {
+			explainRetained(err, left)
+		}
 		return outputs, err == nil, err
 	}
 	return updateStack(ctx, cfn, st, t, tmpl, params, out, o)
@@ -599,4 +613,72 @@ func (p *eventPrinter) failure(ctx context.Context, name string, err error) erro
 		}
 	}
 	return se
+}
+
+// retained is a resource that a stack's rolled-back creation kept, because
+// its DeletionPolicy retains it: CloudFormation reports it DELETE_SKIPPED.
+// Such a resource outlives the stack, and if it has a fixed name (the
+// storage stack's table is named after the stack), creating the stack
+// again fails on that name.
+type retained struct {
+	Type, LogicalID, PhysicalID string
+}
+
+// retainedResources lists what the stack's events say was retained when it
+// was rolled back or deleted. It is best effort: on an error it returns what
+// it found.
+func retainedResources(ctx context.Context, cfn *cloudformation.Client, stackID string) []retained {
+	var out []retained
+	seen := map[string]bool{}
+	pg := cloudformation.NewDescribeStackEventsPaginator(cfn, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			break
+		}
+		for _, e := range page.StackEvents {
+			id, phys := aws.ToString(e.LogicalResourceId), aws.ToString(e.PhysicalResourceId)
+			if e.ResourceStatus != types.ResourceStatusDeleteSkipped || phys == "" || seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, retained{Type: aws.ToString(e.ResourceType), LogicalID: id, PhysicalID: phys})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
+	return out
+}
+
+// explainRetained gives a failed re-creation whose resources failed on
+// names that are taken ("already exists") a hint naming what the earlier
+// failed creation left behind, and how to clear it.
+func explainRetained(err error, left []retained) {
+	var se *StackError
+	if len(left) == 0 || !errors.As(err, &se) {
+		return
+	}
+	taken := false
+	for _, r := range se.Reasons {
+		if strings.Contains(strings.ToLower(r), "already exists") {
+			taken = true
+		}
+	}
+	if !taken {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("The names are taken by what the earlier failed creation of this stack left behind (its template retains them, as they may hold data):")
+	for _, r := range left {
+		fmt.Fprintf(&b, "\n  %s %q (%s)", r.Type, r.PhysicalID, r.LogicalID)
+		switch r.Type {
+		case "AWS::DynamoDB::Table":
+			fmt.Fprintf(&b, ": delete it with aws dynamodb update-table --table-name %s --no-deletion-protection-enabled && aws dynamodb delete-table --table-name %s, or pass another --param TableName=...", r.PhysicalID, r.PhysicalID)
+		case "AWS::S3::Bucket":
+			fmt.Fprintf(&b, ": delete it with aws s3 rb s3://%s --force, or pass another --param BucketName=...", r.PhysicalID)
+		case "AWS::KMS::Key":
+			fmt.Fprintf(&b, ": schedule its deletion with aws kms schedule-key-deletion --key-id %s", r.PhysicalID)
+		}
+	}
+	b.WriteString("\nIf they hold nothing you need, delete them and run again with --recreate.")
+	se.Hint = b.String()
 }

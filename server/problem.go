@@ -21,6 +21,9 @@ type problem struct {
 	code   string
 	detail string
 	err    error // the cause, for the log only
+	// retryAfter, when set, is the Retry-After header: seconds the client
+	// should wait before it tries again.
+	retryAfter string
 }
 
 func (p *problem) Error() string { return p.detail }
@@ -45,23 +48,28 @@ var errorMap = []struct {
 	// server-side details (file paths, engine messages) that are for the
 	// log, not for clients.
 	detail string
+	// retryAfter is the Retry-After header of the answer, if any.
+	retryAfter string
 }{
-	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized, ""},
-	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden, ""},
-	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath, ""},
-	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange, ""},
-	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch, ""},
-	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch, ""},
-	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound, ""},
-	{backend.ErrExists, http.StatusConflict, api.CodeExists, ""},
-	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir, ""},
-	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir, ""},
-	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, ""},
-	{backend.ErrConflict, http.StatusConflict, api.CodeConflict, ""},
-	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, ""},
-	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored"},
-	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details"},
-	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, ""},
+	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized, "", ""},
+	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden, "", ""},
+	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath, "", ""},
+	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange, "", ""},
+	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch, "", ""},
+	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch, "", ""},
+	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
+	{backend.ErrExists, http.StatusConflict, api.CodeExists, "", ""},
+	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir, "", ""},
+	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir, "", ""},
+	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, "", ""},
+	{backend.ErrConflict, http.StatusConflict, api.CodeConflict, "", ""},
+	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, "", ""},
+	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
+	// Throttling or an unreachable engine, after the drivers' own retries:
+	// the client waits a little and sends the request again.
+	{backend.ErrUnavailable, http.StatusServiceUnavailable, api.CodeUnavailable, "storage is busy or unreachable; retry", "2"},
+	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details", ""},
+	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, "", ""},
 }
 
 // toProblem classifies any error a handler returns.
@@ -81,7 +89,7 @@ func toProblem(err error) *problem {
 			if detail == "" {
 				detail = err.Error()
 			}
-			return &problem{status: m.status, code: m.code, detail: detail, err: err}
+			return &problem{status: m.status, code: m.code, detail: detail, err: err, retryAfter: m.retryAfter}
 		}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -119,6 +127,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
+	if p.retryAfter != "" {
+		h.Set("Retry-After", p.retryAfter)
+	}
 	w.WriteHeader(p.status)
 	if r.Method == http.MethodHead {
 		return

@@ -13,7 +13,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-storage/strata/backend/storepath"
@@ -40,7 +42,9 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }
 
 // WithRetries sets how many times an idempotent request is retried after a
-// network error or a 502/503/504 (default 4).
+// network error or a 429/502/503/504 (default 4). A retry waits an
+// exponential, jittered backoff, or longer if the answer's Retry-After asks
+// for it (up to 30 seconds).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 
 // New returns a client of the server at addr: "http://host:port",
@@ -127,12 +131,16 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 		attempts += c.retries
 	}
 	var lastErr error
+	var wait time.Duration // what the last answer asked for (Retry-After)
+	var sent *attemptBody  // the last attempt's body, when it may be rewound
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			if err := sleep(ctx, backoff(i)); err != nil {
+			if err := sleep(ctx, max(backoff(i), wait)); err != nil {
 				return nil, lastErr
 			}
+			wait = 0
 			if rq.rewind != nil {
+				sent.detach()
 				b, err := rq.rewind()
 				if err != nil {
 					return nil, err
@@ -140,7 +148,12 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 				rq.body = b
 			}
 		}
-		req, err := http.NewRequestWithContext(ctx, rq.method, u, rq.body)
+		body := rq.body
+		if body != nil && rq.rewind != nil && attempts > 1 {
+			sent = &attemptBody{r: body}
+			body = sent
+		}
+		req, err := http.NewRequestWithContext(ctx, rq.method, u, body)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", rq.method, rq.path, err)
 		}
@@ -172,6 +185,7 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 		if rq.retry && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
 			resp.StatusCode == http.StatusGatewayTimeout || resp.StatusCode == http.StatusTooManyRequests) {
 			lastErr = apiErr
+			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 			continue
 		}
 		return nil, apiErr
@@ -179,9 +193,76 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 	return nil, lastErr
 }
 
+// attemptBody is one attempt's view of a request body that a retry will
+// rewind. net/http may go on reading a request body after Do returned (it
+// writes the body from a goroutine of its own, which can still be at it
+// when the server answered early, say 503 after part of a part), so before
+// the body is rewound for the next attempt, detach stops this attempt's
+// reads, waiting for one in progress to end.
+type attemptBody struct {
+	mu       sync.Mutex
+	r        io.Reader
+	detached bool
+}
+
+var errDetached = errors.New("request body: the attempt is over")
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	return b.r.Read(p)
+}
+
+// Close is net/http's: the attempt is done with the body.
+func (b *attemptBody) Close() error {
+	b.detach()
+	return nil
+}
+
+func (b *attemptBody) detach() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.detached = true
+	b.mu.Unlock()
+}
+
 func backoff(attempt int) time.Duration {
 	d := 200 * time.Millisecond << min(attempt-1, 5)
 	return d/2 + rand.N(d/2+1)
+}
+
+// maxRetryAfter caps the wait a Retry-After header can ask for: a server
+// (or a proxy) asking for more is not waited for longer than this between
+// two attempts.
+const maxRetryAfter = 30 * time.Second
+
+// retryAfter is the wait a Retry-After header value asks for (RFC 9110:
+// seconds, or an HTTP date), capped at maxRetryAfter; 0 when there is none
+// or it cannot be read. The retry waits the longer of this and its own
+// backoff.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -340,7 +340,7 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 		}
 		have = 0
 		h.Reset()
-		if f, err = os.OpenFile(partial(d.SHA256), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+		if f, err = os.OpenFile(partial(d.SHA256), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666); err != nil {
 			return api.Entry{}, err
 		}
 	}

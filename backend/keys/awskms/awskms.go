@@ -51,6 +51,13 @@
 //     that does not match the key KMS used, and AccessDeniedException when
 //     the key is demonstrably usable (below).
 //   - keys.ErrInvalid: an empty context for GenerateDataKey, ValidationException.
+//   - keys.ErrUnavailable, wrapped alongside the SDK error: what still
+//     failed after the client's retries because KMS throttled
+//     (ThrottlingException, LimitExceededException, the SDK's other
+//     throttling codes, any 503) or could not be reached (a refused or
+//     dropped connection, a response cut short, a timeout of the HTTP
+//     client). A cancelled or expired ctx of the caller is never
+//     ErrUnavailable.
 //   - Everything else wraps the SDK error (check it with errors.As and
 //     smithy.APIError or the kms/types exceptions): cancellation and
 //     deadlines, network errors, ThrottlingException after the retries,
@@ -131,7 +138,8 @@
 //
 // kms:GenerateDataKey and kms:Decrypt on the configured key; kms:DescribeKey
 // for Check; kms:ReEncryptFrom and kms:ReEncryptTo for Rewrap; kms:Decrypt,
-// kms:ReEncryptFrom and kms:DescribeKey on previous keys.
+// kms:ReEncryptFrom and kms:DescribeKey on previous keys. IAMActions lists
+// them per operation.
 package awskms
 
 import (
@@ -139,14 +147,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/strata-storage/strata/backend/keys"
 )
@@ -248,7 +262,7 @@ func (s *Service) GenerateDataKey(ctx context.Context, ec keys.Context) (keys.Da
 		EncryptionContext: ec,
 	})
 	if err != nil {
-		return keys.DataKey{}, s.callError("kms:GenerateDataKey", s.keyID, err)
+		return keys.DataKey{}, s.callError(ctx, "kms:GenerateDataKey", s.keyID, err)
 	}
 	if len(out.Plaintext) != keys.DataKeySize {
 		clear(out.Plaintext)
@@ -353,7 +367,7 @@ func (s *Service) Check(ctx context.Context) error {
 func (s *Service) checkKey(ctx context.Context, keyID string) error {
 	out, err := s.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return s.callError("kms:DescribeKey", keyID, err)
+		return s.callError(ctx, "kms:DescribeKey", keyID, err)
 	}
 	md := out.KeyMetadata
 	if md == nil {
@@ -413,9 +427,9 @@ func (s *Service) unwrapFailed(ctx context.Context, o op, source, wrappedARN str
 	case errors.As(err, &incorrect):
 		return s.errDecrypt(o, s.otherKeyReason(source, wrappedARN, "IncorrectKeyException"))
 	case !isAccessDenied(err):
-		return s.callError(o.action(), source, err)
+		return s.callError(ctx, o.action(), source, err)
 	case source != s.keyID:
-		return s.callError(o.action(), source, err)
+		return s.callError(ctx, o.action(), source, err)
 	}
 	usable, perr := s.keyUsable(ctx, o)
 	switch {
@@ -424,7 +438,7 @@ func (s *Service) unwrapFailed(ctx context.Context, o op, source, wrappedARN str
 	case usable:
 		return s.errDecrypt(o, s.otherKeyReason(source, wrappedARN, "AccessDeniedException although the key itself works"))
 	default:
-		return s.callError(o.action(), source, err)
+		return s.callError(ctx, o.action(), source, err)
 	}
 }
 
@@ -448,7 +462,7 @@ func (s *Service) errDecrypt(o op, reason string) error {
 
 // callError describes a failed KMS call for an operator: the key, and what
 // was refused or missing. It wraps err, so callers can still inspect it.
-func (s *Service) callError(action, keyID string, err error) error {
+func (s *Service) callError(ctx context.Context, action, keyID string, err error) error {
 	var (
 		notFound *types.NotFoundException
 		disabled *types.DisabledException
@@ -474,6 +488,10 @@ func (s *Service) callError(action, keyID string, err error) error {
 		return fmt.Errorf("awskms: key %q: %s: not a symmetric ENCRYPT_DECRYPT key: %w", keyID, action, err)
 	case apiCode(err) == "ValidationException":
 		return fmt.Errorf("awskms: key %q: %s: %w: %w", keyID, action, keys.ErrInvalid, err)
+	case isThrottle(apiCode(err)) || httpStatus(err) == http.StatusServiceUnavailable:
+		return fmt.Errorf("awskms: key %q: %s: KMS is throttling requests and the client's retryer gave up: %w: %w", keyID, action, keys.ErrUnavailable, err)
+	case isTransportFailure(ctx, err):
+		return fmt.Errorf("awskms: key %q: %s: KMS cannot be reached: %w: %w", keyID, action, keys.ErrUnavailable, err)
 	default:
 		return fmt.Errorf("awskms: key %q: %s: %w", keyID, action, err)
 	}
@@ -518,7 +536,7 @@ func (s *Service) probe(ctx context.Context, o op) error {
 		EncryptionContext: probeContext(),
 	})
 	if err != nil {
-		return s.callError("kms:GenerateDataKey", s.keyID, err)
+		return s.callError(ctx, "kms:GenerateDataKey", s.keyID, err)
 	}
 	defer clear(gen.Plaintext)
 	switch o {
@@ -531,7 +549,7 @@ func (s *Service) probe(ctx context.Context, o op) error {
 			DestinationEncryptionContext: probeContext(),
 		})
 		if err != nil {
-			return s.callError(o.action(), s.keyID, err)
+			return s.callError(ctx, o.action(), s.keyID, err)
 		}
 	default:
 		out, err := s.client.Decrypt(ctx, &kms.DecryptInput{
@@ -540,7 +558,7 @@ func (s *Service) probe(ctx context.Context, o op) error {
 			EncryptionContext: probeContext(),
 		})
 		if err != nil {
-			return s.callError(o.action(), s.keyID, err)
+			return s.callError(ctx, o.action(), s.keyID, err)
 		}
 		defer clear(out.Plaintext)
 		if !bytes.Equal(out.Plaintext, gen.Plaintext) {
@@ -590,6 +608,53 @@ func isKeyRefusal(err error) bool {
 // an error shape, so the SDK has no type for it; the code is the contract.
 func isAccessDenied(err error) bool {
 	return apiCode(err) == "AccessDeniedException"
+}
+
+// isThrottle reports an error code that means KMS (or the account's
+// request quota) refused the request for load: KMS's own codes, and every
+// code the SDK's retryer treats as throttling.
+func isThrottle(code string) bool {
+	if code == "ThrottlingException" || code == "LimitExceededException" {
+		return true
+	}
+	_, ok := retry.DefaultThrottleErrorCodes[code]
+	return ok
+}
+
+// httpStatus is the HTTP status of the response err came from, or 0.
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// isTransportFailure reports whether err, of a request made under ctx, is
+// the network failing rather than an answer of KMS or the caller giving up:
+// a request that could not be sent or whose answer did not arrive
+// (connection refused or reset, a response cut short, a timeout of the HTTP
+// client). A done ctx — the caller's cancellation or deadline — is never
+// one.
+func isTransportFailure(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false // KMS answered
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func apiCode(err error) string {

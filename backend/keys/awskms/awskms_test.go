@@ -334,6 +334,9 @@ func TestThrottling(t *testing.T) {
 		if n := f.count("Decrypt"); n != 3 {
 			t.Errorf("Decrypt requests = %d, want 3 (the client's attempts)", n)
 		}
+		if !errors.Is(err, keys.ErrUnavailable) {
+			t.Errorf("err = %v, want keys.ErrUnavailable", err)
+		}
 	})
 }
 

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// tuiProc is the real strata binary's file manager in a pseudo-terminal.
+type tuiProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	pty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan error
+}
+
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07`)
+
+func startTUI(t *testing.T, dir string, env []string, args ...string) *tuiProc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tuiProc{t: t, cmd: cmd, pty: f, done: make(chan error, 1)}
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := f.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		f.Close()
+		if t.Failed() {
+			t.Logf("screen output (escape codes removed):\n%s", p.text())
+		}
+	})
+	return p
+}
+
+// text is everything drawn so far, without escape sequences.
+func (p *tuiProc) text() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return ansiRE.ReplaceAllString(p.out.String(), "")
+}
+
+// waitFor waits until s has been drawn (after the given mark).
+func (p *tuiProc) waitFor(s string) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.text(), s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.t.Fatalf("the screen never showed %q", s)
+}
+
+func (p *tuiProc) send(keys string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.pty, keys); err != nil {
+		p.t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond) // let the app take each key in turn
+}
+
+func (p *tuiProc) exited() error {
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("the file manager did not quit")
+		return nil
+	}
+}
+
+// TestTUIEndToEnd drives the real binary's file manager against a real
+// server: browse, upload a file with the keyboard, see it arrive, quit.
+func TestTUIEndToEnd(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "report.txt"), []byte("quarterly numbers"))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=xterm-256color",
+		"STRATA_SERVER=" + s.addr, "STRATA_TOKEN=" + adminToken}
+	p := startTUI(t, work, env)
+	p.waitFor("Strata /home/admin")
+	p.waitFor("report.txt")
+	p.send("\t") // to the local pane
+	p.send(" ")  // mark report.txt
+	p.send("u")  // upload it to the Strata pane's folder
+	c := s.client(t, adminToken)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if e, err := c.Stat(bg(), "/home/admin/report.txt"); err == nil && e.Size == 17 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never arrived")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.waitFor("1/1 done")
+	// The Strata pane shows it; the info panel describes it.
+	p.send("\t")
+	p.send("i")
+	p.waitFor("SHA-256")
+	p.send("q")
+	if err := p.exited(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+}
+
+// TestTUILocalMode: with no server configured, strata runs on an embedded
+// store; a second strata on the same data directory attaches to the first
+// through its private socket instead of failing on the lock.
+func TestTUILocalMode(t *testing.T) {
+	data := t.TempDir()
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "local.txt"), []byte("stays local"))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=xterm-256color"}
+	first := startTUI(t, work, env, "--data", data)
+	first.waitFor("local " + data)
+	first.waitFor("Strata /home/admin")
+	first.send("\t")
+	first.send(" ")
+	first.send("u")
+	first.waitFor("1/1 done")
+
+	second := startTUI(t, work, env, "--data", data)
+	second.waitFor("local " + data)
+	second.waitFor("local.txt") // in both panes: uploaded by the first
+	// The first process owns the store; the second went through its socket.
+	tok, err := os.ReadFile(filepath.Join(data, "local.token"))
+	if err != nil || len(tok) == 0 {
+		t.Fatalf("owner token: %v", err)
+	}
+	second.send("q")
+	if err := second.exited(); err != nil {
+		t.Fatal(err)
+	}
+	first.send("q")
+	if err := first.exited(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "strata.sock")); !os.IsNotExist(err) {
+		t.Fatalf("the socket outlived its owner: %v", err)
+	}
+}

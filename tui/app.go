@@ -1,0 +1,830 @@
+// Package tui is Strata's terminal file manager: two panes (the local file
+// system and the Strata server), transfers between them, and the file
+// operations, trash and versions of the server. It reaches the server only
+// through remote.Remote; every call that may block runs in a tea.Cmd.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/filelist"
+	helpview "github.com/strata-storage/strata/tui/help"
+	"github.com/strata-storage/strata/tui/info"
+	"github.com/strata-storage/strata/tui/remote"
+	"github.com/strata-storage/strata/tui/sources"
+	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/transfer"
+	"github.com/strata-storage/strata/tui/trashview"
+	"github.com/strata-storage/strata/tui/versionsview"
+)
+
+// Options configure the app.
+type Options struct {
+	Remote remote.Remote
+	// Where reads "local mode (data dir)" or the server's address, for the
+	// header.
+	Where string
+	// LocalDir is where the local pane starts (default: the working dir).
+	LocalDir string
+	// Transfers runs the transfers (its state file makes them resume after
+	// a restart); the app closes it when it quits.
+	Transfers *transfer.Manager
+	Styles    *style.Styles
+	// Ctx bounds every call the app makes.
+	Ctx context.Context
+}
+
+const (
+	paneLocal  = 0
+	paneRemote = 1
+)
+
+// view is what fills the screen under the header.
+type view int
+
+const (
+	viewPanes view = iota
+	viewHelp
+	viewTransfers
+	viewTrash
+	viewVersions
+)
+
+// App is the root model.
+type App struct {
+	o     Options
+	st    *style.Styles
+	keys  KeyMap
+	w, h  int
+	panes [2]filelist.Model
+	focus int
+	view  view
+
+	user     remote.User
+	status   string
+	statusOK bool
+	offline  bool // the server is unreachable; pings watch for its return
+	pinging  bool
+
+	showInfo bool
+	info     info.Model
+	help     helpview.Model
+	tview    transfer.Model
+	trash    trashview.Model
+	versions versionsview.Model
+
+	dlg     *dialog.Model
+	pending pendingOp
+
+	filesDone int // transfers finished when the panes were last reloaded
+}
+
+// pendingOp is what an open dialog is about.
+type pendingOp struct {
+	pane  int
+	items []filelist.Item
+}
+
+// New builds the app.
+func New(o Options) App {
+	if o.Ctx == nil {
+		o.Ctx = context.Background()
+	}
+	if o.LocalDir == "" {
+		o.LocalDir, _ = os.Getwd()
+	}
+	st := o.Styles
+	a := App{o: o, st: st, keys: DefaultKeyMap(), focus: paneRemote}
+	a.panes[paneLocal] = filelist.New(sources.Local("/"), st, o.LocalDir)
+	a.panes[paneRemote] = filelist.New(sources.Remote(o.Remote), st, "")
+	a.panes[paneRemote].Focus(true)
+	a.info = info.New(o.Ctx, st, o.Remote)
+	a.tview = transfer.NewModel(o.Transfers, st)
+	a.help = helpview.New(st, a.helpSections())
+	if n := o.Transfers.Resumed(); n > 0 {
+		a.status, a.statusOK = fmt.Sprintf("Resuming %d unfinished transfer%s (t to see them)", n, plural(n)), true
+	}
+	return a
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// whoamiMsg carries who we are on the server (and proves it answers).
+type whoamiMsg struct {
+	user remote.User
+	err  error
+}
+
+// pingMsg is the answer to a ping while the server was unreachable.
+type pingMsg struct{ err error }
+
+// opDoneMsg ends a file operation.
+type opDoneMsg struct {
+	what   string
+	pane   int
+	err    error
+	reload bool
+}
+
+// Init loads both panes and asks the server who we are.
+func (a App) Init() tea.Cmd {
+	r, ctx := a.o.Remote, a.o.Ctx
+	return tea.Batch(
+		a.panes[paneLocal].Init(),
+		func() tea.Msg {
+			u, err := r.Whoami(ctx)
+			return whoamiMsg{u, err}
+		},
+		a.tview.Init(),
+	)
+}
+
+// Update routes a message: dialogs first, then the view on screen, then the
+// app's own keys, then the focused pane.
+func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.w, a.h = msg.Width, msg.Height
+		a.layout()
+		return a, nil
+
+	case whoamiMsg:
+		if msg.err != nil {
+			a.setErr(msg.err)
+			if remote.IsDisconnected(msg.err) {
+				return a, a.watchConnection()
+			}
+			return a, nil
+		}
+		a.user = msg.user
+		// The remote pane starts in the user's home.
+		return a, a.panes[paneRemote].Navigate(msg.user.Home)
+
+	case pingMsg:
+		a.pinging = false
+		if msg.err != nil {
+			return a, a.watchConnection()
+		}
+		a.offline = false
+		a.setOK("Connection to the server is back")
+		cmds = append(cmds, a.panes[paneRemote].Reload())
+		if a.user.Home == "" {
+			r, ctx := a.o.Remote, a.o.Ctx
+			cmds = append(cmds, func() tea.Msg {
+				u, err := r.Whoami(ctx)
+				return whoamiMsg{u, err}
+			})
+		}
+		return a, tea.Batch(cmds...)
+
+	case opDoneMsg:
+		if msg.err != nil {
+			a.setErr(fmt.Errorf("%s: %w", msg.what, msg.err))
+			if remote.IsDisconnected(msg.err) {
+				cmds = append(cmds, a.watchConnection())
+			}
+		} else {
+			a.setOK(msg.what)
+		}
+		if msg.reload || msg.err == nil {
+			a.panes[msg.pane].ClearSelection()
+			cmds = append(cmds, a.panes[msg.pane].Reload())
+		}
+		return a, tea.Batch(cmds...)
+
+	case transfer.ChangedMsg:
+		var cmd tea.Cmd
+		a.tview, cmd = a.tview.Update(msg)
+		cmds = append(cmds, cmd)
+		snap := a.tview.Snapshot()
+		if snap.Conflict != nil && a.view == viewPanes && a.dlg == nil {
+			// A name exists at the destination: the transfers view asks.
+			a.view = viewTransfers
+		}
+		if snap.FilesDone != a.filesDone {
+			// Finished files appear in the panes.
+			a.filesDone = snap.FilesDone
+			cmds = append(cmds, a.panes[paneLocal].Reload(), a.panes[paneRemote].Reload())
+		}
+		return a, tea.Batch(cmds...)
+
+	case helpview.ClosedMsg:
+		a.view = viewPanes
+		return a, nil
+
+	case trashview.ClosedMsg:
+		a.view = viewPanes
+		if msg.Restored > 0 {
+			return a, a.panes[paneRemote].Reload()
+		}
+		return a, nil
+
+	case versionsview.ClosedMsg:
+		a.view = viewPanes
+		if msg.Restored {
+			return a, a.panes[paneRemote].Reload()
+		}
+		return a, nil
+
+	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg:
+		return a.dialogDone(msg)
+
+	case dialog.CountedMsg:
+		if a.dlg != nil {
+			d, cmd := a.dlg.Update(msg)
+			a.dlg = &d
+			return a, cmd
+		}
+		return a, nil
+
+	case info.Msg:
+		var cmd tea.Cmd
+		a.info, cmd = a.info.Update(msg)
+		return a, cmd
+
+	case trashview.Msg:
+		var cmd tea.Cmd
+		a.trash, cmd = a.trash.Update(msg)
+		return a, cmd
+
+	case versionsview.Msg:
+		var cmd tea.Cmd
+		a.versions, cmd = a.versions.Update(msg)
+		return a, cmd
+
+	case filelist.ActivateMsg:
+		// Enter on a file: show what it is.
+		a.showInfo = true
+		a.layout()
+		return a, a.showCurrentInfo()
+
+	case tea.MouseMsg:
+		if a.dlg != nil || a.view != viewPanes {
+			return a, nil
+		}
+		return a.mouse(msg)
+
+	case tea.KeyMsg:
+		return a.key(msg)
+	}
+
+	// Everything else (pages, spinners) goes to both panes: each drops
+	// what is not its own.
+	for i := range a.panes {
+		var cmd tea.Cmd
+		a.panes[i], cmd = a.panes[i].Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	if a.dlg != nil {
+		d, cmd := a.dlg.Update(msg)
+		a.dlg = &d
+		cmds = append(cmds, cmd)
+	}
+	var cmd tea.Cmd
+	a.tview, cmd = a.tview.Update(msg)
+	cmds = append(cmds, cmd)
+	cmds = append(cmds, a.afterPaneChange())
+	return a, tea.Batch(cmds...)
+}
+
+// afterPaneChange notices a lost connection in the remote pane and keeps
+// the info panel on the entry under the cursor.
+func (a *App) afterPaneChange() tea.Cmd {
+	var cmds []tea.Cmd
+	if err := a.panes[paneRemote].Err(); err != nil && remote.IsDisconnected(err) && !a.offline {
+		a.offline = true
+		cmds = append(cmds, a.watchConnection())
+	}
+	if a.showInfo {
+		cmds = append(cmds, a.showCurrentInfo())
+	}
+	return tea.Batch(cmds...)
+}
+
+// watchConnection pings the server every few seconds until it answers.
+func (a *App) watchConnection() tea.Cmd {
+	a.offline = true
+	if a.pinging {
+		return nil
+	}
+	a.pinging = true
+	r, ctx := a.o.Remote, a.o.Ctx
+	return tea.Tick(3*time.Second, func(time.Time) tea.Msg {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return pingMsg{r.Ping(pctx)}
+	})
+}
+
+func (a *App) setErr(err error) {
+	a.status, a.statusOK = err.Error(), false
+}
+
+func (a *App) setOK(s string) {
+	a.status, a.statusOK = s, true
+}
+
+// key handles a key press.
+func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, a.keys.ForceQuit) {
+		return a, a.quit()
+	}
+	if a.dlg != nil {
+		d, cmd := a.dlg.Update(msg)
+		a.dlg = &d
+		return a, cmd
+	}
+	switch a.view {
+	case viewHelp:
+		var cmd tea.Cmd
+		a.help, cmd = a.help.Update(msg)
+		return a, cmd
+	case viewTransfers:
+		if key.Matches(msg, a.keys.Back) || key.Matches(msg, a.keys.Transfers) {
+			if a.tview.Snapshot().Conflict == nil {
+				a.view = viewPanes
+				return a, nil
+			}
+		}
+		var cmd tea.Cmd
+		a.tview, cmd = a.tview.Update(msg)
+		return a, cmd
+	case viewTrash:
+		var cmd tea.Cmd
+		a.trash, cmd = a.trash.Update(msg)
+		return a, cmd
+	case viewVersions:
+		var cmd tea.Cmd
+		a.versions, cmd = a.versions.Update(msg)
+		return a, cmd
+	}
+
+	p := &a.panes[a.focus]
+	if p.Filtering() {
+		var cmd tea.Cmd
+		*p, cmd = p.Update(msg)
+		return a, tea.Batch(cmd, a.afterPaneChange())
+	}
+	remotePane := a.focus == paneRemote
+	switch {
+	case key.Matches(msg, a.keys.Quit):
+		return a, a.quit()
+	case key.Matches(msg, a.keys.Switch):
+		a.panes[a.focus].Focus(false)
+		a.focus = 1 - a.focus
+		a.panes[a.focus].Focus(true)
+		return a, a.afterPaneChange()
+	case key.Matches(msg, a.keys.Help):
+		a.view = viewHelp
+		a.help.SetSize(a.w, a.h-1)
+		return a, nil
+	case key.Matches(msg, a.keys.Transfers):
+		a.view = viewTransfers
+		return a, nil
+	case key.Matches(msg, a.keys.Info):
+		a.showInfo = !a.showInfo
+		a.layout()
+		if a.showInfo {
+			return a, a.showCurrentInfo()
+		}
+		return a, nil
+	case key.Matches(msg, a.keys.Reload):
+		return a, p.Reload()
+	case key.Matches(msg, a.keys.Jump):
+		return a, a.openInput("jump", "Go to", "Path:", p.Dir(), a.validPath(a.focus))
+	case key.Matches(msg, a.keys.Upload):
+		return a, a.upload()
+	case key.Matches(msg, a.keys.Download):
+		return a, a.download()
+	case key.Matches(msg, a.keys.Mkdir):
+		return a, a.openInput("mkdir", "New folder", "Name:", "", validName)
+	case key.Matches(msg, a.keys.Rename):
+		it, ok := p.Current()
+		if !ok {
+			return a, nil
+		}
+		a.pending = pendingOp{pane: a.focus, items: []filelist.Item{it}}
+		return a, a.openInput("rename", "Rename", "New name:", it.Name, validName)
+	case key.Matches(msg, a.keys.Move), key.Matches(msg, a.keys.Copy):
+		if !remotePane {
+			a.setErr(errors.New("move and copy work on the Strata pane; use u and d to transfer"))
+			return a, nil
+		}
+		items := p.Selected()
+		if len(items) == 0 {
+			return a, nil
+		}
+		a.pending = pendingOp{pane: a.focus, items: items}
+		id, title := "move", "Move"
+		if key.Matches(msg, a.keys.Copy) {
+			id, title = "copy", "Copy"
+		}
+		return a, a.openInput(id, fmt.Sprintf("%s %s", title, describe(items)), "To folder:", p.Dir(), a.validPath(paneRemote))
+	case key.Matches(msg, a.keys.Delete):
+		return a, a.confirmDelete()
+	case key.Matches(msg, a.keys.Trash):
+		a.trash = trashview.New(a.o.Ctx, a.st, a.o.Remote)
+		a.trash.SetSize(a.w, a.h-1)
+		a.view = viewTrash
+		return a, a.trash.Init()
+	case key.Matches(msg, a.keys.Versions):
+		it, ok := a.panes[paneRemote].Current()
+		if !remotePane || !ok || it.Dir {
+			a.setErr(errors.New("versions: choose a file on the Strata pane"))
+			return a, nil
+		}
+		a.versions = versionsview.New(a.o.Ctx, a.st, a.o.Remote, it.Path)
+		a.versions.SetSize(a.w, a.h-1)
+		a.view = viewVersions
+		return a, a.versions.Init()
+	}
+	var cmd tea.Cmd
+	*p, cmd = p.Update(msg)
+	return a, tea.Batch(cmd, a.afterPaneChange())
+}
+
+// quit stops, after asking when transfers are still running.
+func (a *App) quit() tea.Cmd {
+	s := a.tview.Snapshot()
+	if busy := s.Running + s.Queued + s.Conflicts; busy > 0 && a.dlg == nil {
+		d := dialog.NewConfirm(a.st, "quit", "Quit",
+			fmt.Sprintf("%d transfer%s not finished. They resume the next time you start strata. Quit now?", busy, plural(busy)))
+		d.SetSize(a.w, a.h)
+		a.dlg = &d
+		return nil
+	}
+	return tea.Quit
+}
+
+func (a *App) openInput(id, title, prompt, value string, validate func(string) error) tea.Cmd {
+	d := dialog.NewInput(a.st, id, title, prompt, value, validate)
+	d.SetSize(a.w, a.h)
+	a.dlg = &d
+	return nil
+}
+
+func validName(s string) error {
+	switch {
+	case s == "" || s == "." || s == "..":
+		return errors.New("a name is needed")
+	case strings.ContainsAny(s, "/\x00"):
+		return errors.New("a name cannot contain /")
+	case len(s) > 255:
+		return errors.New("at most 255 bytes")
+	}
+	return nil
+}
+
+// validPath checks a path typed for a pane.
+func (a *App) validPath(pane int) func(string) error {
+	return func(s string) error {
+		if pane == paneRemote && !strings.HasPrefix(s, "/") {
+			return errors.New("a Strata path starts with /")
+		}
+		if pane == paneLocal && !filepath.IsAbs(s) {
+			return errors.New("an absolute path is needed")
+		}
+		return nil
+	}
+}
+
+// describe says what a selection is, for dialog titles.
+func describe(items []filelist.Item) string {
+	if len(items) == 1 {
+		return dialog.Quote(items[0].Name)
+	}
+	return fmt.Sprintf("%d items", len(items))
+}
+
+func (a *App) upload() tea.Cmd {
+	if a.focus != paneLocal {
+		a.setErr(errors.New("upload: choose files on the local pane (Tab), then u"))
+		return nil
+	}
+	items := a.panes[paneLocal].Selected()
+	dst := a.panes[paneRemote].Dir()
+	for _, it := range items {
+		a.o.Transfers.Upload(it.Path, dst)
+	}
+	a.panes[paneLocal].ClearSelection()
+	if len(items) > 0 {
+		a.setOK(fmt.Sprintf("Uploading %s to %s (t to watch)", describe(items), dst))
+	}
+	return nil
+}
+
+func (a *App) download() tea.Cmd {
+	if a.focus != paneRemote {
+		a.setErr(errors.New("download: choose files on the Strata pane (Tab), then d"))
+		return nil
+	}
+	items := a.panes[paneRemote].Selected()
+	dst := a.panes[paneLocal].Dir()
+	for _, it := range items {
+		a.o.Transfers.Download(it.Path, it.Dir, dst)
+	}
+	a.panes[paneRemote].ClearSelection()
+	if len(items) > 0 {
+		a.setOK(fmt.Sprintf("Downloading %s to %s (t to watch)", describe(items), dst))
+	}
+	return nil
+}
+
+// confirmDelete asks before deleting, with what it holds counted.
+func (a *App) confirmDelete() tea.Cmd {
+	items := a.panes[a.focus].Selected()
+	if len(items) == 0 {
+		return nil
+	}
+	a.pending = pendingOp{pane: a.focus, items: items}
+	folders, files := 0, 0
+	paths := make([]string, len(items))
+	for i, it := range items {
+		paths[i] = it.Path
+		if it.Dir {
+			folders++
+		} else {
+			files++
+		}
+	}
+	if a.focus == paneLocal {
+		d := dialog.NewConfirm(a.st, "delete-local", "Delete",
+			fmt.Sprintf("Delete %s from this computer? There is no trash here: this cannot be undone.", describe(items)))
+		d.SetDefault(1)
+		d.SetSize(a.w, a.h)
+		a.dlg = &d
+		return nil
+	}
+	d := dialog.NewTrashConfirm(a.st, "delete", folders, files)
+	d.SetSize(a.w, a.h)
+	a.dlg = &d
+	return dialog.CountTreeCmd(a.o.Ctx, a.o.Remote, "delete", paths)
+}
+
+// dialogDone carries out what a dialog was about.
+func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
+	a.dlg = nil
+	op := a.pending
+	r, ctx := a.o.Remote, a.o.Ctx
+	switch m := msg.(type) {
+	case dialog.ConfirmedMsg:
+		if !m.Yes {
+			return a, nil
+		}
+		switch m.ID {
+		case "quit":
+			return a, tea.Quit
+		case "delete":
+			return a, func() tea.Msg {
+				for _, it := range op.items {
+					if _, err := r.Delete(ctx, it.Path, true); err != nil {
+						return opDoneMsg{what: "delete " + it.Name, pane: op.pane, err: err, reload: true}
+					}
+				}
+				return opDoneMsg{what: fmt.Sprintf("Moved %s to the trash (T to see it)", describe(op.items)), pane: op.pane}
+			}
+		case "delete-local":
+			return a, func() tea.Msg {
+				for _, it := range op.items {
+					if err := os.RemoveAll(it.Path); err != nil {
+						return opDoneMsg{what: "delete " + it.Name, pane: op.pane, err: err, reload: true}
+					}
+				}
+				return opDoneMsg{what: "Deleted " + describe(op.items), pane: op.pane}
+			}
+		}
+	case dialog.InputMsg:
+		if m.Canceled {
+			return a, nil
+		}
+		pane := a.focus
+		if m.ID == "rename" || m.ID == "move" || m.ID == "copy" {
+			pane = op.pane
+		}
+		dir := a.panes[pane].Dir()
+		switch m.ID {
+		case "jump":
+			return a, a.panes[pane].Navigate(m.Value)
+		case "mkdir":
+			if pane == paneLocal {
+				p := filepath.Join(dir, m.Value)
+				return a, func() tea.Msg {
+					return opDoneMsg{what: "Created " + p, pane: pane, err: os.Mkdir(p, 0o755)}
+				}
+			}
+			p := path.Join(dir, m.Value)
+			return a, func() tea.Msg {
+				_, err := r.Mkdir(ctx, p)
+				return opDoneMsg{what: "Created " + p, pane: pane, err: err}
+			}
+		case "rename":
+			it := op.items[0]
+			if pane == paneLocal {
+				to := filepath.Join(filepath.Dir(it.Path), m.Value)
+				return a, func() tea.Msg {
+					if _, err := os.Lstat(to); err == nil {
+						return opDoneMsg{what: "rename", pane: pane, err: fmt.Errorf("%s exists", to)}
+					}
+					return opDoneMsg{what: "Renamed to " + m.Value, pane: pane, err: os.Rename(it.Path, to)}
+				}
+			}
+			to := path.Join(path.Dir(it.Path), m.Value)
+			return a, func() tea.Msg {
+				_, err := r.Move(ctx, it.Path, to, false)
+				return opDoneMsg{what: "Renamed to " + m.Value, pane: pane, err: err}
+			}
+		case "move", "copy":
+			dst := m.Value
+			return a, func() tea.Msg {
+				for _, it := range op.items {
+					to := path.Join(dst, it.Name)
+					var err error
+					if m.ID == "move" {
+						_, err = r.Move(ctx, it.Path, to, false)
+					} else {
+						_, err = r.Copy(ctx, it.Path, to)
+					}
+					if err != nil {
+						return opDoneMsg{what: m.ID + " " + it.Name, pane: pane, err: err, reload: true}
+					}
+				}
+				verb := "Moved"
+				if m.ID == "copy" {
+					verb = "Copied"
+				}
+				return opDoneMsg{what: fmt.Sprintf("%s %s to %s", verb, describe(op.items), dst), pane: pane}
+			}
+		}
+	}
+	return a, nil
+}
+
+// showCurrentInfo points the info panel at the focused pane's cursor.
+func (a *App) showCurrentInfo() tea.Cmd {
+	it, ok := a.panes[a.focus].Current()
+	if !ok {
+		a.info.Clear()
+		return nil
+	}
+	if a.focus == paneRemote {
+		return a.info.Show(info.Item{Remote: true, Path: it.Path, Name: it.Name, Dir: it.Dir, Size: it.Size,
+			ModTime: it.ModTime, SHA256: it.SHA256, Version: it.Version, State: it.State})
+	}
+	fi, err := os.Lstat(it.Path)
+	if err != nil {
+		a.info.Clear()
+		return nil
+	}
+	return a.info.Show(info.FromLocal(it.Path, fi))
+}
+
+// mouse sends a mouse event to the pane under it, made relative to it.
+func (a App) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	left := a.w / 2
+	i := paneLocal
+	if msg.X >= left {
+		i = paneRemote
+		msg.X -= left
+	}
+	if a.showInfo && i != a.focus {
+		return a, nil // the info panel stands there
+	}
+	msg.Y -= 1 // the header
+	if msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft && i != a.focus {
+		a.panes[a.focus].Focus(false)
+		a.focus = i
+		a.panes[i].Focus(true)
+	}
+	var cmd tea.Cmd
+	a.panes[i], cmd = a.panes[i].Update(msg)
+	return a, tea.Batch(cmd, a.afterPaneChange())
+}
+
+// layout sizes everything for the window.
+func (a *App) layout() {
+	body := max(a.h-2, 3)
+	left := a.w / 2
+	a.panes[paneLocal].SetSize(left, body)
+	a.panes[paneRemote].SetSize(a.w-left, body)
+	if a.focus == paneLocal {
+		a.info.SetSize(a.w-left-2, body-2)
+	} else {
+		a.info.SetSize(left-2, body-2)
+	}
+	a.help.SetSize(a.w, a.h-1)
+	a.tview.SetSize(a.w, a.h-1)
+	a.trash.SetSize(a.w, a.h-1)
+	a.versions.SetSize(a.w, a.h-1)
+	if a.dlg != nil {
+		a.dlg.SetSize(a.w, a.h)
+	}
+}
+
+// View draws the screen.
+func (a App) View() string {
+	if a.w == 0 {
+		return ""
+	}
+	var body string
+	switch a.view {
+	case viewHelp:
+		body = a.help.View()
+	case viewTransfers:
+		body = a.tview.View()
+	case viewTrash:
+		body = a.trash.View()
+	case viewVersions:
+		body = a.versions.View()
+	default:
+		body = a.panesView() + "\n" + a.statusLine()
+	}
+	screen := a.header() + "\n" + body
+	if a.dlg != nil {
+		screen = dialog.Overlay(screen, a.dlg.View(), a.w, a.h)
+	}
+	return screen
+}
+
+func (a App) panesView() string {
+	left, right := a.panes[paneLocal].View(), a.panes[paneRemote].View()
+	if a.showInfo {
+		box := a.st.Pane.Render(a.info.View())
+		if a.focus == paneLocal {
+			right = box
+		} else {
+			left = box
+		}
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+func (a App) header() string {
+	who := a.user.Name
+	if who == "" {
+		who = "…"
+	}
+	where := a.o.Where
+	if where == "" {
+		where = a.o.Remote.Server()
+	}
+	line := a.st.Header.Render("Strata") + "  " + a.st.HeaderKey.Render(where) + "  " +
+		a.st.Accent.Render(who) + "  " + a.st.Muted.Render(dialog.Sanitize(a.panes[a.focus].Dir()))
+	return lipgloss.NewStyle().MaxWidth(a.w).Render(line)
+}
+
+// statusLine shows the last message, the connection, and the transfers.
+func (a App) statusLine() string {
+	var left string
+	switch {
+	case a.offline:
+		left = a.st.StatusErr.Render("Connection to the server lost — retrying…")
+	case a.status != "" && a.statusOK:
+		left = a.st.StatusOK.Render(dialog.Sanitize(a.status))
+	case a.status != "":
+		left = a.st.StatusErr.Render(dialog.Sanitize(a.status))
+	}
+	right := a.transfersSummary() + a.st.Muted.Render("  ? help  q quit")
+	room := a.w - lipgloss.Width(right) - 1
+	if lipgloss.Width(left) > room {
+		left = lipgloss.NewStyle().MaxWidth(max(room, 0)).Render(left)
+	}
+	gap := max(a.w-lipgloss.Width(left)-lipgloss.Width(right), 1)
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (a App) transfersSummary() string {
+	s := a.tview.Snapshot()
+	if s.Files == 0 {
+		return ""
+	}
+	active := s.Running + s.Queued + s.Conflicts
+	if active == 0 {
+		if s.Failed > 0 {
+			return a.st.StatusErr.Render(fmt.Sprintf("%d failed (t)", s.Failed))
+		}
+		return a.st.Muted.Render(fmt.Sprintf("%d/%d done", s.FilesDone, s.Files))
+	}
+	pct := 0
+	if s.Bytes > 0 {
+		pct = int(100 * s.BytesDone / s.Bytes)
+	}
+	return a.st.Accent.Render(fmt.Sprintf("⇅ %d/%d %d%%", s.FilesDone, s.Files, pct))
+}

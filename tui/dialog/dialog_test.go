@@ -1,0 +1,469 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/strata-storage/strata/tui/remote"
+	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/style"
+)
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // golden files must not depend on the machine's zone
+	os.Exit(m.Run())
+}
+
+func testStyles() *style.Styles {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	return style.New(r)
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// press sends keys to m and returns the message its last command produced
+// (nil if none).
+func press(t *testing.T, m Model, keys ...string) (Model, tea.Msg) {
+	t.Helper()
+	var out tea.Msg
+	for _, k := range keys {
+		var cmd tea.Cmd
+		m, cmd = m.Update(keyMsg(k))
+		out = nil
+		if cmd != nil {
+			out = cmd()
+		}
+	}
+	return m, out
+}
+
+// harness runs a dialog as a program over a fixed background, the way
+// the parent overlays it, and quits on its answer.
+type harness struct {
+	m    Model
+	init tea.Cmd
+	w, h int
+	got  []tea.Msg
+}
+
+func (h harness) Init() tea.Cmd { return h.init }
+
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		h.w, h.h = msg.Width, msg.Height
+		h.m.SetSize(msg.Width, msg.Height)
+		return h, nil
+	case ConfirmedMsg, InputMsg, ChoiceMsg:
+		h.got = append(h.got, msg)
+		return h, tea.Quit
+	}
+	var cmd tea.Cmd
+	h.m, cmd = h.m.Update(msg)
+	return h, cmd
+}
+
+func (h harness) View() string {
+	var bg []string
+	for i := range h.h {
+		bg = append(bg, fmt.Sprintf(" background row %02d %s", i, strings.Repeat("·", max(0, h.w-20))))
+	}
+	return Overlay(strings.Join(bg, "\n"), h.m.View(), h.w, h.h)
+}
+
+func run(t *testing.T, h harness, w, ht int) *teatest.TestModel {
+	t.Helper()
+	return teatest.NewTestModel(t, h, teatest.WithInitialTermSize(w, ht))
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), s) },
+		teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+// final quits the program if it still runs and returns its last model.
+func final(t *testing.T, tm *teatest.TestModel) harness {
+	t.Helper()
+	_ = tm.Quit()
+	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+}
+
+// answered waits for the harness to quit on the dialog's answer.
+func answered(t *testing.T, tm *teatest.TestModel) harness {
+	t.Helper()
+	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+}
+
+func TestGoldenConfirm(t *testing.T) {
+	st := testStyles()
+	m := NewConfirm(st, "purge", "Delete for good", "Delete "+Quote("report.pdf")+" for good?\nThis cannot be undone.")
+	m.SetDefault(1)
+	tm := run(t, harness{m: m}, 80, 24)
+	waitFor(t, tm, "cannot be undone")
+	tm.Send(keyMsg("left")) // onto Yes
+	waitFor(t, tm, "[Yes]")
+	h := final(t, tm)
+	teatest.RequireEqualOutput(t, []byte(h.View()))
+}
+
+func TestGoldenTrashConfirm(t *testing.T) {
+	st := testStyles()
+	t.Run("counting", func(t *testing.T) {
+		tm := run(t, harness{m: NewTrashConfirm(st, "del", 3, 2)}, 80, 24)
+		waitFor(t, tm, "Counting")
+		h := final(t, tm)
+		teatest.RequireEqualOutput(t, []byte(h.View()))
+	})
+	t.Run("counted", func(t *testing.T) {
+		f := remotetest.New()
+		for i := range 3 {
+			for j := range 4 {
+				f.PutFile(fmt.Sprintf("/home/tester/d%d/f%d", i, j), make([]byte, 1000))
+			}
+		}
+		f.PutFile("/home/tester/a.txt", []byte("hello"))
+		f.PutFile("/home/tester/b.txt", []byte("world!"))
+		paths := []string{"/home/tester/d0", "/home/tester/d1", "/home/tester/d2", "/home/tester/a.txt", "/home/tester/b.txt"}
+		h := harness{m: NewTrashConfirm(st, "del", 3, 2), init: CountTreeCmd(context.Background(), f, "del", paths)}
+		tm := run(t, h, 80, 24)
+		waitFor(t, tm, "14 files")
+		tm.Send(keyMsg("y"))
+		h = answered(t, tm)
+		teatest.RequireEqualOutput(t, []byte(h.View()))
+		if len(h.got) != 1 || h.got[0] != (ConfirmedMsg{ID: "del", Yes: true}) {
+			t.Fatalf("answer %v", h.got)
+		}
+	})
+}
+
+func validName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("a name is needed")
+	case strings.Contains(s, "/"):
+		return errors.New("a name cannot contain /")
+	}
+	return nil
+}
+
+func TestGoldenInput(t *testing.T) {
+	st := testStyles()
+	m := NewInput(st, "rename", "Rename", "New name for "+Quote("notes.txt")+":", "notes.txt", validName)
+	tm := run(t, harness{m: m}, 80, 24)
+	waitFor(t, tm, "New name")
+	tm.Type("/x")
+	waitFor(t, tm, "cannot contain")
+	tm.Send(keyMsg("enter")) // invalid: ignored
+	h := final(t, tm)
+	teatest.RequireEqualOutput(t, []byte(h.View()))
+	if len(h.got) != 0 {
+		t.Fatalf("an invalid value was submitted: %v", h.got)
+	}
+}
+
+func TestGoldenChoice(t *testing.T) {
+	st := testStyles()
+	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
+	m := NewChoice(st, "conflict", "Already there", Quote("a.txt")+" exists in /home/tester.", opts)
+	tm := run(t, harness{m: m}, 80, 24)
+	waitFor(t, tm, "exists in")
+	tm.Send(keyMsg("tab"))
+	waitFor(t, tm, "[s Skip]")
+	h := final(t, tm)
+	teatest.RequireEqualOutput(t, []byte(h.View()))
+}
+
+func TestGoldenSmallScreen(t *testing.T) {
+	st := testStyles()
+	long := strings.Repeat("A question that goes on and on. ", 20)
+	tm := run(t, harness{m: NewConfirm(st, "q", "Long", long)}, 80, 24)
+	waitFor(t, tm, "on and on")
+	tm.Send(tea.WindowSizeMsg{Width: 36, Height: 10})
+	waitFor(t, tm, "…")
+	h := final(t, tm)
+	out := h.View()
+	for i, l := range strings.Split(out, "\n") {
+		if w := lipgloss.Width(l); w > 36 {
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+	}
+	if n := strings.Count(out, "\n") + 1; n > 10 {
+		t.Errorf("%d lines on a 10-line screen", n)
+	}
+	teatest.RequireEqualOutput(t, []byte(out))
+}
+
+func TestConfirmKeys(t *testing.T) {
+	st := testStyles()
+	for _, c := range []struct {
+		keys []string
+		yes  bool
+	}{
+		{[]string{"y"}, true},
+		{[]string{"Y"}, true},
+		{[]string{"n"}, false},
+		{[]string{"esc"}, false},
+		{[]string{"enter"}, true},
+		{[]string{"tab", "enter"}, false},
+		{[]string{"right", "left", "enter"}, true},
+	} {
+		_, msg := press(t, NewConfirm(st, "id", "", "Sure?"), c.keys...)
+		if msg != (ConfirmedMsg{ID: "id", Yes: c.yes}) {
+			t.Errorf("%v: got %#v", c.keys, msg)
+		}
+	}
+	m := NewConfirm(st, "id", "", "Sure?")
+	m.SetDefault(1)
+	if _, msg := press(t, m, "enter"); msg != (ConfirmedMsg{ID: "id", Yes: false}) {
+		t.Errorf("default No: got %#v", msg)
+	}
+	// Answered: a repeated key must not answer twice.
+	m, _ = press(t, NewConfirm(st, "id", "", "Sure?"), "y")
+	if _, msg := press(t, m, "y"); msg != nil {
+		t.Errorf("second answer %#v", msg)
+	}
+	m.SetError(errors.New("boom"))
+	if !strings.Contains(m.View(), "boom") {
+		t.Errorf("error not shown:\n%s", m.View())
+	}
+	if _, msg := press(t, m, "y"); msg == nil {
+		t.Error("no answer after SetError")
+	}
+}
+
+func TestInputValidation(t *testing.T) {
+	st := testStyles()
+	m := NewInput(st, "mk", "New folder", "Name:", "", validName)
+	if !strings.Contains(m.View(), "a name is needed") {
+		t.Errorf("initial value not validated:\n%s", m.View())
+	}
+	m, msg := press(t, m, "enter")
+	if msg != nil {
+		t.Fatalf("empty value submitted: %#v", msg)
+	}
+	m, _ = press(t, m, "a", "/")
+	if !strings.Contains(m.View(), "cannot contain /") {
+		t.Errorf("live error missing:\n%s", m.View())
+	}
+	m, msg = press(t, m, "backspace", "b", "enter")
+	if msg != (InputMsg{ID: "mk", Value: "ab"}) {
+		t.Fatalf("got %#v", msg)
+	}
+	if _, msg := press(t, m, "enter"); msg != nil {
+		t.Errorf("submitted twice: %#v", msg)
+	}
+	m.SetError(fmt.Errorf("mkdir: %w", remote.ErrExists))
+	if !strings.Contains(m.View(), "already exists") {
+		t.Errorf("server error not shown:\n%s", m.View())
+	}
+	m, _ = press(t, m, "c")
+	if strings.Contains(m.View(), "already exists") {
+		t.Errorf("stale server error kept after an edit:\n%s", m.View())
+	}
+	if _, msg := press(t, m, "esc"); msg != (InputMsg{ID: "mk", Canceled: true}) {
+		t.Errorf("esc: %#v", msg)
+	}
+	// No validator: anything goes; control characters never reach the field.
+	m = NewInput(st, "p", "", "Path:", "/a\x1b[31mb", nil)
+	if strings.ContainsRune(m.View(), '\x1b') {
+		t.Errorf("raw ESC drawn: %q", m.View())
+	}
+	if _, msg := press(t, m, "enter"); msg == nil {
+		t.Error("nil validator refused")
+	}
+}
+
+func TestChoiceKeys(t *testing.T) {
+	st := testStyles()
+	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
+	c := func() Model { return NewChoice(st, "c", "", "Exists.", opts) }
+	if _, msg := press(t, c(), "r"); msg != (ChoiceMsg{ID: "c", Index: 2}) {
+		t.Errorf("hotkey: %#v", msg)
+	}
+	if _, msg := press(t, c(), "left", "enter"); msg != (ChoiceMsg{ID: "c", Index: 3}) {
+		t.Errorf("wrap-around: %#v", msg)
+	}
+	if _, msg := press(t, c(), "esc"); msg != (ChoiceMsg{ID: "c", Index: -1, Canceled: true}) {
+		t.Errorf("esc: %#v", msg)
+	}
+}
+
+func TestTrashConfirmWaitsForCount(t *testing.T) {
+	st := testStyles()
+	m := NewTrashConfirm(st, "del", 0, 1)
+	if m2, msg := press(t, m, "y"); msg != nil || !m2.Busy() {
+		t.Fatalf("yes accepted while counting: %#v", msg)
+	}
+	m, _ = m.Update(CountedMsg{ID: "other", Files: 9})
+	if !m.Busy() {
+		t.Fatal("another dialog's count was taken")
+	}
+	m, _ = m.Update(CountedMsg{ID: "del", Files: 1, Bytes: 2048})
+	if m.Busy() || !strings.Contains(m.View(), "Move 1 file (1 file, 2.0 KiB) to the trash?") {
+		t.Fatalf("count not shown:\n%s", m.View())
+	}
+	if _, msg := press(t, m, "enter"); msg != (ConfirmedMsg{ID: "del", Yes: true}) {
+		t.Errorf("got %#v", msg)
+	}
+	// Counting can be refused before it ends.
+	if _, msg := press(t, NewTrashConfirm(st, "del", 1, 0), "esc"); msg != (ConfirmedMsg{ID: "del"}) {
+		t.Errorf("esc while counting: %#v", msg)
+	}
+}
+
+func TestTrashQuestion(t *testing.T) {
+	for _, c := range []struct {
+		folders, files int
+		count          *CountedMsg
+		want           string
+	}{
+		{3, 2, &CountedMsg{Files: 1204, Bytes: 3435973837}, "Move 3 folders and 2 files (1,204 files, 3.2 GiB) to the trash?"},
+		{1, 0, &CountedMsg{Files: 0}, "Move 1 folder (0 files, 0 B) to the trash?"},
+		{0, 2, nil, "Move 2 files to the trash?\n\nCounting…"},
+		{1, 1, &CountedMsg{Err: remote.ErrUnavailable}, "Move 1 folder and 1 file to the trash?\n\nCould not count them: server unavailable"},
+	} {
+		if got := TrashQuestion(c.folders, c.files, c.count); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestCountTreePaged(t *testing.T) {
+	f := remotetest.New()
+	const n = 2500
+	for i := range n {
+		f.PutFile(fmt.Sprintf("/home/tester/big/f%04d", i), []byte("12345"))
+	}
+	f.PutFile("/home/tester/big/sub/deeper/x", make([]byte, 100))
+	f.PutFile("/home/tester/one", make([]byte, 7))
+	files, bytes, err := CountTree(context.Background(), f, []string{"/home/tester/big", "/home/tester/one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files != n+2 || bytes != n*5+100+7 {
+		t.Errorf("counted %d files, %d bytes", files, bytes)
+	}
+	// big: 3 pages of at most 1,000 (it holds 2,501 entries); sub and deeper: 1 each.
+	if got := f.Calls["List"]; got != 5 {
+		t.Errorf("%d List calls, want 5 (paged)", got)
+	}
+}
+
+func TestCountTreeErrors(t *testing.T) {
+	f := remotetest.New()
+	if _, _, err := CountTree(context.Background(), f, []string{"/nope"}); !errors.Is(err, remote.ErrNotFound) {
+		t.Errorf("missing: %v", err)
+	}
+	f.SetDown(true)
+	msg := CountTreeCmd(context.Background(), f, "x", []string{"/home/tester"})().(CountedMsg)
+	if msg.ID != "x" || !errors.Is(msg.Err, remote.ErrUnavailable) {
+		t.Errorf("down: %#v", msg)
+	}
+	f.SetDown(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := CountTree(ctx, f, []string{"/home/tester"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+func TestCountLocal(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "a", "x"), make([]byte, 10), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "a", "b", "y"), make([]byte, 20), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "z"), make([]byte, 5), 0o644))
+	must(os.Symlink(dir, filepath.Join(dir, "a", "loop"))) // counted, not followed
+	msg := CountLocalCmd(context.Background(), "l", []string{filepath.Join(dir, "a"), filepath.Join(dir, "z")})().(CountedMsg)
+	if msg != (CountedMsg{ID: "l", Files: 4, Bytes: 35}) {
+		t.Errorf("got %#v", msg)
+	}
+	if _, _, err := CountLocal(context.Background(), []string{filepath.Join(dir, "missing")}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain name.txt":     "plain name.txt",
+		"日本語 ok":             "日本語 ok",
+		"a\x1b[2Jb":          "a␛[2Jb",
+		"nul\x00 bell\x07":   "nul␀ bell␇",
+		"line\nbreak\ttab\r": "line␊break␉tab␍",
+		"del\x7f":            "del␡",
+		"c1\u009b31m":        `c1\u009b31m`,
+		"evil\u202etxt.exe":  `evil\u202etxt.exe`,
+		"bad\xffutf8":        "bad\uFFFDutf8",
+	} {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Quote("a\x1bb"); got != "“a␛b”" {
+		t.Errorf("Quote: %q", got)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3435973837: "3.2 GiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1204: "1,204", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := FormatCount(n); got != want {
+			t.Errorf("FormatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := FormatTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); got != "2026-01-02 03:04" {
+		t.Errorf("FormatTime: %q", got)
+	}
+	if got := FormatTime(time.Time{}); got != "—" {
+		t.Errorf("FormatTime(zero): %q", got)
+	}
+}
+
+func TestOverlay(t *testing.T) {
+	bg := "0123456789\nabcdefghij\nABCDEFGHIJ"
+	got := Overlay(bg, "xx\nyy", 10, 3)
+	want := "0123xx6789\nabcdyyghij\nABCDEFGHIJ"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

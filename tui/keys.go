@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/strata-storage/strata/tui/filelist"
+	helpview "github.com/strata-storage/strata/tui/help"
+	"github.com/strata-storage/strata/tui/transfer"
+)
+
+// KeyMap is the app's own keys (the panes and the views have theirs).
+type KeyMap struct {
+	Switch, Help, Quit, ForceQuit, Back                key.Binding
+	Upload, Download, Transfers                        key.Binding
+	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
+	Info, Reload, Jump                                 key.Binding
+}
+
+// DefaultKeyMap is the app's key map.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Switch:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "other pane")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Upload:    key.NewBinding(key.WithKeys("u", "f5"), key.WithHelp("u", "upload the selection to the Strata folder")),
+		Download:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "download the selection to the local folder")),
+		Transfers: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transfers")),
+		Mkdir:     key.NewBinding(key.WithKeys("n", "f7"), key.WithHelp("n", "new folder")),
+		Rename:    key.NewBinding(key.WithKeys("r", "f2"), key.WithHelp("r", "rename")),
+		Move:      key.NewBinding(key.WithKeys("m", "f6"), key.WithHelp("m", "move (Strata)")),
+		Copy:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy (Strata)")),
+		Delete:    key.NewBinding(key.WithKeys("x", "delete", "f8"), key.WithHelp("x/del", "delete (Strata: to the trash)")),
+		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
+		Versions:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "versions of a file")),
+		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
+		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
+		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
+	}
+}
+
+// helpSections lists every key of the app for the help screen.
+func (a App) helpSections() []helpview.Section {
+	k := a.keys
+	fl := filelist.DefaultKeyMap()
+	tk := transfer.DefaultKeyMap()
+	return []helpview.Section{
+		{Title: "Panes", Bindings: []key.Binding{k.Switch, fl.Up, fl.Down, fl.PageUp, fl.PageDown, fl.Top, fl.Bottom,
+			fl.Open, fl.Back, k.Jump, k.Reload}},
+		{Title: "Select and find", Bindings: []key.Binding{fl.Select, fl.SelectAll, fl.SelectNone, fl.Invert,
+			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
+		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.Transfers}},
+		{Title: "Files", Bindings: []key.Binding{k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
+		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
+		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
+		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
+	}
+}
+
+func flatten(groups [][]key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
