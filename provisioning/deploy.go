@@ -118,7 +118,10 @@ func newOptions(opts []Option) options {
 // (ROLLBACK_COMPLETE: its creation failed; REVIEW_IN_PROGRESS: created by a
 // change set never executed) and creating it again. Such a stack holds no
 // resources, except those its template retains on deletion, which stay as
-// they are. `strata provision --recreate` passes it.
+// they are: Deploy names them (from the stack's DELETE_SKIPPED events)
+// before it deletes the stack, and if the creation then fails because a
+// name is taken, the *StackError's Hint says which of them to delete.
+// `strata provision --recreate` passes it.
 func RecreateRolledBack() Option { return func(o *options) { o.recreateRolledBack = true } }
 
 // Timeout bounds how long Deploy waits for one stack operation (default 90
@@ -192,7 +195,7 @@ func deploy(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 			}
 			left = retainedResources(ctx, cfn, aws.ToString(st.StackId))
 			for _, r := range left {
-				fmt.Fprintf(out, "stack %s: its failed creation left %s %q (%s) behind: the template retains it, so deleting the stack does not delete it\n",
+				fmt.Fprintf(out, "stack %s: its failed creation left %s %q (%s) behind (the template retains it); unless it was deleted since, creating the stack again fails on its name\n",
 					name, r.Type, r.PhysicalID, r.LogicalID)
 			}
 			fmt.Fprintf(out, "stack %s: %s; deleting it to create it again\n", name, st.StackStatus)

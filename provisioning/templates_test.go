@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	s3blob "github.com/strata-storage/strata/backend/blob/s3"
+	"github.com/strata-storage/strata/backend/keys/awskms"
+	"github.com/strata-storage/strata/backend/meta/dynamo"
 	"github.com/strata-storage/strata/provisioning"
 )
 
@@ -194,21 +197,45 @@ func statements(t *testing.T, doc any) []statement {
 	return out
 }
 
+// serverActions derives what the server role must grant from the drivers'
+// own tables of the AWS operations they call (each driver's test keeps its
+// table in step with its source): every action with the resource it is
+// granted on.
+func serverActions() map[string][]any {
+	objects, bucket := sub("${Bucket.Arn}/*"), getAtt("Bucket", "Arn")
+	want := map[string][]any{}
+	add := func(ops map[string][]string, on func(action string) any) {
+		for _, actions := range ops {
+			for _, a := range actions {
+				want[a] = []any{on(a)}
+			}
+		}
+	}
+	add(s3blob.IAMActions(), func(a string) any {
+		if strings.HasPrefix(a, "s3:ListBucket") { // bucket-level actions
+			return bucket
+		}
+		return objects
+	})
+	add(dynamo.IAMActions(), func(string) any { return getAtt("Table", "Arn") })
+	add(awskms.IAMActions(), func(string) any { return getAtt("Key", "Arn") })
+	return want
+}
+
 func TestServerRoleGrantsExactlyWhatStrataCalls(t *testing.T) {
 	tmpl := parse(t, provisioning.StorageTemplate())
 	role := props(t, tmpl, "ServerRole")
 	objects := sub("${Bucket.Arn}/*")
-	want := map[string][]any{
-		"s3:GetObject": {objects}, "s3:PutObject": {objects}, "s3:DeleteObject": {objects},
-		"s3:AbortMultipartUpload": {objects}, "s3:ListMultipartUploadParts": {objects}, "s3:RestoreObject": {objects},
-		"s3:ListBucket":    {getAtt("Bucket", "Arn")},
-		"dynamodb:GetItem": {getAtt("Table", "Arn")}, "dynamodb:PutItem": {getAtt("Table", "Arn")},
-		"dynamodb:UpdateItem": {getAtt("Table", "Arn")}, "dynamodb:DeleteItem": {getAtt("Table", "Arn")},
-		"dynamodb:Query": {getAtt("Table", "Arn")}, "dynamodb:ConditionCheckItem": {getAtt("Table", "Arn")},
-		"dynamodb:DescribeTable": {getAtt("Table", "Arn")},
-		"kms:GenerateDataKey":    {getAtt("Key", "Arn")}, "kms:Decrypt": {getAtt("Key", "Arn")},
-		"kms:ReEncryptFrom": {getAtt("Key", "Arn")}, "kms:ReEncryptTo": {getAtt("Key", "Arn")},
-		"kms:DescribeKey": {getAtt("Key", "Arn")},
+	want := serverActions()
+	// The derivation itself: a few actions that must be there, and one
+	// that must not (every write is an UpdateItem).
+	for _, a := range []string{"s3:PutObject", "s3:ListBucketMultipartUploads", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "kms:ReEncryptTo"} {
+		if _, ok := want[a]; !ok {
+			t.Errorf("the drivers' IAM tables do not list %s", a)
+		}
+	}
+	if _, ok := want["dynamodb:PutItem"]; ok {
+		t.Errorf("the drivers' IAM tables list dynamodb:PutItem, which no driver calls")
 	}
 	got := map[string][]any{}
 	policies := get(t, role, "Policies").([]any)
@@ -292,8 +319,11 @@ func TestStorageBucket(t *testing.T) {
 	if v, ok := b["VersioningConfiguration"]; ok && get(t, v, "Status") == "Enabled" {
 		t.Errorf("versioning is on")
 	}
-	if r := resource(t, tmpl, "Bucket"); r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
-		t.Errorf("the bucket is not retained")
+	// Kept when the stack is deleted or the bucket replaced, but deleted
+	// when the stack's first creation rolls back (it is new and empty), so
+	// that a failed first creation leaves nothing to block the next.
+	if r := resource(t, tmpl, "Bucket"); r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
+		t.Errorf("the bucket's DeletionPolicy is %v and UpdateReplacePolicy %v, want RetainExceptOnCreate and Retain", r["DeletionPolicy"], r["UpdateReplacePolicy"])
 	}
 
 	bp := props(t, tmpl, "BucketPolicy")
@@ -336,8 +366,10 @@ func TestStorageTable(t *testing.T) {
 			t.Errorf("the table has %s", k)
 		}
 	}
-	if r := resource(t, tmpl, "Table"); r["DeletionPolicy"] != "Retain" {
-		t.Errorf("the table is not retained")
+	// Retain, not RetainExceptOnCreate: a rollback could not delete a table
+	// with deletion protection. Deploy explains a leftover on --recreate.
+	if r := resource(t, tmpl, "Table"); r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" || p["DeletionProtectionEnabled"] != true {
+		t.Errorf("the table is not retained and protected")
 	}
 }
 
@@ -347,8 +379,8 @@ func TestStorageKey(t *testing.T) {
 	if k["EnableKeyRotation"] != true {
 		t.Errorf("key rotation is off")
 	}
-	if r := resource(t, tmpl, "Key"); r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
-		t.Errorf("the key is not retained: deleting it loses every file")
+	if r := resource(t, tmpl, "Key"); r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
+		t.Errorf("the key is not retained (except when its stack's first creation rolls back): deleting it loses every file")
 	}
 	sts := statements(t, k["KeyPolicy"])
 	if len(sts) != 1 {
@@ -631,10 +663,35 @@ func TestServiceTemplate(t *testing.T) {
 	if b, ok := behaviors["/s/*"]; !ok || !equal(b["CachePolicyId"], ref("SharesCachePolicy")) || b["TargetOriginId"] != origin["Id"] {
 		t.Errorf("no /s/* behaviour with the shares cache policy: %s", show(behaviors))
 	}
-	if b, ok := behaviors["/v1/*"]; !ok || b["CachePolicyId"] != cachingDisabled {
-		t.Errorf("the API paths (/v1/*) may be cached: %s", show(behaviors["/v1/*"]))
+	// The API is reached at ServiceUrl (the load balancer): CloudFront would
+	// not pass Authorization on under CachingDisabled, so no behaviour may
+	// invite clients to call it through CloudFront.
+	for pattern := range behaviors {
+		if pattern != "/s/*" {
+			t.Errorf("CloudFront has a behaviour for %s: only share links (/s/*) go through it", pattern)
+		}
+	}
+	if !equal(get(t, tmpl, "Outputs", "ServiceUrl", "Value"), sub("https://${DomainName}")) {
+		t.Errorf("ServiceUrl = %s, want the load balancer's DomainName", show(get(t, tmpl, "Outputs", "ServiceUrl", "Value")))
+	}
+	// ALB: a long completion must not be cut before its answer starts.
+	attrs := map[string]any{}
+	for _, a := range get(t, props(t, tmpl, "LoadBalancer"), "LoadBalancerAttributes").([]any) {
+		attrs[a.(obj)["Key"].(string)] = a.(obj)["Value"]
+	}
+	if attrs["idle_timeout.timeout_seconds"] != "900" {
+		t.Errorf("load balancer idle timeout %v, want 900 seconds", attrs["idle_timeout.timeout_seconds"])
 	}
 	cp := get(t, props(t, tmpl, "SharesCachePolicy"), "CachePolicyConfig").(obj)
+	// CloudFront refuses cache policy names over 128 characters, and
+	// stack names alone may have 128: the name must not grow with them.
+	wantName := obj{"Fn::Join": []any{"", []any{"strata-shares-", obj{"Fn::Select": []any{float64(2), obj{"Fn::Split": []any{"/", ref("AWS::StackId")}}}}}}}
+	if !equal(cp["Name"], wantName) {
+		t.Errorf("cache policy name %s, want strata-shares- and the stack ID's UUID", show(cp["Name"]))
+	}
+	if n := len("strata-shares-") + len("1c2fa620-982a-11e3-aff7-50e2416294e0"); n > 128 {
+		t.Errorf("cache policy name of %d characters", n)
+	}
 	if cp["DefaultTTL"] != float64(0) || get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "HeaderBehavior") != "none" {
 		t.Errorf("shares cache policy = %s: want nothing cached unless the server says so, no Host header", show(cp))
 	}

@@ -46,6 +46,14 @@
 // PutPart, whose streamed body cannot be sent twice: it makes one attempt and
 // its caller sends the part again (upload sessions are resumable).
 //
+// What still fails after the retries because S3 throttles (SlowDown, the
+// SDK's other throttling codes, any 503) or cannot be reached (a refused or
+// dropped connection, a response cut short, a timeout of the HTTP client;
+// never the caller's own cancellation or deadline) wraps
+// blob.ErrUnavailable as well as the SDK's error, so the caller can answer
+// "try again later". A bucket that does not exist (NoSuchBucket) is
+// ErrNoBucket, never blob.ErrNotFound.
+//
 // # Archive tier
 //
 // Archive rewrites an object onto itself with the storage class GLACIER or

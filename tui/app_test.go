@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/transfer"
+)
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // golden files must not depend on the machine's zone
+	os.Exit(m.Run())
+}
+
+var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// harness is the app on a fake server and a local folder with a fixed
+// path (it shows in the pane title, so it must not vary between runs).
+type harness struct {
+	t     *testing.T
+	fake  *remotetest.Fake
+	local string
+	tm    *teatest.TestModel
+	mgr   *transfer.Manager
+	seen  bytes.Buffer // everything drawn so far
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	local := filepath.Join(os.TempDir(), "strata-tui-app-test")
+	os.RemoveAll(local)
+	if err := os.MkdirAll(filepath.Join(local, "photos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(local) })
+	for name, data := range map[string]string{"report.txt": "quarterly numbers\n", "photos/a.jpg": "\xff\xd8jpeg"} {
+		p := filepath.Join(local, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Chtimes(p, fixed, fixed)
+	}
+	_ = os.Chtimes(filepath.Join(local, "photos"), fixed, fixed)
+
+	fake := remotetest.New()
+	fake.PutFile("/home/tester/notes.md", []byte("# notes\nhello\n"))
+	fake.PutFile("/home/tester/notes.md", []byte("# notes\nhello again\n"))
+	fake.MkdirAll("/home/tester/projects")
+
+	mgr, err := transfer.New(fake, transfer.Options{Backoff: 10 * time.Millisecond, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.Close)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: style.New(r), Ctx: context.Background()})
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
+	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr}
+	h.waitFor("notes.md")
+	h.waitFor("report.txt")
+	return h
+}
+
+// waitFor waits until s has been drawn (at any time since the start: the
+// output is a stream, read once, so it is kept whole here).
+func (h *harness) waitFor(s string) {
+	h.t.Helper()
+	buf := make([]byte, 64<<10)
+	deadline := time.Now().Add(10 * time.Second)
+	for !bytes.Contains(h.seen.Bytes(), []byte(s)) {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the screen never showed %q; it showed:\n%s", s, h.seen.String())
+		}
+		n, _ := h.tm.Output().Read(buf)
+		h.seen.Write(buf[:n])
+		if n == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func (h *harness) press(keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "space":
+			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		h.tm.Send(msg)
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// final quits and returns the last screen.
+func (h *harness) final() string {
+	h.t.Helper()
+	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(5*time.Second))
+	return m.(App).View()
+}
+
+func TestAppOpens(t *testing.T) {
+	h := newHarness(t)
+	golden.RequireEqual(t, []byte(h.final()))
+}
+
+func TestAppUpload(t *testing.T) {
+	h := newHarness(t)
+	h.press("tab", "j", "space", "u") // mark report.txt on the local pane, upload
+	h.waitFor("1/1 done")
+	got, ok := h.fake.Content("/home/tester/report.txt")
+	if !ok || string(got) != "quarterly numbers\n" {
+		t.Fatalf("uploaded %q, %v", got, ok)
+	}
+	// A folder goes up whole.
+	h.press("k", "space", "u")
+	h.waitFor("2/2 done")
+	if _, ok := h.fake.Content("/home/tester/photos/a.jpg"); !ok {
+		t.Fatal("photos/a.jpg not uploaded")
+	}
+	view := h.final()
+	if !strings.Contains(view, "report.txt") || !strings.Contains(view, "photos/") {
+		t.Fatalf("the Strata pane does not show the uploads:\n%s", view)
+	}
+}
+
+func TestAppDownloadConflict(t *testing.T) {
+	h := newHarness(t)
+	h.press("d") // the cursor is on notes.md, the first name
+	h.waitFor("1/1 done")
+	h.press("d") // again: it exists now
+	h.waitFor("exists")
+	h.press("n") // rename
+	h.waitFor("notes (1).md")
+	for _, name := range []string{"notes.md", "notes (1).md"} {
+		b, err := os.ReadFile(filepath.Join(h.local, name))
+		if err != nil || string(b) != "# notes\nhello again\n" {
+			t.Fatalf("%s: %q %v", name, b, err)
+		}
+	}
+	h.final()
+}
+
+func TestAppDeleteAndRestore(t *testing.T) {
+	h := newHarness(t)
+	h.press("x") // the cursor is on notes.md
+	h.waitFor("to the trash?")
+	h.press("y")
+	h.waitFor("Moved")
+	if _, ok := h.fake.Content("/home/tester/notes.md"); ok {
+		t.Fatal("not deleted")
+	}
+	h.press("T")
+	h.waitFor("Trash")
+	h.press("r")
+	h.waitFor("The trash is empty")
+	h.press("esc")
+	if _, ok := h.fake.Content("/home/tester/notes.md"); !ok {
+		t.Fatal("not restored")
+	}
+	h.final()
+}
+
+func TestAppVersionsAndHelp(t *testing.T) {
+	h := newHarness(t)
+	h.press("v")
+	h.waitFor("Versions of /home/tester/notes.md")
+	h.press("esc", "?")
+	h.waitFor("Select and find")
+	golden.RequireEqual(t, []byte(h.final()))
+}
+
+func TestAppConnectionLost(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetDown(true)
+	h.press("R")
+	h.waitFor("Connection to the server lost")
+	h.fake.SetDown(false)
+	h.waitFor("Connection to the server is back")
+	h.final()
+}
+
+func TestAppFileOperations(t *testing.T) {
+	h := newHarness(t)
+	h.press("n")
+	h.waitFor("New folder")
+	h.press("d", "r", "a", "f", "t", "s", "enter")
+	h.waitFor("Created /home/tester/drafts")
+	h.press("g", "r") // rename the first entry: drafts
+	h.waitFor("Rename")
+	for range len("drafts") {
+		h.tm.Send(tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	h.press("w", "i", "p", "enter")
+	h.waitFor("Renamed to wip")
+	if _, err := h.fake.Stat(context.Background(), "/home/tester/wip"); err != nil {
+		t.Fatal(err)
+	}
+	h.final()
+}
