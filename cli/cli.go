@@ -50,12 +50,13 @@ type app struct {
 	cfgFile map[string]string
 
 	// Global flags.
-	server  string
-	token   string
-	jsonOut bool
-	quiet   bool
-	config  string
-	data    string // local mode's data directory (the TUI)
+	server   string
+	token    string
+	jsonOut  bool
+	quiet    bool
+	config   string
+	data     string // local mode's data directory (the TUI)
+	parallel int    // the TUI's transfers in flight
 }
 
 // Run runs the strata command line and returns the process exit code.
@@ -177,6 +178,7 @@ Then:                strata put report.pdf docs/ ; strata ls docs`,
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no progress")
 	pf.StringVar(&a.config, "config", "", "settings file (env STRATA_CONFIG; default $XDG_CONFIG_HOME/strata/config.json if present)")
 	root.Flags().StringVar(&a.data, "data", "", "data directory for local mode (default $XDG_DATA_HOME/strata)")
+	root.Flags().IntVar(&a.parallel, "parallel", 4, "files the file manager transfers at once")
 
 	root.AddCommand(
 		a.serveCmd(),

@@ -44,7 +44,10 @@ func (a *app) runTUI(ctx context.Context, data string) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := transfer.New(r, transfer.Options{StatePath: statePath})
+	if a.parallel < 1 || a.parallel > 64 {
+		return usagef("--parallel must be 1 to 64")
+	}
+	mgr, err := transfer.New(r, transfer.Options{StatePath: statePath, Parallel: a.parallel})
 	if err != nil {
 		return err
 	}
