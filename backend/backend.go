@@ -223,6 +223,14 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 	return e
 }
 
+// IsUnavailable reports an error that means a storage engine is throttling
+// or unreachable, wherever in the core it surfaced (the drivers' own
+// sentinels, or the core's): the request may be retried.
+func IsUnavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, blob.ErrUnavailable) ||
+		errors.Is(err, meta.ErrUnavailable) || errors.Is(err, keys.ErrUnavailable)
+}
+
 // Ready checks that the engines answer: a read of an item and of an object
 // that do not exist must come back as "not found", not as an error. The
 // object is read with Get rather than Stat: on S3 a HEAD (Stat) of a key in

@@ -83,6 +83,11 @@ func toProblem(err error) *problem {
 		return &problem{status: http.StatusRequestEntityTooLarge, code: api.CodeTooLarge,
 			detail: fmt.Sprintf("request body larger than %d bytes", mbe.Limit), err: err}
 	}
+	if backend.IsUnavailable(err) && !errors.Is(err, backend.ErrUnavailable) {
+		// Surfaced from a driver without passing through the core's own
+		// mapping (a lookup, a key unwrap): the same answer.
+		err = fmt.Errorf("%w: %w", backend.ErrUnavailable, err)
+	}
 	for _, m := range errorMap {
 		if errors.Is(err, m.err) {
 			detail := m.detail
