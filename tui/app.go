@@ -345,7 +345,8 @@ func (a *App) setOK(s string) {
 // key handles a key press.
 func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, a.keys.ForceQuit) {
-		return a, a.quit()
+		// ctrl+c never asks: unfinished transfers resume next time.
+		return a, tea.Quit
 	}
 	if a.dlg != nil {
 		d, cmd := a.dlg.Update(msg)

@@ -6,6 +6,9 @@
 // `go test ./...` works on a machine without moto; scripts/test.sh sets
 // STRATA_TEST_REQUIRE_AWS=1, under which a missing endpoint fails instead:
 // CI never skips them silently.
+//
+// CheckIAMActions, which needs no endpoint, checks a driver's table of the
+// IAM actions its SDK calls need against the calls its source makes.
 package awstest
 
 import (

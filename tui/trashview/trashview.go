@@ -9,14 +9,13 @@ import (
 	"path"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/style"
 )
@@ -79,20 +78,17 @@ const (
 type msgKind int
 
 const (
-	pageMsg msgKind = iota
+	listMsg msgKind = iota
 	restoredMsg
 	purgedMsg
-	tickMsg
 )
 
-// Msg carries the screen's own asynchronous results (and its spinner's
-// ticks); the parent passes every Msg to Update.
+// Msg carries the screen's own asynchronous results (and its list's pages
+// and spinner ticks); the parent passes every Msg to Update.
 type Msg struct {
 	kind msgKind
-	gen  uint64 // of the listing a page belongs to
-	tick spinner.TickMsg
+	list pagedlist.Msg[remote.TrashItem]
 
-	page remote.TrashPage
 	item remote.TrashItem // restored or purged
 	to   string           // where it was restored ("" = where it was)
 	err  error
@@ -104,36 +100,25 @@ type Model struct {
 	st   *style.Styles
 	r    remote.Remote
 	keys KeyMap
-	help help.Model
-	w, h int
+	list pagedlist.Model[remote.TrashItem]
 
-	items   []remote.TrashItem
-	next    string // the cursor of the next page; "" once all are loaded
-	loaded  bool   // the first page arrived
-	loading bool
-	loadErr error
-	gen     uint64 // bumped by a reload: older pages are dropped
-
-	sel, top int
-
-	dlg      *dialog.Model
 	dlgItem  remote.TrashItem // what the open dialog is about
-	busy     string           // the operation under way, for the status line
-	status   string
-	statusOK bool // status is a success, not an error
 	restored int
-
-	spin    spinner.Model
-	ticking bool
 }
 
 // New builds the screen; Init loads it. ctx ends its requests.
 func New(ctx context.Context, st *style.Styles, r remote.Remote) Model {
-	h := help.New()
-	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = st.Key, st.KeyDesc, st.Muted
-	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator, h.Styles.Ellipsis = st.Key, st.KeyDesc, st.Muted, st.Muted
-	return Model{ctx: ctx, st: st, r: r, keys: DefaultKeyMap(), help: h, w: 80, h: 24,
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Accent))}
+	keys := DefaultKeyMap()
+	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
+	load := func(cursor string) ([]remote.TrashItem, string, error) {
+		pg, err := r.Trash(ctx, cursor)
+		if err != nil {
+			err = fmt.Errorf("list the trash: %w", err)
+		}
+		return pg.Items, pg.Cursor, err
+	}
+	wrap := func(msg pagedlist.Msg[remote.TrashItem]) tea.Msg { return Msg{kind: listMsg, list: msg} }
+	return Model{ctx: ctx, st: st, r: r, keys: keys, list: pagedlist.New(st, nav, load, wrap)}
 }
 
 // KeyMap returns the screen's keys.
@@ -143,55 +128,10 @@ func (m Model) KeyMap() KeyMap { return m.keys }
 func (m Model) Restored() int { return m.restored }
 
 // Init loads the first page.
-func (m *Model) Init() tea.Cmd {
-	m.items, m.next, m.loaded, m.loadErr, m.sel, m.top = nil, "", false, nil, 0, 0
-	m.gen++
-	return tea.Batch(m.loadPage(""), m.startSpinner())
-}
+func (m *Model) Init() tea.Cmd { return m.list.Init() }
 
 // SetSize sets the screen's size; View fills exactly w×h.
-func (m *Model) SetSize(w, h int) {
-	m.w, m.h = max(20, w), max(6, h)
-	m.help.Width = m.w
-	if m.dlg != nil {
-		m.dlg.SetSize(m.w, m.h)
-	}
-	m.scrollToSel()
-}
-
-func (m *Model) loadPage(cursor string) tea.Cmd {
-	m.loading = true
-	ctx, r, gen := m.ctx, m.r, m.gen
-	return func() tea.Msg {
-		pg, err := r.Trash(ctx, cursor)
-		if err != nil {
-			err = fmt.Errorf("list the trash: %w", err)
-		}
-		return Msg{kind: pageMsg, gen: gen, page: pg, err: err}
-	}
-}
-
-func (m *Model) startSpinner() tea.Cmd {
-	if m.ticking {
-		return nil
-	}
-	m.ticking = true
-	return wrapTick(m.spin.Tick)
-}
-
-func wrapTick(cmd tea.Cmd) tea.Cmd {
-	if cmd == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		t, _ := cmd().(spinner.TickMsg)
-		return Msg{kind: tickMsg, tick: t}
-	}
-}
-
-// rows is the number of list rows on screen: the title, the column
-// header, the status and the help line take the rest.
-func (m Model) rows() int { return max(1, m.h-4) }
+func (m *Model) SetSize(w, h int) { m.list.SetSize(w, h) }
 
 // Update handles keys (the open dialog's first), the dialogs' answers
 // and the screen's Msgs.
@@ -204,9 +144,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case dialog.InputMsg:
 		return m.restoreTo(msg)
 	case tea.KeyMsg:
-		if m.dlg != nil {
-			d, cmd := m.dlg.Update(msg)
-			m.dlg = &d
+		if cmd, ok := m.list.DialogKey(msg); ok {
 			return m, cmd
 		}
 		return m.key(msg)
@@ -219,57 +157,30 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Back):
 		return m, func() tea.Msg { return ClosedMsg{Restored: m.restored} }
 	case key.Matches(msg, m.keys.Reload):
-		m.status = ""
-		return m, m.Init()
-	case key.Matches(msg, m.keys.Up):
-		m.sel--
-	case key.Matches(msg, m.keys.Down):
-		m.sel++
-	case key.Matches(msg, m.keys.PageUp):
-		m.sel -= m.rows()
-	case key.Matches(msg, m.keys.PageDown):
-		m.sel += m.rows()
-	case key.Matches(msg, m.keys.Top):
-		m.sel = 0
-	case key.Matches(msg, m.keys.Bottom):
-		m.sel = len(m.items) - 1
-	case len(m.items) == 0:
+		return m, m.list.Reload()
+	case m.list.Navigate(msg):
+	case m.list.Len() == 0:
 		return m, nil
-	case m.busy != "":
+	case m.list.Busy():
 		// One change at a time: the list must not move under a request.
 		return m, nil
 	case key.Matches(msg, m.keys.Restore):
-		it := m.items[m.sel]
-		return m, m.start("Restoring "+dialog.Quote(it.Name)+"…", m.restoreCmd(it, ""))
+		it := m.list.Selected()
+		return m, m.list.Start("Restoring "+dialog.Quote(it.Name)+"…", m.restoreCmd(it, ""))
 	case key.Matches(msg, m.keys.RestoreTo):
-		m.openRestoreTo(m.items[m.sel], "")
+		m.openRestoreTo(m.list.Selected(), "")
 		return m, nil
 	case key.Matches(msg, m.keys.Purge):
-		it := m.items[m.sel]
+		it := m.list.Selected()
 		q := fmt.Sprintf("Delete %s for good?\n\nIt was %s (%s), deleted %s.\nThis cannot be undone.",
 			dialog.Quote(it.Name), dialog.Sanitize(it.Path), sizeText(it), dialog.FormatTime(it.Deleted))
 		d := dialog.NewConfirm(m.st, purgeDialog, "Delete for good", q)
 		d.SetDefault(1)
-		d.SetSize(m.w, m.h)
-		m.dlg, m.dlgItem = &d, it
+		m.list.Open(d)
+		m.dlgItem = it
 		return m, nil
 	}
-	m.scrollToSel()
-	return m, m.more()
-}
-
-// more loads the next page when the selection nears the end of what is
-// loaded, so the trash is read a page at a time as it is scrolled.
-func (m *Model) more() tea.Cmd {
-	if m.loading || m.next == "" || m.sel < len(m.items)-m.rows() {
-		return nil
-	}
-	return m.loadPage(m.next)
-}
-
-func (m *Model) start(what string, cmd tea.Cmd) tea.Cmd {
-	m.busy, m.status = what, ""
-	return tea.Batch(cmd, m.startSpinner())
+	return m, m.list.Scroll()
 }
 
 func (m Model) restoreCmd(it remote.TrashItem, to string) tea.Cmd {
@@ -292,9 +203,8 @@ func (m *Model) openRestoreTo(it remote.TrashItem, why string) {
 	if why != "" {
 		prompt = why + "\n\n" + prompt
 	}
-	d := dialog.NewInput(m.st, restoreToDialog, "Restore to…", prompt, suggest(it.Path), validPath)
-	d.SetSize(m.w, m.h)
-	m.dlg, m.dlgItem = &d, it
+	m.list.Open(dialog.NewInput(m.st, restoreToDialog, "Restore to…", prompt, suggest(it.Path), validPath))
+	m.dlgItem = it
 }
 
 // suggest proposes a free-looking name next to where the entry was:
@@ -324,16 +234,12 @@ func validPath(p string) error {
 }
 
 func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
-	if msg.ID != purgeDialog || m.dlg == nil {
-		return m, nil
-	}
-	m.dlg = nil
-	if !msg.Yes {
+	if !m.list.Confirmed(msg, purgeDialog) {
 		return m, nil
 	}
 	it := m.dlgItem
 	ctx, r := m.ctx, m.r
-	return m, m.start("Deleting "+dialog.Quote(it.Name)+" for good…", func() tea.Msg {
+	return m, m.list.Start("Deleting "+dialog.Quote(it.Name)+" for good…", func() tea.Msg {
 		err := r.PurgeTrash(ctx, it.ID)
 		if err != nil {
 			err = fmt.Errorf("delete %s for good: %w", it.Name, err)
@@ -343,103 +249,67 @@ func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) restoreTo(msg dialog.InputMsg) (Model, tea.Cmd) {
-	if msg.ID != restoreToDialog || m.dlg == nil {
+	if msg.ID != restoreToDialog || m.list.Dialog() == nil {
 		return m, nil
 	}
 	if msg.Canceled {
-		m.dlg = nil
+		m.list.Close()
 		return m, nil
 	}
 	// The dialog stays open until the server answers, to show its error
 	// in place.
 	it := m.dlgItem
-	return m, m.start("Restoring "+dialog.Quote(it.Name)+"…", m.restoreCmd(it, msg.Value))
+	return m, m.list.Start("Restoring "+dialog.Quote(it.Name)+"…", m.restoreCmd(it, msg.Value))
 }
 
 func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 	switch msg.kind {
-	case tickMsg:
-		if !m.loading && m.busy == "" {
-			m.ticking = false
-			return m, nil
-		}
+	case listMsg:
 		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg.tick)
-		return m, wrapTick(cmd)
-	case pageMsg:
-		if msg.gen != m.gen {
-			return m, nil
-		}
-		m.loading = false
-		if msg.err != nil {
-			m.loadErr = msg.err
-			return m, nil
-		}
-		m.loaded, m.loadErr = true, nil
-		m.items = append(m.items, msg.page.Items...)
-		m.next = msg.page.Cursor
-		m.scrollToSel()
-		return m, m.more()
+		m.list, cmd = m.list.Update(msg.list)
+		return m, cmd
 	case restoredMsg:
-		m.busy = ""
+		m.list.Stop()
 		if msg.err != nil {
 			return m.restoreFailed(msg)
 		}
-		m.dlg = nil
+		m.list.Close()
 		m.remove(msg.item.ID)
 		m.restored++
 		where := msg.to
 		if where == "" {
 			where = msg.item.Path
 		}
-		m.status, m.statusOK = "Restored "+dialog.Quote(msg.item.Name)+" to "+dialog.Sanitize(where)+".", true
-		return m, m.more()
+		m.list.SetStatus("Restored "+dialog.Quote(msg.item.Name)+" to "+dialog.Sanitize(where)+".", true)
+		return m, m.list.More()
 	case purgedMsg:
-		m.busy = ""
+		m.list.Stop()
 		if msg.err != nil {
-			m.status, m.statusOK = msg.err.Error(), false
+			m.list.SetStatus(msg.err.Error(), false)
 			return m, nil
 		}
 		m.remove(msg.item.ID)
-		m.status, m.statusOK = "Deleted "+dialog.Quote(msg.item.Name)+" for good.", true
-		return m, m.more()
+		m.list.SetStatus("Deleted "+dialog.Quote(msg.item.Name)+" for good.", true)
+		return m, m.list.More()
 	}
 	return m, nil
 }
 
 func (m Model) restoreFailed(msg Msg) (Model, tea.Cmd) {
 	switch {
-	case m.dlg != nil:
-		m.dlg.SetError(msg.err) // restore to…: the dialog shows why
+	case m.list.Dialog() != nil:
+		m.list.Dialog().SetError(msg.err) // restore to…: the dialog shows why
 	case errors.Is(msg.err, remote.ErrExists):
-		m.status, m.statusOK = msg.err.Error(), false
+		m.list.SetStatus(msg.err.Error(), false)
 		m.openRestoreTo(msg.item, "Something is already at "+dialog.Sanitize(msg.item.Path)+".")
 	default:
-		m.status, m.statusOK = msg.err.Error(), false
+		m.list.SetStatus(msg.err.Error(), false)
 	}
 	return m, nil
 }
 
 func (m *Model) remove(id string) {
-	for i, it := range m.items {
-		if it.ID == id {
-			m.items = append(m.items[:i:i], m.items[i+1:]...)
-			break
-		}
-	}
-	m.scrollToSel()
-}
-
-func (m *Model) scrollToSel() {
-	m.sel = max(0, min(m.sel, len(m.items)-1))
-	rows := m.rows()
-	if m.sel < m.top {
-		m.top = m.sel
-	}
-	if m.sel >= m.top+rows {
-		m.top = m.sel - rows + 1
-	}
-	m.top = max(0, min(m.top, len(m.items)-rows))
+	m.list.Remove(func(it remote.TrashItem) bool { return it.ID == id })
 }
 
 // Column widths beside the name and the folder, which share the rest.
@@ -451,107 +321,50 @@ const (
 
 // View draws the screen, with an open dialog over it.
 func (m Model) View() string {
-	out := []string{m.title()}
 	nameW, dirW := m.columns()
-	out = append(out, m.st.Muted.Render(m.row("Name", "Was in", "Size", "Deleted", nameW, dirW)))
-	rows := m.rows()
-	switch {
-	case !m.loaded && m.loadErr == nil:
-		out = append(out, m.spin.View()+" "+m.st.Muted.Render("Loading the trash…"))
-	case !m.loaded:
-		out = append(out, m.errLines(m.loadErr.Error()+" — ctrl+r to retry")...)
-	case len(m.items) == 0:
-		out = append(out, "", m.st.Muted.Render(m.center("The trash is empty.")))
-	default:
-		for i := m.top; i < min(len(m.items), m.top+rows); i++ {
-			it := m.items[i]
+	return m.list.View(pagedlist.Screen[remote.TrashItem]{
+		Title:   m.list.Title(m.st.Header.Render("Trash"), m.list.Count("item", "items")),
+		Header:  m.st.Muted.Render(m.row("Name", "Was in", "Size", "Deleted", nameW, dirW)),
+		Loading: "Loading the trash…",
+		Empty:   m.st.Muted.Render(m.center("The trash is empty.")),
+		Row: func(it remote.TrashItem, selected bool) string {
 			name := dialog.Sanitize(it.Name)
 			if it.Kind == "dir" {
 				name += "/"
 			}
 			line := m.row(name, dialog.Sanitize(path.Dir(it.Path)), sizeText(it), dialog.FormatTime(it.Deleted), nameW, dirW)
-			if i == m.sel {
+			if selected {
 				line = "›" + line[1:] // visible without colour too
 				line = m.st.RowCursor.Render(line)
 			} else if it.Kind == "dir" {
 				line = m.st.Dir.Render(line)
 			}
-			out = append(out, line)
-		}
-	}
-	for len(out) < rows+2 {
-		out = append(out, "")
-	}
-	out = append(out[:rows+2], m.statusLine(), m.help.View(m.keys))
-	v := strings.Join(out, "\n")
-	if m.dlg != nil {
-		v = dialog.Overlay(v, m.dlg.View(), m.w, m.h)
-	}
-	return v
-}
-
-func (m Model) title() string {
-	right := ""
-	switch {
-	case m.loaded && m.next != "":
-		right = fmt.Sprintf("%s+ items", dialog.FormatCount(len(m.items)))
-	case m.loaded && len(m.items) == 1:
-		right = "1 item"
-	case m.loaded:
-		right = dialog.FormatCount(len(m.items)) + " items"
-	}
-	left := m.st.Header.Render("Trash")
-	space := max(1, m.w-lipgloss.Width(left)-lipgloss.Width(right))
-	return left + strings.Repeat(" ", space) + m.st.Muted.Render(right)
+			return line
+		},
+		Keys: m.keys,
+	})
 }
 
 func (m Model) columns() (nameW, dirW int) {
-	rest := m.w - 2 - sizeW - timeW - 3*gapW
+	rest := m.list.Width() - 2 - sizeW - timeW - 3*gapW
 	nameW = max(4, rest*2/5)
 	return nameW, max(4, rest-nameW)
 }
 
 // row lays out one line: a two-cell margin, name, folder, size, time.
 func (m Model) row(name, dir, size, when string, nameW, dirW int) string {
-	cell := func(s string, w int, right bool) string {
-		s = ansi.Truncate(s, w, "…")
-		p := strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
-		if right {
-			return p + s
-		}
-		return s + p
-	}
+	cell := pagedlist.Cell
 	// The end of a folder path says more than its start.
 	if ansi.StringWidth(dir) > dirW {
 		dir = "…" + ansi.TruncateLeft(dir, ansi.StringWidth(dir)-dirW+1, "")
 	}
 	g := strings.Repeat(" ", gapW)
 	line := "  " + cell(name, nameW, false) + g + cell(dir, dirW, false) + g + cell(size, sizeW, true) + g + cell(when, timeW, false)
-	return ansi.Truncate(line, m.w, "")
+	return ansi.Truncate(line, m.list.Width(), "")
 }
 
 func (m Model) center(s string) string {
-	return strings.Repeat(" ", max(0, (m.w-lipgloss.Width(s))/2)) + s
-}
-
-func (m Model) errLines(s string) []string {
-	lines := dialog.Wrap(dialog.Sanitize(s), m.w)
-	for i, l := range lines {
-		lines[i] = m.st.StatusErr.Render(l)
-	}
-	return lines
-}
-
-func (m Model) statusLine() string {
-	switch {
-	case m.busy != "":
-		return m.spin.View() + " " + ansi.Truncate(m.busy, m.w-2, "…")
-	case m.status == "":
-		return ""
-	case m.statusOK:
-		return m.st.StatusOK.Render(ansi.Truncate(m.status, m.w, "…"))
-	}
-	return m.st.StatusErr.Render(ansi.Truncate(dialog.Sanitize(m.status), m.w, "…"))
+	return strings.Repeat(" ", max(0, (m.list.Width()-lipgloss.Width(s))/2)) + s
 }
 
 func sizeText(it remote.TrashItem) string {

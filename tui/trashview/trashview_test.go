@@ -3,33 +3,23 @@ package trashview
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style"
 )
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // golden files must not depend on the machine's zone
 	os.Exit(m.Run())
-}
-
-func testStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
 }
 
 // pagedTrash pages the fake's trash (which returns it whole) by size.
@@ -43,12 +33,8 @@ func (p pagedTrash) Trash(ctx context.Context, cursor string) (remote.TrashPage,
 	if err != nil {
 		return all, err
 	}
-	start, _ := strconv.Atoi(cursor)
-	end := min(len(all.Items), start+p.size)
-	pg := remote.TrashPage{Items: all.Items[start:end]}
-	if end < len(all.Items) {
-		pg.Cursor = strconv.Itoa(end)
-	}
+	var pg remote.TrashPage
+	pg.Items, pg.Cursor = pagedlisttest.Page(all.Items, cursor, p.size)
 	return pg, nil
 }
 
@@ -103,105 +89,38 @@ func trashed(t *testing.T, f *remotetest.Fake) {
 	}
 }
 
-type startMsg struct{}
-
-type harness struct {
-	m      Model
-	closed *ClosedMsg
-}
-
-func (h harness) Init() tea.Cmd { return func() tea.Msg { return startMsg{} } }
-
-func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		h.m.SetSize(msg.Width, msg.Height)
-		return h, nil
-	case startMsg:
-		return h, h.m.Init()
-	case ClosedMsg:
-		h.closed = &msg
-		return h, tea.Quit
-	}
-	var cmd tea.Cmd
-	h.m, cmd = h.m.Update(msg)
-	return h, cmd
-}
-
-func (h harness) View() string { return h.m.View() }
+type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, w, h int) *teatest.TestModel {
 	t.Helper()
-	return teatest.NewTestModel(t, harness{m: New(context.Background(), testStyles(), r)}, teatest.WithInitialTermSize(w, h))
-}
-
-func waitFor(t *testing.T, tm *teatest.TestModel, s ...string) {
-	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		for _, x := range s {
-			if !strings.Contains(string(b), x) {
-				return false
-			}
-		}
-		return true
-	}, teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), pagedlisttest.Styles(), r), w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
 	t.Helper()
-	if quit {
-		_ = tm.Quit()
-	}
-	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
-}
-
-func checkFits(t *testing.T, view string, w, h int) {
-	t.Helper()
-	lines := strings.Split(view, "\n")
-	if len(lines) != h {
-		t.Errorf("%d lines, want %d", len(lines), h)
-	}
-	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw > w {
-			t.Errorf("line %d is %d wide (max %d): %q", i, lw, w, l)
-		}
-	}
-}
-
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "end":
-		return tea.KeyMsg{Type: tea.KeyEnd}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+	return pagedlisttest.Finish[ClosedMsg, Model](t, tm, quit)
 }
 
 func TestGoldenTrash(t *testing.T) {
 	f := remotetest.New()
 	trashed(t, f)
 	tm := start(t, f, 80, 24)
-	waitFor(t, tm, "4 items", "report.pdf")
-	tm.Send(keyMsg("down"))
+	pagedlisttest.WaitFor(t, tm, "4 items", "report.pdf")
+	tm.Send(pagedlisttest.Key("down"))
 	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 12}) // still usable smaller
-	waitFor(t, tm, "Was in")
+	pagedlisttest.WaitFor(t, tm, "Was in")
 	h := finish(t, tm, true)
-	checkFits(t, h.View(), 60, 12)
+	pagedlisttest.CheckFits(t, h.View(), 60, 12)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
 func TestGoldenEmpty(t *testing.T) {
 	tm := start(t, remotetest.New(), 80, 24)
-	waitFor(t, tm, "The trash is empty.")
-	tm.Send(keyMsg("q"))
+	pagedlisttest.WaitFor(t, tm, "The trash is empty.")
+	tm.Send(pagedlisttest.Key("q"))
 	h := finish(t, tm, false)
-	if h.closed == nil || h.closed.Restored != 0 {
-		t.Errorf("closed: %+v", h.closed)
+	if h.Closed == nil || h.Closed.Restored != 0 {
+		t.Errorf("closed: %+v", h.Closed)
 	}
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
@@ -210,9 +129,9 @@ func TestGoldenUnavailable(t *testing.T) {
 	f := remotetest.New()
 	f.SetDown(true)
 	tm := start(t, f, 80, 24)
-	waitFor(t, tm, "retry")
+	pagedlisttest.WaitFor(t, tm, "retry")
 	h := finish(t, tm, true)
-	checkFits(t, h.View(), 80, 24)
+	pagedlisttest.CheckFits(t, h.View(), 80, 24)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
@@ -221,17 +140,17 @@ func TestGoldenRestoreConflict(t *testing.T) {
 	trashed(t, f)
 	f.PutFile("/home/tester/a.txt", []byte("a new a.txt")) // in the way
 	tm := start(t, relocating{f}, 80, 24)
-	waitFor(t, tm, "4 items")
-	tm.Send(keyMsg("down")) // a.txt (newest first: evil, photos, a.txt, report)
-	tm.Send(keyMsg("down"))
-	tm.Send(keyMsg("r"))
-	waitFor(t, tm, "Restore to…", "(restored)")
-	tm.Send(keyMsg("enter"))
-	waitFor(t, tm, "Restored “a.txt” to /home/tester/a (restored).txt.")
-	tm.Send(keyMsg("esc"))
+	pagedlisttest.WaitFor(t, tm, "4 items")
+	tm.Send(pagedlisttest.Key("down")) // a.txt (newest first: evil, photos, a.txt, report)
+	tm.Send(pagedlisttest.Key("down"))
+	tm.Send(pagedlisttest.Key("r"))
+	pagedlisttest.WaitFor(t, tm, "Restore to…", "(restored)")
+	tm.Send(pagedlisttest.Key("enter"))
+	pagedlisttest.WaitFor(t, tm, "Restored “a.txt” to /home/tester/a (restored).txt.")
+	tm.Send(pagedlisttest.Key("esc"))
 	h := finish(t, tm, false)
-	if h.closed == nil || h.closed.Restored != 1 {
-		t.Errorf("closed: %+v", h.closed)
+	if h.Closed == nil || h.Closed.Restored != 1 {
+		t.Errorf("closed: %+v", h.Closed)
 	}
 	if got, ok := f.Content("/home/tester/a (restored).txt"); !ok || string(got) != "hello" {
 		t.Errorf("restored content %q %v", got, ok)
@@ -239,7 +158,7 @@ func TestGoldenRestoreConflict(t *testing.T) {
 	if got, _ := f.Content("/home/tester/a.txt"); string(got) != "a new a.txt" {
 		t.Errorf("the file in the way changed: %q", got)
 	}
-	checkFits(t, h.View(), 80, 24)
+	pagedlisttest.CheckFits(t, h.View(), 80, 24)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
@@ -250,13 +169,13 @@ func TestGoldenRestoreConflictDialog(t *testing.T) {
 	trashed(t, f)
 	f.PutFile("/home/tester/a.txt", []byte("a new a.txt"))
 	tm := start(t, f, 80, 24)
-	waitFor(t, tm, "4 items")
-	tm.Send(keyMsg("down"))
-	tm.Send(keyMsg("down"))
-	tm.Send(keyMsg("r"))
-	waitFor(t, tm, "Restore to…", "(restored)")
+	pagedlisttest.WaitFor(t, tm, "4 items")
+	tm.Send(pagedlisttest.Key("down"))
+	tm.Send(pagedlisttest.Key("down"))
+	tm.Send(pagedlisttest.Key("r"))
+	pagedlisttest.WaitFor(t, tm, "Restore to…", "(restored)")
 	h := finish(t, tm, true)
-	checkFits(t, h.View(), 80, 24)
+	pagedlisttest.CheckFits(t, h.View(), 80, 24)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
@@ -264,61 +183,34 @@ func TestGoldenPurge(t *testing.T) {
 	f := remotetest.New()
 	trashed(t, f)
 	tm := start(t, f, 80, 24)
-	waitFor(t, tm, "4 items")
-	tm.Send(keyMsg("end")) // report.pdf
-	tm.Send(keyMsg("D"))
-	waitFor(t, tm, "cannot be undone")
+	pagedlisttest.WaitFor(t, tm, "4 items")
+	tm.Send(pagedlisttest.Key("end")) // report.pdf
+	tm.Send(pagedlisttest.Key("D"))
+	pagedlisttest.WaitFor(t, tm, "cannot be undone")
 	h := finish(t, tm, true)
-	checkFits(t, h.View(), 80, 24)
+	pagedlisttest.CheckFits(t, h.View(), 80, 24)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 	if f.Calls["PurgeTrash"] != 0 {
 		t.Error("purged before the answer")
 	}
 }
 
-// press sends keys and runs the commands they produce until none is left,
-// feeding the results back (spinner ticks are dropped).
-func press(t *testing.T, m Model, keys ...string) Model {
-	t.Helper()
-	for _, k := range keys {
-		var cmd tea.Cmd
-		m, cmd = m.Update(keyMsg(k))
-		m = drain(m, cmd)
-	}
-	return m
+// isTick reports a tick of the spinner, which drain and press drop.
+func isTick(msg tea.Msg) bool {
+	m, ok := msg.(Msg)
+	return ok && m.list.IsTick()
 }
 
-func drain(m Model, cmd tea.Cmd) Model {
-	queue := []tea.Cmd{cmd}
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		switch msg := c().(type) {
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-		case Msg:
-			if msg.kind == tickMsg {
-				continue
-			}
-			var next tea.Cmd
-			m, next = m.Update(msg)
-			queue = append(queue, next)
-		case nil:
-		default:
-			var next tea.Cmd
-			m, next = m.Update(msg)
-			queue = append(queue, next)
-		}
-	}
-	return m
+func drain(m Model, cmd tea.Cmd) Model { return pagedlisttest.Drain(m, cmd, isTick) }
+
+func press(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	return pagedlisttest.Press(m, isTick, keys...)
 }
 
 func load(t *testing.T, r remote.Remote, w, h int) Model {
 	t.Helper()
-	m := New(context.Background(), testStyles(), r)
+	m := New(context.Background(), pagedlisttest.Styles(), r)
 	m.SetSize(w, h)
 	return drain(m, m.Init())
 }
@@ -328,18 +220,18 @@ func TestPurge(t *testing.T) {
 	trashed(t, f)
 	m := load(t, f, 80, 24)
 	m = press(t, m, "end", "D", "enter") // No is the default
-	if f.Calls["PurgeTrash"] != 0 || len(m.items) != 4 {
+	if f.Calls["PurgeTrash"] != 0 || m.list.Len() != 4 {
 		t.Fatal("purged on the default answer")
 	}
 	m = press(t, m, "D", "y")
-	if f.Calls["PurgeTrash"] != 1 || len(m.items) != 3 || !strings.Contains(m.View(), "Deleted “report.pdf” for good.") {
-		t.Fatalf("calls %v, %d items\n%s", f.Calls, len(m.items), m.View())
+	if f.Calls["PurgeTrash"] != 1 || m.list.Len() != 3 || !strings.Contains(m.View(), "Deleted “report.pdf” for good.") {
+		t.Fatalf("calls %v, %d items\n%s", f.Calls, m.list.Len(), m.View())
 	}
 	if tp, _ := f.Trash(context.Background(), ""); len(tp.Items) != 3 {
 		t.Errorf("server trash: %d items", len(tp.Items))
 	}
-	if m.sel != 2 {
-		t.Errorf("selection %d after deleting the last row", m.sel)
+	if m.list.Index() != 2 {
+		t.Errorf("selection %d after deleting the last row", m.list.Index())
 	}
 }
 
@@ -351,13 +243,13 @@ func TestRestore(t *testing.T) {
 	if _, ok := f.Content("/home/tester/photos/2025/beach.jpg"); !ok {
 		t.Fatal("not restored")
 	}
-	if m.Restored() != 1 || len(m.items) != 3 || m.dlg != nil {
-		t.Errorf("restored %d, %d items, dialog %v", m.Restored(), len(m.items), m.dlg != nil)
+	if m.Restored() != 1 || m.list.Len() != 3 || m.list.Dialog() != nil {
+		t.Errorf("restored %d, %d items, dialog %v", m.Restored(), m.list.Len(), m.list.Dialog() != nil)
 	}
 	// An error other than a conflict is shown in place; the program goes on.
 	f.SetDown(true)
 	m = press(t, m, "r")
-	if v := m.View(); !strings.Contains(v, "server unavailable") || m.dlg != nil {
+	if v := m.View(); !strings.Contains(v, "server unavailable") || m.list.Dialog() != nil {
 		t.Errorf("error not shown in place:\n%s", v)
 	}
 	f.SetDown(false)
@@ -371,25 +263,25 @@ func TestRestoreToErrorStaysInDialog(t *testing.T) {
 	f.PutFile("/home/tester/a (restored).txt", []byte("also in the way"))
 	m := load(t, relocating{f}, 80, 24)
 	m = press(t, m, "down", "down", "r")
-	if m.dlg == nil {
+	if m.list.Dialog() == nil {
 		t.Fatalf("no restore-to dialog:\n%s", m.View())
 	}
 	// The suggested path is taken too: the error shows in the dialog,
 	// which stays open for another try.
 	m = press(t, m, "enter")
-	if m.dlg == nil || !strings.Contains(m.View(), "already exists") {
+	if m.list.Dialog() == nil || !strings.Contains(m.View(), "already exists") {
 		t.Fatalf("error not in the dialog:\n%s", m.View())
 	}
 	m = press(t, m, "esc")
-	if m.dlg != nil || len(m.items) != 4 {
-		t.Errorf("cancel: dialog %v, %d items", m.dlg != nil, len(m.items))
+	if m.list.Dialog() != nil || m.list.Len() != 4 {
+		t.Errorf("cancel: dialog %v, %d items", m.list.Dialog() != nil, m.list.Len())
 	}
 	// R opens it directly; an invalid path cannot be submitted.
 	m = press(t, m, "R")
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	before := fmt.Sprint(f.Calls)
 	m = press(t, m, "r", "e", "l", "enter")
-	if m.dlg == nil || !strings.Contains(m.View(), "must start with /") || fmt.Sprint(f.Calls) != before {
+	if m.list.Dialog() == nil || !strings.Contains(m.View(), "must start with /") || fmt.Sprint(f.Calls) != before {
 		t.Errorf("invalid path: calls %v\n%s", f.Calls, m.View())
 	}
 }
@@ -405,8 +297,8 @@ func TestPagedByCursor(t *testing.T) {
 	}
 	r := pagedTrash{Fake: f, size: 20}
 	m := load(t, r, 80, 24) // 20 rows on screen
-	if f.Calls["Trash"] != 2 || len(m.items) != 40 {
-		t.Fatalf("%d pages, %d items loaded up front", f.Calls["Trash"], len(m.items))
+	if f.Calls["Trash"] != 2 || m.list.Len() != 40 {
+		t.Fatalf("%d pages, %d items loaded up front", f.Calls["Trash"], m.list.Len())
 	}
 	if !strings.Contains(m.View(), "40+ items") || !strings.Contains(m.View(), "f94") {
 		t.Errorf("newest first, more to come:\n%s", m.View())
@@ -414,15 +306,15 @@ func TestPagedByCursor(t *testing.T) {
 	for range 30 {
 		m = press(t, m, "down")
 	}
-	if f.Calls["Trash"] != 3 || len(m.items) != 60 {
-		t.Errorf("after scrolling: %d pages, %d items", f.Calls["Trash"], len(m.items))
+	if f.Calls["Trash"] != 3 || m.list.Len() != 60 {
+		t.Errorf("after scrolling: %d pages, %d items", f.Calls["Trash"], m.list.Len())
 	}
 	m = press(t, m, "end", "end", "end", "end")
-	if len(m.items) != 95 || !strings.Contains(m.View(), "95 items") || !strings.Contains(m.View(), "f00") {
-		t.Errorf("end: %d items\n%s", len(m.items), m.View())
+	if m.list.Len() != 95 || !strings.Contains(m.View(), "95 items") || !strings.Contains(m.View(), "f00") {
+		t.Errorf("end: %d items\n%s", m.list.Len(), m.View())
 	}
-	if m.sel != 94 {
-		t.Errorf("selection %d", m.sel)
+	if m.list.Index() != 94 {
+		t.Errorf("selection %d", m.list.Index())
 	}
 }
 

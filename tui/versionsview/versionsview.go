@@ -8,14 +8,13 @@ import (
 	"path"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/style"
 )
@@ -71,19 +70,16 @@ const restoreDialog = "versions.restore"
 type msgKind int
 
 const (
-	pageMsg msgKind = iota
+	listMsg msgKind = iota
 	restoredMsg
-	tickMsg
 )
 
-// Msg carries the screen's own asynchronous results (and its spinner's
-// ticks); the parent passes every Msg to Update.
+// Msg carries the screen's own asynchronous results (and its list's pages
+// and spinner ticks); the parent passes every Msg to Update.
 type Msg struct {
 	kind msgKind
-	gen  uint64 // of the listing a page belongs to
-	tick spinner.TickMsg
+	list pagedlist.Msg[remote.Version]
 
-	page    remote.VersionPage
 	version int64        // the version restored
 	entry   remote.Entry // the file after the restore
 	err     error
@@ -96,37 +92,26 @@ type Model struct {
 	r    remote.Remote
 	path string
 	keys KeyMap
-	help help.Model
-	w, h int
+	list pagedlist.Model[remote.Version]
 
-	versions []remote.Version
-	next     string // the cursor of the next page; "" once all are loaded
-	loaded   bool
-	loading  bool
-	loadErr  error
-	gen      uint64
-
-	sel, top int
-
-	dlg      *dialog.Model
 	pending  remote.Version // what the open confirmation is about
-	busy     string
-	status   string
-	statusOK bool
 	restored bool
-
-	spin    spinner.Model
-	ticking bool
 }
 
 // New builds the screen for the remote file at path; Init loads it. ctx
 // ends its requests.
 func New(ctx context.Context, st *style.Styles, r remote.Remote, path string) Model {
-	h := help.New()
-	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = st.Key, st.KeyDesc, st.Muted
-	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator, h.Styles.Ellipsis = st.Key, st.KeyDesc, st.Muted, st.Muted
-	return Model{ctx: ctx, st: st, r: r, path: path, keys: DefaultKeyMap(), help: h, w: 80, h: 24,
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Accent))}
+	keys := DefaultKeyMap()
+	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
+	load := func(cursor string) ([]remote.Version, string, error) {
+		pg, err := r.Versions(ctx, path, cursor)
+		if err != nil {
+			err = fmt.Errorf("versions of %s: %w", path, err)
+		}
+		return pg.Versions, pg.Cursor, err
+	}
+	wrap := func(msg pagedlist.Msg[remote.Version]) tea.Msg { return Msg{kind: listMsg, list: msg} }
+	return Model{ctx: ctx, st: st, r: r, path: path, keys: keys, list: pagedlist.New(st, nav, load, wrap)}
 }
 
 // KeyMap returns the screen's keys.
@@ -140,55 +125,10 @@ func (m Model) Path() string { return m.path }
 func (m Model) Restored() bool { return m.restored }
 
 // Init loads (or reloads) the first page of versions.
-func (m *Model) Init() tea.Cmd {
-	m.versions, m.next, m.loaded, m.loadErr, m.sel, m.top = nil, "", false, nil, 0, 0
-	m.gen++
-	return tea.Batch(m.loadPage(""), m.startSpinner())
-}
+func (m *Model) Init() tea.Cmd { return m.list.Init() }
 
 // SetSize sets the screen's size; View fills exactly w×h.
-func (m *Model) SetSize(w, h int) {
-	m.w, m.h = max(20, w), max(6, h)
-	m.help.Width = m.w
-	if m.dlg != nil {
-		m.dlg.SetSize(m.w, m.h)
-	}
-	m.scrollToSel()
-}
-
-func (m *Model) loadPage(cursor string) tea.Cmd {
-	m.loading = true
-	ctx, r, gen, p := m.ctx, m.r, m.gen, m.path
-	return func() tea.Msg {
-		pg, err := r.Versions(ctx, p, cursor)
-		if err != nil {
-			err = fmt.Errorf("versions of %s: %w", p, err)
-		}
-		return Msg{kind: pageMsg, gen: gen, page: pg, err: err}
-	}
-}
-
-func (m *Model) startSpinner() tea.Cmd {
-	if m.ticking {
-		return nil
-	}
-	m.ticking = true
-	return wrapTick(m.spin.Tick)
-}
-
-func wrapTick(cmd tea.Cmd) tea.Cmd {
-	if cmd == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		t, _ := cmd().(spinner.TickMsg)
-		return Msg{kind: tickMsg, tick: t}
-	}
-}
-
-// rows is the number of list rows: the title, the column header, the
-// status and the help line take the rest.
-func (m Model) rows() int { return max(1, m.h-4) }
+func (m *Model) SetSize(w, h int) { m.list.SetSize(w, h) }
 
 // Update handles keys (the open dialog's first), the confirmation's
 // answer and the screen's Msgs.
@@ -199,9 +139,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case dialog.ConfirmedMsg:
 		return m.confirmed(msg)
 	case tea.KeyMsg:
-		if m.dlg != nil {
-			d, cmd := m.dlg.Update(msg)
-			m.dlg = &d
+		if cmd, ok := m.list.DialogKey(msg); ok {
 			return m, cmd
 		}
 		return m.key(msg)
@@ -214,61 +152,33 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Back):
 		return m, func() tea.Msg { return ClosedMsg{Restored: m.restored} }
 	case key.Matches(msg, m.keys.Reload):
-		m.status = ""
-		return m, m.Init()
-	case key.Matches(msg, m.keys.Up):
-		m.sel--
-	case key.Matches(msg, m.keys.Down):
-		m.sel++
-	case key.Matches(msg, m.keys.PageUp):
-		m.sel -= m.rows()
-	case key.Matches(msg, m.keys.PageDown):
-		m.sel += m.rows()
-	case key.Matches(msg, m.keys.Top):
-		m.sel = 0
-	case key.Matches(msg, m.keys.Bottom):
-		m.sel = len(m.versions) - 1
-	case len(m.versions) == 0 || m.busy != "":
+		return m, m.list.Reload()
+	case m.list.Navigate(msg):
+	case m.list.Len() == 0 || m.list.Busy():
 		return m, nil
 	case key.Matches(msg, m.keys.Restore):
-		v := m.versions[m.sel]
+		v := m.list.Selected()
 		if v.Current {
-			m.status, m.statusOK = fmt.Sprintf("Version %d is already the current one.", v.Version), false
+			m.list.SetStatus(fmt.Sprintf("Version %d is already the current one.", v.Version), false)
 			return m, nil
 		}
 		q := fmt.Sprintf("Restore version %d of %s (%s, saved %s by %s) as the current version?\n\n"+
 			"The current version stays in the list.",
 			v.Version, dialog.Quote(path.Base(m.path)), dialog.FormatBytes(v.Size), dialog.FormatTime(v.Time), dialog.Sanitize(v.Author))
-		d := dialog.NewConfirm(m.st, restoreDialog, "Restore a version", q)
-		d.SetSize(m.w, m.h)
-		m.dlg, m.pending = &d, v
+		m.list.Open(dialog.NewConfirm(m.st, restoreDialog, "Restore a version", q))
+		m.pending = v
 		return m, nil
 	}
-	m.scrollToSel()
-	return m, m.more()
-}
-
-// more loads the next page when the selection nears the end of what is
-// loaded.
-func (m *Model) more() tea.Cmd {
-	if m.loading || m.next == "" || m.sel < len(m.versions)-m.rows() {
-		return nil
-	}
-	return m.loadPage(m.next)
+	return m, m.list.Scroll()
 }
 
 func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
-	if msg.ID != restoreDialog || m.dlg == nil {
-		return m, nil
-	}
-	m.dlg = nil
-	if !msg.Yes {
+	if !m.list.Confirmed(msg, restoreDialog) {
 		return m, nil
 	}
 	v := m.pending
 	ctx, r, p := m.ctx, m.r, m.path
-	m.busy, m.status = fmt.Sprintf("Restoring version %d…", v.Version), ""
-	return m, tea.Batch(m.startSpinner(), func() tea.Msg {
+	return m, m.list.Start(fmt.Sprintf("Restoring version %d…", v.Version), func() tea.Msg {
 		e, err := r.RestoreVersion(ctx, p, v.Version)
 		if err != nil {
 			err = fmt.Errorf("restore version %d of %s: %w", v.Version, p, err)
@@ -279,52 +189,22 @@ func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
 
 func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 	switch msg.kind {
-	case tickMsg:
-		if !m.loading && m.busy == "" {
-			m.ticking = false
-			return m, nil
-		}
+	case listMsg:
 		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg.tick)
-		return m, wrapTick(cmd)
-	case pageMsg:
-		if msg.gen != m.gen {
-			return m, nil
-		}
-		m.loading = false
-		if msg.err != nil {
-			m.loadErr = msg.err
-			return m, nil
-		}
-		m.loaded, m.loadErr = true, nil
-		m.versions = append(m.versions, msg.page.Versions...)
-		m.next = msg.page.Cursor
-		m.scrollToSel()
-		return m, m.more()
+		m.list, cmd = m.list.Update(msg.list)
+		return m, cmd
 	case restoredMsg:
-		m.busy = ""
+		m.list.Stop()
 		if msg.err != nil {
-			m.status, m.statusOK = msg.err.Error(), false
+			m.list.SetStatus(msg.err.Error(), false)
 			return m, nil
 		}
 		m.restored = true
-		m.status, m.statusOK = fmt.Sprintf("Restored version %d as version %d.", msg.version, msg.entry.Version), true
+		m.list.SetStatus(fmt.Sprintf("Restored version %d as version %d.", msg.version, msg.entry.Version), true)
 		// The restore added a version at the top: list again from there.
 		return m, m.Init()
 	}
 	return m, nil
-}
-
-func (m *Model) scrollToSel() {
-	m.sel = max(0, min(m.sel, len(m.versions)-1))
-	rows := m.rows()
-	if m.sel < m.top {
-		m.top = m.sel
-	}
-	if m.sel >= m.top+rows {
-		m.top = m.sel - rows + 1
-	}
-	m.top = max(0, min(m.top, len(m.versions)-rows))
 }
 
 // Column widths beside the author's, which takes the rest.
@@ -340,21 +220,14 @@ const (
 
 // View draws the screen, with an open dialog over it.
 func (m Model) View() string {
-	out := []string{m.title()}
-	out = append(out, m.st.Muted.Render(m.row("  ", "Version", "Saved", "Size", "Author", "SHA-256")))
-	rows := m.rows()
-	switch {
-	case !m.loaded && m.loadErr == nil:
-		out = append(out, m.spin.View()+" "+m.st.Muted.Render("Loading versions…"))
-	case !m.loaded:
-		out = append(out, m.errLines(m.loadErr.Error()+" — ctrl+r to retry")...)
-	case len(m.versions) == 0:
-		out = append(out, "", m.st.Muted.Render("No versions."))
-	default:
-		for i := m.top; i < min(len(m.versions), m.top+rows); i++ {
-			v := m.versions[i]
+	return m.list.View(pagedlist.Screen[remote.Version]{
+		Title:   m.title(),
+		Header:  m.st.Muted.Render(m.row("  ", "Version", "Saved", "Size", "Author", "SHA-256")),
+		Loading: "Loading versions…",
+		Empty:   m.st.Muted.Render("No versions."),
+		Row: func(v remote.Version, selected bool) string {
 			cursor, cur := " ", " "
-			if i == m.sel {
+			if selected {
 				cursor = "›" // the cursor shows without colour too
 			}
 			if v.Current {
@@ -368,84 +241,40 @@ func (m Model) View() string {
 			line := m.row(mark, fmt.Sprintf("%d", v.Version), dialog.FormatTime(v.Time), dialog.FormatBytes(v.Size),
 				dialog.Sanitize(v.Author), dialog.Sanitize(sha))
 			switch {
-			case i == m.sel:
+			case selected:
 				line = m.st.RowCursor.Render(line)
 			case v.Current:
 				line = m.st.Accent.Render(line)
 			}
-			out = append(out, line)
-		}
-	}
-	for len(out) < rows+2 {
-		out = append(out, "")
-	}
-	out = append(out[:rows+2], m.statusLine(), m.help.View(m.keys))
-	v := strings.Join(out, "\n")
-	if m.dlg != nil {
-		v = dialog.Overlay(v, m.dlg.View(), m.w, m.h)
-	}
-	return v
+			return line
+		},
+		Keys: m.keys,
+	})
 }
 
 func (m Model) title() string {
-	right := ""
-	switch {
-	case m.loaded && m.next != "":
-		right = dialog.FormatCount(len(m.versions)) + "+ versions"
-	case m.loaded && len(m.versions) == 1:
-		right = "1 version"
-	case m.loaded:
-		right = dialog.FormatCount(len(m.versions)) + " versions"
-	}
+	right := m.list.Count("version", "versions")
 	left := m.st.Header.Render("Versions of ")
-	room := max(1, m.w-lipgloss.Width(left)-lipgloss.Width(right)-1)
+	room := max(1, m.list.Width()-lipgloss.Width(left)-lipgloss.Width(right)-1)
 	p := dialog.Sanitize(m.path)
 	if ansi.StringWidth(p) > room { // the end of a path says more than its start
 		p = "…" + ansi.TruncateLeft(p, ansi.StringWidth(p)-room+1, "")
 	}
-	left += m.st.Header.Render(p)
-	space := max(1, m.w-lipgloss.Width(left)-lipgloss.Width(right))
-	return left + strings.Repeat(" ", space) + m.st.Muted.Render(right)
+	return m.list.Title(left+m.st.Header.Render(p), right)
 }
 
 // row lays out one line: a two-cell mark, number, time, size, author and
 // digest prefix.
 func (m Model) row(mark, num, when, size, author, sha string) string {
-	cell := func(s string, w int, right bool) string {
-		s = ansi.Truncate(s, w, "…")
-		p := strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
-		if right {
-			return p + s
-		}
-		return s + p
-	}
+	cell := pagedlist.Cell
 	g := strings.Repeat(" ", gapW)
 	line := mark + cell(num, numW, true) + g + cell(when, timeW, false) + g + cell(size, sizeW, true) + g
 	// On a narrow screen the author's name is worth more than a digest
 	// prefix (the info panel has the whole digest).
-	if m.w < narrow {
-		return ansi.Truncate(line+author, m.w, "…")
+	w := m.list.Width()
+	if w < narrow {
+		return ansi.Truncate(line+author, w, "…")
 	}
-	authorW := max(4, m.w-2-numW-timeW-sizeW-shaW-5*gapW)
-	return ansi.Truncate(line+cell(author, authorW, false)+g+cell(sha, shaW, false), m.w, "")
-}
-
-func (m Model) errLines(s string) []string {
-	lines := dialog.Wrap(dialog.Sanitize(s), m.w)
-	for i, l := range lines {
-		lines[i] = m.st.StatusErr.Render(l)
-	}
-	return lines
-}
-
-func (m Model) statusLine() string {
-	switch {
-	case m.busy != "":
-		return m.spin.View() + " " + ansi.Truncate(m.busy, m.w-2, "…")
-	case m.status == "":
-		return ""
-	case m.statusOK:
-		return m.st.StatusOK.Render(ansi.Truncate(m.status, m.w, "…"))
-	}
-	return m.st.StatusErr.Render(ansi.Truncate(dialog.Sanitize(m.status), m.w, "…"))
+	authorW := max(4, w-2-numW-timeW-sizeW-shaW-5*gapW)
+	return ansi.Truncate(line+cell(author, authorW, false)+g+cell(sha, shaW, false), w, "")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
 
@@ -201,7 +202,7 @@ func (s *Store) Restore(ctx context.Context, key string, days int, tier blob.Res
 			GlacierJobParameters: &types.GlacierJobParameters{Tier: types.Tier(tier)},
 		},
 	}, s.opts...)
-	if err != nil && errorCode(err) != "RestoreAlreadyInProgress" {
+	if err != nil && awserr.Code(err) != "RestoreAlreadyInProgress" {
 		return s.fail(ctx, "restore", key, err)
 	}
 	return nil

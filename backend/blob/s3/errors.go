@@ -4,38 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"regexp"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
-
-// errorCode is the S3 error code of err, or "". HEAD requests carry no body,
-// so for them the SDK derives the code from the status ("NotFound",
-// "Forbidden", "MovedPermanently").
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// httpStatus is the HTTP status of the response err came from, or 0.
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
 
 // responseHeader is a header of the response err came from, or "".
 func responseHeader(err error, name string) string {
@@ -63,10 +41,10 @@ var ErrNoBucket = errors.New("s3: bucket does not exist")
 // exists.
 //
 // Throttling (503 SlowDown and the SDK's other throttling codes, any 503)
-// and transport failures (see isTransportFailure) that outlasted the SDK's
-// retries wrap blob.ErrUnavailable as well as err.
+// and transport failures (see awserr.IsTransportFailure) that outlasted the
+// SDK's retries wrap blob.ErrUnavailable as well as err.
 func (s *Store) mapError(ctx context.Context, err error) error {
-	switch errorCode(err) {
+	switch awserr.Code(err) {
 	case "NoSuchKey", "NotFound", "NoSuchUpload":
 		return fmt.Errorf("%w: %w", blob.ErrNotFound, err)
 	case "NoSuchBucket":
@@ -76,51 +54,17 @@ func (s *Store) mapError(ctx context.Context, err error) error {
 	case "InvalidRange":
 		return fmt.Errorf("%w: %w", blob.ErrInvalidRange, err)
 	}
-	if isThrottled(err) {
+	if awserr.IsThrottled(err) {
 		var mae *retry.MaxAttemptsError
 		if errors.As(err, &mae) {
 			return fmt.Errorf("S3 is throttling requests (still after %d attempts): %w: %w", mae.Attempt, blob.ErrUnavailable, err)
 		}
 		return fmt.Errorf("S3 is throttling requests: %w: %w", blob.ErrUnavailable, err)
 	}
-	if isTransportFailure(ctx, err) {
+	if awserr.IsTransportFailure(ctx, err) {
 		return fmt.Errorf("S3 cannot be reached: %w: %w", blob.ErrUnavailable, err)
 	}
 	return err
-}
-
-func isThrottled(err error) bool {
-	if _, ok := retry.DefaultThrottleErrorCodes[errorCode(err)]; ok {
-		return true
-	}
-	return httpStatus(err) == http.StatusServiceUnavailable
-}
-
-// isTransportFailure reports whether err, of a request made under ctx, is
-// the network failing rather than an answer of S3 or the caller giving up:
-// a request that could not be sent or whose answer did not arrive
-// (connection refused or reset, a response cut short, a timeout of the
-// HTTP client). A done ctx — the caller's cancellation or deadline — is
-// never one.
-func isTransportFailure(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return false // S3 answered
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return true
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // fail is the error of operation op on key: err mapped, and wrapping ctx's
@@ -141,7 +85,7 @@ var regionInMessage = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
 
 // checkError is Check's error for a refused action.
 func (s *Store) checkError(ctx context.Context, action string, err error) error {
-	code, status := errorCode(err), httpStatus(err)
+	code, status := awserr.Code(err), awserr.HTTPStatus(err)
 	region := responseHeader(err, "X-Amz-Bucket-Region")
 	if region == "" {
 		var ae smithy.APIError

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
 
@@ -106,7 +107,7 @@ func (s *Store) PutPart(ctx context.Context, key, uploadID string, n int, r io.R
 // ListParts (which says NoSuchUpload on both) asks whether the upload still
 // exists. That costs one request, on failures only, and is as right on AWS.
 func (s *Store) uploadError(ctx context.Context, op, key, uploadID string, err error) error {
-	if errorCode(err) == "" && ctx.Err() == nil && s.uploadGone(ctx, key, uploadID) {
+	if awserr.Code(err) == "" && ctx.Err() == nil && s.uploadGone(ctx, key, uploadID) {
 		return opError(op, key, fmt.Errorf("%w: upload %q: %w", blob.ErrNotFound, uploadID, err))
 	}
 	return s.fail(ctx, op, key, err)
@@ -117,7 +118,7 @@ func (s *Store) uploadGone(ctx context.Context, key, uploadID string) bool {
 	_, err := s.client.ListParts(ctx, &s3.ListPartsInput{
 		Bucket: &s.bucket, Key: s.objectKey(key), UploadId: &uploadID, MaxParts: aws.Int32(1),
 	}, s.opts...)
-	return errorCode(err) == "NoSuchUpload"
+	return awserr.Code(err) == "NoSuchUpload"
 }
 
 // Complete implements blob.Store with CompleteMultipartUpload.
@@ -156,7 +157,7 @@ func (s *Store) Complete(ctx context.Context, key, uploadID string, parts []blob
 	if err == nil {
 		return nil
 	}
-	switch errorCode(err) {
+	switch awserr.Code(err) {
 	case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML":
 		return opError("complete", key, fmt.Errorf("%w: %w", blob.ErrInvalidPart, err))
 	case "NoSuchUpload":
@@ -269,7 +270,7 @@ func (s *Store) Abort(ctx context.Context, key, uploadID string) error {
 	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &s.bucket, Key: s.objectKey(key), UploadId: &uploadID,
 	}, s.opts...)
-	if err != nil && errorCode(err) != "NoSuchUpload" {
+	if err != nil && awserr.Code(err) != "NoSuchUpload" {
 		return s.fail(ctx, "abort", key, err)
 	}
 	return nil

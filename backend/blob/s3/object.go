@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
 
@@ -262,7 +263,7 @@ func (s *Store) abortAfter(ctx context.Context, op, key string, id *string, err 
 	_, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 		Bucket: &s.bucket, Key: s.objectKey(key), UploadId: id,
 	}, s.opts...)
-	if aerr != nil && errorCode(aerr) != "NoSuchUpload" {
+	if aerr != nil && awserr.Code(aerr) != "NoSuchUpload" {
 		return errors.Join(err, s.fail(actx, op+": abort upload "+aws.ToString(id), key, aerr))
 	}
 	return err
@@ -294,7 +295,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 	}
 	out, err := s.client.GetObject(ctx, in, s.opts...)
-	if errorCode(err) == "InvalidRange" {
+	if awserr.Code(err) == "InvalidRange" {
 		return s.getNothing(ctx, key, offset, length)
 	}
 	if err != nil {

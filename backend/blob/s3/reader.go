@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
 
@@ -122,7 +123,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		if cerr := b.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w: %w", cerr, err)
-		} else if isTransportFailure(b.ctx, err) {
+		} else if awserr.IsTransportFailure(b.ctx, err) {
 			err = fmt.Errorf("%w: %w", blob.ErrUnavailable, err)
 		}
 		err = fmt.Errorf("s3: read: %w", err)

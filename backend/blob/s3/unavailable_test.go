@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/awstest"
 	"github.com/strata-storage/strata/backend/blob"
 )
@@ -97,7 +98,7 @@ func TestUnavailable(t *testing.T) {
 		if !errors.Is(err, blob.ErrUnavailable) || errors.Is(err, blob.ErrNotFound) {
 			t.Errorf("PutPart throttled: err = %v, want ErrUnavailable", err)
 		}
-		if code := errorCode(err); code != "SlowDown" {
+		if code := awserr.Code(err); code != "SlowDown" {
 			t.Errorf("PutPart throttled: the error does not wrap S3's (code %q)", code)
 		}
 		// A Put's multipart upload, whose parts the SDK retries.

@@ -147,21 +147,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/keys"
 )
 
@@ -486,11 +480,11 @@ func (s *Service) callError(ctx context.Context, action, keyID string, err error
 		return fmt.Errorf("awskms: key %q: %s: the key is disabled or not in a usable state: %w", keyID, action, err)
 	case errors.As(err, &usage):
 		return fmt.Errorf("awskms: key %q: %s: not a symmetric ENCRYPT_DECRYPT key: %w", keyID, action, err)
-	case apiCode(err) == "ValidationException":
+	case awserr.Code(err) == "ValidationException":
 		return fmt.Errorf("awskms: key %q: %s: %w: %w", keyID, action, keys.ErrInvalid, err)
-	case isThrottle(apiCode(err)) || httpStatus(err) == http.StatusServiceUnavailable:
+	case awserr.IsThrottled(err):
 		return fmt.Errorf("awskms: key %q: %s: KMS is throttling requests and the client's retryer gave up: %w: %w", keyID, action, keys.ErrUnavailable, err)
-	case isTransportFailure(ctx, err):
+	case awserr.IsTransportFailure(ctx, err):
 		return fmt.Errorf("awskms: key %q: %s: KMS cannot be reached: %w: %w", keyID, action, keys.ErrUnavailable, err)
 	default:
 		return fmt.Errorf("awskms: key %q: %s: %w", keyID, action, err)
@@ -607,60 +601,5 @@ func isKeyRefusal(err error) bool {
 // isAccessDenied reports an AccessDeniedException. KMS does not model it as
 // an error shape, so the SDK has no type for it; the code is the contract.
 func isAccessDenied(err error) bool {
-	return apiCode(err) == "AccessDeniedException"
-}
-
-// isThrottle reports an error code that means KMS (or the account's
-// request quota) refused the request for load: KMS's own codes, and every
-// code the SDK's retryer treats as throttling.
-func isThrottle(code string) bool {
-	if code == "ThrottlingException" || code == "LimitExceededException" {
-		return true
-	}
-	_, ok := retry.DefaultThrottleErrorCodes[code]
-	return ok
-}
-
-// httpStatus is the HTTP status of the response err came from, or 0.
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
-// isTransportFailure reports whether err, of a request made under ctx, is
-// the network failing rather than an answer of KMS or the caller giving up:
-// a request that could not be sent or whose answer did not arrive
-// (connection refused or reset, a response cut short, a timeout of the HTTP
-// client). A done ctx — the caller's cancellation or deadline — is never
-// one.
-func isTransportFailure(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return false // KMS answered
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return true
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
+	return awserr.Code(err) == "AccessDeniedException"
 }

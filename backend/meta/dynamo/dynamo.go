@@ -60,12 +60,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,8 +70,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/meta"
 )
 
@@ -330,50 +327,14 @@ func (s *Store) classify(ctx context.Context, err error) error {
 		return &noTableError{table: s.table, region: s.region, err: err}
 	case errors.As(err, &apiErr) && isAccessDenied(apiErr.ErrorCode()):
 		return fmt.Errorf("access to table %q denied: %w", s.table, err)
-	case errors.As(err, &apiErr) && isThrottle(apiErr.ErrorCode()):
+	case awserr.IsThrottlingCode(awserr.Code(err)):
 		return fmt.Errorf("table %q is throttling requests and the client's retryer gave up (see dynamo.NewRetryer): %w: %w", s.table, meta.ErrUnavailable, err)
-	case httpStatus(err) == http.StatusServiceUnavailable:
+	case awserr.HTTPStatus(err) == http.StatusServiceUnavailable:
 		return fmt.Errorf("DynamoDB is unavailable (the client's retryer gave up): %w: %w", meta.ErrUnavailable, err)
-	case isTransportFailure(ctx, err):
+	case awserr.IsTransportFailure(ctx, err):
 		return fmt.Errorf("DynamoDB cannot be reached: %w: %w", meta.ErrUnavailable, err)
 	}
 	return err
-}
-
-// httpStatus is the HTTP status of the response err came from, or 0.
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
-// isTransportFailure reports whether err, of a request made under ctx, is
-// the network failing rather than an answer of DynamoDB or the caller
-// giving up: a request that could not be sent or whose answer did not
-// arrive (connection refused or reset, a response cut short, a timeout of
-// the HTTP client). A done ctx — the caller's cancellation or deadline — is
-// never one.
-func isTransportFailure(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return false // DynamoDB answered
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return true
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // noTableError says which table is missing where, and wraps ErrNoTable.
@@ -391,18 +352,6 @@ func (e *noTableError) Error() string {
 }
 
 func (e *noTableError) Unwrap() []error { return []error{ErrNoTable, e.err} }
-
-// isThrottle reports an error code that means DynamoDB (or the account's
-// quota) refused the request for load: DynamoDB's own codes, and every code
-// the SDK's retryer treats as throttling.
-func isThrottle(code string) bool {
-	switch code {
-	case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException":
-		return true
-	}
-	_, ok := retry.DefaultThrottleErrorCodes[code]
-	return ok
-}
 
 // ctxErr makes err wrap ctx.Err() when the context is done, whatever the SDK
 // wrapped.

@@ -1,0 +1,195 @@
+package pagedlist_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/pagedlist"
+	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
+)
+
+// wrapped is a screen's message holding one of the list's.
+type wrapped struct{ msg pagedlist.Msg[int] }
+
+var nav = pagedlist.Nav{
+	Up:       key.NewBinding(key.WithKeys("up")),
+	Down:     key.NewBinding(key.WithKeys("down")),
+	PageUp:   key.NewBinding(key.WithKeys("pgup")),
+	PageDown: key.NewBinding(key.WithKeys("pgdown")),
+	Top:      key.NewBinding(key.WithKeys("home")),
+	Bottom:   key.NewBinding(key.WithKeys("end")),
+}
+
+type noKeys struct{}
+
+func (noKeys) ShortHelp() []key.Binding  { return nil }
+func (noKeys) FullHelp() [][]key.Binding { return nil }
+
+// screen holds a list as the TUI's screens do.
+type screen struct{ list pagedlist.Model[int] }
+
+func (s *screen) Init() tea.Cmd    { return s.list.Init() }
+func (s *screen) SetSize(w, h int) { s.list.SetSize(w, h) }
+func (s screen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	w, ok := msg.(wrapped)
+	if !ok {
+		return s, nil
+	}
+	var cmd tea.Cmd
+	s.list, cmd = s.list.Update(w.msg)
+	return s, cmd
+}
+
+func (s screen) View() string {
+	m := s.list
+	return m.View(pagedlist.Screen[int]{
+		Title:   m.Title("Numbers", m.Count("number", "numbers")),
+		Header:  "N",
+		Loading: "Loading…",
+		Empty:   "None.",
+		Row: func(n int, selected bool) string {
+			if selected {
+				return fmt.Sprintf("> %d", n)
+			}
+			return fmt.Sprintf("  %d", n)
+		},
+		Keys: noKeys{},
+	})
+}
+
+// numbers is a screen listing 0..n-1 paged by size, counting its loads.
+func numbers(n, size int, loads *int, fail *error) screen {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	load := func(cursor string) ([]int, string, error) {
+		*loads++
+		if *fail != nil {
+			return nil, "", *fail
+		}
+		items, next := pagedlisttest.Page(all, cursor, size)
+		return items, next, nil
+	}
+	wrap := func(msg pagedlist.Msg[int]) tea.Msg { return wrapped{msg} }
+	return screen{pagedlist.New(pagedlisttest.Styles(), nav, load, wrap)}
+}
+
+func isTick(msg tea.Msg) bool {
+	w, ok := msg.(wrapped)
+	return ok && w.msg.IsTick()
+}
+
+// drain runs cmd and what it leads to, feeding the list its pages.
+func drain(s screen, cmd tea.Cmd) screen { return pagedlisttest.Drain(s, cmd, isTick) }
+
+func TestPagesAsScrolled(t *testing.T) {
+	var loads int
+	var fail error
+	s := numbers(25, 5, &loads, &fail)
+	s.SetSize(40, 9) // 5 rows
+	s = drain(s, s.Init())
+	if loads != 2 || s.list.Len() != 10 || !strings.Contains(s.View(), "10+ numbers") {
+		t.Fatalf("%d loads, %d items up front\n%s", loads, s.list.Len(), s.View())
+	}
+	for i := range 5 {
+		s.list.Navigate(tea.KeyMsg{Type: tea.KeyDown})
+		s = drain(s, s.list.Scroll())
+		if want := 2 + i/4; loads != want {
+			t.Fatalf("at %d: %d loads, want %d", s.list.Index(), loads, want)
+		}
+	}
+	if s.list.Len() != 15 || s.list.Index() != 5 {
+		t.Errorf("after five downs: %d items, selection %d", s.list.Len(), s.list.Index())
+	}
+	for range 4 {
+		s.list.Navigate(tea.KeyMsg{Type: tea.KeyEnd})
+		s = drain(s, s.list.Scroll())
+	}
+	if v := s.View(); s.list.Len() != 25 || s.list.Index() != 24 || !strings.Contains(v, "25 numbers") || !strings.Contains(v, "> 24") {
+		t.Errorf("end: %d items, selection %d\n%s", s.list.Len(), s.list.Index(), v)
+	}
+	pagedlisttest.CheckFits(t, s.View(), 40, 9)
+	s.list.Remove(func(n int) bool { return n == 24 })
+	if s.list.Len() != 24 || s.list.Index() != 23 {
+		t.Errorf("after removing the last: %d items, selection %d", s.list.Len(), s.list.Index())
+	}
+	if s.list.Navigate(pagedlisttest.Key("x")) {
+		t.Error("x is a Nav key")
+	}
+}
+
+func TestStalePageAndError(t *testing.T) {
+	var loads int
+	fail := errors.New("server unavailable")
+	s := numbers(3, 10, &loads, &fail)
+	s = drain(s, s.Init())
+	if s.list.Loaded() || !strings.Contains(s.View(), "server unavailable — ctrl+r to retry") {
+		t.Fatalf("error not in place:\n%s", s.View())
+	}
+	fail = nil
+	first := s.Init()
+	second := s.list.Reload()
+	s = drain(s, first)
+	if s.list.Loaded() {
+		t.Fatal("the superseded page was taken")
+	}
+	s = drain(s, second)
+	if s.list.Len() != 3 || !strings.Contains(s.View(), "3 numbers") {
+		t.Errorf("%d items\n%s", s.list.Len(), s.View())
+	}
+}
+
+func TestBusyStatusAndConfirm(t *testing.T) {
+	var loads int
+	var fail error
+	s := numbers(1, 10, &loads, &fail)
+	s = drain(s, s.Init())
+	if !strings.Contains(s.View(), "1 number") {
+		t.Errorf("count:\n%s", s.View())
+	}
+	m := &s.list
+	m.Open(dialog.NewConfirm(pagedlisttest.Styles(), "q", "Question", "Sure?"))
+	if m.Confirmed(dialog.ConfirmedMsg{ID: "other", Yes: true}, "q") || m.Dialog() == nil {
+		t.Error("another dialog's answer was taken")
+	}
+	if m.Confirmed(dialog.ConfirmedMsg{ID: "q"}, "q") || m.Dialog() != nil {
+		t.Error("no did not close the dialog, or said yes")
+	}
+	m.Open(dialog.NewConfirm(pagedlisttest.Styles(), "q", "Question", "Sure?"))
+	if !m.Confirmed(dialog.ConfirmedMsg{ID: "q", Yes: true}, "q") || m.Dialog() != nil {
+		t.Error("yes was not taken")
+	}
+	_ = m.Start("Working…", nil)
+	if !m.Busy() || !strings.Contains(s.View(), "Working…") {
+		t.Errorf("busy:\n%s", s.View())
+	}
+	m.Stop()
+	m.SetStatus("Done.", true)
+	if m.Busy() || !strings.Contains(s.View(), "Done.") {
+		t.Errorf("status:\n%s", s.View())
+	}
+}
+
+func TestCell(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		w     int
+		right bool
+		want  string
+	}{
+		{"ab", 4, false, "ab  "},
+		{"ab", 4, true, "  ab"},
+		{"abcdef", 4, false, "abc…"},
+	} {
+		if got := pagedlist.Cell(tc.s, tc.w, tc.right); got != tc.want {
+			t.Errorf("Cell(%q, %d, %v) = %q", tc.s, tc.w, tc.right, got)
+		}
+	}
+}
