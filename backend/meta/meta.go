@@ -290,6 +290,30 @@ func ValidateItem(it Item) error {
 	return nil
 }
 
+// ValidateQuery checks a Query's partition and options and returns the page
+// size. Prefix and After are sort keys or parts of one; holding them to the
+// key rules keeps every driver's answer the same.
+func ValidateQuery(pk string, o QueryOpts) (int, error) {
+	if err := ValidateKey(pk); err != nil {
+		return 0, err
+	}
+	limit, err := PageLimit(o.Limit)
+	if err != nil {
+		return 0, err
+	}
+	if o.Prefix != "" {
+		if err := ValidateKey(o.Prefix); err != nil {
+			return 0, fmt.Errorf("prefix: %w", err)
+		}
+	}
+	if o.After != "" {
+		if err := ValidateKey(o.After); err != nil {
+			return 0, fmt.Errorf("after: %w", err)
+		}
+	}
+	return limit, nil
+}
+
 // PageLimit turns a QueryOpts.Limit into the number of items to return.
 func PageLimit(limit int) (int, error) {
 	switch {

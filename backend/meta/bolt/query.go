@@ -19,24 +19,9 @@ func (s *Store) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Pa
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	if err := meta.ValidateKey(pk); err != nil {
-		return fail(err)
-	}
-	limit, err := meta.PageLimit(o.Limit)
+	limit, err := meta.ValidateQuery(pk, o)
 	if err != nil {
 		return fail(err)
-	}
-	// Prefix and After are sort keys or parts of one; holding them to the
-	// key rules keeps every driver's answer the same.
-	if o.Prefix != "" {
-		if err := meta.ValidateKey(o.Prefix); err != nil {
-			return fail(fmt.Errorf("prefix: %w", err))
-		}
-	}
-	if o.After != "" {
-		if err := meta.ValidateKey(o.After); err != nil {
-			return fail(fmt.Errorf("after: %w", err))
-		}
 	}
 
 	// Every matching key starts with base.
