@@ -204,10 +204,10 @@ type Store interface {
 	Delete(ctx context.Context, pk, sk string, c Cond) error
 
 	// Add adds delta to the counter of (pk, sk), creating the item if it is
-	// missing, and returns the new counter value. Concurrent Adds never lose
-	// an update. (Like an unconditional Put, an Add whose answer was lost and
-	// that a client library retried may apply twice; the core only counts
-	// inside transactions, which stores make idempotent.)
+	// missing, and returns the counter's value after it (a store shared by
+	// many servers may also count Adds that landed in between). Concurrent
+	// Adds never lose an update, and an Add whose answer was lost and that a
+	// client library retried is applied once.
 	Add(ctx context.Context, pk, sk string, delta int64) (int64, error)
 
 	// Query returns items of partition pk in sort key order, one page at a

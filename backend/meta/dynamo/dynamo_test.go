@@ -108,10 +108,13 @@ type faults struct {
 	answer func(op string, n int) *fault
 }
 
-// fault is an error response in DynamoDB's JSON shape.
+// fault is an error response in DynamoDB's JSON shape, or with lose set,
+// the endpoint's own answer thrown away after the request reached it, as a
+// connection that drops on the way back does.
 type fault struct {
 	status int
 	body   string
+	lose   bool
 }
 
 // newFaults returns a client whose requests go through a new faults, with
@@ -141,7 +144,14 @@ func (f *faults) Do(r *http.Request) (*http.Response, error) {
 	answer := f.answer
 	f.mu.Unlock()
 	if answer != nil {
-		if ft := answer(op, n); ft != nil {
+		if ft := answer(op, n); ft != nil && ft.lose {
+			resp, err := f.next.Do(r)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			}
+			return nil, fmt.Errorf("read tcp: connection reset by peer (answer to %s lost by the test)", op)
+		} else if ft != nil {
 			if r.Body != nil {
 				_, _ = io.Copy(io.Discard, r.Body)
 				_ = r.Body.Close()
@@ -536,7 +546,7 @@ func TestRequestsPerOperation(t *testing.T) {
 			}
 			return nil
 		}, map[string]int{"GetItem": 1}},
-		{"Add", func() error { _, err := s.Add(ctx, "p", "n", 3); return err }, map[string]int{"UpdateItem": 1}},
+		{"Add", func() error { _, err := s.Add(ctx, "p", "n", 3); return err }, map[string]int{"TransactWriteItems": 1, "GetItem": 1}},
 		{"Delete", func() error { return s.Delete(ctx, "p", "b", meta.MustLive) }, map[string]int{"DeleteItem": 1}},
 		{"Query", func() error { _, err := s.Query(ctx, "p", meta.QueryOpts{Prefix: "a"}); return err }, map[string]int{"Query": 1}},
 		{"QueryAfterPastPrefix", func() error {
@@ -566,6 +576,38 @@ func TestRequestsPerOperation(t *testing.T) {
 		if got := f.snapshot(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s made requests %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// An answer lost on the way back makes the SDK send the request again; a
+// counter must still move once. (The test endpoint honours client request
+// tokens as DynamoDB does: see scripts/moto_server.py.)
+func TestLostAnswerAppliedOnce(t *testing.T) {
+	t.Parallel()
+	f, client := newFaults(t, nil)
+	s := newStore(t, client)
+	ctx := context.Background()
+	loseFirst := func(op string, n int) *fault {
+		if op == "TransactWriteItems" && n == 1 {
+			return &fault{lose: true}
+		}
+		return nil
+	}
+	f.reset(loseFirst)
+	n, err := s.Add(ctx, "p", "n", 5)
+	if err != nil || n != 5 {
+		t.Fatalf("Add after a lost answer = %d, %v; want 5", n, err)
+	}
+	if got := f.snapshot()["TransactWriteItems"]; got != 2 {
+		t.Fatalf("TransactWriteItems sent %d times, want 2 (the lost one and the retry)", got)
+	}
+	f.reset(loseFirst)
+	if err := s.Transact(ctx, []meta.Op{meta.Add("p", "n", 7, meta.MustLive), meta.Put(meta.Item{PK: "p", SK: "m"}, meta.MustNew)}); err != nil {
+		t.Fatalf("Transact after a lost answer: %v", err)
+	}
+	f.reset(nil)
+	if it, err := s.Get(ctx, "p", "n"); err != nil || it.N != 12 {
+		t.Fatalf("counter = %d, %v; want 12", it.N, err)
 	}
 }
 

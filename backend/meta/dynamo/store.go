@@ -155,13 +155,16 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 }
 
 // Add adds delta to the counter of (pk, sk), creating the item if missing,
-// and returns the new counter value. DynamoDB's ADD is atomic, so concurrent
-// Adds lose nothing. A delta that would take the counter beyond int64 is
-// refused with meta.ErrInvalid and changes nothing.
+// and returns the counter read right after. DynamoDB's ADD is atomic, so
+// concurrent Adds lose nothing. A delta that would take the counter beyond
+// int64 is refused with meta.ErrInvalid and changes nothing.
 //
-// Like every UpdateItem, an Add whose response is lost and that the SDK then
-// retries can be applied twice; DynamoDB offers idempotency only to
-// transactions.
+// It is a one-item transaction rather than an UpdateItem: an UpdateItem
+// whose answer is lost on the way back and that the SDK retries is applied
+// twice, while a transaction carries a client request token that makes
+// DynamoDB apply it once. TransactWriteItems returns no values, so the
+// counter is read back with a strongly consistent GetItem, which also
+// counts any Add that landed in between.
 func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
 	fail := func(err error) (int64, error) {
 		return 0, fmt.Errorf("dynamodb: add (%q, %q): %w", pk, sk, err)
@@ -172,39 +175,23 @@ func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, err
 	if err := validateKeys(pk, sk); err != nil {
 		return fail(err)
 	}
-	var e expr
-	in := &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.table),
-		Key:              itemKey(pk, sk),
-		UpdateExpression: aws.String(e.addUpdate(delta, newBase())),
-		ReturnValues:     types.ReturnValueUpdatedNew,
+	if err := s.Transact(ctx, []meta.Op{meta.Add(pk, sk, delta, meta.NoCond)}); err != nil {
+		var txErr *meta.TxError
+		if errors.As(err, &txErr) {
+			// NoCond cannot fail: only the overflow guard can, and Transact
+			// reports that as meta.ErrInvalid.
+			return fail(fmt.Errorf("unexpected condition failure: %w", err))
+		}
+		return fail(err)
 	}
-	if delta == 0 {
-		// An attribute that an update leaves as it was may be missing from
-		// UPDATED_NEW (moto leaves it out), so ask for the whole item.
-		in.ReturnValues = types.ReturnValueAllNew
-	}
-	in.ConditionExpression = optional(e.overflowGuard(delta))
-	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.namesOrNil(), e.valuesOrNil()
-	var out *dynamodb.UpdateItemOutput
-	err := s.retryConflicts(ctx, func() (bool, error) {
-		var err error
-		out, err = s.client.UpdateItem(ctx, in)
-		return isTxConflict(err), err
-	})
-	var condErr *types.ConditionalCheckFailedException
-	if errors.As(err, &condErr) {
-		// The overflow guard is the only condition.
-		return fail(fmt.Errorf("%w: counter overflow (adding %d)", meta.ErrInvalid, delta))
+	it, err := s.Get(ctx, pk, sk)
+	if errors.Is(err, meta.ErrNotFound) {
+		return 0, nil // deleted right after: a missing counter reads as 0
 	}
 	if err != nil {
-		return fail(s.classify(ctx, err))
+		return fail(err)
 	}
-	n, ok, err := numberAttr(out.Attributes, attrN)
-	if err != nil || !ok {
-		return fail(fmt.Errorf("UpdateItem returned no counter (%v)", err))
-	}
-	return n, nil
+	return it.N, nil
 }
 
 // Query returns a page of partition pk: one strongly consistent Query, with
