@@ -547,7 +547,8 @@ func TestRequestsPerOperation(t *testing.T) {
 			return nil
 		}, map[string]int{"GetItem": 1}},
 		{"Add", func() error { _, err := s.Add(ctx, "p", "n", 3); return err }, map[string]int{"TransactWriteItems": 1, "GetItem": 1}},
-		{"Delete", func() error { return s.Delete(ctx, "p", "b", meta.MustLive) }, map[string]int{"DeleteItem": 1}},
+		{"Delete", func() error { return s.Delete(ctx, "p", "b", meta.MustLive) }, map[string]int{"TransactWriteItems": 1}},
+		{"DeleteUnconditional", func() error { return s.Delete(ctx, "p", "zz", meta.NoCond) }, map[string]int{"DeleteItem": 1}},
 		{"Query", func() error { _, err := s.Query(ctx, "p", meta.QueryOpts{Prefix: "a"}); return err }, map[string]int{"Query": 1}},
 		{"QueryAfterPastPrefix", func() error {
 			pg, err := s.Query(ctx, "p", meta.QueryOpts{Prefix: "a", After: "b"})
@@ -606,8 +607,13 @@ func TestLostAnswerAppliedOnce(t *testing.T) {
 		t.Fatalf("Transact after a lost answer: %v", err)
 	}
 	f.reset(nil)
-	if it, err := s.Get(ctx, "p", "n"); err != nil || it.N != 12 {
+	it, err := s.Get(ctx, "p", "n")
+	if err != nil || it.N != 12 {
 		t.Fatalf("counter = %d, %v; want 12", it.N, err)
+	}
+	f.reset(loseFirst)
+	if err := s.Delete(ctx, "p", "n", meta.AtVersion(it.Version)); err != nil {
+		t.Fatalf("Delete after a lost answer: %v", err)
 	}
 }
 

@@ -124,6 +124,11 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 
 // Delete removes (pk, sk) if c holds; a missing item under NoCond (or
 // IfAbsent) is not an error.
+//
+// A delete that needs the item there (IfExists, IfVersion) is a one-item
+// transaction: a DeleteItem whose answer is lost and that the SDK retries
+// would find the item gone and report a failed condition for a delete that
+// happened, and the client request token of a transaction prevents that.
 func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 	fail := func(err error) error {
 		return fmt.Errorf("dynamodb: delete (%q, %q): %w", pk, sk, err)
@@ -136,6 +141,14 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 	}
 	if err := validateCond(c); err != nil {
 		return fail(err)
+	}
+	if c.Kind == meta.IfExists || c.Kind == meta.IfVersion {
+		err := s.Transact(ctx, []meta.Op{meta.Delete(pk, sk, c)})
+		var txErr *meta.TxError
+		if errors.As(err, &txErr) {
+			return fail(meta.ErrConflict)
+		}
+		return err
 	}
 	var e expr
 	in := &dynamodb.DeleteItemInput{
