@@ -177,7 +177,10 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 // twice, while a transaction carries a client request token that makes
 // DynamoDB apply it once. TransactWriteItems returns no values, so the
 // counter is read back with a strongly consistent GetItem, which also
-// counts any Add that landed in between.
+// counts any Add that landed in between. The price is that Adds racing on
+// one item can be refused as conflicting transactions, which Transact
+// retries with backoff; the core keeps its counters inside its own
+// transactions, so no standalone counter of it is that hot.
 func (s *Store) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
 	fail := func(err error) (int64, error) {
 		return 0, fmt.Errorf("dynamodb: add (%q, %q): %w", pk, sk, err)
