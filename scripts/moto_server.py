@@ -76,7 +76,10 @@ def main() -> None:
         token = None
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
+            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                body = environ["wsgi.input"].read()
+            else:
+                body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
             token = idem.key(environ, body)
         # The request is handled (and the backend's state changed) inside
