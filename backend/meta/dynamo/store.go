@@ -145,10 +145,13 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 	if c.Kind == meta.IfExists || c.Kind == meta.IfVersion {
 		err := s.Transact(ctx, []meta.Op{meta.Delete(pk, sk, c)})
 		var txErr *meta.TxError
-		if errors.As(err, &txErr) {
+		switch {
+		case errors.As(err, &txErr):
 			return fail(meta.ErrConflict)
+		case err != nil:
+			return fail(err)
 		}
-		return err
+		return nil
 	}
 	var e expr
 	in := &dynamodb.DeleteItemInput{
