@@ -19,11 +19,12 @@ Usage: python3 scripts/moto_server.py -H 127.0.0.1 -p PORT
 import argparse
 import io
 import json
+import socket
 import threading
 import time
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 TOKEN_TTL = 600.0  # seconds, as DynamoDB documents
 
@@ -104,7 +105,27 @@ def main() -> None:
 
     # threaded: connections are still accepted while one is being served,
     # so a slow client never blocks the listener.
-    run_simple(args.host, args.port, serialized, threaded=True)
+    server = make_server(args.host, args.port, serialized, threaded=True)
+    close = server.shutdown_request
+
+    def lingering_close(request) -> None:
+        # werkzeug answers every request with "Connection: close" and closes
+        # at once. A socket closed with anything unread sends a reset, and a
+        # reset can erase an answer the client has not read yet (RFC 9112,
+        # section 9.6), which makes the SDK send the request again. So: send
+        # FIN, then read until the client closes its side (or 5 s pass).
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(5)
+            while request.recv(65536):
+                pass
+        except OSError:
+            pass
+        close(request)
+
+    server.shutdown_request = lingering_close
+    print(f" * Running on http://{args.host}:{args.port}", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
