@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -126,7 +127,7 @@ func (a *app) printEntries(es []api.Entry, long bool) error {
 	for _, e := range es {
 		kind, size, ver, name := "d", "-", "", e.Name+"/"
 		if !e.IsDir() {
-			kind, size, ver, name = "-", humanBytes(e.Size), fmt.Sprintf("v%d", e.Version), e.Name
+			kind, size, ver, name = "-", human.Bytes(e.Size), fmt.Sprintf("v%d", e.Version), e.Name
 		}
 		fmt.Fprintf(a.env.Stdout, "%s %10s  %s  %5s  %s\n", kind, size, e.ModTime.Local().Format("2006-01-02 15:04"), ver, name)
 	}
@@ -159,7 +160,7 @@ func (a *app) statCmd() *cobra.Command {
 			fmt.Fprintf(tw, "Path:\t%s\n", e.Path)
 			fmt.Fprintf(tw, "Kind:\t%s\n", map[bool]string{true: "folder", false: "file"}[e.IsDir()])
 			if !e.IsDir() {
-				fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", humanBytes(e.Size), e.Size)
+				fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", human.Bytes(e.Size), e.Size)
 				fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
 				fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
 				fmt.Fprintf(tw, "State:\t%s\n", e.State)
@@ -394,17 +395,4 @@ func (a *app) rmCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete folders with their content")
 	return cmd
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

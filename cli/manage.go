@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -37,7 +38,7 @@ func (a *app) trashCmd() *cobra.Command {
 					return err
 				}
 				for _, t := range tp.Items {
-					size, p := humanBytes(t.Size), t.Path
+					size, p := human.Bytes(t.Size), t.Path
 					if t.Kind == "dir" {
 						size, p = "-", p+"/"
 					}
@@ -200,7 +201,7 @@ func (a *app) versionsCmd() *cobra.Command {
 					if v.Current {
 						cur = "(current)"
 					}
-					if err := tab.row(v, v.Version, localTime(v.Time), humanBytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
+					if err := tab.row(v, v.Version, localTime(v.Time), human.Bytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
 						return err
 					}
 				}
@@ -237,7 +238,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 			}
 			tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
 			for _, u := range us {
-				if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), humanBytes(u.Size), u.Parts, u.Path); err != nil {
+				if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), human.Bytes(u.Size), u.Parts, u.Path); err != nil {
 					return err
 				}
 			}
@@ -436,7 +437,7 @@ func (a *app) adminCmd() *cobra.Command {
 				return a.printJSON(r)
 			}
 			fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads; finished %d purges\n",
-				r.ScannedBlobs, r.OrphanBlobs, humanBytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
+				r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
 			return nil
 		},
 	}

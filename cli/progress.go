@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/strata-storage/strata/internal/human"
 )
 
 // progress draws one status line for a batch of transfers on a terminal:
@@ -116,7 +118,7 @@ func (p *progress) draw() {
 	}
 	bar := progressBar(pct, 20)
 	line := fmt.Sprintf("%s %s %5.1f%%  %d/%d files  %s/%s  %s/s  ETA %s  %s",
-		p.verb, bar, pct, p.done, p.files, humanBytes(p.bytes), humanBytes(p.total), humanBytes(int64(sp)), eta, p.current)
+		p.verb, bar, pct, p.done, p.files, human.Bytes(p.bytes), human.Bytes(p.total), human.Bytes(int64(sp)), eta, p.current)
 	width := 100
 	if f, ok := p.w.(*os.File); ok {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 10 {
@@ -146,5 +148,5 @@ func (p *progress) finish() {
 	defer p.mu.Unlock()
 	el := time.Since(p.start)
 	rate := float64(p.bytes) / max(el.Seconds(), 1e-9)
-	fmt.Fprintf(p.w, "\r\x1b[K%s %d/%d files, %s in %s (%s/s)\n", p.verb, p.done, p.files, humanBytes(p.bytes), el.Round(time.Millisecond), humanBytes(int64(rate)))
+	fmt.Fprintf(p.w, "\r\x1b[K%s %d/%d files, %s in %s (%s/s)\n", p.verb, p.done, p.files, human.Bytes(p.bytes), el.Round(time.Millisecond), human.Bytes(int64(rate)))
 }

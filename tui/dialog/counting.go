@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/style"
 )
@@ -148,11 +149,11 @@ func TrashQuestion(folders, files int, c *CountedMsg) string {
 	var what string
 	switch {
 	case folders > 0 && files > 0:
-		what = plural(folders, "folder", "folders") + " and " + plural(files, "file", "files")
+		what = human.Plural(folders, "folder", "folders") + " and " + human.Plural(files, "file", "files")
 	case folders > 0:
-		what = plural(folders, "folder", "folders")
+		what = human.Plural(folders, "folder", "folders")
 	default:
-		what = plural(files, "file", "files")
+		what = human.Plural(files, "file", "files")
 	}
 	switch {
 	case c == nil:
@@ -160,5 +161,5 @@ func TrashQuestion(folders, files int, c *CountedMsg) string {
 	case c.Err != nil:
 		return "Move " + what + " to the trash?\n\nCould not count them: " + c.Err.Error()
 	}
-	return fmt.Sprintf("Move %s (%s, %s) to the trash?", what, plural(c.Files, "file", "files"), FormatBytes(c.Bytes))
+	return fmt.Sprintf("Move %s (%s, %s) to the trash?", what, human.Plural(c.Files, "file", "files"), human.Bytes(c.Bytes))
 }

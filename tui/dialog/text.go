@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,52 +68,12 @@ func needsEscape(r rune) bool {
 // such as Delete “x” for good?
 func Quote(name string) string { return "“" + Sanitize(name) + "”" }
 
-// FormatBytes writes a size the way the CLI does: "512 B", "3.2 GiB".
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// FormatCount writes an integer with thousands separators: "1,204".
-func FormatCount[T ~int | ~int64](n T) string {
-	s := strconv.FormatInt(int64(n), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
 // FormatTime writes t in local time with TimeLayout; the zero time is "—".
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
 	return t.Local().Format(TimeLayout)
-}
-
-// plural writes "1 file" or "3 files".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return FormatCount(n) + " " + many
 }
 
 // Wrap word-wraps plain text (no escape sequences: sanitize first) to w

@@ -2,7 +2,6 @@ package filelist
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -102,44 +101,3 @@ func padLeft(s string, w int) string {
 }
 
 // human is a size in binary units: "0 B", "999 B", "1.5 KiB", "15 KiB",
-// at most 8 columns.
-func human(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	const units = "KMGTPE"
-	f := float64(n) / 1024
-	u := 0
-	for f >= 1023.5 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	if f < 9.95 {
-		return fmt.Sprintf("%.1f %ciB", f, units[u])
-	}
-	return fmt.Sprintf("%.0f %ciB", f, units[u])
-}
-
-// commas writes n with thousands separators.
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// plural is "1 item" or "2 items".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return commas(n) + " " + many
-}

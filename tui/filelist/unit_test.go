@@ -9,6 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/strata-storage/strata/internal/human"
 )
 
 func open(src Source, dir string, w, h int) (Model, []tea.Msg) {
@@ -261,8 +263,8 @@ func TestSanitize(t *testing.T) {
 func TestHumanAndFit(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
 		15 * 1024: "15 KiB", 1048575: "1.0 MiB", 734003200: "700 MiB", 1 << 40: "1.0 TiB"} {
-		if got := human(n); got != want || len(got) > sizeW {
-			t.Errorf("human(%d) = %q, want %q", n, got, want)
+		if got := human.Short(n); got != want || len(got) > sizeW {
+			t.Errorf("human.Short(%d) = %q, want %q", n, got, want)
 		}
 	}
 	if got := fit("日本語ファイル", 7); got != "日本語…" || ansi.StringWidth(got) != 7 {
@@ -270,9 +272,6 @@ func TestHumanAndFit(t *testing.T) {
 	}
 	if got := fitLeft("/a/very/long/path", 8); got != "…ng/path" {
 		t.Errorf("fitLeft = %q", got)
-	}
-	if got := commas(1234567); got != "1,234,567" {
-		t.Errorf("commas = %q", got)
 	}
 }
 

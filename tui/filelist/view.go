@@ -6,6 +6,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+
+	"github.com/strata-storage/strata/internal/human"
 )
 
 // RowsTop is the pane line of the first row: the frame's top line is
@@ -15,7 +17,7 @@ const RowsTop = 1
 // Column widths.
 const (
 	markW    = 2 // "* " or "  "
-	sizeW    = 8 // human() is at most 8 wide
+	sizeW    = 8 // human.Short is at most 8 wide
 	longTime = "2006-01-02 15:04"
 	dateOnly = "2006-01-02"
 )
@@ -146,17 +148,17 @@ func (m Model) bottom(bs lipgloss.Style, fc frameChars, iw int) string {
 	}
 	if len(m.items) > 0 || (!m.inflight && m.err == nil) {
 		n := len(m.vis)
-		count := plural(n, "item", "items")
+		count := human.Plural(n, "item", "items")
 		if !m.done && !m.inflight && m.err == nil {
-			count = commas(n) + "+ items"
+			count = human.Count(n) + "+ items"
 		}
 		if m.selN > 0 {
-			count += ", " + commas(m.selN) + " selected (" + human(m.selBytes) + ")"
+			count += ", " + human.Count(m.selN) + " selected (" + human.Short(m.selBytes) + ")"
 		}
 		add(count, 4)
 	}
 	if m.inflight && len(m.items) > 0 {
-		what := " loaded " + commas(len(m.items)) + "…"
+		what := " loaded " + human.Count(len(m.items)) + "…"
 		if m.stale {
 			what = " reloading…"
 		}
@@ -281,7 +283,7 @@ func (m Model) row(pos int, c columns, iw int) string {
 	if c.size > 0 {
 		s := ""
 		if !it.Dir {
-			s = human(it.Size)
+			s = human.Short(it.Size)
 		}
 		rest.WriteString(" " + padLeft(s, c.size))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/style"
@@ -216,7 +217,7 @@ func (m *Model) Show(item Item) tea.Cmd {
 	m.verLoading = item.Remote && m.r != nil
 	switch {
 	case item.Size > MaxPreviewSize:
-		m.preview, m.skipReason = previewSkipped, "larger than "+dialog.FormatBytes(MaxPreviewSize)
+		m.preview, m.skipReason = previewSkipped, "larger than "+human.Bytes(MaxPreviewSize)
 	case item.Remote && item.State != "" && item.State != "hot":
 		m.preview, m.skipReason = previewSkipped, "the file is "+item.State
 	case item.Remote && m.r == nil:
@@ -441,7 +442,7 @@ func sizeText(n int64) string {
 	case n < 1024:
 		return fmt.Sprintf("%d bytes", n)
 	}
-	return fmt.Sprintf("%s (%s bytes)", dialog.FormatBytes(n), dialog.FormatCount(n))
+	return fmt.Sprintf("%s (%s bytes)", human.Bytes(n), human.Count(n))
 }
 
 func (m Model) field(label, value string) []string {
@@ -524,7 +525,7 @@ func (m Model) previewView(room int) []string {
 			out = append(out, ansi.Truncate(l, m.w, "…"))
 		}
 		if end == len(m.lines) && m.truncated && len(out) < room {
-			out = append(out, m.st.Muted.Render(ansi.Truncate("… only the first "+dialog.FormatBytes(ReadLimit)+" shown", m.w, "")))
+			out = append(out, m.st.Muted.Render(ansi.Truncate("… only the first "+human.Bytes(ReadLimit)+" shown", m.w, "")))
 		}
 		return out
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/style"
 )
@@ -308,11 +309,11 @@ func (m *Model[T]) SetStatus(s string, ok bool) { m.status, m.statusOK = s, ok }
 func (m Model[T]) Count(one, many string) string {
 	switch {
 	case m.loaded && m.next != "":
-		return dialog.FormatCount(len(m.items)) + "+ " + many
+		return human.Count(len(m.items)) + "+ " + many
 	case m.loaded && len(m.items) == 1:
 		return "1 " + one
 	case m.loaded:
-		return dialog.FormatCount(len(m.items)) + " " + many
+		return human.Count(len(m.items)) + " " + many
 	}
 	return ""
 }

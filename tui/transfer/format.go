@@ -7,31 +7,15 @@ import (
 	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/strata-storage/strata/internal/human"
 )
-
-var byteUnits = [...]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-
-// formatBytes writes a size in at most 8 cells: "512 B", "1.2 GiB", "85 MiB".
-func formatBytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n)/1024, 0
-	for v >= 1023.5 && i < len(byteUnits)-1 {
-		v /= 1024
-		i++
-	}
-	if v < 9.95 {
-		return fmt.Sprintf("%.1f %s", v, byteUnits[i])
-	}
-	return fmt.Sprintf("%.0f %s", v, byteUnits[i])
-}
 
 func formatSpeed(v float64) string {
 	if v <= 0 {
 		return ""
 	}
-	return formatBytes(int64(v)) + "/s"
+	return human.Short(int64(v)) + "/s"
 }
 
 // formatDuration writes an ETA: "27s", "4m05s", "2h10m".

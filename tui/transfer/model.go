@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/style"
 )
 
@@ -257,7 +258,7 @@ func (mo Model) header() string {
 	if s.Walking > 0 {
 		files += "+"
 	}
-	parts := []string{files + " files", formatBytes(s.BytesDone) + " of " + formatBytes(s.Bytes)}
+	parts := []string{files + " files", human.Short(s.BytesDone) + " of " + human.Short(s.Bytes)}
 	if s.Running > 0 {
 		if v := formatSpeed(s.Speed); v != "" {
 			parts = append(parts, v)
@@ -375,9 +376,9 @@ func (mo Model) row(j Job, cursor bool, now time.Time) string {
 			add(strings.Repeat("█", full), st.BarFull)
 			add(strings.Repeat("░", barW-full), st.BarEmpty)
 		}
-		sizes := formatBytes(j.Done) + "/" + formatBytes(j.Size)
+		sizes := human.Short(j.Done) + "/" + human.Short(j.Size)
 		if j.State == Done {
-			sizes = formatBytes(j.Size)
+			sizes = human.Short(j.Size)
 		}
 		add(" "+pad(sizes, sizesW, true), st.Row)
 		if spW > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
@@ -371,5 +372,5 @@ func sizeText(it remote.TrashItem) string {
 	if it.Kind == "dir" && it.Size == 0 {
 		return "—"
 	}
-	return dialog.FormatBytes(it.Size)
+	return human.Bytes(it.Size)
 }

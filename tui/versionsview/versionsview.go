@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
@@ -164,7 +165,7 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		q := fmt.Sprintf("Restore version %d of %s (%s, saved %s by %s) as the current version?\n\n"+
 			"The current version stays in the list.",
-			v.Version, dialog.Quote(path.Base(m.path)), dialog.FormatBytes(v.Size), dialog.FormatTime(v.Time), dialog.Sanitize(v.Author))
+			v.Version, dialog.Quote(path.Base(m.path)), human.Bytes(v.Size), dialog.FormatTime(v.Time), dialog.Sanitize(v.Author))
 		m.list.Open(dialog.NewConfirm(m.st, restoreDialog, "Restore a version", q))
 		m.pending = v
 		return m, nil
@@ -238,7 +239,7 @@ func (m Model) View() string {
 			if len(sha) > shaW {
 				sha = sha[:shaW]
 			}
-			line := m.row(mark, fmt.Sprintf("%d", v.Version), dialog.FormatTime(v.Time), dialog.FormatBytes(v.Size),
+			line := m.row(mark, fmt.Sprintf("%d", v.Version), dialog.FormatTime(v.Time), human.Bytes(v.Size),
 				dialog.Sanitize(v.Author), dialog.Sanitize(sha))
 			switch {
 			case selected:
