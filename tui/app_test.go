@@ -3,7 +3,6 @@ package tui
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,13 +10,11 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 	"github.com/strata-storage/strata/tui/transfer"
 )
 
@@ -66,9 +63,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: style.New(r), Ctx: context.Background()})
+	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: styletest.Plain(), Ctx: context.Background()})
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
 	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr}
 	h.waitFor("notes.md")

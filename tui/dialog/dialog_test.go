@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,22 +13,15 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // golden files must not depend on the machine's zone
 	os.Exit(m.Run())
-}
-
-func testStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
 }
 
 func keyMsg(s string) tea.KeyMsg {
@@ -125,7 +117,7 @@ func answered(t *testing.T, tm *teatest.TestModel) harness {
 }
 
 func TestGoldenConfirm(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	m := NewConfirm(st, "purge", "Delete for good", "Delete "+Quote("report.pdf")+" for good?\nThis cannot be undone.")
 	m.SetDefault(1)
 	tm := run(t, harness{m: m}, 80, 24)
@@ -137,7 +129,7 @@ func TestGoldenConfirm(t *testing.T) {
 }
 
 func TestGoldenTrashConfirm(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	t.Run("counting", func(t *testing.T) {
 		tm := run(t, harness{m: NewTrashConfirm(st, "del", 3, 2)}, 80, 24)
 		waitFor(t, tm, "Counting")
@@ -177,7 +169,7 @@ func validName(s string) error {
 }
 
 func TestGoldenInput(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	m := NewInput(st, "rename", "Rename", "New name for "+Quote("notes.txt")+":", "notes.txt", validName)
 	tm := run(t, harness{m: m}, 80, 24)
 	waitFor(t, tm, "New name")
@@ -192,7 +184,7 @@ func TestGoldenInput(t *testing.T) {
 }
 
 func TestGoldenChoice(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
 	m := NewChoice(st, "conflict", "Already there", Quote("a.txt")+" exists in /home/tester.", opts)
 	tm := run(t, harness{m: m}, 80, 24)
@@ -204,7 +196,7 @@ func TestGoldenChoice(t *testing.T) {
 }
 
 func TestGoldenSmallScreen(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	long := strings.Repeat("A question that goes on and on. ", 20)
 	tm := run(t, harness{m: NewConfirm(st, "q", "Long", long)}, 80, 24)
 	waitFor(t, tm, "on and on")
@@ -224,7 +216,7 @@ func TestGoldenSmallScreen(t *testing.T) {
 }
 
 func TestConfirmKeys(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	for _, c := range []struct {
 		keys []string
 		yes  bool
@@ -262,7 +254,7 @@ func TestConfirmKeys(t *testing.T) {
 }
 
 func TestInputValidation(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	m := NewInput(st, "mk", "New folder", "Name:", "", validName)
 	if !strings.Contains(m.View(), "a name is needed") {
 		t.Errorf("initial value not validated:\n%s", m.View())
@@ -304,7 +296,7 @@ func TestInputValidation(t *testing.T) {
 }
 
 func TestChoiceKeys(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
 	c := func() Model { return NewChoice(st, "c", "", "Exists.", opts) }
 	if _, msg := press(t, c(), "r"); msg != (ChoiceMsg{ID: "c", Index: 2}) {
@@ -319,7 +311,7 @@ func TestChoiceKeys(t *testing.T) {
 }
 
 func TestTrashConfirmWaitsForCount(t *testing.T) {
-	st := testStyles()
+	st := styletest.Plain()
 	m := NewTrashConfirm(st, "del", 0, 1)
 	if m2, msg := press(t, m, "y"); msg != nil || !m2.Busy() {
 		t.Fatalf("yes accepted while counting: %#v", msg)

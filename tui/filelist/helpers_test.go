@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,11 +13,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -157,16 +154,10 @@ func fixture() *testSource {
 	return s
 }
 
-func testStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
-}
-
 // newList is a list with deterministic output: UTC times and a spinner
 // of one frame.
 func newList(src Source, dir string) Model {
-	m := New(src, testStyles(), dir)
+	m := New(src, styletest.Plain(), dir)
 	m.loc = time.UTC
 	m.spin.Spinner = spinner.Spinner{Frames: []string{"⠿"}, FPS: time.Second / 10}
 	m.Focus(true)

@@ -1,7 +1,6 @@
 package help
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +9,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
-
-func testStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
-}
 
 func b(keys, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(strings.Split(keys, "/")...), key.WithHelp(keys, desc))
@@ -81,7 +73,7 @@ func checkFits(t *testing.T, view string, w, h int) {
 }
 
 func TestGoldenHelp(t *testing.T) {
-	tm := teatest.NewTestModel(t, harness{m: New(testStyles(), appSections())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, harness{m: New(styletest.Plain(), appSections())}, teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "cancel transfer")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	h := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
@@ -93,7 +85,7 @@ func TestGoldenHelp(t *testing.T) {
 }
 
 func TestGoldenHelpScrolled(t *testing.T) {
-	tm := teatest.NewTestModel(t, harness{m: New(testStyles(), appSections())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, harness{m: New(styletest.Plain(), appSections())}, teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "cancel transfer")
 	tm.Send(tea.WindowSizeMsg{Width: 30, Height: 12}) // one column, scrolls
 	waitFor(t, tm, "of 34")
@@ -108,7 +100,7 @@ func TestGoldenHelpScrolled(t *testing.T) {
 }
 
 func TestEveryKeyListed(t *testing.T) {
-	m := New(testStyles(), appSections())
+	m := New(styletest.Plain(), appSections())
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {30, 10}, {200, 8}} {
 		m.SetSize(size[0], size[1])
 		m, _ = m.Update(tea.KeyMsg{Type: tea.KeyHome})
@@ -133,7 +125,7 @@ func TestEveryKeyListed(t *testing.T) {
 }
 
 func TestColumns(t *testing.T) {
-	m := New(testStyles(), appSections())
+	m := New(styletest.Plain(), appSections())
 	m.SetSize(120, 40)
 	first := m.lines[0]
 	for _, title := range []string{"Navigation", "Files", "Transfers"} {
@@ -151,7 +143,7 @@ func TestColumns(t *testing.T) {
 }
 
 func TestScrollAndClose(t *testing.T) {
-	m := New(testStyles(), appSections())
+	m := New(styletest.Plain(), appSections())
 	m.SetSize(40, 10)
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyEnd})
 	if m.offset != len(m.lines)-8 {
@@ -176,7 +168,7 @@ func TestScrollAndClose(t *testing.T) {
 			t.Errorf("%s does not close", k)
 		}
 	}
-	if v := New(testStyles(), nil).View(); !strings.Contains(v, "No keys.") {
+	if v := New(styletest.Plain(), nil).View(); !strings.Contains(v, "No keys.") {
 		t.Errorf("empty help:\n%s", v)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 // wrapped is a screen's message holding one of the list's.
@@ -78,7 +79,7 @@ func numbers(n, size int, loads *int, fail *error) screen {
 		return items, next, nil
 	}
 	wrap := func(msg pagedlist.Msg[int]) tea.Msg { return wrapped{msg} }
-	return screen{pagedlist.New(pagedlisttest.Styles(), nav, load, wrap)}
+	return screen{pagedlist.New(styletest.Plain(), nav, load, wrap)}
 }
 
 func isTick(msg tea.Msg) bool {
@@ -155,14 +156,14 @@ func TestBusyStatusAndConfirm(t *testing.T) {
 		t.Errorf("count:\n%s", s.View())
 	}
 	m := &s.list
-	m.Open(dialog.NewConfirm(pagedlisttest.Styles(), "q", "Question", "Sure?"))
+	m.Open(dialog.NewConfirm(styletest.Plain(), "q", "Question", "Sure?"))
 	if m.Confirmed(dialog.ConfirmedMsg{ID: "other", Yes: true}, "q") || m.Dialog() == nil {
 		t.Error("another dialog's answer was taken")
 	}
 	if m.Confirmed(dialog.ConfirmedMsg{ID: "q"}, "q") || m.Dialog() != nil {
 		t.Error("no did not close the dialog, or said yes")
 	}
-	m.Open(dialog.NewConfirm(pagedlisttest.Styles(), "q", "Question", "Sure?"))
+	m.Open(dialog.NewConfirm(styletest.Plain(), "q", "Question", "Sure?"))
 	if !m.Confirmed(dialog.ConfirmedMsg{ID: "q", Yes: true}, "q") || m.Dialog() != nil {
 		t.Error("yes was not taken")
 	}

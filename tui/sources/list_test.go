@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,12 +8,10 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 
 	"github.com/strata-storage/strata/tui/filelist"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 // run executes cmd and what it leads to, as the program would, minus the
@@ -43,12 +40,6 @@ func run(m filelist.Model, cmd tea.Cmd) (filelist.Model, []tea.Msg) {
 	return m, out
 }
 
-func plainStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
-}
-
 // TestSourcesInList runs both sources under the list: open, enter a
 // folder (through a link locally), come back.
 func TestSourcesInList(t *testing.T) {
@@ -70,7 +61,7 @@ func TestSourcesInList(t *testing.T) {
 		{Local(root), root, "link"},
 		{Remote(f), "/home/tester", "docs"},
 	} {
-		m := filelist.New(c.src, plainStyles(), c.dir)
+		m := filelist.New(c.src, styletest.Plain(), c.dir)
 		m.SetSize(60, 10)
 		m, msgs := run(m, m.Init())
 		if len(msgs) != 1 || msgs[0] != (filelist.OpenedMsg{Source: c.src.Title(), Dir: c.dir}) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,23 +12,14 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
 
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
-
-// asciiStyles are styles without colours, for golden files.
-func asciiStyles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
-}
 
 // host is a root model holding the transfers view, as the TUI's does.
 type host struct{ m Model }
@@ -57,7 +47,7 @@ func (h host) View() string { return h.m.View() }
 // final view.
 func runView(t *testing.T, m *Manager, want string) string {
 	t.Helper()
-	tm := teatest.NewTestModel(t, host{NewModel(m, asciiStyles())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, host{NewModel(m, styletest.Plain())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	if err := tm.Quit(); err != nil {
@@ -266,7 +256,7 @@ func TestModelKeys(t *testing.T) {
 	m.Upload("pics", "/home/ann")
 	waitFor(t, m, "the conflicts", func(s Snapshot) bool { return s.Conflicts == 2 && s.Walking == 0 })
 
-	tm := teatest.NewTestModel(t, host{NewModel(m, asciiStyles())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, host{NewModel(m, styletest.Plain())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("capital for all")) },
 		teatest.WithDuration(5*time.Second))
 	tm.Type("o") // photo.jpg: overwrite (its upload hangs)
@@ -315,7 +305,7 @@ func TestViewScrolls(t *testing.T) {
 	}
 	m.Upload(src, "/home/tester")
 	waitFor(t, m, "the queue", func(s Snapshot) bool { return s.Files == 50 && s.Running == 1 })
-	mo := NewModel(m, asciiStyles())
+	mo := NewModel(m, styletest.Plain())
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {40, 10}} {
 		mo.SetSize(size[0], size[1])
 		checkSize(t, mo.View(), size[0], size[1])
@@ -347,7 +337,7 @@ func TestWaitIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mo := NewModel(m, asciiStyles())
+	mo := NewModel(m, styletest.Plain())
 	got := make(chan tea.Msg, 1)
 	go func() { got <- mo.Wait()() }()
 	select {

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 func TestMain(m *testing.M) {
@@ -93,7 +94,7 @@ type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, w, h int) *teatest.TestModel {
 	t.Helper()
-	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), pagedlisttest.Styles(), r), w, h)
+	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), styletest.Plain(), r), w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
@@ -210,7 +211,7 @@ func press(t *testing.T, m Model, keys ...string) Model {
 
 func load(t *testing.T, r remote.Remote, w, h int) Model {
 	t.Helper()
-	m := New(context.Background(), pagedlisttest.Styles(), r)
+	m := New(context.Background(), styletest.Plain(), r)
 	m.SetSize(w, h)
 	return drain(m, m.Init())
 }

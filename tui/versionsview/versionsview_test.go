@@ -14,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/style/styletest"
 )
 
 func TestMain(m *testing.M) {
@@ -51,7 +52,7 @@ type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, p string, w, h int) *teatest.TestModel {
 	t.Helper()
-	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), pagedlisttest.Styles(), r, p), w, h)
+	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), styletest.Plain(), r, p), w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
@@ -120,7 +121,7 @@ func drain(m Model, cmd tea.Cmd) Model { return pagedlisttest.Drain(m, cmd, isTi
 func press(m Model, keys ...string) Model { return pagedlisttest.Press(m, isTick, keys...) }
 
 func load(r remote.Remote, w, h int) Model {
-	m := New(context.Background(), pagedlisttest.Styles(), r, file)
+	m := New(context.Background(), styletest.Plain(), r, file)
 	m.SetSize(w, h)
 	return drain(m, m.Init())
 }
@@ -180,7 +181,7 @@ func TestPagedByCursor(t *testing.T) {
 
 func TestStalePageDropped(t *testing.T) {
 	f := withVersions(2)
-	m := New(context.Background(), pagedlisttest.Styles(), f, file)
+	m := New(context.Background(), styletest.Plain(), f, file)
 	first := m.Init()
 	second := m.Init() // a reload before the first answer
 	m = drain(m, first)

@@ -5,7 +5,6 @@
 package pagedlisttest
 
 import (
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,17 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
-
-	"github.com/strata-storage/strata/tui/style"
 )
-
-// Styles are the TUI's styles without colour, for golden files.
-func Styles() *style.Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return style.New(r)
-}
 
 // Screen is a screen's model M as its parent uses it: Init and SetSize on
 // *M, Update and View on M.
