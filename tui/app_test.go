@@ -14,8 +14,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
 	"github.com/strata-storage/strata/tui/transfer"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func TestMain(m *testing.M) {
@@ -63,7 +63,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: styletest.Plain(), Ctx: context.Background()})
+	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: tuitest.Styles(), Ctx: context.Background()})
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
 	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr}
 	h.waitFor("notes.md")

@@ -16,30 +16,12 @@ import (
 
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // golden files must not depend on the machine's zone
 	os.Exit(m.Run())
-}
-
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "left":
-		return tea.KeyMsg{Type: tea.KeyLeft}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "backspace":
-		return tea.KeyMsg{Type: tea.KeyBackspace}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
 // press sends keys to m and returns the message its last command produced
@@ -49,7 +31,7 @@ func press(t *testing.T, m Model, keys ...string) (Model, tea.Msg) {
 	var out tea.Msg
 	for _, k := range keys {
 		var cmd tea.Cmd
-		m, cmd = m.Update(keyMsg(k))
+		m, cmd = m.Update(tuitest.Key(k))
 		out = nil
 		if cmd != nil {
 			out = cmd()
@@ -117,19 +99,19 @@ func answered(t *testing.T, tm *teatest.TestModel) harness {
 }
 
 func TestGoldenConfirm(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	m := NewConfirm(st, "purge", "Delete for good", "Delete "+Quote("report.pdf")+" for good?\nThis cannot be undone.")
 	m.SetDefault(1)
 	tm := run(t, harness{m: m}, 80, 24)
 	waitFor(t, tm, "cannot be undone")
-	tm.Send(keyMsg("left")) // onto Yes
+	tm.Send(tuitest.Key("left")) // onto Yes
 	waitFor(t, tm, "[Yes]")
 	h := final(t, tm)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
 func TestGoldenTrashConfirm(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	t.Run("counting", func(t *testing.T) {
 		tm := run(t, harness{m: NewTrashConfirm(st, "del", 3, 2)}, 80, 24)
 		waitFor(t, tm, "Counting")
@@ -149,7 +131,7 @@ func TestGoldenTrashConfirm(t *testing.T) {
 		h := harness{m: NewTrashConfirm(st, "del", 3, 2), init: CountTreeCmd(context.Background(), f, "del", paths)}
 		tm := run(t, h, 80, 24)
 		waitFor(t, tm, "14 files")
-		tm.Send(keyMsg("y"))
+		tm.Send(tuitest.Key("y"))
 		h = answered(t, tm)
 		teatest.RequireEqualOutput(t, []byte(h.View()))
 		if len(h.got) != 1 || h.got[0] != (ConfirmedMsg{ID: "del", Yes: true}) {
@@ -169,13 +151,13 @@ func validName(s string) error {
 }
 
 func TestGoldenInput(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	m := NewInput(st, "rename", "Rename", "New name for "+Quote("notes.txt")+":", "notes.txt", validName)
 	tm := run(t, harness{m: m}, 80, 24)
 	waitFor(t, tm, "New name")
 	tm.Type("/x")
 	waitFor(t, tm, "cannot contain")
-	tm.Send(keyMsg("enter")) // invalid: ignored
+	tm.Send(tuitest.Key("enter")) // invalid: ignored
 	h := final(t, tm)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 	if len(h.got) != 0 {
@@ -184,19 +166,19 @@ func TestGoldenInput(t *testing.T) {
 }
 
 func TestGoldenChoice(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
 	m := NewChoice(st, "conflict", "Already there", Quote("a.txt")+" exists in /home/tester.", opts)
 	tm := run(t, harness{m: m}, 80, 24)
 	waitFor(t, tm, "exists in")
-	tm.Send(keyMsg("tab"))
+	tm.Send(tuitest.Key("tab"))
 	waitFor(t, tm, "[s Skip]")
 	h := final(t, tm)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }
 
 func TestGoldenSmallScreen(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	long := strings.Repeat("A question that goes on and on. ", 20)
 	tm := run(t, harness{m: NewConfirm(st, "q", "Long", long)}, 80, 24)
 	waitFor(t, tm, "on and on")
@@ -216,7 +198,7 @@ func TestGoldenSmallScreen(t *testing.T) {
 }
 
 func TestConfirmKeys(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	for _, c := range []struct {
 		keys []string
 		yes  bool
@@ -254,7 +236,7 @@ func TestConfirmKeys(t *testing.T) {
 }
 
 func TestInputValidation(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	m := NewInput(st, "mk", "New folder", "Name:", "", validName)
 	if !strings.Contains(m.View(), "a name is needed") {
 		t.Errorf("initial value not validated:\n%s", m.View())
@@ -296,7 +278,7 @@ func TestInputValidation(t *testing.T) {
 }
 
 func TestChoiceKeys(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	opts := []Option{{"Overwrite", "o"}, {"Skip", "s"}, {"Rename", "r"}, {"All", "a"}}
 	c := func() Model { return NewChoice(st, "c", "", "Exists.", opts) }
 	if _, msg := press(t, c(), "r"); msg != (ChoiceMsg{ID: "c", Index: 2}) {
@@ -311,7 +293,7 @@ func TestChoiceKeys(t *testing.T) {
 }
 
 func TestTrashConfirmWaitsForCount(t *testing.T) {
-	st := styletest.Plain()
+	st := tuitest.Styles()
 	m := NewTrashConfirm(st, "del", 0, 1)
 	if m2, msg := press(t, m, "y"); msg != nil || !m2.Busy() {
 		t.Fatalf("yes accepted while counting: %#v", msg)

@@ -15,7 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -157,28 +157,11 @@ func fixture() *testSource {
 // newList is a list with deterministic output: UTC times and a spinner
 // of one frame.
 func newList(src Source, dir string) Model {
-	m := New(src, styletest.Plain(), dir)
+	m := New(src, tuitest.Styles(), dir)
 	m.loc = time.UTC
 	m.spin.Spinner = spinner.Spinner{Frames: []string{"⠿"}, FPS: time.Second / 10}
 	m.Focus(true)
 	return m
-}
-
-// keyMsg builds the message for a key name as bubbletea spells it.
-func keyMsg(k string) tea.KeyMsg {
-	special := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "backspace": tea.KeyBackspace,
-		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
-		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
-		"ctrl+a": tea.KeyCtrlA, " ": tea.KeySpace, "tab": tea.KeyTab,
-	}
-	if t, ok := special[k]; ok {
-		if t == tea.KeySpace {
-			return tea.KeyMsg{Type: t, Runes: []rune{' '}}
-		}
-		return tea.KeyMsg{Type: t}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
 // ---- a synchronous driver for unit tests ----
@@ -188,25 +171,18 @@ func keyMsg(k string) tea.KeyMsg {
 // meant for the parent.
 func drive(m Model, cmd tea.Cmd) (Model, []tea.Msg) {
 	var out []tea.Msg
-	queue := []tea.Cmd{cmd}
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		switch msg := c().(type) {
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
+	tuitest.Run(cmd, func(msg tea.Msg) tea.Cmd {
+		switch msg.(type) {
 		case spinner.TickMsg:
 		case pageMsg:
 			var next tea.Cmd
 			m, next = m.Update(msg)
-			queue = append(queue, next)
+			return next
 		default:
 			out = append(out, msg)
 		}
-	}
+		return nil
+	})
 	return m, out
 }
 
@@ -216,7 +192,7 @@ func press(m Model, keys ...string) (Model, []tea.Msg) {
 	for _, k := range keys {
 		var cmd tea.Cmd
 		var msgs []tea.Msg
-		m, cmd = m.Update(keyMsg(k))
+		m, cmd = m.Update(tuitest.Key(k))
 		m, msgs = drive(m, cmd)
 		out = append(out, msgs...)
 	}
@@ -294,7 +270,7 @@ func start(t *testing.T, l Model, w, h int) *tester {
 
 func (tt *tester) press(keys ...string) {
 	for _, k := range keys {
-		tt.tm.Send(keyMsg(k))
+		tt.tm.Send(tuitest.Key(k))
 	}
 }
 

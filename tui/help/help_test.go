@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func b(keys, desc string) key.Binding {
@@ -73,7 +73,7 @@ func checkFits(t *testing.T, view string, w, h int) {
 }
 
 func TestGoldenHelp(t *testing.T) {
-	tm := teatest.NewTestModel(t, harness{m: New(styletest.Plain(), appSections())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, harness{m: New(tuitest.Styles(), appSections())}, teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "cancel transfer")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	h := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
@@ -85,7 +85,7 @@ func TestGoldenHelp(t *testing.T) {
 }
 
 func TestGoldenHelpScrolled(t *testing.T) {
-	tm := teatest.NewTestModel(t, harness{m: New(styletest.Plain(), appSections())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, harness{m: New(tuitest.Styles(), appSections())}, teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "cancel transfer")
 	tm.Send(tea.WindowSizeMsg{Width: 30, Height: 12}) // one column, scrolls
 	waitFor(t, tm, "of 34")
@@ -100,7 +100,7 @@ func TestGoldenHelpScrolled(t *testing.T) {
 }
 
 func TestEveryKeyListed(t *testing.T) {
-	m := New(styletest.Plain(), appSections())
+	m := New(tuitest.Styles(), appSections())
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {30, 10}, {200, 8}} {
 		m.SetSize(size[0], size[1])
 		m, _ = m.Update(tea.KeyMsg{Type: tea.KeyHome})
@@ -125,7 +125,7 @@ func TestEveryKeyListed(t *testing.T) {
 }
 
 func TestColumns(t *testing.T) {
-	m := New(styletest.Plain(), appSections())
+	m := New(tuitest.Styles(), appSections())
 	m.SetSize(120, 40)
 	first := m.lines[0]
 	for _, title := range []string{"Navigation", "Files", "Transfers"} {
@@ -143,7 +143,7 @@ func TestColumns(t *testing.T) {
 }
 
 func TestScrollAndClose(t *testing.T) {
-	m := New(styletest.Plain(), appSections())
+	m := New(tuitest.Styles(), appSections())
 	m.SetSize(40, 10)
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyEnd})
 	if m.offset != len(m.lines)-8 {
@@ -168,7 +168,7 @@ func TestScrollAndClose(t *testing.T) {
 			t.Errorf("%s does not close", k)
 		}
 	}
-	if v := New(styletest.Plain(), nil).View(); !strings.Contains(v, "No keys.") {
+	if v := New(tuitest.Styles(), nil).View(); !strings.Contains(v, "No keys.") {
 		t.Errorf("empty help:\n%s", v)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func TestMain(m *testing.M) {
@@ -87,7 +87,7 @@ func goldenIn(t *testing.T, dir string, f *remotetest.Fake, item Item, w, h int,
 		}
 		t.Chdir(dir)
 	}
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	tm := teatest.NewTestModel(t, harness{m: m}, teatest.WithInitialTermSize(w, h))
 	tm.Send(showMsg{item})
 	waitFor(t, tm, want...)
@@ -175,7 +175,7 @@ func TestGoldenLocal(t *testing.T) {
 func TestLoadingView(t *testing.T) {
 	f := remotetest.New()
 	f.PutFile("/home/tester/a.txt", []byte("a"))
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	m.SetSize(42, 14)
 	if m.Show(stat(t, f, "/home/tester/a.txt")) == nil {
 		t.Fatal("no fetch")
@@ -225,7 +225,7 @@ func TestStaleResultsDropped(t *testing.T) {
 	f := remotetest.New()
 	f.PutFile("/home/tester/a.txt", []byte("content of A"))
 	f.PutFile("/home/tester/b.txt", []byte("content of B"))
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	m.SetSize(40, 20)
 
 	m, resultsA := deliver(m, run(m.Show(stat(t, f, "/home/tester/a.txt")))) // A fetched
@@ -252,7 +252,7 @@ func TestCursorMovingFastFetchesOnce(t *testing.T) {
 		f.PutFile(p, []byte(p))
 		items = append(items, stat(t, f, p))
 	}
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	var fetches []Msg
 	for _, it := range items {
 		fetches = append(fetches, run(m.Show(it))...)
@@ -276,7 +276,7 @@ func TestMovingOnCancelsFetch(t *testing.T) {
 	f.PutFile("/home/tester/b", []byte("b"))
 	a, b := stat(t, f, "/home/tester/a"), stat(t, f, "/home/tester/b")
 	f.Latency = 10 * time.Second
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	fetch := run(m.Show(a))
 	m, cmd := m.Update(fetch[0])
 	got := make(chan []Msg, 1)
@@ -298,7 +298,7 @@ func TestSkippedPreviews(t *testing.T) {
 	f := remotetest.New()
 	f.PutFile("/home/tester/big", make([]byte, MaxPreviewSize+1))
 	f.PutFile("/home/tester/cold", []byte("x"))
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	m.SetSize(40, 20)
 	m, res := deliver(m, run(m.Show(stat(t, f, "/home/tester/big"))))
 	m, _ = deliver(m, res)
@@ -326,7 +326,7 @@ func TestControlCharactersEscaped(t *testing.T) {
 	all = append(all, "\x7f \u009b31m \u202eevil\n"...)
 	f := remotetest.New()
 	f.PutFile("/home/tester/\x1b[2Jevil\x07name", all)
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	m.SetSize(200, 30)
 	m, res := deliver(m, run(m.Show(stat(t, f, "/home/tester/\x1b[2Jevil\x07name"))))
 	m, _ = deliver(m, res)
@@ -381,7 +381,7 @@ func TestLongLinesCutAndScroll(t *testing.T) {
 	}
 	f := remotetest.New()
 	f.PutFile("/home/tester/long.txt", []byte(b.String()))
-	m := New(context.Background(), styletest.Plain(), f)
+	m := New(context.Background(), tuitest.Styles(), f)
 	m.SetSize(30, 20)
 	m, res := deliver(m, run(m.Show(stat(t, f, "/home/tester/long.txt"))))
 	m, _ = deliver(m, res)
@@ -426,7 +426,7 @@ func TestLocalRefusesSpecialFiles(t *testing.T) {
 		t.Errorf("big: %d bytes, truncated %v, %v", len(data), truncated, err)
 	}
 	fi, _ := os.Lstat(dir)
-	m := New(context.Background(), styletest.Plain(), nil)
+	m := New(context.Background(), tuitest.Styles(), nil)
 	if m.Show(FromLocal(dir, fi)) != nil {
 		t.Error("a local folder was fetched")
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 // wrapped is a screen's message holding one of the list's.
@@ -79,7 +79,7 @@ func numbers(n, size int, loads *int, fail *error) screen {
 		return items, next, nil
 	}
 	wrap := func(msg pagedlist.Msg[int]) tea.Msg { return wrapped{msg} }
-	return screen{pagedlist.New(styletest.Plain(), nav, load, wrap)}
+	return screen{pagedlist.New(tuitest.Styles(), nav, load, wrap)}
 }
 
 func isTick(msg tea.Msg) bool {
@@ -121,7 +121,7 @@ func TestPagesAsScrolled(t *testing.T) {
 	if s.list.Len() != 24 || s.list.Index() != 23 {
 		t.Errorf("after removing the last: %d items, selection %d", s.list.Len(), s.list.Index())
 	}
-	if s.list.Navigate(pagedlisttest.Key("x")) {
+	if s.list.Navigate(tuitest.Key("x")) {
 		t.Error("x is a Nav key")
 	}
 }
@@ -156,14 +156,14 @@ func TestBusyStatusAndConfirm(t *testing.T) {
 		t.Errorf("count:\n%s", s.View())
 	}
 	m := &s.list
-	m.Open(dialog.NewConfirm(styletest.Plain(), "q", "Question", "Sure?"))
+	m.Open(dialog.NewConfirm(tuitest.Styles(), "q", "Question", "Sure?"))
 	if m.Confirmed(dialog.ConfirmedMsg{ID: "other", Yes: true}, "q") || m.Dialog() == nil {
 		t.Error("another dialog's answer was taken")
 	}
 	if m.Confirmed(dialog.ConfirmedMsg{ID: "q"}, "q") || m.Dialog() != nil {
 		t.Error("no did not close the dialog, or said yes")
 	}
-	m.Open(dialog.NewConfirm(styletest.Plain(), "q", "Question", "Sure?"))
+	m.Open(dialog.NewConfirm(tuitest.Styles(), "q", "Question", "Sure?"))
 	if !m.Confirmed(dialog.ConfirmedMsg{ID: "q", Yes: true}, "q") || m.Dialog() != nil {
 		t.Error("yes was not taken")
 	}

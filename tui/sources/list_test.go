@@ -11,32 +11,25 @@ import (
 
 	"github.com/strata-storage/strata/tui/filelist"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 // run executes cmd and what it leads to, as the program would, minus the
 // spinner's timed ticks; it returns the messages meant for the parent.
 func run(m filelist.Model, cmd tea.Cmd) (filelist.Model, []tea.Msg) {
 	var out []tea.Msg
-	queue := []tea.Cmd{cmd}
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		switch msg := c().(type) {
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
+	tuitest.Run(cmd, func(msg tea.Msg) tea.Cmd {
+		switch msg.(type) {
 		case spinner.TickMsg:
 		case filelist.OpenedMsg, filelist.ActivateMsg:
 			out = append(out, msg)
 		default:
 			var next tea.Cmd
 			m, next = m.Update(msg)
-			queue = append(queue, next)
+			return next
 		}
-	}
+		return nil
+	})
 	return m, out
 }
 
@@ -61,7 +54,7 @@ func TestSourcesInList(t *testing.T) {
 		{Local(root), root, "link"},
 		{Remote(f), "/home/tester", "docs"},
 	} {
-		m := filelist.New(c.src, styletest.Plain(), c.dir)
+		m := filelist.New(c.src, tuitest.Styles(), c.dir)
 		m.SetSize(60, 10)
 		m, msgs := run(m, m.Init())
 		if len(msgs) != 1 || msgs[0] != (filelist.OpenedMsg{Source: c.src.Title(), Dir: c.dir}) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 // host is a root model holding the transfers view, as the TUI's does.
@@ -47,7 +47,7 @@ func (h host) View() string { return h.m.View() }
 // final view.
 func runView(t *testing.T, m *Manager, want string) string {
 	t.Helper()
-	tm := teatest.NewTestModel(t, host{NewModel(m, styletest.Plain())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	if err := tm.Quit(); err != nil {
@@ -256,7 +256,7 @@ func TestModelKeys(t *testing.T) {
 	m.Upload("pics", "/home/ann")
 	waitFor(t, m, "the conflicts", func(s Snapshot) bool { return s.Conflicts == 2 && s.Walking == 0 })
 
-	tm := teatest.NewTestModel(t, host{NewModel(m, styletest.Plain())}, teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("capital for all")) },
 		teatest.WithDuration(5*time.Second))
 	tm.Type("o") // photo.jpg: overwrite (its upload hangs)
@@ -305,7 +305,7 @@ func TestViewScrolls(t *testing.T) {
 	}
 	m.Upload(src, "/home/tester")
 	waitFor(t, m, "the queue", func(s Snapshot) bool { return s.Files == 50 && s.Running == 1 })
-	mo := NewModel(m, styletest.Plain())
+	mo := NewModel(m, tuitest.Styles())
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {40, 10}} {
 		mo.SetSize(size[0], size[1])
 		checkSize(t, mo.View(), size[0], size[1])
@@ -337,7 +337,7 @@ func TestWaitIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mo := NewModel(m, styletest.Plain())
+	mo := NewModel(m, tuitest.Styles())
 	got := make(chan tea.Msg, 1)
 	go func() { got <- mo.Wait()() }()
 	select {

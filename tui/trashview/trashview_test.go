@@ -15,7 +15,7 @@ import (
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func TestMain(m *testing.M) {
@@ -94,7 +94,7 @@ type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, w, h int) *teatest.TestModel {
 	t.Helper()
-	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), styletest.Plain(), r), w, h)
+	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), tuitest.Styles(), r), w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
@@ -107,7 +107,7 @@ func TestGoldenTrash(t *testing.T) {
 	trashed(t, f)
 	tm := start(t, f, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 items", "report.pdf")
-	tm.Send(pagedlisttest.Key("down"))
+	tm.Send(tuitest.Key("down"))
 	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 12}) // still usable smaller
 	pagedlisttest.WaitFor(t, tm, "Was in")
 	h := finish(t, tm, true)
@@ -118,7 +118,7 @@ func TestGoldenTrash(t *testing.T) {
 func TestGoldenEmpty(t *testing.T) {
 	tm := start(t, remotetest.New(), 80, 24)
 	pagedlisttest.WaitFor(t, tm, "The trash is empty.")
-	tm.Send(pagedlisttest.Key("q"))
+	tm.Send(tuitest.Key("q"))
 	h := finish(t, tm, false)
 	if h.Closed == nil || h.Closed.Restored != 0 {
 		t.Errorf("closed: %+v", h.Closed)
@@ -142,13 +142,13 @@ func TestGoldenRestoreConflict(t *testing.T) {
 	f.PutFile("/home/tester/a.txt", []byte("a new a.txt")) // in the way
 	tm := start(t, relocating{f}, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 items")
-	tm.Send(pagedlisttest.Key("down")) // a.txt (newest first: evil, photos, a.txt, report)
-	tm.Send(pagedlisttest.Key("down"))
-	tm.Send(pagedlisttest.Key("r"))
+	tm.Send(tuitest.Key("down")) // a.txt (newest first: evil, photos, a.txt, report)
+	tm.Send(tuitest.Key("down"))
+	tm.Send(tuitest.Key("r"))
 	pagedlisttest.WaitFor(t, tm, "Restore to…", "(restored)")
-	tm.Send(pagedlisttest.Key("enter"))
+	tm.Send(tuitest.Key("enter"))
 	pagedlisttest.WaitFor(t, tm, "Restored “a.txt” to /home/tester/a (restored).txt.")
-	tm.Send(pagedlisttest.Key("esc"))
+	tm.Send(tuitest.Key("esc"))
 	h := finish(t, tm, false)
 	if h.Closed == nil || h.Closed.Restored != 1 {
 		t.Errorf("closed: %+v", h.Closed)
@@ -171,9 +171,9 @@ func TestGoldenRestoreConflictDialog(t *testing.T) {
 	f.PutFile("/home/tester/a.txt", []byte("a new a.txt"))
 	tm := start(t, f, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 items")
-	tm.Send(pagedlisttest.Key("down"))
-	tm.Send(pagedlisttest.Key("down"))
-	tm.Send(pagedlisttest.Key("r"))
+	tm.Send(tuitest.Key("down"))
+	tm.Send(tuitest.Key("down"))
+	tm.Send(tuitest.Key("r"))
 	pagedlisttest.WaitFor(t, tm, "Restore to…", "(restored)")
 	h := finish(t, tm, true)
 	pagedlisttest.CheckFits(t, h.View(), 80, 24)
@@ -185,8 +185,8 @@ func TestGoldenPurge(t *testing.T) {
 	trashed(t, f)
 	tm := start(t, f, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 items")
-	tm.Send(pagedlisttest.Key("end")) // report.pdf
-	tm.Send(pagedlisttest.Key("D"))
+	tm.Send(tuitest.Key("end")) // report.pdf
+	tm.Send(tuitest.Key("D"))
 	pagedlisttest.WaitFor(t, tm, "cannot be undone")
 	h := finish(t, tm, true)
 	pagedlisttest.CheckFits(t, h.View(), 80, 24)
@@ -211,7 +211,7 @@ func press(t *testing.T, m Model, keys ...string) Model {
 
 func load(t *testing.T, r remote.Remote, w, h int) Model {
 	t.Helper()
-	m := New(context.Background(), styletest.Plain(), r)
+	m := New(context.Background(), tuitest.Styles(), r)
 	m.SetSize(w, h)
 	return drain(m, m.Init())
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/strata-storage/strata/tui/pagedlist/pagedlisttest"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
-	"github.com/strata-storage/strata/tui/style/styletest"
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 func TestMain(m *testing.M) {
@@ -52,7 +52,7 @@ type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, p string, w, h int) *teatest.TestModel {
 	t.Helper()
-	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), styletest.Plain(), r, p), w, h)
+	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), tuitest.Styles(), r, p), w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
@@ -63,7 +63,7 @@ func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
 func TestGoldenVersions(t *testing.T) {
 	tm := start(t, withVersions(4), file, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 versions")
-	tm.Send(pagedlisttest.Key("down"))
+	tm.Send(tuitest.Key("down"))
 	pagedlisttest.WaitFor(t, tm, "› ")
 	h := finish(t, tm, true)
 	pagedlisttest.CheckFits(t, h.View(), 80, 24)
@@ -73,8 +73,8 @@ func TestGoldenVersions(t *testing.T) {
 func TestGoldenConfirmRestore(t *testing.T) {
 	tm := start(t, withVersions(4), file, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 versions")
-	tm.Send(pagedlisttest.Key("end"))
-	tm.Send(pagedlisttest.Key("r"))
+	tm.Send(tuitest.Key("end"))
+	tm.Send(tuitest.Key("r"))
 	pagedlisttest.WaitFor(t, tm, "Restore version 1")
 	h := finish(t, tm, true)
 	pagedlisttest.CheckFits(t, h.View(), 80, 24)
@@ -85,10 +85,10 @@ func TestGoldenRestored(t *testing.T) {
 	f := withVersions(4)
 	tm := start(t, f, file, 80, 24)
 	pagedlisttest.WaitFor(t, tm, "4 versions")
-	tm.Send(pagedlisttest.Key("end"))
-	tm.Send(pagedlisttest.Key("r"))
+	tm.Send(tuitest.Key("end"))
+	tm.Send(tuitest.Key("r"))
 	pagedlisttest.WaitFor(t, tm, "Restore version 1")
-	tm.Send(pagedlisttest.Key("y"))
+	tm.Send(tuitest.Key("y"))
 	pagedlisttest.WaitFor(t, tm, "Restored version 1 as version 5.", "5 versions")
 	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 12}) // still usable smaller; Quit comes after it
 	h := finish(t, tm, true)
@@ -102,7 +102,7 @@ func TestGoldenRestored(t *testing.T) {
 func TestGoldenNotFound(t *testing.T) {
 	tm := start(t, remotetest.New(), "/home/tester/gone.txt", 80, 24)
 	pagedlisttest.WaitFor(t, tm, "retry")
-	tm.Send(pagedlisttest.Key("q"))
+	tm.Send(tuitest.Key("q"))
 	h := finish(t, tm, false)
 	if h.Closed == nil || h.Closed.Restored {
 		t.Errorf("closed %+v", h.Closed)
@@ -121,7 +121,7 @@ func drain(m Model, cmd tea.Cmd) Model { return pagedlisttest.Drain(m, cmd, isTi
 func press(m Model, keys ...string) Model { return pagedlisttest.Press(m, isTick, keys...) }
 
 func load(r remote.Remote, w, h int) Model {
-	m := New(context.Background(), styletest.Plain(), r, file)
+	m := New(context.Background(), tuitest.Styles(), r, file)
 	m.SetSize(w, h)
 	return drain(m, m.Init())
 }
@@ -145,7 +145,7 @@ func TestRestoreFlow(t *testing.T) {
 		t.Errorf("selection %d after the reload", m.list.Index())
 	}
 	var cmd tea.Cmd
-	m, cmd = m.Update(pagedlisttest.Key("esc"))
+	m, cmd = m.Update(tuitest.Key("esc"))
 	if cmd == nil || cmd() != (ClosedMsg{Restored: true}) {
 		t.Error("esc did not close with Restored")
 	}
@@ -181,7 +181,7 @@ func TestPagedByCursor(t *testing.T) {
 
 func TestStalePageDropped(t *testing.T) {
 	f := withVersions(2)
-	m := New(context.Background(), styletest.Plain(), f, file)
+	m := New(context.Background(), tuitest.Styles(), f, file)
 	first := m.Init()
 	second := m.Init() // a reload before the first answer
 	m = drain(m, first)

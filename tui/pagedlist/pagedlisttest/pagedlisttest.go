@@ -13,6 +13,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/strata-storage/strata/tui/tuitest"
 )
 
 // Screen is a screen's model M as its parent uses it: Init and SetSize on
@@ -101,54 +103,27 @@ func CheckFits(t *testing.T, view string, w, h int) {
 	}
 }
 
-// Key is the key message of s: "enter", "esc", "down", "end", or runes.
-func Key(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "end":
-		return tea.KeyMsg{Type: tea.KeyEnd}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
 // Drain runs cmd and the commands it leads to until none is left, feeding
 // their messages back to m. Messages isTick reports (the spinner's, which
 // come after a delay) are dropped.
 func Drain[M any, P Screen[M]](m M, cmd tea.Cmd, isTick func(tea.Msg) bool) M {
-	queue := []tea.Cmd{cmd}
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
+	tuitest.Run(cmd, func(msg tea.Msg) tea.Cmd {
+		if isTick(msg) {
+			return nil
 		}
-		switch msg := c().(type) {
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-		case nil:
-		default:
-			if isTick(msg) {
-				continue
-			}
-			var next tea.Cmd
-			m, next = P(&m).Update(msg)
-			queue = append(queue, next)
-		}
-	}
+		var next tea.Cmd
+		m, next = P(&m).Update(msg)
+		return next
+	})
 	return m
 }
 
-// Press sends m keys (see Key) one after another, draining the commands
+// Press sends m keys (see tuitest.Key) one after another, draining the commands
 // each produces.
 func Press[M any, P Screen[M]](m M, isTick func(tea.Msg) bool, keys ...string) M {
 	for _, k := range keys {
 		var cmd tea.Cmd
-		m, cmd = P(&m).Update(Key(k))
+		m, cmd = P(&m).Update(tuitest.Key(k))
 		m = Drain[M, P](m, cmd, isTick)
 	}
 	return m
