@@ -410,7 +410,7 @@ func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, a.keys.Reload):
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
-		return a, a.openInput("jump", "Go to", "Path:", p.Dir(), a.validPath(a.focus))
+		return a, a.openInput("jump", "Go to", "Path:", p.Dir(), notEmpty)
 	case key.Matches(msg, a.keys.Upload):
 		return a, a.upload()
 	case key.Matches(msg, a.keys.Download):
@@ -505,6 +505,37 @@ func (a *App) validPath(pane int) func(string) error {
 		}
 		return nil
 	}
+}
+
+// notEmpty refuses an empty answer.
+func notEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("type a path")
+	}
+	return nil
+}
+
+// jumpTarget is the folder a path typed into "go to" names, as a shell's
+// cd reads it: relative to dir unless absolute, "~" for the home folder on
+// the local pane, and cleaned, so that editing the prefilled "/" into
+// "//photos" or "/a/../b" still goes somewhere (the server refuses such
+// paths as they are).
+func jumpTarget(pane int, dir, s string) string {
+	if pane == paneLocal {
+		if s == "~" || strings.HasPrefix(s, "~/") {
+			if home, err := os.UserHomeDir(); err == nil {
+				s = filepath.Join(home, s[1:])
+			}
+		}
+		if !filepath.IsAbs(s) {
+			s = filepath.Join(dir, s)
+		}
+		return filepath.Clean(s)
+	}
+	if !strings.HasPrefix(s, "/") {
+		s = path.Join(dir, s)
+	}
+	return path.Clean(s)
 }
 
 // describe says what a selection is, for dialog titles.
@@ -623,7 +654,7 @@ func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		dir := a.panes[pane].Dir()
 		switch m.ID {
 		case "jump":
-			return a, a.panes[pane].Navigate(m.Value)
+			return a, a.panes[pane].Navigate(jumpTarget(pane, dir, m.Value))
 		case "mkdir":
 			if pane == paneLocal {
 				p := filepath.Join(dir, m.Value)

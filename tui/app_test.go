@@ -91,20 +91,10 @@ func (h *harness) waitFor(s string) {
 
 func (h *harness) press(keys ...string) {
 	for _, k := range keys {
-		var msg tea.KeyMsg
-		switch k {
-		case "tab":
-			msg = tea.KeyMsg{Type: tea.KeyTab}
-		case "enter":
-			msg = tea.KeyMsg{Type: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyMsg{Type: tea.KeyEsc}
-		case "space":
-			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
-		default:
-			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		if k == "space" {
+			k = " "
 		}
-		h.tm.Send(msg)
+		h.tm.Send(tuitest.Key(k))
 		time.Sleep(30 * time.Millisecond)
 	}
 }
@@ -215,4 +205,44 @@ func TestAppFileOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.final()
+}
+
+// Go to takes what a shell's cd would: the prefilled "/" edited into
+// "//home/tester/projects" still opens the folder.
+func TestAppJump(t *testing.T) {
+	h := newHarness(t)
+	h.press("backspace", "backspace") // the Strata pane, up to /
+	h.waitFor("Strata /")
+	h.press(":")
+	h.waitFor("Go to")
+	h.tm.Type("/home/tester/projects")
+	h.press("enter")
+	h.waitFor("Strata /home/tester/projects")
+	h.final()
+}
+
+func TestJumpTarget(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		pane    int
+		dir, in string
+		want    string
+	}{
+		{paneRemote, "/", "//home/tester", "/home/tester"},
+		{paneRemote, "/home/tester", "projects", "/home/tester/projects"},
+		{paneRemote, "/home/tester", "/a/./b/../c/", "/a/c"},
+		{paneRemote, "/home", "..", "/"},
+		{paneRemote, "/", "../..", "/"},
+		{paneLocal, "/tmp", "x//y", "/tmp/x/y"},
+		{paneLocal, "/tmp", "/var/../etc", "/etc"},
+		{paneLocal, "/tmp", "~", home},
+		{paneLocal, "/tmp", "~/docs", filepath.Join(home, "docs")},
+	} {
+		if got := jumpTarget(tc.pane, tc.dir, tc.in); got != tc.want {
+			t.Errorf("jumpTarget(%d, %q, %q) = %q, want %q", tc.pane, tc.dir, tc.in, got, tc.want)
+		}
+	}
 }
