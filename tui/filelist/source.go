@@ -37,6 +37,7 @@ type Item struct {
 	Size    int64
 	ModTime time.Time
 	// Remote files only (zero otherwise):
+	Created time.Time
 	SHA256  string
 	Version int64
 	State   string

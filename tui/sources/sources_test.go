@@ -144,7 +144,7 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("page 2: %v, cursor %q", got, p2.Cursor)
 	}
 	b, docs := p2.Items[0], p2.Items[1]
-	if b.Path != "/home/tester/b.txt" || b.Dir || b.Size != 12 || b.Version != 2 || b.State != "hot" || len(b.SHA256) != 64 || b.ModTime.IsZero() {
+	if b.Path != "/home/tester/b.txt" || b.Dir || b.Size != 12 || b.Version != 2 || b.State != "hot" || len(b.SHA256) != 64 || b.ModTime.IsZero() || b.Created.IsZero() {
 		t.Errorf("b.txt: %+v", b)
 	}
 	if !docs.Dir || docs.Path != "/home/tester/docs" {
