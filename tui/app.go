@@ -244,16 +244,8 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 
-	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg:
-		return a.dialogDone(msg)
-
-	case dialog.CountedMsg:
-		if a.dlg != nil {
-			d, cmd := a.dlg.Update(msg)
-			a.dlg = &d
-			return a, cmd
-		}
-		return a, nil
+	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg:
+		return a.dialogMsg(msg)
 
 	case info.Msg:
 		var cmd tea.Cmd
@@ -611,7 +603,30 @@ func (a *App) confirmDelete() tea.Cmd {
 	return dialog.CountTreeCmd(a.o.Ctx, a.o.Remote, "delete", paths)
 }
 
-// dialogDone carries out what a dialog was about.
+// dialogMsg routes a dialog's answer (or its count) to whoever opened the
+// dialog: the app's own dialog is answered while it is open; otherwise the
+// dialog was the screen's on view (the trash and versions screens open their
+// own), which must get its answer or it waits for ever.
+func (a App) dialogMsg(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if a.dlg == nil {
+		var cmd tea.Cmd
+		switch a.view {
+		case viewTrash:
+			a.trash, cmd = a.trash.Update(msg)
+		case viewVersions:
+			a.versions, cmd = a.versions.Update(msg)
+		}
+		return a, cmd
+	}
+	if c, ok := msg.(dialog.CountedMsg); ok {
+		d, cmd := a.dlg.Update(c)
+		a.dlg = &d
+		return a, cmd
+	}
+	return a.dialogDone(msg)
+}
+
+// dialogDone carries out what the app's own dialog was about.
 func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
 	a.dlg = nil
 	op := a.pending

@@ -246,3 +246,89 @@ func TestJumpTarget(t *testing.T) {
 		}
 	}
 }
+
+// The screens' own dialogs get their answers through the app (the app
+// once kept every dialog answer for itself, so these waited for ever).
+func TestAppVersionsRestoreDialog(t *testing.T) {
+	for _, answer := range []string{"enter", "y"} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t)
+			h.press("v")
+			h.waitFor("Versions of /home/tester/notes.md")
+			h.press("j", "r")
+			h.waitFor("Restore a version")
+			h.press(answer)
+			h.waitFor("Restored version 1 as version 3")
+			if got, _ := h.fake.Content("/home/tester/notes.md"); string(got) != "# notes\nhello\n" {
+				t.Fatalf("current content %q, want version 1's", got)
+			}
+			h.final()
+		})
+	}
+	for _, answer := range []string{"esc", "n"} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t)
+			h.press("v")
+			h.waitFor("Versions of /home/tester/notes.md")
+			h.press("j", "r")
+			h.waitFor("Restore a version")
+			h.press(answer, "esc") // the dialog closes, then the screen
+			h.waitFor("report.txt")
+			if got, _ := h.fake.Content("/home/tester/notes.md"); string(got) != "# notes\nhello again\n" {
+				t.Fatalf("content %q changed though the restore was refused", got)
+			}
+			if v := h.final(); strings.Contains(v, "Versions of") {
+				t.Fatalf("still on the versions screen:\n%s", v)
+			}
+		})
+	}
+}
+
+func TestAppTrashDialogs(t *testing.T) {
+	trashNotes := func(h *harness) {
+		h.press("x")
+		h.waitFor("to the trash?")
+		h.press("y")
+		h.waitFor("Moved")
+		h.press("T")
+		h.waitFor("notes.md")
+	}
+	t.Run("purge", func(t *testing.T) {
+		h := newHarness(t)
+		trashNotes(h)
+		h.press("D")
+		h.waitFor("Delete for good")
+		h.press("y")
+		h.waitFor("for good.")
+		if items := h.fake.TrashItems(); len(items) != 0 {
+			t.Fatalf("trash still holds %v", items)
+		}
+		h.final()
+	})
+	t.Run("restore to", func(t *testing.T) {
+		h := newHarness(t)
+		trashNotes(h)
+		h.press("R")
+		h.waitFor("Restore to")
+		h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlU}) // clear the suggestion
+		h.tm.Type("/home/tester/projects/notes.md")
+		h.press("enter")
+		h.waitFor("Restored")
+		if _, ok := h.fake.Content("/home/tester/projects/notes.md"); !ok {
+			t.Fatal("not restored to /home/tester/projects")
+		}
+		h.final()
+	})
+	t.Run("esc keeps it", func(t *testing.T) {
+		h := newHarness(t)
+		trashNotes(h)
+		h.press("D")
+		h.waitFor("Delete for good")
+		h.press("esc", "esc")
+		h.waitFor("report.txt")
+		if items := h.fake.TrashItems(); len(items) != 1 {
+			t.Fatalf("trash holds %d items, want 1", len(items))
+		}
+		h.final()
+	})
+}

@@ -338,20 +338,40 @@ func (f *Fake) RestoreTrash(ctx context.Context, id, to string) (remote.Entry, e
 		if t.id != id {
 			continue
 		}
-		if _, ok := f.entry(t.item.Path); ok {
-			return remote.Entry{}, fmt.Errorf("%s: %w", t.item.Path, remote.ErrExists)
+		dst := t.item.Path
+		if to != "" {
+			dst = to
 		}
+		if _, ok := f.entry(dst); ok {
+			return remote.Entry{}, fmt.Errorf("%s: %w", dst, remote.ErrExists)
+		}
+		if !f.dirs[path.Dir(dst)] {
+			return remote.Entry{}, fmt.Errorf("%s: %w", path.Dir(dst), remote.ErrNotFound)
+		}
+		// Restoring elsewhere moves the whole subtree under the new name.
+		moved := func(q string) string { return dst + strings.TrimPrefix(q, t.item.Path) }
 		for q, vs := range t.files {
-			f.files[q] = vs
+			f.files[moved(q)] = vs
 		}
 		for _, q := range t.dirs {
-			f.dirs[q] = true
+			f.dirs[moved(q)] = true
 		}
 		f.trash = append(f.trash[:i], f.trash[i+1:]...)
-		e, _ := f.entry(t.item.Path)
+		e, _ := f.entry(dst)
 		return e, nil
 	}
 	return remote.Entry{}, fmt.Errorf("trash %s: %w", id, remote.ErrNotFound)
+}
+
+// TrashItems is what the trash holds, newest first.
+func (f *Fake) TrashItems() []remote.TrashItem {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var items []remote.TrashItem
+	for i := len(f.trash) - 1; i >= 0; i-- {
+		items = append(items, f.trash[i].item)
+	}
+	return items
 }
 
 func (f *Fake) PurgeTrash(ctx context.Context, id string) error {
