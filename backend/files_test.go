@@ -260,6 +260,30 @@ func TestListPaging(t *testing.T) {
 	}
 	_, err := e.b.List(ctx, e.admin, p("/home/admin/big"), "!!not base64", 0)
 	wantErr(t, err, backend.ErrInvalid)
+
+	// A prefix narrows the listing, and pages within it.
+	var pre []string
+	cursor = ""
+	for {
+		pg, err := e.b.ListPrefix(ctx, e.admin, p("/home/admin/big"), "d012", cursor, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range pg.Entries {
+			pre = append(pre, en.Name)
+		}
+		if pg.Cursor == "" {
+			break
+		}
+		cursor = pg.Cursor
+	}
+	if len(pre) != 100 || pre[0] != "d01200" || pre[99] != "d01299" {
+		t.Fatalf("prefix d012 listed %d names: %v…", len(pre), pre[:min(3, len(pre))])
+	}
+	for _, bad := range []string{"a/b", "a\x00", strings.Repeat("x", 256)} {
+		_, err := e.b.ListPrefix(ctx, e.admin, p("/home/admin/big"), bad, "", 0)
+		wantErr(t, err, backend.ErrInvalid)
+	}
 }
 
 func TestConcurrentWritesToOnePath(t *testing.T) {

@@ -227,8 +227,18 @@ type Page struct {
 // List returns up to limit entries of the folder p in byte order of names,
 // starting after cursor (from a previous Page, or "" for the start).
 func (b *Backend) List(ctx context.Context, pr Principal, p storepath.Path, cursor string, limit int) (Page, error) {
+	return b.ListPrefix(ctx, pr, p, "", cursor, limit)
+}
+
+// ListPrefix is List of only the names that start with prefix (a name
+// fragment: no "/"), which completing a typed name needs in a folder of
+// any size.
+func (b *Backend) ListPrefix(ctx context.Context, pr Principal, p storepath.Path, prefix, cursor string, limit int) (Page, error) {
 	if err := authorize(pr, p, actList); err != nil {
 		return Page{}, err
+	}
+	if len(prefix) > storepath.MaxName || strings.ContainsAny(prefix, "/\x00") || !utf8.ValidString(prefix) {
+		return Page{}, fmt.Errorf("%w: a prefix is part of one name", ErrInvalid)
 	}
 	if limit <= 0 || limit > meta.MaxPageLimit {
 		limit = meta.MaxPageLimit
@@ -244,7 +254,7 @@ func (b *Backend) List(ctx context.Context, pr Principal, p storepath.Path, curs
 	if l.rec.Kind != KindDir {
 		return Page{}, fmt.Errorf("%s: %w", p, ErrNotDir)
 	}
-	q := meta.QueryOpts{Prefix: entryPrefix, Limit: limit}
+	q := meta.QueryOpts{Prefix: entryPrefix + prefix, Limit: limit}
 	if after != "" {
 		q.After = entrySK(after)
 	}

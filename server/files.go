@@ -250,7 +250,7 @@ func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	if err != nil {
 		return err
 	}
-	pg, err := s.b.List(r.Context(), pr, p, cursor, limit)
+	pg, err := s.b.ListPrefix(r.Context(), pr, p, r.URL.Query().Get("prefix"), cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
@@ -244,8 +246,19 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 
-	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg:
+	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
+
+	case jumpCheckedMsg:
+		if a.dlg == nil || a.dlg.ID() != "jump" {
+			return a, nil // cancelled meanwhile
+		}
+		if msg.err != nil {
+			a.dlg.SetError(msg.err)
+			return a, nil
+		}
+		a.dlg = nil
+		return a, a.panes[msg.pane].Navigate(msg.target)
 
 	case info.Msg:
 		var cmd tea.Cmd
@@ -402,7 +415,7 @@ func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, a.keys.Reload):
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
-		return a, a.openInput("jump", "Go to", "Path:", p.Dir(), notEmpty)
+		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
 	case key.Matches(msg, a.keys.Upload):
 		return a, a.upload()
 	case key.Matches(msg, a.keys.Download):
@@ -430,7 +443,7 @@ func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, a.keys.Copy) {
 			id, title = "copy", "Copy"
 		}
-		return a, a.openInput(id, fmt.Sprintf("%s %s", title, describe(items)), "To folder:", p.Dir(), a.validPath(paneRemote))
+		return a, a.openPathInput(id, fmt.Sprintf("%s %s", title, describe(items)), "To folder:", paneRemote, p.Dir())
 	case key.Matches(msg, a.keys.Delete):
 		return a, a.confirmDelete()
 	case key.Matches(msg, a.keys.Trash):
@@ -486,17 +499,24 @@ func validName(s string) error {
 	return nil
 }
 
-// validPath checks a path typed for a pane.
-func (a *App) validPath(pane int) func(string) error {
-	return func(s string) error {
-		if pane == paneRemote && !strings.HasPrefix(s, "/") {
-			return errors.New("a Strata path starts with /")
-		}
-		if pane == paneLocal && !filepath.IsAbs(s) {
-			return errors.New("an absolute path is needed")
-		}
-		return nil
+// openPathInput asks for a folder on pane, suggesting value: typing
+// replaces the suggestion, Tab completes folder names, and the answer is
+// read as cd reads it (relative to the pane's folder, "~" on the local
+// pane).
+func (a *App) openPathInput(id, title, prompt string, pane int, value string) tea.Cmd {
+	d := dialog.NewPathInput(a.st, id, title, prompt, value, notEmpty, a.tree(pane).Cmd(a.o.Ctx, id))
+	d.SetSize(a.w, a.h)
+	a.dlg = &d
+	a.pending.pane = pane
+	return nil
+}
+
+// tree is where paths typed for pane are read and completed.
+func (a *App) tree(pane int) complete.Tree {
+	if pane == paneLocal {
+		return complete.LocalTree(a.panes[paneLocal].Dir())
 	}
+	return complete.RemoteTree(a.o.Remote, a.panes[paneRemote].Dir())
 }
 
 // notEmpty refuses an empty answer.
@@ -507,27 +527,39 @@ func notEmpty(s string) error {
 	return nil
 }
 
-// jumpTarget is the folder a path typed into "go to" names, as a shell's
-// cd reads it: relative to dir unless absolute, "~" for the home folder on
-// the local pane, and cleaned, so that editing the prefilled "/" into
-// "//photos" or "/a/../b" still goes somewhere (the server refuses such
-// paths as they are).
-func jumpTarget(pane int, dir, s string) string {
-	if pane == paneLocal {
-		if s == "~" || strings.HasPrefix(s, "~/") {
-			if home, err := os.UserHomeDir(); err == nil {
-				s = filepath.Join(home, s[1:])
+// jumpCheckedMsg answers whether a folder typed into "go to" exists.
+type jumpCheckedMsg struct {
+	pane   int
+	target string
+	err    error
+}
+
+// checkFolder reports whether target is a folder on pane, off the UI:
+// going to a folder that is not there must say so, not open an empty pane
+// that an upload would then silently create.
+func (a *App) checkFolder(pane int, target string) tea.Cmd {
+	r, ctx := a.o.Remote, a.o.Ctx
+	return func() tea.Msg {
+		var err error
+		if pane == paneLocal {
+			var fi os.FileInfo
+			if fi, err = os.Stat(target); err == nil && !fi.IsDir() {
+				err = fmt.Errorf("%s is a file, not a folder", target)
+			} else if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("there is no folder %s", target)
+			}
+		} else {
+			sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			var e remote.Entry
+			if e, err = r.Stat(sctx, target); err == nil && !e.IsDir() {
+				err = fmt.Errorf("%s is a file, not a folder", target)
+			} else if errors.Is(err, remote.ErrNotFound) {
+				err = fmt.Errorf("there is no folder %s", target)
 			}
 		}
-		if !filepath.IsAbs(s) {
-			s = filepath.Join(dir, s)
-		}
-		return filepath.Clean(s)
+		return jumpCheckedMsg{pane: pane, target: target, err: err}
 	}
-	if !strings.HasPrefix(s, "/") {
-		s = path.Join(dir, s)
-	}
-	return path.Clean(s)
 }
 
 // describe says what a selection is, for dialog titles.
@@ -618,10 +650,18 @@ func (a App) dialogMsg(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, cmd
 	}
-	if c, ok := msg.(dialog.CountedMsg); ok {
-		d, cmd := a.dlg.Update(c)
+	switch m := msg.(type) {
+	case dialog.CountedMsg, dialog.CompletedMsg:
+		d, cmd := a.dlg.Update(m)
 		a.dlg = &d
 		return a, cmd
+	case dialog.InputMsg:
+		if m.ID == "jump" && !m.Canceled {
+			// The dialog stays until the folder is known to be there, so
+			// that a typo can be mended.
+			pane := a.pending.pane
+			return a, a.checkFolder(pane, a.tree(pane).Resolve(m.Value))
+		}
 	}
 	return a.dialogDone(msg)
 }
@@ -668,8 +708,6 @@ func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		dir := a.panes[pane].Dir()
 		switch m.ID {
-		case "jump":
-			return a, a.panes[pane].Navigate(jumpTarget(pane, dir, m.Value))
 		case "mkdir":
 			if pane == paneLocal {
 				p := filepath.Join(dir, m.Value)
@@ -699,7 +737,7 @@ func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return opDoneMsg{what: "Renamed to " + m.Value, pane: pane, err: err}
 			}
 		case "move", "copy":
-			dst := m.Value
+			dst := a.tree(pane).Resolve(m.Value)
 			return a, func() tea.Msg {
 				for _, it := range op.items {
 					to := path.Join(dst, it.Name)

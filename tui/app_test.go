@@ -89,6 +89,20 @@ func (h *harness) waitFor(s string) {
 	}
 }
 
+// mark forgets what was drawn so far: waitFor then sees only what is
+// drawn from now on (lines that do not change are not drawn again).
+func (h *harness) mark() {
+	h.t.Helper()
+	buf := make([]byte, 64<<10)
+	for {
+		n, _ := h.tm.Output().Read(buf)
+		if n == 0 {
+			break
+		}
+	}
+	h.seen.Reset()
+}
+
 func (h *harness) press(keys ...string) {
 	for _, k := range keys {
 		if k == "space" {
@@ -207,43 +221,65 @@ func TestAppFileOperations(t *testing.T) {
 	h.final()
 }
 
-// Go to takes what a shell's cd would: the prefilled "/" edited into
-// "//home/tester/projects" still opens the folder.
+// Go to: typing replaces the suggested folder, a relative path is read
+// as cd reads it, and the suggestion edited with the arrows is kept.
 func TestAppJump(t *testing.T) {
 	h := newHarness(t)
-	h.press("backspace", "backspace") // the Strata pane, up to /
-	h.waitFor("Strata /")
 	h.press(":")
 	h.waitFor("Go to")
-	h.tm.Type("/home/tester/projects")
+	h.tm.Type("projects") // not /home/testerprojects
 	h.press("enter")
 	h.waitFor("Strata /home/tester/projects")
+	h.press(":")
+	h.waitFor("Go to")
+	h.press("end")
+	h.tm.Type("/../..")
+	h.press("enter")
+	h.waitFor("Strata /home ")
 	h.final()
 }
 
-func TestJumpTarget(t *testing.T) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Skip(err)
+// Going to a folder that is not there says so, in the dialog, and leaves
+// the pane where it was; nothing is created.
+func TestAppJumpMissingFolder(t *testing.T) {
+	h := newHarness(t)
+	h.press(":")
+	h.waitFor("Go to")
+	h.tm.Type("/home/testerr")
+	h.mark()
+	h.press("enter")
+	h.waitFor("there is no folder /home/testerr")
+	h.press("esc")
+	view := h.final()
+	if !strings.Contains(view, "Strata /home/tester ") || strings.Contains(view, "Go to") {
+		t.Fatalf("the pane moved or the dialog stayed:\n%s", view)
 	}
-	for _, tc := range []struct {
-		pane    int
-		dir, in string
-		want    string
-	}{
-		{paneRemote, "/", "//home/tester", "/home/tester"},
-		{paneRemote, "/home/tester", "projects", "/home/tester/projects"},
-		{paneRemote, "/home/tester", "/a/./b/../c/", "/a/c"},
-		{paneRemote, "/home", "..", "/"},
-		{paneRemote, "/", "../..", "/"},
-		{paneLocal, "/tmp", "x//y", "/tmp/x/y"},
-		{paneLocal, "/tmp", "/var/../etc", "/etc"},
-		{paneLocal, "/tmp", "~", home},
-		{paneLocal, "/tmp", "~/docs", filepath.Join(home, "docs")},
-	} {
-		if got := jumpTarget(tc.pane, tc.dir, tc.in); got != tc.want {
-			t.Errorf("jumpTarget(%d, %q, %q) = %q, want %q", tc.pane, tc.dir, tc.in, got, tc.want)
-		}
+	if _, err := h.fake.Stat(context.Background(), "/home/testerr"); err == nil {
+		t.Fatal("/home/testerr was created")
+	}
+}
+
+// Tab completes folder names on the Strata pane.
+func TestAppJumpCompletes(t *testing.T) {
+	h := newHarness(t)
+	h.fake.MkdirAll("/home/tester/photos-2025")
+	h.fake.MkdirAll("/home/tester/photos-2026")
+	h.fake.PutFile("/home/tester/photos-notes.txt", []byte("x"))
+	h.press(":")
+	h.waitFor("Go to")
+	h.tm.Type("pro")
+	h.press("tab")
+	h.waitFor("projects/")
+	h.press("ctrl+u")
+	h.tm.Type("/home/tester/ph")
+	h.press("tab")
+	h.waitFor("photos-2026") // both listed, the file not
+	h.tm.Type("5")
+	h.mark()
+	h.press("tab", "enter")
+	h.waitFor("Strata /home/tester/photos-2025")
+	if v := h.final(); strings.Contains(v, "photos-notes") {
+		t.Fatalf("a file was offered as a folder:\n%s", v)
 	}
 }
 

@@ -40,7 +40,15 @@ func (c *Client) Stat(ctx context.Context, path string) (api.Entry, error) {
 // List returns one page of the folder at path (limit 0: the server's page
 // size; cursor "" for the first page).
 func (c *Client) List(ctx context.Context, path, cursor string, limit int) (api.Page, error) {
+	return c.ListPrefix(ctx, path, "", cursor, limit)
+}
+
+// ListPrefix is List of the names that start with prefix only.
+func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, limit int) (api.Page, error) {
 	q := url.Values{}
+	if prefix != "" {
+		q.Set("prefix", prefix)
+	}
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}

@@ -112,6 +112,15 @@ type Model struct {
 	validate func(string) error
 	invalid  error // the live validation result
 
+	// suggested: the field holds a suggestion, shown selected, that the
+	// first edit replaces (a path prompt starts on the current folder, and
+	// typing a new one must not append to it).
+	suggested  bool
+	complete   func(value string) tea.Cmd // Tab; nil: no completion
+	candidates []string                   // the last completion's choices
+	more       bool                       // there were more than shown
+	completing string                     // the value a completion runs for
+
 	options []Option
 }
 
@@ -146,6 +155,30 @@ func NewInput(st *style.Styles, id, title, prompt, value string, validate func(s
 	m.revalidate()
 	m.layout()
 	return m
+}
+
+// NewPathInput opens an Input for a path: value is a suggestion, shown
+// selected, which typing replaces (arrows keep it for editing), and Tab
+// runs complete (nil: none) on the current value; complete's command
+// answers with a CompletedMsg.
+func NewPathInput(st *style.Styles, id, title, prompt, value string, validate func(string) error, complete func(value string) tea.Cmd) Model {
+	m := NewInput(st, id, title, prompt, value, validate)
+	m.suggested = value != ""
+	m.complete = complete
+	return m
+}
+
+// CompletedMsg answers a Tab in a path Input: For is the value that was
+// completed (the answer is dropped if the field changed since), Value the
+// completed one, Candidates the names that matched when there was more
+// than one (More: and others not listed).
+type CompletedMsg struct {
+	ID         string
+	For        string
+	Value      string
+	Candidates []string
+	More       bool
+	Err        error
 }
 
 // NewChoice opens a question with one button per option; an option's
@@ -231,6 +264,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.SetBusy(false)
 		}
 		return m, nil
+	case CompletedMsg:
+		return m.completed(msg), nil
 	case tea.KeyMsg:
 		if m.done {
 			return m, nil
@@ -313,14 +348,61 @@ func (m Model) updateInput(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.done = true
 		return m, emit(InputMsg{ID: m.id, Value: m.input.Value()})
 	}
+	if msg.Type == tea.KeyTab {
+		if m.complete == nil || m.completing != "" {
+			return m, nil
+		}
+		m.suggested = false
+		m.completing = m.input.Value()
+		return m, m.complete(m.completing)
+	}
 	before := m.input.Value()
+	if m.suggested {
+		m.suggested = false
+		switch msg.Type {
+		case tea.KeyRunes, tea.KeySpace:
+			m.input.SetValue("") // typing replaces the suggestion
+		case tea.KeyBackspace, tea.KeyDelete, tea.KeyCtrlW, tea.KeyCtrlU, tea.KeyCtrlK:
+			m.input.SetValue("")
+			m.changed(before)
+			return m, nil
+		}
+	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
-	if m.input.Value() != before {
-		m.err = nil // the reported failure was about the old value
+	m.changed(before)
+	return m, cmd
+}
+
+// changed notes an edit of the field.
+func (m *Model) changed(before string) {
+	if m.input.Value() == before {
+		return
+	}
+	m.err = nil // the reported failure was about the old value
+	m.candidates, m.more, m.completing = nil, false, ""
+	m.revalidate()
+}
+
+// completed takes a completion's answer if the field still holds what was
+// completed.
+func (m Model) completed(msg CompletedMsg) Model {
+	if msg.ID != m.id || m.kind != KindInput || msg.For != m.completing || m.input.Value() != msg.For {
+		return m
+	}
+	m.completing = ""
+	if msg.Err != nil {
+		m.err = msg.Err
+		return m
+	}
+	m.input.SetValue(msg.Value)
+	m.input.CursorEnd()
+	m.candidates, m.more = msg.Candidates, msg.More
+	if msg.Value != msg.For {
+		m.err = nil
 		m.revalidate()
 	}
-	return m, cmd
+	return m
 }
 
 func (m *Model) revalidate() {
@@ -372,14 +454,27 @@ func (m Model) View() string {
 	}
 	switch m.kind {
 	case KindInput:
-		bottom = append(bottom, m.input.View())
+		field := m.input.View()
+		if m.suggested {
+			// Selected, as a typed-over suggestion is in any text field.
+			field = m.input.PromptStyle.Render(m.input.Prompt) +
+				m.st.RowSelected.Render(ansi.Truncate(Sanitize(m.input.Value()), m.input.Width, "…"))
+		}
+		bottom = append(bottom, field)
+		if len(m.candidates) > 0 {
+			bottom = append(bottom, m.candidateLines(iw)...)
+		}
 		switch {
 		case m.err != nil:
 			bottom = append(bottom, m.errLines(m.err.Error(), iw)...)
 		case m.invalid != nil:
 			bottom = append(bottom, m.errLines(m.invalid.Error(), iw)...)
 		default:
-			bottom = append(bottom, m.st.Muted.Render(ansi.Truncate("enter ok · esc cancel", iw, "…")))
+			hint := "enter ok · esc cancel"
+			if m.complete != nil {
+				hint = "tab complete · " + hint
+			}
+			bottom = append(bottom, m.st.Muted.Render(ansi.Truncate(hint, iw, "…")))
 		}
 	default:
 		if m.err != nil {
@@ -394,6 +489,31 @@ func (m Model) View() string {
 	lines := append(top, wrapText(m.question, iw, room)...)
 	lines = append(lines, bottom...)
 	return m.st.Dialog.Width(iw + 2).Render(strings.Join(lines, "\n"))
+}
+
+// candidateLines lists a completion's choices in columns, over at most
+// four lines.
+func (m Model) candidateLines(w int) []string {
+	colW := 0
+	for _, c := range m.candidates {
+		colW = max(colW, ansi.StringWidth(Sanitize(c))+2)
+	}
+	colW = min(colW, w)
+	cols := max(1, w/colW)
+	const maxLines = 4
+	var lines []string
+	for i := 0; i < len(m.candidates) && len(lines) < maxLines; i += cols {
+		var b strings.Builder
+		for j := i; j < min(i+cols, len(m.candidates)); j++ {
+			c := ansi.Truncate(Sanitize(m.candidates[j]), colW-2, "…")
+			b.WriteString(c + strings.Repeat(" ", colW-ansi.StringWidth(c)))
+		}
+		lines = append(lines, m.st.Muted.Render(strings.TrimRight(b.String(), " ")))
+	}
+	if shown := min(len(m.candidates), maxLines*cols); shown < len(m.candidates) || m.more {
+		lines = append(lines, m.st.Muted.Render("…and more: type more of the name"))
+	}
+	return lines
 }
 
 // errLines shows an error over up to three lines: errors name paths, and

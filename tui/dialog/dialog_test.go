@@ -431,3 +431,60 @@ func TestOverlay(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A path prompt's suggestion is replaced by typing, cleared by backspace,
+// and kept for editing once an arrow moves into it.
+func TestPathInputSuggestion(t *testing.T) {
+	st := tuitest.Styles()
+	open := func() Model { return NewPathInput(st, "go", "Go to", "Folder:", "/home/alice", nil, nil) }
+	if _, msg := press(t, open(), "p", "x", "enter"); msg != (InputMsg{ID: "go", Value: "px"}) {
+		t.Errorf("typing over the suggestion: %#v", msg)
+	}
+	if _, msg := press(t, open(), "backspace", "enter"); msg != (InputMsg{ID: "go", Value: ""}) {
+		t.Errorf("backspace on the suggestion: %#v", msg)
+	}
+	if _, msg := press(t, open(), "end", "/", "x", "enter"); msg != (InputMsg{ID: "go", Value: "/home/alice/x"}) {
+		t.Errorf("editing the suggestion: %#v", msg)
+	}
+	if _, msg := press(t, open(), "enter"); msg != (InputMsg{ID: "go", Value: "/home/alice"}) {
+		t.Errorf("taking the suggestion: %#v", msg)
+	}
+}
+
+// Tab asks for a completion of what is typed, and its answer is taken
+// only while the field still holds that.
+func TestPathInputCompletion(t *testing.T) {
+	st := tuitest.Styles()
+	var asked []string
+	m := NewPathInput(st, "go", "Go to", "Folder:", "", nil, func(v string) tea.Cmd {
+		asked = append(asked, v)
+		return nil
+	})
+	m, _ = press(t, m, "p", "h", "tab")
+	if len(asked) != 1 || asked[0] != "ph" {
+		t.Fatalf("completion asked for %q", asked)
+	}
+	m, _ = press(t, m, "tab") // one at a time
+	if len(asked) != 1 {
+		t.Fatalf("completion asked twice: %q", asked)
+	}
+	m, _ = m.Update(CompletedMsg{ID: "go", For: "ph", Value: "photos-202", Candidates: []string{"photos-2025", "photos-2026"}})
+	if v := m.View(); !strings.Contains(v, "photos-2025") || !strings.Contains(v, "photos-2026") || m.Value() != "photos-202" {
+		t.Fatalf("completion not shown: %q\n%s", m.Value(), v)
+	}
+	m, _ = press(t, m, "5")
+	if strings.Contains(m.View(), "photos-2026") {
+		t.Errorf("stale candidates kept after typing:\n%s", m.View())
+	}
+	m, _ = press(t, m, "tab")
+	m, _ = press(t, m, "x")                                                            // typed on meanwhile
+	m, _ = m.Update(CompletedMsg{ID: "go", For: "photos-2025", Value: "photos-2025/"}) // stale
+	if m.Value() != "photos-2025x" {
+		t.Errorf("a stale completion replaced the field: %q", m.Value())
+	}
+	m, _ = press(t, m, "backspace", "tab")
+	m, _ = m.Update(CompletedMsg{ID: "go", For: "photos-2025", Err: fmt.Errorf("list: %w", remote.ErrUnavailable)})
+	if !strings.Contains(m.View(), "list:") {
+		t.Errorf("completion error not shown:\n%s", m.View())
+	}
+}

@@ -270,9 +270,17 @@ func (m *Model[T]) DialogKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	if m.dlg == nil {
 		return nil, false
 	}
+	return m.DialogMsg(msg), true
+}
+
+// DialogMsg passes msg (a key, a completion) to the open dialog, if any.
+func (m *Model[T]) DialogMsg(msg tea.Msg) tea.Cmd {
+	if m.dlg == nil {
+		return nil
+	}
 	d, cmd := m.dlg.Update(msg)
 	m.dlg = &d
-	return cmd, true
+	return cmd
 }
 
 // Confirmed reports whether msg says yes to the open confirmation of the

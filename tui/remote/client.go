@@ -51,6 +51,11 @@ func (r *Client) List(ctx context.Context, dir, cursor string, limit int) (Page,
 	return p, translate(err)
 }
 
+func (r *Client) ListPrefix(ctx context.Context, dir, prefix, cursor string, limit int) (Page, error) {
+	p, err := r.c.ListPrefix(ctx, dir, prefix, cursor, limit)
+	return p, translate(err)
+}
+
 func (r *Client) Stat(ctx context.Context, path string) (Entry, error) {
 	e, err := r.c.Stat(ctx, path)
 	return e, translate(err)

@@ -47,6 +47,8 @@ type Remote interface {
 	Ping(ctx context.Context) error
 
 	List(ctx context.Context, dir, cursor string, limit int) (Page, error)
+	// ListPrefix is List of the names that start with prefix.
+	ListPrefix(ctx context.Context, dir, prefix, cursor string, limit int) (Page, error)
 	Stat(ctx context.Context, path string) (Entry, error)
 	Mkdir(ctx context.Context, path string) (Entry, error)
 	Move(ctx context.Context, from, to string, overwrite bool) (Entry, error)

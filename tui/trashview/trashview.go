@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
@@ -144,6 +145,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.confirmed(msg)
 	case dialog.InputMsg:
 		return m.restoreTo(msg)
+	case dialog.CompletedMsg:
+		return m, m.list.DialogMsg(msg)
 	case tea.KeyMsg:
 		if cmd, ok := m.list.DialogKey(msg); ok {
 			return m, cmd
@@ -204,7 +207,8 @@ func (m *Model) openRestoreTo(it remote.TrashItem, why string) {
 	if why != "" {
 		prompt = why + "\n\n" + prompt
 	}
-	m.list.Open(dialog.NewInput(m.st, restoreToDialog, "Restore to…", prompt, suggest(it.Path), validPath))
+	m.list.Open(dialog.NewPathInput(m.st, restoreToDialog, "Restore to…", prompt, suggest(it.Path), validPath,
+		complete.RemoteTree(m.r, "/").Cmd(m.ctx, restoreToDialog)))
 	m.dlgItem = it
 }
 

@@ -165,7 +165,15 @@ func (f *Fake) children(dir string) []string {
 }
 
 func (f *Fake) List(ctx context.Context, dir, cursor string, limit int) (remote.Page, error) {
-	if err := f.call(ctx, "List"); err != nil {
+	return f.list(ctx, "List", dir, "", cursor, limit)
+}
+
+func (f *Fake) ListPrefix(ctx context.Context, dir, prefix, cursor string, limit int) (remote.Page, error) {
+	return f.list(ctx, "ListPrefix", dir, prefix, cursor, limit)
+}
+
+func (f *Fake) list(ctx context.Context, call, dir, prefix, cursor string, limit int) (remote.Page, error) {
+	if err := f.call(ctx, call); err != nil {
 		return remote.Page{}, err
 	}
 	f.mu.Lock()
@@ -179,7 +187,12 @@ func (f *Fake) List(ctx context.Context, dir, cursor string, limit int) (remote.
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	names := f.children(dir)
+	var names []string
+	for _, n := range f.children(dir) {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
 	i := sort.SearchStrings(names, cursor)
 	if cursor != "" && i < len(names) && names[i] == cursor {
 		i++
