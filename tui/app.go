@@ -108,10 +108,12 @@ func New(o Options) App {
 		o.LocalDir, _ = os.Getwd()
 	}
 	st := o.Styles
-	a := App{o: o, st: st, keys: DefaultKeyMap(), focus: paneRemote}
+	// Focus starts on the local pane: what a new user does first is pick
+	// files there and upload them (Space, u).
+	a := App{o: o, st: st, keys: DefaultKeyMap(), focus: paneLocal}
 	a.panes[paneLocal] = filelist.New(sources.Local("/"), st, o.LocalDir)
 	a.panes[paneRemote] = filelist.New(sources.Remote(o.Remote), st, "")
-	a.panes[paneRemote].Focus(true)
+	a.panes[paneLocal].Focus(true)
 	a.info = info.New(o.Ctx, st, o.Remote)
 	a.tview = transfer.NewModel(o.Transfers, st)
 	a.help = helpview.New(st, a.helpSections())

@@ -71,6 +71,13 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// newStrataHarness is newHarness with the focus on the Strata pane.
+func newStrataHarness(t *testing.T) *harness {
+	h := newHarness(t)
+	h.press("tab")
+	return h
+}
+
 // waitFor waits until s has been drawn (at any time since the start: the
 // output is a stream, read once, so it is kept whole here).
 func (h *harness) waitFor(s string) {
@@ -128,7 +135,7 @@ func TestAppOpens(t *testing.T) {
 
 func TestAppUpload(t *testing.T) {
 	h := newHarness(t)
-	h.press("tab", "j", "space", "u") // mark report.txt on the local pane, upload
+	h.press("j", "space", "u") // focus starts on the local pane: mark report.txt, upload
 	h.waitFor("1/1 done")
 	got, ok := h.fake.Content("/home/tester/report.txt")
 	if !ok || string(got) != "quarterly numbers\n" {
@@ -147,7 +154,7 @@ func TestAppUpload(t *testing.T) {
 }
 
 func TestAppDownloadConflict(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press("d") // the cursor is on notes.md, the first name
 	h.waitFor("1/1 done")
 	h.press("d") // again: it exists now
@@ -164,7 +171,7 @@ func TestAppDownloadConflict(t *testing.T) {
 }
 
 func TestAppDeleteAndRestore(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press("x") // the cursor is on notes.md
 	h.waitFor("to the trash?")
 	h.press("y")
@@ -184,7 +191,7 @@ func TestAppDeleteAndRestore(t *testing.T) {
 }
 
 func TestAppVersionsAndHelp(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press("v")
 	h.waitFor("Versions of /home/tester/notes.md")
 	h.press("esc", "?")
@@ -193,7 +200,7 @@ func TestAppVersionsAndHelp(t *testing.T) {
 }
 
 func TestAppConnectionLost(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.fake.SetDown(true)
 	h.press("R")
 	h.waitFor("Connection to the server lost")
@@ -203,7 +210,7 @@ func TestAppConnectionLost(t *testing.T) {
 }
 
 func TestAppFileOperations(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press("n")
 	h.waitFor("New folder")
 	h.press("d", "r", "a", "f", "t", "s", "enter")
@@ -224,7 +231,7 @@ func TestAppFileOperations(t *testing.T) {
 // Go to: typing replaces the suggested folder, a relative path is read
 // as cd reads it, and the suggestion edited with the arrows is kept.
 func TestAppJump(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press(":")
 	h.waitFor("Go to")
 	h.tm.Type("projects") // not /home/testerprojects
@@ -242,7 +249,7 @@ func TestAppJump(t *testing.T) {
 // Going to a folder that is not there says so, in the dialog, and leaves
 // the pane where it was; nothing is created.
 func TestAppJumpMissingFolder(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.press(":")
 	h.waitFor("Go to")
 	h.tm.Type("/home/testerr")
@@ -261,7 +268,7 @@ func TestAppJumpMissingFolder(t *testing.T) {
 
 // Tab completes folder names on the Strata pane.
 func TestAppJumpCompletes(t *testing.T) {
-	h := newHarness(t)
+	h := newStrataHarness(t)
 	h.fake.MkdirAll("/home/tester/photos-2025")
 	h.fake.MkdirAll("/home/tester/photos-2026")
 	h.fake.PutFile("/home/tester/photos-notes.txt", []byte("x"))
@@ -288,7 +295,7 @@ func TestAppJumpCompletes(t *testing.T) {
 func TestAppVersionsRestoreDialog(t *testing.T) {
 	for _, answer := range []string{"enter", "y"} {
 		t.Run(answer, func(t *testing.T) {
-			h := newHarness(t)
+			h := newStrataHarness(t)
 			h.press("v")
 			h.waitFor("Versions of /home/tester/notes.md")
 			h.press("j", "r")
@@ -303,7 +310,7 @@ func TestAppVersionsRestoreDialog(t *testing.T) {
 	}
 	for _, answer := range []string{"esc", "n"} {
 		t.Run(answer, func(t *testing.T) {
-			h := newHarness(t)
+			h := newStrataHarness(t)
 			h.press("v")
 			h.waitFor("Versions of /home/tester/notes.md")
 			h.press("j", "r")
@@ -330,7 +337,7 @@ func TestAppTrashDialogs(t *testing.T) {
 		h.waitFor("notes.md")
 	}
 	t.Run("purge", func(t *testing.T) {
-		h := newHarness(t)
+		h := newStrataHarness(t)
 		trashNotes(h)
 		h.press("D")
 		h.waitFor("Delete for good")
@@ -342,7 +349,7 @@ func TestAppTrashDialogs(t *testing.T) {
 		h.final()
 	})
 	t.Run("restore to", func(t *testing.T) {
-		h := newHarness(t)
+		h := newStrataHarness(t)
 		trashNotes(h)
 		h.press("R")
 		h.waitFor("Restore to")
@@ -356,7 +363,7 @@ func TestAppTrashDialogs(t *testing.T) {
 		h.final()
 	})
 	t.Run("esc keeps it", func(t *testing.T) {
-		h := newHarness(t)
+		h := newStrataHarness(t)
 		trashNotes(h)
 		h.press("D")
 		h.waitFor("Delete for good")

@@ -66,7 +66,9 @@ func New(r *lipgloss.Renderer) *Styles {
 
 	s.Pane = r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(muted)
 	s.PaneActive = r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent)
-	s.PaneTitle = r.NewStyle().Bold(true)
+	// The focused pane's title is a filled tab, so which pane keys go to
+	// shows at a glance, not only in the frame's colour.
+	s.PaneTitle = r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#FFFFFF", Dark: "#1A1A1A"}).Background(accent)
 
 	s.Row = r.NewStyle()
 	s.RowCursor = r.NewStyle().Background(cursorBg).Bold(true)
