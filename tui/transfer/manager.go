@@ -231,8 +231,10 @@ type Snapshot struct {
 	Running, Queued, Conflicts, Failed int
 	// Retrying counts queued jobs waiting out a retry's backoff.
 	Retrying int
-	// Conflict is the first job waiting for a decision, if any.
-	Conflict *Job
+	// Conflict is the first job waiting for a decision, if any, and
+	// ConflictAt its place in the whole list.
+	Conflict   *Job
+	ConflictAt int
 	// Offline is set while the server cannot be reached: transfers wait
 	// and the Manager pings it until it answers ("connection lost").
 	Offline bool
@@ -670,6 +672,7 @@ func (m *Manager) SnapshotRange(offset, limit int) Snapshot {
 	take(m.sorted(m.running))
 	scan(m.count[Queued], m.low, func(st State) bool { return st == Queued })
 	conflicts := m.sorted(m.conflict)
+	s.ConflictAt = pos
 	take(conflicts)
 	take(m.sorted(m.failed))
 	scan(m.count[Done]+m.count[Canceled]+m.count[Skipped], 0, State.Finished)

@@ -84,6 +84,9 @@ type Model struct {
 	snap           Snapshot
 	width, height  int
 	cursor, offset int
+	// asked is the conflict the cursor was last brought to, so that a new
+	// question comes into view once and the user can scroll away from it.
+	asked int
 }
 
 // NewModel returns the view of m's transfers, sized 80x24 until SetSize.
@@ -226,6 +229,13 @@ func (mo *Model) refresh() {
 		s = mo.mgr.SnapshotRange(off, rows)
 	}
 	mo.snap = s
+	if c := s.Conflict; c != nil && c.ID != mo.asked {
+		// A name exists at the destination: the question below is about
+		// this job, so bring it under the cursor.
+		mo.asked = c.ID
+		mo.cursor = s.ConflictAt
+		mo.refresh()
+	}
 }
 
 // View draws the view in exactly width x height cells.

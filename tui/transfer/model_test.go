@@ -266,8 +266,9 @@ func TestModelKeys(t *testing.T) {
 	if got, _ := f.Content("/home/ann/pics/zz (1).jpg"); string(got) != "mine" {
 		t.Fatalf("zz (1).jpg = %q\n%s", got, dump(s))
 	}
-	// The cursor is on the running job (first in the list): cancel it,
-	// then retry it.
+	// The cursor followed the questions; g takes it to the running job
+	// (first in the list): cancel it, then retry it.
+	tm.Type("g")
 	tm.Type("c")
 	waitFor(t, m, "the cancel", func(s Snapshot) bool { return s.Running == 0 && s.Jobs[0].ID == 1 && s.Jobs[0].State == Canceled })
 	tm.Type("r") // the canceled job is first among the finished ones
@@ -326,6 +327,34 @@ func TestViewScrolls(t *testing.T) {
 	mo, _ = mo.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G")})
 	if j, _ := mo.Selected(); j.ID != 50 {
 		t.Fatalf("G selected %+v", j)
+	}
+}
+
+// TestViewConflictInView: a question about a name that exists is asked
+// about a job far down the list (behind the queue): the view brings that
+// job under the cursor, once, so the user sees what is asked about.
+func TestViewConflictInView(t *testing.T) {
+	f := remotetest.New()
+	f.PutFile("/home/tester/src/a-exists", []byte("theirs"))
+	m := newManager(t, blockingUploadsExcept(f, "a-exists"), Options{Parallel: 2, Now: newClock().Now})
+	src := filepath.Join(t.TempDir(), "src")
+	writeFile(t, filepath.Join(src, "a-exists"), []byte("mine"))
+	for i := range 50 {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("file-%02d", i)), content(i, 100))
+	}
+	m.Upload(src, "/home/tester")
+	waitFor(t, m, "the conflict", func(s Snapshot) bool { return s.Conflicts == 1 && s.Running == 1 && s.Walking == 0 })
+	mo := NewModel(m, tuitest.Styles())
+	mo.SetSize(80, 24)
+	j, ok := mo.Selected()
+	if !ok || j.State != Conflict || !strings.Contains(mo.View(), "a-exists") {
+		t.Fatalf("the cursor is on %+v, not the conflict:\n%s", j, mo.View())
+	}
+	// The user may scroll away; the view does not pull them back.
+	mo, _ = mo.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("g")})
+	mo, _ = mo.Update(ChangedMsg{m})
+	if j, _ := mo.Selected(); j.State == Conflict {
+		t.Fatalf("the cursor went back to the conflict")
 	}
 }
 
