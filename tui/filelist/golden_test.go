@@ -38,7 +38,7 @@ func TestNavigateDownUp(t *testing.T) {
 		t.Fatalf("cursor on %q", moved.cur.Name)
 	}
 	tt.press("k", "up", "up")
-	if c := tt.snap().cur.Name; c != "README.md" {
+	if c := tt.snap().cur.Name; c != "ABOUT.md" {
 		t.Fatalf("cursor on %q", c)
 	}
 	tt.press("j")
@@ -81,11 +81,11 @@ func TestFilterAsYouType(t *testing.T) {
 	if applied.filtering {
 		t.Fatal("still filtering after enter")
 	}
-	tt.press("/", "backspace", "backspace", "backspace", "R", "E")
+	tt.press("/", "backspace", "backspace", "backspace", "A", "B")
 	upper := tt.idle() // smart case: capitals match exactly
 	tt.press("esc")
 	cleared := tt.idle()
-	golden(t, "/tx", typing.view, "/txt", narrowed.view, "enter", applied.view, "/RE (smart case)", upper.view, "esc", cleared.view)
+	golden(t, "/tx", typing.view, "/txt", narrowed.view, "enter", applied.view, "/AB (smart case)", upper.view, "esc", cleared.view)
 }
 
 func TestSortBySize(t *testing.T) {
@@ -93,7 +93,7 @@ func TestSortBySize(t *testing.T) {
 	tt.idle()
 	tt.press("s")
 	size := tt.idle()
-	if size.cur.Name != "README.md" {
+	if size.cur.Name != "ABOUT.md" {
 		t.Errorf("the cursor should stay on its entry, is on %q", size.cur.Name)
 	}
 	tt.press("S")
@@ -119,9 +119,9 @@ func TestHiddenToggle(t *testing.T) {
 func TestSelectionCounts(t *testing.T) {
 	tt := start(t, newList(fixture(), "/home"), 72, 14)
 	tt.idle()
-	tt.press(" ", " ") // mark README.md and archive.tar.gz
+	tt.press(" ", " ") // mark ABOUT.md and archive.tar.gz
 	two := tt.idle()
-	if got := names(two.selected); !slices.Equal(got, []string{"README.md", "archive.tar.gz"}) {
+	if got := names(two.selected); !slices.Equal(got, []string{"ABOUT.md", "archive.tar.gz"}) {
 		t.Errorf("selected %v", got)
 	}
 	tt.press("ctrl+a")

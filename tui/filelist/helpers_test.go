@@ -138,7 +138,7 @@ func fixture() *testSource {
 		Item{Name: "photos", Dir: true, ModTime: at(2)},
 		Item{Name: ".config", Dir: true, ModTime: at(3)},
 		Item{Name: ".profile", Size: 220, ModTime: at(4)},
-		Item{Name: "README.md", Size: 1500, ModTime: at(5)},
+		Item{Name: "ABOUT.md", Size: 1500, ModTime: at(5)},
 		Item{Name: "archive.tar.gz", Size: 734003200, ModTime: at(6)},
 		Item{Name: "notes.txt", Size: 42, ModTime: at(7)},
 		Item{Name: "report-final-version-2-really-final.pdf", Size: 2621440, ModTime: at(8)},

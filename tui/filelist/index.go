@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/strata-storage/strata/internal/natural"
 )
 
 // The visible index (m.vis) is recomputed only when its inputs change: a
@@ -29,15 +31,15 @@ func (m *Model) matcher() func(i int) bool {
 // shown reports whether item i passes the hidden switch.
 func (m *Model) shown(i int) bool { return m.hidden || !isHidden(m.items[i].Name) }
 
-// sourceOrder reports that the display order is the order pages come in,
-// so a page is appended without sorting.
-func (m *Model) sourceOrder() bool { return m.sortBy == SortName && !m.reverse }
-
-// cmp orders items a and b for display. Ties fall back to the source's
-// name order, so the order is total and stable across pages.
+// cmp orders items a and b for display. Names sort naturally (note2
+// before note10, case aside), which is not the source's byte order, so
+// every page is merged in. Ties fall back to the source's name order, so
+// the order is total and stable across pages.
 func (m *Model) cmp(a, b int) int {
 	c := 0
 	switch m.sortBy {
+	case SortName:
+		c = natural.Compare(m.lower[a], m.lower[b])
 	case SortSize:
 		c = -cmpInt64(m.items[a].Size, m.items[b].Size)
 	case SortTime:
@@ -86,10 +88,6 @@ func (m *Model) appendItems(items []Item) {
 		}
 	}
 	if len(add) == 0 {
-		return
-	}
-	if m.sourceOrder() {
-		m.vis = append(m.vis, add...)
 		return
 	}
 	// Merge the sorted page in: linear in the folder, where re-sorting
@@ -143,9 +141,7 @@ func (m *Model) rebuild() {
 			vis = append(vis, i)
 		}
 	}
-	if !m.sourceOrder() {
-		slices.SortFunc(vis, m.cmp)
-	}
+	slices.SortFunc(vis, m.cmp)
 	m.vis = vis
 	m.recount()
 	m.follow(keep, row)

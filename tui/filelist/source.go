@@ -18,10 +18,12 @@
 // a reversed order, a filter or "mark all" is active, after G, or while
 // looking for the entry the cursor should land on.
 //
-// Order: the server sorts by name only, so the name order is the source's
-// byte-wise order with folders among the files (grouping folders first
-// would need the whole folder before showing any of it). Hidden (dot)
-// entries are hidden by default.
+// Order: names sort naturally (note2 before note10, case aside), as in lf,
+// ranger and yazi, with folders among the files (grouping folders first
+// would need the whole folder before showing any of it). Sources page in
+// byte order, so each page is merged into what is shown; an entry that
+// sorts before what is on screen appears above it as its page arrives.
+// Hidden (dot) entries are hidden by default.
 package filelist
 
 import (

@@ -2,6 +2,7 @@ package filelist
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -109,8 +110,8 @@ func TestSelectedSemantics(t *testing.T) {
 	if got := m.Selected(); len(got) != 1 || got[0] != cur {
 		t.Fatalf("no marks: %v", names(got))
 	}
-	m, _ = press(m, " ", " ") // README.md, then archive.tar.gz (space moves down)
-	if got := names(m.Selected()); !slices.Equal(got, []string{"README.md", "archive.tar.gz"}) {
+	m, _ = press(m, " ", " ") // ABOUT.md, then archive.tar.gz (space moves down)
+	if got := names(m.Selected()); !slices.Equal(got, []string{"ABOUT.md", "archive.tar.gz"}) {
 		t.Fatalf("marked %v", got)
 	}
 	if m.selN != 2 || m.selBytes != 1500+734003200 {
@@ -127,7 +128,7 @@ func TestSelectedSemantics(t *testing.T) {
 	}
 	// In size order, Selected follows the display.
 	m, _ = press(m, "s")
-	if got := names(m.Selected()); !slices.Equal(got, []string{"archive.tar.gz", "README.md"}) {
+	if got := names(m.Selected()); !slices.Equal(got, []string{"archive.tar.gz", "ABOUT.md"}) {
 		t.Fatalf("by size: %v", got)
 	}
 	m.ClearSelection()
@@ -326,5 +327,32 @@ func TestViewCostFlat(t *testing.T) {
 	}
 	if ds, db := best(small), best(big); db > 4*ds {
 		t.Errorf("20 frames: %v for 10k, %v for 100k", ds, db)
+	}
+}
+
+// Names sort naturally, though the source pages in byte order: each page
+// merges in, and once the folder is loaded the order is note1 … note1200.
+func TestNaturalOrderAcrossPages(t *testing.T) {
+	src := newTestSource()
+	var items []Item
+	for i := 1; i <= 1200; i++ {
+		items = append(items, Item{Name: fmt.Sprintf("note%d", i)})
+	}
+	src.add("/notes", items...)
+	m, _ := open(src, "/notes", 60, 22)
+	if got := m.items[m.vis[1]].Name; got != "note2" { // byte order: note10
+		t.Fatalf("second entry is %s", got)
+	}
+	m, _ = press(m, "G")
+	if !m.done || len(m.vis) != 1200 {
+		t.Fatalf("G: done %v, %d shown", m.done, len(m.vis))
+	}
+	for i, v := range m.vis {
+		if want := fmt.Sprintf("note%d", i+1); m.items[v].Name != want {
+			t.Fatalf("entry %d is %s, want %s", i, m.items[v].Name, want)
+		}
+	}
+	if c, _ := m.Current(); c.Name != "note1200" {
+		t.Errorf("G left the cursor on %s", c.Name)
 	}
 }
