@@ -19,6 +19,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/filelist"
@@ -46,6 +47,9 @@ type Options struct {
 	Styles    *style.Styles
 	// Ctx bounds every call the app makes.
 	Ctx context.Context
+	// StatusTTL is how long a message stays in the status line (errors
+	// three times as long); default 6s.
+	StatusTTL time.Duration
 }
 
 const (
@@ -77,6 +81,9 @@ type App struct {
 	user     remote.User
 	status   string
 	statusOK bool
+	// statusSeq counts status messages; statusTimed is the last one whose
+	// expiry is scheduled.
+	statusSeq, statusTimed int
 	offline  bool // the server is unreachable; pings watch for its return
 	pinging  bool
 
@@ -107,6 +114,9 @@ func New(o Options) App {
 	if o.LocalDir == "" {
 		o.LocalDir, _ = os.Getwd()
 	}
+	if o.StatusTTL <= 0 {
+		o.StatusTTL = 6 * time.Second
+	}
 	st := o.Styles
 	// Focus starts on the local pane: what a new user does first is pick
 	// files there and upload them (Space, u).
@@ -118,16 +128,9 @@ func New(o Options) App {
 	a.tview = transfer.NewModel(o.Transfers, st)
 	a.help = helpview.New(st, a.helpSections())
 	if n := o.Transfers.Resumed(); n > 0 {
-		a.status, a.statusOK = fmt.Sprintf("Resuming %d unfinished transfer%s (t to see them)", n, plural(n)), true
+		a.setOK(fmt.Sprintf("Resuming %s (t to see them)", human.Plural(n, "unfinished transfer", "unfinished transfers")))
 	}
 	return a
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // whoamiMsg carries who we are on the server (and proves it answers).
@@ -160,11 +163,28 @@ func (a App) Init() tea.Cmd {
 	)
 }
 
-// Update routes a message: dialogs first, then the view on screen, then the
-// app's own keys, then the focused pane.
+// Update routes a message (see update), and times out a new status
+// message.
 func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := a.update(msg)
+	if m.statusSeq != m.statusTimed {
+		m.statusTimed = m.statusSeq
+		cmd = tea.Batch(cmd, m.expireStatus())
+	}
+	return m, cmd
+}
+
+// update routes a message: dialogs first, then the view on screen, then the
+// app's own keys, then the focused pane.
+func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	var cmds []tea.Cmd
 	switch msg := msg.(type) {
+	case statusExpiredMsg:
+		if msg.seq == a.statusSeq {
+			a.status = ""
+		}
+		return a, nil
+
 	case tea.WindowSizeMsg:
 		a.w, a.h = msg.Width, msg.Height
 		a.layout()
@@ -343,14 +363,33 @@ func (a *App) watchConnection() tea.Cmd {
 
 func (a *App) setErr(err error) {
 	a.status, a.statusOK = err.Error(), false
+	a.statusSeq++
 }
 
 func (a *App) setOK(s string) {
 	a.status, a.statusOK = s, true
+	a.statusSeq++
+}
+
+// statusExpiredMsg clears the status line if it still shows message seq.
+type statusExpiredMsg struct{ seq int }
+
+// expireStatus clears the status line after a while: a message is about
+// what just happened, and one that stays reads as if it were still true
+// ("Uploading 3 items…" long after they are done). Errors stay longer.
+func (a *App) expireStatus() tea.Cmd {
+	if a.status == "" {
+		return nil
+	}
+	ttl, seq := a.o.StatusTTL, a.statusSeq
+	if !a.statusOK {
+		ttl *= 3
+	}
+	return tea.Tick(ttl, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
 }
 
 // key handles a key press.
-func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 	if key.Matches(msg, a.keys.ForceQuit) {
 		// ctrl+c never asks: unfinished transfers resume next time.
 		return a, tea.Quit
@@ -473,8 +512,11 @@ func (a App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 func (a *App) quit() tea.Cmd {
 	s := a.tview.Snapshot()
 	if busy := s.Running + s.Queued + s.Conflicts; busy > 0 && a.dlg == nil {
-		d := dialog.NewConfirm(a.st, "quit", "Quit",
-			fmt.Sprintf("%d transfer%s not finished. They resume the next time you start strata. Quit now?", busy, plural(busy)))
+		q := fmt.Sprintf("%d transfers are not finished. They resume the next time you start strata. Quit now?", busy)
+		if busy == 1 {
+			q = "1 transfer is not finished. It resumes the next time you start strata. Quit now?"
+		}
+		d := dialog.NewConfirm(a.st, "quit", "Quit", q)
 		d.SetSize(a.w, a.h)
 		a.dlg = &d
 		return nil
@@ -641,7 +683,7 @@ func (a *App) confirmDelete() tea.Cmd {
 // dialog: the app's own dialog is answered while it is open; otherwise the
 // dialog was the screen's on view (the trash and versions screens open their
 // own), which must get its answer or it waits for ever.
-func (a App) dialogMsg(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 	if a.dlg == nil {
 		var cmd tea.Cmd
 		switch a.view {
@@ -669,7 +711,7 @@ func (a App) dialogMsg(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // dialogDone carries out what the app's own dialog was about.
-func (a App) dialogDone(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 	a.dlg = nil
 	op := a.pending
 	r, ctx := a.o.Remote, a.o.Ctx
@@ -784,7 +826,7 @@ func (a *App) showCurrentInfo() tea.Cmd {
 }
 
 // mouse sends a mouse event to the pane under it, made relative to it.
-func (a App) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+func (a App) mouse(msg tea.MouseMsg) (App, tea.Cmd) {
 	left := a.w / 2
 	i := paneLocal
 	if msg.X >= left {

@@ -375,3 +375,30 @@ func TestAppTrashDialogs(t *testing.T) {
 		h.final()
 	})
 }
+
+// A status message goes away after a while, unless a newer one replaced
+// it (which gets its own while).
+func TestStatusExpires(t *testing.T) {
+	fake := remotetest.New()
+	mgr, err := transfer.New(fake, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.Close)
+	var m tea.Model = New(Options{Remote: fake, LocalDir: t.TempDir(), Transfers: mgr, Styles: tuitest.Styles()})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
+	m, cmd := m.Update(opDoneMsg{what: "Uploaded a.txt", pane: paneLocal})
+	if cmd == nil {
+		t.Fatal("no expiry scheduled")
+	}
+	first := m.(App).statusSeq
+	m, _ = m.Update(opDoneMsg{what: "Moved b.txt", pane: paneLocal})
+	m, _ = m.Update(statusExpiredMsg{seq: first})
+	if !strings.Contains(m.View(), "Moved b.txt") {
+		t.Fatalf("the newer message went with the older one's expiry:\n%s", m.View())
+	}
+	m, _ = m.Update(statusExpiredMsg{seq: m.(App).statusSeq})
+	if strings.Contains(m.View(), "Moved b.txt") {
+		t.Fatalf("the message stayed after its time:\n%s", m.View())
+	}
+}

@@ -46,8 +46,12 @@ type Result struct {
 	More       bool
 }
 
-// ErrNoMatch says no folder continues what was typed.
-var ErrNoMatch = errors.New("no folder starts with that")
+// NoMatchError says no folder continues what was typed.
+type NoMatchError struct{ Dir, Prefix string }
+
+func (e *NoMatchError) Error() string {
+	return fmt.Sprintf("no folder in %s starts with “%s”", e.Dir, e.Prefix)
+}
 
 // Path completes the last name of typed: to the one folder that matches
 // (with a separator after it, ready for the next name), or to the longest
@@ -71,7 +75,7 @@ func (t Tree) Path(ctx context.Context, typed string) (Result, error) {
 		if base == "" {
 			return Result{}, fmt.Errorf("%s holds no folders", dir)
 		}
-		return Result{}, fmt.Errorf("%w in %s: %s…", ErrNoMatch, dir, base)
+		return Result{}, &NoMatchError{Dir: dir, Prefix: base}
 	case 1:
 		if !more {
 			return Result{Value: dirPart + names[0] + t.Sep}, nil

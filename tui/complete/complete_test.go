@@ -85,8 +85,9 @@ func TestPath(t *testing.T) {
 					t.Errorf("Path(%q) = %q %v, want %q %v", tc.typed, res.Value, res.Candidates, tc.value, tc.cands)
 				}
 			}
-			if _, err := tree.Path(ctx, "zz"); !errors.Is(err, complete.ErrNoMatch) {
-				t.Errorf("Path(zz) = %v, want ErrNoMatch", err)
+			var nm *complete.NoMatchError
+			if _, err := tree.Path(ctx, "zz"); !errors.As(err, &nm) || nm.Prefix != "zz" {
+				t.Errorf("Path(zz) = %v, want a NoMatchError", err)
 			}
 		})
 	}

@@ -143,7 +143,8 @@ func NewTrashConfirm(st *style.Styles, id string, folders, files int) Model {
 
 // TrashQuestion words the delete confirmation: with c nil, "Move 3 folders
 // and 2 files to the trash?" and "Counting…"; with a count, "Move 3 folders
-// and 2 files (1,204 files, 3.2 GiB) to the trash?"; when the count
+// and 2 files (1,204 files in all, 3.2 GiB) to the trash?", or for files
+// alone "Move 2 files (3.2 GiB) to the trash?"; when the count
 // failed, the question and why it has no count.
 func TrashQuestion(folders, files int, c *CountedMsg) string {
 	var what string
@@ -161,5 +162,13 @@ func TrashQuestion(folders, files int, c *CountedMsg) string {
 	case c.Err != nil:
 		return "Move " + what + " to the trash?\n\nCould not count them: " + c.Err.Error()
 	}
-	return fmt.Sprintf("Move %s (%s, %s) to the trash?", what, human.Plural(c.Files, "file", "files"), human.Bytes(c.Bytes))
+	if files == 0 && c.Files == 0 {
+		return "Move " + what + " (empty) to the trash?"
+	}
+	if folders == 0 {
+		// Files only: the count says nothing the selection did not,
+		// but the size is news.
+		return fmt.Sprintf("Move %s (%s) to the trash?", what, human.Bytes(c.Bytes))
+	}
+	return fmt.Sprintf("Move %s (%s in all, %s) to the trash?", what, human.Plural(c.Files, "file", "files"), human.Bytes(c.Bytes))
 }

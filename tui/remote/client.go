@@ -28,7 +28,7 @@ func translate(err error) error {
 	case errors.Is(err, client.ErrExists):
 		return fmt.Errorf("%w: %w", ErrExists, err)
 	case errors.Is(err, client.ErrUnavailable):
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return unavailable(err)
 	case errors.Is(err, client.ErrForbidden), errors.Is(err, client.ErrUnauthorized):
 		return fmt.Errorf("%w: %w", ErrForbidden, err)
 	case errors.Is(err, client.ErrNotEmpty):

@@ -343,7 +343,7 @@ func TestViewConflictInView(t *testing.T) {
 		writeFile(t, filepath.Join(src, fmt.Sprintf("file-%02d", i)), content(i, 100))
 	}
 	m.Upload(src, "/home/tester")
-	waitFor(t, m, "the conflict", func(s Snapshot) bool { return s.Conflicts == 1 && s.Running == 1 && s.Walking == 0 })
+	waitFor(t, m, "the conflict", func(s Snapshot) bool { return s.Conflicts == 1 && s.Walking == 0 && s.Queued > 30 })
 	mo := NewModel(m, tuitest.Styles())
 	mo.SetSize(80, 24)
 	j, ok := mo.Selected()
