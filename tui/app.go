@@ -84,8 +84,8 @@ type App struct {
 	// statusSeq counts status messages; statusTimed is the last one whose
 	// expiry is scheduled.
 	statusSeq, statusTimed int
-	offline  bool // the server is unreachable; pings watch for its return
-	pinging  bool
+	offline                bool // the server is unreachable; pings watch for its return
+	pinging                bool
 
 	showInfo bool
 	info     info.Model
