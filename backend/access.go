@@ -3,7 +3,7 @@ package backend
 import (
 	"fmt"
 
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // action is what a principal wants to do to a path.

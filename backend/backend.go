@@ -18,7 +18,7 @@ import (
 	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // Errors of the core. Callers test with errors.Is; the server maps each to

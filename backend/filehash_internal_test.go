@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/strata-storage/strata/backend/embedded"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // TestSpoolBudgetComesBack: after parts sent four at a time and a Complete,

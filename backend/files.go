@@ -16,7 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // PutOptions tune a Put.

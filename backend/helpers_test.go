@@ -16,7 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // env is a backend on the real embedded engines in a temporary directory,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // Move moves or renames the file or folder at from to the path to, whose

@@ -11,7 +11,7 @@ import (
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // OpenOptions select what Open reads.

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // link is the entry named name in folder dirID, as read at version ver.

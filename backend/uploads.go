@@ -17,7 +17,7 @@ import (
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // MaxOpenUploads bounds the open upload sessions of one user.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend/meta"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 )
 
 // TokenPrefix starts every API token, so that leaked tokens are easy to

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
 

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
 

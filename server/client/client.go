@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/strata-storage/strata/backend/storepath"
+	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
 

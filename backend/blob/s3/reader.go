@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/strata-storage/strata/backend/awserr"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 )
 

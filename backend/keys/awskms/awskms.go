@@ -155,7 +155,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
-	"github.com/strata-storage/strata/backend/awserr"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/keys"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/strata-storage/strata/backend/awserr"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
 // answer is the error of a request the service answered with status and
