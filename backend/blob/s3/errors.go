@@ -11,8 +11,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
 // responseHeader is a header of the response err came from, or "".

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
 // opError is the error of operation op on key, for errors the driver finds

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
 // exactReader yields exactly size bytes of r and fails with

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/strata-storage/strata/backend/internal/awserr"
 	"github.com/strata-storage/strata/backend/awstest"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
 // TestCheckConcurrent: servers that start together on one bucket each run
