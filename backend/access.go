@@ -1,42 +1,59 @@
 package backend
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
-// action is what a principal wants to do to a path.
-type action int
-
-const (
-	actRead   action = iota // read a file or stat an entry
-	actList                 // list a folder
-	actWrite                // create or change an entry at the path
-	actDelete               // remove the entry at the path (trash, move away)
-)
-
-// authorize decides whether pr may do act on p. Until the policy engine
-// arrives: an admin may do anything; any other user is confined to their home
-// folder, may not remove or rename the home folder itself, and gets the same
-// ErrForbidden for every path outside it whether or not it exists, so that
-// nothing about other users' files leaks.
-func authorize(pr Principal, p storepath.Path, act action) error {
-	if pr.UserID == "" {
-		return ErrUnauthorized
-	}
-	if pr.Admin {
-		if p.IsRoot() && act == actDelete {
-			return fmt.Errorf("/: %w", ErrForbidden)
-		}
-		return nil
-	}
-	home := pr.Home()
-	if !p.Within(home) {
-		return fmt.Errorf("%s: %w", p, ErrForbidden)
-	}
-	if p == home && (act == actDelete || act == actWrite) {
-		return fmt.Errorf("%s: %w: the home folder itself cannot be changed", p, ErrForbidden)
-	}
-	return nil
+// allow asks the one authorization decision whether pr may do act on res.
+// Every operation calls it before it touches storage.
+func (b *Backend) allow(ctx context.Context, pr iam.Principal, act iam.Action, res iam.Resource) error {
+	return iam.Authorize(ctx, b.decider, pr, act, res)
 }
+
+// allowPath is allow on the path p.
+func (b *Backend) allowPath(ctx context.Context, pr iam.Principal, act iam.Action, p storepath.Path) error {
+	return b.allow(ctx, pr, act, iam.PathOf(p))
+}
+
+// Users resolves the names of users, for an operation on another user's
+// trash or upload sessions (identity implements it).
+type Users interface {
+	// UserID is the ID of the user name, or errs.ErrNotFound.
+	UserID(ctx context.Context, name string) (string, error)
+}
+
+// owner is whose trash or sessions an operation of pr on owner's is about
+// (owner "" is pr's own), after it was allowed.
+func (b *Backend) owner(ctx context.Context, pr iam.Principal, owner string) (id, name string, err error) {
+	if owner == "" || owner == pr.Name {
+		return pr.UserID, pr.Name, nil
+	}
+	id, err = b.users.UserID(ctx, owner)
+	return id, owner, err
+}
+
+// ownerName is the name of whose things an operation is about: owner, or
+// pr when owner is "".
+func ownerName(pr iam.Principal, owner string) string {
+	if owner == "" {
+		return pr.Name
+	}
+	return owner
+}
+
+// noUsers knows no user but the principal itself.
+type noUsers struct{}
+
+func (noUsers) UserID(_ context.Context, name string) (string, error) {
+	return "", fmt.Errorf("user %s: %w", name, errs.ErrNotFound)
+}
+
+// SetUsers tells the file tree how to resolve user names (the identity
+// service). It is called once, while the store is wired, before any
+// request: the file tree and identity each need the other.
+func (b *Backend) SetUsers(u Users) { b.users = u }

@@ -16,6 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/awstest"
 	s3blob "github.com/strata-storage/strata/backend/blob/s3"
+	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/keys/awskms"
 	"github.com/strata-storage/strata/backend/meta/dynamo"
 )
@@ -59,19 +60,8 @@ func newAWSEnv(t *testing.T, opts ...option) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	b, err := backend.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, created, err := b.Bootstrap(ctx, "")
-	if err != nil || !created {
-		t.Fatalf("bootstrap: %v %v", created, err)
-	}
-	admin, err := b.Authenticate(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, b: b, blobs: cfg.Blobs, admin: admin, clock: clk}
+	b, ids, admin := wire(t, cfg)
+	return &env{t: t, b: b, ids: ids, blobs: cfg.Blobs, admin: admin, clock: clk}
 }
 
 // TestCoreOnAWS runs the core's main flows on the AWS engines: the same
@@ -92,7 +82,7 @@ func TestCoreOnAWS(t *testing.T) {
 		t.Fatalf("range: %v", err)
 	}
 	_, err = e.b.Stat(ctx, alice, p("/home/admin"))
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
 
 	// Versions beyond the kept three release their blobs.
 	for i := range 5 {
@@ -119,13 +109,13 @@ func TestCoreOnAWS(t *testing.T) {
 			defer wg.Done()
 			lo := (n - 1) * (5 << 20)
 			part := big[lo:min(lo+(5<<20), len(big))]
-			if _, err := e.b.PutPart(ctx, alice, u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+			if _, err := e.b.PutPart(ctx, alice, "", u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if _, err := e.b.CompleteUpload(ctx, alice, u.ID, sum(big)); err != nil {
+	if _, err := e.b.CompleteUpload(ctx, alice, "", u.ID, sum(big)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(e.mustRead(alice, "/home/alice/big.bin"), big) {
@@ -143,7 +133,7 @@ func TestCoreOnAWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.b.PurgeTrash(ctx, alice, ti.ID); err != nil {
+	if err := e.b.PurgeTrash(ctx, alice, "", ti.ID); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(e.mustRead(alice, "/home/alice/copy/a.bin"), content) {

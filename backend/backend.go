@@ -2,7 +2,7 @@
 // sessions, users and tokens, written once on top of three small driver
 // interfaces (blob.Store, meta.Store, keys.Service).
 //
-// Every method takes the acting Principal and checks it before it acts. The
+// Every method takes the acting iam.Principal and checks it before it acts. The
 // core knows nothing about HTTP; the server maps its errors to status codes.
 package backend
 
@@ -16,34 +16,11 @@ import (
 
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
-)
-
-// Errors of the core. Callers test with errors.Is; the server maps each to
-// one stable API code.
-var (
-	ErrNotFound       = errors.New("not found")
-	ErrExists         = errors.New("already exists")
-	ErrNotDir         = errors.New("not a folder")
-	ErrIsDir          = errors.New("is a folder")
-	ErrNotEmpty       = errors.New("folder not empty")
-	ErrForbidden      = errors.New("access denied")
-	ErrUnauthorized   = errors.New("invalid or missing token")
-	ErrInvalidPath    = storepath.ErrInvalid
-	ErrInvalid        = errors.New("invalid request")
-	ErrInvalidRange   = errors.New("range not satisfiable")
-	ErrDigestMismatch = errors.New("content digest mismatch")
-	ErrLengthMismatch = errors.New("content length mismatch")
-	ErrNoSpace        = errors.New("insufficient storage")
-	ErrConflict       = errors.New("concurrent modification, try again")
-	ErrPrecondition   = errors.New("precondition failed")
-	ErrIntegrity      = errors.New("stored data failed authentication")
-	// ErrUnavailable: a storage engine is throttling or unreachable (the
-	// drivers' blob, meta or keys ErrUnavailable); the request may be
-	// retried.
-	ErrUnavailable = errors.New("storage engine busy or unreachable")
 )
 
 // Config assembles a Backend.
@@ -78,6 +55,12 @@ type Config struct {
 	// (such parts are then read back when the upload completes).
 	SpoolBudget int64
 
+	// Decider is the one authorization decision; nil means iam.HomeRule.
+	Decider iam.Decider
+	// Users resolves user names for operations on another user's trash
+	// and upload sessions; nil allows none.
+	Users Users
+
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
@@ -93,8 +76,6 @@ const (
 	// refuses multipart parts, above 5 GiB it refuses any part.
 	MinPartSize = 5 << 20
 	MaxPartSize = 5 << 30
-	// maxRetries bounds optimistic-concurrency retries of one operation.
-	maxRetries = 20
 )
 
 // Backend is the core service.
@@ -112,6 +93,8 @@ type Backend struct {
 	excl     bool
 	hashMu   sync.Mutex
 	hashers  map[string]*seqHasher
+	decider  iam.Decider
+	users    Users
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -156,6 +139,13 @@ func New(cfg Config) (*Backend, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	b.decider, b.users = cfg.Decider, cfg.Users
+	if b.decider == nil {
+		b.decider = iam.HomeRule{}
+	}
+	if b.users == nil {
+		b.users = noUsers{}
+	}
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -170,24 +160,8 @@ func New(cfg Config) (*Backend, error) {
 	}
 	b.spool = newSpoolBudget(max(budget, 0))
 	b.hashers = make(map[string]*seqHasher)
-	b.instance, b.excl = newID(), cfg.Exclusive
+	b.instance, b.excl = record.NewID(), cfg.Exclusive
 	return b, nil
-}
-
-// Principal is who acts: the user behind a token.
-type Principal struct {
-	UserID string
-	Name   string
-	Admin  bool
-}
-
-// Home is the user's home folder, /home/<name>.
-func (p Principal) Home() storepath.Path {
-	h, err := storepath.FromSegments([]string{"home", p.Name})
-	if err != nil {
-		return storepath.MustParse("/home") // unreachable: names are checked at creation
-	}
-	return h
 }
 
 // Entry describes a file or folder.
@@ -212,8 +186,8 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		Kind:    r.Kind,
 		ID:      r.ID,
 		Size:    r.Size,
-		ModTime: fromNanos(r.MTime),
-		Created: fromNanos(r.Created),
+		ModTime: record.FromNanos(r.MTime),
+		Created: record.FromNanos(r.Created),
 		SHA256:  r.SHA256,
 		Version: r.Seq,
 	}
@@ -223,21 +197,13 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 	return e
 }
 
-// IsUnavailable reports an error that means a storage engine is throttling
-// or unreachable, wherever in the core it surfaced (the drivers' own
-// sentinels, or the core's): the request may be retried.
-func IsUnavailable(err error) bool {
-	return errors.Is(err, ErrUnavailable) || errors.Is(err, blob.ErrUnavailable) ||
-		errors.Is(err, meta.ErrUnavailable) || errors.Is(err, keys.ErrUnavailable)
-}
-
 // Ready checks that the engines answer: a read of an item and of an object
 // that do not exist must come back as "not found", not as an error. The
 // object is read with Get rather than Stat: on S3 a HEAD (Stat) of a key in
 // a bucket that was deleted answers a bare 404 that cannot be told from a
 // missing key, whereas a GET says NoSuchBucket.
 func (b *Backend) Ready(ctx context.Context) error {
-	if _, err := b.meta.Get(ctx, "ready", "probe"); err != nil && !isNotFound(err) {
+	if _, err := b.meta.Get(ctx, "ready", "probe"); err != nil && !record.IsNotFound(err) {
 		return fmt.Errorf("metadata store: %w", err)
 	}
 	rc, err := b.blobs.Get(ctx, "ready-probe", 0, -1)
@@ -268,15 +234,15 @@ var ErrWrongKeys = errors.New("the key service cannot unwrap this store's data k
 // start and then fail every read (and write new data under keys the old
 // data does not share). On a new store it records the canary.
 func (b *Backend) CheckKeys(ctx context.Context) error {
-	c, _, err := getRec[canaryRec](ctx, b.meta, "config", "canary")
-	if isNotFound(err) {
+	c, _, err := record.Get[canaryRec](ctx, b.meta, "config", "canary")
+	if record.IsNotFound(err) {
 		dk, err := b.keys.GenerateDataKey(ctx, canaryContext)
 		if err != nil {
 			return fmt.Errorf("key service: %w", err)
 		}
 		clear(dk.Plaintext)
-		_, err = b.meta.Put(ctx, item("config", "canary", canaryRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Created: nanos(b.now())}), meta.MustNew)
-		if err != nil && !isConflict(err) { // another server recorded it first
+		_, err = b.meta.Put(ctx, record.Item("config", "canary", canaryRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Created: record.Nanos(b.now())}), meta.MustNew)
+		if err != nil && !record.IsConflict(err) { // another server recorded it first
 			return fmt.Errorf("record the key canary: %w", err)
 		}
 		return nil

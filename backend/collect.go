@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 )
 
 // DefaultGrace is how old an unreferenced blob must be before the collector
@@ -63,12 +66,12 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 const MinAPIGrace = time.Minute
 
 // CollectAs is Collect for an API caller: admins only.
-func (b *Backend) CollectAs(ctx context.Context, pr Principal, grace time.Duration) (CollectStats, error) {
-	if !pr.Admin {
-		return CollectStats{}, ErrForbidden
+func (b *Backend) CollectAs(ctx context.Context, pr iam.Principal, grace time.Duration) (CollectStats, error) {
+	if err := b.allow(ctx, pr, iam.CollectGarbage, iam.System("collector")); err != nil {
+		return CollectStats{}, err
 	}
 	if grace != 0 && grace < min(b.grace, MinAPIGrace) {
-		return CollectStats{}, fmt.Errorf("%w: a grace under %v could remove blobs of writes in progress", ErrInvalid, min(b.grace, MinAPIGrace))
+		return CollectStats{}, fmt.Errorf("%w: a grace under %v could remove blobs of writes in progress", errs.ErrInvalid, min(b.grace, MinAPIGrace))
 	}
 	return b.Collect(ctx, grace)
 }
@@ -83,11 +86,11 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 		}
 		for _, it := range pg.Items {
 			id := it.SK
-			s, sit, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+			s, sit, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
 			switch {
-			case isNotFound(err):
+			case record.IsNotFound(err):
 				// Completed or aborted, but its cleanup was cut short.
-				ix, derr := decode[sessionIndexRec](it)
+				ix, derr := record.Decode[sessionIndexRec](it)
 				if derr != nil {
 					return derr
 				}
@@ -97,7 +100,7 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 				return fmt.Errorf("collect upload %s: %w", id, err)
 			case now > s.Expires && !b.busy(s):
 				err := b.dropSession(ctx, id, s, sit)
-				if errors.Is(err, ErrConflict) {
+				if errors.Is(err, errs.ErrConflict) {
 					continue // taken by a Complete or an Abort meanwhile
 				}
 				if err != nil {
@@ -125,7 +128,7 @@ func (b *Backend) collectPurges(ctx context.Context, st *CollectStats) error {
 			return nil
 		}
 		for _, it := range pg.Items {
-			r, err := decode[purgeRec](it)
+			r, err := record.Decode[purgeRec](it)
 			if err != nil {
 				return err
 			}
@@ -149,14 +152,14 @@ func (b *Backend) collectBlobs(ctx context.Context, grace time.Duration, open ma
 		}
 		it, err := b.meta.Get(ctx, blobPK(info.Key), skBlob)
 		switch {
-		case isNotFound(err):
+		case record.IsNotFound(err):
 		case err != nil:
 			return err
 		case it.N > 0:
 			return nil
 		default:
 			if err := b.meta.Delete(ctx, blobPK(info.Key), skBlob, meta.AtVersion(it.Version)); err != nil {
-				if isConflict(err) {
+				if record.IsConflict(err) {
 					return nil // another collector got there first
 				}
 				return err

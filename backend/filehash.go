@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 )
 
 // The SHA-256 of a file uploaded in parts.
@@ -218,8 +219,8 @@ func (b *Backend) hasher(ctx context.Context, id string) (*seqHasher, error) {
 	if ok {
 		return sh, nil
 	}
-	rec, it, err := getRec[hashRec](ctx, b.meta, uploadPK(id), skHash)
-	if isNotFound(err) {
+	rec, it, err := record.Get[hashRec](ctx, b.meta, uploadPK(id), skHash)
+	if record.IsNotFound(err) {
 		rec, it.Version = hashRec{Next: 1}, 0
 	} else if err != nil {
 		return nil, err
@@ -250,7 +251,7 @@ func (sh *seqHasher) lastTouch() time.Time {
 // soon as another moves it on. Spools the saved state has passed are
 // freed, and spools whose turn has come are hashed. sh.mu is held.
 func (b *Backend) refresh(ctx context.Context, sh *seqHasher, id string) {
-	rec, it, err := getRec[hashRec](ctx, b.meta, uploadPK(id), skHash)
+	rec, it, err := record.Get[hashRec](ctx, b.meta, uploadPK(id), skHash)
 	if err != nil || it.Version == sh.ver || rec.Next <= sh.next {
 		return
 	}
@@ -423,7 +424,7 @@ func (b *Backend) save(ctx context.Context, sh *seqHasher, id string) bool {
 	if sh.ver == 0 {
 		cond = meta.MustNew
 	}
-	v, err := b.meta.Put(ctx, item(uploadPK(id), skHash, rec), cond)
+	v, err := b.meta.Put(ctx, record.Item(uploadPK(id), skHash, rec), cond)
 	if err != nil {
 		return false
 	}
@@ -478,7 +479,7 @@ func (b *Backend) advance(sh *seqHasher) bool {
 func (b *Backend) fileDigest(ctx context.Context, id string, s sessionRec, key []byte, parts []partTag) (string, error) {
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
 	h, from := sha256.New(), 1
-	rec, _, err := getRec[hashRec](ctx, b.meta, uploadPK(id), skHash)
+	rec, _, err := record.Get[hashRec](ctx, b.meta, uploadPK(id), skHash)
 	switch {
 	case err == nil && rec.Next >= 1 && rec.Next-1 <= len(parts):
 		chain := ""
@@ -490,7 +491,7 @@ func (b *Backend) fileDigest(ctx context.Context, id string, s sessionRec, key [
 				h, from = saved, rec.Next
 			}
 		}
-	case err != nil && !isNotFound(err):
+	case err != nil && !record.IsNotFound(err):
 		return "", err
 	}
 	if from <= l.Parts() {

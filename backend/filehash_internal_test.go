@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -25,8 +26,7 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tok, _, _ := b.Bootstrap(ctx, "")
-	pr, _ := b.Authenticate(ctx, tok)
+	pr := iam.User("u1", "admin", true, "")
 	for round := range 3 {
 		content := make([]byte, 12*MinPartSize+99)
 		rand.Read(content)
@@ -43,7 +43,7 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 				for n := range jobs {
 					lo := (n - 1) * MinPartSize
 					part := content[lo:min(lo+MinPartSize, len(content))]
-					if _, err := b.PutPart(ctx, pr, u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+					if _, err := b.PutPart(ctx, pr, "", u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
 						t.Error(err)
 					}
 				}
@@ -55,7 +55,7 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 		close(jobs)
 		wg.Wait()
 		sum := sha256.Sum256(content)
-		if _, err := b.CompleteUpload(ctx, pr, u.ID, sum[:]); err != nil {
+		if _, err := b.CompleteUpload(ctx, pr, "", u.ID, sum[:]); err != nil {
 			t.Fatal(err)
 		}
 		b.spool.mu.Lock()

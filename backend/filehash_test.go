@@ -9,6 +9,8 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 )
 
 // countingGets counts blob reads: a Complete whose digest was carried along
@@ -23,12 +25,12 @@ func (c *countingGets) Get(ctx context.Context, key string, off, n int64) (io.Re
 	return c.Store.Get(ctx, key, off, n)
 }
 
-func uploadParts(t *testing.T, b *backend.Backend, pr backend.Principal, id string, content []byte, order []int) {
+func uploadParts(t *testing.T, b *backend.Backend, pr iam.Principal, id string, content []byte, order []int) {
 	t.Helper()
 	for _, n := range order {
 		lo := (n - 1) * mib * 5
 		part := content[lo:min(lo+5*mib, len(content))]
-		if _, err := b.PutPart(context.Background(), pr, id, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+		if _, err := b.PutPart(context.Background(), pr, "", id, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
 			t.Fatalf("part %d: %v", n, err)
 		}
 	}
@@ -47,7 +49,7 @@ func TestUploadDigestWithoutReadBack(t *testing.T) {
 			}
 			uploadParts(t, e.b, e.admin, u.ID, content, order)
 			before := cg.gets.Load()
-			if _, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content)); err != nil {
+			if _, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(content)); err != nil {
 				t.Fatal(err)
 			}
 			if n := cg.gets.Load() - before; n != 0 {
@@ -74,8 +76,8 @@ func TestUploadDigestPartResent(t *testing.T) {
 	final := bytes.Clone(first)
 	copy(final, data(5*mib, 2)) // part 1 changes
 	uploadParts(t, e.b, e.admin, u.ID, final, []int{1})
-	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, sum(first))
-	wantErr(t, err, backend.ErrDigestMismatch)
+	_, err = e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(first))
+	wantErr(t, err, errs.ErrDigestMismatch)
 
 	// The same again, completing with the right digest.
 	u, err = e.b.CreateUpload(ctx, e.admin, p("/home/admin/g"), backend.UploadOptions{Size: int64(len(first)), PartSize: 5 * mib})
@@ -84,7 +86,7 @@ func TestUploadDigestPartResent(t *testing.T) {
 	}
 	uploadParts(t, e.b, e.admin, u.ID, first, []int{1, 2, 3})
 	uploadParts(t, e.b, e.admin, u.ID, final, []int{1})
-	if _, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(final)); err != nil {
+	if _, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(final)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/g"), final) {
@@ -107,7 +109,7 @@ func TestUploadDigestFallbacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.CompleteUpload(ctx, e.admin, u.ID, sum(content)); err != nil {
+	if _, err := other.CompleteUpload(ctx, e.admin, "", u.ID, sum(content)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/f"), content) {
@@ -134,12 +136,12 @@ func TestUploadDigestAcrossServers(t *testing.T) {
 	for n := 1; n <= u.Parts; n++ {
 		lo := (n - 1) * 5 * mib
 		part := content[lo:min(lo+5*mib, len(content))]
-		if _, err := servers[n%2].PutPart(ctx, e.admin, u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+		if _, err := servers[n%2].PutPart(ctx, e.admin, "", u.ID, n, bytes.NewReader(part), int64(len(part)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before := cg.gets.Load()
-	if _, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content)); err != nil {
+	if _, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(content)); err != nil {
 		t.Fatal(err)
 	}
 	if n := cg.gets.Load() - before; n != 0 {

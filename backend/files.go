@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
-	"github.com/strata-storage/strata/backend/keys"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -38,15 +39,15 @@ type PutOptions struct {
 // missing parent folders. The content is sealed and stored first, then the
 // version is committed in one transaction: a failure at any point leaves the
 // previous version current and nothing new visible.
-func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {
-	if err := authorize(pr, p, actWrite); err != nil {
+func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
 		return Entry{}, err
 	}
 	if p.IsRoot() {
-		return Entry{}, fmt.Errorf("/: %w", ErrIsDir)
+		return Entry{}, fmt.Errorf("/: %w", errs.ErrIsDir)
 	}
 	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
-		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
 	// Fail early, before any byte is stored, on what would fail at commit.
 	hint, err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch)
@@ -54,7 +55,7 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 		return Entry{}, err
 	}
 
-	blobID := newID()
+	blobID := record.NewID()
 	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
 	if err != nil {
 		return Entry{}, fmt.Errorf("generate data key: %w", err)
@@ -74,14 +75,14 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 		if body.err != nil {
 			return Entry{}, body.err
 		}
-		return Entry{}, storeErr("store content", err)
+		return Entry{}, errs.FromStore("store content", err)
 	}
 	sum := body.h.Sum(nil)
 	if body.err == nil && o.Size >= 0 && body.n != o.Size {
-		body.err = fmt.Errorf("%w: got %d bytes, expected %d", ErrLengthMismatch, body.n, o.Size)
+		body.err = fmt.Errorf("%w: got %d bytes, expected %d", errs.ErrLengthMismatch, body.n, o.Size)
 	}
 	if body.err == nil && o.SHA256 != nil && !bytes.Equal(sum, o.SHA256) {
-		body.err = fmt.Errorf("%w: content has sha-256 %x, expected %x", ErrDigestMismatch, sum, o.SHA256)
+		body.err = fmt.Errorf("%w: content has sha-256 %x, expected %x", errs.ErrDigestMismatch, sum, o.SHA256)
 	}
 	if body.err != nil {
 		b.discardBlob(blobID)
@@ -95,7 +96,7 @@ func (b *Backend) Put(ctx context.Context, pr Principal, p storepath.Path, r io.
 			PartSize: b.partSize,
 			Wrapped:  dk.Wrapped,
 			KeyID:    dk.KeyID,
-			Created:  nanos(b.now()),
+			Created:  record.Nanos(b.now()),
 		},
 		size:   body.n,
 		sha256: hex.EncodeToString(sum),
@@ -135,7 +136,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.want >= 0 && c.n > c.want {
-		c.err = fmt.Errorf("%w: body is longer than the %d bytes announced", ErrLengthMismatch, c.want)
+		c.err = fmt.Errorf("%w: body is longer than the %d bytes announced", errs.ErrLengthMismatch, c.want)
 		return 0, c.err
 	}
 	c.h.Write(p[:n])
@@ -144,28 +145,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case errors.Is(err, io.EOF) && c.want >= 0 && c.n < c.want:
-		c.err = fmt.Errorf("%w: body ended after %d of %d bytes", ErrLengthMismatch, c.n, c.want)
+		c.err = fmt.Errorf("%w: body ended after %d of %d bytes", errs.ErrLengthMismatch, c.n, c.want)
 		return n, c.err
 	case err != nil && !errors.Is(err, io.EOF):
 		// The sender went away or the connection broke mid-body: for the
 		// store it is a body that ended short.
-		c.err = fmt.Errorf("%w: the body could not be read whole after %d bytes: %w", ErrLengthMismatch, c.n, err)
+		c.err = fmt.Errorf("%w: the body could not be read whole after %d bytes: %w", errs.ErrLengthMismatch, c.n, err)
 		return n, c.err
 	}
 	return n, err
-}
-
-// storeErr maps driver errors to the core's.
-func storeErr(op string, err error) error {
-	switch {
-	case errors.Is(err, blob.ErrNoSpace), errors.Is(err, meta.ErrNoSpace):
-		return fmt.Errorf("%s: %w: %w", op, ErrNoSpace, err)
-	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, meta.ErrUnavailable), errors.Is(err, keys.ErrUnavailable):
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 // discardBlob removes a blob that was stored but never committed. It runs on
@@ -184,7 +172,7 @@ func (b *Backend) discardBlob(blobID string) {
 // the commit to start from.
 func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch bool) (*loc, error) {
 	l, err := b.lookup(ctx, p)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		// A missing ancestor will be created; a file in the way will not.
 		return nil, b.precondition(loc{}, ifMatch, ifNoneMatch)
 	}
@@ -192,17 +180,17 @@ func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch str
 		return nil, err
 	}
 	if l.exists && l.rec.Kind == KindDir {
-		return nil, fmt.Errorf("%s: %w", p, ErrIsDir)
+		return nil, fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
 	return &l, b.precondition(l, ifMatch, ifNoneMatch)
 }
 
 func (b *Backend) precondition(l loc, ifMatch string, ifNoneMatch bool) error {
 	if ifNoneMatch && l.exists {
-		return fmt.Errorf("%s: %w: it exists", l.path, ErrPrecondition)
+		return fmt.Errorf("%s: %w: it exists", l.path, errs.ErrPrecondition)
 	}
 	if ifMatch != "" && (!l.exists || l.rec.SHA256 != strings.ToLower(ifMatch)) {
-		return fmt.Errorf("%w: the current version does not match %q", ErrPrecondition, ifMatch)
+		return fmt.Errorf("%w: the current version does not match %q", errs.ErrPrecondition, ifMatch)
 	}
 	return nil
 }
@@ -226,12 +214,12 @@ type newVersion struct {
 // get their own version, in commit order. hint, if not nil, is p resolved
 // moments ago: the first attempt trusts it (saving a walk of the path) and
 // the transaction's conditions catch it if it went stale.
-func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, error) {
+func (b *Backend) commitVersion(ctx context.Context, pr iam.Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, error) {
 	type result struct {
 		e        Entry
 		released []string
 	}
-	r, err := optimistic(ctx, p.String(), func() (result, error) {
+	r, err := record.Optimistic(ctx, p.String(), func() (result, error) {
 		e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch, hint)
 		hint = nil
 		return result{e, released}, err
@@ -245,7 +233,7 @@ func (b *Backend) commitVersion(ctx context.Context, pr Principal, p storepath.P
 	return r.e, nil
 }
 
-func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, []string, error) {
+func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, []string, error) {
 	var l loc
 	if hint != nil {
 		l = *hint
@@ -255,16 +243,16 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 			return Entry{}, nil, err
 		}
 		l = parent.below(p.Name(), p)
-		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
+		rec, it, err := record.Get[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
 		switch {
 		case err == nil:
 			l.exists, l.rec, l.ver = true, rec, it.Version
-		case !isNotFound(err):
+		case !record.IsNotFound(err):
 			return Entry{}, nil, err
 		}
 	}
 	if l.exists && l.rec.Kind == KindDir {
-		return Entry{}, nil, fmt.Errorf("%s: %w", p, ErrIsDir)
+		return Entry{}, nil, fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
 	if err := b.precondition(l, ifMatch, ifNoneMatch); err != nil {
 		return Entry{}, nil, err
@@ -277,7 +265,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 	}
 	var tx txn
 	if nv.blob != nil {
-		bi := item(blobPK(nv.blobID), skBlob, nv.blob)
+		bi := record.Item(blobPK(nv.blobID), skBlob, nv.blob)
 		bi.N = 1
 		if err := tx.add(meta.Put(bi, meta.MustNew)); err != nil {
 			return Entry{}, nil, err
@@ -289,7 +277,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 	}
 
 	next := entryRec{
-		ID: newID(), Kind: KindFile, Created: nanos(now), MTime: nanos(mtime),
+		ID: record.NewID(), Kind: KindFile, Created: record.Nanos(now), MTime: record.Nanos(mtime),
 		Size: nv.size, SHA256: nv.sha256, Blob: nv.blobID, Seq: 1, First: 1,
 	}
 	entryCond := meta.MustNew
@@ -303,8 +291,8 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 	// reference in the same transaction that deletes the version.
 	var released []string
 	for next.Seq-next.First+1 > int64(b.keep) && len(released) < 16 {
-		old, oit, err := getRec[versionRec](ctx, b.meta, filePK(next.ID), versionSK(next.First))
-		if err != nil && !isNotFound(err) {
+		old, oit, err := record.Get[versionRec](ctx, b.meta, filePK(next.ID), versionSK(next.First))
+		if err != nil && !record.IsNotFound(err) {
 			return Entry{}, nil, err
 		}
 		if err == nil {
@@ -319,10 +307,10 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 	}
 
 	if err := tx.add(
-		meta.Put(item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
-		meta.Put(item(filePK(next.ID), versionSK(next.Seq), versionRec{
+		meta.Put(record.Item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
+		meta.Put(record.Item(filePK(next.ID), versionSK(next.Seq), versionRec{
 			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, Author: pr.Name,
-			Time: nanos(now), MTime: nanos(mtime),
+			Time: record.Nanos(now), MTime: record.Nanos(mtime),
 		}), meta.MustNew)); err != nil {
 		return Entry{}, nil, err
 	}
@@ -333,7 +321,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr Principal, p storepa
 		return Entry{}, nil, err
 	}
 	if err := b.meta.Transact(ctx, tx.ops); err != nil {
-		return Entry{}, nil, storeErr("commit", err)
+		return Entry{}, nil, errs.FromStore("commit", err)
 	}
 	return b.entry(p, next), released, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/errs"
 )
 
 func TestPutOpenRoundTrip(t *testing.T) {
@@ -69,9 +70,9 @@ func TestNothingCommittedOnBadBody(t *testing.T) {
 		o    backend.PutOptions
 		want error
 	}{
-		"digest mismatch": {bytes.NewReader(good), backend.PutOptions{Size: int64(len(good)), SHA256: sum([]byte("other"))}, backend.ErrDigestMismatch},
-		"body too short":  {bytes.NewReader(good[:50_000]), backend.PutOptions{Size: int64(len(good))}, backend.ErrLengthMismatch},
-		"body too long":   {bytes.NewReader(good), backend.PutOptions{Size: 10}, backend.ErrLengthMismatch},
+		"digest mismatch": {bytes.NewReader(good), backend.PutOptions{Size: int64(len(good)), SHA256: sum([]byte("other"))}, errs.ErrDigestMismatch},
+		"body too short":  {bytes.NewReader(good[:50_000]), backend.PutOptions{Size: int64(len(good))}, errs.ErrLengthMismatch},
+		"body too long":   {bytes.NewReader(good), backend.PutOptions{Size: 10}, errs.ErrLengthMismatch},
 		"reader fails":    {io.MultiReader(bytes.NewReader(good[:30_000]), iotest.ErrReader(errors.New("connection reset"))), backend.PutOptions{Size: int64(len(good))}, nil},
 	}
 	for name, c := range cases {
@@ -97,8 +98,8 @@ func TestNothingCommittedOnBadBody(t *testing.T) {
 	}
 	// A new path that fails leaves no entry at all.
 	_, err := e.b.Put(ctx, e.admin, p("/home/admin/new"), bytes.NewReader(good), backend.PutOptions{Size: 1})
-	wantErr(t, err, backend.ErrLengthMismatch)
-	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/new")); !errors.Is(err, backend.ErrNotFound) {
+	wantErr(t, err, errs.ErrLengthMismatch)
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/new")); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("stat after failed put: %v", err)
 	}
 }
@@ -111,7 +112,7 @@ func TestCancelledPutLeavesNothing(t *testing.T) {
 	if err == nil {
 		t.Fatal("put succeeded")
 	}
-	if _, err := e.b.Stat(context.Background(), e.admin, p("/home/admin/f")); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := e.b.Stat(context.Background(), e.admin, p("/home/admin/f")); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("stat: %v", err)
 	}
 	if n := e.blobCount(); n != 0 {
@@ -141,7 +142,7 @@ func TestFullDisk(t *testing.T) {
 	e.put(e.admin, "/home/admin/f", []byte("v1"))
 	fb.arm(fmt.Errorf("write: %w", blob.ErrNoSpace))
 	_, err := e.b.Put(context.Background(), e.admin, p("/home/admin/f"), bytes.NewReader(data(100_000, 1)), backend.PutOptions{Size: 100_000})
-	wantErr(t, err, backend.ErrNoSpace)
+	wantErr(t, err, errs.ErrNoSpace)
 	if got := e.mustRead(e.admin, "/home/admin/f"); string(got) != "v1" {
 		t.Fatalf("got %q", got)
 	}
@@ -152,9 +153,9 @@ func TestPreconditions(t *testing.T) {
 	ctx := context.Background()
 	v1 := e.put(e.admin, "/home/admin/f", []byte("one"))
 	_, err := e.b.Put(ctx, e.admin, p("/home/admin/f"), strings.NewReader("x"), backend.PutOptions{Size: 1, IfNoneMatch: true})
-	wantErr(t, err, backend.ErrPrecondition)
+	wantErr(t, err, errs.ErrPrecondition)
 	_, err = e.b.Put(ctx, e.admin, p("/home/admin/f"), strings.NewReader("x"), backend.PutOptions{Size: 1, IfMatch: strings.Repeat("0", 64)})
-	wantErr(t, err, backend.ErrPrecondition)
+	wantErr(t, err, errs.ErrPrecondition)
 	if _, err := e.b.Put(ctx, e.admin, p("/home/admin/f"), strings.NewReader("two"), backend.PutOptions{Size: 3, IfMatch: v1.SHA256}); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestRanges(t *testing.T) {
 	}
 	for _, r := range [][2]int64{{200_001, -1}, {-1, 5}, {199_990, 11}} {
 		_, err := e.b.Open(context.Background(), e.admin, p("/home/admin/f"), backend.OpenOptions{Offset: r[0], Length: r[1]})
-		wantErr(t, err, backend.ErrInvalidRange)
+		wantErr(t, err, errs.ErrInvalidRange)
 	}
 }
 
@@ -191,22 +192,22 @@ func TestKindConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.b.Put(ctx, e.admin, p("/home/admin/dir"), strings.NewReader("x"), backend.PutOptions{Size: 1})
-	wantErr(t, err, backend.ErrIsDir)
+	wantErr(t, err, errs.ErrIsDir)
 	_, err = e.b.Put(ctx, e.admin, p("/home/admin/file/x"), strings.NewReader("x"), backend.PutOptions{Size: 1})
-	wantErr(t, err, backend.ErrNotDir)
+	wantErr(t, err, errs.ErrNotDir)
 	_, err = e.b.List(ctx, e.admin, p("/home/admin/file"), "", 0)
-	wantErr(t, err, backend.ErrNotDir)
+	wantErr(t, err, errs.ErrNotDir)
 	_, err = e.b.Open(ctx, e.admin, p("/home/admin/dir"), backend.OpenOptions{Length: -1})
-	wantErr(t, err, backend.ErrIsDir)
+	wantErr(t, err, errs.ErrIsDir)
 	_, err = e.b.Mkdir(ctx, e.admin, p("/home/admin/file"), true)
-	wantErr(t, err, backend.ErrNotDir)
+	wantErr(t, err, errs.ErrNotDir)
 	_, err = e.b.Mkdir(ctx, e.admin, p("/home/admin/dir"), false)
-	wantErr(t, err, backend.ErrExists)
+	wantErr(t, err, errs.ErrExists)
 	if _, err := e.b.Mkdir(ctx, e.admin, p("/home/admin/dir"), true); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.b.Stat(ctx, e.admin, p("/home/admin/missing/x"))
-	wantErr(t, err, backend.ErrNotFound)
+	wantErr(t, err, errs.ErrNotFound)
 }
 
 func TestListPaging(t *testing.T) {
@@ -259,7 +260,7 @@ func TestListPaging(t *testing.T) {
 		}
 	}
 	_, err := e.b.List(ctx, e.admin, p("/home/admin/big"), "!!not base64", 0)
-	wantErr(t, err, backend.ErrInvalid)
+	wantErr(t, err, errs.ErrInvalid)
 
 	// A prefix narrows the listing, and pages within it.
 	var pre []string
@@ -282,7 +283,7 @@ func TestListPaging(t *testing.T) {
 	}
 	for _, bad := range []string{"a/b", "a\x00", strings.Repeat("x", 256)} {
 		_, err := e.b.ListPrefix(ctx, e.admin, p("/home/admin/big"), bad, "", 0)
-		wantErr(t, err, backend.ErrInvalid)
+		wantErr(t, err, errs.ErrInvalid)
 	}
 }
 
@@ -350,7 +351,7 @@ func TestVersionsKeepAndRestore(t *testing.T) {
 		t.Fatalf("v3: %q %v", got, err)
 	}
 	_, err = e.read(e.admin, "/home/admin/f", backend.OpenOptions{Version: 1})
-	wantErr(t, err, backend.ErrNotFound)
+	wantErr(t, err, errs.ErrNotFound)
 
 	// Restoring the oldest kept version drops that same version item in
 	// the same commit: the blob must survive with one reference.
@@ -392,16 +393,16 @@ func TestCopyShares(t *testing.T) {
 		t.Fatal("copied content differs")
 	}
 	_, err := e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/src/inner"))
-	wantErr(t, err, backend.ErrInvalid)
+	wantErr(t, err, errs.ErrInvalid)
 	_, err = e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/dst"))
-	wantErr(t, err, backend.ErrExists)
+	wantErr(t, err, errs.ErrExists)
 
 	// Deleting and purging the original keeps the copies readable.
 	ti, err := e.b.Delete(ctx, e.admin, p("/home/admin/src"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.b.PurgeTrash(ctx, e.admin, ti.ID); err != nil {
+	if err := e.b.PurgeTrash(ctx, e.admin, "", ti.ID); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/a-copy"), content) {
@@ -424,29 +425,29 @@ func TestMove(t *testing.T) {
 		t.Fatal("content after move")
 	}
 	_, err := e.b.Move(ctx, e.admin, p("/home/admin/archive"), p("/home/admin/archive/sub/x"), false)
-	wantErr(t, err, backend.ErrInvalid)
+	wantErr(t, err, errs.ErrInvalid)
 	_, err = e.b.Move(ctx, e.admin, p("/home/admin/nothing"), p("/home/admin/x"), false)
-	wantErr(t, err, backend.ErrNotFound)
+	wantErr(t, err, errs.ErrNotFound)
 	_, err = e.b.Move(ctx, e.admin, p("/home/admin/archive/renamed.txt"), p("/home/admin/nodir/x"), false)
-	wantErr(t, err, backend.ErrNotFound)
+	wantErr(t, err, errs.ErrNotFound)
 
 	// Overwrite: only with the flag, and the replaced file goes to the trash.
 	e.put(e.admin, "/home/admin/target", []byte("old target"))
 	_, err = e.b.Move(ctx, e.admin, p("/home/admin/archive/renamed.txt"), p("/home/admin/target"), false)
-	wantErr(t, err, backend.ErrExists)
+	wantErr(t, err, errs.ErrExists)
 	if _, err := e.b.Move(ctx, e.admin, p("/home/admin/archive/renamed.txt"), p("/home/admin/target"), true); err != nil {
 		t.Fatal(err)
 	}
 	if string(e.mustRead(e.admin, "/home/admin/target")) != "A" {
 		t.Fatal("overwrite")
 	}
-	tp, err := e.b.ListTrash(ctx, e.admin, "", 0)
+	tp, err := e.b.ListTrash(ctx, e.admin, "", "", 0)
 	if err != nil || len(tp.Items) != 1 || tp.Items[0].Path != "/home/admin/target" {
 		t.Fatalf("trash %+v %v", tp, err)
 	}
 	// A folder never replaces a file.
 	_, err = e.b.Move(ctx, e.admin, p("/home/admin/archive"), p("/home/admin/target"), true)
-	wantErr(t, err, backend.ErrExists)
+	wantErr(t, err, errs.ErrExists)
 }
 
 // TestConcurrentCrossMoves races /a -> /b/a against /b -> /a/b, which, if
@@ -494,7 +495,7 @@ func TestTrash(t *testing.T) {
 	e.put(e.admin, "/home/admin/lone", []byte("lone"))
 
 	_, err := e.b.Delete(ctx, e.admin, p("/home/admin/dir"), false)
-	wantErr(t, err, backend.ErrNotEmpty)
+	wantErr(t, err, errs.ErrNotEmpty)
 	tdir, err := e.b.Delete(ctx, e.admin, p("/home/admin/dir"), true)
 	if err != nil {
 		t.Fatal(err)
@@ -504,16 +505,16 @@ func TestTrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/dir/f1")); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/dir/f1")); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("deleted folder still visible: %v", err)
 	}
-	tp, err := e.b.ListTrash(ctx, e.admin, "", 0)
+	tp, err := e.b.ListTrash(ctx, e.admin, "", "", 0)
 	if err != nil || len(tp.Items) != 2 || tp.Items[0].ID != tlone.ID || tp.Items[1].Kind != backend.KindDir {
 		t.Fatalf("trash (newest first) %+v %v", tp.Items, err)
 	}
 
 	// Restore the folder where it was, whole.
-	if _, err := e.b.RestoreTrash(ctx, e.admin, tdir.ID, nil); err != nil {
+	if _, err := e.b.RestoreTrash(ctx, e.admin, "", tdir.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if string(e.mustRead(e.admin, "/home/admin/dir/deeper/f2")) != "two" {
@@ -521,10 +522,10 @@ func TestTrash(t *testing.T) {
 	}
 	// Restore over an existing path refuses; --to elsewhere works.
 	e.put(e.admin, "/home/admin/lone", []byte("new lone"))
-	_, err = e.b.RestoreTrash(ctx, e.admin, tlone.ID, nil)
-	wantErr(t, err, backend.ErrExists)
+	_, err = e.b.RestoreTrash(ctx, e.admin, "", tlone.ID, nil)
+	wantErr(t, err, errs.ErrExists)
 	to := p("/home/admin/restored/lone")
-	if _, err := e.b.RestoreTrash(ctx, e.admin, tlone.ID, &to); err != nil {
+	if _, err := e.b.RestoreTrash(ctx, e.admin, "", tlone.ID, &to); err != nil {
 		t.Fatal(err)
 	}
 	if string(e.mustRead(e.admin, "/home/admin/restored/lone")) != "lone" {
@@ -537,14 +538,14 @@ func TestTrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.b.EmptyTrash(ctx, e.admin); err != nil || n != 1 {
+	if n, err := e.b.EmptyTrash(ctx, e.admin, ""); err != nil || n != 1 {
 		t.Fatalf("empty: %d %v", n, err)
 	}
 	if after := e.blobCount(); after != before-2 {
 		t.Fatalf("blobs %d -> %d, want 2 fewer", before, after)
 	}
-	_, err = e.b.RestoreTrash(ctx, e.admin, td.ID, nil)
-	wantErr(t, err, backend.ErrNotFound)
-	_, err = e.b.RestoreTrash(ctx, e.admin, "../../x", nil)
-	wantErr(t, err, backend.ErrInvalid)
+	_, err = e.b.RestoreTrash(ctx, e.admin, "", td.ID, nil)
+	wantErr(t, err, errs.ErrNotFound)
+	_, err = e.b.RestoreTrash(ctx, e.admin, "", "../../x", nil)
+	wantErr(t, err, errs.ErrInvalid)
 }

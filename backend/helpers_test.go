@@ -14,6 +14,8 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/internal/storepath"
@@ -24,10 +26,11 @@ import (
 type env struct {
 	t     *testing.T
 	b     *backend.Backend
+	ids   *identity.Service
 	blobs blob.Store
 	meta  meta.Store
 	keys  keys.Service
-	admin backend.Principal
+	admin iam.Principal
 	clock *clock
 	dir   string
 }
@@ -73,33 +76,47 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	b, ids, admin := wire(t, cfg)
+	return &env{t: t, b: b, ids: ids, blobs: cfg.Blobs, meta: cfg.Meta, keys: cfg.Keys, admin: admin, clock: clk, dir: dir}
+}
+
+// wire makes the file tree and identity of cfg's engines, each knowing the
+// other, bootstraps the admin and returns its principal.
+func wire(t *testing.T, cfg backend.Config) (*backend.Backend, *identity.Service, iam.Principal) {
+	t.Helper()
 	b, err := backend.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, created, err := b.Bootstrap(context.Background(), "")
-	if err != nil || !created {
-		t.Fatalf("bootstrap: %v %v", created, err)
-	}
-	admin, err := b.Authenticate(context.Background(), tok)
+	ids, err := identity.New(identity.Config{Meta: cfg.Meta, Now: cfg.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, b: b, blobs: cfg.Blobs, meta: cfg.Meta, keys: cfg.Keys, admin: admin, clock: clk, dir: dir}
+	ids.SetLifecycle(b)
+	b.SetUsers(ids)
+	tok, created, err := ids.Bootstrap(context.Background(), "")
+	if err != nil || !created {
+		t.Fatalf("bootstrap: %v %v", created, err)
+	}
+	admin, err := ids.Authenticate(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, ids, admin
 }
 
 // user creates a user and returns its principal.
-func (e *env) user(name string) backend.Principal {
+func (e *env) user(name string) iam.Principal {
 	e.t.Helper()
 	ctx := context.Background()
-	if _, err := e.b.CreateUser(ctx, e.admin, name, false); err != nil {
+	if _, err := e.ids.CreateUser(ctx, e.admin, name, false); err != nil {
 		e.t.Fatal(err)
 	}
-	tok, err := e.b.CreateToken(ctx, e.admin, name, "test", 0)
+	tok, err := e.ids.CreateToken(ctx, e.admin, name, "test", 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	pr, err := e.b.Authenticate(ctx, tok.Secret)
+	pr, err := e.ids.Authenticate(ctx, tok.Secret)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -117,7 +134,7 @@ func data(n int, seed uint64) []byte {
 	return b
 }
 
-func (e *env) put(pr backend.Principal, path string, content []byte) backend.Entry {
+func (e *env) put(pr iam.Principal, path string, content []byte) backend.Entry {
 	e.t.Helper()
 	ent, err := e.b.Put(context.Background(), pr, p(path), bytes.NewReader(content), backend.PutOptions{Size: int64(len(content))})
 	if err != nil {
@@ -126,7 +143,7 @@ func (e *env) put(pr backend.Principal, path string, content []byte) backend.Ent
 	return ent
 }
 
-func (e *env) read(pr backend.Principal, path string, o backend.OpenOptions) ([]byte, error) {
+func (e *env) read(pr iam.Principal, path string, o backend.OpenOptions) ([]byte, error) {
 	if o.Length == 0 {
 		o.Length = -1
 	}
@@ -138,7 +155,7 @@ func (e *env) read(pr backend.Principal, path string, o backend.OpenOptions) ([]
 	return io.ReadAll(r)
 }
 
-func (e *env) mustRead(pr backend.Principal, path string) []byte {
+func (e *env) mustRead(pr iam.Principal, path string) []byte {
 	e.t.Helper()
 	b, err := e.read(pr, path, backend.OpenOptions{})
 	if err != nil {
@@ -148,7 +165,7 @@ func (e *env) mustRead(pr backend.Principal, path string) []byte {
 }
 
 // names lists a folder completely.
-func (e *env) names(pr backend.Principal, path string) []string {
+func (e *env) names(pr iam.Principal, path string) []string {
 	e.t.Helper()
 	var out []string
 	cursor := ""

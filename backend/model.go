@@ -1,15 +1,7 @@
 package backend
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
-
-	"github.com/strata-storage/strata/backend/meta"
 )
 
 // The single-table data model (docs/architecture.md has the full table).
@@ -18,40 +10,31 @@ const (
 	rootDirID = "root"
 
 	skBlob    = "blob"
-	skProfile = "profile"
 	skSession = "session"
-	skToken   = "token"
-	skUser    = "user"
 
 	pkTreeLock = "tree"
 	skTreeLock = "moves"
 	pkUploads  = "uploads"
 	pkPurge    = "purge"
-	pkUsers    = "users"
 
 	entryPrefix   = "e#"
 	versionPrefix = "v#"
 	partPrefix    = "p#"
 	trashPrefix   = "t#"
-	tokenPrefix   = "key#"
 	userUpPrefix  = "up#"
 )
 
-func dirPK(id string) string         { return "dir#" + id }
-func entrySK(name string) string     { return entryPrefix + name }
-func filePK(id string) string        { return "file#" + id }
-func versionSK(seq int64) string     { return fmt.Sprintf("%s%020d", versionPrefix, seq) }
-func blobPK(id string) string        { return "blob#" + id }
-func userPK(id string) string        { return "user#" + id }
-func usernamePK(name string) string  { return "username#" + name }
-func tokenPK(hash string) string     { return "token#" + hash }
-func tokenSK(tokenID string) string  { return tokenPrefix + tokenID }
-func trashPK(userID string) string   { return "trash#" + userID }
-func trashSK(id string) string       { return trashPrefix + id }
-func uploadPK(id string) string      { return "upload#" + id }
-func partSK(n int) string            { return fmt.Sprintf("%s%05d", partPrefix, n) }
-func userUploadSK(id string) string  { return userUpPrefix + id }
-func userIndexSK(name string) string { return "u#" + name }
+func dirPK(id string) string        { return "dir#" + id }
+func entrySK(name string) string    { return entryPrefix + name }
+func filePK(id string) string       { return "file#" + id }
+func versionSK(seq int64) string    { return fmt.Sprintf("%s%020d", versionPrefix, seq) }
+func blobPK(id string) string       { return "blob#" + id }
+func userPK(id string) string       { return "user#" + id }
+func trashPK(userID string) string  { return "trash#" + userID }
+func trashSK(id string) string      { return trashPrefix + id }
+func uploadPK(id string) string     { return "upload#" + id }
+func partSK(n int) string           { return fmt.Sprintf("%s%05d", partPrefix, n) }
+func userUploadSK(id string) string { return userUpPrefix + id }
 
 // Kind of an entry.
 type Kind string
@@ -94,36 +77,6 @@ type blobRec struct {
 	Wrapped  []byte `json:"wk"`
 	KeyID    string `json:"kid"`
 	Created  int64  `json:"c"`
-}
-
-// userRec is the item at (user#<id>, profile).
-type userRec struct {
-	Name    string `json:"name"`
-	Admin   bool   `json:"admin,omitempty"`
-	Created int64  `json:"c"`
-}
-
-// usernameRec is the item at (username#<name>, user): the unique index.
-type usernameRec struct {
-	ID string `json:"id"`
-}
-
-// tokenRec is the item at (token#<sha256 hex>, token), found on every request.
-type tokenRec struct {
-	UserID  string `json:"u"`
-	TokenID string `json:"id"`
-	Hash    string `json:"h"`
-	Name    string `json:"n,omitempty"`
-	Created int64  `json:"c"`
-	Expires int64  `json:"x,omitempty"`
-}
-
-// tokenRefRec is the item at (user#<id>, key#<tokenID>), to list and revoke.
-type tokenRefRec struct {
-	Hash    string `json:"h"`
-	Name    string `json:"n,omitempty"`
-	Created int64  `json:"c"`
-	Expires int64  `json:"x,omitempty"`
 }
 
 // trashRec is the item at (trash#<userID>, t#<trashID>): an entry taken out of
@@ -178,65 +131,4 @@ type partRec struct {
 type sessionIndexRec struct {
 	UserID  string `json:"u"`
 	Expires int64  `json:"x"`
-}
-
-func encode(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only our own plain structs are encoded; failing here is a bug.
-		panic(fmt.Sprintf("backend: encode %T: %v", v, err))
-	}
-	return b
-}
-
-func decode[T any](it meta.Item) (T, error) {
-	var v T
-	if err := json.Unmarshal(it.Value, &v); err != nil {
-		return v, fmt.Errorf("backend: corrupt item (%s, %s): %w", it.PK, it.SK, err)
-	}
-	return v, nil
-}
-
-// getRec reads and decodes one item.
-func getRec[T any](ctx context.Context, m meta.Store, pk, sk string) (T, meta.Item, error) {
-	it, err := m.Get(ctx, pk, sk)
-	if err != nil {
-		var zero T
-		return zero, it, err
-	}
-	v, err := decode[T](it)
-	return v, it, err
-}
-
-func item(pk, sk string, v any) meta.Item {
-	return meta.Item{PK: pk, SK: sk, Value: encode(v)}
-}
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns 128 random bits as 26 lowercase base32 characters: safe as a
-// blob key, a meta key and in URLs.
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("backend: crypto/rand: %v", err)) // never fails on Linux
-	}
-	return idEncoding.EncodeToString(b[:])
-}
-
-func isNotFound(err error) bool { return errors.Is(err, meta.ErrNotFound) }
-
-// nanos stores a time; the zero time is stored as 0.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -16,28 +19,28 @@ import (
 // parent folder must exist. However big a folder is, this is one transaction
 // on its entry. An existing file at to is replaced only with overwrite, and
 // then goes to the trash (nothing is lost); a folder is never replaced.
-func (b *Backend) Move(ctx context.Context, pr Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
-	if err := authorize(pr, from, actDelete); err != nil {
+func (b *Backend) Move(ctx context.Context, pr iam.Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.MoveFile, from); err != nil {
 		return Entry{}, err
 	}
-	if err := authorize(pr, to, actWrite); err != nil {
+	if err := b.allowPath(ctx, pr, iam.MoveFile, to); err != nil {
 		return Entry{}, err
 	}
 	if from.IsRoot() || to.IsRoot() {
-		return Entry{}, fmt.Errorf("%w: cannot move the root folder or onto it", ErrInvalid)
+		return Entry{}, fmt.Errorf("%w: cannot move the root folder or onto it", errs.ErrInvalid)
 	}
 	if from == to {
 		return b.Stat(ctx, pr, from)
 	}
 	if to.Within(from) {
-		return Entry{}, fmt.Errorf("%w: cannot move %s into itself", ErrInvalid, from)
+		return Entry{}, fmt.Errorf("%w: cannot move %s into itself", errs.ErrInvalid, from)
 	}
-	return optimistic(ctx, from.String(), func() (Entry, error) {
+	return record.Optimistic(ctx, from.String(), func() (Entry, error) {
 		return b.moveOnce(ctx, pr, from, to, overwrite)
 	})
 }
 
-func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
+func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
 	// Read the tree item before anything else: a folder move commits only
 	// if no folder changed its place since, which (with the conditions on
 	// the destination's chain) is what makes the "not into itself" check
@@ -55,14 +58,14 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 		return Entry{}, err
 	}
 	if dp.rec.Kind != KindDir {
-		return Entry{}, fmt.Errorf("%s: %w", to.Parent(), ErrNotDir)
+		return Entry{}, fmt.Errorf("%s: %w", to.Parent(), errs.ErrNotDir)
 	}
 	dst := dp.below(to.Name(), to)
-	dstRec, dstIt, err := getRec[entryRec](ctx, b.meta, dirPK(dst.parentID), entrySK(to.Name()))
+	dstRec, dstIt, err := record.Get[entryRec](ctx, b.meta, dirPK(dst.parentID), entrySK(to.Name()))
 	switch {
 	case err == nil:
 		dst.exists, dst.rec, dst.ver = true, dstRec, dstIt.Version
-	case !isNotFound(err):
+	case !record.IsNotFound(err):
 		return Entry{}, err
 	}
 
@@ -70,10 +73,10 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 	putCond := meta.MustNew
 	if dst.exists {
 		if !overwrite {
-			return Entry{}, fmt.Errorf("%s: %w", to, ErrExists)
+			return Entry{}, fmt.Errorf("%s: %w", to, errs.ErrExists)
 		}
 		if dst.rec.Kind == KindDir || src.rec.Kind == KindDir {
-			return Entry{}, fmt.Errorf("%s: %w: a folder is never replaced or replaces a file", to, ErrExists)
+			return Entry{}, fmt.Errorf("%s: %w: a folder is never replaced or replaces a file", to, errs.ErrExists)
 		}
 		if dst.rec.ID == src.rec.ID {
 			return b.entry(to, dst.rec), nil
@@ -85,7 +88,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 	}
 	if src.rec.Kind == KindDir {
 		if slices.Contains(dst.dirIDs(), src.rec.ID) {
-			return Entry{}, fmt.Errorf("%w: cannot move %s into itself", ErrInvalid, from)
+			return Entry{}, fmt.Errorf("%w: cannot move %s into itself", errs.ErrInvalid, from)
 		}
 		if err := tx.add(treeBump(treeVer)); err != nil {
 			return Entry{}, err
@@ -94,7 +97,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 	moved := src.rec
 	if err := tx.add(
 		meta.Delete(dirPK(src.parentID), entrySK(from.Name()), meta.AtVersion(src.ver)),
-		meta.Put(item(dirPK(dst.parentID), entrySK(to.Name()), moved), putCond),
+		meta.Put(record.Item(dirPK(dst.parentID), entrySK(to.Name()), moved), putCond),
 	); err != nil {
 		return Entry{}, err
 	}
@@ -106,7 +109,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr Principal, from, to storepath
 		}
 	}
 	if err := b.meta.Transact(ctx, tx.ops); err != nil {
-		return Entry{}, storeErr("move", err)
+		return Entry{}, errs.FromStore("move", err)
 	}
 	return b.entry(to, moved), nil
 }
@@ -123,29 +126,29 @@ type TrashItem struct {
 
 // trashOp takes the entry at l out of the tree into pr's trash; the caller
 // adds the deletion of the entry (or its replacement) itself.
-func (b *Backend) trashOp(pr Principal, l loc) meta.Op {
+func (b *Backend) trashOp(pr iam.Principal, l loc) meta.Op {
 	now := b.now()
-	id := fmt.Sprintf("%020d%s", now.UnixNano(), newID()[:8])
-	return meta.Put(item(trashPK(pr.UserID), trashSK(id), trashRec{
-		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: nanos(now),
+	id := fmt.Sprintf("%020d%s", now.UnixNano(), record.NewID()[:8])
+	return meta.Put(record.Item(trashPK(pr.UserID), trashSK(id), trashRec{
+		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: record.Nanos(now),
 	}), meta.MustNew)
 }
 
 // Delete moves the file or folder at p to pr's trash. A folder that is not
 // empty needs recursive.
-func (b *Backend) Delete(ctx context.Context, pr Principal, p storepath.Path, recursive bool) (TrashItem, error) {
-	if err := authorize(pr, p, actDelete); err != nil {
+func (b *Backend) Delete(ctx context.Context, pr iam.Principal, p storepath.Path, recursive bool) (TrashItem, error) {
+	if err := b.allowPath(ctx, pr, iam.DeleteFile, p); err != nil {
 		return TrashItem{}, err
 	}
 	if p.IsRoot() {
-		return TrashItem{}, fmt.Errorf("%w: cannot delete the root folder", ErrInvalid)
+		return TrashItem{}, fmt.Errorf("%w: cannot delete the root folder", errs.ErrInvalid)
 	}
-	return optimistic(ctx, p.String(), func() (TrashItem, error) {
+	return record.Optimistic(ctx, p.String(), func() (TrashItem, error) {
 		return b.deleteOnce(ctx, pr, p, recursive)
 	})
 }
 
-func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path, recursive bool) (TrashItem, error) {
+func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.Path, recursive bool) (TrashItem, error) {
 	treeVer, err := b.treeVersion(ctx)
 	if err != nil {
 		return TrashItem{}, err
@@ -160,7 +163,7 @@ func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path
 			return TrashItem{}, err
 		}
 		if len(pg.Items) > 0 {
-			return TrashItem{}, fmt.Errorf("%s: %w", p, ErrNotEmpty)
+			return TrashItem{}, fmt.Errorf("%s: %w", p, errs.ErrNotEmpty)
 		}
 	}
 	put := b.trashOp(pr, l)
@@ -173,9 +176,9 @@ func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path
 		ops = append(ops, treeBump(treeVer))
 	}
 	if err := b.meta.Transact(ctx, ops); err != nil {
-		return TrashItem{}, storeErr("delete", err)
+		return TrashItem{}, errs.FromStore("delete", err)
 	}
-	rec, err := decode[trashRec](put.Item)
+	rec, err := record.Decode[trashRec](put.Item)
 	if err != nil {
 		return TrashItem{}, err
 	}
@@ -185,7 +188,7 @@ func (b *Backend) deleteOnce(ctx context.Context, pr Principal, p storepath.Path
 func trashItem(sk string, r trashRec) TrashItem {
 	return TrashItem{
 		ID: strings.TrimPrefix(sk, trashPrefix), Path: r.Path, Name: r.Name, Kind: r.Entry.Kind,
-		Size: r.Entry.Size, Deleted: fromNanos(r.Deleted),
+		Size: r.Entry.Size, Deleted: record.FromNanos(r.Deleted),
 	}
 }
 
@@ -195,10 +198,15 @@ type TrashPage struct {
 	Cursor string      `json:"cursor,omitempty"`
 }
 
-// ListTrash lists pr's trash, newest first.
-func (b *Backend) ListTrash(ctx context.Context, pr Principal, cursor string, limit int) (TrashPage, error) {
-	if pr.UserID == "" {
-		return TrashPage{}, ErrUnauthorized
+// ListTrash lists the trash of the user owner ("" for pr's own), newest
+// first.
+func (b *Backend) ListTrash(ctx context.Context, pr iam.Principal, owner, cursor string, limit int) (TrashPage, error) {
+	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), "*")); err != nil {
+		return TrashPage{}, err
+	}
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return TrashPage{}, err
 	}
 	if limit <= 0 || limit > meta.MaxPageLimit {
 		limit = meta.MaxPageLimit
@@ -211,13 +219,13 @@ func (b *Backend) ListTrash(ctx context.Context, pr Principal, cursor string, li
 		}
 		q.After = after
 	}
-	pg, err := b.meta.Query(ctx, trashPK(pr.UserID), q)
+	pg, err := b.meta.Query(ctx, trashPK(ownerID), q)
 	if err != nil {
 		return TrashPage{}, err
 	}
 	out := TrashPage{Items: []TrashItem{}}
 	for _, it := range pg.Items {
-		r, err := decode[trashRec](it)
+		r, err := record.Decode[trashRec](it)
 		if err != nil {
 			return TrashPage{}, err
 		}
@@ -233,30 +241,39 @@ func validTrashID(id string) error {
 	if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool {
 		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z')
 	}) {
-		return fmt.Errorf("%w: malformed trash ID", ErrInvalid)
+		return fmt.Errorf("%w: malformed trash ID", errs.ErrInvalid)
 	}
 	return nil
 }
 
-// RestoreTrash puts a trashed entry back at its old path, or at to when to is
-// not nil. Missing parent folders are created; an existing entry at the
-// target is ErrExists.
-func (b *Backend) RestoreTrash(ctx context.Context, pr Principal, id string, to *storepath.Path) (Entry, error) {
+// RestoreTrash puts an entry of owner's trash ("" for pr's own) back at its
+// old path, or at to when to is not nil. Missing parent folders are
+// created; an existing entry at the target is ErrExists.
+func (b *Backend) RestoreTrash(ctx context.Context, pr iam.Principal, owner, id string, to *storepath.Path) (Entry, error) {
+	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), id)); err != nil {
+		return Entry{}, err
+	}
+	if to != nil {
+		if err := b.allowPath(ctx, pr, iam.PutFile, *to); err != nil {
+			return Entry{}, err
+		}
+	}
 	if err := validTrashID(id); err != nil {
 		return Entry{}, err
 	}
-	return optimistic(ctx, "trash "+id, func() (Entry, error) {
-		return b.restoreTrashOnce(ctx, pr, id, to)
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return Entry{}, err
+	}
+	return record.Optimistic(ctx, "trash "+id, func() (Entry, error) {
+		return b.restoreTrashOnce(ctx, pr, ownerID, id, to)
 	})
 }
 
-func (b *Backend) restoreTrashOnce(ctx context.Context, pr Principal, id string, to *storepath.Path) (Entry, error) {
-	if pr.UserID == "" {
-		return Entry{}, ErrUnauthorized
-	}
-	r, it, err := getRec[trashRec](ctx, b.meta, trashPK(pr.UserID), trashSK(id))
-	if isNotFound(err) {
-		return Entry{}, fmt.Errorf("trash %s: %w", id, ErrNotFound)
+func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerID, id string, to *storepath.Path) (Entry, error) {
+	r, it, err := record.Get[trashRec](ctx, b.meta, trashPK(ownerID), trashSK(id))
+	if record.IsNotFound(err) {
+		return Entry{}, fmt.Errorf("trash %s: %w", id, errs.ErrNotFound)
 	}
 	if err != nil {
 		return Entry{}, err
@@ -268,11 +285,11 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr Principal, id string,
 	if to != nil {
 		target = *to
 	}
-	if err := authorize(pr, target, actWrite); err != nil {
+	if err := b.allowPath(ctx, pr, iam.PutFile, target); err != nil {
 		return Entry{}, err
 	}
 	if target.IsRoot() {
-		return Entry{}, fmt.Errorf("/: %w", ErrExists)
+		return Entry{}, fmt.Errorf("/: %w", errs.ErrExists)
 	}
 	treeVer, err := b.treeVersion(ctx)
 	if err != nil {
@@ -285,7 +302,7 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr Principal, id string,
 	l := parent.below(target.Name(), target)
 	ops := []meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-		meta.Put(item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
+		meta.Put(record.Item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
 	}
 	if r.Entry.Kind == KindDir {
 		// Coming back into the tree is a change of place, like a move.
@@ -297,25 +314,29 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr Principal, id string,
 	if err := b.meta.Transact(ctx, ops); err != nil {
 		var txe *meta.TxError
 		if errors.As(err, &txe) && txe.Index == 1 {
-			return Entry{}, fmt.Errorf("%s: %w", target, ErrExists)
+			return Entry{}, fmt.Errorf("%s: %w", target, errs.ErrExists)
 		}
-		return Entry{}, storeErr("restore", err)
+		return Entry{}, errs.FromStore("restore", err)
 	}
 	return b.entry(target, r.Entry), nil
 }
 
-// PurgeTrash deletes a trashed entry for good, with all its versions and
+// PurgeTrash deletes an entry of owner's trash ("" for pr's own) for good, with all its versions and
 // (for a folder) everything in it.
-func (b *Backend) PurgeTrash(ctx context.Context, pr Principal, id string) error {
+func (b *Backend) PurgeTrash(ctx context.Context, pr iam.Principal, owner, id string) error {
+	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), id)); err != nil {
+		return err
+	}
 	if err := validTrashID(id); err != nil {
 		return err
 	}
-	if pr.UserID == "" {
-		return ErrUnauthorized
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return err
 	}
-	r, it, err := getRec[trashRec](ctx, b.meta, trashPK(pr.UserID), trashSK(id))
-	if isNotFound(err) {
-		return fmt.Errorf("trash %s: %w", id, ErrNotFound)
+	r, it, err := record.Get[trashRec](ctx, b.meta, trashPK(ownerID), trashSK(id))
+	if record.IsNotFound(err) {
+		return fmt.Errorf("trash %s: %w", id, errs.ErrNotFound)
 	}
 	if err != nil {
 		return err
@@ -327,27 +348,36 @@ func (b *Backend) PurgeTrash(ctx context.Context, pr Principal, id string) error
 // transaction, then does the work. A crash in between leaves the work queued
 // for the collector; nothing is ever half-visible.
 func (b *Backend) purgeTrashItem(ctx context.Context, it meta.Item, r trashRec) error {
-	pid := newID()
+	pid := record.NewID()
 	if err := b.meta.Transact(ctx, []meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-		meta.Put(item(pkPurge, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID}), meta.MustNew),
+		meta.Put(record.Item(pkPurge, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID}), meta.MustNew),
 	}); err != nil {
-		if isConflict(err) {
-			return fmt.Errorf("trash item: %w", ErrNotFound)
+		if record.IsConflict(err) {
+			return fmt.Errorf("trash item: %w", errs.ErrNotFound)
 		}
-		return storeErr("purge", err)
+		return errs.FromStore("purge", err)
 	}
 	return b.runPurge(ctx, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID})
 }
 
-// EmptyTrash purges every item in pr's trash and returns how many.
-func (b *Backend) EmptyTrash(ctx context.Context, pr Principal) (int, error) {
-	if pr.UserID == "" {
-		return 0, ErrUnauthorized
+// EmptyTrash purges every item in owner's trash ("" for pr's own) and
+// returns how many.
+func (b *Backend) EmptyTrash(ctx context.Context, pr iam.Principal, owner string) (int, error) {
+	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), "*")); err != nil {
+		return 0, err
 	}
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return 0, err
+	}
+	return b.emptyTrash(ctx, ownerID)
+}
+
+func (b *Backend) emptyTrash(ctx context.Context, ownerID string) (int, error) {
 	n := 0
 	for {
-		pg, err := b.meta.Query(ctx, trashPK(pr.UserID), meta.QueryOpts{Prefix: trashPrefix, Limit: 100})
+		pg, err := b.meta.Query(ctx, trashPK(ownerID), meta.QueryOpts{Prefix: trashPrefix, Limit: 100})
 		if err != nil {
 			return n, err
 		}
@@ -355,7 +385,7 @@ func (b *Backend) EmptyTrash(ctx context.Context, pr Principal) (int, error) {
 			return n, nil
 		}
 		for _, it := range pg.Items {
-			r, err := decode[trashRec](it)
+			r, err := record.Decode[trashRec](it)
 			if err != nil {
 				return n, err
 			}
@@ -371,15 +401,15 @@ func (b *Backend) EmptyTrash(ctx context.Context, pr Principal) (int, error) {
 // the content of the current version (instant at any size, nothing is
 // re-encrypted); copying onto an existing file makes a new version of it. A
 // folder is copied file by file into a new folder, which must not exist.
-func (b *Backend) Copy(ctx context.Context, pr Principal, from, to storepath.Path) (Entry, error) {
-	if err := authorize(pr, from, actRead); err != nil {
+func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath.Path) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.GetFile, from); err != nil {
 		return Entry{}, err
 	}
-	if err := authorize(pr, to, actWrite); err != nil {
+	if err := b.allowPath(ctx, pr, iam.CopyFile, to); err != nil {
 		return Entry{}, err
 	}
 	if to.IsRoot() {
-		return Entry{}, fmt.Errorf("/: %w", ErrExists)
+		return Entry{}, fmt.Errorf("/: %w", errs.ErrExists)
 	}
 	src, err := b.lookupExisting(ctx, from)
 	if err != nil {
@@ -389,7 +419,7 @@ func (b *Backend) Copy(ctx context.Context, pr Principal, from, to storepath.Pat
 		return b.copyFile(ctx, pr, from, src.rec, to)
 	}
 	if to.Within(from) {
-		return Entry{}, fmt.Errorf("%w: cannot copy %s into itself", ErrInvalid, from)
+		return Entry{}, fmt.Errorf("%w: cannot copy %s into itself", errs.ErrInvalid, from)
 	}
 	if _, err := b.Mkdir(ctx, pr, to, false); err != nil {
 		return Entry{}, err
@@ -400,22 +430,22 @@ func (b *Backend) Copy(ctx context.Context, pr Principal, from, to storepath.Pat
 	return b.Stat(ctx, pr, to)
 }
 
-func (b *Backend) copyFile(ctx context.Context, pr Principal, from storepath.Path, rec entryRec, to storepath.Path) (Entry, error) {
-	v, it, err := getRec[versionRec](ctx, b.meta, filePK(rec.ID), versionSK(rec.Seq))
-	if isNotFound(err) {
-		return Entry{}, fmt.Errorf("%s: %w", from, ErrConflict)
+func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath.Path, rec entryRec, to storepath.Path) (Entry, error) {
+	v, it, err := record.Get[versionRec](ctx, b.meta, filePK(rec.ID), versionSK(rec.Seq))
+	if record.IsNotFound(err) {
+		return Entry{}, fmt.Errorf("%s: %w", from, errs.ErrConflict)
 	}
 	if err != nil {
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, to, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: fromNanos(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: record.FromNanos(v.MTime),
 	}, "", false, nil)
 }
 
 // copyTree copies the contents of folder dirID into the existing folder to,
 // a page at a time so memory stays bounded by depth, not by size.
-func (b *Backend) copyTree(ctx context.Context, pr Principal, dirID string, to storepath.Path) error {
+func (b *Backend) copyTree(ctx context.Context, pr iam.Principal, dirID string, to storepath.Path) error {
 	after := ""
 	for {
 		pg, err := b.meta.Query(ctx, dirPK(dirID), meta.QueryOpts{Prefix: entryPrefix, After: after, Limit: 200})
@@ -423,7 +453,7 @@ func (b *Backend) copyTree(ctx context.Context, pr Principal, dirID string, to s
 			return err
 		}
 		for _, it := range pg.Items {
-			rec, err := decode[entryRec](it)
+			rec, err := record.Decode[entryRec](it)
 			if err != nil {
 				return err
 			}

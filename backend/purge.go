@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 )
 
 // purgePage is how many items one purge step handles. Small, so a deep tree
@@ -44,7 +45,7 @@ func (b *Backend) purgeFile(ctx context.Context, fileID string) error {
 			return nil
 		}
 		for _, it := range pg.Items {
-			v, err := decode[versionRec](it)
+			v, err := record.Decode[versionRec](it)
 			if err != nil {
 				return err
 			}
@@ -59,7 +60,7 @@ func (b *Backend) purgeFile(ctx context.Context, fileID string) error {
 				b.log.Warn("purge: version references a missing blob", "file", fileID, "blob", v.Blob)
 				err = b.meta.Delete(ctx, it.PK, it.SK, meta.NoCond)
 			}
-			if err != nil && !isConflict(err) {
+			if err != nil && !record.IsConflict(err) {
 				return err
 			}
 			b.releaseBlob(ctx, v.Blob)
@@ -79,7 +80,7 @@ func (b *Backend) purgeDir(ctx context.Context, dirID string) error {
 			return nil
 		}
 		for _, it := range pg.Items {
-			rec, err := decode[entryRec](it)
+			rec, err := record.Decode[entryRec](it)
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 )
 
@@ -76,7 +77,7 @@ func (h *hookBlobs) Complete(ctx context.Context, key, id string, parts []blob.P
 	return h.Store.Complete(ctx, key, id, parts)
 }
 
-func hookEnv(t *testing.T) (*backend.Backend, *hookMeta, *hookBlobs, backend.Principal, blob.Store) {
+func hookEnv(t *testing.T) (*backend.Backend, *hookMeta, *hookBlobs, iam.Principal, blob.Store) {
 	t.Helper()
 	eng, err := embedded.Open(t.TempDir())
 	if err != nil {
@@ -85,26 +86,15 @@ func hookEnv(t *testing.T) (*backend.Backend, *hookMeta, *hookBlobs, backend.Pri
 	t.Cleanup(func() { eng.Close() })
 	hm := &hookMeta{Store: eng.Meta}
 	hb := &hookBlobs{Store: eng.Blobs}
-	b, err := backend.New(backend.Config{Blobs: hb, Meta: hm, Keys: eng.Keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := b.Bootstrap(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := b.Authenticate(context.Background(), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _, admin := wire(t, backend.Config{Blobs: hb, Meta: hm, Keys: eng.Keys})
 	return b, hm, hb, admin, eng.Blobs
 }
 
-func putS(t *testing.T, b *backend.Backend, pr backend.Principal, path, s string) (backend.Entry, error) {
+func putS(t *testing.T, b *backend.Backend, pr iam.Principal, path, s string) (backend.Entry, error) {
 	return b.Put(context.Background(), pr, p(path), strings.NewReader(s), backend.PutOptions{Size: int64(len(s))})
 }
 
-func readS(b *backend.Backend, pr backend.Principal, path string) (string, error) {
+func readS(b *backend.Backend, pr iam.Principal, path string) (string, error) {
 	r, err := b.Open(context.Background(), pr, p(path), backend.OpenOptions{Length: -1})
 	if err != nil {
 		return "", err
@@ -158,7 +148,7 @@ func TestRaceDeleteAndRecreateDuringWrite(t *testing.T) {
 	if err != nil || len(vp.Versions) != 2 || vp.Versions[1].SHA256 != hexSum("NEW") {
 		t.Fatalf("versions %+v, %v: NEW should be the version before VICTIM", vp.Versions, err)
 	}
-	if _, err := b.EmptyTrash(ctx, admin); err != nil {
+	if _, err := b.EmptyTrash(ctx, admin, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := readS(b, admin, "/d/f"); err != nil || got != "VICTIM" {
@@ -196,7 +186,7 @@ func TestRaceRestoreIntoMovingFolder(t *testing.T) {
 			return
 		}
 		to := p("/q/T")
-		if _, err := b.RestoreTrash(ctx, admin, ti.ID, &to); err != nil {
+		if _, err := b.RestoreTrash(ctx, admin, "", ti.ID, &to); err != nil {
 			t.Errorf("restore: %v", err)
 		}
 	})
@@ -211,7 +201,7 @@ func TestRaceRestoreIntoMovingFolder(t *testing.T) {
 	t.Logf("move: %v; root now holds %v", moveErr, names)
 	if _, err := b.Stat(ctx, admin, p("/q/precious")); err != nil {
 		if _, err2 := b.Stat(ctx, admin, p("/T/s/q/precious")); err2 != nil {
-			tp, _ := b.ListTrash(ctx, admin, "", 0)
+			tp, _ := b.ListTrash(ctx, admin, "", "", 0)
 			t.Errorf("/q/precious unreachable (%v; %v); trash has %d items: cycle q->T->s->q", err, err2, len(tp.Items))
 		}
 	}
@@ -238,7 +228,7 @@ func TestRaceWriteIntoPurgedFolder(t *testing.T) {
 		hm.delMatch = func(pk, sk string) bool { return sk == "e#b" }
 		hm.delHook = func() { close(reached); <-release }
 		hm.mu.Unlock()
-		go func() { purgeDone <- b.PurgeTrash(ctx, admin, ti.ID) }()
+		go func() { purgeDone <- b.PurgeTrash(ctx, admin, "", ti.ID) }()
 		<-reached // purge has emptied b and is about to delete b's entry
 	})
 	go func() {
@@ -252,7 +242,7 @@ func TestRaceWriteIntoPurgedFolder(t *testing.T) {
 		t.Logf("purge: %v", err)
 	}
 	_, serr := b.Stat(ctx, admin, p("/a/b/f"))
-	tp, _ := b.ListTrash(ctx, admin, "", 0)
+	tp, _ := b.ListTrash(ctx, admin, "", "", 0)
 	st, _ := b.Collect(ctx, time.Nanosecond)
 	n := 0
 	blobs.List(ctx, "", func(blob.Info) error { n++; return nil })
@@ -275,16 +265,16 @@ func TestRaceTwoCompletes(t *testing.T) {
 	for n := 1; n <= u.Parts; n++ {
 		off := int64(n-1) * u.PartSize
 		end := min(off+u.PartSize, int64(len(content)))
-		if _, err := b.PutPart(ctx, admin, u.ID, n, bytes.NewReader(content[off:end]), end-off, nil); err != nil {
+		if _, err := b.PutPart(ctx, admin, "", u.ID, n, bytes.NewReader(content[off:end]), end-off, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var aErr error
 	hb.mu.Lock()
-	hb.hook = func() { _, aErr = b.CompleteUpload(ctx, admin, u.ID, sum(content)) }
+	hb.hook = func() { _, aErr = b.CompleteUpload(ctx, admin, "", u.ID, sum(content)) }
 	hb.mu.Unlock()
 	wrong := sum([]byte("something else"))
-	_, bErr := b.CompleteUpload(ctx, admin, u.ID, wrong)
+	_, bErr := b.CompleteUpload(ctx, admin, "", u.ID, wrong)
 	t.Logf("A (right digest): %v; B (wrong digest): %v", aErr, bErr)
 	got, err := b.Open(ctx, admin, p("/big"), backend.OpenOptions{Length: -1})
 	if err == nil {

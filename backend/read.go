@@ -10,7 +10,10 @@ import (
 
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -33,11 +36,11 @@ type Reader struct {
 }
 
 // Read reads plaintext. Stored data that fails authentication is an error
-// wrapping ErrIntegrity: tampered data is never returned.
+// wrapping errs.ErrIntegrity: tampered data is never returned.
 func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	if err != nil && errors.Is(err, crypto.ErrTampered) {
-		err = fmt.Errorf("%w: %w", ErrIntegrity, err)
+		err = fmt.Errorf("%w: %w", errs.ErrIntegrity, err)
 	}
 	return n, err
 }
@@ -47,14 +50,14 @@ func (r *Reader) Close() error { return r.rc.Close() }
 
 // StatVersion describes the file at p as of one version (0: the current
 // one). Size, SHA256, ModTime and Version are those of that version.
-func (b *Backend) StatVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, error) {
+func (b *Backend) StatVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, error) {
 	e, _, err := b.fileVersion(ctx, pr, p, version)
 	return e, err
 }
 
 // fileVersion resolves a file version to its description and blob.
-func (b *Backend) fileVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, string, error) {
-	if err := authorize(pr, p, actRead); err != nil {
+func (b *Backend) fileVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, string, error) {
+	if err := b.allowPath(ctx, pr, iam.GetFile, p); err != nil {
 		return Entry{}, "", err
 	}
 	l, err := b.lookupExisting(ctx, p)
@@ -62,25 +65,25 @@ func (b *Backend) fileVersion(ctx context.Context, pr Principal, p storepath.Pat
 		return Entry{}, "", err
 	}
 	if l.rec.Kind == KindDir {
-		return Entry{}, "", fmt.Errorf("%s: %w", p, ErrIsDir)
+		return Entry{}, "", fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
 	e := b.entry(p, l.rec)
 	if version == 0 || version == l.rec.Seq {
 		return e, l.rec.Blob, nil
 	}
-	v, _, err := getRec[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
-	if isNotFound(err) {
-		return Entry{}, "", fmt.Errorf("%s: version %d: %w", p, version, ErrNotFound)
+	v, _, err := record.Get[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
+	if record.IsNotFound(err) {
+		return Entry{}, "", fmt.Errorf("%s: version %d: %w", p, version, errs.ErrNotFound)
 	}
 	if err != nil {
 		return Entry{}, "", err
 	}
-	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, fromNanos(v.MTime)
+	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, record.FromNanos(v.MTime)
 	return e, v.Blob, nil
 }
 
 // Open reads the file at p (or one of its versions), whole or a range.
-func (b *Backend) Open(ctx context.Context, pr Principal, p storepath.Path, o OpenOptions) (*Reader, error) {
+func (b *Backend) Open(ctx context.Context, pr iam.Principal, p storepath.Path, o OpenOptions) (*Reader, error) {
 	e, blobID, err := b.fileVersion(ctx, pr, p, o.Version)
 	if err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func (b *Backend) Open(ctx context.Context, pr Principal, p storepath.Path, o Op
 		length = e.Size - o.Offset
 	}
 	if o.Offset < 0 || length < 0 || o.Offset+length > e.Size {
-		return nil, fmt.Errorf("%w: bytes %d+%d of a %d-byte file", ErrInvalidRange, o.Offset, o.Length, e.Size)
+		return nil, fmt.Errorf("%w: bytes %d+%d of a %d-byte file", errs.ErrInvalidRange, o.Offset, o.Length, e.Size)
 	}
 	rc, err := b.openBlob(ctx, blobID, o.Offset, length)
 	if err != nil {
@@ -101,7 +104,7 @@ func (b *Backend) Open(ctx context.Context, pr Principal, p storepath.Path, o Op
 
 // openBlob decrypts a range of a blob.
 func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io.ReadCloser, error) {
-	br, _, err := getRec[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
+	br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", blobID, err)
 	}
@@ -112,14 +115,14 @@ func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io
 	fetch := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 		rc, err := b.blobs.Get(ctx, blobID, off, n)
 		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRange) {
-			return nil, fmt.Errorf("%w: blob %s is missing or short: %w", ErrIntegrity, blobID, err)
+			return nil, fmt.Errorf("%w: blob %s is missing or short: %w", errs.ErrIntegrity, blobID, err)
 		}
 		return rc, err
 	}
 	rc, err := crypto.Open(ctx, key, crypto.Layout{Size: br.Size, PartSize: br.PartSize}, off, n, fetch)
 	if err != nil {
 		if errors.Is(err, crypto.ErrInvalidRange) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidRange, err)
+			return nil, fmt.Errorf("%w: %w", errs.ErrInvalidRange, err)
 		}
 		return nil, err
 	}
@@ -145,8 +148,8 @@ type VersionPage struct {
 }
 
 // Versions lists the kept versions of the file at p, newest first.
-func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, cursor string, limit int) (VersionPage, error) {
-	if err := authorize(pr, p, actRead); err != nil {
+func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Path, cursor string, limit int) (VersionPage, error) {
+	if err := b.allowPath(ctx, pr, iam.ListVersions, p); err != nil {
 		return VersionPage{}, err
 	}
 	l, err := b.lookupExisting(ctx, p)
@@ -154,7 +157,7 @@ func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, 
 		return VersionPage{}, err
 	}
 	if l.rec.Kind == KindDir {
-		return VersionPage{}, fmt.Errorf("%s: %w", p, ErrIsDir)
+		return VersionPage{}, fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
 	if limit <= 0 || limit > meta.MaxPageLimit {
 		limit = meta.MaxPageLimit
@@ -173,7 +176,7 @@ func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, 
 	}
 	out := VersionPage{Versions: []Version{}}
 	for _, it := range pg.Items {
-		v, err := decode[versionRec](it)
+		v, err := record.Decode[versionRec](it)
 		if err != nil {
 			return VersionPage{}, err
 		}
@@ -183,7 +186,7 @@ func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, 
 		}
 		out.Versions = append(out.Versions, Version{
 			Version: seq, Size: v.Size, SHA256: v.SHA256, Author: v.Author,
-			Time: fromNanos(v.Time), ModTime: fromNanos(v.MTime), Current: seq == l.rec.Seq,
+			Time: record.FromNanos(v.Time), ModTime: record.FromNanos(v.MTime), Current: seq == l.rec.Seq,
 		})
 	}
 	if pg.Next != "" {
@@ -194,8 +197,8 @@ func (b *Backend) Versions(ctx context.Context, pr Principal, p storepath.Path, 
 
 // RestoreVersion makes an old version of the file at p current again, as a
 // new version that shares its content (nothing is copied or re-encrypted).
-func (b *Backend) RestoreVersion(ctx context.Context, pr Principal, p storepath.Path, version int64) (Entry, error) {
-	if err := authorize(pr, p, actWrite); err != nil {
+func (b *Backend) RestoreVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.RestoreVersion, p); err != nil {
 		return Entry{}, err
 	}
 	l, err := b.lookupExisting(ctx, p)
@@ -203,17 +206,17 @@ func (b *Backend) RestoreVersion(ctx context.Context, pr Principal, p storepath.
 		return Entry{}, err
 	}
 	if l.rec.Kind == KindDir {
-		return Entry{}, fmt.Errorf("%s: %w", p, ErrIsDir)
+		return Entry{}, fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
-	v, it, err := getRec[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
-	if isNotFound(err) {
-		return Entry{}, fmt.Errorf("%s: version %d: %w", p, version, ErrNotFound)
+	v, it, err := record.Get[versionRec](ctx, b.meta, filePK(l.rec.ID), versionSK(version))
+	if record.IsNotFound(err) {
+		return Entry{}, fmt.Errorf("%s: version %d: %w", p, version, errs.ErrNotFound)
 	}
 	if err != nil {
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, p, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: fromNanos(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: record.FromNanos(v.MTime),
 	}, "", false, &l)
 }
 

@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -101,15 +101,15 @@ func treeBump(ver int64) meta.Op {
 // treeVersion reads the tree item's version (0 when absent).
 func (b *Backend) treeVersion(ctx context.Context) (int64, error) {
 	it, err := b.meta.Get(ctx, pkTreeLock, skTreeLock)
-	if isNotFound(err) {
+	if record.IsNotFound(err) {
 		return 0, nil
 	}
 	return it.Version, err
 }
 
 // lookup walks the path from the root. A missing last name is not an error
-// (exists is false); a missing or non-folder ancestor is ErrNotFound or
-// ErrNotDir.
+// (exists is false); a missing or non-folder ancestor is errs.ErrNotFound or
+// errs.ErrNotDir.
 func (b *Backend) lookup(ctx context.Context, p storepath.Path) (loc, error) {
 	return b.walk(ctx, p, false)
 }
@@ -136,23 +136,23 @@ func (b *Backend) walk(ctx context.Context, p storepath.Path, create bool) (loc,
 			return loc{}, err
 		}
 		next := cur.below(seg, sub)
-		rec, it, err := getRec[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg))
+		rec, it, err := record.Get[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg))
 		switch {
-		case isNotFound(err) && create:
-			now := nanos(b.now())
-			rec = entryRec{ID: newID(), Kind: KindDir, Created: now, MTime: now}
-			ops := append([]meta.Op{meta.Put(item(dirPK(cur.rec.ID), entrySK(seg), rec), meta.MustNew)}, guard(next)...)
+		case record.IsNotFound(err) && create:
+			now := record.Nanos(b.now())
+			rec = entryRec{ID: record.NewID(), Kind: KindDir, Created: now, MTime: now}
+			ops := append([]meta.Op{meta.Put(record.Item(dirPK(cur.rec.ID), entrySK(seg), rec), meta.MustNew)}, guard(next)...)
 			if err := b.meta.Transact(ctx, ops); err != nil {
 				return loc{}, err
 			}
 			// Versions are opaque: read back the one the store gave.
-			if rec, it, err = getRec[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg)); err != nil {
+			if rec, it, err = record.Get[entryRec](ctx, b.meta, dirPK(cur.rec.ID), entrySK(seg)); err != nil {
 				return loc{}, err
 			}
-		case isNotFound(err) && last:
+		case record.IsNotFound(err) && last:
 			return next, nil
-		case isNotFound(err):
-			return loc{}, fmt.Errorf("%s: %w", sub, ErrNotFound)
+		case record.IsNotFound(err):
+			return loc{}, fmt.Errorf("%s: %w", sub, errs.ErrNotFound)
 		case err != nil:
 			return loc{}, err
 		}
@@ -161,7 +161,7 @@ func (b *Backend) walk(ctx context.Context, p storepath.Path, create bool) (loc,
 			return next, nil
 		}
 		if rec.Kind != KindDir {
-			return loc{}, fmt.Errorf("%s: %w", sub, ErrNotDir)
+			return loc{}, fmt.Errorf("%s: %w", sub, errs.ErrNotDir)
 		}
 		cur = next
 	}
@@ -175,39 +175,14 @@ func (b *Backend) lookupExisting(ctx context.Context, p storepath.Path) (loc, er
 		return l, err
 	}
 	if !l.exists {
-		return l, fmt.Errorf("%s: %w", p, ErrNotFound)
+		return l, fmt.Errorf("%s: %w", p, errs.ErrNotFound)
 	}
 	return l, nil
 }
 
-// isConflict reports a lost optimistic-concurrency race, worth a retry.
-func isConflict(err error) bool { return errors.Is(err, meta.ErrConflict) }
-
-// optimistic runs op until it commits without losing a race to another
-// writer, backing off with jitter between attempts so that contenders
-// spread out. A race lost maxRetries times is ErrConflict about what.
-func optimistic[T any](ctx context.Context, what string, op func() (T, error)) (T, error) {
-	for attempt := 0; ; attempt++ {
-		v, err := op()
-		if !isConflict(err) {
-			return v, err
-		}
-		if attempt == maxRetries {
-			return v, fmt.Errorf("%s: %w", what, ErrConflict)
-		}
-		t := time.NewTimer(rand.N(time.Millisecond << min(attempt, 6)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return v, ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
 // Stat describes the file or folder at p.
-func (b *Backend) Stat(ctx context.Context, pr Principal, p storepath.Path) (Entry, error) {
-	if err := authorize(pr, p, actRead); err != nil {
+func (b *Backend) Stat(ctx context.Context, pr iam.Principal, p storepath.Path) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.GetFile, p); err != nil {
 		return Entry{}, err
 	}
 	l, err := b.lookupExisting(ctx, p)
@@ -226,19 +201,19 @@ type Page struct {
 
 // List returns up to limit entries of the folder p in byte order of names,
 // starting after cursor (from a previous Page, or "" for the start).
-func (b *Backend) List(ctx context.Context, pr Principal, p storepath.Path, cursor string, limit int) (Page, error) {
+func (b *Backend) List(ctx context.Context, pr iam.Principal, p storepath.Path, cursor string, limit int) (Page, error) {
 	return b.ListPrefix(ctx, pr, p, "", cursor, limit)
 }
 
 // ListPrefix is List of only the names that start with prefix (a name
 // fragment: no "/"), which completing a typed name needs in a folder of
 // any size.
-func (b *Backend) ListPrefix(ctx context.Context, pr Principal, p storepath.Path, prefix, cursor string, limit int) (Page, error) {
-	if err := authorize(pr, p, actList); err != nil {
+func (b *Backend) ListPrefix(ctx context.Context, pr iam.Principal, p storepath.Path, prefix, cursor string, limit int) (Page, error) {
+	if err := b.allowPath(ctx, pr, iam.ListFolder, p); err != nil {
 		return Page{}, err
 	}
 	if len(prefix) > storepath.MaxName || strings.ContainsAny(prefix, "/\x00") || !utf8.ValidString(prefix) {
-		return Page{}, fmt.Errorf("%w: a prefix is part of one name", ErrInvalid)
+		return Page{}, fmt.Errorf("%w: a prefix is part of one name", errs.ErrInvalid)
 	}
 	if limit <= 0 || limit > meta.MaxPageLimit {
 		limit = meta.MaxPageLimit
@@ -252,7 +227,7 @@ func (b *Backend) ListPrefix(ctx context.Context, pr Principal, p storepath.Path
 		return Page{}, err
 	}
 	if l.rec.Kind != KindDir {
-		return Page{}, fmt.Errorf("%s: %w", p, ErrNotDir)
+		return Page{}, fmt.Errorf("%s: %w", p, errs.ErrNotDir)
 	}
 	q := meta.QueryOpts{Prefix: entryPrefix + prefix, Limit: limit}
 	if after != "" {
@@ -264,7 +239,7 @@ func (b *Backend) ListPrefix(ctx context.Context, pr Principal, p storepath.Path
 	}
 	out := Page{Entries: make([]Entry, 0, len(pg.Items))}
 	for _, it := range pg.Items {
-		rec, err := decode[entryRec](it)
+		rec, err := record.Decode[entryRec](it)
 		if err != nil {
 			return Page{}, err
 		}
@@ -289,22 +264,22 @@ func decodeCursor(c string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) == 0 || len(b) > meta.MaxKeyLen || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
-		return "", fmt.Errorf("%w: malformed cursor", ErrInvalid)
+		return "", fmt.Errorf("%w: malformed cursor", errs.ErrInvalid)
 	}
 	return string(b), nil
 }
 
 // Mkdir creates the folder p. With parents, missing ancestors are created and
 // an existing folder at p is not an error.
-func (b *Backend) Mkdir(ctx context.Context, pr Principal, p storepath.Path, parents bool) (Entry, error) {
-	if err := authorize(pr, p, actWrite); err != nil {
+func (b *Backend) Mkdir(ctx context.Context, pr iam.Principal, p storepath.Path, parents bool) (Entry, error) {
+	if err := b.allowPath(ctx, pr, iam.CreateFolder, p); err != nil {
 		return Entry{}, err
 	}
 	if p.IsRoot() {
 		if parents {
 			return b.entry(p, rootRec), nil
 		}
-		return Entry{}, fmt.Errorf("/: %w", ErrExists)
+		return Entry{}, fmt.Errorf("/: %w", errs.ErrExists)
 	}
 	if !parents {
 		l, err := b.lookup(ctx, p)
@@ -312,7 +287,7 @@ func (b *Backend) Mkdir(ctx context.Context, pr Principal, p storepath.Path, par
 			return Entry{}, err
 		}
 		if l.exists {
-			return Entry{}, fmt.Errorf("%s: %w", p, ErrExists)
+			return Entry{}, fmt.Errorf("%s: %w", p, errs.ErrExists)
 		}
 	}
 	l, err := b.ensureDir(ctx, p)
@@ -323,9 +298,9 @@ func (b *Backend) Mkdir(ctx context.Context, pr Principal, p storepath.Path, par
 }
 
 // ensureDir makes p and its ancestors folders, creating what is missing, and
-// returns p resolved. A file in the way is ErrNotDir.
+// returns p resolved. A file in the way is errs.ErrNotDir.
 func (b *Backend) ensureDir(ctx context.Context, p storepath.Path) (loc, error) {
-	return optimistic(ctx, p.String(), func() (loc, error) {
+	return record.Optimistic(ctx, p.String(), func() (loc, error) {
 		return b.walk(ctx, p, true)
 	})
 }

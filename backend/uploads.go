@@ -16,7 +16,10 @@ import (
 
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/crypto"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -65,7 +68,7 @@ func validUploadID(id string) error {
 	if len(id) != 26 || strings.ContainsFunc(id, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '2' && r <= '7')
 	}) {
-		return fmt.Errorf("upload %q: %w", clipID(id), ErrNotFound)
+		return fmt.Errorf("upload %q: %w", clipID(id), errs.ErrNotFound)
 	}
 	return nil
 }
@@ -91,9 +94,9 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 	switch {
 	case want < MinPartSize || want > MaxPartSize || want%crypto.PackageSize != 0:
 		return 0, fmt.Errorf("%w: part size %d must be a multiple of %d between %d and %d",
-			ErrInvalid, want, crypto.PackageSize, MinPartSize, MaxPartSize)
+			errs.ErrInvalid, want, crypto.PackageSize, MinPartSize, MaxPartSize)
 	case (size+want-1)/want > blob.MaxParts:
-		return 0, fmt.Errorf("%w: part size %d gives more than %d parts for %d bytes", ErrInvalid, want, blob.MaxParts, size)
+		return 0, fmt.Errorf("%w: part size %d gives more than %d parts for %d bytes", errs.ErrInvalid, want, blob.MaxParts, size)
 	}
 	return want, nil
 }
@@ -101,21 +104,21 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 // CreateUpload opens a resumable upload session for the file at p. Parts
 // go straight to the blob store as they arrive; nothing is visible at p until
 // CompleteUpload.
-func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Path, o UploadOptions) (Upload, error) {
-	if err := authorize(pr, p, actWrite); err != nil {
+func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepath.Path, o UploadOptions) (Upload, error) {
+	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
 		return Upload{}, err
 	}
 	if p.IsRoot() {
-		return Upload{}, fmt.Errorf("/: %w", ErrIsDir)
+		return Upload{}, fmt.Errorf("/: %w", errs.ErrIsDir)
 	}
 	if o.Size < 0 {
-		return Upload{}, fmt.Errorf("%w: size must be given", ErrInvalid)
+		return Upload{}, fmt.Errorf("%w: size must be given", errs.ErrInvalid)
 	}
 	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
-		return Upload{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+		return Upload{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
 	if len(o.Fingerprint) > 256 {
-		return Upload{}, fmt.Errorf("%w: fingerprint longer than 256 bytes", ErrInvalid)
+		return Upload{}, fmt.Errorf("%w: fingerprint longer than 256 bytes", errs.ErrInvalid)
 	}
 	partSize, err := b.choosePartSize(o.Size, o.PartSize)
 	if err != nil {
@@ -128,12 +131,12 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 		return Upload{}, err
 	}
 	if len(open.Items) >= MaxOpenUploads {
-		return Upload{}, fmt.Errorf("%w: %d uploads are open already; complete or abort some first", ErrInvalid, MaxOpenUploads)
+		return Upload{}, fmt.Errorf("%w: %d uploads are open already; complete or abort some first", errs.ErrInvalid, MaxOpenUploads)
 	}
 	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
 		return Upload{}, err
 	}
-	id, blobID := newID(), newID()
+	id, blobID := record.NewID(), record.NewID()
 	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
 	if err != nil {
 		return Upload{}, fmt.Errorf("generate data key: %w", err)
@@ -144,25 +147,25 @@ func (b *Backend) CreateUpload(ctx context.Context, pr Principal, p storepath.Pa
 	clear(dk.Plaintext)
 	uploadID, err := b.blobs.Begin(ctx, blobID)
 	if err != nil {
-		return Upload{}, storeErr("begin upload", err)
+		return Upload{}, errs.FromStore("begin upload", err)
 	}
 	now := b.now()
 	s := sessionRec{
 		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
 		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
-		SHA256: hex.EncodeToString(o.SHA256), MTime: nanos(o.MTime), Fingerprint: o.Fingerprint,
-		Created: nanos(now), Expires: nanos(now.Add(b.upTTL)),
+		SHA256: hex.EncodeToString(o.SHA256), MTime: record.Nanos(o.MTime), Fingerprint: o.Fingerprint,
+		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
-	sess := item(uploadPK(id), skSession, s)
+	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
 	if err := b.meta.Transact(ctx, []meta.Op{
 		meta.Put(sess, meta.MustNew),
-		meta.Put(item(pkUploads, id, idx), meta.MustNew),
-		meta.Put(item(userPK(pr.UserID), userUploadSK(id), idx), meta.MustNew),
+		meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
+		meta.Put(record.Item(userPK(pr.UserID), userUploadSK(id), idx), meta.MustNew),
 	}); err != nil {
 		_ = b.blobs.Abort(context.WithoutCancel(ctx), blobID, uploadID)
-		return Upload{}, storeErr("create upload", err)
+		return Upload{}, errs.FromStore("create upload", err)
 	}
 	return upload(id, s), nil
 }
@@ -172,29 +175,40 @@ func upload(id string, s sessionRec) Upload {
 	return Upload{
 		ID: id, Path: s.Path, Size: s.Size, PartSize: s.PartSize, Parts: l.Parts(),
 		SHA256: s.SHA256, Fingerprint: s.Fingerprint,
-		Created: fromNanos(s.Created), Expires: fromNanos(s.Expires),
+		Created: record.FromNanos(s.Created), Expires: record.FromNanos(s.Expires),
 	}
 }
 
-// session loads a session that pr owns and that has not expired. Anything
-// else is ErrNotFound, so IDs of other users' sessions reveal nothing.
-func (b *Backend) session(ctx context.Context, pr Principal, id string) (sessionRec, meta.Item, error) {
-	if pr.UserID == "" {
-		return sessionRec{}, meta.Item{}, ErrUnauthorized
+// session loads a session of the user owner ("" for pr) that has not
+// expired, once pr may manage it. Anything else is errs.ErrNotFound, so IDs
+// of other users' sessions reveal nothing.
+func (b *Backend) session(ctx context.Context, pr iam.Principal, owner, id string) (sessionRec, meta.Item, error) {
+	if err := b.allow(ctx, pr, iam.ManageUploads, iam.UploadOf(ownerName(pr, owner), id)); err != nil {
+		return sessionRec{}, meta.Item{}, err
 	}
 	if err := validUploadID(id); err != nil {
 		return sessionRec{}, meta.Item{}, err
 	}
-	s, it, err := getRec[sessionRec](ctx, b.meta, uploadPK(id), skSession)
-	if isNotFound(err) || (err == nil && (s.UserID != pr.UserID || b.now().UnixNano() > s.Expires)) {
-		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, ErrNotFound)
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return sessionRec{}, meta.Item{}, err
+	}
+	return b.loadSession(ctx, ownerID, id)
+}
+
+// loadSession loads a session of the user ownerID that has not expired.
+func (b *Backend) loadSession(ctx context.Context, ownerID, id string) (sessionRec, meta.Item, error) {
+	s, it, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+	if record.IsNotFound(err) || (err == nil && (s.UserID != ownerID || b.now().UnixNano() > s.Expires)) {
+		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
 	}
 	return s, it, err
 }
 
-// GetUpload describes a session with the parts received so far.
-func (b *Backend) GetUpload(ctx context.Context, pr Principal, id string) (Upload, error) {
-	s, _, err := b.session(ctx, pr, id)
+// GetUpload describes a session of owner ("" for pr's own) with the parts
+// received so far.
+func (b *Backend) GetUpload(ctx context.Context, pr iam.Principal, owner, id string) (Upload, error) {
+	s, _, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return Upload{}, err
 	}
@@ -219,7 +233,7 @@ func (b *Backend) eachPart(ctx context.Context, id string, fn func(n int, p part
 			if err != nil {
 				return fmt.Errorf("backend: corrupt part key %q", it.SK)
 			}
-			p, err := decode[partRec](it)
+			p, err := record.Decode[partRec](it)
 			if err != nil {
 				return err
 			}
@@ -234,22 +248,27 @@ func (b *Backend) eachPart(ctx context.Context, id string, fn func(n int, p part
 	}
 }
 
-// ListUploads lists pr's open sessions, oldest first.
-func (b *Backend) ListUploads(ctx context.Context, pr Principal) ([]Upload, error) {
-	if pr.UserID == "" {
-		return nil, ErrUnauthorized
+// ListUploads lists the open sessions of owner ("" for pr's own), oldest
+// first.
+func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner string) ([]Upload, error) {
+	if err := b.allow(ctx, pr, iam.ManageUploads, iam.UploadOf(ownerName(pr, owner), "*")); err != nil {
+		return nil, err
+	}
+	ownerID, _, err := b.owner(ctx, pr, owner)
+	if err != nil {
+		return nil, err
 	}
 	out := []Upload{}
 	after := ""
 	for {
-		pg, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
+		pg, err := b.meta.Query(ctx, userPK(ownerID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range pg.Items {
 			id := strings.TrimPrefix(it.SK, userUpPrefix)
-			s, _, err := b.session(ctx, pr, id)
-			if errors.Is(err, ErrNotFound) {
+			s, _, err := b.loadSession(ctx, ownerID, id)
+			if errors.Is(err, errs.ErrNotFound) {
 				continue
 			}
 			if err != nil {
@@ -267,24 +286,24 @@ func (b *Backend) ListUploads(ctx context.Context, pr Principal) ([]Upload, erro
 // PutPart stores part n (1-based) of a session: exactly the part's size,
 // sealed on the way to the blob store. sum, when set, is the part's SHA-256.
 // Sending a part again replaces it.
-func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r io.Reader, size int64, sum []byte) (UploadPart, error) {
-	s, _, err := b.session(ctx, pr, id)
+func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id string, n int, r io.Reader, size int64, sum []byte) (UploadPart, error) {
+	s, _, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return UploadPart{}, err
 	}
 	if b.busy(s) {
-		return UploadPart{}, fmt.Errorf("upload %s: %w: it is being completed", id, ErrConflict)
+		return UploadPart{}, fmt.Errorf("upload %s: %w: it is being completed", id, errs.ErrConflict)
 	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
 	if n < 1 || n > l.Parts() {
-		return UploadPart{}, fmt.Errorf("%w: part %d of an upload with %d parts", ErrInvalid, n, l.Parts())
+		return UploadPart{}, fmt.Errorf("%w: part %d of an upload with %d parts", errs.ErrInvalid, n, l.Parts())
 	}
 	want := l.PartPlainSize(n - 1)
 	if size >= 0 && size != want {
-		return UploadPart{}, fmt.Errorf("%w: part %d must be %d bytes, not %d", ErrLengthMismatch, n, want, size)
+		return UploadPart{}, fmt.Errorf("%w: part %d must be %d bytes, not %d", errs.ErrLengthMismatch, n, want, size)
 	}
 	if sum != nil && len(sum) != sha256.Size {
-		return UploadPart{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+		return UploadPart{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
 	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
 	if err != nil {
@@ -305,17 +324,17 @@ func (b *Backend) PutPart(ctx context.Context, pr Principal, id string, n int, r
 		return UploadPart{}, body.err
 	}
 	if err != nil {
-		return UploadPart{}, storeErr(fmt.Sprintf("store part %d", n), err)
+		return UploadPart{}, errs.FromStore(fmt.Sprintf("store part %d", n), err)
 	}
 	got := body.h.Sum(nil)
 	if sum != nil && !bytes.Equal(got, sum) {
 		// The stored part is not recorded, so it can never be completed;
 		// sending the part again replaces it.
-		return UploadPart{}, fmt.Errorf("%w: part %d has sha-256 %x, expected %x", ErrDigestMismatch, n, got, sum)
+		return UploadPart{}, fmt.Errorf("%w: part %d has sha-256 %x, expected %x", errs.ErrDigestMismatch, n, got, sum)
 	}
-	rec := partRec{Size: want, SHA256: hex.EncodeToString(got), Tag: part.Tag, Time: nanos(b.now())}
-	if _, err := b.meta.Put(ctx, item(uploadPK(id), partSK(n), rec), meta.NoCond); err != nil {
-		return UploadPart{}, storeErr("record part", err)
+	rec := partRec{Size: want, SHA256: hex.EncodeToString(got), Tag: part.Tag, Time: record.Nanos(b.now())}
+	if _, err := b.meta.Put(ctx, record.Item(uploadPK(id), partSK(n), rec), meta.NoCond); err != nil {
+		return UploadPart{}, errs.FromStore("record part", err)
 	}
 	stored, tag = true, part.Tag
 	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
@@ -356,15 +375,15 @@ type claim struct {
 
 func (b *Backend) claimSession(ctx context.Context, id string, s sessionRec, sit meta.Item) (*claim, error) {
 	if b.busy(s) {
-		return nil, fmt.Errorf("upload %s: %w: another Complete is in progress", id, ErrConflict)
+		return nil, fmt.Errorf("upload %s: %w: another Complete is in progress", id, errs.ErrConflict)
 	}
 	c := &claim{b: b, sit: sit, s: s, stop: make(chan struct{}), done: make(chan struct{})}
-	v, err := c.write(ctx, nanos(b.now()), sit.Version)
-	if isConflict(err) {
-		return nil, fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
+	v, err := c.write(ctx, record.Nanos(b.now()), sit.Version)
+	if record.IsConflict(err) {
+		return nil, fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, errs.ErrConflict)
 	}
 	if err != nil {
-		return nil, storeErr("claim upload", err)
+		return nil, errs.FromStore("claim upload", err)
 	}
 	c.ver = v
 	go c.renew(context.WithoutCancel(ctx))
@@ -378,8 +397,8 @@ func (c *claim) write(ctx context.Context, at int64, ver int64) (int64, error) {
 	if at == 0 {
 		s.CompletingBy = ""
 	}
-	it := item(c.sit.PK, c.sit.SK, s)
-	it.ExpiresAt = fromNanos(s.Expires)
+	it := record.Item(c.sit.PK, c.sit.SK, s)
+	it.ExpiresAt = record.FromNanos(s.Expires)
 	return c.b.meta.Put(ctx, it, meta.AtVersion(ver))
 }
 
@@ -394,10 +413,10 @@ func (c *claim) renew(ctx context.Context) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		v, err := c.write(ctx, nanos(c.b.now()), c.ver)
+		v, err := c.write(ctx, record.Nanos(c.b.now()), c.ver)
 		if err == nil {
 			c.ver = v
-		} else if isConflict(err) {
+		} else if record.IsConflict(err) {
 			c.lost = true
 		}
 		c.mu.Unlock()
@@ -405,7 +424,7 @@ func (c *claim) renew(ctx context.Context) {
 }
 
 // hold stops renewing and returns the session item's version, for the
-// final transaction's condition (ErrConflict if the claim was lost).
+// final transaction's condition (errs.ErrConflict if the claim was lost).
 func (c *claim) hold() (int64, error) {
 	select {
 	case <-c.stop:
@@ -416,7 +435,7 @@ func (c *claim) hold() (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lost {
-		return 0, fmt.Errorf("%w: the upload was taken over while it was being completed", ErrConflict)
+		return 0, fmt.Errorf("%w: the upload was taken over while it was being completed", errs.ErrConflict)
 	}
 	return c.ver, nil
 }
@@ -437,20 +456,20 @@ func (c *claim) release(ctx context.Context) {
 //
 // A Complete first claims the session (one conditional write), so that two
 // Completes, or a Complete and an Abort, never work on one upload at once:
-// the loser gets ErrConflict and touches nothing.
-func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, sum []byte) (Entry, error) {
-	s, sit, err := b.session(ctx, pr, id)
+// the loser gets errs.ErrConflict and touches nothing.
+func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, id string, sum []byte) (Entry, error) {
+	s, sit, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return Entry{}, err
 	}
 	if sum != nil && len(sum) != sha256.Size {
-		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", ErrInvalid, sha256.Size)
+		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
 	p, err := storepath.Parse(s.Path)
 	if err != nil {
 		return Entry{}, fmt.Errorf("backend: corrupt session %s: %w", id, err)
 	}
-	if err := authorize(pr, p, actWrite); err != nil {
+	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
 		return Entry{}, err
 	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
@@ -497,17 +516,17 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr Principal, id string, s
 				b.discardBlob(s.Blob)
 				b.endSession(context.WithoutCancel(ctx), id, s)
 			}
-			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", ErrDigestMismatch, got, want)
+			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", errs.ErrDigestMismatch, got, want)
 		}
 	}
 	nv := newVersion{
 		blobID: s.Blob,
 		blob: &blobRec{
-			Size: s.Size, PartSize: s.PartSize, Wrapped: s.Wrapped, KeyID: s.KeyID, Created: nanos(b.now()),
+			Size: s.Size, PartSize: s.PartSize, Wrapped: s.Wrapped, KeyID: s.KeyID, Created: record.Nanos(b.now()),
 		},
 		size:   s.Size,
 		sha256: got,
-		mtime:  fromNanos(s.MTime),
+		mtime:  record.FromNanos(s.MTime),
 		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
@@ -549,31 +568,31 @@ func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]b
 		if len(missing) > 10 {
 			missing = append(missing[:10], "...")
 		}
-		return nil, fmt.Errorf("%w: upload %s is missing parts %s", ErrInvalid, id, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: upload %s is missing parts %s", errs.ErrInvalid, id, strings.Join(missing, ", "))
 	}
 	return parts, nil
 }
 
 // dropSession takes a session that is not being completed away from
 // everyone else (by deleting its item at the version read) and then
-// discards what it stored. It returns ErrConflict if it lost the session to
+// discards what it stored. It returns errs.ErrConflict if it lost the session to
 // a Complete, another Abort or the collector.
 func (b *Backend) dropSession(ctx context.Context, id string, s sessionRec, sit meta.Item) error {
 	if b.busy(s) {
-		return fmt.Errorf("upload %s: %w: a Complete is in progress", id, ErrConflict)
+		return fmt.Errorf("upload %s: %w: a Complete is in progress", id, errs.ErrConflict)
 	}
 	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(sit.Version)); err != nil {
-		if isConflict(err) {
-			return fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, ErrConflict)
+		if record.IsConflict(err) {
+			return fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, errs.ErrConflict)
 		}
-		return storeErr("abort upload", err)
+		return errs.FromStore("abort upload", err)
 	}
 	if err := b.blobs.Abort(ctx, s.Blob, s.UploadID); err != nil {
 		b.log.Warn("abort blob upload", "upload", id, "err", err)
 	}
 	// A Complete that died after joining left the object; it was never
 	// committed (no blob record), and now nothing ever will be.
-	if _, err := b.meta.Get(ctx, blobPK(s.Blob), skBlob); isNotFound(err) {
+	if _, err := b.meta.Get(ctx, blobPK(s.Blob), skBlob); record.IsNotFound(err) {
 		b.discardBlob(s.Blob)
 	}
 	b.endSession(ctx, id, s)
@@ -597,10 +616,10 @@ func (b *Backend) joinParts(ctx context.Context, s sessionRec, parts []blob.Part
 		}
 	}
 	if errors.Is(err, blob.ErrInvalidPart) {
-		return fmt.Errorf("%w: stored parts do not match their records, send them again: %w", ErrConflict, err)
+		return fmt.Errorf("%w: stored parts do not match their records, send them again: %w", errs.ErrConflict, err)
 	}
 	if err != nil {
-		return storeErr("join parts", err)
+		return errs.FromStore("join parts", err)
 	}
 	return nil
 }
@@ -618,16 +637,17 @@ func pipeHash(h hash.Hash, r io.Reader) error {
 	pr.CloseWithError(err) // stops the reading goroutine if hashing failed
 	if err != nil {
 		if errors.Is(err, crypto.ErrTampered) {
-			return fmt.Errorf("%w: %w", ErrIntegrity, err)
+			return fmt.Errorf("%w: %w", errs.ErrIntegrity, err)
 		}
 		return fmt.Errorf("verify stored upload: %w", err)
 	}
 	return nil
 }
 
-// AbortUpload ends a session and discards its parts.
-func (b *Backend) AbortUpload(ctx context.Context, pr Principal, id string) error {
-	s, sit, err := b.session(ctx, pr, id)
+// AbortUpload ends a session of owner ("" for pr's own) and discards its
+// parts.
+func (b *Backend) AbortUpload(ctx context.Context, pr iam.Principal, owner, id string) error {
+	s, sit, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return err
 	}

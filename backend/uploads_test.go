@@ -11,6 +11,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/errs"
 )
 
 type blobInfo = blob.Info
@@ -41,7 +42,7 @@ func TestUploadSession(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			b := part(n)
-			if _, err := e.b.PutPart(ctx, e.admin, u.ID, n, bytes.NewReader(b), int64(len(b)), sum(b)); err != nil {
+			if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n, bytes.NewReader(b), int64(len(b)), sum(b)); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -51,27 +52,27 @@ func TestUploadSession(t *testing.T) {
 		t.Fatal("file visible before Complete")
 	}
 	// A status shows what arrived; completing now names the missing part.
-	st, err := e.b.GetUpload(ctx, e.admin, u.ID)
+	st, err := e.b.GetUpload(ctx, e.admin, "", u.ID)
 	if err != nil || len(st.Received) != 2 || st.Received[0].N != 1 || st.Received[1].N != 3 {
 		t.Fatalf("status %+v %v", st, err)
 	}
-	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, nil)
-	wantErr(t, err, backend.ErrInvalid)
+	_, err = e.b.CompleteUpload(ctx, e.admin, "", u.ID, nil)
+	wantErr(t, err, errs.ErrInvalid)
 
 	// Wrong length and wrong digest are refused and not recorded.
-	_, err = e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)[:100]), 100, nil)
-	wantErr(t, err, backend.ErrLengthMismatch)
-	_, err = e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), sum([]byte("x")))
-	wantErr(t, err, backend.ErrDigestMismatch)
-	_, err = e.b.PutPart(ctx, e.admin, u.ID, 4, bytes.NewReader(nil), 0, nil)
-	wantErr(t, err, backend.ErrInvalid)
-	if st, _ := e.b.GetUpload(ctx, e.admin, u.ID); len(st.Received) != 2 {
+	_, err = e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(part(2)[:100]), 100, nil)
+	wantErr(t, err, errs.ErrLengthMismatch)
+	_, err = e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), sum([]byte("x")))
+	wantErr(t, err, errs.ErrDigestMismatch)
+	_, err = e.b.PutPart(ctx, e.admin, "", u.ID, 4, bytes.NewReader(nil), 0, nil)
+	wantErr(t, err, errs.ErrInvalid)
+	if st, _ := e.b.GetUpload(ctx, e.admin, "", u.ID); len(st.Received) != 2 {
 		t.Fatalf("a refused part was recorded: %+v", st.Received)
 	}
-	if _, err := e.b.PutPart(ctx, e.admin, u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), nil); err != nil {
+	if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(part(2)), int64(len(part(2))), nil); err != nil {
 		t.Fatal(err)
 	}
-	ent, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content))
+	ent, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(content))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +87,9 @@ func TestUploadSession(t *testing.T) {
 		t.Fatalf("range across parts: %v", err)
 	}
 	// The session is gone: it completes once.
-	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, nil)
-	wantErr(t, err, backend.ErrNotFound)
-	if us, err := e.b.ListUploads(ctx, e.admin); err != nil || len(us) != 0 {
+	_, err = e.b.CompleteUpload(ctx, e.admin, "", u.ID, nil)
+	wantErr(t, err, errs.ErrNotFound)
+	if us, err := e.b.ListUploads(ctx, e.admin, ""); err != nil || len(us) != 0 {
 		t.Fatalf("open sessions %+v %v", us, err)
 	}
 }
@@ -102,12 +103,12 @@ func TestUploadWrongDigestCommitsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n, b := range [][]byte{content[:5*mib], content[5*mib:]} {
-		if _, err := e.b.PutPart(ctx, e.admin, u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = e.b.CompleteUpload(ctx, e.admin, u.ID, sum([]byte("something else")))
-	wantErr(t, err, backend.ErrDigestMismatch)
+	_, err = e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum([]byte("something else")))
+	wantErr(t, err, errs.ErrDigestMismatch)
 	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
 		t.Fatal("file visible after a failed Complete")
 	}
@@ -123,24 +124,24 @@ func TestUploadEmptyAndSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ent, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(nil))
+	ent, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(nil))
 	if err != nil || ent.Size != 0 {
 		t.Fatalf("%+v %v", ent, err)
 	}
 	for _, ps := range []int64{1 << 20, 5*mib + 1, 6 << 30} {
 		_, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/x"), backend.UploadOptions{Size: 100, PartSize: ps})
-		wantErr(t, err, backend.ErrInvalid)
+		wantErr(t, err, errs.ErrInvalid)
 	}
 	// A huge file gets parts large enough to stay under 10,000.
 	u, err = e.b.CreateUpload(ctx, e.admin, p("/home/admin/huge"), backend.UploadOptions{Size: 1 << 40})
 	if err != nil || u.Parts > blob.MaxParts {
 		t.Fatalf("%+v %v", u, err)
 	}
-	if err := e.b.AbortUpload(ctx, e.admin, u.ID); err != nil {
+	if err := e.b.AbortUpload(ctx, e.admin, "", u.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.b.GetUpload(ctx, e.admin, "nonsense")
-	wantErr(t, err, backend.ErrNotFound)
+	_, err = e.b.GetUpload(ctx, e.admin, "", "nonsense")
+	wantErr(t, err, errs.ErrNotFound)
 }
 
 func TestCollect(t *testing.T) {
@@ -157,7 +158,7 @@ func TestCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 	part := data(5*mib, 1)
-	if _, err := e.b.PutPart(ctx, e.admin, u.ID, 1, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+	if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, 1, bytes.NewReader(part), int64(len(part)), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Within the grace period nothing goes.
@@ -181,8 +182,8 @@ func TestCollect(t *testing.T) {
 	if string(e.mustRead(e.admin, "/home/admin/keep")) != "keep me" {
 		t.Fatal("collector took a live blob")
 	}
-	_, err = e.b.GetUpload(ctx, e.admin, u.ID)
-	wantErr(t, err, backend.ErrNotFound)
+	_, err = e.b.GetUpload(ctx, e.admin, "", u.ID)
+	wantErr(t, err, errs.ErrNotFound)
 }
 
 func TestManyVersionsPruneAcrossCommits(t *testing.T) {
@@ -226,7 +227,7 @@ func TestCompleteClaim(t *testing.T) {
 	uploadParts(t, e.b, e.admin, u.ID, content, []int{1, 2})
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.b.CompleteUpload(ctx, e.admin, u.ID, sum(content))
+		_, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(content))
 		done <- err
 	}()
 	<-bc.entered
@@ -235,9 +236,9 @@ func TestCompleteClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, other.AbortUpload(ctx, e.admin, u.ID), backend.ErrConflict)
+	wantErr(t, other.AbortUpload(ctx, e.admin, "", u.ID), errs.ErrConflict)
 	clk.Add(3 * time.Minute) // the claim's lease has run out
-	if err := other.AbortUpload(ctx, e.admin, u.ID); err != nil {
+	if err := other.AbortUpload(ctx, e.admin, "", u.ID); err != nil {
 		t.Fatalf("abort of a session whose Complete died: %v", err)
 	}
 	close(bc.release)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -36,7 +38,7 @@ type localToken struct {
 
 // localListener serves h on the data directory's socket and publishes a
 // fresh owner token for it. stop shuts it down and revokes the token.
-func serveLocalSocket(ctx context.Context, b *backend.Backend, h http.Handler, data string, log *slog.Logger) (stop func(), err error) {
+func serveLocalSocket(ctx context.Context, b *identity.Service, h http.Handler, data string, log *slog.Logger) (stop func(), err error) {
 	sock := filepath.Join(data, socketName)
 	// Only the lock holder gets here, so a socket file left behind is a
 	// dead one from a crash.
@@ -51,7 +53,7 @@ func serveLocalSocket(ctx context.Context, b *backend.Backend, h http.Handler, d
 	}
 	// The token of an earlier owner that crashed is revoked, not reused.
 	if old, err := readLocalToken(data); err == nil {
-		_ = b.RevokeOwnerToken(ctx, backend.Token{ID: old.ID, User: old.User})
+		_ = b.RevokeOwnerToken(ctx, identity.Token{ID: old.ID, User: old.User})
 	}
 	tok, err := b.OwnerToken(ctx, "local", 0)
 	if err != nil {
@@ -118,4 +120,17 @@ func attachLocal(data string) (*client.Client, error) {
 		return nil, fmt.Errorf("%s is in use by process %d, which does not offer a local socket (%w)", data, embedded.Owner(data), err)
 	}
 	return client.New("unix://"+filepath.Join(data, socketName), t.Token, client.WithUserAgent("strata-tui/"+Version()))
+}
+
+// newIdentity is the identity service of a store whose file tree is b,
+// wired both ways: the file tree resolves user names through identity, and
+// identity tells it when users come and go.
+func newIdentity(m meta.Store, b *backend.Backend) (*identity.Service, error) {
+	ids, err := identity.New(identity.Config{Meta: m})
+	if err != nil {
+		return nil, err
+	}
+	ids.SetLifecycle(b)
+	b.SetUsers(ids)
+	return ids, nil
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
 
-	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/provisioning"
 )
 
@@ -143,7 +143,7 @@ func (a *app) provision(ctx context.Context, o provisionOpts) error {
 		}
 		if provisioning.WillCreate(status) {
 			if _, given := serviceParams["AdminToken"]; !given {
-				token = backend.NewToken()
+				token = identity.NewToken()
 				serviceParams["AdminToken"] = token
 			}
 			if err := requireParams(service, serviceParams); err != nil && !o.dryRun {

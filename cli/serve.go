@@ -156,7 +156,11 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if err := b.CheckKeys(ctx); err != nil {
 		return err
 	}
-	tok, created, err := b.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
+	ids, err := newIdentity(eng.Meta, b)
+	if err != nil {
+		return err
+	}
+	tok, created, err := ids.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
 	if err != nil {
 		return fmt.Errorf("create the admin user: %w", err)
 	}
@@ -188,7 +192,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		ln = tls.NewListener(ln, tlsCfg)
 		scheme = "https"
 	}
-	h := server.NewServer(b, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
+	h := server.NewServer(server.Deps{Files: b, Identity: ids}, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
 	srv := server.HTTPServer(ln.Addr().String(), h, log)
 	srv.TLSConfig = tlsCfg
 
@@ -199,7 +203,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	// The owner of a data directory also serves it on the directory's
 	// private socket, for the TUI and other local clients.
 	if o.blob == "" && o.meta == "" && o.keys == "" {
-		stopLocal, err := serveLocalSocket(ctx, b, h, o.data, log)
+		stopLocal, err := serveLocalSocket(ctx, ids, h, o.data, log)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/client"
 	"github.com/strata-storage/strata/tui"
@@ -95,16 +96,20 @@ func (a *app) tuiClient(ctx context.Context, data string) (*client.Client, strin
 	if err == nil {
 		err = b.CheckKeys(ctx)
 	}
+	var ids *identity.Service
 	if err == nil {
-		_, _, err = b.Bootstrap(ctx, "")
+		ids, err = newIdentity(eng.Meta, b)
+	}
+	if err == nil {
+		_, _, err = ids.Bootstrap(ctx, "")
 	}
 	if err != nil {
 		logFile.Close()
 		eng.Close()
 		return nil, "", nil, err
 	}
-	h := server.NewServer(b, server.Config{Logger: log, Version: Version()})
-	stop, err := serveLocalSocket(ctx, b, h, data, log)
+	h := server.NewServer(server.Deps{Files: b, Identity: ids}, server.Config{Logger: log, Version: Version()})
+	stop, err := serveLocalSocket(ctx, ids, h, data, log)
 	if err != nil {
 		logFile.Close()
 		eng.Close()

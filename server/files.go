@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -104,7 +106,7 @@ func apiEntry(e backend.Entry) api.Entry {
 	}
 }
 
-func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/files/")
 	if err != nil {
 		return err
@@ -146,7 +148,7 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	return writeJSON(w, status, apiEntry(e))
 }
 
-func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/files/")
 	if err != nil {
 		return err
@@ -211,7 +213,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	buf := make([]byte, 256<<10)
 	_, err = io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
 	if err != nil {
-		if errors.Is(err, backend.ErrIntegrity) {
+		if errors.Is(err, errs.ErrIntegrity) {
 			s.log.Error("download failed authentication", "rid", requestID(r.Context()), "path", p.String(), "err", err)
 		}
 		// The status line is out; cutting the connection is the only way
@@ -221,7 +223,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	return nil
 }
 
-func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	prefix := "/v1/files/"
 	if strings.HasPrefix(r.URL.EscapedPath(), "/v1/dirs/") {
 		prefix = "/v1/dirs/"
@@ -241,7 +243,7 @@ func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr backend.
 	return writeJSON(w, http.StatusOK, apiTrashItem(ti))
 }
 
-func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/dirs/")
 	if err != nil {
 		return err
@@ -261,7 +263,7 @@ func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/dirs/")
 	if err != nil {
 		return err
@@ -277,7 +279,7 @@ func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr backend.Princi
 	return writeJSON(w, http.StatusCreated, apiEntry(e))
 }
 
-func (s *Server) stat(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) stat(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/stat/")
 	if err != nil {
 		return err

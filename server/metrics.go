@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -64,17 +64,17 @@ func (m *metrics) observe(route, method string, status int, d time.Duration, out
 	m.bytesOut.WithLabelValues(route).Add(float64(out))
 }
 
-func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ backend.Principal) error {
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ iam.Principal) error {
 	s.metrics.handler.ServeHTTP(w, r)
 	return nil
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ backend.Principal) error {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ iam.Principal) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
 // readyz answers 200 only when the storage engines answer.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ backend.Principal) error {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ iam.Principal) error {
 	if err := s.b.Ready(r.Context()); err != nil {
 		s.log.Warn("not ready", "err", err)
 		return problemf(http.StatusServiceUnavailable, api.CodeUnavailable, "storage is not reachable")

@@ -7,19 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
 
 // handler is an endpoint: it gets the authenticated principal (zero for
 // public routes) and returns an error that becomes a problem response.
-type handler func(w http.ResponseWriter, r *http.Request, pr backend.Principal) error
+type handler func(w http.ResponseWriter, r *http.Request, pr iam.Principal) error
 
 type ctxKey int
 
@@ -182,7 +185,13 @@ func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := info(r.Context())
 		in.route = name
-		var pr backend.Principal
+		for k := range r.URL.Query() {
+			if !slices.Contains(rt.query, k) {
+				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clipHeader(k), paramList(rt.query)))
+				return
+			}
+		}
+		var pr iam.Principal
 		if rt.access == token {
 			var err error
 			pr, err = s.authenticate(r)
@@ -191,6 +200,8 @@ func (s *Server) endpoint(rt route) http.Handler {
 				return
 			}
 			in.user = pr.Name
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{SourceIP: host, SecureTransport: r.TLS != nil, Time: time.Now()}))
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {
@@ -206,19 +217,19 @@ func (s *Server) endpoint(rt route) http.Handler {
 var errResponseStarted = errors.New("response already started")
 
 // authenticate reads "Authorization: Bearer <token>".
-func (s *Server) authenticate(r *http.Request) (backend.Principal, error) {
+func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return backend.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "missing Authorization: Bearer <token> header"}
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return backend.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "the Authorization header must be Bearer <token>"}
 	}
-	pr, err := s.b.Authenticate(r.Context(), strings.TrimSpace(tok))
-	if errors.Is(err, backend.ErrUnauthorized) {
+	pr, err := s.ids.Authenticate(r.Context(), strings.TrimSpace(tok))
+	if errors.Is(err, errs.ErrUnauthorized) {
 		return pr, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "invalid, revoked or expired token", err: err}
 	}
@@ -274,4 +285,12 @@ type idleWriter struct {
 func (w *idleWriter) Write(p []byte) (int, error) {
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
 	return w.w.Write(p)
+}
+
+// paramList names a route's query parameters for an error message.
+func paramList(q []string) string {
+	if len(q) == 0 {
+		return "none"
+	}
+	return strings.Join(q, ", ")
 }

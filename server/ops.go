@@ -4,11 +4,12 @@ import (
 	"net/http"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
 
-func (s *Server) move(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) move(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.MoveRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
@@ -28,7 +29,7 @@ func (s *Server) move(w http.ResponseWriter, r *http.Request, pr backend.Princip
 	return writeJSON(w, http.StatusOK, apiEntry(e))
 }
 
-func (s *Server) copy(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) copy(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CopyRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
@@ -48,7 +49,7 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, pr backend.Princip
 	return writeJSON(w, http.StatusCreated, apiEntry(e))
 }
 
-func (s *Server) versions(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) versions(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/versions/")
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, pr backend.Pri
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) restoreVersion(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) restoreVersion(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	p, err := pathParam(r, "/v1/versions/")
 	if err != nil {
 		return err
@@ -91,12 +92,12 @@ func apiTrashItem(t backend.TrashItem) api.TrashItem {
 	return api.TrashItem{ID: t.ID, Path: t.Path, Name: t.Name, Kind: string(t.Kind), Size: t.Size, Deleted: t.Deleted}
 }
 
-func (s *Server) listTrash(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) listTrash(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	cursor, limit, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	tp, err := s.b.ListTrash(r.Context(), pr, cursor, limit)
+	tp, err := s.b.ListTrash(r.Context(), pr, owner(r), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (s *Server) listTrash(w http.ResponseWriter, r *http.Request, pr backend.Pr
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) restoreTrash(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) restoreTrash(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.RestoreTrashRequest
 	if r.ContentLength != 0 {
 		if err := s.readJSON(w, r, &req); err != nil {
@@ -122,25 +123,30 @@ func (s *Server) restoreTrash(w http.ResponseWriter, r *http.Request, pr backend
 		}
 		to = &p
 	}
-	e, err := s.b.RestoreTrash(r.Context(), pr, r.PathValue("id"), to)
+	e, err := s.b.RestoreTrash(r.Context(), pr, owner(r), r.PathValue("id"), to)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, apiEntry(e))
 }
 
-func (s *Server) purgeTrash(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	if err := s.b.PurgeTrash(r.Context(), pr, r.PathValue("id")); err != nil {
+func (s *Server) purgeTrash(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	if err := s.b.PurgeTrash(r.Context(), pr, owner(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	n, err := s.b.EmptyTrash(r.Context(), pr)
+func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	n, err := s.b.EmptyTrash(r.Context(), pr, owner(r))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.EmptyTrashResult{Purged: n})
 }
+
+// owner is the user whose trash or upload sessions a request is about:
+// ?user=NAME (an admin's view of another user's), or "" for the caller's
+// own.
+func owner(r *http.Request) string { return r.URL.Query().Get("user") }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -51,25 +51,25 @@ var errorMap = []struct {
 	// retryAfter is the Retry-After header of the answer, if any.
 	retryAfter string
 }{
-	{backend.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized, "", ""},
-	{backend.ErrForbidden, http.StatusForbidden, api.CodeForbidden, "", ""},
-	{backend.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath, "", ""},
-	{backend.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange, "", ""},
-	{backend.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch, "", ""},
-	{backend.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch, "", ""},
-	{backend.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
-	{backend.ErrExists, http.StatusConflict, api.CodeExists, "", ""},
-	{backend.ErrNotDir, http.StatusConflict, api.CodeNotDir, "", ""},
-	{backend.ErrIsDir, http.StatusConflict, api.CodeIsDir, "", ""},
-	{backend.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, "", ""},
-	{backend.ErrConflict, http.StatusConflict, api.CodeConflict, "", ""},
-	{backend.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, "", ""},
-	{backend.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
+	{errs.ErrUnauthorized, http.StatusUnauthorized, api.CodeUnauthorized, "", ""},
+	{errs.ErrForbidden, http.StatusForbidden, api.CodeForbidden, "", ""},
+	{errs.ErrInvalidPath, http.StatusBadRequest, api.CodeInvalidPath, "", ""},
+	{errs.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable, api.CodeInvalidRange, "", ""},
+	{errs.ErrDigestMismatch, http.StatusBadRequest, api.CodeDigestMismatch, "", ""},
+	{errs.ErrLengthMismatch, http.StatusBadRequest, api.CodeLengthMismatch, "", ""},
+	{errs.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
+	{errs.ErrExists, http.StatusConflict, api.CodeExists, "", ""},
+	{errs.ErrNotDir, http.StatusConflict, api.CodeNotDir, "", ""},
+	{errs.ErrIsDir, http.StatusConflict, api.CodeIsDir, "", ""},
+	{errs.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, "", ""},
+	{errs.ErrConflict, http.StatusConflict, api.CodeConflict, "", ""},
+	{errs.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, "", ""},
+	{errs.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
 	// Throttling or an unreachable engine, after the drivers' own retries:
 	// the client waits a little and sends the request again.
-	{backend.ErrUnavailable, http.StatusServiceUnavailable, api.CodeUnavailable, "storage is busy or unreachable; retry", "2"},
-	{backend.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details", ""},
-	{backend.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, "", ""},
+	{errs.ErrUnavailable, http.StatusServiceUnavailable, api.CodeUnavailable, "storage is busy or unreachable; retry", "2"},
+	{errs.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details", ""},
+	{errs.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, "", ""},
 }
 
 // toProblem classifies any error a handler returns.
@@ -83,10 +83,10 @@ func toProblem(err error) *problem {
 		return &problem{status: http.StatusRequestEntityTooLarge, code: api.CodeTooLarge,
 			detail: fmt.Sprintf("request body larger than %d bytes", mbe.Limit), err: err}
 	}
-	if backend.IsUnavailable(err) && !errors.Is(err, backend.ErrUnavailable) {
+	if errs.IsUnavailable(err) && !errors.Is(err, errs.ErrUnavailable) {
 		// Surfaced from a driver without passing through the core's own
 		// mapping (a lookup, a key unwrap): the same answer.
-		err = fmt.Errorf("%w: %w", backend.ErrUnavailable, err)
+		err = fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
 	}
 	for _, m := range errorMap {
 		if errors.Is(err, m.err) {

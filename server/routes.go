@@ -26,53 +26,57 @@ type route struct {
 	pattern string
 	access  access
 	h       handler
+	// query is every query parameter the route reads: any other is
+	// refused, so that a misspelt one (?usr=alice) is not silently
+	// ignored.
+	query []string
 }
 
 // routes is every route of the API. docs/api.md documents each.
 func (s *Server) routes() []route {
 	return []route{
-		{"GET", "/healthz", public, s.healthz},
-		{"GET", "/readyz", public, s.readyz},
-		{"GET", "/metrics", public, s.metricsHandler},
+		{"GET", "/healthz", public, s.healthz, nil},
+		{"GET", "/readyz", public, s.readyz, nil},
+		{"GET", "/metrics", public, s.metricsHandler, nil},
 
-		{"GET", "/v1/whoami", token, s.whoami},
+		{"GET", "/v1/whoami", token, s.whoami, nil},
 
-		{"PUT", "/v1/files/{path...}", token, s.putFile},
-		{"GET", "/v1/files/{path...}", token, s.getFile},
-		{"HEAD", "/v1/files/{path...}", token, s.getFile},
-		{"DELETE", "/v1/files/{path...}", token, s.deleteEntry},
+		{"PUT", "/v1/files/{path...}", token, s.putFile, nil},
+		{"GET", "/v1/files/{path...}", token, s.getFile, []string{"version"}},
+		{"HEAD", "/v1/files/{path...}", token, s.getFile, []string{"version"}},
+		{"DELETE", "/v1/files/{path...}", token, s.deleteEntry, []string{"recursive"}},
 
-		{"GET", "/v1/dirs/{path...}", token, s.listDir},
-		{"PUT", "/v1/dirs/{path...}", token, s.mkdir},
-		{"DELETE", "/v1/dirs/{path...}", token, s.deleteEntry},
+		{"GET", "/v1/dirs/{path...}", token, s.listDir, []string{"limit", "cursor", "prefix"}},
+		{"PUT", "/v1/dirs/{path...}", token, s.mkdir, []string{"parents"}},
+		{"DELETE", "/v1/dirs/{path...}", token, s.deleteEntry, []string{"recursive"}},
 
-		{"GET", "/v1/stat/{path...}", token, s.stat},
-		{"POST", "/v1/move", token, s.move},
-		{"POST", "/v1/copy", token, s.copy},
+		{"GET", "/v1/stat/{path...}", token, s.stat, nil},
+		{"POST", "/v1/move", token, s.move, nil},
+		{"POST", "/v1/copy", token, s.copy, nil},
 
-		{"GET", "/v1/versions/{path...}", token, s.versions},
-		{"POST", "/v1/versions/{path...}", token, s.restoreVersion},
+		{"GET", "/v1/versions/{path...}", token, s.versions, []string{"limit", "cursor"}},
+		{"POST", "/v1/versions/{path...}", token, s.restoreVersion, nil},
 
-		{"GET", "/v1/trash", token, s.listTrash},
-		{"DELETE", "/v1/trash", token, s.emptyTrash},
-		{"POST", "/v1/trash/{id}/restore", token, s.restoreTrash},
-		{"DELETE", "/v1/trash/{id}", token, s.purgeTrash},
+		{"GET", "/v1/trash", token, s.listTrash, []string{"limit", "cursor", "user"}},
+		{"DELETE", "/v1/trash", token, s.emptyTrash, []string{"user"}},
+		{"POST", "/v1/trash/{id}/restore", token, s.restoreTrash, []string{"user"}},
+		{"DELETE", "/v1/trash/{id}", token, s.purgeTrash, []string{"user"}},
 
-		{"POST", "/v1/uploads", token, s.createUpload},
-		{"GET", "/v1/uploads", token, s.listUploads},
-		{"GET", "/v1/uploads/{id}", token, s.getUpload},
-		{"PUT", "/v1/uploads/{id}/parts/{n}", token, s.putPart},
-		{"POST", "/v1/uploads/{id}/complete", token, s.completeUpload},
-		{"DELETE", "/v1/uploads/{id}", token, s.abortUpload},
+		{"POST", "/v1/uploads", token, s.createUpload, nil},
+		{"GET", "/v1/uploads", token, s.listUploads, []string{"user"}},
+		{"GET", "/v1/uploads/{id}", token, s.getUpload, []string{"user"}},
+		{"PUT", "/v1/uploads/{id}/parts/{n}", token, s.putPart, []string{"user"}},
+		{"POST", "/v1/uploads/{id}/complete", token, s.completeUpload, []string{"user"}},
+		{"DELETE", "/v1/uploads/{id}", token, s.abortUpload, []string{"user"}},
 
-		{"GET", "/v1/users", token, s.listUsers},
-		{"POST", "/v1/users", token, s.createUser},
-		{"DELETE", "/v1/users/{name}", token, s.deleteUser},
-		{"GET", "/v1/tokens", token, s.listTokens},
-		{"POST", "/v1/tokens", token, s.createToken},
-		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken},
+		{"GET", "/v1/users", token, s.listUsers, nil},
+		{"POST", "/v1/users", token, s.createUser, nil},
+		{"DELETE", "/v1/users/{name}", token, s.deleteUser, nil},
+		{"GET", "/v1/tokens", token, s.listTokens, []string{"user"}},
+		{"POST", "/v1/tokens", token, s.createToken, nil},
+		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},
 
-		{"POST", "/v1/admin/collect", token, s.collect},
+		{"POST", "/v1/admin/collect", token, s.collect, nil},
 	}
 }
 

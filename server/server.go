@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/identity"
 )
 
 // Config tunes a Server. The zero value is usable.
@@ -33,9 +34,16 @@ type Config struct {
 	Version string
 }
 
+// Deps is what the server serves: the file tree and identity.
+type Deps struct {
+	Files    *backend.Backend
+	Identity *identity.Service
+}
+
 // Server is the HTTP handler of the API.
 type Server struct {
 	b       *backend.Backend
+	ids     *identity.Service
 	log     *slog.Logger
 	cfg     Config
 	metrics *metrics
@@ -45,8 +53,8 @@ type Server struct {
 
 var _ http.Handler = (*Server)(nil)
 
-// NewServer returns the API handler over b.
-func NewServer(b *backend.Backend, cfg Config) *Server {
+// NewServer returns the API handler over the core.
+func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +68,7 @@ func NewServer(b *backend.Backend, cfg Config) *Server {
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
-	s := &Server{b: b, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
+	s := &Server{b: d.Files, ids: d.Identity, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))
 	return s

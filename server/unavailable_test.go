@@ -21,6 +21,7 @@ import (
 	"github.com/strata-storage/strata/backend/blob"
 	s3blob "github.com/strata-storage/strata/backend/blob/s3"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
@@ -73,17 +74,17 @@ func newBusyFixture(t *testing.T) (*fixture, *busyBlobs) {
 	}
 	t.Cleanup(func() { eng.Close() })
 	bb := &busyBlobs{Store: eng.Blobs}
-	b, err := backend.New(backend.Config{Blobs: bb, Meta: eng.Meta, Keys: eng.Keys})
+	c, err := daemon.NewCore(backend.Config{Blobs: bb, Meta: eng.Meta, Keys: eng.Keys})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := b.Bootstrap(context.Background(), "")
+	tok, _, err := c.Identity.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.NewServer(b, server.Config{}))
+	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{}))
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, b: b, admin: tok}, bb
+	return &fixture{t: t, srv: srv, b: c.Files, admin: tok}, bb
 }
 
 // wantUnavailable asserts a 503 "unavailable" answer that tells the client
@@ -165,20 +166,20 @@ func TestReadyzBucketGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	b, err := backend.New(backend.Config{Blobs: bs, Meta: eng.Meta, Keys: eng.Keys})
+	c, err := daemon.NewCore(backend.Config{Blobs: bs, Meta: eng.Meta, Keys: eng.Keys})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.NewServer(b, server.Config{}))
+	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{}))
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, srv: srv, b: b}
+	f := &fixture{t: t, srv: srv, b: c.Files}
 
 	ok(t, f.do("GET", "/readyz", "", nil), http.StatusOK)
 	if _, err := s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
 	problem(t, f.do("GET", "/readyz", "", nil), http.StatusServiceUnavailable, api.CodeUnavailable)
-	if err := b.Ready(ctx); err == nil || !strings.Contains(err.Error(), bucket) {
+	if err := c.Files.Ready(ctx); err == nil || !strings.Contains(err.Error(), bucket) {
 		t.Errorf("Ready with the bucket gone: %v, want an error naming the bucket", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -36,7 +37,7 @@ func hexDigest(field, v string) ([]byte, error) {
 	return b, nil
 }
 
-func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CreateUploadRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
@@ -64,8 +65,8 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr backend
 	return writeJSON(w, http.StatusCreated, apiUpload(u))
 }
 
-func (s *Server) listUploads(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	us, err := s.b.ListUploads(r.Context(), pr)
+func (s *Server) listUploads(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	us, err := s.b.ListUploads(r.Context(), pr, owner(r))
 	if err != nil {
 		return err
 	}
@@ -76,15 +77,15 @@ func (s *Server) listUploads(w http.ResponseWriter, r *http.Request, pr backend.
 	return writeJSON(w, http.StatusOK, map[string][]api.Upload{"uploads": out})
 }
 
-func (s *Server) getUpload(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	u, err := s.b.GetUpload(r.Context(), pr, r.PathValue("id"))
+func (s *Server) getUpload(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	u, err := s.b.GetUpload(r.Context(), pr, owner(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, apiUpload(u))
 }
 
-func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
 		return badRequest("part number must be a positive integer")
@@ -97,7 +98,7 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr backend.Prin
 		return badRequest("Content-Digest: %v", err)
 	}
 	start := time.Now()
-	part, err := s.b.PutPart(r.Context(), pr, r.PathValue("id"), n, s.body(w, r), r.ContentLength, sum)
+	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, s.body(w, r), r.ContentLength, sum)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr backend.Prin
 	return writeJSON(w, http.StatusOK, api.UploadPart(part))
 }
 
-func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CompleteUploadRequest
 	if r.ContentLength != 0 {
 		if err := s.readJSON(w, r, &req); err != nil {
@@ -117,7 +118,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, pr backe
 	if err != nil {
 		return err
 	}
-	e, err := s.b.CompleteUpload(r.Context(), pr, r.PathValue("id"), sum)
+	e, err := s.b.CompleteUpload(r.Context(), pr, owner(r), r.PathValue("id"), sum)
 	if err != nil {
 		return err
 	}
@@ -129,8 +130,8 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, pr backe
 	return writeJSON(w, status, apiEntry(e))
 }
 
-func (s *Server) abortUpload(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	if err := s.b.AbortUpload(r.Context(), pr, r.PathValue("id")); err != nil {
+func (s *Server) abortUpload(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	if err := s.b.AbortUpload(r.Context(), pr, owner(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -4,20 +4,20 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
 
-func (s *Server) whoami(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	u, err := s.b.Whoami(r.Context(), pr)
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	u, err := s.ids.Whoami(r.Context(), pr)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.User(u))
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	us, err := s.b.ListUsers(r.Context(), pr)
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	us, err := s.ids.ListUsers(r.Context(), pr)
 	if err != nil {
 		return err
 	}
@@ -28,18 +28,18 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr backend.Pr
 	return writeJSON(w, http.StatusOK, map[string][]api.User{"users": out})
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CreateUserRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.b.CreateUser(r.Context(), pr, req.Name, req.Admin)
+	u, err := s.ids.CreateUser(r.Context(), pr, req.Name, req.Admin)
 	if err != nil {
 		return err
 	}
 	out := api.CreateUserResult{User: api.User(u)}
 	if req.Token {
-		t, err := s.b.CreateToken(r.Context(), pr, u.Name, "initial", 0)
+		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0)
 		if err != nil {
 			return err
 		}
@@ -49,16 +49,16 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr backend.P
 	return writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	if err := s.b.DeleteUser(r.Context(), pr, r.PathValue("name")); err != nil {
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	if err := s.ids.DeleteUser(r.Context(), pr, r.PathValue("name")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	ts, err := s.b.ListTokens(r.Context(), pr, r.URL.Query().Get("user"))
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	ts, err := s.ids.ListTokens(r.Context(), pr, r.URL.Query().Get("user"))
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, pr backend.P
 	return writeJSON(w, http.StatusOK, map[string][]api.Token{"tokens": out})
 }
 
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CreateTokenRequest
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
@@ -77,22 +77,22 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr backend.
 	if req.ExpiresIn < 0 || req.ExpiresIn > 100*365*24*3600 {
 		return badRequest("expiresIn must be 0 (never) or a number of seconds up to 100 years")
 	}
-	t, err := s.b.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second)
+	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, api.Token(t))
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
-	if err := s.b.RevokeToken(r.Context(), pr, r.URL.Query().Get("user"), r.PathValue("id")); err != nil {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	if err := s.ids.RevokeToken(r.Context(), pr, r.URL.Query().Get("user"), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) collect(w http.ResponseWriter, r *http.Request, pr backend.Principal) error {
+func (s *Server) collect(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	var req api.CollectRequest
 	if r.ContentLength != 0 {
 		if err := s.readJSON(w, r, &req); err != nil {

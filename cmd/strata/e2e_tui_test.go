@@ -109,9 +109,8 @@ func TestTUIEndToEnd(t *testing.T) {
 	p := startTUI(t, work, env)
 	p.waitFor("Strata /home/admin")
 	p.waitFor("report.txt")
-	p.send("\t") // to the local pane
-	p.send(" ")  // mark report.txt
-	p.send("u")  // upload it to the Strata pane's folder
+	p.send(" ") // focus starts on the local pane: mark report.txt
+	p.send("u") // upload it to the Strata pane's folder
 	c := s.client(t, adminToken)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -145,7 +144,6 @@ func TestTUILocalMode(t *testing.T) {
 	first := startTUI(t, work, env, "--data", data)
 	first.waitFor("local " + data)
 	first.waitFor("Strata /home/admin")
-	first.send("\t")
 	first.send(" ")
 	first.send("u")
 	first.waitFor("1/1 done")

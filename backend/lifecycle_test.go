@@ -3,6 +3,7 @@ package backend_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/keys/keyring"
 )
 
@@ -26,28 +29,28 @@ func TestConfinement(t *testing.T) {
 	// exists or not, so she learns nothing about it.
 	for _, path := range []string{"/home/bob/secret.txt", "/home/bob/nothing", "/home/bob", "/home", "/", "/etc/passwd"} {
 		_, err := e.b.Stat(ctx, alice, p(path))
-		wantErr(t, err, backend.ErrForbidden)
+		wantErr(t, err, errs.ErrForbidden)
 		_, err = e.b.Open(ctx, alice, p(path), backend.OpenOptions{Length: -1})
-		wantErr(t, err, backend.ErrForbidden)
+		wantErr(t, err, errs.ErrForbidden)
 		_, err = e.b.Put(ctx, alice, p(path+"x"), strings.NewReader("x"), backend.PutOptions{Size: 1})
-		wantErr(t, err, backend.ErrForbidden)
+		wantErr(t, err, errs.ErrForbidden)
 	}
 	_, err := e.b.List(ctx, alice, p("/home"), "", 0)
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Move(ctx, alice, p("/home/alice/mine.txt"), p("/home/bob/stolen"), false)
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Copy(ctx, alice, p("/home/bob/secret.txt"), p("/home/alice/copy"))
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Delete(ctx, alice, p("/home/alice"), true)
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Move(ctx, alice, p("/home/alice"), p("/home/alice2"), false)
-	wantErr(t, err, backend.ErrForbidden)
-	_, err = e.b.ListUsers(ctx, alice)
-	wantErr(t, err, backend.ErrForbidden)
-	_, err = e.b.CreateUser(ctx, alice, "mallory", true)
-	wantErr(t, err, backend.ErrForbidden)
-	_, err = e.b.CreateToken(ctx, alice, "bob", "", 0)
-	wantErr(t, err, backend.ErrForbidden)
+	wantErr(t, err, errs.ErrForbidden)
+	_, err = e.ids.ListUsers(ctx, alice)
+	wantErr(t, err, errs.ErrForbidden)
+	_, err = e.ids.CreateUser(ctx, alice, "mallory", true)
+	wantErr(t, err, errs.ErrForbidden)
+	_, err = e.ids.CreateToken(ctx, alice, "bob", "", 0)
+	wantErr(t, err, errs.ErrForbidden)
 
 	// Inside her home she can do everything, and the admin can read it.
 	if names := e.names(alice, "/home/alice"); len(names) != 1 || names[0] != "mine.txt" {
@@ -61,28 +64,28 @@ func TestConfinement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.b.RestoreTrash(ctx, e.admin, ti.ID, nil)
-	wantErr(t, err, backend.ErrNotFound)
+	_, err = e.b.RestoreTrash(ctx, e.admin, "", ti.ID, nil)
+	wantErr(t, err, errs.ErrNotFound)
 	u, err := e.b.CreateUpload(ctx, alice, p("/home/alice/big"), backend.UploadOptions{Size: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.b.GetUpload(ctx, e.admin, u.ID)
-	wantErr(t, err, backend.ErrNotFound)
+	_, err = e.b.GetUpload(ctx, e.admin, "", u.ID)
+	wantErr(t, err, errs.ErrNotFound)
 }
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.user("carol")
-	tok, err := e.b.CreateToken(ctx, e.admin, "carol", "laptop", time.Hour)
+	carol := e.user("carol")
+	tok, err := e.ids.CreateToken(ctx, e.admin, "carol", "laptop", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !backend.ValidTokenFormat(tok.Secret) || !strings.HasPrefix(tok.Secret, "strata_") {
+	if !identity.ValidTokenFormat(tok.Secret) || !strings.HasPrefix(tok.Secret, "strata_") {
 		t.Fatalf("token %q", tok.Secret)
 	}
-	pr, err := e.b.Authenticate(ctx, tok.Secret)
+	pr, err := e.ids.Authenticate(ctx, tok.Secret)
 	if err != nil || pr.Name != "carol" || pr.Admin {
 		t.Fatalf("%+v %v", pr, err)
 	}
@@ -94,19 +97,19 @@ func TestTokens(t *testing.T) {
 	}
 	for _, bad := range []string{"", "strata_", "strata_short", "bearer x", tok.Secret[:len(tok.Secret)-1] + last,
 		"strata_" + strings.Repeat("a", 40) + "!", strings.TrimPrefix(tok.Secret, "strata_")} {
-		_, err := e.b.Authenticate(ctx, bad)
-		wantErr(t, err, backend.ErrUnauthorized)
+		_, err := e.ids.Authenticate(ctx, bad)
+		wantErr(t, err, errs.ErrUnauthorized)
 	}
 	// Expiry.
 	e.clock.Add(2 * time.Hour)
-	_, err = e.b.Authenticate(ctx, tok.Secret)
-	wantErr(t, err, backend.ErrUnauthorized)
+	_, err = e.ids.Authenticate(ctx, tok.Secret)
+	wantErr(t, err, errs.ErrUnauthorized)
 	// Revocation.
-	tok2, err := e.b.CreateToken(ctx, pr, "", "cli", 0)
+	tok2, err := e.ids.CreateToken(ctx, carol, "", "cli", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := e.b.ListTokens(ctx, e.admin, "carol")
+	ts, err := e.ids.ListTokens(ctx, e.admin, "carol")
 	if err != nil || len(ts) != 3 {
 		t.Fatalf("tokens %+v %v", ts, err)
 	}
@@ -115,50 +118,88 @@ func TestTokens(t *testing.T) {
 			t.Fatal("a listed token carries its secret")
 		}
 	}
-	if err := e.b.RevokeToken(ctx, pr, "", tok2.ID); err != nil {
+	if err := e.ids.RevokeToken(ctx, carol, "", tok2.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.b.Authenticate(ctx, tok2.Secret)
-	wantErr(t, err, backend.ErrUnauthorized)
+	_, err = e.ids.Authenticate(ctx, tok2.Secret)
+	wantErr(t, err, errs.ErrUnauthorized)
 	// Deleting the user stops all of its tokens.
-	tok3, _ := e.b.CreateToken(ctx, e.admin, "carol", "", 0)
-	if err := e.b.DeleteUser(ctx, e.admin, "carol"); err != nil {
+	tok3, _ := e.ids.CreateToken(ctx, e.admin, "carol", "", 0)
+	if err := e.ids.DeleteUser(ctx, e.admin, "carol"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.b.Authenticate(ctx, tok3.Secret)
-	wantErr(t, err, backend.ErrUnauthorized)
-	err = e.b.DeleteUser(ctx, e.admin, "admin")
-	wantErr(t, err, backend.ErrInvalid)
+	_, err = e.ids.Authenticate(ctx, tok3.Secret)
+	wantErr(t, err, errs.ErrUnauthorized)
+	err = e.ids.DeleteUser(ctx, e.admin, "admin")
+	wantErr(t, err, errs.ErrInvalid)
 }
 
 func TestUserNames(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, bad := range []string{"", "Alice", "1abc", "a b", "../x", "a/b", strings.Repeat("a", 33), "é"} {
-		_, err := e.b.CreateUser(ctx, e.admin, bad, false)
-		wantErr(t, err, backend.ErrInvalid)
+		_, err := e.ids.CreateUser(ctx, e.admin, bad, false)
+		wantErr(t, err, errs.ErrInvalid)
 	}
 	e.user("dave")
-	_, err := e.b.CreateUser(ctx, e.admin, "dave", false)
-	wantErr(t, err, backend.ErrExists)
-	us, err := e.b.ListUsers(ctx, e.admin)
+	_, err := e.ids.CreateUser(ctx, e.admin, "dave", false)
+	wantErr(t, err, errs.ErrExists)
+	us, err := e.ids.ListUsers(ctx, e.admin)
 	if err != nil || len(us) != 2 || us[0].Name != "admin" || us[1].Home != "/home/dave" {
 		t.Fatalf("users %+v %v", us, err)
 	}
 }
 
+// A token made with a token never outlives it: asking for no expiry, or a
+// later one, from a 5-second token gives a token that ends with it.
+func TestTokenNeverOutlivesItsParent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.user("dave")
+	short, err := e.ids.CreateToken(ctx, e.admin, "dave", "short", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := e.ids.Authenticate(ctx, short.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		child, err := e.ids.CreateToken(ctx, parent, "", "child", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if child.Expires == nil || !child.Expires.Equal(*short.Expires) {
+			t.Fatalf("child of a token expiring %v expires %v", short.Expires, child.Expires)
+		}
+		e.clock.Add(6 * time.Second)
+		if _, err := e.ids.Authenticate(ctx, child.Secret); !errors.Is(err, errs.ErrUnauthorized) {
+			t.Fatalf("the child outlived its parent: %v", err)
+		}
+		e.clock.Add(-6 * time.Second)
+	}
+	// A shorter expiry is kept; an expired parent makes nothing.
+	child, err := e.ids.CreateToken(ctx, parent, "", "child", time.Second)
+	if err != nil || !child.Expires.Before(*short.Expires) {
+		t.Fatalf("%v %v", child.Expires, err)
+	}
+	e.clock.Add(6 * time.Second)
+	_, err = e.ids.CreateToken(ctx, parent, "", "late", 0)
+	wantErr(t, err, errs.ErrUnauthorized)
+}
+
 func TestBootstrapOnce(t *testing.T) {
 	e := newEnv(t)
-	tok, created, err := e.b.Bootstrap(context.Background(), "")
+	tok, created, err := e.ids.Bootstrap(context.Background(), "")
 	if err != nil || created || tok != "" {
 		t.Fatalf("second bootstrap: %q %v %v", tok, created, err)
 	}
 	_, _, err = (&env{}).bootstrapBad(e)
-	wantErr(t, err, backend.ErrInvalid)
+	wantErr(t, err, errs.ErrInvalid)
 }
 
 func (*env) bootstrapBad(e *env) (string, bool, error) {
-	return e.b.Bootstrap(context.Background(), "not-a-token")
+	return e.ids.Bootstrap(context.Background(), "not-a-token")
 }
 
 func TestReadTampered(t *testing.T) {
@@ -181,39 +222,7 @@ func TestReadTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.read(e.admin, "/home/admin/f", backend.OpenOptions{})
-	wantErr(t, err, backend.ErrIntegrity)
-}
-
-func FuzzValidTokenFormat(f *testing.F) {
-	f.Add(backend.NewToken())
-	f.Add("strata_")
-	f.Add("strata_" + strings.Repeat("a", 32))
-	f.Add("Bearer strata_x")
-	f.Fuzz(func(t *testing.T, s string) {
-		if !backend.ValidTokenFormat(s) {
-			return
-		}
-		rest, ok := strings.CutPrefix(s, backend.TokenPrefix)
-		if !ok || len(rest) < 32 || len(rest) > 128 {
-			t.Fatalf("accepted %q", s)
-		}
-		for _, c := range rest {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-				t.Fatalf("accepted %q", s)
-			}
-		}
-	})
-}
-
-func TestNewTokenIsWellFormed(t *testing.T) {
-	seen := map[string]bool{}
-	for range 100 {
-		tok := backend.NewToken()
-		if !backend.ValidTokenFormat(tok) || seen[tok] {
-			t.Fatalf("token %q", tok)
-		}
-		seen[tok] = true
-	}
+	wantErr(t, err, errs.ErrIntegrity)
 }
 
 func TestDeleteUserEmptiesTrashAndKeepsHome(t *testing.T) {
@@ -226,7 +235,7 @@ func TestDeleteUserEmptiesTrashAndKeepsHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := e.blobCount()
-	if err := e.b.DeleteUser(ctx, e.admin, "bob"); err != nil {
+	if err := e.ids.DeleteUser(ctx, e.admin, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if after := e.blobCount(); after != before-1 {
@@ -236,12 +245,12 @@ func TestDeleteUserEmptiesTrashAndKeepsHome(t *testing.T) {
 		t.Fatal("the deleted user's files must stay")
 	}
 	// A new user of the same name would silently inherit them: refused.
-	_, err := e.b.CreateUser(ctx, e.admin, "bob", false)
-	wantErr(t, err, backend.ErrExists)
+	_, err := e.ids.CreateUser(ctx, e.admin, "bob", false)
+	wantErr(t, err, errs.ErrExists)
 	if _, err := e.b.Move(ctx, e.admin, p("/home/bob"), p("/home/bob-old"), false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.CreateUser(ctx, e.admin, "bob", false); err != nil {
+	if _, err := e.ids.CreateUser(ctx, e.admin, "bob", false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -249,18 +258,18 @@ func TestDeleteUserEmptiesTrashAndKeepsHome(t *testing.T) {
 func TestNoBootstrapOnceUsersExist(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.b.CreateUser(ctx, e.admin, "root2", true); err != nil {
+	if _, err := e.ids.CreateUser(ctx, e.admin, "root2", true); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.b.CreateToken(ctx, e.admin, "root2", "", 0)
+	tok, err := e.ids.CreateToken(ctx, e.admin, "root2", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := e.b.Authenticate(ctx, tok.Secret)
-	if err := e.b.DeleteUser(ctx, other, "admin"); err != nil {
+	other, _ := e.ids.Authenticate(ctx, tok.Secret)
+	if err := e.ids.DeleteUser(ctx, other, "admin"); err != nil {
 		t.Fatal(err)
 	}
-	if tok, created, err := e.b.Bootstrap(ctx, ""); err != nil || created || tok != "" {
+	if tok, created, err := e.ids.Bootstrap(ctx, ""); err != nil || created || tok != "" {
 		t.Fatalf("bootstrap after admin was deleted: %q %v %v", tok, created, err)
 	}
 }
@@ -292,9 +301,7 @@ func TestMissingKeyFileWithData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := backend.New(backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys})
-	tok, _, _ := b.Bootstrap(context.Background(), "")
-	admin, _ := b.Authenticate(context.Background(), tok)
+	b, _, admin := wire(t, backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys})
 	if _, err := b.Put(context.Background(), admin, p("/home/admin/x"), strings.NewReader("secret"), backend.PutOptions{Size: 6}); err != nil {
 		t.Fatal(err)
 	}

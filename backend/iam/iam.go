@@ -1,0 +1,249 @@
+// Package iam is Strata's one authorization decision: Decide(principal,
+// action, resource, context) says whether a principal may do an action on
+// a resource, and why. Every operation of the core (the file tree,
+// identity) asks it before it touches storage, whichever entry point the
+// request came through (HTTP, a share link, SSH, SFTP). It knows nothing
+// of HTTP or of storage: the rule it applies is data and code only.
+//
+// docs/access.md documents the actions and the resource scheme.
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/internal/storepath"
+)
+
+// Kind says what a principal is.
+type Kind string
+
+// The kinds of principal. Only users exist today; a share link will act
+// as its owner narrowed to the shared entry, and an SSH session as its
+// user with Via "ssh".
+const (
+	KindUser Kind = "user"
+)
+
+// Principal is who acts: a user, through one of their tokens, over one
+// entry point.
+type Principal struct {
+	Kind   Kind
+	UserID string
+	Name   string
+	// Admin: a member of the built-in administrators, who may do
+	// anything.
+	Admin bool
+	// TokenID is the token the request came with ("" for the server's
+	// own work).
+	TokenID string
+	// Via is the entry point: "http" for the API (and the local socket),
+	// later "ssh", "sftp" and "share".
+	Via string
+}
+
+// Authenticated reports whether the principal is someone.
+func (p Principal) Authenticated() bool { return p.UserID != "" }
+
+// Home is the user's home folder, /home/<name>.
+func (p Principal) Home() storepath.Path { return HomeOf(p.Name) }
+
+// HomeOf is the home folder of the user name, /home/<name>.
+func HomeOf(name string) storepath.Path {
+	h, err := storepath.FromSegments([]string{"home", name})
+	if err != nil {
+		return storepath.MustParse("/home") // unreachable: names are checked at creation
+	}
+	return h
+}
+
+// User is p as a user principal of the API.
+func User(id, name string, admin bool, tokenID string) Principal {
+	return Principal{Kind: KindUser, UserID: id, Name: name, Admin: admin, TokenID: tokenID, Via: "http"}
+}
+
+// Action is an operation, named in the strata: namespace.
+type Action string
+
+// The actions. Path resources take the file and folder actions; the others
+// take the action of what they are.
+const (
+	// ListFolder lists a folder's entries.
+	ListFolder Action = "strata:ListFolder"
+	// GetFile reads a file's content or a version of it, or any entry's
+	// metadata (stat); copying reads the source with it.
+	GetFile Action = "strata:GetFile"
+	// PutFile writes a file (a new version), directly or through an
+	// upload session, and restores a trashed entry to its path.
+	PutFile Action = "strata:PutFile"
+	// CreateFolder makes a folder.
+	CreateFolder Action = "strata:CreateFolder"
+	// DeleteFile moves a file or folder to the trash.
+	DeleteFile Action = "strata:DeleteFile"
+	// MoveFile moves or renames: on the source and on the destination.
+	MoveFile Action = "strata:MoveFile"
+	// CopyFile copies onto the destination (the source needs GetFile).
+	CopyFile Action = "strata:CopyFile"
+	// ListVersions lists a file's kept versions.
+	ListVersions Action = "strata:ListVersions"
+	// RestoreVersion makes an old version current.
+	RestoreVersion Action = "strata:RestoreVersion"
+	// ManageTrash lists, restores, purges and empties trash items.
+	ManageTrash Action = "strata:ManageTrash"
+	// ManageUploads lists, continues, completes and aborts upload
+	// sessions (starting one is PutFile on its path).
+	ManageUploads Action = "strata:ManageUploads"
+	// GetUser describes a user (whoami is GetUser on oneself).
+	GetUser Action = "strata:GetUser"
+	// ManageUsers lists, creates and deletes users.
+	ManageUsers Action = "strata:ManageUsers"
+	// ManageTokens creates, lists and revokes tokens.
+	ManageTokens Action = "strata:ManageTokens"
+	// CollectGarbage runs the garbage collector now.
+	CollectGarbage Action = "strata:CollectGarbage"
+	// ManageKeys rotates the master key and reads the rotation's state.
+	ManageKeys Action = "strata:ManageKeys"
+)
+
+// Actions is every action, for documentation and tests.
+var Actions = []Action{
+	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
+	ManageTrash, ManageUploads, GetUser, ManageUsers, ManageTokens, CollectGarbage, ManageKeys,
+}
+
+// Resource is what an action is on: a path in the tree, or a thing that
+// belongs to a user (a user itself, a token, a trash item, an upload
+// session) or to the system, named strata:<kind>/<owner>/<id>.
+type Resource struct {
+	// Path is set for the tree's files and folders.
+	Path storepath.Path
+	// Kind is the kind of a non-path resource.
+	Kind ResourceKind
+	// Owner is the name of the user a non-path resource belongs to ("" for
+	// the system's).
+	Owner string
+	// ID names the resource among its owner's ("" or "*": all of them, or
+	// one not yet made).
+	ID string
+}
+
+// ResourceKind is the kind of a non-path resource.
+type ResourceKind string
+
+// The kinds of non-path resource.
+const (
+	KindPath   ResourceKind = ""
+	KindUserR  ResourceKind = "user"
+	KindToken  ResourceKind = "token"
+	KindTrash  ResourceKind = "trash"
+	KindUpload ResourceKind = "upload"
+	KindSystem ResourceKind = "system"
+)
+
+// PathOf is the resource of a path.
+func PathOf(p storepath.Path) Resource { return Resource{Path: p} }
+
+// UserNamed is the user name as a resource (strata:user/<name>).
+func UserNamed(name string) Resource { return Resource{Kind: KindUserR, Owner: name} }
+
+// TokenOf is a token of owner (strata:token/<owner>/<id>).
+func TokenOf(owner, id string) Resource { return Resource{Kind: KindToken, Owner: owner, ID: id} }
+
+// TrashOf is an item of owner's trash (strata:trash/<owner>/<id>).
+func TrashOf(owner, id string) Resource { return Resource{Kind: KindTrash, Owner: owner, ID: id} }
+
+// UploadOf is an upload session of owner (strata:upload/<owner>/<id>).
+func UploadOf(owner, id string) Resource { return Resource{Kind: KindUpload, Owner: owner, ID: id} }
+
+// System is a resource of the server itself (strata:system/<name>):
+// "collector", "keys".
+func System(name string) Resource { return Resource{Kind: KindSystem, ID: name} }
+
+// String names the resource: the path, or strata:<kind>/<owner>[/<id>].
+func (r Resource) String() string {
+	switch r.Kind {
+	case KindPath:
+		return r.Path.String()
+	case KindSystem:
+		return "strata:system/" + r.ID
+	case KindUserR:
+		return "strata:user/" + r.Owner
+	}
+	id := r.ID
+	if id == "" {
+		id = "*"
+	}
+	return "strata:" + string(r.Kind) + "/" + r.Owner + "/" + id
+}
+
+// Request is what else is known about the request an action is part of:
+// the condition keys of policies.
+type Request struct {
+	SourceIP        string
+	SecureTransport bool
+	Time            time.Time
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying what is known of the request.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom is what WithRequest put in ctx (zero if nothing).
+func RequestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
+}
+
+// Decision is the answer: allowed or not, and what decided it.
+type Decision struct {
+	Allowed bool
+	// Reason says what decided: the rule, or (with policies) the statement.
+	Reason string
+}
+
+// Decider makes the decision. The core holds one; tests wrap it to see
+// every decision.
+type Decider interface {
+	Decide(pr Principal, act Action, res Resource, req Request) Decision
+}
+
+// Authorize asks d and turns its answer into the core's error: no
+// principal is ErrUnauthorized, a denial ErrForbidden, the same for every
+// resource whether or not it exists.
+func Authorize(ctx context.Context, d Decider, pr Principal, act Action, res Resource) error {
+	if !pr.Authenticated() {
+		return errs.ErrUnauthorized
+	}
+	if dec := d.Decide(pr, act, res, RequestFrom(ctx)); !dec.Allowed {
+		return &DeniedError{Action: act, Resource: res, Reason: dec.Reason}
+	}
+	return nil
+}
+
+// DeniedError is a denial. Its message names the action and the resource
+// (which the caller named itself); the reason is for the audit log and the
+// owner, never for the caller.
+type DeniedError struct {
+	Action   Action
+	Resource Resource
+	Reason   string
+}
+
+func (e *DeniedError) Error() string {
+	return fmt.Sprintf("%s on %s: %v", e.Action, e.Resource, errs.ErrForbidden)
+}
+
+// Is makes a denial match errs.ErrForbidden.
+func (e *DeniedError) Is(target error) bool { return target == errs.ErrForbidden }
+
+// IsDenied reports a denial.
+func IsDenied(err error) bool {
+	var d *DeniedError
+	return errors.As(err, &d)
+}
