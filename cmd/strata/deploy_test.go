@@ -1,0 +1,243 @@
+package main
+
+// The deployment files (deploy/, Dockerfile) are run by these tests the way
+// systemd, a container engine, nginx and Caddy would run them, so that they
+// cannot drift from what strata serve accepts.
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// repoFile is the path of a file of the repository (the tests run in
+// cmd/strata).
+func repoFile(rel string) string { return filepath.Join("..", "..", filepath.FromSlash(rel)) }
+
+// unitFile is a systemd unit: "Section.Key" to its values, in order.
+type unitFile map[string][]string
+
+func parseUnit(t *testing.T, path string) unitFile {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := unitFile{}
+	section := ""
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = line[1 : len(line)-1]
+		case strings.HasSuffix(line, `\`):
+			t.Fatalf("%s:%d: continued lines are not understood by this test", path, i+1)
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s:%d: not key=value: %q", path, i+1, line)
+			}
+			u[section+"."+strings.TrimSpace(k)] = append(u[section+"."+strings.TrimSpace(k)], strings.TrimSpace(v))
+		}
+	}
+	return u
+}
+
+// one is the single value of key.
+func (u unitFile) one(t *testing.T, key string) string {
+	t.Helper()
+	if len(u[key]) != 1 {
+		t.Fatalf("unit: want one %s, have %q", key, u[key])
+	}
+	return u[key][0]
+}
+
+// envFile reads KEY=VALUE lines (systemd's EnvironmentFile, without quoting).
+// With commented, lines commented out as examples ("#KEY=VALUE") count too.
+func envFile(t *testing.T, path string, commented bool) [][2]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv [][2]string
+	setting := regexp.MustCompile(`^(#?)([A-Z][A-Z0-9_]*)=(.*)$`)
+	for _, line := range strings.Split(string(raw), "\n") {
+		m := setting.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[1] == "#" && !commented {
+			continue
+		}
+		if strings.ContainsAny(m[3], `"'\`) {
+			t.Fatalf("%s: %s: quotes and escapes are not understood by this test", path, line)
+		}
+		kv = append(kv, [2]string{m[2], m[3]})
+	}
+	return kv
+}
+
+// expand replaces ${VAR} and $VAR in word as systemd does in ExecStart.
+func expand(t *testing.T, word string, env map[string]string) string {
+	t.Helper()
+	return os.Expand(word, func(k string) string {
+		v, ok := env[k]
+		if !ok {
+			t.Fatalf("ExecStart uses $%s, which the service's environment lacks", k)
+		}
+		return v
+	})
+}
+
+// requireServeFlags checks that every STRATA_<FLAG> setting names a flag of
+// strata serve and that its value parses: strata parses the flags before it
+// looks at --help.
+func requireServeFlags(t *testing.T, from string, settings [][2]string) {
+	t.Helper()
+	args := []string{"serve"}
+	for _, kv := range settings {
+		name, ok := strings.CutPrefix(kv[0], "STRATA_")
+		if !ok || name == "ADMIN_TOKEN" || name == "CONFIG" {
+			continue // not flags: read from the environment only
+		}
+		args = append(args, "--"+strings.ToLower(strings.ReplaceAll(name, "_", "-"))+"="+kv[1])
+	}
+	r := runCLI(t, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, t.TempDir(), nil, append(args, "--help")...)
+	if r.code != 0 {
+		t.Fatalf("%s sets what strata serve does not take: %s", from, r.stderr)
+	}
+}
+
+// portZero is addr (host:port) with port 0: the tests never take a fixed port.
+func portZero(t *testing.T, addr string) string {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("listen address %q: %v", addr, err)
+	}
+	return net.JoinHostPort(host, "0")
+}
+
+// stopWith sends sig to the server as its supervisor would and requires a
+// clean exit within limit.
+func stopWith(t *testing.T, s *serverProc, sig syscall.Signal, limit time.Duration) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("strata serve exited with %v on %v:\n%s", err, sig, s.out)
+		}
+	case <-time.After(limit):
+		_ = s.cmd.Process.Kill()
+		t.Fatalf("strata serve did not stop within %v of %v", limit, sig)
+	}
+}
+
+const unitPath = "deploy/systemd/strata.service"
+
+// TestSystemdUnitVerifies: systemd itself accepts the unit, every directive
+// and value of it.
+func TestSystemdUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed (Debian: apt-get install systemd): the unit is not verified")
+	}
+	raw, err := os.ReadFile(repoFile(unitPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// verify requires the program to exist: the one just built stands in
+	// for /usr/local/bin/strata.
+	text := strings.Replace(string(raw), "ExecStart=/usr/local/bin/strata ", "ExecStart="+binary+" ", 1)
+	if text == string(raw) {
+		t.Fatal("ExecStart does not run /usr/local/bin/strata, where README installs it")
+	}
+	unit := filepath.Join(t.TempDir(), "strata.service")
+	writeFile(t, unit, []byte(text))
+	out, err := exec.Command(analyze, "verify", unit).CombinedOutput()
+	// verify exits 0 on unknown keys and values: what it says about the
+	// unit counts too (lines about other units of this machine do not).
+	var about []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "strata.service") {
+			about = append(about, line)
+		}
+	}
+	if err != nil || len(about) > 0 {
+		t.Fatalf("systemd-analyze verify %s: %v\n%s", unitPath, err, out)
+	}
+}
+
+// TestSystemdUnitRuns runs the unit's ExecStart with the environment systemd
+// gives it (its StateDirectory, the example environment file), and stops it
+// with its KillSignal within its TimeoutStopSec.
+func TestSystemdUnitRuns(t *testing.T) {
+	u := parseUnit(t, repoFile(unitPath))
+	if got := u.one(t, "Service.StateDirectory"); got != "strata" {
+		t.Fatalf("StateDirectory=%s: README says the data is in /var/lib/strata", got)
+	}
+	envPath := strings.TrimPrefix(u.one(t, "Service.EnvironmentFile"), "-")
+	if envPath != "/etc/strata/strata.env" {
+		t.Fatalf("EnvironmentFile=%s: README installs deploy/systemd/strata.env as /etc/strata/strata.env", envPath)
+	}
+	settings := envFile(t, repoFile("deploy/systemd/strata.env"), false)
+	requireServeFlags(t, "deploy/systemd/strata.env", envFile(t, repoFile("deploy/systemd/strata.env"), true))
+
+	state := filepath.Join(t.TempDir(), "strata")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": t.TempDir(), "STATE_DIRECTORY": state,
+		"STRATA_ADMIN_TOKEN": adminToken,
+	}
+	for _, kv := range settings {
+		env[kv[0]] = kv[1]
+		if kv[0] == "STRATA_LISTEN" {
+			env[kv[0]] = portZero(t, kv[1])
+		}
+	}
+	exe := u.one(t, "Service.ExecStart")
+	if strings.ContainsAny(exe, `"'\;`) {
+		t.Fatalf("ExecStart=%s: quoting is not understood by this test", exe)
+	}
+	words := strings.Fields(exe)
+	if words[0] != "/usr/local/bin/strata" {
+		t.Fatalf("ExecStart runs %s; README installs strata as /usr/local/bin/strata", words[0])
+	}
+	var args []string
+	for _, w := range words[1:] {
+		args = append(args, expand(t, w, env))
+	}
+	cmd := exec.Command(binary, args...)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	s := startServerCmd(t, cmd, state)
+
+	user := newUser(t, s, adminToken)
+	user.run(0, "mkdir", "service")
+	for _, name := range []string{"meta.db", "keyring.json", "blobs"} {
+		if _, err := os.Stat(filepath.Join(state, name)); err != nil {
+			t.Fatalf("the data is not in the StateDirectory: %v", err)
+		}
+	}
+
+	sig := syscall.SIGTERM
+	if v := u["Service.KillSignal"]; len(v) == 1 && v[0] != "SIGTERM" {
+		t.Fatalf("KillSignal=%s: strata stops gracefully on SIGTERM", v[0])
+	}
+	limit, err := time.ParseDuration(u.one(t, "Service.TimeoutStopSec"))
+	if err != nil {
+		t.Fatalf("TimeoutStopSec: %v", err)
+	}
+	stopWith(t, s, sig, limit)
+}
