@@ -241,3 +241,111 @@ func TestSystemdUnitRuns(t *testing.T) {
 	}
 	stopWith(t, s, sig, limit)
 }
+
+// dockerfile is the instructions of a Dockerfile's final stage.
+type dockerfile struct {
+	env                  map[string]string
+	user, expose, volume string
+	entrypoint, cmd      []string
+	stopSignal           string
+}
+
+func parseDockerfile(t *testing.T, path string) dockerfile {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dockerfile
+	joined := strings.ReplaceAll(string(raw), "\\\n", " ")
+	for _, line := range strings.Split(joined, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		instr, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch strings.ToUpper(instr) {
+		case "FROM":
+			d = dockerfile{env: map[string]string{}} // a new stage
+		case "ENV":
+			for _, f := range strings.Fields(rest) {
+				k, v, ok := strings.Cut(f, "=")
+				if !ok || strings.ContainsAny(v, `"'$`) {
+					t.Fatalf("ENV %s: only unquoted KEY=VALUE is understood by this test", rest)
+				}
+				d.env[k] = v
+			}
+		case "USER":
+			d.user = rest
+		case "EXPOSE":
+			d.expose = rest
+		case "VOLUME":
+			d.volume = rest
+		case "STOPSIGNAL":
+			d.stopSignal = rest
+		case "ENTRYPOINT", "CMD":
+			words := regexp.MustCompile(`"([^"]*)"`).FindAllStringSubmatch(rest, -1)
+			if !strings.HasPrefix(rest, "[") || len(words) == 0 {
+				t.Fatalf("%s %s: want the exec (JSON) form", instr, rest)
+			}
+			var list []string
+			for _, w := range words {
+				list = append(list, w[1])
+			}
+			if strings.ToUpper(instr) == "CMD" {
+				d.cmd = list
+			} else {
+				d.entrypoint = list
+			}
+		}
+	}
+	return d
+}
+
+// TestDockerfileRuns runs the image's command with the image's environment,
+// as a container engine would, and stops it as docker stop does.
+func TestDockerfileRuns(t *testing.T) {
+	d := parseDockerfile(t, repoFile("Dockerfile"))
+	if d.user == "" || d.user == "root" || strings.HasPrefix(d.user, "0:") || d.user == "0" {
+		t.Fatalf("USER %q: the image must not run as root", d.user)
+	}
+	var settings [][2]string
+	for k, v := range d.env {
+		settings = append(settings, [2]string{k, v})
+	}
+	requireServeFlags(t, "the Dockerfile's ENV", settings)
+	_, port, err := net.SplitHostPort(d.env["STRATA_LISTEN"])
+	if err != nil || d.expose != port {
+		t.Fatalf("EXPOSE %s but STRATA_LISTEN=%s", d.expose, d.env["STRATA_LISTEN"])
+	}
+	if d.volume != d.env["STRATA_DATA"] {
+		t.Fatalf("VOLUME %s but STRATA_DATA=%s", d.volume, d.env["STRATA_DATA"])
+	}
+	// provisioning/templates/service.json runs the image with EntryPoint
+	// ["strata"] and its own Command: strata must be the entrypoint, on PATH.
+	args := append(append([]string{}, d.entrypoint...), d.cmd...)
+	if len(args) < 2 || args[0] != "strata" || args[1] != "serve" {
+		t.Fatalf("ENTRYPOINT and CMD run %q, want strata serve", args)
+	}
+	data := t.TempDir()
+	env := map[string]string{"STRATA_ADMIN_TOKEN": adminToken}
+	for k, v := range d.env {
+		env[k] = v
+	}
+	env["PATH"], env["HOME"] = os.Getenv("PATH"), data
+	env["STRATA_DATA"] = data // the volume
+	env["STRATA_LISTEN"] = portZero(t, d.env["STRATA_LISTEN"])
+	cmd := exec.Command(binary, args[1:]...)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	s := startServerCmd(t, cmd, data)
+	// Listening on every address, it answers on loopback.
+	s.addr = strings.Replace(s.addr, "://0.0.0.0:", "://127.0.0.1:", 1)
+	newUser(t, s, adminToken).run(0, "mkdir", "container")
+	if d.stopSignal != "" && d.stopSignal != "SIGTERM" {
+		t.Fatalf("STOPSIGNAL %s: strata stops gracefully on SIGTERM", d.stopSignal)
+	}
+	stopWith(t, s, syscall.SIGTERM, 40*time.Second)
+}
