@@ -5,6 +5,7 @@ package main
 // cannot drift from what strata serve accepts.
 
 import (
+	"crypto/sha256"
 	"net"
 	"os"
 	"os/exec"
@@ -349,3 +350,67 @@ func TestDockerfileRuns(t *testing.T) {
 	}
 	stopWith(t, s, syscall.SIGTERM, 40*time.Second)
 }
+
+// TestBackupRestore follows README's backup and restore: stop the server,
+// archive the data directory with tar, start it again; later, extract the
+// archive into a fresh place and serve it. Everything comes back as it was
+// when the backup was taken, users and tokens included.
+func TestBackupRestore(t *testing.T) {
+	parent := t.TempDir()
+	data := filepath.Join(parent, "strata")
+	s := startServer(t, data)
+	admin := newUser(t, s, adminToken)
+	out := admin.run(0, "admin", "user", "add", "bob").stdout
+	bobToken := regexp.MustCompile(`strata_[A-Za-z0-9]+`).FindString(out)
+	if bobToken == "" {
+		t.Fatalf("no token in %q", out)
+	}
+	files := map[string][]byte{
+		"small.txt":   []byte("kept\n"),
+		"sub/big.bin": randomBytes(11<<20+5, 7), // several parts
+		"gone.txt":    []byte("deleted after the backup"),
+	}
+	for name, b := range files {
+		writeFile(t, filepath.Join(admin.dir, name), b)
+		admin.run(0, "put", "--part-size", "5242880", filepath.Join(admin.dir, name), "docs/"+name)
+	}
+	writeFile(t, filepath.Join(admin.dir, "bobs"), []byte("bob's own"))
+	newUser(t, s, bobToken).run(0, "put", filepath.Join(admin.dir, "bobs"), "notes.txt")
+
+	// Back up: stop, archive, start.
+	if err := s.stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, s.out)
+	}
+	archive := filepath.Join(t.TempDir(), "strata-backup.tar")
+	if out, err := exec.Command("tar", "-C", parent, "-cf", archive, "strata").CombinedOutput(); err != nil {
+		t.Fatalf("tar -c: %v\n%s", err, out)
+	}
+	s = startServer(t, data)
+	admin = newUser(t, s, adminToken)
+	writeFile(t, filepath.Join(admin.dir, "new"), []byte("written after the backup"))
+	admin.run(0, "put", filepath.Join(admin.dir, "new"), "docs/small.txt")
+	admin.run(0, "rm", "docs/gone.txt")
+	admin.run(0, "trash", "empty", "--yes")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restore into a fresh place.
+	restored := t.TempDir()
+	if out, err := exec.Command("tar", "-C", restored, "-xpf", archive).CombinedOutput(); err != nil {
+		t.Fatalf("tar -x: %v\n%s", err, out)
+	}
+	s = startServer(t, filepath.Join(restored, "strata"))
+	admin = newUser(t, s, adminToken)
+	for name, want := range files {
+		got := admin.run(0, "cat", "docs/"+name).stdout
+		if sha256.Sum256([]byte(got)) != sha256.Sum256(want) {
+			t.Fatalf("%s: restored %d bytes, backed up %d", name, len(got), len(want))
+		}
+	}
+	if got := newUser(t, s, bobToken).run(0, "cat", "notes.txt").stdout; got != "bob's own" {
+		t.Fatalf("bob's file: %q", got)
+	}
+}
+
+// proxyTarget is a strata server behind a proxy: the proxy's address and
