@@ -5,6 +5,8 @@ package main
 // cannot drift from what strata serve accepts.
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"net"
 	"os"
@@ -414,3 +416,198 @@ func TestBackupRestore(t *testing.T) {
 }
 
 // proxyTarget is a strata server behind a proxy: the proxy's address and
+// the certificate it presents.
+type proxyTarget struct {
+	server   *serverProc
+	addr     string // https://127.0.0.1:port of the proxy
+	certFile string
+}
+
+// throughProxy uses strata through the proxy: bodies bigger than any
+// default limit, in several parts, both ways, streamed.
+func throughProxy(t *testing.T, p proxyTarget) {
+	t.Helper()
+	u := newUser(t, p.server, adminToken)
+	for i, e := range u.env {
+		if strings.HasPrefix(e, "STRATA_SERVER=") {
+			u.env[i] = "STRATA_SERVER=" + p.addr
+		}
+	}
+	u.env = append(u.env, "SSL_CERT_FILE="+p.certFile)
+	files := map[string][]byte{"one.bin": randomBytes(3<<20+1, 11), "parts.bin": randomBytes(12<<20+3, 12)}
+	for name, b := range files {
+		writeFile(t, filepath.Join(u.dir, name), b)
+		u.run(0, "put", "--part-size", "5242880", filepath.Join(u.dir, name), "proxied/")
+	}
+	for name, want := range files {
+		u.run(0, "get", "proxied/"+name, filepath.Join(u.dir, "back-"+name))
+		got, err := os.ReadFile(filepath.Join(u.dir, "back-"+name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s through the proxy: %v (%d of %d bytes)", name, err, len(got), len(want))
+		}
+		if got := u.run(0, "cat", "proxied/"+name).stdout; got != string(want) {
+			t.Fatalf("cat %s through the proxy: %d of %d bytes", name, len(got), len(want))
+		}
+	}
+}
+
+// replaceAll replaces old (a regexp) in text, which must hold it.
+func replaceAll(t *testing.T, what, text, old, new string) string {
+	t.Helper()
+	re := regexp.MustCompile(old)
+	if !re.MatchString(text) {
+		t.Fatalf("%s no longer has %s: update this test with it", what, old)
+	}
+	return re.ReplaceAllString(text, new)
+}
+
+func lookTool(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if p := "/usr/sbin/" + name; fileExists(p) {
+		return p
+	}
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestNginxProxy runs deploy/nginx/strata.conf (with a test certificate and
+// loopback ports) in front of strata: nginx -t accepts it, and uploads and
+// downloads bigger than nginx's default body limit go through.
+func TestNginxProxy(t *testing.T) {
+	nginx := lookTool("nginx")
+	if nginx == "" {
+		t.Skip("nginx is not installed (Debian: apt-get install nginx): deploy/nginx/strata.conf is not tested")
+	}
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	s := startServer(t, t.TempDir())
+	upstream := strings.TrimPrefix(s.addr, "http://")
+
+	tlsAddr, plainAddr := freeAddr(t), freeAddr(t)
+	conf := "deploy/nginx/strata.conf"
+	raw, err := os.ReadFile(repoFile(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	text = replaceAll(t, conf, text, `server 127\.0\.0\.1:8420;`, "server "+upstream+";")
+	text = replaceAll(t, conf, text, `listen 443 ssl;`, "listen "+tlsAddr+" ssl;")
+	text = replaceAll(t, conf, text, `listen 80;`, "listen "+plainAddr+";")
+	text = replaceAll(t, conf, text, `\n\s*listen \[::\]:\d+( ssl)?;`, "")
+	text = replaceAll(t, conf, text, `ssl_certificate\s+\S+;`, "ssl_certificate "+certFile+";")
+	text = replaceAll(t, conf, text, `ssl_certificate_key\s+\S+;`, "ssl_certificate_key "+keyFile+";")
+	site := filepath.Join(dir, "strata.conf")
+	writeFile(t, site, []byte(text))
+	main := filepath.Join(dir, "nginx.conf")
+	writeFile(t, main, []byte(`daemon off;
+pid `+dir+`/nginx.pid;
+error_log stderr notice;
+events {}
+http {
+    access_log off;
+    client_body_temp_path `+dir+`/body;
+    proxy_temp_path `+dir+`/proxy;
+    fastcgi_temp_path `+dir+`/fastcgi;
+    uwsgi_temp_path `+dir+`/uwsgi;
+    scgi_temp_path `+dir+`/scgi;
+    include `+site+`;
+}
+`))
+	if out, err := exec.Command(nginx, "-t", "-q", "-p", dir, "-c", main).CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	// nginx has opened its ports when it starts its workers.
+	startProxy(t, exec.Command(nginx, "-p", dir, "-c", main), "start worker processes")
+	throughProxy(t, proxyTarget{server: s, addr: "https://" + tlsAddr, certFile: certFile})
+}
+
+// freeAddr is a loopback address with a port that was free a moment ago
+// (nginx 1.22 in single-process mode and Caddy 2.6 take no listening
+// socket from their parent).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startProxy starts cmd, a proxy, and waits until it logs ready on its
+// standard error; it is stopped with SIGTERM when the test ends.
+func startProxy(t *testing.T, cmd *exec.Cmd, ready string) {
+	t.Helper()
+	name := filepath.Base(cmd.Path)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	readyc := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		said := false
+		for sc.Scan() {
+			out.Write(append(sc.Bytes(), '\n'))
+			if !said && strings.Contains(sc.Text(), ready) {
+				said = true
+				readyc <- true
+			}
+		}
+		if !said {
+			readyc <- false
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s said:\n%s", name, out.String())
+		}
+	})
+	select {
+	case ok := <-readyc:
+		if !ok {
+			t.Fatalf("%s stopped:\n%s", name, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not start:\n%s", name, out.String())
+	}
+}
+
+// TestCaddyProxy runs deploy/caddy/Caddyfile (with a test certificate and a
+// loopback port) in front of strata.
+func TestCaddyProxy(t *testing.T) {
+	caddy := lookTool("caddy")
+	if caddy == "" {
+		t.Skip("caddy is not installed (Debian: apt-get install caddy): deploy/caddy/Caddyfile is not tested")
+	}
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	s := startServer(t, t.TempDir())
+	upstream := strings.TrimPrefix(s.addr, "http://")
+	addr := freeAddr(t)
+	conf := "deploy/caddy/Caddyfile"
+	raw, err := os.ReadFile(repoFile(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	text = replaceAll(t, conf, text, `reverse_proxy 127\.0\.0\.1:8420`, "reverse_proxy "+upstream)
+	text = replaceAll(t, conf, text, `(?m)^strata\.example\.com \{`, "https://"+addr+" {\n\ttls "+certFile+" "+keyFile)
+	// No admin endpoint, no port 80, no trust store changes: this is a test.
+	text = "{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n" + text
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	writeFile(t, caddyfile, []byte(text))
+	cmd := exec.Command(caddy, "run", "--adapter", "caddyfile", "--config", caddyfile)
+	cmd.Env = []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	startProxy(t, cmd, "serving initial configuration")
+	throughProxy(t, proxyTarget{server: s, addr: "https://" + addr, certFile: certFile})
+}
