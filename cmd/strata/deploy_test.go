@@ -415,22 +415,53 @@ func TestBackupRestore(t *testing.T) {
 	}
 }
 
-// proxyTarget is a strata server behind a proxy: the proxy's address and
-// the certificate it presents.
-type proxyTarget struct {
-	server   *serverProc
-	addr     string // https://127.0.0.1:port of the proxy
-	certFile string
+// proxyCase is what a proxy test starts from: the proxy's program, a strata
+// serve to put behind it, a test certificate, and the proxy's configuration
+// from the repository, which the test adapts to them.
+type proxyCase struct {
+	tool, dir         string
+	certFile, keyFile string
+	server            *serverProc
+	upstream          string // host:port of the server
+	conf, text        string // the configuration's path and adapted text
+}
+
+func newProxyCase(t *testing.T, tool, conf string) *proxyCase {
+	t.Helper()
+	path := lookTool(tool)
+	if path == "" {
+		t.Skipf("%s is not installed (Debian: apt-get install %s): %s is not tested", tool, tool, conf)
+	}
+	p := &proxyCase{tool: path, dir: t.TempDir(), conf: conf}
+	p.certFile, p.keyFile = selfSigned(t, p.dir)
+	p.server = startServer(t, t.TempDir())
+	p.upstream = strings.TrimPrefix(p.server.addr, "http://")
+	raw, err := os.ReadFile(repoFile(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.text = string(raw)
+	return p
+}
+
+// replace replaces old (a regexp) in the configuration, which must hold it.
+func (p *proxyCase) replace(t *testing.T, old, new string) {
+	t.Helper()
+	re := regexp.MustCompile(old)
+	if !re.MatchString(p.text) {
+		t.Fatalf("%s no longer has %s: update this test with it", p.conf, old)
+	}
+	p.text = re.ReplaceAllString(p.text, new)
 }
 
 // throughProxy uses strata through the proxy: bodies bigger than any
 // default limit, in several parts, both ways, streamed.
-func throughProxy(t *testing.T, p proxyTarget) {
+func throughProxy(t *testing.T, p *proxyCase, addr string) {
 	t.Helper()
 	u := newUser(t, p.server, adminToken)
 	for i, e := range u.env {
 		if strings.HasPrefix(e, "STRATA_SERVER=") {
-			u.env[i] = "STRATA_SERVER=" + p.addr
+			u.env[i] = "STRATA_SERVER=" + addr
 		}
 	}
 	u.env = append(u.env, "SSL_CERT_FILE="+p.certFile)
@@ -451,16 +482,6 @@ func throughProxy(t *testing.T, p proxyTarget) {
 	}
 }
 
-// replaceAll replaces old (a regexp) in text, which must hold it.
-func replaceAll(t *testing.T, what, text, old, new string) string {
-	t.Helper()
-	re := regexp.MustCompile(old)
-	if !re.MatchString(text) {
-		t.Fatalf("%s no longer has %s: update this test with it", what, old)
-	}
-	return re.ReplaceAllString(text, new)
-}
-
 func lookTool(name string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -477,32 +498,19 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // loopback ports) in front of strata: nginx -t accepts it, and uploads and
 // downloads bigger than nginx's default body limit go through.
 func TestNginxProxy(t *testing.T) {
-	nginx := lookTool("nginx")
-	if nginx == "" {
-		t.Skip("nginx is not installed (Debian: apt-get install nginx): deploy/nginx/strata.conf is not tested")
-	}
-	dir := t.TempDir()
-	certFile, keyFile := selfSigned(t, dir)
-	s := startServer(t, t.TempDir())
-	upstream := strings.TrimPrefix(s.addr, "http://")
-
+	p := newProxyCase(t, "nginx", "deploy/nginx/strata.conf")
 	tlsAddr, plainAddr := freeAddr(t), freeAddr(t)
-	conf := "deploy/nginx/strata.conf"
-	raw, err := os.ReadFile(repoFile(conf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	text = replaceAll(t, conf, text, `server 127\.0\.0\.1:8420;`, "server "+upstream+";")
-	text = replaceAll(t, conf, text, `listen 443 ssl;`, "listen "+tlsAddr+" ssl;")
-	text = replaceAll(t, conf, text, `listen 80;`, "listen "+plainAddr+";")
-	text = replaceAll(t, conf, text, `\n\s*listen \[::\]:\d+( ssl)?;`, "")
-	text = replaceAll(t, conf, text, `ssl_certificate\s+\S+;`, "ssl_certificate "+certFile+";")
-	text = replaceAll(t, conf, text, `ssl_certificate_key\s+\S+;`, "ssl_certificate_key "+keyFile+";")
+	p.replace(t, `server 127\.0\.0\.1:8420;`, "server "+p.upstream+";")
+	p.replace(t, `listen 443 ssl;`, "listen "+tlsAddr+" ssl;")
+	p.replace(t, `listen 80;`, "listen "+plainAddr+";")
+	p.replace(t, `\n\s*listen \[::\]:\d+( ssl)?;`, "")
+	p.replace(t, `ssl_certificate\s+\S+;`, "ssl_certificate "+p.certFile+";")
+	p.replace(t, `ssl_certificate_key\s+\S+;`, "ssl_certificate_key "+p.keyFile+";")
+	dir := p.dir
 	site := filepath.Join(dir, "strata.conf")
-	writeFile(t, site, []byte(text))
-	main := filepath.Join(dir, "nginx.conf")
-	writeFile(t, main, []byte(`daemon off;
+	writeFile(t, site, []byte(p.text))
+	mainConf := filepath.Join(dir, "nginx.conf")
+	writeFile(t, mainConf, []byte(`daemon off;
 pid `+dir+`/nginx.pid;
 error_log stderr notice;
 events {}
@@ -516,12 +524,12 @@ http {
     include `+site+`;
 }
 `))
-	if out, err := exec.Command(nginx, "-t", "-q", "-p", dir, "-c", main).CombinedOutput(); err != nil {
+	if out, err := exec.Command(p.tool, "-t", "-q", "-p", dir, "-c", mainConf).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s", err, out)
 	}
 	// nginx has opened its ports when it starts its workers.
-	startProxy(t, exec.Command(nginx, "-p", dir, "-c", main), "start worker processes")
-	throughProxy(t, proxyTarget{server: s, addr: "https://" + tlsAddr, certFile: certFile})
+	startProxy(t, exec.Command(p.tool, "-p", dir, "-c", mainConf), "start worker processes")
+	throughProxy(t, p, "https://"+tlsAddr)
 }
 
 // freeAddr is a loopback address with a port that was free a moment ago
@@ -585,29 +593,15 @@ func startProxy(t *testing.T, cmd *exec.Cmd, ready string) {
 // TestCaddyProxy runs deploy/caddy/Caddyfile (with a test certificate and a
 // loopback port) in front of strata.
 func TestCaddyProxy(t *testing.T) {
-	caddy := lookTool("caddy")
-	if caddy == "" {
-		t.Skip("caddy is not installed (Debian: apt-get install caddy): deploy/caddy/Caddyfile is not tested")
-	}
-	dir := t.TempDir()
-	certFile, keyFile := selfSigned(t, dir)
-	s := startServer(t, t.TempDir())
-	upstream := strings.TrimPrefix(s.addr, "http://")
+	p := newProxyCase(t, "caddy", "deploy/caddy/Caddyfile")
 	addr := freeAddr(t)
-	conf := "deploy/caddy/Caddyfile"
-	raw, err := os.ReadFile(repoFile(conf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	text = replaceAll(t, conf, text, `reverse_proxy 127\.0\.0\.1:8420`, "reverse_proxy "+upstream)
-	text = replaceAll(t, conf, text, `(?m)^strata\.example\.com \{`, "https://"+addr+" {\n\ttls "+certFile+" "+keyFile)
+	p.replace(t, `reverse_proxy 127\.0\.0\.1:8420`, "reverse_proxy "+p.upstream)
+	p.replace(t, `(?m)^strata\.example\.com \{`, "https://"+addr+" {\n\ttls "+p.certFile+" "+p.keyFile)
 	// No admin endpoint, no port 80, no trust store changes: this is a test.
-	text = "{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n" + text
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	writeFile(t, caddyfile, []byte(text))
-	cmd := exec.Command(caddy, "run", "--adapter", "caddyfile", "--config", caddyfile)
-	cmd.Env = []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	caddyfile := filepath.Join(p.dir, "Caddyfile")
+	writeFile(t, caddyfile, []byte("{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n"+p.text))
+	cmd := exec.Command(p.tool, "run", "--adapter", "caddyfile", "--config", caddyfile)
+	cmd.Env = []string{"HOME=" + p.dir, "XDG_DATA_HOME=" + p.dir, "XDG_CONFIG_HOME=" + p.dir, "PATH=" + os.Getenv("PATH")}
 	startProxy(t, cmd, "serving initial configuration")
-	throughProxy(t, proxyTarget{server: s, addr: "https://" + addr, certFile: certFile})
+	throughProxy(t, p, "https://"+addr)
 }
