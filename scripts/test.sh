@@ -56,6 +56,29 @@ start_moto() {
 }
 start_moto
 
+# The deployment tests (cmd/strata/deploy_test.go) run deploy/ with the real
+# tools: systemd-analyze, nginx and Caddy. Each skips where its tool is
+# missing; in CI (CI=true, as root) they are installed from Debian's packages
+# first, so that they run. Elsewhere nothing is installed behind your back:
+# installing nginx or Caddy starts them as services on a real system.
+deploy_tools() {
+  local missing=()
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${missing[*]} for the deployment tests"
+    if DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+      return
+    fi
+    echo "scripts/test.sh: could not install ${missing[*]}" >&2
+  fi
+  echo "== not installed: ${missing[*]}; the deployment tests that need them skip (apt-get install ${missing[*]})"
+}
+deploy_tools
+
 echo "== go test -race"
 # -p 2: this is sized for two cores; the end-to-end tests start servers.
 go test -race -p 2 -timeout 15m ./...

@@ -94,6 +94,13 @@ func startServerEnv(t *testing.T, data string, env []string, extra ...string) *s
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(append(os.Environ(), "STRATA_ADMIN_TOKEN="+adminToken, "HOME="+t.TempDir()), env...)
+	return startServerCmd(t, cmd, data)
+}
+
+// startServerCmd starts cmd, a strata serve on data (its stdout and stderr
+// are taken), and waits until it says where it listens.
+func startServerCmd(t *testing.T, cmd *exec.Cmd, data string) *serverProc {
+	t.Helper()
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout = io.MultiWriter(out, pw) // out first: the test reads it once the pipe says "serving"
