@@ -126,7 +126,7 @@ func TestCoreOnAWS(t *testing.T) {
 	if _, err := e.b.Move(ctx, alice, p("/home/alice/docs"), p("/home/alice/papers"), false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.Copy(ctx, alice, p("/home/alice/papers"), p("/home/alice/copy")); err != nil {
+	if _, _, err := e.b.Copy(ctx, alice, p("/home/alice/papers"), p("/home/alice/copy"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	ti, err := e.b.Delete(ctx, alice, p("/home/alice/papers"), true)

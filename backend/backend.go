@@ -95,6 +95,8 @@ type Backend struct {
 	hashers  map[string]*seqHasher
 	decider  iam.Decider
 	users    Users
+	jobMu    sync.Mutex
+	jobDone  map[string]chan struct{} // jobs this server runs, closed as each ends
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -160,6 +162,7 @@ func New(cfg Config) (*Backend, error) {
 	}
 	b.spool = newSpoolBudget(max(budget, 0))
 	b.hashers = make(map[string]*seqHasher)
+	b.jobDone = make(map[string]chan struct{})
 	b.instance, b.excl = record.NewID(), cfg.Exclusive
 	return b, nil
 }

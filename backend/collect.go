@@ -28,6 +28,7 @@ type CollectStats struct {
 	OrphanBytes    int64 `json:"orphanBytes"`
 	ScannedBlobs   int   `json:"scannedBlobs"`
 	StrayUploads   int   `json:"strayUploads"`
+	AbandonedJobs  int   `json:"abandonedJobs"`
 }
 
 // Collect removes garbage: expired upload sessions (and their stored parts),
@@ -43,20 +44,21 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 	// that has not committed yet may carry the session's start time (S3
 	// dates a multipart object by its initiation), older than any grace.
 	open := make(map[string]bool)
-	errs := []error{
+	errList := []error{
 		b.collectUploads(ctx, &st, open),
+		b.collectJobs(ctx, &st),
 		b.collectPurges(ctx, &st),
 	}
-	if errs[0] == nil {
-		errs = append(errs, b.collectBlobs(ctx, grace, open, &st))
+	if errList[0] == nil {
+		errList = append(errList, b.collectBlobs(ctx, grace, open, &st))
 	}
-	if ul, ok := b.blobs.(blob.UploadLister); ok && errs[0] == nil {
-		errs = append(errs, b.collectPendingUploads(ctx, ul, grace, open, &st))
+	if ul, ok := b.blobs.(blob.UploadLister); ok && errList[0] == nil {
+		errList = append(errList, b.collectPendingUploads(ctx, ul, grace, open, &st))
 	}
 	if sw, ok := b.blobs.(blob.Sweeper); ok {
-		errs = append(errs, sw.Sweep(ctx, grace))
+		errList = append(errList, sw.Sweep(ctx, grace))
 	}
-	return st, errors.Join(errs...)
+	return st, errors.Join(errList...)
 }
 
 // MinAPIGrace is the shortest grace a caller of the API may ask for (unless

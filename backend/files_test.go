@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
@@ -380,10 +381,10 @@ func TestCopyShares(t *testing.T) {
 	e.put(e.admin, "/home/admin/src/a", content)
 	e.put(e.admin, "/home/admin/src/sub/b", []byte("bee"))
 	before := e.blobCount()
-	if _, err := e.b.Copy(ctx, e.admin, p("/home/admin/src/a"), p("/home/admin/a-copy")); err != nil {
+	if _, _, err := e.b.Copy(ctx, e.admin, p("/home/admin/src/a"), p("/home/admin/a-copy"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/dst")); err != nil {
+	if _, _, err := e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/dst"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.blobCount(); n != before {
@@ -392,9 +393,9 @@ func TestCopyShares(t *testing.T) {
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/dst/a"), content) || string(e.mustRead(e.admin, "/home/admin/dst/sub/b")) != "bee" {
 		t.Fatal("copied content differs")
 	}
-	_, err := e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/src/inner"))
+	_, _, err := e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/src/inner"), time.Minute)
 	wantErr(t, err, errs.ErrInvalid)
-	_, err = e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/dst"))
+	_, _, err = e.b.Copy(ctx, e.admin, p("/home/admin/src"), p("/home/admin/dst"), time.Minute)
 	wantErr(t, err, errs.ErrExists)
 
 	// Deleting and purging the original keeps the copies readable.

@@ -39,7 +39,7 @@ func TestConfinement(t *testing.T) {
 	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Move(ctx, alice, p("/home/alice/mine.txt"), p("/home/bob/stolen"), false)
 	wantErr(t, err, errs.ErrForbidden)
-	_, err = e.b.Copy(ctx, alice, p("/home/bob/secret.txt"), p("/home/alice/copy"))
+	_, _, err = e.b.Copy(ctx, alice, p("/home/bob/secret.txt"), p("/home/alice/copy"), time.Minute)
 	wantErr(t, err, errs.ErrForbidden)
 	_, err = e.b.Delete(ctx, alice, p("/home/alice"), true)
 	wantErr(t, err, errs.ErrForbidden)

@@ -400,34 +400,28 @@ func (b *Backend) emptyTrash(ctx context.Context, ownerID string) (int, error) {
 // Copy copies the file or folder at from to the path to. A file copy shares
 // the content of the current version (instant at any size, nothing is
 // re-encrypted); copying onto an existing file makes a new version of it. A
-// folder is copied file by file into a new folder, which must not exist.
-func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath.Path) (Entry, error) {
+// folder is copied into a new folder, which must not exist, as a job that
+// finishes or rolls back whole (copytree.go): Copy waits for it up to wait
+// and returns the job, still running, if it is not done by then.
+func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath.Path, wait time.Duration) (Entry, Job, error) {
 	if err := b.allowPath(ctx, pr, iam.GetFile, from); err != nil {
-		return Entry{}, err
+		return Entry{}, Job{}, err
 	}
 	if err := b.allowPath(ctx, pr, iam.CopyFile, to); err != nil {
-		return Entry{}, err
+		return Entry{}, Job{}, err
 	}
 	if to.IsRoot() {
-		return Entry{}, fmt.Errorf("/: %w", errs.ErrExists)
+		return Entry{}, Job{}, fmt.Errorf("/: %w", errs.ErrExists)
 	}
 	src, err := b.lookupExisting(ctx, from)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, Job{}, err
 	}
 	if src.rec.Kind == KindFile {
-		return b.copyFile(ctx, pr, from, src.rec, to)
+		e, err := b.copyFile(ctx, pr, from, src.rec, to)
+		return e, Job{}, err
 	}
-	if to.Within(from) {
-		return Entry{}, fmt.Errorf("%w: cannot copy %s into itself", errs.ErrInvalid, from)
-	}
-	if _, err := b.Mkdir(ctx, pr, to, false); err != nil {
-		return Entry{}, err
-	}
-	if err := b.copyTree(ctx, pr, src.rec.ID, to); err != nil {
-		return Entry{}, err
-	}
-	return b.Stat(ctx, pr, to)
+	return b.copyFolder(ctx, pr, from, src, to, wait)
 }
 
 func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath.Path, rec entryRec, to storepath.Path) (Entry, error) {
@@ -441,43 +435,4 @@ func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath
 	return b.commitVersion(ctx, pr, to, newVersion{
 		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: record.FromNanos(v.MTime),
 	}, "", false, nil)
-}
-
-// copyTree copies the contents of folder dirID into the existing folder to,
-// a page at a time so memory stays bounded by depth, not by size.
-func (b *Backend) copyTree(ctx context.Context, pr iam.Principal, dirID string, to storepath.Path) error {
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, dirPK(dirID), meta.QueryOpts{Prefix: entryPrefix, After: after, Limit: 200})
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			rec, err := record.Decode[entryRec](it)
-			if err != nil {
-				return err
-			}
-			name := strings.TrimPrefix(it.SK, entryPrefix)
-			dst, err := to.Join(name)
-			if err != nil {
-				return err
-			}
-			if rec.Kind == KindFile {
-				if _, err := b.copyFile(ctx, pr, dst, rec, dst); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := b.Mkdir(ctx, pr, dst, false); err != nil {
-				return err
-			}
-			if err := b.copyTree(ctx, pr, rec.ID, dst); err != nil {
-				return err
-			}
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
 }

@@ -42,11 +42,36 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, pr iam.Principal) 
 	if err != nil {
 		return err
 	}
-	e, err := s.b.Copy(r.Context(), pr, from, to)
+	e, job, err := s.b.Copy(r.Context(), pr, from, to, s.cfg.JobWait)
 	if err != nil {
 		return err
 	}
+	if job.State == backend.JobRunning {
+		w.Header().Set("Location", "/v1/jobs/"+job.ID)
+		return writeJSON(w, http.StatusAccepted, api.Accepted{Job: apiJob(job)})
+	}
 	return writeJSON(w, http.StatusCreated, apiEntry(e))
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	job, err := s.b.GetJob(r.Context(), pr, owner(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiJob(job))
+}
+
+func apiJob(j backend.Job) api.Job {
+	out := api.Job{ID: j.ID, Kind: j.Kind, State: j.State, Done: j.Done, Path: j.Path, Created: j.Created, Updated: j.Updated}
+	if j.Result != nil {
+		e := apiEntry(*j.Result)
+		out.Result = &e
+	}
+	if err := j.Err(); err != nil {
+		p := toProblem(err)
+		out.Error = &api.JobError{Code: p.code, Status: p.status, Detail: p.detail}
+	}
+	return out
 }
 
 func (s *Server) versions(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {

@@ -53,6 +53,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/stat/{path...}", token, s.stat, nil},
 		{"POST", "/v1/move", token, s.move, nil},
 		{"POST", "/v1/copy", token, s.copy, nil},
+		{"GET", "/v1/jobs/{id}", token, s.getJob, []string{"user"}},
 
 		{"GET", "/v1/versions/{path...}", token, s.versions, []string{"limit", "cursor"}},
 		{"POST", "/v1/versions/{path...}", token, s.restoreVersion, nil},

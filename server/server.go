@@ -30,6 +30,10 @@ type Config struct {
 	BodyIdleTimeout time.Duration
 	// MaxJSONBody bounds JSON request bodies; 0 means api.MaxJSONBody.
 	MaxJSONBody int64
+	// JobWait is how long an operation that runs as a job (a folder
+	// copy) is waited for before the answer is 202 with the job to follow;
+	// 0 means 5 seconds.
+	JobWait time.Duration
 	// Version is reported in the Server header and /healthz.
 	Version string
 }
@@ -64,6 +68,9 @@ func NewServer(d Deps, cfg Config) *Server {
 	}
 	if cfg.BodyIdleTimeout == 0 {
 		cfg.BodyIdleTimeout = time.Minute
+	}
+	if cfg.JobWait == 0 {
+		cfg.JobWait = 5 * time.Second
 	}
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20

@@ -50,9 +50,12 @@ func IsUnavailable(err error) bool {
 }
 
 // FromStore maps a driver's error from the write op to the core's: a full
-// store is ErrNoSpace, a busy or unreachable engine ErrUnavailable.
+// store is ErrNoSpace, a busy or unreachable engine ErrUnavailable; nil
+// stays nil.
 func FromStore(op string, err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, blob.ErrNoSpace), errors.Is(err, meta.ErrNoSpace):
 		return fmt.Errorf("%s: %w: %w", op, ErrNoSpace, err)
 	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, meta.ErrUnavailable), errors.Is(err, keys.ErrUnavailable):

@@ -106,12 +106,15 @@ const (
 	CollectGarbage Action = "strata:CollectGarbage"
 	// ManageKeys rotates the master key and reads the rotation's state.
 	ManageKeys Action = "strata:ManageKeys"
+	// ManageJobs follows long operations (a folder copy) and their
+	// outcome.
+	ManageJobs Action = "strata:ManageJobs"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
-	ManageTrash, ManageUploads, GetUser, ManageUsers, ManageTokens, CollectGarbage, ManageKeys,
+	ManageTrash, ManageUploads, GetUser, ManageUsers, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
@@ -140,6 +143,7 @@ const (
 	KindToken  ResourceKind = "token"
 	KindTrash  ResourceKind = "trash"
 	KindUpload ResourceKind = "upload"
+	KindJob    ResourceKind = "job"
 	KindSystem ResourceKind = "system"
 )
 
@@ -157,6 +161,9 @@ func TrashOf(owner, id string) Resource { return Resource{Kind: KindTrash, Owner
 
 // UploadOf is an upload session of owner (strata:upload/<owner>/<id>).
 func UploadOf(owner, id string) Resource { return Resource{Kind: KindUpload, Owner: owner, ID: id} }
+
+// JobOf is a long operation of owner (strata:job/<owner>/<id>).
+func JobOf(owner, id string) Resource { return Resource{Kind: KindJob, Owner: owner, ID: id} }
 
 // System is a resource of the server itself (strata:system/<name>):
 // "collector", "keys".

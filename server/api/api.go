@@ -86,6 +86,43 @@ type Entry struct {
 // IsDir reports whether the entry is a folder.
 func (e Entry) IsDir() bool { return e.Kind == KindDir }
 
+// Job states.
+const (
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is a long operation (a folder copy) that runs on the server whether
+// or not its client waits: POST /v1/copy answers 202 with it when it is not
+// done within a few seconds, and GET /v1/jobs/{id} follows it.
+type Job struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`
+	// Done counts the entries handled so far.
+	Done int64  `json:"done"`
+	Path string `json:"path,omitempty"`
+	// Result is what a done job made; Error why a failed one failed (with
+	// the code the operation itself would have answered).
+	Result  *Entry    `json:"result,omitempty"`
+	Error   *JobError `json:"error,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// JobError is why a job failed.
+type JobError struct {
+	Code   string `json:"code"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// Accepted is the answer of an operation that goes on as a job.
+type Accepted struct {
+	Job Job `json:"job"`
+}
+
 // Page is one page of a folder listing; Cursor is empty on the last page.
 type Page struct {
 	Entries []Entry `json:"entries"`
@@ -241,6 +278,7 @@ type CollectResult struct {
 	OrphanBytes    int64 `json:"orphanBytes"`
 	ScannedBlobs   int   `json:"scannedBlobs"`
 	StrayUploads   int   `json:"strayUploads"`
+	AbandonedJobs  int   `json:"abandonedJobs"`
 }
 
 // CollectRequest is the body of POST /v1/admin/collect. GraceSeconds 0 uses

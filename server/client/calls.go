@@ -127,9 +127,56 @@ func (c *Client) Move(ctx context.Context, from, to string, overwrite bool) (api
 
 // Copy copies a file or folder on the server (no content is transferred).
 func (c *Client) Copy(ctx context.Context, from, to string) (api.Entry, error) {
-	var e api.Entry
-	err := c.doJSON(ctx, http.MethodPost, "/v1/copy", nil, api.CopyRequest{From: from, To: to}, &e)
-	return e, err
+	var ans struct {
+		api.Entry
+		Job *api.Job `json:"job"`
+	}
+	if err := c.doJSON(ctx, http.MethodPost, "/v1/copy", nil, api.CopyRequest{From: from, To: to}, &ans); err != nil {
+		return api.Entry{}, err
+	}
+	if ans.Job == nil {
+		return ans.Entry, nil
+	}
+	return c.FollowJob(ctx, *ans.Job, nil)
+}
+
+// FollowJob waits for a job the server runs (a folder copy) to end, asking
+// again and again less often, and returns what it made, or the error it
+// failed with (matching this package's errors as the operation's own
+// would). progress, if not nil, hears how many entries are done.
+func (c *Client) FollowJob(ctx context.Context, job api.Job, progress func(done int64)) (api.Entry, error) {
+	wait := 100 * time.Millisecond
+	for job.State == api.JobRunning {
+		if progress != nil {
+			progress(job.Done)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return api.Entry{}, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, 2*time.Second)
+		var err error
+		if job, err = c.Job(ctx, job.ID); err != nil {
+			return api.Entry{}, err
+		}
+	}
+	if job.Error != nil {
+		return api.Entry{}, &Error{Status: job.Error.Status, Code: job.Error.Code, Title: http.StatusText(job.Error.Status), Detail: job.Error.Detail}
+	}
+	if job.Result == nil {
+		return api.Entry{}, fmt.Errorf("job %s ended %s with no result", job.ID, job.State)
+	}
+	return *job.Result, nil
+}
+
+// Job describes a job of the caller's.
+func (c *Client) Job(ctx context.Context, id string) (api.Job, error) {
+	var j api.Job
+	err := c.doJSON(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &j)
+	return j, err
 }
 
 // Versions lists one page of a file's versions, newest first.
