@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -128,24 +128,6 @@ func exitCode(err error) int {
 	return ExitError
 }
 
-// Version is the running binary's version: the module version when built
-// from a tagged module, else the VCS revision, else "devel".
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "devel-" + s.Value[:12]
-		}
-	}
-	return "devel"
-}
-
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "strata",
@@ -162,7 +144,7 @@ Point the CLI at it: strata login --server http://127.0.0.1:8420
 Then:                strata put report.pdf docs/ ; strata ls docs`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version(),
+		Version:       version.String(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.bindSettings(cmd)
 		},
@@ -200,9 +182,9 @@ func (a *app) versionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.jsonOut {
-				return a.printJSON(map[string]string{"version": Version()})
+				return a.printJSON(map[string]string{"version": version.String()})
 			}
-			fmt.Fprintln(a.env.Stdout, "strata", Version())
+			fmt.Fprintln(a.env.Stdout, "strata", version.String())
 			return nil
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -185,7 +186,7 @@ func (a *app) client() (*client.Client, error) {
 	if token == "" {
 		return nil, fmt.Errorf("%w (no token for %s)", errNoCredentials, server)
 	}
-	return client.New(server, token, client.WithUserAgent("strata-cli/"+Version()))
+	return client.New(server, token, client.WithUserAgent("strata-cli/"+version.String()))
 }
 
 func (a *app) printJSON(v any) error {

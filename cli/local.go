@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -117,5 +118,5 @@ func attachLocal(data string) (*client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is in use by process %d, which does not offer a local socket (%w)", data, embedded.Owner(data), err)
 	}
-	return client.New("unix://"+filepath.Join(data, socketName), t.Token, client.WithUserAgent("strata-tui/"+Version()))
+	return client.New("unix://"+filepath.Join(data, socketName), t.Token, client.WithUserAgent("strata-tui/"+version.String()))
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -491,7 +492,7 @@ The token comes from --token, STRATA_TOKEN, or a prompt.`,
 				}
 				tok = strings.TrimSpace(string(b))
 			}
-			c, err := client.New(a.server, tok, client.WithUserAgent("strata-cli/"+Version()))
+			c, err := client.New(a.server, tok, client.WithUserAgent("strata-cli/"+version.String()))
 			if err != nil {
 				return usagef("%v", err)
 			}

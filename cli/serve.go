@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
 )
 
@@ -188,7 +189,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		ln = tls.NewListener(ln, tlsCfg)
 		scheme = "https"
 	}
-	h := server.NewServer(b, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
+	h := server.NewServer(b, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout})
 	srv := server.HTTPServer(ln.Addr().String(), h, log)
 	srv.TLSConfig = tlsCfg
 
@@ -207,7 +208,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 
 	addr := scheme + "://" + ln.Addr().String()
-	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", Version())
+	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", version.String())
 	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, eng.Describe)
 
 	errc := make(chan error, 1)

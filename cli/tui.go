@@ -103,7 +103,7 @@ func (a *app) tuiClient(ctx context.Context, data string) (*client.Client, strin
 		eng.Close()
 		return nil, "", nil, err
 	}
-	h := server.NewServer(b, server.Config{Logger: log, Version: Version()})
+	h := server.NewServer(b, server.Config{Logger: log})
 	stop, err := serveLocalSocket(ctx, b, h, data, log)
 	if err != nil {
 		logFile.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/internal/version"
 )
 
 // Config tunes a Server. The zero value is usable.
@@ -29,7 +30,8 @@ type Config struct {
 	BodyIdleTimeout time.Duration
 	// MaxJSONBody bounds JSON request bodies; 0 means api.MaxJSONBody.
 	MaxJSONBody int64
-	// Version is reported in the Server header and /healthz.
+	// Version is reported in /healthz; "" means this binary's
+	// (internal/version).
 	Version string
 }
 
@@ -56,6 +58,9 @@ func NewServer(b *backend.Backend, cfg Config) *Server {
 	}
 	if cfg.BodyIdleTimeout == 0 {
 		cfg.BodyIdleTimeout = time.Minute
+	}
+	if cfg.Version == "" {
+		cfg.Version = version.String()
 	}
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20

@@ -581,3 +581,29 @@ func metricsText(t *testing.T, s *serverProc) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestOneVersion: the CLI and the server it starts report the same version,
+// from the build information.
+func TestOneVersion(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	u := newUser(t, s, adminToken)
+	var cli struct{ Version string }
+	if err := json.Unmarshal([]byte(u.run(0, "version", "--json").stdout), &cli); err != nil || cli.Version == "" {
+		t.Fatalf("strata version --json: %v %+v", err, cli)
+	}
+	resp, err := http.Get(s.addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var health struct{ Version string }
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatal(err)
+	}
+	if health.Version != cli.Version {
+		t.Fatalf("the server says %q, strata version %q", health.Version, cli.Version)
+	}
+	if got := u.run(0, "version").stdout; got != "strata "+cli.Version+"\n" {
+		t.Fatalf("strata version: %q", got)
+	}
+}
