@@ -26,7 +26,7 @@ type session struct {
 }
 
 func (a *app) session(ctx context.Context) (*session, error) {
-	c, err := a.client()
+	c, err := a.client(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -112,11 +112,89 @@ func writeLocalToken(data string, t localToken) error {
 	return os.Rename(tmp.Name(), filepath.Join(data, tokenName))
 }
 
+// localStore is a client of the store in data: through the socket of the
+// process that owns it, or else through a server started here, in this
+// process, on the directory's socket (which other strata processes then
+// share) until stop. It creates the store if there is none.
+func (a *app) localStore(ctx context.Context, data string) (c *client.Client, stop func(), err error) {
+	// An owner that is starting has the lock before it publishes its
+	// token; one that is stopping has removed its token but may still hold
+	// the lock. Either way the answer comes within moments.
+	for wait := 20 * time.Millisecond; ; wait *= 2 {
+		eng, err := embedded.Open(data)
+		if err == nil {
+			return a.serveInProcess(ctx, eng)
+		}
+		if !errors.Is(err, embedded.ErrInUse) {
+			return nil, nil, err
+		}
+		c, err := attachLocal(data)
+		if err == nil {
+			return c, func() {}, nil
+		}
+		if wait > 2*time.Second {
+			return nil, nil, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// serveInProcess runs the store of eng in this process, served on its
+// data directory's socket, and returns a client of it.
+func (a *app) serveInProcess(ctx context.Context, eng *embedded.Engines) (*client.Client, func(), error) {
+	data := eng.Dir
+	// Logs go to a file: the terminal belongs to the command (or the file
+	// manager).
+	logFile, err := os.OpenFile(filepath.Join(data, "strata.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		eng.Close()
+		return nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := backend.New(backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, Logger: log, Exclusive: true})
+	if err == nil {
+		err = b.CheckKeys(ctx)
+	}
+	if err == nil {
+		_, _, err = b.Bootstrap(ctx, "")
+	}
+	if err != nil {
+		logFile.Close()
+		eng.Close()
+		return nil, nil, err
+	}
+	h := server.NewServer(b, server.Config{Logger: log})
+	stopSocket, err := serveLocalSocket(ctx, b, h, data, log)
+	if err != nil {
+		logFile.Close()
+		eng.Close()
+		return nil, nil, err
+	}
+	gcCtx, stopGC := context.WithCancel(context.WithoutCancel(ctx))
+	go server.Collector(gcCtx, b, time.Hour, log)
+	stop := func() {
+		stopGC()
+		stopSocket()
+		eng.Close()
+		logFile.Close()
+	}
+	c, err := attachLocal(data)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return c, stop, nil
+}
+
 // attachLocal is a client of the process that owns data, through its socket.
 func attachLocal(data string) (*client.Client, error) {
 	t, err := readLocalToken(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s is in use by process %d, which does not offer a local socket (%w)", data, embedded.Owner(data), err)
 	}
-	return client.New("unix://"+filepath.Join(data, socketName), t.Token, client.WithUserAgent("strata-tui/"+version.String()))
+	return client.New("unix://"+filepath.Join(data, socketName), t.Token, client.WithUserAgent("strata/"+version.String()))
 }

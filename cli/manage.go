@@ -12,8 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strata-storage/strata/internal/human"
-	"github.com/strata-storage/strata/internal/version"
-	"github.com/strata-storage/strata/server/client"
 )
 
 func (a *app) trashCmd() *cobra.Command {
@@ -27,7 +25,7 @@ func (a *app) trashCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -97,7 +95,7 @@ func (a *app) trashCmd() *cobra.Command {
 		Short: "Delete trashed items for good",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -124,7 +122,7 @@ func (a *app) trashCmd() *cobra.Command {
 					return fmt.Errorf("not confirmed; nothing deleted")
 				}
 			}
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -229,7 +227,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -251,7 +249,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 		Short: "Abort unfinished uploads and discard their parts",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -279,7 +277,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Add a user (home folder /home/NAME) and print a first token for them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -304,7 +302,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -330,7 +328,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Remove users and revoke their tokens (their files stay)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -355,7 +353,7 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -378,7 +376,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "List tokens (without their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -405,7 +403,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Revoke tokens",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -426,7 +424,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Collect garbage now: orphaned blobs, expired uploads, unfinished purges",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -492,9 +490,9 @@ The token comes from --token, STRATA_TOKEN, or a prompt.`,
 				}
 				tok = strings.TrimSpace(string(b))
 			}
-			c, err := client.New(a.server, tok, client.WithUserAgent("strata-cli/"+version.String()))
+			c, err := a.newClient(a.server, tok)
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			u, err := c.Whoami(cmd.Context())
 			if err != nil {

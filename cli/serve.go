@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,12 +18,12 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
 )
 
 type serveOpts struct {
-	data         string
 	blob         string
 	meta         string
 	keys         string
@@ -63,7 +64,10 @@ At start every engine is checked: a missing bucket, table or key, a wrong
 region or a missing permission stops the server with a message that names it.
 
 On an empty store it creates the user "admin" with the token in
-STRATA_ADMIN_TOKEN, or with a new token that it prints once.
+STRATA_ADMIN_TOKEN, or with a new token that it prints once. On the embedded
+engines it also serves the store on a private socket in --data, through
+which the CLI on this machine reaches it without a token when no server is
+given: 'strata admin token create --name laptop' makes one.
 
 Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
 settings file.`,
@@ -73,7 +77,6 @@ settings file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "", "data directory of the embedded engines (default $XDG_DATA_HOME/strata)")
 	f.StringVar(&o.blob, "blob", "", "blob engine: s3://bucket[/prefix] or file:///dir (default: embedded in --data)")
 	f.StringVar(&o.meta, "meta", "", "metadata engine: dynamodb://table or file:///path (default: embedded in --data)")
 	f.StringVar(&o.keys, "keys", "", "key engine: kms://alias/name (or key ID or ARN) or file:///path (default: embedded in --data)")
@@ -111,6 +114,25 @@ func (a *app) logger(level, format string) (*slog.Logger, error) {
 	return nil, usagef("--log-format %q: want text or json", format)
 }
 
+// explainExistingUsers says how to get a token for a store that has users
+// already, where serve prints none: a store made by local mode has an
+// admin whose token nobody has seen.
+func (a *app) explainExistingUsers(data string, localSocket, adminTokenSet bool) {
+	if adminTokenSet {
+		fmt.Fprintln(a.env.Stdout, "STRATA_ADMIN_TOKEN is not used: it only sets the admin's token on an empty store, and this one has users.")
+	}
+	if !localSocket {
+		fmt.Fprintln(a.env.Stdout, "The store has users already; an admin creates tokens with 'strata admin token create' or 'strata admin user add'.")
+		return
+	}
+	cmd := "strata admin token create --name NAME"
+	if def, err := a.dataDir(); err != nil || filepath.Clean(def) != filepath.Clean(data) {
+		cmd = "strata --data " + shell.Quote(data) + " admin token create --name NAME"
+	}
+	fmt.Fprintf(a.env.Stdout, "The store has users already. For a token, run on this machine (it needs none: it goes\n"+
+		"through the data directory's socket):\n\n    %s\n\n", cmd)
+}
+
 func (a *app) serve(ctx context.Context, o serveOpts) error {
 	log, err := a.logger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -119,13 +141,14 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
-	if o.data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
-		if o.data, err = a.dataDir(); err != nil {
+	data := a.data
+	if data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
+		if data, err = a.dataDir(); err != nil {
 			return err
 		}
 	}
 	spec := engine.Spec{
-		DataDir: o.data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
+		DataDir: data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
 		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion, KMSPreviousKeys: o.kmsPrevious,
 	}
 	switch o.s3PathStyle {
@@ -157,15 +180,21 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if err := b.CheckKeys(ctx); err != nil {
 		return err
 	}
-	tok, created, err := b.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
+	// The owner of a data directory serves it on a private socket too.
+	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
+	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
+	tok, created, err := b.Bootstrap(ctx, adminToken)
 	if err != nil {
 		return fmt.Errorf("create the admin user: %w", err)
 	}
-	if created && a.env.Getenv("STRATA_ADMIN_TOKEN") == "" {
+	switch {
+	case created && adminToken == "":
 		// Printed once, to the terminal, never to the log.
 		fmt.Fprintf(a.env.Stdout, "Created user admin. Its token, shown only this once:\n\n    %s\n\n", tok)
-	} else if created {
+	case created:
 		fmt.Fprintln(a.env.Stdout, "Created user admin with the token in STRATA_ADMIN_TOKEN.")
+	default:
+		a.explainExistingUsers(data, localSocket, adminToken != "")
 	}
 
 	var tlsCfg *tls.Config
@@ -199,8 +228,8 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 
 	// The owner of a data directory also serves it on the directory's
 	// private socket, for the TUI and other local clients.
-	if o.blob == "" && o.meta == "" && o.keys == "" {
-		stopLocal, err := serveLocalSocket(ctx, b, h, o.data, log)
+	if localSocket {
+		stopLocal, err := serveLocalSocket(ctx, b, h, data, log)
 		if err != nil {
 			return err
 		}

@@ -187,7 +187,7 @@ func reportErrors(a *app, errs []error) error {
 		return nil
 	}
 	for _, e := range errs[1:] {
-		fmt.Fprintf(a.env.Stderr, "strata: %v\n", e)
+		a.printError(nil, e)
 	}
 	if len(errs) > 1 {
 		return fmt.Errorf("%w (and %d more errors)", errs[0], len(errs)-1)
