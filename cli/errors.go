@@ -52,6 +52,7 @@ func exitCode(err error) int {
 	var ie *interruptedError
 	var ns *noServerError
 	var nt *noTokenError
+	var ac *awsCredentialsError
 	switch {
 	case errors.As(err, &ie):
 		return ExitInterrupted
@@ -59,7 +60,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, client.ErrNotFound), errors.Is(err, os.ErrNotExist):
 		return ExitNotFound
-	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden), errors.As(err, &ns), errors.As(err, &nt):
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden), errors.As(err, &ns), errors.As(err, &nt),
+		errors.As(err, &ac):
 		return ExitAuth
 	case errors.Is(err, client.ErrExists), errors.Is(err, client.ErrConflict), errors.Is(err, client.ErrPrecondition),
 		errors.Is(err, client.ErrNotEmpty), errors.Is(err, client.ErrIsDir), errors.Is(err, client.ErrNotDir):
@@ -84,9 +86,12 @@ func errorCode(err error, exit int) string {
 	}
 	var ns *noServerError
 	var nt *noTokenError
+	var ac *awsCredentialsError
 	switch {
 	case errors.As(err, &ns):
 		return "no_server"
+	case errors.As(err, &ac):
+		return "no_aws_credentials"
 	case errors.As(err, &nt):
 		return "no_token"
 	case errors.Is(err, client.ErrCertificate):
@@ -151,7 +156,7 @@ func (a *app) printError(cmd *cobra.Command, err error) int {
 	}
 	fmt.Fprintf(a.env.Stderr, "strata: %s\n", msg)
 	if code == ExitUsage && cmd != nil && !errors.Is(err, client.ErrInvalid) {
-		if cmd.Runnable() {
+		if isCobraUsage(err) && cmd.Runnable() {
 			fmt.Fprintf(a.env.Stderr, "Usage: %s\n", cmd.UseLine())
 		}
 		fmt.Fprintf(a.env.Stderr, "Run '%s --help' for more.\n", cmd.CommandPath())

@@ -607,3 +607,38 @@ func TestOneVersion(t *testing.T) {
 		t.Fatalf("strata version: %q", got)
 	}
 }
+
+// TestProvisionWithoutCredentials: with no AWS credentials anywhere, a dry
+// run still shows the templates (and says what is missing and how to give
+// it); a real run says the same and exits 4, never with the SDK's raw
+// chain of failures.
+func TestProvisionWithoutCredentials(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
+	r := runCLI(t, env, home, nil, "provision", "--dry-run", "--service")
+	if r.code != 0 {
+		t.Fatalf("dry run: %+v", r)
+	}
+	for _, want := range []string{"stack strata: not checked (no AWS credentials)", "AWS::DynamoDB::Table", "stack strata-service: not checked",
+		"AdminToken", "(generated)", "nothing was changed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, c := range []cliResult{r, runCLI(t, env, home, nil, "provision")} {
+		for _, want := range []string{"no AWS credentials", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "IAM role"} {
+			if !strings.Contains(c.stderr, want) {
+				t.Errorf("stderr lacks %q: %s", want, c.stderr)
+			}
+		}
+		for _, raw := range []string{"IMDS", "operation error", "get credentials"} {
+			if strings.Contains(c.stderr, raw) {
+				t.Errorf("stderr shows the SDK's %q: %s", raw, c.stderr)
+			}
+		}
+	}
+	if r := runCLI(t, env, home, nil, "provision"); r.code != 4 {
+		t.Fatalf("provision: %+v", r)
+	}
+}
