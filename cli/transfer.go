@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -93,18 +96,18 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 	}
 	var roots []upJob
 	for _, src := range srcs {
-		info, err := os.Stat(src)
+		e, err := localtree.Stat(src)
 		if err != nil {
 			return err
 		}
-		if info.IsDir() && !o.recursive {
+		if e.IsDir() && !o.recursive {
 			return usagef("%s is a folder: use -r to upload it with its content", src)
 		}
 		target := rdst
 		if into {
 			target = path.Join(rdst, filepath.Base(filepath.Clean(src)))
 		}
-		roots = append(roots, upJob{local: src, remote: target, info: info})
+		roots = append(roots, upJob{local: src, remote: target, info: e.Info})
 	}
 
 	prog := a.newProgress("↑")
@@ -150,6 +153,7 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 			}
 		}()
 	}
+	skipped := 0
 	walkErr := func() error {
 		for _, r := range roots {
 			err := walkLocal(r, func(j upJob) error {
@@ -163,8 +167,9 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-			}, func(skipped string) {
-				fmt.Fprintf(a.env.Stderr, "strata: skipping %s: not a regular file or folder\n", skipped)
+			}, func(local string, why error) {
+				skipped++
+				prog.warn(func() { a.warnSkipped(local, why) })
 			})
 			if err != nil {
 				return err
@@ -174,10 +179,34 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 	}()
 	close(jobs)
 	wg.Wait()
+	if skipped > 0 && !a.jsonOut {
+		prog.warn(func() {
+			fmt.Fprintf(a.env.Stderr, "strata: skipped %s (listed above)\n", human.Plural(skipped, "item", "items"))
+		})
+	}
 	if walkErr != nil {
 		errs = append([]error{walkErr}, errs...)
 	}
 	return reportErrors(a, errs)
+}
+
+// warnSkipped reports a local entry an upload leaves out, on stderr: a
+// line, or with --json an object {"warning": {"code": "skipped", ...}}.
+func (a *app) warnSkipped(local string, why error) {
+	if !a.jsonOut {
+		fmt.Fprintf(a.env.Stderr, "strata: skipping %s: %v\n", local, why)
+		return
+	}
+	var w struct {
+		Warning struct {
+			Code    string `json:"code"`
+			Path    string `json:"path"`
+			Message string `json:"message"`
+		} `json:"warning"`
+	}
+	w.Warning.Code, w.Warning.Path, w.Warning.Message = "skipped", local, why.Error()
+	b, _ := json.Marshal(w)
+	fmt.Fprintf(a.env.Stderr, "%s\n", b)
 }
 
 // reportErrors prints every error but the first and returns the first, so
@@ -196,41 +225,22 @@ func reportErrors(a *app, errs []error) error {
 }
 
 // walkLocal visits root and, for a folder, everything under it, in lexical
-// order, streaming (nothing is collected). Symlinks and special files are
-// skipped and reported.
-func walkLocal(root upJob, fn func(upJob) error, skip func(string)) error {
-	if !root.info.IsDir() {
-		if !root.info.Mode().IsRegular() {
+// order, streaming (nothing is collected), by localtree's rule: links are
+// followed, cycles, broken links and special files are skipped and passed
+// to skip (when not nil).
+func walkLocal(root upJob, fn func(upJob) error, skip func(local string, why error)) error {
+	return localtree.Walk(root.local, func(rel string, e localtree.Entry) error {
+		if e.Skip != nil {
 			if skip != nil {
-				skip(root.local)
+				skip(e.Path, e.Skip)
 			}
 			return nil
-		}
-		return fn(root)
-	}
-	return filepath.WalkDir(root.local, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root.local, p)
-		if err != nil {
-			return err
 		}
 		remote := root.remote
 		if rel != "." {
 			remote = path.Join(root.remote, filepath.ToSlash(rel))
 		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			if skip != nil {
-				skip(p)
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return fn(upJob{local: p, remote: remote, info: info})
+		return fn(upJob{local: e.Path, remote: remote, info: e.Info})
 	})
 }
 
