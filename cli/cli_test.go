@@ -302,3 +302,55 @@ func TestDataDirectory(t *testing.T) {
 		t.Fatalf("a command created %s: %v", empty, err)
 	}
 }
+
+// TestMessages: what a new user gets wrong is said plainly, once, with the
+// right exit code.
+func TestMessages(t *testing.T) {
+	data := newStore(t)
+	work := t.TempDir()
+	env := map[string]string{"STRATA_DATA": data}
+	if err := os.WriteFile(filepath.Join(work, "f.txt"), []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, env, "put", filepath.Join(work, "f.txt"), "f.txt"); r.code != 0 {
+		t.Fatal(r)
+	}
+	missing := filepath.Join(work, "nonexistent")
+	for _, c := range []struct {
+		args []string
+		exit int
+		want string
+	}{
+		{[]string{"put", missing, "x"}, ExitNotFound, "strata: " + missing + ": no such file or folder\n"},
+		{[]string{"mkdir", "a/b/c"}, ExitNotFound, "-p creates the missing folders"},
+		{[]string{"get", "f.txt", filepath.Join(work, "no", "x")}, ExitNotFound, "strata: " + filepath.Join(work, "no") + ": no such local folder\n"},
+		{[]string{"get", "--version", "9", "f.txt", filepath.Join(work, "x")}, ExitNotFound, "strata: /home/admin/f.txt: version 9: not found"},
+		{[]string{"get"}, ExitUsage, "Usage: strata get REMOTE... LOCAL [flags]\nRun 'strata get --help' for more.\n"},
+	} {
+		r := run(t, env, c.args...)
+		if r.code != c.exit || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "/home/admin/f.txt") > 1 {
+			t.Errorf("%v: want exit %d and %q; %v", c.args, c.exit, c.want, r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "no")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("get made the missing folder: %v", err)
+	}
+	if r := run(t, env, "stat", "/"); !strings.Contains(r.stdout, "Modified:  -\n") {
+		t.Errorf("stat /: %v", r)
+	}
+
+	// The wrong scheme, either way.
+	addr, caFile := tlsServer(t)
+	plain := strings.Replace(addr, "https://", "http://", 1)
+	r := run(t, map[string]string{"STRATA_SERVER": plain, "STRATA_TOKEN": testToken, "STRATA_CA_CERT": caFile}, "ls")
+	if r.code == 0 || !strings.Contains(r.stderr, "use an https:// address") {
+		t.Errorf("http:// to an HTTPS server: %v", r)
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	https := strings.Replace(srv.URL, "http://", "https://", 1)
+	r = run(t, map[string]string{"STRATA_SERVER": https, "STRATA_TOKEN": testToken}, "ls")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, https+" does not serve HTTPS: use "+srv.URL) {
+		t.Errorf("https:// to a plain server: %v", r)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +22,13 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// localNotFound is a local file or folder that is not there; it matches
+// fs.ErrNotExist without repeating its text.
+type localNotFound struct{ msg string }
+
+func (e *localNotFound) Error() string        { return e.msg }
+func (e *localNotFound) Is(target error) bool { return target == fs.ErrNotExist }
 
 // interruptedError is a command cut short by Ctrl-C or SIGTERM.
 type interruptedError struct{ err error }
@@ -164,8 +173,21 @@ func (a *app) printError(cmd *cobra.Command, err error) int {
 	return code
 }
 
+// about prefixes err with the name of what it is about, unless its
+// message names it already (the server's messages name the path).
+func about(name string, err error) error {
+	if strings.Contains(err.Error(), name) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
 // hint says what to do about err, when the error alone does not.
 func hint(err error) string {
+	var ae *client.Error
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Detail, "HTTPS server") {
+		return "the server serves HTTPS: use an https:// address"
+	}
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError

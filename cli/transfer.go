@@ -54,6 +54,12 @@ file's SHA-256 is checked by the server before it is committed.`,
 	return cmd
 }
 
+// isDir reports whether p is an existing folder.
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
 // upJob is one file to upload.
 type upJob struct {
 	local  string
@@ -97,6 +103,9 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 	var roots []upJob
 	for _, src := range srcs {
 		e, err := localtree.Stat(src)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &localNotFound{src + ": no such file or folder"}
+		}
 		if err != nil {
 			return err
 		}
@@ -141,7 +150,7 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 				prog.setCurrent(j.remote)
 				e, err := a.uploadOne(ctx, s, j, o, prog)
 				if err != nil {
-					fail(fmt.Errorf("%s: %w", j.local, err))
+					fail(about(j.local, err))
 					continue
 				}
 				prog.fileDone(j.remote)
@@ -334,6 +343,10 @@ func (a *app) get(ctx context.Context, srcs []string, dst string, o transferOpts
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
+	} else if dir := filepath.Dir(dst); !isDir(dir) {
+		// Said before anything is fetched, rather than as a failure to
+		// create the partial file there.
+		return &localNotFound{dir + ": no such local folder"}
 	}
 	type root struct {
 		entry api.Entry
@@ -377,7 +390,7 @@ func (a *app) get(ctx context.Context, srcs []string, dst string, o transferOpts
 				e, err := s.DownloadFile(ctx, j.remote, j.local, client.DownloadOptions{Version: o.version, Progress: prog.add})
 				mu.Lock()
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", j.remote, err))
+					errs = append(errs, about(j.remote, err))
 				} else if a.jsonOut {
 					_ = a.printJSON(e)
 				}

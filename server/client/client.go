@@ -198,8 +198,8 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 				return nil, ctx.Err()
 			}
 			lastErr = &NetError{Server: c.addr, Op: rq.method + " " + rq.path, Err: err}
-			if errors.Is(lastErr, ErrCertificate) {
-				return nil, lastErr // the same certificate again: no retry helps
+			if errors.Is(lastErr, ErrCertificate) || errors.Is(lastErr, ErrInvalid) {
+				return nil, lastErr // the same certificate or scheme again: no retry helps
 			}
 			continue
 		}
@@ -446,18 +446,32 @@ func (e *NetError) Error() string {
 	if cert := CertificateProblem(e.Err); cert != nil {
 		return fmt.Sprintf("the certificate of %s is not trusted: %v", e.Server, cert)
 	}
+	if wrongScheme(e.Err) {
+		return fmt.Sprintf("%s does not serve HTTPS: use %s", e.Server, strings.Replace(e.Server, "https://", "http://", 1))
+	}
 	return fmt.Sprintf("cannot reach the server %s: %s", e.Server, netReason(e.Err))
 }
 
 func (e *NetError) Unwrap() error { return e.Err }
 
 // Is makes a NetError match ErrCertificate when the server's certificate
-// failed verification, and ErrUnavailable otherwise.
+// failed verification, ErrInvalid when the address's https:// reached a
+// server without TLS, and ErrUnavailable otherwise.
 func (e *NetError) Is(target error) bool {
-	if CertificateProblem(e.Err) != nil {
+	switch {
+	case CertificateProblem(e.Err) != nil:
 		return target == ErrCertificate
+	case wrongScheme(e.Err):
+		return target == ErrInvalid
 	}
 	return target == ErrUnavailable
+}
+
+// wrongScheme reports an https:// address whose server answered without
+// TLS.
+func wrongScheme(err error) bool {
+	var rec tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rec)
 }
 
 // CertificateProblem returns the x509 error that made the server's
@@ -486,7 +500,6 @@ func CertificateProblem(err error) error {
 // wrapping ("Get \"http://...\": dial tcp ...:").
 func netReason(err error) string {
 	var dns *net.DNSError
-	var rec tls.RecordHeaderError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused (is the server running, on this address and port?)"
@@ -494,8 +507,6 @@ func netReason(err error) string {
 		return fmt.Sprintf("no such host %q", dns.Name)
 	case errors.As(err, &dns):
 		return fmt.Sprintf("cannot look up %q: %v", dns.Name, dns.Err)
-	case errors.As(err, &rec):
-		return "the server does not speak TLS (try http:// instead of https://)"
 	case errors.Is(err, syscall.ENOENT):
 		return "no such socket"
 	case errors.Is(err, os.ErrDeadlineExceeded):

@@ -95,3 +95,29 @@ func TestUnreachableSaysWhy(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 }
+
+// TestHTTPSToPlainServer: an https:// address of a server without TLS is
+// a wrong address (ErrInvalid), said as such, and not retried.
+func TestHTTPSToPlainServer(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	addr := strings.Replace(srv.URL, "http://", "https://", 1)
+	c, err := New(addr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Ready(context.Background())
+	if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnavailable) || err.Error() != addr+" does not serve HTTPS: use "+srv.URL {
+		t.Fatalf("err = %v", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections: retried", n)
+	}
+}
