@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -61,7 +62,7 @@ func exitCode(err error) int {
 	var ie *interruptedError
 	var ns *noServerError
 	var nt *noTokenError
-	var ac *awsCredentialsError
+	var ac *awserr.NoCredentialsError
 	switch {
 	case errors.As(err, &ie):
 		return ExitInterrupted
@@ -95,7 +96,7 @@ func errorCode(err error, exit int) string {
 	}
 	var ns *noServerError
 	var nt *noTokenError
-	var ac *awsCredentialsError
+	var ac *awserr.NoCredentialsError
 	switch {
 	case errors.As(err, &ns):
 		return "no_server"

@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/provisioning"
 )
 
@@ -128,7 +128,7 @@ func (a *app) provision(ctx context.Context, o provisionOpts) error {
 		return err
 	}
 	if why, missing := awsMissing(ctx, cfg); missing != nil {
-		if !o.dryRun {
+		if !o.dryRun || ctx.Err() != nil {
 			return missing
 		}
 		// What a dry run shows of the templates needs no AWS.
@@ -317,37 +317,11 @@ func (a *app) provisionAWSConfig(ctx context.Context, o provisionOpts) (aws.Conf
 	return cfg, nil
 }
 
-// awsCredentialsError: the AWS credential chain found no credentials.
-type awsCredentialsError struct {
-	reason string // why a configured source failed; "" when there was none
-}
-
-func (e *awsCredentialsError) Error() string {
-	how := "give them with AWS_PROFILE (a profile in ~/.aws/config or ~/.aws/credentials), " +
-		"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role provides them (an EC2 instance profile, an ECS task role)"
-	if e.reason != "" {
-		return "no usable AWS credentials (" + e.reason + "): " + how
-	}
-	return "no AWS credentials: " + how
-}
-
 // awsMissing says what cfg lacks to call AWS: a region (a usage error)
-// and/or credentials (*awsCredentialsError); short is the same in a few
+// and/or credentials (*awserr.NoCredentialsError); short is the same in a few
 // words. It returns nil when cfg has both.
 func awsMissing(ctx context.Context, cfg aws.Config) (short string, err error) {
-	var credErr *awsCredentialsError
-	if cfg.Credentials == nil {
-		credErr = &awsCredentialsError{}
-	} else if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		credErr = &awsCredentialsError{}
-		// The instance metadata service is the chain's last resort: when
-		// it fails too, nothing was configured. Any other failure is a
-		// source that was configured (a profile, SSO) and says why.
-		var oe *smithy.OperationError
-		if !errors.As(err, &oe) || oe.Service() != "ec2imds" {
-			credErr.reason = err.Error()
-		}
-	}
+	credErr := awserr.CheckCredentials(ctx, cfg)
 	const noRegion = "no AWS region: set AWS_REGION (or --aws-region)"
 	switch {
 	case credErr != nil && cfg.Region == "":

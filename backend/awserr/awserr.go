@@ -3,7 +3,8 @@
 // failing (the request or its answer lost on the way). The S3, DynamoDB
 // and KMS drivers use it to tell what still failed after the SDK's retries
 // for one of those reasons, which each wraps in its own "unavailable"
-// sentinel.
+// sentinel. It also says plainly when there are no credentials at all
+// (CheckCredentials), for the server and the provisioner alike.
 package awserr
 
 import (

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/strata-storage/strata/backend/awserr"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/blob/local"
 	s3blob "github.com/strata-storage/strata/backend/blob/s3"
@@ -279,6 +280,9 @@ func awsConfig(ctx context.Context, spec Spec) (aws.Config, error) {
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("AWS configuration: no region: set AWS_REGION (or --aws-region)")
+	}
+	if err := awserr.CheckCredentials(ctx, cfg); err != nil {
+		return aws.Config{}, err
 	}
 	if spec.Registerer != nil {
 		if err := countRequests(&cfg, spec.Registerer); err != nil {

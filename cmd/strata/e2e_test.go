@@ -608,11 +608,11 @@ func TestOneVersion(t *testing.T) {
 	}
 }
 
-// TestProvisionWithoutCredentials: with no AWS credentials anywhere, a dry
-// run still shows the templates (and says what is missing and how to give
-// it); a real run says the same and exits 4, never with the SDK's raw
-// chain of failures.
-func TestProvisionWithoutCredentials(t *testing.T) {
+// TestAWSWithoutCredentials: with no AWS credentials anywhere, a dry run
+// of provision still shows the templates (and says what is missing and how
+// to give it); a real run, and serve on AWS engines, say the same and exit
+// 4, never with the SDK's raw chain of failures.
+func TestAWSWithoutCredentials(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
@@ -626,7 +626,11 @@ func TestProvisionWithoutCredentials(t *testing.T) {
 			t.Errorf("dry run stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	for _, c := range []cliResult{r, runCLI(t, env, home, nil, "provision")} {
+	serve := runCLI(t, env, home, nil, "serve", "--blob", "s3://strata-test", "--listen", "127.0.0.1:0")
+	if serve.code != 4 {
+		t.Errorf("serve on S3: %+v", serve)
+	}
+	for _, c := range []cliResult{r, runCLI(t, env, home, nil, "provision"), serve} {
 		for _, want := range []string{"no AWS credentials", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "IAM role"} {
 			if !strings.Contains(c.stderr, want) {
 				t.Errorf("stderr lacks %q: %s", want, c.stderr)
