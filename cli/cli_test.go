@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -352,5 +353,46 @@ func TestMessages(t *testing.T) {
 	r = run(t, map[string]string{"STRATA_SERVER": https, "STRATA_TOKEN": testToken}, "ls")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, https+" does not serve HTTPS: use "+srv.URL) {
 		t.Errorf("https:// to a plain server: %v", r)
+	}
+}
+
+// TestServeChecksSettingsFirst: a bad --tls-cert or --listen stops serve
+// before it makes the admin's token, which is shown only once; the address
+// problems are said plainly.
+func TestServeChecksSettingsFirst(t *testing.T) {
+	data := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, c := range []struct {
+		args []string
+		exit int
+		want string
+	}{
+		{[]string{"--tls-cert", filepath.Join(data, "none.pem"), "--tls-key", filepath.Join(data, "none.key"), "--listen", "127.0.0.1:0"},
+			ExitNotFound, "--tls-cert and --tls-key: open"},
+		{[]string{"--listen", busy.Addr().String()}, ExitError, "another program uses this port"},
+		{[]string{"--listen", "127.0.0.1:99999"}, ExitUsage, `--listen "127.0.0.1:99999": want host:port`},
+		{[]string{"--listen", "8420"}, ExitUsage, `--listen "8420": want host:port`},
+		{[]string{"--listen", "192.0.2.1:8420"}, ExitUsage, "192.0.2.1 is not an address of this machine"},
+	} {
+		r := run(t, map[string]string{}, append([]string{"serve", "--data", data}, c.args...)...)
+		if r.code != c.exit || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stdout, "Created user") {
+			t.Errorf("%v: want exit %d and %q: %v", c.args, c.exit, c.want, r)
+		}
+	}
+	eng, err := embedded.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	b, err := backend.New(backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := b.Bootstrap(context.Background(), ""); err != nil || !created {
+		t.Fatalf("a failed serve left users behind: created %v, %v", created, err)
 	}
 }

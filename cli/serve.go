@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,6 +116,31 @@ func (a *app) logger(level, format string) (*slog.Logger, error) {
 	return nil, usagef("--log-format %q: want text or json", format)
 }
 
+// listen opens the TCP listener of --listen, saying plainly what is wrong
+// with the address.
+func listen(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return nil, usagef("--listen %q: want host:port, e.g. 127.0.0.1:8420 or :8420 (port 0 picks a free one)", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("listen on %s: another program uses this port (another strata serve?): stop it, or choose another --listen", addr)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("listen on %s: not allowed (ports below 1024 need privileges): choose another --listen", addr)
+	case err != nil && host != "":
+		var dns *net.DNSError
+		if errors.As(err, &dns) || errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return nil, usagef("--listen %q: %s is not an address of this machine", addr, host)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
 // explainExistingUsers says how to get a token for a store that has users
 // already, where serve prints none: a store made by local mode has an
 // admin whose token nobody has seen.
@@ -140,6 +167,9 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
+	}
+	if o.maxConns < 1 {
+		return usagef("--max-conns must be at least 1")
 	}
 	data := a.data
 	if data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
@@ -180,6 +210,21 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if err := b.CheckKeys(ctx); err != nil {
 		return err
 	}
+	// Everything that can fail on a setting is tried before an admin
+	// token is made and shown: it is shown only once.
+	var tlsCfg *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert and --tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := listen(o.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	// The owner of a data directory serves it on a private socket too.
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
@@ -197,21 +242,6 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		a.explainExistingUsers(data, localSocket, adminToken != "")
 	}
 
-	var tlsCfg *tls.Config
-	if o.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-		if err != nil {
-			return fmt.Errorf("TLS: %w", err)
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
-	}
-	if o.maxConns < 1 {
-		return usagef("--max-conns must be at least 1")
-	}
 	ln = server.LimitListener(ln, o.maxConns)
 	scheme := "http"
 	if tlsCfg != nil {
