@@ -197,7 +197,7 @@ func TestJSONErrors(t *testing.T) {
 	}
 	je := jsonLines(t, r.stderr)
 	if len(je) != 1 || je[0].Error.Code != "not_found" || je[0].Error.Exit != ExitNotFound || je[0].Error.Status != 404 ||
-		je[0].Error.RequestID == "" || !strings.Contains(je[0].Error.Message, "not found") {
+		je[0].Error.RequestID == "" || je[0].Error.Message != "/home/admin/nope: not found" {
 		t.Fatalf("stat nope: %+v", je)
 	}
 

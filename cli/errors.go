@@ -159,6 +159,8 @@ func (a *app) printError(cmd *cobra.Command, err error) int {
 		var ae *client.Error
 		if errors.As(err, &ae) {
 			je.Error.Status, je.Error.RequestID = ae.Status, ae.RequestID
+			// The code and request ID have fields of their own.
+			je.Error.Message = strings.Replace(msg, ae.Error(), ae.Message(), 1)
 		}
 		b, _ := json.Marshal(je)
 		fmt.Fprintf(a.env.Stderr, "%s\n", b)

@@ -339,11 +339,16 @@ type Error struct {
 	RequestID string
 }
 
-func (e *Error) Error() string {
-	msg := e.Detail
-	if msg == "" {
-		msg = e.Title
+// Message is what the server said, without the code and request ID.
+func (e *Error) Message() string {
+	if e.Detail != "" {
+		return e.Detail
 	}
+	return e.Title
+}
+
+func (e *Error) Error() string {
+	msg := e.Message()
 	if e.RequestID != "" {
 		return fmt.Sprintf("%s (%s, request %s)", msg, e.Code, e.RequestID)
 	}
