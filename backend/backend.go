@@ -23,6 +23,9 @@ import (
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
+// ErrConfig is a Config that cannot work (a setting out of range).
+var ErrConfig = errors.New("backend: invalid setting")
+
 // Config assembles a Backend.
 type Config struct {
 	Blobs blob.Store
@@ -120,13 +123,13 @@ func New(cfg Config) (*Backend, error) {
 		b.keep = DefaultKeepVersions
 	}
 	if b.keep < 1 || b.keep > 1000 {
-		return nil, fmt.Errorf("backend: KeepVersions %d out of 1..1000", b.keep)
+		return nil, fmt.Errorf("%w: KeepVersions %d out of 1..1000", ErrConfig, b.keep)
 	}
 	if b.partSize == 0 {
 		b.partSize = crypto.DefaultPartSize
 	}
 	if err := (crypto.Layout{Size: 0, PartSize: b.partSize}).Validate(); err != nil {
-		return nil, fmt.Errorf("backend: PartSize: %w", err)
+		return nil, fmt.Errorf("%w: PartSize: %w", ErrConfig, err)
 	}
 	if b.upTTL == 0 {
 		b.upTTL = DefaultUploadTTL
@@ -136,7 +139,7 @@ func New(cfg Config) (*Backend, error) {
 		b.grace = DefaultGrace
 	}
 	if b.grace < 0 {
-		return nil, fmt.Errorf("backend: negative Grace %v", b.grace)
+		return nil, fmt.Errorf("%w: negative Grace %v", ErrConfig, b.grace)
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

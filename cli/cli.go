@@ -5,11 +5,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/strata-storage/strata/server/client"
+	"github.com/strata-storage/strata/internal/version"
 )
 
 // Exit codes, documented in README.md.
@@ -55,8 +52,12 @@ type app struct {
 	jsonOut  bool
 	quiet    bool
 	config   string
-	data     string // local mode's data directory (the TUI)
+	caCert   string
+	data     string // the data directory: the store of serve and local mode
 	parallel int    // the TUI's transfers in flight
+
+	// cleanups run when the command is done (a store opened in-process).
+	cleanups []func()
 }
 
 // Run runs the strata command line and returns the process exit code.
@@ -67,83 +68,22 @@ func Run(ctx context.Context, args []string, env Env) int {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	for i := len(a.cleanups) - 1; i >= 0; i-- {
+		a.cleanups[i]()
+	}
 	if err == nil {
 		return ExitOK
 	}
+	if !a.jsonOut {
+		// A command line that did not parse never set the flag.
+		a.jsonOut = wantsJSON(args, env.Getenv)
+	}
 	if ctx.Err() != nil {
 		// Ctrl-C or SIGTERM: what was cut short resumes on the next run.
-		fmt.Fprintln(env.Stderr, "strata: interrupted; run the same command again to resume an upload or download")
-		return ExitInterrupted
+		err = &interruptedError{err}
 	}
-	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(env.Stderr, "strata: %v\nRun 'strata --help' for usage.\n", err)
-		return ExitUsage
-	}
-	if errors.Is(err, client.ErrInvalid) {
-		fmt.Fprintf(env.Stderr, "strata: %v\n", err)
-		return ExitUsage
-	}
-	fmt.Fprintf(env.Stderr, "strata: %v\n", err)
-	return exitCode(err)
-}
-
-// usageError marks a bad command line.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
-// isCobraUsage recognises cobra's and pflag's own command-line errors, which
-// are plain strings.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
-		if strings.HasPrefix(s, p) || strings.Contains(s, " "+p) {
-			return true
-		}
-	}
-	return false
-}
-
-func exitCode(err error) int {
-	switch {
-	case errors.Is(err, client.ErrNotFound), errors.Is(err, os.ErrNotExist):
-		return ExitNotFound
-	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden), errors.Is(err, errNoCredentials):
-		return ExitAuth
-	case errors.Is(err, client.ErrExists), errors.Is(err, client.ErrConflict), errors.Is(err, client.ErrPrecondition),
-		errors.Is(err, client.ErrNotEmpty), errors.Is(err, client.ErrIsDir), errors.Is(err, client.ErrNotDir):
-		return ExitConflict
-	case errors.Is(err, client.ErrDigestMismatch), errors.Is(err, client.ErrIntegrity):
-		return ExitIntegrity
-	case errors.Is(err, client.ErrUnavailable):
-		return ExitUnavailable
-	case errors.Is(err, client.ErrNoSpace):
-		return ExitNoSpace
-	}
-	return ExitError
-}
-
-// Version is the running binary's version: the module version when built
-// from a tagged module, else the VCS revision, else "devel".
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "devel-" + s.Value[:12]
-		}
-	}
-	return "devel"
+	return a.printError(cmd, err)
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -162,12 +102,12 @@ Point the CLI at it: strata login --server http://127.0.0.1:8420
 Then:                strata put report.pdf docs/ ; strata ls docs`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version(),
+		Version:       version.String(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.bindSettings(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runTUI(cmd.Context(), a.data)
+			return a.runTUI(cmd.Context())
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
@@ -177,7 +117,8 @@ Then:                strata put report.pdf docs/ ; strata ls docs`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON (one object per line for listings)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no progress")
 	pf.StringVar(&a.config, "config", "", "settings file (env STRATA_CONFIG; default $XDG_CONFIG_HOME/strata/config.json if present)")
-	root.Flags().StringVar(&a.data, "data", "", "data directory for local mode (default $XDG_DATA_HOME/strata)")
+	pf.StringVar(&a.caCert, "ca-cert", "", "trust the server certificates this CA (PEM file) signed, e.g. a self-signed one (env STRATA_CA_CERT)")
+	pf.StringVar(&a.data, "data", "", "data directory: the store of 'strata serve' and of local mode, which commands use when no server is given (default $XDG_DATA_HOME/strata)")
 	root.Flags().IntVar(&a.parallel, "parallel", 4, "files the file manager transfers at once")
 
 	root.AddCommand(
@@ -200,9 +141,9 @@ func (a *app) versionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.jsonOut {
-				return a.printJSON(map[string]string{"version": Version()})
+				return a.printJSON(map[string]string{"version": version.String()})
 			}
-			fmt.Fprintln(a.env.Stdout, "strata", Version())
+			fmt.Fprintln(a.env.Stdout, "strata", version.String())
 			return nil
 		},
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,11 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server/client"
 )
-
-// errNoCredentials: no server or token configured anywhere.
-var errNoCredentials = errors.New("no server configured: run 'strata login', or set STRATA_SERVER and STRATA_TOKEN")
 
 // configDir is $XDG_CONFIG_HOME/strata, or ~/.config/strata.
 func (a *app) configDir() (string, error) {
@@ -114,12 +115,16 @@ func (a *app) profilePath() (string, error) {
 	return filepath.Join(dir, "profile.json"), nil
 }
 
+// loadProfile reads the profile; without one it is empty.
 func (a *app) loadProfile() (profile, error) {
 	path, err := a.profilePath()
 	if err != nil {
-		return profile{}, err
+		return profile{}, nil // no config directory: no profile either
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return profile{}, nil
+	}
 	if err != nil {
 		return profile{}, err
 	}
@@ -164,28 +169,107 @@ func (a *app) saveProfile(p profile) (string, error) {
 	return path, os.Rename(tmp.Name(), path)
 }
 
-// client builds the API client from flags, environment, settings file and
-// profile, in that order.
-func (a *app) client() (*client.Client, error) {
+// noServerError: no server configured, and no store in the data
+// directory to fall back on.
+type noServerError struct{ data string }
+
+func (e *noServerError) Error() string {
+	return fmt.Sprintf("no server configured, and no store in %s: run 'strata login --server URL' (or set STRATA_SERVER and STRATA_TOKEN) "+
+		"to use a server, or 'strata serve' to create a store here", e.data)
+}
+
+// noTokenError: a server but no token for it.
+type noTokenError struct{ server string }
+
+func (e *noTokenError) Error() string {
+	return fmt.Sprintf("no token for %s: set STRATA_TOKEN (or --token), or save one with 'strata login --server %s'. "+
+		"To create a token, run 'strata admin token create --name NAME' on the server's machine, without --server: "+
+		"it reaches the store through its data directory", e.server, e.server)
+}
+
+// client is the API client of where commands go (see connect).
+func (a *app) client(ctx context.Context) (*client.Client, error) {
+	c, _, err := a.connect(ctx, false)
+	return c, err
+}
+
+// connect finds where commands go, in this order: the server of --server,
+// STRATA_SERVER or the settings file; the data directory of --data,
+// STRATA_DATA or the settings file; the profile saved by 'strata login';
+// the default data directory. A data directory is reached through the
+// socket of the process that owns it or, when none does, by opening it in
+// this process until the command ends (see localStore); only createLocal
+// (the file manager's local mode) creates a store that does not exist yet.
+// where describes the target for people.
+func (a *app) connect(ctx context.Context, createLocal bool) (c *client.Client, where string, err error) {
 	server, token := a.server, a.token
-	if server == "" || token == "" {
-		if p, err := a.loadProfile(); err == nil {
-			if server == "" {
-				server = p.Server
-			}
-			// A profile's token belongs to its server only.
-			if token == "" && strings.TrimSuffix(p.Server, "/") == strings.TrimSuffix(server, "/") {
-				token = p.Token
-			}
+	if server == "" && a.data == "" {
+		p, err := a.loadProfile()
+		if err != nil {
+			return nil, "", err
+		}
+		server = p.Server
+		if token == "" {
+			token = p.Token
+		}
+	} else if server != "" && token == "" {
+		// A profile's token belongs to its server only.
+		if p, err := a.loadProfile(); err == nil && strings.TrimSuffix(p.Server, "/") == strings.TrimSuffix(server, "/") {
+			token = p.Token
 		}
 	}
-	if server == "" {
-		return nil, errNoCredentials
+	if server != "" {
+		if token == "" {
+			// Checked first: a malformed address is the clearer error.
+			if _, err := client.New(server, ""); err != nil {
+				return nil, "", err
+			}
+			return nil, "", &noTokenError{server}
+		}
+		c, err := a.newClient(server, token)
+		if err != nil {
+			return nil, "", err
+		}
+		return c, c.Server(), nil
 	}
-	if token == "" {
-		return nil, fmt.Errorf("%w (no token for %s)", errNoCredentials, server)
+	data := a.data
+	if data == "" {
+		if data, err = a.dataDir(); err != nil {
+			return nil, "", err
+		}
 	}
-	return client.New(server, token, client.WithUserAgent("strata-cli/"+Version()))
+	if !createLocal && !embedded.Exists(data) {
+		return nil, "", &noServerError{data}
+	}
+	c, stop, err := a.localStore(ctx, data)
+	if err != nil {
+		return nil, "", err
+	}
+	a.cleanups = append(a.cleanups, stop)
+	return c, "local " + data, nil
+}
+
+// newClient is a client of a server with the CLI's settings (user agent,
+// --ca-cert).
+func (a *app) newClient(server, token string) (*client.Client, error) {
+	opts := []client.Option{client.WithUserAgent("strata-cli/" + version.String())}
+	if a.caCert != "" {
+		pem, err := os.ReadFile(a.caCert)
+		if err != nil {
+			return nil, usagef("--ca-cert: %v", err)
+		}
+		// Added to the system's pool: the same client may reach servers
+		// with public certificates too (a proxy, a load balancer).
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("--ca-cert %s: no PEM certificate in it", a.caCert)
+		}
+		opts = append(opts, client.WithRootCAs(pool))
+	}
+	return client.New(server, token, opts...)
 }
 
 func (a *app) printJSON(v any) error {

@@ -26,7 +26,7 @@ type session struct {
 }
 
 func (a *app) session(ctx context.Context) (*session, error) {
-	c, err := a.client()
+	c, err := a.client(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -165,12 +165,20 @@ func (a *app) statCmd() *cobra.Command {
 				fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
 				fmt.Fprintf(tw, "State:\t%s\n", e.State)
 			}
-			fmt.Fprintf(tw, "Modified:\t%s\n", e.ModTime.Local().Format(time.RFC3339))
-			fmt.Fprintf(tw, "Created:\t%s\n", e.Created.Local().Format(time.RFC3339))
+			fmt.Fprintf(tw, "Modified:\t%s\n", rfc3339(e.ModTime))
+			fmt.Fprintf(tw, "Created:\t%s\n", rfc3339(e.Created))
 			fmt.Fprintf(tw, "ID:\t%s\n", e.ID)
 			return tw.Flush()
 		},
 	}
+}
+
+// rfc3339 writes a time in local time, "-" for none (the root has none).
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.RFC3339)
 }
 
 func (a *app) catCmd() *cobra.Command {
@@ -230,6 +238,9 @@ func (a *app) mkdirCmd() *cobra.Command {
 					return err
 				}
 				e, err := s.Mkdir(ctx, p, parents)
+				if errors.Is(err, client.ErrNotFound) && !parents {
+					return fmt.Errorf("%w (-p creates the missing folders above it)", err)
+				}
 				if err != nil {
 					return err
 				}

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strata-storage/strata/internal/human"
-	"github.com/strata-storage/strata/server/client"
 )
 
 func (a *app) trashCmd() *cobra.Command {
@@ -26,7 +25,7 @@ func (a *app) trashCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -96,7 +95,7 @@ func (a *app) trashCmd() *cobra.Command {
 		Short: "Delete trashed items for good",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -123,7 +122,7 @@ func (a *app) trashCmd() *cobra.Command {
 					return fmt.Errorf("not confirmed; nothing deleted")
 				}
 			}
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -228,7 +227,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -250,7 +249,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 		Short: "Abort unfinished uploads and discard their parts",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -278,7 +277,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Add a user (home folder /home/NAME) and print a first token for them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -303,7 +302,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -329,7 +328,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Remove users and revoke their tokens (their files stay)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -354,7 +353,7 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -377,7 +376,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "List tokens (without their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -404,7 +403,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Revoke tokens",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -425,7 +424,7 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Collect garbage now: orphaned blobs, expired uploads, unfinished purges",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -491,9 +490,9 @@ The token comes from --token, STRATA_TOKEN, or a prompt.`,
 				}
 				tok = strings.TrimSpace(string(b))
 			}
-			c, err := client.New(a.server, tok, client.WithUserAgent("strata-cli/"+Version()))
+			c, err := a.newClient(a.server, tok)
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			u, err := c.Whoami(cmd.Context())
 			if err != nil {

@@ -89,6 +89,17 @@ func (p *progress) setCurrent(name string) {
 	p.mu.Unlock()
 }
 
+// warn runs print, which writes a line to stderr, without breaking the
+// status line: it is cleared first and drawn again on the next tick.
+func (p *progress) warn(print func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.w != nil {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+	print()
+}
+
 // speed is bytes per second over the last five seconds.
 func (p *progress) speed(now time.Time) float64 {
 	p.samples = append(p.samples, sample{now, p.bytes})

@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/internal/awscreds"
 	"github.com/strata-storage/strata/provisioning"
 )
 
@@ -124,6 +126,13 @@ func (a *app) provision(ctx context.Context, o provisionOpts) error {
 	cfg, err := a.provisionAWSConfig(ctx, o)
 	if err != nil {
 		return err
+	}
+	if why, missing := awsMissing(ctx, cfg); missing != nil {
+		if !o.dryRun || ctx.Err() != nil {
+			return missing
+		}
+		// What a dry run shows of the templates needs no AWS.
+		return a.provisionUnchecked(o, storage, service, storageParams, serviceParams, missing, why)
 	}
 	cfn := cloudformation.NewFromConfig(cfg)
 
@@ -294,14 +303,35 @@ func (a *app) provisionAWSConfig(ctx context.Context, o provisionOpts) (aws.Conf
 	} else if p := a.env.Getenv("AWS_PROFILE"); p != "" {
 		opts = append(opts, config.WithSharedConfigProfile(p))
 	}
+	// The SDK's own warnings (e.g. IMDSv1 fallbacks while it looks for
+	// credentials) would only repeat what awsMissing says.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		return aws.Config{}, usagef("AWS_PROFILE %q: no such profile in ~/.aws/config or ~/.aws/credentials", noProfile.Profile)
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
-	if cfg.Region == "" {
-		return aws.Config{}, usagef("no AWS region: set AWS_REGION (or --aws-region)")
-	}
 	return cfg, nil
+}
+
+// awsMissing says what cfg lacks to call AWS: a region (a usage error)
+// and/or credentials (*awscreds.NoCredentialsError); short is the same in a few
+// words. It returns nil when cfg has both.
+func awsMissing(ctx context.Context, cfg aws.Config) (short string, err error) {
+	credErr := awscreds.Check(ctx, cfg)
+	const noRegion = "no AWS region: set AWS_REGION (or --aws-region)"
+	switch {
+	case credErr != nil && cfg.Region == "":
+		return "no AWS region or credentials", usagef("%s; and %s", noRegion, credErr)
+	case credErr != nil:
+		return "no AWS credentials", credErr
+	case cfg.Region == "":
+		return "no AWS region", usagef("%s", noRegion)
+	}
+	return "", nil
 }
 
 func (a *app) provisionDryRun(ctx context.Context, cfn *cloudformation.Client, o provisionOpts, storage, service provisioning.Stack,
@@ -317,13 +347,49 @@ func (a *app) provisionDryRun(ctx context.Context, cfn *cloudformation.Client, o
 		if err != nil {
 			return err
 		}
-		for i := range p.Parameters {
-			if pp := &p.Parameters[i]; generatedToken && pp.Name == "AdminToken" {
-				pp.Source = "generated"
-			}
-		}
-		plans = append(plans, p)
+		plans = append(plans, generatedTokenSource(p, generatedToken))
 	}
+	return a.printPlans(plans)
+}
+
+// provisionUnchecked is a dry run without AWS (missing says why): the
+// plans of a first deployment.
+func (a *app) provisionUnchecked(o provisionOpts, storage, service provisioning.Stack, storageParams, serviceParams map[string]string,
+	missing error, why string) error {
+	p, err := provisioning.Unchecked(storage.Name, storage.Template(), storageParams, why)
+	if err != nil {
+		return err
+	}
+	plans := []*provisioning.Plan{p}
+	if o.service {
+		_, given := serviceParams["AdminToken"]
+		if !given {
+			serviceParams["AdminToken"] = identity.NewToken() // shown masked: what a creation would use
+		}
+		p, err := provisioning.Unchecked(service.Name, service.Template(), serviceParams, why)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, generatedTokenSource(p, !given))
+	}
+	if !a.quiet {
+		fmt.Fprintf(a.env.Stderr, "strata: %v\nThe dry run shows what a first deployment would create; with AWS access it also compares with what is deployed.\n", missing)
+	}
+	return a.printPlans(plans)
+}
+
+// generatedTokenSource marks the service stack's AdminToken as generated
+// by this run.
+func generatedTokenSource(p *provisioning.Plan, generated bool) *provisioning.Plan {
+	for i := range p.Parameters {
+		if pp := &p.Parameters[i]; generated && pp.Name == "AdminToken" {
+			pp.Source = "generated"
+		}
+	}
+	return p
+}
+
+func (a *app) printPlans(plans []*provisioning.Plan) error {
 	if a.jsonOut {
 		return a.printJSON(map[string]any{"dryRun": true, "plans": plans})
 	}

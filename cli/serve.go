@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
+	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,11 +19,13 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/shell"
+	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
 )
 
 type serveOpts struct {
-	data         string
 	blob         string
 	meta         string
 	keys         string
@@ -62,7 +66,10 @@ At start every engine is checked: a missing bucket, table or key, a wrong
 region or a missing permission stops the server with a message that names it.
 
 On an empty store it creates the user "admin" with the token in
-STRATA_ADMIN_TOKEN, or with a new token that it prints once.
+STRATA_ADMIN_TOKEN, or with a new token that it prints once. On the embedded
+engines it also serves the store on a private socket in --data, through
+which the CLI on this machine reaches it without a token when no server is
+given: 'strata admin token create --name laptop' makes one.
 
 Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
 settings file.`,
@@ -72,7 +79,6 @@ settings file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "", "data directory of the embedded engines (default $XDG_DATA_HOME/strata)")
 	f.StringVar(&o.blob, "blob", "", "blob engine: s3://bucket[/prefix] or file:///dir (default: embedded in --data)")
 	f.StringVar(&o.meta, "meta", "", "metadata engine: dynamodb://table or file:///path (default: embedded in --data)")
 	f.StringVar(&o.keys, "keys", "", "key engine: kms://alias/name (or key ID or ARN) or file:///path (default: embedded in --data)")
@@ -110,6 +116,50 @@ func (a *app) logger(level, format string) (*slog.Logger, error) {
 	return nil, usagef("--log-format %q: want text or json", format)
 }
 
+// listen opens the TCP listener of --listen, saying plainly what is wrong
+// with the address.
+func listen(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return nil, usagef("--listen %q: want host:port, e.g. 127.0.0.1:8420 or :8420 (port 0 picks a free one)", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("listen on %s: another program uses this port (another strata serve?): stop it, or choose another --listen", addr)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("listen on %s: not allowed (ports below 1024 need privileges): choose another --listen", addr)
+	case err != nil && host != "":
+		var dns *net.DNSError
+		if errors.As(err, &dns) || errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return nil, usagef("--listen %q: %s is not an address of this machine", addr, host)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// explainExistingUsers says how to get a token for a store that has users
+// already, where serve prints none: a store made by local mode has an
+// admin whose token nobody has seen.
+func (a *app) explainExistingUsers(data string, localSocket, adminTokenSet bool) {
+	if adminTokenSet {
+		fmt.Fprintln(a.env.Stdout, "STRATA_ADMIN_TOKEN is not used: it only sets the admin's token on an empty store, and this one has users.")
+	}
+	if !localSocket {
+		fmt.Fprintln(a.env.Stdout, "The store has users already; an admin creates tokens with 'strata admin token create' or 'strata admin user add'.")
+		return
+	}
+	cmd := "strata admin token create --name NAME"
+	if def, err := a.dataDir(); err != nil || filepath.Clean(def) != filepath.Clean(data) {
+		cmd = "strata --data " + shell.Quote(data) + " admin token create --name NAME"
+	}
+	fmt.Fprintf(a.env.Stdout, "The store has users already. For a token, run on this machine (it needs none: it goes\n"+
+		"through the data directory's socket):\n\n    %s\n\n", cmd)
+}
+
 func (a *app) serve(ctx context.Context, o serveOpts) error {
 	log, err := a.logger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -118,13 +168,17 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
-	if o.data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
-		if o.data, err = a.dataDir(); err != nil {
+	if o.maxConns < 1 {
+		return usagef("--max-conns must be at least 1")
+	}
+	data := a.data
+	if data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
+		if data, err = a.dataDir(); err != nil {
 			return err
 		}
 	}
 	spec := engine.Spec{
-		DataDir: o.data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
+		DataDir: data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
 		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion, KMSPreviousKeys: o.kmsPrevious,
 	}
 	switch o.s3PathStyle {
@@ -138,100 +192,83 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	spec.Registerer = reg
-	eng, err := engine.Open(ctx, spec)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-
-	b, err := backend.New(backend.Config{
-		Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys,
-		KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, Logger: log,
-		// Metadata in a locked local file has one user: this process.
-		Exclusive: o.meta == "" || strings.HasPrefix(o.meta, "file://"),
+	// The owner of a data directory serves it on a private socket too.
+	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
+	d, err := daemon.Open(ctx, daemon.Config{
+		Engines:     spec,
+		Core:        backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
+		Server:      server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout},
+		MaxConns:    o.maxConns,
+		LocalSocket: localSocket,
+		GCInterval:  o.gcInterval,
+		Logger:      log,
 	})
 	if err != nil {
-		return usagef("%v", err)
-	}
-	if err := b.CheckKeys(ctx); err != nil {
+		if errors.Is(err, backend.ErrConfig) {
+			return usagef("%v", err)
+		}
 		return err
 	}
-	ids, err := newIdentity(eng.Meta, b)
-	if err != nil {
-		return err
-	}
-	tok, created, err := ids.Bootstrap(ctx, a.env.Getenv("STRATA_ADMIN_TOKEN"))
-	if err != nil {
-		return fmt.Errorf("create the admin user: %w", err)
-	}
-	if created && a.env.Getenv("STRATA_ADMIN_TOKEN") == "" {
-		// Printed once, to the terminal, never to the log.
-		fmt.Fprintf(a.env.Stdout, "Created user admin. Its token, shown only this once:\n\n    %s\n\n", tok)
-	} else if created {
-		fmt.Fprintln(a.env.Stdout, "Created user admin with the token in STRATA_ADMIN_TOKEN.")
-	}
+	started := false
+	defer func() {
+		if !started {
+			d.Close()
+		}
+	}()
 
-	var tlsCfg *tls.Config
+	// Everything that can fail on a setting is tried before an admin
+	// token is made and shown: it is shown only once.
+	scheme := "http"
 	if o.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {
-			return fmt.Errorf("TLS: %w", err)
+			return fmt.Errorf("--tls-cert and --tls-key: %w", err)
 		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
-	}
-	if o.maxConns < 1 {
-		return usagef("--max-conns must be at least 1")
-	}
-	ln = server.LimitListener(ln, o.maxConns)
-	scheme := "http"
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
+		d.SetTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
-	h := server.NewServer(server.Deps{Files: b, Identity: ids}, server.Config{Logger: log, Registry: reg, BodyIdleTimeout: o.bodyTimeout, Version: Version()})
-	srv := server.HTTPServer(ln.Addr().String(), h, log)
-	srv.TLSConfig = tlsCfg
-
-	gcCtx, stopGC := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopGC()
-	go server.Collector(gcCtx, b, o.gcInterval, log)
-
-	// The owner of a data directory also serves it on the directory's
-	// private socket, for the TUI and other local clients.
-	if o.blob == "" && o.meta == "" && o.keys == "" {
-		stopLocal, err := serveLocalSocket(ctx, ids, h, o.data, log)
-		if err != nil {
-			return err
-		}
-		defer stopLocal()
+	ln, err := listen(o.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
+	tok, created, err := d.Identity.Bootstrap(ctx, adminToken)
+	if err != nil {
+		return fmt.Errorf("create the admin user: %w", err)
+	}
+	switch {
+	case created && adminToken == "":
+		// Printed once, to the terminal, never to the log.
+		fmt.Fprintf(a.env.Stdout, "Created user admin. Its token, shown only this once:\n\n    %s\n\n", tok)
+	case created:
+		fmt.Fprintln(a.env.Stdout, "Created user admin with the token in STRATA_ADMIN_TOKEN.")
+	default:
+		a.explainExistingUsers(data, localSocket, adminToken != "")
 	}
 
+	if err := d.Start(ctx, ln); err != nil {
+		return err
+	}
+	started = true
 	addr := scheme + "://" + ln.Addr().String()
-	log.Info("serving", "addr", addr, "engines", eng.Describe, "version", Version())
-	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, eng.Describe)
+	log.Info("serving", "addr", addr, "engines", d.Describe(), "version", version.String())
+	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, d.Describe())
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-d.Done():
 	case <-ctx.Done():
 	}
 	// Stop taking connections, let in-flight requests finish.
 	log.Info("shutting down: finishing requests in flight")
-	stopGC()
 	shCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shCtx); err != nil {
+	if err := d.Stop(shCtx); err != nil {
 		log.Warn("shutdown", "err", err)
-		_ = srv.Close()
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serveErr)
 	}
 	log.Info("stopped")
 	return nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -49,6 +52,12 @@ file's SHA-256 is checked by the server before it is committed.`,
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "files (and parts of a big file) in flight at once")
 	f.Int64Var(&o.partSize, "part-size", 0, "part size in bytes for big files (default: the server's)")
 	return cmd
+}
+
+// isDir reports whether p is an existing folder.
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // upJob is one file to upload.
@@ -93,18 +102,21 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 	}
 	var roots []upJob
 	for _, src := range srcs {
-		info, err := os.Stat(src)
+		e, err := localtree.Stat(src)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &localNotFound{src + ": no such file or folder"}
+		}
 		if err != nil {
 			return err
 		}
-		if info.IsDir() && !o.recursive {
+		if e.IsDir() && !o.recursive {
 			return usagef("%s is a folder: use -r to upload it with its content", src)
 		}
 		target := rdst
 		if into {
 			target = path.Join(rdst, filepath.Base(filepath.Clean(src)))
 		}
-		roots = append(roots, upJob{local: src, remote: target, info: info})
+		roots = append(roots, upJob{local: src, remote: target, info: e.Info})
 	}
 
 	prog := a.newProgress("↑")
@@ -138,7 +150,7 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 				prog.setCurrent(j.remote)
 				e, err := a.uploadOne(ctx, s, j, o, prog)
 				if err != nil {
-					fail(fmt.Errorf("%s: %w", j.local, err))
+					fail(about(j.local, err))
 					continue
 				}
 				prog.fileDone(j.remote)
@@ -150,6 +162,7 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 			}
 		}()
 	}
+	skipped := 0
 	walkErr := func() error {
 		for _, r := range roots {
 			err := walkLocal(r, func(j upJob) error {
@@ -163,8 +176,9 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-			}, func(skipped string) {
-				fmt.Fprintf(a.env.Stderr, "strata: skipping %s: not a regular file or folder\n", skipped)
+			}, func(local string, why error) {
+				skipped++
+				prog.warn(func() { a.warnSkipped(local, why) })
 			})
 			if err != nil {
 				return err
@@ -174,10 +188,34 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 	}()
 	close(jobs)
 	wg.Wait()
+	if skipped > 0 && !a.jsonOut {
+		prog.warn(func() {
+			fmt.Fprintf(a.env.Stderr, "strata: skipped %s (listed above)\n", human.Plural(skipped, "item", "items"))
+		})
+	}
 	if walkErr != nil {
 		errs = append([]error{walkErr}, errs...)
 	}
 	return reportErrors(a, errs)
+}
+
+// warnSkipped reports a local entry an upload leaves out, on stderr: a
+// line, or with --json an object {"warning": {"code": "skipped", ...}}.
+func (a *app) warnSkipped(local string, why error) {
+	if !a.jsonOut {
+		fmt.Fprintf(a.env.Stderr, "strata: skipping %s: %v\n", local, why)
+		return
+	}
+	var w struct {
+		Warning struct {
+			Code    string `json:"code"`
+			Path    string `json:"path"`
+			Message string `json:"message"`
+		} `json:"warning"`
+	}
+	w.Warning.Code, w.Warning.Path, w.Warning.Message = "skipped", local, why.Error()
+	b, _ := json.Marshal(w)
+	fmt.Fprintf(a.env.Stderr, "%s\n", b)
 }
 
 // reportErrors prints every error but the first and returns the first, so
@@ -187,7 +225,7 @@ func reportErrors(a *app, errs []error) error {
 		return nil
 	}
 	for _, e := range errs[1:] {
-		fmt.Fprintf(a.env.Stderr, "strata: %v\n", e)
+		a.printError(nil, e)
 	}
 	if len(errs) > 1 {
 		return fmt.Errorf("%w (and %d more errors)", errs[0], len(errs)-1)
@@ -196,41 +234,22 @@ func reportErrors(a *app, errs []error) error {
 }
 
 // walkLocal visits root and, for a folder, everything under it, in lexical
-// order, streaming (nothing is collected). Symlinks and special files are
-// skipped and reported.
-func walkLocal(root upJob, fn func(upJob) error, skip func(string)) error {
-	if !root.info.IsDir() {
-		if !root.info.Mode().IsRegular() {
+// order, streaming (nothing is collected), by localtree's rule: links are
+// followed, cycles, broken links and special files are skipped and passed
+// to skip (when not nil).
+func walkLocal(root upJob, fn func(upJob) error, skip func(local string, why error)) error {
+	return localtree.Walk(root.local, func(rel string, e localtree.Entry) error {
+		if e.Skip != nil {
 			if skip != nil {
-				skip(root.local)
+				skip(e.Path, e.Skip)
 			}
 			return nil
-		}
-		return fn(root)
-	}
-	return filepath.WalkDir(root.local, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root.local, p)
-		if err != nil {
-			return err
 		}
 		remote := root.remote
 		if rel != "." {
 			remote = path.Join(root.remote, filepath.ToSlash(rel))
 		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			if skip != nil {
-				skip(p)
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return fn(upJob{local: p, remote: remote, info: info})
+		return fn(upJob{local: e.Path, remote: remote, info: e.Info})
 	})
 }
 
@@ -324,6 +343,10 @@ func (a *app) get(ctx context.Context, srcs []string, dst string, o transferOpts
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
+	} else if dir := filepath.Dir(dst); !isDir(dir) {
+		// Said before anything is fetched, rather than as a failure to
+		// create the partial file there.
+		return &localNotFound{dir + ": no such local folder"}
 	}
 	type root struct {
 		entry api.Entry
@@ -367,7 +390,7 @@ func (a *app) get(ctx context.Context, srcs []string, dst string, o transferOpts
 				e, err := s.DownloadFile(ctx, j.remote, j.local, client.DownloadOptions{Version: o.version, Progress: prog.add})
 				mu.Lock()
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", j.remote, err))
+					errs = append(errs, about(j.remote, err))
 				} else if a.jsonOut {
 					_ = a.printJSON(e)
 				}

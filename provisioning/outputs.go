@@ -3,6 +3,8 @@ package provisioning
 import (
 	"fmt"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/shell"
 )
 
 // StorageOutputs are the storage stack's outputs.
@@ -85,21 +87,7 @@ func (s ServeSettings) Env() []string {
 func (s ServeSettings) Command() string {
 	parts := []string{"strata", "serve"}
 	for _, a := range s.Args() {
-		parts = append(parts, shellQuote(a))
+		parts = append(parts, shell.Quote(a))
 	}
 	return strings.Join(parts, " ")
-}
-
-func shellQuote(s string) string {
-	safe := s != ""
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=@%+,", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -36,6 +36,10 @@ type Plan struct {
 	// Problem is what would stop the deployment (missing or unknown
 	// parameters, a busy or failed stack), if anything.
 	Problem string `json:"problem,omitempty"`
+	// Unchecked says why the stack's state was not read (no AWS
+	// credentials, no region), for a plan made by Unchecked: Action is
+	// then what would happen if the stack did not exist.
+	Unchecked string `json:"unchecked,omitempty"`
 }
 
 // PlannedParameter is a parameter value and where it comes from.
@@ -72,13 +76,40 @@ func DryRun(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", name, err)
 	}
-	sum, err := Summarize(tmpl)
-	if err != nil {
-		return nil, err
-	}
 	st, err := describeStack(ctx, cfn, name)
 	if err != nil {
 		return nil, err
+	}
+	p, previous, err := plan(name, t, tmpl, params, st)
+	if err != nil || p.Action != "update" || p.Problem != "" {
+		return p, err
+	}
+	p.Changes, p.ChangesNote = changeSet(ctx, cfn, st, t, tmpl, params, previous)
+	return p, nil
+}
+
+// Unchecked is the plan of a first deployment, made without asking AWS
+// anything (why says what was missing): the template's resources and
+// parameters, and what a new stack would lack.
+func Unchecked(name string, tmpl []byte, params map[string]string, why string) (*Plan, error) {
+	t, err := parseTemplate(tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", name, err)
+	}
+	p, _, err := plan(name, t, tmpl, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.Unchecked = why
+	return p, nil
+}
+
+// plan is what deploying tmpl over st (nil: no stack) would do, but for
+// the change set; previous are the stack's parameter values.
+func plan(name string, t *template, tmpl []byte, params map[string]string, st *types.Stack) (*Plan, map[string]string, error) {
+	sum, err := Summarize(tmpl)
+	if err != nil {
+		return nil, nil, err
 	}
 	p := &Plan{Stack: name, Template: sum, Action: "create"}
 	var previous map[string]string
@@ -116,11 +147,7 @@ func DryRun(ctx context.Context, cfn *cloudformation.Client, name string, tmpl [
 	if err := checkParams(name, t, params, previous, true); err != nil && p.Problem == "" {
 		p.Problem = err.Error()
 	}
-	if p.Action != "update" || p.Problem != "" {
-		return p, nil
-	}
-	p.Changes, p.ChangesNote = changeSet(ctx, cfn, st, t, tmpl, params, previous)
-	return p, nil
+	return p, previous, nil
 }
 
 // changeSet computes an update's resource changes with a change set, and
@@ -201,10 +228,12 @@ func changeSet(ctx context.Context, cfn *cloudformation.Client, st *types.Stack,
 // Print writes the plan for a person.
 func (p *Plan) Print(w io.Writer) error {
 	var b strings.Builder
-	switch p.Action {
-	case "create":
+	switch {
+	case p.Unchecked != "":
+		fmt.Fprintf(&b, "stack %s: not checked (%s); if it does not exist, it would be created\n", p.Stack, p.Unchecked)
+	case p.Action == "create":
 		fmt.Fprintf(&b, "stack %s: does not exist; would be created\n", p.Stack)
-	case "recreate":
+	case p.Action == "recreate":
 		fmt.Fprintf(&b, "stack %s: %s; would be deleted and created again (only with --recreate)\n", p.Stack, p.Status)
 	default:
 		fmt.Fprintf(&b, "stack %s: %s; would be updated\n", p.Stack, p.Status)

@@ -5,7 +5,6 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/internal/version"
 )
 
 // Config tunes a Server. The zero value is usable.
@@ -34,7 +34,8 @@ type Config struct {
 	// copy) is waited for before the answer is 202 with the job to follow;
 	// 0 means 5 seconds.
 	JobWait time.Duration
-	// Version is reported in the Server header and /healthz.
+	// Version is reported in /healthz; "" means this binary's
+	// (internal/version).
 	Version string
 }
 
@@ -72,6 +73,9 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.JobWait == 0 {
 		cfg.JobWait = 5 * time.Second
 	}
+	if cfg.Version == "" {
+		cfg.Version = version.String()
+	}
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
@@ -99,30 +103,5 @@ func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
-
-// Collector runs the backend's garbage collector every interval until ctx
-// ends. Several servers may run it at once: collection is safe concurrently.
-func Collector(ctx context.Context, b *backend.Backend, interval time.Duration, log *slog.Logger) {
-	if interval <= 0 {
-		return
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		st, err := b.Collect(ctx, 0)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("collector", "err", err)
-		}
-		if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions > 0 {
-			log.Info("collector", "orphanBlobs", st.OrphanBlobs, "orphanBytes", st.OrphanBytes,
-				"expiredUploads", st.ExpiredUploads, "purges", st.Purges, "staleSessions", st.StaleSessions)
-		}
 	}
 }

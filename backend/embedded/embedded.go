@@ -73,6 +73,13 @@ func Open(dir string) (*Engines, error) {
 	return &Engines{Dir: dir, Blobs: bs, Meta: m, Keys: kr}, nil
 }
 
+// Exists reports whether dir holds a store (Open would open rather than
+// create one).
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, metaFile))
+	return err == nil
+}
+
 // Owner returns the process ID recorded by the process that holds dir, or
 // 0 if none is recorded.
 func Owner(dir string) int {

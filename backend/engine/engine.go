@@ -31,6 +31,7 @@ import (
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/meta/bolt"
 	"github.com/strata-storage/strata/backend/meta/dynamo"
+	"github.com/strata-storage/strata/internal/awscreds"
 )
 
 // Spec says which engines to open.
@@ -279,6 +280,9 @@ func awsConfig(ctx context.Context, spec Spec) (aws.Config, error) {
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("AWS configuration: no region: set AWS_REGION (or --aws-region)")
+	}
+	if err := awscreds.Check(ctx, cfg); err != nil {
+		return aws.Config{}, err
 	}
 	if spec.Registerer != nil {
 		if err := countRequests(&cfg, spec.Registerer); err != nil {

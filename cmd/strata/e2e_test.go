@@ -581,3 +581,68 @@ func metricsText(t *testing.T, s *serverProc) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestOneVersion: the CLI and the server it starts report the same version,
+// from the build information.
+func TestOneVersion(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	u := newUser(t, s, adminToken)
+	var cli struct{ Version string }
+	if err := json.Unmarshal([]byte(u.run(0, "version", "--json").stdout), &cli); err != nil || cli.Version == "" {
+		t.Fatalf("strata version --json: %v %+v", err, cli)
+	}
+	resp, err := http.Get(s.addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var health struct{ Version string }
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatal(err)
+	}
+	if health.Version != cli.Version {
+		t.Fatalf("the server says %q, strata version %q", health.Version, cli.Version)
+	}
+	if got := u.run(0, "version").stdout; got != "strata "+cli.Version+"\n" {
+		t.Fatalf("strata version: %q", got)
+	}
+}
+
+// TestAWSWithoutCredentials: with no AWS credentials anywhere, a dry run
+// of provision still shows the templates (and says what is missing and how
+// to give it); a real run, and serve on AWS engines, say the same and exit
+// 4, never with the SDK's raw chain of failures.
+func TestAWSWithoutCredentials(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
+	r := runCLI(t, env, home, nil, "provision", "--dry-run", "--service")
+	if r.code != 0 {
+		t.Fatalf("dry run: %+v", r)
+	}
+	for _, want := range []string{"stack strata: not checked (no AWS credentials)", "AWS::DynamoDB::Table", "stack strata-service: not checked",
+		"AdminToken", "(generated)", "nothing was changed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	serve := runCLI(t, env, home, nil, "serve", "--blob", "s3://strata-test", "--listen", "127.0.0.1:0")
+	if serve.code != 4 {
+		t.Errorf("serve on S3: %+v", serve)
+	}
+	for _, c := range []cliResult{r, runCLI(t, env, home, nil, "provision"), serve} {
+		for _, want := range []string{"no AWS credentials", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "IAM role"} {
+			if !strings.Contains(c.stderr, want) {
+				t.Errorf("stderr lacks %q: %s", want, c.stderr)
+			}
+		}
+		for _, raw := range []string{"IMDS", "operation error", "get credentials"} {
+			if strings.Contains(c.stderr, raw) {
+				t.Errorf("stderr shows the SDK's %q: %s", raw, c.stderr)
+			}
+		}
+	}
+	if r := runCLI(t, env, home, nil, "provision"); r.code != 4 {
+		t.Fatalf("provision: %+v", r)
+	}
+}

@@ -168,3 +168,55 @@ func TestTUILocalMode(t *testing.T) {
 		t.Fatalf("the socket outlived its owner: %v", err)
 	}
 }
+
+// TestQuickStartInOrder follows README's Quick start in order: the file
+// manager first (local mode creates the admin, whose token nobody sees),
+// then `strata serve` on the same store, which prints no token but says
+// how to get one; the command it gives works on this machine without a
+// token, and the token it makes works over HTTP.
+func TestQuickStartInOrder(t *testing.T) {
+	data := t.TempDir()
+	home := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm-256color"}
+	fm := startTUI(t, t.TempDir(), env, "--data", data)
+	fm.waitFor("Strata /home/admin")
+	fm.send("q")
+	if err := fm.exited(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startServerEnv(t, data, []string{"STRATA_ADMIN_TOKEN="})
+	out := s.out.String()
+	if strings.Contains(out, "Created user admin") {
+		t.Fatalf("serve bootstrapped a store that has users:\n%s", out)
+	}
+	m := regexp.MustCompile(`(?m)^\s+(strata .*admin token create --name NAME)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("serve does not say how to get a token:\n%s", out)
+	}
+	args := strings.Fields(strings.Replace(m[1], "NAME", "laptop", 1))[1:]
+	r := runCLI(t, env, t.TempDir(), nil, args...)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "strata_") {
+		t.Fatalf("strata %s: %+v", strings.Join(args, " "), r)
+	}
+	token := strings.TrimSpace(r.stdout)
+	if u, err := s.client(t, token).Whoami(bg()); err != nil || u.Name != "admin" {
+		t.Fatalf("the new token over HTTP: %+v %v", u, err)
+	}
+	login := append(env, "STRATA_TOKEN="+token)
+	if r := runCLI(t, login, t.TempDir(), nil, "login", "--server", s.addr); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	if r := runCLI(t, env, t.TempDir(), nil, "mkdir", "over-http"); r.code != 0 {
+		t.Fatalf("after login: %+v", r)
+	}
+
+	// STRATA_ADMIN_TOKEN on a store with users is said to be unused.
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startServerEnv(t, data, nil)
+	if out := s.out.String(); !strings.Contains(out, "STRATA_ADMIN_TOKEN is not used") {
+		t.Fatalf("serve with STRATA_ADMIN_TOKEN on a store with users:\n%s", out)
+	}
+}

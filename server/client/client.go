@@ -5,6 +5,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +15,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/strata-storage/strata/internal/storepath"
@@ -25,8 +29,10 @@ import (
 // Client talks to one Strata server with one token.
 type Client struct {
 	base    string // scheme://host[/prefix], no trailing slash
+	addr    string // as given to New, for messages
 	token   string
 	hc      *http.Client
+	roots   *x509.CertPool
 	ua      string
 	retries int
 }
@@ -37,6 +43,12 @@ type Option func(*Client)
 // WithHTTPClient uses hc for every request (its Transport, TLS settings and
 // so on). Timeouts should be left to contexts: transfers can be long.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithRootCAs verifies the server's certificate against roots instead of
+// the system's pool (for a self-signed certificate or a private CA). It
+// applies to the client's own transport, not to one given with
+// WithHTTPClient.
+func WithRootCAs(roots *x509.CertPool) Option { return func(c *Client) { c.roots = roots } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }
@@ -50,14 +62,16 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 // New returns a client of the server at addr: "http://host:port",
 // "https://host/prefix", or "unix:///path/to/socket" for a server on a
 // local socket.
+//
+// A malformed address is an error that matches ErrInvalid.
 func New(addr, token string, opts ...Option) (*Client, error) {
-	c := &Client{token: token, ua: "strata-client", retries: 4}
+	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4}
 	for _, o := range opts {
 		o(c)
 	}
 	if sock, ok := strings.CutPrefix(addr, "unix://"); ok {
 		if sock == "" || sock[0] != '/' {
-			return nil, fmt.Errorf("server %q: a unix socket address needs an absolute path", addr)
+			return nil, invalidError{fmt.Errorf("server %q: a unix socket address needs an absolute path", addr)}
 		}
 		if c.hc == nil {
 			c.hc = &http.Client{Transport: &http.Transport{
@@ -71,16 +85,24 @@ func New(addr, token string, opts ...Option) (*Client, error) {
 		c.base = "http://strata.local"
 		return c, nil
 	}
+	if !strings.Contains(addr, "://") {
+		// Guessing between http and https would either send the token in
+		// clear or fail in a confusing way: ask.
+		return nil, invalidError{fmt.Errorf("server %q has no scheme: give http://%s, or https://%s if it serves TLS", addr, addr, addr)}
+	}
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("server %q: must be http://host:port, https://host or unix:///socket", addr)
+		return nil, invalidError{fmt.Errorf("server %q: must be http://host:port, https://host or unix:///socket", addr)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("server %q: must not have credentials, a query or a fragment", addr)
+		return nil, invalidError{fmt.Errorf("server %q: must not have credentials, a query or a fragment", addr)}
 	}
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 16
+		if c.roots != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: c.roots, MinVersion: tls.VersionTLS12}
+		}
 		c.hc = &http.Client{Transport: t}
 	}
 	c.base = strings.TrimSuffix(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
@@ -175,7 +197,10 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			lastErr = &NetError{Op: rq.method + " " + rq.path, Err: err}
+			lastErr = &NetError{Server: c.addr, Op: rq.method + " " + rq.path, Err: err}
+			if errors.Is(lastErr, ErrCertificate) || errors.Is(lastErr, ErrInvalid) {
+				return nil, lastErr // the same certificate or scheme again: no retry helps
+			}
 			continue
 		}
 		if resp.StatusCode < 400 {
@@ -314,11 +339,16 @@ type Error struct {
 	RequestID string
 }
 
-func (e *Error) Error() string {
-	msg := e.Detail
-	if msg == "" {
-		msg = e.Title
+// Message is what the server said, without the code and request ID.
+func (e *Error) Message() string {
+	if e.Detail != "" {
+		return e.Detail
 	}
+	return e.Title
+}
+
+func (e *Error) Error() string {
+	msg := e.Message()
 	if e.RequestID != "" {
 		return fmt.Sprintf("%s (%s, request %s)", msg, e.Code, e.RequestID)
 	}
@@ -342,6 +372,9 @@ var (
 	ErrNoSpace        = errors.New("insufficient storage")
 	ErrIntegrity      = errors.New("integrity error")
 	ErrUnavailable    = errors.New("server unavailable")
+	// ErrCertificate: the server's TLS certificate could not be verified
+	// (a *NetError, with the x509 reason).
+	ErrCertificate = errors.New("server certificate not trusted")
 )
 
 var codeErrors = map[string]error{
@@ -407,16 +440,90 @@ func (e invalidError) Error() string        { return e.err.Error() }
 func (e invalidError) Unwrap() error        { return e.err }
 func (e invalidError) Is(target error) bool { return target == ErrInvalid }
 
-// NetError is a failure to reach the server at all.
+// NetError is a failure to reach the server at all, or to trust it.
 type NetError struct {
-	Op  string
-	Err error
+	Server string // the address given to New
+	Op     string // the request, e.g. "GET /v1/whoami"
+	Err    error
 }
 
 func (e *NetError) Error() string {
-	return fmt.Sprintf("cannot reach the server (%s): %v", e.Op, e.Err)
+	if cert := CertificateProblem(e.Err); cert != nil {
+		return fmt.Sprintf("the certificate of %s is not trusted: %v", e.Server, cert)
+	}
+	if wrongScheme(e.Err) {
+		return fmt.Sprintf("%s does not serve HTTPS: use %s", e.Server, strings.Replace(e.Server, "https://", "http://", 1))
+	}
+	return fmt.Sprintf("cannot reach the server %s: %s", e.Server, netReason(e.Err))
 }
+
 func (e *NetError) Unwrap() error { return e.Err }
 
-// Is makes a NetError match ErrUnavailable.
-func (e *NetError) Is(target error) bool { return target == ErrUnavailable }
+// Is makes a NetError match ErrCertificate when the server's certificate
+// failed verification, ErrInvalid when the address's https:// reached a
+// server without TLS, and ErrUnavailable otherwise.
+func (e *NetError) Is(target error) bool {
+	switch {
+	case CertificateProblem(e.Err) != nil:
+		return target == ErrCertificate
+	case wrongScheme(e.Err):
+		return target == ErrInvalid
+	}
+	return target == ErrUnavailable
+}
+
+// wrongScheme reports an https:// address whose server answered without
+// TLS.
+func wrongScheme(err error) bool {
+	var rec tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rec)
+}
+
+// CertificateProblem returns the x509 error that made the server's
+// certificate fail verification (x509.UnknownAuthorityError,
+// x509.HostnameError, x509.CertificateInvalidError...), or nil.
+func CertificateProblem(err error) error {
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return cv.Err
+	}
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return ua
+	case errors.As(err, &he):
+		return he
+	case errors.As(err, &ci):
+		return ci
+	}
+	return nil
+}
+
+// netReason is what went wrong on the way to the server, without Go's
+// wrapping ("Get \"http://...\": dial tcp ...:").
+func netReason(err error) string {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running, on this address and port?)"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Sprintf("no such host %q", dns.Name)
+	case errors.As(err, &dns):
+		return fmt.Sprintf("cannot look up %q: %v", dns.Name, dns.Err)
+	case errors.Is(err, syscall.ENOENT):
+		return "no such socket"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	return err.Error()
+}

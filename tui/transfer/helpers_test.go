@@ -16,13 +16,22 @@ import (
 	"github.com/strata-storage/strata/tui/remote/remotetest"
 )
 
-// hooked is a Remote whose Upload, Download and List can be replaced;
-// each hook gets the wrapped call as next.
+// hooked is a Remote whose Upload, Download, List and Mkdir can be
+// replaced; each hook gets the wrapped call as next.
 type hooked struct {
 	*remotetest.Fake
 	upload   func(ctx context.Context, local, p string, progress remote.Progress, next func() (remote.Entry, error)) (remote.Entry, error)
 	download func(ctx context.Context, p, local string, progress remote.Progress, next func() (remote.Entry, error)) (remote.Entry, error)
 	list     func(ctx context.Context, dir string, next func() (remote.Page, error)) (remote.Page, error)
+	mkdir    func(ctx context.Context, p string, next func() (remote.Entry, error)) (remote.Entry, error)
+}
+
+func (h *hooked) Mkdir(ctx context.Context, p string) (remote.Entry, error) {
+	next := func() (remote.Entry, error) { return h.Fake.Mkdir(ctx, p) }
+	if h.mkdir != nil {
+		return h.mkdir(ctx, p, next)
+	}
+	return next()
 }
 
 func (h *hooked) Upload(ctx context.Context, local, p string, progress remote.Progress) (remote.Entry, error) {

@@ -42,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/tui/remote"
 )
 
@@ -228,7 +229,7 @@ type Snapshot struct {
 	// Walking counts folders still to be listed.
 	Walking int
 	// Counts of jobs by state.
-	Running, Queued, Conflicts, Failed int
+	Running, Queued, Conflicts, Failed, Skipped int
 	// Retrying counts queued jobs waiting out a retry's backoff.
 	Retrying int
 	// Conflict is the first job waiting for a decision, if any, and
@@ -268,6 +269,9 @@ type walkItem struct {
 	Cursor string // next remote page
 	Root   bool   // a request from Upload or Download: Src may be a file
 	IsDir  bool   // for a root download: Src is a folder
+	// Parents identify the local folders from an upload's root down to
+	// Src itself, for localtree's cycle check.
+	Parents []localtree.DirID
 
 	gen    int // walkGen when queued: CancelAll drops older walks
 	tries  int
@@ -633,7 +637,7 @@ func (m *Manager) SnapshotRange(offset, limit int) Snapshot {
 		Files: m.files, FilesDone: m.filesDone, Bytes: m.bytes, BytesDone: m.bytesDone,
 		Walking: len(m.walks) + len(m.listing),
 		Running: m.count[Running], Queued: m.count[Queued], Conflicts: m.count[Conflict], Failed: m.count[Failed],
-		Retrying: m.retrying, Offline: m.offline, SaveErr: m.saveErr,
+		Skipped: m.count[Skipped], Retrying: m.retrying, Offline: m.offline, SaveErr: m.saveErr,
 	}
 	if limit < 0 {
 		limit = len(m.jobs)

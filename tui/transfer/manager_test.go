@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
 )
@@ -625,24 +626,78 @@ func TestProgressUndo(t *testing.T) {
 	}
 }
 
-func TestSkipsSpecialFiles(t *testing.T) {
+// TestLinks: an upload follows links to files and folders (localtree's
+// rule, as strata put -r), skips link cycles, broken links and special
+// files with the reason on each, and counts them in the snapshot.
+func TestLinks(t *testing.T) {
 	f := remotetest.New()
-	src := filepath.Join(t.TempDir(), "d")
+	base := t.TempDir()
+	src := filepath.Join(base, "d")
 	writeFile(t, filepath.Join(src, "real"), []byte("x"))
-	if err := os.Symlink(src, filepath.Join(src, "loop")); err != nil {
-		t.Skip("no symlinks:", err)
-	}
-	if err := os.Symlink(filepath.Join(src, "real"), filepath.Join(src, "link")); err != nil {
-		t.Fatal(err)
+	writeFile(t, filepath.Join(src, "deep", "y"), []byte("y"))
+	writeFile(t, filepath.Join(base, "other", "z"), []byte("z"))
+	for link, target := range map[string]string{"loop": src, "link": filepath.Join(src, "real"), "dir-link": "../other",
+		"broken": "nowhere", "deep/up": ".."} {
+		if err := os.Symlink(target, filepath.Join(src, link)); err != nil {
+			t.Skip("no symlinks:", err)
+		}
 	}
 	m := newManager(t, f, Options{})
 	m.Upload(src, "/home/tester")
-	s := waitFor(t, m, "the batch", func(s Snapshot) bool { return finished(s) && s.FilesDone == 2 })
-	if j := jobByDst(t, s, "/home/tester/d/loop"); j.State != Skipped || j.Err == nil {
-		t.Fatalf("loop: %+v", j)
+	s := waitFor(t, m, "the batch", func(s Snapshot) bool { return finished(s) && s.FilesDone == 4 })
+	for dst, reason := range map[string]error{"loop": localtree.ErrCycle, "deep/up": localtree.ErrCycle, "broken": localtree.ErrBrokenLink} {
+		if j := jobByDst(t, s, "/home/tester/d/"+dst); j.State != Skipped || !errors.Is(j.Err, reason) {
+			t.Errorf("%s: %+v, want skipped for %v", dst, j, reason)
+		}
 	}
-	if got, _ := f.Content("/home/tester/d/link"); string(got) != "x" {
-		t.Fatalf("link = %q", got)
+	for p, want := range map[string]string{"link": "x", "dir-link/z": "z", "real": "x", "deep/y": "y"} {
+		if got, _ := f.Content("/home/tester/d/" + p); string(got) != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	if s.Skipped != 3 || s.Failed != 0 {
+		t.Fatalf("snapshot:\n%s", dump(s))
+	}
+}
+
+// TestLinkCycleAfterResume: a walk resumed from the state file still knows
+// the folders above it, so a link back to one of them is a cycle there
+// too, not one more copy of the tree.
+func TestLinkCycleAfterResume(t *testing.T) {
+	f := remotetest.New()
+	src := filepath.Join(t.TempDir(), "d")
+	writeFile(t, filepath.Join(src, "a", "b", "file"), []byte("f"))
+	if err := os.Symlink("../..", filepath.Join(src, "a", "b", "up")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	state := filepath.Join(t.TempDir(), "transfers.json")
+	blocked := make(chan struct{}, 1)
+	h := &hooked{Fake: f, mkdir: func(ctx context.Context, p string, next func() (remote.Entry, error)) (remote.Entry, error) {
+		if p == "/home/tester/d/a/b" {
+			blocked <- struct{}{}
+			<-ctx.Done()
+			return remote.Entry{}, ctx.Err()
+		}
+		return next()
+	}}
+	m1, err := New(h, Options{StatePath: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1.Upload(src, "/home/tester")
+	<-blocked
+	m1.Close()
+
+	m2 := newManager(t, f, Options{StatePath: state})
+	if m2.Resumed() == 0 {
+		t.Fatal("nothing resumed")
+	}
+	s := waitFor(t, m2, "the rest", func(s Snapshot) bool { return finished(s) && s.FilesDone == 1 })
+	if j := jobByDst(t, s, "/home/tester/d/a/b/up"); j.State != Skipped || !errors.Is(j.Err, localtree.ErrCycle) {
+		t.Fatalf("up after resume: %+v\n%s", j, dump(s))
+	}
+	if _, ok := f.Content("/home/tester/d/a/b/up/a/b/file"); ok {
+		t.Fatal("the cycle was followed once more after the resume")
 	}
 }
 

@@ -300,6 +300,9 @@ func (mo Model) status() string {
 	if s.Failed > 0 {
 		parts = append(parts, st.StatusErr.Render(fmt.Sprintf("%d failed", s.Failed)))
 	}
+	if s.Skipped > 0 {
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("%d skipped", s.Skipped)))
+	}
 	if s.SaveErr != nil {
 		parts = append(parts, st.StatusErr.Render("not saved: "+clean(s.SaveErr.Error())))
 	}

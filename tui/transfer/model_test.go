@@ -244,6 +244,27 @@ func TestViewFailed(t *testing.T) {
 	requireGolden(t, wd, view)
 }
 
+// TestViewSkipped: what an upload skipped (localtree's rule) is counted in
+// the status line, and each row says why.
+func TestViewSkipped(t *testing.T) {
+	wd := chdirTemp(t)
+	f := remotetest.New()
+	f.MkdirAll("/home/ann")
+	writeFile(t, "pics/ok.jpg", content(1, 3000))
+	if err := os.Symlink("gone.jpg", "pics/old.jpg"); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	m := newManager(t, f, Options{Now: newClock().Now})
+	m.Upload("pics", "/home/ann")
+	waitFor(t, m, "the batch", func(s Snapshot) bool { return s.Skipped == 1 && s.FilesDone == 1 && finished(s) })
+
+	view := runView(t, m, "1 skipped")
+	if !strings.Contains(view, "skipped: broken symbolic link (to gone.jpg)") {
+		t.Errorf("the row does not say why:\n%s", view)
+	}
+	requireGolden(t, wd, view)
+}
+
 // TestModelKeys drives the Manager through the view's keys.
 func TestModelKeys(t *testing.T) {
 	t.Chdir(t.TempDir())

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/strata-storage/strata/internal/localtree"
 )
 
 // stateVersion is the format of the state file; a file of another version
@@ -18,7 +20,9 @@ const stateVersion = 1
 //	{"version": 1,
 //	 "jobs": [{"kind": "upload", "src": "/home/ann/pics/a.jpg", "dst": "/home/ann/pics/a.jpg",
 //	           "size": 1234, "done": 512, "state": "queued", "attempts": 1}, ...],
-//	 "walks": [{"kind": "download", "src": "/remote/dir", "dst": "/local/dir", "cursor": "name"}],
+//	 "walks": [{"kind": "download", "src": "/remote/dir", "dst": "/local/dir", "cursor": "name"},
+//	           {"kind": "upload", "src": "/home/ann/pics/2025", "dst": "/home/ann/pics/2025",
+//	            "parents": [{"dev": 2049, "ino": 131073}, {"dev": 2049, "ino": 131090}]}],
 //	 "for_all": {"upload": "overwrite"}}
 //
 // Jobs are queued ones (running ones and ones waiting on a conflict are
@@ -53,14 +57,16 @@ type stateWalk struct {
 	Cursor string `json:"cursor,omitempty"`
 	Root   bool   `json:"root,omitempty"`
 	IsDir  bool   `json:"is_dir,omitempty"`
+	// Parents of a local folder (see walkItem.Parents).
+	Parents []localtree.DirID `json:"parents,omitempty"`
 }
 
 func walkState(w *walkItem) stateWalk {
-	return stateWalk{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Cursor: w.Cursor, Root: w.Root, IsDir: w.IsDir}
+	return stateWalk{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Cursor: w.Cursor, Root: w.Root, IsDir: w.IsDir, Parents: w.Parents}
 }
 
 func (s stateWalk) item() *walkItem {
-	return &walkItem{Kind: s.Kind, Src: s.Src, Dst: s.Dst, Cursor: s.Cursor, Root: s.Root, IsDir: s.IsDir}
+	return &walkItem{Kind: s.Kind, Src: s.Src, Dst: s.Dst, Cursor: s.Cursor, Root: s.Root, IsDir: s.IsDir, Parents: s.Parents}
 }
 
 // stateLocked builds the state to save; m.mu is held.

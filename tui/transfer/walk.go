@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/tui/remote"
 )
 
@@ -62,59 +62,43 @@ func (m *Manager) nextWalk() (*walkItem, context.Context, context.CancelFunc) {
 }
 
 // listLocal lists one local folder for an upload (or resolves a root
-// request), creating its remote counterpart first.
+// request), creating its remote counterpart first. What it takes and skips
+// is localtree's rule, the CLI's too.
 func (m *Manager) listLocal(ctx context.Context, w *walkItem) ([]*job, []*walkItem, error) {
-	if w.Root {
-		fi, err := os.Stat(w.Src)
+	if w.Root || len(w.Parents) == 0 { // (a walk saved before parents were)
+		e, err := localtree.Stat(w.Src)
 		if err != nil {
 			return nil, nil, err
 		}
-		if fi.Mode().IsRegular() {
-			return []*job{{Job: Job{Kind: Upload, Src: w.Src, Dst: w.Dst, Size: fi.Size()}}}, nil, nil
+		if e.Skip != nil {
+			return nil, nil, fmt.Errorf("%s: %w", w.Src, e.Skip)
 		}
-		if !fi.IsDir() {
-			return nil, nil, fmt.Errorf("%s is not a regular file or a folder", w.Src)
+		if !e.IsDir() {
+			return []*job{{Job: Job{Kind: Upload, Src: w.Src, Dst: w.Dst, Size: e.Info.Size()}}}, nil, nil
 		}
+		w.Parents = []localtree.DirID{e.ID}
 	}
 	if err := m.mkdirRemote(ctx, w.Dst); err != nil {
 		return nil, nil, err
 	}
-	entries, err := os.ReadDir(w.Src)
+	entries, err := localtree.ReadDir(w.Src, w.Parents)
 	if err != nil {
 		return nil, nil, err
 	}
 	var files []*job
 	var dirs []*walkItem
 	for _, e := range entries {
-		src, dst := filepath.Join(w.Src, e.Name()), path.Join(w.Dst, e.Name())
-		f := &job{Job: Job{Kind: Upload, Src: src, Dst: dst}}
+		dst := path.Join(w.Dst, e.Name)
 		switch {
+		case e.Skip != nil:
+			files = append(files, &job{Job: Job{Kind: Upload, Src: e.Path, Dst: dst, State: Skipped, Err: e.Skip}})
 		case e.IsDir():
-			dirs = append(dirs, &walkItem{Kind: Upload, Src: src, Dst: dst})
-			continue
-		case e.Type().IsRegular():
-			info, err := e.Info()
-			if err != nil {
-				f.State, f.Err = Skipped, err // gone since the listing
-			} else {
-				f.Size = info.Size()
-			}
-		case e.Type()&fs.ModeSymlink != 0:
-			// Links to files are followed; links to folders are not, so a
-			// link cannot make the walk loop.
-			fi, err := os.Stat(src)
-			switch {
-			case err != nil:
-				f.State, f.Err = Skipped, err
-			case fi.Mode().IsRegular():
-				f.Size = fi.Size()
-			default:
-				f.State, f.Err = Skipped, errors.New("symbolic link to a folder, not followed")
-			}
+			// A copy per folder: siblings must not share one array.
+			parents := append(w.Parents[:len(w.Parents):len(w.Parents)], e.ID)
+			dirs = append(dirs, &walkItem{Kind: Upload, Src: e.Path, Dst: dst, Parents: parents})
 		default:
-			f.State, f.Err = Skipped, errors.New("not a regular file")
+			files = append(files, &job{Job: Job{Kind: Upload, Src: e.Path, Dst: dst, Size: e.Info.Size()}})
 		}
-		files = append(files, f)
 	}
 	return files, dirs, nil
 }

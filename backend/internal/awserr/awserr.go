@@ -3,7 +3,8 @@
 // failing (the request or its answer lost on the way). The S3, DynamoDB
 // and KMS drivers use it to tell what still failed after the SDK's retries
 // for one of those reasons, which each wraps in its own "unavailable"
-// sentinel.
+// sentinel. (Missing credentials, which the provisioner checks too, are
+// internal/awscreds'.)
 package awserr
 
 import (

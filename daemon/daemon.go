@@ -1,0 +1,178 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/daemon/jobs"
+	"github.com/strata-storage/strata/server"
+)
+
+// Config says what a Daemon runs.
+type Config struct {
+	// Engines names the engines; the embedded ones live in its DataDir.
+	Engines engine.Spec
+	// Core tunes the file tree (versions kept, part size, grace...); its
+	// engines, logger and Exclusive are the daemon's to set.
+	Core backend.Config
+	// Server tunes the HTTP API; its logger is the daemon's.
+	Server server.Config
+	// TLS, when set, serves the network listener over HTTPS.
+	TLS *tls.Config
+	// MaxConns bounds the network listener's connections (0: 1024).
+	MaxConns int
+	// LocalSocket also serves the API on the data directory's private
+	// socket, for the owner's local clients (the embedded engines' owner
+	// does).
+	LocalSocket bool
+	// GCInterval is how often garbage is collected (0: never on a
+	// schedule).
+	GCInterval time.Duration
+	Logger     *slog.Logger
+}
+
+// Daemon is a running store.
+type Daemon struct {
+	Core
+	cfg        Config
+	eng        *engine.Set
+	handler    *server.Server
+	jobs       *jobs.Runner
+	api        *http.Server
+	serveErr   chan error
+	stopSocket func()
+}
+
+// embeddedPart reports whether any engine of spec lives in its data
+// directory.
+func embeddedPart(spec engine.Spec) bool {
+	emb := func(u string) bool { return u == "" }
+	return emb(spec.Blob) || emb(spec.Meta) || emb(spec.Keys)
+}
+
+// Open opens the engines and the core on them, and checks that the key
+// service can unwrap the store's keys. It serves nothing yet (Start).
+func Open(ctx context.Context, cfg Config) (*Daemon, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 1024
+	}
+	if embeddedPart(cfg.Engines) {
+		// Whichever engines are embedded, their directory is made here,
+		// private to this user, for all of them (a data directory holds
+		// the master keys or the metadata).
+		if cfg.Engines.DataDir == "" {
+			return nil, errors.New("daemon: the embedded engines need a data directory")
+		}
+		if err := os.MkdirAll(cfg.Engines.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	eng, err := engine.Open(ctx, cfg.Engines)
+	if err != nil {
+		return nil, err
+	}
+	cc := cfg.Core
+	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
+	// Metadata in a locked local file has one user: this process.
+	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
+	c, err := NewCore(cc)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	if err := c.Files.CheckKeys(ctx); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	sc := cfg.Server
+	sc.Logger = cfg.Logger
+	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1)}
+	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, sc)
+	return d, nil
+}
+
+// SetTLS serves the network listener over HTTPS (before Start).
+func (d *Daemon) SetTLS(c *tls.Config) { d.cfg.TLS = c }
+
+// Describe says what engines run, for people (no secrets).
+func (d *Daemon) Describe() string { return d.eng.Describe }
+
+// Handler is the HTTP API.
+func (d *Daemon) Handler() http.Handler { return d.handler }
+
+// Start serves the API on ln (nil: on no network listener) and on the data
+// directory's socket if so configured, and starts the background jobs.
+func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
+	if d.cfg.LocalSocket {
+		stop, err := serveSocket(ctx, d.Identity, d.handler, d.cfg.Engines.DataDir, d.cfg.Logger)
+		if err != nil {
+			return err
+		}
+		d.stopSocket = stop
+	}
+	d.jobs = jobs.New(d.cfg.Logger)
+	d.jobs.Every("collector", d.cfg.GCInterval, d.collect)
+	if ln != nil {
+		ln = server.LimitListener(ln, d.cfg.MaxConns)
+		if d.cfg.TLS != nil {
+			ln = tls.NewListener(ln, d.cfg.TLS)
+		}
+		d.api = server.HTTPServer(ln.Addr().String(), d.handler, d.cfg.Logger)
+		d.api.TLSConfig = d.cfg.TLS
+		go func() { d.serveErr <- d.api.Serve(ln) }()
+	} else {
+		d.serveErr = nil // never delivers
+	}
+	return nil
+}
+
+// Done delivers the network listener's failure, if it stops on its own.
+func (d *Daemon) Done() <-chan error { return d.serveErr }
+
+// collect is the collector job.
+func (d *Daemon) collect(ctx context.Context) error {
+	st, err := d.Files.Collect(ctx, 0)
+	if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions+st.AbandonedJobs > 0 {
+		d.cfg.Logger.Info("collector", "orphanBlobs", st.OrphanBlobs, "orphanBytes", st.OrphanBytes,
+			"expiredUploads", st.ExpiredUploads, "purges", st.Purges, "staleSessions", st.StaleSessions,
+			"abandonedJobs", st.AbandonedJobs)
+	}
+	return err
+}
+
+// Stop stops gracefully: no new connections, requests in flight finish
+// (until ctx ends), the jobs stop, the socket and its token go, and the
+// engines close.
+func (d *Daemon) Stop(ctx context.Context) error {
+	var errList []error
+	if d.api != nil {
+		if err := d.api.Shutdown(ctx); err != nil {
+			errList = append(errList, err)
+			_ = d.api.Close()
+		}
+	}
+	if d.stopSocket != nil {
+		d.stopSocket()
+	}
+	if d.jobs != nil {
+		d.jobs.Stop()
+	}
+	errList = append(errList, d.eng.Close())
+	return errors.Join(errList...)
+}
+
+// Close releases a daemon that was opened but not started.
+func (d *Daemon) Close() error { return d.eng.Close() }
