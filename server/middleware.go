@@ -201,7 +201,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 			}
 			in.user = pr.Name
 			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{SourceIP: host, SecureTransport: r.TLS != nil, Time: time.Now()}))
+			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{ID: requestID(r.Context()), SourceIP: host, SecureTransport: r.TLS != nil, Time: time.Now()}))
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {

@@ -81,6 +81,24 @@ func (s *Server) routes() []route {
 	}
 }
 
+// RouteInfo describes a route, for tests that walk the route table.
+type RouteInfo struct {
+	Method, Pattern string
+	// Public routes need no token.
+	Public bool
+	// Query is the query parameters the route takes.
+	Query []string
+}
+
+// Routes lists every route of the API.
+func (s *Server) Routes() []RouteInfo {
+	var out []RouteInfo
+	for _, rt := range s.routes() {
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access == public, Query: rt.query})
+	}
+	return out
+}
+
 // register installs the routes: one mux pattern per path, dispatching on the
 // method itself so that a wrong method is a problem+json 405 with Allow, and
 // an unknown path a problem+json 404.

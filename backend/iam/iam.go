@@ -189,6 +189,9 @@ func (r Resource) String() string {
 // Request is what else is known about the request an action is part of:
 // the condition keys of policies.
 type Request struct {
+	// ID is the request's ID (the API's X-Request-ID), tying the
+	// decisions and the storage accesses of one request together.
+	ID              string
 	SourceIP        string
 	SecureTransport bool
 	Time            time.Time

@@ -1,0 +1,341 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// decisions records, per request, whether the one authorization decision
+// was asked, and every storage access a request made before it was.
+type decisions struct {
+	mu      sync.Mutex
+	decided map[string]int
+	early   map[string][]string // request ID -> accesses before any decision
+	inner   iam.Decider
+}
+
+func (d *decisions) Decide(pr iam.Principal, act iam.Action, res iam.Resource, req iam.Request) iam.Decision {
+	d.mu.Lock()
+	d.decided[req.ID]++
+	d.mu.Unlock()
+	return d.inner.Decide(pr, act, res, req)
+}
+
+// touch notes a storage access; the server's authentication of the token
+// comes before the request is known to the core (no request ID) and is
+// not counted.
+func (d *decisions) touch(ctx context.Context, what string) {
+	id := iam.RequestFrom(ctx).ID
+	if id == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.decided[id] == 0 {
+		d.early[id] = append(d.early[id], what)
+	}
+}
+
+type watchedMeta struct {
+	meta.Store
+	d *decisions
+}
+
+func (w watchedMeta) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
+	w.d.touch(ctx, "meta get "+pk)
+	return w.Store.Get(ctx, pk, sk)
+}
+func (w watchedMeta) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
+	w.d.touch(ctx, "meta put "+it.PK)
+	return w.Store.Put(ctx, it, c)
+}
+func (w watchedMeta) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
+	w.d.touch(ctx, "meta delete "+pk)
+	return w.Store.Delete(ctx, pk, sk, c)
+}
+func (w watchedMeta) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Page, error) {
+	w.d.touch(ctx, "meta query "+pk)
+	return w.Store.Query(ctx, pk, o)
+}
+func (w watchedMeta) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
+	w.d.touch(ctx, "meta add "+pk)
+	return w.Store.Add(ctx, pk, sk, delta)
+}
+func (w watchedMeta) Transact(ctx context.Context, ops []meta.Op) error {
+	w.d.touch(ctx, "meta transact")
+	return w.Store.Transact(ctx, ops)
+}
+
+type watchedBlobs struct {
+	blob.Store
+	d *decisions
+}
+
+func (w watchedBlobs) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	w.d.touch(ctx, "blob get")
+	return w.Store.Get(ctx, key, off, n)
+}
+func (w watchedBlobs) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	w.d.touch(ctx, "blob put")
+	return w.Store.Put(ctx, key, r, size)
+}
+func (w watchedBlobs) Begin(ctx context.Context, key string) (string, error) {
+	w.d.touch(ctx, "blob begin")
+	return w.Store.Begin(ctx, key)
+}
+
+// role is who sends a request of the matrix, about alice's things.
+type role int
+
+const (
+	anonymous role = iota
+	owner          // alice herself
+	other          // bob, another user
+	admin
+)
+
+func (r role) String() string { return [...]string{"anonymous", "owner", "other user", "admin"}[r] }
+
+// matrixCase builds one route's request for a role: path (with query) and
+// body, about alice's things.
+type matrixCase struct {
+	req func(r role) (path, body string)
+	// ownerDenied: the route is an admin's, denied to alice too.
+	ownerDenied bool
+	// self: the route is about the caller only (whoami): bob is allowed
+	// his own.
+	self bool
+}
+
+// alice is what the matrix's requests are about.
+type alice struct {
+	trashID, uploadID string
+}
+
+// forOthers adds ?user=alice (or &user=) for the roles that act on
+// alice's things from outside.
+func forOthers(r role, path string) string {
+	if r == owner || r == anonymous {
+		return path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "user=alice"
+}
+
+func matrix(a alice) map[string]matrixCase {
+	file := func(prefix string) func(role) (string, string) {
+		return func(role) (string, string) { return prefix + "home/alice/f.txt", "" }
+	}
+	static := func(path, body string) func(role) (string, string) {
+		return func(role) (string, string) { return path, body }
+	}
+	owned := func(path, body string) func(role) (string, string) {
+		return func(r role) (string, string) { return forOthers(r, path), body }
+	}
+	return map[string]matrixCase{
+		"GET /v1/whoami":                 {req: static("/v1/whoami", ""), self: true},
+		"PUT /v1/files/{path...}":        {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
+		"GET /v1/files/{path...}":        {req: file("/v1/files/")},
+		"HEAD /v1/files/{path...}":       {req: file("/v1/files/")},
+		"DELETE /v1/files/{path...}":     {req: file("/v1/files/")},
+		"GET /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice", "")},
+		"PUT /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice/newdir", "")},
+		"DELETE /v1/dirs/{path...}":      {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},
+		"GET /v1/stat/{path...}":         {req: file("/v1/stat/")},
+		"POST /v1/move":                  {req: static("/v1/move", `{"from":"/home/alice/f.txt","to":"/home/alice/moved.txt"}`)},
+		"POST /v1/copy":                  {req: static("/v1/copy", `{"from":"/home/alice/dir","to":"/home/alice/copied"}`)},
+		"GET /v1/jobs/{id}":              {req: owned("/v1/jobs/"+strings.Repeat("a", 26), "")},
+		"GET /v1/versions/{path...}":     {req: file("/v1/versions/")},
+		"POST /v1/versions/{path...}":    {req: func(role) (string, string) { return "/v1/versions/home/alice/f.txt", `{"version":1}` }},
+		"GET /v1/trash":                  {req: owned("/v1/trash", "")},
+		"DELETE /v1/trash":               {req: owned("/v1/trash", "")},
+		"POST /v1/trash/{id}/restore":    {req: owned("/v1/trash/"+a.trashID+"/restore", "")},
+		"DELETE /v1/trash/{id}":          {req: owned("/v1/trash/"+a.trashID, "")},
+		"POST /v1/uploads":               {req: static("/v1/uploads", `{"path":"/home/alice/big.bin","size":10}`)},
+		"GET /v1/uploads":                {req: owned("/v1/uploads", "")},
+		"GET /v1/uploads/{id}":           {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"PUT /v1/uploads/{id}/parts/{n}": {req: owned("/v1/uploads/"+a.uploadID+"/parts/1", "0123456789")},
+		"POST /v1/uploads/{id}/complete": {req: owned("/v1/uploads/"+a.uploadID+"/complete", "")},
+		"DELETE /v1/uploads/{id}":        {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"GET /v1/users":                  {req: static("/v1/users", ""), ownerDenied: true},
+		"POST /v1/users":                 {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
+		"DELETE /v1/users/{name}":        {req: static("/v1/users/dave", ""), ownerDenied: true},
+		"GET /v1/tokens":                 {req: owned("/v1/tokens", "")},
+		"POST /v1/tokens":                {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
+		"DELETE /v1/tokens/{id}":         {req: owned("/v1/tokens/nosuchtoken", "")},
+		"POST /v1/admin/collect":         {req: static("/v1/admin/collect", ""), ownerDenied: true},
+		"GET /healthz":                   {req: static("/healthz", "")},
+		"GET /readyz":                    {req: static("/readyz", "")},
+		"GET /metrics":                   {req: static("/metrics", "")},
+	}
+}
+
+// TestRouteMatrix walks every route of the route table for anonymous, the
+// owner of what it is about, another user and an admin: an allow where a
+// denial is due fails it, and so does a route whose request touched
+// storage before the one authorization decision was asked.
+func TestRouteMatrix(t *testing.T) {
+	eng, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	d := &decisions{decided: map[string]int{}, early: map[string][]string{}, inner: iam.HomeRule{}}
+	c, err := daemon.NewCore(backend.Config{Blobs: watchedBlobs{eng.Blobs, d}, Meta: watchedMeta{eng.Meta, d}, Keys: eng.Keys, Decider: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	ctx := context.Background()
+	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminPr, _ := c.Identity.Authenticate(ctx, adminTok)
+	tokens := map[role]string{admin: adminTok}
+	for _, u := range []struct {
+		name string
+		r    role
+	}{{"alice", owner}, {"bob", other}} {
+		if _, err := c.Identity.CreateUser(ctx, adminPr, u.name, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var n int
+	send := func(method, path, body, tok string) (int, string) {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("matrix-%d", n)
+		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = int64(len(body))
+		req.Header.Set(api.HeaderRequestID, id)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, id
+	}
+	// alice's things, made fresh before each request (requests delete
+	// and move them).
+	setup := func() alice {
+		t.Helper()
+		var a alice
+		at := tokens[owner]
+		send("POST", "/v1/users", `{"name":"dave"}`, tokens[admin]) // the one DELETE /v1/users deletes
+		for _, p := range []string{"/v1/files/home/alice/f.txt", "/v1/files/home/alice/gone.txt", "/v1/files/home/alice/dir/x.txt"} {
+			if code, _ := send("PUT", p, "hello", at); code != http.StatusCreated && code != http.StatusOK {
+
+				t.Fatalf("setup put %s: %d", p, code)
+			}
+		}
+		req, _ := http.NewRequest("DELETE", ts.URL+"/v1/files/home/alice/gone.txt", nil)
+		req.Header.Set("Authorization", "Bearer "+at)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ti api.TrashItem
+		json.NewDecoder(resp.Body).Decode(&ti)
+		resp.Body.Close()
+		a.trashID = ti.ID
+		req, _ = http.NewRequest("POST", ts.URL+"/v1/uploads", strings.NewReader(`{"path":"/home/alice/up.bin","size":10}`))
+		req.Header.Set("Authorization", "Bearer "+at)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u api.Upload
+		json.NewDecoder(resp.Body).Decode(&u)
+		resp.Body.Close()
+		a.uploadID = u.ID
+		return a
+	}
+	for _, name := range []string{"alice", "bob"} {
+		tok, err := c.Identity.CreateToken(ctx, adminPr, name, "matrix", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "alice" {
+			tokens[owner] = tok.Secret
+		} else {
+			tokens[other] = tok.Secret
+		}
+	}
+
+	covered := map[string]bool{}
+	for _, rt := range srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		covered[key] = true
+		for _, r := range []role{anonymous, owner, other, admin} {
+			mc, ok := matrix(setup())[key]
+			if !ok {
+				t.Fatalf("route %s has no row in the route matrix: add one", key)
+			}
+			a := setup()
+			mc = matrix(a)[key]
+			path, body := mc.req(r)
+			code, id := send(rt.Method, path, body, tokens[r])
+			denied := code == http.StatusUnauthorized || code == http.StatusForbidden
+			want := true // allowed
+			switch {
+			case rt.Public:
+			case r == anonymous:
+				want = false
+			case r == owner:
+				want = !mc.ownerDenied
+			case r == other:
+				want = mc.self
+			}
+			if !want && !denied {
+				t.Errorf("%s as %s (%s): %d, want a denial", key, r, path, code)
+			}
+			if want && denied {
+				t.Errorf("%s as %s (%s): %d, want it allowed", key, r, path, code)
+			}
+			d.mu.Lock()
+			early, decided := d.early[id], d.decided[id]
+			d.mu.Unlock()
+			if len(early) > 0 {
+				t.Errorf("%s as %s touched storage before any decision: %v", key, r, early)
+			}
+			if !rt.Public && r != anonymous && decided == 0 {
+				t.Errorf("%s as %s: no authorization decision was asked", key, r)
+			}
+		}
+	}
+	for key := range matrix(alice{}) {
+		if !covered[key] {
+			t.Errorf("the matrix has a row for %s, which is not a route", key)
+		}
+	}
+}
