@@ -95,6 +95,8 @@ type App struct {
 	versions versionsview.Model
 
 	dlg     *dialog.Model
+	// dlgStop ends what the open dialog started (its count).
+	dlgStop context.CancelFunc
 	pending pendingOp
 
 	filesDone int // transfers finished when the panes were last reloaded
@@ -676,7 +678,7 @@ func (a *App) confirmDelete() tea.Cmd {
 	d := dialog.NewTrashConfirm(a.st, "delete", folders, files)
 	d.SetSize(a.w, a.h)
 	a.dlg = &d
-	return dialog.CountTreeCmd(a.o.Ctx, a.o.Remote, "delete", paths)
+	return dialog.CountTreeCmd(a.dialogCtx(), a.o.Remote, "delete", paths)
 }
 
 // dialogMsg routes a dialog's answer (or its count) to whoever opened the
@@ -712,7 +714,7 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 
 // dialogDone carries out what the app's own dialog was about.
 func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
-	a.dlg = nil
+	a.closeDialog()
 	op := a.pending
 	r, ctx := a.o.Remote, a.o.Ctx
 	switch m := msg.(type) {
