@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/strata-storage/strata/internal/atomicfile"
 )
 
 // stateVersion is the format of the state file; a file of another version
@@ -162,36 +163,8 @@ func writeState(name string, st stateFile) error {
 	if err != nil {
 		return fmt.Errorf("encode transfer state: %w", err)
 	}
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save transfer state: %w", err)
-	}
 	// Temp file, fsync, rename: a crash leaves the old state or the new.
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(name, b, 0o600); err != nil {
 		return fmt.Errorf("save transfer state: %w", err)
 	}
 	return nil
