@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/filelist"
@@ -50,6 +51,9 @@ type Options struct {
 	// StatusTTL is how long a message stays in the status line (errors
 	// three times as long); default 6s.
 	StatusTTL time.Duration
+	// Bookmarks is the bookmarks file ("" keeps them for the session
+	// only).
+	Bookmarks string
 }
 
 const (
@@ -94,12 +98,14 @@ type App struct {
 	trash    trashview.Model
 	versions versionsview.Model
 
-	dlg     *dialog.Model
+	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
 	dlgStop context.CancelFunc
 	pending pendingOp
 
 	filesDone int // transfers finished when the panes were last reloaded
+
+	mark marks
 }
 
 // pendingOp is what an open dialog is about.
@@ -129,6 +135,10 @@ func New(o Options) App {
 	a.info = info.New(o.Ctx, st, o.Remote)
 	a.tview = transfer.NewModel(o.Transfers, st)
 	a.help = helpview.New(st, a.helpSections())
+	var err error
+	if a.mark.store, err = bookmarks.Load(o.Bookmarks); err != nil {
+		a.setErr(err)
+	}
 	if n := o.Transfers.Resumed(); n > 0 {
 		a.setOK(fmt.Sprintf("Resuming %s (t to see them)", human.Plural(n, "unfinished transfer", "unfinished transfers")))
 	}
@@ -180,10 +190,19 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // app's own keys, then the focused pane.
 func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	var cmds []tea.Cmd
+	if o, ok := msg.(filelist.OpenedMsg); ok {
+		a.noteOpened(o)
+	}
 	switch msg := msg.(type) {
 	case statusExpiredMsg:
 		if msg.seq == a.statusSeq {
 			a.status = ""
+		}
+		return a, nil
+
+	case marksSavedMsg:
+		if msg.err != nil {
+			a.setErr(msg.err)
 		}
 		return a, nil
 
@@ -401,6 +420,9 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.dlg = &d
 		return a, cmd
 	}
+	if a.mark.mode != markNone {
+		return a.markKey(msg)
+	}
 	switch a.view {
 	case viewHelp:
 		var cmd tea.Cmd
@@ -459,6 +481,12 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
+	case key.Matches(msg, a.keys.Mark):
+		a.startMark(markSet)
+		return a, nil
+	case key.Matches(msg, a.keys.GoMark):
+		a.startMark(markJump)
+		return a, nil
 	case key.Matches(msg, a.keys.Upload):
 		return a, a.upload()
 	case key.Matches(msg, a.keys.Download):
@@ -890,6 +918,9 @@ func (a App) View() string {
 	screen := a.header() + "\n" + body
 	if a.dlg != nil {
 		screen = dialog.Overlay(screen, a.dlg.View(), a.w, a.h)
+	}
+	if box := a.marksView(); box != "" {
+		screen = dialog.Overlay(screen, box, a.w, a.h)
 	}
 	return screen
 }

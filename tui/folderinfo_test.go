@@ -8,7 +8,7 @@ func TestAppFolderInfo(t *testing.T) {
 	h := newHarness(t)
 	h.fake.PutFile("/home/tester/projects/plan.txt", []byte("12345"))
 	h.fake.PutFile("/home/tester/projects/old/draft.txt", []byte("123"))
-	h.press("j", "i") // the Strata pane: projects/
+	h.press("tab", "j", "i") // the Strata pane: projects/
 	h.waitFor("2 files in 1 folder, 8 B")
 	h.press("tab") // the local pane: photos/, first
 	h.waitFor("1 file, 6 B")

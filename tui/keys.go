@@ -14,6 +14,7 @@ type KeyMap struct {
 	Upload, Download, Transfers                        key.Binding
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
 	Info, Reload, Jump                                 key.Binding
+	Mark, GoMark                                       key.Binding
 }
 
 // DefaultKeyMap is the app's key map.
@@ -29,7 +30,7 @@ func DefaultKeyMap() KeyMap {
 		Transfers: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transfers")),
 		Mkdir:     key.NewBinding(key.WithKeys("n", "f7"), key.WithHelp("n", "new folder")),
 		Rename:    key.NewBinding(key.WithKeys("r", "f2"), key.WithHelp("r", "rename")),
-		Move:      key.NewBinding(key.WithKeys("m", "f6"), key.WithHelp("m", "move (Strata)")),
+		Move:      key.NewBinding(key.WithKeys("M", "f6"), key.WithHelp("M", "move (Strata)")),
 		Copy:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy (Strata)")),
 		Delete:    key.NewBinding(key.WithKeys("x", "delete", "f8"), key.WithHelp("x/del", "delete (Strata: to the trash)")),
 		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
@@ -37,6 +38,8 @@ func DefaultKeyMap() KeyMap {
 		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
+		Mark:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m a", "bookmark the folder as a (a letter)")),
+		GoMark:    key.NewBinding(key.WithKeys("'"), key.WithHelp("' a", "go to bookmark a; ' ' the previous folder")),
 	}
 }
 
@@ -53,6 +56,7 @@ func (a App) helpSections() []helpview.Section {
 		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.Transfers}},
 		{Title: "Files", Bindings: []key.Binding{k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
+		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}
