@@ -23,6 +23,7 @@ import (
 	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/external"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/info"
@@ -54,6 +55,9 @@ type Options struct {
 	// Bookmarks is the bookmarks file ("" keeps them for the session
 	// only).
 	Bookmarks string
+	// BigOpen is the size of a Strata file above which opening it in the
+	// pager or the editor asks first (default the BigOpen constant).
+	BigOpen int64
 }
 
 const (
@@ -106,6 +110,7 @@ type App struct {
 	filesDone int // transfers finished when the panes were last reloaded
 
 	mark marks
+	open *opening // a Strata file opened in the pager or the editor
 }
 
 // pendingOp is what an open dialog is about.
@@ -124,6 +129,9 @@ func New(o Options) App {
 	}
 	if o.StatusTTL <= 0 {
 		o.StatusTTL = 6 * time.Second
+	}
+	if o.BigOpen <= 0 {
+		o.BigOpen = BigOpen
 	}
 	st := o.Styles
 	// Focus starts on the local pane: what a new user does first is pick
@@ -199,6 +207,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			a.status = ""
 		}
 		return a, nil
+
+	case openFetchedMsg, openClosedMsg, openCheckedMsg, openUploadedMsg:
+		return a.openUpdate(msg)
 
 	case marksSavedMsg:
 		if msg.err != nil {
@@ -481,6 +492,12 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
+	case key.Matches(msg, a.keys.Back) && a.cancelOpen():
+		return a, nil
+	case key.Matches(msg, a.keys.View):
+		return a, a.openFile(external.Pager)
+	case key.Matches(msg, a.keys.Edit):
+		return a, a.openFile(external.Editor)
 	case key.Matches(msg, a.keys.Mark):
 		a.startMark(markSet)
 		return a, nil
@@ -714,6 +731,9 @@ func (a *App) confirmDelete() tea.Cmd {
 // dialog was the screen's on view (the trash and versions screens open their
 // own), which must get its answer or it waits for ever.
 func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
+	if c, ok := msg.(dialog.ConfirmedMsg); ok && a.dlg != nil && (c.ID == openBigDialog || c.ID == openUploadDialog) {
+		return a.openAnswer(c)
+	}
 	if a.dlg == nil {
 		var cmd tea.Cmd
 		switch a.view {

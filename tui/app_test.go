@@ -38,7 +38,8 @@ type harness struct {
 	bookmarks string
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the app; opts change its options.
+func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
 	local := filepath.Join(os.TempDir(), "strata-tui-app-test")
 	os.RemoveAll(local)
@@ -66,8 +67,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(mgr.Close)
 	marks := filepath.Join(t.TempDir(), "strata", "bookmarks.json")
-	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: tuitest.Styles(),
-		Ctx: context.Background(), Bookmarks: marks})
+	o := Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: tuitest.Styles(),
+		Ctx: context.Background(), Bookmarks: marks}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	app := New(o)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
 	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr, bookmarks: marks}
 	h.waitFor("notes.md")

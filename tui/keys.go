@@ -15,6 +15,7 @@ type KeyMap struct {
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
 	Info, Reload, Jump                                 key.Binding
 	Mark, GoMark                                       key.Binding
+	View, Edit                                         key.Binding
 }
 
 // DefaultKeyMap is the app's key map.
@@ -38,6 +39,8 @@ func DefaultKeyMap() KeyMap {
 		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
+		View:      key.NewBinding(key.WithKeys("o", "f3"), key.WithHelp("o/F3", "open in the pager ($PAGER)")),
+		Edit:      key.NewBinding(key.WithKeys("e", "f4"), key.WithHelp("e/F4", "edit ($EDITOR; Strata: upload the changes)")),
 		Mark:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m a", "bookmark the folder as a (a letter)")),
 		GoMark:    key.NewBinding(key.WithKeys("'"), key.WithHelp("' a", "go to bookmark a; ' ' the previous folder")),
 	}
@@ -54,7 +57,7 @@ func (a App) helpSections() []helpview.Section {
 		{Title: "Select and find", Bindings: []key.Binding{fl.Select, fl.SelectAll, fl.SelectNone, fl.Invert,
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
 		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.Transfers}},
-		{Title: "Files", Bindings: []key.Binding{k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
+		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
