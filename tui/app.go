@@ -111,6 +111,8 @@ type App struct {
 
 	mark marks
 	open *opening // a Strata file opened in the pager or the editor
+	// noteSeq is the transfers' last move outcome shown.
+	noteSeq int
 }
 
 // pendingOp is what an open dialog is about.
@@ -275,6 +277,7 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			// A name exists at the destination: the transfers view asks.
 			a.view = viewTransfers
 		}
+		cmds = append(cmds, a.moveNoted(snap))
 		if snap.FilesDone != a.filesDone {
 			// Finished files appear in the panes.
 			a.filesDone = snap.FilesDone
@@ -508,6 +511,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, a.upload()
 	case key.Matches(msg, a.keys.Download):
 		return a, a.download()
+	case key.Matches(msg, a.keys.CopyOver):
+		return a, a.copyOver()
+	case key.Matches(msg, a.keys.MoveOver):
+		return a, a.confirmMoveOver()
 	case key.Matches(msg, a.keys.Mkdir):
 		return a, a.openInput("mkdir", "New folder", "Name:", "", validName)
 	case key.Matches(msg, a.keys.Rename):
@@ -782,6 +789,8 @@ func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 				}
 				return opDoneMsg{what: fmt.Sprintf("Moved %s to the trash (T to see it)", describe(op.items)), pane: op.pane}
 			}
+		case moveOverDialog:
+			return a, a.moveOver(op)
 		case "delete-local":
 			return a, func() tea.Msg {
 				for _, it := range op.items {

@@ -16,6 +16,7 @@ type KeyMap struct {
 	Info, Reload, Jump                                 key.Binding
 	Mark, GoMark                                       key.Binding
 	View, Edit                                         key.Binding
+	CopyOver, MoveOver                                 key.Binding
 }
 
 // DefaultKeyMap is the app's key map.
@@ -26,12 +27,14 @@ func DefaultKeyMap() KeyMap {
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Upload:    key.NewBinding(key.WithKeys("u", "f5"), key.WithHelp("u", "upload the selection to the Strata folder")),
+		Upload:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upload the selection to the Strata folder")),
 		Download:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "download the selection to the local folder")),
+		CopyOver:  key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "copy the selection to the other pane's folder")),
+		MoveOver:  key.NewBinding(key.WithKeys("f6"), key.WithHelp("F6", "move it there (the sources go once verified)")),
 		Transfers: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transfers")),
 		Mkdir:     key.NewBinding(key.WithKeys("n", "f7"), key.WithHelp("n", "new folder")),
 		Rename:    key.NewBinding(key.WithKeys("r", "f2"), key.WithHelp("r", "rename")),
-		Move:      key.NewBinding(key.WithKeys("M", "f6"), key.WithHelp("M", "move (Strata)")),
+		Move:      key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "move (Strata)")),
 		Copy:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy (Strata)")),
 		Delete:    key.NewBinding(key.WithKeys("x", "delete", "f8"), key.WithHelp("x/del", "delete (Strata: to the trash)")),
 		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
@@ -56,7 +59,7 @@ func (a App) helpSections() []helpview.Section {
 			fl.Open, fl.Back, k.Jump, k.Reload}},
 		{Title: "Select and find", Bindings: []key.Binding{fl.Select, fl.SelectAll, fl.SelectNone, fl.Invert,
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
-		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.Transfers}},
+		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}},
 		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
