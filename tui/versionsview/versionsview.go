@@ -226,7 +226,7 @@ func (m Model) View() string {
 		Header:  m.st.Muted.Render(m.row("  ", "Version", "Saved", "Size", "Author", "SHA-256")),
 		Loading: "Loading versions…",
 		Empty:   m.st.Muted.Render("No versions."),
-		Row: func(v remote.Version, selected bool) string {
+		Row: func(v remote.Version, selected, _ bool) string {
 			cursor, cur := " ", " "
 			if selected {
 				cursor = "›" // the cursor shows without colour too
