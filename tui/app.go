@@ -296,6 +296,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		}
 		return a, nil
 
+	case versionsview.SavedMsg:
+		return a, a.panes[paneLocal].Reload()
+
 	case versionsview.ClosedMsg:
 		a.view = viewPanes
 		if msg.Restored {
@@ -553,6 +556,7 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 			return a, nil
 		}
 		a.versions = versionsview.New(a.o.Ctx, a.st, a.o.Remote, it.Path)
+		a.versions.SetDownloadDir(a.panes[paneLocal].Dir())
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()

@@ -6,6 +6,8 @@ import (
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/transfer"
+	"github.com/strata-storage/strata/tui/trashview"
+	"github.com/strata-storage/strata/tui/versionsview"
 )
 
 // KeyMap is the app's own keys (the panes and the views have theirs).
@@ -64,6 +66,9 @@ func (a App) helpSections() []helpview.Section {
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
+		// The screens' moves are the panes'; their own keys follow.
+		{Title: "Trash screen (T)", Bindings: flatten(trashview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Versions screen (v)", Bindings: flatten(versionsview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}
 }

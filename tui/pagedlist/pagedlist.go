@@ -602,6 +602,13 @@ func (m Model[T]) View(s Screen[T]) string {
 	return v
 }
 
+// Brief is b shown as k and desc, for a help line that must fit in 80
+// columns (the full help keeps the long words).
+func Brief(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
+}
+
 // Cell is s in a column w cells wide: cut short with "…" when longer,
 // padded when shorter, aligned right when right.
 func Cell(s string, w int, right bool) string {

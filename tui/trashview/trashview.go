@@ -73,10 +73,7 @@ func DefaultKeyMap() KeyMap {
 // ShortHelp implements help.KeyMap: the keys worded briefly, to fit in 80
 // columns.
 func (k KeyMap) ShortHelp() []key.Binding {
-	brief := func(b key.Binding, k, desc string) key.Binding {
-		b.SetHelp(k, desc)
-		return b
-	}
+	brief := pagedlist.Brief
 	return []key.Binding{k.Mark, k.Filter, k.Restore, k.RestoreTo, brief(k.Purge, "D", "delete"),
 		brief(k.Empty, "E", "empty"), brief(k.Back, "q", "back")}
 }
