@@ -713,16 +713,7 @@ func (a *App) confirmDelete() tea.Cmd {
 		return nil
 	}
 	a.pending = pendingOp{pane: a.focus, items: items}
-	folders, files := 0, 0
-	paths := make([]string, len(items))
-	for i, it := range items {
-		paths[i] = it.Path
-		if it.Dir {
-			folders++
-		} else {
-			files++
-		}
-	}
+	folders, files, paths := kinds(items)
 	if a.focus == paneLocal {
 		d := dialog.NewConfirm(a.st, "delete-local", "Delete",
 			fmt.Sprintf("Delete %s from this computer? There is no trash here: this cannot be undone.", describe(items)))

@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/filelist"
 	"github.com/strata-storage/strata/tui/transfer"
 )
 
@@ -30,16 +31,7 @@ func (a *App) confirmMoveOver() tea.Cmd {
 		return nil
 	}
 	a.pending = pendingOp{pane: a.focus, items: items}
-	folders, files := 0, 0
-	paths := make([]string, len(items))
-	for i, it := range items {
-		paths[i] = it.Path
-		if it.Dir {
-			folders++
-		} else {
-			files++
-		}
-	}
+	folders, files, paths := kinds(items)
 	what := dialog.Selection(folders, files)
 	var to, after string
 	if a.focus == paneLocal {
@@ -62,6 +54,21 @@ func (a *App) confirmMoveOver() tea.Cmd {
 		return dialog.CountLocalCmd(a.dialogCtx(), moveOverDialog, paths)
 	}
 	return dialog.CountTreeCmd(a.dialogCtx(), a.o.Remote, moveOverDialog, paths)
+}
+
+// kinds counts the folders and files of a selection, and lists their
+// paths (for a count of what they hold).
+func kinds(items []filelist.Item) (folders, files int, paths []string) {
+	paths = make([]string, len(items))
+	for i, it := range items {
+		paths[i] = it.Path
+		if it.Dir {
+			folders++
+		} else {
+			files++
+		}
+	}
+	return folders, files, paths
 }
 
 // moveOver queues the moves F6's confirmation was about.

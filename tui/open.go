@@ -2,17 +2,15 @@ package tui
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/strata-storage/strata/internal/digest"
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/background"
 	"github.com/strata-storage/strata/tui/dialog"
@@ -148,7 +146,7 @@ func (a *App) fetchForOpen() tea.Cmd {
 			err = os.Chmod(f.file, 0o600)
 		}
 		if err == nil && f.entry.SHA256 == "" {
-			f.entry.SHA256, err = fileSHA256(f.file)
+			f.entry.SHA256, err = digest.File(ctx, f.file)
 		}
 		return f, err
 	}
@@ -189,7 +187,7 @@ func (a App) openUpdate(msg tea.Msg) (App, tea.Cmd) {
 		a.setOK("Checking " + dialog.Quote(o.item.Name) + " for changes…")
 		r, ctx, file, p, sha := a.o.Remote, a.o.Ctx, o.file, o.item.Path, o.sha
 		return a, func() tea.Msg {
-			sum, err := fileSHA256(file)
+			sum, err := digest.File(ctx, file)
 			if err != nil || sum == sha {
 				return openCheckedMsg{err: err}
 			}
@@ -318,17 +316,4 @@ func (a App) Cleanup() {
 	if a.open != nil && a.open.dir != "" {
 		os.RemoveAll(a.open.dir)
 	}
-}
-
-func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

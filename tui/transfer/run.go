@@ -2,11 +2,8 @@ package transfer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -15,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-storage/strata/internal/digest"
 	"github.com/strata-storage/strata/tui/remote"
 )
 
@@ -268,7 +266,7 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" {
 		return false, nil
 	}
-	sum, err := fileSHA256(ctx, local)
+	sum, err := digest.File(ctx, local)
 	if err != nil {
 		return false, nil
 	}
@@ -282,29 +280,6 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		m.mu.Unlock()
 	}
 	return sum == e.SHA256, nil
-}
-
-func fileSHA256(ctx context.Context, name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
-			return "", err
-		}
-	}
 }
 
 // progress applies a Remote's byte count to a job.
