@@ -40,7 +40,13 @@ func (a *App) place(pane int) bookmarks.Place {
 	if pane == paneLocal {
 		return bookmarks.Place{}
 	}
-	return bookmarks.Place{Remote: true, Server: a.o.Remote.Server()}
+	// Where names the data directory in local mode, where every store
+	// has the same address.
+	where := a.o.Where
+	if where == "" {
+		where = a.o.Remote.Server()
+	}
+	return bookmarks.Place{Remote: true, Server: where}
 }
 
 // noteOpened keeps each pane's previous folder as navigations finish.

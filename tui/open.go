@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 
@@ -167,17 +168,21 @@ func (a App) openUpdate(msg tea.Msg) (App, tea.Cmd) {
 	o := a.open
 	switch msg := msg.(type) {
 	case openClosedMsg:
+		// A program that ran and exited with a status is no failure of
+		// ours: less says 1 when asked not to show a binary file, vim
+		// after some errors; what it wrote is there all the same.
+		var exit *exec.ExitError
+		failed := msg.err != nil && !errors.As(msg.err, &exit)
+		if failed {
+			a.setErr(fmt.Errorf("open: %w", msg.err))
+		}
 		if msg.local {
-			if msg.err != nil {
-				a.setErr(fmt.Errorf("open: %w", msg.err))
-			}
 			return a, a.panes[paneLocal].Reload()
 		}
 		if o == nil {
 			return a, nil
 		}
-		if msg.err != nil {
-			a.setErr(fmt.Errorf("open: %w", msg.err))
+		if failed {
 			return a, a.endOpen()
 		}
 		if o.kind == external.Pager {

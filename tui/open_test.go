@@ -210,3 +210,19 @@ func TestAppOpenNoProgram(t *testing.T) {
 	h.waitFor("choose a file")
 	h.final()
 }
+
+// An editor that exits with a status (vim after an error) still had the
+// file: its changes are offered, not dropped.
+func TestAppEditorExitStatus(t *testing.T) {
+	script, _ := program(t, `printf 'kept\n' >> "$1"; exit 3`)
+	useEditor(t, script)
+	h := newHarness(t)
+	h.press("tab", "e")
+	h.waitFor("Upload your changes")
+	h.press("y")
+	h.waitFor("Uploaded your changes")
+	h.final()
+	if got, _ := h.fake.Content("/home/tester/notes.md"); string(got) != "# notes\nhello again\nkept\n" {
+		t.Errorf("on Strata: %q", got)
+	}
+}

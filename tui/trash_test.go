@@ -54,7 +54,7 @@ func TestAppTrashEmpty(t *testing.T) {
 			h.waitFor("Delete everything in the trash for good: 2")
 			h.press(answer)
 			if answer == "y" {
-				h.waitFor("Deleted for good 2 entries.")
+				h.waitFor("Deleted 2 entries for good.")
 			}
 			h.final()
 			want := 2

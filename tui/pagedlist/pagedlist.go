@@ -325,6 +325,7 @@ func (m *Model[T]) Mark() tea.Cmd {
 	if m.key == nil || len(m.vis) == 0 {
 		return nil
 	}
+	m.status = "" // the footer counts the marks
 	k := m.key(m.Selected())
 	if m.marked[k] {
 		delete(m.marked, k)
@@ -341,6 +342,7 @@ func (m *Model[T]) MarkAll() tea.Cmd {
 	if m.key == nil {
 		return nil
 	}
+	m.status = ""
 	for _, i := range m.vis {
 		m.marked[m.key(m.items[i])] = true
 	}
@@ -350,6 +352,7 @@ func (m *Model[T]) MarkAll() tea.Cmd {
 
 // Unmark removes every mark.
 func (m *Model[T]) Unmark() {
+	m.status = ""
 	clear(m.marked)
 	m.markAll = false
 }
@@ -407,6 +410,7 @@ func (m *Model[T]) StartFilter() {
 		return
 	}
 	m.filtering = true
+	m.status = ""
 	m.input.SetValue(m.filter)
 	m.input.CursorEnd()
 	m.input.Focus()

@@ -162,24 +162,23 @@ func (m *Manager) removeSource(mv *move) (text string, failed, done bool) {
 	if mv.kind == Upload {
 		pruneEmpty(mv.src)
 		if kept > 0 {
-			return fmt.Sprintf("Moved %s to %s, but %s stayed (skipped, canceled or not deleted)",
+			return fmt.Sprintf("Moved %s to %s; %s stayed (skipped or canceled)",
 				name, mv.dst, human.Plural(kept, "item", "items")), false, true
 		}
 		return fmt.Sprintf("Moved %s to %s", name, mv.dst), false, true
 	}
 	name = path.Base(mv.src)
 	if kept > 0 {
-		return fmt.Sprintf("Downloaded %s to %s; %s skipped or canceled, so the Strata original stays",
-			name, mv.dst, human.Plural(kept, "item was", "items were")), false, true
+		return fmt.Sprintf("Kept %s on Strata: %s skipped or canceled", name, human.Plural(kept, "item was", "items were")), false, true
 	}
 	_, err := m.r.Delete(m.ctx, mv.src, true)
 	switch {
 	case err != nil && m.ctx.Err() != nil:
 		return "", false, false
 	case err != nil:
-		return fmt.Sprintf("Downloaded %s to %s, but could not move the original to the trash: %v", name, mv.dst, err), true, true
+		return fmt.Sprintf("Downloaded %s, but could not move the original to the trash: %v", name, err), true, true
 	}
-	return fmt.Sprintf("Moved %s to %s (the Strata original is in the trash)", name, mv.dst), false, true
+	return fmt.Sprintf("Moved %s to %s (the original is in the trash)", name, mv.dst), false, true
 }
 
 // pruneEmpty removes the folders under root (root included) that are

@@ -62,7 +62,7 @@ func TestMoveDownloadTree(t *testing.T) {
 	out := t.TempDir()
 	m.MoveDownload("/home/tester/d", true, out)
 	note := noted(t, m, 1)
-	if note.Err || note.Text != "Moved d to "+out+" (the Strata original is in the trash)" {
+	if note.Err || note.Text != "Moved d to "+out+" (the original is in the trash)" {
 		t.Errorf("note %+v", note)
 	}
 	if got := tree(t, filepath.Join(out, "d")); !reflect.DeepEqual(got, map[string]string{"a.txt": "a", "sub/": "", "sub/b.txt": "bb"}) {
@@ -95,7 +95,7 @@ func TestMoveKeepsSkipped(t *testing.T) {
 		s := waitFor(t, m, "the conflict", func(s Snapshot) bool { return s.Conflict != nil })
 		m.Resolve(s.Conflict.ID, Decision{Action: Skip})
 		note := noted(t, m, 1)
-		if note.Text != "Moved d to /home/tester, but 1 item stayed (skipped, canceled or not deleted)" {
+		if note.Text != "Moved d to /home/tester; 1 item stayed (skipped or canceled)" {
 			t.Errorf("note %+v", note)
 		}
 		if got := tree(t, src); !reflect.DeepEqual(got, map[string]string{"sub/": "", "sub/b.txt": "b"}) {
@@ -113,7 +113,7 @@ func TestMoveKeepsSkipped(t *testing.T) {
 		s := waitFor(t, m, "the conflict", func(s Snapshot) bool { return s.Conflict != nil })
 		m.Resolve(s.Conflict.ID, Decision{Action: Skip})
 		note := noted(t, m, 1)
-		if !strings.Contains(note.Text, "1 item was skipped or canceled, so the Strata original stays") {
+		if note.Text != "Kept d on Strata: 1 item was skipped or canceled" {
 			t.Errorf("note %+v", note)
 		}
 		if _, ok := f.Content("/home/tester/d/a.txt"); !ok {
@@ -168,7 +168,7 @@ func TestMoveCanceled(t *testing.T) {
 	m.MoveDownload("/home/tester/d", true, t.TempDir())
 	waitFor(t, m, "running", func(s Snapshot) bool { return s.Running == 1 })
 	m.CancelAll()
-	if note := noted(t, m, 1); !strings.Contains(note.Text, "the Strata original stays") {
+	if note := noted(t, m, 1); !strings.Contains(note.Text, "Kept d on Strata") {
 		t.Errorf("note %+v", note)
 	}
 	if _, ok := f.Content("/home/tester/d/a.txt"); !ok {
@@ -221,7 +221,7 @@ func TestMoveEndsAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newManager(t, f, Options{StatePath: state})
-	if note := noted(t, m, 1); !strings.Contains(note.Text, "the Strata original is in the trash") {
+	if note := noted(t, m, 1); !strings.Contains(note.Text, "the original is in the trash") {
 		t.Errorf("note %+v", note)
 	}
 	if items := f.TrashItems(); len(items) != 1 {

@@ -40,9 +40,9 @@ type batchFailure struct {
 // A failure does not stop it: the others are done all the same.
 func (m *Model) batch(restore bool, items []remote.TrashItem, op func(context.Context, remote.TrashItem) error) tea.Cmd {
 	items = append([]remote.TrashItem(nil), items...)
-	verb := "Deleting for good"
+	start := "Deleting %s for good…"
 	if restore {
-		verb = "Restoring"
+		start = "Restoring %s…"
 	}
 	work := func(ctx context.Context, report func(batchState)) (batchState, error) {
 		st := batchState{restore: restore, total: len(items)}
@@ -60,7 +60,7 @@ func (m *Model) batch(restore bool, items []remote.TrashItem, op func(context.Co
 		return st, nil
 	}
 	cmd := background.Start(m.ctx, work, func(u background.Update[batchState]) tea.Msg { return Msg{kind: batchMsg, batch: u} })
-	return m.list.Start(fmt.Sprintf("%s %s…", verb, human.Plural(len(items), "entry", "entries")), cmd)
+	return m.list.Start(fmt.Sprintf(start, human.Plural(len(items), "entry", "entries")), cmd)
 }
 
 // restoreMany restores the entries where they were, or into the folder
@@ -186,12 +186,12 @@ func (m *Model) emptyCounted() tea.Cmd {
 func (m Model) batchDone(msg Msg) (Model, tea.Cmd) {
 	u := msg.batch
 	st := u.Value
-	verb := "Deleted for good"
+	progress, text := "Deleting for good: %s of %s…", "Deleted %s for good."
 	if st.restore {
-		verb = "Restored"
+		progress, text = "Restoring: %s of %s…", "Restored %s."
 	}
 	if !u.Done {
-		m.list.Progress(fmt.Sprintf("%s %s of %s…", verb, human.Count(len(st.done)+len(st.failed)), human.Count(st.total)))
+		m.list.Progress(fmt.Sprintf(progress, human.Count(len(st.done)+len(st.failed)), human.Count(st.total)))
 		return m, u.Next()
 	}
 	m.list.Stop()
@@ -204,7 +204,7 @@ func (m Model) batchDone(msg Msg) (Model, tea.Cmd) {
 	if st.restore {
 		m.restored += len(st.done)
 	}
-	text := fmt.Sprintf("%s %s.", verb, human.Plural(len(st.done), "entry", "entries"))
+	text = fmt.Sprintf(text, human.Plural(len(st.done), "entry", "entries"))
 	switch {
 	case u.Err != nil:
 		m.list.SetStatus(text+" Stopped: "+u.Err.Error(), false)

@@ -88,7 +88,7 @@ func TestFilterAndPurgeMarked(t *testing.T) {
 		t.Fatal("purged on the default answer")
 	}
 	m = press(t, m, "D", "y")
-	if f.Calls["PurgeTrash"] != 2 || len(f.TrashItems()) != 2 || !strings.Contains(m.View(), "Deleted for good 2 entries.") {
+	if f.Calls["PurgeTrash"] != 2 || len(f.TrashItems()) != 2 || !strings.Contains(m.View(), "Deleted 2 entries for good.") {
 		t.Fatalf("calls %v\n%s", f.Calls, m.View())
 	}
 	if !strings.Contains(m.View(), "Nothing matches the filter") {
@@ -135,7 +135,7 @@ func TestEmpty(t *testing.T) {
 		m = press(t, m, "E")
 	}
 	m = press(t, m, "y")
-	if len(f.TrashItems()) != 0 || !strings.Contains(m.View(), "The trash is empty.") || !strings.Contains(m.View(), "Deleted for good 46 entries.") {
+	if len(f.TrashItems()) != 0 || !strings.Contains(m.View(), "The trash is empty.") || !strings.Contains(m.View(), "Deleted 46 entries for good.") {
 		t.Fatalf("trash %d\n%s", len(f.TrashItems()), m.View())
 	}
 	m = press(t, m, "E")
