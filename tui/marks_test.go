@@ -2,6 +2,7 @@ package tui
 
 import (
 	"encoding/json"
+	"github.com/strata-storage/strata/tui/remote/remotetest"
 	"os"
 	"strings"
 	"testing"
@@ -77,4 +78,20 @@ func TestAppMoveKey(t *testing.T) {
 	h.press("esc", "m")
 	h.waitFor("Set a bookmark")
 	h.final()
+}
+
+// In local mode every store has the same address: bookmarks go by the
+// data directory the header names.
+func TestBookmarkPlace(t *testing.T) {
+	a := App{o: Options{Remote: remotetest.New(), Where: "local /data/a"}}
+	if p := a.place(paneRemote); !p.Remote || p.Server != "local /data/a" {
+		t.Errorf("place %+v", p)
+	}
+	a.o.Where = ""
+	if p := a.place(paneRemote); p.Server != "fake://strata" {
+		t.Errorf("without Where: %+v", p)
+	}
+	if p := a.place(paneLocal); p.Remote || p.Server != "" {
+		t.Errorf("local: %+v", p)
+	}
 }
