@@ -48,9 +48,13 @@ func (a *app) runTUI(ctx context.Context) error {
 	}
 	defer mgr.Close()
 	cwd, _ := os.Getwd()
+	marks := "" // no config directory: bookmarks last the session
+	if dir, err := a.configDir(); err == nil {
+		marks = filepath.Join(dir, "bookmarks.json")
+	}
 	return tui.Run(tui.Options{
 		Remote: r, Where: where, LocalDir: cwd, Transfers: mgr,
-		Styles: style.New(lipgloss.DefaultRenderer()), Ctx: ctx,
+		Styles: style.New(lipgloss.DefaultRenderer()), Ctx: ctx, Bookmarks: marks,
 	}, in, out)
 }
 

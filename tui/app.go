@@ -20,8 +20,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/external"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/info"
@@ -50,6 +52,12 @@ type Options struct {
 	// StatusTTL is how long a message stays in the status line (errors
 	// three times as long); default 6s.
 	StatusTTL time.Duration
+	// Bookmarks is the bookmarks file ("" keeps them for the session
+	// only).
+	Bookmarks string
+	// BigOpen is the size of a Strata file above which opening it in the
+	// pager or the editor asks first (default the BigOpen constant).
+	BigOpen int64
 }
 
 const (
@@ -94,10 +102,17 @@ type App struct {
 	trash    trashview.Model
 	versions versionsview.Model
 
-	dlg     *dialog.Model
+	dlg *dialog.Model
+	// dlgStop ends what the open dialog started (its count).
+	dlgStop context.CancelFunc
 	pending pendingOp
 
 	filesDone int // transfers finished when the panes were last reloaded
+
+	mark marks
+	open *opening // a Strata file opened in the pager or the editor
+	// noteSeq is the transfers' last move outcome shown.
+	noteSeq int
 }
 
 // pendingOp is what an open dialog is about.
@@ -117,6 +132,9 @@ func New(o Options) App {
 	if o.StatusTTL <= 0 {
 		o.StatusTTL = 6 * time.Second
 	}
+	if o.BigOpen <= 0 {
+		o.BigOpen = BigOpen
+	}
 	st := o.Styles
 	// Focus starts on the local pane: what a new user does first is pick
 	// files there and upload them (Space, u).
@@ -127,6 +145,10 @@ func New(o Options) App {
 	a.info = info.New(o.Ctx, st, o.Remote)
 	a.tview = transfer.NewModel(o.Transfers, st)
 	a.help = helpview.New(st, a.helpSections())
+	var err error
+	if a.mark.store, err = bookmarks.Load(o.Bookmarks); err != nil {
+		a.setErr(err)
+	}
 	if n := o.Transfers.Resumed(); n > 0 {
 		a.setOK(fmt.Sprintf("Resuming %s (t to see them)", human.Plural(n, "unfinished transfer", "unfinished transfers")))
 	}
@@ -178,10 +200,22 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // app's own keys, then the focused pane.
 func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	var cmds []tea.Cmd
+	if o, ok := msg.(filelist.OpenedMsg); ok {
+		a.noteOpened(o)
+	}
 	switch msg := msg.(type) {
 	case statusExpiredMsg:
 		if msg.seq == a.statusSeq {
 			a.status = ""
+		}
+		return a, nil
+
+	case openFetchedMsg, openClosedMsg, openCheckedMsg, openUploadedMsg:
+		return a.openUpdate(msg)
+
+	case marksSavedMsg:
+		if msg.err != nil {
+			a.setErr(msg.err)
 		}
 		return a, nil
 
@@ -243,6 +277,7 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			// A name exists at the destination: the transfers view asks.
 			a.view = viewTransfers
 		}
+		cmds = append(cmds, a.moveNoted(snap))
 		if snap.FilesDone != a.filesDone {
 			// Finished files appear in the panes.
 			a.filesDone = snap.FilesDone
@@ -260,6 +295,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			return a, a.panes[paneRemote].Reload()
 		}
 		return a, nil
+
+	case versionsview.SavedMsg:
+		return a, a.panes[paneLocal].Reload()
 
 	case versionsview.ClosedMsg:
 		a.view = viewPanes
@@ -399,6 +437,9 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.dlg = &d
 		return a, cmd
 	}
+	if a.mark.mode != markNone {
+		return a.markKey(msg)
+	}
 	switch a.view {
 	case viewHelp:
 		var cmd tea.Cmd
@@ -457,10 +498,26 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
+	case key.Matches(msg, a.keys.Back) && a.cancelOpen():
+		return a, nil
+	case key.Matches(msg, a.keys.View):
+		return a, a.openFile(external.Pager)
+	case key.Matches(msg, a.keys.Edit):
+		return a, a.openFile(external.Editor)
+	case key.Matches(msg, a.keys.Mark):
+		a.startMark(markSet)
+		return a, nil
+	case key.Matches(msg, a.keys.GoMark):
+		a.startMark(markJump)
+		return a, nil
 	case key.Matches(msg, a.keys.Upload):
 		return a, a.upload()
 	case key.Matches(msg, a.keys.Download):
 		return a, a.download()
+	case key.Matches(msg, a.keys.CopyOver):
+		return a, a.copyOver()
+	case key.Matches(msg, a.keys.MoveOver):
+		return a, a.confirmMoveOver()
 	case key.Matches(msg, a.keys.Mkdir):
 		return a, a.openInput("mkdir", "New folder", "Name:", "", validName)
 	case key.Matches(msg, a.keys.Rename):
@@ -499,6 +556,7 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 			return a, nil
 		}
 		a.versions = versionsview.New(a.o.Ctx, a.st, a.o.Remote, it.Path)
+		a.versions.SetDownloadDir(a.panes[paneLocal].Dir())
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()
@@ -655,16 +713,7 @@ func (a *App) confirmDelete() tea.Cmd {
 		return nil
 	}
 	a.pending = pendingOp{pane: a.focus, items: items}
-	folders, files := 0, 0
-	paths := make([]string, len(items))
-	for i, it := range items {
-		paths[i] = it.Path
-		if it.Dir {
-			folders++
-		} else {
-			files++
-		}
-	}
+	folders, files, paths := kinds(items)
 	if a.focus == paneLocal {
 		d := dialog.NewConfirm(a.st, "delete-local", "Delete",
 			fmt.Sprintf("Delete %s from this computer? There is no trash here: this cannot be undone.", describe(items)))
@@ -676,7 +725,7 @@ func (a *App) confirmDelete() tea.Cmd {
 	d := dialog.NewTrashConfirm(a.st, "delete", folders, files)
 	d.SetSize(a.w, a.h)
 	a.dlg = &d
-	return dialog.CountTreeCmd(a.o.Ctx, a.o.Remote, "delete", paths)
+	return dialog.CountTreeCmd(a.dialogCtx(), a.o.Remote, "delete", paths)
 }
 
 // dialogMsg routes a dialog's answer (or its count) to whoever opened the
@@ -684,6 +733,9 @@ func (a *App) confirmDelete() tea.Cmd {
 // dialog was the screen's on view (the trash and versions screens open their
 // own), which must get its answer or it waits for ever.
 func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
+	if c, ok := msg.(dialog.ConfirmedMsg); ok && a.dlg != nil && (c.ID == openBigDialog || c.ID == openUploadDialog) {
+		return a.openAnswer(c)
+	}
 	if a.dlg == nil {
 		var cmd tea.Cmd
 		switch a.view {
@@ -712,7 +764,7 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 
 // dialogDone carries out what the app's own dialog was about.
 func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
-	a.dlg = nil
+	a.closeDialog()
 	op := a.pending
 	r, ctx := a.o.Remote, a.o.Ctx
 	switch m := msg.(type) {
@@ -732,6 +784,8 @@ func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 				}
 				return opDoneMsg{what: fmt.Sprintf("Moved %s to the trash (T to see it)", describe(op.items)), pane: op.pane}
 			}
+		case moveOverDialog:
+			return a, a.moveOver(op)
 		case "delete-local":
 			return a, func() tea.Msg {
 				for _, it := range op.items {
@@ -888,6 +942,9 @@ func (a App) View() string {
 	screen := a.header() + "\n" + body
 	if a.dlg != nil {
 		screen = dialog.Overlay(screen, a.dlg.View(), a.w, a.h)
+	}
+	if box := a.marksView(); box != "" {
+		screen = dialog.Overlay(screen, box, a.w, a.h)
 	}
 	return screen
 }

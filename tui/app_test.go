@@ -34,9 +34,12 @@ type harness struct {
 	tm    *teatest.TestModel
 	mgr   *transfer.Manager
 	seen  bytes.Buffer // everything drawn so far
+	// bookmarks is the app's bookmarks file.
+	bookmarks string
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the app; opts change its options.
+func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
 	local := filepath.Join(os.TempDir(), "strata-tui-app-test")
 	os.RemoveAll(local)
@@ -63,9 +66,15 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(mgr.Close)
-	app := New(Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: tuitest.Styles(), Ctx: context.Background()})
+	marks := filepath.Join(t.TempDir(), "strata", "bookmarks.json")
+	o := Options{Remote: fake, Where: "fake://strata", LocalDir: local, Transfers: mgr, Styles: tuitest.Styles(),
+		Ctx: context.Background(), Bookmarks: marks}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	app := New(o)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
-	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr}
+	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr, bookmarks: marks}
 	h.waitFor("notes.md")
 	h.waitFor("report.txt")
 	return h
@@ -82,9 +91,19 @@ func newStrataHarness(t *testing.T) *harness {
 // output is a stream, read once, so it is kept whole here).
 func (h *harness) waitFor(s string) {
 	h.t.Helper()
+	h.waitForSince(0, s)
+}
+
+// drawn is how much has been drawn so far, for waitForSince.
+func (h *harness) drawn() int { return h.seen.Len() }
+
+// waitForSince waits until s is drawn after the first off bytes of the
+// output (see drawn): for what shows again after an action.
+func (h *harness) waitForSince(off int, s string) {
+	h.t.Helper()
 	buf := make([]byte, 64<<10)
 	deadline := time.Now().Add(10 * time.Second)
-	for !bytes.Contains(h.seen.Bytes(), []byte(s)) {
+	for !bytes.Contains(h.seen.Bytes()[off:], []byte(s)) {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("the screen never showed %q; it showed:\n%s", s, h.seen.String())
 		}

@@ -6,6 +6,8 @@ import (
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/transfer"
+	"github.com/strata-storage/strata/tui/trashview"
+	"github.com/strata-storage/strata/tui/versionsview"
 )
 
 // KeyMap is the app's own keys (the panes and the views have theirs).
@@ -14,6 +16,9 @@ type KeyMap struct {
 	Upload, Download, Transfers                        key.Binding
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
 	Info, Reload, Jump                                 key.Binding
+	Mark, GoMark                                       key.Binding
+	View, Edit                                         key.Binding
+	CopyOver, MoveOver                                 key.Binding
 }
 
 // DefaultKeyMap is the app's key map.
@@ -24,12 +29,14 @@ func DefaultKeyMap() KeyMap {
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Upload:    key.NewBinding(key.WithKeys("u", "f5"), key.WithHelp("u", "upload the selection to the Strata folder")),
+		Upload:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upload the selection to the Strata folder")),
 		Download:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "download the selection to the local folder")),
+		CopyOver:  key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "copy the selection to the other pane's folder")),
+		MoveOver:  key.NewBinding(key.WithKeys("f6"), key.WithHelp("F6", "move it there (the sources go once verified)")),
 		Transfers: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transfers")),
 		Mkdir:     key.NewBinding(key.WithKeys("n", "f7"), key.WithHelp("n", "new folder")),
 		Rename:    key.NewBinding(key.WithKeys("r", "f2"), key.WithHelp("r", "rename")),
-		Move:      key.NewBinding(key.WithKeys("m", "f6"), key.WithHelp("m", "move (Strata)")),
+		Move:      key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "move (Strata)")),
 		Copy:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy (Strata)")),
 		Delete:    key.NewBinding(key.WithKeys("x", "delete", "f8"), key.WithHelp("x/del", "delete (Strata: to the trash)")),
 		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
@@ -37,6 +44,10 @@ func DefaultKeyMap() KeyMap {
 		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
+		View:      key.NewBinding(key.WithKeys("o", "f3"), key.WithHelp("o/F3", "open in the pager ($PAGER)")),
+		Edit:      key.NewBinding(key.WithKeys("e", "f4"), key.WithHelp("e/F4", "edit ($EDITOR; Strata: upload the changes)")),
+		Mark:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m a", "bookmark the folder as a (a letter)")),
+		GoMark:    key.NewBinding(key.WithKeys("'"), key.WithHelp("' a", "go to bookmark a; ' ' the previous folder")),
 	}
 }
 
@@ -50,10 +61,14 @@ func (a App) helpSections() []helpview.Section {
 			fl.Open, fl.Back, k.Jump, k.Reload}},
 		{Title: "Select and find", Bindings: []key.Binding{fl.Select, fl.SelectAll, fl.SelectNone, fl.Invert,
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
-		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.Transfers}},
-		{Title: "Files", Bindings: []key.Binding{k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
+		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}},
+		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
+		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
+		// The screens' moves are the panes'; their own keys follow.
+		{Title: "Trash screen (T)", Bindings: flatten(trashview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Versions screen (v)", Bindings: flatten(versionsview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}
 }

@@ -10,6 +10,9 @@ import (
 func Run(o Options, in io.Reader, out io.Writer) error {
 	p := tea.NewProgram(New(o), tea.WithAltScreen(), tea.WithMouseCellMotion(),
 		tea.WithInput(in), tea.WithOutput(out), tea.WithContext(o.Ctx))
-	_, err := p.Run()
+	m, err := p.Run()
+	if a, ok := m.(App); ok {
+		a.Cleanup()
+	}
 	return err
 }

@@ -106,7 +106,7 @@ type Model struct {
 	done  bool  // answered: keys are ignored until SetError
 	err   error // an error the parent reported (SetError)
 
-	trash *trashCount // set by NewTrashConfirm
+	counting func(*CountedMsg) string // set by NewCountingConfirm
 
 	input    textinput.Model
 	validate func(string) error
@@ -123,8 +123,6 @@ type Model struct {
 
 	options []Option
 }
-
-type trashCount struct{ folders, files int }
 
 // NewConfirm opens a Yes/No question (it may have several lines) with
 // Yes focused.
@@ -255,15 +253,18 @@ func (m Model) buttons() int {
 
 func emit(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
-// Update handles keys, and the CountedMsg of a NewTrashConfirm.
+// Update handles keys, and the CountedMsgs of a NewCountingConfirm.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case CountedMsg:
-		if m.trash != nil && msg.ID == m.id {
-			m.question = TrashQuestion(m.trash.folders, m.trash.files, &msg)
+		if m.counting == nil || msg.ID != m.id {
+			return m, nil
+		}
+		m.question = m.counting(&msg)
+		if msg.Done {
 			m.SetBusy(false)
 		}
-		return m, nil
+		return m, msg.Next()
 	case CompletedMsg:
 		return m.completed(msg), nil
 	case tea.KeyMsg:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/strata-storage/strata/tui/background"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/treecount"
 	"github.com/strata-storage/strata/tui/tuitest"
 )
 
@@ -130,7 +131,7 @@ func TestGoldenTrashConfirm(t *testing.T) {
 		paths := []string{"/home/tester/d0", "/home/tester/d1", "/home/tester/d2", "/home/tester/a.txt", "/home/tester/b.txt"}
 		h := harness{m: NewTrashConfirm(st, "del", 3, 2), init: CountTreeCmd(context.Background(), f, "del", paths)}
 		tm := run(t, h, 80, 24)
-		waitFor(t, tm, "14 files")
+		waitFor(t, tm, "(14 files")
 		tm.Send(tuitest.Key("y"))
 		h = answered(t, tm)
 		teatest.RequireEqualOutput(t, []byte(h.View()))
@@ -298,11 +299,15 @@ func TestTrashConfirmWaitsForCount(t *testing.T) {
 	if m2, msg := press(t, m, "y"); msg != nil || !m2.Busy() {
 		t.Fatalf("yes accepted while counting: %#v", msg)
 	}
-	m, _ = m.Update(CountedMsg{ID: "other", Files: 9})
+	m, _ = m.Update(Counted("other", treecount.Total{Files: 9}, nil))
 	if !m.Busy() {
 		t.Fatal("another dialog's count was taken")
 	}
-	m, _ = m.Update(CountedMsg{ID: "del", Files: 1, Bytes: 2048})
+	m, _ = m.Update(CountedMsg{ID: "del", Update: background.Update[treecount.Total]{Value: treecount.Total{Files: 1}}})
+	if !m.Busy() || !strings.Contains(m.View(), "Counting… 1 file, 0 B so far") {
+		t.Fatalf("progress not shown, or yes possible before the end:\n%s", m.View())
+	}
+	m, _ = m.Update(Counted("del", treecount.Total{Files: 1, Bytes: 2048}, nil))
 	if m.Busy() || !strings.Contains(m.View(), "Move 1 file (2.0 KiB) to the trash?") {
 		t.Fatalf("count not shown:\n%s", m.View())
 	}
@@ -315,83 +320,24 @@ func TestTrashConfirmWaitsForCount(t *testing.T) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestTrashQuestion(t *testing.T) {
 	for _, c := range []struct {
 		folders, files int
 		count          *CountedMsg
 		want           string
 	}{
-		{3, 2, &CountedMsg{Files: 1204, Bytes: 3435973837}, "Move 3 folders and 2 files (1,204 files in all, 3.2 GiB) to the trash?"},
-		{1, 0, &CountedMsg{Files: 0}, "Move 1 folder (empty) to the trash?"},
-		{2, 0, &CountedMsg{Files: 7, Bytes: 1024}, "Move 2 folders (7 files in all, 1.0 KiB) to the trash?"},
-		{0, 3, &CountedMsg{Files: 3, Bytes: 110}, "Move 3 files (110 B) to the trash?"},
+		{3, 2, ptr(Counted("", treecount.Total{Files: 1204, Folders: 7, Bytes: 3435973837}, nil)), "Move 3 folders and 2 files (1,204 files in all, 3.2 GiB) to the trash?"},
+		{1, 0, ptr(Counted("", treecount.Total{}, nil)), "Move 1 folder (empty) to the trash?"},
+		{2, 0, ptr(Counted("", treecount.Total{Files: 7, Bytes: 1024}, nil)), "Move 2 folders (7 files in all, 1.0 KiB) to the trash?"},
+		{0, 3, ptr(Counted("", treecount.Total{Files: 3, Bytes: 110}, nil)), "Move 3 files (110 B) to the trash?"},
 		{0, 2, nil, "Move 2 files to the trash?\n\nCounting…"},
-		{1, 1, &CountedMsg{Err: remote.ErrUnavailable}, "Move 1 folder and 1 file to the trash?\n\nCould not count them: server unavailable"},
+		{1, 1, ptr(Counted("", treecount.Total{Files: 3}, remote.ErrUnavailable)), "Move 1 folder and 1 file to the trash?\n\nCould not count them: server unavailable"},
 	} {
 		if got := TrashQuestion(c.folders, c.files, c.count); got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)
 		}
-	}
-}
-
-func TestCountTreePaged(t *testing.T) {
-	f := remotetest.New()
-	const n = 2500
-	for i := range n {
-		f.PutFile(fmt.Sprintf("/home/tester/big/f%04d", i), []byte("12345"))
-	}
-	f.PutFile("/home/tester/big/sub/deeper/x", make([]byte, 100))
-	f.PutFile("/home/tester/one", make([]byte, 7))
-	files, bytes, err := CountTree(context.Background(), f, []string{"/home/tester/big", "/home/tester/one"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files != n+2 || bytes != n*5+100+7 {
-		t.Errorf("counted %d files, %d bytes", files, bytes)
-	}
-	// big: 3 pages of at most 1,000 (it holds 2,501 entries); sub and deeper: 1 each.
-	if got := f.Calls["List"]; got != 5 {
-		t.Errorf("%d List calls, want 5 (paged)", got)
-	}
-}
-
-func TestCountTreeErrors(t *testing.T) {
-	f := remotetest.New()
-	if _, _, err := CountTree(context.Background(), f, []string{"/nope"}); !errors.Is(err, remote.ErrNotFound) {
-		t.Errorf("missing: %v", err)
-	}
-	f.SetDown(true)
-	msg := CountTreeCmd(context.Background(), f, "x", []string{"/home/tester"})().(CountedMsg)
-	if msg.ID != "x" || !errors.Is(msg.Err, remote.ErrUnavailable) {
-		t.Errorf("down: %#v", msg)
-	}
-	f.SetDown(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, _, err := CountTree(ctx, f, []string{"/home/tester"}); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled: %v", err)
-	}
-}
-
-func TestCountLocal(t *testing.T) {
-	dir := t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
-	must(os.WriteFile(filepath.Join(dir, "a", "x"), make([]byte, 10), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "a", "b", "y"), make([]byte, 20), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "z"), make([]byte, 5), 0o644))
-	must(os.Symlink(dir, filepath.Join(dir, "a", "loop"))) // counted, not followed
-	msg := CountLocalCmd(context.Background(), "l", []string{filepath.Join(dir, "a"), filepath.Join(dir, "z")})().(CountedMsg)
-	if msg != (CountedMsg{ID: "l", Files: 4, Bytes: 35}) {
-		t.Errorf("got %#v", msg)
-	}
-	if _, _, err := CountLocal(context.Background(), []string{filepath.Join(dir, "missing")}); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing: %v", err)
 	}
 }
 

@@ -3,8 +3,8 @@ package filelist
 import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap is the list's key bindings. The parent file manager also uses tab,
-// ?, q, u, d, c, m, r, n, D, delete, t, T, v, i, :, ctrl+g and R; none of
-// them is bound here.
+// ?, q, u, d, c, m, M, ', o, e, r, n, x, delete, t, T, v, i, :, ctrl+g, R
+// and F2 to F8; none of them is bound here.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Open, Back                              key.Binding

@@ -21,9 +21,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/background"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/style"
+	"github.com/strata-storage/strata/tui/treecount"
 )
 
 // Limits of the preview.
@@ -98,6 +100,7 @@ const (
 	fetchMsg msgKind = iota // the cursor rested: start fetching
 	versionsMsg
 	previewMsg
+	countMsg
 	tickMsg
 )
 
@@ -114,6 +117,7 @@ type Msg struct {
 	data      []byte
 	truncated bool
 	err       error
+	count     background.Update[treecount.Total]
 }
 
 type previewState int
@@ -148,6 +152,12 @@ type Model struct {
 	verMore    bool
 	verErr     error
 
+	// A folder's count: running from the fetch until done.
+	counting bool
+	count    treecount.Total
+	counted  bool // some of it arrived (a report or the end)
+	countErr error
+
 	preview    previewState
 	skipReason string
 	lines      []string // the preview, sanitized, tabs expanded, not yet cut to width
@@ -169,8 +179,9 @@ func (m Model) KeyMap() KeyMap { return m.keys }
 // Item returns the item shown, and whether there is one.
 func (m Model) Item() (Item, bool) { return m.item, m.has }
 
-// Loading reports whether a fetch for the current item is under way.
-func (m Model) Loading() bool { return m.verLoading || m.preview == previewLoading }
+// Loading reports whether a fetch (or a folder's count) for the current
+// item is under way.
+func (m Model) Loading() bool { return m.verLoading || m.preview == previewLoading || m.counting }
 
 // SetSize sets the panel's size; View fills exactly w×h, without a frame
 // (the parent draws the pane around it).
@@ -197,12 +208,14 @@ func (m *Model) stop() {
 
 func (m *Model) reset() {
 	m.verLoading, m.versions, m.verMore, m.verErr = false, 0, false, nil
+	m.counting, m.count, m.counted, m.countErr = false, treecount.Total{}, false, nil
 	m.preview, m.skipReason, m.lines, m.truncated, m.prevErr, m.scroll = previewNone, "", nil, false, nil, 0
 }
 
-// Show describes item; the command fetches its versions and preview
-// once the cursor has rested for Delay. Showing the item already shown
-// fetches nothing.
+// Show describes item; the command fetches its versions and preview, or
+// counts what a folder holds, once the cursor has rested for Delay.
+// Showing the item already shown fetches nothing; showing another cancels
+// what the last one started.
 func (m *Model) Show(item Item) tea.Cmd {
 	if m.has && item == m.item {
 		return nil
@@ -211,21 +224,13 @@ func (m *Model) Show(item Item) tea.Cmd {
 	m.gen++
 	m.item, m.has = item, true
 	m.reset()
-	if item.Dir {
-		return nil
-	}
-	m.verLoading = item.Remote && m.r != nil
 	switch {
-	case item.Size > MaxPreviewSize:
-		m.preview, m.skipReason = previewSkipped, "larger than "+human.Bytes(MaxPreviewSize)
-	case item.Remote && item.State != "" && item.State != "hot":
-		m.preview, m.skipReason = previewSkipped, "the file is "+item.State
-	case item.Remote && m.r == nil:
-		m.preview, m.skipReason = previewSkipped, "not connected"
-	case !item.Remote && !item.Mode.IsRegular() && item.Mode&fs.ModeSymlink == 0:
-		m.preview, m.skipReason = previewSkipped, "not a regular file"
+	case item.Dir && item.Remote && m.r == nil:
+	case item.Dir:
+		m.counting = true
 	default:
-		m.preview = previewLoading
+		m.verLoading = item.Remote && m.r != nil
+		m.preview = m.previewFor(item)
 	}
 	if !m.Loading() {
 		return nil
@@ -233,6 +238,24 @@ func (m *Model) Show(item Item) tea.Cmd {
 	gen := m.gen
 	fetch := tea.Tick(Delay, func(time.Time) tea.Msg { return Msg{gen: gen, kind: fetchMsg} })
 	return tea.Batch(fetch, m.startSpinner())
+}
+
+// previewFor decides whether a file gets a preview (previewLoading) or
+// why not.
+func (m *Model) previewFor(item Item) previewState {
+	switch {
+	case item.Size > MaxPreviewSize:
+		m.skipReason = "larger than " + human.Bytes(MaxPreviewSize)
+	case item.Remote && item.State != "" && item.State != "hot":
+		m.skipReason = "the file is " + item.State
+	case item.Remote && m.r == nil:
+		m.skipReason = "not connected"
+	case !item.Remote && !item.Mode.IsRegular() && item.Mode&fs.ModeSymlink == 0:
+		m.skipReason = "not a regular file"
+	default:
+		return previewLoading
+	}
+	return previewSkipped
 }
 
 func (m *Model) startSpinner() tea.Cmd {
@@ -288,6 +311,13 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 	}
 	switch msg.kind {
 	case fetchMsg:
+		if m.counting {
+			// A big tree takes long, and shows that it moves: no timeout,
+			// only the cursor moving on ends it.
+			ctx, cancel := context.WithCancel(m.ctx)
+			m.cancel = cancel
+			return m, countTree(ctx, m.r, m.gen, m.item)
+		}
 		ctx, cancel := context.WithTimeout(m.ctx, loadTimeout)
 		m.cancel = cancel
 		var cmds []tea.Cmd
@@ -307,11 +337,30 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 		m.versions, m.verMore, m.verErr = msg.versions, msg.more, msg.err
 	case previewMsg:
 		m.setPreview(msg)
+	case countMsg:
+		m.count, m.counted = msg.count.Value, true
+		if !msg.count.Done {
+			return m, msg.count.Next()
+		}
+		m.counting, m.countErr = false, msg.count.Err
 	}
 	if !m.Loading() {
 		m.stop()
 	}
 	return m, nil
+}
+
+// countTree counts what the folder item holds, reporting as it goes.
+func countTree(ctx context.Context, r remote.Remote, gen uint64, item Item) tea.Cmd {
+	count := func(ctx context.Context, report func(treecount.Total)) (treecount.Total, error) {
+		if item.Remote {
+			return treecount.Remote(ctx, r, []string{item.Path}, report)
+		}
+		return treecount.Local(ctx, []string{item.Path}, report)
+	}
+	return background.Start(ctx, count, func(u background.Update[treecount.Total]) tea.Msg {
+		return Msg{gen: gen, kind: countMsg, count: u}
+	})
 }
 
 func fetchVersions(ctx context.Context, r remote.Remote, gen uint64, path string) tea.Cmd {
@@ -410,7 +459,9 @@ func (m Model) headerLines() []string {
 		kind = "special file"
 	}
 	out = append(out, m.field("Kind", kind)...)
-	if !it.Dir {
+	if it.Dir {
+		out = append(out, m.holds()...)
+	} else {
 		out = append(out, m.field("Size", sizeText(it.Size))...)
 	}
 	out = append(out, m.field("Modified", dialog.FormatTime(it.ModTime))...)
@@ -432,6 +483,35 @@ func (m Model) headerLines() []string {
 }
 
 const labelWidth = 10
+
+// holds says what a folder holds, as far as it is counted.
+func (m Model) holds() []string {
+	var v, spin string
+	style := m.st.R.NewStyle()
+	switch {
+	case m.counting && !m.counted:
+		spin, v = m.spin.View()+" ", "counting…"
+	case m.counting:
+		spin, v = m.spin.View()+" ", human.Plural(m.count.Files, "file", "files")+", "+human.Bytes(m.count.Bytes)+" so far…"
+	case m.countErr != nil:
+		v, style = "could not count: "+dialog.Sanitize(m.countErr.Error()), m.st.StatusErr
+	case m.counted:
+		v = m.count.String()
+	default:
+		return nil
+	}
+	vw := max(1, m.w-labelWidth-lipgloss.Width(spin))
+	lines := dialog.Wrap(v, vw)
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		lab, lead := "", strings.Repeat(" ", lipgloss.Width(spin))
+		if i == 0 {
+			lab, lead = "Holds", spin
+		}
+		out[i] = m.st.Muted.Render(pad(lab, labelWidth)) + lead + style.Render(l)
+	}
+	return out
+}
 
 // sizeText gives a size in human units and exact bytes ("3.2 MiB
 // (3,355,443 bytes)"), or only in bytes when those are the same.

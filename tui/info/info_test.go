@@ -15,7 +15,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/strata-storage/strata/tui/background"
+	"github.com/strata-storage/strata/tui/remote"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
+	"github.com/strata-storage/strata/tui/treecount"
 	"github.com/strata-storage/strata/tui/tuitest"
 )
 
@@ -136,10 +139,12 @@ func TestGoldenBinary(t *testing.T) {
 
 func TestGoldenFolder(t *testing.T) {
 	f := remotetest.New()
-	f.MkdirAll("/home/tester/photos")
-	hm := golden(t, f, stat(t, f, "/home/tester/photos"), 44, 24, "folder")
+	f.PutFile("/home/tester/photos/a.jpg", make([]byte, 1000))
+	f.PutFile("/home/tester/photos/2025/b.jpg", make([]byte, 2000))
+	f.PutFile("/home/tester/photos/2025/c.jpg", make([]byte, 3000))
+	hm := golden(t, f, stat(t, f, "/home/tester/photos"), 44, 24, "3 files in 1 folder, 5.9 KiB")
 	if hm.m.Loading() || f.Calls["Read"]+f.Calls["Versions"] > 0 {
-		t.Errorf("a folder was fetched: %v", f.Calls)
+		t.Errorf("a folder was read as a file: %v", f.Calls)
 	}
 }
 
@@ -425,9 +430,79 @@ func TestLocalRefusesSpecialFiles(t *testing.T) {
 	if err != nil || len(data) != ReadLimit || !truncated {
 		t.Errorf("big: %d bytes, truncated %v, %v", len(data), truncated, err)
 	}
-	fi, _ := os.Lstat(dir)
+}
+
+// blockingList is a server whose listings wait until their context ends,
+// and say that it did.
+type blockingList struct {
+	*remotetest.Fake
+	listing chan struct{}
+	ended   chan error
+}
+
+func (b blockingList) List(ctx context.Context, dir, cursor string, limit int) (remote.Page, error) {
+	b.listing <- struct{}{}
+	<-ctx.Done()
+	b.ended <- ctx.Err()
+	return remote.Page{}, ctx.Err()
+}
+
+// A folder's count stops when the cursor moves on, and what it still
+// delivers is dropped.
+func TestFolderCountCanceled(t *testing.T) {
+	f := remotetest.New()
+	f.PutFile("/home/tester/photos/a.jpg", []byte("x"))
+	f.PutFile("/home/tester/notes.txt", []byte("y"))
+	r := blockingList{Fake: f, listing: make(chan struct{}), ended: make(chan error, 1)}
+	m := New(context.Background(), tuitest.Styles(), r)
+	m.Show(stat(t, f, "/home/tester/photos"))
+	m, cmd := m.Update(Msg{gen: m.gen, kind: fetchMsg}) // the cursor rested
+	late := make(chan tea.Msg)
+	go func() { late <- cmd() }()
+	<-r.listing
+	if !strings.Contains(m.View(), "counting…") {
+		t.Errorf("no sign of the count:\n%s", m.View())
+	}
+	m.Show(stat(t, f, "/home/tester/notes.txt"))
+	if err := <-r.ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the count went on: %v", err)
+	}
+	m, _ = m.Update(<-late)
+	if v := m.View(); strings.Contains(v, "Holds") || strings.Contains(v, "count") {
+		t.Errorf("the abandoned count shows:\n%s", v)
+	}
+}
+
+// A local folder is counted too, with progress while it runs.
+func TestLocalFolderCount(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 1500 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d", i)), []byte("12"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := New(context.Background(), tuitest.Styles(), nil)
-	if m.Show(FromLocal(dir, fi)) != nil {
-		t.Error("a local folder was fetched")
+	m.SetSize(60, 20)
+	if m.Show(FromLocal(dir, fi)) == nil {
+		t.Fatal("a local folder is not counted")
+	}
+	gen := m.gen
+	m, cmd := m.Update(Msg{gen: gen, kind: fetchMsg})
+	// A report on the way shows how far the count got.
+	m, _ = m.Update(Msg{gen: gen, kind: countMsg, count: background.Update[treecount.Total]{Value: treecount.Total{Files: 1204, Bytes: 3435973837}}})
+	if v := m.View(); !strings.Contains(v, "1,204 files, 3.2 GiB so far…") {
+		t.Errorf("progress not shown:\n%s", v)
+	}
+	tuitest.Run(cmd, func(msg tea.Msg) tea.Cmd {
+		var cmd tea.Cmd
+		m, cmd = m.Update(msg)
+		return cmd
+	})
+	if v := m.View(); !strings.Contains(v, "1,500 files, 2.9 KiB") || m.Loading() {
+		t.Errorf("count not shown:\n%s", v)
 	}
 }

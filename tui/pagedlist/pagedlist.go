@@ -1,8 +1,9 @@
 // Package pagedlist is the part that the TUI's list screens (the trash,
 // a file's versions) share: a list read a page at a time as it is
-// scrolled, a selection kept on screen, a spinner and a status line for
-// the screen's own requests, errors shown in place, and the dialog open
-// over it.
+// scrolled, a selection kept on screen, marks (EnableMarks) and a filter
+// as you type (EnableFilter) over it, a spinner and a status line for the
+// screen's own requests, errors shown in place, and the dialog open over
+// it.
 //
 // A screen holds a Model over its item type, built with a function that
 // loads a page and one that makes the screen's own message of the list's
@@ -10,14 +11,22 @@
 // the screen, which hands them to Update). The screen handles its keys
 // (Navigate moves the selection), runs its requests with Start, and draws
 // itself with View, giving the rows' renderer.
+//
+// Marks and the filter work on the items loaded; marking all, and any
+// filter, load the rest of the list in the background, so that they apply
+// to the whole of it. Marks hidden by the filter do not count: an action
+// acts on exactly what is shown as marked.
 package pagedlist
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -69,7 +78,19 @@ type Model[T any] struct {
 	loadErr error
 	gen     uint64 // bumped by a reload: older pages are dropped
 
-	sel, top int
+	vis      []int // positions in items of the rows shown (the filter applied)
+	sel, top int   // the selected row and the first on screen, indexes into vis
+
+	key     func(T) string // identifies an item for its mark (EnableMarks)
+	size    func(T) int64  // an item's size, for the marks' total
+	marked  map[string]bool
+	markAll bool // marks pages as they arrive, until a mark is removed
+
+	text      func(T) string // what the filter matches (EnableFilter)
+	filter    string
+	filtering bool // the filter's input has the keys
+	input     textinput.Model
+	loadAll   bool // load every page, not only as the selection nears the end
 
 	dlg      *dialog.Model
 	busy     string // the operation under way, for the status line
@@ -93,7 +114,7 @@ func New[T any](st *style.Styles, nav Nav, load Loader[T], wrap func(Msg[T]) tea
 
 // Init empties the list and loads (or reloads) its first page.
 func (m *Model[T]) Init() tea.Cmd {
-	m.items, m.next, m.loaded, m.loadErr, m.sel, m.top = nil, "", false, nil, 0, 0
+	m.items, m.vis, m.next, m.loaded, m.loadErr, m.sel, m.top = nil, nil, "", false, nil, 0, 0
 	m.gen++
 	return tea.Batch(m.loadPage(""), m.startSpinner())
 }
@@ -118,20 +139,27 @@ func (m *Model[T]) SetSize(w, h int) {
 // Width is the screen's width.
 func (m Model[T]) Width() int { return m.w }
 
-// Items are the items loaded so far.
+// Items are the items loaded so far, shown or not.
 func (m Model[T]) Items() []T { return m.items }
 
-// Len is the number of items loaded so far.
+// Len is the number of items loaded so far, shown or not.
 func (m Model[T]) Len() int { return len(m.items) }
+
+// Shown is the number of items shown: those the filter lets through.
+func (m Model[T]) Shown() int { return len(m.vis) }
 
 // Loaded reports whether the first page arrived.
 func (m Model[T]) Loaded() bool { return m.loaded }
 
-// Index is the selected item's index.
+// Complete reports whether every page is loaded.
+func (m Model[T]) Complete() bool { return m.loaded && m.next == "" }
+
+// Index is the selected row's index among those shown.
 func (m Model[T]) Index() int { return m.sel }
 
-// Selected is the selected item; the list must not be empty.
-func (m Model[T]) Selected() T { return m.items[m.sel] }
+// Selected is the selected item; nothing must be shown when there is none
+// (Shown is 0).
+func (m Model[T]) Selected() T { return m.items[m.vis[m.sel]] }
 
 func (m *Model[T]) loadPage(cursor string) tea.Cmd {
 	m.loading = true
@@ -185,7 +213,15 @@ func (m Model[T]) Update(msg Msg[T]) (Model[T], tea.Cmd) {
 		return m, nil
 	}
 	m.loaded, m.loadErr = true, nil
-	m.items = append(m.items, msg.items...)
+	for _, it := range msg.items {
+		m.items = append(m.items, it)
+		if m.markAll && m.key != nil {
+			m.marked[m.key(it)] = true
+		}
+		if m.matches(it) {
+			m.vis = append(m.vis, len(m.items)-1)
+		}
+	}
 	m.next = msg.next
 	m.scrollToSel()
 	return m, m.More()
@@ -206,7 +242,7 @@ func (m *Model[T]) Navigate(msg tea.KeyMsg) bool {
 	case key.Matches(msg, m.nav.Top):
 		m.sel = 0
 	case key.Matches(msg, m.nav.Bottom):
-		m.sel = len(m.items) - 1
+		m.sel = len(m.vis) - 1
 	default:
 		return false
 	}
@@ -221,28 +257,52 @@ func (m *Model[T]) Scroll() tea.Cmd {
 }
 
 // More loads the next page when the selection nears the end of what is
-// loaded, so the list is read a page at a time as it is scrolled.
+// loaded, so the list is read a page at a time as it is scrolled (or
+// every page, while marking all, a filter or LoadAll needs them).
 func (m *Model[T]) More() tea.Cmd {
-	if m.loading || m.next == "" || m.sel < len(m.items)-m.rows() {
+	all := m.loadAll || m.markAll || m.filter != ""
+	if m.loading || m.next == "" || (!all && m.sel < len(m.vis)-m.rows()) {
 		return nil
 	}
 	return m.loadPage(m.next)
 }
 
-// Remove drops the first item for which match is true, and keeps the
-// selection on screen.
+// LoadAll loads the pages not loaded yet, one after the other; Complete
+// says when they are.
+func (m *Model[T]) LoadAll() tea.Cmd {
+	m.loadAll = true
+	return m.More()
+}
+
+// Remove drops the items for which match is true (and their marks), in
+// one pass however many they are, and keeps the selection on screen.
 func (m *Model[T]) Remove(match func(T) bool) {
+	kept := m.items[:0:0]
+	for _, it := range m.items {
+		if !match(it) {
+			kept = append(kept, it)
+		} else if m.key != nil {
+			delete(m.marked, m.key(it))
+		}
+	}
+	m.items = kept
+	m.refilter()
+}
+
+// refilter rebuilds the rows shown, keeping the selection on the item it
+// was on if it is still shown.
+func (m *Model[T]) refilter() {
+	m.vis = m.vis[:0]
 	for i, it := range m.items {
-		if match(it) {
-			m.items = append(m.items[:i:i], m.items[i+1:]...)
-			break
+		if m.matches(it) {
+			m.vis = append(m.vis, i)
 		}
 	}
 	m.scrollToSel()
 }
 
 func (m *Model[T]) scrollToSel() {
-	m.sel = max(0, min(m.sel, len(m.items)-1))
+	m.sel = max(0, min(m.sel, len(m.vis)-1))
 	rows := m.rows()
 	if m.sel < m.top {
 		m.top = m.sel
@@ -250,7 +310,157 @@ func (m *Model[T]) scrollToSel() {
 	if m.sel >= m.top+rows {
 		m.top = m.sel - rows + 1
 	}
-	m.top = max(0, min(m.top, len(m.items)-rows))
+	m.top = max(0, min(m.top, len(m.vis)-rows))
+}
+
+// EnableMarks lets items be marked; key identifies an item (it must stay
+// the same across reloads), size gives what it weighs for the footer
+// ("3 marked, 1.2 MiB"; nil: not shown).
+func (m *Model[T]) EnableMarks(key func(T) string, size func(T) int64) {
+	m.key, m.size, m.marked = key, size, map[string]bool{}
+}
+
+// Mark marks the selected item, or unmarks it, and moves down.
+func (m *Model[T]) Mark() tea.Cmd {
+	if m.key == nil || len(m.vis) == 0 {
+		return nil
+	}
+	m.status = "" // the footer counts the marks
+	k := m.key(m.Selected())
+	if m.marked[k] {
+		delete(m.marked, k)
+		m.markAll = false
+	} else {
+		m.marked[k] = true
+	}
+	m.sel++
+	return m.Scroll()
+}
+
+// MarkAll marks every item shown, and those of the pages still to come.
+func (m *Model[T]) MarkAll() tea.Cmd {
+	if m.key == nil {
+		return nil
+	}
+	m.status = ""
+	for _, i := range m.vis {
+		m.marked[m.key(m.items[i])] = true
+	}
+	m.markAll = m.filter == ""
+	return m.More()
+}
+
+// Unmark removes every mark.
+func (m *Model[T]) Unmark() {
+	m.status = ""
+	clear(m.marked)
+	m.markAll = false
+}
+
+// Marked is the marked items that are shown, in order.
+func (m Model[T]) Marked() []T {
+	var out []T
+	if len(m.marked) == 0 {
+		return nil
+	}
+	for _, i := range m.vis {
+		if m.marked[m.key(m.items[i])] {
+			out = append(out, m.items[i])
+		}
+	}
+	return out
+}
+
+// Targets is what an action acts on: the marked items shown, or else the
+// selected one (none when nothing is shown).
+func (m Model[T]) Targets() []T {
+	if marked := m.Marked(); len(marked) > 0 {
+		return marked
+	}
+	if len(m.vis) == 0 {
+		return nil
+	}
+	return []T{m.Selected()}
+}
+
+// EnableFilter lets the list be filtered by what text says of an item
+// (smart case: the query matches case-blind unless it has a capital).
+func (m *Model[T]) EnableFilter(text func(T) string) {
+	m.text = text
+	in := textinput.New()
+	in.Prompt = "/"
+	in.PromptStyle = m.st.Accent
+	in.TextStyle = m.st.R.NewStyle()
+	in.Cursor.Style = m.st.R.NewStyle().Reverse(true)
+	in.Cursor.TextStyle = m.st.R.NewStyle()
+	in.Cursor.SetMode(cursor.CursorStatic)
+	m.input = in
+}
+
+// Filtering reports that the filter's input has the keys: the screen must
+// then pass it every key (FilterKey).
+func (m Model[T]) Filtering() bool { return m.filtering }
+
+// Filter is the filter in force ("" for none).
+func (m Model[T]) Filter() string { return m.filter }
+
+// StartFilter gives the keys to the filter's input.
+func (m *Model[T]) StartFilter() {
+	if m.text == nil {
+		return
+	}
+	m.filtering = true
+	m.status = ""
+	m.input.SetValue(m.filter)
+	m.input.CursorEnd()
+	m.input.Focus()
+}
+
+// FilterKey edits the filter as it is typed: enter keeps it and gives the
+// keys back to the list, esc clears it.
+func (m *Model[T]) FilterKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEnter:
+		m.filtering = false
+		m.input.Blur()
+		return nil
+	case tea.KeyEsc:
+		m.filtering = false
+		m.input.Blur()
+		m.ClearFilter()
+		return nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if v := m.input.Value(); v != m.filter {
+		m.filter = v
+		m.markAll = false
+		m.refilter()
+		return tea.Batch(cmd, m.More())
+	}
+	return cmd
+}
+
+// ClearFilter removes the filter, and reports whether there was one.
+func (m *Model[T]) ClearFilter() bool {
+	if m.filter == "" {
+		return false
+	}
+	m.filter = ""
+	m.input.SetValue("")
+	m.refilter()
+	return true
+}
+
+func (m Model[T]) matches(it T) bool {
+	if m.filter == "" || m.text == nil {
+		return true
+	}
+	t, q := m.text(it), m.filter
+	if strings.ToLower(q) == q {
+		t = strings.ToLower(t)
+	}
+	return strings.Contains(t, q)
 }
 
 // Open opens d over the screen; keys go to it (see DialogKey) until Close.
@@ -301,8 +511,18 @@ func (m *Model[T]) Start(what string, cmd tea.Cmd) tea.Cmd {
 	return tea.Batch(cmd, m.startSpinner())
 }
 
+// Progress says how far the operation Start began has got.
+func (m *Model[T]) Progress(what string) {
+	if m.busy != "" {
+		m.busy = what
+	}
+}
+
 // Stop ends the operation Start began.
 func (m *Model[T]) Stop() { m.busy = "" }
+
+// LoadErr is why the last page could not be loaded (nil if it was).
+func (m Model[T]) LoadErr() error { return m.loadErr }
 
 // Busy reports whether an operation is under way: one at a time, so that
 // the list does not move under a request.
@@ -313,8 +533,16 @@ func (m Model[T]) Busy() bool { return m.busy != "" }
 func (m *Model[T]) SetStatus(s string, ok bool) { m.status, m.statusOK = s, ok }
 
 // Count says how many items there are, for the title: "" before the first
-// page, "1 <one>", "N <many>", or "N+ <many>" while more pages remain.
+// page, "1 <one>", "N <many>", or "N+ <many>" while more pages remain; with
+// a filter, "3 of N <many>".
 func (m Model[T]) Count(one, many string) string {
+	if m.filter != "" && m.loaded {
+		more := ""
+		if m.next != "" {
+			more = "+"
+		}
+		return fmt.Sprintf("%s of %s%s %s", human.Count(len(m.vis)), human.Count(len(m.items)), more, many)
+	}
 	switch {
 	case m.loaded && m.next != "":
 		return human.Count(len(m.items)) + "+ " + many
@@ -339,8 +567,9 @@ type Screen[T any] struct {
 	Header  string // the column header, styled
 	Loading string // beside the spinner until the first page arrives
 	Empty   string // styled, when the list is empty
-	// Row draws an item, the selected one with the cursor.
-	Row  func(it T, selected bool) string
+	// Row draws an item, the selected one with the cursor, a marked one
+	// marked.
+	Row  func(it T, selected, marked bool) string
 	Keys help.KeyMap
 }
 
@@ -357,20 +586,31 @@ func (m Model[T]) View(s Screen[T]) string {
 		out = append(out, m.errLines(m.loadErr.Error()+" — ctrl+r to retry")...)
 	case len(m.items) == 0:
 		out = append(out, "", s.Empty)
+	case len(m.vis) == 0:
+		out = append(out, "", m.st.Muted.Render("Nothing matches the filter (esc clears it)."))
 	default:
-		for i := m.top; i < min(len(m.items), m.top+rows); i++ {
-			out = append(out, s.Row(m.items[i], i == m.sel))
+		for i := m.top; i < min(len(m.vis), m.top+rows); i++ {
+			it := m.items[m.vis[i]]
+			out = append(out, s.Row(it, i == m.sel, m.key != nil && m.marked[m.key(it)]))
 		}
 	}
 	for len(out) < rows+2 {
 		out = append(out, "")
 	}
-	out = append(out[:rows+2], m.statusLine(), m.help.View(s.Keys))
+	// help.Model lets a line overflow when an ellipsis would not fit: cut it.
+	out = append(out[:rows+2], m.statusLine(), ansi.Truncate(m.help.View(s.Keys), m.w, "…"))
 	v := strings.Join(out, "\n")
 	if m.dlg != nil {
 		v = dialog.Overlay(v, m.dlg.View(), m.w, m.h)
 	}
 	return v
+}
+
+// Brief is b shown as k and desc, for a help line that must fit in 80
+// columns (the full help keeps the long words).
+func Brief(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
 }
 
 // Cell is s in a column w cells wide: cut short with "…" when longer,
@@ -396,10 +636,33 @@ func (m Model[T]) statusLine() string {
 	switch {
 	case m.busy != "":
 		return m.spin.View() + " " + ansi.Truncate(m.busy, m.w-2, "…")
+	case m.filtering:
+		m.input.Width = max(1, m.w-3)
+		return m.input.View()
 	case m.status == "":
-		return ""
+		return m.st.Muted.Render(ansi.Truncate(m.footer(), m.w, "…"))
 	case m.statusOK:
 		return m.st.StatusOK.Render(ansi.Truncate(m.status, m.w, "…"))
 	}
 	return m.st.StatusErr.Render(ansi.Truncate(dialog.Sanitize(m.status), m.w, "…"))
+}
+
+// footer says what is marked and filtered, when nothing else is said.
+func (m Model[T]) footer() string {
+	var parts []string
+	if marked := m.Marked(); len(marked) > 0 {
+		s := human.Count(len(marked)) + " marked"
+		if m.size != nil {
+			var n int64
+			for _, it := range marked {
+				n += m.size(it)
+			}
+			s += ", " + human.Bytes(n)
+		}
+		parts = append(parts, s)
+	}
+	if m.filter != "" {
+		parts = append(parts, "filter /"+dialog.Sanitize(m.filter)+" (esc clears)")
+	}
+	return strings.Join(parts, " · ")
 }

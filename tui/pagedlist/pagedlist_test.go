@@ -54,11 +54,15 @@ func (s screen) View() string {
 		Header:  "N",
 		Loading: "Loading…",
 		Empty:   "None.",
-		Row: func(n int, selected bool) string {
-			if selected {
-				return fmt.Sprintf("> %d", n)
+		Row: func(n int, selected, marked bool) string {
+			mark := " "
+			if marked {
+				mark = "*"
 			}
-			return fmt.Sprintf("  %d", n)
+			if selected {
+				return fmt.Sprintf(">%s%d", mark, n)
+			}
+			return fmt.Sprintf(" %s%d", mark, n)
 		},
 		Keys: noKeys{},
 	})
@@ -175,6 +179,98 @@ func TestBusyStatusAndConfirm(t *testing.T) {
 	m.SetStatus("Done.", true)
 	if m.Busy() || !strings.Contains(s.View(), "Done.") {
 		t.Errorf("status:\n%s", s.View())
+	}
+}
+
+// marked makes a list of numbers markable (by the number, weighing 10
+// bytes each) and filterable (by its decimal text).
+func marked(s screen) screen {
+	s.list.EnableMarks(func(n int) string { return fmt.Sprint(n) }, func(int) int64 { return 10 })
+	s.list.EnableFilter(func(n int) string { return fmt.Sprint(n) })
+	return s
+}
+
+func TestMarks(t *testing.T) {
+	var loads int
+	var fail error
+	s := marked(numbers(25, 5, &loads, &fail))
+	s.SetSize(40, 9)
+	s = drain(s, s.Init())
+	if got := s.list.Targets(); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("targets without marks: %v", got)
+	}
+	s.list.SetStatus("Restored 3 entries.", true) // the last action's word gives way to the marks
+	s = drain(s, s.list.Mark())                   // 0, then the cursor is on 1
+	s.list.Navigate(tea.KeyMsg{Type: tea.KeyDown})
+	s = drain(s, s.list.Mark()) // 2
+	if got := s.list.Targets(); fmt.Sprint(got) != "[0 2]" || !strings.Contains(s.View(), "2 marked, 20 B") || !strings.Contains(s.View(), " *2") {
+		t.Fatalf("targets %v\n%s", got, s.View())
+	}
+	s.list.Navigate(tea.KeyMsg{Type: tea.KeyUp})
+	s = drain(s, s.list.Mark()) // 2 unmarked
+	if got := s.list.Targets(); fmt.Sprint(got) != "[0]" {
+		t.Fatalf("after unmarking: %v", got)
+	}
+	// Mark all marks the pages still to come, loading them.
+	s = drain(s, s.list.MarkAll())
+	if got := s.list.Targets(); len(got) != 25 || !s.list.Complete() {
+		t.Fatalf("mark all: %d of %d loaded", len(got), s.list.Len())
+	}
+	s.list.Remove(func(n int) bool { return n%2 == 0 })
+	if got := s.list.Targets(); len(got) != 12 || s.list.Len() != 12 {
+		t.Errorf("after removing the evens: %v", got)
+	}
+	s.list.Unmark()
+	if got := s.list.Targets(); len(got) != 1 || strings.Contains(s.View(), "marked") {
+		t.Errorf("after unmark: %v\n%s", got, s.View())
+	}
+}
+
+func TestFilter(t *testing.T) {
+	var loads int
+	var fail error
+	s := marked(numbers(25, 5, &loads, &fail))
+	s.SetSize(40, 9)
+	s = drain(s, s.Init())
+	s = drain(s, s.list.Mark()) // 0: hidden by the filter, so not a target
+	s.list.StartFilter()
+	for _, k := range []string{"1"} {
+		s = drain(s, s.list.FilterKey(tuitest.Key(k)))
+	}
+	// The filter loads every page: 1, 10 to 19 and 21.
+	if got := s.list.Shown(); got != 12 || !s.list.Complete() || !strings.Contains(s.View(), "12 of 25 numbers") {
+		t.Fatalf("%d shown, complete %v\n%s", got, s.list.Complete(), s.View())
+	}
+	if !strings.Contains(s.View(), "/1") || !s.list.Filtering() {
+		t.Errorf("the input is not shown:\n%s", s.View())
+	}
+	s = drain(s, s.list.FilterKey(tuitest.Key("enter")))
+	if s.list.Filtering() || !strings.Contains(s.View(), "filter /1 (esc clears)") {
+		t.Errorf("enter did not keep the filter:\n%s", s.View())
+	}
+	if got := s.list.Targets(); fmt.Sprint(got) != "[1]" {
+		t.Errorf("targets %v: the hidden mark counts", got)
+	}
+	s = drain(s, s.list.MarkAll())
+	if got := s.list.Targets(); len(got) != 12 {
+		t.Errorf("mark all under a filter: %d", len(got))
+	}
+	s.list.StartFilter()
+	s = drain(s, s.list.FilterKey(tuitest.Key("9")))
+	if got := s.list.Shown(); got != 1 || !strings.Contains(s.View(), ">*19") {
+		t.Errorf("/19: %d shown\n%s", got, s.View())
+	}
+	s = drain(s, s.list.FilterKey(tuitest.Key("esc")))
+	if s.list.Shown() != 25 || s.list.Filter() != "" {
+		t.Errorf("esc: %d shown", s.list.Shown())
+	}
+	if got := s.list.Targets(); len(got) != 13 {
+		t.Errorf("all marks back: %d", len(got))
+	}
+	s.list.StartFilter()
+	s = drain(s, s.list.FilterKey(tuitest.Key("x")))
+	if !strings.Contains(s.View(), "Nothing matches the filter") || s.list.Targets() != nil {
+		t.Errorf("no match:\n%s", s.View())
 	}
 }
 

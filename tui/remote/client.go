@@ -124,3 +124,8 @@ func (r *Client) Download(ctx context.Context, path, local string, progress Prog
 	e, err := r.c.DownloadFile(ctx, path, local, client.DownloadOptions{Progress: progress})
 	return e, translate(err)
 }
+
+func (r *Client) DownloadVersion(ctx context.Context, path string, version int64, local string, progress Progress) (Entry, error) {
+	e, err := r.c.DownloadFile(ctx, path, local, client.DownloadOptions{Version: version, Progress: progress})
+	return e, translate(err)
+}

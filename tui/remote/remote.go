@@ -72,6 +72,8 @@ type Remote interface {
 	// Download fetches path into the local file: resumable from a partial
 	// file, verified by SHA-256, put in place only when whole.
 	Download(ctx context.Context, path, local string, progress Progress) (Entry, error)
+	// DownloadVersion is Download of one of the file's kept versions.
+	DownloadVersion(ctx context.Context, path string, version int64, local string, progress Progress) (Entry, error)
 }
 
 // ReadAllLimit is io.ReadAll of at most max bytes.

@@ -242,6 +242,8 @@ type Snapshot struct {
 	// SaveErr is the last failure to save the state file (nil when the
 	// last save worked).
 	SaveErr error
+	// Note is the outcome of the last move that ended (zero if none).
+	Note Note
 }
 
 // job is a Job with what the Manager needs to run it.
@@ -259,6 +261,7 @@ type job struct {
 	timer    *time.Timer        // a retry's backoff
 	claim    string             // the destination claimed while running
 	rate     rate
+	mv       *move // the move it is part of, if any
 }
 
 // walkItem is a folder (or a root request) still to be listed.
@@ -276,6 +279,7 @@ type walkItem struct {
 	gen    int // walkGen when queued: CancelAll drops older walks
 	tries  int
 	cancel context.CancelFunc
+	mv     *move // the move it is part of, if any
 }
 
 // fifo is a queue of jobs.
@@ -348,6 +352,10 @@ type Manager struct {
 	saveErr          error
 	saveDelay        time.Duration
 	resumed          int
+
+	moves    map[int]*move // by id
+	nextMove int
+	note     Note // the outcome of the last move that ended
 }
 
 // New starts a Manager over r. With a StatePath, the jobs and folders left
@@ -380,6 +388,7 @@ func New(r remote.Remote, o Options) (*Manager, error) {
 		failed:   map[int]*job{},
 		listing:  map[*walkItem]bool{},
 		claimed:  map[string]int{},
+		moves:    map[int]*move{},
 	}
 	m.cond = sync.NewCond(&m.mu)
 	if o.StatePath != "" {
@@ -404,6 +413,7 @@ func New(r remote.Remote, o Options) (*Manager, error) {
 		m.wg.Add(1)
 		go m.saver()
 	}
+	m.startMoves()
 	return m, nil
 }
 
@@ -457,6 +467,9 @@ func (m *Manager) CancelAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.walkGen++
+	for _, w := range m.walks {
+		m.dropWalk(w)
+	}
 	m.walks = nil
 	for w := range m.listing {
 		if w.cancel != nil {
@@ -517,12 +530,13 @@ func (m *Manager) retryLocked(j *job) {
 	if j.Dir {
 		// The folder goes back to the walkers; a new failure makes a new job.
 		w := j.walk
-		m.remove(j)
 		if w != nil {
 			w.gen, w.tries = m.walkGen, 0
 			m.walks = append(m.walks, w)
+			m.moveOpen(w.mv, 1) // before the job leaves: the move is not over
 			m.cond.Broadcast()
 		}
+		m.remove(j)
 		m.requestSave()
 		return
 	}
@@ -637,7 +651,7 @@ func (m *Manager) SnapshotRange(offset, limit int) Snapshot {
 		Files: m.files, FilesDone: m.filesDone, Bytes: m.bytes, BytesDone: m.bytesDone,
 		Walking: len(m.walks) + len(m.listing),
 		Running: m.count[Running], Queued: m.count[Queued], Conflicts: m.count[Conflict], Failed: m.count[Failed],
-		Skipped: m.count[Skipped], Retrying: m.retrying, Offline: m.offline, SaveErr: m.saveErr,
+		Skipped: m.count[Skipped], Retrying: m.retrying, Offline: m.offline, SaveErr: m.saveErr, Note: m.note,
 	}
 	if limit < 0 {
 		limit = len(m.jobs)
@@ -752,6 +766,9 @@ func (m *Manager) remove(j *job) {
 	}
 	m.acct(j, -1)
 	m.count[j.State]--
+	if !j.State.Finished() {
+		m.moveOpen(j.mv, -1)
+	}
 	delete(m.running, j.ID)
 	delete(m.conflict, j.ID)
 	delete(m.failed, j.ID)
@@ -766,6 +783,11 @@ func (m *Manager) add(j *job) {
 	m.jobs = append(m.jobs, j)
 	m.count[j.State]++
 	m.acct(j, 1)
+	if j.mv != nil {
+		// Counted in as unfinished, then as it is.
+		j.mv.open++
+		m.moveState(j, Queued, j.State)
+	}
 	switch j.State {
 	case Queued:
 		m.enqueue(j, false)
@@ -803,6 +825,7 @@ func (m *Manager) setState(j *job, s State) {
 		delete(m.failed, j.ID)
 	}
 	wasFinished := j.State.Finished()
+	old := j.State
 	j.State = s
 	m.count[s]++
 	switch s {
@@ -817,6 +840,7 @@ func (m *Manager) setState(j *job, s State) {
 		j.rate.clear()
 	}
 	m.acct(j, 1)
+	m.moveState(j, old, s)
 	if wasFinished && !s.Finished() {
 		if i := m.index(j.ID); i >= 0 && i < m.low {
 			m.low = i

@@ -2,11 +2,8 @@ package transfer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -15,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-storage/strata/internal/digest"
 	"github.com/strata-storage/strata/tui/remote"
 )
 
@@ -63,6 +61,17 @@ func (m *Manager) next() (*job, context.Context, context.CancelFunc, int) {
 // Cancel (through j.cancel) and by Close.
 func (m *Manager) run(ctx context.Context, j *job, serial int) {
 	proceed, err := m.prepare(ctx, j)
+	if errors.Is(err, errAlreadyThere) {
+		// The destination holds the same bytes: a move may delete the
+		// source now, before the job counts as done.
+		m.removeMoved(j)
+		m.mu.Lock()
+		if j.serial == serial && j.State == Running {
+			m.settleSame(j)
+		}
+		m.mu.Unlock()
+		return
+	}
 	if err != nil || !proceed {
 		m.finish(j, serial, remote.Entry{}, err)
 		return
@@ -83,6 +92,9 @@ func (m *Manager) run(ctx context.Context, j *job, serial int) {
 		e, err = m.r.Upload(ctx, src, dst, progress)
 	} else {
 		e, err = m.r.Download(ctx, src, dst, progress)
+	}
+	if err == nil {
+		m.removeMoved(j) // uploaded and verified: a move deletes the source
 	}
 	m.finish(j, serial, e, err)
 }
@@ -127,12 +139,10 @@ func (m *Manager) prepare(ctx context.Context, j *job) (proceed bool, err error)
 		exists = true // another running job writes there
 	}
 	switch {
+	case same && j.mv != nil:
+		return false, errAlreadyThere
 	case same:
-		m.acct(j, -1)
-		j.Done = j.Size
-		m.acct(j, 1)
-		j.Err = nil
-		m.setState(j, Done)
+		m.settleSame(j)
 		return false, nil
 	case exists:
 		// The standing decision is read now: it may have been given while
@@ -159,6 +169,20 @@ func (m *Manager) prepare(ctx context.Context, j *job) (proceed bool, err error)
 	m.claimed[j.claim] = j.ID
 	m.requestSave()
 	return true, nil
+}
+
+// errAlreadyThere tells run that the destination already holds the
+// source's bytes.
+var errAlreadyThere = errors.New("already there")
+
+// settleSame marks done a job whose destination already holds its bytes;
+// m.mu is held.
+func (m *Manager) settleSame(j *job) {
+	m.acct(j, -1)
+	j.Done = j.Size
+	m.acct(j, 1)
+	j.Err = nil
+	m.setState(j, Done)
 }
 
 func claimKey(k Kind, dst string) string {
@@ -242,7 +266,7 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" {
 		return false, nil
 	}
-	sum, err := fileSHA256(ctx, local)
+	sum, err := digest.File(ctx, local)
 	if err != nil {
 		return false, nil
 	}
@@ -256,29 +280,6 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		m.mu.Unlock()
 	}
 	return sum == e.SHA256, nil
-}
-
-func fileSHA256(ctx context.Context, name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
-			return "", err
-		}
-	}
 }
 
 // progress applies a Remote's byte count to a job.

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/strata-storage/strata/internal/atomicfile"
 	"github.com/strata-storage/strata/internal/localtree"
 )
 
@@ -23,18 +25,29 @@ const stateVersion = 1
 //	 "walks": [{"kind": "download", "src": "/remote/dir", "dst": "/local/dir", "cursor": "name"},
 //	           {"kind": "upload", "src": "/home/ann/pics/2025", "dst": "/home/ann/pics/2025",
 //	            "parents": [{"dev": 2049, "ino": 131073}, {"dev": 2049, "ino": 131090}]}],
-//	 "for_all": {"upload": "overwrite"}}
+//	 "for_all": {"upload": "overwrite"},
+//	 "moves": [{"id": 1, "kind": "download", "src": "/remote/dir", "dst": "/local", "kept": 0}]}
 //
 // Jobs are queued ones (running ones and ones waiting on a conflict are
 // saved as queued: the destination is checked again) and failed ones (with
 // their error text); "action" keeps a decision given for that job. A failed
 // folder job carries its listing in "walk". Walks are the folders not yet
-// listed, with the remote page to continue from.
+// listed, with the remote page to continue from. Moves are the move
+// requests not yet over; a job or walk of one names it in "move".
 type stateFile struct {
 	Version int               `json:"version"`
 	Jobs    []stateJob        `json:"jobs,omitempty"`
 	Walks   []stateWalk       `json:"walks,omitempty"`
 	ForAll  map[string]string `json:"for_all,omitempty"`
+	Moves   []stateMove       `json:"moves,omitempty"`
+}
+
+type stateMove struct {
+	ID   int    `json:"id"`
+	Kind Kind   `json:"kind"`
+	Src  string `json:"src"`
+	Dst  string `json:"dst"`
+	Kept int    `json:"kept,omitempty"`
 }
 
 type stateJob struct {
@@ -48,6 +61,7 @@ type stateJob struct {
 	Attempts int        `json:"attempts,omitempty"`
 	Err      string     `json:"error,omitempty"`
 	Walk     *stateWalk `json:"walk,omitempty"`
+	Move     int        `json:"move,omitempty"`
 }
 
 type stateWalk struct {
@@ -59,14 +73,22 @@ type stateWalk struct {
 	IsDir  bool   `json:"is_dir,omitempty"`
 	// Parents of a local folder (see walkItem.Parents).
 	Parents []localtree.DirID `json:"parents,omitempty"`
+	Move    int               `json:"move,omitempty"`
 }
 
 func walkState(w *walkItem) stateWalk {
-	return stateWalk{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Cursor: w.Cursor, Root: w.Root, IsDir: w.IsDir, Parents: w.Parents}
+	return stateWalk{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Cursor: w.Cursor, Root: w.Root, IsDir: w.IsDir, Parents: w.Parents, Move: moveID(w.mv)}
 }
 
-func (s stateWalk) item() *walkItem {
-	return &walkItem{Kind: s.Kind, Src: s.Src, Dst: s.Dst, Cursor: s.Cursor, Root: s.Root, IsDir: s.IsDir, Parents: s.Parents}
+func (s stateWalk) item(moves map[int]*move) *walkItem {
+	return &walkItem{Kind: s.Kind, Src: s.Src, Dst: s.Dst, Cursor: s.Cursor, Root: s.Root, IsDir: s.IsDir, Parents: s.Parents, mv: moves[s.Move]}
+}
+
+func moveID(mv *move) int {
+	if mv == nil {
+		return 0
+	}
+	return mv.id
 }
 
 // stateLocked builds the state to save; m.mu is held.
@@ -77,7 +99,8 @@ func (m *Manager) stateLocked() stateFile {
 		if j.State.Finished() {
 			continue
 		}
-		sj := stateJob{Kind: j.Kind, Src: j.Src, Dst: j.Dst, Size: j.Size, Done: j.Done, State: "queued", Attempts: j.Attempts}
+		sj := stateJob{Kind: j.Kind, Src: j.Src, Dst: j.Dst, Size: j.Size, Done: j.Done, State: "queued", Attempts: j.Attempts,
+			Move: moveID(j.mv)}
 		if j.action == Overwrite || j.action == Rename {
 			sj.Action = j.action.String()
 		}
@@ -99,6 +122,10 @@ func (m *Manager) stateLocked() stateFile {
 	}
 	for w := range m.listing {
 		st.Walks = append(st.Walks, walkState(w))
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.moves)) {
+		mv := m.moves[id]
+		st.Moves = append(st.Moves, stateMove{ID: id, Kind: mv.kind, Src: mv.src, Dst: mv.dst, Kept: mv.kept})
 	}
 	for k, a := range m.standing {
 		if a != Ask {
@@ -158,7 +185,7 @@ func (m *Manager) saver() {
 }
 
 func writeState(name string, st stateFile) error {
-	if len(st.Jobs) == 0 && len(st.Walks) == 0 {
+	if len(st.Jobs) == 0 && len(st.Walks) == 0 && len(st.Moves) == 0 {
 		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove transfer state: %w", err)
 		}
@@ -168,36 +195,8 @@ func writeState(name string, st stateFile) error {
 	if err != nil {
 		return fmt.Errorf("encode transfer state: %w", err)
 	}
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save transfer state: %w", err)
-	}
 	// Temp file, fsync, rename: a crash leaves the old state or the new.
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save transfer state: %w", err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(name, b, 0o600); err != nil {
 		return fmt.Errorf("save transfer state: %w", err)
 	}
 	return nil
@@ -224,8 +223,13 @@ func readState(name string) (stateFile, error) {
 
 // restore queues a loaded state (before the workers start).
 func (m *Manager) restore(st stateFile) error {
+	for _, sm := range st.Moves {
+		m.moves[sm.ID] = &move{id: sm.ID, kind: sm.Kind, src: sm.Src, dst: sm.Dst, kept: max(sm.Kept, 0)}
+		m.nextMove = max(m.nextMove, sm.ID)
+	}
 	for _, sj := range st.Jobs {
-		j := &job{Job: Job{Kind: sj.Kind, Src: sj.Src, Dst: sj.Dst, Size: max(sj.Size, 0), Attempts: sj.Attempts}}
+		j := &job{Job: Job{Kind: sj.Kind, Src: sj.Src, Dst: sj.Dst, Size: max(sj.Size, 0), Attempts: sj.Attempts},
+			mv: m.moves[sj.Move]}
 		j.Done = min(max(sj.Done, 0), j.Size)
 		a, err := parseAction(sj.Action)
 		if err != nil {
@@ -239,7 +243,7 @@ func (m *Manager) restore(st stateFile) error {
 			j.State = Failed
 			j.Err = errors.New(sj.Err)
 			if sj.Walk != nil {
-				j.Dir, j.walk = true, sj.Walk.item()
+				j.Dir, j.walk = true, sj.Walk.item(m.moves)
 			}
 		default:
 			return fmt.Errorf("unknown job state %q", sj.State)
@@ -247,7 +251,11 @@ func (m *Manager) restore(st stateFile) error {
 		m.add(j)
 	}
 	for _, sw := range st.Walks {
-		m.walks = append(m.walks, sw.item())
+		w := sw.item(m.moves)
+		m.walks = append(m.walks, w)
+		if w.mv != nil {
+			w.mv.open++
+		}
 		m.resumed++
 	}
 	for k, v := range st.ForAll {

@@ -187,7 +187,8 @@ func (m *Manager) commit(w *walkItem, files []*job, dirs []*walkItem, cursor str
 		m.changedLocked()
 	}()
 	if w.gen != m.walkGen {
-		return // dropped by CancelAll
+		m.dropWalk(w) // dropped by CancelAll
+		return
 	}
 	if err != nil {
 		switch {
@@ -200,20 +201,25 @@ func (m *Manager) commit(w *walkItem, files []*job, dirs []*walkItem, cursor str
 			w.tries++
 			m.walks = append(m.walks, w)
 		default:
-			m.add(&job{Job: Job{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Dir: true, State: Failed, Err: err}, walk: w})
+			m.add(&job{Job: Job{Kind: w.Kind, Src: w.Src, Dst: w.Dst, Dir: true, State: Failed, Err: err}, walk: w, mv: w.mv})
+			m.moveOpen(w.mv, -1) // the job stands for the walk now
 		}
 		return
 	}
 	m.setOnline()
 	for _, f := range files {
+		f.mv = w.mv
 		m.add(f)
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
-		dirs[i].gen = w.gen
+		dirs[i].gen, dirs[i].mv = w.gen, w.mv
 		m.walks = append(m.walks, dirs[i])
+		m.moveOpen(w.mv, 1)
 	}
 	if cursor != "" {
 		w.Cursor, w.tries = cursor, 0
 		m.walks = append(m.walks, w)
+		return
 	}
+	m.moveOpen(w.mv, -1) // listed whole
 }

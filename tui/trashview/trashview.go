@@ -1,5 +1,6 @@
 // Package trashview is the screen that lists the user's trash, newest
-// first, and restores from it or deletes for good.
+// first, and restores from it or deletes for good: the marked entries (or
+// the one under the cursor), those the filter shows, or everything.
 package trashview
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/background"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
@@ -37,6 +39,11 @@ type KeyMap struct {
 	Restore   key.Binding
 	RestoreTo key.Binding
 	Purge     key.Binding
+	Empty     key.Binding
+	Mark      key.Binding
+	MarkAll   key.Binding
+	Unmark    key.Binding
+	Filter    key.Binding
 	Reload    key.Binding
 	Back      key.Binding
 }
@@ -53,21 +60,30 @@ func DefaultKeyMap() KeyMap {
 		Restore:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restore")),
 		RestoreTo: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restore to…")),
 		Purge:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete for good")),
+		Empty:     key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "empty the trash")),
+		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		MarkAll:   key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "mark all")),
+		Unmark:    key.NewBinding(key.WithKeys("U"), key.WithHelp("U", "unmark all")),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Reload:    key.NewBinding(key.WithKeys("ctrl+r", "f5"), key.WithHelp("ctrl+r", "reload")),
 		Back:      key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
 	}
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: the keys worded briefly, to fit in 80
+// columns.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Restore, k.RestoreTo, k.Purge, k.Back}
+	brief := pagedlist.Brief
+	return []key.Binding{k.Mark, k.Filter, k.Restore, k.RestoreTo, brief(k.Purge, "D", "delete"),
+		brief(k.Empty, "E", "empty"), brief(k.Back, "q", "back")}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Restore, k.RestoreTo, k.Purge, k.Reload, k.Back},
+		{k.Mark, k.MarkAll, k.Unmark, k.Filter},
+		{k.Restore, k.RestoreTo, k.Purge, k.Empty, k.Reload, k.Back},
 	}
 }
 
@@ -75,6 +91,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 const (
 	purgeDialog     = "trash.purge"
 	restoreToDialog = "trash.restore-to"
+	emptyDialog     = "trash.empty"
 )
 
 type msgKind int
@@ -83,6 +100,7 @@ const (
 	listMsg msgKind = iota
 	restoredMsg
 	purgedMsg
+	batchMsg // progress and end of an action on several entries
 )
 
 // Msg carries the screen's own asynchronous results (and its list's pages
@@ -94,6 +112,8 @@ type Msg struct {
 	item remote.TrashItem // restored or purged
 	to   string           // where it was restored ("" = where it was)
 	err  error
+
+	batch background.Update[batchState]
 }
 
 // Model is the trash screen.
@@ -104,7 +124,8 @@ type Model struct {
 	keys KeyMap
 	list pagedlist.Model[remote.TrashItem]
 
-	dlgItem  remote.TrashItem // what the open dialog is about
+	dlgItem  remote.TrashItem   // what the open dialog is about
+	dlgItems []remote.TrashItem // or the entries, when several
 	restored int
 }
 
@@ -120,7 +141,10 @@ func New(ctx context.Context, st *style.Styles, r remote.Remote) Model {
 		return pg.Items, pg.Cursor, err
 	}
 	wrap := func(msg pagedlist.Msg[remote.TrashItem]) tea.Msg { return Msg{kind: listMsg, list: msg} }
-	return Model{ctx: ctx, st: st, r: r, keys: keys, list: pagedlist.New(st, nav, load, wrap)}
+	list := pagedlist.New(st, nav, load, wrap)
+	list.EnableMarks(func(it remote.TrashItem) string { return it.ID }, func(it remote.TrashItem) int64 { return it.Size })
+	list.EnableFilter(func(it remote.TrashItem) string { return it.Path })
+	return Model{ctx: ctx, st: st, r: r, keys: keys, list: list}
 }
 
 // KeyMap returns the screen's keys.
@@ -151,6 +175,9 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if cmd, ok := m.list.DialogKey(msg); ok {
 			return m, cmd
 		}
+		if m.list.Filtering() {
+			return m, m.list.FilterKey(msg)
+		}
 		return m.key(msg)
 	}
 	return m, nil
@@ -158,24 +185,52 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 
 func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 	switch {
+	case msg.Type == tea.KeyEsc && m.list.ClearFilter():
+		return m, nil
 	case key.Matches(msg, m.keys.Back):
 		return m, func() tea.Msg { return ClosedMsg{Restored: m.restored} }
 	case key.Matches(msg, m.keys.Reload):
 		return m, m.list.Reload()
 	case m.list.Navigate(msg):
-	case m.list.Len() == 0:
+	case key.Matches(msg, m.keys.Filter):
+		m.list.StartFilter()
 		return m, nil
 	case m.list.Busy():
 		// One change at a time: the list must not move under a request.
 		return m, nil
+	case key.Matches(msg, m.keys.Empty):
+		return m, m.confirmEmpty()
+	case m.list.Shown() == 0:
+		return m, nil
+	case key.Matches(msg, m.keys.Mark):
+		return m, m.list.Mark()
+	case key.Matches(msg, m.keys.MarkAll):
+		return m, m.list.MarkAll()
+	case key.Matches(msg, m.keys.Unmark):
+		m.list.Unmark()
+		return m, nil
 	case key.Matches(msg, m.keys.Restore):
-		it := m.list.Selected()
+		items := m.list.Targets()
+		if len(items) > 1 {
+			return m, m.restoreMany(items, "")
+		}
+		it := items[0]
 		return m, m.list.Start("Restoring "+dialog.Quote(it.Name)+"…", m.restoreCmd(it, ""))
 	case key.Matches(msg, m.keys.RestoreTo):
-		m.openRestoreTo(m.list.Selected(), "")
+		items := m.list.Targets()
+		if len(items) > 1 {
+			m.openRestoreManyTo(items)
+			return m, nil
+		}
+		m.openRestoreTo(items[0], "")
 		return m, nil
 	case key.Matches(msg, m.keys.Purge):
-		it := m.list.Selected()
+		items := m.list.Targets()
+		if len(items) > 1 {
+			m.confirmPurgeMany(items)
+			return m, nil
+		}
+		it := items[0]
 		q := fmt.Sprintf("Delete %s for good?\n\nIt was %s (%s), deleted %s.\nThis cannot be undone.",
 			dialog.Quote(it.Name), dialog.Sanitize(it.Path), sizeText(it), dialog.FormatTime(it.Deleted))
 		d := dialog.NewConfirm(m.st, purgeDialog, "Delete for good", q)
@@ -239,7 +294,10 @@ func validPath(p string) error {
 }
 
 func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
-	if !m.list.Confirmed(msg, purgeDialog) {
+	switch {
+	case m.list.Confirmed(msg, purgeManyDialog), m.list.Confirmed(msg, emptyDialog):
+		return m, m.purgeMany(m.dlgItems)
+	case !m.list.Confirmed(msg, purgeDialog):
 		return m, nil
 	}
 	it := m.dlgItem
@@ -254,6 +312,13 @@ func (m Model) confirmed(msg dialog.ConfirmedMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) restoreTo(msg dialog.InputMsg) (Model, tea.Cmd) {
+	if msg.ID == restoreManyToDialog && m.list.Dialog() != nil {
+		if msg.Canceled {
+			m.list.Close()
+			return m, nil
+		}
+		return m, m.restoreMany(m.dlgItems, msg.Value)
+	}
 	if msg.ID != restoreToDialog || m.list.Dialog() == nil {
 		return m, nil
 	}
@@ -272,7 +337,10 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 	case listMsg:
 		var cmd tea.Cmd
 		m.list, cmd = m.list.Update(msg.list)
-		return m, cmd
+		counted := m.emptyCounted()
+		return m, tea.Batch(cmd, counted)
+	case batchMsg:
+		return m.batchDone(msg)
 	case restoredMsg:
 		m.list.Stop()
 		if msg.err != nil {
@@ -332,16 +400,22 @@ func (m Model) View() string {
 		Header:  m.st.Muted.Render(m.row("Name", "Was in", "Size", "Deleted", nameW, dirW)),
 		Loading: "Loading the trash…",
 		Empty:   m.st.Muted.Render(m.center("The trash is empty.")),
-		Row: func(it remote.TrashItem, selected bool) string {
+		Row: func(it remote.TrashItem, selected, marked bool) string {
 			name := dialog.Sanitize(it.Name)
 			if it.Kind == "dir" {
 				name += "/"
 			}
 			line := m.row(name, dialog.Sanitize(path.Dir(it.Path)), sizeText(it), dialog.FormatTime(it.Deleted), nameW, dirW)
-			if selected {
-				line = "›" + line[1:] // visible without colour too
-				line = m.st.RowCursor.Render(line)
-			} else if it.Kind == "dir" {
+			// The cursor and the mark show without colour too.
+			if marked {
+				line = line[:1] + "*" + line[2:]
+			}
+			switch {
+			case selected:
+				line = m.st.RowCursor.Render("›" + line[1:])
+			case marked:
+				line = m.st.RowSelected.Render(line)
+			case it.Kind == "dir":
 				line = m.st.Dir.Render(line)
 			}
 			return line

@@ -1,5 +1,6 @@
 // Package versionsview is the screen that lists the kept versions of one
-// remote file, newest first, and makes an older one current again.
+// remote file, newest first, makes an older one current again, or
+// downloads it to the local pane's folder.
 package versionsview
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/background"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
@@ -33,6 +35,7 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 	Restore  key.Binding
+	Download key.Binding
 	Reload   key.Binding
 	Back     key.Binding
 }
@@ -47,21 +50,24 @@ func DefaultKeyMap() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "newest")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "oldest")),
 		Restore:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restore as current")),
+		Download: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "download to the local folder")),
 		Reload:   key.NewBinding(key.WithKeys("ctrl+r", "f5"), key.WithHelp("ctrl+r", "reload")),
 		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
 	}
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: the keys worded briefly, to fit in 80
+// columns.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Restore, k.Back}
+	brief := pagedlist.Brief
+	return []key.Binding{k.Up, k.Down, brief(k.Restore, "r", "restore"), brief(k.Download, "d", "download"), k.Back}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Restore, k.Reload, k.Back},
+		{k.Restore, k.Download, k.Reload, k.Back},
 	}
 }
 
@@ -73,6 +79,7 @@ type msgKind int
 const (
 	listMsg msgKind = iota
 	restoredMsg
+	savedMsg
 )
 
 // Msg carries the screen's own asynchronous results (and its list's pages
@@ -81,9 +88,12 @@ type Msg struct {
 	kind msgKind
 	list pagedlist.Msg[remote.Version]
 
-	version int64        // the version restored
+	version int64        // the version restored or downloaded
 	entry   remote.Entry // the file after the restore
 	err     error
+
+	saving background.Update[saving] // a download's progress and end
+	size   int64                     // of the version downloaded
 }
 
 // Model is the versions screen of one file.
@@ -97,6 +107,7 @@ type Model struct {
 
 	pending  remote.Version // what the open confirmation is about
 	restored bool
+	saveDir  string // where d downloads to
 }
 
 // New builds the screen for the remote file at path; Init loads it. ctx
@@ -157,6 +168,8 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case m.list.Navigate(msg):
 	case m.list.Len() == 0 || m.list.Busy():
 		return m, nil
+	case key.Matches(msg, m.keys.Download):
+		return m, m.download(m.list.Selected())
 	case key.Matches(msg, m.keys.Restore):
 		v := m.list.Selected()
 		if v.Current {
@@ -194,6 +207,8 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.list, cmd = m.list.Update(msg.list)
 		return m, cmd
+	case savedMsg:
+		return m.saved(msg)
 	case restoredMsg:
 		m.list.Stop()
 		if msg.err != nil {
@@ -226,7 +241,7 @@ func (m Model) View() string {
 		Header:  m.st.Muted.Render(m.row("  ", "Version", "Saved", "Size", "Author", "SHA-256")),
 		Loading: "Loading versions…",
 		Empty:   m.st.Muted.Render("No versions."),
-		Row: func(v remote.Version, selected bool) string {
+		Row: func(v remote.Version, selected, _ bool) string {
 			cursor, cur := " ", " "
 			if selected {
 				cursor = "›" // the cursor shows without colour too

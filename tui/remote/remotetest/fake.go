@@ -469,7 +469,16 @@ func (f *Fake) Upload(ctx context.Context, local, p string, progress remote.Prog
 }
 
 func (f *Fake) Download(ctx context.Context, p, local string, progress remote.Progress) (remote.Entry, error) {
-	if err := f.call(ctx, "Download"); err != nil {
+	return f.download(ctx, "Download", p, 0, local, progress)
+}
+
+func (f *Fake) DownloadVersion(ctx context.Context, p string, v int64, local string, progress remote.Progress) (remote.Entry, error) {
+	return f.download(ctx, "DownloadVersion", p, v, local, progress)
+}
+
+// download writes version v of p (0: the current one) to local.
+func (f *Fake) download(ctx context.Context, call, p string, v int64, local string, progress remote.Progress) (remote.Entry, error) {
+	if err := f.call(ctx, call); err != nil {
 		return remote.Entry{}, err
 	}
 	f.mu.Lock()
@@ -479,10 +488,14 @@ func (f *Fake) Download(ctx context.Context, p, local string, progress remote.Pr
 		e, _ = f.entry(p)
 	}
 	f.mu.Unlock()
-	if !ok {
+	if !ok || v < 0 || int(v) > len(vs) {
 		return remote.Entry{}, fmt.Errorf("%s: %w", p, remote.ErrNotFound)
 	}
-	data := vs[len(vs)-1].data
+	if v == 0 {
+		v = int64(len(vs))
+	}
+	data := vs[v-1].data
+	e.Size, e.SHA256, e.Version = int64(len(data)), sum(data), v
 	if err := os.WriteFile(local, data, 0o644); err != nil {
 		return remote.Entry{}, err
 	}
