@@ -98,6 +98,7 @@ type Backend struct {
 	hashers  map[string]*seqHasher
 	decider  iam.Decider
 	users    Users
+	bg       sync.WaitGroup // background work: copies, purges
 	jobMu    sync.Mutex
 	jobDone  map[string]chan struct{} // jobs this server runs, closed as each ends
 	log      *slog.Logger

@@ -47,6 +47,7 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 	errList := []error{
 		b.collectUploads(ctx, &st, open),
 		b.collectJobs(ctx, &st),
+		b.collectTrash(ctx),
 		b.collectPurges(ctx, &st),
 	}
 	if errList[0] == nil {

@@ -55,7 +55,7 @@ func (b *Backend) copyFolder(ctx context.Context, pr iam.Principal, from storepa
 	if err != nil {
 		return Entry{}, Job{}, err
 	}
-	go b.runCopy(context.WithoutCancel(ctx), j, pr, cj, from, to)
+	b.background(ctx, func(ctx context.Context) { b.runCopy(ctx, j, pr, cj, from, to) })
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	job, err := b.WaitJob(wctx, pr, "", j.id)

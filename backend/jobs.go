@@ -371,6 +371,34 @@ func (b *Backend) rollBack(ctx context.Context, it meta.Item, r jobRec) error {
 	return nil
 }
 
+// background runs fn on a context of its own (the request that started it
+// may end first), counted for Drain.
+func (b *Backend) background(ctx context.Context, fn func(ctx context.Context)) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		fn(context.WithoutCancel(ctx))
+	}()
+}
+
+// Drain waits until the work this backend runs in the background (folder
+// copies, purges) is done, or ctx ends: a graceful stop calls it before
+// the engines close. Work cut short is finished or rolled back by the
+// next collector, on this server or another.
+func (b *Backend) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		b.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // runPurges carries out the purge items among ops at once; what fails is
 // left to the collector.
 func (b *Backend) runPurges(ctx context.Context, ops []meta.Op) {

@@ -16,6 +16,10 @@ const (
 	skTreeLock = "moves"
 	pkUploads  = "uploads"
 	pkPurge    = "purge"
+	// pkTrashCuts lists the users whose emptied trash is still being
+	// purged (trash.go).
+	pkTrashCuts = "trashcuts"
+	skTrashCut  = "cut"
 
 	entryPrefix   = "e#"
 	versionPrefix = "v#"

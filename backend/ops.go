@@ -2,10 +2,8 @@ package backend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/backend/errs"
@@ -82,7 +80,11 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 			return b.entry(to, dst.rec), nil
 		}
 		putCond = meta.AtVersion(dst.ver)
-		if err := tx.add(b.trashOp(pr, dst)); err != nil {
+		trash, err := b.trashOps(ctx, pr, dst)
+		if err != nil {
+			return Entry{}, err
+		}
+		if err := tx.add(trash...); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -112,26 +114,6 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 		return Entry{}, errs.FromStore("move", err)
 	}
 	return b.entry(to, moved), nil
-}
-
-// TrashItem is an entry in a user's trash.
-type TrashItem struct {
-	ID      string    `json:"id"`
-	Path    string    `json:"path"`
-	Name    string    `json:"name"`
-	Kind    Kind      `json:"kind"`
-	Size    int64     `json:"size"`
-	Deleted time.Time `json:"deleted"`
-}
-
-// trashOp takes the entry at l out of the tree into pr's trash; the caller
-// adds the deletion of the entry (or its replacement) itself.
-func (b *Backend) trashOp(pr iam.Principal, l loc) meta.Op {
-	now := b.now()
-	id := fmt.Sprintf("%020d%s", now.UnixNano(), record.NewID()[:8])
-	return meta.Put(record.Item(trashPK(pr.UserID), trashSK(id), trashRec{
-		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: record.Nanos(now),
-	}), meta.MustNew)
 }
 
 // Delete moves the file or folder at p to pr's trash. A folder that is not
@@ -166,11 +148,12 @@ func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.
 			return TrashItem{}, fmt.Errorf("%s: %w", p, errs.ErrNotEmpty)
 		}
 	}
-	put := b.trashOp(pr, l)
-	ops := []meta.Op{
-		meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver)),
-		put,
+	trash, err := b.trashOps(ctx, pr, l)
+	if err != nil {
+		return TrashItem{}, err
 	}
+	put := trash[0]
+	ops := append([]meta.Op{meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver))}, trash...)
 	if l.rec.Kind == KindDir {
 		// A folder leaving the tree changes the place of all it holds.
 		ops = append(ops, treeBump(treeVer))
@@ -183,218 +166,6 @@ func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.
 		return TrashItem{}, err
 	}
 	return trashItem(put.Item.SK, rec), nil
-}
-
-func trashItem(sk string, r trashRec) TrashItem {
-	return TrashItem{
-		ID: strings.TrimPrefix(sk, trashPrefix), Path: r.Path, Name: r.Name, Kind: r.Entry.Kind,
-		Size: r.Entry.Size, Deleted: record.FromNanos(r.Deleted),
-	}
-}
-
-// TrashPage is one page of a trash listing, newest first.
-type TrashPage struct {
-	Items  []TrashItem `json:"items"`
-	Cursor string      `json:"cursor,omitempty"`
-}
-
-// ListTrash lists the trash of the user owner ("" for pr's own), newest
-// first.
-func (b *Backend) ListTrash(ctx context.Context, pr iam.Principal, owner, cursor string, limit int) (TrashPage, error) {
-	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), "*")); err != nil {
-		return TrashPage{}, err
-	}
-	ownerID, _, err := b.owner(ctx, pr, owner)
-	if err != nil {
-		return TrashPage{}, err
-	}
-	if limit <= 0 || limit > meta.MaxPageLimit {
-		limit = meta.MaxPageLimit
-	}
-	q := meta.QueryOpts{Prefix: trashPrefix, Limit: limit, Reverse: true}
-	if cursor != "" {
-		after, err := decodeCursor(cursor)
-		if err != nil {
-			return TrashPage{}, err
-		}
-		q.After = after
-	}
-	pg, err := b.meta.Query(ctx, trashPK(ownerID), q)
-	if err != nil {
-		return TrashPage{}, err
-	}
-	out := TrashPage{Items: []TrashItem{}}
-	for _, it := range pg.Items {
-		r, err := record.Decode[trashRec](it)
-		if err != nil {
-			return TrashPage{}, err
-		}
-		out.Items = append(out.Items, trashItem(it.SK, r))
-	}
-	if pg.Next != "" {
-		out.Cursor = encodeCursor(pg.Next)
-	}
-	return out, nil
-}
-
-func validTrashID(id string) error {
-	if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool {
-		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z')
-	}) {
-		return fmt.Errorf("%w: malformed trash ID", errs.ErrInvalid)
-	}
-	return nil
-}
-
-// RestoreTrash puts an entry of owner's trash ("" for pr's own) back at its
-// old path, or at to when to is not nil. Missing parent folders are
-// created; an existing entry at the target is ErrExists.
-func (b *Backend) RestoreTrash(ctx context.Context, pr iam.Principal, owner, id string, to *storepath.Path) (Entry, error) {
-	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), id)); err != nil {
-		return Entry{}, err
-	}
-	if to != nil {
-		if err := b.allowPath(ctx, pr, iam.PutFile, *to); err != nil {
-			return Entry{}, err
-		}
-	}
-	if err := validTrashID(id); err != nil {
-		return Entry{}, err
-	}
-	ownerID, _, err := b.owner(ctx, pr, owner)
-	if err != nil {
-		return Entry{}, err
-	}
-	return record.Optimistic(ctx, "trash "+id, func() (Entry, error) {
-		return b.restoreTrashOnce(ctx, pr, ownerID, id, to)
-	})
-}
-
-func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerID, id string, to *storepath.Path) (Entry, error) {
-	r, it, err := record.Get[trashRec](ctx, b.meta, trashPK(ownerID), trashSK(id))
-	if record.IsNotFound(err) {
-		return Entry{}, fmt.Errorf("trash %s: %w", id, errs.ErrNotFound)
-	}
-	if err != nil {
-		return Entry{}, err
-	}
-	target, err := storepath.Parse(r.Path)
-	if err != nil {
-		return Entry{}, fmt.Errorf("backend: corrupt trash item %s: %w", id, err)
-	}
-	if to != nil {
-		target = *to
-	}
-	if err := b.allowPath(ctx, pr, iam.PutFile, target); err != nil {
-		return Entry{}, err
-	}
-	if target.IsRoot() {
-		return Entry{}, fmt.Errorf("/: %w", errs.ErrExists)
-	}
-	treeVer, err := b.treeVersion(ctx)
-	if err != nil {
-		return Entry{}, err
-	}
-	parent, err := b.ensureDir(ctx, target.Parent())
-	if err != nil {
-		return Entry{}, err
-	}
-	l := parent.below(target.Name(), target)
-	ops := []meta.Op{
-		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-		meta.Put(record.Item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
-	}
-	if r.Entry.Kind == KindDir {
-		// Coming back into the tree is a change of place, like a move.
-		ops = append(ops, treeBump(treeVer))
-	}
-	if r.Entry.Kind != KindDir || len(l.chain) <= maxChainChecks {
-		ops = append(ops, guard(l)...)
-	}
-	if err := b.meta.Transact(ctx, ops); err != nil {
-		var txe *meta.TxError
-		if errors.As(err, &txe) && txe.Index == 1 {
-			return Entry{}, fmt.Errorf("%s: %w", target, errs.ErrExists)
-		}
-		return Entry{}, errs.FromStore("restore", err)
-	}
-	return b.entry(target, r.Entry), nil
-}
-
-// PurgeTrash deletes an entry of owner's trash ("" for pr's own) for good, with all its versions and
-// (for a folder) everything in it.
-func (b *Backend) PurgeTrash(ctx context.Context, pr iam.Principal, owner, id string) error {
-	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), id)); err != nil {
-		return err
-	}
-	if err := validTrashID(id); err != nil {
-		return err
-	}
-	ownerID, _, err := b.owner(ctx, pr, owner)
-	if err != nil {
-		return err
-	}
-	r, it, err := record.Get[trashRec](ctx, b.meta, trashPK(ownerID), trashSK(id))
-	if record.IsNotFound(err) {
-		return fmt.Errorf("trash %s: %w", id, errs.ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	return b.purgeTrashItem(ctx, it, r)
-}
-
-// purgeTrashItem turns a trash item into queued purge work in one
-// transaction, then does the work. A crash in between leaves the work queued
-// for the collector; nothing is ever half-visible.
-func (b *Backend) purgeTrashItem(ctx context.Context, it meta.Item, r trashRec) error {
-	pid := record.NewID()
-	if err := b.meta.Transact(ctx, []meta.Op{
-		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-		meta.Put(record.Item(pkPurge, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID}), meta.MustNew),
-	}); err != nil {
-		if record.IsConflict(err) {
-			return fmt.Errorf("trash item: %w", errs.ErrNotFound)
-		}
-		return errs.FromStore("purge", err)
-	}
-	return b.runPurge(ctx, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID})
-}
-
-// EmptyTrash purges every item in owner's trash ("" for pr's own) and
-// returns how many.
-func (b *Backend) EmptyTrash(ctx context.Context, pr iam.Principal, owner string) (int, error) {
-	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), "*")); err != nil {
-		return 0, err
-	}
-	ownerID, _, err := b.owner(ctx, pr, owner)
-	if err != nil {
-		return 0, err
-	}
-	return b.emptyTrash(ctx, ownerID)
-}
-
-func (b *Backend) emptyTrash(ctx context.Context, ownerID string) (int, error) {
-	n := 0
-	for {
-		pg, err := b.meta.Query(ctx, trashPK(ownerID), meta.QueryOpts{Prefix: trashPrefix, Limit: 100})
-		if err != nil {
-			return n, err
-		}
-		if len(pg.Items) == 0 {
-			return n, nil
-		}
-		for _, it := range pg.Items {
-			r, err := record.Decode[trashRec](it)
-			if err != nil {
-				return n, err
-			}
-			if err := b.purgeTrashItem(ctx, it, r); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
 }
 
 // Copy copies the file or folder at from to the path to. A file copy shares

@@ -170,6 +170,9 @@ func (d *Daemon) Stop(ctx context.Context) error {
 	if d.jobs != nil {
 		d.jobs.Stop()
 	}
+	if err := d.Files.Drain(ctx); err != nil {
+		errList = append(errList, fmt.Errorf("background work left to the next start: %w", err))
+	}
 	errList = append(errList, d.eng.Close())
 	return errors.Join(errList...)
 }
