@@ -62,45 +62,32 @@ func (a *app) lsCmd() *cobra.Command {
 Relative paths are relative to your home folder. --json prints one JSON
 object per entry and line.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			arg := ""
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			p, err := s.remote(ctx, arg)
-			if err != nil {
-				return err
-			}
-			e, err := s.Stat(ctx, p)
-			if err != nil {
-				return err
-			}
-			if !e.IsDir() {
-				return a.printEntries([]api.Entry{e}, long)
-			}
-			cursor := ""
-			for {
-				pg, err := s.List(ctx, p, cursor, 0)
-				if err != nil {
-					return err
-				}
-				if err := a.printEntries(pg.Entries, long); err != nil {
-					return err
-				}
-				if pg.Cursor == "" {
-					return nil
-				}
-				cursor = pg.Cursor
-			}
-		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "show kind, size, time and version")
-	return cmd
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		arg := ""
+		if len(args) == 1 {
+			arg = args[0]
+		}
+		p, err := s.remote(ctx, arg)
+		if err != nil {
+			return err
+		}
+		e, err := s.Stat(ctx, p)
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() {
+			return a.printEntries([]api.Entry{e}, long)
+		}
+		return paged(func(cursor string) (string, error) {
+			pg, err := s.List(ctx, p, cursor, 0)
+			if err != nil {
+				return "", err
+			}
+			return pg.Cursor, a.printEntries(pg.Entries, long)
+		})
+	})
 }
 
 func (a *app) printEntries(es []api.Entry, long bool) error {
@@ -135,42 +122,36 @@ func (a *app) printEntries(es []api.Entry, long bool) error {
 }
 
 func (a *app) statCmd() *cobra.Command {
-	return &cobra.Command{
+	return a.storeCmd(&cobra.Command{
 		Use:   "stat PATH",
 		Short: "Describe a file or folder",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			p, err := s.remote(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			e, err := s.Stat(ctx, p)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(e)
-			}
-			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "Path:\t%s\n", e.Path)
-			fmt.Fprintf(tw, "Kind:\t%s\n", map[bool]string{true: "folder", false: "file"}[e.IsDir()])
-			if !e.IsDir() {
-				fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", human.Bytes(e.Size), e.Size)
-				fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
-				fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
-				fmt.Fprintf(tw, "State:\t%s\n", e.State)
-			}
-			fmt.Fprintf(tw, "Modified:\t%s\n", rfc3339(e.ModTime))
-			fmt.Fprintf(tw, "Created:\t%s\n", rfc3339(e.Created))
-			fmt.Fprintf(tw, "ID:\t%s\n", e.ID)
-			return tw.Flush()
-		},
-	}
+	}, func(ctx context.Context, s *session, args []string) error {
+		p, err := s.remote(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		e, err := s.Stat(ctx, p)
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(e)
+		}
+		tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "Path:\t%s\n", e.Path)
+		fmt.Fprintf(tw, "Kind:\t%s\n", map[bool]string{true: "folder", false: "file"}[e.IsDir()])
+		if !e.IsDir() {
+			fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", human.Bytes(e.Size), e.Size)
+			fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
+			fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
+			fmt.Fprintf(tw, "State:\t%s\n", e.State)
+		}
+		fmt.Fprintf(tw, "Modified:\t%s\n", rfc3339(e.ModTime))
+		fmt.Fprintf(tw, "Created:\t%s\n", rfc3339(e.Created))
+		fmt.Fprintf(tw, "ID:\t%s\n", e.ID)
+		return tw.Flush()
+	})
 }
 
 // rfc3339 writes a time in local time, "-" for none (the root has none).
@@ -187,37 +168,31 @@ func (a *app) catCmd() *cobra.Command {
 		Use:   "cat PATH",
 		Short: "Write a file to standard output, verifying its SHA-256",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			p, err := s.remote(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			d, err := s.Get(ctx, p, client.GetOptions{Version: version})
-			if err != nil {
-				return err
-			}
-			defer d.Body.Close()
-			h := sha256.New()
-			n, err := io.CopyBuffer(io.MultiWriter(a.env.Stdout, h), d.Body, make([]byte, 256<<10))
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			if n != d.Size {
-				return fmt.Errorf("%s: got %d of %d bytes", p, n, d.Size)
-			}
-			if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
-				return fmt.Errorf("%s: %w: got sha-256 %s, the server says %s", p, client.ErrDigestMismatch, got, d.SHA256)
-			}
-			return nil
-		},
 	}
 	cmd.Flags().Int64Var(&version, "version", 0, "read this version instead of the current one")
-	return cmd
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		p, err := s.remote(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		d, err := s.Get(ctx, p, client.GetOptions{Version: version})
+		if err != nil {
+			return err
+		}
+		defer d.Body.Close()
+		h := sha256.New()
+		n, err := io.CopyBuffer(io.MultiWriter(a.env.Stdout, h), d.Body, make([]byte, 256<<10))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if n != d.Size {
+			return fmt.Errorf("%s: got %d of %d bytes", p, n, d.Size)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+			return fmt.Errorf("%s: %w: got sha-256 %s, the server says %s", p, client.ErrDigestMismatch, got, d.SHA256)
+		}
+		return nil
+	})
 }
 
 func (a *app) mkdirCmd() *cobra.Command {
@@ -226,35 +201,17 @@ func (a *app) mkdirCmd() *cobra.Command {
 		Use:   "mkdir PATH...",
 		Short: "Create folders",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			for _, arg := range args {
-				p, err := s.remote(ctx, arg)
-				if err != nil {
-					return err
-				}
-				e, err := s.Mkdir(ctx, p, parents)
-				if errors.Is(err, client.ErrNotFound) && !parents {
-					return fmt.Errorf("%w (-p creates the missing folders above it)", err)
-				}
-				if err != nil {
-					return err
-				}
-				if a.jsonOut {
-					if err := a.printJSON(e); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		},
 	}
 	cmd.Flags().BoolVarP(&parents, "parents", "p", false, "create missing parents; an existing folder is fine")
-	return cmd
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		return a.eachPath(ctx, s, args, func(p string) (any, error) {
+			e, err := s.Mkdir(ctx, p, parents)
+			if errors.Is(err, client.ErrNotFound) && !parents {
+				return nil, fmt.Errorf("%w (-p creates the missing folders above it)", err)
+			}
+			return e, err
+		})
+	})
 }
 
 // intoTarget resolves the destination of mv and cp: with several sources,
@@ -375,35 +332,18 @@ func (a *app) rmCmd() *cobra.Command {
 		Short: "Move files and folders to the trash",
 		Long:  "Move files and folders to the trash, from where 'strata trash restore' brings them back.",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			for _, arg := range args {
-				p, err := s.remote(ctx, arg)
-				if err != nil {
-					return err
-				}
-				t, err := s.Delete(ctx, p, recursive)
-				if errors.Is(err, client.ErrNotEmpty) {
-					return fmt.Errorf("%w (use -r to delete a folder with its content)", err)
-				}
-				if err != nil {
-					return err
-				}
-				if a.jsonOut {
-					if err := a.printJSON(t); err != nil {
-						return err
-					}
-				} else if !a.quiet {
-					fmt.Fprintf(a.env.Stderr, "%s moved to the trash (id %s)\n", t.Path, t.ID)
-				}
-			}
-			return nil
-		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete folders with their content")
-	return cmd
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		return a.eachPath(ctx, s, args, func(p string) (any, error) {
+			t, err := s.Delete(ctx, p, recursive)
+			if errors.Is(err, client.ErrNotEmpty) {
+				return nil, fmt.Errorf("%w (use -r to delete a folder with its content)", err)
+			}
+			if err == nil && !a.jsonOut && !a.quiet {
+				fmt.Fprintf(a.env.Stderr, "%s moved to the trash (id %s)\n", t.Path, t.ID)
+			}
+			return t, err
+		})
+	})
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -19,125 +20,101 @@ func (a *app) trashCmd() *cobra.Command {
 		Use:   "trash",
 		Short: "List, restore and empty the trash",
 	}
-	ls := &cobra.Command{
-		Use:   "ls",
-		Short: "List the trash, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := a.client(cmd.Context())
+	ls := &cobra.Command{Use: "ls", Short: "List the trash, newest first", Args: cobra.NoArgs}
+	lsUser := ownerFlag(ls, "trash")
+	a.storeCmd(ls, func(ctx context.Context, s *session, _ []string) error {
+		s = s.forOwner(*lsUser)
+		tab := a.table("ID\tDELETED\tSIZE\tPATH")
+		err := paged(func(cursor string) (string, error) {
+			tp, err := s.Trash(ctx, cursor)
 			if err != nil {
-				return err
+				return "", err
 			}
-			tab := a.table("ID\tDELETED\tSIZE\tPATH")
-			cursor := ""
-			for {
-				tp, err := c.Trash(ctx, cursor)
-				if err != nil {
-					return err
+			for _, t := range tp.Items {
+				size, p := human.Bytes(t.Size), t.Path
+				if t.Kind == "dir" {
+					size, p = "-", p+"/"
 				}
-				for _, t := range tp.Items {
-					size, p := human.Bytes(t.Size), t.Path
-					if t.Kind == "dir" {
-						size, p = "-", p+"/"
-					}
-					if err := tab.row(t, t.ID, localTime(t.Deleted), size, p); err != nil {
-						return err
-					}
+				if err := tab.row(t, t.ID, localTime(t.Deleted), size, p); err != nil {
+					return "", err
 				}
-				if tp.Cursor == "" {
-					break
-				}
-				cursor = tp.Cursor
 			}
-			return tab.flush()
-		},
-	}
-	var to string
+			return tp.Cursor, nil
+		})
+		if err != nil {
+			return err
+		}
+		return tab.flush()
+	})
+
 	restore := &cobra.Command{
 		Use:   "restore ID...",
 		Short: "Put trashed files and folders back where they were (or --to a path)",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			dest := ""
-			if to != "" {
-				if len(args) > 1 {
-					return usagef("--to takes one ID")
-				}
-				if dest, err = s.remote(ctx, to); err != nil {
-					return err
-				}
-			}
-			for _, id := range args {
-				e, err := s.RestoreTrash(ctx, id, dest)
-				if err != nil {
-					return err
-				}
-				if a.jsonOut {
-					if err := a.printJSON(e); err != nil {
-						return err
-					}
-				} else if !a.quiet {
-					fmt.Fprintf(a.env.Stderr, "restored %s\n", e.Path)
-				}
-			}
-			return nil
-		},
 	}
-	restore.Flags().StringVar(&to, "to", "", "restore to this path instead")
-	purge := &cobra.Command{
-		Use:   "rm ID...",
-		Short: "Delete trashed items for good",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
+	to := restore.Flags().String("to", "", "restore to this path instead")
+	restoreUser := ownerFlag(restore, "trash")
+	a.storeCmd(restore, func(ctx context.Context, s *session, args []string) error {
+		dest := ""
+		if *to != "" {
+			if len(args) > 1 {
+				return usagef("--to takes one ID")
+			}
+			var err error
+			if dest, err = s.remote(ctx, *to); err != nil {
 				return err
 			}
-			for _, id := range args {
-				if err := c.PurgeTrash(cmd.Context(), id); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	var yes bool
-	empty := &cobra.Command{
-		Use:   "empty",
-		Short: "Delete everything in the trash for good",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !yes {
-				ok, err := a.confirm("Delete everything in your trash for good?")
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return fmt.Errorf("not confirmed; nothing deleted")
-				}
-			}
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			n, err := c.EmptyTrash(cmd.Context())
+		}
+		s = s.forOwner(*restoreUser)
+		return eachArg(args, func(id string) error {
+			e, err := s.RestoreTrash(ctx, id, dest)
 			if err != nil {
 				return err
 			}
 			if a.jsonOut {
-				return a.printJSON(map[string]int{"purged": n})
+				return a.printJSON(e)
 			}
-			fmt.Fprintf(a.env.Stderr, "deleted %d items for good\n", n)
+			if !a.quiet {
+				fmt.Fprintf(a.env.Stderr, "restored %s\n", e.Path)
+			}
 			return nil
-		},
-	}
-	empty.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+		})
+	})
+
+	purge := &cobra.Command{Use: "rm ID...", Short: "Delete trashed items for good", Args: cobra.MinimumNArgs(1)}
+	purgeUser := ownerFlag(purge, "trash")
+	a.storeCmd(purge, func(ctx context.Context, s *session, args []string) error {
+		s = s.forOwner(*purgeUser)
+		return eachArg(args, func(id string) error { return s.PurgeTrash(ctx, id) })
+	})
+
+	empty := &cobra.Command{Use: "empty", Short: "Delete everything in the trash for good", Args: cobra.NoArgs}
+	yes := empty.Flags().BoolP("yes", "y", false, "do not ask for confirmation")
+	emptyUser := ownerFlag(empty, "trash")
+	a.storeCmd(empty, func(ctx context.Context, s *session, _ []string) error {
+		whose := "your trash"
+		if *emptyUser != "" {
+			whose = "the trash of " + *emptyUser
+		}
+		if !*yes {
+			ok, err := a.confirm("Delete everything in " + whose + " for good?")
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("not confirmed; nothing deleted")
+			}
+		}
+		n, err := s.forOwner(*emptyUser).EmptyTrash(ctx)
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(map[string]int{"purged": n})
+		}
+		fmt.Fprintf(a.env.Stderr, "deleted %s for good\n", human.Plural(n, "item", "items"))
+		return nil
+	})
 	cmd.AddCommand(ls, restore, purge, empty)
 	return cmd
 }
@@ -159,7 +136,6 @@ func (a *app) confirm(question string) (bool, error) {
 }
 
 func (a *app) versionsCmd() *cobra.Command {
-	var restore int64
 	cmd := &cobra.Command{
 		Use:   "versions PATH",
 		Short: "List a file's versions, or restore one with --restore N",
@@ -167,53 +143,46 @@ func (a *app) versionsCmd() *cobra.Command {
 'strata cat --version N' reads an old one; --restore N makes it current again
 (as a new version: nothing is lost).`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.session(ctx)
-			if err != nil {
-				return err
-			}
-			p, err := s.remote(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if restore > 0 {
-				e, err := s.RestoreVersion(ctx, p, restore)
-				if err != nil {
-					return err
-				}
-				if a.jsonOut {
-					return a.printJSON(e)
-				}
-				fmt.Fprintf(a.env.Stderr, "version %d of %s is now current as version %d\n", restore, p, e.Version)
-				return nil
-			}
-			tab := a.table("VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
-			cursor := ""
-			for {
-				vp, err := s.Versions(ctx, p, cursor)
-				if err != nil {
-					return err
-				}
-				for _, v := range vp.Versions {
-					cur := ""
-					if v.Current {
-						cur = "(current)"
-					}
-					if err := tab.row(v, v.Version, localTime(v.Time), human.Bytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
-						return err
-					}
-				}
-				if vp.Cursor == "" {
-					break
-				}
-				cursor = vp.Cursor
-			}
-			return tab.flush()
-		},
 	}
-	cmd.Flags().Int64Var(&restore, "restore", 0, "make version N current again")
-	return cmd
+	restore := cmd.Flags().Int64("restore", 0, "make version N current again")
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		p, err := s.remote(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if *restore > 0 {
+			e, err := s.RestoreVersion(ctx, p, *restore)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(e)
+			}
+			fmt.Fprintf(a.env.Stderr, "version %d of %s is now current as version %d\n", *restore, p, e.Version)
+			return nil
+		}
+		tab := a.table("VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
+		err = paged(func(cursor string) (string, error) {
+			vp, err := s.Versions(ctx, p, cursor)
+			if err != nil {
+				return "", err
+			}
+			for _, v := range vp.Versions {
+				cur := ""
+				if v.Current {
+					cur = "(current)"
+				}
+				if err := tab.row(v, v.Version, localTime(v.Time), human.Bytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
+					return "", err
+				}
+			}
+			return vp.Cursor, nil
+		})
+		if err != nil {
+			return err
+		}
+		return tab.flush()
+	})
 }
 
 func (a *app) uploadsCmd() *cobra.Command {
@@ -221,46 +190,27 @@ func (a *app) uploadsCmd() *cobra.Command {
 		Use:   "uploads",
 		Short: "List or abort your unfinished resumable uploads",
 	}
-	ls := &cobra.Command{
-		Use:   "ls",
-		Short: "List unfinished uploads",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := a.client(cmd.Context())
-			if err != nil {
+	ls := &cobra.Command{Use: "ls", Short: "List unfinished uploads", Args: cobra.NoArgs}
+	lsUser := ownerFlag(ls, "uploads")
+	a.storeCmd(ls, func(ctx context.Context, s *session, _ []string) error {
+		us, err := s.forOwner(*lsUser).Uploads(ctx)
+		if err != nil {
+			return err
+		}
+		tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
+		for _, u := range us {
+			if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), human.Bytes(u.Size), u.Parts, u.Path); err != nil {
 				return err
 			}
-			us, err := c.Uploads(ctx)
-			if err != nil {
-				return err
-			}
-			tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
-			for _, u := range us {
-				if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), human.Bytes(u.Size), u.Parts, u.Path); err != nil {
-					return err
-				}
-			}
-			return tab.flush()
-		},
-	}
-	abort := &cobra.Command{
-		Use:   "abort ID...",
-		Short: "Abort unfinished uploads and discard their parts",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := c.AbortUpload(cmd.Context(), id); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
+		}
+		return tab.flush()
+	})
+	abort := &cobra.Command{Use: "abort ID...", Short: "Abort unfinished uploads and discard their parts", Args: cobra.MinimumNArgs(1)}
+	abortUser := ownerFlag(abort, "uploads")
+	a.storeCmd(abort, func(ctx context.Context, s *session, args []string) error {
+		s = s.forOwner(*abortUser)
+		return eachArg(args, func(id string) error { return s.AbortUpload(ctx, id) })
+	})
 	cmd.AddCommand(ls, abort)
 	return cmd
 }
@@ -271,42 +221,30 @@ func (a *app) adminCmd() *cobra.Command {
 		Short: "Manage users, tokens and storage (admins; 'token' also for yourself)",
 	}
 	user := &cobra.Command{Use: "user", Short: "Manage users"}
-	var admin, noToken bool
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a user (home folder /home/NAME) and print a first token for them",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			r, err := c.CreateUser(cmd.Context(), args[0], admin, !noToken)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(r)
-			}
-			fmt.Fprintf(a.env.Stdout, "Created user %s (home %s).\n", r.User.Name, r.User.Home)
-			if r.Token != nil {
-				fmt.Fprintf(a.env.Stdout, "Their token, shown only this once:\n\n    %s\n\n", r.Token.Secret)
-			}
-			return nil
-		},
 	}
-	add.Flags().BoolVar(&admin, "admin", false, "make the user an admin")
-	add.Flags().BoolVar(&noToken, "no-token", false, "do not create a first token")
-	uls := &cobra.Command{
-		Use:   "ls",
-		Short: "List users",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			us, err := c.Users(cmd.Context())
+	admin := add.Flags().Bool("admin", false, "make the user an admin")
+	noToken := add.Flags().Bool("no-token", false, "do not create a first token")
+	a.storeCmd(add, func(ctx context.Context, s *session, args []string) error {
+		r, err := s.CreateUser(ctx, args[0], *admin, !*noToken)
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(r)
+		}
+		fmt.Fprintf(a.env.Stdout, "Created user %s (home %s).\n", r.User.Name, r.User.Home)
+		if r.Token != nil {
+			fmt.Fprintf(a.env.Stdout, "Their token, shown only this once:\n\n    %s\n\n", r.Token.Secret)
+		}
+		return nil
+	})
+	uls := a.storeCmd(&cobra.Command{Use: "ls", Short: "List users", Args: cobra.NoArgs},
+		func(ctx context.Context, s *session, _ []string) error {
+			us, err := s.Users(ctx)
 			if err != nil {
 				return err
 			}
@@ -321,126 +259,81 @@ func (a *app) adminCmd() *cobra.Command {
 				}
 			}
 			return tab.flush()
-		},
-	}
-	urm := &cobra.Command{
-		Use:   "rm NAME...",
-		Short: "Remove users and revoke their tokens (their files stay)",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, n := range args {
-				if err := c.DeleteUser(cmd.Context(), n); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
+		})
+	urm := a.storeCmd(&cobra.Command{Use: "rm NAME...", Short: "Remove users and revoke their tokens (their files stay)", Args: cobra.MinimumNArgs(1)},
+		func(ctx context.Context, s *session, args []string) error {
+			return eachArg(args, func(name string) error { return s.DeleteUser(ctx, name) })
+		})
 	user.AddCommand(add, uls, urm)
 
 	tok := &cobra.Command{Use: "token", Short: "Create, list and revoke API tokens"}
-	var forUser, name, expires string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a token (for yourself, or --user for admins) and print it once",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ttl, err := parseTTL(expires)
-			if err != nil {
-				return err
-			}
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			t, err := c.CreateToken(cmd.Context(), forUser, name, ttl)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(t)
-			}
-			fmt.Fprintln(a.env.Stdout, t.Secret)
-			return nil
-		},
 	}
-	create.Flags().StringVar(&forUser, "user", "", "the user the token is for (admins)")
-	create.Flags().StringVar(&name, "name", "", "a name to recognise the token by")
-	create.Flags().StringVar(&expires, "expires", "", "lifetime, e.g. 12h or 90d (default: never)")
-	tls := &cobra.Command{
-		Use:   "ls",
-		Short: "List tokens (without their secrets)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
+	createUser := create.Flags().String("user", "", "the user the token is for (admins)")
+	name := create.Flags().String("name", "", "a name to recognise the token by")
+	expires := create.Flags().String("expires", "", "lifetime, e.g. 12h or 90d (default: never; never past the token you use)")
+	a.storeCmd(create, func(ctx context.Context, s *session, _ []string) error {
+		ttl, err := parseTTL(*expires)
+		if err != nil {
+			return err
+		}
+		t, err := s.CreateToken(ctx, *createUser, *name, ttl)
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(t)
+		}
+		fmt.Fprintln(a.env.Stdout, t.Secret)
+		return nil
+	})
+	tls := &cobra.Command{Use: "ls", Short: "List tokens (without their secrets)", Args: cobra.NoArgs}
+	lsUser := tls.Flags().String("user", "", "whose tokens (admins)")
+	a.storeCmd(tls, func(ctx context.Context, s *session, _ []string) error {
+		ts, err := s.Tokens(ctx, *lsUser)
+		if err != nil {
+			return err
+		}
+		tab := a.table("ID\tNAME\tCREATED\tEXPIRES")
+		for _, t := range ts {
+			exp := "never"
+			if t.Expires != nil {
+				exp = localTime(*t.Expires)
+			}
+			if err := tab.row(t, t.ID, t.Name, localTime(t.Created), exp); err != nil {
 				return err
 			}
-			ts, err := c.Tokens(cmd.Context(), forUser)
-			if err != nil {
-				return err
-			}
-			tab := a.table("ID\tNAME\tCREATED\tEXPIRES")
-			for _, t := range ts {
-				exp := "never"
-				if t.Expires != nil {
-					exp = localTime(*t.Expires)
-				}
-				if err := tab.row(t, t.ID, t.Name, localTime(t.Created), exp); err != nil {
-					return err
-				}
-			}
-			return tab.flush()
-		},
-	}
-	tls.Flags().StringVar(&forUser, "user", "", "whose tokens (admins)")
-	revoke := &cobra.Command{
-		Use:   "revoke ID...",
-		Short: "Revoke tokens",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := c.RevokeToken(cmd.Context(), forUser, id); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	revoke.Flags().StringVar(&forUser, "user", "", "whose token (admins)")
+		}
+		return tab.flush()
+	})
+	revoke := &cobra.Command{Use: "revoke ID...", Short: "Revoke tokens", Args: cobra.MinimumNArgs(1)}
+	revokeUser := revoke.Flags().String("user", "", "whose token (admins)")
+	a.storeCmd(revoke, func(ctx context.Context, s *session, args []string) error {
+		return eachArg(args, func(id string) error { return s.RevokeToken(ctx, *revokeUser, id) })
+	})
 	tok.AddCommand(create, tls, revoke)
 
-	var grace time.Duration
 	gc := &cobra.Command{
 		Use:   "gc",
 		Short: "Collect garbage now: orphaned blobs, expired uploads, unfinished purges",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			r, err := c.Collect(cmd.Context(), grace)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(r)
-			}
-			fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads; finished %d purges\n",
-				r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
-			return nil
-		},
 	}
-	gc.Flags().DurationVar(&grace, "grace", 0, "remove orphaned blobs older than this (default: the server's)")
+	grace := gc.Flags().Duration("grace", 0, "remove orphaned blobs older than this (default: the server's)")
+	a.storeCmd(gc, func(ctx context.Context, s *session, _ []string) error {
+		r, err := s.Collect(ctx, *grace)
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(r)
+		}
+		fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads; finished %d purges\n",
+			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
+		return nil
+	})
 	cmd.AddCommand(user, tok, gc)
 	return cmd
 }

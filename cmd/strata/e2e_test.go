@@ -148,6 +148,21 @@ func TestCLIEndToEnd(t *testing.T) {
 	erin.run(4, "ls", "/home/admin")
 	erin.run(4, "cat", "/home/admin/piped.txt")
 	erin.run(4, "admin", "user", "ls")
+	// An admin acts on another user's trash; a user on nobody else's.
+	erin.run(0, "rm", "notes.txt")
+	if got := u.run(0, "trash", "ls"); strings.Contains(got.stdout, "notes.txt") {
+		t.Fatalf("erin's trash shows in the admin's own: %s", got.stdout)
+	}
+	var item struct{ ID, Path string }
+	if err := json.Unmarshal([]byte(u.run(0, "--json", "trash", "ls", "--user", "erin").stdout), &item); err != nil || item.Path != "/home/erin/notes.txt" {
+		t.Fatalf("trash ls --user erin: %+v %v", item, err)
+	}
+	u.run(0, "trash", "restore", "--user", "erin", item.ID)
+	erin.run(0, "stat", "notes.txt")
+	erin.run(4, "trash", "ls", "--user", "admin")
+	erin.run(4, "uploads", "ls", "--user", "admin")
+	u.run(0, "uploads", "ls", "--user", "erin")
+	u.run(3, "trash", "ls", "--user", "nobody")
 	u.run(0, "admin", "user", "rm", "erin")
 	erin.run(4, "ls")
 

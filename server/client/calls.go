@@ -175,7 +175,7 @@ func (c *Client) FollowJob(ctx context.Context, job api.Job, progress func(done 
 // Job describes a job of the caller's.
 func (c *Client) Job(ctx context.Context, id string) (api.Job, error) {
 	var j api.Job
-	err := c.doJSON(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &j)
+	err := c.doJSON(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), c.ownerQuery(nil), nil, &j)
 	return j, err
 }
 
@@ -212,26 +212,26 @@ func (c *Client) Trash(ctx context.Context, cursor string) (api.TrashPage, error
 		q = url.Values{"cursor": {cursor}}
 	}
 	var tp api.TrashPage
-	err := c.doJSON(ctx, http.MethodGet, "/v1/trash", q, nil, &tp)
+	err := c.doJSON(ctx, http.MethodGet, "/v1/trash", c.ownerQuery(q), nil, &tp)
 	return tp, err
 }
 
 // RestoreTrash puts a trashed entry back where it was, or at to if not "".
 func (c *Client) RestoreTrash(ctx context.Context, id, to string) (api.Entry, error) {
 	var e api.Entry
-	err := c.doJSON(ctx, http.MethodPost, "/v1/trash/"+url.PathEscape(id)+"/restore", nil, api.RestoreTrashRequest{To: to}, &e)
+	err := c.doJSON(ctx, http.MethodPost, "/v1/trash/"+url.PathEscape(id)+"/restore", c.ownerQuery(nil), api.RestoreTrashRequest{To: to}, &e)
 	return e, err
 }
 
 // PurgeTrash deletes one trashed entry for good.
 func (c *Client) PurgeTrash(ctx context.Context, id string) error {
-	return c.doJSON(ctx, http.MethodDelete, "/v1/trash/"+url.PathEscape(id), nil, nil, nil)
+	return c.doJSON(ctx, http.MethodDelete, "/v1/trash/"+url.PathEscape(id), c.ownerQuery(nil), nil, nil)
 }
 
 // EmptyTrash deletes everything in the trash for good.
 func (c *Client) EmptyTrash(ctx context.Context) (int, error) {
 	var r api.EmptyTrashResult
-	err := c.doJSON(ctx, http.MethodDelete, "/v1/trash", nil, nil, &r)
+	err := c.doJSON(ctx, http.MethodDelete, "/v1/trash", c.ownerQuery(nil), nil, &r)
 	return r.Purged, err
 }
 

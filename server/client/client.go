@@ -35,6 +35,30 @@ type Client struct {
 	roots   *x509.CertPool
 	ua      string
 	retries int
+	// owner is whose trash, upload sessions and jobs the client acts on
+	// ("": the caller's own); see As.
+	owner string
+}
+
+// As returns a client that acts on the trash, upload sessions and jobs of
+// the user name (an admin's view of another user's), sharing c's
+// connections.
+func (c *Client) As(name string) *Client {
+	cc := *c
+	cc.owner = name
+	return &cc
+}
+
+// ownerQuery is q with the owner the client acts for, if any.
+func (c *Client) ownerQuery(q url.Values) url.Values {
+	if c.owner == "" {
+		return q
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("user", c.owner)
+	return q
 }
 
 // Option configures a Client.

@@ -32,7 +32,7 @@ func (c *Client) CreateUpload(ctx context.Context, req api.CreateUploadRequest) 
 // Upload describes a session with the parts received so far.
 func (c *Client) Upload(ctx context.Context, id string) (api.Upload, error) {
 	var u api.Upload
-	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads/"+url.PathEscape(id), nil, nil, &u)
+	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads/"+url.PathEscape(id), c.ownerQuery(nil), nil, &u)
 	return u, err
 }
 
@@ -41,7 +41,7 @@ func (c *Client) Uploads(ctx context.Context) ([]api.Upload, error) {
 	var r struct {
 		Uploads []api.Upload `json:"uploads"`
 	}
-	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads", nil, nil, &r)
+	err := c.doJSON(ctx, http.MethodGet, "/v1/uploads", c.ownerQuery(nil), nil, &r)
 	return r.Uploads, err
 }
 
@@ -56,7 +56,7 @@ func (c *Client) PutPart(ctx context.Context, id string, n int, r io.ReadSeeker,
 	}
 	body, _ := rewind()
 	resp, err := c.do(ctx, request{
-		method: http.MethodPut, path: "/v1/uploads/" + url.PathEscape(id) + "/parts/" + strconv.Itoa(n),
+		method: http.MethodPut, path: "/v1/uploads/" + url.PathEscape(id) + "/parts/" + strconv.Itoa(n), query: c.ownerQuery(nil),
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		body:   body, size: size, retry: true, rewind: rewind,
 	})
@@ -75,13 +75,13 @@ func (c *Client) PutPart(ctx context.Context, id string, n int, r io.ReadSeeker,
 // SHA-256 the whole file must have.
 func (c *Client) CompleteUpload(ctx context.Context, id, sum string) (api.Entry, error) {
 	var e api.Entry
-	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", nil, api.CompleteUploadRequest{SHA256: sum}, &e)
+	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", c.ownerQuery(nil), api.CompleteUploadRequest{SHA256: sum}, &e)
 	return e, err
 }
 
 // AbortUpload ends a session and discards its parts.
 func (c *Client) AbortUpload(ctx context.Context, id string) error {
-	return c.doJSON(ctx, http.MethodDelete, "/v1/uploads/"+url.PathEscape(id), nil, nil, nil)
+	return c.doJSON(ctx, http.MethodDelete, "/v1/uploads/"+url.PathEscape(id), c.ownerQuery(nil), nil, nil)
 }
 
 // UploadOptions tune UploadFile.
