@@ -52,7 +52,10 @@ func (a *app) localStore(ctx context.Context, data string) (c *client.Client, st
 // of it.
 func (a *app) serveInProcess(ctx context.Context, data string) (*client.Client, func(), error) {
 	// Logs go to a file: the terminal belongs to the command (or the file
-	// manager).
+	// manager). Local mode's first run makes the data directory.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
 	logFile, err := os.OpenFile(filepath.Join(data, "strata.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, err

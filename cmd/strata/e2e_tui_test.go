@@ -137,7 +137,7 @@ func TestTUIEndToEnd(t *testing.T) {
 // store; a second strata on the same data directory attaches to the first
 // through its private socket instead of failing on the lock.
 func TestTUILocalMode(t *testing.T) {
-	data := t.TempDir()
+	data := filepath.Join(t.TempDir(), "first", "run") // made by the first strata
 	work := t.TempDir()
 	writeFile(t, filepath.Join(work, "local.txt"), []byte("stays local"))
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=xterm-256color"}
