@@ -109,6 +109,12 @@ func (a *app) put(ctx context.Context, srcs []string, dst string, o transferOpts
 		if err != nil {
 			return err
 		}
+		if errors.Is(e.Skip, localtree.ErrBrokenLink) {
+			return &localNotFound{src + ": " + e.Skip.Error()}
+		}
+		if e.Skip != nil {
+			return fmt.Errorf("%s: %w", src, e.Skip)
+		}
 		if e.IsDir() && !o.recursive {
 			return usagef("%s is a folder: use -r to upload it with its content", src)
 		}

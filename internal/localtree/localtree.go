@@ -55,14 +55,24 @@ type Entry struct {
 func (e Entry) IsDir() bool { return e.Skip == nil && e.Info.IsDir() }
 
 // Stat describes the root of an upload, following links. A root that does
-// not exist is an error; one that is neither a file nor a folder is an
-// Entry with Skip set.
+// not exist is an error; a broken link, or one that is neither a file nor
+// a folder, is an Entry with Skip set, as inside a folder.
 func Stat(path string) (Entry, error) {
-	fi, err := os.Stat(path)
+	li, err := os.Lstat(path)
 	if err != nil {
 		return Entry{}, err
 	}
-	li, err := os.Lstat(path)
+	fi, err := os.Stat(path)
+	if err != nil && li.Mode()&fs.ModeSymlink != 0 {
+		e := Entry{Name: filepath.Base(path), Path: path, Link: true}
+		if errors.Is(err, syscall.ELOOP) {
+			e.Skip = fmt.Errorf("%w: the link leads to itself", ErrCycle)
+		} else {
+			target, _ := os.Readlink(path)
+			e.Skip = fmt.Errorf("%w (to %s)", ErrBrokenLink, target)
+		}
+		return e, nil
+	}
 	if err != nil {
 		return Entry{}, err
 	}

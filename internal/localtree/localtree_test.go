@@ -157,7 +157,12 @@ func TestStatRoot(t *testing.T) {
 	if e, err := Stat(filepath.Join(root, "fifo")); err != nil || !errors.Is(e.Skip, ErrSpecial) {
 		t.Fatalf("a special root: %+v %v", e, err)
 	}
-	if _, err := Stat(filepath.Join(root, "broken")); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("a broken root: %v", err)
+	// A broken link named as a root is skipped with its reason, as inside
+	// a folder (the file manager once listed it as a failed folder).
+	if e, err := Stat(filepath.Join(root, "broken")); err != nil || !errors.Is(e.Skip, ErrBrokenLink) || e.IsDir() {
+		t.Fatalf("a broken root: %+v %v", e, err)
+	}
+	if _, err := Stat(filepath.Join(root, "not-there")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a missing root: %v", err)
 	}
 }

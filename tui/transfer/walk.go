@@ -71,7 +71,7 @@ func (m *Manager) listLocal(ctx context.Context, w *walkItem) ([]*job, []*walkIt
 			return nil, nil, err
 		}
 		if e.Skip != nil {
-			return nil, nil, fmt.Errorf("%s: %w", w.Src, e.Skip)
+			return []*job{{Job: Job{Kind: Upload, Src: w.Src, Dst: w.Dst, State: Skipped, Err: e.Skip}}}, nil, nil
 		}
 		if !e.IsDir() {
 			return []*job{{Job: Job{Kind: Upload, Src: w.Src, Dst: w.Dst, Size: e.Info.Size()}}}, nil, nil
