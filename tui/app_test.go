@@ -115,6 +115,19 @@ func (h *harness) waitForSince(off int, s string) {
 	}
 }
 
+// eventually waits until cond holds, drawing on (the app works in
+// commands and programs that finish on their own), or fails after 10 s.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("never: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // mark forgets what was drawn so far: waitFor then sees only what is
 // drawn from now on (lines that do not change are not drawn again).
 func (h *harness) mark() {

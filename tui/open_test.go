@@ -93,7 +93,19 @@ func TestAppOpenUnchanged(t *testing.T) {
 	h.press("tab", "e")
 	h.waitFor("No changes to “notes.md”")
 	tmp := readLog(t, log, "path")
+	if err := os.Remove(log + ".path"); err != nil {
+		t.Fatal(err)
+	}
 	h.press("o")
+	// The pager ran when it noted its file, and its copy goes right after.
+	h.eventually("the pager's copy removed", func() bool {
+		b, err := os.ReadFile(log + ".path")
+		if err != nil {
+			return false
+		}
+		_, err = os.Stat(filepath.Dir(strings.TrimSpace(string(b))))
+		return os.IsNotExist(err)
+	})
 	if v := h.final(); strings.Contains(v, "Upload") {
 		t.Fatalf("asked to upload:\n%s", v)
 	}
