@@ -358,45 +358,137 @@ func parseTTL(s string) (time.Duration, error) {
 }
 
 func (a *app) loginCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "login",
-		Short: "Save a server and token as your profile",
-		Long: `Check a server address and token and save them (readable by you only) in
+		Short: "Log in to a server and save it as your profile",
+		Long: `Log in to a server and save it with a token (readable by you only) in
 $XDG_CONFIG_HOME/strata/profile.json, so that other commands need neither.
-The token comes from --token, STRATA_TOKEN, or a prompt.`,
+
+With --user, a password (asked on the terminal, or read from standard input
+with --password-stdin) is exchanged for a new token (--expires, 30 days by
+default). Without it, the token comes from --token, STRATA_TOKEN, or a
+prompt.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if a.server == "" {
-				return usagef("give the server: strata login --server http://host:8420")
+	}
+	user := cmd.Flags().String("user", "", "log in as this user with a password")
+	stdin := cmd.Flags().Bool("password-stdin", false, "read the password from standard input (for scripts)")
+	expires := cmd.Flags().String("expires", "", "with --user: the token's lifetime, e.g. 12h or 90d (default 30d)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if a.server == "" {
+			return usagef("give the server: strata login --server http://host:8420")
+		}
+		tok := a.token
+		switch {
+		case *user != "":
+			ttl, err := parseTTL(*expires)
+			if err != nil {
+				return err
 			}
-			tok := a.token
-			if tok == "" {
-				f, ok := a.env.Stdin.(*os.File)
-				if !ok || !term.IsTerminal(int(f.Fd())) {
-					return usagef("no token: set STRATA_TOKEN or --token")
+			pw, err := a.readSecret("Password for "+*user+": ", *stdin)
+			if err != nil {
+				return err
+			}
+			anon, err := a.newClient(a.server, "")
+			if err != nil {
+				return err
+			}
+			host, _ := os.Hostname()
+			t, err := anon.Login(ctx, *user, pw, "login "+host, ttl)
+			if err != nil {
+				return err
+			}
+			tok = t.Secret
+		case tok == "":
+			t, err := a.readSecret("Token (or log in with --user NAME and a password): ", false)
+			if err != nil {
+				return usagef("no token: set STRATA_TOKEN or --token, or log in with --user NAME")
+			}
+			tok = strings.TrimSpace(t)
+		}
+		c, err := a.newClient(a.server, tok)
+		if err != nil {
+			return err
+		}
+		u, err := c.Whoami(ctx)
+		if err != nil {
+			return err
+		}
+		path, err := a.saveProfile(profile{Server: a.server, Token: tok})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s (home %s); saved to %s\n", a.server, u.Name, u.Home, path)
+		return nil
+	}
+	return cmd
+}
+
+// readSecret reads a password or token: the first line of standard input
+// with fromStdin, else typed on the terminal without echo.
+func (a *app) readSecret(prompt string, fromStdin bool) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(a.env.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", usagef("nothing on standard input")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	f, ok := a.env.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usagef("%s: not on a terminal (use --password-stdin)", strings.TrimSuffix(strings.TrimSpace(prompt), ":"))
+	}
+	fmt.Fprint(a.env.Stderr, prompt)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(a.env.Stderr)
+	return string(b), err
+}
+
+// passwdCmd sets a password: one's own (asking the current one), or with
+// --user a user's (admins).
+func (a *app) passwdCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "passwd",
+		Short: "Set your password (or --user's, for admins) for strata login --user",
+		Args:  cobra.NoArgs,
+	}
+	user := cmd.Flags().String("user", "", "set this user's password (admins)")
+	stdin := cmd.Flags().Bool("password-stdin", false, "read the new password from standard input (for scripts; admins setting another user's)")
+	remove := cmd.Flags().Bool("remove", false, "remove the password: log in with tokens only")
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, _ []string) error {
+		current, password := "", ""
+		if *user == "" && !*stdin {
+			me, err := s.Whoami(ctx)
+			if err != nil {
+				return err
+			}
+			if me.Password {
+				if current, err = a.readSecret("Current password: ", false); err != nil {
+					return err
 				}
-				fmt.Fprint(a.env.Stderr, "Token: ")
-				b, err := term.ReadPassword(int(f.Fd()))
-				fmt.Fprintln(a.env.Stderr)
+			}
+		}
+		if !*remove {
+			var err error
+			if password, err = a.readSecret("New password: ", *stdin); err != nil {
+				return err
+			}
+			if !*stdin {
+				again, err := a.readSecret("Again: ", false)
 				if err != nil {
 					return err
 				}
-				tok = strings.TrimSpace(string(b))
+				if again != password {
+					return usagef("the two passwords differ; nothing changed")
+				}
 			}
-			c, err := a.newClient(a.server, tok)
-			if err != nil {
-				return err
-			}
-			u, err := c.Whoami(cmd.Context())
-			if err != nil {
-				return err
-			}
-			path, err := a.saveProfile(profile{Server: a.server, Token: tok})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s (home %s); saved to %s\n", a.server, u.Name, u.Home, path)
-			return nil
-		},
-	}
+		}
+		if err := s.SetPassword(ctx, *user, current, password); err != nil {
+			return err
+		}
+		if !a.quiet {
+			fmt.Fprintln(a.env.Stderr, map[bool]string{true: "password removed", false: "password set"}[*remove])
+		}
+		return nil
+	})
 }

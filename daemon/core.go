@@ -15,13 +15,26 @@ type Core struct {
 	Identity *identity.Service
 }
 
+// CoreOption tunes the core beyond the file tree's Config.
+type CoreOption func(*identity.Config)
+
+// WithPasswordCost sets what hashing a password costs (tests make it
+// cheap; a small server may want less memory).
+func WithPasswordCost(c identity.PasswordCost) CoreOption {
+	return func(ic *identity.Config) { ic.PasswordCost = c }
+}
+
 // NewCore builds the core on the engines cfg names.
-func NewCore(cfg backend.Config) (Core, error) {
+func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
 	files, err := backend.New(cfg)
 	if err != nil {
 		return Core{}, err
 	}
-	ids, err := identity.New(identity.Config{Meta: cfg.Meta, Decider: cfg.Decider, Now: cfg.Now})
+	ic := identity.Config{Meta: cfg.Meta, Decider: cfg.Decider, Now: cfg.Now}
+	for _, o := range opts {
+		o(&ic)
+	}
+	ids, err := identity.New(ic)
 	if err != nil {
 		return Core{}, fmt.Errorf("identity: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
@@ -123,6 +124,9 @@ type matrixCase struct {
 	self bool
 }
 
+// alicePassword is alice's password, which the matrix sets and keeps.
+const alicePassword = "correct horse battery"
+
 // alice is what the matrix's requests are about.
 type alice struct {
 	trashID, uploadID string
@@ -179,6 +183,8 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/users":                  {req: static("/v1/users", ""), ownerDenied: true},
 		"POST /v1/users":                 {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
 		"DELETE /v1/users/{name}":        {req: static("/v1/users/dave", ""), ownerDenied: true},
+		"PUT /v1/users/{name}/password":  {req: static("/v1/users/alice/password", `{"current":"`+alicePassword+`","password":"`+alicePassword+`"}`)},
+		"POST /v1/login":                 {req: static("/v1/login", `{"user":"alice","password":"`+alicePassword+`"}`)},
 		"GET /v1/tokens":                 {req: owned("/v1/tokens", "")},
 		"POST /v1/tokens":                {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
 		"DELETE /v1/tokens/{id}":         {req: owned("/v1/tokens/nosuchtoken", "")},
@@ -200,7 +206,8 @@ func TestRouteMatrix(t *testing.T) {
 	}
 	t.Cleanup(func() { eng.Close() })
 	d := &decisions{decided: map[string]int{}, early: map[string][]string{}, inner: iam.HomeRule{}}
-	c, err := daemon.NewCore(backend.Config{Blobs: watchedBlobs{eng.Blobs, d}, Meta: watchedMeta{eng.Meta, d}, Keys: eng.Keys, Decider: d})
+	c, err := daemon.NewCore(backend.Config{Blobs: watchedBlobs{eng.Blobs, d}, Meta: watchedMeta{eng.Meta, d}, Keys: eng.Keys, Decider: d},
+		daemon.WithPasswordCost(identity.PasswordCost{MemoryKiB: 1024, Passes: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +286,9 @@ func TestRouteMatrix(t *testing.T) {
 		resp.Body.Close()
 		a.uploadID = u.ID
 		return a
+	}
+	if err := c.Identity.SetPassword(ctx, adminPr, "alice", "", alicePassword); err != nil {
+		t.Fatal(err)
 	}
 	for _, name := range []string{"alice", "bob"} {
 		tok, err := c.Identity.CreateToken(ctx, adminPr, name, "matrix", 0)

@@ -200,8 +200,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 				return
 			}
 			in.user = pr.Name
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{ID: requestID(r.Context()), SourceIP: host, SecureTransport: r.TLS != nil, Time: time.Now()}))
+			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{ID: requestID(r.Context()), SourceIP: clientIP(r), SecureTransport: r.TLS != nil, Time: time.Now()}))
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {
@@ -293,4 +292,13 @@ func paramList(q []string) string {
 		return "none"
 	}
 	return strings.Join(q, ", ")
+}
+
+// clientIP is the address of the client that sent r.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr // a unix socket's peer
+	}
+	return host
 }

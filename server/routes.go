@@ -73,6 +73,8 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/users", token, s.listUsers, nil},
 		{"POST", "/v1/users", token, s.createUser, nil},
 		{"DELETE", "/v1/users/{name}", token, s.deleteUser, nil},
+		{"PUT", "/v1/users/{name}/password", token, s.setPassword, nil},
+		{"POST", "/v1/login", public, s.login, nil},
 		{"GET", "/v1/tokens", token, s.listTokens, []string{"user"}},
 		{"POST", "/v1/tokens", token, s.createToken, nil},
 		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},

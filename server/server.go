@@ -49,6 +49,7 @@ type Deps struct {
 type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
+	logins  *loginGuard
 	log     *slog.Logger
 	cfg     Config
 	metrics *metrics
@@ -79,7 +80,7 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
-	s := &Server{b: d.Files, ids: d.Identity, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
+	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))
 	return s

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -107,4 +110,42 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.CollectResult(st))
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request, _ iam.Principal) error {
+	var req api.LoginRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.ExpiresIn < 0 || req.ExpiresIn > 100*365*24*3600 {
+		return badRequest("expiresIn must be 0 (30 days) or a number of seconds up to 100 years")
+	}
+	ip := clientIP(r)
+	if wait := s.logins.wait(ip, req.User); wait > 0 {
+		return &problem{status: http.StatusTooManyRequests, code: api.CodeTooMany,
+			detail:     "too many failed logins: try again later",
+			retryAfter: strconv.Itoa(int(wait.Seconds()) + 1)}
+	}
+	t, err := s.ids.Login(r.Context(), req.User, req.Password, req.Name, time.Duration(req.ExpiresIn)*time.Second)
+	if errors.Is(err, errs.ErrUnauthorized) {
+		s.logins.failed(ip, req.User)
+		return &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized, detail: "wrong user name or password"}
+	}
+	if err != nil {
+		return err
+	}
+	s.logins.succeeded(req.User)
+	return writeJSON(w, http.StatusCreated, api.Token(t))
+}
+
+func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	var req api.PasswordRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.ids.SetPassword(r.Context(), pr, r.PathValue("name"), req.Current, req.Password); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

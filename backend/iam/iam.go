@@ -100,6 +100,9 @@ const (
 	GetUser Action = "strata:GetUser"
 	// ManageUsers lists, creates and deletes users.
 	ManageUsers Action = "strata:ManageUsers"
+	// ManagePassword changes one's own password (an admin sets anyone's
+	// with ManageUsers).
+	ManagePassword Action = "strata:ManagePassword"
 	// ManageTokens creates, lists and revokes tokens.
 	ManageTokens Action = "strata:ManageTokens"
 	// CollectGarbage runs the garbage collector now.
@@ -114,7 +117,7 @@ const (
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
-	ManageTrash, ManageUploads, GetUser, ManageUsers, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
+	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that

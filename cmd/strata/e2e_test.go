@@ -198,6 +198,49 @@ func TestLoginProfile(t *testing.T) {
 	}
 }
 
+// TestPasswordLogin: an admin sets a user's password; the user logs in
+// with it (the password exchanged for a token, saved in the profile) and
+// changes it; wrong passwords are refused, and slowed down.
+func TestPasswordLogin(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	admin := newUser(t, s, adminToken)
+	admin.run(0, "admin", "user", "add", "--no-token", "frank")
+	set := runCLI(t, admin.env, admin.dir, strings.NewReader("correct horse battery\n"), "passwd", "--user", "frank", "--password-stdin")
+	if set.code != 0 {
+		t.Fatalf("passwd --user: %+v", set)
+	}
+	short := runCLI(t, admin.env, admin.dir, strings.NewReader("short\n"), "passwd", "--user", "frank", "--password-stdin")
+	if short.code != 2 || !strings.Contains(short.stderr, "at least 12") {
+		t.Fatalf("a short password: %+v", short)
+	}
+	home := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
+	login := func(pw string) cliResult {
+		return runCLI(t, env, home, strings.NewReader(pw+"\n"), "login", "--server", s.addr, "--user", "frank", "--password-stdin")
+	}
+	if r := login("correct horse battery"); r.code != 0 || !strings.Contains(r.stderr, "as frank") {
+		t.Fatalf("login: %+v", r)
+	}
+	if r := runCLI(t, env, home, nil, "ls"); r.code != 0 {
+		t.Fatalf("ls with the profile of a password login: %+v", r)
+	}
+	if r := login("wrong horse battery"); r.code != 4 {
+		t.Fatalf("a wrong password: %+v", r)
+	}
+	if r := runCLI(t, env, home, strings.NewReader("correct horse battery\n"), "login", "--server", s.addr, "--user", "nobody", "--password-stdin"); r.code != 4 {
+		t.Fatalf("an unknown user: %+v", r)
+	}
+	// Guessing is slowed down: after a few failures the server asks to
+	// wait, even for the right password.
+	var last cliResult
+	for range 4 {
+		last = login("still wrong here")
+	}
+	if r := login("correct horse battery"); r.code == 0 || !strings.Contains(r.stderr+last.stderr, "too many failed logins") {
+		t.Fatalf("no slowdown after failures: %+v / %+v", last, r)
+	}
+}
+
 // TestResumeUpload interrupts an upload after two parts and resumes it:
 // the parts the server has are not sent again.
 func TestResumeUpload(t *testing.T) {

@@ -35,6 +35,7 @@ const (
 	CodeCanceled         = "canceled"
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
+	CodeTooMany          = "too_many"
 )
 
 // ProblemType is the prefix of every problem's "type" URI; the code follows.
@@ -234,6 +235,25 @@ type User struct {
 	Admin   bool      `json:"admin"`
 	Home    string    `json:"home"`
 	Created time.Time `json:"created"`
+	// Password says whether the user can log in with a password.
+	Password bool `json:"password"`
+}
+
+// LoginRequest is the body of POST /v1/login: a user's name and password,
+// exchanged for a new token (named Name, expiring after ExpiresIn seconds,
+// 0: 30 days).
+type LoginRequest struct {
+	User      string `json:"user"`
+	Password  string `json:"password"`
+	Name      string `json:"name,omitempty"`
+	ExpiresIn int64  `json:"expiresIn,omitempty"`
+}
+
+// PasswordRequest is the body of PUT /v1/users/{name}/password: the new
+// password ("" removes it) and, for one's own, the current one.
+type PasswordRequest struct {
+	Current  string `json:"current,omitempty"`
+	Password string `json:"password"`
 }
 
 // CreateUserRequest is the body of POST /v1/users.

@@ -277,6 +277,28 @@ func (c *Client) CreateToken(ctx context.Context, user, name string, ttl time.Du
 	return t, err
 }
 
+// Login exchanges a user's name and password for a new token (named
+// name, expiring after ttl; 0: the server's default). The client needs no
+// token for it.
+func (c *Client) Login(ctx context.Context, user, password, name string, ttl time.Duration) (api.Token, error) {
+	var t api.Token
+	err := c.doJSON(ctx, http.MethodPost, "/v1/login", nil, api.LoginRequest{User: user, Password: password, Name: name, ExpiresIn: int64(ttl / time.Second)}, &t)
+	return t, err
+}
+
+// SetPassword sets the password of user ("" for oneself; password "" removes
+// it). Changing one's own password needs the current one, if set.
+func (c *Client) SetPassword(ctx context.Context, user, current, password string) error {
+	if user == "" {
+		u, err := c.Whoami(ctx)
+		if err != nil {
+			return err
+		}
+		user = u.Name
+	}
+	return c.doJSON(ctx, http.MethodPut, "/v1/users/"+url.PathEscape(user)+"/password", nil, api.PasswordRequest{Current: current, Password: password}, nil)
+}
+
 // RevokeToken deletes a token of user ("" for oneself).
 func (c *Client) RevokeToken(ctx context.Context, user, id string) error {
 	var q url.Values
