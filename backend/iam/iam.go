@@ -194,10 +194,18 @@ func (r Resource) String() string {
 type Request struct {
 	// ID is the request's ID (the API's X-Request-ID), tying the
 	// decisions and the storage accesses of one request together.
-	ID              string
-	SourceIP        string
+	ID string
+	// SourceIP is the client's address (strata:SourceIp; "": unknown).
+	SourceIP string
+	// SecureTransport: the request came over TLS (strata:SecureTransport).
 	SecureTransport bool
-	Time            time.Time
+	// Time is when the request came (strata:CurrentTime; zero: unknown,
+	// which PolicyDecider fills in with its clock).
+	Time time.Time
+	// ContentLength is the size of what the request writes
+	// (strata:ContentLength), when HasContentLength says it is known.
+	ContentLength    int64
+	HasContentLength bool
 }
 
 type requestKey struct{}
@@ -218,6 +226,25 @@ type Decision struct {
 	Allowed bool
 	// Reason says what decided: the rule, or (with policies) the statement.
 	Reason string
+	// Statement is the policy statement that decided: the Deny that
+	// denied, or the identity policy's Allow that allowed. It is nil for
+	// an implicit deny (no statement allows) and for a decision of a rule.
+	// It points into the compiled policy: read it, never change it.
+	Statement *StatementRef
+	// SessionStatement is, when the principal has a session policy and
+	// the action is allowed, the session policy's Allow that let it
+	// through too.
+	SessionStatement *StatementRef
+	// Err is set when no decision could be made (the principal's
+	// policies could not be read): the answer is then a denial, and
+	// Authorize returns Err rather than a denial, so that the caller sees
+	// an outage, not a refusal.
+	Err error
+}
+
+// ExplicitDeny reports whether a Deny statement decided.
+func (d Decision) ExplicitDeny() bool {
+	return !d.Allowed && d.Statement != nil && d.Statement.Effect == Deny
 }
 
 // Decider makes the decision. The core holds one; tests wrap it to see
@@ -233,7 +260,11 @@ func Authorize(ctx context.Context, d Decider, pr Principal, act Action, res Res
 	if !pr.Authenticated() {
 		return errs.ErrUnauthorized
 	}
-	if dec := d.Decide(pr, act, res, RequestFrom(ctx)); !dec.Allowed {
+	dec := d.Decide(pr, act, res, RequestFrom(ctx))
+	if dec.Err != nil && !dec.Allowed {
+		return fmt.Errorf("deciding %s on %s: %w", act, res, dec.Err)
+	}
+	if !dec.Allowed {
 		return &DeniedError{Action: act, Resource: res, Reason: dec.Reason}
 	}
 	return nil
