@@ -1,10 +1,10 @@
 package iam
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -333,7 +333,7 @@ func (c *cond) matchAny(r *request, v *vars) bool {
 	case typeDate:
 		t := r.req.Time
 		for _, u := range c.times {
-			if compareInts(t.Compare(u), c.cmp) {
+			if c.cmp.holds(t.Compare(u)) {
 				return true
 			}
 		}
@@ -355,31 +355,18 @@ func (c *cond) matchAny(r *request, v *vars) bool {
 	return false
 }
 
-// compare reports whether x <cmp> n.
-func (n number) compare(x int64, cmp compare) bool {
+// compare reports whether x <c> n.
+func (n number) compare(x int64, c compare) bool {
 	if n.isInt {
-		switch {
-		case x < n.i:
-			return compareInts(-1, cmp)
-		case x > n.i:
-			return compareInts(1, cmp)
-		}
-		return compareInts(0, cmp)
+		return c.holds(cmp.Compare(x, n.i))
 	}
-	f := float64(x)
-	switch {
-	case f < n.f:
-		return compareInts(-1, cmp)
-	case f > n.f:
-		return compareInts(1, cmp)
-	}
-	return compareInts(0, cmp)
+	return c.holds(cmp.Compare(float64(x), n.f))
 }
 
-// compareInts reports whether an ordering (-1, 0, 1 of request value
-// against policy value) satisfies cmp.
-func compareInts(order int, cmp compare) bool {
-	switch cmp {
+// holds reports whether an ordering (-1, 0 or 1: the request's value
+// against the policy's) satisfies the comparison.
+func (c compare) holds(order int) bool {
+	switch c {
 	case cmpLess:
 		return order < 0
 	case cmpLessEqual:
@@ -458,9 +445,13 @@ var dateLayouts = []string{
 }
 
 // parseDate reads a date: ISO 8601 as above, or seconds since the Unix
-// epoch (as AWS also takes).
+// epoch (as AWS also takes), of at least five digits so that a year
+// alone is not quietly taken for a moment of 1970.
 func parseDate(s string) (time.Time, error) {
 	if s != "" && strings.Trim(s, "0123456789") == "" {
+		if len(s) <= 4 {
+			return time.Time{}, fmt.Errorf("%q is ambiguous: a lone number is seconds since 1970; write a year as 2026-01-01", s)
+		}
 		secs, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || secs > 253402300799 { // year 9999
 			return time.Time{}, fmt.Errorf("%q is out of range", clip(s))
@@ -509,14 +500,4 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not true or false", clip(s))
-}
-
-// operatorNames lists the operators for documentation and errors.
-func operatorNames() []string {
-	names := make([]string, 0, len(operators))
-	for _, o := range operators {
-		names = append(names, o.name)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -58,7 +58,8 @@ func (e *PolicyError) Error() string {
 func (e *PolicyError) Unwrap() []error { return []error{ErrMalformedPolicy, errs.ErrInvalid} }
 
 // Policy is a policy document compiled for evaluation: parse it once
-// (Parse), evaluate it at every decision (PolicySet.Evaluate).
+// (Parse), evaluate it at every decision (PolicySet.Evaluate). It never
+// changes once made, so any number of decisions may share it.
 type Policy struct {
 	name  string
 	stmts []statement
@@ -302,38 +303,24 @@ func (p *parser) statement(v *jsonValue, ptr string, index int) (statement, erro
 		return s, p.fail(effect.value.off, eptr, "Effect is \"Allow\" or \"Deny\", not %q", clip(effect.value.text))
 	}
 
-	switch {
-	case action != nil && notAction != nil:
-		return s, p.fail(notAction.keyOff, ptr+"/NotAction", "a statement has Action or NotAction, not both")
-	case action == nil && notAction == nil:
-		return s, p.fail(v.off, ptr, "Action (or NotAction) is missing")
-	}
-	am := action
-	if am == nil {
-		am = notAction
-	}
-	acts, err := p.actions(am, ptr+"/"+am.key)
+	am, negated, err := p.either(v, ptr, "Action", action, notAction)
 	if err != nil {
 		return s, err
 	}
-	if notAction != nil {
-		acts = acts.complement()
+	if s.actions, err = p.actions(am, ptr+"/"+am.key); err != nil {
+		return s, err
 	}
-	s.actions = acts
-
-	switch {
-	case resource != nil && notResource != nil:
-		return s, p.fail(notResource.keyOff, ptr+"/NotResource", "a statement has Resource or NotResource, not both")
-	case resource == nil && notResource == nil:
-		return s, p.fail(v.off, ptr, "Resource (or NotResource) is missing")
+	if negated {
+		s.actions = s.actions.complement()
 	}
-	rm := resource
-	if rm == nil {
-		rm, s.notResource = notResource, true
+	rm, negated, err := p.either(v, ptr, "Resource", resource, notResource)
+	if err != nil {
+		return s, err
 	}
 	if s.resources, err = p.resources(rm, ptr+"/"+rm.key); err != nil {
 		return s, err
 	}
+	s.notResource = negated
 
 	if condition != nil {
 		if s.conds, err = p.conditions(condition.value, ptr+"/Condition"); err != nil {
@@ -341,6 +328,20 @@ func (p *parser) statement(v *jsonValue, ptr string, index int) (statement, erro
 		}
 	}
 	return s, nil
+}
+
+// either returns the one of an element and its Not form that the
+// statement v has (negated: the Not form), refusing both and neither.
+func (p *parser) either(v *jsonValue, ptr, name string, elem, notElem *jsonMember) (m *jsonMember, negated bool, err error) {
+	switch {
+	case elem != nil && notElem != nil:
+		return nil, false, p.fail(notElem.keyOff, ptr+"/Not"+name, "a statement has %s or Not%s, not both", name, name)
+	case elem != nil:
+		return elem, false, nil
+	case notElem != nil:
+		return notElem, true, nil
+	}
+	return nil, false, p.fail(v.off, ptr, "%s (or Not%s) is missing", name, name)
 }
 
 // validSid checks a Sid as IAM does: letters and digits.

@@ -105,6 +105,7 @@ func TestParseErrors(t *testing.T) {
 		{"hex number", condDoc(`{"NumericLessThan":{"strata:ContentLength":"0x10"}}`), "/Statement/0/Condition/NumericLessThan/strata:ContentLength", "not a number"},
 		{"huge number", condDoc(`{"NumericLessThan":{"strata:ContentLength":1e999}}`), "/Statement/0/Condition/NumericLessThan/strata:ContentLength", "out of range"},
 		{"bad date", condDoc(`{"DateLessThan":{"strata:CurrentTime":"2026-13-01"}}`), "/Statement/0/Condition/DateLessThan/strata:CurrentTime", "not a date"},
+		{"year alone", condDoc(`{"DateLessThan":{"strata:CurrentTime":"2026"}}`), "/Statement/0/Condition/DateLessThan/strata:CurrentTime", "ambiguous"},
 		{"date without zone", condDoc(`{"DateLessThan":{"strata:CurrentTime":"2026-12-01T10:00:00"}}`), "/Statement/0/Condition/DateLessThan/strata:CurrentTime", "not a date"},
 		{"bad bool", condDoc(`{"Bool":{"strata:SecureTransport":"yes"}}`), "/Statement/0/Condition/Bool/strata:SecureTransport", "not true or false"},
 		{"bad null", condDoc(`{"Null":{"strata:TokenId":"absent"}}`), "/Statement/0/Condition/Null/strata:TokenId", "true: the key is absent"},
