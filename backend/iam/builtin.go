@@ -8,8 +8,8 @@ const (
 	HomePolicyName = "home"
 	// HomePolicyDocument lets a user work within their home folder (but
 	// not delete, move, replace or copy onto the home folder itself),
-	// manage what they own (trash, upload sessions, tokens and jobs) and
-	// see their own user.
+	// manage what they own (trash, upload sessions, tokens and jobs), see
+	// their own user and change their own password.
 	HomePolicyDocument = `{
   "Version": "2012-10-17",
   "Statement": [
@@ -39,7 +39,8 @@ const (
         "strata:ManageUploads",
         "strata:ManageTokens",
         "strata:ManageJobs",
-        "strata:GetUser"
+        "strata:GetUser",
+        "strata:ManagePassword"
       ],
       "Resource": [
         "strata:user/${strata:username}",
