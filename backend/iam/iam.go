@@ -62,7 +62,7 @@ func HomeOf(name string) storepath.Path {
 
 // User is p as a user principal of the API.
 func User(id, name string, admin bool, tokenID string) Principal {
-	return Principal{Kind: KindUser, UserID: id, Name: name, Admin: admin, TokenID: tokenID, Via: "http"}
+	return Principal{Kind: KindUser, UserID: id, Name: name, Admin: admin, TokenID: tokenID, Via: ViaHTTP}
 }
 
 // Action is an operation, named in the strata: namespace.
