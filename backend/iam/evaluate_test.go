@@ -282,6 +282,16 @@ func TestResourceWildcards(t *testing.T) {
 		{"strata:user/*", "strata:user/alice", true},
 		{"strata:system/keys", "strata:system/keys", true},
 		{"/Projects/*", "/projects/a", false},
+		{"/*ab*cd", "/xxabyyabzzcd", true},
+		{"/*ab*cd", "/xxabyyabzzc", false},
+		{"/*ab", "/aab", true},
+		{"/*aab", "/aaab", true},
+		{"/*é?", "/aéb", true},
+		{"/*é", "/éé", true},
+		{"/*é", "/ée", false},
+		{"/a*a", "/a", false},
+		{"/*.txt", "/a.txt.gz", false},
+		{"/*.txt", "/a.txt/b.txt", true},
 	} {
 		pat, err := compileResource(tc.pattern)
 		if err != nil {

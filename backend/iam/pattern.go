@@ -137,6 +137,9 @@ func (p *pattern) match(s string, v *vars, fold bool) bool {
 		if ti < len(toks) {
 			switch t := &toks[ti]; t.kind {
 			case tokStar:
+				if ti == len(toks)-1 {
+					return true // a last star takes the rest
+				}
 				starTi, starSi = ti, si
 				ti++
 				continue
@@ -161,12 +164,23 @@ func (p *pattern) match(s string, v *vars, fold bool) bool {
 		} else if si == len(s) {
 			return true
 		}
-		// A mismatch: the last star takes one more character.
+		// A mismatch: the last star takes one more character, or, when a
+		// literal follows it, as many as bring the next place that
+		// literal starts (it starts with no continuation byte of UTF-8,
+		// so it cannot start inside a character).
 		if starTi < 0 || starSi >= len(s) {
 			return false
 		}
-		_, n := utf8.DecodeRuneInString(s[starSi:])
-		starSi += n
+		if next := &toks[starTi+1]; next.kind == tokLiteral && !fold {
+			i := strings.Index(s[starSi+1:], next.lit)
+			if i < 0 {
+				return false
+			}
+			starSi += 1 + i
+		} else {
+			_, n := utf8.DecodeRuneInString(s[starSi:])
+			starSi += n
+		}
 		si, ti = starSi, starTi+1
 	}
 }
