@@ -290,7 +290,7 @@ func (tt *tester) snap() snap {
 // waitFor polls snapshots until cond holds.
 func (tt *tester) waitFor(what string, cond func(snap) bool) snap {
 	tt.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		s := tt.snap()
 		if cond(s) {

@@ -90,9 +90,15 @@ func (m *Model) appendItems(items []Item) {
 	if len(add) == 0 {
 		return
 	}
+	slices.SortFunc(add, m.cmp)
+	if len(m.vis) == 0 || m.cmp(m.vis[len(m.vis)-1], add[0]) <= 0 {
+		// The page sorts after all that is shown, as pages in name
+		// order mostly do: appended, in time linear in the page.
+		m.vis = append(m.vis, add...)
+		return
+	}
 	// Merge the sorted page in: linear in the folder, where re-sorting
 	// everything on every page of a 100,000-entry folder would not be.
-	slices.SortFunc(add, m.cmp)
 	keep, row := m.curItem(), m.cur-m.off
 	merged := make([]int, 0, len(m.vis)+len(add))
 	a, b := m.vis, add
