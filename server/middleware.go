@@ -172,7 +172,7 @@ func (s *Server) withCleanPath(next http.Handler) http.Handler {
 		}
 		if clean != p {
 			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,
-				"invalid path %q: empty, . or .. segments are not allowed", r.URL.EscapedPath()))
+				"invalid path %q: empty, . or .. segments are not allowed", clip(r.URL.EscapedPath())))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -187,9 +187,13 @@ func (s *Server) endpoint(rt route) http.Handler {
 		in.route = name
 		for k := range r.URL.Query() {
 			if !slices.Contains(rt.query, k) {
-				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clipHeader(k), paramList(rt.query)))
+				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clip(k), paramList(rt.query)))
 				return
 			}
+		}
+		if p := repeatedHeader(r); p != nil {
+			s.writeProblem(w, r, p)
+			return
 		}
 		var pr iam.Principal
 		if rt.access == token {

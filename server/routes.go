@@ -121,7 +121,7 @@ func (s *Server) register() {
 		s.mux.Handle(pattern, methodSet{s: s, m: byPath[pattern]})
 	}
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", r.Method, r.URL.EscapedPath()))
+		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", clip(r.Method), clip(r.URL.EscapedPath())))
 	}))
 }
 
@@ -141,5 +141,5 @@ func (ms methodSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", r.Method, strings.Join(allow, ", ")))
+	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", clip(r.Method), strings.Join(allow, ", ")))
 }

@@ -93,9 +93,9 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if r.ContentLength < 0 {
 		return problemf(http.StatusLengthRequired, api.CodeInvalidRequest, "a part needs a Content-Length")
 	}
-	sum, err := api.ParseSHA256(r.Header.Get(api.HeaderContentDigest))
+	sum, err := contentDigest(r)
 	if err != nil {
-		return badRequest("Content-Digest: %v", err)
+		return err
 	}
 	start := time.Now()
 	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, s.body(w, r), r.ContentLength, sum)

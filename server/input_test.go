@@ -1,0 +1,123 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// send is do with repeatable headers: each pair is added, not set.
+func (f *fixture) send(method, path, token string, body io.Reader, hdr ...string) *http.Response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Add("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// TestJSONBodiesAreStrict: a key twice (in any case), a key in another
+// case than the API's, and a value of the wrong kind are refused, with
+// messages in the API's words that quote little of the input.
+func TestJSONBodiesAreStrict(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	long := strings.Repeat("x", 64<<10)
+	for _, c := range []struct {
+		body string
+		want string // in the detail
+	}{
+		{`{"name":"alice","name":"mallory"}`, `key "name" appears twice`},
+		{`{"name":"alice","admin":false,"admin":true}`, `key "admin" appears twice`},
+		{`{"name":"alice","NAME":"mallory"}`, `key "NAME" appears twice`},
+		{`{"NAME":"alice"}`, `unknown field "NAME"`},
+		{`{"name":"alice","` + long + `":1}`, `unknown field "xxxx`},
+		{`{"name":"alice","admin":"yes"}`, `field admin: want true or false, not a string`},
+		{`{"name":"alice","admin":"` + long + `"}`, `field admin: want true or false, not a string`},
+		{`{"name":5}`, `field name: want a string, not a number`},
+		{`{"name":["` + long + `"]}`, `field name: want a string, not an array`},
+		{`["alice"]`, `must be a JSON object`},
+		{`{"name":"alice"`, `ends in the middle`},
+		{``, `empty`},
+	} {
+		resp := f.do("POST", "/v1/users", f.admin, strings.NewReader(c.body), "Content-Type", "application/json")
+		p := problem(t, resp, http.StatusBadRequest, api.CodeInvalidJSON)
+		if !strings.Contains(p.Detail, c.want) {
+			t.Errorf("%.60s: detail %q, want %q in it", c.body, p.Detail, c.want)
+		}
+		for _, goWord := range []string{"Go ", "struct", "bool", "int64", "CreateUserRequest", "json:"} {
+			if strings.Contains(p.Detail, goWord) {
+				t.Errorf("%.60s: detail %q speaks Go (%q)", c.body, p.Detail, goWord)
+			}
+		}
+		if len(p.Detail) > 200 {
+			t.Errorf("%.60s: detail of %d bytes echoes the input", c.body, len(p.Detail))
+		}
+	}
+	var pg map[string][]api.User
+	_ = json.Unmarshal(ok(t, f.do("GET", "/v1/users", f.admin, nil), http.StatusOK), &pg)
+	if len(pg["users"]) != 1 {
+		t.Fatalf("users after refused bodies: %+v", pg)
+	}
+	// Numbers out of range name the field and quote a short number.
+	resp := f.do("POST", "/v1/uploads", f.admin, strings.NewReader(`{"path":"/home/admin/x","size":1`+strings.Repeat("0", 4000)+`}`))
+	if p := problem(t, resp, http.StatusBadRequest, api.CodeInvalidJSON); !strings.Contains(p.Detail, "field size: want an integer") || len(p.Detail) > 200 {
+		t.Errorf("detail %q", p.Detail)
+	}
+	resp = f.do("POST", "/v1/uploads", f.admin, strings.NewReader(`{"path":"/home/admin/x","size":1,"mtime":"`+long+`"}`))
+	if p := problem(t, resp, http.StatusBadRequest, api.CodeInvalidJSON); !strings.Contains(p.Detail, "RFC 3339") || len(p.Detail) > 200 {
+		t.Errorf("detail %q", p.Detail)
+	}
+}
+
+// TestContentDigestLines: every Content-Digest line counts; two sha-256
+// values are refused, whichever is right.
+func TestContentDigestLines(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	content := []byte("the real content")
+	for _, lines := range [][]string{
+		{digest(content), digest([]byte("something else"))},
+		{digest([]byte("something else")), digest(content)},
+		{digest(content), digest(content)},
+	} {
+		resp := f.send("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
+			api.HeaderContentDigest, lines[0], api.HeaderContentDigest, lines[1])
+		p := problem(t, resp, http.StatusBadRequest, api.CodeInvalidRequest)
+		if !strings.Contains(p.Detail, "sha-256 given twice") {
+			t.Errorf("detail %q", p.Detail)
+		}
+	}
+	problem(t, f.do("GET", "/v1/stat/home/admin/f", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+	// Another algorithm on its own line is no second sha-256.
+	sha512 := "sha-512=:" + strings.Repeat("A", 86) + "==:"
+	ok(t, f.send("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
+		api.HeaderContentDigest, sha512, api.HeaderContentDigest, digest(content)), http.StatusCreated)
+	problem(t, f.send("PUT", "/v1/files/home/admin/g", f.admin, strings.NewReader("x"),
+		api.HeaderContentDigest, sha512, api.HeaderContentDigest, digest(content)), http.StatusBadRequest, api.CodeDigestMismatch)
+}
+
+// TestRepeatedHeaders: a header that may come once is refused twice.
+func TestRepeatedHeaders(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	problem(t, f.send("GET", "/v1/whoami", f.admin, nil, "Authorization", "Bearer strata_"+strings.Repeat("A", 40)),
+		http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, f.send("PUT", "/v1/files/home/admin/m", f.admin, strings.NewReader("x"),
+		api.HeaderMTime, "2020-01-01T00:00:00Z", api.HeaderMTime, "2021-01-01T00:00:00Z"), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, f.send("GET", "/v1/files/home/admin/m", f.admin, nil, "Range", "bytes=0-0", "Range", "bytes=1-1"),
+		http.StatusBadRequest, api.CodeInvalidRequest)
+}
