@@ -193,10 +193,13 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		Kind:    r.Kind,
 		ID:      r.ID,
 		Size:    r.Size,
-		ModTime: record.FromNanos(r.MTime),
+		ModTime: mtimeOf(r.MTime),
 		Created: record.FromNanos(r.Created),
 		SHA256:  r.SHA256,
 		Version: r.Seq,
+	}
+	if r.ID == rootDirID {
+		e.ModTime = time.Time{} // the root folder has no times
 	}
 	if r.Kind == KindFile {
 		e.State = "hot"

@@ -36,7 +36,8 @@ type UploadOptions struct {
 	PartSize int64
 	// SHA256, when set, is the digest the whole file must have.
 	SHA256 []byte
-	// MTime is the file's modification time; zero means the time of Complete.
+	// MTime is the file's modification time; zero means the time of
+	// Complete. Outside MinMTime..MaxMTime it is refused (errs.ErrInvalid).
 	MTime time.Time
 	// Fingerprint is an opaque client string (at most 256 bytes) that lets a
 	// client find its own session again to resume it.
@@ -117,6 +118,14 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
 		return Upload{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
+	var mtime *int64
+	if !o.MTime.IsZero() {
+		if err := CheckMTime(o.MTime); err != nil {
+			return Upload{}, err
+		}
+		n := mtimeNanos(o.MTime)
+		mtime = &n
+	}
 	if len(o.Fingerprint) > 256 {
 		return Upload{}, fmt.Errorf("%w: fingerprint longer than 256 bytes", errs.ErrInvalid)
 	}
@@ -153,7 +162,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	s := sessionRec{
 		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
 		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
-		SHA256: hex.EncodeToString(o.SHA256), MTime: record.Nanos(o.MTime), Fingerprint: o.Fingerprint,
+		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint,
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
@@ -519,6 +528,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", errs.ErrDigestMismatch, got, want)
 		}
 	}
+	var mtime time.Time
+	if s.MTime != nil {
+		mtime = mtimeOf(*s.MTime)
+	}
 	nv := newVersion{
 		blobID: s.Blob,
 		blob: &blobRec{
@@ -526,7 +539,7 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		},
 		size:   s.Size,
 		sha256: got,
-		mtime:  record.FromNanos(s.MTime),
+		mtime:  mtime,
 		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)

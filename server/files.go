@@ -145,6 +145,10 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		if mtime, err = time.Parse(time.RFC3339Nano, v); err != nil {
 			return badRequest("%s must be an RFC 3339 time", api.HeaderMTime)
 		}
+		// Checked here too: the zero time would mean "now" to the core.
+		if err := backend.CheckMTime(mtime); err != nil {
+			return fmt.Errorf("%s: %w", api.HeaderMTime, err)
+		}
 	}
 	o := backend.PutOptions{Size: r.ContentLength, SHA256: digest, MTime: mtime}
 	if v := r.Header.Get("If-None-Match"); v != "" {

@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
@@ -120,4 +122,40 @@ func TestRepeatedHeaders(t *testing.T) {
 		api.HeaderMTime, "2020-01-01T00:00:00Z", api.HeaderMTime, "2021-01-01T00:00:00Z"), http.StatusBadRequest, api.CodeInvalidRequest)
 	problem(t, f.send("GET", "/v1/files/home/admin/m", f.admin, nil, "Range", "bytes=0-0", "Range", "bytes=1-1"),
 		http.StatusBadRequest, api.CodeInvalidRequest)
+}
+
+// TestMTimeRange: a file time the store cannot keep exactly is refused
+// with a message that says the range, in the header of a PUT and in an
+// upload session alike; the edges are kept to the nanosecond.
+func TestMTimeRange(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	for _, v := range []string{"1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775808Z", "1600-01-01T00:00:00Z",
+		"9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2262-04-12T00:00:00+00:00", "2262-04-11T20:00:00-04:00"} {
+		p := problem(t, f.do("PUT", "/v1/files/home/admin/m", f.admin, strings.NewReader("x"), api.HeaderMTime, v), http.StatusBadRequest, api.CodeInvalidRequest)
+		if !strings.Contains(p.Detail, "outside the times Strata keeps (1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z)") {
+			t.Errorf("%s: detail %q", v, p.Detail)
+		}
+		p = problem(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(`{"path":"/home/admin/m","size":1,"mtime":"`+v+`"}`)), http.StatusBadRequest, api.CodeInvalidRequest)
+		if !strings.Contains(p.Detail, "outside the times Strata keeps") {
+			t.Errorf("%s: detail %q", v, p.Detail)
+		}
+	}
+	problem(t, f.do("GET", "/v1/stat/home/admin/m", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+	for i, v := range []string{"1677-09-21T00:12:43.145224192Z", "2262-04-11T23:47:16.854775807Z", "1970-01-01T00:00:00Z"} {
+		var e api.Entry
+		_ = json.Unmarshal(ok(t, f.do("PUT", fmt.Sprintf("/v1/files/home/admin/m%d", i), f.admin, strings.NewReader("x"), api.HeaderMTime, v), http.StatusCreated), &e)
+		if got := e.ModTime.Format(time.RFC3339Nano); got != v {
+			t.Errorf("mtime %s kept as %s", v, got)
+		}
+	}
+}
+
+// TestDurationsInRange: a duration in seconds too large for the server's
+// clock is refused, not wrapped around.
+func TestDurationsInRange(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	for _, secs := range []string{"3153600001", "9223372037", "9223372036854775807"} {
+		problem(t, f.do("POST", "/v1/admin/collect", f.admin, strings.NewReader(`{"graceSeconds":`+secs+`}`)), http.StatusBadRequest, api.CodeInvalidRequest)
+		problem(t, f.do("POST", "/v1/tokens", f.admin, strings.NewReader(`{"expiresIn":`+secs+`}`)), http.StatusBadRequest, api.CodeInvalidRequest)
+	}
 }

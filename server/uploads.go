@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -55,6 +56,10 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	}
 	o := backend.UploadOptions{Size: req.Size, PartSize: req.PartSize, SHA256: sum, Fingerprint: req.Fingerprint}
 	if req.MTime != nil {
+		// Checked here too: the zero time would mean "now" to the core.
+		if err := backend.CheckMTime(*req.MTime); err != nil {
+			return fmt.Errorf("mtime: %w", err)
+		}
 		o.MTime = *req.MTime
 	}
 	u, err := s.b.CreateUpload(r.Context(), pr, p, o)
