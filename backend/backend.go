@@ -76,9 +76,13 @@ const (
 	DefaultKeyCacheTTL  = 5 * time.Minute
 	DefaultSpoolBudget  = 64 << 20
 	// MinPartSize and MaxPartSize bound upload session parts: below 5 MiB S3
-	// refuses multipart parts, above 5 GiB it refuses any part.
+	// refuses multipart parts, above 4 GiB a part cannot be sealed (and
+	// above 5 GiB S3 refuses any part).
 	MinPartSize = 5 << 20
-	MaxPartSize = 5 << 30
+	MaxPartSize = crypto.MaxPartSize
+	// MaxUploadSize is the largest file an upload session takes: the most
+	// parts of the largest size.
+	MaxUploadSize = blob.MaxParts * MaxPartSize
 )
 
 // Backend is the core service.

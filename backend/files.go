@@ -55,6 +55,11 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 			return Entry{}, err
 		}
 	}
+	if o.Size >= 0 {
+		if err := (crypto.Layout{Size: o.Size, PartSize: b.partSize}).Validate(); err != nil {
+			return Entry{}, fmt.Errorf("%w: a file of %d bytes cannot be stored: %w", errs.ErrInvalid, o.Size, err)
+		}
+	}
 	// Fail early, before any byte is stored, on what would fail at commit.
 	hint, err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch)
 	if err != nil {

@@ -81,8 +81,13 @@ func clipID(s string) string {
 	return s
 }
 
-// choosePartSize applies UploadOptions' rules.
+// choosePartSize applies UploadOptions' rules, so that the session's
+// layout is one the sealing holds and the blob store takes.
 func (b *Backend) choosePartSize(size, want int64) (int64, error) {
+	if size > MaxUploadSize {
+		return 0, fmt.Errorf("%w: a file of %d bytes is larger than an upload session takes (%d parts of at most %d bytes: %d bytes)",
+			errs.ErrInvalid, size, blob.MaxParts, MaxPartSize, int64(MaxUploadSize))
+	}
 	if want == 0 {
 		want = b.partSize
 		if want < MinPartSize {
@@ -98,6 +103,9 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 			errs.ErrInvalid, want, crypto.PackageSize, MinPartSize, MaxPartSize)
 	case (size+want-1)/want > blob.MaxParts:
 		return 0, fmt.Errorf("%w: part size %d gives more than %d parts for %d bytes", errs.ErrInvalid, want, blob.MaxParts, size)
+	}
+	if err := (crypto.Layout{Size: size, PartSize: want}).Validate(); err != nil {
+		return 0, fmt.Errorf("%w: %w", errs.ErrInvalid, err)
 	}
 	return want, nil
 }
@@ -482,6 +490,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		return Entry{}, err
 	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	if err := l.Validate(); err != nil {
+		// Only a session opened before layouts were checked at creation.
+		return Entry{}, fmt.Errorf("%w: upload %s declares a size and part size that cannot be stored (%w); abort it and start again", errs.ErrInvalid, id, err)
+	}
 	parts, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
@@ -495,6 +507,16 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 
 	if err := b.joinParts(ctx, s, parts); err != nil {
 		release()
+		return Entry{}, err
+	}
+	// What is stored must be what the session declares, whatever the
+	// part records said: a file is never committed over fewer bytes.
+	if err := b.checkJoined(ctx, s.Blob, l); err != nil {
+		if !errors.Is(err, errs.ErrIntegrity) {
+			release()
+		} else if cv, herr := cl.hold(); herr == nil {
+			b.closeBroken(ctx, id, s, sit, cv)
+		}
 		return Entry{}, err
 	}
 	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
@@ -519,12 +541,7 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	}
 	for _, want := range []string{s.SHA256, hex.EncodeToString(sum)} {
 		if want != "" && want != got {
-			// The content is wrong and can never become right: close the
-			// session (still ours: the claim holds) and drop what it stored.
-			if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
-				b.discardBlob(s.Blob)
-				b.endSession(context.WithoutCancel(ctx), id, s)
-			}
+			b.closeBroken(ctx, id, s, sit, cv)
 			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", errs.ErrDigestMismatch, got, want)
 		}
 	}
@@ -553,6 +570,31 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	}
 	b.endSession(ctx, id, s)
 	return e, nil
+}
+
+// checkJoined compares the joined object's size with the session's
+// layout: errs.ErrIntegrity if they differ.
+func (b *Backend) checkJoined(ctx context.Context, blobID string, l crypto.Layout) error {
+	info, err := b.blobs.Stat(ctx, blobID)
+	if err != nil {
+		return errs.FromStore("check joined upload", err)
+	}
+	if info.Size != l.SealedSize() {
+		b.log.Error("joined upload has the wrong size", "blob", blobID, "bytes", info.Size, "want", l.SealedSize())
+		return fmt.Errorf("%w: the joined upload holds %d bytes, its %d parts should hold %d; send the file again",
+			errs.ErrIntegrity, info.Size, l.Parts(), l.SealedSize())
+	}
+	return nil
+}
+
+// closeBroken ends a session whose content is wrong and can never become
+// right, while the Complete's claim (at session version cv) still holds:
+// the session is closed and what it stored dropped.
+func (b *Backend) closeBroken(ctx context.Context, id string, s sessionRec, sit meta.Item, cv int64) {
+	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
+		b.discardBlob(s.Blob)
+		b.endSession(context.WithoutCancel(ctx), id, s)
+	}
 }
 
 // partList lists the parts of a session for Complete, or says which are

@@ -159,3 +159,15 @@ func TestDurationsInRange(t *testing.T) {
 		problem(t, f.do("POST", "/v1/tokens", f.admin, strings.NewReader(`{"expiresIn":`+secs+`}`)), http.StatusBadRequest, api.CodeInvalidRequest)
 	}
 }
+
+// TestUploadLayoutRefused: the session layouts of the attack run are
+// refused at creation with a 400 that says why.
+func TestUploadLayoutRefused(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	for _, body := range []string{`{"path":"/home/admin/x","size":10,"partSize":4831838208}`, `{"path":"/home/admin/x","size":53687091200000}`} {
+		p := problem(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(body)), http.StatusBadRequest, api.CodeInvalidRequest)
+		if !strings.Contains(p.Detail, "part size") && !strings.Contains(p.Detail, "larger than an upload session takes") {
+			t.Errorf("%s: detail %q", body, p.Detail)
+		}
+	}
+}
