@@ -23,8 +23,9 @@ import (
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
-// MaxOpenUploads bounds the open upload sessions of one user.
-const MaxOpenUploads = 1000
+// DefaultMaxOpenUploads bounds the open upload sessions of one user unless
+// Config.MaxOpenUploads says otherwise.
+const DefaultMaxOpenUploads = 1000
 
 // UploadOptions describe a resumable upload session.
 type UploadOptions struct {
@@ -141,14 +142,10 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if err != nil {
 		return Upload{}, err
 	}
-	// Each session holds a multipart upload in the blob store; a bound per
-	// user keeps one client from piling them up.
-	open, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, Limit: MaxOpenUploads})
-	if err != nil {
+	// At the bound, fail before anything is begun; the create itself
+	// takes its slot exactly (createSession).
+	if _, err := record.Optimistic(ctx, "count uploads", func() (meta.Cond, error) { return b.uploadSlot(ctx, pr.UserID) }); err != nil {
 		return Upload{}, err
-	}
-	if len(open.Items) >= MaxOpenUploads {
-		return Upload{}, fmt.Errorf("%w: %d uploads are open already; complete or abort some first", errs.ErrInvalid, MaxOpenUploads)
 	}
 	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
 		return Upload{}, err
@@ -176,12 +173,11 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
 	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
-	if err := b.meta.Transact(ctx, []meta.Op{
-		meta.Put(sess, meta.MustNew),
-		meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
-		meta.Put(record.Item(userPK(pr.UserID), userUploadSK(id), idx), meta.MustNew),
-	}); err != nil {
+	if err := b.createSession(ctx, id, s, sess, idx); err != nil {
 		_ = b.blobs.Abort(context.WithoutCancel(ctx), blobID, uploadID)
+		if errors.Is(err, errs.ErrTooMany) || errors.Is(err, errs.ErrConflict) {
+			return Upload{}, err
+		}
 		return Upload{}, errs.FromStore("create upload", err)
 	}
 	return upload(id, s), nil
@@ -726,10 +722,7 @@ func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
 		err = b.meta.Transact(ctx, ops)
 	}
 	if err == nil {
-		err = b.meta.Transact(ctx, []meta.Op{
-			meta.Delete(userPK(s.UserID), userUploadSK(id), meta.NoCond),
-			meta.Delete(pkUploads, id, meta.NoCond),
-		})
+		err = b.removeSessionIndex(ctx, id, s.UserID)
 	}
 	if err != nil {
 		b.log.Warn("clean up upload session", "upload", id, "err", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -169,5 +170,17 @@ func TestUploadLayoutRefused(t *testing.T) {
 		if !strings.Contains(p.Detail, "part size") && !strings.Contains(p.Detail, "larger than an upload session takes") {
 			t.Errorf("%s: detail %q", body, p.Detail)
 		}
+	}
+}
+
+// TestTooManyUploads: the bound on open upload sessions is 429 too_many.
+func TestTooManyUploads(t *testing.T) {
+	f := newFixtureCore(t, server.Config{}, backend.Config{MaxOpenUploads: 2})
+	for i := range 2 {
+		ok(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(fmt.Sprintf(`{"path":"/home/admin/u%d","size":1}`, i))), http.StatusCreated)
+	}
+	p := problem(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(`{"path":"/home/admin/u3","size":1}`)), http.StatusTooManyRequests, api.CodeTooMany)
+	if !strings.Contains(p.Detail, "2 upload sessions are open already") {
+		t.Errorf("detail %q", p.Detail)
 	}
 }

@@ -64,6 +64,9 @@ var errorMap = []struct {
 	{errs.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, "", ""},
 	{errs.ErrConflict, http.StatusConflict, api.CodeConflict, "", ""},
 	{errs.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, "", ""},
+	// A per-user bound: it frees when the client completes or aborts what
+	// it holds, at no time the server could promise, so no Retry-After.
+	{errs.ErrTooMany, http.StatusTooManyRequests, api.CodeTooMany, "", ""},
 	{errs.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
 	// Throttling or an unreachable engine, after the drivers' own retries:
 	// the client waits a little and sends the request again.

@@ -34,13 +34,21 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg server.Config) *fixture {
 	t.Helper()
+	return newFixtureCore(t, cfg, backend.Config{})
+}
+
+// newFixtureCore is newFixture with the core's settings in bc (its
+// engines are the fixture's).
+func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config) *fixture {
+	t.Helper()
 	eng, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
 	fb := &faultBlobs{Store: eng.Blobs}
-	c, err := daemon.NewCore(backend.Config{Blobs: fb, Meta: eng.Meta, Keys: eng.Keys})
+	bc.Blobs, bc.Meta, bc.Keys = fb, eng.Meta, eng.Keys
+	c, err := daemon.NewCore(bc)
 	if err != nil {
 		t.Fatal(err)
 	}
