@@ -164,7 +164,7 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		}
 		o.IfMatch = t[1:65]
 	}
-	e, err := s.b.Put(r.Context(), pr, p, s.body(w, r), o)
+	e, err := s.b.Put(r.Context(), pr, p, r.Body, o)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return problemf(http.StatusUnsupportedMediaType, api.CodeInvalidRequest, "Content-Type must be application/json")
 	}
-	body := http.MaxBytesReader(w, s.body(w, r), s.cfg.MaxJSONBody)
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody)
 	data, err := io.ReadAll(body)
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -117,6 +117,11 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem
 	rid := requestID(r.Context())
 	if p.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
+		if r.ProtoMajor == 1 {
+			// Whoever has no token gets nothing more of this connection:
+			// no body read, no keep-alive.
+			w.Header().Set("Connection", "close")
+		}
 	}
 	if p.status >= 500 && p.status != statusClientClosed {
 		s.log.Error("request failed", "rid", rid, "method", r.Method, "path", r.URL.EscapedPath(), "code", p.code, "err", p.err)

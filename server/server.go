@@ -82,7 +82,7 @@ func NewServer(d Deps, cfg Config) *Server {
 	}
 	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
 	s.register()
-	s.handler = s.withRequestID(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))
+	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s
 }
 
@@ -93,9 +93,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // HTTPServer wraps h in an http.Server with the timeouts a public server
 // needs: a slow client cannot hold a connection by trickling headers
-// (ReadHeaderTimeout) or idling (IdleTimeout); request bodies and responses
-// are guarded per read and write by the handler (Config.BodyIdleTimeout),
-// so large transfers are not cut off by a fixed deadline.
+// (ReadHeaderTimeout, which also bounds the TLS handshake) or idling
+// (IdleTimeout; a LimitedListener tracking the server closes idle
+// connections sooner when it is full); request bodies and responses are
+// guarded per read and write by the handler (Config.BodyIdleTimeout), so
+// large transfers are not cut off by a fixed deadline, and a body the
+// handler does not read is not waited for.
 func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,

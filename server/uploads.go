@@ -103,7 +103,7 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return err
 	}
 	start := time.Now()
-	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, s.body(w, r), r.ContentLength, sum)
+	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, r.Body, r.ContentLength, sum)
 	if err != nil {
 		return err
 	}
