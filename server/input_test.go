@@ -175,7 +175,7 @@ func TestUploadLayoutRefused(t *testing.T) {
 
 // TestTooManyUploads: the bound on open upload sessions is 429 too_many.
 func TestTooManyUploads(t *testing.T) {
-	f := newFixtureCore(t, server.Config{}, backend.Config{MaxOpenUploads: 2})
+	f := newFixtureCore(t, server.Config{}, backend.Config{MaxOpenUploads: 2}, nil)
 	for i := range 2 {
 		ok(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(fmt.Sprintf(`{"path":"/home/admin/u%d","size":1}`, i))), http.StatusCreated)
 	}

@@ -220,19 +220,28 @@ func (s *Server) endpoint(rt route) http.Handler {
 // of) a response, so no problem document can follow.
 var errResponseStarted = errors.New("response already started")
 
-// authenticate reads "Authorization: Bearer <token>".
-func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
+// bearer reads "Authorization: Bearer <token>".
+func bearer(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return "", &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "missing Authorization: Bearer <token> header"}
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return "", &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "the Authorization header must be Bearer <token>"}
 	}
-	pr, err := s.ids.Authenticate(r.Context(), strings.TrimSpace(tok))
+	return strings.TrimSpace(tok), nil
+}
+
+// authenticate finds the principal of the request's bearer token.
+func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
+	tok, err := bearer(r)
+	if err != nil {
+		return iam.Principal{}, err
+	}
+	pr, err := s.ids.Authenticate(r.Context(), tok)
 	if errors.Is(err, errs.ErrUnauthorized) {
 		return pr, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "invalid, revoked or expired token", err: err}
