@@ -285,6 +285,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 // Bootstrap creates the admin user on an empty store, with token as its
 // first token (a fresh one when token is empty). It returns the token and
 // true when it created the user, or "" and false when the store has users.
+// A token given must look like one, and on an empty store, where it
+// becomes the admin's, be as strong as a random one (CheckChosenSecret).
 func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, error) {
 	if token != "" && !ValidTokenFormat(token) {
 		return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", errs.ErrInvalid, TokenPrefix)
@@ -295,6 +297,12 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 		// (even if "admin" was since deleted), no superuser appears at a
 		// restart.
 		return "", false, err
+	}
+	if token != "" {
+		if err := CheckChosenSecret(strings.TrimPrefix(token, TokenPrefix)); err != nil {
+			return "", false, fmt.Errorf("the admin token is too weak: %w (after %s it needs at least %d characters, about %d bits, no repeats or runs: %s$(openssl rand -hex 24) is one)",
+				err, TokenPrefix, MinChosenSecretLen, MinChosenSecretBits, TokenPrefix)
+		}
 	}
 	u, err := s.createUser(ctx, "admin", true)
 	if errors.Is(err, errs.ErrExists) {
