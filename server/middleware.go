@@ -198,14 +198,17 @@ func (s *Server) endpoint(rt route) http.Handler {
 		}
 		var pr iam.Principal
 		if rt.access == token {
+			facts := requestFacts(r)
+			// Authentication comes before the request is the core's: it
+			// learns only the entry point, which a token may be bound to.
 			var err error
-			pr, err = s.authenticate(r)
+			pr, err = s.authenticate(r.WithContext(iam.WithRequest(r.Context(), iam.Request{Via: facts.Via})))
 			if err != nil {
 				s.writeProblem(w, r, toProblem(err))
 				return
 			}
 			in.user = pr.Name
-			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{ID: requestID(r.Context()), SourceIP: clientIP(r), SecureTransport: r.TLS != nil, Time: time.Now()}))
+			r = r.WithContext(iam.WithRequest(r.Context(), facts))
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {
@@ -214,6 +217,17 @@ func (s *Server) endpoint(rt route) http.Handler {
 			s.writeProblem(w, r, toProblem(err))
 		}
 	})
+}
+
+// requestFacts is what the authorization decision may know of r: where it
+// came from and through which entry point (a unix socket is the data
+// directory's private one; anything else the network).
+func requestFacts(r *http.Request) iam.Request {
+	req := iam.Request{ID: requestID(r.Context()), SourceIP: clientIP(r), SecureTransport: r.TLS != nil, Time: time.Now(), Via: iam.ViaHTTP}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.Network() == "unix" {
+		req.Via = iam.ViaSocket
+	}
+	return req
 }
 
 // errResponseStarted tells endpoint that the handler already wrote (part

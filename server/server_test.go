@@ -19,6 +19,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
@@ -28,6 +29,7 @@ type fixture struct {
 	t     *testing.T
 	srv   *httptest.Server
 	b     *backend.Backend
+	ids   *identity.Service
 	admin string // token
 	fault *faultBlobs
 }
@@ -69,7 +71,7 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, b: b, admin: tok, fault: fb}
+	return &fixture{t: t, srv: srv, b: b, ids: c.Identity, admin: tok, fault: fb}
 }
 
 // faultBlobs makes the blob store report a full disk on demand.

@@ -40,10 +40,17 @@ type Principal struct {
 	// TokenID is the token the request came with ("" for the server's
 	// own work).
 	TokenID string
-	// Via is the entry point: "http" for the API (and the local socket),
-	// later "ssh", "sftp" and "share".
+	// Via is the entry point: ViaHTTP for the API over the network,
+	// ViaSocket for the API on the data directory's private socket, later
+	// "ssh", "sftp" and "share".
 	Via string
 }
+
+// The entry points a request may come through.
+const (
+	ViaHTTP   = "http"
+	ViaSocket = "socket"
+)
 
 // Authenticated reports whether the principal is someone.
 func (p Principal) Authenticated() bool { return p.UserID != "" }
@@ -62,7 +69,7 @@ func HomeOf(name string) storepath.Path {
 
 // User is p as a user principal of the API.
 func User(id, name string, admin bool, tokenID string) Principal {
-	return Principal{Kind: KindUser, UserID: id, Name: name, Admin: admin, TokenID: tokenID, Via: "http"}
+	return Principal{Kind: KindUser, UserID: id, Name: name, Admin: admin, TokenID: tokenID, Via: ViaHTTP}
 }
 
 // Action is an operation, named in the strata: namespace.
@@ -198,6 +205,10 @@ type Request struct {
 	SourceIP        string
 	SecureTransport bool
 	Time            time.Time
+	// Via is the entry point the request came through (ViaHTTP,
+	// ViaSocket); "" when unknown, which no token bound to an entry
+	// point passes.
+	Via string
 }
 
 type requestKey struct{}
