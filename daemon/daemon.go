@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
@@ -76,8 +76,8 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 		if cfg.Engines.DataDir == "" {
 			return nil, errors.New("daemon: the embedded engines need a data directory")
 		}
-		if err := os.MkdirAll(cfg.Engines.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+		if err := embedded.MakePrivate(cfg.Engines.DataDir); err != nil {
+			return nil, err
 		}
 	}
 	eng, err := engine.Open(ctx, cfg.Engines)
