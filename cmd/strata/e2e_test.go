@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -544,7 +545,7 @@ func countObjects(t *testing.T, data string) int {
 
 // TestGracefulShutdown: SIGTERM lets an upload in flight finish.
 func TestGracefulShutdown(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	s := startServerEnv(t, t.TempDir(), []string{"STRATA_METRICS_TOKEN=" + metricsToken})
 	c := s.client(t, adminToken)
 	content := randomBytes(3<<20, 5)
 	slow := &slowReader{r: bytes.NewReader(content), started: make(chan struct{})}
@@ -629,9 +630,15 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// metricsToken puts /metrics on the API of a server started with it in
+// STRATA_METRICS_TOKEN.
+const metricsToken = "metricsE2e5Tq9Wm2Xr7Lp4Kv8Nz1Bc6Hd3Jf0Gs"
+
 func metricsText(t *testing.T, s *serverProc) string {
 	t.Helper()
-	resp, err := http.Get(s.addr + "/metrics")
+	req, _ := http.NewRequest("GET", s.addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -702,5 +709,39 @@ func TestAWSWithoutCredentials(t *testing.T) {
 	}
 	if r := runCLI(t, env, home, nil, "provision"); r.code != 4 {
 		t.Fatalf("provision: %+v", r)
+	}
+}
+
+// TestMetricsListen: with --metrics-listen, /metrics is served there and
+// not on the API; without a flag, nowhere; /healthz tells no version.
+func TestMetricsListen(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--metrics-listen", "127.0.0.1:0")
+	// Said before "serving on", which startServer waits for.
+	m := regexp.MustCompile(`Metrics are served on (http://\S+)`).FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatalf("no metrics address in:\n%s", s.out)
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(m[1]); code != http.StatusOK || !strings.Contains(body, "strata_build_info{version=") {
+		t.Fatalf("metrics listener: %d\n%.300s", code, body)
+	}
+	if code, _ := get(s.addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics on the API: %d, want 404", code)
+	}
+	if code, body := get(s.addr + "/healthz"); code != http.StatusOK || strings.Contains(body, "version") {
+		t.Fatalf("healthz: %d %s", code, body)
+	}
+	plain := startServer(t, t.TempDir())
+	if code, _ := get(plain.addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics by default: %d, want 404", code)
 	}
 }
