@@ -184,3 +184,12 @@ func TestTooManyUploads(t *testing.T) {
 		t.Errorf("detail %q", p.Detail)
 	}
 }
+
+// TestRepeatedQueryParameters: a query parameter given twice is refused
+// rather than one of its values picked.
+func TestRepeatedQueryParameters(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	problem(t, f.do("GET", "/v1/dirs/home/admin?limit=1&limit=1000", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, f.do("GET", "/v1/trash?user=admin&user=bob", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
+	ok(t, f.do("GET", "/v1/dirs/home/admin?limit=1", f.admin, nil), http.StatusOK)
+}

@@ -186,9 +186,15 @@ func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := info(r.Context())
 		in.route = name
-		for k := range r.URL.Query() {
+		for k, vs := range r.URL.Query() {
 			if !slices.Contains(rt.query, k) {
 				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clip(k), paramList(rt.query)))
+				return
+			}
+			if len(vs) > 1 {
+				// Which one counts would be a guess: the first for the
+				// server, maybe the last for a proxy that checked it.
+				s.writeProblem(w, r, badRequest("query parameter %q is given %d times", clip(k), len(vs)))
 				return
 			}
 		}
