@@ -3,7 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,27 +12,6 @@ import (
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 )
-
-// send is do with repeatable headers: each pair is added, not set.
-func (f *fixture) send(method, path, token string, body io.Reader, hdr ...string) *http.Response {
-	f.t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Add("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Add(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
 
 // TestJSONBodiesAreStrict: a key twice (in any case), a key in another
 // case than the API's, and a value of the wrong kind are refused, with
@@ -98,7 +76,7 @@ func TestContentDigestLines(t *testing.T) {
 		{digest([]byte("something else")), digest(content)},
 		{digest(content), digest(content)},
 	} {
-		resp := f.send("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
+		resp := f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
 			api.HeaderContentDigest, lines[0], api.HeaderContentDigest, lines[1])
 		p := problem(t, resp, http.StatusBadRequest, api.CodeInvalidRequest)
 		if !strings.Contains(p.Detail, "sha-256 given twice") {
@@ -108,20 +86,20 @@ func TestContentDigestLines(t *testing.T) {
 	problem(t, f.do("GET", "/v1/stat/home/admin/f", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
 	// Another algorithm on its own line is no second sha-256.
 	sha512 := "sha-512=:" + strings.Repeat("A", 86) + "==:"
-	ok(t, f.send("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
+	ok(t, f.do("PUT", "/v1/files/home/admin/f", f.admin, strings.NewReader(string(content)),
 		api.HeaderContentDigest, sha512, api.HeaderContentDigest, digest(content)), http.StatusCreated)
-	problem(t, f.send("PUT", "/v1/files/home/admin/g", f.admin, strings.NewReader("x"),
+	problem(t, f.do("PUT", "/v1/files/home/admin/g", f.admin, strings.NewReader("x"),
 		api.HeaderContentDigest, sha512, api.HeaderContentDigest, digest(content)), http.StatusBadRequest, api.CodeDigestMismatch)
 }
 
 // TestRepeatedHeaders: a header that may come once is refused twice.
 func TestRepeatedHeaders(t *testing.T) {
 	f := newFixture(t, server.Config{})
-	problem(t, f.send("GET", "/v1/whoami", f.admin, nil, "Authorization", "Bearer strata_"+strings.Repeat("A", 40)),
+	problem(t, f.do("GET", "/v1/whoami", f.admin, nil, "Authorization", "Bearer strata_"+strings.Repeat("A", 40)),
 		http.StatusBadRequest, api.CodeInvalidRequest)
-	problem(t, f.send("PUT", "/v1/files/home/admin/m", f.admin, strings.NewReader("x"),
+	problem(t, f.do("PUT", "/v1/files/home/admin/m", f.admin, strings.NewReader("x"),
 		api.HeaderMTime, "2020-01-01T00:00:00Z", api.HeaderMTime, "2021-01-01T00:00:00Z"), http.StatusBadRequest, api.CodeInvalidRequest)
-	problem(t, f.send("GET", "/v1/files/home/admin/m", f.admin, nil, "Range", "bytes=0-0", "Range", "bytes=1-1"),
+	problem(t, f.do("GET", "/v1/files/home/admin/m", f.admin, nil, "Range", "bytes=0-0", "Range", "bytes=1-1"),
 		http.StatusBadRequest, api.CodeInvalidRequest)
 }
 

@@ -88,7 +88,8 @@ func (f *faultBlobs) Put(ctx context.Context, key string, r io.Reader, size int6
 	return f.Store.Put(ctx, key, r, size)
 }
 
-// do sends a raw request. path is used verbatim (already escaped).
+// do sends a raw request. path is used verbatim (already escaped); each
+// header pair is added, so a header may be given twice.
 func (f *fixture) do(method, path, token string, body io.Reader, hdr ...string) *http.Response {
 	f.t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+"/", body)
@@ -101,7 +102,7 @@ func (f *fixture) do(method, path, token string, body io.Reader, hdr ...string) 
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		req.Header.Add(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
