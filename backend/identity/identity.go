@@ -163,7 +163,6 @@ type tokenRefRec struct {
 	Name    string `json:"n,omitempty"`
 	Created int64  `json:"c"`
 	Expires int64  `json:"x,omitempty"`
-	Via     string `json:"via,omitempty"`
 }
 
 // Lifecycle is what the rest of the store does as users come and go: the
@@ -549,9 +548,10 @@ func (s *Service) tokenOwner(ctx context.Context, pr iam.Principal, user, id str
 
 // CreateToken makes a new token for user ("" for pr itself). ttl 0 means
 // no expiry. A token never outlives the token it was made with: its
-// expiry is cut to its parent's; and a token of one's own made with a
-// token bound to an entry point is bound to it too. The secret is returned
-// once and stored only as a hash.
+// expiry is cut to its parent's. It is bound to no entry point, even when
+// made with a token that is: that is how the owner of a data directory
+// makes a token for the network, through the private socket. The secret
+// is returned once and stored only as a hash.
 func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration) (Token, error) {
 	u, err := s.tokenOwner(ctx, pr, user, "")
 	if err != nil {
@@ -563,7 +563,6 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 	if ttl < 0 {
 		return Token{}, fmt.Errorf("%w: negative expiry", errs.ErrInvalid)
 	}
-	via := ""
 	if pr.TokenID != "" {
 		parent, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(pr.UserID), tokenSK(pr.TokenID))
 		if record.IsNotFound(err) {
@@ -581,11 +580,8 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 				ttl = left
 			}
 		}
-		if u.ID == pr.UserID {
-			via = parent.Via
-		}
 	}
-	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, via)
+	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, "")
 }
 
 func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, via string) (Token, error) {
@@ -599,7 +595,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 		exp, expT = t.UnixNano(), &t
 	}
 	tok := record.Item(tokenPK(h), skToken, tokenRec{UserID: userID, TokenID: id, Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Via: via})
-	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Via: via})
+	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
 	if expT != nil {
 		tok.ExpiresAt, ref.ExpiresAt = *expT, *expT
 	}
