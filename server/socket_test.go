@@ -76,42 +76,31 @@ func TestOwnerTokenOnlyOnSocket(t *testing.T) {
 	if got := whoami(t, http.DefaultClient, f.srv.URL, owner.Secret); got != http.StatusUnauthorized {
 		t.Fatalf("owner token over TCP: %d, want 401", got)
 	}
-	for _, c := range []struct {
-		client *http.Client
-		base   string
-	}{{sock, viaSocket}, {http.DefaultClient, f.srv.URL}} {
-		if got := whoami(t, c.client, c.base, f.admin); got != http.StatusOK {
-			t.Fatalf("admin token at %s: %d", c.base, got)
+	// Works on both the socket and TCP.
+	both := func(what, token string) {
+		t.Helper()
+		for _, c := range []struct {
+			client *http.Client
+			base   string
+		}{{sock, viaSocket}, {http.DefaultClient, f.srv.URL}} {
+			if got := whoami(t, c.client, c.base, token); got != http.StatusOK {
+				t.Fatalf("%s at %s: %d", what, c.base, got)
+			}
 		}
 	}
-	post := func(body string) api.Token {
-		req, _ := http.NewRequest("POST", viaSocket+"/v1/tokens", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+owner.Secret)
-		resp, err := sock.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var tok api.Token
-		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusCreated {
-			t.Fatalf("create token: %d %v", resp.StatusCode, err)
-		}
-		return tok
+	both("the admin's token", f.admin)
+	req, _ := http.NewRequest("POST", viaSocket+"/v1/tokens", strings.NewReader(`{"name":"for the network"}`))
+	req.Header.Set("Authorization", "Bearer "+owner.Secret)
+	resp, err := sock.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	child := post(`{"name":"for the network"}`)
-	for _, c := range []struct {
-		client *http.Client
-		base   string
-	}{{sock, viaSocket}, {http.DefaultClient, f.srv.URL}} {
-		if got := whoami(t, c.client, c.base, child.Secret); got != http.StatusOK {
-			t.Fatalf("a token made with the owner token, at %s: %d", c.base, got)
-		}
+	defer resp.Body.Close()
+	var child api.Token
+	if err := json.NewDecoder(resp.Body).Decode(&child); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create token: %d %v", resp.StatusCode, err)
 	}
-	ok(t, f.do("POST", "/v1/users", f.admin, strings.NewReader(`{"name":"alice"}`)), http.StatusCreated)
-	alice := post(`{"user":"alice","name":"for alice"}`)
-	if got := whoami(t, http.DefaultClient, f.srv.URL, alice.Secret); got != http.StatusOK {
-		t.Fatalf("alice's token made on the socket, over TCP: %d", got)
-	}
+	both("a token made with the owner token", child.Secret)
 }
 
 // TestListenPrivateSocket: the socket is 0600 even under an umask that
