@@ -61,7 +61,7 @@ func newAWSEnv(t *testing.T, opts ...option) *env {
 		o(&cfg)
 	}
 	b, ids, admin := wire(t, cfg)
-	return &env{t: t, b: b, ids: ids, blobs: cfg.Blobs, admin: admin, clock: clk}
+	return &env{t: t, b: b, ids: ids, blobs: cfg.Blobs, meta: cfg.Meta, keys: cfg.Keys, admin: admin, clock: clk}
 }
 
 // TestCoreOnAWS runs the core's main flows on the AWS engines: the same

@@ -58,6 +58,10 @@ type Config struct {
 	// (such parts are then read back when the upload completes).
 	SpoolBudget int64
 
+	// MaxOpenUploads bounds the open upload sessions of one user; 0 means
+	// DefaultMaxOpenUploads.
+	MaxOpenUploads int
+
 	// Decider is the one authorization decision; nil means iam.HomeRule.
 	Decider iam.Decider
 	// Users resolves user names for operations on another user's trash
@@ -76,33 +80,38 @@ const (
 	DefaultKeyCacheTTL  = 5 * time.Minute
 	DefaultSpoolBudget  = 64 << 20
 	// MinPartSize and MaxPartSize bound upload session parts: below 5 MiB S3
-	// refuses multipart parts, above 5 GiB it refuses any part.
+	// refuses multipart parts, above 4 GiB a part cannot be sealed (and
+	// above 5 GiB S3 refuses any part).
 	MinPartSize = 5 << 20
-	MaxPartSize = 5 << 30
+	MaxPartSize = crypto.MaxPartSize
+	// MaxUploadSize is the largest file an upload session takes: the most
+	// parts of the largest size.
+	MaxUploadSize = blob.MaxParts * MaxPartSize
 )
 
 // Backend is the core service.
 type Backend struct {
-	blobs    blob.Store
-	meta     meta.Store
-	keys     keys.Service
-	keep     int
-	partSize int64
-	upTTL    time.Duration
-	grace    time.Duration
-	keyCache *keyCache
-	spool    *spoolBudget
-	instance string // this backend's identity in claims
-	excl     bool
-	hashMu   sync.Mutex
-	hashers  map[string]*seqHasher
-	decider  iam.Decider
-	users    Users
-	bg       sync.WaitGroup // background work: copies, purges
-	jobMu    sync.Mutex
-	jobDone  map[string]chan struct{} // jobs this server runs, closed as each ends
-	log      *slog.Logger
-	now      func() time.Time
+	blobs      blob.Store
+	meta       meta.Store
+	keys       keys.Service
+	keep       int
+	partSize   int64
+	upTTL      time.Duration
+	grace      time.Duration
+	maxUploads int
+	keyCache   *keyCache
+	spool      *spoolBudget
+	instance   string // this backend's identity in claims
+	excl       bool
+	hashMu     sync.Mutex
+	hashers    map[string]*seqHasher
+	decider    iam.Decider
+	users      Users
+	bg         sync.WaitGroup // background work: copies, purges
+	jobMu      sync.Mutex
+	jobDone    map[string]chan struct{} // jobs this server runs, closed as each ends
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // New checks cfg and returns a Backend.
@@ -134,6 +143,13 @@ func New(cfg Config) (*Backend, error) {
 	}
 	if b.upTTL == 0 {
 		b.upTTL = DefaultUploadTTL
+	}
+	b.maxUploads = cfg.MaxOpenUploads
+	if b.maxUploads == 0 {
+		b.maxUploads = DefaultMaxOpenUploads
+	}
+	if b.maxUploads < 1 {
+		return nil, fmt.Errorf("backend: MaxOpenUploads %d is below 1", b.maxUploads)
 	}
 	b.grace = cfg.Grace
 	if b.grace == 0 {
@@ -193,10 +209,13 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		Kind:    r.Kind,
 		ID:      r.ID,
 		Size:    r.Size,
-		ModTime: record.FromNanos(r.MTime),
+		ModTime: mtimeOf(r.MTime),
 		Created: record.FromNanos(r.Created),
 		SHA256:  r.SHA256,
 		Version: r.Seq,
+	}
+	if r.ID == rootDirID {
+		e.ModTime = time.Time{} // the root folder has no times
 	}
 	if r.Kind == KindFile {
 		e.State = "hot"

@@ -27,7 +27,8 @@ type PutOptions struct {
 	// SHA256, when set, is the digest the content must have; a mismatch
 	// commits nothing.
 	SHA256 []byte
-	// MTime is the file's modification time; zero means now.
+	// MTime is the file's modification time; zero means now. Outside
+	// MinMTime..MaxMTime it is refused (errs.ErrInvalid).
 	MTime time.Time
 	// IfMatch, when set, is the SHA-256 (hex, the ETag) the current version
 	// must have; IfNoneMatch requires that nothing exists at the path.
@@ -48,6 +49,16 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	}
 	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
 		return Entry{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
+	}
+	if !o.MTime.IsZero() {
+		if err := CheckMTime(o.MTime); err != nil {
+			return Entry{}, err
+		}
+	}
+	if o.Size >= 0 {
+		if err := (crypto.Layout{Size: o.Size, PartSize: b.partSize}).Validate(); err != nil {
+			return Entry{}, fmt.Errorf("%w: a file of %d bytes cannot be stored: %w", errs.ErrInvalid, o.Size, err)
+		}
 	}
 	// Fail early, before any byte is stored, on what would fail at commit.
 	hint, err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch)
@@ -277,7 +288,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 	}
 
 	next := entryRec{
-		ID: record.NewID(), Kind: KindFile, Created: record.Nanos(now), MTime: record.Nanos(mtime),
+		ID: record.NewID(), Kind: KindFile, Created: record.Nanos(now), MTime: mtimeNanos(mtime),
 		Size: nv.size, SHA256: nv.sha256, Blob: nv.blobID, Seq: 1, First: 1,
 	}
 	entryCond := meta.MustNew
@@ -310,7 +321,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
 		meta.Put(record.Item(filePK(next.ID), versionSK(next.Seq), versionRec{
 			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, Author: pr.Name,
-			Time: record.Nanos(now), MTime: record.Nanos(mtime),
+			Time: record.Nanos(now), MTime: mtimeNanos(mtime),
 		}), meta.MustNew)); err != nil {
 		return Entry{}, nil, err
 	}

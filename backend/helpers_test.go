@@ -58,6 +58,8 @@ func keep(n int) option { return func(c *backend.Config) { c.KeepVersions = n } 
 
 func partSize(n int64) option { return func(c *backend.Config) { c.PartSize = n } }
 
+func maxUploads(n int) option { return func(c *backend.Config) { c.MaxOpenUploads = n } }
+
 // wrapBlobs lets a test put a fault-injecting store in front of the real one.
 func wrapBlobs(f func(blob.Store) blob.Store) option {
 	return func(c *backend.Config) { c.Blobs = f(c.Blobs) }

@@ -313,3 +313,28 @@ func TestMissingKeyFileWithData(t *testing.T) {
 		t.Fatalf("opened without the key file: %v", err)
 	}
 }
+
+// TestBootstrapRefusesWeakToken: on an empty store a chosen admin token
+// must be as strong as a random one; nothing is created otherwise.
+func TestBootstrapRefusesWeakToken(t *testing.T) {
+	for _, weak := range []string{
+		"strata_" + strings.Repeat("a", 40),
+		"strata_" + strings.Repeat("0123456789", 4),
+		"strata_e2eAdminToken0123456789abcdefABCDEF",
+	} {
+		eng, err := embedded.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := identity.New(identity.Config{Meta: eng.Meta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, created, err := ids.Bootstrap(context.Background(), weak)
+		wantErr(t, err, errs.ErrInvalid)
+		if has, _ := ids.HasUsers(context.Background()); created || has {
+			t.Fatalf("%s: bootstrapped", weak)
+		}
+		eng.Close()
+	}
+}

@@ -2,6 +2,10 @@ package backend
 
 import (
 	"fmt"
+	"math"
+	"time"
+
+	"github.com/strata-storage/strata/backend/errs"
 )
 
 // The single-table data model (docs/architecture.md has the full table).
@@ -101,16 +105,18 @@ type purgeRec struct {
 
 // sessionRec is the item at (upload#<id>, session).
 type sessionRec struct {
-	UserID      string `json:"u"`
-	Path        string `json:"p"`
-	Size        int64  `json:"s"`
-	PartSize    int64  `json:"ps"`
-	Blob        string `json:"b"`
-	Wrapped     []byte `json:"wk"`
-	KeyID       string `json:"kid"`
-	UploadID    string `json:"bu"` // the blob store's multipart upload ID
-	SHA256      string `json:"h,omitempty"`
-	MTime       int64  `json:"m,omitempty"`
+	UserID   string `json:"u"`
+	Path     string `json:"p"`
+	Size     int64  `json:"s"`
+	PartSize int64  `json:"ps"`
+	Blob     string `json:"b"`
+	Wrapped  []byte `json:"wk"`
+	KeyID    string `json:"kid"`
+	UploadID string `json:"bu"` // the blob store's multipart upload ID
+	SHA256   string `json:"h,omitempty"`
+	// MTime is the file time the client gave, nil for the time of
+	// Complete (a pointer: the epoch is 0, and a time).
+	MTime       *int64 `json:"m,omitempty"`
 	Fingerprint string `json:"fp,omitempty"`
 	Created     int64  `json:"c"`
 	Expires     int64  `json:"x"`
@@ -136,3 +142,29 @@ type sessionIndexRec struct {
 	UserID  string `json:"u"`
 	Expires int64  `json:"x"`
 }
+
+// File times are kept as Unix nanoseconds, exactly, the Unix epoch
+// included (record.Nanos would keep it as 0, which means "unset"): a file
+// time is always set once a file exists. That holds the instants from
+// MinMTime to MaxMTime; CheckMTime refuses the others rather than let them
+// wrap around.
+var (
+	MinMTime = time.Unix(0, math.MinInt64).UTC() // 1677-09-21T00:12:43.145224192Z
+	MaxMTime = time.Unix(0, math.MaxInt64).UTC() // 2262-04-11T23:47:16.854775807Z
+)
+
+// CheckMTime reports, as errs.ErrInvalid, a file time Strata cannot keep
+// exactly.
+func CheckMTime(t time.Time) error {
+	if t.Before(MinMTime) || t.After(MaxMTime) {
+		return fmt.Errorf("%w: file time %s is outside the times Strata keeps (%s to %s)", errs.ErrInvalid,
+			t.UTC().Format(time.RFC3339Nano), MinMTime.Format(time.RFC3339), MaxMTime.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// mtimeNanos is a file time as stored; t is within CheckMTime's range.
+func mtimeNanos(t time.Time) int64 { return t.UnixNano() }
+
+// mtimeOf is a stored file time.
+func mtimeOf(n int64) time.Time { return time.Unix(0, n).UTC() }

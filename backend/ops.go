@@ -204,6 +204,6 @@ func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, to, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: record.FromNanos(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: mtimeOf(v.MTime),
 	}, "", false, nil)
 }

@@ -78,7 +78,7 @@ func (b *Backend) fileVersion(ctx context.Context, pr iam.Principal, p storepath
 	if err != nil {
 		return Entry{}, "", err
 	}
-	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, record.FromNanos(v.MTime)
+	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, mtimeOf(v.MTime)
 	return e, v.Blob, nil
 }
 
@@ -186,7 +186,7 @@ func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Pa
 		}
 		out.Versions = append(out.Versions, Version{
 			Version: seq, Size: v.Size, SHA256: v.SHA256, Author: v.Author,
-			Time: record.FromNanos(v.Time), ModTime: record.FromNanos(v.MTime), Current: seq == l.rec.Seq,
+			Time: record.FromNanos(v.Time), ModTime: mtimeOf(v.MTime), Current: seq == l.rec.Seq,
 		})
 	}
 	if pg.Next != "" {
@@ -216,7 +216,7 @@ func (b *Backend) RestoreVersion(ctx context.Context, pr iam.Principal, p storep
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, p, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: record.FromNanos(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: mtimeOf(v.MTime),
 	}, "", false, &l)
 }
 

@@ -23,8 +23,9 @@ import (
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
-// MaxOpenUploads bounds the open upload sessions of one user.
-const MaxOpenUploads = 1000
+// DefaultMaxOpenUploads bounds the open upload sessions of one user unless
+// Config.MaxOpenUploads says otherwise.
+const DefaultMaxOpenUploads = 1000
 
 // UploadOptions describe a resumable upload session.
 type UploadOptions struct {
@@ -36,7 +37,8 @@ type UploadOptions struct {
 	PartSize int64
 	// SHA256, when set, is the digest the whole file must have.
 	SHA256 []byte
-	// MTime is the file's modification time; zero means the time of Complete.
+	// MTime is the file's modification time; zero means the time of
+	// Complete. Outside MinMTime..MaxMTime it is refused (errs.ErrInvalid).
 	MTime time.Time
 	// Fingerprint is an opaque client string (at most 256 bytes) that lets a
 	// client find its own session again to resume it.
@@ -80,8 +82,13 @@ func clipID(s string) string {
 	return s
 }
 
-// choosePartSize applies UploadOptions' rules.
+// choosePartSize applies UploadOptions' rules, so that the session's
+// layout is one the sealing holds and the blob store takes.
 func (b *Backend) choosePartSize(size, want int64) (int64, error) {
+	if size > MaxUploadSize {
+		return 0, fmt.Errorf("%w: a file of %d bytes is larger than an upload session takes (%d parts of at most %d bytes: %d bytes)",
+			errs.ErrInvalid, size, blob.MaxParts, MaxPartSize, int64(MaxUploadSize))
+	}
 	if want == 0 {
 		want = b.partSize
 		if want < MinPartSize {
@@ -97,6 +104,9 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 			errs.ErrInvalid, want, crypto.PackageSize, MinPartSize, MaxPartSize)
 	case (size+want-1)/want > blob.MaxParts:
 		return 0, fmt.Errorf("%w: part size %d gives more than %d parts for %d bytes", errs.ErrInvalid, want, blob.MaxParts, size)
+	}
+	if err := (crypto.Layout{Size: size, PartSize: want}).Validate(); err != nil {
+		return 0, fmt.Errorf("%w: %w", errs.ErrInvalid, err)
 	}
 	return want, nil
 }
@@ -117,6 +127,14 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if o.SHA256 != nil && len(o.SHA256) != sha256.Size {
 		return Upload{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
+	var mtime *int64
+	if !o.MTime.IsZero() {
+		if err := CheckMTime(o.MTime); err != nil {
+			return Upload{}, err
+		}
+		n := mtimeNanos(o.MTime)
+		mtime = &n
+	}
 	if len(o.Fingerprint) > 256 {
 		return Upload{}, fmt.Errorf("%w: fingerprint longer than 256 bytes", errs.ErrInvalid)
 	}
@@ -124,14 +142,10 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if err != nil {
 		return Upload{}, err
 	}
-	// Each session holds a multipart upload in the blob store; a bound per
-	// user keeps one client from piling them up.
-	open, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, Limit: MaxOpenUploads})
-	if err != nil {
+	// At the bound, fail before anything is begun; the create itself
+	// takes its slot exactly (createSession).
+	if _, err := record.Optimistic(ctx, "count uploads", func() (meta.Cond, error) { return b.uploadSlot(ctx, pr.UserID) }); err != nil {
 		return Upload{}, err
-	}
-	if len(open.Items) >= MaxOpenUploads {
-		return Upload{}, fmt.Errorf("%w: %d uploads are open already; complete or abort some first", errs.ErrInvalid, MaxOpenUploads)
 	}
 	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
 		return Upload{}, err
@@ -153,18 +167,17 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	s := sessionRec{
 		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
 		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
-		SHA256: hex.EncodeToString(o.SHA256), MTime: record.Nanos(o.MTime), Fingerprint: o.Fingerprint,
+		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint,
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
 	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
-	if err := b.meta.Transact(ctx, []meta.Op{
-		meta.Put(sess, meta.MustNew),
-		meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
-		meta.Put(record.Item(userPK(pr.UserID), userUploadSK(id), idx), meta.MustNew),
-	}); err != nil {
+	if err := b.createSession(ctx, id, s, sess, idx); err != nil {
 		_ = b.blobs.Abort(context.WithoutCancel(ctx), blobID, uploadID)
+		if errors.Is(err, errs.ErrTooMany) || errors.Is(err, errs.ErrConflict) {
+			return Upload{}, err
+		}
 		return Upload{}, errs.FromStore("create upload", err)
 	}
 	return upload(id, s), nil
@@ -473,6 +486,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		return Entry{}, err
 	}
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
+	if err := l.Validate(); err != nil {
+		// Only a session opened before layouts were checked at creation.
+		return Entry{}, fmt.Errorf("%w: upload %s declares a size and part size that cannot be stored (%w); abort it and start again", errs.ErrInvalid, id, err)
+	}
 	parts, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
@@ -486,6 +503,16 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 
 	if err := b.joinParts(ctx, s, parts); err != nil {
 		release()
+		return Entry{}, err
+	}
+	// What is stored must be what the session declares, whatever the
+	// part records said: a file is never committed over fewer bytes.
+	if err := b.checkJoined(ctx, s.Blob, l); err != nil {
+		if !errors.Is(err, errs.ErrIntegrity) {
+			release()
+		} else if cv, herr := cl.hold(); herr == nil {
+			b.closeBroken(ctx, id, s, sit, cv)
+		}
 		return Entry{}, err
 	}
 	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
@@ -510,14 +537,13 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	}
 	for _, want := range []string{s.SHA256, hex.EncodeToString(sum)} {
 		if want != "" && want != got {
-			// The content is wrong and can never become right: close the
-			// session (still ours: the claim holds) and drop what it stored.
-			if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
-				b.discardBlob(s.Blob)
-				b.endSession(context.WithoutCancel(ctx), id, s)
-			}
+			b.closeBroken(ctx, id, s, sit, cv)
 			return Entry{}, fmt.Errorf("%w: file has sha-256 %s, expected %s", errs.ErrDigestMismatch, got, want)
 		}
+	}
+	var mtime time.Time
+	if s.MTime != nil {
+		mtime = mtimeOf(*s.MTime)
 	}
 	nv := newVersion{
 		blobID: s.Blob,
@@ -526,7 +552,7 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		},
 		size:   s.Size,
 		sha256: got,
-		mtime:  record.FromNanos(s.MTime),
+		mtime:  mtime,
 		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
@@ -540,6 +566,31 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	}
 	b.endSession(ctx, id, s)
 	return e, nil
+}
+
+// checkJoined compares the joined object's size with the session's
+// layout: errs.ErrIntegrity if they differ.
+func (b *Backend) checkJoined(ctx context.Context, blobID string, l crypto.Layout) error {
+	info, err := b.blobs.Stat(ctx, blobID)
+	if err != nil {
+		return errs.FromStore("check joined upload", err)
+	}
+	if info.Size != l.SealedSize() {
+		b.log.Error("joined upload has the wrong size", "blob", blobID, "bytes", info.Size, "want", l.SealedSize())
+		return fmt.Errorf("%w: the joined upload holds %d bytes, its %d parts should hold %d; send the file again",
+			errs.ErrIntegrity, info.Size, l.Parts(), l.SealedSize())
+	}
+	return nil
+}
+
+// closeBroken ends a session whose content is wrong and can never become
+// right, while the Complete's claim (at session version cv) still holds:
+// the session is closed and what it stored dropped.
+func (b *Backend) closeBroken(ctx context.Context, id string, s sessionRec, sit meta.Item, cv int64) {
+	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
+		b.discardBlob(s.Blob)
+		b.endSession(context.WithoutCancel(ctx), id, s)
+	}
 }
 
 // partList lists the parts of a session for Complete, or says which are
@@ -671,10 +722,7 @@ func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
 		err = b.meta.Transact(ctx, ops)
 	}
 	if err == nil {
-		err = b.meta.Transact(ctx, []meta.Op{
-			meta.Delete(userPK(s.UserID), userUploadSK(id), meta.NoCond),
-			meta.Delete(pkUploads, id, meta.NoCond),
-		})
+		err = b.removeSessionIndex(ctx, id, s.UserID)
 	}
 	if err != nil {
 		b.log.Warn("clean up upload session", "upload", id, "err", err)

@@ -49,7 +49,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 }
 
-const testToken = "strata_cliTestToken0123456789abcdefABCDEFGH"
+const testToken = "strata_cliTest3Hq8Wn2Zr6Kp9Xv4Lm7Bc1Td5Gf0Js"
 
 // newStore creates a store in a new data directory, with an admin whose
 // token is testToken, and closes it again.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
@@ -41,6 +42,9 @@ type serveOpts struct {
 	gcGrace      time.Duration
 	bodyTimeout  time.Duration
 	maxConns     int
+	maxConnsIP   int
+	metricsAddr  string
+	metricsToken string
 	logLevel     string
 	logFormat    string
 	partSize     int64
@@ -93,7 +97,10 @@ settings file.`,
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "how often to collect garbage (0 disables)")
 	f.DurationVar(&o.gcGrace, "gc-grace", backend.DefaultGrace, "age before an unreferenced blob is removed")
 	f.DurationVar(&o.bodyTimeout, "body-timeout", time.Minute, "drop a transfer that makes no progress for this long")
-	f.IntVar(&o.maxConns, "max-conns", 1024, "most client connections served at once (more wait)")
+	f.IntVar(&o.maxConns, "max-conns", 1024, "most client connections served at once (more wait; idle ones make room)")
+	f.IntVar(&o.maxConnsIP, "max-conns-per-ip", server.DefaultMaxConnsPerIP, "most connections from one client address at once (0: no bound, e.g. behind a reverse proxy)")
+	f.StringVar(&o.metricsAddr, "metrics-listen", "", "serve /metrics on this address (host:port), and only there (default: nowhere)")
+	f.StringVar(&o.metricsToken, "metrics-token", "", "bearer token /metrics requires (better in STRATA_METRICS_TOKEN); without --metrics-listen, /metrics is then served on --listen")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
@@ -116,23 +123,23 @@ func (a *app) logger(level, format string) (*slog.Logger, error) {
 	return nil, usagef("--log-format %q: want text or json", format)
 }
 
-// listen opens the TCP listener of --listen, saying plainly what is wrong
-// with the address.
-func listen(addr string) (net.Listener, error) {
+// listen opens the TCP listener of the flag (--listen, --metrics-listen),
+// saying plainly what is wrong with the address.
+func listen(flag, addr string) (net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
-		return nil, usagef("--listen %q: want host:port, e.g. 127.0.0.1:8420 or :8420 (port 0 picks a free one)", addr)
+		return nil, usagef("%s %q: want host:port, e.g. 127.0.0.1:8420 or :8420 (port 0 picks a free one)", flag, addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, fmt.Errorf("listen on %s: another program uses this port (another strata serve?): stop it, or choose another --listen", addr)
+		return nil, fmt.Errorf("listen on %s: another program uses this port (another strata serve?): stop it, or choose another %s", addr, flag)
 	case errors.Is(err, syscall.EACCES):
-		return nil, fmt.Errorf("listen on %s: not allowed (ports below 1024 need privileges): choose another --listen", addr)
+		return nil, fmt.Errorf("listen on %s: not allowed (ports below 1024 need privileges): choose another %s", addr, flag)
 	case err != nil && host != "":
 		var dns *net.DNSError
 		if errors.As(err, &dns) || errors.Is(err, syscall.EADDRNOTAVAIL) {
-			return nil, usagef("--listen %q: %s is not an address of this machine", addr, host)
+			return nil, usagef("%s %q: %s is not an address of this machine", flag, addr, host)
 		}
 	}
 	if err != nil {
@@ -171,6 +178,25 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if o.maxConns < 1 {
 		return usagef("--max-conns must be at least 1")
 	}
+	if o.maxConnsIP < 0 {
+		return usagef("--max-conns-per-ip must be 0 (no bound) or more")
+	}
+	metrics := server.MetricsOff
+	switch {
+	case o.metricsAddr != "":
+		metrics = server.MetricsApart
+	case o.metricsToken != "":
+		metrics = server.MetricsOnAPI
+	}
+	if o.metricsToken != "" {
+		if err := identity.CheckChosenSecret(o.metricsToken); err != nil {
+			return usagef("--metrics-token is too weak: %v", err)
+		}
+	}
+	perIP := o.maxConnsIP
+	if perIP == 0 {
+		perIP = -1 // the daemon's "no bound"
+	}
 	data := a.data
 	if data == "" && (o.blob == "" || o.meta == "" || o.keys == "") {
 		if data, err = a.dataDir(); err != nil {
@@ -195,13 +221,15 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	// The owner of a data directory serves it on a private socket too.
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
 	d, err := daemon.Open(ctx, daemon.Config{
-		Engines:     spec,
-		Core:        backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
-		Server:      server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout},
-		MaxConns:    o.maxConns,
-		LocalSocket: localSocket,
-		GCInterval:  o.gcInterval,
-		Logger:      log,
+		Engines: spec,
+		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
+		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
+			Metrics: metrics, MetricsToken: o.metricsToken},
+		MaxConns:      o.maxConns,
+		MaxConnsPerIP: perIP,
+		LocalSocket:   localSocket,
+		GCInterval:    o.gcInterval,
+		Logger:        log,
 	})
 	if err != nil {
 		if errors.Is(err, backend.ErrConfig) {
@@ -227,11 +255,21 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		d.SetTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
-	ln, err := listen(o.listen)
+	ln, err := listen("--listen", o.listen)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	var metricsAt net.Addr
+	if o.metricsAddr != "" {
+		mln, err := listen("--metrics-listen", o.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer mln.Close()
+		d.SetMetricsListener(mln)
+		metricsAt = mln.Addr()
+	}
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
 	tok, created, err := d.Identity.Bootstrap(ctx, adminToken)
 	if err != nil {
@@ -253,6 +291,9 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	started = true
 	addr := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "addr", addr, "engines", d.Describe(), "version", version.String())
+	if metricsAt != nil {
+		fmt.Fprintf(a.env.Stdout, "Metrics are served on http://%s/metrics\n", metricsAt)
+	}
 	fmt.Fprintf(a.env.Stdout, "Strata is serving on %s (%s)\n", addr, d.Describe())
 
 	var serveErr error

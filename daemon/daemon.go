@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
@@ -31,6 +31,10 @@ type Config struct {
 	TLS *tls.Config
 	// MaxConns bounds the network listener's connections (0: 1024).
 	MaxConns int
+	// MaxConnsPerIP bounds the network listener's connections from one
+	// client address (0: server.DefaultMaxConnsPerIP; negative: no bound,
+	// behind a reverse proxy).
+	MaxConnsPerIP int
 	// LocalSocket also serves the API on the data directory's private
 	// socket, for the owner's local clients (the embedded engines' owner
 	// does).
@@ -49,6 +53,8 @@ type Daemon struct {
 	handler    *server.Server
 	jobs       *jobs.Runner
 	api        *http.Server
+	metricsLn  net.Listener
+	metrics    *http.Server
 	serveErr   chan error
 	stopSocket func()
 }
@@ -76,8 +82,8 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 		if cfg.Engines.DataDir == "" {
 			return nil, errors.New("daemon: the embedded engines need a data directory")
 		}
-		if err := os.MkdirAll(cfg.Engines.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+		if err := embedded.MakePrivate(cfg.Engines.DataDir); err != nil {
+			return nil, err
 		}
 	}
 	eng, err := engine.Open(ctx, cfg.Engines)
@@ -107,6 +113,10 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 // SetTLS serves the network listener over HTTPS (before Start).
 func (d *Daemon) SetTLS(c *tls.Config) { d.cfg.TLS = c }
 
+// SetMetricsListener serves /metrics, and nothing else, on ln (before
+// Start), for a server configured with server.MetricsApart.
+func (d *Daemon) SetMetricsListener(ln net.Listener) { d.metricsLn = ln }
+
 // Describe says what engines run, for people (no secrets).
 func (d *Daemon) Describe() string { return d.eng.Describe }
 
@@ -126,15 +136,34 @@ func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
 	d.jobs = jobs.New(d.cfg.Logger)
 	d.jobs.Every("collector", d.cfg.GCInterval, d.collect)
 	if ln != nil {
-		ln = server.LimitListener(ln, d.cfg.MaxConns)
+		perIP := d.cfg.MaxConnsPerIP
+		switch {
+		case perIP == 0:
+			perIP = server.DefaultMaxConnsPerIP
+		case perIP < 0:
+			perIP = 0
+		}
+		limited := server.LimitListener(ln, d.cfg.MaxConns, server.MaxConnsPerIP(perIP))
+		ln = limited
 		if d.cfg.TLS != nil {
 			ln = tls.NewListener(ln, d.cfg.TLS)
 		}
 		d.api = server.HTTPServer(ln.Addr().String(), d.handler, d.cfg.Logger)
 		d.api.TLSConfig = d.cfg.TLS
+		limited.Track(d.api)
 		go func() { d.serveErr <- d.api.Serve(ln) }()
 	} else {
 		d.serveErr = nil // never delivers
+	}
+	if d.metricsLn != nil {
+		limited := server.LimitListener(d.metricsLn, 64)
+		d.metrics = server.HTTPServer(d.metricsLn.Addr().String(), d.handler.MetricsHandler(), d.cfg.Logger)
+		limited.Track(d.metrics)
+		go func() {
+			if err := d.metrics.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.cfg.Logger.Warn("metrics listener", "err", err)
+			}
+		}()
 	}
 	return nil
 }
@@ -163,6 +192,9 @@ func (d *Daemon) Stop(ctx context.Context) error {
 			errList = append(errList, err)
 			_ = d.api.Close()
 		}
+	}
+	if d.metrics != nil {
+		_ = d.metrics.Shutdown(ctx)
 	}
 	if d.stopSocket != nil {
 		d.stopSocket()

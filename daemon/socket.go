@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/strata-storage/strata/backend/identity"
@@ -72,16 +70,6 @@ func writeOwnerToken(data string, t OwnerToken) error {
 	return os.Rename(tmp.Name(), filepath.Join(data, tokenName))
 }
 
-// listenSocket creates the socket with no access but its owner's from the
-// start: under a umask that masks the rest, not chmod-ed after listen
-// (which would leave a moment when others could connect).
-func listenSocket(path string) (net.Listener, error) {
-	old := syscall.Umask(0o177)
-	ln, err := net.Listen("unix", path)
-	syscall.Umask(old)
-	return ln, err
-}
-
 // serveSocket serves h on the data directory's socket and publishes a
 // fresh owner token for it. stop shuts it down and revokes the token.
 func serveSocket(ctx context.Context, ids *identity.Service, h http.Handler, data string, log *slog.Logger) (stop func(), err error) {
@@ -89,7 +77,7 @@ func serveSocket(ctx context.Context, ids *identity.Service, h http.Handler, dat
 	// Only the lock holder gets here, so a socket file left behind is a
 	// dead one from a crash.
 	_ = os.Remove(sock)
-	ln, err := listenSocket(sock)
+	ln, err := server.ListenPrivateSocket(sock)
 	if err != nil {
 		return nil, fmt.Errorf("local socket: %w", err)
 	}

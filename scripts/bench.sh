@@ -29,7 +29,7 @@ mkdir -p "$work"
 big_mib=${BENCH_MIB:-1024}
 small_files=${BENCH_FILES:-1000}
 list_entries=${BENCH_ENTRIES:-20000}
-token=strata_benchAdminToken0123456789abcdefABCDEF
+token=strata_benchAdmin4Wq8Ze1Rt6Yu3Io9Pa2Sd7Fg5Hj0Kl
 
 bin="$work/strata"
 go build -o "$bin" ./cmd/strata

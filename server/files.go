@@ -81,6 +81,31 @@ func pageParams(r *http.Request) (cursor string, limit int, err error) {
 	return r.URL.Query().Get("cursor"), int(n), nil
 }
 
+// contentDigest reads the SHA-256 a request body must have from all its
+// Content-Digest lines: they make one dictionary (RFC 9530, RFC 8941), in
+// which a second sha-256 member is refused rather than one of them
+// ignored.
+func contentDigest(r *http.Request) ([]byte, error) {
+	sum, err := api.ParseSHA256(strings.Join(r.Header.Values(api.HeaderContentDigest), ", "))
+	if err != nil {
+		return nil, badRequest("Content-Digest: %v", err)
+	}
+	return sum, nil
+}
+
+// singleHeaders may be sent once at most: a request with two of them could
+// mean one thing to a proxy and another to the server.
+var singleHeaders = []string{"Authorization", "Content-Type", api.HeaderMTime, "If-Match", "If-Range", "Range"}
+
+func repeatedHeader(r *http.Request) *problem {
+	for _, h := range singleHeaders {
+		if len(r.Header.Values(h)) > 1 {
+			return badRequest("header %s is given more than once", h)
+		}
+	}
+	return nil
+}
+
 func etag(sha string) string { return `"` + sha + `"` }
 
 // etagMatches implements the comparison for If-None-Match and If-Range: a
@@ -111,14 +136,18 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if err != nil {
 		return err
 	}
-	digest, err := api.ParseSHA256(r.Header.Get(api.HeaderContentDigest))
+	digest, err := contentDigest(r)
 	if err != nil {
-		return badRequest("Content-Digest: %v", err)
+		return err
 	}
 	var mtime time.Time
 	if v := r.Header.Get(api.HeaderMTime); v != "" {
 		if mtime, err = time.Parse(time.RFC3339Nano, v); err != nil {
 			return badRequest("%s must be an RFC 3339 time", api.HeaderMTime)
+		}
+		// Checked here too: the zero time would mean "now" to the core.
+		if err := backend.CheckMTime(mtime); err != nil {
+			return fmt.Errorf("%s: %w", api.HeaderMTime, err)
 		}
 	}
 	o := backend.PutOptions{Size: r.ContentLength, SHA256: digest, MTime: mtime}
@@ -135,7 +164,7 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		}
 		o.IfMatch = t[1:65]
 	}
-	e, err := s.b.Put(r.Context(), pr, p, s.body(w, r), o)
+	e, err := s.b.Put(r.Context(), pr, p, r.Body, o)
 	if err != nil {
 		return err
 	}
@@ -172,7 +201,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return fmt.Errorf("stored digest of %s: %w", p, err)
 	}
 	h.Set(api.HeaderReprDigest, api.FormatSHA256(sum))
-	if v := r.Header.Get("If-None-Match"); v != "" && etagMatches(v, e.SHA256) {
+	if v := strings.Join(r.Header.Values("If-None-Match"), ","); v != "" && etagMatches(v, e.SHA256) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}

@@ -27,7 +27,7 @@ func parseRange(h string, size int64) (off, n int64, err error) {
 	}
 	first, last, ok := strings.Cut(spec, "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("%w: %q is not first-last", errRange, clipHeader(h))
+		return 0, 0, fmt.Errorf("%w: %q is not first-last", errRange, clip(h))
 	}
 	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
 	if first == "" {
@@ -68,17 +68,18 @@ func parseRange(h string, size int64) (off, n int64, err error) {
 
 func parseDigits(s string) (int64, error) {
 	if s == "" || len(s) > 18 {
-		return 0, fmt.Errorf("%w: %q is not a byte position", errRange, s)
+		return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip(s))
 	}
 	for _, c := range s {
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %q is not a byte position", errRange, s)
+			return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip(s))
 		}
 	}
 	return strconv.ParseInt(s, 10, 64)
 }
 
-func clipHeader(s string) string {
+// clip shortens what a client sent for quoting in an error message.
+func clip(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "..."
 	}

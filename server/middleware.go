@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-storage/strata/backend/errs"
@@ -172,7 +173,7 @@ func (s *Server) withCleanPath(next http.Handler) http.Handler {
 		}
 		if clean != p {
 			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,
-				"invalid path %q: empty, . or .. segments are not allowed", r.URL.EscapedPath()))
+				"invalid path %q: empty, . or .. segments are not allowed", clip(r.URL.EscapedPath())))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -185,22 +186,35 @@ func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := info(r.Context())
 		in.route = name
-		for k := range r.URL.Query() {
+		for k, vs := range r.URL.Query() {
 			if !slices.Contains(rt.query, k) {
-				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clipHeader(k), paramList(rt.query)))
+				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clip(k), paramList(rt.query)))
+				return
+			}
+			if len(vs) > 1 {
+				// Which one counts would be a guess: the first for the
+				// server, maybe the last for a proxy that checked it.
+				s.writeProblem(w, r, badRequest("query parameter %q is given %d times", clip(k), len(vs)))
 				return
 			}
 		}
+		if p := repeatedHeader(r); p != nil {
+			s.writeProblem(w, r, p)
+			return
+		}
 		var pr iam.Principal
 		if rt.access == token {
+			facts := requestFacts(r)
+			// Authentication comes before the request is the core's: it
+			// learns only the entry point, which a token may be bound to.
 			var err error
-			pr, err = s.authenticate(r)
+			pr, err = s.authenticate(r.WithContext(iam.WithRequest(r.Context(), iam.Request{Via: facts.Via})))
 			if err != nil {
 				s.writeProblem(w, r, toProblem(err))
 				return
 			}
 			in.user = pr.Name
-			r = r.WithContext(iam.WithRequest(r.Context(), iam.Request{ID: requestID(r.Context()), SourceIP: clientIP(r), SecureTransport: r.TLS != nil, Time: time.Now()}))
+			r = r.WithContext(iam.WithRequest(r.Context(), facts))
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {
@@ -211,23 +225,43 @@ func (s *Server) endpoint(rt route) http.Handler {
 	})
 }
 
+// requestFacts is what the authorization decision may know of r: where it
+// came from and through which entry point (a unix socket is the data
+// directory's private one; anything else the network).
+func requestFacts(r *http.Request) iam.Request {
+	req := iam.Request{ID: requestID(r.Context()), SourceIP: clientIP(r), SecureTransport: r.TLS != nil, Time: time.Now(), Via: iam.ViaHTTP}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.Network() == "unix" {
+		req.Via = iam.ViaSocket
+	}
+	return req
+}
+
 // errResponseStarted tells endpoint that the handler already wrote (part
 // of) a response, so no problem document can follow.
 var errResponseStarted = errors.New("response already started")
 
-// authenticate reads "Authorization: Bearer <token>".
-func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
+// bearer reads "Authorization: Bearer <token>".
+func bearer(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return "", &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "missing Authorization: Bearer <token> header"}
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return iam.Principal{}, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
+		return "", &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "the Authorization header must be Bearer <token>"}
 	}
-	pr, err := s.ids.Authenticate(r.Context(), strings.TrimSpace(tok))
+	return strings.TrimSpace(tok), nil
+}
+
+// authenticate finds the principal of the request's bearer token.
+func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
+	tok, err := bearer(r)
+	if err != nil {
+		return iam.Principal{}, err
+	}
+	pr, err := s.ids.Authenticate(r.Context(), tok)
 	if errors.Is(err, errs.ErrUnauthorized) {
 		return pr, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "invalid, revoked or expired token", err: err}
@@ -235,14 +269,60 @@ func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
 	return pr, err
 }
 
-// idleBody is a request body whose every read must make progress within
-// the idle timeout, so a client that stalls mid-upload is dropped.
-type idleBody struct {
+// unreadBodyGrace is how long the rest of an unread body (up to 256 KiB,
+// what net/http drains) may take to arrive after an authenticated
+// request's answer, so that a client still sending it reads the answer
+// rather than a reset connection.
+const unreadBodyGrace = 500 * time.Millisecond
+
+// withBodyGuard guards every request body and the connection it came on.
+// Each read of the body must make progress within the body idle timeout
+// and keep up a minimum rate, so a client that stalls or trickles is
+// dropped. And a response sent while the body is not all read — a refusal
+// before the body was needed (no token, a bad path), or a handler that
+// never reads one — closes the connection: net/http would otherwise wait,
+// with no deadline, for the rest of a body that an attacker never sends,
+// holding the connection's slot for as long as the attacker likes. The
+// rest of the body is not waited for at all when the request was not
+// authenticated, and for unreadBodyGrace when it was.
+func (s *Server) withBodyGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		b := &guardedBody{rc: rc, body: r.Body, idle: s.cfg.BodyIdleTimeout, size: r.ContentLength}
+		// A copy of the request: net/http looks at its own one's body
+		// after the handler, to close the connection gracefully.
+		r = r.WithContext(r.Context())
+		r.Body = b
+		cw := &closeUnread{ResponseWriter: w, body: b, h1: r.ProtoMajor == 1}
+		next.ServeHTTP(cw, r)
+		if !cw.wrote {
+			cw.closeIfUnread() // net/http writes the header after this
+		}
+		if cw.h1 && b.unread() {
+			until := time.Now().Add(unreadBodyGrace)
+			if in := info(r.Context()); in == nil || in.user == "" {
+				until = time.Unix(1, 0) // passed: no wait
+			}
+			_ = rc.SetReadDeadline(until)
+		}
+	})
+}
+
+// guardedBody is a request body whose every read must make progress
+// within the idle timeout.
+type guardedBody struct {
 	rc    *http.ResponseController
 	body  io.ReadCloser
 	idle  time.Duration
+	size  int64 // Content-Length, -1 if chunked
 	start time.Time
+	mu    sync.Mutex
 	n     int64
+	done  bool // read to its end
 }
 
 // minBodyRate is the slowest average rate, in bytes per second, a request
@@ -253,7 +333,7 @@ const minBodyRate = 1024
 
 var errBodyTooSlow = errors.New("request body arrives too slowly")
 
-func (b *idleBody) Read(p []byte) (int, error) {
+func (b *guardedBody) Read(p []byte) (int, error) {
 	now := time.Now()
 	if b.start.IsZero() {
 		b.start = now
@@ -263,15 +343,63 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	}
 	_ = b.rc.SetReadDeadline(now.Add(b.idle))
 	n, err := b.body.Read(p)
+	b.mu.Lock()
 	b.n += int64(n)
+	end := err == io.EOF || b.size >= 0 && b.n >= b.size
+	if end {
+		b.done = true
+	}
+	b.mu.Unlock()
+	if end {
+		// Nothing more is read from the client for this request: a
+		// deadline left behind would cancel the request once it passed
+		// (net/http watches the idle connection meanwhile).
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
 	return n, err
 }
 
-func (b *idleBody) Close() error { return b.body.Close() }
+func (b *guardedBody) Close() error { return b.body.Close() }
 
-func (s *Server) body(w http.ResponseWriter, r *http.Request) io.ReadCloser {
-	return &idleBody{rc: http.NewResponseController(w), body: r.Body, idle: s.cfg.BodyIdleTimeout}
+func (b *guardedBody) unread() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.done
 }
+
+// closeUnread marks a response "Connection: close" if it starts while the
+// request body is not all read (HTTP/1 only: HTTP/2 streams end on their
+// own, and there the header would close every stream of the connection).
+type closeUnread struct {
+	http.ResponseWriter
+	body  *guardedBody
+	h1    bool
+	wrote bool
+}
+
+func (w *closeUnread) closeIfUnread() {
+	if w.h1 && w.body.unread() {
+		w.Header().Set("Connection", "close")
+	}
+}
+
+func (w *closeUnread) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.closeIfUnread()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *closeUnread) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.wrote = true
+		w.closeIfUnread()
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *closeUnread) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // idleWriter is the same guard for responses: a client that stops reading
 // a download is dropped after the idle timeout.

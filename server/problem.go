@@ -64,6 +64,9 @@ var errorMap = []struct {
 	{errs.ErrNotEmpty, http.StatusConflict, api.CodeNotEmpty, "", ""},
 	{errs.ErrConflict, http.StatusConflict, api.CodeConflict, "", ""},
 	{errs.ErrPrecondition, http.StatusPreconditionFailed, api.CodePrecondition, "", ""},
+	// A per-user bound: it frees when the client completes or aborts what
+	// it holds, at no time the server could promise, so no Retry-After.
+	{errs.ErrTooMany, http.StatusTooManyRequests, api.CodeTooMany, "", ""},
 	{errs.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
 	// Throttling or an unreachable engine, after the drivers' own retries:
 	// the client waits a little and sends the request again.
@@ -114,6 +117,11 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem
 	rid := requestID(r.Context())
 	if p.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
+		if r.ProtoMajor == 1 {
+			// Whoever has no token gets nothing more of this connection:
+			// no body read, no keep-alive.
+			w.Header().Set("Connection", "close")
+		}
 	}
 	if p.status >= 500 && p.status != statusClientClosed {
 		s.log.Error("request failed", "rid", rid, "method", r.Method, "path", r.URL.EscapedPath(), "code", p.code, "err", p.err)

@@ -18,6 +18,9 @@ const (
 	// token routes need a valid bearer token; the handler gets the
 	// principal, and the core checks what that principal may do.
 	token
+	// metricsToken routes need the metrics token (Config.MetricsToken),
+	// which is no user's; the handler checks it.
+	metricsToken
 )
 
 // route is one method on one path pattern.
@@ -37,7 +40,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", public, s.healthz, nil},
 		{"GET", "/readyz", public, s.readyz, nil},
-		{"GET", "/metrics", public, s.metricsHandler, nil},
+		{"GET", "/metrics", metricsToken, s.metricsOnAPI, nil},
 
 		{"GET", "/v1/whoami", token, s.whoami, nil},
 
@@ -88,6 +91,9 @@ type RouteInfo struct {
 	Method, Pattern string
 	// Public routes need no token.
 	Public bool
+	// MetricsToken routes need the metrics token, which is no user's:
+	// every user is denied.
+	MetricsToken bool
 	// Query is the query parameters the route takes.
 	Query []string
 }
@@ -96,7 +102,7 @@ type RouteInfo struct {
 func (s *Server) Routes() []RouteInfo {
 	var out []RouteInfo
 	for _, rt := range s.routes() {
-		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access == public, Query: rt.query})
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access == public, MetricsToken: rt.access == metricsToken, Query: rt.query})
 	}
 	return out
 }
@@ -108,7 +114,7 @@ func (s *Server) register() {
 	byPath := map[string]map[string]http.Handler{}
 	var order []string
 	for _, rt := range s.routes() {
-		if rt.access != public && rt.access != token {
+		if rt.access != public && rt.access != token && rt.access != metricsToken {
 			panic("server: route " + rt.method + " " + rt.pattern + " has no access rule")
 		}
 		if byPath[rt.pattern] == nil {
@@ -121,7 +127,7 @@ func (s *Server) register() {
 		s.mux.Handle(pattern, methodSet{s: s, m: byPath[pattern]})
 	}
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", r.Method, r.URL.EscapedPath()))
+		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", clip(r.Method), clip(r.URL.EscapedPath())))
 	}))
 }
 
@@ -141,5 +147,5 @@ func (ms methodSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", r.Method, strings.Join(allow, ", ")))
+	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", clip(r.Method), strings.Join(allow, ", ")))
 }

@@ -34,10 +34,30 @@ type Config struct {
 	// copy) is waited for before the answer is 202 with the job to follow;
 	// 0 means 5 seconds.
 	JobWait time.Duration
-	// Version is reported in /healthz; "" means this binary's
-	// (internal/version).
+	// Version is reported in the metrics (strata_build_info), not to
+	// anyone who asks; "" means this binary's (internal/version).
 	Version string
+	// Metrics says where /metrics is served: nowhere (MetricsOff, the
+	// zero value), by this handler (MetricsOnAPI), or only by
+	// MetricsHandler, on a listener of its own (MetricsApart). The
+	// metrics tell anyone who reads them what the server does (requests
+	// and bytes by route, engine calls), so they are never public on the
+	// API unless asked for.
+	Metrics MetricsPlace
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// wherever it is served; MetricsOnAPI requires one.
+	MetricsToken string
 }
+
+// MetricsPlace is where /metrics is served.
+type MetricsPlace int
+
+// Where /metrics may be served.
+const (
+	MetricsOff MetricsPlace = iota
+	MetricsOnAPI
+	MetricsApart
+)
 
 // Deps is what the server serves: the file tree and identity.
 type Deps struct {
@@ -80,9 +100,9 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
+	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
-	s.handler = s.withRequestID(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))
+	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s
 }
 
@@ -93,9 +113,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // HTTPServer wraps h in an http.Server with the timeouts a public server
 // needs: a slow client cannot hold a connection by trickling headers
-// (ReadHeaderTimeout) or idling (IdleTimeout); request bodies and responses
-// are guarded per read and write by the handler (Config.BodyIdleTimeout),
-// so large transfers are not cut off by a fixed deadline.
+// (ReadHeaderTimeout, which also bounds the TLS handshake) or idling
+// (IdleTimeout; a LimitedListener tracking the server closes idle
+// connections sooner when it is full); request bodies and responses are
+// guarded per read and write by the handler (Config.BodyIdleTimeout), so
+// large transfers are not cut off by a fixed deadline, and a body the
+// handler does not read is not waited for.
 func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,

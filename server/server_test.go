@@ -19,6 +19,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
@@ -28,11 +29,25 @@ type fixture struct {
 	t     *testing.T
 	srv   *httptest.Server
 	b     *backend.Backend
+	ids   *identity.Service
 	admin string // token
 	fault *faultBlobs
 }
 
 func newFixture(t *testing.T, cfg server.Config) *fixture {
+	t.Helper()
+	return newFixtureCore(t, cfg, backend.Config{}, nil)
+}
+
+// newFixtureWith is newFixture that hands the server to see.
+func newFixtureWith(t *testing.T, cfg server.Config, see func(*server.Server)) *fixture {
+	t.Helper()
+	return newFixtureCore(t, cfg, backend.Config{}, see)
+}
+
+// newFixtureCore is newFixture with the core's settings in bc (its
+// engines are the fixture's), handing the server to see if set.
+func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func(*server.Server)) *fixture {
 	t.Helper()
 	eng, err := embedded.Open(t.TempDir())
 	if err != nil {
@@ -40,7 +55,8 @@ func newFixture(t *testing.T, cfg server.Config) *fixture {
 	}
 	t.Cleanup(func() { eng.Close() })
 	fb := &faultBlobs{Store: eng.Blobs}
-	c, err := daemon.NewCore(backend.Config{Blobs: fb, Meta: eng.Meta, Keys: eng.Keys})
+	bc.Blobs, bc.Meta, bc.Keys = fb, eng.Meta, eng.Keys
+	c, err := daemon.NewCore(bc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +65,13 @@ func newFixture(t *testing.T, cfg server.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, cfg))
+	s := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, cfg)
+	if see != nil {
+		see(s)
+	}
+	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, b: b, admin: tok, fault: fb}
+	return &fixture{t: t, srv: srv, b: b, ids: c.Identity, admin: tok, fault: fb}
 }
 
 // faultBlobs makes the blob store report a full disk on demand.
@@ -68,7 +88,8 @@ func (f *faultBlobs) Put(ctx context.Context, key string, r io.Reader, size int6
 	return f.Store.Put(ctx, key, r, size)
 }
 
-// do sends a raw request. path is used verbatim (already escaped).
+// do sends a raw request. path is used verbatim (already escaped); each
+// header pair is added, so a header may be given twice.
 func (f *fixture) do(method, path, token string, body io.Reader, hdr ...string) *http.Response {
 	f.t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+"/", body)
@@ -81,7 +102,7 @@ func (f *fixture) do(method, path, token string, body io.Reader, hdr ...string) 
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		req.Header.Add(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -282,9 +303,7 @@ func TestAuth(t *testing.T) {
 	// Public routes answer without a token.
 	ok(t, f.do("GET", "/healthz", "", nil), http.StatusOK)
 	ok(t, f.do("GET", "/readyz", "", nil), http.StatusOK)
-	if b := ok(t, f.do("GET", "/metrics", "", nil), http.StatusOK); !bytes.Contains(b, []byte("strata_http_requests_total")) {
-		t.Fatal("metrics lack request counts")
-	}
+	problem(t, f.do("GET", "/metrics", "", nil), http.StatusNotFound, api.CodeRouteNotFound) // not public
 	problem(t, f.do("PATCH", "/v1/files/x", f.admin, nil), http.StatusMethodNotAllowed, api.CodeMethodNotAllowed)
 	problem(t, f.do("GET", "/v2/nothing", f.admin, nil), http.StatusNotFound, api.CodeRouteNotFound)
 }
@@ -420,11 +439,11 @@ func TestTricklingBodyIsDropped(t *testing.T) {
 
 // TestMetricsLabelsStayBounded: made-up methods do not create new series.
 func TestMetricsLabelsStayBounded(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	for i := range 20 {
 		f.do(fmt.Sprintf("X%d", i), "/healthz", "", nil)
 	}
-	b := ok(t, f.do("GET", "/metrics", "", nil), http.StatusOK)
+	b := ok(t, f.do("GET", "/metrics", metricsToken, nil), http.StatusOK)
 	if bytes.Contains(b, []byte(`method="X1"`)) || !bytes.Contains(b, []byte(`method="OTHER"`)) {
 		t.Fatal("unknown methods are labelled one by one")
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -55,6 +56,10 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	}
 	o := backend.UploadOptions{Size: req.Size, PartSize: req.PartSize, SHA256: sum, Fingerprint: req.Fingerprint}
 	if req.MTime != nil {
+		// Checked here too: the zero time would mean "now" to the core.
+		if err := backend.CheckMTime(*req.MTime); err != nil {
+			return fmt.Errorf("mtime: %w", err)
+		}
 		o.MTime = *req.MTime
 	}
 	u, err := s.b.CreateUpload(r.Context(), pr, p, o)
@@ -93,12 +98,12 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if r.ContentLength < 0 {
 		return problemf(http.StatusLengthRequired, api.CodeInvalidRequest, "a part needs a Content-Length")
 	}
-	sum, err := api.ParseSHA256(r.Header.Get(api.HeaderContentDigest))
+	sum, err := contentDigest(r)
 	if err != nil {
-		return badRequest("Content-Digest: %v", err)
+		return err
 	}
 	start := time.Now()
-	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, s.body(w, r), r.ContentLength, sum)
+	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, r.Body, r.ContentLength, sum)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,10 @@ import (
 	"github.com/strata-storage/strata/server/api"
 )
 
+// maxSeconds bounds the durations a request gives in seconds (100 years):
+// a larger one would overflow a time.Duration.
+const maxSeconds = 100 * 365 * 24 * 3600
+
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	u, err := s.ids.Whoami(r.Context(), pr)
 	if err != nil {
@@ -77,7 +81,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.ExpiresIn < 0 || req.ExpiresIn > 100*365*24*3600 {
+	if req.ExpiresIn < 0 || req.ExpiresIn > maxSeconds {
 		return badRequest("expiresIn must be 0 (never) or a number of seconds up to 100 years")
 	}
 	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second)
@@ -102,8 +106,8 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, pr iam.Principa
 			return err
 		}
 	}
-	if req.GraceSeconds < 0 {
-		return badRequest("graceSeconds must be 0 or more")
+	if req.GraceSeconds < 0 || req.GraceSeconds > maxSeconds {
+		return badRequest("graceSeconds must be 0 (the server's) or a number of seconds up to 100 years")
 	}
 	st, err := s.b.CollectAs(r.Context(), pr, time.Duration(req.GraceSeconds)*time.Second)
 	if err != nil {

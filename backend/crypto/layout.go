@@ -24,9 +24,9 @@ const (
 	// sealedPackageSize is the sealed size of a full package.
 	sealedPackageSize = PackageSize + PackageOverhead
 
-	// maxPartSize keeps a part's package count far below DARE's 2^32
+	// MaxPartSize keeps a part's package count far below DARE's 2^32
 	// sequence numbers and its length within what stores accept per part.
-	maxPartSize int64 = 4 << 30
+	MaxPartSize int64 = 4 << 30
 
 	// maxParts keeps part indexes within int on every platform, and so
 	// within the uint32 of the part key derivation.
@@ -68,9 +68,9 @@ type Layout struct {
 // 1 PiB, or needs more than 2^31-1 parts.
 func (l Layout) Validate() error {
 	switch {
-	case l.PartSize <= 0 || l.PartSize%PackageSize != 0 || l.PartSize > maxPartSize:
+	case l.PartSize <= 0 || l.PartSize%PackageSize != 0 || l.PartSize > MaxPartSize:
 		return fmt.Errorf("%w: part size %d is not a multiple of %d between %d and %d",
-			ErrInvalidLayout, l.PartSize, PackageSize, PackageSize, maxPartSize)
+			ErrInvalidLayout, l.PartSize, PackageSize, PackageSize, MaxPartSize)
 	case l.Size < 0 || l.Size > maxSize:
 		return fmt.Errorf("%w: size %d is not between 0 and %d", ErrInvalidLayout, l.Size, maxSize)
 	case l.parts() > maxParts:
@@ -82,7 +82,7 @@ func (l Layout) Validate() error {
 
 // valid is Validate without building an error, for the accessors below.
 func (l Layout) valid() bool {
-	return l.PartSize > 0 && l.PartSize%PackageSize == 0 && l.PartSize <= maxPartSize &&
+	return l.PartSize > 0 && l.PartSize%PackageSize == 0 && l.PartSize <= MaxPartSize &&
 		l.Size >= 0 && l.Size <= maxSize && l.parts() <= maxParts
 }
 

@@ -37,10 +37,12 @@ const (
 
 // Open opens (or creates) the engines in dir. bbolt locks its file, so one
 // process owns a data directory; a second Open fails at once with ErrInUse
-// and the ID of the process that holds it, rather than waiting.
+// and the ID of the process that holds it, rather than waiting. The
+// directory is made private (0700) whether it is new or not: it holds the
+// master keys, the metadata, the owner's socket and token.
 func Open(dir string) (*Engines, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := MakePrivate(dir); err != nil {
+		return nil, err
 	}
 	m, err := bolt.Open(filepath.Join(dir, metaFile))
 	if errors.Is(err, bolt.ErrLocked) {
@@ -78,6 +80,25 @@ func Open(dir string) (*Engines, error) {
 func Exists(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, metaFile))
 	return err == nil
+}
+
+// MakePrivate creates the data directory dir (0700), or takes group and
+// others' access to it away if it exists: it holds the master keys or the
+// metadata, and the owner's socket and token.
+func MakePrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, fi.Mode().Perm()&0o700); err != nil {
+			return fmt.Errorf("data directory %s is open to other users (mode %04o) and cannot be made private: %w", dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
 }
 
 // Owner returns the process ID recorded by the process that holds dir, or

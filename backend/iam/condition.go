@@ -59,13 +59,14 @@ var condKeys = []struct {
 
 // The entry points a request comes through: the values of strata:Via.
 const (
-	ViaHTTP  = "http"
-	ViaSSH   = "ssh"
-	ViaSFTP  = "sftp"
-	ViaShare = "share"
+	ViaHTTP   = "http"
+	ViaSocket = "socket"
+	ViaSSH    = "ssh"
+	ViaSFTP   = "sftp"
+	ViaShare  = "share"
 )
 
-var viaValues = []string{ViaHTTP, ViaSSH, ViaSFTP, ViaShare}
+var viaValues = []string{ViaHTTP, ViaSocket, ViaSSH, ViaSFTP, ViaShare}
 
 // lookupKey finds a key by name; key names are not case-sensitive, as in
 // AWS.

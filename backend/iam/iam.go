@@ -40,8 +40,9 @@ type Principal struct {
 	// TokenID is the token the request came with ("" for the server's
 	// own work).
 	TokenID string
-	// Via is the entry point: "http" for the API (and the local socket),
-	// later "ssh", "sftp" and "share".
+	// Via is the entry point: ViaHTTP for the API over the network,
+	// ViaSocket for the API on the data directory's private socket, later
+	// "ssh", "sftp" and "share".
 	Via string
 }
 
@@ -206,6 +207,10 @@ type Request struct {
 	// (strata:ContentLength), when HasContentLength says it is known.
 	ContentLength    int64
 	HasContentLength bool
+	// Via is the entry point the request came through (ViaHTTP,
+	// ViaSocket); "" when unknown, which no token bound to an entry
+	// point passes.
+	Via string
 }
 
 type requestKey struct{}

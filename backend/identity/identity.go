@@ -151,6 +151,9 @@ type tokenRec struct {
 	Name    string `json:"n,omitempty"`
 	Created int64  `json:"c"`
 	Expires int64  `json:"x,omitempty"`
+	// Via, when set, is the only entry point the token works through
+	// (iam.ViaSocket: the owner's token of a data directory).
+	Via string `json:"via,omitempty"`
 }
 
 // tokenRefRec is the item at (user#<id>, key#<tokenID>), to list and
@@ -235,9 +238,10 @@ func (s *Service) allow(ctx context.Context, pr iam.Principal, act iam.Action, r
 	return iam.Authorize(ctx, s.decider, pr, act, res)
 }
 
-// Authenticate finds the principal behind a token. Anything wrong with the
-// token (format, unknown, revoked, expired, deleted user) is
-// ErrUnauthorized.
+// Authenticate finds the principal behind a token, for a request that came
+// through the entry point iam.RequestFrom(ctx).Via. Anything wrong with the
+// token (format, unknown, revoked, expired, deleted user, an entry point
+// it is not for) is ErrUnauthorized.
 func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal, error) {
 	if !ValidTokenFormat(token) {
 		return iam.Principal{}, errs.ErrUnauthorized
@@ -272,6 +276,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 	if t.Expires != 0 && s.now().UnixNano() > t.Expires {
 		return iam.Principal{}, errs.ErrUnauthorized
 	}
+	via := iam.RequestFrom(ctx).Via
+	if t.Via != "" && t.Via != via {
+		return iam.Principal{}, errs.ErrUnauthorized
+	}
 	u, _, err := record.Get[userRec](ctx, s.meta, userPK(t.UserID), skProfile)
 	if record.IsNotFound(err) {
 		return iam.Principal{}, errs.ErrUnauthorized
@@ -279,12 +287,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 	if err != nil {
 		return iam.Principal{}, err
 	}
-	return iam.User(t.UserID, u.Name, u.Admin, t.TokenID), nil
+	pr := iam.User(t.UserID, u.Name, u.Admin, t.TokenID)
+	if via != "" {
+		pr.Via = via
+	}
+	return pr, nil
 }
 
 // Bootstrap creates the admin user on an empty store, with token as its
 // first token (a fresh one when token is empty). It returns the token and
 // true when it created the user, or "" and false when the store has users.
+// A token given must look like one, and on an empty store, where it
+// becomes the admin's, be as strong as a random one (CheckChosenSecret).
 func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, error) {
 	if token != "" && !ValidTokenFormat(token) {
 		return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", errs.ErrInvalid, TokenPrefix)
@@ -296,6 +310,12 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 		// restart.
 		return "", false, err
 	}
+	if token != "" {
+		if err := CheckChosenSecret(strings.TrimPrefix(token, TokenPrefix)); err != nil {
+			return "", false, fmt.Errorf("the admin token is too weak: %w (after %s it needs at least %d characters, about %d bits, no repeats or runs: %s$(openssl rand -hex 24) is one)",
+				err, TokenPrefix, MinChosenSecretLen, MinChosenSecretBits, TokenPrefix)
+		}
+	}
 	u, err := s.createUser(ctx, "admin", true)
 	if errors.Is(err, errs.ErrExists) {
 		return "", false, nil // another server bootstrapped first
@@ -306,7 +326,7 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 	if token == "" {
 		token = NewToken()
 	}
-	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0); err != nil {
+	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0, ""); err != nil {
 		return "", false, err
 	}
 	return token, true, nil
@@ -528,8 +548,10 @@ func (s *Service) tokenOwner(ctx context.Context, pr iam.Principal, user, id str
 
 // CreateToken makes a new token for user ("" for pr itself). ttl 0 means
 // no expiry. A token never outlives the token it was made with: its
-// expiry is cut to its parent's. The secret is returned once and stored
-// only as a hash.
+// expiry is cut to its parent's. It is bound to no entry point, even when
+// made with a token that is: that is how the owner of a data directory
+// makes a token for the network, through the private socket. The secret
+// is returned once and stored only as a hash.
 func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration) (Token, error) {
 	u, err := s.tokenOwner(ctx, pr, user, "")
 	if err != nil {
@@ -559,10 +581,10 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 			}
 		}
 	}
-	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl)
+	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, "")
 }
 
-func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration) (Token, error) {
+func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, via string) (Token, error) {
 	now := s.now()
 	id := record.NewID()[:12]
 	h := hashToken(secret)
@@ -572,7 +594,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 		t := now.Add(ttl).UTC()
 		exp, expT = t.UnixNano(), &t
 	}
-	tok := record.Item(tokenPK(h), skToken, tokenRec{UserID: userID, TokenID: id, Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
+	tok := record.Item(tokenPK(h), skToken, tokenRec{UserID: userID, TokenID: id, Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Via: via})
 	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
 	if expT != nil {
 		tok.ExpiresAt, ref.ExpiresAt = *expT, *expT
@@ -635,7 +657,9 @@ func (s *Service) revoke(ctx context.Context, userID, id string) error {
 // OwnerToken mints a token for the first admin user, for a process that
 // owns the store (the embedded server of local mode, or `strata serve` on
 // a data directory) to hand to local clients through a file only the
-// owner's user can read. It is not reachable over the API.
+// owner's user can read. It is not reachable over the API, and the token
+// works only on the data directory's private socket (iam.ViaSocket): a
+// copy of the file is of no use over the network.
 func (s *Service) OwnerToken(ctx context.Context, name string, ttl time.Duration) (Token, error) {
 	var tok Token
 	found := false
@@ -644,7 +668,7 @@ func (s *Service) OwnerToken(ctx context.Context, name string, ttl time.Duration
 			return true, nil
 		}
 		var err error
-		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl)
+		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl, iam.ViaSocket)
 		found = true
 		return false, err
 	})

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 }
 
 // adminToken is what the tests bootstrap the admin with.
-const adminToken = "strata_e2eAdminToken0123456789abcdefABCDEF"
+const adminToken = "strata_e2eAdmin7Qk2Rw9Zp4Lx8Vn3Mc6Jt1Bh5Gs0Fd"
 
 // serverProc is a running `strata serve`.
 type serverProc struct {

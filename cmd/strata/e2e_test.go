@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -544,7 +545,7 @@ func countObjects(t *testing.T, data string) int {
 
 // TestGracefulShutdown: SIGTERM lets an upload in flight finish.
 func TestGracefulShutdown(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	s := startServerEnv(t, t.TempDir(), []string{"STRATA_METRICS_TOKEN=" + metricsToken})
 	c := s.client(t, adminToken)
 	content := randomBytes(3<<20, 5)
 	slow := &slowReader{r: bytes.NewReader(content), started: make(chan struct{})}
@@ -629,9 +630,15 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// metricsToken puts /metrics on the API of a server started with it in
+// STRATA_METRICS_TOKEN.
+const metricsToken = "metricsE2e5Tq9Wm2Xr7Lp4Kv8Nz1Bc6Hd3Jf0Gs"
+
 func metricsText(t *testing.T, s *serverProc) string {
 	t.Helper()
-	resp, err := http.Get(s.addr + "/metrics")
+	req, _ := http.NewRequest("GET", s.addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,25 +648,16 @@ func metricsText(t *testing.T, s *serverProc) string {
 }
 
 // TestOneVersion: the CLI and the server it starts report the same version,
-// from the build information.
+// from the build information (the server in its metrics, to its operator).
 func TestOneVersion(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	s := startServerEnv(t, t.TempDir(), []string{"STRATA_METRICS_TOKEN=" + metricsToken})
 	u := newUser(t, s, adminToken)
 	var cli struct{ Version string }
 	if err := json.Unmarshal([]byte(u.run(0, "version", "--json").stdout), &cli); err != nil || cli.Version == "" {
 		t.Fatalf("strata version --json: %v %+v", err, cli)
 	}
-	resp, err := http.Get(s.addr + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var health struct{ Version string }
-	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
-		t.Fatal(err)
-	}
-	if health.Version != cli.Version {
-		t.Fatalf("the server says %q, strata version %q", health.Version, cli.Version)
+	if want := fmt.Sprintf("strata_build_info{version=%q} 1", cli.Version); !strings.Contains(metricsText(t, s), want) {
+		t.Fatalf("the server's metrics lack %s", want)
 	}
 	if got := u.run(0, "version").stdout; got != "strata "+cli.Version+"\n" {
 		t.Fatalf("strata version: %q", got)
@@ -702,5 +700,39 @@ func TestAWSWithoutCredentials(t *testing.T) {
 	}
 	if r := runCLI(t, env, home, nil, "provision"); r.code != 4 {
 		t.Fatalf("provision: %+v", r)
+	}
+}
+
+// TestMetricsListen: with --metrics-listen, /metrics is served there and
+// not on the API; without a flag, nowhere; /healthz tells no version.
+func TestMetricsListen(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--metrics-listen", "127.0.0.1:0")
+	// Said before "serving on", which startServer waits for.
+	m := regexp.MustCompile(`Metrics are served on (http://\S+)`).FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatalf("no metrics address in:\n%s", s.out)
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(m[1]); code != http.StatusOK || !strings.Contains(body, "strata_build_info{version=") {
+		t.Fatalf("metrics listener: %d\n%.300s", code, body)
+	}
+	if code, _ := get(s.addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics on the API: %d, want 404", code)
+	}
+	if code, body := get(s.addr + "/healthz"); code != http.StatusOK || strings.Contains(body, "version") {
+		t.Fatalf("healthz: %d %s", code, body)
+	}
+	plain := startServer(t, t.TempDir())
+	if code, _ := get(plain.addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics by default: %d, want 404", code)
 	}
 }

@@ -1,6 +1,6 @@
 // Package version says which build of strata is running, the same way in
-// every place that reports it: `strata version`, the server's /healthz and
-// log, and the clients' User-Agent.
+// every place that reports it: `strata version`, the server's metrics
+// (strata_build_info) and log, and the clients' User-Agent.
 package version
 
 import "runtime/debug"
