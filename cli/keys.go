@@ -100,7 +100,7 @@ func (a *app) printKeyStatus(st api.KeyStatus) error {
 		return a.printJSON(st)
 	}
 	out := a.env.Stdout
-	tab := a.table("KEY\tCURRENT\tDATA KEYS\t")
+	tab := a.table("KEY\tCURRENT\tDATA KEYS\tNOTE")
 	for _, k := range st.Keys {
 		cur, n, note := "", "-", ""
 		if k.Current {
@@ -137,16 +137,18 @@ func (a *app) printKeyStatus(st api.KeyStatus) error {
 	if r == nil {
 		return nil
 	}
-	state := r.Job.State
+	fmt.Fprintf(out, "Rotation %s to %s: ", r.Job.ID, r.Target)
 	switch {
-	case r.Running:
-		state = "running"
-	case r.Job.State == api.JobRunning:
-		state = "stopped with its server; it resumes"
-	}
-	fmt.Fprintf(out, "Rotation %s to %s: %s, pass %d, phase %s", r.Job.ID, r.Target, state, r.Pass, r.Phase)
-	if r.Phase == "blobs" {
-		fmt.Fprintf(out, " (%d of %d prefixes)", r.Prefix, r.Prefixes)
+	case r.Job.State != api.JobRunning:
+		fmt.Fprintf(out, "%s after %s", r.Job.State, human.Plural(r.Pass, "pass", "passes"))
+	default:
+		if !r.Running {
+			fmt.Fprint(out, "stopped with its server (it resumes), ")
+		}
+		fmt.Fprintf(out, "pass %d, %s", r.Pass, r.Phase)
+		if r.Phase == "blobs" {
+			fmt.Fprintf(out, " (%d of %d prefixes)", r.Prefix, r.Prefixes)
+		}
 	}
 	fmt.Fprintf(out, "; %s data keys scanned, %s rewrapped; started %s, updated %s.\n",
 		human.Count(r.Scanned), human.Count(r.Rewrapped), localTime(r.Job.Created), localTime(r.Job.Updated))
