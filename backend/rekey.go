@@ -464,7 +464,7 @@ type itemKey struct{ pk, sk string }
 // rewrap is what a rotation does about one record.
 type rewrap struct {
 	found  bool   // the record exists
-	keyID  string // the master key of its data key, once op is done
+	keyID  string // the master key of its data key, once op is done ("": unreadable)
 	op     *meta.Op
 	failed bool // the key service could not unwrap it
 	busy   bool // an upload session a Complete is working on
@@ -574,6 +574,9 @@ func (rk *rekeyJob) count(r rewrap) {
 	if r.busy {
 		rk.Busy++
 	}
+	if r.keyID == "" {
+		return
+	}
 	if rk.Uses == nil {
 		rk.Uses = map[string]int64{}
 	}
@@ -611,7 +614,10 @@ func (b *Backend) prepareRewrap(ctx context.Context, id itemKey, current string)
 	}
 	w, err := b.decodeWrapped(it)
 	if err != nil {
-		return rewrap{}, err
+		// A record nobody can read: the rotation goes on without it (a
+		// job that stopped on it would stop again at every resume).
+		b.log.Warn("key rotation: a record cannot be read; it stays as it is", "pk", it.PK, "sk", it.SK, "err", err)
+		return rewrap{found: true, failed: true}, nil
 	}
 	r := rewrap{found: true, keyID: w.keyID}
 	switch {

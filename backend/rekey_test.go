@@ -913,3 +913,65 @@ func TestRotationLeaseTwoServers(t *testing.T) {
 		t.Errorf("key file versions: %v, want [1 2]", got)
 	}
 }
+
+// A record that cannot be read (or unwrapped) does not stop a rotation:
+// it is counted as failed and left as it is, and everything else moves.
+func TestRotateGoesOnPastBrokenRecords(t *testing.T) {
+	e := newEnv(t, exclusive(), noKeyCache())
+	ctx := context.Background()
+	files := e.putMany(20, func(i int) string { return fmt.Sprintf("/data/f%02d", i) }, func(i int) []byte { return []byte(fmt.Sprint("file ", i)) })
+	ws := wrappings(t, e.blobs, e.meta)
+	var broken []string
+	for id := range ws {
+		if len(broken) < 2 {
+			broken = append(broken, id)
+		}
+	}
+	// One record is not JSON any more; another keeps a wrapping that was
+	// tampered with.
+	it, err := e.meta.Get(ctx, "blob#"+broken[0], "blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Value = []byte("{not json")
+	if _, err := e.meta.Put(ctx, it, meta.AtVersion(it.Version)); err != nil {
+		t.Fatal(err)
+	}
+	it, err = e.meta.Get(ctx, "blob#"+broken[1], "blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(it.Value, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["wk"] = bytes.Repeat([]byte{1}, 61)
+	it.Value, _ = json.Marshal(rec)
+	if _, err := e.meta.Put(ctx, it, meta.AtVersion(it.Version)); err != nil {
+		t.Fatal(err)
+	}
+
+	if job := e.rotate(); job.State != backend.JobDone {
+		t.Fatalf("job: %+v", job)
+	}
+	st := e.keyStatus()
+	if st.Failed != 2 || st.Rotation.Failed != 2 || st.Rotation.Rewrapped != 18 {
+		t.Errorf("status: failed %d, rotation %+v", st.Failed, st.Rotation)
+	}
+	// The tampered wrapping still names v1, which therefore stays.
+	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{1, 2}) {
+		t.Errorf("key file versions: %v, want [1 2]", got)
+	}
+	n := 0
+	for path, want := range files {
+		if got, err := e.read(e.admin, path, backend.OpenOptions{}); err == nil {
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s reads back different", path)
+			}
+			n++
+		}
+	}
+	if n != 18 {
+		t.Errorf("%d files read back, want the 18 not broken", n)
+	}
+}
