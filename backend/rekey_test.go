@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,11 +72,7 @@ func (c *countingKeys) Retire(ctx context.Context, id string) error {
 func (c *countingKeys) counts() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.rewraps))
-	for k, v := range c.rewraps {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.rewraps)
 }
 
 // versionsOnly is a key service that names its keys but makes and forgets
