@@ -107,7 +107,7 @@ type Backend struct {
 	rotating     context.Context
 	stopRotating context.CancelFunc
 	log          *slog.Logger
-	now      func() time.Time
+	now          func() time.Time
 }
 
 // New checks cfg and returns a Backend.

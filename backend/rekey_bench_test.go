@@ -26,7 +26,7 @@ func BenchmarkRotate10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(core.Close)
+	b.Cleanup(func() { _ = core.Drain(context.Background()) })
 	ctx := context.Background()
 	admin := iam.User("admin-id", "admin", true, "")
 	var wg sync.WaitGroup
