@@ -241,6 +241,15 @@ func onlyKey(t *testing.T, w map[string]string, want string) {
 	}
 }
 
+// wantKeyFile fails unless the key file in dir holds exactly the master
+// key versions want.
+func wantKeyFile(t *testing.T, dir string, want ...uint32) {
+	t.Helper()
+	if got := keyFileVersions(t, filepath.Join(dir, "keyring.json")); !slices.Equal(got, want) {
+		t.Errorf("key file versions: %v, want %v", got, want)
+	}
+}
+
 // keyFileVersions lists the master key versions in a key file.
 func keyFileVersions(t *testing.T, path string) []uint32 {
 	t.Helper()
@@ -303,6 +312,18 @@ func (e *env) putMany(n int, path func(i int) string, content func(i int) []byte
 	default:
 	}
 	return out
+}
+
+// openEngines opens the embedded engines in a new directory.
+func openEngines(t *testing.T) (*embedded.Engines, string) {
+	t.Helper()
+	dir := t.TempDir()
+	eng, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng, dir
 }
 
 func (e *env) rotate() backend.Job {
@@ -387,9 +408,7 @@ func TestRotateKeys(t *testing.T) {
 			t.Errorf("blob %s rewrapped %d times, want once", id, counts[id])
 		}
 	}
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{2}) {
-		t.Errorf("key file versions after the rotation: %v, want [2]", got)
-	}
+	wantKeyFile(t, e.dir, 2)
 	for path, want := range files {
 		if got := e.mustRead(e.admin, path); !bytes.Equal(got, want) {
 			t.Errorf("%s reads back different", path)
@@ -418,9 +437,7 @@ func TestRotateKeys(t *testing.T) {
 	// And again: the next version, the previous one retired.
 	e.rotate()
 	onlyKey(t, wrappings(t, e.blobs, e.meta), "keyring:v3")
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{3}) {
-		t.Errorf("key file versions after the second rotation: %v, want [3]", got)
-	}
+	wantKeyFile(t, e.dir, 3)
 	if !bytes.Equal(e.mustRead(e.admin, "/data/big"), big) {
 		t.Error("/data/big reads back different after the second rotation")
 	}
@@ -435,9 +452,7 @@ func TestRotateKeysIsForAdmins(t *testing.T) {
 	if _, err := e.b.KeyStatus(context.Background(), alice); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("KeyStatus by a user: err = %v, want forbidden", err)
 	}
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); len(got) != 1 {
-		t.Errorf("key file versions: %v", got)
-	}
+	wantKeyFile(t, e.dir, 1)
 }
 
 // A key file shared by servers that share the metadata cannot be rotated:
@@ -447,21 +462,14 @@ func TestRotateKeyFileNeedsExclusiveStore(t *testing.T) {
 	if _, err := e.b.RotateKeys(context.Background(), e.admin); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("RotateKeys on a shared store: err = %v, want invalid", err)
 	}
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); len(got) != 1 {
-		t.Errorf("key file versions: %v", got)
-	}
+	wantKeyFile(t, e.dir, 1)
 }
 
 // A server killed halfway through a rotation: a new backend on the same
 // engines resumes the job from the page it had reached, rewraps nothing
 // twice, misses nothing, and retires the old version.
 func TestRotateResumesAfterKill(t *testing.T) {
-	dir := t.TempDir()
-	eng, err := embedded.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	eng, dir := openEngines(t)
 	ck := newCountingKeys(eng.Keys)
 	jm := &jobMeta{Store: eng.Meta}
 	cfg := backend.Config{Blobs: eng.Blobs, Meta: jm, Keys: ck, Exclusive: true, KeyCacheTTL: -1}
@@ -536,9 +544,7 @@ func TestRotateResumesAfterKill(t *testing.T) {
 			t.Errorf("blob %s rewrapped %d times, want once", id, counts[id])
 		}
 	}
-	if got := keyFileVersions(t, filepath.Join(dir, "keyring.json")); !slices.Equal(got, []uint32{2}) {
-		t.Errorf("key file versions: %v, want [2]", got)
-	}
+	wantKeyFile(t, dir, 2)
 	e.b = b2
 	for path, want := range files {
 		if got := e.mustRead(admin, path); !bytes.Equal(got, want) {
@@ -629,9 +635,7 @@ func TestRotateWaitsForWritesInFlight(t *testing.T) {
 		t.Fatalf("the rotation ended (%s, retired %v) while a write held the old key; reading that write now: %v",
 			j.State, e.keyStatus().Rotation.Retired, rerr)
 	}
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{1, 2}) {
-		t.Fatalf("key file versions while a write holds v1: %v, want [1 2]", got)
-	}
+	wantKeyFile(t, e.dir, 1, 2)
 	st := e.keyStatus()
 	if st.Rotation == nil || !slices.Equal(st.Rotation.Waiting, []string{"keyring:v1"}) || len(st.Keys) != 2 || st.Keys[0].InFlight != 1 {
 		t.Errorf("status while waiting: %+v, rotation %+v", st, st.Rotation)
@@ -649,9 +653,7 @@ func TestRotateWaitsForWritesInFlight(t *testing.T) {
 		t.Error("the write in flight reads back different")
 	}
 	onlyKey(t, wrappings(t, e.blobs, e.meta), "keyring:v2")
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{2}) {
-		t.Errorf("key file versions: %v, want [2]", got)
-	}
+	wantKeyFile(t, e.dir, 2)
 	if st := e.keyStatus(); st.Rotation.Pass != 2 || !slices.Equal(st.Rotation.Retired, []string{"keyring:v1"}) {
 		t.Errorf("rotation: %+v", st.Rotation)
 	}
@@ -708,9 +710,7 @@ func TestCompleteWhileRotating(t *testing.T) {
 		t.Error("the completed upload reads back different")
 	}
 	onlyKey(t, wrappings(t, e.blobs, e.meta), "keyring:v2")
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{2}) {
-		t.Errorf("key file versions: %v, want [2]", got)
-	}
+	wantKeyFile(t, e.dir, 2)
 }
 
 // Reads and writes go on while a rotation runs: every one succeeds, and
@@ -818,21 +818,14 @@ func TestReadsAndWritesDuringRotation(t *testing.T) {
 		}
 	}
 	onlyKey(t, wrappings(t, e.blobs, e.meta), "keyring:v2")
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{2}) {
-		t.Errorf("key file versions: %v, want [2]", got)
-	}
+	wantKeyFile(t, e.dir, 2)
 }
 
 // Two servers on one store: the rotation runs on the one that claimed it;
 // the other neither runs it meanwhile nor starts another, and takes it over
 // once the first one's lease lapses.
 func TestRotationLeaseTwoServers(t *testing.T) {
-	dir := t.TempDir()
-	eng, err := embedded.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	eng, dir := openEngines(t)
 	ctx := context.Background()
 	// Like KMS: the key to move to exists already (the alias repointed),
 	// and no server makes or retires keys.
@@ -906,9 +899,7 @@ func TestRotationLeaseTwoServers(t *testing.T) {
 	if !slices.Equal(st.Keys, want) {
 		t.Errorf("keys: %+v, want %+v", st.Keys, want)
 	}
-	if got := keyFileVersions(t, filepath.Join(dir, "keyring.json")); !slices.Equal(got, []uint32{1, 2}) {
-		t.Errorf("key file versions: %v, want [1 2]", got)
-	}
+	wantKeyFile(t, dir, 1, 2)
 }
 
 // A record that cannot be read (or unwrapped) does not stop a rotation:
@@ -956,9 +947,7 @@ func TestRotateGoesOnPastBrokenRecords(t *testing.T) {
 		t.Errorf("status: failed %d, rotation %+v", st.Failed, st.Rotation)
 	}
 	// The tampered wrapping still names v1, which therefore stays.
-	if got := keyFileVersions(t, filepath.Join(e.dir, "keyring.json")); !slices.Equal(got, []uint32{1, 2}) {
-		t.Errorf("key file versions: %v, want [1 2]", got)
-	}
+	wantKeyFile(t, e.dir, 1, 2)
 	n := 0
 	for path, want := range files {
 		if got, err := e.read(e.admin, path, backend.OpenOptions{}); err == nil {
