@@ -110,8 +110,13 @@ type Backend struct {
 	bg         sync.WaitGroup // background work: copies, purges
 	jobMu      sync.Mutex
 	jobDone    map[string]chan struct{} // jobs this server runs, closed as each ends
-	log        *slog.Logger
-	now        func() time.Time
+	holds      *keyHolds
+	// rotating is the context of the key rotations this backend runs,
+	// ended by Drain (they resume at the next start).
+	rotating     context.Context
+	stopRotating context.CancelFunc
+	log          *slog.Logger
+	now          func() time.Time
 }
 
 // New checks cfg and returns a Backend.
@@ -184,6 +189,8 @@ func New(cfg Config) (*Backend, error) {
 	b.hashers = make(map[string]*seqHasher)
 	b.jobDone = make(map[string]chan struct{})
 	b.instance, b.excl = record.NewID(), cfg.Exclusive
+	b.holds = newKeyHolds()
+	b.rotating, b.stopRotating = context.WithCancel(context.Background())
 	return b, nil
 }
 
@@ -260,14 +267,15 @@ var ErrWrongKeys = errors.New("the key service cannot unwrap this store's data k
 // start and then fail every read (and write new data under keys the old
 // data does not share). On a new store it records the canary.
 func (b *Backend) CheckKeys(ctx context.Context) error {
-	c, _, err := record.Get[canaryRec](ctx, b.meta, "config", "canary")
+	c, _, err := record.Get[canaryRec](ctx, b.meta, pkConfig, skCanary)
 	if record.IsNotFound(err) {
-		dk, err := b.keys.GenerateDataKey(ctx, canaryContext)
+		dk, hold, err := b.newDataKey(ctx, canaryContext)
 		if err != nil {
 			return fmt.Errorf("key service: %w", err)
 		}
+		defer hold.release()
 		clear(dk.Plaintext)
-		_, err = b.meta.Put(ctx, record.Item("config", "canary", canaryRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Created: record.Nanos(b.now())}), meta.MustNew)
+		_, err = b.meta.Put(ctx, record.Item(pkConfig, skCanary, canaryRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Created: record.Nanos(b.now())}), meta.MustNew)
 		if err != nil && !record.IsConflict(err) { // another server recorded it first
 			return fmt.Errorf("record the key canary: %w", err)
 		}

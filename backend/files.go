@@ -67,10 +67,11 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	}
 
 	blobID := record.NewID()
-	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
+	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
 	if err != nil {
-		return Entry{}, fmt.Errorf("generate data key: %w", err)
+		return Entry{}, err
 	}
+	defer hold.release()
 	defer clear(dk.Plaintext)
 
 	body := &countingReader{r: r, want: o.Size, h: sha256.New()}

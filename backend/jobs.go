@@ -30,7 +30,8 @@ const (
 
 // Job kinds.
 const (
-	jobCopy = "copy"
+	jobCopy  = "copy"
+	jobRekey = "rekey"
 )
 
 const (
@@ -64,8 +65,14 @@ type jobRec struct {
 	Claim   int64  `json:"cl,omitempty"`
 	ClaimBy string `json:"clb,omitempty"`
 
-	Copy *copyJob `json:"copy,omitempty"`
+	Copy  *copyJob  `json:"copy,omitempty"`
+	Rekey *rekeyJob `json:"rekey,omitempty"`
 }
+
+// resumable reports a job that is taken over and carried on when its
+// server dies (a key rotation: each step is idempotent), rather than
+// rolled back.
+func (r jobRec) resumable() bool { return r.Kind == jobRekey }
 
 // Job is what a client sees of a job.
 type Job struct {
@@ -188,12 +195,30 @@ func (b *Backend) startJob(ctx context.Context, pr iam.Principal, rec jobRec) (*
 	if err != nil {
 		return nil, errs.FromStore("start job", err)
 	}
+	return b.runningJob(id, rec, ver), nil
+}
+
+// resumeJob takes over a resumable job whose server stopped working on it
+// (jobStale), read as it: one conditional write of this server's claim, so
+// that of several servers trying at once one gets it (the others
+// meta.ErrConflict). finish or suspend must follow.
+func (b *Backend) resumeJob(ctx context.Context, it meta.Item, rec jobRec) (*runningJob, error) {
+	rec.Claim, rec.ClaimBy, rec.Updated = record.Nanos(b.now()), b.instance, record.Nanos(b.now())
+	ver, err := b.meta.Put(ctx, record.Item(pkJobs, it.SK, rec), meta.AtVersion(it.Version))
+	if err != nil {
+		return nil, err
+	}
+	return b.runningJob(it.SK, rec, ver), nil
+}
+
+// runningJob starts renewing the lease of the job id, just claimed.
+func (b *Backend) runningJob(id string, rec jobRec, ver int64) *runningJob {
 	j := &runningJob{b: b, id: id, rec: rec, ver: ver, stop: make(chan struct{}), done: make(chan struct{})}
 	b.jobMu.Lock()
 	b.jobDone[id] = j.done
 	b.jobMu.Unlock()
 	go j.renew()
-	return j, nil
+	return j
 }
 
 func (j *runningJob) renew() {
@@ -248,6 +273,45 @@ func (j *runningJob) transact(ctx context.Context, ops []meta.Op) error {
 		return errJobLost
 	}
 	return err
+}
+
+// update records a change of the job's record (errJobLost if another
+// server took it over).
+func (j *runningJob) update(ctx context.Context, change func(*jobRec)) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lost {
+		return errJobLost
+	}
+	rec := j.rec
+	change(&rec)
+	err := j.write(ctx, rec)
+	if j.lost {
+		return errJobLost
+	}
+	return err
+}
+
+// finish marks the job done (a job whose work needs no final transaction
+// of its own).
+func (j *runningJob) finish(ctx context.Context, change func(*jobRec)) error {
+	return j.update(ctx, func(r *jobRec) {
+		change(r)
+		r.State, r.Err, r.Code, r.Claim, r.ClaimBy = JobDone, "", "", 0, ""
+	})
+}
+
+// suspend gives a resumable job up for now, still running, with why: its
+// claim is released, so that this server's next look (or another server)
+// resumes it.
+func (j *runningJob) suspend(ctx context.Context, cause error) {
+	err := j.update(ctx, func(r *jobRec) {
+		r.Err, r.Code, r.Claim, r.ClaimBy = cause.Error(), jobCode(cause), 0, ""
+	})
+	if err != nil {
+		// The lease lapses instead.
+		j.b.log.Warn("job: release", "job", j.id, "err", err)
+	}
 }
 
 // progress records how far the job got (now and then, not on every step).
@@ -331,7 +395,7 @@ func (b *Backend) collectJobs(ctx context.Context, st *CollectStats) error {
 				return err
 			}
 			switch {
-			case b.jobStale(r):
+			case b.jobStale(r) && !r.resumable():
 				if err := b.rollBack(ctx, it, r); err != nil {
 					return err
 				}
@@ -384,8 +448,10 @@ func (b *Backend) background(ctx context.Context, fn func(ctx context.Context)) 
 // Drain waits until the work this backend runs in the background (folder
 // copies, purges) is done, or ctx ends: a graceful stop calls it before
 // the engines close. Work cut short is finished or rolled back by the
-// next collector, on this server or another.
+// next collector, on this server or another. A key rotation, which may
+// take long, is stopped at once: it resumes at the next start.
 func (b *Backend) Drain(ctx context.Context) error {
+	b.stopRotating()
 	done := make(chan struct{})
 	go func() {
 		b.bg.Wait()

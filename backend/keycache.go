@@ -1,7 +1,9 @@
 package backend
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -95,4 +97,19 @@ func (b *Backend) dataKey(ctx context.Context, blobID string, wrapped []byte) ([
 	}
 	b.keyCache.put(blobID, k)
 	return k, nil
+}
+
+// dataKeyFresh is dataKey for a wrapping read from a record that a key
+// rotation may rewrap, and then retire the old master key of, between the
+// read and the unwrap: on keys.ErrDecrypt it reads the wrapping again
+// (reread) and, if it changed, unwraps that.
+func (b *Backend) dataKeyFresh(ctx context.Context, blobID string, wrapped []byte, reread func() ([]byte, error)) ([]byte, error) {
+	k, err := b.dataKey(ctx, blobID, wrapped)
+	if !errors.Is(err, keys.ErrDecrypt) {
+		return k, err
+	}
+	if again, rerr := reread(); rerr == nil && !bytes.Equal(again, wrapped) {
+		return b.dataKey(ctx, blobID, again)
+	}
+	return nil, err
 }

@@ -24,6 +24,9 @@ const (
 	// purged (trash.go).
 	pkTrashCuts = "trashcuts"
 	skTrashCut  = "cut"
+	pkConfig    = "config"
+	skCanary    = "canary"
+	skRekey     = "rekey"
 
 	entryPrefix   = "e#"
 	versionPrefix = "v#"

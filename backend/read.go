@@ -108,7 +108,10 @@ func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", blobID, err)
 	}
-	key, err := b.dataKey(ctx, blobID, br.Wrapped)
+	key, err := b.dataKeyFresh(ctx, blobID, br.Wrapped, func() ([]byte, error) {
+		br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
+		return br.Wrapped, err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -151,10 +151,11 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 		return Upload{}, err
 	}
 	id, blobID := record.NewID(), record.NewID()
-	dk, err := b.keys.GenerateDataKey(ctx, blobContext(blobID))
+	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
 	if err != nil {
-		return Upload{}, fmt.Errorf("generate data key: %w", err)
+		return Upload{}, err
 	}
+	defer hold.release()
 	// The parts that follow (on this server) need the key: keep it rather
 	// than ask the key service to unwrap it again.
 	b.keyCache.put(blobID, dk.Plaintext)
@@ -318,7 +319,10 @@ func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id strin
 	if sum != nil && len(sum) != sha256.Size {
 		return UploadPart{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
-	key, err := b.dataKey(ctx, s.Blob, s.Wrapped)
+	key, err := b.dataKeyFresh(ctx, s.Blob, s.Wrapped, func() ([]byte, error) {
+		s, _, err := b.loadSession(ctx, s.UserID, id)
+		return s.Wrapped, err
+	})
 	if err != nil {
 		return UploadPart{}, err
 	}
@@ -494,10 +498,11 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	if err != nil {
 		return Entry{}, err
 	}
-	cl, err := b.claimSession(ctx, id, s, sit)
+	s, sit, cl, hold, err := b.claimToComplete(ctx, id, s, sit)
 	if err != nil {
 		return Entry{}, err
 	}
+	defer hold.release()
 	// Whatever fails from here leaves the session open for another try.
 	release := func() { cl.release(ctx) }
 
@@ -590,6 +595,33 @@ func (b *Backend) closeBroken(ctx context.Context, id string, s sessionRec, sit 
 	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
 		b.discardBlob(s.Blob)
 		b.endSession(context.WithoutCancel(ctx), id, s)
+	}
+}
+
+// claimToComplete holds the master key of the session's data key (its
+// wrapping goes into the blob record Complete commits) and claims the
+// session. A key rotation may rewrap the session between the read and the
+// claim, which then loses on the version: the session is read again and
+// claimed as it now is, so that a rotation never fails a Complete.
+func (b *Backend) claimToComplete(ctx context.Context, id string, s sessionRec, sit meta.Item) (sessionRec, meta.Item, *claim, *keyHold, error) {
+	for attempt := 0; ; attempt++ {
+		var err error
+		if hold, ok := b.holds.acquire(s.KeyID); ok {
+			var cl *claim
+			if cl, err = b.claimSession(ctx, id, s, sit); err == nil {
+				return s, sit, cl, hold, nil
+			}
+			hold.release()
+		}
+		again, againIt, rerr := b.loadSession(ctx, s.UserID, id)
+		if err == nil {
+			// The key was retired: the rotation rewrapped the session.
+			err = fmt.Errorf("upload %s: %w: its data key was rewrapped meanwhile", id, errs.ErrConflict)
+		}
+		if rerr != nil || bytes.Equal(again.Wrapped, s.Wrapped) || attempt == 2 {
+			return sessionRec{}, meta.Item{}, nil, nil, err
+		}
+		s, sit = again, againIt
 	}
 }
 

@@ -397,3 +397,29 @@ func TestServeChecksSettingsFirst(t *testing.T) {
 		t.Fatalf("a failed serve left users behind: created %v, %v", created, err)
 	}
 }
+
+// TestAdminTokenIgnoredOnStoreWithUsers: STRATA_ADMIN_TOKEN only sets the
+// admin's token on an empty store; on one with users it is not used, so a
+// malformed one does not stop the server.
+func TestAdminTokenIgnoredOnStoreWithUsers(t *testing.T) {
+	t.Parallel()
+	eng, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	c, err := daemon.NewCore(backend.Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := c.Identity.Bootstrap(ctx, "not-a-token"); err == nil {
+		t.Fatal("an empty store took a malformed admin token")
+	}
+	if _, created, err := c.Identity.Bootstrap(ctx, ""); err != nil || !created {
+		t.Fatalf("bootstrap: created %v, %v", created, err)
+	}
+	if tok, created, err := c.Identity.Bootstrap(ctx, "not-a-token"); err != nil || created || tok != "" {
+		t.Fatalf("a malformed admin token on a store with users: %q, created %v, %v; want it ignored", tok, created, err)
+	}
+}

@@ -23,14 +23,16 @@ import (
 type session struct {
 	*client.Client
 	home string
+	// where the commands go, for people (see connect).
+	where string
 }
 
 func (a *app) session(ctx context.Context) (*session, error) {
-	c, err := a.client(ctx)
+	c, where, err := a.connect(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	return &session{Client: c}, nil
+	return &session{Client: c, where: where}, nil
 }
 
 // remote resolves a remote path argument: absolute paths stand, anything

@@ -218,7 +218,7 @@ func (a *app) uploadsCmd() *cobra.Command {
 func (a *app) adminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage users, tokens and storage (admins; 'token' also for yourself)",
+		Short: "Manage users, tokens, storage and keys (admins; 'token' also for yourself)",
 	}
 	user := &cobra.Command{Use: "user", Short: "Manage users"}
 	add := &cobra.Command{
@@ -334,7 +334,7 @@ func (a *app) adminCmd() *cobra.Command {
 			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
 		return nil
 	})
-	cmd.AddCommand(user, tok, gc)
+	cmd.AddCommand(user, tok, gc, a.keysCmd())
 	return cmd
 }
 

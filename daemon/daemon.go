@@ -45,6 +45,9 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
+// rekeyCheck is how often the daemon looks for a key rotation to resume.
+const rekeyCheck = time.Minute
+
 // Daemon is a running store.
 type Daemon struct {
 	Core
@@ -135,6 +138,11 @@ func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
 	}
 	d.jobs = jobs.New(d.cfg.Logger)
 	d.jobs.Every("collector", d.cfg.GCInterval, d.collect)
+	// A key rotation whose server stopped (this one, before a restart)
+	// resumes at once; another server's is looked for now and then, and
+	// taken over once its lease lapses.
+	d.jobs.Every("rekey", rekeyCheck, d.Files.ResumeKeyRotation)
+	d.jobs.Kick("rekey")
 	if ln != nil {
 		perIP := d.cfg.MaxConnsPerIP
 		switch {

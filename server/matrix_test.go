@@ -189,6 +189,8 @@ func matrix(a alice) map[string]matrixCase {
 		"POST /v1/tokens":                {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
 		"DELETE /v1/tokens/{id}":         {req: owned("/v1/tokens/nosuchtoken", "")},
 		"POST /v1/admin/collect":         {req: static("/v1/admin/collect", ""), ownerDenied: true},
+		"POST /v1/admin/keys/rotate":     {req: static("/v1/admin/keys/rotate", ""), ownerDenied: true},
+		"GET /v1/admin/keys":             {req: static("/v1/admin/keys", ""), ownerDenied: true},
 		"GET /healthz":                   {req: static("/healthz", "")},
 		"GET /readyz":                    {req: static("/readyz", "")},
 		"GET /metrics":                   {req: static("/metrics", "")},

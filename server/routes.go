@@ -83,6 +83,8 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},
 
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
+		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
+		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -17,6 +18,8 @@ import (
 //
 // The suite only uses what keys.go promises: no key ID shapes, wrapped key
 // formats or sizes, so the local keyring and a KMS client both run it as is.
+// The optional capabilities (keys.Versions, keys.Rotator, keys.Retirer) are
+// checked on a service that has them and skipped otherwise.
 func RunKeys(t *testing.T, open func(t *testing.T) keys.Service) {
 	t.Helper()
 
@@ -278,6 +281,90 @@ func RunKeys(t *testing.T, open func(t *testing.T) keys.Service) {
 		wg.Wait()
 	})
 
+	t.Run("Versions", func(t *testing.T) {
+		s := open(t)
+		v, ok := s.(keys.Versions)
+		if !ok {
+			t.Skip("not a keys.Versions")
+		}
+		current, all := keysIDs(t, v)
+		if current == "" || !slices.Contains(all, current) {
+			t.Fatalf("KeyIDs = %q, %q: the current key must be one of all", current, all)
+		}
+		ec := keysSampleContext()
+		dk := keysGenerate(t, s, ec)
+		if dk.KeyID != current {
+			t.Errorf("GenerateDataKey wrapped under %q, KeyIDs says %q is current", dk.KeyID, current)
+		}
+		if _, id, err := s.Rewrap(t.Context(), dk.Wrapped, ec); err != nil || id != current {
+			t.Errorf("Rewrap = %q, %v; want the current key %q", id, err, current)
+		}
+	})
+
+	t.Run("RotateRewrapRetire", func(t *testing.T) {
+		s := open(t)
+		rot, ok := s.(keys.Rotator)
+		if !ok {
+			t.Skip("not a keys.Rotator")
+		}
+		ec := keysSampleContext()
+		old := keysGenerate(t, s, ec)
+		next, err := rot.Rotate(t.Context())
+		if err != nil {
+			t.Fatalf("Rotate: %v", err)
+		}
+		if next == "" || next == old.KeyID {
+			t.Fatalf("Rotate = %q; want a new key ID (the old one is %q)", next, old.KeyID)
+		}
+		if v, ok := s.(keys.Versions); ok {
+			current, all := keysIDs(t, v)
+			if current != next || !slices.Contains(all, old.KeyID) || !slices.Contains(all, next) {
+				t.Errorf("KeyIDs after Rotate = %q, %q; want current %q and both keys", current, all, next)
+			}
+		}
+		// Wrappings made before still decrypt; new ones use the new key.
+		if pt, err := s.Decrypt(t.Context(), old.Wrapped, ec); err != nil || !bytes.Equal(pt, old.Plaintext) {
+			t.Errorf("Decrypt of a wrapping made before Rotate: err = %v", err)
+		}
+		if dk := keysGenerate(t, s, ec); dk.KeyID != next {
+			t.Errorf("GenerateDataKey after Rotate: KeyID %q, want %q", dk.KeyID, next)
+		}
+		moved, id, err := s.Rewrap(t.Context(), old.Wrapped, ec)
+		if err != nil || id != next {
+			t.Fatalf("Rewrap after Rotate = %q, %v; want %q", id, err, next)
+		}
+
+		ret, ok := s.(keys.Retirer)
+		if !ok {
+			return
+		}
+		if err := ret.Retire(t.Context(), next); !errors.Is(err, keys.ErrInvalid) {
+			t.Errorf("Retire of the current key: err = %v, want ErrInvalid", err)
+		}
+		if err := ret.Retire(t.Context(), old.KeyID); err != nil {
+			t.Fatalf("Retire: %v", err)
+		}
+		if pt, err := s.Decrypt(t.Context(), old.Wrapped, ec); !errors.Is(err, keys.ErrDecrypt) || pt != nil {
+			t.Errorf("Decrypt under a retired key: err = %v, want ErrDecrypt", err)
+		}
+		if _, _, err := s.Rewrap(t.Context(), old.Wrapped, ec); !errors.Is(err, keys.ErrDecrypt) {
+			t.Errorf("Rewrap from a retired key: err = %v, want ErrDecrypt", err)
+		}
+		if pt, err := s.Decrypt(t.Context(), moved, ec); err != nil || !bytes.Equal(pt, old.Plaintext) {
+			t.Errorf("Decrypt of the rewrapped key after the old one was retired: err = %v", err)
+		}
+		if v, ok := s.(keys.Versions); ok {
+			if _, all := keysIDs(t, v); slices.Contains(all, old.KeyID) {
+				t.Errorf("KeyIDs after Retire still lists %q: %q", old.KeyID, all)
+			}
+		}
+		for _, id := range []string{old.KeyID, "no such key", ""} {
+			if err := ret.Retire(t.Context(), id); !errors.Is(err, keys.ErrUnknownKey) {
+				t.Errorf("Retire(%q): err = %v, want ErrUnknownKey", id, err)
+			}
+		}
+	})
+
 	t.Run("CancelledContext", func(t *testing.T) {
 		s := open(t)
 		ec := keysSampleContext()
@@ -356,6 +443,15 @@ func keysFlipPositions(n int) []int {
 }
 
 // generate calls GenerateDataKey and stops the test if it fails.
+func keysIDs(t *testing.T, v keys.Versions) (string, []string) {
+	t.Helper()
+	current, all, err := v.KeyIDs(t.Context())
+	if err != nil {
+		t.Fatalf("KeyIDs: %v", err)
+	}
+	return current, all
+}
+
 func keysGenerate(t *testing.T, s keys.Service, ec keys.Context) keys.DataKey {
 	t.Helper()
 	dk, err := s.GenerateDataKey(t.Context(), ec)

@@ -300,17 +300,17 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 // A token given must look like one, and on an empty store, where it
 // becomes the admin's, be as strong as a random one (CheckChosenSecret).
 func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, error) {
-	if token != "" && !ValidTokenFormat(token) {
-		return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", errs.ErrInvalid, TokenPrefix)
-	}
 	has, err := s.HasUsers(ctx)
 	if err != nil || has {
 		// Only an empty store is bootstrapped: once any user exists
 		// (even if "admin" was since deleted), no superuser appears at a
-		// restart.
+		// restart, and a token given is not used (nor judged).
 		return "", false, err
 	}
 	if token != "" {
+		if !ValidTokenFormat(token) {
+			return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", errs.ErrInvalid, TokenPrefix)
+		}
 		if err := CheckChosenSecret(strings.TrimPrefix(token, TokenPrefix)); err != nil {
 			return "", false, fmt.Errorf("the admin token is too weak: %w (after %s it needs at least %d characters, about %d bits, no repeats or runs: %s$(openssl rand -hex 24) is one)",
 				err, TokenPrefix, MinChosenSecretLen, MinChosenSecretBits, TokenPrefix)

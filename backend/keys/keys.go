@@ -3,8 +3,10 @@
 // key in plaintext (to use and forget) and wrapped (to store), bound to an
 // encryption context that must be given again to unwrap it.
 //
-// Implementations live in sub-packages (keyring/, and later awskms/) and must
-// all pass backendtest.RunKeys.
+// Implementations live in sub-packages (keyring/, awskms/) and must all pass
+// backendtest.RunKeys, which also checks the optional capabilities below
+// (Versions, Rotator, Retirer) of a Service that has them. Callers detect a
+// capability with a type assertion.
 package keys
 
 import (
@@ -28,6 +30,9 @@ var (
 	// cancellation or deadline is never ErrUnavailable, and it is never
 	// ErrDecrypt: it says nothing about the wrapped key.
 	ErrUnavailable = errors.New("keys: service unavailable")
+	// ErrUnknownKey: a master key ID the service does not know (or no
+	// longer: it was retired).
+	ErrUnknownKey = errors.New("keys: no such master key")
 )
 
 // DataKeySize is the size of every data key in bytes (AES-256).
@@ -67,6 +72,41 @@ type Service interface {
 	// master key ID. The data key itself is unchanged, and the old wrapping
 	// stays valid as long as its master key is kept.
 	Rewrap(ctx context.Context, wrapped []byte, ec Context) (newWrapped []byte, keyID string, err error)
+}
+
+// Versions is the optional capability of a Service that can name its master
+// keys: what a key rotation moves data keys onto and from, and what a key
+// status lists.
+type Versions interface {
+	// KeyIDs returns the ID of the master key GenerateDataKey and Rewrap
+	// wrap under now (current; the KeyID they return), and the IDs of every
+	// master key whose wrappings Decrypt accepts (all, current included,
+	// oldest first where the service knows an order). The IDs are those
+	// DataKey.KeyID and Rewrap report.
+	KeyIDs(ctx context.Context) (current string, all []string, err error)
+}
+
+// Rotator is the optional capability of a Service that makes its own master
+// keys (the local keyring; KMS rotates its keys by itself).
+type Rotator interface {
+	// Rotate makes a new master key, durably, and makes it current: what
+	// GenerateDataKey and Rewrap wrap under from then on. Every key made
+	// before stays usable for Decrypt and Rewrap (until retired), so data
+	// keys wrapped under them keep working while they are moved across. It
+	// returns the new key's ID.
+	Rotate(ctx context.Context) (keyID string, err error)
+}
+
+// Retirer is the optional capability of a Service that can forget a master
+// key.
+type Retirer interface {
+	// Retire forgets the master key keyID, durably: every wrapping made
+	// under it can no longer be unwrapped (ErrDecrypt), by this Service or
+	// any opened later. The service cannot know whether data keys are still
+	// wrapped under it: that is the caller's to make sure. The current key
+	// cannot be retired (ErrInvalid); a key the service does not know, or no
+	// longer, is ErrUnknownKey.
+	Retire(ctx context.Context, keyID string) error
 }
 
 // Canonical encodes ec deterministically (sorted keys, length-prefixed), for

@@ -54,7 +54,11 @@ func Item(pk, sk string, v any) meta.Item {
 	return meta.Item{PK: pk, SK: sk, Value: Encode(v)}
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+// IDAlphabet is the characters of an ID, each as likely in every position
+// but the last: a key rotation walks the blob store's keys by prefix over it.
+const IDAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
 
 // NewID returns 128 random bits as 26 lowercase base32 characters: safe as
 // a blob key, a meta key and in URLs.

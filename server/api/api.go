@@ -306,3 +306,61 @@ type CollectResult struct {
 type CollectRequest struct {
 	GraceSeconds int64 `json:"graceSeconds,omitempty"`
 }
+
+// KeyStatus answers GET /v1/admin/keys: the master keys, how many data keys
+// each wraps, and the latest key rotation.
+type KeyStatus struct {
+	// Current is the master key new data keys are wrapped under.
+	Current string   `json:"current"`
+	Keys    []KeyUse `json:"keys"`
+	// ScannedAt is when the last complete scan of a rotation ended; the
+	// counts are as of then. Absent before the first rotation.
+	ScannedAt *time.Time `json:"scannedAt,omitempty"`
+	// Failed counts the data keys that scan could not unwrap.
+	Failed int64 `json:"failed,omitempty"`
+	// MakesKeys: a rotation makes a new master key (the local key file);
+	// otherwise (KMS) it moves data keys onto the key configured now.
+	MakesKeys bool `json:"makesKeys"`
+	// RetiresKeys: a rotation retires the old keys nothing uses any more;
+	// otherwise (KMS) that is the operator's.
+	RetiresKeys bool      `json:"retiresKeys"`
+	Rotation    *Rotation `json:"rotation,omitempty"`
+}
+
+// KeyUse is one master key.
+type KeyUse struct {
+	ID      string `json:"id"`
+	Current bool   `json:"current"`
+	// Known: the key service has the key. A key only the scan knows of
+	// was dropped while data keys were still wrapped under it.
+	Known bool `json:"known"`
+	// DataKeys is how many data keys the last scan found under the key.
+	DataKeys int64 `json:"dataKeys"`
+	// InFlight counts the writes on the answering server that hold a data
+	// key wrapped under the key now.
+	InFlight int `json:"inFlight,omitempty"`
+}
+
+// Rotation is a key rotation's progress.
+type Rotation struct {
+	Job Job `json:"job"`
+	// Running: a server works on it now. A rotation whose state is running
+	// but that no server runs resumes at its server's next start (or on
+	// another server within minutes).
+	Running bool   `json:"running"`
+	Target  string `json:"target"`
+	// Pass counts the passes over the store (another follows when an old
+	// key could not be retired yet); Phase is blobs, uploads, canary,
+	// retire or waiting (for writes in flight under an old key).
+	Pass      int      `json:"pass"`
+	Phase     string   `json:"phase"`
+	Prefix    int      `json:"prefix"`
+	Prefixes  int      `json:"prefixes"`
+	Scanned   int64    `json:"scanned"`
+	Rewrapped int64    `json:"rewrapped"`
+	Failed    int64    `json:"failed,omitempty"`
+	Retired   []string `json:"retired,omitempty"`
+	Waiting   []string `json:"waiting,omitempty"`
+	// LastError is why a running rotation last stopped (it resumes).
+	LastError string `json:"lastError,omitempty"`
+}

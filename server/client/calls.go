@@ -145,31 +145,52 @@ func (c *Client) Copy(ctx context.Context, from, to string) (api.Entry, error) {
 // failed with (matching this package's errors as the operation's own
 // would). progress, if not nil, hears how many entries are done.
 func (c *Client) FollowJob(ctx context.Context, job api.Job, progress func(done int64)) (api.Entry, error) {
-	wait := 100 * time.Millisecond
-	for job.State == api.JobRunning {
+	err := poll(ctx, func() (bool, error) {
+		if job.State != api.JobRunning {
+			return true, nil
+		}
 		if progress != nil {
 			progress(job.Done)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return api.Entry{}, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(wait*2, 2*time.Second)
-		var err error
-		if job, err = c.Job(ctx, job.ID); err != nil {
-			return api.Entry{}, err
-		}
+		return false, nil
+	}, func() (err error) {
+		job, err = c.Job(ctx, job.ID)
+		return err
+	})
+	if err != nil {
+		return api.Entry{}, err
 	}
 	if job.Error != nil {
-		return api.Entry{}, &Error{Status: job.Error.Status, Code: job.Error.Code, Title: http.StatusText(job.Error.Status), Detail: job.Error.Detail}
+		return api.Entry{}, jobError(job.Error)
 	}
 	if job.Result == nil {
 		return api.Entry{}, fmt.Errorf("job %s ended %s with no result", job.ID, job.State)
 	}
 	return *job.Result, nil
+}
+
+// poll calls done, and while it says not yet, waits (longer and longer, up
+// to 2 s) and calls again to learn more, until done says so, either fails,
+// or ctx ends.
+func poll(ctx context.Context, done func() (bool, error), again func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		ok, err := done()
+		if ok || err != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, 2*time.Second)
+		if err := again(); err != nil {
+			return err
+		}
+	}
 }
 
 // Job describes a job of the caller's.
@@ -306,6 +327,55 @@ func (c *Client) RevokeToken(ctx context.Context, user, id string) error {
 		q = url.Values{"user": {user}}
 	}
 	return c.doJSON(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), q, nil, nil)
+}
+
+// RotateKeys starts a master key rotation (admins only) and returns its
+// job, running; WaitKeyRotation follows it.
+func (c *Client) RotateKeys(ctx context.Context) (api.Job, error) {
+	var ans api.Accepted
+	err := c.doJSON(ctx, http.MethodPost, "/v1/admin/keys/rotate", nil, nil, &ans)
+	return ans.Job, err
+}
+
+// KeyStatus describes the master keys and the latest rotation (admins
+// only).
+func (c *Client) KeyStatus(ctx context.Context) (api.KeyStatus, error) {
+	var st api.KeyStatus
+	err := c.doJSON(ctx, http.MethodGet, "/v1/admin/keys", nil, nil, &st)
+	return st, err
+}
+
+// WaitKeyRotation waits until the latest key rotation is no longer running
+// (whoever started it; one whose server stopped resumes within minutes)
+// and returns the key status then. progress, if not nil, hears each status
+// on the way. A rotation that failed is an error.
+func (c *Client) WaitKeyRotation(ctx context.Context, progress func(api.KeyStatus)) (api.KeyStatus, error) {
+	st, err := c.KeyStatus(ctx)
+	if err != nil {
+		return st, err
+	}
+	err = poll(ctx, func() (bool, error) {
+		if st.Rotation == nil || st.Rotation.Job.State != api.JobRunning {
+			return true, nil
+		}
+		if progress != nil {
+			progress(st)
+		}
+		return false, nil
+	}, func() (err error) {
+		st, err = c.KeyStatus(ctx)
+		return err
+	})
+	if err == nil && st.Rotation != nil && st.Rotation.Job.Error != nil {
+		err = jobError(st.Rotation.Job.Error)
+	}
+	return st, err
+}
+
+// jobError is the error a failed job ended with, as the operation's own
+// would be.
+func jobError(e *api.JobError) error {
+	return &Error{Status: e.Status, Code: e.Code, Title: http.StatusText(e.Status), Detail: e.Detail}
 }
 
 // Collect runs the server's garbage collector now (admins only).

@@ -181,7 +181,10 @@ type Service struct {
 	verdicts [numOps]verdict
 }
 
-var _ keys.Service = (*Service)(nil)
+var (
+	_ keys.Service  = (*Service)(nil)
+	_ keys.Versions = (*Service)(nil)
+)
 
 // op is a KMS operation whose AccessDeniedException may need explaining.
 type op int
@@ -335,6 +338,29 @@ func (s *Service) Rewrap(ctx context.Context, wrapped []byte, ec keys.Context) (
 		return nil, "", fmt.Errorf("awskms: key %q: ReEncrypt: %w", s.keyID, err)
 	}
 	return nw, to, nil
+}
+
+// KeyIDs returns the ARN of the key the configured identifier names now
+// (what GenerateDataKey and Rewrap wrap under) and, after it, the previous
+// keys. KMS has no versions to make or forget: a key's automatic rotation
+// keeps its ARN (and every generation of its material), and retiring a
+// previous key is the operator's (drop it from the list, disable it).
+func (s *Service) KeyIDs(ctx context.Context) (string, []string, error) {
+	out, err := s.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(s.keyID)})
+	if err != nil {
+		return "", nil, s.callError(ctx, "kms:DescribeKey", s.keyID, err)
+	}
+	if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
+		return "", nil, fmt.Errorf("awskms: key %q: DescribeKey returned no key ARN", s.keyID)
+	}
+	current := aws.ToString(out.KeyMetadata.Arn)
+	all := []string{current}
+	for _, p := range s.previous {
+		if !sameKey(p, current) {
+			all = append(all, p)
+		}
+	}
+	return current, all, nil
 }
 
 // Check verifies at start-up that the configured key exists, is enabled and

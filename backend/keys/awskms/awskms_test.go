@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -271,6 +272,11 @@ func TestRotationAliasRepointed(t *testing.T) {
 	after := newService(t, client, alias, arnA)
 	if err := after.Check(t.Context()); err != nil {
 		t.Fatalf("Check: %v", err)
+	}
+	// The current key is the one the alias names now; the previous one
+	// follows.
+	if cur, all, err := after.KeyIDs(t.Context()); err != nil || cur != arnB || !slices.Equal(all, []string{arnB, arnA}) {
+		t.Errorf("KeyIDs = %q, %q, %v; want %q then [%q %q]", cur, all, err, arnB, arnB, arnA)
 	}
 	if pt, err := after.Decrypt(t.Context(), dk.Wrapped, ec); err != nil || !bytes.Equal(pt, dk.Plaintext) {
 		t.Fatalf("Decrypt of the old wrapping with the old key listed: err = %v", err)

@@ -9,7 +9,7 @@ import "maps"
 // role is tested against IAMActions.
 var iamActions = map[string][]string{
 	"Decrypt":         {"kms:Decrypt"},
-	"DescribeKey":     {"kms:DescribeKey"}, // Check
+	"DescribeKey":     {"kms:DescribeKey"}, // Check, KeyIDs
 	"GenerateDataKey": {"kms:GenerateDataKey"},
 	"ReEncrypt":       {"kms:ReEncryptFrom", "kms:ReEncryptTo"}, // Rewrap
 }

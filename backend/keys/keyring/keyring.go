@@ -16,7 +16,9 @@
 //	}
 //
 // Old versions stay in the file for as long as any data key is wrapped under
-// them; Rotate adds a version and Rewrap moves data keys onto it.
+// them; Rotate adds a version, Rewrap moves data keys onto it, and Retire
+// removes a version once its user (the core's key rotation job) knows that
+// nothing is wrapped under it any more.
 //
 // # Wrapped data key
 //
@@ -28,7 +30,8 @@
 // authentication fail.
 //
 // A key file belongs to one process at a time (the data dir lock sees to
-// that); Rotate refuses to overwrite a file that changed since it was read.
+// that); Rotate and Retire refuse to overwrite a file that changed since it
+// was read.
 package keyring
 
 import (
@@ -51,6 +54,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,7 +96,12 @@ type Keyring struct {
 	st       atomic.Pointer[state]
 }
 
-var _ keys.Service = (*Keyring)(nil)
+var (
+	_ keys.Service  = (*Keyring)(nil)
+	_ keys.Versions = (*Keyring)(nil)
+	_ keys.Rotator  = (*Keyring)(nil)
+	_ keys.Retirer  = (*Keyring)(nil)
+)
 
 // state is an immutable snapshot of the keyring.
 type state struct {
@@ -200,41 +209,104 @@ func (k *Keyring) Rotate(ctx context.Context) (string, error) {
 	defer k.rotateMu.Unlock()
 
 	cur := k.st.Load()
-	onDisk, err := os.ReadFile(k.path)
-	if err != nil {
-		return "", fmt.Errorf("keyring: rotate: %w", err)
-	}
-	if sha256.Sum256(onDisk) != cur.fileSum {
-		return "", fmt.Errorf("keyring: rotate: %s changed on disk since it was opened; reopen it before rotating", k.path)
-	}
 	last := cur.versions[len(cur.versions)-1].version
 	if last == math.MaxUint32 {
 		return "", fmt.Errorf("keyring: rotate: %s has no master key versions left", k.path)
 	}
-
 	versions := slices.Clone(cur.versions)
 	versions = append(versions, newMasterKey(last+1))
-	next, err := newState(last+1, versions)
+	next, err := k.replace(cur, last+1, versions)
 	if err != nil {
 		return "", fmt.Errorf("keyring: rotate: %w", err)
+	}
+	return keyID(next.current), nil
+}
+
+// Retire removes a master key version from the key file (atomically, as
+// Rotate writes it): wrappings made under it no longer decrypt. The
+// current version cannot be retired (keys.ErrInvalid); an ID that names no
+// version in the file is keys.ErrUnknownKey. Like Rotate, it refuses to
+// run if the key file changed on disk since it was read.
+func (k *Keyring) Retire(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("keyring: retire: %w", err)
+	}
+	k.rotateMu.Lock()
+	defer k.rotateMu.Unlock()
+
+	cur := k.st.Load()
+	v, ok := parseKeyID(id)
+	i := slices.IndexFunc(cur.versions, func(mk masterKey) bool { return mk.version == v })
+	switch {
+	case !ok || i < 0:
+		return fmt.Errorf("keyring: retire %q: %w", id, keys.ErrUnknownKey)
+	case v == cur.current:
+		return fmt.Errorf("keyring: retire %q: it is the current master key: %w", id, keys.ErrInvalid)
+	}
+	if _, err := k.replace(cur, cur.current, slices.Delete(slices.Clone(cur.versions), i, i+1)); err != nil {
+		return fmt.Errorf("keyring: retire %q: %w", id, err)
+	}
+	return nil
+}
+
+// KeyIDs returns the current master key's ID and those of every version in
+// the file, oldest first.
+func (k *Keyring) KeyIDs(ctx context.Context) (string, []string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, fmt.Errorf("keyring: key IDs: %w", err)
+	}
+	st := k.st.Load()
+	all := make([]string, len(st.versions))
+	for i, mk := range st.versions {
+		all[i] = keyID(mk.version)
+	}
+	return keyID(st.current), all, nil
+}
+
+// replace writes the key file with versions, current being current, and
+// makes that the keyring's state (k.rotateMu held). It refuses to if the
+// file changed on disk since cur was read or written.
+func (k *Keyring) replace(cur *state, current uint32, versions []masterKey) (*state, error) {
+	onDisk, err := os.ReadFile(k.path)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(onDisk) != cur.fileSum {
+		return nil, fmt.Errorf("%s changed on disk since it was opened; reopen it first", k.path)
+	}
+	next, err := newState(current, versions)
+	if err != nil {
+		return nil, err
 	}
 	data, err := next.marshal()
 	if err != nil {
-		return "", fmt.Errorf("keyring: rotate: %w", err)
+		return nil, err
 	}
-	// Once the write has begun, finish it regardless of ctx: abandoning it
-	// halfway gains nothing and the file is replaced atomically anyway.
+	// Once the write has begun, finish it regardless of any ctx: abandoning
+	// it halfway gains nothing and the file is replaced atomically anyway.
 	if err := replaceFile(k.path, data); err != nil {
-		return "", fmt.Errorf("keyring: rotate: %w", err)
+		return nil, err
 	}
 	next.fileSum = sha256.Sum256(data)
 	k.st.Store(next)
-	return keyID(next.current), nil
+	return next, nil
 }
 
 // keyID names a master key version for callers, e.g. "keyring:v2".
 func keyID(version uint32) string {
-	return "keyring:v" + strconv.FormatUint(uint64(version), 10)
+	return keyIDPrefix + strconv.FormatUint(uint64(version), 10)
+}
+
+const keyIDPrefix = "keyring:v"
+
+// parseKeyID reads what keyID wrote.
+func parseKeyID(id string) (uint32, bool) {
+	s, ok := strings.CutPrefix(id, keyIDPrefix)
+	if !ok || s == "" || s[0] == '0' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	return uint32(v), err == nil && v > 0
 }
 
 // errDecrypt is the one answer to every failed unwrap: which check failed

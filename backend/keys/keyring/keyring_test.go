@@ -206,6 +206,76 @@ func TestRotate(t *testing.T) {
 	}
 }
 
+// Rotation end to end on the key file: rotate, rewrap, retire the old
+// version; the file then holds only the new one, and a reopened keyring
+// agrees.
+func TestRotateRewrapRetire(t *testing.T) {
+	path := keyPath(t)
+	k := open(t, path)
+	ec := keys.Context{"blob": "b1"}
+	old, err := k.GenerateDataKey(t.Context(), ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	moved, _, err := k.Rewrap(t.Context(), old.Wrapped, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Retire(t.Context(), "keyring:v1"); err != nil {
+		t.Fatalf("Retire: %v", err)
+	}
+	assertOnlyFile(t, path)
+	f := readKeyFile(t, path)
+	if f.Current != 2 || len(f.Keys) != 1 || f.Keys[0].Version != 2 {
+		t.Errorf("key file after Retire: current %d, %d keys; want only version 2", f.Current, len(f.Keys))
+	}
+	for name, kr := range map[string]*keyring.Keyring{"same": k, "reopened": open(t, path)} {
+		if _, err := kr.Decrypt(t.Context(), old.Wrapped, ec); !errors.Is(err, keys.ErrDecrypt) {
+			t.Errorf("%s: Decrypt under the retired version: err = %v, want ErrDecrypt", name, err)
+		}
+		if pt, err := kr.Decrypt(t.Context(), moved, ec); err != nil || !bytes.Equal(pt, old.Plaintext) {
+			t.Errorf("%s: Decrypt of the rewrapped key: err = %v", name, err)
+		}
+		if cur, all, err := kr.KeyIDs(t.Context()); err != nil || cur != "keyring:v2" || len(all) != 1 {
+			t.Errorf("%s: KeyIDs = %q, %q, %v; want keyring:v2 alone", name, cur, all, err)
+		}
+	}
+	// Version numbers are never reused: the next one is 3.
+	if id, err := k.Rotate(t.Context()); err != nil || id != "keyring:v3" {
+		t.Errorf("Rotate after Retire = %q, %v; want keyring:v3", id, err)
+	}
+	for _, id := range []string{"keyring:v1", "keyring:v01", "keyring:v", "keyring:v-2", "v2", "keyring:v99999999999"} {
+		if err := k.Retire(t.Context(), id); !errors.Is(err, keys.ErrUnknownKey) {
+			t.Errorf("Retire(%q): err = %v, want ErrUnknownKey", id, err)
+		}
+	}
+	if err := k.Retire(t.Context(), "keyring:v3"); !errors.Is(err, keys.ErrInvalid) {
+		t.Errorf("Retire of the current version: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestRetireRefusesFileChangedOnDisk(t *testing.T) {
+	path := keyPath(t)
+	a := open(t, path)
+	if _, err := a.Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, path)
+	if _, err := a.Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// b does not know version 3; writing its view would destroy it.
+	if err := b.Retire(t.Context(), "keyring:v1"); err == nil {
+		t.Fatal("Retire overwrote a key file another keyring had changed")
+	}
+	if f := readKeyFile(t, path); f.Current != 3 || len(f.Keys) != 3 {
+		t.Errorf("key file: current %d, %d keys; want a's rotations kept", f.Current, len(f.Keys))
+	}
+}
+
 func TestRotateRefusesFileChangedOnDisk(t *testing.T) {
 	path := keyPath(t)
 	a := open(t, path)

@@ -157,8 +157,10 @@ func NewRetryer() aws.Retryer {
 // billing, pk (string) as partition key and sk (string) as sort key, and Time
 // to Live on the attribute ttl. It waits until the table is ACTIVE. It is
 // meant for tests and for deployments that do not use the CloudFormation
-// template; an existing table is an error (wrapping the SDK's
-// ResourceInUseException).
+// template. An existing table with this layout is taken as made: the SDK
+// retries a CreateTable whose answer was lost, and the retry finds the
+// table the first attempt made. An existing table of another layout is an
+// error (wrapping the SDK's ResourceInUseException).
 func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
@@ -172,6 +174,13 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
 	})
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		out, derr := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if derr == nil && checkSchema(out.Table) == nil {
+			err = nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("dynamodb: create table %q: %w", table, ctxErr(ctx, err))
 	}

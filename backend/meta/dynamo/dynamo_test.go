@@ -234,6 +234,18 @@ func TestCheckMissingTable(t *testing.T) {
 	}
 }
 
+// TestCreateTableAgain: a CreateTable that finds the table a lost answer's
+// first attempt made takes it (the SDK's retry looks just like a second
+// call).
+func TestCreateTableAgain(t *testing.T) {
+	t.Parallel()
+	client := newClient(t, nil)
+	table := newTable(t, client)
+	if err := CreateTable(context.Background(), client, table); err != nil {
+		t.Fatalf("CreateTable of a table already made with this layout: %v", err)
+	}
+}
+
 func TestCheckWrongKeySchema(t *testing.T) {
 	t.Parallel()
 	client := newClient(t, nil)
@@ -285,6 +297,10 @@ func TestCheckWrongKeySchema(t *testing.T) {
 			t.Cleanup(func() {
 				_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 			})
+			var inUse *types.ResourceInUseException
+			if err := CreateTable(ctx, client, table); !errors.As(err, &inUse) {
+				t.Fatalf("CreateTable over a table of key schema %s: %v, want ResourceInUseException", tc.name, err)
+			}
 			s, err := New(client, table)
 			if err != nil {
 				t.Fatal(err)
