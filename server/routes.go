@@ -79,6 +79,20 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/tokens", token, s.createToken, nil},
 		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},
 
+		{"GET", "/v1/policies", token, s.listPolicies, nil},
+		{"POST", "/v1/policies", token, s.createPolicy, nil},
+		{"GET", "/v1/policies/{name}", token, s.getPolicy, nil},
+		{"PUT", "/v1/policies/{name}", token, s.updatePolicy, nil},
+		{"DELETE", "/v1/policies/{name}", token, s.deletePolicy, nil},
+		{"POST", "/v1/policies/{name}/attachments", token, s.attachPolicy, nil},
+		{"DELETE", "/v1/policies/{name}/attachments", token, s.detachPolicy, []string{"user", "group"}},
+		{"POST", "/v1/simulate", token, s.simulate, nil},
+		{"GET", "/v1/groups", token, s.listGroups, nil},
+		{"POST", "/v1/groups", token, s.createGroup, nil},
+		{"DELETE", "/v1/groups/{name}", token, s.deleteGroup, nil},
+		{"PUT", "/v1/groups/{name}/members/{user}", token, s.addMember, nil},
+		{"DELETE", "/v1/groups/{name}/members/{user}", token, s.removeMember, nil},
+
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 	}
 }

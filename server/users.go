@@ -8,6 +8,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -42,11 +43,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr iam.Princ
 	}
 	out := api.CreateUserResult{User: api.User(u)}
 	if req.Token {
-		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0)
+		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0, nil)
 		if err != nil {
 			return err
 		}
-		at := api.Token(t)
+		at := apiToken(t)
 		out.Token = &at
 	}
 	return writeJSON(w, http.StatusCreated, out)
@@ -67,7 +68,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, pr iam.Princ
 	}
 	out := make([]api.Token, len(ts))
 	for i, t := range ts {
-		out[i] = api.Token(t)
+		out[i] = apiToken(t)
 	}
 	return writeJSON(w, http.StatusOK, map[string][]api.Token{"tokens": out})
 }
@@ -80,11 +81,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	if req.ExpiresIn < 0 || req.ExpiresIn > 100*365*24*3600 {
 		return badRequest("expiresIn must be 0 (never) or a number of seconds up to 100 years")
 	}
-	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second)
+	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second, req.Policy)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, api.Token(t))
+	return writeJSON(w, http.StatusCreated, apiToken(t))
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -135,7 +136,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ iam.Principal) 
 		return err
 	}
 	s.logins.succeeded(req.User)
-	return writeJSON(w, http.StatusCreated, api.Token(t))
+	return writeJSON(w, http.StatusCreated, apiToken(t))
 }
 
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -148,4 +149,8 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func apiToken(t identity.Token) api.Token {
+	return api.Token{ID: t.ID, User: t.User, Name: t.Name, Created: t.Created, Expires: t.Expires, Secret: t.Secret, SessionPolicy: t.Session}
 }

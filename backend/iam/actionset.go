@@ -89,3 +89,9 @@ func (s actionSet) addPattern(pat string) error {
 	}
 	return nil
 }
+
+// Known reports whether a is one of the actions.
+func Known(a Action) bool {
+	_, ok := actionIndex[a]
+	return ok
+}

@@ -6,7 +6,7 @@ import (
 )
 
 // resourceKinds are the kinds of non-path resource a policy may name.
-var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindSystem}
+var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindSystem, KindPolicy, KindGroup}
 
 const resourcePrefix = "strata:"
 

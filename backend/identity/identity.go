@@ -107,6 +107,8 @@ type Token struct {
 	Created time.Time  `json:"created"`
 	Expires *time.Time `json:"expires,omitempty"`
 	Secret  string     `json:"token,omitempty"`
+	// Session is the token's session policy, "" for none.
+	Session string `json:"sessionPolicy,omitempty"`
 }
 
 // Records and keys of identity in the metadata store (docs/architecture.md
@@ -160,6 +162,9 @@ type tokenRefRec struct {
 	Name    string `json:"n,omitempty"`
 	Created int64  `json:"c"`
 	Expires int64  `json:"x,omitempty"`
+	// Session is the token's session policy (a document), which can only
+	// narrow what its user may do; "" for none.
+	Session string `json:"sp,omitempty"`
 }
 
 // Lifecycle is what the rest of the store does as users come and go: the
@@ -195,6 +200,7 @@ type Service struct {
 	life    Lifecycle
 	now     func() time.Time
 	hashSem chan struct{} // password hashes at once (64 MiB each)
+	cache   policyCache
 	cost    PasswordCost
 	// dummy is checked against when a login names no user (or one with
 	// no password), so that the answer takes as long as for a real one;
@@ -289,6 +295,9 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 	if token != "" && !ValidTokenFormat(token) {
 		return "", false, fmt.Errorf("%w: the admin token must be %q followed by 32 to 128 letters and digits", errs.ErrInvalid, TokenPrefix)
 	}
+	if err := s.ensureBuiltins(ctx); err != nil {
+		return "", false, err
+	}
 	has, err := s.HasUsers(ctx)
 	if err != nil || has {
 		// Only an empty store is bootstrapped: once any user exists
@@ -306,7 +315,7 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 	if token == "" {
 		token = NewToken()
 	}
-	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0); err != nil {
+	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0, ""); err != nil {
 		return "", false, err
 	}
 	return token, true, nil
@@ -339,11 +348,11 @@ func (s *Service) createUser(ctx context.Context, name string, admin bool) (User
 	id := record.NewID()
 	now := s.now()
 	u := userRec{Name: name, Admin: admin, Created: record.Nanos(now)}
-	err := s.meta.Transact(ctx, []meta.Op{
+	err := s.meta.Transact(ctx, append([]meta.Op{
 		meta.Put(record.Item(usernamePK(name), skUser, usernameRec{ID: id}), meta.MustNew),
 		meta.Put(record.Item(userPK(id), skProfile, u), meta.MustNew),
 		meta.Put(record.Item(pkUsers, userIndexSK(name), usernameRec{ID: id}), meta.MustNew),
-	})
+	}, userAccessOps(id, name, admin)...))
 	if record.IsConflict(err) {
 		return User{}, fmt.Errorf("user %s: %w", name, errs.ErrExists)
 	}
@@ -464,11 +473,29 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 	if u.ID == pr.UserID {
 		return fmt.Errorf("%w: you cannot delete your own user", errs.ErrInvalid)
 	}
+	if u.Admin {
+		if _, err := s.notLastAdmin(ctx, u.ID); err != nil {
+			return err
+		}
+	}
 	// What only they could reach would be out of everyone's reach once
 	// they are gone.
 	if err := s.life.UserDeleting(ctx, u.ID, u.Name); err != nil {
 		return fmt.Errorf("delete user %s: %w", name, err)
 	}
+	// Out of every group and attachment, a transaction at a time.
+	gone, err := s.userGoneOps(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for len(gone) > 0 {
+		n := min(len(gone), 90)
+		if err := s.meta.Transact(ctx, append(gone[:n:n], bumpPolicies())); err != nil {
+			return errs.FromStore("delete user", err)
+		}
+		gone = gone[n:]
+	}
+	s.cache.invalidate()
 	// Profile first: from then on no token of the user authenticates.
 	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Delete(userPK(u.ID), skProfile, meta.MustLive),
@@ -528,9 +555,11 @@ func (s *Service) tokenOwner(ctx context.Context, pr iam.Principal, user, id str
 
 // CreateToken makes a new token for user ("" for pr itself). ttl 0 means
 // no expiry. A token never outlives the token it was made with: its
-// expiry is cut to its parent's. The secret is returned once and stored
-// only as a hash.
-func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration) (Token, error) {
+// expiry is cut to its parent's. session, if not empty, is a session
+// policy: the token may then do only what both its user's policies and
+// it allow (a token made with a token that has one keeps it too). The
+// secret is returned once and stored only as a hash.
+func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration, session []byte) (Token, error) {
 	u, err := s.tokenOwner(ctx, pr, user, "")
 	if err != nil {
 		return Token{}, err
@@ -541,6 +570,12 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 	if ttl < 0 {
 		return Token{}, fmt.Errorf("%w: negative expiry", errs.ErrInvalid)
 	}
+	if len(session) > 0 {
+		if _, err := iam.Parse("session", session); err != nil {
+			return Token{}, err
+		}
+	}
+	sessionDoc := string(session)
 	if pr.TokenID != "" {
 		parent, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(pr.UserID), tokenSK(pr.TokenID))
 		if record.IsNotFound(err) {
@@ -558,11 +593,19 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 				ttl = left
 			}
 		}
+		// Nor does it do more than its parent: it keeps the parent's
+		// session policy.
+		switch {
+		case parent.Session != "" && sessionDoc == "":
+			sessionDoc = parent.Session
+		case parent.Session != "" && sessionDoc != parent.Session:
+			return Token{}, fmt.Errorf("%w: this token has a session policy; a token made with it keeps that one (make it with a token that has none)", errs.ErrForbidden)
+		}
 	}
-	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl)
+	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, sessionDoc)
 }
 
-func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration) (Token, error) {
+func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, session string) (Token, error) {
 	now := s.now()
 	id := record.NewID()[:12]
 	h := hashToken(secret)
@@ -573,7 +616,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 		exp, expT = t.UnixNano(), &t
 	}
 	tok := record.Item(tokenPK(h), skToken, tokenRec{UserID: userID, TokenID: id, Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
-	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
+	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Session: session})
 	if expT != nil {
 		tok.ExpiresAt, ref.ExpiresAt = *expT, *expT
 	}
@@ -584,7 +627,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 	}); err != nil {
 		return Token{}, errs.FromStore("create token", err)
 	}
-	return Token{ID: id, User: userName, Name: name, Created: now.UTC(), Expires: expT, Secret: secret}, nil
+	return Token{ID: id, User: userName, Name: name, Created: now.UTC(), Expires: expT, Secret: secret, Session: session}, nil
 }
 
 // ListTokens lists the tokens of user ("" for pr itself), without secrets.
@@ -595,7 +638,7 @@ func (s *Service) ListTokens(ctx context.Context, pr iam.Principal, user string)
 	}
 	out := []Token{}
 	err = s.eachToken(ctx, u.ID, func(id string, ref tokenRefRec) error {
-		t := Token{ID: id, User: u.Name, Name: ref.Name, Created: record.FromNanos(ref.Created)}
+		t := Token{ID: id, User: u.Name, Name: ref.Name, Created: record.FromNanos(ref.Created), Session: ref.Session}
 		if ref.Expires != 0 {
 			e := record.FromNanos(ref.Expires)
 			t.Expires = &e
@@ -644,7 +687,7 @@ func (s *Service) OwnerToken(ctx context.Context, name string, ttl time.Duration
 			return true, nil
 		}
 		var err error
-		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl)
+		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl, "")
 		found = true
 		return false, err
 	})
