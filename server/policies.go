@@ -18,6 +18,20 @@ func apiPolicy(p identity.PolicyInfo) api.Policy {
 	return out
 }
 
+// document reads a policy document from a request: a JSON object, or a
+// JSON string holding one (as IAM's API takes it, which keeps its lines
+// and columns for the error messages).
+func document(raw json.RawMessage) ([]byte, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, badRequest("document: %v", err)
+		}
+		return []byte(s), nil
+	}
+	return raw, nil
+}
+
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
 	ps, err := s.ids.ListPolicies(r.Context(), pr)
 	if err != nil {
@@ -43,7 +57,11 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	if err := s.readJSON(w, r, &req); err != nil {
 		return err
 	}
-	p, err := s.ids.PutPolicy(r.Context(), pr, req.Name, req.Document, true)
+	doc, err := document(req.Document)
+	if err != nil {
+		return err
+	}
+	p, err := s.ids.PutPolicy(r.Context(), pr, req.Name, doc, true)
 	if err != nil {
 		return err
 	}
@@ -58,7 +76,11 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	if req.Name != "" && req.Name != r.PathValue("name") {
 		return badRequest("the name in the body differs from the path's")
 	}
-	p, err := s.ids.PutPolicy(r.Context(), pr, r.PathValue("name"), req.Document, false)
+	doc, err := document(req.Document)
+	if err != nil {
+		return err
+	}
+	p, err := s.ids.PutPolicy(r.Context(), pr, r.PathValue("name"), doc, false)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	if req.ExpiresIn < 0 || req.ExpiresIn > 100*365*24*3600 {
 		return badRequest("expiresIn must be 0 (never) or a number of seconds up to 100 years")
 	}
-	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second, req.Policy)
+	policy, err := document(req.Policy)
+	if err != nil {
+		return err
+	}
+	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second, policy)
 	if err != nil {
 		return err
 	}

@@ -308,7 +308,9 @@ type Policy struct {
 }
 
 // PolicyRequest is the body of POST /v1/policies (Name and Document) and
-// PUT /v1/policies/{name} (Document).
+// PUT /v1/policies/{name} (Document). The document is a JSON object, or a
+// string holding one (then error positions are its own lines and
+// columns).
 type PolicyRequest struct {
 	Name     string          `json:"name,omitempty"`
 	Document json.RawMessage `json:"document"`
