@@ -273,3 +273,26 @@ func (a *app) groupCmd() *cobra.Command {
 		member("remove-user GROUP USER...", "Take users out of a group", false))
 	return cmd
 }
+
+// whoamiCmd says who you are on the store, and what decides what you may
+// do.
+func (a *app) whoamiCmd() *cobra.Command {
+	return a.storeCmd(&cobra.Command{Use: "whoami", Short: "Show who you are and the policies that decide what you may do", Args: cobra.NoArgs},
+		func(ctx context.Context, s *session, _ []string) error {
+			u, err := s.Whoami(ctx)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(u)
+			}
+			fmt.Fprintf(a.env.Stdout, "%s (home %s)\ngroups: %s\n", u.Name, u.Home, listOrDash(u.Groups))
+			for _, p := range u.Applies {
+				fmt.Fprintf(a.env.Stdout, "\npolicy %s:\n%s\n", p.Name, strings.TrimSpace(string(p.Document)))
+			}
+			if u.SessionPolicy != "" {
+				fmt.Fprintf(a.env.Stdout, "\nthis token's session policy (it may do only what this allows too):\n%s\n", strings.TrimSpace(u.SessionPolicy))
+			}
+			return nil
+		})
+}

@@ -248,13 +248,13 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tab := a.table("NAME\tROLE\tHOME\tCREATED")
+			tab := a.table("NAME\tGROUPS\tPOLICIES\tPASSWORD\tHOME\tCREATED")
 			for _, u := range us {
-				role := "user"
-				if u.Admin {
-					role = "admin"
+				pw := "-"
+				if u.Password {
+					pw = "yes"
 				}
-				if err := tab.row(u, u.Name, role, u.Home, localTime(u.Created)); err != nil {
+				if err := tab.row(u, u.Name, listOrDash(u.Groups), listOrDash(u.Policies), pw, u.Home, localTime(u.Created)); err != nil {
 					return err
 				}
 			}

@@ -17,7 +17,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request, pr iam.Principal
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, api.User(u))
+	return writeJSON(w, http.StatusOK, apiUser(u))
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -27,7 +27,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr iam.Princi
 	}
 	out := make([]api.User, len(us))
 	for i, u := range us {
-		out[i] = api.User(u)
+		out[i] = apiUser(u)
 	}
 	return writeJSON(w, http.StatusOK, map[string][]api.User{"users": out})
 }
@@ -41,7 +41,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr iam.Princ
 	if err != nil {
 		return err
 	}
-	out := api.CreateUserResult{User: api.User(u)}
+	out := api.CreateUserResult{User: apiUser(u)}
 	if req.Token {
 		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0, nil)
 		if err != nil {
@@ -157,4 +157,13 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Prin
 
 func apiToken(t identity.Token) api.Token {
 	return api.Token{ID: t.ID, User: t.User, Name: t.Name, Created: t.Created, Expires: t.Expires, Secret: t.Secret, SessionPolicy: t.Session}
+}
+
+func apiUser(u identity.User) api.User {
+	out := api.User{ID: u.ID, Name: u.Name, Admin: u.Admin, Home: u.Home, Created: u.Created, Password: u.Password,
+		Groups: u.Groups, Policies: u.Policies, SessionPolicy: u.Session}
+	for _, p := range u.Applies {
+		out.Applies = append(out.Applies, apiPolicy(p))
+	}
+	return out
 }

@@ -15,8 +15,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +99,15 @@ type User struct {
 	Created time.Time `json:"created"`
 	// Password says whether the user has a password to log in with.
 	Password bool `json:"password"`
+	// Groups the user is in, and Policies attached to the user directly
+	// (ListUsers and Whoami fill them).
+	Groups   []string `json:"groups,omitempty"`
+	Policies []string `json:"policies,omitempty"`
+	// Applies is, for Whoami, every policy that decides for the user (of
+	// the user and of their groups) with its document, and the session
+	// policy of the token in use.
+	Applies []PolicyInfo `json:"applies,omitempty"`
+	Session string       `json:"sessionPolicy,omitempty"`
 }
 
 // Token describes an API token. Secret is set only when it is created.
@@ -411,7 +422,58 @@ func (s *Service) Whoami(ctx context.Context, pr iam.Principal) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return s.user(pr.UserID, u), nil
+	out, err := s.withAccess(ctx, s.user(pr.UserID, u))
+	if err != nil {
+		return User{}, err
+	}
+	// What decides for them: their policies and their groups', and their
+	// token's session policy.
+	names := map[string]bool{}
+	for _, p := range out.Policies {
+		names[p] = true
+	}
+	for _, g := range out.Groups {
+		if err := s.eachItem(ctx, groupPK(g), polPrefix, func(it meta.Item) error {
+			names[strings.TrimPrefix(it.SK, polPrefix)] = true
+			return nil
+		}); err != nil {
+			return User{}, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		rec, _, err := record.Get[policyRec](ctx, s.meta, pkPolicies, policySK+name)
+		if record.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return User{}, err
+		}
+		out.Applies = append(out.Applies, PolicyInfo{Name: name, Document: rec.Doc, Created: record.FromNanos(rec.Created),
+			Updated: record.FromNanos(rec.Updated), BuiltIn: builtIn(name)})
+	}
+	if pr.TokenID != "" {
+		ref, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(pr.UserID), tokenSK(pr.TokenID))
+		if err != nil && !record.IsNotFound(err) {
+			return User{}, err
+		}
+		out.Session = ref.Session
+	}
+	return out, nil
+}
+
+// withAccess adds the user's groups and directly attached policies.
+func (s *Service) withAccess(ctx context.Context, u User) (User, error) {
+	u.Groups, u.Policies = []string{}, []string{}
+	err := s.eachItem(ctx, userPK(u.ID), "", func(it meta.Item) error {
+		switch {
+		case strings.HasPrefix(it.SK, grpPrefix):
+			u.Groups = append(u.Groups, strings.TrimPrefix(it.SK, grpPrefix))
+		case strings.HasPrefix(it.SK, polPrefix):
+			u.Policies = append(u.Policies, strings.TrimPrefix(it.SK, polPrefix))
+		}
+		return nil
+	})
+	return u, err
 }
 
 // ListUsers lists all users by name.
@@ -421,8 +483,9 @@ func (s *Service) ListUsers(ctx context.Context, pr iam.Principal) ([]User, erro
 	}
 	out := []User{}
 	err := s.eachUser(ctx, func(id string, u userRec) (bool, error) {
-		out = append(out, s.user(id, u))
-		return true, nil
+		withAccess, err := s.withAccess(ctx, s.user(id, u))
+		out = append(out, withAccess)
+		return err == nil, err
 	})
 	return out, err
 }

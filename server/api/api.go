@@ -238,6 +238,13 @@ type User struct {
 	Created time.Time `json:"created"`
 	// Password says whether the user can log in with a password.
 	Password bool `json:"password"`
+	// Groups the user is in; Policies attached to the user directly.
+	Groups   []string `json:"groups,omitempty"`
+	Policies []string `json:"policies,omitempty"`
+	// Applies (whoami only) is every policy that decides for the user,
+	// with its document; SessionPolicy the token's, if it has one.
+	Applies       []Policy `json:"applies,omitempty"`
+	SessionPolicy string   `json:"sessionPolicy,omitempty"`
 }
 
 // LoginRequest is the body of POST /v1/login: a user's name and password,
