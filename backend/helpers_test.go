@@ -114,7 +114,7 @@ func (e *env) user(name string) iam.Principal {
 	if _, err := e.ids.CreateUser(ctx, e.admin, name, false); err != nil {
 		e.t.Fatal(err)
 	}
-	tok, err := e.ids.CreateToken(ctx, e.admin, name, "test", 0)
+	tok, err := e.ids.CreateToken(ctx, e.admin, name, "test", 0, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // A job is a long operation on a folder (a copy, a key rotation) that runs
@@ -135,7 +136,7 @@ func (b *Backend) GetJob(ctx context.Context, pr iam.Principal, owner, id string
 		return Job{}, err
 	}
 	if err := validUploadID(id); err != nil {
-		return Job{}, fmt.Errorf("job %q: %w", clipID(id), errs.ErrNotFound)
+		return Job{}, fmt.Errorf("job %q: %w", clip.Text(id), errs.ErrNotFound)
 	}
 	ownerID, _, err := b.owner(ctx, pr, owner)
 	if err != nil {

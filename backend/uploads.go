@@ -20,6 +20,7 @@ import (
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
+	"github.com/strata-storage/strata/internal/clip"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -70,16 +71,9 @@ func validUploadID(id string) error {
 	if len(id) != 26 || strings.ContainsFunc(id, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '2' && r <= '7')
 	}) {
-		return fmt.Errorf("upload %q: %w", clipID(id), errs.ErrNotFound)
+		return fmt.Errorf("upload %q: %w", clip.Text(id), errs.ErrNotFound)
 	}
 	return nil
-}
-
-func clipID(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 // choosePartSize applies UploadOptions' rules, so that the session's

@@ -248,13 +248,13 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tab := a.table("NAME\tROLE\tHOME\tCREATED")
+			tab := a.table("NAME\tGROUPS\tPOLICIES\tPASSWORD\tHOME\tCREATED")
 			for _, u := range us {
-				role := "user"
-				if u.Admin {
-					role = "admin"
+				pw := "-"
+				if u.Password {
+					pw = "yes"
 				}
-				if err := tab.row(u, u.Name, role, u.Home, localTime(u.Created)); err != nil {
+				if err := tab.row(u, u.Name, listOrDash(u.Groups), listOrDash(u.Policies), pw, u.Home, localTime(u.Created)); err != nil {
 					return err
 				}
 			}
@@ -266,55 +266,7 @@ func (a *app) adminCmd() *cobra.Command {
 		})
 	user.AddCommand(add, uls, urm)
 
-	tok := &cobra.Command{Use: "token", Short: "Create, list and revoke API tokens"}
-	create := &cobra.Command{
-		Use:   "create",
-		Short: "Create a token (for yourself, or --user for admins) and print it once",
-		Args:  cobra.NoArgs,
-	}
-	createUser := create.Flags().String("user", "", "the user the token is for (admins)")
-	name := create.Flags().String("name", "", "a name to recognise the token by")
-	expires := create.Flags().String("expires", "", "lifetime, e.g. 12h or 90d (default: never; never past the token you use)")
-	a.storeCmd(create, func(ctx context.Context, s *session, _ []string) error {
-		ttl, err := parseTTL(*expires)
-		if err != nil {
-			return err
-		}
-		t, err := s.CreateToken(ctx, *createUser, *name, ttl)
-		if err != nil {
-			return err
-		}
-		if a.jsonOut {
-			return a.printJSON(t)
-		}
-		fmt.Fprintln(a.env.Stdout, t.Secret)
-		return nil
-	})
-	tls := &cobra.Command{Use: "ls", Short: "List tokens (without their secrets)", Args: cobra.NoArgs}
-	lsUser := tls.Flags().String("user", "", "whose tokens (admins)")
-	a.storeCmd(tls, func(ctx context.Context, s *session, _ []string) error {
-		ts, err := s.Tokens(ctx, *lsUser)
-		if err != nil {
-			return err
-		}
-		tab := a.table("ID\tNAME\tCREATED\tEXPIRES")
-		for _, t := range ts {
-			exp := "never"
-			if t.Expires != nil {
-				exp = localTime(*t.Expires)
-			}
-			if err := tab.row(t, t.ID, t.Name, localTime(t.Created), exp); err != nil {
-				return err
-			}
-		}
-		return tab.flush()
-	})
-	revoke := &cobra.Command{Use: "revoke ID...", Short: "Revoke tokens", Args: cobra.MinimumNArgs(1)}
-	revokeUser := revoke.Flags().String("user", "", "whose token (admins)")
-	a.storeCmd(revoke, func(ctx context.Context, s *session, args []string) error {
-		return eachArg(args, func(id string) error { return s.RevokeToken(ctx, *revokeUser, id) })
-	})
-	tok.AddCommand(create, tls, revoke)
+	tok := a.tokenCmd(true)
 
 	gc := &cobra.Command{
 		Use:   "gc",
@@ -334,7 +286,7 @@ func (a *app) adminCmd() *cobra.Command {
 			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
 		return nil
 	})
-	cmd.AddCommand(user, tok, gc, a.keysCmd())
+	cmd.AddCommand(user, tok, a.policyCmd(), a.groupCmd(), a.keysCmd(), gc)
 	return cmd
 }
 

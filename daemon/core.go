@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
 )
 
@@ -24,8 +25,16 @@ func WithPasswordCost(c identity.PasswordCost) CoreOption {
 	return func(ic *identity.Config) { ic.PasswordCost = c }
 }
 
-// NewCore builds the core on the engines cfg names.
+// NewCore builds the core on the engines cfg names. Its decisions are
+// made by the policies stored in it (identity is their source, cached),
+// unless cfg names a Decider.
 func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
+	var ids *identity.Service
+	if cfg.Decider == nil {
+		cfg.Decider = iam.NewPolicyDecider(iam.PolicySourceFunc(func(pr iam.Principal) (*iam.PolicySet, error) {
+			return ids.Policies(pr)
+		}), cfg.Now)
+	}
 	files, err := backend.New(cfg)
 	if err != nil {
 		return Core{}, err
@@ -34,7 +43,7 @@ func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
 	for _, o := range opts {
 		o(&ic)
 	}
-	ids, err := identity.New(ic)
+	ids, err = identity.New(ic)
 	if err != nil {
 		return Core{}, fmt.Errorf("identity: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // errRange is wrapped by every parseRange error.
@@ -27,7 +29,7 @@ func parseRange(h string, size int64) (off, n int64, err error) {
 	}
 	first, last, ok := strings.Cut(spec, "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("%w: %q is not first-last", errRange, clip(h))
+		return 0, 0, fmt.Errorf("%w: %q is not first-last", errRange, clip.Text(h))
 	}
 	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
 	if first == "" {
@@ -68,20 +70,12 @@ func parseRange(h string, size int64) (off, n int64, err error) {
 
 func parseDigits(s string) (int64, error) {
 	if s == "" || len(s) > 18 {
-		return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip(s))
+		return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip.Text(s))
 	}
 	for _, c := range s {
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip(s))
+			return 0, fmt.Errorf("%w: %q is not a byte position", errRange, clip.Text(s))
 		}
 	}
 	return strconv.ParseInt(s, 10, 64)
-}
-
-// clip shortens what a client sent for quoting in an error message.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-storage/strata/internal/clip"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -125,10 +126,10 @@ func checkKeys(data []byte, fields map[string]bool) error {
 			k, _ := tok.(string)
 			folded := strings.ToUpper(strings.ToLower(k))
 			if stack[n-1].keys[folded] {
-				return fmt.Errorf("key %q appears twice", clip(k))
+				return fmt.Errorf("key %q appears twice", clip.Text(k))
 			}
 			if n == 1 && fields != nil && !fields[k] {
-				return fmt.Errorf("unknown field %q", clip(k))
+				return fmt.Errorf("unknown field %q", clip.Text(k))
 			}
 			stack[n-1].keys[folded] = true
 			stack[n-1].wantKey = false
@@ -157,12 +158,12 @@ func describeJSONError(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the body ends in the middle of the value"
 	case errors.As(err, &syn):
-		return fmt.Sprintf("malformed at byte %d: %s", syn.Offset, clip(syn.Error()))
+		return fmt.Sprintf("malformed at byte %d: %s", syn.Offset, clip.Text(syn.Error()))
 	case errors.As(err, &typ):
 		got := typ.Value
 		switch {
 		case strings.HasPrefix(got, "number "):
-			got = "the number " + clip(strings.TrimPrefix(got, "number "))
+			got = "the number " + clip.Text(strings.TrimPrefix(got, "number "))
 		case got == "array" || got == "object":
 			got = "an " + got
 		case got == "":
@@ -176,13 +177,13 @@ func describeJSONError(err error) string {
 		if typ.Field == "" {
 			return "the body must be a JSON object" // a value of the wrong kind at the top
 		}
-		return fmt.Sprintf("field %s: %s", clip(typ.Field), want)
+		return fmt.Sprintf("field %s: %s", clip.Text(typ.Field), want)
 	case errors.As(err, &tpe), strings.Contains(err.Error(), "Time.UnmarshalJSON"):
 		return "a time must be an RFC 3339 string such as 2024-05-01T12:00:00Z, from year 1678 to 2262"
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if i := strings.Index(msg, "unknown field "); i >= 0 {
-		return clip(msg[i:])
+		return clip.Text(msg[i:])
 	}
 	return "malformed"
 }

@@ -108,10 +108,26 @@ const (
 	anonymous role = iota
 	owner          // alice herself
 	other          // bob, another user
+	member         // carol, in a group allowed to read alice's home
+	session        // alice with a token whose session policy only reads
 	admin
 )
 
-func (r role) String() string { return [...]string{"anonymous", "owner", "other user", "admin"}[r] }
+var roles = []role{anonymous, owner, other, member, session, admin}
+
+func (r role) String() string {
+	return [...]string{"anonymous", "owner", "other user", "group member", "read-only session", "admin"}[r]
+}
+
+// The group carol is in, its policy, and the session policy of alice's
+// read-only token.
+const (
+	readersPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Action":["strata:GetFile","strata:ListFolder","strata:ListVersions"],
+		"Resource":["/home/alice","/home/alice/*"]}]}`
+	readOnlySession = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Action":["strata:GetFile","strata:ListFolder","strata:ListVersions","strata:GetUser"],"Resource":"*"}]}`
+)
 
 // matrixCase builds one route's request for a role: path (with query) and
 // body, about alice's things.
@@ -119,6 +135,9 @@ type matrixCase struct {
 	req func(r role) (path, body string)
 	// ownerDenied: the route is an admin's, denied to alice too.
 	ownerDenied bool
+	// read: the route only reads alice's files (what the group and the
+	// session policy allow).
+	read bool
 	// self: the route is about the caller only (whoami): bob is allowed
 	// his own.
 	self bool
@@ -135,7 +154,7 @@ type alice struct {
 // forOthers adds ?user=alice (or &user=) for the roles that act on
 // alice's things from outside.
 func forOthers(r role, path string) string {
-	if r == owner || r == anonymous {
+	if r == owner || r == anonymous || r == session {
 		return path
 	}
 	sep := "?"
@@ -156,49 +175,64 @@ func matrix(a alice) map[string]matrixCase {
 		return func(r role) (string, string) { return forOthers(r, path), body }
 	}
 	return map[string]matrixCase{
-		"GET /v1/whoami":                 {req: static("/v1/whoami", ""), self: true},
-		"PUT /v1/files/{path...}":        {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
-		"GET /v1/files/{path...}":        {req: file("/v1/files/")},
-		"HEAD /v1/files/{path...}":       {req: file("/v1/files/")},
-		"DELETE /v1/files/{path...}":     {req: file("/v1/files/")},
-		"GET /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice", "")},
-		"PUT /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice/newdir", "")},
-		"DELETE /v1/dirs/{path...}":      {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},
-		"GET /v1/stat/{path...}":         {req: file("/v1/stat/")},
-		"POST /v1/move":                  {req: static("/v1/move", `{"from":"/home/alice/f.txt","to":"/home/alice/moved.txt"}`)},
-		"POST /v1/copy":                  {req: static("/v1/copy", `{"from":"/home/alice/dir","to":"/home/alice/copied"}`)},
-		"GET /v1/jobs/{id}":              {req: owned("/v1/jobs/"+strings.Repeat("a", 26), "")},
-		"GET /v1/versions/{path...}":     {req: file("/v1/versions/")},
-		"POST /v1/versions/{path...}":    {req: func(role) (string, string) { return "/v1/versions/home/alice/f.txt", `{"version":1}` }},
-		"GET /v1/trash":                  {req: owned("/v1/trash", "")},
-		"DELETE /v1/trash":               {req: owned("/v1/trash", "")},
-		"POST /v1/trash/{id}/restore":    {req: owned("/v1/trash/"+a.trashID+"/restore", "")},
-		"DELETE /v1/trash/{id}":          {req: owned("/v1/trash/"+a.trashID, "")},
-		"POST /v1/uploads":               {req: static("/v1/uploads", `{"path":"/home/alice/big.bin","size":10}`)},
-		"GET /v1/uploads":                {req: owned("/v1/uploads", "")},
-		"GET /v1/uploads/{id}":           {req: owned("/v1/uploads/"+a.uploadID, "")},
-		"PUT /v1/uploads/{id}/parts/{n}": {req: owned("/v1/uploads/"+a.uploadID+"/parts/1", "0123456789")},
-		"POST /v1/uploads/{id}/complete": {req: owned("/v1/uploads/"+a.uploadID+"/complete", "")},
-		"DELETE /v1/uploads/{id}":        {req: owned("/v1/uploads/"+a.uploadID, "")},
-		"GET /v1/users":                  {req: static("/v1/users", ""), ownerDenied: true},
-		"POST /v1/users":                 {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
-		"DELETE /v1/users/{name}":        {req: static("/v1/users/dave", ""), ownerDenied: true},
-		"PUT /v1/users/{name}/password":  {req: static("/v1/users/alice/password", `{"current":"`+alicePassword+`","password":"`+alicePassword+`"}`)},
-		"POST /v1/login":                 {req: static("/v1/login", `{"user":"alice","password":"`+alicePassword+`"}`)},
-		"GET /v1/tokens":                 {req: owned("/v1/tokens", "")},
-		"POST /v1/tokens":                {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
-		"DELETE /v1/tokens/{id}":         {req: owned("/v1/tokens/nosuchtoken", "")},
-		"POST /v1/admin/collect":         {req: static("/v1/admin/collect", ""), ownerDenied: true},
-		"POST /v1/admin/keys/rotate":     {req: static("/v1/admin/keys/rotate", ""), ownerDenied: true},
-		"GET /v1/admin/keys":             {req: static("/v1/admin/keys", ""), ownerDenied: true},
-		"GET /healthz":                   {req: static("/healthz", "")},
-		"GET /readyz":                    {req: static("/readyz", "")},
-		"GET /metrics":                   {req: static("/metrics", "")},
+		"GET /v1/whoami":                          {req: static("/v1/whoami", ""), self: true},
+		"PUT /v1/files/{path...}":                 {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
+		"GET /v1/files/{path...}":                 {req: file("/v1/files/"), read: true},
+		"HEAD /v1/files/{path...}":                {req: file("/v1/files/"), read: true},
+		"DELETE /v1/files/{path...}":              {req: file("/v1/files/")},
+		"GET /v1/dirs/{path...}":                  {req: static("/v1/dirs/home/alice", ""), read: true},
+		"PUT /v1/dirs/{path...}":                  {req: static("/v1/dirs/home/alice/newdir", "")},
+		"DELETE /v1/dirs/{path...}":               {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},
+		"GET /v1/stat/{path...}":                  {req: file("/v1/stat/"), read: true},
+		"POST /v1/move":                           {req: static("/v1/move", `{"from":"/home/alice/f.txt","to":"/home/alice/moved.txt"}`)},
+		"POST /v1/copy":                           {req: static("/v1/copy", `{"from":"/home/alice/dir","to":"/home/alice/copied"}`)},
+		"GET /v1/jobs/{id}":                       {req: owned("/v1/jobs/"+strings.Repeat("a", 26), "")},
+		"GET /v1/versions/{path...}":              {req: file("/v1/versions/"), read: true},
+		"POST /v1/versions/{path...}":             {req: func(role) (string, string) { return "/v1/versions/home/alice/f.txt", `{"version":1}` }},
+		"GET /v1/trash":                           {req: owned("/v1/trash", "")},
+		"DELETE /v1/trash":                        {req: owned("/v1/trash", "")},
+		"POST /v1/trash/{id}/restore":             {req: owned("/v1/trash/"+a.trashID+"/restore", "")},
+		"DELETE /v1/trash/{id}":                   {req: owned("/v1/trash/"+a.trashID, "")},
+		"POST /v1/uploads":                        {req: static("/v1/uploads", `{"path":"/home/alice/big.bin","size":10}`)},
+		"GET /v1/uploads":                         {req: owned("/v1/uploads", "")},
+		"GET /v1/uploads/{id}":                    {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"PUT /v1/uploads/{id}/parts/{n}":          {req: owned("/v1/uploads/"+a.uploadID+"/parts/1", "0123456789")},
+		"POST /v1/uploads/{id}/complete":          {req: owned("/v1/uploads/"+a.uploadID+"/complete", "")},
+		"DELETE /v1/uploads/{id}":                 {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"GET /v1/users":                           {req: static("/v1/users", ""), ownerDenied: true},
+		"POST /v1/users":                          {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
+		"DELETE /v1/users/{name}":                 {req: static("/v1/users/dave", ""), ownerDenied: true},
+		"PUT /v1/users/{name}/password":           {req: static("/v1/users/alice/password", `{"current":"`+alicePassword+`","password":"`+alicePassword+`"}`)},
+		"POST /v1/login":                          {req: static("/v1/login", `{"user":"alice","password":"`+alicePassword+`"}`)},
+		"GET /v1/tokens":                          {req: owned("/v1/tokens", "")},
+		"POST /v1/tokens":                         {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
+		"DELETE /v1/tokens/{id}":                  {req: owned("/v1/tokens/nosuchtoken", "")},
+		"POST /v1/admin/collect":                  {req: static("/v1/admin/collect", ""), ownerDenied: true},
+		"POST /v1/admin/keys/rotate":              {req: static("/v1/admin/keys/rotate", ""), ownerDenied: true},
+		"GET /v1/admin/keys":                      {req: static("/v1/admin/keys", ""), ownerDenied: true},
+		"GET /v1/policies":                        {req: static("/v1/policies", ""), ownerDenied: true},
+		"POST /v1/policies":                       {req: static("/v1/policies", `{"name":"made","document":`+readersPolicy+`}`), ownerDenied: true},
+		"GET /v1/policies/{name}":                 {req: static("/v1/policies/home", ""), ownerDenied: true},
+		"PUT /v1/policies/{name}":                 {req: static("/v1/policies/scratch", `{"document":`+readersPolicy+`}`), ownerDenied: true},
+		"DELETE /v1/policies/{name}":              {req: static("/v1/policies/scratch", ""), ownerDenied: true},
+		"POST /v1/policies/{name}/attachments":    {req: static("/v1/policies/readers/attachments", `{"user":"dave"}`), ownerDenied: true},
+		"DELETE /v1/policies/{name}/attachments":  {req: static("/v1/policies/readers/attachments?user=dave", ""), ownerDenied: true},
+		"POST /v1/simulate":                       {req: static("/v1/simulate", `{"user":"alice","action":"strata:GetFile","resource":"/home/alice/f.txt"}`), ownerDenied: true},
+		"GET /v1/groups":                          {req: static("/v1/groups", ""), ownerDenied: true},
+		"POST /v1/groups":                         {req: static("/v1/groups", `{"name":"made"}`), ownerDenied: true},
+		"DELETE /v1/groups/{name}":                {req: static("/v1/groups/scratch", ""), ownerDenied: true},
+		"PUT /v1/groups/{name}/members/{user}":    {req: static("/v1/groups/readers/members/dave", ""), ownerDenied: true},
+		"DELETE /v1/groups/{name}/members/{user}": {req: static("/v1/groups/readers/members/dave", ""), ownerDenied: true},
+		"GET /healthz":                            {req: static("/healthz", "")},
+		"GET /readyz":                             {req: static("/readyz", "")},
+		"GET /metrics":                            {req: static("/metrics", "")},
 	}
 }
 
 // TestRouteMatrix walks every route of the route table for anonymous, the
-// owner of what it is about, another user and an admin: an allow where a
+// owner of what it is about, another user, a member of a group allowed to
+// read it, the owner with a read-only session token, and an admin, with
+// the product's decisions (the policies stored, cached): an allow where a
 // denial is due fails it, and so does a route whose request touched
 // storage before the one authorization decision was asked.
 func TestRouteMatrix(t *testing.T) {
@@ -207,12 +241,13 @@ func TestRouteMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	d := &decisions{decided: map[string]int{}, early: map[string][]string{}, inner: iam.HomeRule{}}
+	d := &decisions{decided: map[string]int{}, early: map[string][]string{}}
 	c, err := daemon.NewCore(backend.Config{Blobs: watchedBlobs{eng.Blobs, d}, Meta: watchedMeta{eng.Meta, d}, Keys: eng.Keys, Decider: d},
 		daemon.WithPasswordCost(identity.PasswordCost{MemoryKiB: 1024, Passes: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.inner = iam.NewPolicyDecider(c.Identity, nil) // the product's decisions, watched
 	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -261,6 +296,8 @@ func TestRouteMatrix(t *testing.T) {
 		var a alice
 		at := tokens[owner]
 		send("POST", "/v1/users", `{"name":"dave"}`, tokens[admin]) // the one DELETE /v1/users deletes
+		send("POST", "/v1/policies", `{"name":"scratch","document":`+readersPolicy+`}`, tokens[admin])
+		send("POST", "/v1/groups", `{"name":"scratch"}`, tokens[admin])
 		for _, p := range []string{"/v1/files/home/alice/f.txt", "/v1/files/home/alice/gone.txt", "/v1/files/home/alice/dir/x.txt"} {
 			if code, _ := send("PUT", p, "hello", at); code != http.StatusCreated && code != http.StatusOK {
 
@@ -292,29 +329,42 @@ func TestRouteMatrix(t *testing.T) {
 	if err := c.Identity.SetPassword(ctx, adminPr, "alice", "", alicePassword); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"alice", "bob"} {
-		tok, err := c.Identity.CreateToken(ctx, adminPr, name, "matrix", 0)
+	if _, err := c.Identity.CreateUser(ctx, adminPr, "carol", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Identity.PutPolicy(ctx, adminPr, "readers", []byte(readersPolicy), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Identity.CreateGroup(ctx, adminPr, "readers"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Identity.AttachPolicy(ctx, adminPr, "readers", identity.Target{Group: "readers"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Identity.AddToGroup(ctx, adminPr, "readers", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	for r, name := range map[role]string{owner: "alice", other: "bob", member: "carol", session: "alice"} {
+		var sp []byte
+		if r == session {
+			sp = []byte(readOnlySession)
+		}
+		tok, err := c.Identity.CreateToken(ctx, adminPr, name, "matrix", 0, sp)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "alice" {
-			tokens[owner] = tok.Secret
-		} else {
-			tokens[other] = tok.Secret
-		}
+		tokens[r] = tok.Secret
 	}
 
 	covered := map[string]bool{}
 	for _, rt := range srv.Routes() {
 		key := rt.Method + " " + rt.Pattern
 		covered[key] = true
-		for _, r := range []role{anonymous, owner, other, admin} {
-			mc, ok := matrix(setup())[key]
-			if !ok {
-				t.Fatalf("route %s has no row in the route matrix: add one", key)
-			}
-			a := setup()
-			mc = matrix(a)[key]
+		if _, ok := matrix(alice{})[key]; !ok {
+			t.Fatalf("route %s has no row in the route matrix: add one", key)
+		}
+		for _, r := range roles {
+			mc := matrix(setup())[key]
 			path, body := mc.req(r)
 			code, id := send(rt.Method, path, body, tokens[r])
 			denied := code == http.StatusUnauthorized || code == http.StatusForbidden
@@ -327,6 +377,8 @@ func TestRouteMatrix(t *testing.T) {
 				want = !mc.ownerDenied
 			case r == other:
 				want = mc.self
+			case r == member, r == session:
+				want = mc.self || mc.read
 			}
 			if !want && !denied {
 				t.Errorf("%s as %s (%s): %d, want a denial", key, r, path, code)

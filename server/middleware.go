@@ -18,6 +18,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/internal/clip"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -173,7 +174,7 @@ func (s *Server) withCleanPath(next http.Handler) http.Handler {
 		}
 		if clean != p {
 			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,
-				"invalid path %q: empty, . or .. segments are not allowed", clip(r.URL.EscapedPath())))
+				"invalid path %q: empty, . or .. segments are not allowed", clip.Text(r.URL.EscapedPath())))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -188,13 +189,13 @@ func (s *Server) endpoint(rt route) http.Handler {
 		in.route = name
 		for k, vs := range r.URL.Query() {
 			if !slices.Contains(rt.query, k) {
-				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clip(k), paramList(rt.query)))
+				s.writeProblem(w, r, badRequest("unknown query parameter %q (this route takes %s)", clip.Text(k), paramList(rt.query)))
 				return
 			}
 			if len(vs) > 1 {
 				// Which one counts would be a guess: the first for the
 				// server, maybe the last for a proxy that checked it.
-				s.writeProblem(w, r, badRequest("query parameter %q is given %d times", clip(k), len(vs)))
+				s.writeProblem(w, r, badRequest("query parameter %q is given %d times", clip.Text(k), len(vs)))
 				return
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/strata-storage/strata/internal/clip"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -82,6 +83,20 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/tokens", token, s.createToken, nil},
 		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},
 
+		{"GET", "/v1/policies", token, s.listPolicies, nil},
+		{"POST", "/v1/policies", token, s.createPolicy, nil},
+		{"GET", "/v1/policies/{name}", token, s.getPolicy, nil},
+		{"PUT", "/v1/policies/{name}", token, s.updatePolicy, nil},
+		{"DELETE", "/v1/policies/{name}", token, s.deletePolicy, nil},
+		{"POST", "/v1/policies/{name}/attachments", token, s.attachPolicy, nil},
+		{"DELETE", "/v1/policies/{name}/attachments", token, s.detachPolicy, []string{"user", "group"}},
+		{"POST", "/v1/simulate", token, s.simulate, nil},
+		{"GET", "/v1/groups", token, s.listGroups, nil},
+		{"POST", "/v1/groups", token, s.createGroup, nil},
+		{"DELETE", "/v1/groups/{name}", token, s.deleteGroup, nil},
+		{"PUT", "/v1/groups/{name}/members/{user}", token, s.addMember, nil},
+		{"DELETE", "/v1/groups/{name}/members/{user}", token, s.removeMember, nil},
+
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
@@ -129,7 +144,7 @@ func (s *Server) register() {
 		s.mux.Handle(pattern, methodSet{s: s, m: byPath[pattern]})
 	}
 	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", clip(r.Method), clip(r.URL.EscapedPath())))
+		s.writeProblem(w, r, problemf(http.StatusNotFound, api.CodeRouteNotFound, "no route for %s %s", clip.Text(r.Method), clip.Text(r.URL.EscapedPath())))
 	}))
 }
 
@@ -149,5 +164,5 @@ func (ms methodSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", clip(r.Method), strings.Join(allow, ", ")))
+	ms.s.writeProblem(w, r, problemf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s is not allowed here (allowed: %s)", clip.Text(r.Method), strings.Join(allow, ", ")))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -20,7 +21,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request, pr iam.Principal
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, api.User(u))
+	return writeJSON(w, http.StatusOK, apiUser(u))
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -30,7 +31,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, pr iam.Princi
 	}
 	out := make([]api.User, len(us))
 	for i, u := range us {
-		out[i] = api.User(u)
+		out[i] = apiUser(u)
 	}
 	return writeJSON(w, http.StatusOK, map[string][]api.User{"users": out})
 }
@@ -44,13 +45,13 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, pr iam.Princ
 	if err != nil {
 		return err
 	}
-	out := api.CreateUserResult{User: api.User(u)}
+	out := api.CreateUserResult{User: apiUser(u)}
 	if req.Token {
-		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0)
+		t, err := s.ids.CreateToken(r.Context(), pr, u.Name, "initial", 0, nil)
 		if err != nil {
 			return err
 		}
-		at := api.Token(t)
+		at := apiToken(t)
 		out.Token = &at
 	}
 	return writeJSON(w, http.StatusCreated, out)
@@ -71,7 +72,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, pr iam.Princ
 	}
 	out := make([]api.Token, len(ts))
 	for i, t := range ts {
-		out[i] = api.Token(t)
+		out[i] = apiToken(t)
 	}
 	return writeJSON(w, http.StatusOK, map[string][]api.Token{"tokens": out})
 }
@@ -84,11 +85,15 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	if req.ExpiresIn < 0 || req.ExpiresIn > maxSeconds {
 		return badRequest("expiresIn must be 0 (never) or a number of seconds up to 100 years")
 	}
-	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second)
+	policy, err := document(req.Policy)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, api.Token(t))
+	t, err := s.ids.CreateToken(r.Context(), pr, req.User, req.Name, time.Duration(req.ExpiresIn)*time.Second, policy)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, apiToken(t))
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -139,7 +144,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ iam.Principal) 
 		return err
 	}
 	s.logins.succeeded(req.User)
-	return writeJSON(w, http.StatusCreated, api.Token(t))
+	return writeJSON(w, http.StatusCreated, apiToken(t))
 }
 
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
@@ -152,4 +157,17 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, pr iam.Prin
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func apiToken(t identity.Token) api.Token {
+	return api.Token{ID: t.ID, User: t.User, Name: t.Name, Created: t.Created, Expires: t.Expires, Secret: t.Secret, SessionPolicy: t.Session}
+}
+
+func apiUser(u identity.User) api.User {
+	out := api.User{ID: u.ID, Name: u.Name, Admin: u.Admin, Home: u.Home, Created: u.Created, Password: u.Password,
+		Groups: u.Groups, Policies: u.Policies, SessionPolicy: u.Session}
+	for _, p := range u.Applies {
+		out.Applies = append(out.Applies, apiPolicy(p))
+	}
+	return out
 }

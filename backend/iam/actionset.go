@@ -3,6 +3,8 @@ package iam
 import (
 	"fmt"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // actionIndex numbers the known actions: the list Actions is the data, so
@@ -60,22 +62,22 @@ func (s actionSet) addPattern(pat string) error {
 	}
 	prefix, name, ok := strings.Cut(pat, ":")
 	if !ok {
-		return fmt.Errorf("action %q is not strata:<Name> (or *)", clip(pat))
+		return fmt.Errorf("action %q is not strata:<Name> (or *)", clip.Text(pat))
 	}
 	if !strings.EqualFold(prefix, "strata") {
-		return fmt.Errorf("unknown action %q: the actions are in the strata: namespace", clip(pat))
+		return fmt.Errorf("unknown action %q: the actions are in the strata: namespace", clip.Text(pat))
 	}
 	if name == "" {
-		return fmt.Errorf("action %q has no name", clip(pat))
+		return fmt.Errorf("action %q has no name", clip.Text(pat))
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '*' || r == '?') {
-			return fmt.Errorf("action %q: %q is not allowed in an action name (letters, digits, * and ?)", clip(pat), r)
+			return fmt.Errorf("action %q: %q is not allowed in an action name (letters, digits, * and ?)", clip.Text(pat), r)
 		}
 	}
 	p, err := compilePattern(strings.ToLower(pat), true)
 	if err != nil {
-		return fmt.Errorf("action %q: %w", clip(pat), err)
+		return fmt.Errorf("action %q: %w", clip.Text(pat), err)
 	}
 	found := false
 	for i, a := range Actions {
@@ -85,7 +87,13 @@ func (s actionSet) addPattern(pat string) error {
 		}
 	}
 	if !found {
-		return fmt.Errorf("unknown action %q", clip(pat))
+		return fmt.Errorf("unknown action %q", clip.Text(pat))
 	}
 	return nil
+}
+
+// Known reports whether a is one of the actions.
+func Known(a Action) bool {
+	_, ok := actionIndex[a]
+	return ok
 }

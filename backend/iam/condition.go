@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // condKey is a condition key: something known about a request.
@@ -177,7 +179,7 @@ func parseOperator(name string) (op condOp, qual setQualifier, ifExists bool, er
 		case "ForAnyValue":
 			qual = qualForAny
 		default:
-			return 0, 0, false, fmt.Errorf("unknown condition operator %q: the qualifiers are ForAllValues: and ForAnyValue:", clip(name))
+			return 0, 0, false, fmt.Errorf("unknown condition operator %q: the qualifiers are ForAllValues: and ForAnyValue:", clip.Text(name))
 		}
 		base = rest
 	}
@@ -187,17 +189,17 @@ func parseOperator(name string) (op condOp, qual setQualifier, ifExists bool, er
 	for i, o := range operators {
 		if o.name == base {
 			if condOp(i) == opNull && (ifExists || qual != qualNone) {
-				return 0, 0, false, fmt.Errorf("condition operator %q: Null takes no IfExists and no qualifier (it tests whether the key is present)", clip(name))
+				return 0, 0, false, fmt.Errorf("condition operator %q: Null takes no IfExists and no qualifier (it tests whether the key is present)", clip.Text(name))
 			}
 			return condOp(i), qual, ifExists, nil
 		}
 	}
 	for _, o := range operators {
 		if strings.EqualFold(o.name, base) {
-			return 0, 0, false, fmt.Errorf("unknown condition operator %q (operator names are case-sensitive: did you mean %q?)", clip(name), o.name)
+			return 0, 0, false, fmt.Errorf("unknown condition operator %q (operator names are case-sensitive: did you mean %q?)", clip.Text(name), o.name)
 		}
 	}
-	return 0, 0, false, fmt.Errorf("unknown condition operator %q", clip(name))
+	return 0, 0, false, fmt.Errorf("unknown condition operator %q", clip.Text(name))
 }
 
 // cond is one key of one operator of a Condition block, compiled.
@@ -385,14 +387,14 @@ func (c compare) holds(order int) bool {
 // no NaN).
 func parseNumber(s string) (number, error) {
 	if !isDecimal(s) {
-		return number{}, fmt.Errorf("%q is not a number", clip(s))
+		return number{}, fmt.Errorf("%q is not a number", clip.Text(s))
 	}
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return number{isInt: true, i: i}, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return number{}, fmt.Errorf("%q is out of range", clip(s))
+		return number{}, fmt.Errorf("%q is out of range", clip.Text(s))
 	}
 	if f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64 {
 		return number{isInt: true, i: int64(f)}, nil
@@ -455,7 +457,7 @@ func parseDate(s string) (time.Time, error) {
 		}
 		secs, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || secs > 253402300799 { // year 9999
-			return time.Time{}, fmt.Errorf("%q is out of range", clip(s))
+			return time.Time{}, fmt.Errorf("%q is out of range", clip.Text(s))
 		}
 		return time.Unix(secs, 0).UTC(), nil
 	}
@@ -464,7 +466,7 @@ func parseDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date: write 2026-12-31, 2026-12-31T17:00:00Z or 2026-12-31T17:00:00+01:00 (ISO 8601), or seconds since 1970", clip(s))
+	return time.Time{}, fmt.Errorf("%q is not a date: write 2026-12-31, 2026-12-31T17:00:00Z or 2026-12-31T17:00:00+01:00 (ISO 8601), or seconds since 1970", clip.Text(s))
 }
 
 // parseNet reads an IPv4 or IPv6 address or CIDR block; an address alone
@@ -473,12 +475,12 @@ func parseNet(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR block such as 203.0.113.0/24 or 2001:db8::/32", clip(s))
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR block such as 203.0.113.0/24 or 2001:db8::/32", clip.Text(s))
 		}
 		if p.Addr().Is4In6() {
 			bits := p.Bits() - 96
 			if bits < 0 {
-				return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped block needs a prefix of at least 96 bits", clip(s))
+				return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped block needs a prefix of at least 96 bits", clip.Text(s))
 			}
 			p = netip.PrefixFrom(p.Addr().Unmap(), bits)
 		}
@@ -486,7 +488,7 @@ func parseNet(s string) (netip.Prefix, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR block such as 203.0.113.0/24", clip(s))
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR block such as 203.0.113.0/24", clip.Text(s))
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
@@ -500,5 +502,5 @@ func parseBool(s string) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not true or false", clip(s))
+	return false, fmt.Errorf("%q is not true or false", clip.Text(s))
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // conditions compiles a Condition block: {operator: {key: value or
@@ -34,7 +36,7 @@ func (p *parser) conditions(v *jsonValue, ptr string) ([]cond, error) {
 			kptr := optr + "/" + pointerToken(km.key)
 			key, typ, ok := lookupKey(km.key)
 			if !ok {
-				return nil, p.fail(km.keyOff, kptr, "unknown condition key %q: the keys are %s", clip(km.key), keyNames())
+				return nil, p.fail(km.keyOff, kptr, "unknown condition key %q: the keys are %s", clip.Text(km.key), keyNames())
 			}
 			if op != opNull && typ != info.typ {
 				return nil, p.fail(km.keyOff, kptr, "%s compares %s values; %s is %s (use %s)", info.name, info.typ, condKeys[key].name, article(typ), operatorsFor(typ))
@@ -101,7 +103,7 @@ func (c *cond) addValue(s string, typ condType) error {
 			return err
 		}
 		if c.key == keyVia && !like && !pat.hasVariables() && !knownVia(s) {
-			return fmt.Errorf("%q is not an entry point: strata:Via is one of %s", clip(s), strings.Join(viaValues, ", "))
+			return fmt.Errorf("%q is not an entry point: strata:Via is one of %s", clip.Text(s), strings.Join(viaValues, ", "))
 		}
 		c.strs = append(c.strs, pat)
 	case typeNumeric:

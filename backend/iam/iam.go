@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/backend/errs"
@@ -113,12 +114,18 @@ const (
 	// ManageJobs follows long operations (a folder copy) and their
 	// outcome.
 	ManageJobs Action = "strata:ManageJobs"
+	// ManagePolicies creates, reads, changes and deletes policies,
+	// attaches and detaches them, and simulates decisions.
+	ManagePolicies Action = "strata:ManagePolicies"
+	// ManageGroups creates and deletes groups and changes their members.
+	ManageGroups Action = "strata:ManageGroups"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
+	ManagePolicies, ManageGroups,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
@@ -149,6 +156,8 @@ const (
 	KindUpload ResourceKind = "upload"
 	KindJob    ResourceKind = "job"
 	KindSystem ResourceKind = "system"
+	KindPolicy ResourceKind = "policy"
+	KindGroup  ResourceKind = "group"
 )
 
 // PathOf is the resource of a path.
@@ -169,6 +178,12 @@ func UploadOf(owner, id string) Resource { return Resource{Kind: KindUpload, Own
 // JobOf is a long operation of owner (strata:job/<owner>/<id>).
 func JobOf(owner, id string) Resource { return Resource{Kind: KindJob, Owner: owner, ID: id} }
 
+// PolicyNamed is a policy (strata:policy/<name>).
+func PolicyNamed(name string) Resource { return Resource{Kind: KindPolicy, ID: name} }
+
+// GroupNamed is a group (strata:group/<name>).
+func GroupNamed(name string) Resource { return Resource{Kind: KindGroup, ID: name} }
+
 // System is a resource of the server itself (strata:system/<name>):
 // "collector", "keys".
 func System(name string) Resource { return Resource{Kind: KindSystem, ID: name} }
@@ -178,8 +193,8 @@ func (r Resource) String() string {
 	switch r.Kind {
 	case KindPath:
 		return r.Path.String()
-	case KindSystem:
-		return "strata:system/" + r.ID
+	case KindSystem, KindPolicy, KindGroup:
+		return "strata:" + string(r.Kind) + "/" + r.ID
 	case KindUserR:
 		return "strata:user/" + r.Owner
 	}
@@ -295,4 +310,35 @@ func (e *DeniedError) Is(target error) bool { return target == errs.ErrForbidden
 func IsDenied(err error) bool {
 	var d *DeniedError
 	return errors.As(err, &d)
+}
+
+// ParseResource reads a resource as String writes it: a path, or
+// strata:<kind>/<name> (user, policy, group, system) or
+// strata:<kind>/<owner>/<id> (token, trash, upload, job).
+func ParseResource(s string) (Resource, error) {
+	if strings.HasPrefix(s, "/") {
+		p, err := storepath.Parse(s)
+		if err != nil {
+			return Resource{}, err
+		}
+		return PathOf(p), nil
+	}
+	rest, ok := strings.CutPrefix(s, "strata:")
+	kind, name, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || name == "" {
+		return Resource{}, fmt.Errorf("%w: resource %q: a path (/…) or strata:<kind>/…", errs.ErrInvalid, s)
+	}
+	switch k := ResourceKind(kind); k {
+	case KindUserR:
+		return UserNamed(name), nil
+	case KindPolicy, KindGroup, KindSystem:
+		return Resource{Kind: k, ID: name}, nil
+	case KindToken, KindTrash, KindUpload, KindJob:
+		owner, id, ok := strings.Cut(name, "/")
+		if !ok || owner == "" {
+			return Resource{}, fmt.Errorf("%w: resource %q: strata:%s/<owner>/<id>", errs.ErrInvalid, s, kind)
+		}
+		return Resource{Kind: k, Owner: owner, ID: id}, nil
+	}
+	return Resource{}, fmt.Errorf("%w: resource %q: unknown kind %q", errs.ErrInvalid, s, kind)
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // jsonKind is the kind of a JSON value.
@@ -189,7 +191,7 @@ func (r *jsonReader) object(off int, ptr string, depth int) (*jsonValue, error) 
 		}
 		kptr := ptr + "/" + pointerToken(key)
 		if seen[key] {
-			return nil, &jsonError{keyOff, kptr, fmt.Sprintf("duplicate key %q", clip(key))}
+			return nil, &jsonError{keyOff, kptr, fmt.Sprintf("duplicate key %q", clip.Text(key))}
 		}
 		seen[key] = true
 		val, err := r.value(kptr, depth)

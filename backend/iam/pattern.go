@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // A pattern is a resource or a condition value compiled once: literal
@@ -76,7 +78,7 @@ func compilePattern(s string, wildcards bool) (pattern, error) {
 		case c == '$' && strings.HasPrefix(s[i:], "${"):
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				return pattern{}, fmt.Errorf("unclosed policy variable %q", clip(s[i:]))
+				return pattern{}, fmt.Errorf("unclosed policy variable %q", clip.Text(s[i:]))
 			}
 			name := s[i+2 : i+end]
 			if esc, ok := varEscapes[name]; ok {
@@ -85,7 +87,7 @@ func compilePattern(s string, wildcards bool) (pattern, error) {
 				flush()
 				p.toks = append(p.toks, ptoken{kind: k})
 			} else {
-				return pattern{}, fmt.Errorf("unknown policy variable %q: the variables are ${strata:username} and ${strata:userid}, and ${*}, ${?} and ${$} stand for those characters", clip(s[i:i+end+1]))
+				return pattern{}, fmt.Errorf("unknown policy variable %q: the variables are ${strata:username} and ${strata:userid}, and ${*}, ${?} and ${$} stand for those characters", clip.Text(s[i:i+end+1]))
 			}
 			i += end + 1
 		case wildcards && c == '*':
@@ -214,17 +216,4 @@ func foldEqual(a, b rune) bool {
 		}
 	}
 	return false
-}
-
-// clip shortens a string for an error message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

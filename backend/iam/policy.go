@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // MaxPolicySize is the largest policy document, in bytes as stored
@@ -167,7 +168,7 @@ func ValidPolicyName(name string) error {
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+=,.@_-", r)) {
-			return fmt.Errorf("%w: policy name %q: %q is not allowed (letters, digits and + = , . @ _ -)", errs.ErrInvalid, clip(name), r)
+			return fmt.Errorf("%w: policy name %q: %q is not allowed (letters, digits and + = , . @ _ -)", errs.ErrInvalid, clip.Text(name), r)
 		}
 	}
 	return nil
@@ -202,7 +203,7 @@ func (p *parser) document(root *jsonValue) ([]statement, error) {
 		case "Statement":
 			stmts = m.value
 		default:
-			return nil, p.fail(m.keyOff, ptr, "unknown field %q%s (a policy has Version, Id and Statement)", clip(m.key), hint(m.key, "Version", "Id", "Statement"))
+			return nil, p.fail(m.keyOff, ptr, "unknown field %q%s (a policy has Version, Id and Statement)", clip.Text(m.key), hint(m.key, "Version", "Id", "Statement"))
 		}
 	}
 	switch {
@@ -211,7 +212,7 @@ func (p *parser) document(root *jsonValue) ([]statement, error) {
 	case version.text == "2008-10-17":
 		return nil, p.fail(version.off, "/Version", "version \"2008-10-17\" is not supported (in it ${...} is plain text): write %q", PolicyVersion)
 	case version.text != PolicyVersion:
-		return nil, p.fail(version.off, "/Version", "unknown version %q: write %q", clip(version.text), PolicyVersion)
+		return nil, p.fail(version.off, "/Version", "unknown version %q: write %q", clip.Text(version.text), PolicyVersion)
 	case stmts == nil:
 		return nil, p.fail(root.off, "", "Statement is missing")
 	}
@@ -286,7 +287,7 @@ func (p *parser) statement(v *jsonValue, ptr string, index int) (statement, erro
 			return s, p.fail(m.keyOff, mptr, "%s is for resource-based policies: an identity policy applies to the users and groups it is attached to (and a session policy to its token)", m.key)
 		default:
 			return s, p.fail(m.keyOff, mptr, "unknown field %q%s (a statement has Sid, Effect, Action or NotAction, Resource or NotResource, and Condition)",
-				clip(m.key), hint(m.key, "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"))
+				clip.Text(m.key), hint(m.key, "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"))
 		}
 	}
 	if effect == nil {
@@ -300,7 +301,7 @@ func (p *parser) statement(v *jsonValue, ptr string, index int) (statement, erro
 	case effect.value.text == string(Deny):
 		s.ref.Effect, s.deny = Deny, true
 	default:
-		return s, p.fail(effect.value.off, eptr, "Effect is \"Allow\" or \"Deny\", not %q", clip(effect.value.text))
+		return s, p.fail(effect.value.off, eptr, "Effect is \"Allow\" or \"Deny\", not %q", clip.Text(effect.value.text))
 	}
 
 	am, negated, err := p.either(v, ptr, "Action", action, notAction)
@@ -351,7 +352,7 @@ func validSid(sid string) error {
 	}
 	for _, r := range sid {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return fmt.Errorf("Sid %q: %q is not allowed (letters and digits)", clip(sid), r)
+			return fmt.Errorf("Sid %q: %q is not allowed (letters and digits)", clip.Text(sid), r)
 		}
 	}
 	return nil

@@ -3,10 +3,12 @@ package iam
 import (
 	"fmt"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // resourceKinds are the kinds of non-path resource a policy may name.
-var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindSystem}
+var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindSystem, KindPolicy, KindGroup}
 
 const resourcePrefix = "strata:"
 
@@ -34,7 +36,7 @@ func compileResource(s string) (pattern, error) {
 		case tokLiteral:
 			for _, r := range t.lit {
 				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-					return pattern{}, fmt.Errorf("resource %q holds a control character %U", clip(s), r)
+					return pattern{}, fmt.Errorf("resource %q holds a control character %U", clip.Text(s), r)
 				}
 			}
 			b.WriteString(t.lit)
@@ -50,14 +52,14 @@ func compileResource(s string) (pattern, error) {
 	switch {
 	case strings.HasPrefix(shape, "/"):
 		if err := checkPathShape(shape); err != nil {
-			return pattern{}, fmt.Errorf("resource %q: %w", clip(s), err)
+			return pattern{}, fmt.Errorf("resource %q: %w", clip.Text(s), err)
 		}
 	case strings.HasPrefix(shape, resourcePrefix):
 		if err := checkKindShape(shape[len(resourcePrefix):]); err != nil {
-			return pattern{}, fmt.Errorf("resource %q: %w", clip(s), err)
+			return pattern{}, fmt.Errorf("resource %q: %w", clip.Text(s), err)
 		}
 	default:
-		return pattern{}, fmt.Errorf("resource %q is not *, a path (/…) or strata:<kind>/…", clip(s))
+		return pattern{}, fmt.Errorf("resource %q is not *, a path (/…) or strata:<kind>/…", clip.Text(s))
 	}
 	return pat, nil
 }

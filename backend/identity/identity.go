@@ -15,8 +15,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
+	"github.com/strata-storage/strata/internal/clip"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -83,7 +86,7 @@ var userNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 // [a-z0-9_-]. Names become home folder names, so they are kept plain.
 func ValidUserName(name string) error {
 	if !userNameRE.MatchString(name) {
-		return fmt.Errorf("%w: user name %q must be a lowercase letter followed by up to 31 of a-z, 0-9, _ and -", errs.ErrInvalid, clip(name))
+		return fmt.Errorf("%w: user name %q must be a lowercase letter followed by up to 31 of a-z, 0-9, _ and -", errs.ErrInvalid, clip.Text(name))
 	}
 	return nil
 }
@@ -97,6 +100,15 @@ type User struct {
 	Created time.Time `json:"created"`
 	// Password says whether the user has a password to log in with.
 	Password bool `json:"password"`
+	// Groups the user is in, and Policies attached to the user directly
+	// (ListUsers and Whoami fill them).
+	Groups   []string `json:"groups,omitempty"`
+	Policies []string `json:"policies,omitempty"`
+	// Applies is, for Whoami, every policy that decides for the user (of
+	// the user and of their groups) with its document, and the session
+	// policy of the token in use.
+	Applies []PolicyInfo `json:"applies,omitempty"`
+	Session string       `json:"sessionPolicy,omitempty"`
 }
 
 // Token describes an API token. Secret is set only when it is created.
@@ -107,6 +119,8 @@ type Token struct {
 	Created time.Time  `json:"created"`
 	Expires *time.Time `json:"expires,omitempty"`
 	Secret  string     `json:"token,omitempty"`
+	// Session is the token's session policy, "" for none.
+	Session string `json:"sessionPolicy,omitempty"`
 }
 
 // Records and keys of identity in the metadata store (docs/architecture.md
@@ -163,6 +177,9 @@ type tokenRefRec struct {
 	Name    string `json:"n,omitempty"`
 	Created int64  `json:"c"`
 	Expires int64  `json:"x,omitempty"`
+	// Session is the token's session policy (a document), which can only
+	// narrow what its user may do; "" for none.
+	Session string `json:"sp,omitempty"`
 }
 
 // Lifecycle is what the rest of the store does as users come and go: the
@@ -198,6 +215,7 @@ type Service struct {
 	life    Lifecycle
 	now     func() time.Time
 	hashSem chan struct{} // password hashes at once (64 MiB each)
+	cache   policyCache
 	cost    PasswordCost
 	// dummy is checked against when a login names no user (or one with
 	// no password), so that the answer takes as long as for a real one;
@@ -300,6 +318,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 // A token given must look like one, and on an empty store, where it
 // becomes the admin's, be as strong as a random one (CheckChosenSecret).
 func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, error) {
+	if err := s.ensureBuiltins(ctx); err != nil {
+		return "", false, err
+	}
 	has, err := s.HasUsers(ctx)
 	if err != nil || has {
 		// Only an empty store is bootstrapped: once any user exists
@@ -326,7 +347,7 @@ func (s *Service) Bootstrap(ctx context.Context, token string) (string, bool, er
 	if token == "" {
 		token = NewToken()
 	}
-	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0, ""); err != nil {
+	if _, err := s.addToken(ctx, u.ID, u.Name, "bootstrap", token, 0, "", ""); err != nil {
 		return "", false, err
 	}
 	return token, true, nil
@@ -359,11 +380,11 @@ func (s *Service) createUser(ctx context.Context, name string, admin bool) (User
 	id := record.NewID()
 	now := s.now()
 	u := userRec{Name: name, Admin: admin, Created: record.Nanos(now)}
-	err := s.meta.Transact(ctx, []meta.Op{
+	err := s.meta.Transact(ctx, append([]meta.Op{
 		meta.Put(record.Item(usernamePK(name), skUser, usernameRec{ID: id}), meta.MustNew),
 		meta.Put(record.Item(userPK(id), skProfile, u), meta.MustNew),
 		meta.Put(record.Item(pkUsers, userIndexSK(name), usernameRec{ID: id}), meta.MustNew),
-	})
+	}, userAccessOps(id, name, admin)...))
 	if record.IsConflict(err) {
 		return User{}, fmt.Errorf("user %s: %w", name, errs.ErrExists)
 	}
@@ -384,7 +405,7 @@ func (s *Service) user(id string, u userRec) User {
 // lookupUser finds a user by name.
 func (s *Service) lookupUser(ctx context.Context, name string) (User, error) {
 	if err := ValidUserName(name); err != nil {
-		return User{}, fmt.Errorf("user %s: %w", clip(name), errs.ErrNotFound)
+		return User{}, fmt.Errorf("user %s: %w", clip.Text(name), errs.ErrNotFound)
 	}
 	ix, _, err := record.Get[usernameRec](ctx, s.meta, usernamePK(name), skUser)
 	if record.IsNotFound(err) {
@@ -422,7 +443,58 @@ func (s *Service) Whoami(ctx context.Context, pr iam.Principal) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return s.user(pr.UserID, u), nil
+	out, err := s.withAccess(ctx, s.user(pr.UserID, u))
+	if err != nil {
+		return User{}, err
+	}
+	// What decides for them: their policies and their groups', and their
+	// token's session policy.
+	names := map[string]bool{}
+	for _, p := range out.Policies {
+		names[p] = true
+	}
+	for _, g := range out.Groups {
+		if err := s.eachItem(ctx, groupPK(g), polPrefix, func(it meta.Item) error {
+			names[strings.TrimPrefix(it.SK, polPrefix)] = true
+			return nil
+		}); err != nil {
+			return User{}, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		rec, _, err := record.Get[policyRec](ctx, s.meta, pkPolicies, policySK+name)
+		if record.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return User{}, err
+		}
+		out.Applies = append(out.Applies, PolicyInfo{Name: name, Document: rec.Doc, Created: record.FromNanos(rec.Created),
+			Updated: record.FromNanos(rec.Updated), BuiltIn: builtIn(name)})
+	}
+	if pr.TokenID != "" {
+		ref, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(pr.UserID), tokenSK(pr.TokenID))
+		if err != nil && !record.IsNotFound(err) {
+			return User{}, err
+		}
+		out.Session = ref.Session
+	}
+	return out, nil
+}
+
+// withAccess adds the user's groups and directly attached policies.
+func (s *Service) withAccess(ctx context.Context, u User) (User, error) {
+	u.Groups, u.Policies = []string{}, []string{}
+	err := s.eachItem(ctx, userPK(u.ID), "", func(it meta.Item) error {
+		switch {
+		case strings.HasPrefix(it.SK, grpPrefix):
+			u.Groups = append(u.Groups, strings.TrimPrefix(it.SK, grpPrefix))
+		case strings.HasPrefix(it.SK, polPrefix):
+			u.Policies = append(u.Policies, strings.TrimPrefix(it.SK, polPrefix))
+		}
+		return nil
+	})
+	return u, err
 }
 
 // ListUsers lists all users by name.
@@ -432,8 +504,9 @@ func (s *Service) ListUsers(ctx context.Context, pr iam.Principal) ([]User, erro
 	}
 	out := []User{}
 	err := s.eachUser(ctx, func(id string, u userRec) (bool, error) {
-		out = append(out, s.user(id, u))
-		return true, nil
+		withAccess, err := s.withAccess(ctx, s.user(id, u))
+		out = append(out, withAccess)
+		return err == nil, err
 	})
 	return out, err
 }
@@ -484,11 +557,29 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 	if u.ID == pr.UserID {
 		return fmt.Errorf("%w: you cannot delete your own user", errs.ErrInvalid)
 	}
+	if u.Admin {
+		if _, err := s.notLastAdmin(ctx, u.ID); err != nil {
+			return err
+		}
+	}
 	// What only they could reach would be out of everyone's reach once
 	// they are gone.
 	if err := s.life.UserDeleting(ctx, u.ID, u.Name); err != nil {
 		return fmt.Errorf("delete user %s: %w", name, err)
 	}
+	// Out of every group and attachment, a transaction at a time.
+	gone, err := s.userGoneOps(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for len(gone) > 0 {
+		n := min(len(gone), 90)
+		if err := s.meta.Transact(ctx, append(gone[:n:n], bumpPolicies())); err != nil {
+			return errs.FromStore("delete user", err)
+		}
+		gone = gone[n:]
+	}
+	s.cache.invalidate()
 	// Profile first: from then on no token of the user authenticates.
 	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Delete(userPK(u.ID), skProfile, meta.MustLive),
@@ -550,9 +641,11 @@ func (s *Service) tokenOwner(ctx context.Context, pr iam.Principal, user, id str
 // no expiry. A token never outlives the token it was made with: its
 // expiry is cut to its parent's. It is bound to no entry point, even when
 // made with a token that is: that is how the owner of a data directory
-// makes a token for the network, through the private socket. The secret
-// is returned once and stored only as a hash.
-func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration) (Token, error) {
+// makes a token for the network, through the private socket. session, if
+// not empty, is a session policy: the token may then do only what both its
+// user's policies and it allow (a token made with a token that has one
+// keeps it too). The secret is returned once and stored only as a hash.
+func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name string, ttl time.Duration, session []byte) (Token, error) {
 	u, err := s.tokenOwner(ctx, pr, user, "")
 	if err != nil {
 		return Token{}, err
@@ -563,6 +656,12 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 	if ttl < 0 {
 		return Token{}, fmt.Errorf("%w: negative expiry", errs.ErrInvalid)
 	}
+	if len(session) > 0 {
+		if _, err := iam.Parse("session", session); err != nil {
+			return Token{}, err
+		}
+	}
+	sessionDoc := string(session)
 	if pr.TokenID != "" {
 		parent, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(pr.UserID), tokenSK(pr.TokenID))
 		if record.IsNotFound(err) {
@@ -580,11 +679,19 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 				ttl = left
 			}
 		}
+		// Nor does it do more than its parent: it keeps the parent's
+		// session policy.
+		switch {
+		case parent.Session != "" && sessionDoc == "":
+			sessionDoc = parent.Session
+		case parent.Session != "" && sessionDoc != parent.Session:
+			return Token{}, fmt.Errorf("%w: this token has a session policy; a token made with it keeps that one (make it with a token that has none)", errs.ErrForbidden)
+		}
 	}
-	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, "")
+	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, sessionDoc, "")
 }
 
-func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, via string) (Token, error) {
+func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, session, via string) (Token, error) {
 	now := s.now()
 	id := record.NewID()[:12]
 	h := hashToken(secret)
@@ -595,7 +702,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 		exp, expT = t.UnixNano(), &t
 	}
 	tok := record.Item(tokenPK(h), skToken, tokenRec{UserID: userID, TokenID: id, Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Via: via})
-	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp})
+	ref := record.Item(userPK(userID), tokenSK(id), tokenRefRec{Hash: h, Name: name, Created: record.Nanos(now), Expires: exp, Session: session})
 	if expT != nil {
 		tok.ExpiresAt, ref.ExpiresAt = *expT, *expT
 	}
@@ -606,7 +713,7 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 	}); err != nil {
 		return Token{}, errs.FromStore("create token", err)
 	}
-	return Token{ID: id, User: userName, Name: name, Created: now.UTC(), Expires: expT, Secret: secret}, nil
+	return Token{ID: id, User: userName, Name: name, Created: now.UTC(), Expires: expT, Secret: secret, Session: session}, nil
 }
 
 // ListTokens lists the tokens of user ("" for pr itself), without secrets.
@@ -617,7 +724,7 @@ func (s *Service) ListTokens(ctx context.Context, pr iam.Principal, user string)
 	}
 	out := []Token{}
 	err = s.eachToken(ctx, u.ID, func(id string, ref tokenRefRec) error {
-		t := Token{ID: id, User: u.Name, Name: ref.Name, Created: record.FromNanos(ref.Created)}
+		t := Token{ID: id, User: u.Name, Name: ref.Name, Created: record.FromNanos(ref.Created), Session: ref.Session}
 		if ref.Expires != 0 {
 			e := record.FromNanos(ref.Expires)
 			t.Expires = &e
@@ -639,7 +746,7 @@ func (s *Service) RevokeToken(ctx context.Context, pr iam.Principal, user, id st
 
 func (s *Service) revoke(ctx context.Context, userID, id string) error {
 	if id == "" || len(id) > 26 {
-		return fmt.Errorf("token %q: %w", clip(id), errs.ErrNotFound)
+		return fmt.Errorf("token %q: %w", clip.Text(id), errs.ErrNotFound)
 	}
 	ref, it, err := record.Get[tokenRefRec](ctx, s.meta, userPK(userID), tokenSK(id))
 	if record.IsNotFound(err) {
@@ -668,7 +775,7 @@ func (s *Service) OwnerToken(ctx context.Context, name string, ttl time.Duration
 			return true, nil
 		}
 		var err error
-		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl, iam.ViaSocket)
+		tok, err = s.addToken(ctx, id, u.Name, name, NewToken(), ttl, "", iam.ViaSocket)
 		found = true
 		return false, err
 	})
@@ -685,12 +792,4 @@ func (s *Service) RevokeOwnerToken(ctx context.Context, t Token) error {
 		return err
 	}
 	return s.revoke(ctx, u.ID, t.ID)
-}
-
-// clip shortens what a client sent for an error message.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

@@ -194,7 +194,7 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 	if len(name) > 64 {
 		return Token{}, fmt.Errorf("%w: token name must be at most 64 printable characters", errs.ErrInvalid)
 	}
-	return s.addToken(ctx, id, user, name, NewToken(), ttl, "")
+	return s.addToken(ctx, id, user, name, NewToken(), ttl, "", "")
 }
 
 // DefaultLoginTTL is how long a token from a password login lasts.

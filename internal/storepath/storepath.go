@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // Limits, in bytes.
@@ -30,7 +32,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("invalid path %q: %s", clip(e.Path), e.Reason)
+	return fmt.Sprintf("invalid path %q: %s", clip.Text(e.Path), e.Reason)
 }
 
 func (e *Error) Unwrap() error { return ErrInvalid }
@@ -199,11 +201,4 @@ func (p Path) Rel(q Path) (rel string, ok bool) {
 		return "", true
 	}
 	return p.s[len(q.s)+1:], true
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }

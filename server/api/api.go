@@ -5,6 +5,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -237,6 +238,13 @@ type User struct {
 	Created time.Time `json:"created"`
 	// Password says whether the user can log in with a password.
 	Password bool `json:"password"`
+	// Groups the user is in; Policies attached to the user directly.
+	Groups   []string `json:"groups,omitempty"`
+	Policies []string `json:"policies,omitempty"`
+	// Applies (whoami only) is every policy that decides for the user,
+	// with its document; SessionPolicy the token's, if it has one.
+	Applies       []Policy `json:"applies,omitempty"`
+	SessionPolicy string   `json:"sessionPolicy,omitempty"`
 }
 
 // LoginRequest is the body of POST /v1/login: a user's name and password,
@@ -279,6 +287,9 @@ type Token struct {
 	Created time.Time  `json:"created"`
 	Expires *time.Time `json:"expires,omitempty"`
 	Secret  string     `json:"token,omitempty"`
+	// SessionPolicy is the token's session policy (a document), which
+	// narrows what the token may do; "" for none.
+	SessionPolicy string `json:"sessionPolicy,omitempty"`
 }
 
 // CreateTokenRequest is the body of POST /v1/tokens. ExpiresIn is in
@@ -287,6 +298,84 @@ type CreateTokenRequest struct {
 	User      string `json:"user,omitempty"`
 	Name      string `json:"name,omitempty"`
 	ExpiresIn int64  `json:"expiresIn,omitempty"`
+	// Policy is a session policy document (a JSON object): the token may
+	// do only what its user's policies and it both allow.
+	Policy json.RawMessage `json:"policy,omitempty"`
+}
+
+// Policy describes a policy (GET /v1/policies/{name} has its document).
+type Policy struct {
+	Name     string          `json:"name"`
+	Document json.RawMessage `json:"document,omitempty"`
+	Created  time.Time       `json:"created"`
+	Updated  time.Time       `json:"updated"`
+	Users    []string        `json:"users"`
+	Groups   []string        `json:"groups"`
+	BuiltIn  bool            `json:"builtIn,omitempty"`
+}
+
+// PolicyRequest is the body of POST /v1/policies (Name and Document) and
+// PUT /v1/policies/{name} (Document). The document is a JSON object, or a
+// string holding one (then error positions are its own lines and
+// columns).
+type PolicyRequest struct {
+	Name     string          `json:"name,omitempty"`
+	Document json.RawMessage `json:"document"`
+}
+
+// AttachRequest names what a policy is attached to: a user or a group.
+type AttachRequest struct {
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+}
+
+// Group describes a group.
+type Group struct {
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	Members  []string  `json:"members"`
+	Policies []string  `json:"policies"`
+}
+
+// GroupRequest is the body of POST /v1/groups.
+type GroupRequest struct {
+	Name string `json:"name"`
+}
+
+// SimulateRequest is the body of POST /v1/simulate: would user be allowed
+// action on resource (a path, or strata:<kind>/...), in a request with
+// these condition keys?
+type SimulateRequest struct {
+	User     string `json:"user"`
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	// SourceIP, SecureTransport, Time, Via and ContentLength set the
+	// condition keys of the same names (defaults: none, false, now, http,
+	// none).
+	SourceIP        string     `json:"sourceIp,omitempty"`
+	SecureTransport bool       `json:"secureTransport,omitempty"`
+	Time            *time.Time `json:"time,omitempty"`
+	Via             string     `json:"via,omitempty"`
+	ContentLength   *int64     `json:"contentLength,omitempty"`
+}
+
+// SimulateResult answers POST /v1/simulate: "Allow" or "Deny", and the
+// statement that decided (none for an implicit deny).
+type SimulateResult struct {
+	Decision  string     `json:"decision"`
+	Reason    string     `json:"reason"`
+	Statement *Statement `json:"statement,omitempty"`
+	// SessionStatement is a session policy's Allow that also let it
+	// through (simulate has no session policy; reserved).
+	SessionStatement *Statement `json:"sessionStatement,omitempty"`
+}
+
+// Statement names a statement of a policy.
+type Statement struct {
+	Policy string `json:"policy"`
+	Sid    string `json:"sid,omitempty"`
+	Index  int    `json:"index"`
+	Effect string `json:"effect"`
 }
 
 // CollectResult answers POST /v1/admin/collect.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/strata-storage/strata/internal/clip"
 )
 
 // ErrBadDigest is wrapped by ParseSHA256's errors.
@@ -34,11 +36,11 @@ func ParseSHA256(v string) ([]byte, error) {
 		member = strings.Trim(member, " \t")
 		key, val, ok := strings.Cut(member, "=")
 		if !ok || key == "" {
-			return nil, fmt.Errorf("%w: member %q is not key=:value:", ErrBadDigest, clip(member))
+			return nil, fmt.Errorf("%w: member %q is not key=:value:", ErrBadDigest, clip.Text(member))
 		}
 		for _, c := range key {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '*') {
-				return nil, fmt.Errorf("%w: bad key %q", ErrBadDigest, clip(key))
+				return nil, fmt.Errorf("%w: bad key %q", ErrBadDigest, clip.Text(key))
 			}
 		}
 		// Structured-field parameters (";k=v") are allowed and ignored.
@@ -46,11 +48,11 @@ func ParseSHA256(v string) ([]byte, error) {
 			val = val[:i]
 		}
 		if len(val) < 2 || val[0] != ':' || val[len(val)-1] != ':' {
-			return nil, fmt.Errorf("%w: value of %q is not a :base64: byte sequence", ErrBadDigest, clip(key))
+			return nil, fmt.Errorf("%w: value of %q is not a :base64: byte sequence", ErrBadDigest, clip.Text(key))
 		}
 		raw, err := base64.StdEncoding.DecodeString(val[1 : len(val)-1])
 		if err != nil {
-			return nil, fmt.Errorf("%w: value of %q is not base64", ErrBadDigest, clip(key))
+			return nil, fmt.Errorf("%w: value of %q is not base64", ErrBadDigest, clip.Text(key))
 		}
 		if key != "sha-256" {
 			continue
@@ -64,11 +66,4 @@ func ParseSHA256(v string) ([]byte, error) {
 		found = raw
 	}
 	return found, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

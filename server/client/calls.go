@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -292,9 +293,9 @@ func (c *Client) Tokens(ctx context.Context, user string) ([]api.Token, error) {
 }
 
 // CreateToken makes a token for user ("" for oneself); ttl 0 never expires.
-func (c *Client) CreateToken(ctx context.Context, user, name string, ttl time.Duration) (api.Token, error) {
+func (c *Client) CreateToken(ctx context.Context, user, name string, ttl time.Duration, policy []byte) (api.Token, error) {
 	var t api.Token
-	err := c.doJSON(ctx, http.MethodPost, "/v1/tokens", nil, api.CreateTokenRequest{User: user, Name: name, ExpiresIn: int64(ttl / time.Second)}, &t)
+	err := c.doJSON(ctx, http.MethodPost, "/v1/tokens", nil, api.CreateTokenRequest{User: user, Name: name, ExpiresIn: int64(ttl / time.Second), Policy: asString(policy)}, &t)
 	return t, err
 }
 
@@ -541,4 +542,100 @@ func (p *progress) Read(b []byte) (int, error) {
 		p.fn(int64(n))
 	}
 	return n, err
+}
+
+// Policies lists the policies (admins), without their documents.
+func (c *Client) Policies(ctx context.Context) ([]api.Policy, error) {
+	var r struct {
+		Policies []api.Policy `json:"policies"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/policies", nil, nil, &r)
+	return r.Policies, err
+}
+
+// Policy describes a policy with its document.
+func (c *Client) Policy(ctx context.Context, name string) (api.Policy, error) {
+	var p api.Policy
+	err := c.doJSON(ctx, http.MethodGet, "/v1/policies/"+url.PathEscape(name), nil, nil, &p)
+	return p, err
+}
+
+// PutPolicy stores a policy document: a new policy (create), or a new
+// document for an existing one.
+func (c *Client) PutPolicy(ctx context.Context, name string, doc []byte, create bool) (api.Policy, error) {
+	var p api.Policy
+	var err error
+	if create {
+		err = c.doJSON(ctx, http.MethodPost, "/v1/policies", nil, api.PolicyRequest{Name: name, Document: asString(doc)}, &p)
+	} else {
+		err = c.doJSON(ctx, http.MethodPut, "/v1/policies/"+url.PathEscape(name), nil, api.PolicyRequest{Document: asString(doc)}, &p)
+	}
+	return p, err
+}
+
+// DeletePolicy deletes a policy nothing is attached to.
+func (c *Client) DeletePolicy(ctx context.Context, name string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/policies/"+url.PathEscape(name), nil, nil, nil)
+}
+
+// AttachPolicy attaches a policy to a user or a group (or, with attach
+// false, detaches it).
+func (c *Client) AttachPolicy(ctx context.Context, name string, to api.AttachRequest, attach bool) error {
+	p := "/v1/policies/" + url.PathEscape(name) + "/attachments"
+	if attach {
+		return c.doJSON(ctx, http.MethodPost, p, nil, to, nil)
+	}
+	q := url.Values{}
+	if to.User != "" {
+		q.Set("user", to.User)
+	}
+	if to.Group != "" {
+		q.Set("group", to.Group)
+	}
+	return c.doJSON(ctx, http.MethodDelete, p, q, nil, nil)
+}
+
+// Simulate asks whether a user would be allowed an action on a resource.
+func (c *Client) Simulate(ctx context.Context, req api.SimulateRequest) (api.SimulateResult, error) {
+	var r api.SimulateResult
+	err := c.doJSON(ctx, http.MethodPost, "/v1/simulate", nil, req, &r)
+	return r, err
+}
+
+// Groups lists the groups with their members and policies.
+func (c *Client) Groups(ctx context.Context) ([]api.Group, error) {
+	var r struct {
+		Groups []api.Group `json:"groups"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/groups", nil, nil, &r)
+	return r.Groups, err
+}
+
+// CreateGroup makes an empty group.
+func (c *Client) CreateGroup(ctx context.Context, name string) error {
+	return c.doJSON(ctx, http.MethodPost, "/v1/groups", nil, api.GroupRequest{Name: name}, nil)
+}
+
+// DeleteGroup deletes a group with no members and no policies.
+func (c *Client) DeleteGroup(ctx context.Context, name string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/groups/"+url.PathEscape(name), nil, nil, nil)
+}
+
+// GroupMember puts a user in a group (in) or takes them out.
+func (c *Client) GroupMember(ctx context.Context, group, user string, in bool) error {
+	method := http.MethodDelete
+	if in {
+		method = http.MethodPut
+	}
+	return c.doJSON(ctx, method, "/v1/groups/"+url.PathEscape(group)+"/members/"+url.PathEscape(user), nil, nil, nil)
+}
+
+// asString sends a policy document as a JSON string, byte for byte, so
+// that the server's errors point at its own lines and columns (nil: none).
+func asString(doc []byte) json.RawMessage {
+	if doc == nil {
+		return nil
+	}
+	b, _ := json.Marshal(string(doc))
+	return b
 }
