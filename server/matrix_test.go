@@ -10,12 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
@@ -130,7 +134,12 @@ const alicePassword = "correct horse battery"
 // alice is what the matrix's requests are about.
 type alice struct {
 	trashID, uploadID string
+	// awsLogin is the body of a fresh AWS login as alice.
+	awsLogin string
 }
+
+// aliceARN is the AWS identity that logs in as alice.
+const aliceARN = "arn:aws:iam::123456789012:user/alice"
 
 // forOthers adds ?user=alice (or &user=) for the roles that act on
 // alice's things from outside.
@@ -156,42 +165,47 @@ func matrix(a alice) map[string]matrixCase {
 		return func(r role) (string, string) { return forOthers(r, path), body }
 	}
 	return map[string]matrixCase{
-		"GET /v1/whoami":                 {req: static("/v1/whoami", ""), self: true},
-		"PUT /v1/files/{path...}":        {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
-		"GET /v1/files/{path...}":        {req: file("/v1/files/")},
-		"HEAD /v1/files/{path...}":       {req: file("/v1/files/")},
-		"DELETE /v1/files/{path...}":     {req: file("/v1/files/")},
-		"GET /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice", "")},
-		"PUT /v1/dirs/{path...}":         {req: static("/v1/dirs/home/alice/newdir", "")},
-		"DELETE /v1/dirs/{path...}":      {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},
-		"GET /v1/stat/{path...}":         {req: file("/v1/stat/")},
-		"POST /v1/move":                  {req: static("/v1/move", `{"from":"/home/alice/f.txt","to":"/home/alice/moved.txt"}`)},
-		"POST /v1/copy":                  {req: static("/v1/copy", `{"from":"/home/alice/dir","to":"/home/alice/copied"}`)},
-		"GET /v1/jobs/{id}":              {req: owned("/v1/jobs/"+strings.Repeat("a", 26), "")},
-		"GET /v1/versions/{path...}":     {req: file("/v1/versions/")},
-		"POST /v1/versions/{path...}":    {req: func(role) (string, string) { return "/v1/versions/home/alice/f.txt", `{"version":1}` }},
-		"GET /v1/trash":                  {req: owned("/v1/trash", "")},
-		"DELETE /v1/trash":               {req: owned("/v1/trash", "")},
-		"POST /v1/trash/{id}/restore":    {req: owned("/v1/trash/"+a.trashID+"/restore", "")},
-		"DELETE /v1/trash/{id}":          {req: owned("/v1/trash/"+a.trashID, "")},
-		"POST /v1/uploads":               {req: static("/v1/uploads", `{"path":"/home/alice/big.bin","size":10}`)},
-		"GET /v1/uploads":                {req: owned("/v1/uploads", "")},
-		"GET /v1/uploads/{id}":           {req: owned("/v1/uploads/"+a.uploadID, "")},
-		"PUT /v1/uploads/{id}/parts/{n}": {req: owned("/v1/uploads/"+a.uploadID+"/parts/1", "0123456789")},
-		"POST /v1/uploads/{id}/complete": {req: owned("/v1/uploads/"+a.uploadID+"/complete", "")},
-		"DELETE /v1/uploads/{id}":        {req: owned("/v1/uploads/"+a.uploadID, "")},
-		"GET /v1/users":                  {req: static("/v1/users", ""), ownerDenied: true},
-		"POST /v1/users":                 {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
-		"DELETE /v1/users/{name}":        {req: static("/v1/users/dave", ""), ownerDenied: true},
-		"PUT /v1/users/{name}/password":  {req: static("/v1/users/alice/password", `{"current":"`+alicePassword+`","password":"`+alicePassword+`"}`)},
-		"POST /v1/login":                 {req: static("/v1/login", `{"user":"alice","password":"`+alicePassword+`"}`)},
-		"GET /v1/tokens":                 {req: owned("/v1/tokens", "")},
-		"POST /v1/tokens":                {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
-		"DELETE /v1/tokens/{id}":         {req: owned("/v1/tokens/nosuchtoken", "")},
-		"POST /v1/admin/collect":         {req: static("/v1/admin/collect", ""), ownerDenied: true},
-		"GET /healthz":                   {req: static("/healthz", "")},
-		"GET /readyz":                    {req: static("/readyz", "")},
-		"GET /metrics":                   {req: static("/metrics", "")},
+		"GET /v1/whoami":                         {req: static("/v1/whoami", ""), self: true},
+		"PUT /v1/files/{path...}":                {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
+		"GET /v1/files/{path...}":                {req: file("/v1/files/")},
+		"HEAD /v1/files/{path...}":               {req: file("/v1/files/")},
+		"DELETE /v1/files/{path...}":             {req: file("/v1/files/")},
+		"GET /v1/dirs/{path...}":                 {req: static("/v1/dirs/home/alice", "")},
+		"PUT /v1/dirs/{path...}":                 {req: static("/v1/dirs/home/alice/newdir", "")},
+		"DELETE /v1/dirs/{path...}":              {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},
+		"GET /v1/stat/{path...}":                 {req: file("/v1/stat/")},
+		"POST /v1/move":                          {req: static("/v1/move", `{"from":"/home/alice/f.txt","to":"/home/alice/moved.txt"}`)},
+		"POST /v1/copy":                          {req: static("/v1/copy", `{"from":"/home/alice/dir","to":"/home/alice/copied"}`)},
+		"GET /v1/jobs/{id}":                      {req: owned("/v1/jobs/"+strings.Repeat("a", 26), "")},
+		"GET /v1/versions/{path...}":             {req: file("/v1/versions/")},
+		"POST /v1/versions/{path...}":            {req: func(role) (string, string) { return "/v1/versions/home/alice/f.txt", `{"version":1}` }},
+		"GET /v1/trash":                          {req: owned("/v1/trash", "")},
+		"DELETE /v1/trash":                       {req: owned("/v1/trash", "")},
+		"POST /v1/trash/{id}/restore":            {req: owned("/v1/trash/"+a.trashID+"/restore", "")},
+		"DELETE /v1/trash/{id}":                  {req: owned("/v1/trash/"+a.trashID, "")},
+		"POST /v1/uploads":                       {req: static("/v1/uploads", `{"path":"/home/alice/big.bin","size":10}`)},
+		"GET /v1/uploads":                        {req: owned("/v1/uploads", "")},
+		"GET /v1/uploads/{id}":                   {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"PUT /v1/uploads/{id}/parts/{n}":         {req: owned("/v1/uploads/"+a.uploadID+"/parts/1", "0123456789")},
+		"POST /v1/uploads/{id}/complete":         {req: owned("/v1/uploads/"+a.uploadID+"/complete", "")},
+		"DELETE /v1/uploads/{id}":                {req: owned("/v1/uploads/"+a.uploadID, "")},
+		"GET /v1/users":                          {req: static("/v1/users", ""), ownerDenied: true},
+		"POST /v1/users":                         {req: static("/v1/users", `{"name":"carol"}`), ownerDenied: true},
+		"DELETE /v1/users/{name}":                {req: static("/v1/users/dave", ""), ownerDenied: true},
+		"PUT /v1/users/{name}/password":          {req: static("/v1/users/alice/password", `{"current":"`+alicePassword+`","password":"`+alicePassword+`"}`)},
+		"POST /v1/login":                         {req: static("/v1/login", `{"user":"alice","password":"`+alicePassword+`"}`)},
+		"GET /v1/login/aws":                      {req: static("/v1/login/aws", "")},
+		"POST /v1/login/aws":                     {req: static("/v1/login/aws", a.awsLogin)},
+		"GET /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
+		"POST /v1/users/{name}/aws-identities":   {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
+		"DELETE /v1/users/{name}/aws-identities": {req: static("/v1/users/alice/aws-identities?arn="+aliceARN, ""), ownerDenied: true},
+		"GET /v1/tokens":                         {req: owned("/v1/tokens", "")},
+		"POST /v1/tokens":                        {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
+		"DELETE /v1/tokens/{id}":                 {req: owned("/v1/tokens/nosuchtoken", "")},
+		"POST /v1/admin/collect":                 {req: static("/v1/admin/collect", ""), ownerDenied: true},
+		"GET /healthz":                           {req: static("/healthz", "")},
+		"GET /readyz":                            {req: static("/readyz", "")},
+		"GET /metrics":                           {req: static("/metrics", "")},
 	}
 }
 
@@ -214,6 +228,28 @@ func TestRouteMatrix(t *testing.T) {
 	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	// AWS logins are verified by an STS that says alice signed.
+	fakeSTS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>%s</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, aliceARN)
+	}))
+	t.Cleanup(fakeSTS.Close)
+	verifier, err := awsauth.NewVerifier(awsauth.Config{Endpoint: fakeSTS.URL, Region: "us-east-1", ServerIDs: []string{ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetAWSLogin(verifier)
+	signed := 0
+	awsLogin := func() string {
+		// Signed a second earlier each time: each request logs in once.
+		signed++
+		r, err := awsauth.Sign(context.Background(), aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "secret"},
+			fakeSTS.URL, "us-east-1", ts.URL, time.Now().Add(-time.Duration(signed)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(api.AWSLoginRequest{Method: r.Method, URL: r.URL, Headers: r.Headers, Body: r.Body})
+		return string(b)
+	}
 	ctx := context.Background()
 	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
 	if err != nil {
@@ -228,6 +264,9 @@ func TestRouteMatrix(t *testing.T) {
 		if _, err := c.Identity.CreateUser(ctx, adminPr, u.name, false); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := c.Identity.AddAWSIdentity(ctx, adminPr, "alice", aliceARN); err != nil {
+		t.Fatal(err)
 	}
 
 	var n int
@@ -285,6 +324,7 @@ func TestRouteMatrix(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&u)
 		resp.Body.Close()
 		a.uploadID = u.ID
+		a.awsLogin = awsLogin()
 		return a
 	}
 	if err := c.Identity.SetPassword(ctx, adminPr, "alice", "", alicePassword); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	// Version is reported in /healthz; "" means this binary's
 	// (internal/version).
 	Version string
+	// Now is the clock failed logins are timed by; nil means time.Now.
+	Now func() time.Time
 }
 
 // Deps is what the server serves: the file tree and identity.
@@ -50,6 +53,7 @@ type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
 	logins  *loginGuard
+	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
 	cfg     Config
 	metrics *metrics
@@ -80,7 +84,10 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))
 	return s
