@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
 )
@@ -106,6 +107,10 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 
 // SetTLS serves the network listener over HTTPS (before Start).
 func (d *Daemon) SetTLS(c *tls.Config) { d.cfg.TLS = c }
+
+// SetAWSLogin takes logins with an AWS identity, verified by v (nil: none;
+// before Start).
+func (d *Daemon) SetAWSLogin(v *awsauth.Verifier) { d.handler.SetAWSLogin(v) }
 
 // Describe says what engines run, for people (no secrets).
 func (d *Daemon) Describe() string { return d.eng.Describe }
