@@ -100,7 +100,7 @@ func (a *app) loginAWS(ctx context.Context, anon *client.Client, name string, tt
 	res, err := anon.LoginAWS(ctx, api.AWSLoginRequest{Method: req.Method, URL: req.URL, Headers: req.Headers, Body: req.Body,
 		Name: name, ExpiresIn: int64(ttl / time.Second)})
 	if errors.Is(err, client.ErrUnauthorized) {
-		return "", "", fmt.Errorf("%w (is your AWS identity mapped to a user? an admin maps it with 'strata admin user add-aws-identity USER ARN'; the server's log says why it refused)", err)
+		return "", "", fmt.Errorf("%w: is your AWS identity mapped to a user? An admin maps it with 'strata admin user add-aws-identity USER ARN'; the server's log says why it refused", err)
 	}
 	if err != nil {
 		return "", "", err

@@ -174,7 +174,7 @@ func (s *Service) RemoveAWSIdentity(ctx context.Context, pr iam.Principal, user,
 	}
 	_, ref, err := record.Get[awsRefRec](ctx, s.meta, userPK(u.ID), awsSK(keys[0]))
 	if record.IsNotFound(err) {
-		return fmt.Errorf("%s does not map to %s: %w", clip(arn), user, errs.ErrNotFound)
+		return fmt.Errorf("%s does not map to %s: %w", keys[0], user, errs.ErrNotFound)
 	}
 	if err != nil {
 		return err
