@@ -429,8 +429,8 @@ STRATA_TOKEN, or a prompt.`,
 			return usagef("--aws and --user: log in one way")
 		}
 		tok, arn := a.token, ""
-		switch {
-		case *withAWS:
+		if *withAWS || *user != "" {
+			// A new token, named after this machine.
 			ttl, err := parseTTL(*expires)
 			if err != nil {
 				return err
@@ -440,32 +440,25 @@ STRATA_TOKEN, or a prompt.`,
 				return err
 			}
 			host, _ := os.Hostname()
-			if tok, arn, err = a.loginAWS(ctx, anon, clipName("aws login "+host), ttl); err != nil {
-				return err
+			if *withAWS {
+				if tok, arn, err = a.loginAWS(ctx, anon, clipName("aws login "+host), ttl); err != nil {
+					return err
+				}
+			} else {
+				pw, err := a.readSecret("Password for "+*user+": ", *stdin)
+				if err != nil {
+					return err
+				}
+				t, err := anon.Login(ctx, *user, pw, clipName("login "+host), ttl)
+				if err != nil {
+					return err
+				}
+				tok = t.Secret
 			}
-		case *user != "":
-			ttl, err := parseTTL(*expires)
+		} else if tok == "" {
+			t, err := a.readSecret("Token (or log in with --user NAME and a password, or --aws): ", false)
 			if err != nil {
-				return err
-			}
-			pw, err := a.readSecret("Password for "+*user+": ", *stdin)
-			if err != nil {
-				return err
-			}
-			anon, err := a.newClient(a.server, "")
-			if err != nil {
-				return err
-			}
-			host, _ := os.Hostname()
-			t, err := anon.Login(ctx, *user, pw, clipName("login "+host), ttl)
-			if err != nil {
-				return err
-			}
-			tok = t.Secret
-		case tok == "":
-			t, err := a.readSecret("Token (or log in with --user NAME and a password): ", false)
-			if err != nil {
-				return usagef("no token: set STRATA_TOKEN or --token, or log in with --user NAME")
+				return usagef("no token: set STRATA_TOKEN or --token, or log in with --user NAME or --aws")
 			}
 			tok = strings.TrimSpace(t)
 		}

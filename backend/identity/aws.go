@@ -213,7 +213,7 @@ func (s *Service) AWSIdentities(ctx context.Context, pr iam.Principal, user stri
 		return nil, err
 	}
 	out := []AWSIdentity{}
-	err = s.eachAWS(ctx, u.ID, func(it meta.Item) error {
+	err = s.eachOfUser(ctx, u.ID, awsPrefix, func(it meta.Item) error {
 		ref, err := record.Decode[awsRefRec](it)
 		if err != nil {
 			return err
@@ -222,25 +222,6 @@ func (s *Service) AWSIdentities(ctx context.Context, pr iam.Principal, user stri
 		return nil
 	})
 	return out, err
-}
-
-func (s *Service) eachAWS(ctx context.Context, userID string, fn func(it meta.Item) error) error {
-	after := ""
-	for {
-		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: awsPrefix, After: after})
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
 }
 
 // AWSLogin is a verified AWS login to exchange for a token.

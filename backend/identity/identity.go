@@ -489,22 +489,30 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 		return err
 	}
 	// Their AWS identities are free to map to someone else.
-	return s.eachAWS(ctx, u.ID, func(it meta.Item) error { return s.dropAWS(ctx, u.ID, it) })
+	return s.eachOfUser(ctx, u.ID, awsPrefix, func(it meta.Item) error { return s.dropAWS(ctx, u.ID, it) })
 }
 
 func (s *Service) eachToken(ctx context.Context, userID string, fn func(id string, ref tokenRefRec) error) error {
+	return s.eachOfUser(ctx, userID, tokenPrefix, func(it meta.Item) error {
+		ref, err := record.Decode[tokenRefRec](it)
+		if err != nil {
+			return err
+		}
+		return fn(strings.TrimPrefix(it.SK, tokenPrefix), ref)
+	})
+}
+
+// eachOfUser calls fn for each of the user's items whose sort key starts
+// with prefix, page by page, until it fails.
+func (s *Service) eachOfUser(ctx context.Context, userID, prefix string, fn func(it meta.Item) error) error {
 	after := ""
 	for {
-		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: tokenPrefix, After: after})
+		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: prefix, After: after})
 		if err != nil {
 			return err
 		}
 		for _, it := range pg.Items {
-			ref, err := record.Decode[tokenRefRec](it)
-			if err != nil {
-				return err
-			}
-			if err := fn(strings.TrimPrefix(it.SK, tokenPrefix), ref); err != nil {
+			if err := fn(it); err != nil {
 				return err
 			}
 		}
