@@ -198,7 +198,7 @@ func matrix(a alice) map[string]matrixCase {
 		"POST /v1/login/aws":                     {req: static("/v1/login/aws", a.awsLogin)},
 		"GET /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
 		"POST /v1/users/{name}/aws-identities":   {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
-		"DELETE /v1/users/{name}/aws-identities": {req: static("/v1/users/alice/aws-identities?arn="+aliceARN, ""), ownerDenied: true},
+		"DELETE /v1/users/{name}/aws-identities": {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
 		"GET /v1/tokens":                         {req: owned("/v1/tokens", "")},
 		"POST /v1/tokens":                        {req: func(r role) (string, string) { return "/v1/tokens", `{"user":"alice","name":"x"}` }},
 		"DELETE /v1/tokens/{id}":                 {req: owned("/v1/tokens/nosuchtoken", "")},
@@ -240,10 +240,13 @@ func TestRouteMatrix(t *testing.T) {
 	srv.SetAWSLogin(verifier)
 	signed := 0
 	awsLogin := func() string {
-		// Signed a second earlier each time: each request logs in once.
+		// With another access key each time: a signed request logs in
+		// once, and two signed in the same second with one key would be
+		// the same request.
 		signed++
-		r, err := awsauth.Sign(context.Background(), aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "secret"},
-			fakeSTS.URL, "us-east-1", ts.URL, time.Now().Add(-time.Duration(signed)*time.Second))
+		key := fmt.Sprintf("AKIAMATRIX%010d", signed)
+		r, err := awsauth.Sign(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: "secret"},
+			fakeSTS.URL, "us-east-1", ts.URL, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,8 +96,9 @@ type Caller struct {
 	UserID  string
 	// AccessKeyID is the key the request was signed with.
 	AccessKeyID string
-	// Digest identifies the signed request (a hash of its signature), so
-	// that it can be used only once; Signed is its X-Amz-Date.
+	// Digest identifies the signed request (a hash of its key and
+	// signature), so that it can be used only once; Signed is its
+	// X-Amz-Date.
 	Digest string
 	Signed time.Time
 }
@@ -354,7 +355,9 @@ func (v *Verifier) Verify(ctx context.Context, r Request) (Caller, error) {
 	if err := xml.Unmarshal(body, &ans); err != nil || ans.Result.Arn == "" {
 		return Caller{}, fmt.Errorf("%w: STS answered 200 without a caller identity", ErrUnavailable)
 	}
-	sum := sha256.Sum256([]byte(c.auth.signature))
+	// The signature alone does not name the key (SigV4 signs with the
+	// secret only): two keys could sign alike.
+	sum := sha256.Sum256([]byte(c.auth.keyID + "/" + c.auth.signature))
 	return Caller{ARN: ans.Result.Arn, Account: ans.Result.Account, UserID: ans.Result.UserID,
 		AccessKeyID: c.auth.keyID, Digest: hex.EncodeToString(sum[:]), Signed: c.signed}, nil
 }

@@ -116,11 +116,16 @@ func TestVerifyForwardsOnlyToTheEndpoint(t *testing.T) {
 		}
 	}
 
-	// The same request signed again later is another request.
-	r2 := mustSign(t, session, sts.URL, serverID, now)
-	c2, err := v.Verify(context.Background(), r2)
-	if err != nil || c2.Digest == c.Digest {
-		t.Fatalf("a second request: %v, digest %s (the first's %s)", err, c2.Digest, c.Digest)
+	// The same request signed again later is another request; so is one
+	// signed at the same time with another key (SigV4's signature does
+	// not depend on the key ID: two keys with one secret sign alike).
+	other := session
+	other.AccessKeyID = "ASIAOTHERKEY0000EXAMPLE"
+	for _, r2 := range []Request{mustSign(t, session, sts.URL, serverID, now), mustSign(t, other, sts.URL, serverID, now.Add(-time.Minute))} {
+		c2, err := v.Verify(context.Background(), r2)
+		if err != nil || c2.Digest == c.Digest {
+			t.Fatalf("a second request: %v, digest %s (the first's %s)", err, c2.Digest, c.Digest)
+		}
 	}
 }
 
