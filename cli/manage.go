@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -264,7 +265,48 @@ func (a *app) adminCmd() *cobra.Command {
 		func(ctx context.Context, s *session, args []string) error {
 			return eachArg(args, func(name string) error { return s.DeleteUser(ctx, name) })
 		})
-	user.AddCommand(add, uls, urm)
+	addAWS := &cobra.Command{
+		Use:   "add-aws-identity NAME ARN",
+		Short: "Let an AWS identity log in as a user (strata login --aws)",
+		Long: `Let an AWS identity log in as the user NAME with 'strata login --aws'. ARN is
+that of an IAM user (arn:aws:iam::123456789012:user/alice), of an IAM role,
+for every session of it (arn:aws:iam::123456789012:role/eng), or of one
+session of a role (arn:aws:sts::123456789012:assumed-role/eng/alice), as AWS
+spells it; paths of users and roles do not count. An ARN logs in as one user.`,
+		Args: cobra.ExactArgs(2),
+	}
+	a.storeCmd(addAWS, func(ctx context.Context, s *session, args []string) error {
+		id, err := s.AddAWSIdentity(ctx, args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(id)
+		}
+		if !a.quiet {
+			fmt.Fprintf(a.env.Stderr, "%s now logs in as %s\n", id.ARN, id.User)
+		}
+		return nil
+	})
+	rmAWS := a.storeCmd(&cobra.Command{Use: "rm-aws-identity NAME ARN...", Short: "Stop AWS identities logging in as a user", Args: cobra.MinimumNArgs(2)},
+		func(ctx context.Context, s *session, args []string) error {
+			return eachArg(args[1:], func(arn string) error { return s.RemoveAWSIdentity(ctx, args[0], arn) })
+		})
+	lsAWS := a.storeCmd(&cobra.Command{Use: "aws-identities NAME", Short: "List the AWS identities that log in as a user", Args: cobra.ExactArgs(1)},
+		func(ctx context.Context, s *session, args []string) error {
+			ids, err := s.AWSIdentities(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			tab := a.table("ARN\tADDED")
+			for _, id := range ids {
+				if err := tab.row(id, id.ARN, localTime(id.Created)); err != nil {
+					return err
+				}
+			}
+			return tab.flush()
+		})
+	user.AddCommand(add, uls, urm, addAWS, rmAWS, lsAWS)
 
 	tok := a.tokenCmd(true)
 
@@ -318,26 +360,30 @@ $XDG_CONFIG_HOME/strata/profile.json, so that other commands need neither.
 
 With --user, a password (asked on the terminal, or read from standard input
 with --password-stdin) is exchanged for a new token (--expires, 30 days by
-default). Without it, the token comes from --token, STRATA_TOKEN, or a
-prompt.`,
+default). With --aws, your AWS identity is: the standard AWS credentials
+(AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, SSO, an IAM
+role...) sign a request that proves who you are to AWS STS, and the server
+logs you in as the user an admin mapped that identity to; the secret key
+never leaves this machine. Without either, the token comes from --token,
+STRATA_TOKEN, or a prompt.`,
 		Args: cobra.NoArgs,
 	}
 	user := cmd.Flags().String("user", "", "log in as this user with a password")
+	withAWS := cmd.Flags().Bool("aws", false, "log in with your AWS identity (the standard AWS credentials)")
 	stdin := cmd.Flags().Bool("password-stdin", false, "read the password from standard input (for scripts)")
-	expires := cmd.Flags().String("expires", "", "with --user: the token's lifetime, e.g. 12h or 90d (default 30d)")
+	expires := cmd.Flags().String("expires", "", "with --user or --aws: the token's lifetime, e.g. 12h or 90d (default 30d)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		if a.server == "" {
 			return usagef("give the server: strata login --server http://host:8420")
 		}
-		tok := a.token
-		switch {
-		case *user != "":
+		if *withAWS && *user != "" {
+			return usagef("--aws and --user: log in one way")
+		}
+		tok, arn := a.token, ""
+		if *withAWS || *user != "" {
+			// A new token, named after this machine.
 			ttl, err := parseTTL(*expires)
-			if err != nil {
-				return err
-			}
-			pw, err := a.readSecret("Password for "+*user+": ", *stdin)
 			if err != nil {
 				return err
 			}
@@ -346,15 +392,25 @@ prompt.`,
 				return err
 			}
 			host, _ := os.Hostname()
-			t, err := anon.Login(ctx, *user, pw, "login "+host, ttl)
-			if err != nil {
-				return err
+			if *withAWS {
+				if tok, arn, err = a.loginAWS(ctx, anon, clipName("aws login "+host), ttl); err != nil {
+					return err
+				}
+			} else {
+				pw, err := a.readSecret("Password for "+*user+": ", *stdin)
+				if err != nil {
+					return err
+				}
+				t, err := anon.Login(ctx, *user, pw, clipName("login "+host), ttl)
+				if err != nil {
+					return err
+				}
+				tok = t.Secret
 			}
-			tok = t.Secret
-		case tok == "":
-			t, err := a.readSecret("Token (or log in with --user NAME and a password): ", false)
+		} else if tok == "" {
+			t, err := a.readSecret("Token (or log in with --user NAME and a password, or --aws): ", false)
 			if err != nil {
-				return usagef("no token: set STRATA_TOKEN or --token, or log in with --user NAME")
+				return usagef("no token: set STRATA_TOKEN or --token, or log in with --user NAME or --aws")
 			}
 			tok = strings.TrimSpace(t)
 		}
@@ -370,10 +426,27 @@ prompt.`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s (home %s); saved to %s\n", a.server, u.Name, u.Home, path)
+		as := ""
+		if arn != "" {
+			as = " with AWS identity " + arn
+		}
+		fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s%s (home %s); saved to %s\n", a.server, u.Name, as, u.Home, path)
 		return nil
 	}
 	return cmd
+}
+
+// clipName keeps a token name within the 64 bytes a server takes (a long
+// host name would make the login fail).
+func clipName(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	name = name[:64]
+	for !utf8.ValidString(name) {
+		name = name[:len(name)-1]
+	}
+	return name
 }
 
 // readSecret reads a password or token: the first line of standard input

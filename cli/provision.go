@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,10 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend/identity"
@@ -123,7 +119,7 @@ func (a *app) provision(ctx context.Context, o provisionOpts) error {
 	if o.service {
 		serviceParams["StorageStack"] = storage.Name
 	}
-	cfg, err := a.provisionAWSConfig(ctx, o)
+	cfg, err := a.awsConfig(ctx, o.awsRegion, o.awsEndpoint)
 	if err != nil {
 		return err
 	}
@@ -273,48 +269,6 @@ func provisionErr(err error) error {
 		return usagef("%v (give them with --param NAME=VALUE)", pe)
 	}
 	return err
-}
-
-// provisionAWSConfig loads the AWS configuration as `strata serve` does,
-// with region and endpoint overrides, reading credentials and region from
-// the command's environment so that it can run in-process.
-func (a *app) provisionAWSConfig(ctx context.Context, o provisionOpts) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	region := o.awsRegion
-	if region == "" {
-		region = a.env.Getenv("AWS_REGION")
-	}
-	if region == "" {
-		region = a.env.Getenv("AWS_DEFAULT_REGION")
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if o.awsEndpoint != "" {
-		u, err := url.Parse(o.awsEndpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return aws.Config{}, usagef("--aws-endpoint %q: want http(s)://host[:port]", o.awsEndpoint)
-		}
-		opts = append(opts, config.WithBaseEndpoint(o.awsEndpoint))
-	}
-	if id, secret := a.env.Getenv("AWS_ACCESS_KEY_ID"), a.env.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(id, secret, a.env.Getenv("AWS_SESSION_TOKEN"))))
-	} else if p := a.env.Getenv("AWS_PROFILE"); p != "" {
-		opts = append(opts, config.WithSharedConfigProfile(p))
-	}
-	// The SDK's own warnings (e.g. IMDSv1 fallbacks while it looks for
-	// credentials) would only repeat what awsMissing says.
-	opts = append(opts, config.WithLogger(logging.Nop{}))
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	var noProfile config.SharedConfigProfileNotExistError
-	if errors.As(err, &noProfile) {
-		return aws.Config{}, usagef("AWS_PROFILE %q: no such profile in ~/.aws/config or ~/.aws/credentials", noProfile.Profile)
-	}
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
-	}
-	return cfg, nil
 }
 
 // awsMissing says what cfg lacks to call AWS: a region (a usage error)

@@ -48,6 +48,8 @@ type serveOpts struct {
 	logLevel     string
 	logFormat    string
 	partSize     int64
+	stsEndpoint  string
+	publicURLs   []string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -74,6 +76,11 @@ STRATA_ADMIN_TOKEN, or with a new token that it prints once. On the embedded
 engines it also serves the store on a private socket in --data, through
 which the CLI on this machine reaches it without a token when no server is
 given: 'strata admin token create --name laptop' makes one.
+
+Users an admin has mapped to AWS identities log in with 'strata login --aws':
+the server has AWS STS (--sts-endpoint; by default the endpoint of the AWS
+region) say who signed the login, which must name this server by an address
+of --public-url (by default the --listen address, if it names a host).
 
 Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
 settings file.`,
@@ -103,6 +110,8 @@ settings file.`,
 	f.StringVar(&o.metricsToken, "metrics-token", "", "bearer token /metrics requires (better in STRATA_METRICS_TOKEN); without --metrics-listen, /metrics is then served on --listen")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
+	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -270,6 +279,11 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		d.SetMetricsListener(mln)
 		metricsAt = mln.Addr()
 	}
+	awsLogin, awsOff, err := a.awsLoginVerifier(ctx, o, ln.Addr(), scheme)
+	if err != nil {
+		return err
+	}
+	d.SetAWSLogin(awsLogin)
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
 	tok, created, err := d.Identity.Bootstrap(ctx, adminToken)
 	if err != nil {
@@ -291,6 +305,11 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	started = true
 	addr := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "addr", addr, "engines", d.Describe(), "version", version.String())
+	if awsLogin != nil {
+		log.Info("AWS logins", "sts", awsLogin.Endpoint(), "region", awsLogin.Region(), "serverIds", awsLogin.ServerIDs())
+	} else {
+		log.Info("AWS logins are off: " + awsOff)
+	}
 	if metricsAt != nil {
 		fmt.Fprintf(a.env.Stdout, "Metrics are served on http://%s/metrics\n", metricsAt)
 	}

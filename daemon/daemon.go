@@ -14,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
 )
@@ -119,6 +120,10 @@ func (d *Daemon) SetTLS(c *tls.Config) { d.cfg.TLS = c }
 // SetMetricsListener serves /metrics, and nothing else, on ln (before
 // Start), for a server configured with server.MetricsApart.
 func (d *Daemon) SetMetricsListener(ln net.Listener) { d.metricsLn = ln }
+
+// SetAWSLogin takes logins with an AWS identity, verified by v (nil: none;
+// before Start).
+func (d *Daemon) SetAWSLogin(v *awsauth.Verifier) { d.handler.SetAWSLogin(v) }
 
 // Describe says what engines run, for people (no secrets).
 func (d *Daemon) Describe() string { return d.eng.Describe }

@@ -599,6 +599,8 @@ func TestServiceTemplate(t *testing.T) {
 		"STRATA_KEYS":       obj{"Fn::Sub": []any{"kms://${Alias}", obj{"Alias": imp("KeyAlias")}}},
 		"AWS_REGION":        ref("AWS::Region"),
 		"STRATA_LOG_FORMAT": "json",
+		// AWS logins are signed for the address clients use.
+		"STRATA_PUBLIC_URL": sub("https://${DomainName}"),
 	}
 	if !equal(env, wantEnv) {
 		t.Errorf("environment = %s\nwant %s", show(env), show(wantEnv))

@@ -10,12 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
@@ -149,7 +153,12 @@ const alicePassword = "correct horse battery"
 // alice is what the matrix's requests are about.
 type alice struct {
 	trashID, uploadID string
+	// awsLogin is the body of a fresh AWS login as alice.
+	awsLogin string
 }
+
+// aliceARN is the AWS identity that logs in as alice.
+const aliceARN = "arn:aws:iam::123456789012:user/alice"
 
 // forOthers adds ?user=alice (or &user=) for the roles that act on
 // alice's things from outside.
@@ -223,6 +232,11 @@ func matrix(a alice) map[string]matrixCase {
 		"DELETE /v1/groups/{name}":                {req: static("/v1/groups/scratch", ""), ownerDenied: true},
 		"PUT /v1/groups/{name}/members/{user}":    {req: static("/v1/groups/readers/members/dave", ""), ownerDenied: true},
 		"DELETE /v1/groups/{name}/members/{user}": {req: static("/v1/groups/readers/members/dave", ""), ownerDenied: true},
+		"GET /v1/login/aws":                       {req: static("/v1/login/aws", "")},
+		"POST /v1/login/aws":                      {req: static("/v1/login/aws", a.awsLogin)},
+		"GET /v1/users/{name}/aws-identities":     {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
+		"POST /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
+		"DELETE /v1/users/{name}/aws-identities":  {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},
@@ -251,6 +265,31 @@ func TestRouteMatrix(t *testing.T) {
 	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	// AWS logins are verified by an STS that says alice signed.
+	fakeSTS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>%s</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, aliceARN)
+	}))
+	t.Cleanup(fakeSTS.Close)
+	verifier, err := awsauth.NewVerifier(awsauth.Config{Endpoint: fakeSTS.URL, Region: "us-east-1", ServerIDs: []string{ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetAWSLogin(verifier)
+	signed := 0
+	awsLogin := func() string {
+		// With another access key each time: a signed request logs in
+		// once, and two signed in the same second with one key would be
+		// the same request.
+		signed++
+		key := fmt.Sprintf("AKIAMATRIX%010d", signed)
+		r, err := awsauth.Sign(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: "secret"},
+			fakeSTS.URL, "us-east-1", ts.URL, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(api.AWSLoginRequest{Method: r.Method, URL: r.URL, Headers: r.Headers, Body: r.Body})
+		return string(b)
+	}
 	ctx := context.Background()
 	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
 	if err != nil {
@@ -265,6 +304,9 @@ func TestRouteMatrix(t *testing.T) {
 		if _, err := c.Identity.CreateUser(ctx, adminPr, u.name, false); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := c.Identity.AddAWSIdentity(ctx, adminPr, "alice", aliceARN); err != nil {
+		t.Fatal(err)
 	}
 
 	var n int
@@ -324,6 +366,7 @@ func TestRouteMatrix(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&u)
 		resp.Body.Close()
 		a.uploadID = u.ID
+		a.awsLogin = awsLogin()
 		return a
 	}
 	if err := c.Identity.SetPassword(ctx, adminPr, "alice", "", alicePassword); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -47,6 +48,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// wherever it is served; MetricsOnAPI requires one.
 	MetricsToken string
+	// Now is the clock failed logins are timed by; nil means time.Now.
+	Now func() time.Time
 }
 
 // MetricsPlace is where /metrics is served.
@@ -70,6 +73,7 @@ type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
 	logins  *loginGuard
+	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
 	cfg     Config
 	metrics *metrics
@@ -100,7 +104,10 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.MaxJSONBody == 0 {
 		cfg.MaxJSONBody = 1 << 20
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(time.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s

@@ -591,27 +591,39 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 		}
 		return errs.FromStore("delete user", err)
 	}
-	return s.eachToken(ctx, u.ID, func(id string, ref tokenRefRec) error {
+	if err := s.eachToken(ctx, u.ID, func(id string, ref tokenRefRec) error {
 		return s.meta.Transact(ctx, []meta.Op{
 			meta.Delete(tokenPK(ref.Hash), skToken, meta.NoCond),
 			meta.Delete(userPK(u.ID), tokenSK(id), meta.NoCond),
 		})
-	})
+	}); err != nil {
+		return err
+	}
+	// Their AWS identities are free to map to someone else.
+	return s.eachOfUser(ctx, u.ID, awsPrefix, func(it meta.Item) error { return s.dropAWS(ctx, u.ID, it) })
 }
 
 func (s *Service) eachToken(ctx context.Context, userID string, fn func(id string, ref tokenRefRec) error) error {
+	return s.eachOfUser(ctx, userID, tokenPrefix, func(it meta.Item) error {
+		ref, err := record.Decode[tokenRefRec](it)
+		if err != nil {
+			return err
+		}
+		return fn(strings.TrimPrefix(it.SK, tokenPrefix), ref)
+	})
+}
+
+// eachOfUser calls fn for each of the user's items whose sort key starts
+// with prefix, page by page, until it fails.
+func (s *Service) eachOfUser(ctx context.Context, userID, prefix string, fn func(it meta.Item) error) error {
 	after := ""
 	for {
-		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: tokenPrefix, After: after})
+		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: prefix, After: after})
 		if err != nil {
 			return err
 		}
 		for _, it := range pg.Items {
-			ref, err := record.Decode[tokenRefRec](it)
-			if err != nil {
-				return err
-			}
-			if err := fn(strings.TrimPrefix(it.SK, tokenPrefix), ref); err != nil {
+			if err := fn(it); err != nil {
 				return err
 			}
 		}
@@ -691,7 +703,8 @@ func (s *Service) CreateToken(ctx context.Context, pr iam.Principal, user, name 
 	return s.addToken(ctx, u.ID, u.Name, name, NewToken(), ttl, sessionDoc, "")
 }
 
-func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, session, via string) (Token, error) {
+// addToken stores a new token, in one transaction with also (if any).
+func (s *Service) addToken(ctx context.Context, userID, userName, name, secret string, ttl time.Duration, session, via string, also ...meta.Op) (Token, error) {
 	now := s.now()
 	id := record.NewID()[:12]
 	h := hashToken(secret)
@@ -706,11 +719,11 @@ func (s *Service) addToken(ctx context.Context, userID, userName, name, secret s
 	if expT != nil {
 		tok.ExpiresAt, ref.ExpiresAt = *expT, *expT
 	}
-	if err := s.meta.Transact(ctx, []meta.Op{
+	if err := s.meta.Transact(ctx, append([]meta.Op{
 		meta.Put(tok, meta.MustNew),
 		meta.Put(ref, meta.MustNew),
 		meta.Check(userPK(userID), skProfile, meta.MustLive),
-	}); err != nil {
+	}, also...)); err != nil {
 		return Token{}, errs.FromStore("create token", err)
 	}
 	return Token{ID: id, User: userName, Name: name, Created: now.UTC(), Expires: expT, Secret: secret, Session: session}, nil

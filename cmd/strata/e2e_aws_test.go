@@ -255,3 +255,87 @@ func TestProvisionThenServe(t *testing.T) {
 		t.Fatalf("second provision: %+v", r)
 	}
 }
+
+// TestAWSLoginCLI logs in with `strata login --aws` through the real
+// binaries, on moto's STS: an IAM user and a session of a role, each mapped
+// to a user by an admin, get a profile to work with; an unmapped identity,
+// no credentials, and an address the server does not answer to as its own
+// are refused, each saying why.
+func TestAWSLoginCLI(t *testing.T) {
+	ep := awstest.Endpoint(t)
+	s := startServerEnv(t, t.TempDir(), []string{"AWS_REGION=" + awstest.Region}, "--sts-endpoint", ep, "--log-level", "info")
+	admin := newUser(t, s, adminToken)
+	admin.run(0, "admin", "user", "add", "--no-token", "alice")
+	admin.run(0, "admin", "user", "add", "--no-token", "bob")
+	key := awstest.IAMUser(t, "/eng/")
+	role := awstest.Name("role")
+	session := awstest.AssumeRole(t, role, "laptop")
+	stranger := awstest.IAMUser(t, "/")
+	admin.run(0, "admin", "user", "add-aws-identity", "alice", key.ARN)
+	admin.run(0, "admin", "user", "add-aws-identity", "bob", "arn:aws:iam::"+awstest.Account+":role/"+role)
+	if r := admin.run(0, "admin", "user", "aws-identities", "alice"); !strings.Contains(r.stdout, key.ARN) {
+		t.Fatalf("alice's AWS identities: %s", r.stdout)
+	}
+	if r := admin.run(5, "admin", "user", "add-aws-identity", "bob", key.ARN); !strings.Contains(r.stderr, "another user") {
+		t.Fatalf("mapping alice's identity to bob too: %+v", r)
+	}
+	admin.run(2, "admin", "user", "add-aws-identity", "bob", "arn:aws:iam::"+awstest.Account+":user/*")
+
+	// env is a fresh machine with p's AWS credentials (none: no
+	// credentials at all).
+	env := func(p *awstest.Principal) []string {
+		home := t.TempDir()
+		e := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_EC2_METADATA_DISABLED=true",
+			"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
+		if p != nil {
+			e = append(e, "AWS_ACCESS_KEY_ID="+p.Creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+p.Creds.SecretAccessKey)
+			if p.Creds.SessionToken != "" {
+				e = append(e, "AWS_SESSION_TOKEN="+p.Creds.SessionToken)
+			}
+		}
+		return e
+	}
+	for _, c := range []struct {
+		p      awstest.Principal
+		user   string
+		server string
+	}{{key, "alice", s.addr}, {session, "bob", strings.Replace(s.addr, "127.0.0.1", "localhost", 1)}} {
+		e := env(&c.p)
+		home := strings.TrimPrefix(e[1], "HOME=")
+		r := runCLI(t, e, home, nil, "login", "--aws", "--server", c.server)
+		if r.code != 0 || !strings.Contains(r.stderr, "as "+c.user+" with AWS identity "+c.p.ARN) {
+			t.Fatalf("login --aws as %s: %+v", c.p.ARN, r)
+		}
+		// The profile works with the AWS credentials gone.
+		if r := runCLI(t, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}, home, nil, "mkdir", "from-aws"); r.code != 0 {
+			t.Fatalf("mkdir with the profile of an AWS login: %+v", r)
+		}
+	}
+	for _, home := range []string{"/home/alice", "/home/bob"} {
+		if r := admin.run(0, "ls", home); !strings.Contains(r.stdout, "from-aws") {
+			t.Fatalf("what the AWS login made in %s: %s", home, r.stdout)
+		}
+	}
+
+	e := env(&stranger)
+	r := runCLI(t, e, t.TempDir(), nil, "login", "--aws", "--server", s.addr)
+	if r.code != 4 || !strings.Contains(r.stderr, "add-aws-identity") {
+		t.Fatalf("an unmapped identity: %+v", r)
+	}
+	r = runCLI(t, append(env(nil), "STRATA_JSON=1"), t.TempDir(), nil, "login", "--aws", "--server", s.addr)
+	if r.code != 4 || !strings.Contains(r.stderr, `"no_aws_credentials"`) {
+		t.Fatalf("no AWS credentials: %+v", r)
+	}
+	if !strings.Contains(s.out.String(), "AWS login refused") || strings.Contains(s.out.String(), stranger.Creds.SecretAccessKey) {
+		t.Fatalf("the server's log of the refusal:\n%s", s.out)
+	}
+
+	// A server known by another address takes logins signed for that one
+	// only: the client says where to log in instead.
+	other := startServerEnv(t, t.TempDir(), []string{"AWS_REGION=" + awstest.Region}, "--sts-endpoint", ep,
+		"--public-url", "https://files.example.com")
+	r = runCLI(t, env(&key), t.TempDir(), nil, "login", "--aws", "--server", other.addr)
+	if r.code != 2 || !strings.Contains(r.stderr, "--server https://files.example.com") {
+		t.Fatalf("login at an address that is not the server's: %+v", r)
+	}
+}

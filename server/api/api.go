@@ -257,6 +257,47 @@ type LoginRequest struct {
 	ExpiresIn int64  `json:"expiresIn,omitempty"`
 }
 
+// AWSLoginInfo answers GET /v1/login/aws: what a client signs its AWS
+// login for. The server IDs are for telling a user which address to log in
+// to; a client names the address it uses itself, never one of these.
+type AWSLoginInfo struct {
+	STSEndpoint string   `json:"stsEndpoint"`
+	Region      string   `json:"region"`
+	ServerIDs   []string `json:"serverIds"`
+}
+
+// AWSLoginRequest is the body of POST /v1/login/aws: an
+// sts:GetCallerIdentity request signed by the client, exchanged for a new
+// token (named Name, expiring after ExpiresIn seconds, 0: 30 days).
+type AWSLoginRequest struct {
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers"`
+	Body      string            `json:"body"`
+	Name      string            `json:"name,omitempty"`
+	ExpiresIn int64             `json:"expiresIn,omitempty"`
+}
+
+// AWSLoginResult answers POST /v1/login/aws: the new token, and the ARN
+// STS said signed the request.
+type AWSLoginResult struct {
+	Token
+	ARN string `json:"arn"`
+}
+
+// AWSIdentity is an AWS identity (the ARN of an IAM user, of a role for
+// all its sessions, or of one role session) that logs in as a user.
+type AWSIdentity struct {
+	ARN     string    `json:"arn"`
+	User    string    `json:"user"`
+	Created time.Time `json:"created"`
+}
+
+// AWSIdentityRequest is the body of POST /v1/users/{name}/aws-identities.
+type AWSIdentityRequest struct {
+	ARN string `json:"arn"`
+}
+
 // PasswordRequest is the body of PUT /v1/users/{name}/password: the new
 // password ("" removes it) and, for one's own, the current one.
 type PasswordRequest struct {

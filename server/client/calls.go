@@ -308,6 +308,43 @@ func (c *Client) Login(ctx context.Context, user, password, name string, ttl tim
 	return t, err
 }
 
+// AWSLoginInfo says what an AWS login to this server is signed for: its STS
+// endpoint and region.
+func (c *Client) AWSLoginInfo(ctx context.Context) (api.AWSLoginInfo, error) {
+	var i api.AWSLoginInfo
+	err := c.doJSON(ctx, http.MethodGet, "/v1/login/aws", nil, nil, &i)
+	return i, err
+}
+
+// LoginAWS exchanges a signed sts:GetCallerIdentity request for a new
+// token of the user its signer maps to. The client needs no token for it.
+func (c *Client) LoginAWS(ctx context.Context, req api.AWSLoginRequest) (api.AWSLoginResult, error) {
+	var r api.AWSLoginResult
+	err := c.doJSON(ctx, http.MethodPost, "/v1/login/aws", nil, req, &r)
+	return r, err
+}
+
+// AWSIdentities lists the AWS identities that log in as user (admins).
+func (c *Client) AWSIdentities(ctx context.Context, user string) ([]api.AWSIdentity, error) {
+	var r struct {
+		Identities []api.AWSIdentity `json:"identities"`
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/users/"+url.PathEscape(user)+"/aws-identities", nil, nil, &r)
+	return r.Identities, err
+}
+
+// AddAWSIdentity maps the AWS identity arn to user (admins).
+func (c *Client) AddAWSIdentity(ctx context.Context, user, arn string) (api.AWSIdentity, error) {
+	var r api.AWSIdentity
+	err := c.doJSON(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(user)+"/aws-identities", nil, api.AWSIdentityRequest{ARN: arn}, &r)
+	return r, err
+}
+
+// RemoveAWSIdentity removes the mapping of arn to user (admins).
+func (c *Client) RemoveAWSIdentity(ctx context.Context, user, arn string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(user)+"/aws-identities", url.Values{"arn": {arn}}, nil, nil)
+}
+
 // SetPassword sets the password of user ("" for oneself; password "" removes
 // it). Changing one's own password needs the current one, if set.
 func (c *Client) SetPassword(ctx context.Context, user, current, password string) error {
