@@ -249,6 +249,20 @@ func (m *Model[T]) Navigate(msg tea.KeyMsg) bool {
 	return true
 }
 
+// Select moves the selection to the first item shown for which match is
+// true, and reports whether there was one (a list loaded again after a
+// change keeps its place on the item changed).
+func (m *Model[T]) Select(match func(T) bool) bool {
+	for i, at := range m.vis {
+		if match(m.items[at]) {
+			m.sel = i
+			m.scrollToSel()
+			return true
+		}
+	}
+	return false
+}
+
 // Scroll keeps the selection in the list and on screen, and loads the
 // next page when it nears the end of what is loaded.
 func (m *Model[T]) Scroll() tea.Cmd {

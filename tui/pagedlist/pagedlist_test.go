@@ -130,6 +130,28 @@ func TestPagesAsScrolled(t *testing.T) {
 	}
 }
 
+// Select finds an item among those shown and keeps it on screen.
+func TestSelect(t *testing.T) {
+	var loads int
+	var fail error
+	s := marked(numbers(25, 25, &loads, &fail))
+	s.SetSize(40, 9) // 5 rows
+	s = drain(s, s.Init())
+	if !s.list.Select(func(n int) bool { return n == 17 }) || s.list.Index() != 17 || !strings.Contains(s.View(), "> 17") {
+		t.Fatalf("17 not selected (at %d):\n%s", s.list.Index(), s.View())
+	}
+	s.list.StartFilter()
+	for _, k := range []string{"2"} {
+		s.list.FilterKey(tuitest.Key(k))
+	}
+	if s.list.Select(func(n int) bool { return n == 17 }) {
+		t.Error("selected an item the filter hides")
+	}
+	if !s.list.Select(func(n int) bool { return n == 20 }) || s.list.Selected() != 20 {
+		t.Errorf("20 not selected under the filter: %d", s.list.Selected())
+	}
+}
+
 func TestStalePageAndError(t *testing.T) {
 	var loads int
 	fail := errors.New("server unavailable")
