@@ -153,15 +153,16 @@ func TestAppAccessNewUser(t *testing.T) {
 	})
 }
 
-// The choice of a policy to attach: enter takes the one focused, a digit
-// its policy, esc nothing; y and n choose nothing (the dialog stays until
-// esc).
+// The choice of a policy to attach starts on Cancel: enter takes nothing
+// until tab moves to a policy; a digit takes its policy, esc nothing; y
+// and n choose nothing (the dialog stays until esc).
 func TestAppAccessAttach(t *testing.T) {
 	for _, tc := range []struct {
 		keys []string
 		want []string
 	}{
-		{[]string{"enter"}, []string{"admin", "home"}},
+		{[]string{"enter"}, []string{"home"}},
+		{[]string{"tab", "enter"}, []string{"admin", "home"}},
 		{[]string{"2"}, []string{"home", "projects-read"}},
 		{[]string{"esc"}, []string{"home"}},
 		{[]string{"y", "n", "esc"}, []string{"home"}},
@@ -203,7 +204,7 @@ func TestAppAccessGroups(t *testing.T) {
 	}
 	h.press("tab", "j", "-")
 	h.waitFor("Take which member out of the group “readers”?")
-	h.press("enter")
+	h.press("1")
 	h.waitFor("Took “bob” out of the group “readers”.")
 	if g, _ := groupNamed(t, h.fake, "readers"); len(g.Members) != 0 {
 		t.Fatalf("readers: %v", g.Members)

@@ -207,12 +207,16 @@ func TestAttachDetach(t *testing.T) {
 		!strings.Contains(v, "home, projects-read") {
 		t.Errorf("after attaching:\n%s", v)
 	}
-	m = press(m, "d", "enter") // the first offered: home
+	m = press(m, "d", "enter") // the choice starts on Cancel
+	if got := users(t, f)["bob"].Policies; len(got) != 2 || m.users.Dialog() != nil {
+		t.Fatalf("enter changed bob's policies (%v), or left the choice open", got)
+	}
+	m = press(m, "d", "tab", "enter") // the first offered: home
 	if got := users(t, f)["bob"].Policies; !slices.Equal(got, []string{"projects-read"}) {
 		t.Fatalf("bob's policies after detaching: %v", got)
 	}
 	// With nothing to offer, it says so and asks nothing.
-	m = press(m, "d", "enter")
+	m = press(m, "d", "1")
 	m = press(m, "d")
 	if v := view(t, m, 80, 24); !strings.Contains(v, "No policy is attached to “bob” itself") || m.users.Dialog() != nil {
 		t.Errorf("nothing to detach:\n%s", v)
@@ -287,7 +291,7 @@ func TestGroups(t *testing.T) {
 	if v := view(t, m, 80, 24); !strings.Contains(v, "still has 1 member and 0 policies") {
 		t.Errorf("deleting a group with members:\n%s", v)
 	}
-	m = press(m, "-", "enter", "x", "enter")
+	m = press(m, "-", "1", "x", "enter")
 	if gs, _ := f.Groups(context.Background()); len(gs) != 3 {
 		t.Fatalf("deleted on the default answer: %v", gs)
 	}

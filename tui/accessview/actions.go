@@ -269,17 +269,21 @@ func (m *Model) offer(msg Msg) tea.Cmd {
 const maxButtons = 9
 
 // pick asks for one of o.names: a button for each when they fit on
-// screen, else a field that completes them.
+// screen, else a field that completes them. The buttons start on Cancel:
+// these choices grant and take away rights (the first policy offered is
+// often admin), so a stray enter must change nothing.
 func (m *Model) pick(o op) dialog.Model {
 	title, question := o.ask()
 	// The box's border, title, question and spacing take 8 lines; the
-	// buttons may stack one a line.
-	if len(o.names) <= maxButtons && len(o.names)+8 <= m.h {
-		opts := make([]dialog.Option, len(o.names))
+	// buttons (and Cancel) may stack one a line.
+	if len(o.names) <= maxButtons && len(o.names)+9 <= m.h {
+		opts := make([]dialog.Option, len(o.names), len(o.names)+1)
 		for i, n := range o.names {
 			opts[i] = dialog.Option{Label: n, Key: strconv.Itoa(i + 1)}
 		}
-		return dialog.NewChoice(m.st, o.id, title, question, opts)
+		d := dialog.NewChoice(m.st, o.id, title, question, append(opts, dialog.Option{Label: "Cancel"}))
+		d.SetDefault(len(o.names))
+		return d
 	}
 	return dialog.NewPathInput(m.st, o.id, title, question, "", oneOf(o.names), complete(o.id, o.names))
 }
@@ -370,7 +374,8 @@ func (m Model) answered(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.ID == adminDialog {
 			return m, m.createUser(msg.Index == 1)
 		}
-		if msg.Index < 0 || msg.Index >= len(m.op.names) {
+		if msg.Index < 0 || msg.Index >= len(m.op.names) { // Cancel
+			l.Close()
 			return m, nil
 		}
 		value = m.op.names[msg.Index]
