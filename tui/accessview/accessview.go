@@ -305,8 +305,8 @@ func youRows(u remote.User) []youRow {
 	return rows
 }
 
-// refused is a refusal said in words; it still matches what the server
-// said (errors.Is).
+// refused is a server's answer said in words; it still matches what the
+// server said (errors.Is).
 type refused struct {
 	msg string
 	err error
@@ -316,13 +316,18 @@ func (e *refused) Error() string { return e.msg }
 func (e *refused) Unwrap() error { return e.err }
 
 // explain says what a refusal means: what you may not do, and what it
-// takes. Other errors are kept, after what was being done.
+// takes. Other errors are said after what was being done, in the server's
+// words when it answered (without its code and request ID, which a
+// status line has no room for).
 func explain(err error, what, action string) error {
+	var answer interface{ Message() string }
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, remote.ErrForbidden):
 		return &refused{msg: fmt.Sprintf("You may not %s: it takes %s, which administrators (the admins group) have.", what, action), err: err}
+	case errors.As(err, &answer) && !remote.IsDisconnected(err):
+		return &refused{msg: what + ": " + answer.Message(), err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -2,6 +2,8 @@ package accessview
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -323,5 +325,52 @@ func TestPickCompletes(t *testing.T) {
 	m = press(m, "enter")
 	if got := users(t, f)["bob"].Policies; !slices.Equal(got, []string{"home", "projects-read"}) {
 		t.Fatalf("bob's policies: %v", got)
+	}
+}
+
+// A change the server refuses leaves the choice open, saying why at
+// length; esc closes it and nothing changed.
+func TestRefusalInTheChoice(t *testing.T) {
+	f := server(t)
+	m := load(f, nil, 60, 16)
+	m = press(m, "tab", "tab", "-", "1") // the admins group: tester, its only member
+	v := view(t, m, 60, 16)
+	if !strings.Contains(v, "last admin stays an admin") || m.groups.Dialog() == nil {
+		t.Fatalf("refusal not in the choice:\n%s", v)
+	}
+	m = press(m, "esc")
+	if m.groups.Dialog() != nil {
+		t.Error("esc left the choice open")
+	}
+	if gs, _ := f.Groups(context.Background()); !slices.Equal(gs[0].Members, []string{remotetest.Me}) {
+		t.Errorf("admins: %v", gs[0].Members)
+	}
+}
+
+// answer is an error in the shape of the client's: the server's own
+// words, and a code and request ID for logs.
+type answer struct{}
+
+func (answer) Error() string   { return "in use: the last admin stays (conflict, request 1234)" }
+func (answer) Message() string { return "in use: the last admin stays" }
+
+func TestExplain(t *testing.T) {
+	forbidden := fmt.Errorf("%w: %w", remote.ErrForbidden, answer{})
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{forbidden, "You may not list the users: it takes strata:ManageUsers, which administrators (the admins group) have."},
+		{fmt.Errorf("wrapped: %w", answer{}), "list the users: in use: the last admin stays"},
+		{fmt.Errorf("%w: dial", remote.ErrUnavailable), "list the users: server unavailable: dial"},
+	} {
+		err := explain(tc.err, "list the users", "strata:ManageUsers")
+		if got := fmt.Sprint(err); err != nil && got != tc.want || err == nil && tc.want != "" {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+		}
+		if tc.err != nil && !errors.Is(err, tc.err) {
+			t.Errorf("%v: the cause is lost", tc.err)
+		}
 	}
 }

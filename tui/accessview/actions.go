@@ -403,7 +403,8 @@ func (m *Model) chosen(value string) tea.Cmd {
 			"create the group "+dialog.Quote(value), "strata:ManageGroups",
 			func(ctx context.Context, r remote.Remote) error { return r.CreateGroup(ctx, value) }))
 	case attachDialog, detachDialog:
-		l.Close()
+		// The choice stays until the server answers: a refusal is shown
+		// in it, at length (the last admin, a policy that is built in).
 		attach := o.id == attachDialog
 		to := remote.Target{User: o.user}
 		if o.tab == tabGroups {
@@ -418,7 +419,6 @@ func (m *Model) chosen(value string) tea.Cmd {
 			what, "strata:ManagePolicies",
 			func(ctx context.Context, r remote.Remote) error { return r.AttachPolicy(ctx, value, to, attach) }))
 	case joinDialog, leaveDialog:
-		l.Close()
 		in := o.id == joinDialog
 		group, user := value, o.user
 		if o.tab == tabGroups {
@@ -454,8 +454,8 @@ func (m *Model) deleteGroup(o op) tea.Cmd {
 		func(ctx context.Context, r remote.Remote) error { return r.DeleteGroup(ctx, name) }))
 }
 
-// done ends a change: its error is shown in the dialog still open (a new
-// group's name), or in the status line; else the tab is read again.
+// done ends a change: its error is shown in the dialog still open, or in
+// the status line; else the tab is read again.
 func (m *Model) done(msg Msg) tea.Cmd {
 	l := m.list(msg.tab)
 	l.Stop()
