@@ -306,14 +306,17 @@ func youRows(u remote.User) []youRow {
 }
 
 // refused is a server's answer said in words; it still matches what the
-// server said (errors.Is).
+// server said (errors.Is). A refusal (403) is final: asking again does not
+// help.
 type refused struct {
-	msg string
-	err error
+	msg   string
+	err   error
+	final bool
 }
 
 func (e *refused) Error() string { return e.msg }
 func (e *refused) Unwrap() error { return e.err }
+func (e *refused) Final() bool   { return e.final }
 
 // explain says what a refusal means: what you may not do, and what it
 // takes. Other errors are said after what was being done, in the server's
@@ -325,7 +328,8 @@ func explain(err error, what, action string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, remote.ErrForbidden):
-		return &refused{msg: fmt.Sprintf("You may not %s: it takes %s, which administrators (the admins group) have.", what, action), err: err}
+		return &refused{msg: fmt.Sprintf("You may not %s: it takes %s, which administrators (the admins group) have.", what, action),
+			err: err, final: true}
 	case errors.As(err, &answer) && !remote.IsDisconnected(err):
 		return &refused{msg: what + ": " + answer.Message(), err: err}
 	}

@@ -19,6 +19,7 @@
 package pagedlist
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -597,7 +598,7 @@ func (m Model[T]) View(s Screen[T]) string {
 	case !m.loaded && m.loadErr == nil:
 		out = append(out, m.spin.View()+" "+m.st.Muted.Render(s.Loading))
 	case !m.loaded:
-		out = append(out, m.errLines(m.loadErr.Error()+" — ctrl+r to retry")...)
+		out = append(out, m.errLines(m.loadErr.Error()+retryHint(m.loadErr))...)
 	case len(m.items) == 0:
 		out = append(out, "", s.Empty)
 	case len(m.vis) == 0:
@@ -618,6 +619,16 @@ func (m Model[T]) View(s Screen[T]) string {
 		v = dialog.Overlay(v, m.dlg.View(), m.w, m.h)
 	}
 	return v
+}
+
+// retryHint says how to try again after err, unless err says that trying
+// again cannot help (a Final method that reports true: a refusal).
+func retryHint(err error) string {
+	var final interface{ Final() bool }
+	if errors.As(err, &final) && final.Final() {
+		return ""
+	}
+	return " — ctrl+r to retry"
 }
 
 // Brief is b shown as k and desc, for a help line that must fit in 80

@@ -173,6 +173,23 @@ func TestStalePageAndError(t *testing.T) {
 	}
 }
 
+// final is an error that trying again cannot mend.
+type final struct{}
+
+func (final) Error() string { return "you may not" }
+func (final) Final() bool   { return true }
+
+// A refusal is not offered a retry; other errors are.
+func TestFinalError(t *testing.T) {
+	var loads int
+	var fail error = fmt.Errorf("list: %w", final{})
+	s := numbers(3, 10, &loads, &fail)
+	s = drain(s, s.Init())
+	if v := s.View(); !strings.Contains(v, "list: you may not") || strings.Contains(v, "retry") {
+		t.Errorf("refusal:\n%s", v)
+	}
+}
+
 func TestBusyStatusAndConfirm(t *testing.T) {
 	var loads int
 	var fail error
