@@ -453,7 +453,7 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 			l.SetStatus(msg.err.Error(), false)
 			return m, nil
 		}
-		m.openDoc(msg.policy, m.attachedTo(msg.policy))
+		m.openDoc("Policy "+msg.policy.Name, msg.policy, m.attachedTo(msg.policy))
 		return m, nil
 	case copiedMsg:
 		m.copied(msg.err)

@@ -108,6 +108,10 @@ func TestGoldenYou(t *testing.T) {
 	f.SetSessionPolicy(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"strata:GetFile","Resource":"*"}}`)
 	m := load(f, nil, 80, 24)
 	golden.RequireEqual(t, []byte(view(t, m, 80, 24)))
+	m = press(m, "G", "enter")
+	if v := view(t, m, 80, 24); !strings.Contains(v, "The session policy of this token") || !strings.Contains(v, `"Action": "strata:GetFile"`) {
+		t.Errorf("session policy:\n%s", v)
+	}
 }
 
 func TestGoldenUsers(t *testing.T) {

@@ -100,7 +100,7 @@ func (m *Model) action(msg tea.KeyMsg) tea.Cmd {
 	case tabYou:
 		if key.Matches(msg, m.keys.Open) && m.you.Shown() > 0 {
 			if r := m.you.Selected(); !r.none {
-				m.openDoc(r.policy, r.about())
+				m.openDoc(r.title(), r.policy, r.about())
 			}
 		}
 	case tabPolicies:

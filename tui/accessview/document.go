@@ -18,7 +18,7 @@ import (
 
 // document is a policy's document on screen, scrolled.
 type document struct {
-	name  string
+	title string
 	about string   // what it is attached to
 	text  string   // the document, indented: what c copies
 	src   []string // its lines, sanitized
@@ -28,14 +28,14 @@ type document struct {
 	ok    bool
 }
 
-// openDoc shows p's document.
-func (m *Model) openDoc(p remote.Policy, about string) {
+// openDoc shows p's document under title.
+func (m *Model) openDoc(title string, p remote.Policy, about string) {
 	text := string(p.Document)
 	var b bytes.Buffer
 	if json.Indent(&b, p.Document, "", "  ") == nil {
 		text = b.String()
 	}
-	d := &document{name: p.Name, about: about, text: text}
+	d := &document{title: title, about: about, text: text}
 	for _, l := range strings.Split(text, "\n") {
 		d.src = append(d.src, dialog.Sanitize(l))
 	}
@@ -99,7 +99,7 @@ func (m Model) docView() string {
 	end := min(len(d.lines), top+rows)
 	where := fmt.Sprintf("lines %d–%d of %d", top+1, end, len(d.lines))
 	out := []string{
-		m.titleLine(m.st.Header.Render("Policy "+dialog.Sanitize(d.name)), where),
+		m.titleLine(m.st.Header.Render(dialog.Sanitize(d.title)), where),
 		m.st.Muted.Render(ansi.Truncate(dialog.Sanitize(d.about), m.w, "…")),
 	}
 	out = append(out, d.lines[top:end]...)

@@ -181,12 +181,20 @@ func (r youRow) from() string {
 	return "your groups"
 }
 
+// title is the title over the row's document.
+func (r youRow) title() string {
+	if r.session {
+		return "The session policy of this token"
+	}
+	return "Policy " + r.policy.Name
+}
+
 // about says it in a sentence, over the document.
 func (r youRow) about() string {
 	var s string
 	switch {
 	case r.session:
-		return "The session policy of this token: it does only what this allows too."
+		return "The token does only what this allows too."
 	case r.direct:
 		s = "Attached to you."
 	default:
