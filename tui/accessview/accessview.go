@@ -244,47 +244,55 @@ func New(ctx context.Context, st *style.Styles, r remote.Remote, clip func(strin
 	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator, h.Styles.Ellipsis = st.Key, st.KeyDesc, st.Muted, st.Muted
 	m := Model{ctx: ctx, st: st, r: r, clip: clip, keys: keys, help: h, w: 80, h: 24}
 
-	m.you = pagedlist.New(st, nav, whole(func() ([]youRow, error) {
+	m.you = pagedlist.New(st, nav, func(string) ([]youRow, string, error) {
 		u, err := r.Whoami(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("who you are: %w", err)
+			return nil, "", fmt.Errorf("who you are: %w", err)
 		}
-		return youRows(u), nil
-	}), func(msg pagedlist.Msg[youRow]) tea.Msg { return Msg{kind: listMsg, tab: tabYou, you: msg} })
+		return youRows(u), "", nil
+	}, func(msg pagedlist.Msg[youRow]) tea.Msg { return Msg{kind: listMsg, tab: tabYou, you: msg} })
 
-	m.users = pagedlist.New(st, nav, whole(func() ([]remote.User, error) {
-		us, err := r.Users(ctx)
-		return us, explain(err, "list the users", "strata:ManageUsers")
-	}), func(msg pagedlist.Msg[remote.User]) tea.Msg { return Msg{kind: listMsg, tab: tabUsers, users: msg} })
+	m.users = pagedlist.New(st, nav, whole(ctx, tabUsers, r.Users),
+		func(msg pagedlist.Msg[remote.User]) tea.Msg { return Msg{kind: listMsg, tab: tabUsers, users: msg} })
 	m.users.EnableFilter(func(u remote.User) string {
 		return strings.Join(append(append([]string{u.Name}, u.Groups...), u.Policies...), " ")
 	})
 
-	m.groups = pagedlist.New(st, nav, whole(func() ([]remote.Group, error) {
-		gs, err := r.Groups(ctx)
-		return gs, explain(err, "list the groups", "strata:ManageGroups")
-	}), func(msg pagedlist.Msg[remote.Group]) tea.Msg { return Msg{kind: listMsg, tab: tabGroups, groups: msg} })
+	m.groups = pagedlist.New(st, nav, whole(ctx, tabGroups, r.Groups),
+		func(msg pagedlist.Msg[remote.Group]) tea.Msg { return Msg{kind: listMsg, tab: tabGroups, groups: msg} })
 	m.groups.EnableFilter(func(g remote.Group) string {
 		return strings.Join(append(append([]string{g.Name}, g.Members...), g.Policies...), " ")
 	})
 
-	m.policies = pagedlist.New(st, nav, whole(func() ([]remote.Policy, error) {
-		ps, err := r.Policies(ctx)
-		return ps, explain(err, "list the policies", "strata:ManagePolicies")
-	}), func(msg pagedlist.Msg[remote.Policy]) tea.Msg {
-		return Msg{kind: listMsg, tab: tabPolicies, policies: msg}
-	})
+	m.policies = pagedlist.New(st, nav, whole(ctx, tabPolicies, r.Policies),
+		func(msg pagedlist.Msg[remote.Policy]) tea.Msg {
+			return Msg{kind: listMsg, tab: tabPolicies, policies: msg}
+		})
 	m.policies.EnableFilter(func(p remote.Policy) string {
 		return strings.Join(append(append([]string{p.Name}, p.Users...), p.Groups...), " ")
 	})
 	return m
 }
 
-// whole is the Loader of a list the server gives whole, in one answer.
-func whole[T any](load func() ([]T, error)) pagedlist.Loader[T] {
+// listing is what an administrator's tab lists, and the action it takes.
+type listing struct{ what, action string }
+
+// explain is explain of a failure to list.
+func (l listing) explain(err error) error { return explain(err, "list "+l.what, l.action) }
+
+// listings are the tabs' listings.
+var listings = [tabs]listing{
+	tabUsers:    {"the users", "strata:ManageUsers"},
+	tabGroups:   {"the groups", "strata:ManageGroups"},
+	tabPolicies: {"the policies", "strata:ManagePolicies"},
+}
+
+// whole is the Loader of tab t's list, which the server gives whole, in
+// one answer.
+func whole[T any](ctx context.Context, t tab, list func(context.Context) ([]T, error)) pagedlist.Loader[T] {
 	return func(string) ([]T, string, error) {
-		items, err := load()
-		return items, "", err
+		items, err := list(ctx)
+		return items, "", listings[t].explain(err)
 	}
 }
 

@@ -116,70 +116,67 @@ func (m *Model) action(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (m *Model) userAction(msg tea.KeyMsg) tea.Cmd {
-	k, l := m.keys, &m.users
-	if key.Matches(msg, k.New) {
-		m.op = op{tab: tabUsers, id: newUserDialog}
-		l.Open(dialog.NewInput(m.st, newUserDialog, "New user", "Name:", "", nameNeeded))
+	if key.Matches(msg, m.keys.New) {
+		return m.askName(tabUsers, newUserDialog, "New user")
+	}
+	if m.users.Shown() == 0 {
 		return nil
 	}
-	if l.Shown() == 0 {
-		return nil
-	}
-	u := l.Selected()
-	o := op{tab: tabUsers, user: u.Name}
-	switch {
-	case key.Matches(msg, k.Attach):
-		o.id = attachDialog
-		return m.fetchNames(o, "Reading the policies…", m.policyNames(), u.Policies)
-	case key.Matches(msg, k.Detach):
-		o.id = detachDialog
-		return m.offerNow(o, u.Policies)
-	case key.Matches(msg, k.Join):
-		o.id = joinDialog
-		return m.fetchNames(o, "Reading the groups…", m.groupNames(), u.Groups)
-	case key.Matches(msg, k.Leave):
-		o.id = leaveDialog
-		return m.offerNow(o, u.Groups)
-	}
-	return nil
+	u := m.users.Selected()
+	return m.subjectAction(msg, op{tab: tabUsers, user: u.Name}, u.Policies, u.Groups, m.groupNames())
 }
 
 func (m *Model) groupAction(msg tea.KeyMsg) tea.Cmd {
-	k, l := m.keys, &m.groups
-	if key.Matches(msg, k.New) {
-		m.op = op{tab: tabGroups, id: newGroupDialog}
-		l.Open(dialog.NewInput(m.st, newGroupDialog, "New group", "Name:", "", nameNeeded))
-		return nil
+	l := &m.groups
+	if key.Matches(msg, m.keys.New) {
+		return m.askName(tabGroups, newGroupDialog, "New group")
 	}
 	if l.Shown() == 0 {
 		return nil
 	}
 	g := l.Selected()
 	o := op{tab: tabGroups, group: g.Name}
+	if !key.Matches(msg, m.keys.Delete) {
+		return m.subjectAction(msg, o, g.Policies, g.Members, m.userNames())
+	}
+	if len(g.Members)+len(g.Policies) > 0 {
+		l.SetStatus(fmt.Sprintf("The group %s still has %s and %s: remove them first.", dialog.Quote(g.Name),
+			human.Plural(len(g.Members), "member", "members"), human.Plural(len(g.Policies), "policy", "policies")), false)
+		return nil
+	}
+	o.id = deleteDialog
+	m.op = o
+	d := dialog.NewConfirm(m.st, deleteDialog, "Delete a group", "Delete the group "+dialog.Quote(g.Name)+"?")
+	d.SetDefault(1)
+	l.Open(d)
+	return nil
+}
+
+// askName asks the name of a new user or group.
+func (m *Model) askName(t tab, id, title string) tea.Cmd {
+	m.op = op{tab: t, id: id}
+	m.list(t).Open(dialog.NewInput(m.st, id, title, "Name:", "", nameNeeded))
+	return nil
+}
+
+// subjectAction attaches or detaches a policy of o's user or group, or
+// adds or removes one of its related: a user's groups, a group's members,
+// which load reads the candidates of.
+func (m *Model) subjectAction(msg tea.KeyMsg, o op, policies, related []string, load namesLoader) tea.Cmd {
+	k := m.keys
 	switch {
 	case key.Matches(msg, k.Attach):
 		o.id = attachDialog
-		return m.fetchNames(o, "Reading the policies…", m.policyNames(), g.Policies)
+		return m.fetchNames(o, m.policyNames(), policies)
 	case key.Matches(msg, k.Detach):
 		o.id = detachDialog
-		return m.offerNow(o, g.Policies)
+		return m.offerNow(o, policies)
 	case key.Matches(msg, k.Join):
 		o.id = joinDialog
-		return m.fetchNames(o, "Reading the users…", m.userNames(), g.Members)
+		return m.fetchNames(o, load, related)
 	case key.Matches(msg, k.Leave):
 		o.id = leaveDialog
-		return m.offerNow(o, g.Members)
-	case key.Matches(msg, k.Delete):
-		if len(g.Members)+len(g.Policies) > 0 {
-			l.SetStatus(fmt.Sprintf("The group %s still has %s and %s: remove them first.", dialog.Quote(g.Name),
-				human.Plural(len(g.Members), "member", "members"), human.Plural(len(g.Policies), "policy", "policies")), false)
-			return nil
-		}
-		o.id = deleteDialog
-		m.op = o
-		d := dialog.NewConfirm(m.st, deleteDialog, "Delete a group", "Delete the group "+dialog.Quote(g.Name)+"?")
-		d.SetDefault(1)
-		l.Open(d)
+		return m.offerNow(o, related)
 	}
 	return nil
 }
@@ -192,50 +189,42 @@ func nameNeeded(s string) error {
 	return nil
 }
 
-// namesLoader reads the names a choice offers, off the UI.
-type namesLoader func() ([]string, error)
+// namesLoader reads the names a choice offers, off the UI; what says
+// which ("the policies").
+type namesLoader struct {
+	what string
+	load func() ([]string, error)
+}
+
+// namesOf reads the names of a listing (what t lists).
+func namesOf[T any](ctx context.Context, t tab, list func(context.Context) ([]T, error), name func(T) string) namesLoader {
+	return namesLoader{what: listings[t].what, load: func() ([]string, error) {
+		items, err := list(ctx)
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = name(it)
+		}
+		return names, listings[t].explain(err)
+	}}
+}
 
 func (m *Model) policyNames() namesLoader {
-	ctx, r := m.ctx, m.r
-	return func() ([]string, error) {
-		ps, err := r.Policies(ctx)
-		names := make([]string, len(ps))
-		for i, p := range ps {
-			names[i] = p.Name
-		}
-		return names, explain(err, "list the policies", "strata:ManagePolicies")
-	}
+	return namesOf(m.ctx, tabPolicies, m.r.Policies, func(p remote.Policy) string { return p.Name })
 }
 
 func (m *Model) groupNames() namesLoader {
-	ctx, r := m.ctx, m.r
-	return func() ([]string, error) {
-		gs, err := r.Groups(ctx)
-		names := make([]string, len(gs))
-		for i, g := range gs {
-			names[i] = g.Name
-		}
-		return names, explain(err, "list the groups", "strata:ManageGroups")
-	}
+	return namesOf(m.ctx, tabGroups, m.r.Groups, func(g remote.Group) string { return g.Name })
 }
 
 func (m *Model) userNames() namesLoader {
-	ctx, r := m.ctx, m.r
-	return func() ([]string, error) {
-		us, err := r.Users(ctx)
-		names := make([]string, len(us))
-		for i, u := range us {
-			names[i] = u.Name
-		}
-		return names, explain(err, "list the users", "strata:ManageUsers")
-	}
+	return namesOf(m.ctx, tabUsers, m.r.Users, func(u remote.User) string { return u.Name })
 }
 
 // fetchNames reads what a choice offers (fresh: another admin may have
 // changed it), leaving out those in except, then asks.
-func (m *Model) fetchNames(o op, what string, load namesLoader, except []string) tea.Cmd {
-	return m.list(o.tab).Start(what, func() tea.Msg {
-		names, err := load()
+func (m *Model) fetchNames(o op, names namesLoader, except []string) tea.Cmd {
+	return m.list(o.tab).Start("Reading "+names.what+"…", func() tea.Msg {
+		names, err := names.load()
 		names = slices.DeleteFunc(names, func(n string) bool { return slices.Contains(except, n) })
 		return Msg{kind: namesMsg, tab: o.tab, op: o, names: names, err: err}
 	})
