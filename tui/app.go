@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/tui/accessview"
 	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
@@ -58,6 +59,9 @@ type Options struct {
 	// BigOpen is the size of a Strata file above which opening it in the
 	// pager or the editor asks first (default the BigOpen constant).
 	BigOpen int64
+	// Clipboard puts text on the user's clipboard (a new user's token);
+	// nil: there is none (Run sends it to the terminal, OSC 52).
+	Clipboard func(text string) error
 }
 
 const (
@@ -74,6 +78,7 @@ const (
 	viewTransfers
 	viewTrash
 	viewVersions
+	viewAccess
 )
 
 // App is the root model.
@@ -101,6 +106,7 @@ type App struct {
 	tview    transfer.Model
 	trash    trashview.Model
 	versions versionsview.Model
+	access   accessview.Model
 
 	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
@@ -306,6 +312,10 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		}
 		return a, nil
 
+	case accessview.ClosedMsg:
+		a.view = viewPanes
+		return a, nil
+
 	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
 
@@ -333,6 +343,11 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	case versionsview.Msg:
 		var cmd tea.Cmd
 		a.versions, cmd = a.versions.Update(msg)
+		return a, cmd
+
+	case accessview.Msg:
+		var cmd tea.Cmd
+		a.access, cmd = a.access.Update(msg)
 		return a, cmd
 
 	case filelist.ActivateMsg:
@@ -463,6 +478,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		var cmd tea.Cmd
 		a.versions, cmd = a.versions.Update(msg)
 		return a, cmd
+	case viewAccess:
+		var cmd tea.Cmd
+		a.access, cmd = a.access.Update(msg)
+		return a, cmd
 	}
 
 	p := &a.panes[a.focus]
@@ -560,6 +579,11 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()
+	case key.Matches(msg, a.keys.Access):
+		a.access = accessview.New(a.o.Ctx, a.st, a.o.Remote, a.o.Clipboard)
+		a.access.SetSize(a.w, a.h-1)
+		a.view = viewAccess
+		return a, a.access.Init()
 	}
 	var cmd tea.Cmd
 	*p, cmd = p.Update(msg)
@@ -730,8 +754,8 @@ func (a *App) confirmDelete() tea.Cmd {
 
 // dialogMsg routes a dialog's answer (or its count) to whoever opened the
 // dialog: the app's own dialog is answered while it is open; otherwise the
-// dialog was the screen's on view (the trash and versions screens open their
-// own), which must get its answer or it waits for ever.
+// dialog was the screen's on view (the trash, versions and access screens
+// open their own), which must get its answer or it waits for ever.
 func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 	if c, ok := msg.(dialog.ConfirmedMsg); ok && a.dlg != nil && (c.ID == openBigDialog || c.ID == openUploadDialog) {
 		return a.openAnswer(c)
@@ -743,6 +767,8 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 			a.trash, cmd = a.trash.Update(msg)
 		case viewVersions:
 			a.versions, cmd = a.versions.Update(msg)
+		case viewAccess:
+			a.access, cmd = a.access.Update(msg)
 		}
 		return a, cmd
 	}
@@ -916,6 +942,7 @@ func (a *App) layout() {
 	a.tview.SetSize(a.w, a.h-1)
 	a.trash.SetSize(a.w, a.h-1)
 	a.versions.SetSize(a.w, a.h-1)
+	a.access.SetSize(a.w, a.h-1)
 	if a.dlg != nil {
 		a.dlg.SetSize(a.w, a.h)
 	}
@@ -936,6 +963,8 @@ func (a App) View() string {
 		body = a.trash.View()
 	case viewVersions:
 		body = a.versions.View()
+	case viewAccess:
+		body = a.access.View()
 	default:
 		body = a.panesView() + "\n" + a.statusLine()
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"github.com/charmbracelet/bubbles/key"
 
+	"github.com/strata-storage/strata/tui/accessview"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/transfer"
@@ -15,6 +16,7 @@ type KeyMap struct {
 	Switch, Help, Quit, ForceQuit, Back                key.Binding
 	Upload, Download, Transfers                        key.Binding
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
+	Access                                             key.Binding
 	Info, Reload, Jump                                 key.Binding
 	Mark, GoMark                                       key.Binding
 	View, Edit                                         key.Binding
@@ -41,6 +43,7 @@ func DefaultKeyMap() KeyMap {
 		Delete:    key.NewBinding(key.WithKeys("x", "delete", "f8"), key.WithHelp("x/del", "delete (Strata: to the trash)")),
 		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
 		Versions:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "versions of a file")),
+		Access:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "access: you, and (admins) users, groups, policies")),
 		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
@@ -63,12 +66,13 @@ func (a App) helpSections() []helpview.Section {
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
 		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}},
 		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
-		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions}},
+		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
 		// The screens' moves are the panes'; their own keys follow.
 		{Title: "Trash screen (T)", Bindings: flatten(trashview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "Versions screen (v)", Bindings: flatten(versionsview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Access screen (A)", Bindings: flatten(accessview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}
 }

@@ -19,6 +19,7 @@
 package pagedlist
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -247,6 +248,20 @@ func (m *Model[T]) Navigate(msg tea.KeyMsg) bool {
 		return false
 	}
 	return true
+}
+
+// Select moves the selection to the first item shown for which match is
+// true, and reports whether there was one (a list loaded again after a
+// change keeps its place on the item changed).
+func (m *Model[T]) Select(match func(T) bool) bool {
+	for i, at := range m.vis {
+		if match(m.items[at]) {
+			m.sel = i
+			m.scrollToSel()
+			return true
+		}
+	}
+	return false
 }
 
 // Scroll keeps the selection in the list and on screen, and loads the
@@ -583,7 +598,7 @@ func (m Model[T]) View(s Screen[T]) string {
 	case !m.loaded && m.loadErr == nil:
 		out = append(out, m.spin.View()+" "+m.st.Muted.Render(s.Loading))
 	case !m.loaded:
-		out = append(out, m.errLines(m.loadErr.Error()+" — ctrl+r to retry")...)
+		out = append(out, m.errLines(m.loadErr.Error()+retryHint(m.loadErr))...)
 	case len(m.items) == 0:
 		out = append(out, "", s.Empty)
 	case len(m.vis) == 0:
@@ -604,6 +619,16 @@ func (m Model[T]) View(s Screen[T]) string {
 		v = dialog.Overlay(v, m.dlg.View(), m.w, m.h)
 	}
 	return v
+}
+
+// retryHint says how to try again after err, unless err says that trying
+// again cannot help (a Final method that reports true: a refusal).
+func retryHint(err error) string {
+	var final interface{ Final() bool }
+	if errors.As(err, &final) && final.Final() {
+		return ""
+	}
+	return " — ctrl+r to retry"
 }
 
 // Brief is b shown as k and desc, for a help line that must fit in 80

@@ -130,6 +130,28 @@ func TestPagesAsScrolled(t *testing.T) {
 	}
 }
 
+// Select finds an item among those shown and keeps it on screen.
+func TestSelect(t *testing.T) {
+	var loads int
+	var fail error
+	s := marked(numbers(25, 25, &loads, &fail))
+	s.SetSize(40, 9) // 5 rows
+	s = drain(s, s.Init())
+	if !s.list.Select(func(n int) bool { return n == 17 }) || s.list.Index() != 17 || !strings.Contains(s.View(), "> 17") {
+		t.Fatalf("17 not selected (at %d):\n%s", s.list.Index(), s.View())
+	}
+	s.list.StartFilter()
+	for _, k := range []string{"2"} {
+		s.list.FilterKey(tuitest.Key(k))
+	}
+	if s.list.Select(func(n int) bool { return n == 17 }) {
+		t.Error("selected an item the filter hides")
+	}
+	if !s.list.Select(func(n int) bool { return n == 20 }) || s.list.Selected() != 20 {
+		t.Errorf("20 not selected under the filter: %d", s.list.Selected())
+	}
+}
+
 func TestStalePageAndError(t *testing.T) {
 	var loads int
 	fail := errors.New("server unavailable")
@@ -148,6 +170,23 @@ func TestStalePageAndError(t *testing.T) {
 	s = drain(s, second)
 	if s.list.Len() != 3 || !strings.Contains(s.View(), "3 numbers") {
 		t.Errorf("%d items\n%s", s.list.Len(), s.View())
+	}
+}
+
+// final is an error that trying again cannot mend.
+type final struct{}
+
+func (final) Error() string { return "you may not" }
+func (final) Final() bool   { return true }
+
+// A refusal is not offered a retry; other errors are.
+func TestFinalError(t *testing.T) {
+	var loads int
+	var fail error = fmt.Errorf("list: %w", final{})
+	s := numbers(3, 10, &loads, &fail)
+	s = drain(s, s.Init())
+	if v := s.View(); !strings.Contains(v, "list: you may not") || strings.Contains(v, "retry") {
+		t.Errorf("refusal:\n%s", v)
 	}
 }
 

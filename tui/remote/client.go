@@ -129,3 +129,44 @@ func (r *Client) DownloadVersion(ctx context.Context, path string, version int64
 	e, err := r.c.DownloadFile(ctx, path, local, client.DownloadOptions{Version: version, Progress: progress})
 	return e, translate(err)
 }
+
+func (r *Client) Users(ctx context.Context) ([]User, error) {
+	us, err := r.c.Users(ctx)
+	return us, translate(err)
+}
+
+func (r *Client) CreateUser(ctx context.Context, name string, admin bool) (NewUser, error) {
+	nu, err := r.c.CreateUser(ctx, name, admin, true)
+	return nu, translate(err)
+}
+
+func (r *Client) Groups(ctx context.Context) ([]Group, error) {
+	gs, err := r.c.Groups(ctx)
+	return gs, translate(err)
+}
+
+func (r *Client) CreateGroup(ctx context.Context, name string) error {
+	return translate(r.c.CreateGroup(ctx, name))
+}
+
+func (r *Client) DeleteGroup(ctx context.Context, name string) error {
+	return translate(r.c.DeleteGroup(ctx, name))
+}
+
+func (r *Client) GroupMember(ctx context.Context, group, user string, in bool) error {
+	return translate(r.c.GroupMember(ctx, group, user, in))
+}
+
+func (r *Client) Policies(ctx context.Context) ([]Policy, error) {
+	ps, err := r.c.Policies(ctx)
+	return ps, translate(err)
+}
+
+func (r *Client) Policy(ctx context.Context, name string) (Policy, error) {
+	p, err := r.c.Policy(ctx, name)
+	return p, translate(err)
+}
+
+func (r *Client) AttachPolicy(ctx context.Context, name string, to Target, attach bool) error {
+	return translate(r.c.AttachPolicy(ctx, name, to, attach))
+}

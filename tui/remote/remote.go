@@ -20,6 +20,13 @@ type (
 	TrashItem   = api.TrashItem
 	TrashPage   = api.TrashPage
 	VersionPage = api.VersionPage
+	Policy      = api.Policy
+	Group       = api.Group
+	Token       = api.Token
+	// NewUser is a user just made, with their first token.
+	NewUser = api.CreateUserResult
+	// Target names what a policy is attached to: a User or a Group.
+	Target = api.AttachRequest
 )
 
 // Errors a Remote's methods match with errors.Is (the client's sentinels
@@ -74,6 +81,30 @@ type Remote interface {
 	Download(ctx context.Context, path, local string, progress Progress) (Entry, error)
 	// DownloadVersion is Download of one of the file's kept versions.
 	DownloadVersion(ctx context.Context, path string, version int64, local string, progress Progress) (Entry, error)
+
+	// Access control, for the access screen; all but Whoami are an
+	// administrator's (the server refuses them to others, ErrForbidden).
+
+	// Users lists the users with their groups and the policies attached
+	// to them.
+	Users(ctx context.Context) ([]User, error)
+	// CreateUser makes a user (an administrator: in the admins group) and
+	// a first token for them, whose secret is in the answer only.
+	CreateUser(ctx context.Context, name string, admin bool) (NewUser, error)
+	// Groups lists the groups with their members and policies.
+	Groups(ctx context.Context) ([]Group, error)
+	CreateGroup(ctx context.Context, name string) error
+	// DeleteGroup deletes a group that has no members and no policies.
+	DeleteGroup(ctx context.Context, name string) error
+	// GroupMember puts user in group (in) or takes them out.
+	GroupMember(ctx context.Context, group, user string, in bool) error
+	// Policies lists the policies and what they are attached to, without
+	// their documents; Policy has its document.
+	Policies(ctx context.Context) ([]Policy, error)
+	Policy(ctx context.Context, name string) (Policy, error)
+	// AttachPolicy attaches a policy to a user or a group (attach false:
+	// detaches it).
+	AttachPolicy(ctx context.Context, name string, to Target, attach bool) error
 }
 
 // ReadAllLimit is io.ReadAll of at most max bytes.

@@ -1,6 +1,7 @@
 // Package remotetest is an in-memory remote.Remote for the TUI's tests:
-// a folder tree with versions and a trash, deterministic times, optional
-// latency, and a switch that makes it unreachable.
+// a folder tree with versions and a trash, users, groups and policies,
+// deterministic times, optional latency, and a switch that makes it
+// unreachable.
 package remotetest
 
 import (
@@ -18,7 +19,8 @@ import (
 	"github.com/strata-storage/strata/tui/remote"
 )
 
-// Fake is an in-memory server.
+// Fake is an in-memory server. Its caller is the user "tester", who is
+// not an administrator until SetAdmin.
 type Fake struct {
 	mu      sync.Mutex
 	files   map[string][]version // path -> versions, oldest first
@@ -31,6 +33,8 @@ type Fake struct {
 	Calls map[string]int
 	// Now is the clock; it advances one second per write.
 	Now time.Time
+
+	acc access // users, groups and policies (access.go)
 }
 
 type version struct {
@@ -52,6 +56,7 @@ func New() *Fake {
 	f := &Fake{files: map[string][]version{}, dirs: map[string]bool{"/": true}, Calls: map[string]int{},
 		Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	f.MkdirAll("/home/tester")
+	f.acc = newAccess(f.Now)
 	return f
 }
 
@@ -132,13 +137,6 @@ func (f *Fake) entry(p string) (remote.Entry, bool) {
 }
 
 func (f *Fake) Server() string { return "fake://strata" }
-
-func (f *Fake) Whoami(ctx context.Context) (remote.User, error) {
-	if err := f.call(ctx, "Whoami"); err != nil {
-		return remote.User{}, err
-	}
-	return remote.User{ID: "u1", Name: "tester", Home: "/home/tester"}, nil
-}
 
 func (f *Fake) Ping(ctx context.Context) error { return f.call(ctx, "Ping") }
 
