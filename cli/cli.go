@@ -131,7 +131,34 @@ Then:                strata put report.pdf docs/ ; strata ls docs`,
 		a.provisionCmd(),
 		a.versionCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes a command that only groups others fail on
+// a word that is none of them: cobra checks subcommand names at the root
+// only, and below it prints the group's help and exits 0, so a script's
+// typo ("strata admin group add") would pass for success.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Use += " COMMAND"
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return usagef("%s (see %s --help)", msg, c.CommandPath())
+	}
 }
 
 func (a *app) versionCmd() *cobra.Command {

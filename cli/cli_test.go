@@ -423,3 +423,25 @@ func TestAdminTokenIgnoredOnStoreWithUsers(t *testing.T) {
 		t.Fatalf("a malformed admin token on a store with users: %q, created %v, %v; want it ignored", tok, created, err)
 	}
 }
+
+// A word that names no subcommand of a group is a usage error, not the
+// group's help with exit 0 (which a script's typo would take for success).
+func TestUnknownSubcommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"admin", "group", "add", "readers", "bob"}, `unknown command "add" for "strata admin group"; did you mean "add-user"?`},
+		{[]string{"admin", "grup"}, `did you mean "group"?`},
+		{[]string{"trash", "lst"}, `unknown command "lst" for "strata trash"`},
+	} {
+		r := run(t, map[string]string{}, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("strata %s: %s\nwant exit 2 and %q", strings.Join(tc.args, " "), r, tc.want)
+		}
+	}
+	// With no word at all a group still shows its help.
+	if r := run(t, map[string]string{}, "admin", "group"); r.code != 0 || !strings.Contains(r.stdout, "add-user") {
+		t.Errorf("strata admin group: %s", r)
+	}
+}
