@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -139,7 +141,7 @@ func (a *app) policyCmd() *cobra.Command {
 			if a.jsonOut {
 				return a.printJSON(p)
 			}
-			_, err = fmt.Fprintln(a.env.Stdout, strings.TrimSpace(string(p.Document)))
+			_, err = fmt.Fprintln(a.env.Stdout, readableDoc(p.Document))
 			return err
 		})
 	ls := a.storeCmd(&cobra.Command{Use: "ls", Short: "List policies and what they are attached to", Args: cobra.NoArgs},
@@ -288,11 +290,26 @@ func (a *app) whoamiCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.env.Stdout, "%s (home %s)\ngroups: %s\n", u.Name, u.Home, listOrDash(u.Groups))
 			for _, p := range u.Applies {
-				fmt.Fprintf(a.env.Stdout, "\npolicy %s:\n%s\n", p.Name, strings.TrimSpace(string(p.Document)))
+				fmt.Fprintf(a.env.Stdout, "\npolicy %s:\n%s\n", p.Name, readableDoc(p.Document))
 			}
 			if u.SessionPolicy != "" {
-				fmt.Fprintf(a.env.Stdout, "\nthis token's session policy (it may do only what this allows too):\n%s\n", strings.TrimSpace(u.SessionPolicy))
+				fmt.Fprintf(a.env.Stdout, "\nthis token's session policy (it may do only what this allows too):\n%s\n", readableDoc([]byte(u.SessionPolicy)))
 			}
 			return nil
 		})
+}
+
+// readableDoc is a policy document to read on a terminal: as its author
+// wrote it, or indented when it is all on one line (the built-in ones,
+// and most written by scripts).
+func readableDoc(doc []byte) string {
+	doc = bytes.TrimSpace(doc)
+	if bytes.ContainsRune(doc, '\n') {
+		return string(doc)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return string(doc)
+	}
+	return out.String()
 }

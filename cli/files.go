@@ -75,14 +75,28 @@ object per entry and line.`,
 		if err != nil {
 			return err
 		}
-		e, err := s.Stat(ctx, p)
+		// The listing first: a folder is what ls is mostly for, and a
+		// policy may allow listing a folder (strata:ListFolder) without
+		// reading it (strata:GetFile, which a stat is). Only a file, or a
+		// path that may not be listed, is looked at as one.
+		first, err := s.List(ctx, p, "", 0)
+		if errors.Is(err, client.ErrNotDir) || errors.Is(err, client.ErrForbidden) {
+			if e, serr := s.Stat(ctx, p); serr == nil && !e.IsDir() {
+				return a.printEntries([]api.Entry{e}, long)
+			} else if errors.Is(err, client.ErrNotDir) {
+				return serr
+			}
+		}
 		if err != nil {
 			return err
 		}
-		if !e.IsDir() {
-			return a.printEntries([]api.Entry{e}, long)
+		if err := a.printEntries(first.Entries, long); err != nil || first.Cursor == "" {
+			return err
 		}
 		return paged(func(cursor string) (string, error) {
+			if cursor == "" {
+				cursor = first.Cursor
+			}
 			pg, err := s.List(ctx, p, cursor, 0)
 			if err != nil {
 				return "", err

@@ -130,7 +130,7 @@ const (
 		"Action":["strata:GetFile","strata:ListFolder","strata:ListVersions"],
 		"Resource":["/home/alice","/home/alice/*"]}]}`
 	readOnlySession = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
-		"Action":["strata:GetFile","strata:ListFolder","strata:ListVersions","strata:GetUser"],"Resource":"*"}]}`
+		"Action":["strata:GetFile","strata:ListFolder","strata:ListVersions"],"Resource":"*"}]}`
 )
 
 // matrixCase builds one route's request for a role: path (with query) and

@@ -22,6 +22,7 @@ const (
 	reasonUnknownAction   = "unknown action"
 	reasonImplicit        = "implicitly denied: no policy allows it"
 	reasonSessionImplicit = "implicitly denied: the session policy does not allow it"
+	reasonSelf            = "a user may always say who they are"
 )
 
 // Evaluate decides as AWS does for identity-based and session policies:
@@ -173,6 +174,12 @@ func NewPolicyDecider(src PolicySource, now func() time.Time) *PolicyDecider {
 func (d *PolicyDecider) Decide(pr Principal, act Action, res Resource, req Request) Decision {
 	if !pr.Authenticated() {
 		return Decision{Reason: reasonNoPrincipal}
+	}
+	// As AWS's GetCallerIdentity, which no policy can deny: a token must
+	// be able to say whose it is (logging in with it asks), whatever its
+	// session policy or a Deny says.
+	if act == GetUser && pr.Kind == KindUser && res == UserNamed(pr.Name) {
+		return Decision{Allowed: true, Reason: reasonSelf}
 	}
 	set, err := d.src.Policies(pr)
 	if err != nil {

@@ -360,6 +360,28 @@ func TestPolicyDecider(t *testing.T) {
 	}
 }
 
+// A user may always say who they are, as AWS's GetCallerIdentity: a
+// session policy that allows only reading, or a Deny of GetUser, must not
+// stop a token from logging in; nobody else is described by that rule.
+func TestSelfIsAlwaysDescribed(t *testing.T) {
+	deny := MustParse("deny", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"strata:GetUser","Resource":"*"}]}`)
+	readOnly := MustParse("session", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"strata:GetFile","Resource":"*"}]}`)
+	src := &fakeSource{set: &PolicySet{Identity: []*Policy{HomePolicy(), deny}, Session: readOnly}}
+	d := NewPolicyDecider(src, nil)
+	alice := User("a1", "alice", false, "t1")
+	if dec := d.Decide(alice, GetUser, UserNamed("alice"), Request{}); !dec.Allowed {
+		t.Fatalf("alice about herself: %+v", dec)
+	}
+	for _, tc := range []struct {
+		act Action
+		res Resource
+	}{{GetUser, UserNamed("bob")}, {ManagePassword, UserNamed("alice")}} {
+		if dec := d.Decide(alice, tc.act, tc.res, Request{}); dec.Allowed {
+			t.Errorf("%s on %s: %+v, want a denial", tc.act, tc.res, dec)
+		}
+	}
+}
+
 // A request without a time is decided at the decider's clock, so that a
 // date condition never goes unchecked.
 func TestPolicyDeciderClock(t *testing.T) {

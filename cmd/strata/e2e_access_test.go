@@ -32,6 +32,18 @@ func TestPoliciesFromTheCLI(t *testing.T) {
 		t.Fatalf("bob reads %q", got)
 	}
 	bob.run(0, "ls", "/projects")
+	// Listing / needs only strata:ListFolder on it, not reading it.
+	bob.run(4, "ls", "/")
+	root := filepath.Join(admin.dir, "root.json")
+	writeFile(t, root, []byte(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "strata:ListFolder", "Resource": "/"}]}`))
+	admin.run(0, "admin", "policy", "create", "browse-root", "--document", root)
+	admin.run(0, "admin", "policy", "attach", "browse-root", "--group", "readers")
+	if got := bob.run(0, "ls", "/").stdout; !strings.Contains(got, "projects/") {
+		t.Fatalf("bob lists / as %q", got)
+	}
+	if got := bob.run(0, "ls", "-l", "/projects/a.txt").stdout; !strings.Contains(got, "a.txt") {
+		t.Fatalf("bob lists a file as %q", got)
+	}
 	bob.run(4, "put", filepath.Join(admin.dir, "a.txt"), "/projects/b.txt")
 	bob.run(4, "rm", "/projects/a.txt")
 	carol.run(4, "cat", "/projects/a.txt")
@@ -53,7 +65,7 @@ func TestPoliciesFromTheCLI(t *testing.T) {
 	// A backup token: reads, never deletes.
 	ro := filepath.Join(carol.dir, "readonly.json")
 	writeFile(t, ro, []byte(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-		"Action": ["strata:Get*", "strata:List*"], "Resource": "*"}]}`))
+		"Action": ["strata:GetFile", "strata:ListFolder"], "Resource": "*"}]}`))
 	writeFile(t, filepath.Join(carol.dir, "mine.txt"), []byte("mine"))
 	carol.run(0, "put", filepath.Join(carol.dir, "mine.txt"), "mine.txt")
 	backup := &user{t: t, env: append(carol.env[:2:2], "STRATA_SERVER="+s.addr, "STRATA_TOKEN="+strings.TrimSpace(carol.run(0, "token", "create", "--name", "backup", "--policy", ro).stdout)), dir: carol.dir}
@@ -62,6 +74,10 @@ func TestPoliciesFromTheCLI(t *testing.T) {
 	}
 	backup.run(4, "rm", "mine.txt")
 	backup.run(4, "put", filepath.Join(carol.dir, "mine.txt"), "other.txt")
+	// A token that may only read still says whose it is (logging in asks).
+	if got := backup.run(0, "whoami").stdout; !strings.HasPrefix(got, "carol") || !strings.Contains(got, "session policy") {
+		t.Fatalf("whoami with the backup token: %q", got)
+	}
 	if !strings.Contains(carol.run(0, "token", "ls").stdout, "yes") {
 		t.Fatal("token ls does not show the session policy")
 	}
