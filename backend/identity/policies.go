@@ -70,7 +70,14 @@ type memberRec struct {
 
 // ErrInUse: a policy or group that something still refers to, or the
 // last admin.
-var ErrInUse = fmt.Errorf("%w: in use", errs.ErrConflict)
+// It is an errs.ErrConflict (the API's conflict) without that error's
+// words: nothing changed meanwhile, and trying again will not help.
+var ErrInUse error = inUse{}
+
+type inUse struct{}
+
+func (inUse) Error() string        { return "in use" }
+func (inUse) Is(target error) bool { return target == errs.ErrConflict }
 
 var groupNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
 
