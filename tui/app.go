@@ -680,6 +680,12 @@ func (a *App) checkFolder(pane int, target string) tea.Cmd {
 			var e remote.Entry
 			if e, err = r.Stat(sctx, target); err == nil && !e.IsDir() {
 				err = fmt.Errorf("%s is a file, not a folder", target)
+			} else if errors.Is(err, remote.ErrForbidden) {
+				// A policy may allow listing a folder (strata:ListFolder)
+				// but not reading it (strata:GetFile, which a stat is).
+				if _, lerr := r.List(sctx, target, "", 1); lerr == nil {
+					err = nil
+				}
 			} else if errors.Is(err, remote.ErrNotFound) {
 				err = fmt.Errorf("there is no folder %s", target)
 			}

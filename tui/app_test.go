@@ -278,6 +278,21 @@ func TestAppJump(t *testing.T) {
 	h.final()
 }
 
+// A folder a policy lets the user list but not read (strata:ListFolder
+// without strata:GetFile, as "/" for most users) can be gone to.
+func TestAppJumpListOnly(t *testing.T) {
+	h := newStrataHarness(t)
+	h.fake.MkdirAll("/projects/acme")
+	h.fake.DenyStat("/projects")
+	h.press(":")
+	h.waitFor("Go to")
+	h.tm.Type("/projects")
+	h.press("enter")
+	h.waitFor("Strata /projects ")
+	h.waitFor("acme")
+	h.final()
+}
+
 // Going to a folder that is not there says so, in the dialog, and leaves
 // the pane where it was; nothing is created.
 func TestAppJumpMissingFolder(t *testing.T) {

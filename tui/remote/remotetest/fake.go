@@ -35,6 +35,9 @@ type Fake struct {
 	Now time.Time
 
 	acc access // users, groups and policies (access.go)
+	// statDenied: paths a policy lets the caller list but not read, whose
+	// Stat is forbidden.
+	statDenied map[string]bool
 }
 
 type version struct {
@@ -58,6 +61,17 @@ func New() *Fake {
 	f.MkdirAll("/home/tester")
 	f.acc = newAccess(f.Now)
 	return f
+}
+
+// DenyStat makes Stat of p forbidden while listing it still works, as
+// for a folder a policy allows strata:ListFolder on but not strata:GetFile.
+func (f *Fake) DenyStat(p string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statDenied == nil {
+		f.statDenied = map[string]bool{}
+	}
+	f.statDenied[p] = true
 }
 
 // SetDown makes every call fail as unreachable (or not).
@@ -213,6 +227,9 @@ func (f *Fake) Stat(ctx context.Context, p string) (remote.Entry, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.statDenied[p] {
+		return remote.Entry{}, fmt.Errorf("strata:GetFile on %s: %w", p, remote.ErrForbidden)
+	}
 	if e, ok := f.entry(p); ok {
 		return e, nil
 	}
