@@ -208,6 +208,22 @@ func TestErrorsNeverStick(t *testing.T) {
 	}
 }
 
+// finalErr is a refusal: trying again will not change it.
+type finalErr struct{}
+
+func (finalErr) Error() string { return "forbidden: strata:ListFolder on /home: access denied" }
+func (finalErr) Final() bool   { return true }
+
+// A refusal offers no retry, only the way up.
+func TestRefusalOffersNoRetry(t *testing.T) {
+	src := fixture()
+	src.fail[1] = fmt.Errorf("list /home: %w", finalErr{})
+	m, _ := open(src, "/home", 60, 10)
+	if v := m.View(); strings.Contains(v, "R to retry") || !strings.Contains(v, "Backspace goes up") {
+		t.Fatalf("a refusal:\n%s", v)
+	}
+}
+
 // checkBox checks that a view is exactly its size: every line as wide as
 // the first, no raw control characters but SGR.
 func checkBox(t *testing.T, view string) {

@@ -1,6 +1,7 @@
 package filelist
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -226,7 +227,7 @@ func (m Model) body(iw int) []string {
 			}
 		}
 		if m.errLine() && m.rows() > 1 {
-			msg := "! " + sanitize(m.err.Error()) + " (R to retry)"
+			msg := "! " + sanitize(m.err.Error()) + " (" + retryHint(m.err) + ")"
 			out = append(out, m.st.StatusErr.Render(fit(msg, iw)))
 		}
 	}
@@ -234,6 +235,17 @@ func (m Model) body(iw int) []string {
 		out = append(out, blank)
 	}
 	return out
+}
+
+// retryHint says what to do about a failed listing: try again, unless
+// the error says that cannot help (a Final method reporting true, as a
+// refusal), when going up is what is left.
+func retryHint(err error) string {
+	var final interface{ Final() bool }
+	if errors.As(err, &final) && final.Final() {
+		return "Backspace goes up"
+	}
+	return "R to retry"
 }
 
 // emptyLines says why there is nothing to show.
@@ -245,7 +257,7 @@ func (m Model) emptyLines(iw int) []string {
 		for _, l := range strings.Split(ansi.Wrap(sanitize(m.err.Error()), iw-2, ""), "\n") {
 			out = append(out, line(m.st.StatusErr, " "+l))
 		}
-		return append(out, line(m.st.Muted, ""), line(m.st.Muted, " R to retry"))
+		return append(out, line(m.st.Muted, ""), line(m.st.Muted, " "+retryHint(m.err)))
 	case m.inflight && len(m.items) == 0:
 		return []string{" " + m.spin.View() + m.st.Muted.Render(fit(" Loading…", iw-2))}
 	case len(m.items) == 0:

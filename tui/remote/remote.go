@@ -32,12 +32,19 @@ type (
 // Errors a Remote's methods match with errors.Is (the client's sentinels
 // match them too, through the adapter).
 var (
-	ErrNotFound    = errors.New("not found")
-	ErrExists      = errors.New("already exists")
-	ErrUnavailable = errors.New("server unavailable")
-	ErrForbidden   = errors.New("forbidden")
-	ErrNotEmpty    = errors.New("folder not empty")
+	ErrNotFound          = errors.New("not found")
+	ErrExists            = errors.New("already exists")
+	ErrUnavailable       = errors.New("server unavailable")
+	ErrForbidden   error = refusal("forbidden")
+	ErrNotEmpty          = errors.New("folder not empty")
 )
+
+// refusal is an answer that trying again will not change: a view shows
+// no "retry" hint for an error whose Final reports true.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+func (refusal) Final() bool     { return true }
 
 // Progress receives byte counts as a transfer moves (negative when a failed
 // attempt is undone).
