@@ -1,6 +1,7 @@
-// Package backend is Strata's core: files, folders, versions, trash, upload
-// sessions, users and tokens, written once on top of three small driver
-// interfaces (blob.Store, meta.Store, keys.Service).
+// Package backend is Strata's file tree: files, folders, versions, trash,
+// upload sessions, folder jobs and key rotation, written once on top of
+// three small driver interfaces (blob.Store, meta.Store, keys.Service).
+// Who is who lives in backend/identity, what may be done in backend/iam.
 //
 // Every method takes the acting iam.Principal and checks it before it acts. The
 // core knows nothing about HTTP; the server maps its errors to status codes.

@@ -1,8 +1,9 @@
-// Package identity is who is who in Strata: users and their API tokens
-// (later SSH keys, passwords and groups). Authenticate turns a token into
-// the principal every other operation is decided for; the management of
-// users and tokens asks the one authorization decision (iam) like every
-// other operation. It keeps its records in the metadata store and knows
+// Package identity is who is who in Strata: users, their API tokens,
+// passwords and AWS identities, groups, and the policies attached to
+// them (with the cache the decision reads them through). Authenticate
+// turns a token into the principal every other operation is decided for;
+// managing all of these asks the one authorization decision (iam) like
+// every other operation. It keeps its records in the metadata store and knows
 // nothing of files: what a user's coming and going means for the file tree
 // (a home folder, a trash) is the Lifecycle's.
 package identity
