@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/internal/ratelimit"
+	"github.com/strata-storage/strata/internal/ratelimit/ratelimittest"
 )
 
 var ctx = context.Background()
@@ -18,7 +19,7 @@ var ctx = context.Background()
 // A user's requests pass up to the burst (twice the rate), then wait for
 // the bucket to refill; the wait told is the time until the next passes.
 func TestUserRequests(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	l := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 10}, Clock: clk})
 	alice := ratelimit.Subject{UserID: "alice", IP: netip.MustParseAddr("10.0.0.1")}
 	for i := range 20 {
@@ -34,7 +35,7 @@ func TestUserRequests(t *testing.T) {
 	if v := l.Request(ctx, ratelimit.Subject{UserID: "bob"}, 1); !v.Allowed() {
 		t.Fatalf("bob refused: %+v", v)
 	}
-	clk.advance(v.Wait)
+	clk.Advance(v.Wait)
 	if v := l.Request(ctx, alice, 1); !v.Allowed() {
 		t.Fatalf("refused after the wait it was told: %+v", v)
 	}
@@ -42,7 +43,7 @@ func TestUserRequests(t *testing.T) {
 		t.Fatal("a refilled token was spent twice")
 	}
 	// The sustained rate: 10 a second.
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	n := 0
 	for l.Request(ctx, alice, 1).Allowed() {
 		n++
@@ -56,7 +57,7 @@ func TestUserRequests(t *testing.T) {
 // refuses it, and one costing more than the burst still passes when the
 // bucket is full (it would otherwise never pass).
 func TestCostAndRefund(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	l := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 5}, IPRequests: 100, Clock: clk})
 	s := ratelimit.Subject{UserID: "alice", IP: netip.MustParseAddr("192.0.2.7")}
 	if v := l.Request(ctx, s, 8); !v.Allowed() {
@@ -74,7 +75,7 @@ func TestCostAndRefund(t *testing.T) {
 			t.Fatalf("the address was charged for a refused request: %+v", v)
 		}
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if v := l.Request(ctx, s, 1000); !v.Allowed() {
 		t.Fatalf("a cost above the burst never passes: %+v", v)
 	}
@@ -83,7 +84,7 @@ func TestCostAndRefund(t *testing.T) {
 // Per address and per token budgets: the address's counts every user
 // behind it; a token's only its own requests.
 func TestIPAndTokenBudgets(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	l := ratelimit.New(ratelimit.Config{IPRequests: 1, TokenRequests: 2, Clock: clk})
 	ip := netip.MustParseAddr("2001:db8::1")
 	for range 2 {
@@ -115,7 +116,7 @@ func TestIPAndTokenBudgets(t *testing.T) {
 // A user's own limits replace the defaults, read again after OverrideTTL
 // or at once after Changed; a failed read keeps what was there.
 func TestOverrides(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	var reads int
 	own := map[string]ratelimit.Override{}
 	var fail error
@@ -150,7 +151,7 @@ func TestOverrides(t *testing.T) {
 		}
 	}
 	own["alice"] = ratelimit.Override{}
-	clk.advance(ratelimit.OverrideTTL)
+	clk.Advance(ratelimit.OverrideTTL)
 	fail = errors.New("store down")
 	for range 300 {
 		if !l.Request(ctx, alice, 1).Allowed() {
@@ -158,7 +159,7 @@ func TestOverrides(t *testing.T) {
 		}
 	}
 	fail = nil
-	clk.advance(ratelimit.OverrideTTL)
+	clk.Advance(ratelimit.OverrideTTL)
 	passed = 0
 	for range 300 {
 		if l.Request(ctx, alice, 1).Allowed() {
@@ -174,7 +175,7 @@ func TestOverrides(t *testing.T) {
 // idle long enough to have refilled go first, so an address still
 // counting is kept while idle ones come and go.
 func TestEviction(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	l := ratelimit.New(ratelimit.Config{IPRequests: 1, MaxEntries: 640, Clock: clk})
 	for i := range 100_000 {
 		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
@@ -189,7 +190,7 @@ func TestEviction(t *testing.T) {
 	busy := netip.MustParseAddr("198.51.100.1")
 	for i := range 5000 {
 		// Every other entry is idle (refilled in 2 s) by now.
-		clk.advance(3 * time.Second)
+		clk.Advance(3 * time.Second)
 		l.Request(ctx, ratelimit.Subject{IP: busy}, 1)
 		for j := range 16 {
 			l.Request(ctx, ratelimit.Subject{IP: netip.AddrFrom4([4]byte{172, 16, byte(i >> 4), byte(i<<4 | j)})}, 1)
@@ -204,7 +205,7 @@ func TestEviction(t *testing.T) {
 // doubling waits that start no sooner than the budget allows; per name
 // FreeNameFailures, then doubling; a success clears the name's.
 func TestAuthFailures(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	l := ratelimit.New(ratelimit.Config{AuthFailures: 6, Clock: clk})
 	ip := netip.MustParseAddr("203.0.113.9")
 	for i := range 6 {
@@ -235,7 +236,7 @@ func TestAuthFailures(t *testing.T) {
 		t.Fatalf("another address waits %v", w)
 	}
 	// Quiet until the budget refills: free again.
-	clk.advance(ratelimit.MaxAuthWait + time.Minute)
+	clk.Advance(ratelimit.MaxAuthWait + time.Minute)
 	l.AuthFailed(ip, "")
 	if w := l.AuthWait(ip, ""); w != 0 {
 		t.Fatalf("waits %v after a quiet spell", w)
@@ -261,7 +262,7 @@ func TestAuthFailures(t *testing.T) {
 	for range 5 {
 		l.AuthFailed(netip.Addr{}, "bob")
 	}
-	clk.advance(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	l.AuthFailed(netip.Addr{}, "bob")
 	if w := l.AuthWait(netip.Addr{}, "bob"); w != 0 {
 		t.Fatalf("bob's old failures still count: %v", w)
@@ -280,7 +281,7 @@ func TestAuthFailures(t *testing.T) {
 // Bodies are paced at the user's bandwidth, streaming, both ways; users
 // without a limit are not touched.
 func TestBandwidth(t *testing.T) {
-	clk := newFakeClock()
+	clk := ratelimittest.NewClock()
 	const bw = 64 << 10
 	l := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Bandwidth: bw}, Clock: clk})
 	th := l.Throttle(ctx, "alice")
@@ -291,18 +292,18 @@ func TestBandwidth(t *testing.T) {
 	}
 	// The first second's worth is the burst; the other nine take nine
 	// seconds.
-	if !bytes.Equal(out.Bytes(), data) || clk.slept != 9*time.Second {
-		t.Fatalf("read %d bytes in %v of waits, want %d in 9s", out.Len(), clk.slept, len(data))
+	if !bytes.Equal(out.Bytes(), data) || clk.Slept() != 9*time.Second {
+		t.Fatalf("read %d bytes in %v of waits, want %d in 9s", out.Len(), clk.Slept(), len(data))
 	}
 	// Writing shares the same budget: it is empty now.
-	clk.slept = 0
+	clk.ResetSlept()
 	out.Reset()
 	w := l.Throttle(ctx, "alice").Writer(ctx, &out)
 	if n, err := w.Write(data[:3*bw]); err != nil || n != 3*bw {
 		t.Fatalf("write: %d, %v", n, err)
 	}
-	if clk.slept != 3*time.Second {
-		t.Fatalf("writes waited %v, want 3s", clk.slept)
+	if clk.Slept() != 3*time.Second {
+		t.Fatalf("writes waited %v, want 3s", clk.Slept())
 	}
 	// A canceled transfer stops waiting.
 	cctx, cancel := context.WithCancel(ctx)
@@ -318,7 +319,7 @@ func TestBandwidth(t *testing.T) {
 }
 
 func ExampleLimiter_Request() {
-	l := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 1}, Clock: newFakeClock()})
+	l := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 1}, Clock: ratelimittest.NewClock()})
 	s := ratelimit.Subject{UserID: "alice"}
 	for range 3 {
 		if v := l.Request(context.Background(), s, 1); v.Allowed() {

@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/internal/ratelimit"
+	"github.com/strata-storage/strata/internal/ratelimit/ratelimittest"
+	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// Over a user's budget the answer is 429 rate_limited with Retry-After,
+// before the request does anything; expensive requests cost more; the
+// budget refills with time; health checks are never counted.
+func TestRateLimitedRequests(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	lim := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 2}, Clock: clk})
+	f := newFixture(t, server.Config{Limits: lim})
+	for i := range 4 {
+		ok(t, f.do("GET", "/v1/stat/home/admin", f.admin, nil), http.StatusOK)
+		_ = i
+	}
+	resp := f.do("PUT", "/v1/files/home/admin/refused.txt", f.admin, strings.NewReader("x"))
+	p := problem(t, resp, http.StatusTooManyRequests, api.CodeRateLimited)
+	if ra := resp.Header.Get("Retry-After"); ra != "1" || !strings.Contains(p.Detail, "too many requests for your user") {
+		t.Fatalf("Retry-After %q, detail %q", ra, p.Detail)
+	}
+	// Refused before it did anything.
+	clk.Advance(time.Hour)
+	problem(t, f.do("GET", "/v1/stat/home/admin/refused.txt", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+	for range 100 {
+		ok(t, f.do("GET", "/healthz", "", nil), http.StatusOK)
+	}
+	// A recursive delete costs 10: more than the burst, so it takes the
+	// whole of it (and passes, as a full bucket lets it).
+	clk.Advance(time.Hour)
+	ok(t, f.do("PUT", "/v1/dirs/home/admin/big", f.admin, nil), http.StatusCreated)
+	clk.Advance(time.Hour)
+	ok(t, f.do("DELETE", "/v1/dirs/home/admin/big?recursive=true", f.admin, nil), http.StatusOK)
+	resp = f.do("GET", "/v1/whoami", f.admin, nil)
+	problem(t, resp, http.StatusTooManyRequests, api.CodeRateLimited)
+	if ra := resp.Header.Get("Retry-After"); ra != "1" {
+		t.Fatalf("Retry-After %q after a recursive delete", ra)
+	}
+	clk.Advance(500 * time.Millisecond)
+	ok(t, f.do("GET", "/v1/whoami", f.admin, nil), http.StatusOK)
+}
+
+// Wrong tokens count as failed authentications of the address: beyond its
+// budget it waits, and has no token checked meanwhile.
+func TestWrongTokensSlowDown(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	lim := ratelimit.New(ratelimit.Config{AuthFailures: 3, Clock: clk})
+	f := newFixture(t, server.Config{Limits: lim})
+	bad := "strata_" + strings.Repeat("x", 43)
+	for range 3 {
+		problem(t, f.do("GET", "/v1/whoami", bad, nil), http.StatusUnauthorized, api.CodeUnauthorized)
+	}
+	// No token at all is no guess.
+	problem(t, f.do("GET", "/v1/whoami", "", nil), http.StatusUnauthorized, api.CodeUnauthorized)
+	ok(t, f.do("GET", "/v1/whoami", f.admin, nil), http.StatusOK)
+	problem(t, f.do("GET", "/v1/whoami", bad, nil), http.StatusUnauthorized, api.CodeUnauthorized)
+	resp := f.do("GET", "/v1/whoami", f.admin, nil)
+	problem(t, resp, http.StatusTooManyRequests, api.CodeTooMany)
+	if ra := resp.Header.Get("Retry-After"); ra != "20" {
+		t.Fatalf("Retry-After %q, want 20 (3 a minute)", ra)
+	}
+	clk.Advance(20 * time.Second)
+	ok(t, f.do("GET", "/v1/whoami", f.admin, nil), http.StatusOK)
+}
+
+// Behind trusted proxies each client has its own address budget, named by
+// X-Forwarded-For; from anyone else the header counts for nothing.
+func TestTrustedProxies(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	lim := ratelimit.New(ratelimit.Config{IPRequests: 1, Clock: clk})
+	for _, c := range []struct {
+		name    string
+		proxies []netip.Prefix
+		apart   bool // the two clients have budgets of their own
+	}{
+		{"trusted", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, true},
+		{"untrusted", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk.Advance(time.Hour)
+			f := newFixture(t, server.Config{Limits: lim, TrustedProxies: c.proxies})
+			for range 2 {
+				ok(t, f.do("GET", "/v1/whoami", f.admin, nil, "X-Forwarded-For", "6.6.6.6, 198.51.100.1"), http.StatusOK)
+			}
+			resp := f.do("GET", "/v1/whoami", f.admin, nil, "X-Forwarded-For", "198.51.100.2")
+			if got := resp.StatusCode == http.StatusOK; got != c.apart {
+				t.Fatalf("the second client: %d", resp.StatusCode)
+			}
+			if !c.apart {
+				problem(t, resp, http.StatusTooManyRequests, api.CodeRateLimited)
+			}
+		})
+	}
+}
+
+// A user's bandwidth paces uploads and downloads, streaming: a body of
+// four seconds' worth takes three seconds of waits beyond the burst.
+func TestBandwidthLimit(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	const bw = 256 << 10
+	lim := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Bandwidth: bw}, Clock: clk})
+	f := newFixture(t, server.Config{Limits: lim})
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4*bw/16)
+	ok(t, f.do("PUT", "/v1/files/home/admin/paced.bin", f.admin, bytes.NewReader(data)), http.StatusCreated)
+	if s := clk.Slept(); s < 3*time.Second || s > 3*time.Second+50*time.Millisecond {
+		t.Fatalf("the upload waited %v, want 3s", s)
+	}
+	clk.ResetSlept()
+	clk.Advance(time.Minute)
+	got := ok(t, f.do("GET", "/v1/files/home/admin/paced.bin", f.admin, nil), http.StatusOK)
+	if !bytes.Equal(got, data) {
+		t.Fatal("the download differs")
+	}
+	if s := clk.Slept(); s < 3*time.Second || s > 3*time.Second+100*time.Millisecond {
+		t.Fatalf("the download waited %v, want 3s", s)
+	}
+}
