@@ -2,16 +2,21 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/ratelimit/ratelimittest"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/client"
 )
 
 // Over a user's budget the answer is 429 rate_limited with Retry-After,
@@ -125,4 +130,98 @@ func TestBandwidthLimit(t *testing.T) {
 	if s := clk.Slept(); s < 3*time.Second || s > 3*time.Second+100*time.Millisecond {
 		t.Fatalf("the download waited %v, want 3s", s)
 	}
+}
+
+// An admin's limits for one user apply to that user at once, and only to
+// them; the user reads their own; clearing brings the defaults back.
+func TestUserOwnLimits(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	var ids *identity.Service
+	lim := ratelimit.New(ratelimit.Config{User: ratelimit.Limits{Requests: 100}, Clock: clk,
+		Overrides: func(ctx context.Context, id string) (ratelimit.Override, error) {
+			return daemon.UserOverrides(ids)(ctx, id)
+		}})
+	f := newFixture(t, server.Config{Limits: lim})
+	ids = f.ids
+	ctx := context.Background()
+	admin, _ := client.New(f.srv.URL, f.admin, client.WithRetries(0))
+	tok := userToken(t, f, "alice")
+	alice, _ := client.New(f.srv.URL, tok, client.WithRetries(0))
+	one := 1.0
+	got, err := admin.SetUserLimits(ctx, "alice", api.LimitsRequest{Requests: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Effective.Requests != 1 || got.Defaults.Requests != 100 || *got.Own.Requests != 1 || got.Own.Bandwidth != nil {
+		t.Fatalf("set: %+v", got)
+	}
+	for range 2 {
+		if _, err := alice.Whoami(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ce *client.Error
+	if _, err := alice.Whoami(ctx); !errors.As(err, &ce) || ce.Code != api.CodeRateLimited {
+		t.Fatalf("alice's third request a second: %v", err)
+	}
+	for range 50 {
+		if _, err := admin.Whoami(ctx); err != nil {
+			t.Fatalf("the admin is limited by alice's limit: %v", err)
+		}
+	}
+	clk.Advance(time.Second)
+	mine, err := alice.UserLimits(ctx, "alice")
+	if err != nil || mine.Effective.Requests != 1 {
+		t.Fatalf("alice reads her own: %+v, %v", mine, err)
+	}
+	clk.Advance(time.Second)
+	if _, err := alice.UserLimits(ctx, "admin"); !errors.Is(err, client.ErrForbidden) {
+		t.Fatalf("alice reads the admin's: %v", err)
+	}
+	clk.Advance(time.Second)
+	if _, err := alice.SetUserLimits(ctx, "alice", api.LimitsRequest{}); !errors.Is(err, client.ErrForbidden) {
+		t.Fatalf("alice sets her own: %v", err)
+	}
+	for _, bad := range []api.LimitsRequest{{Requests: ptr(-1.0)}, {Bandwidth: ptr(int64(1000))}, {Requests: ptr(2e6)}} {
+		if _, err := admin.SetUserLimits(ctx, "alice", bad); !errors.Is(err, client.ErrInvalid) {
+			t.Fatalf("limits %+v: %v", bad, err)
+		}
+	}
+	if _, err := admin.SetUserLimits(ctx, "nobody", api.LimitsRequest{Requests: &one}); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("a missing user: %v", err)
+	}
+	if err := admin.ClearUserLimits(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// The bucket fills at the default rate from the next request on.
+	clk.Advance(time.Second)
+	if _, err := alice.Whoami(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	for range 50 {
+		if _, err := alice.Whoami(ctx); err != nil {
+			t.Fatalf("after clearing: %v", err)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// userToken creates the user name and returns a token of theirs.
+func userToken(t *testing.T, f *fixture, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := f.ids.Authenticate(ctx, f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ids.CreateUser(ctx, admin, name, false); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.ids.CreateToken(ctx, admin, name, "test", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Secret
 }

@@ -53,7 +53,8 @@ type Config struct {
 	// Now is the clock failed logins are timed by; nil means time.Now.
 	Now func() time.Time
 	// Limits is the rate limiter every entry point shares (nil: one
-	// that only slows failed logins down, by ratelimit's defaults).
+	// that only slows failed authentications down, by ratelimit's
+	// defaults).
 	Limits *ratelimit.Limiter
 	// TrustedProxies are the proxies (load balancers) trusted to name
 	// their client in X-Forwarded-For; for anyone else, the client is
@@ -117,7 +118,7 @@ func NewServer(d Deps, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	if cfg.Limits == nil {
-		cfg.Limits = ratelimit.New(ratelimit.Config{AuthFailures: ratelimit.DefaultAuthFailures, Clock: nowClock(cfg.Now), Logger: cfg.Logger})
+		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
 	}
 	s := &Server{b: d.Files, ids: d.Identity, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()

@@ -64,7 +64,8 @@ func (l Limits) Apply(o Override) Limits {
 	return l
 }
 
-// Config sets a Limiter up. Its zero value limits nothing.
+// Config sets a Limiter up. Its zero value limits only failed
+// authentications.
 type Config struct {
 	// User is every user's limits, unless Overrides says otherwise.
 	User Limits
@@ -78,8 +79,8 @@ type Config struct {
 	IPRequests float64
 	// AuthFailures is the failed authentications per minute one client
 	// address may make before each further one must wait, twice as long
-	// each time (0: no such budget; failures for one user name still
-	// slow down).
+	// each time (0: DefaultAuthFailures; negative: no such budget, and
+	// only failures for one user name slow down).
 	AuthFailures int
 	// MaxEntries bounds the buckets kept of each kind (0:
 	// DefaultMaxEntries).
@@ -148,6 +149,9 @@ type userEntry struct {
 
 // New returns a limiter.
 func New(cfg Config) *Limiter {
+	if cfg.AuthFailures == 0 {
+		cfg.AuthFailures = DefaultAuthFailures
+	}
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = DefaultMaxEntries
 	}

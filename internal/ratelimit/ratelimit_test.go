@@ -269,7 +269,7 @@ func TestAuthFailures(t *testing.T) {
 	}
 
 	// With no address budget, only names slow down.
-	l = ratelimit.New(ratelimit.Config{Clock: clk})
+	l = ratelimit.New(ratelimit.Config{AuthFailures: -1, Clock: clk})
 	for range 100 {
 		l.AuthFailed(ip, "")
 	}

@@ -396,6 +396,9 @@ var (
 	ErrNoSpace        = errors.New("insufficient storage")
 	ErrIntegrity      = errors.New("integrity error")
 	ErrUnavailable    = errors.New("server unavailable")
+	// ErrRateLimited: a rate limit refused the request, and went on
+	// refusing it for as long as the client would wait.
+	ErrRateLimited = errors.New("rate limited")
 	// ErrCertificate: the server's TLS certificate could not be verified
 	// (a *NetError, with the x509 reason).
 	ErrCertificate = errors.New("server certificate not trusted")
@@ -422,6 +425,7 @@ var codeErrors = map[string]error{
 	api.CodeIntegrity:      ErrIntegrity,
 	api.CodeUnavailable:    ErrUnavailable,
 	api.CodeTimeout:        ErrUnavailable,
+	api.CodeRateLimited:    ErrRateLimited,
 }
 
 // Is matches the sentinel of the error's code.
