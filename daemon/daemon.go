@@ -48,7 +48,7 @@ type Config struct {
 	// are read from identity. The zero value limits only failed
 	// authentications.
 	Limits ratelimit.Config
-	Logger     *slog.Logger
+	Logger *slog.Logger
 }
 
 // rekeyCheck is how often the daemon looks for a key rotation to resume.
