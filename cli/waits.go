@@ -17,6 +17,9 @@ type waitNotices struct {
 	progress *progress // the status line being drawn, if any
 	last     string
 	lastAt   time.Time
+	// tui, when set, has the file manager's status line show them: the
+	// screen is its own.
+	tui chan string
 }
 
 func (a *app) noticeWait(w client.Wait) {
@@ -27,8 +30,15 @@ func (a *app) noticeWait(w client.Wait) {
 	if w.RateLimited {
 		what = "rate limited"
 	}
-	msg := fmt.Sprintf("strata: %s (%s); trying again in %s", what, w.Reason, w.For.Round(100*time.Millisecond))
+	msg := fmt.Sprintf("%s (%s); trying again in %s", what, w.Reason, w.For.Round(100*time.Millisecond))
 	n := &a.waits
+	if n.tui != nil {
+		select {
+		case n.tui <- msg:
+		default: // it has enough to show; the client must not wait on it
+		}
+		return
+	}
 	n.mu.Lock()
 	now := time.Now()
 	if w.Reason == n.last && now.Sub(n.lastAt) < time.Second {
@@ -38,7 +48,7 @@ func (a *app) noticeWait(w client.Wait) {
 	n.last, n.lastAt = w.Reason, now
 	p := n.progress
 	n.mu.Unlock()
-	print := func() { fmt.Fprintln(a.env.Stderr, msg) }
+	print := func() { fmt.Fprintln(a.env.Stderr, "strata: "+msg) }
 	if p != nil {
 		p.warn(print)
 		return
