@@ -233,9 +233,10 @@ func (l *Limiter) Request(ctx context.Context, s Subject, cost int) Verdict {
 		}
 	}
 	if n > 1 {
-		// Look before taking, so that a refusal costs no budget. (Two
-		// requests racing past the look may take a bucket below zero
-		// by one: the next waits a little longer.)
+		// Look before taking, so that a refusal costs no budget. (When
+		// requests race past the look and a later bucket turns out
+		// empty, the earlier ones have paid for a refused request: by
+		// its cost, rarely.)
 		for _, b := range buckets[:n] {
 			if v := b.short(now, cost); !v.Allowed() {
 				return v
@@ -244,7 +245,10 @@ func (l *Limiter) Request(ctx context.Context, s Subject, cost int) Verdict {
 	}
 	for _, b := range buckets[:n] {
 		if !b.lim.AllowN(now, min(cost, b.lim.Burst())) {
-			return b.short(now, cost)
+			if v := b.short(now, cost); !v.Allowed() {
+				return v
+			}
+			return Verdict{Wait: time.Millisecond, Scope: b.scope} // emptied and refilled meanwhile
 		}
 	}
 	return Verdict{}
