@@ -58,6 +58,8 @@ type app struct {
 
 	// cleanups run when the command is done (a store opened in-process).
 	cleanups []func()
+	// waits shows the client's waits before it retries.
+	waits waitNotices
 }
 
 // Run runs the strata command line and returns the process exit code.

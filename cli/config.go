@@ -252,7 +252,7 @@ func (a *app) connect(ctx context.Context, createLocal bool) (c *client.Client, 
 // newClient is a client of a server with the CLI's settings (user agent,
 // --ca-cert).
 func (a *app) newClient(server, token string) (*client.Client, error) {
-	opts := []client.Option{client.WithUserAgent("strata-cli/" + version.String())}
+	opts := []client.Option{client.WithUserAgent("strata-cli/" + version.String()), client.WithWaitNotice(a.noticeWait)}
 	if a.caCert != "" {
 		pem, err := os.ReadFile(a.caCert)
 		if err != nil {

@@ -30,6 +30,7 @@ type progress struct {
 	samples []sample
 	stop    chan struct{}
 	stopped chan struct{}
+	app     *app
 }
 
 type sample struct {
@@ -38,11 +39,12 @@ type sample struct {
 }
 
 func (a *app) newProgress(verb string) *progress {
-	p := &progress{verb: verb, start: time.Now()}
+	p := &progress{verb: verb, start: time.Now(), app: a}
 	if f, ok := a.env.Stderr.(*os.File); ok && !a.quiet && !a.jsonOut && term.IsTerminal(int(f.Fd())) {
 		p.w = f
 		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 		go p.loop()
+		a.drawing(p)
 	}
 	return p
 }
@@ -153,6 +155,7 @@ func (p *progress) finish() {
 	if p.w == nil {
 		return
 	}
+	p.app.drawing(nil)
 	close(p.stop)
 	<-p.stopped
 	p.mu.Lock()

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -21,6 +23,8 @@ import (
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
@@ -50,6 +54,51 @@ type serveOpts struct {
 	partSize     int64
 	stsEndpoint  string
 	publicURLs   []string
+	limits       limitOpts
+}
+
+// limitOpts are serve's rate limit flags.
+type limitOpts struct {
+	requests       float64
+	bandwidth      string
+	authFailures   int
+	ipRequests     float64
+	tokenRequests  float64
+	trustedProxies []string
+}
+
+// config checks the flags and makes the limiter's settings and the
+// trusted proxies of them.
+func (o limitOpts) config() (ratelimit.Config, []netip.Prefix, error) {
+	var c ratelimit.Config
+	for _, r := range []struct {
+		flag string
+		v    float64
+	}{{"--limit-requests", o.requests}, {"--limit-ip-requests", o.ipRequests}, {"--limit-token-requests", o.tokenRequests}} {
+		if math.IsNaN(r.v) || r.v < 0 || r.v > identity.MaxRequests {
+			return c, nil, usagef("%s must be 0 (no limit) to %g requests a second", r.flag, float64(identity.MaxRequests))
+		}
+	}
+	bw, err := human.ParseBytes(o.bandwidth)
+	if err != nil {
+		return c, nil, usagef("--limit-bandwidth: %v", err)
+	}
+	if bw > 0 && bw < identity.MinBandwidth {
+		return c, nil, usagef("--limit-bandwidth must be 0 (no limit) or at least %s a second", human.Bytes(identity.MinBandwidth))
+	}
+	if o.authFailures < 0 {
+		return c, nil, usagef("--limit-auth-failures must be 0 (no limit) or more")
+	}
+	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return c, nil, usagef("--trusted-proxies: %v", err)
+	}
+	c = ratelimit.Config{User: ratelimit.Limits{Requests: o.requests, Bandwidth: bw},
+		IPRequests: o.ipRequests, TokenRequests: o.tokenRequests, AuthFailures: o.authFailures}
+	if o.authFailures == 0 {
+		c.AuthFailures = -1 // none
+	}
+	return c, proxies, nil
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -82,6 +131,14 @@ the server has AWS STS (--sts-endpoint; by default the endpoint of the AWS
 region) say who signed the login, which must name this server by an address
 of --public-url (by default the --listen address, if it names a host).
 
+Each user may send --limit-requests requests a second (a burst of twice as
+many) and --limit-bandwidth bytes a second of bodies; costly operations
+(recursive deletes, folder copies, big listings) count for more. Beyond a
+limit the answer is 429 with Retry-After, which the CLI and the file manager
+wait for. An admin changes one user's limits with 'strata admin limits set'.
+Behind a load balancer, name it in --trusted-proxies, so that limits and
+policies see each client's own address (from X-Forwarded-For).
+
 Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
 settings file.`,
 		Args: cobra.NoArgs,
@@ -112,6 +169,12 @@ settings file.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
+	f.Float64Var(&o.limits.requests, "limit-requests", ratelimit.DefaultRequests, "sustained requests per second per user, burst twice as many (0: no limit; 'strata admin limits set' overrides it for one user)")
+	f.StringVar(&o.limits.bandwidth, "limit-bandwidth", "0", "bytes per second per user of request and response bodies, e.g. 50MiB (0: no limit)")
+	f.IntVar(&o.limits.authFailures, "limit-auth-failures", ratelimit.DefaultAuthFailures, "failed authentications per minute per client address before each further one waits, twice as long each time (0: no limit)")
+	f.Float64Var(&o.limits.ipRequests, "limit-ip-requests", 0, "sustained requests per second per client address, authenticated or not (0: no limit)")
+	f.Float64Var(&o.limits.tokenRequests, "limit-token-requests", 0, "sustained requests per second per token (0: a token may use all of its user's)")
+	f.StringSliceVar(&o.limits.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the proxies (load balancers) trusted to name their client in X-Forwarded-For (comma-separated; default: none, the client is the connection's peer)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -202,6 +265,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 			return usagef("--metrics-token is too weak: %v", err)
 		}
 	}
+	limits, proxies, err := o.limits.config()
+	if err != nil {
+		return err
+	}
 	perIP := o.maxConnsIP
 	if perIP == 0 {
 		perIP = -1 // the daemon's "no bound"
@@ -233,7 +300,8 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		Engines: spec,
 		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
-			Metrics: metrics, MetricsToken: o.metricsToken},
+			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies},
+		Limits:        limits,
 		MaxConns:      o.maxConns,
 		MaxConnsPerIP: perIP,
 		LocalSocket:   localSocket,

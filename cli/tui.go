@@ -27,6 +27,7 @@ func (a *app) runTUI(ctx context.Context) error {
 	if !inOK || !outOK || !term.IsTerminal(int(in.Fd())) || !term.IsTerminal(int(out.Fd())) {
 		return usagef("the file manager needs a terminal; see 'strata --help' for the commands")
 	}
+	a.waits.tui = make(chan string, 8) // before the client is made
 	c, where, err := a.connect(ctx, true)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func (a *app) runTUI(ctx context.Context) error {
 	}
 	return tui.Run(tui.Options{
 		Remote: r, Where: where, LocalDir: cwd, Transfers: mgr,
-		Styles: style.New(lipgloss.DefaultRenderer()), Ctx: ctx, Bookmarks: marks,
+		Styles: style.New(lipgloss.DefaultRenderer()), Ctx: ctx, Bookmarks: marks, Waits: a.waits.tui,
 	}, in, out)
 }
 

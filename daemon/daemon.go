@@ -16,6 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/server"
 )
 
@@ -43,7 +44,11 @@ type Config struct {
 	// GCInterval is how often garbage is collected (0: never on a
 	// schedule).
 	GCInterval time.Duration
-	Logger     *slog.Logger
+	// Limits are the rate limits of every entry point; users' own limits
+	// are read from identity. The zero value limits only failed
+	// authentications.
+	Limits ratelimit.Config
+	Logger *slog.Logger
 }
 
 // rekeyCheck is how often the daemon looks for a key rotation to resume.
@@ -61,6 +66,7 @@ type Daemon struct {
 	metrics    *http.Server
 	serveErr   chan error
 	stopSocket func()
+	limits     *ratelimit.Limiter
 }
 
 // embeddedPart reports whether any engine of spec lives in its data
@@ -109,7 +115,10 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	}
 	sc := cfg.Server
 	sc.Logger = cfg.Logger
-	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1)}
+	lc := cfg.Limits
+	lc.Overrides, lc.Logger = UserOverrides(c.Identity), cfg.Logger
+	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1), limits: ratelimit.New(lc)}
+	sc.Limits = d.limits
 	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, sc)
 	return d, nil
 }

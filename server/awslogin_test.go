@@ -17,6 +17,7 @@ import (
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
@@ -193,9 +194,9 @@ func TestAWSLogin(t *testing.T) {
 		}
 	}
 
-	// They counted as failed logins: a few more from this address, and
-	// even a good one waits.
-	for range 4 {
+	// They counted as failed logins: a minute's budget more from this
+	// address, and even a good one waits.
+	for range ratelimit.DefaultAuthFailures {
 		anon.LoginAWS(ctx, signed(stranger, ts.URL, time.Now()))
 	}
 	_, err = anon.LoginAWS(ctx, signed(aliceKey, ts.URL, time.Now()))

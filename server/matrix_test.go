@@ -183,6 +183,14 @@ func matrix(a alice) map[string]matrixCase {
 	owned := func(path, body string) func(role) (string, string) {
 		return func(r role) (string, string) { return forOthers(r, path), body }
 	}
+	// Each reads their own limits (an admin alice's).
+	ownLimits := func(r role) (string, string) {
+		name := map[role]string{other: "bob", member: "carol"}[r]
+		if name == "" {
+			name = "alice"
+		}
+		return "/v1/users/" + name + "/limits", ""
+	}
 	return map[string]matrixCase{
 		"GET /v1/whoami":                          {req: static("/v1/whoami", ""), self: true},
 		"PUT /v1/files/{path...}":                 {req: func(role) (string, string) { return "/v1/files/home/alice/new.txt", "new" }},
@@ -237,6 +245,9 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/users/{name}/aws-identities":     {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
 		"POST /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
 		"DELETE /v1/users/{name}/aws-identities":  {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
+		"GET /v1/users/{name}/limits":             {req: ownLimits, self: true},
+		"PUT /v1/users/{name}/limits":             {req: static("/v1/users/alice/limits", `{"requests":100}`), ownerDenied: true},
+		"DELETE /v1/users/{name}/limits":          {req: static("/v1/users/alice/limits", ""), ownerDenied: true},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},

@@ -21,6 +21,8 @@ type metrics struct {
 	bytesOut *prometheus.CounterVec
 	bytesIn  *prometheus.CounterVec
 	inFlight prometheus.Gauge
+	// rateLimited counts the requests refused by a budget, by which.
+	rateLimited *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, version string) *metrics {
@@ -42,13 +44,16 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "strata_http_requests_in_flight", Help: "Requests being served.",
 		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_rate_limited_total", Help: "Requests refused 429 by a rate limit, by budget (user, token, ip, auth).",
+		}, []string{"scope"}),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "strata_build_info", Help: "Always 1; the version of the server in its label.",
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	reg.MustRegister(m.requests, m.duration, m.bytesOut, m.bytesIn, m.inFlight, build)
+	reg.MustRegister(m.requests, m.duration, m.bytesOut, m.bytesIn, m.inFlight, m.rateLimited, build)
 	return m
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"slices"
@@ -38,6 +39,9 @@ type reqInfo struct {
 	route string
 	user  string
 	code  string // problem code, if any
+	// client is the client's address (behind trusted proxies, the one
+	// they name); invalid for a unix socket's peer.
+	client netip.Addr
 }
 
 func requestID(ctx context.Context) string {
@@ -215,7 +219,18 @@ func (s *Server) endpoint(rt route) http.Handler {
 				return
 			}
 			in.user = pr.Name
+			// The budgets are counted once the user is known; what they
+			// read of the store (a user's own limits) is no part of the
+			// request the core decides.
+			if p := s.admit(r, name, pr); p != nil {
+				s.writeProblem(w, r, p)
+				return
+			}
+			w, r = s.throttled(w, r, pr)
 			r = r.WithContext(iam.WithRequest(r.Context(), facts))
+		} else if p := s.admit(r, name, pr); p != nil {
+			s.writeProblem(w, r, p)
+			return
 		}
 		if err := rt.h(w, r, pr); err != nil {
 			if errors.Is(err, errResponseStarted) {
@@ -262,8 +277,14 @@ func (s *Server) authenticate(r *http.Request) (iam.Principal, error) {
 	if err != nil {
 		return iam.Principal{}, err
 	}
+	// A token is a credential like a password: an address that presents
+	// wrong ones too often waits, and has none checked meanwhile.
+	if p := s.authWait(r, ""); p != nil {
+		return iam.Principal{}, p
+	}
 	pr, err := s.ids.Authenticate(r.Context(), tok)
 	if errors.Is(err, errs.ErrUnauthorized) {
+		s.limits.AuthFailed(clientAddr(r), "")
 		return pr, &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized,
 			detail: "invalid, revoked or expired token", err: err}
 	}
@@ -423,8 +444,12 @@ func paramList(q []string) string {
 	return strings.Join(q, ", ")
 }
 
-// clientIP is the address of the client that sent r.
+// clientIP is the address of the client that sent r (behind trusted
+// proxies, the one they name).
 func clientIP(r *http.Request) string {
+	if a := clientAddr(r); a.IsValid() {
+		return a.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr // a unix socket's peer

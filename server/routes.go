@@ -105,6 +105,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
+
+		{"GET", "/v1/users/{name}/limits", token, s.getLimits, nil},
+		{"PUT", "/v1/users/{name}/limits", token, s.setLimits, nil},
+		{"DELETE", "/v1/users/{name}/limits", token, s.clearLimits, nil},
 	}
 }
 

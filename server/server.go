@@ -7,6 +7,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -50,6 +52,14 @@ type Config struct {
 	MetricsToken string
 	// Now is the clock failed logins are timed by; nil means time.Now.
 	Now func() time.Time
+	// Limits is the rate limiter every entry point shares (nil: one
+	// that only slows failed authentications down, by ratelimit's
+	// defaults).
+	Limits *ratelimit.Limiter
+	// TrustedProxies are the proxies (load balancers) trusted to name
+	// their client in X-Forwarded-For; for anyone else, the client is
+	// the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // MetricsPlace is where /metrics is served.
@@ -72,7 +82,7 @@ type Deps struct {
 type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
-	logins  *loginGuard
+	limits  *ratelimit.Limiter
 	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
 	cfg     Config
@@ -107,9 +117,12 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	if cfg.Limits == nil {
+		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
+	}
+	s := &Server{b: d.Files, ids: d.Identity, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
-	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
+	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
 	return s
 }
 

@@ -62,6 +62,10 @@ type Options struct {
 	// Clipboard puts text on the user's clipboard (a new user's token);
 	// nil: there is none (Run sends it to the terminal, OSC 52).
 	Clipboard func(text string) error
+	// Waits tells, as they happen, of requests waiting before they are
+	// sent again (a rate limit's Retry-After, a busy server): the status
+	// line shows each (nil: none are told).
+	Waits <-chan string
 }
 
 const (
@@ -188,6 +192,7 @@ func (a App) Init() tea.Cmd {
 			return whoamiMsg{u, err}
 		},
 		a.tview.Init(),
+		a.nextWait(),
 	)
 }
 
@@ -215,6 +220,10 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			a.status = ""
 		}
 		return a, nil
+
+	case waitMsg:
+		a.setOK(string(msg))
+		return a, a.nextWait()
 
 	case openFetchedMsg, openClosedMsg, openCheckedMsg, openUploadedMsg:
 		return a.openUpdate(msg)

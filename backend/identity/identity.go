@@ -584,6 +584,7 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 	// Profile first: from then on no token of the user authenticates.
 	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Delete(userPK(u.ID), skProfile, meta.MustLive),
+		meta.Delete(userPK(u.ID), skLimits, meta.NoCond),
 		meta.Delete(usernamePK(name), skUser, meta.NoCond),
 		meta.Delete(pkUsers, userIndexSK(name), meta.NoCond),
 	}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,12 +233,20 @@ func TestPasswordLogin(t *testing.T) {
 		t.Fatalf("an unknown user: %+v", r)
 	}
 	// Guessing is slowed down: after a few failures the server asks to
-	// wait, even for the right password.
+	// wait, twice as long each time, even for the right password. (Until
+	// the wait is long enough that the right one surely comes within it:
+	// a login takes a while on a busy machine.)
 	var last cliResult
-	for range 4 {
+	wait := regexp.MustCompile(`too many failed logins: retry in (\d+) s`)
+	for range 12 {
 		last = login("still wrong here")
+		if m := wait.FindStringSubmatch(last.stderr); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n >= 4 {
+				break
+			}
+		}
 	}
-	if r := login("correct horse battery"); r.code == 0 || !strings.Contains(r.stderr+last.stderr, "too many failed logins") {
+	if r := login("correct horse battery"); r.code == 0 || !strings.Contains(r.stderr, "too many failed logins") {
 		t.Fatalf("no slowdown after failures: %+v / %+v", last, r)
 	}
 }

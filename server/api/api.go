@@ -37,6 +37,9 @@ const (
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
 	CodeTooMany          = "too_many"
+	// CodeRateLimited: a rate limit refused the request before it did
+	// anything; Retry-After says when to send it again.
+	CodeRateLimited = "rate_limited"
 )
 
 // ProblemType is the prefix of every problem's "type" URI; the code follows.

@@ -676,3 +676,25 @@ func asString(doc []byte) json.RawMessage {
 	b, _ := json.Marshal(string(doc))
 	return b
 }
+
+// UserLimits reads the rate limits of user: their own and those that
+// apply (a user may read their own; admins anyone's).
+func (c *Client) UserLimits(ctx context.Context, user string) (api.UserLimits, error) {
+	var r api.UserLimits
+	err := c.doJSON(ctx, http.MethodGet, "/v1/users/"+url.PathEscape(user)+"/limits", nil, nil, &r)
+	return r, err
+}
+
+// SetUserLimits replaces the user's own rate limits (admins): nil members
+// keep the server's default, 0 lifts that limit.
+func (c *Client) SetUserLimits(ctx context.Context, user string, l api.LimitsRequest) (api.UserLimits, error) {
+	var r api.UserLimits
+	err := c.doJSON(ctx, http.MethodPut, "/v1/users/"+url.PathEscape(user)+"/limits", nil, l, &r)
+	return r, err
+}
+
+// ClearUserLimits drops the user's own rate limits: the defaults apply
+// (admins).
+func (c *Client) ClearUserLimits(ctx context.Context, user string) error {
+	return c.doJSON(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(user)+"/limits", nil, nil, nil)
+}

@@ -38,7 +38,33 @@ type Client struct {
 	// owner is whose trash, upload sessions and jobs the client acts on
 	// ("": the caller's own); see As.
 	owner string
+	// onWait hears of each wait before a request is sent again.
+	onWait func(Wait)
+	// sleep waits between attempts (tests make it instant).
+	sleep func(ctx context.Context, d time.Duration) error
 }
+
+// Wait is a pause before a request is sent again: the server asked for it
+// (a rate limit's 429, a busy 503, with Retry-After) or the network
+// failed.
+type Wait struct {
+	// Op is the request, "METHOD /path".
+	Op string
+	// For is how long the client waits.
+	For time.Duration
+	// Reason is what the server said (or the network error).
+	Reason string
+	// RateLimited says a rate limit asked for the wait.
+	RateLimited bool
+	// Attempt is the attempt that comes after the wait (2 for the first
+	// retry).
+	Attempt int
+}
+
+// WithWaitNotice has fn told of each wait before a request is sent again,
+// to show it (the CLI on stderr, the file manager in its status bar). fn
+// must return at once.
+func WithWaitNotice(fn func(Wait)) Option { return func(c *Client) { c.onWait = fn } }
 
 // As returns a client that acts on the trash, upload sessions and jobs of
 // the user name (an admin's view of another user's), sharing c's
@@ -78,9 +104,10 @@ func WithRootCAs(roots *x509.CertPool) Option { return func(c *Client) { c.roots
 func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }
 
 // WithRetries sets how many times an idempotent request is retried after a
-// network error or a 429/502/503/504 (default 4). A retry waits an
-// exponential, jittered backoff, or longer if the answer's Retry-After asks
-// for it (up to 30 seconds).
+// network error or a 429/502/503/504 (default 4), and any request refused
+// by a rate limit (which did nothing), if its body can be sent again. A
+// retry waits an exponential, jittered backoff, or longer if the answer's
+// Retry-After asks for it (up to 30 seconds).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 
 // New returns a client of the server at addr: "http://host:port",
@@ -89,7 +116,7 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 //
 // A malformed address is an error that matches ErrInvalid.
 func New(addr, token string, opts ...Option) (*Client, error) {
-	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4}
+	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4, sleep: sleep}
 	for _, o := range opts {
 		o(c)
 	}
@@ -172,19 +199,25 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 	if len(rq.query) > 0 {
 		u += "?" + rq.query.Encode()
 	}
-	attempts := 1
-	if rq.retry {
-		attempts += c.retries
-	}
+	// Every request may be retried when a rate limit refused it (it did
+	// nothing) and its body can be sent again; the others only when
+	// idempotent.
+	attempts := 1 + c.retries
+	resendable := rq.body == nil || rq.rewind != nil
 	var lastErr error
 	var wait time.Duration // what the last answer asked for (Retry-After)
+	var limited bool       // the last answer was a rate limit's
 	var sent *attemptBody  // the last attempt's body, when it may be rewound
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			if err := sleep(ctx, max(backoff(i), wait)); err != nil {
+			d := max(backoff(i), wait)
+			if c.onWait != nil {
+				c.onWait(Wait{Op: rq.method + " " + rq.path, For: d, Reason: errorReason(lastErr), RateLimited: limited, Attempt: i + 1})
+			}
+			if err := c.sleep(ctx, d); err != nil {
 				return nil, lastErr
 			}
-			wait = 0
+			wait, limited = 0, false
 			if rq.rewind != nil {
 				sent.detach()
 				b, err := rq.rewind()
@@ -222,7 +255,7 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 				return nil, ctx.Err()
 			}
 			lastErr = &NetError{Server: c.addr, Op: rq.method + " " + rq.path, Err: err}
-			if errors.Is(lastErr, ErrCertificate) || errors.Is(lastErr, ErrInvalid) {
+			if !rq.retry || errors.Is(lastErr, ErrCertificate) || errors.Is(lastErr, ErrInvalid) {
 				return nil, lastErr // the same certificate or scheme again: no retry helps
 			}
 			continue
@@ -231,8 +264,11 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 			return resp, nil
 		}
 		apiErr := readError(resp)
+		var ae *Error
+		limited = resp.StatusCode == http.StatusTooManyRequests && errors.As(apiErr, &ae) && ae.Code == api.CodeRateLimited
 		if rq.retry && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
-			resp.StatusCode == http.StatusGatewayTimeout || resp.StatusCode == http.StatusTooManyRequests) {
+			resp.StatusCode == http.StatusGatewayTimeout || resp.StatusCode == http.StatusTooManyRequests) ||
+			limited && resendable {
 			lastErr = apiErr
 			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 			continue
@@ -278,6 +314,18 @@ func (b *attemptBody) detach() {
 	b.mu.Lock()
 	b.detached = true
 	b.mu.Unlock()
+}
+
+// errorReason is what a wait is for, for people.
+func errorReason(err error) string {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.Message()
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func backoff(attempt int) time.Duration {
@@ -396,6 +444,9 @@ var (
 	ErrNoSpace        = errors.New("insufficient storage")
 	ErrIntegrity      = errors.New("integrity error")
 	ErrUnavailable    = errors.New("server unavailable")
+	// ErrRateLimited: a rate limit refused the request, and went on
+	// refusing it for as long as the client would wait.
+	ErrRateLimited = errors.New("rate limited")
 	// ErrCertificate: the server's TLS certificate could not be verified
 	// (a *NetError, with the x509 reason).
 	ErrCertificate = errors.New("server certificate not trusted")
@@ -422,6 +473,7 @@ var codeErrors = map[string]error{
 	api.CodeIntegrity:      ErrIntegrity,
 	api.CodeUnavailable:    ErrUnavailable,
 	api.CodeTimeout:        ErrUnavailable,
+	api.CodeRateLimited:    ErrRateLimited,
 }
 
 // Is matches the sentinel of the error's code.
