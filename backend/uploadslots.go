@@ -86,13 +86,15 @@ func (b *Backend) countOpenUploads(ctx context.Context, userID string) (int64, e
 
 // createSession commits a new session and its index items, taking one of
 // the user's slots, exactly.
-func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, sess meta.Item, idx sessionIndexRec) error {
+func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, sess meta.Item, idx sessionIndexRec, quota Quota) error {
 	_, err := record.Optimistic(ctx, "create upload", func() (struct{}, error) {
 		slot, err := b.uploadSlot(ctx, s.UserID)
 		if err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, b.meta.Transact(ctx, []meta.Op{
+		var use charges
+		use.reserve(account{home: s.Home, name: s.HomeName, quota: quota}, s.Reserved)
+		return struct{}{}, use.commit(ctx, b.meta, []meta.Op{
 			meta.Put(sess, meta.MustNew),
 			meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
 			meta.Put(record.Item(userPK(s.UserID), userUploadSK(id), idx), meta.MustNew),

@@ -119,13 +119,16 @@ const (
 	ManagePolicies Action = "strata:ManagePolicies"
 	// ManageGroups creates and deletes groups and changes their members.
 	ManageGroups Action = "strata:ManageGroups"
+	// ManageQuotas sets a user's quota and recounts their usage (reading
+	// usage is GetUser on the user).
+	ManageQuotas Action = "strata:ManageQuotas"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups,
+	ManagePolicies, ManageGroups, ManageQuotas,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
