@@ -141,10 +141,10 @@ func TestQuotaRefuses(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	alice := e.user("alice")
-	if _, err := e.b.SetQuota(ctx, alice, "alice", backend.Quota{Bytes: 1}); !errors.Is(err, errs.ErrForbidden) {
+	if _, err := e.b.SetQuota(ctx, alice, "alice", ptr(int64(1)), ptr(int64(0))); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("a user sets their own quota: %v", err)
 	}
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{Bytes: 1000, Files: 3}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1000)), ptr(int64(3))); err != nil {
 		t.Fatal(err)
 	}
 	e.put(alice, "/home/alice/a", data(600, 1))
@@ -184,13 +184,13 @@ func TestQuotaRefuses(t *testing.T) {
 	if _, err := e.b.PutPart(ctx, alice, "", u.ID, 1, bytes.NewReader(content), 300, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{Bytes: 800, Files: 3}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(800)), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.b.CompleteUpload(ctx, alice, "", u.ID, sum(content)); !errors.As(err, &qe) {
 		t.Fatalf("complete past a lowered quota: %v", err)
 	}
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{Bytes: 1000, Files: 3}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1000)), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.b.CompleteUpload(ctx, alice, "", u.ID, sum(content)); err != nil {
@@ -203,7 +203,7 @@ func TestQuotaRefuses(t *testing.T) {
 		t.Fatalf("copy past the file quota: %v", err)
 	}
 	// A folder copy that does not fit fails whole and gives back what it took.
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{Bytes: 1000}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1000)), ptr(int64(0))); err != nil {
 		t.Fatal(err)
 	}
 	e.put(alice, "/home/alice/dir/x", data(50, 4))
@@ -213,7 +213,7 @@ func TestQuotaRefuses(t *testing.T) {
 	}
 	e.usageIs("alice", 990, 5)
 	// No quota: anything goes.
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(0)), ptr(int64(0))); err != nil {
 		t.Fatal(err)
 	}
 	e.put(alice, "/home/alice/big", data(5000, 6))
@@ -269,7 +269,7 @@ func testQuotaRace(t *testing.T, e *env) {
 	ctx := context.Background()
 	alice := e.user("alice")
 	const n, size, fit = 16, 1000, 5
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", backend.Quota{Bytes: fit*size + size/2}); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(fit*size + size/2)), ptr(int64(0))); err != nil {
 		t.Fatal(err)
 	}
 	race := func(what string, op func(i int) error) {
@@ -324,3 +324,5 @@ func testQuotaRace(t *testing.T, e *env) {
 	})
 	e.usageIs("alice", fit*size, fit)
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -80,11 +80,13 @@ func (b *Backend) usage(ctx context.Context, name string, l loc) (Usage, error) 
 // SetQuota sets the limits of user's home folder (0: none) and returns its
 // usage. A limit below the usage is allowed: nothing is deleted, and what
 // would add more is refused until usage is below it again.
-func (b *Backend) SetQuota(ctx context.Context, pr iam.Principal, user string, q Quota) (Usage, error) {
+//
+// A nil limit keeps the one set.
+func (b *Backend) SetQuota(ctx context.Context, pr iam.Principal, user string, bytes, files *int64) (Usage, error) {
 	if err := b.allow(ctx, pr, iam.ManageQuotas, iam.UserNamed(user)); err != nil {
 		return Usage{}, err
 	}
-	if q.Bytes < 0 || q.Files < 0 {
+	if (bytes != nil && *bytes < 0) || (files != nil && *files < 0) {
 		return Usage{}, fmt.Errorf("%w: a quota is 0 (none) or more", errs.ErrInvalid)
 	}
 	if _, err := b.users.UserID(ctx, user); err != nil {
@@ -94,6 +96,16 @@ func (b *Backend) SetQuota(ctx context.Context, pr iam.Principal, user string, q
 		l, err := b.homeOf(ctx, user)
 		if err != nil {
 			return loc{}, err
+		}
+		var q Quota
+		if l.rec.Quota != nil {
+			q = *l.rec.Quota
+		}
+		if bytes != nil {
+			q.Bytes = *bytes
+		}
+		if files != nil {
+			q.Files = *files
 		}
 		l.rec.Quota = nil
 		if q != (Quota{}) {

@@ -105,6 +105,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
+
+		{"GET", "/v1/usage", token, s.getUsage, []string{"user"}},
+		{"PUT", "/v1/users/{name}/quota", token, s.setQuota, nil},
+		{"POST", "/v1/users/{name}/quota/recount", token, s.recountUsage, nil},
 	}
 }
 
