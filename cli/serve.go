@@ -21,6 +21,7 @@ import (
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
@@ -38,6 +39,7 @@ type serveOpts struct {
 	tlsCert      string
 	tlsKey       string
 	keepVersions int
+	defaultQuota string
 	gcInterval   time.Duration
 	gcGrace      time.Duration
 	bodyTimeout  time.Duration
@@ -112,6 +114,7 @@ settings file.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
+	f.StringVar(&o.defaultQuota, "default-quota", "none", "quota of a new user's home folder, e.g. 10GiB (none: no limit; 'strata admin quota set' changes one user's)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -202,6 +205,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 			return usagef("--metrics-token is too weak: %v", err)
 		}
 	}
+	defaultQuota, err := parseLimit(o.defaultQuota, human.ParseBytes)
+	if err != nil {
+		return usagef("--default-quota: %v", err)
+	}
 	perIP := o.maxConnsIP
 	if perIP == 0 {
 		perIP = -1 // the daemon's "no bound"
@@ -231,7 +238,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
 	d, err := daemon.Open(ctx, daemon.Config{
 		Engines: spec,
-		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
+		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, DefaultQuota: backend.Quota{Bytes: defaultQuota}},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
 			Metrics: metrics, MetricsToken: o.metricsToken},
 		MaxConns:      o.maxConns,
