@@ -269,7 +269,7 @@ func testQuotaRace(t *testing.T, e *env) {
 	ctx := context.Background()
 	alice := e.user("alice")
 	const n, size, fit = 16, 1000, 5
-	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(fit*size + size/2)), ptr(int64(0))); err != nil {
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(fit*size+size/2)), ptr(int64(0))); err != nil {
 		t.Fatal(err)
 	}
 	race := func(what string, op func(i int) error) {
