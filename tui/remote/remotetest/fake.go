@@ -35,6 +35,8 @@ type Fake struct {
 	Now time.Time
 
 	acc access // users, groups and policies (access.go)
+	// quota is the caller's limits: bytes, files (usage.go).
+	quota [2]int64
 }
 
 type version struct {
