@@ -66,7 +66,7 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 		return Entry{}, err
 	}
 	if o.Size > 0 {
-		acct, err := b.accountOfPath(ctx, p)
+		acct, err := b.accountOfPath(ctx, p, hint)
 		if err != nil {
 			return Entry{}, err
 		}

@@ -90,8 +90,12 @@ func accountAt(l loc, rec entryRec) account {
 }
 
 // accountOfPath is whose usage a new file at p would count against, as
-// of now: the home folder on its way, if it exists.
-func (b *Backend) accountOfPath(ctx context.Context, p storepath.Path) (account, error) {
+// of now: the home folder on its way, if it exists. resolved, if not nil,
+// is p resolved moments ago (its way down holds the home folder).
+func (b *Backend) accountOfPath(ctx context.Context, p storepath.Path, resolved *loc) (account, error) {
+	if resolved != nil {
+		return accountAt(*resolved, entryRec{Kind: KindFile}), nil
+	}
 	segs := p.Segments()
 	if len(segs) < 3 || segs[0] != homesName {
 		return account{}, nil

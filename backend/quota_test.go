@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -326,3 +327,67 @@ func testQuotaRace(t *testing.T, e *env) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// countingMeta counts the requests made of a meta.Store.
+type countingMeta struct {
+	meta.Store
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countingMeta) count(what string) {
+	c.mu.Lock()
+	c.n[what]++
+	c.mu.Unlock()
+}
+
+func (c *countingMeta) Get(ctx context.Context, pk, sk string) (meta.Item, error) {
+	c.count("Get")
+	return c.Store.Get(ctx, pk, sk)
+}
+
+func (c *countingMeta) Transact(ctx context.Context, ops []meta.Op) error {
+	c.count("Transact")
+	return c.Store.Transact(ctx, ops)
+}
+
+func (c *countingMeta) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Page, error) {
+	c.count("Query")
+	return c.Store.Query(ctx, pk, o)
+}
+
+func (c *countingMeta) requests(f func()) map[string]int {
+	c.mu.Lock()
+	c.n = map[string]int{}
+	c.mu.Unlock()
+	f()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.n)
+}
+
+// What quotas cost an upload in requests to the metadata store: nothing
+// without a byte limit, one read with one (to refuse before the content
+// is stored); the counters ride in the transaction the write makes anyway.
+func TestQuotaRequestsPerUpload(t *testing.T) {
+	cm := &countingMeta{n: map[string]int{}}
+	e := newEnv(t, func(c *backend.Config) { cm.Store = c.Meta; c.Meta = cm })
+	ctx := context.Background()
+	alice := e.user("alice")
+	e.put(alice, "/home/alice/warm", data(10, 1))
+	put := func(name string) map[string]int {
+		return cm.requests(func() { e.put(alice, "/home/alice/"+name, data(4096, 2)) })
+	}
+	put("a0")
+	free := put("a")
+	if free["Transact"] != 1 {
+		t.Fatalf("a put made %d transactions", free["Transact"])
+	}
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1<<30)), nil); err != nil {
+		t.Fatal(err)
+	}
+	limited := put("b")
+	if limited["Get"] != free["Get"]+1 || limited["Transact"] != 1 || limited["Query"] != free["Query"] {
+		t.Fatalf("requests of a put: %v without a quota, %v with one", free, limited)
+	}
+}

@@ -141,12 +141,13 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if _, err := record.Optimistic(ctx, "count uploads", func() (meta.Cond, error) { return b.uploadSlot(ctx, pr.UserID) }); err != nil {
 		return Upload{}, err
 	}
-	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
+	resolved, err := b.precheckPut(ctx, p, "", false)
+	if err != nil {
 		return Upload{}, err
 	}
 	// The session reserves its size in the home folder it writes to; a
 	// session that cannot fit is refused before anything is begun.
-	acct, err := b.accountOfPath(ctx, p)
+	acct, err := b.accountOfPath(ctx, p, resolved)
 	if err != nil {
 		return Upload{}, err
 	}
