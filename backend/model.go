@@ -101,8 +101,10 @@ type trashRec struct {
 	Entry    entryRec `json:"e"`
 	Deleted  int64    `json:"d"`
 	// Home is the home folder whose usage the item counts against
-	// ("": nobody).
-	Home string `json:"hm,omitempty"`
+	// ("": nobody). Counted is false for an item trashed before quotas,
+	// which counts against nobody.
+	Home    string `json:"hm,omitempty"`
+	Counted bool   `json:"ct,omitempty"`
 }
 
 // purgeRec is the item at (purge, <id>): deletion work that outlives a crash.

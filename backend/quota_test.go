@@ -3,6 +3,7 @@ package backend_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -237,6 +238,31 @@ func TestCountUsageOnce(t *testing.T) {
 	alice := e.user("alice")
 	e.put(alice, "/home/alice/a", data(100, 1))
 	e.put(alice, "/home/alice/b/c", data(10, 2))
+	e.put(alice, "/home/alice/old/f", data(30, 3))
+	e.put(alice, "/home/alice/oldf", data(5, 4))
+	// Trashed before quotas: the items remember no home folder.
+	var trashed []string
+	for _, path := range []string{"/home/alice/old", "/home/alice/oldf"} {
+		ti, err := e.b.Delete(ctx, alice, p(path), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trashed = append(trashed, ti.ID)
+		it, err := e.meta.Get(ctx, "trash#"+alice.UserID, "t#"+ti.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(it.Value, &rec); err != nil {
+			t.Fatal(err)
+		}
+		delete(rec, "hm")
+		delete(rec, "ct")
+		it.Value, _ = json.Marshal(rec)
+		if _, err := e.meta.Put(ctx, it, meta.AtVersion(it.Version)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Forget the counters, as a store made before them has none.
 	home, err := e.b.Stat(ctx, e.admin, p("/home/alice"))
 	if err != nil {
@@ -258,6 +284,13 @@ func TestCountUsageOnce(t *testing.T) {
 	if n, err := e.b.CountUsage(ctx); err != nil || n != 0 {
 		t.Fatalf("second count: %d %v", n, err)
 	}
+	// Restored, they count: a file at once, a folder by a recount.
+	for _, id := range trashed {
+		if _, err := e.b.RestoreTrash(ctx, alice, "", id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.usageIs("alice", 145, 4)
 }
 
 // Sixteen uploads race at the edge of a quota: exactly as many as fit

@@ -84,7 +84,7 @@ func (b *Backend) trashOps(ctx context.Context, pr iam.Principal, l loc) ([]meta
 	id := fmt.Sprintf("%020d%s", at, record.NewID()[:8])
 	put := meta.Put(record.Item(trashPK(pr.UserID), trashSK(id), trashRec{
 		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: record.Nanos(now),
-		Home: accountAt(l, l.rec).home,
+		Home: accountAt(l, l.rec).home, Counted: true,
 	}), meta.MustNew)
 	return []meta.Op{put, cut.check}, nil
 }
@@ -223,7 +223,14 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 	}
 	l := parent.below(target.Name(), target)
 	var use charges
-	if err := b.transfer(ctx, &use, r.Entry, account{home: r.Home, name: homeName(r.Path)}, accountAt(l, r.Entry), target); err != nil {
+	dest := accountAt(l, r.Entry)
+	recount := ""
+	if !r.Counted && r.Entry.Kind == KindDir && dest.home != "" {
+		// Trashed before quotas, it counted against nobody, and a folder's
+		// content cannot be counted in the restore's transaction: the home
+		// folder it lands in is counted again once it is there.
+		recount = dest.home
+	} else if err := b.transfer(ctx, &use, r.Entry, account{home: r.Home, name: homeName(r.Path)}, dest, target); err != nil {
 		return Entry{}, err
 	}
 	ops := []meta.Op{
@@ -244,6 +251,11 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 			return Entry{}, fmt.Errorf("%s: %w", target, errs.ErrExists)
 		}
 		return Entry{}, errs.FromStore("restore", err)
+	}
+	if recount != "" {
+		if err := b.recount(ctx, recount); err != nil {
+			b.log.Warn("recount a home folder after restoring a folder trashed before quotas", "home", recount, "err", err)
+		}
 	}
 	return b.entry(target, r.Entry), nil
 }
