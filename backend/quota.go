@@ -242,24 +242,12 @@ func (b *Backend) versionBytes(ctx context.Context, rec entryRec) (int64, error)
 // fileBytes is the size of every version of the file id.
 func (b *Backend) fileBytes(ctx context.Context, id string) (int64, error) {
 	var n int64
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, filePK(id), meta.QueryOpts{Prefix: versionPrefix, After: after})
-		if err != nil {
-			return 0, err
-		}
-		for _, it := range pg.Items {
-			v, err := record.Decode[versionRec](it)
-			if err != nil {
-				return 0, err
-			}
-			n += v.Size
-		}
-		if pg.Next == "" {
-			return n, nil
-		}
-		after = pg.Next
-	}
+	err := record.Each(ctx, b.meta, filePK(id), versionPrefix, func(it meta.Item) error {
+		v, err := record.Decode[versionRec](it)
+		n += v.Size
+		return err
+	})
+	return n, err
 }
 
 // transfer counts the entry rec out of from and into to, for a change of

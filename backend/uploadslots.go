@@ -70,18 +70,11 @@ func (b *Backend) uploadSlot(ctx context.Context, userID string) (meta.Cond, err
 // countOpenUploads counts the user's session index items.
 func (b *Backend) countOpenUploads(ctx context.Context, userID string) (int64, error) {
 	var n int64
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
-		if err != nil {
-			return 0, err
-		}
-		n += int64(len(pg.Items))
-		if pg.Next == "" {
-			return n, nil
-		}
-		after = pg.Next
-	}
+	err := record.Each(ctx, b.meta, userPK(userID), userUpPrefix, func(meta.Item) error {
+		n++
+		return nil
+	})
+	return n, err
 }
 
 // createSession commits a new session and its index items, taking one of

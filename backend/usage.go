@@ -220,7 +220,7 @@ func (b *Backend) tallyHome(ctx context.Context, home string, t *tally) error {
 	}
 	err := b.users.UserIDs(ctx, func(id string) error {
 		// Emptied items count too, until they are purged.
-		return b.eachItem(ctx, trashPK(id), trashPrefix, func(it meta.Item) error {
+		return record.Each(ctx, b.meta, trashPK(id), trashPrefix, func(it meta.Item) error {
 			r, err := record.Decode[trashRec](it)
 			if err != nil || r.Home != home {
 				return err
@@ -231,7 +231,7 @@ func (b *Backend) tallyHome(ctx context.Context, home string, t *tally) error {
 	if err != nil {
 		return err
 	}
-	if err := b.eachItem(ctx, pkPurge, "", func(it meta.Item) error {
+	if err := record.Each(ctx, b.meta, pkPurge, "", func(it meta.Item) error {
 		r, err := record.Decode[purgeRec](it)
 		if err != nil || r.Home != home {
 			return err
@@ -248,7 +248,7 @@ func (b *Backend) tallyHome(ctx context.Context, home string, t *tally) error {
 	}); err != nil {
 		return err
 	}
-	return b.eachItem(ctx, pkUploads, "", func(it meta.Item) error {
+	return record.Each(ctx, b.meta, pkUploads, "", func(it meta.Item) error {
 		s, _, err := record.Get[sessionRec](ctx, b.meta, uploadPK(it.SK), skSession)
 		if record.IsNotFound(err) {
 			return nil
@@ -275,32 +275,11 @@ func (b *Backend) tallyEntry(ctx context.Context, rec entryRec, t *tally) error 
 }
 
 func (b *Backend) tallyDir(ctx context.Context, dirID string, t *tally) error {
-	return b.eachItem(ctx, dirPK(dirID), entryPrefix, func(it meta.Item) error {
+	return record.Each(ctx, b.meta, dirPK(dirID), entryPrefix, func(it meta.Item) error {
 		rec, err := record.Decode[entryRec](it)
 		if err != nil {
 			return err
 		}
 		return b.tallyEntry(ctx, rec, t)
 	})
-}
-
-// eachItem calls fn for every item of partition pk whose sort key starts
-// with prefix.
-func (b *Backend) eachItem(ctx context.Context, pk, prefix string, fn func(meta.Item) error) error {
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, pk, meta.QueryOpts{Prefix: prefix, After: after})
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
 }
