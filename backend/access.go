@@ -25,6 +25,8 @@ func (b *Backend) allowPath(ctx context.Context, pr iam.Principal, act iam.Actio
 type Users interface {
 	// UserID is the ID of the user name, or errs.ErrNotFound.
 	UserID(ctx context.Context, name string) (string, error)
+	// UserIDs calls fn with the ID of every user.
+	UserIDs(ctx context.Context, fn func(id string) error) error
 }
 
 // owner is whose trash or sessions an operation of pr on owner's is about
@@ -57,3 +59,5 @@ func (noUsers) UserID(_ context.Context, name string) (string, error) {
 // service). It is called once, while the store is wired, before any
 // request: the file tree and identity each need the other.
 func (b *Backend) SetUsers(u Users) { b.users = u }
+
+func (noUsers) UserIDs(context.Context, func(string) error) error { return nil }

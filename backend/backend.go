@@ -62,6 +62,8 @@ type Config struct {
 	// MaxOpenUploads bounds the open upload sessions of one user; 0 means
 	// DefaultMaxOpenUploads.
 	MaxOpenUploads int
+	// DefaultQuota is the quota of a new user's home folder (zero: none).
+	DefaultQuota Quota
 
 	// Decider is the one authorization decision; nil means iam.HomeRule.
 	Decider iam.Decider
@@ -92,26 +94,27 @@ const (
 
 // Backend is the core service.
 type Backend struct {
-	blobs      blob.Store
-	meta       meta.Store
-	keys       keys.Service
-	keep       int
-	partSize   int64
-	upTTL      time.Duration
-	grace      time.Duration
-	maxUploads int
-	keyCache   *keyCache
-	spool      *spoolBudget
-	instance   string // this backend's identity in claims
-	excl       bool
-	hashMu     sync.Mutex
-	hashers    map[string]*seqHasher
-	decider    iam.Decider
-	users      Users
-	bg         sync.WaitGroup // background work: copies, purges
-	jobMu      sync.Mutex
-	jobDone    map[string]chan struct{} // jobs this server runs, closed as each ends
-	holds      *keyHolds
+	blobs        blob.Store
+	meta         meta.Store
+	keys         keys.Service
+	keep         int
+	partSize     int64
+	upTTL        time.Duration
+	grace        time.Duration
+	maxUploads   int
+	defaultQuota Quota
+	keyCache     *keyCache
+	spool        *spoolBudget
+	instance     string // this backend's identity in claims
+	excl         bool
+	hashMu       sync.Mutex
+	hashers      map[string]*seqHasher
+	decider      iam.Decider
+	users        Users
+	bg           sync.WaitGroup // background work: copies, purges
+	jobMu        sync.Mutex
+	jobDone      map[string]chan struct{} // jobs this server runs, closed as each ends
+	holds        *keyHolds
 	// rotating is the context of the key rotations this backend runs,
 	// ended by Drain (they resume at the next start).
 	rotating     context.Context
@@ -151,6 +154,10 @@ func New(cfg Config) (*Backend, error) {
 		b.upTTL = DefaultUploadTTL
 	}
 	b.maxUploads = cfg.MaxOpenUploads
+	if cfg.DefaultQuota.Bytes < 0 || cfg.DefaultQuota.Files < 0 {
+		return nil, fmt.Errorf("%w: a default quota is 0 (none) or more", ErrConfig)
+	}
+	b.defaultQuota = cfg.DefaultQuota
 	if b.maxUploads == 0 {
 		b.maxUploads = DefaultMaxOpenUploads
 	}

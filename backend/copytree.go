@@ -29,11 +29,20 @@ type copyJob struct {
 	SrcPath string `json:"sp"`
 	Staging string `json:"stg"` // the copy's own folder ID, linked in last
 	MTime   int64  `json:"m"`
+	// Home, HomeName and Quota: the home folder the copy counts against
+	// as it is built (quota.go), and its limits when the copy began.
+	Home     string `json:"hm,omitempty"`
+	HomeName string `json:"hmn,omitempty"`
+	Quota    Quota  `json:"q,omitempty"`
+}
+
+func (c *copyJob) account() account {
+	return account{home: c.Home, name: c.HomeName, quota: c.Quota}
 }
 
 // undo is the purge item that removes what the copy built.
 func (c *copyJob) undo() meta.Op {
-	return meta.Put(record.Item(pkPurge, "copy-"+c.Staging, purgeRec{Kind: KindDir, ID: c.Staging}), meta.NoCond)
+	return meta.Put(record.Item(pkPurge, "copy-"+c.Staging, purgeRec{Kind: KindDir, ID: c.Staging, Home: c.Home}), meta.NoCond)
 }
 
 // copyBatchOps bounds a copy's transactions below meta.MaxTxOps.
@@ -47,10 +56,13 @@ func (b *Backend) copyFolder(ctx context.Context, pr iam.Principal, from storepa
 		return Entry{}, Job{}, fmt.Errorf("%w: cannot copy %s into itself", errs.ErrInvalid, from)
 	}
 	// Fail early on what would fail at the end.
-	if _, err := b.freeDest(ctx, to); err != nil {
+	dst, err := b.freeDest(ctx, to)
+	if err != nil {
 		return Entry{}, Job{}, err
 	}
 	cj := &copyJob{Src: src.rec.ID, SrcPath: from.String(), Staging: record.NewID(), MTime: src.rec.MTime}
+	acct := accountAt(dst, entryRec{ID: cj.Staging, Kind: KindDir})
+	cj.Home, cj.HomeName, cj.Quota = acct.home, acct.name, acct.quota
 	j, err := b.startJob(ctx, pr, jobRec{Kind: jobCopy, Path: to.String(), Copy: cj})
 	if err != nil {
 		return Entry{}, Job{}, err
@@ -98,7 +110,7 @@ func (b *Backend) freeDest(ctx context.Context, to storepath.Path) (loc, error) 
 // runCopy builds the copy and links it in, or rolls it back.
 func (b *Backend) runCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, from, to storepath.Path) {
 	defer j.end()
-	n, err := b.buildCopy(ctx, j, pr, cj.Src, cj.Staging, from, to)
+	n, err := b.buildCopy(ctx, j, pr, cj, from, to)
 	if err == nil {
 		err = b.linkCopy(ctx, j, pr, cj, to, n)
 	}
@@ -123,12 +135,15 @@ type copyUnit struct {
 	srcDir  string
 	srcName string
 	dst     string
+	bytes   int64 // what the unit counts against the copy's home folder
+	files   int64
 	to      storepath.Path
 }
 
 // buildCopy copies the folder srcID's content into the unlinked folder
 // staging, and returns how many entries it copied.
-func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal, srcID, staging string, from, to storepath.Path) (int64, error) {
+func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, from, to storepath.Path) (int64, error) {
+	srcID, staging, acct := cj.Src, cj.Staging, cj.account()
 	var (
 		done  int64
 		batch []copyUnit
@@ -138,7 +153,7 @@ func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := b.commitUnits(ctx, j, pr, batch); err != nil {
+		if err := b.commitUnits(ctx, j, pr, acct, batch); err != nil {
 			return err
 		}
 		done += int64(len(batch))
@@ -190,6 +205,7 @@ func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal
 				next = &copyFrame{src: rec.ID, dst: id, from: src, to: dst}
 			} else {
 				u.ops = b.copyFileOps(pr, f.dst, name, rec)
+				u.bytes, u.files = rec.Size, 1
 			}
 			if nOps+len(u.ops) > copyBatchOps {
 				if err := flush(); err != nil {
@@ -237,28 +253,32 @@ func (b *Backend) copyFileOps(pr iam.Principal, dirID, name string, src entryRec
 // reference that fails means a source file changed meanwhile (its old
 // content was released): the batch is then written one unit at a time,
 // each changed file copied as it now is (or left out if it is gone).
-func (b *Backend) commitUnits(ctx context.Context, j *runningJob, pr iam.Principal, units []copyUnit) error {
+func (b *Backend) commitUnits(ctx context.Context, j *runningJob, pr iam.Principal, acct account, units []copyUnit) error {
 	var tx txn
+	var use charges
 	for _, u := range units {
 		if err := tx.add(u.ops...); err != nil {
 			return err
 		}
+		use.add(acct, u.bytes, u.files)
 	}
-	err := j.transact(ctx, tx.ops)
+	err := use.refused(ctx, b.meta, j.transact(ctx, append(tx.ops, use.ops()...)))
 	if !record.IsConflict(err) || errors.Is(err, errJobLost) {
 		return errs.FromStore("copy", err)
 	}
 	for _, u := range units {
-		if err := b.commitUnit(ctx, j, pr, u); err != nil {
+		if err := b.commitUnit(ctx, j, pr, acct, u); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *Backend) commitUnit(ctx context.Context, j *runningJob, pr iam.Principal, u copyUnit) error {
+func (b *Backend) commitUnit(ctx context.Context, j *runningJob, pr iam.Principal, acct account, u copyUnit) error {
 	for attempt := 0; ; attempt++ {
-		err := j.transact(ctx, u.ops)
+		var use charges
+		use.add(acct, u.bytes, u.files)
+		err := use.refused(ctx, b.meta, j.transact(ctx, append(u.ops[:len(u.ops):len(u.ops)], use.ops()...)))
 		if !record.IsConflict(err) || errors.Is(err, errJobLost) {
 			return errs.FromStore("copy", err)
 		}
@@ -276,6 +296,7 @@ func (b *Backend) commitUnit(ctx context.Context, j *runningJob, pr iam.Principa
 			return nil // replaced by a folder meanwhile: not copied
 		}
 		u.ops = b.copyFileOps(pr, u.dst, u.srcName, rec)
+		u.bytes, u.files = rec.Size, 1
 	}
 }
 
@@ -288,6 +309,9 @@ func (b *Backend) linkCopy(ctx context.Context, j *runningJob, pr iam.Principal,
 			return struct{}{}, err
 		}
 		root := entryRec{ID: cj.Staging, Kind: KindDir, Created: record.Nanos(b.now()), MTime: cj.MTime}
+		if accountAt(dst, root).home != cj.Home {
+			return struct{}{}, fmt.Errorf("%s: %w: its home folder was replaced meanwhile", to, errs.ErrConflict)
+		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		ops := []meta.Op{

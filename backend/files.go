@@ -65,6 +65,15 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	if err != nil {
 		return Entry{}, err
 	}
+	if o.Size > 0 {
+		acct, err := b.accountOfPath(ctx, p, hint)
+		if err != nil {
+			return Entry{}, err
+		}
+		if err := b.fits(ctx, acct, o.Size); err != nil {
+			return Entry{}, err
+		}
+	}
 
 	blobID := record.NewID()
 	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
@@ -219,6 +228,9 @@ type newVersion struct {
 	mtime  time.Time
 	// extra operations to commit in the same transaction.
 	extra []meta.Op
+	// session, when set, is the upload session the version completes,
+	// whose reservation the commit gives back.
+	session *sessionRec
 }
 
 // commitVersion makes nv the current version of the file at p in one
@@ -301,6 +313,17 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 	// Drop the oldest versions beyond the number kept, a bounded number per
 	// commit so the transaction stays small; each drop releases a blob
 	// reference in the same transaction that deletes the version.
+	acct := accountAt(l, next)
+	var use charges
+	newFile := int64(0)
+	if !l.exists {
+		newFile = 1
+	}
+	use.add(acct, nv.size, newFile)
+	if s := nv.session; s != nil {
+		use.reserve(account{home: s.Home, name: s.HomeName}, -s.Reserved)
+		use.recheck(acct)
+	}
 	var released []string
 	for next.Seq-next.First+1 > int64(b.keep) && len(released) < 16 {
 		old, oit, err := record.Get[versionRec](ctx, b.meta, filePK(next.ID), versionSK(next.First))
@@ -313,6 +336,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 				meta.Add(blobPK(old.Blob), skBlob, -1, meta.MustLive)); err != nil {
 				return Entry{}, nil, err
 			}
+			use.add(acct, -old.Size, 0)
 			released = append(released, old.Blob)
 		}
 		next.First++
@@ -332,7 +356,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 	if err := tx.add(nv.extra...); err != nil {
 		return Entry{}, nil, err
 	}
-	if err := b.meta.Transact(ctx, tx.ops); err != nil {
+	if err := use.commit(ctx, b.meta, tx.ops); err != nil {
 		return Entry{}, nil, errs.FromStore("commit", err)
 	}
 	return b.entry(p, next), released, nil

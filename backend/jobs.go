@@ -116,6 +116,7 @@ var jobErrors = []struct {
 	{"exists", errs.ErrExists}, {"not_found", errs.ErrNotFound}, {"not_dir", errs.ErrNotDir},
 	{"invalid", errs.ErrInvalid}, {"no_space", errs.ErrNoSpace}, {"conflict", errs.ErrConflict},
 	{"forbidden", errs.ErrForbidden}, {"unavailable", errs.ErrUnavailable},
+	{"quota_exceeded", errs.ErrQuotaExceeded},
 }
 
 func jobCode(err error) string {

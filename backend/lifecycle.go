@@ -7,6 +7,8 @@ import (
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/backend/record"
 )
 
 // What users' coming and going means for the file tree.
@@ -22,9 +24,26 @@ func (b *Backend) UserCreating(ctx context.Context, name string) error {
 	return nil
 }
 
-// UserCreated makes the new user's home folder.
+// UserCreated makes the new user's home folder, with the default quota
+// and its usage counted (it is empty).
 func (b *Backend) UserCreated(ctx context.Context, _, name string) error {
-	if _, err := b.ensureDir(ctx, iam.HomeOf(name)); err != nil {
+	_, err := record.Optimistic(ctx, "create home", func() (struct{}, error) {
+		l, err := b.ensureDir(ctx, iam.HomeOf(name))
+		if err != nil {
+			return struct{}{}, err
+		}
+		if _, err := b.meta.Get(ctx, usagePK(l.rec.ID), skUsageCounted); err == nil {
+			return struct{}{}, nil // made by an earlier try
+		}
+		ops := []meta.Op{meta.Put(meta.Item{PK: usagePK(l.rec.ID), SK: skUsageCounted}, meta.MustNew)}
+		if b.defaultQuota != (Quota{}) {
+			q := b.defaultQuota
+			l.rec.Quota = &q
+			ops = append(ops, meta.Put(record.Item(dirPK(l.parentID), entrySK(name), l.rec), meta.AtVersion(l.ver)))
+		}
+		return struct{}{}, b.meta.Transact(ctx, ops)
+	})
+	if err != nil {
 		return fmt.Errorf("create the home folder of %s: %w", name, err)
 	}
 	return nil

@@ -68,6 +68,8 @@ type entryRec struct {
 	Blob    string `json:"b,omitempty"` // files: current version's blob
 	Seq     int64  `json:"v,omitempty"` // files: current version number
 	First   int64  `json:"f,omitempty"` // files: oldest version kept
+	// Quota is a home folder's limits (quota.go), nil for none.
+	Quota *Quota `json:"q,omitempty"`
 }
 
 // versionRec is the item at (file#<id>, v#<seq>).
@@ -98,12 +100,20 @@ type trashRec struct {
 	Name     string   `json:"n"`
 	Entry    entryRec `json:"e"`
 	Deleted  int64    `json:"d"`
+	// Home is the home folder whose usage the item counts against
+	// ("": nobody). Counted is false for an item trashed before quotas,
+	// which counts against nobody.
+	Home    string `json:"hm,omitempty"`
+	Counted bool   `json:"ct,omitempty"`
 }
 
 // purgeRec is the item at (purge, <id>): deletion work that outlives a crash.
 type purgeRec struct {
 	Kind Kind   `json:"k"`
 	ID   string `json:"id"` // file or dir ID
+	// Home is the home folder whose usage what is purged counted against
+	// ("": nobody).
+	Home string `json:"hm,omitempty"`
 }
 
 // sessionRec is the item at (upload#<id>, session).
@@ -129,6 +139,11 @@ type sessionRec struct {
 	// for completeLease is abandoned (its server died) and may be taken.
 	Completing   int64  `json:"cl,omitempty"`
 	CompletingBy string `json:"clb,omitempty"`
+	// Home and Reserved: the home folder that holds Reserved bytes for
+	// the session (quota.go), given back when the session ends.
+	Home     string `json:"hm,omitempty"`
+	HomeName string `json:"hmn,omitempty"`
+	Reserved int64  `json:"rs,omitempty"`
 }
 
 // partRec is the item at (upload#<id>, p#<n>).

@@ -97,6 +97,10 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 		}
 	}
 	moved := src.rec
+	var use charges
+	if err := b.transfer(ctx, &use, moved, accountAt(src, src.rec), accountAt(dst, moved), from); err != nil {
+		return Entry{}, err
+	}
 	if err := tx.add(
 		meta.Delete(dirPK(src.parentID), entrySK(from.Name()), meta.AtVersion(src.ver)),
 		meta.Put(record.Item(dirPK(dst.parentID), entrySK(to.Name()), moved), putCond),
@@ -110,7 +114,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 			return Entry{}, err
 		}
 	}
-	if err := b.meta.Transact(ctx, tx.ops); err != nil {
+	if err := use.commit(ctx, b.meta, tx.ops); err != nil {
 		return Entry{}, errs.FromStore("move", err)
 	}
 	return b.entry(to, moved), nil

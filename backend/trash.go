@@ -84,6 +84,7 @@ func (b *Backend) trashOps(ctx context.Context, pr iam.Principal, l loc) ([]meta
 	id := fmt.Sprintf("%020d%s", at, record.NewID()[:8])
 	put := meta.Put(record.Item(trashPK(pr.UserID), trashSK(id), trashRec{
 		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: record.Nanos(now),
+		Home: accountAt(l, l.rec).home, Counted: true,
 	}), meta.MustNew)
 	return []meta.Op{put, cut.check}, nil
 }
@@ -221,6 +222,17 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 		return Entry{}, err
 	}
 	l := parent.below(target.Name(), target)
+	var use charges
+	dest := accountAt(l, r.Entry)
+	recount := ""
+	if !r.Counted && r.Entry.Kind == KindDir && dest.home != "" {
+		// Trashed before quotas, it counted against nobody, and a folder's
+		// content cannot be counted in the restore's transaction: the home
+		// folder it lands in is counted again once it is there.
+		recount = dest.home
+	} else if err := b.transfer(ctx, &use, r.Entry, account{home: r.Home, name: homeName(r.Path)}, dest, target); err != nil {
+		return Entry{}, err
+	}
 	ops := []meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
@@ -233,12 +245,17 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 	if r.Entry.Kind != KindDir || len(l.chain) <= maxChainChecks {
 		ops = append(ops, guard(l)...)
 	}
-	if err := b.meta.Transact(ctx, ops); err != nil {
+	if err := use.commit(ctx, b.meta, ops); err != nil {
 		var txe *meta.TxError
 		if errors.As(err, &txe) && txe.Index == 1 {
 			return Entry{}, fmt.Errorf("%s: %w", target, errs.ErrExists)
 		}
 		return Entry{}, errs.FromStore("restore", err)
+	}
+	if recount != "" {
+		if err := b.recount(ctx, recount); err != nil {
+			b.log.Warn("recount a home folder after restoring a folder trashed before quotas", "home", recount, "err", err)
+		}
 	}
 	return b.entry(target, r.Entry), nil
 }
@@ -281,7 +298,7 @@ func (b *Backend) purgeItems(ctx context.Context, ownerID string, items []meta.I
 		pid := "t-" + ownerID + "-" + strings.TrimPrefix(it.SK, trashPrefix)
 		ops = append(ops,
 			meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-			meta.Put(record.Item(pkPurge, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID}), meta.MustNew))
+			meta.Put(record.Item(pkPurge, pid, purgeRec{Kind: r.Entry.Kind, ID: r.Entry.ID, Home: r.Home}), meta.MustNew))
 	}
 	if err := b.meta.Transact(ctx, ops); err != nil {
 		return errs.FromStore("purge", err)

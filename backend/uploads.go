@@ -141,7 +141,17 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if _, err := record.Optimistic(ctx, "count uploads", func() (meta.Cond, error) { return b.uploadSlot(ctx, pr.UserID) }); err != nil {
 		return Upload{}, err
 	}
-	if _, err := b.precheckPut(ctx, p, "", false); err != nil {
+	resolved, err := b.precheckPut(ctx, p, "", false)
+	if err != nil {
+		return Upload{}, err
+	}
+	// The session reserves its size in the home folder it writes to; a
+	// session that cannot fit is refused before anything is begun.
+	acct, err := b.accountOfPath(ctx, p, resolved)
+	if err != nil {
+		return Upload{}, err
+	}
+	if err := b.fits(ctx, acct, o.Size); err != nil {
 		return Upload{}, err
 	}
 	id, blobID := record.NewID(), record.NewID()
@@ -165,12 +175,15 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint,
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
+	if acct.home != "" {
+		s.Home, s.HomeName, s.Reserved = acct.home, acct.name, o.Size
+	}
 	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
 	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
-	if err := b.createSession(ctx, id, s, sess, idx); err != nil {
+	if err := b.createSession(ctx, id, s, sess, idx, acct.quota); err != nil {
 		_ = b.blobs.Abort(context.WithoutCancel(ctx), blobID, uploadID)
-		if errors.Is(err, errs.ErrTooMany) || errors.Is(err, errs.ErrConflict) {
+		if errors.Is(err, errs.ErrTooMany) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrQuotaExceeded) {
 			return Upload{}, err
 		}
 		return Upload{}, errs.FromStore("create upload", err)
@@ -549,10 +562,11 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		blob: &blobRec{
 			Size: s.Size, PartSize: s.PartSize, Wrapped: s.Wrapped, KeyID: s.KeyID, Created: record.Nanos(b.now()),
 		},
-		size:   s.Size,
-		sha256: got,
-		mtime:  mtime,
-		extra:  []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
+		size:    s.Size,
+		sha256:  got,
+		mtime:   mtime,
+		extra:   []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
+		session: &s,
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
 	if err != nil {
@@ -586,7 +600,7 @@ func (b *Backend) checkJoined(ctx context.Context, blobID string, l crypto.Layou
 // right, while the Complete's claim (at session version cv) still holds:
 // the session is closed and what it stored dropped.
 func (b *Backend) closeBroken(ctx context.Context, id string, s sessionRec, sit meta.Item, cv int64) {
-	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(cv)); err == nil {
+	if err := b.closeSession(ctx, s, sit, cv); err == nil {
 		b.discardBlob(s.Blob)
 		b.endSession(context.WithoutCancel(ctx), id, s)
 	}
@@ -658,7 +672,7 @@ func (b *Backend) dropSession(ctx context.Context, id string, s sessionRec, sit 
 	if b.busy(s) {
 		return fmt.Errorf("upload %s: %w: a Complete is in progress", id, errs.ErrConflict)
 	}
-	if err := b.meta.Delete(ctx, sit.PK, sit.SK, meta.AtVersion(sit.Version)); err != nil {
+	if err := b.closeSession(ctx, s, sit, sit.Version); err != nil {
 		if record.IsConflict(err) {
 			return fmt.Errorf("upload %s: %w: completed or aborted meanwhile", id, errs.ErrConflict)
 		}
@@ -753,4 +767,12 @@ func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
 	if err != nil {
 		b.log.Warn("clean up upload session", "upload", id, "err", err)
 	}
+}
+
+// closeSession deletes the session item at version ver and gives back
+// what the session reserved, in one transaction.
+func (b *Backend) closeSession(ctx context.Context, s sessionRec, sit meta.Item, ver int64) error {
+	var use charges
+	use.reserve(account{home: s.Home}, -s.Reserved)
+	return use.commit(ctx, b.meta, []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(ver))})
 }

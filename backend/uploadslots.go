@@ -70,29 +70,24 @@ func (b *Backend) uploadSlot(ctx context.Context, userID string) (meta.Cond, err
 // countOpenUploads counts the user's session index items.
 func (b *Backend) countOpenUploads(ctx context.Context, userID string) (int64, error) {
 	var n int64
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
-		if err != nil {
-			return 0, err
-		}
-		n += int64(len(pg.Items))
-		if pg.Next == "" {
-			return n, nil
-		}
-		after = pg.Next
-	}
+	err := record.Each(ctx, b.meta, userPK(userID), userUpPrefix, func(meta.Item) error {
+		n++
+		return nil
+	})
+	return n, err
 }
 
 // createSession commits a new session and its index items, taking one of
 // the user's slots, exactly.
-func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, sess meta.Item, idx sessionIndexRec) error {
+func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, sess meta.Item, idx sessionIndexRec, quota Quota) error {
 	_, err := record.Optimistic(ctx, "create upload", func() (struct{}, error) {
 		slot, err := b.uploadSlot(ctx, s.UserID)
 		if err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, b.meta.Transact(ctx, []meta.Op{
+		var use charges
+		use.reserve(account{home: s.Home, name: s.HomeName, quota: quota}, s.Reserved)
+		return struct{}{}, use.commit(ctx, b.meta, []meta.Op{
 			meta.Put(sess, meta.MustNew),
 			meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
 			meta.Put(record.Item(userPK(s.UserID), userUploadSK(id), idx), meta.MustNew),

@@ -80,7 +80,7 @@ func exitCode(err error) int {
 		return ExitIntegrity
 	case errors.Is(err, client.ErrUnavailable):
 		return ExitUnavailable
-	case errors.Is(err, client.ErrNoSpace):
+	case errors.Is(err, client.ErrNoSpace), errors.Is(err, client.ErrQuotaExceeded):
 		return ExitNoSpace
 	}
 	return ExitError
@@ -190,6 +190,9 @@ func hint(err error) string {
 	var ae *client.Error
 	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Detail, "HTTPS server") {
 		return "the server serves HTTPS: use an https:// address"
+	}
+	if errors.Is(err, client.ErrQuotaExceeded) {
+		return "'strata usage' shows what counts; files in the trash count too, and 'strata trash empty' gives their space back"
 	}
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError

@@ -42,6 +42,7 @@ type serveOpts struct {
 	tlsCert      string
 	tlsKey       string
 	keepVersions int
+	defaultQuota string
 	gcInterval   time.Duration
 	gcGrace      time.Duration
 	bodyTimeout  time.Duration
@@ -175,6 +176,7 @@ settings file.`,
 	f.Float64Var(&o.limits.ipRequests, "limit-ip-requests", 0, "sustained requests per second per client address, authenticated or not (0: no limit)")
 	f.Float64Var(&o.limits.tokenRequests, "limit-token-requests", 0, "sustained requests per second per token (0: a token may use all of its user's)")
 	f.StringSliceVar(&o.limits.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the proxies (load balancers) trusted to name their client in X-Forwarded-For (comma-separated; default: none, the client is the connection's peer)")
+	f.StringVar(&o.defaultQuota, "default-quota", "none", "quota of a new user's home folder, e.g. 10GiB (none: no limit; 'strata admin quota set' changes one user's)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -269,6 +271,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if err != nil {
 		return err
 	}
+	defaultQuota, err := parseLimit(o.defaultQuota, human.ParseBytes)
+	if err != nil {
+		return usagef("--default-quota: %v", err)
+	}
 	perIP := o.maxConnsIP
 	if perIP == 0 {
 		perIP = -1 // the daemon's "no bound"
@@ -298,7 +304,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
 	d, err := daemon.Open(ctx, daemon.Config{
 		Engines: spec,
-		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
+		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, DefaultQuota: backend.Quota{Bytes: defaultQuota}},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
 			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies},
 		Limits:        limits,

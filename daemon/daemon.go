@@ -113,6 +113,14 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 		eng.Close()
 		return nil, err
 	}
+	// A store from before quotas has home folders whose usage nobody
+	// counted: count them once, before any request changes them.
+	if n, err := c.Files.CountUsage(ctx); err != nil {
+		eng.Close()
+		return nil, fmt.Errorf("count the usage of home folders: %w", err)
+	} else if n > 0 {
+		cfg.Logger.Info("counted the usage of home folders from before quotas", "homes", n)
+	}
 	sc := cfg.Server
 	sc.Logger = cfg.Logger
 	lc := cfg.Limits

@@ -24,6 +24,8 @@ type problem struct {
 	// retryAfter, when set, is the Retry-After header: seconds the client
 	// should wait before it tries again.
 	retryAfter string
+	// quota is the figures of a quota_exceeded.
+	quota *api.QuotaProblem
 }
 
 func (p *problem) Error() string { return p.detail }
@@ -67,6 +69,9 @@ var errorMap = []struct {
 	// A per-user bound: it frees when the client completes or aborts what
 	// it holds, at no time the server could promise, so no Retry-After.
 	{errs.ErrTooMany, http.StatusTooManyRequests, api.CodeTooMany, "", ""},
+	// Over quota: nothing frees by waiting, so no Retry-After; 507 as
+	// WebDAV answers a quota.
+	{errs.ErrQuotaExceeded, http.StatusInsufficientStorage, api.CodeQuotaExceeded, "", ""},
 	{errs.ErrNoSpace, http.StatusInsufficientStorage, api.CodeNoSpace, "the server is out of storage space; nothing was stored", ""},
 	// Throttling or an unreachable engine, after the drivers' own retries:
 	// the client waits a little and sends the request again.
@@ -97,7 +102,13 @@ func toProblem(err error) *problem {
 			if detail == "" {
 				detail = err.Error()
 			}
-			return &problem{status: m.status, code: m.code, detail: detail, err: err, retryAfter: m.retryAfter}
+			p := &problem{status: m.status, code: m.code, detail: detail, err: err, retryAfter: m.retryAfter}
+			var qe *errs.QuotaError
+			if errors.As(err, &qe) {
+				p.detail = qe.Error()
+				p.quota = &api.QuotaProblem{User: qe.User, Resource: qe.Resource, Used: qe.Used, Limit: qe.Limit, Need: qe.Need}
+			}
+			return p
 		}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -155,5 +166,6 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem
 		Instance:  r.URL.EscapedPath(),
 		Code:      p.code,
 		RequestID: rid,
+		Quota:     p.quota,
 	})
 }

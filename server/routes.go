@@ -109,6 +109,9 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/users/{name}/limits", token, s.getLimits, nil},
 		{"PUT", "/v1/users/{name}/limits", token, s.setLimits, nil},
 		{"DELETE", "/v1/users/{name}/limits", token, s.clearLimits, nil},
+		{"GET", "/v1/usage", token, s.getUsage, []string{"user"}},
+		{"PUT", "/v1/users/{name}/quota", token, s.setQuota, nil},
+		{"POST", "/v1/users/{name}/quota/recount", token, s.recountUsage, nil},
 	}
 }
 

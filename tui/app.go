@@ -123,6 +123,11 @@ type App struct {
 	open *opening // a Strata file opened in the pager or the editor
 	// noteSeq is the transfers' last move outcome shown.
 	noteSeq int
+
+	// usage is the home folder's usage for the status bar (usage.go).
+	usage                remote.Usage
+	hasUsage             bool
+	usageSeq, usageShown int
 }
 
 // pendingOp is what an open dialog is about.
@@ -249,7 +254,11 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		}
 		a.user = msg.user
 		// The remote pane starts in the user's home.
-		return a, a.panes[paneRemote].Navigate(msg.user.Home)
+		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+
+	case usageMsg:
+		a.gotUsage(msg)
+		return a, nil
 
 	case pingMsg:
 		a.pinging = false
@@ -276,6 +285,7 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			}
 		} else {
 			a.setOK(msg.what)
+			cmds = append(cmds, a.fetchUsage())
 		}
 		if msg.reload || msg.err == nil {
 			a.panes[msg.pane].ClearSelection()
@@ -296,7 +306,7 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		if snap.FilesDone != a.filesDone {
 			// Finished files appear in the panes.
 			a.filesDone = snap.FilesDone
-			cmds = append(cmds, a.panes[paneLocal].Reload(), a.panes[paneRemote].Reload())
+			cmds = append(cmds, a.panes[paneLocal].Reload(), a.panes[paneRemote].Reload(), a.fetchUsage())
 		}
 		return a, tea.Batch(cmds...)
 
@@ -307,9 +317,10 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	case trashview.ClosedMsg:
 		a.view = viewPanes
 		if msg.Restored > 0 {
-			return a, a.panes[paneRemote].Reload()
+			return a, tea.Batch(a.panes[paneRemote].Reload(), a.fetchUsage())
 		}
-		return a, nil
+		// Emptied or purged items gave their space back.
+		return a, a.fetchUsage()
 
 	case versionsview.SavedMsg:
 		return a, a.panes[paneLocal].Reload()
@@ -1031,7 +1042,12 @@ func (a App) statusLine() string {
 	case a.status != "":
 		left = a.st.StatusErr.Render(dialog.Sanitize(a.status))
 	}
-	right := a.transfersSummary() + a.st.Muted.Render("  ? help  q quit")
+	// The usage gives way to a message, unless it warns.
+	usage, warn := a.usageSummary()
+	if left != "" && !warn {
+		usage = ""
+	}
+	right := usage + a.transfersSummary() + a.st.Muted.Render("  ? help  q quit")
 	room := a.w - lipgloss.Width(right) - 1
 	if lipgloss.Width(left) > room {
 		left = lipgloss.NewStyle().MaxWidth(max(room, 0)).Render(left)

@@ -54,6 +54,8 @@ func RunMeta(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"TransactAllOrNothing", metaTestTransactAllOrNothing},
 		{"TransactCheck", metaTestTransactCheck},
 		{"TransactAddConditions", metaTestTransactAdd},
+		{"AtMostConditions", metaTestAtMost},
+		{"ConcurrentAtMostNeverPastBound", metaTestConcurrentAtMost},
 		{"TransactSizeAndDuplicates", metaTestTransactLimits},
 		{"InvalidKeys", metaTestInvalidKeys},
 		{"MaxKeyLenAccepted", metaTestMaxKeyLen},
@@ -1086,6 +1088,107 @@ func metaTestTransactAdd(t *testing.T, s meta.Store) {
 	}
 	h.wrote(t, s, "Add at the current version")
 	metaCheckItem(t, s, meta.Item{PK: "blob#1", SK: "blob", N: 0, Version: h.cur()})
+}
+
+// metaTestAtMost checks IfAtMost: the counter, a missing item counting as 0,
+// must be at most Max, on every kind of operation.
+func metaTestAtMost(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	tx := func(op meta.Op) error {
+		return s.Transact(ctx, []meta.Op{op, meta.Put(meta.Item{PK: "p", SK: "marker"}, meta.NoCond)})
+	}
+	if err := tx(meta.Add("usage#1", "bytes", 5, meta.AtMost(-1))); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Add AtMost(-1) on a missing item (0): %v, want ErrConflict", err)
+	}
+	metaMustBeMissing(t, s, "usage#1", "bytes")
+	metaMustBeMissing(t, s, "p", "marker")
+	if err := tx(meta.Add("usage#1", "bytes", 5, meta.AtMost(0))); err != nil {
+		t.Fatalf("Add AtMost(0) on a missing item (0): %v", err)
+	}
+	metaCheckItem(t, s, meta.Item{PK: "usage#1", SK: "bytes", N: 5, Version: metaGet(t, s, "usage#1", "bytes").Version})
+	for _, max := range []int64{4, 0, -3} {
+		var txe *meta.TxError
+		if err := tx(meta.Add("usage#1", "bytes", 1, meta.AtMost(max))); !errors.As(err, &txe) || txe.Index != 0 {
+			t.Fatalf("Add AtMost(%d) on a counter of 5: %v, want a *TxError at 0", max, err)
+		}
+	}
+	if err := tx(meta.Add("usage#1", "bytes", 1, meta.AtMost(5))); err != nil {
+		t.Fatalf("Add AtMost(5) on a counter of 5: %v", err)
+	}
+	if got := metaGet(t, s, "usage#1", "bytes").N; got != 6 {
+		t.Fatalf("counter = %d, want 6", got)
+	}
+	// A big delta under the bound still gets the overflow guard's company.
+	if err := tx(meta.Add("usage#1", "bytes", math.MaxInt64-6, meta.AtMost(6))); err != nil {
+		t.Fatalf("Add up to MaxInt64 AtMost(6): %v", err)
+	}
+	if err := tx(meta.Add("usage#1", "bytes", -(math.MaxInt64 - 6), meta.AtMost(math.MaxInt64))); err != nil {
+		t.Fatalf("Add back AtMost(MaxInt64): %v", err)
+	}
+	// Check, Put and Delete under the condition.
+	if err := tx(meta.Check("usage#1", "bytes", meta.AtMost(5))); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Check AtMost(5) on 6: %v, want ErrConflict", err)
+	}
+	if err := tx(meta.Check("usage#1", "bytes", meta.AtMost(6))); err != nil {
+		t.Fatalf("Check AtMost(6) on 6: %v", err)
+	}
+	if err := tx(meta.Check("usage#1", "none", meta.AtMost(0))); err != nil {
+		t.Fatalf("Check AtMost(0) on a missing item: %v", err)
+	}
+	if _, err := s.Put(ctx, meta.Item{PK: "usage#1", SK: "bytes", N: 2}, meta.AtMost(5)); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Put AtMost(5) on 6: %v, want ErrConflict", err)
+	}
+	if _, err := s.Put(ctx, meta.Item{PK: "usage#1", SK: "bytes", N: 2}, meta.AtMost(6)); err != nil {
+		t.Fatalf("Put AtMost(6) on 6: %v", err)
+	}
+	if err := s.Delete(ctx, "usage#1", "bytes", meta.AtMost(1)); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("Delete AtMost(1) on 2: %v, want ErrConflict", err)
+	}
+	if err := s.Delete(ctx, "usage#1", "bytes", meta.AtMost(2)); err != nil {
+		t.Fatalf("Delete AtMost(2) on 2: %v", err)
+	}
+	metaMustBeMissing(t, s, "usage#1", "bytes")
+}
+
+// metaTestConcurrentAtMost races Adds at a bound: exactly as many land as
+// fit, and the counter never passes it.
+func metaTestConcurrentAtMost(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	const writers, bound, step = 16, 10, 2
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	landed := 0
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				err := s.Transact(ctx, []meta.Op{
+					meta.Add("usage#c", "bytes", step, meta.AtMost(bound-step)),
+					meta.Put(meta.Item{PK: "usage#c", SK: fmt.Sprintf("w%02d", i)}, meta.NoCond),
+				})
+				var txe *meta.TxError
+				switch {
+				case err == nil:
+					mu.Lock()
+					landed++
+					mu.Unlock()
+					return
+				case errors.As(err, &txe):
+					return // full
+				case errors.Is(err, meta.ErrConflict):
+					continue // a transaction in the way: try again
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := metaGet(t, s, "usage#c", "bytes").N; got != bound || landed != bound/step {
+		t.Fatalf("counter %d after %d Adds landed, want %d after %d", got, landed, bound, bound/step)
+	}
 }
 
 func metaTestTransactLimits(t *testing.T, s meta.Store) {

@@ -11,6 +11,7 @@ import (
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -35,6 +36,9 @@ var (
 	// ErrTooMany: a per-user limit (open upload sessions, tokens) is
 	// reached; the client may retry once it freed some.
 	ErrTooMany = errors.New("too many")
+	// ErrQuotaExceeded: the write would take its home folder past a
+	// quota; the error is a *QuotaError, which says which and by how much.
+	ErrQuotaExceeded = errors.New("quota exceeded")
 	// ErrUnavailable: a storage engine is throttling or unreachable (the
 	// drivers' blob, meta or keys ErrUnavailable); the request may be
 	// retried.
@@ -65,3 +69,28 @@ func FromStore(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// QuotaError is a write refused by a quota: Resource ("bytes" or "files")
+// of the home folder of User would go from Used past Limit by adding Need.
+// It wraps ErrQuotaExceeded.
+type QuotaError struct {
+	User     string // the home folder's name ("" when not known)
+	Resource string
+	Used     int64
+	Limit    int64
+	Need     int64
+}
+
+func (e *QuotaError) Error() string {
+	who := "the home folder"
+	if e.User != "" {
+		who = "/home/" + e.User
+	}
+	amount := human.Bytes
+	if e.Resource == "files" {
+		amount = func(n int64) string { return human.Count(n) + " " + human.Plural(int(min(n, 2)), "file", "files") }
+	}
+	return fmt.Sprintf("%s: %s uses %s of its quota of %s, and this needs %s more", ErrQuotaExceeded, who, amount(e.Used), amount(e.Limit), amount(e.Need))
+}
+
+func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }

@@ -122,13 +122,16 @@ const (
 	// ManageLimits sets and clears a user's own rate limits (reading
 	// them is GetUser).
 	ManageLimits Action = "strata:ManageLimits"
+	// ManageQuotas sets a user's quota and recounts their usage (reading
+	// usage is GetUser on the user).
+	ManageQuotas Action = "strata:ManageQuotas"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups, ManageLimits,
+	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that

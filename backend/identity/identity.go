@@ -432,6 +432,12 @@ func (s *Service) UserID(ctx context.Context, name string) (string, error) {
 	return u.ID, err
 }
 
+// UserIDs calls fn with the ID of every user, for the parts of the core
+// that count what all users hold (a recount of a home folder's usage).
+func (s *Service) UserIDs(ctx context.Context, fn func(id string) error) error {
+	return s.eachUser(ctx, func(id string, _ userRec) (bool, error) { return true, fn(id) })
+}
+
 // Whoami describes the principal's own user.
 func (s *Service) Whoami(ctx context.Context, pr iam.Principal) (User, error) {
 	if err := s.allow(ctx, pr, iam.GetUser, iam.UserNamed(pr.Name)); err != nil {

@@ -87,12 +87,19 @@ const (
 	IfExists
 	// IfVersion: the item must exist with exactly Cond.Version.
 	IfVersion
+	// IfAtMost: the item's counter N, 0 when the item is missing, must be
+	// at most Cond.Max. An Add under it makes a bound on a counter exact
+	// under any concurrency without serialising the writers on one
+	// version: Add(d) conditioned on IfAtMost(limit-d) never takes the
+	// counter past limit.
+	IfAtMost
 )
 
 // Cond is a write condition.
 type Cond struct {
 	Kind    CondKind
 	Version int64
+	Max     int64 // IfAtMost
 }
 
 // Convenience conditions.
@@ -104,6 +111,10 @@ var (
 
 // AtVersion is the condition that the item exists with version v.
 func AtVersion(v int64) Cond { return Cond{Kind: IfVersion, Version: v} }
+
+// AtMost is the condition that the item's counter (0 when missing) is at
+// most max.
+func AtMost(max int64) Cond { return Cond{Kind: IfAtMost, Max: max} }
 
 // OpKind is the kind of one transaction operation.
 type OpKind int
@@ -255,7 +266,7 @@ func ValidateOps(ops []Op) error {
 		if op.Kind < OpPut || op.Kind > OpCheck {
 			return fmt.Errorf("%w: operation %d: unknown kind %d", ErrInvalid, i, op.Kind)
 		}
-		if op.Cond.Kind < Always || op.Cond.Kind > IfVersion {
+		if op.Cond.Kind < Always || op.Cond.Kind > IfAtMost {
 			return fmt.Errorf("%w: operation %d: unknown condition %d", ErrInvalid, i, op.Cond.Kind)
 		}
 		if err := ValidateKey(pk); err != nil {

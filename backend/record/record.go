@@ -93,6 +93,27 @@ func FromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
+// Each calls fn for every item of partition pk whose sort key starts with
+// prefix, a page at a time, until fn fails.
+func Each(ctx context.Context, m meta.Store, pk, prefix string, fn func(meta.Item) error) error {
+	after := ""
+	for {
+		pg, err := m.Query(ctx, pk, meta.QueryOpts{Prefix: prefix, After: after})
+		if err != nil {
+			return err
+		}
+		for _, it := range pg.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if pg.Next == "" {
+			return nil
+		}
+		after = pg.Next
+	}
+}
+
 // MaxRetries bounds the optimistic-concurrency retries of one operation.
 const MaxRetries = 20
 

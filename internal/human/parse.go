@@ -1,40 +1,49 @@
 package human
 
 import (
+	"errors"
 	"fmt"
 	"math"
-	"strconv"
+	"math/big"
 	"strings"
 )
 
-// ParseBytes reads a size as people write it: a number of bytes, with an
-// optional unit, binary (KiB, MiB, GiB, TiB, or K, M, G, T alone) or
-// decimal (KB, MB, GB, TB): "1048576", "10MiB", "1.5 GB", "512k". Units
-// are case-insensitive; B alone is bytes.
+// ErrSize is a size ParseBytes cannot read.
+var ErrSize = errors.New("not a size")
+
+// ParseBytes reads a size as people write it: a number of bytes ("1500"),
+// or a number (decimals allowed) with a unit: K, M, G, T, P and KiB...PiB
+// are powers of 1024 (as Bytes writes them and df reads them), KB...PB
+// powers of 1000; B is bytes. Case and a space before the unit do not
+// matter. A fraction of a byte is rounded down.
 func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
+	t := strings.ToUpper(strings.TrimSpace(s))
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	num, unit := t, ""
 	if i >= 0 {
-		num, unit = t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+		num, unit = t[:i], strings.TrimSpace(t[i:])
 	}
-	f, err := strconv.ParseFloat(num, 64)
-	if num == "" || err != nil {
-		return 0, fmt.Errorf("size %q: want a number of bytes, e.g. 1048576, 10MiB or 1.5GB", s)
+	mult, ok := byteUnits[unit]
+	if num == "" || !ok {
+		return 0, fmt.Errorf("%w: %q: want a number of bytes or one with a unit, like 500M, 10GiB or 2TB", ErrSize, s)
 	}
-	mult := map[string]float64{
-		"": 1, "b": 1,
-		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
-		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
-		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
-		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
-	}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("size %q: unknown unit %q (want B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB)", s, unit)
+	f, ok := new(big.Float).SetString(num)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q: %q is not a number", ErrSize, s, num)
 	}
-	v := math.Round(f * mult)
-	if v >= math.MaxInt64 {
-		return 0, fmt.Errorf("size %q is too large", s)
+	f.Mul(f, new(big.Float).SetInt64(mult))
+	n, _ := f.Int(nil)
+	if !n.IsInt64() || n.Int64() > math.MaxInt64/2 {
+		return 0, fmt.Errorf("%w: %q is too large", ErrSize, s)
 	}
-	return int64(v), nil
+	return n.Int64(), nil
+}
+
+var byteUnits = map[string]int64{
+	"": 1, "B": 1,
+	"K": 1 << 10, "KIB": 1 << 10, "KB": 1e3,
+	"M": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
+	"G": 1 << 30, "GIB": 1 << 30, "GB": 1e9,
+	"T": 1 << 40, "TIB": 1 << 40, "TB": 1e12,
+	"P": 1 << 50, "PIB": 1 << 50, "PB": 1e15,
 }

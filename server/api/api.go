@@ -40,6 +40,9 @@ const (
 	// CodeRateLimited: a rate limit refused the request before it did
 	// anything; Retry-After says when to send it again.
 	CodeRateLimited = "rate_limited"
+	// CodeQuotaExceeded: the write would take a home folder past its
+	// quota; the problem's "quota" member says which and by how much.
+	CodeQuotaExceeded = "quota_exceeded"
 )
 
 // ProblemType is the prefix of every problem's "type" URI; the code follows.
@@ -54,6 +57,43 @@ type Problem struct {
 	Instance  string `json:"instance,omitempty"`
 	Code      string `json:"code"`
 	RequestID string `json:"requestId,omitempty"`
+	// Quota is set on quota_exceeded, when the server knows the figures.
+	Quota *QuotaProblem `json:"quota,omitempty"`
+}
+
+// QuotaProblem is what a quota_exceeded problem says: the home folder of
+// User uses Used of its Limit of Resource ("bytes" or "files"; bytes
+// include what open upload sessions reserved), and the write needed Need
+// more.
+type QuotaProblem struct {
+	User     string `json:"user,omitempty"`
+	Resource string `json:"resource"`
+	Used     int64  `json:"used"`
+	Limit    int64  `json:"limit"`
+	Need     int64  `json:"need"`
+}
+
+// Usage answers GET /v1/usage and the quota routes: what a user's home
+// folder holds against their quota. Bytes count every version of every
+// file kept, in the tree and in trash; Reserved is what open upload
+// sessions hold on top. A limit of 0 is none. Counted is false for a home
+// folder from before quotas whose usage was never counted.
+type Usage struct {
+	User       string `json:"user"`
+	Home       string `json:"home"`
+	Bytes      int64  `json:"bytes"`
+	Reserved   int64  `json:"reserved"`
+	Files      int64  `json:"files"`
+	QuotaBytes int64  `json:"quotaBytes"`
+	QuotaFiles int64  `json:"quotaFiles"`
+	Counted    bool   `json:"counted"`
+}
+
+// QuotaRequest is the body of PUT /v1/users/{name}/quota: the limits to
+// set (0: none); a member left out keeps its limit.
+type QuotaRequest struct {
+	Bytes *int64 `json:"bytes,omitempty"`
+	Files *int64 `json:"files,omitempty"`
 }
 
 // Headers.

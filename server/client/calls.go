@@ -698,3 +698,30 @@ func (c *Client) SetUserLimits(ctx context.Context, user string, l api.LimitsReq
 func (c *Client) ClearUserLimits(ctx context.Context, user string) error {
 	return c.doJSON(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(user)+"/limits", nil, nil, nil)
 }
+
+// Usage is what the home folder of user ("" for oneself) holds against
+// their quota.
+func (c *Client) Usage(ctx context.Context, user string) (api.Usage, error) {
+	var q url.Values
+	if user != "" {
+		q = url.Values{"user": {user}}
+	}
+	var u api.Usage
+	err := c.doJSON(ctx, http.MethodGet, "/v1/usage", q, nil, &u)
+	return u, err
+}
+
+// SetQuota sets the limits of user's home folder (0: none; nil keeps
+// the limit set) and returns its usage.
+func (c *Client) SetQuota(ctx context.Context, user string, bytes, files *int64) (api.Usage, error) {
+	var u api.Usage
+	err := c.doJSON(ctx, http.MethodPut, "/v1/users/"+url.PathEscape(user)+"/quota", nil, api.QuotaRequest{Bytes: bytes, Files: files}, &u)
+	return u, err
+}
+
+// RecountUsage counts again what user's home folder holds.
+func (c *Client) RecountUsage(ctx context.Context, user string) (api.Usage, error) {
+	var u api.Usage
+	err := c.doJSON(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(user)+"/quota/recount", nil, nil, &u)
+	return u, err
+}

@@ -409,6 +409,8 @@ type Error struct {
 	Title     string
 	Detail    string
 	RequestID string
+	// Quota is the figures of a quota_exceeded, when the server gave them.
+	Quota *api.QuotaProblem
 }
 
 // Message is what the server said, without the code and request ID.
@@ -446,7 +448,8 @@ var (
 	ErrUnavailable    = errors.New("server unavailable")
 	// ErrRateLimited: a rate limit refused the request, and went on
 	// refusing it for as long as the client would wait.
-	ErrRateLimited = errors.New("rate limited")
+	ErrRateLimited   = errors.New("rate limited")
+	ErrQuotaExceeded = errors.New("quota exceeded")
 	// ErrCertificate: the server's TLS certificate could not be verified
 	// (a *NetError, with the x509 reason).
 	ErrCertificate = errors.New("server certificate not trusted")
@@ -474,6 +477,7 @@ var codeErrors = map[string]error{
 	api.CodeUnavailable:    ErrUnavailable,
 	api.CodeTimeout:        ErrUnavailable,
 	api.CodeRateLimited:    ErrRateLimited,
+	api.CodeQuotaExceeded:  ErrQuotaExceeded,
 }
 
 // Is matches the sentinel of the error's code.
@@ -490,7 +494,7 @@ func readError(resp *http.Response) error {
 	e := &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode), RequestID: resp.Header.Get(api.HeaderRequestID)}
 	var p api.Problem
 	if strings.Contains(resp.Header.Get("Content-Type"), "json") && json.Unmarshal(data, &p) == nil && p.Code != "" {
-		e.Code, e.Title, e.Detail = p.Code, p.Title, p.Detail
+		e.Code, e.Title, e.Detail, e.Quota = p.Code, p.Title, p.Detail, p.Quota
 		if p.RequestID != "" {
 			e.RequestID = p.RequestID
 		}

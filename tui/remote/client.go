@@ -44,6 +44,11 @@ func (r *Client) Whoami(ctx context.Context) (User, error) {
 	return u, translate(err)
 }
 
+func (r *Client) Usage(ctx context.Context) (Usage, error) {
+	u, err := r.c.Usage(ctx, "")
+	return u, translate(err)
+}
+
 func (r *Client) Ping(ctx context.Context) error { return translate(r.c.Ready(ctx)) }
 
 func (r *Client) List(ctx context.Context, dir, cursor string, limit int) (Page, error) {

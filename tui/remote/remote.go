@@ -23,6 +23,7 @@ type (
 	Policy      = api.Policy
 	Group       = api.Group
 	Token       = api.Token
+	Usage       = api.Usage
 	// NewUser is a user just made, with their first token.
 	NewUser = api.CreateUserResult
 	// Target names what a policy is attached to: a User or a Group.
@@ -57,6 +58,8 @@ type Remote interface {
 	// Server names the server (its address) for the header.
 	Server() string
 	Whoami(ctx context.Context) (User, error)
+	// Usage is what the caller's home folder uses of its quota.
+	Usage(ctx context.Context) (Usage, error)
 	// Ping reports whether the server answers (for the connection state).
 	Ping(ctx context.Context) error
 

@@ -160,7 +160,7 @@ func (s *Store) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, erro
 		if err != nil {
 			return nil, err
 		}
-		if !holds(c, exists, old.version) {
+		if !holds(c, exists, old) {
 			return nil, meta.ErrConflict
 		}
 		v, err := nextVersion(b)
@@ -191,7 +191,7 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 		if err != nil {
 			return nil, err
 		}
-		if !holds(c, exists, old.version) {
+		if !holds(c, exists, old) {
 			return nil, meta.ErrConflict
 		}
 		if !exists {
@@ -273,7 +273,7 @@ func (s *Store) Transact(ctx context.Context, ops []meta.Op) error {
 			if err != nil {
 				return nil, fmt.Errorf("operation %d: %w", i, err)
 			}
-			if !holds(op.Cond, exists, old.version) {
+			if !holds(op.Cond, exists, old) {
 				return nil, &meta.TxError{Index: i, Op: op}
 			}
 			live[i] = exists
@@ -332,7 +332,7 @@ func planAdd(b *bbolt.Bucket, key []byte, delta int64, c meta.Cond) (addPlan, er
 		return addPlan{}, err
 	}
 	exists := raw != nil
-	if !holds(c, exists, old.version) {
+	if !holds(c, exists, old) {
 		return addPlan{}, meta.ErrConflict
 	}
 	n := old.n + delta
@@ -441,21 +441,23 @@ func (s *Store) write(ctx context.Context, plan func(*bbolt.Bucket) ([]mutation,
 }
 
 // holds reports whether condition c is met by an item that exists (or not)
-// with the given version.
-func holds(c meta.Cond, exists bool, version int64) bool {
+// with the given header (zero when it does not exist).
+func holds(c meta.Cond, exists bool, h header) bool {
 	switch c.Kind {
 	case meta.IfAbsent:
 		return !exists
 	case meta.IfExists:
 		return exists
 	case meta.IfVersion:
-		return exists && version == c.Version
+		return exists && h.version == c.Version
+	case meta.IfAtMost:
+		return h.n <= c.Max
 	}
 	return true
 }
 
 func validateCond(c meta.Cond) error {
-	if c.Kind < meta.Always || c.Kind > meta.IfVersion {
+	if c.Kind < meta.Always || c.Kind > meta.IfAtMost {
 		return fmt.Errorf("%w: unknown condition kind %d", meta.ErrInvalid, c.Kind)
 	}
 	return nil

@@ -49,6 +49,15 @@ func (e *expr) cond(c meta.Cond) string {
 		return "attribute_exists(" + e.name(attrPK) + ")"
 	case meta.IfVersion:
 		return e.name(attrVersion) + " = " + e.value("ver", num(c.Version))
+	case meta.IfAtMost:
+		// Every stored item has a counter (Put writes it, 0 included), so a
+		// missing counter is a missing item, which counts as 0.
+		n := e.name(attrN)
+		atMost := n + " <= " + e.value("max", num(c.Max))
+		if c.Max < 0 {
+			return atMost
+		}
+		return "attribute_not_exists(" + n + ") OR " + atMost
 	}
 	return ""
 }
@@ -145,6 +154,8 @@ func andGuard(cond, guard string) string {
 		return cond
 	case cond == "":
 		return guard
+	case strings.Contains(cond, " OR "):
+		cond = "(" + cond + ")"
 	}
 	return cond + " AND (" + guard + ")"
 }

@@ -465,6 +465,9 @@ func holds(c meta.Cond, old map[string]types.AttributeValue) bool {
 	case meta.IfVersion:
 		v, ok, err := numberAttr(old, attrVersion)
 		return exists && ok && err == nil && v == c.Version
+	case meta.IfAtMost:
+		n, _, err := numberAttr(old, attrN)
+		return err == nil && n <= c.Max
 	}
 	return true
 }
@@ -506,7 +509,7 @@ func isTxConflict(err error) bool {
 }
 
 func validateCond(c meta.Cond) error {
-	if c.Kind < meta.Always || c.Kind > meta.IfVersion {
+	if c.Kind < meta.Always || c.Kind > meta.IfAtMost {
 		return fmt.Errorf("%w: unknown condition kind %d", meta.ErrInvalid, c.Kind)
 	}
 	return nil

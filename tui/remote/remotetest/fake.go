@@ -38,6 +38,8 @@ type Fake struct {
 	// statDenied: paths a policy lets the caller list but not read, whose
 	// Stat is forbidden.
 	statDenied map[string]bool
+	// quota is the caller's limits: bytes, files (usage.go).
+	quota [2]int64
 }
 
 type version struct {
