@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
@@ -50,6 +51,8 @@ type serveOpts struct {
 	partSize     int64
 	stsEndpoint  string
 	publicURLs   []string
+	auditKeep    string
+	logPaths     bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -112,6 +115,8 @@ settings file.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
+	f.StringVar(&o.auditKeep, "audit-retention", "90d", "how long audit records are kept, e.g. 90d or 720h (at least 1d; 0 keeps them forever); the collector trims older ones")
+	f.BoolVar(&o.logPaths, "log-paths", false, "put each request's path in the request log (by default it names the route only; the audit log keeps the changes)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -229,16 +234,26 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	spec.Registerer = reg
 	// The owner of a data directory serves it on a private socket too.
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
+	auditKeep := time.Duration(-1) // forever
+	if o.auditKeep != "0" {
+		if auditKeep, err = parseSpan("--audit-retention", o.auditKeep); err != nil {
+			return err
+		}
+		if auditKeep < audit.MinRetention {
+			return usagef("--audit-retention %s: keep audit records at least 1d (0 keeps them forever)", o.auditKeep)
+		}
+	}
 	d, err := daemon.Open(ctx, daemon.Config{
 		Engines: spec,
 		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
-			Metrics: metrics, MetricsToken: o.metricsToken},
-		MaxConns:      o.maxConns,
-		MaxConnsPerIP: perIP,
-		LocalSocket:   localSocket,
-		GCInterval:    o.gcInterval,
-		Logger:        log,
+			Metrics: metrics, MetricsToken: o.metricsToken, LogPaths: o.logPaths},
+		AuditRetention: auditKeep,
+		MaxConns:       o.maxConns,
+		MaxConnsPerIP:  perIP,
+		LocalSocket:    localSocket,
+		GCInterval:     o.gcInterval,
+		Logger:         log,
 	})
 	if err != nil {
 		if errors.Is(err, backend.ErrConfig) {

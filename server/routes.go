@@ -105,6 +105,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
+
+		{"GET", "/v1/audit", token, s.listAudit, []string{"user", "action", "path", "since", "limit", "cursor"}},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/internal/version"
@@ -48,8 +49,16 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// wherever it is served; MetricsOnAPI requires one.
 	MetricsToken string
-	// Now is the clock failed logins are timed by; nil means time.Now.
+	// Now is the clock failed logins and token re-checks are timed by;
+	// nil means time.Now.
 	Now func() time.Time
+	// TokenRecheck is how often a running request re-checks its token,
+	// so that a revoked token or a deleted user ends it (at its next read
+	// or write after that); 0 means DefaultTokenRecheck.
+	TokenRecheck time.Duration
+	// LogPaths puts each request's path in the request log (info level);
+	// by default the log names the route only.
+	LogPaths bool
 }
 
 // MetricsPlace is where /metrics is served.
@@ -66,12 +75,16 @@ const (
 type Deps struct {
 	Files    *backend.Backend
 	Identity *identity.Service
+	// Audit is the audit log each request is recorded in; nil records
+	// nothing.
+	Audit *audit.Log
 }
 
 // Server is the HTTP handler of the API.
 type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
+	audit   *audit.Log
 	logins  *loginGuard
 	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
@@ -107,7 +120,10 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	if cfg.TokenRecheck == 0 {
+		cfg.TokenRecheck = DefaultTokenRecheck
+	}
+	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s

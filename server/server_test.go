@@ -65,7 +65,7 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, cfg)
+	s := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, cfg)
 	if see != nil {
 		see(s)
 	}

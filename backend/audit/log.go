@@ -132,7 +132,8 @@ func (l *Log) write(ctx context.Context, r Record) error {
 
 // Query selects records, newest first.
 type Query struct {
-	// User keeps the records of this user name ("" all).
+	// User keeps the records of this user name, or everyone's with
+	// AllUsers; "" is everyone's for an admin and one's own otherwise.
 	User string
 	// Action keeps the records whose action matches this pattern (* and
 	// ?, as in strata:Delete*).
@@ -153,27 +154,30 @@ type Page struct {
 	// Next continues the listing ("" at its end). A page may hold fewer
 	// records than asked for, and none, when the filters skip many.
 	Next string `json:"next,omitempty"`
-	// User is whose records were listed ("" everyone's): a user who may
-	// not read everyone's gets their own.
+	// User is whose records were listed ("" everyone's).
 	User string `json:"user,omitempty"`
 }
 
 // scanBudget bounds the records one page reads past its filters.
 const scanBudget = 5000
 
-// List reads a page of records as pr: everyone's with strata:ReadAudit on
-// strata:system/audit, otherwise (or with q.User) one user's with
-// strata:ReadAudit on strata:user/<name>.
+// AllUsers as Query.User asks for everyone's records.
+const AllUsers = "*"
+
+// List reads a page of records as pr: one user's (q.User; by default pr's
+// own) with strata:ReadAudit on strata:user/<name>, or everyone's
+// (q.User AllUsers; by default for admins) with strata:ReadAudit on
+// strata:system/audit.
 func (l *Log) List(ctx context.Context, pr iam.Principal, q Query) (Page, error) {
-	if q.User == "" && !pr.Authenticated() {
-		return Page{}, errs.ErrUnauthorized
-	}
-	if q.User == "" && !l.decider.Decide(pr, iam.ReadAudit, iam.System("audit"), iam.RequestFrom(ctx)).Allowed {
+	switch {
+	case q.User == "" && pr.Admin:
+		q.User = AllUsers
+	case q.User == "":
 		q.User = pr.Name
 	}
-	res := iam.System("audit")
-	if q.User != "" {
-		res = iam.UserNamed(q.User)
+	res := iam.UserNamed(q.User)
+	if q.User == AllUsers {
+		res, q.User = iam.System("audit"), ""
 	}
 	if err := iam.Authorize(ctx, l.decider, pr, iam.ReadAudit, res); err != nil {
 		return Page{}, err
