@@ -301,4 +301,3 @@ func TestAuditAPIScopes(t *testing.T) {
 		}
 	}
 }
-
