@@ -69,8 +69,10 @@ type Record struct {
 	Action     string `json:"action,omitempty"`
 	Resource   string `json:"resource,omitempty"`
 	ResourceID string `json:"resourceId,omitempty"`
-	// Decision is allow or deny; Policy and Sid name the statement that
-	// decided, Reason says it in words (also when no statement did).
+	// Decision is allow or deny ("" for what Note recorded: nothing was
+	// decided, the outcome says how it went); Policy and Sid name the
+	// statement that decided, Reason says it in words (also when no
+	// statement did).
 	Decision string `json:"decision,omitempty"`
 	Policy   string `json:"policy,omitempty"`
 	Sid      string `json:"sid,omitempty"`
@@ -113,6 +115,8 @@ type step struct {
 	act iam.Action
 	res iam.Resource
 	dec iam.Decision
+	// noted: said by Note, not decided (the record has no decision).
+	noted bool
 }
 
 // Scope collects what one request decided and did, until Finish records
@@ -205,7 +209,7 @@ func Note(ctx context.Context, pr iam.Principal, act iam.Action, res iam.Resourc
 	if pr.UserID != "" || pr.Name != "" {
 		s.pr = pr
 	}
-	s.note = &step{act: act, res: res, dec: iam.Decision{Allowed: true}}
+	s.note = &step{act: act, res: res, dec: iam.Decision{Allowed: true}, noted: true}
 }
 
 // wroteNow marks the request as a change and returns the record to commit
@@ -279,8 +283,15 @@ func (s *Scope) recordLocked(main step, outcome string) Record {
 		r.Via = s.pr.Via
 	}
 	if main.act != "" {
-		r.Action, r.Resource, r.ResourceID = string(main.act), main.res.String(), main.res.ID
-		r.Decision, r.Policy, r.Sid, r.Reason = decided(main.dec)
+		r.Action, r.ResourceID = string(main.act), main.res.ID
+		// A resource not known (a refused token; a login as no one) is
+		// left out.
+		if main.res != (iam.Resource{}) && (main.res.Kind != iam.KindUserR || main.res.Owner != "") {
+			r.Resource = main.res.String()
+		}
+		if !main.noted {
+			r.Decision, r.Policy, r.Sid, r.Reason = decided(main.dec)
+		}
 	}
 	for _, st := range s.steps {
 		if st.act == main.act && st.res == main.res {
