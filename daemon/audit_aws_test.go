@@ -4,35 +4,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/awstest"
-	s3blob "github.com/strata-storage/strata/backend/blob/s3"
+	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/iam"
-	"github.com/strata-storage/strata/backend/identity"
-	"github.com/strata-storage/strata/backend/keys/awskms"
 	"github.com/strata-storage/strata/backend/meta/dynamo"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/storepath"
 )
-
-// countingTransport counts the HTTP requests a client sends.
-type countingTransport struct{ n atomic.Int64 }
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 // What the audit log costs an upload on DynamoDB: a streamed upload's
 // record rides in the transaction that commits it (no request of its
@@ -40,39 +28,52 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // one Put each. The figures are logged (go test -v) for the closing note.
 func TestAuditRequestsPerUploadOnDynamoDB(t *testing.T) {
 	ctx := context.Background()
-	cfg := awstest.Config(t)
+	ep := awstest.Endpoint(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", awstest.Region)
 	bucket, table := awstest.Name("strata-audit"), awstest.Name("strata-audit")
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; s3blob.ClientOptions(o) })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := awstest.S3(t).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	bs, err := s3blob.New(s3c, bucket, "blobs")
+	if err := dynamo.CreateTable(ctx, awstest.DynamoDB(t), table); err != nil {
+		t.Fatal(err)
+	}
+	key, err := awstest.KMS(t).CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ddbRequests countingTransport
-	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: &ddbRequests} })
-	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := dynamo.New(ddb, table)
+	reg := prometheus.NewRegistry()
+	c, err := daemon.Open(ctx, daemon.Config{
+		Engines: engine.Spec{DataDir: t.TempDir(), Blob: "s3://" + bucket, Meta: "dynamodb://" + table, Keys: "kms://" + *key.KeyMetadata.Arn,
+			AWSEndpoint: ep, Registerer: reg},
+		// HomeRule decides: the policy cache's own reads would blur the count.
+		Core: backend.Config{PartSize: 5 << 20, Decider: iam.HomeRule{}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc := awstest.KMS(t)
-	key, err := kc.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := awskms.New(kc, *key.KeyMetadata.Arn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// HomeRule decides: the policy cache's own reads would blur the count.
-	c, err := daemon.NewCore(backend.Config{Blobs: bs, Meta: ms, Keys: ks, PartSize: 5 << 20, Decider: iam.HomeRule{}},
-		daemon.WithPasswordCost(identity.PasswordCost{MemoryKiB: 1024, Passes: 1}))
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { c.Close() })
+	// ddbRequests counts the DynamoDB calls the engines made.
+	ddbRequests := func() int64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n float64
+		for _, mf := range mfs {
+			if mf.GetName() != "strata_aws_requests_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "service" && l.GetValue() == "DynamoDB" {
+						n += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return int64(n)
 	}
 	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
 	if err != nil {
@@ -106,12 +107,12 @@ func TestAuditRequestsPerUploadOnDynamoDB(t *testing.T) {
 			ctx, sc = c.Audit.Begin(ctx, audit.Request{ID: fmt.Sprintf("r%d", n), Via: iam.ViaHTTP, Changes: true})
 			sc.SetPrincipal(alice)
 		}
-		before := ddbRequests.n.Load()
+		before := ddbRequests()
 		if err := op(ctx); err != nil {
 			t.Fatal(err)
 		}
 		sc.Finish(ctx, audit.OK)
-		return ddbRequests.n.Load() - before
+		return ddbRequests() - before
 	}
 	small := bytes.Repeat([]byte("s"), 4<<10)
 	put := func(audited bool) int64 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/internal/fakeclock"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -76,23 +77,6 @@ func (f *fixture) auditOf(id string) []api.AuditRecord {
 	}
 }
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // firstRead signals when the handler first reads a request body.
 type firstRead struct {
 	io.ReadCloser
@@ -114,7 +98,7 @@ func (b firstRead) Read(p []byte) (int, error) {
 func TestTokenGoneEndsARunningRequest(t *testing.T) {
 	for _, how := range []string{"revoke", "delete user"} {
 		t.Run(how, func(t *testing.T) {
-			clk := &testClock{now: time.Now()}
+			clk := fakeclock.New(time.Now())
 			started := make(chan struct{})
 			var ts *httptest.Server
 			f := newFixtureWith(t, server.Config{Now: clk.Now, TokenRecheck: 10 * time.Second}, func(s *server.Server) {

@@ -12,25 +12,9 @@ import (
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/meta/bolt"
+	"github.com/strata-storage/strata/internal/fakeclock"
 	"github.com/strata-storage/strata/internal/storepath"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // counting counts the requests that reach the store.
 type counting struct {
@@ -57,7 +41,7 @@ type fixture struct {
 	raw   *counting
 	store meta.Store // wrapped
 	log   *audit.Log
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -68,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { bs.Close() })
 	raw := &counting{Store: bs}
-	clk := &clock{now: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC))
 	l, err := audit.New(audit.Config{Meta: raw, Now: clk.Now, Retention: 3 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
