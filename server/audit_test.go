@@ -169,30 +169,12 @@ func TestTokenGoneEndsARunningRequest(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination the server's goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Tokens and passwords never reach the request log (at any level) or the
 // audit log, and the request log names routes, not the paths people work
 // on, unless LogPaths asks for them.
 func TestSecretsAndPathsStayOutOfTheLogs(t *testing.T) {
 	for _, logPaths := range []bool{false, true} {
-		var buf syncBuffer
+		var buf lockedBuffer
 		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		f := newFixtureCore(t, server.Config{Logger: logger, LogPaths: logPaths}, backend.Config{Logger: logger}, nil)
 		tok := f.newUser("alice")
