@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
@@ -49,11 +50,76 @@ func (b *Backend) UserCreated(ctx context.Context, _, name string) error {
 	return nil
 }
 
-// UserDeleting empties the user's trash, which nobody could reach once
-// they are gone. Their files stay where they are.
+// UserDeleting removes what nobody could reach once the user is gone:
+// each step of userGone, in order. Their files stay where they are.
+// Identity then removes their tokens, group memberships, policy
+// attachments and AWS identities, and the user last of all.
 func (b *Backend) UserDeleting(ctx context.Context, id, name string) error {
-	if _, err := b.emptyTrash(ctx, id); err != nil {
-		return fmt.Errorf("empty the trash of %s: %w", name, err)
+	for _, step := range b.userGone() {
+		if err := step.remove(ctx, id); err != nil {
+			return fmt.Errorf("%s of %s: %w", step.what, name, err)
+		}
 	}
 	return nil
+}
+
+// userGoneStep is one thing the file tree removes with a user.
+type userGoneStep struct {
+	what   string
+	remove func(ctx context.Context, userID string) error
+}
+
+// userGone is what deleting a user removes, in order. Each step must be
+// safe to run again (a deletion cut short is run again by the admin), and
+// leave nothing of the user behind: a new kind of thing a user owns (their
+// shares, their quota counters) adds its step here.
+func (b *Backend) userGone() []userGoneStep {
+	return []userGoneStep{
+		{"empty the trash", b.dropTrash},
+		{"abort the upload sessions", b.dropUploads},
+	}
+}
+
+// dropTrash empties the user's trash and purges it now (not in the
+// background, as for a user who stays), then removes the trash's cut.
+func (b *Backend) dropTrash(ctx context.Context, userID string) error {
+	if _, err := b.emptyTrash(ctx, userID); err != nil {
+		return err
+	}
+	if err := b.drainTrash(ctx, userID); err != nil {
+		return err
+	}
+	return errs.FromStore("trash", b.meta.Delete(ctx, trashPK(userID), skTrashCut, meta.NoCond))
+}
+
+// dropUploads aborts every open upload session of the user (their parts,
+// the blob store's multipart uploads and their data keys go with them) and
+// removes the user's count of open sessions. A session being completed
+// right now is waited for by failing: the deletion is tried again.
+func (b *Backend) dropUploads(ctx context.Context, userID string) error {
+	for {
+		pg, err := b.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: userUpPrefix, Limit: 100})
+		if err != nil {
+			return errs.FromStore("list upload sessions", err)
+		}
+		for _, it := range pg.Items {
+			id := strings.TrimPrefix(it.SK, userUpPrefix)
+			// Expired ones too: the collector would find them only
+			// through the index items removed here.
+			s, sit, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+			if record.IsNotFound(err) || err == nil && s.UserID != userID {
+				// Ended meanwhile, or an index item left by a crash.
+				err = b.removeSessionIndex(ctx, id, userID)
+			} else if err == nil {
+				err = b.dropSession(ctx, id, s, sit)
+			}
+			if err != nil {
+				return fmt.Errorf("upload %s: %w", id, err)
+			}
+		}
+		if pg.Next == "" {
+			break
+		}
+	}
+	return errs.FromStore("upload count", b.meta.Delete(ctx, userPK(userID), skOpenUploads, meta.NoCond))
 }

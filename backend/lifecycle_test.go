@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/keys/keyring"
+	"github.com/strata-storage/strata/backend/meta"
 )
 
 func TestConfinement(t *testing.T) {
@@ -335,5 +338,74 @@ func TestBootstrapRefusesWeakToken(t *testing.T) {
 			t.Fatalf("%s: bootstrapped", weak)
 		}
 		eng.Close()
+	}
+}
+
+// Deleting a user leaves nothing of theirs behind but their files: no
+// trash, no upload session (nor its stored parts, multipart upload and
+// data key), no token, no item under the user at all.
+func TestDeleteUserLeavesNoOrphans(t *testing.T) {
+	e := newEnv(t, partSize(5<<20))
+	ctx := context.Background()
+	bob := e.user("bob")
+	bobID := bob.UserID
+	e.put(bob, "/home/bob/keep.txt", []byte("stays"))
+	e.put(bob, "/home/bob/gone.txt", data(10_000, 1))
+	if _, err := e.b.Delete(ctx, bob, p("/home/bob/gone.txt"), false); err != nil {
+		t.Fatal(err)
+	}
+	var sessions []string
+	for i := range 3 {
+		u, err := e.b.CreateUpload(ctx, bob, p(fmt.Sprintf("/home/bob/big%d.bin", i)), backend.UploadOptions{Size: 6 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, u.ID)
+		if i > 0 {
+			part := data(5<<20, uint64(i))
+			if _, err := e.b.PutPart(ctx, bob, "", u.ID, 1, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// One of them expired: the collector has not seen it yet.
+	e.clock.Add(backend.DefaultUploadTTL + time.Hour)
+	if _, err := e.ids.CreateToken(ctx, e.admin, "bob", "laptop", 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ids.DeleteUser(ctx, e.admin, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range append([]string{"user#" + bobID, "trash#" + bobID}, func() (out []string) {
+		for _, id := range sessions {
+			out = append(out, "upload#"+id)
+		}
+		return out
+	}()...) {
+		pg, err := e.meta.Query(ctx, pk, meta.QueryOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pg.Items) > 0 {
+			t.Errorf("%s left %d items: %v", pk, len(pg.Items), pg.Items)
+		}
+	}
+	pg, err := e.meta.Query(ctx, "uploads", meta.QueryOpts{})
+	if err != nil || len(pg.Items) > 0 {
+		t.Errorf("the collector's index of sessions still has %v (%v)", pg.Items, err)
+	}
+	if ul, ok := e.blobs.(blob.UploadLister); ok {
+		n := 0
+		if err := ul.ListUploads(ctx, func(blob.PendingUpload) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			t.Errorf("%d multipart uploads of the deleted user's sessions are still open", n)
+		}
+	} else {
+		t.Fatal("the embedded blob store lists its open uploads")
+	}
+	if string(e.mustRead(e.admin, "/home/bob/keep.txt")) != "stays" {
+		t.Fatal("the deleted user's files must stay")
 	}
 }

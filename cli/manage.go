@@ -329,6 +329,7 @@ spells it; paths of users and roles do not count. An ARN logs in as one user.`,
 		return nil
 	})
 	cmd.AddCommand(user, tok, a.policyCmd(), a.groupCmd(), a.keysCmd(), gc, a.limitsCmd(), a.quotaCmd())
+	cmd.AddCommand(a.auditCmd())
 	return cmd
 }
 
@@ -337,16 +338,21 @@ func parseTTL(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
+	return parseSpan("--expires", s)
+}
+
+// parseSpan reads the positive duration of flag: 90m, 12h or 30d.
+func parseSpan(flag, s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, usagef("--expires %q: want e.g. 12h or 90d", s)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, usagef("%s %q: want e.g. 12h or 90d", flag, s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, usagef("--expires %q: want e.g. 12h or 90d", s)
+		return 0, usagef("%s %q: want e.g. 12h or 90d", flag, s)
 	}
 	return d, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
@@ -56,6 +57,8 @@ type serveOpts struct {
 	stsEndpoint  string
 	publicURLs   []string
 	limits       limitOpts
+	auditKeep    string
+	logPaths     bool
 }
 
 // limitOpts are serve's rate limit flags.
@@ -177,6 +180,8 @@ settings file.`,
 	f.Float64Var(&o.limits.tokenRequests, "limit-token-requests", 0, "sustained requests per second per token (0: a token may use all of its user's)")
 	f.StringSliceVar(&o.limits.trustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the proxies (load balancers) trusted to name their client in X-Forwarded-For (comma-separated; default: none, the client is the connection's peer)")
 	f.StringVar(&o.defaultQuota, "default-quota", "none", "quota of a new user's home folder, e.g. 10GiB (none: no limit; 'strata admin quota set' changes one user's)")
+	f.StringVar(&o.auditKeep, "audit-retention", "90d", "how long audit records are kept, e.g. 90d or 720h (at least 1d; 0 keeps them forever); the collector trims older ones")
+	f.BoolVar(&o.logPaths, "log-paths", false, "put each request's path in the request log (by default it names the route only; the audit log keeps the changes)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -302,17 +307,27 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	spec.Registerer = reg
 	// The owner of a data directory serves it on a private socket too.
 	localSocket := o.blob == "" && o.meta == "" && o.keys == ""
+	auditKeep := time.Duration(-1) // forever
+	if o.auditKeep != "0" {
+		if auditKeep, err = parseSpan("--audit-retention", o.auditKeep); err != nil {
+			return err
+		}
+		if auditKeep < audit.MinRetention {
+			return usagef("--audit-retention %s: keep audit records at least 1d (0 keeps them forever)", o.auditKeep)
+		}
+	}
 	d, err := daemon.Open(ctx, daemon.Config{
 		Engines: spec,
 		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, DefaultQuota: backend.Quota{Bytes: defaultQuota}},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
-			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies},
-		Limits:        limits,
-		MaxConns:      o.maxConns,
-		MaxConnsPerIP: perIP,
-		LocalSocket:   localSocket,
-		GCInterval:    o.gcInterval,
-		Logger:        log,
+			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies, LogPaths: o.logPaths},
+		Limits:         limits,
+		AuditRetention: auditKeep,
+		MaxConns:       o.maxConns,
+		MaxConnsPerIP:  perIP,
+		LocalSocket:    localSocket,
+		GCInterval:     o.gcInterval,
+		Logger:         log,
 	})
 	if err != nil {
 		if errors.Is(err, backend.ErrConfig) {

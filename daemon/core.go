@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
 )
@@ -14,15 +16,30 @@ import (
 type Core struct {
 	Files    *backend.Backend
 	Identity *identity.Service
+	// Audit is the audit log, which the file tree's and identity's writes
+	// (through audit.Wrap) and decisions feed.
+	Audit *audit.Log
+}
+
+// coreOptions are the settings of the core beyond the file tree's Config.
+type coreOptions struct {
+	identity       identity.Config
+	auditRetention time.Duration
 }
 
 // CoreOption tunes the core beyond the file tree's Config.
-type CoreOption func(*identity.Config)
+type CoreOption func(*coreOptions)
 
 // WithPasswordCost sets what hashing a password costs (tests make it
 // cheap; a small server may want less memory).
 func WithPasswordCost(c identity.PasswordCost) CoreOption {
-	return func(ic *identity.Config) { ic.PasswordCost = c }
+	return func(o *coreOptions) { o.identity.PasswordCost = c }
+}
+
+// WithAuditRetention sets how long audit records are kept (0:
+// audit.DefaultRetention, negative: forever).
+func WithAuditRetention(d time.Duration) CoreOption {
+	return func(o *coreOptions) { o.auditRetention = d }
 }
 
 // NewCore builds the core on the engines cfg names. Its decisions are
@@ -35,19 +52,28 @@ func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
 			return ids.Policies(pr)
 		}), cfg.Now)
 	}
+	var o coreOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log, err := audit.New(audit.Config{Meta: cfg.Meta, Decider: cfg.Decider, Retention: o.auditRetention, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return Core{}, err
+	}
+	// Every write of the core goes through the audit log's wrapper: a
+	// change's record rides in its transaction.
+	cfg.Meta = audit.Wrap(cfg.Meta)
 	files, err := backend.New(cfg)
 	if err != nil {
 		return Core{}, err
 	}
-	ic := identity.Config{Meta: cfg.Meta, Decider: cfg.Decider, Now: cfg.Now}
-	for _, o := range opts {
-		o(&ic)
-	}
+	ic := o.identity
+	ic.Meta, ic.Decider, ic.Now = cfg.Meta, cfg.Decider, cfg.Now
 	ids, err = identity.New(ic)
 	if err != nil {
 		return Core{}, fmt.Errorf("identity: %w", err)
 	}
 	ids.SetLifecycle(files)
 	files.SetUsers(ids)
-	return Core{Files: files, Identity: ids}, nil
+	return Core{Files: files, Identity: ids, Audit: log}, nil
 }

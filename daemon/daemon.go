@@ -42,13 +42,16 @@ type Config struct {
 	// does).
 	LocalSocket bool
 	// GCInterval is how often garbage is collected (0: never on a
-	// schedule).
+	// schedule); each collection also trims the audit log.
 	GCInterval time.Duration
 	// Limits are the rate limits of every entry point; users' own limits
 	// are read from identity. The zero value limits only failed
 	// authentications.
 	Limits ratelimit.Config
-	Logger *slog.Logger
+	// AuditRetention is how long audit records are kept (0:
+	// audit.DefaultRetention, negative: forever).
+	AuditRetention time.Duration
+	Logger         *slog.Logger
 }
 
 // rekeyCheck is how often the daemon looks for a key rotation to resume.
@@ -104,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
 	// Metadata in a locked local file has one user: this process.
 	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
-	c, err := NewCore(cc)
+	c, err := NewCore(cc, WithAuditRetention(cfg.AuditRetention))
 	if err != nil {
 		eng.Close()
 		return nil, err
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	lc.Overrides, lc.Logger = UserOverrides(c.Identity), cfg.Logger
 	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1), limits: ratelimit.New(lc)}
 	sc.Limits = d.limits
-	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, sc)
+	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, sc)
 	return d, nil
 }
 
@@ -201,15 +204,17 @@ func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
 // Done delivers the network listener's failure, if it stops on its own.
 func (d *Daemon) Done() <-chan error { return d.serveErr }
 
-// collect is the collector job.
+// collect is the collector job: garbage, and audit records past their
+// retention.
 func (d *Daemon) collect(ctx context.Context) error {
 	st, err := d.Files.Collect(ctx, 0)
-	if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions+st.AbandonedJobs > 0 {
+	trimmed, terr := d.Audit.Trim(ctx)
+	if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions+st.AbandonedJobs+trimmed > 0 {
 		d.cfg.Logger.Info("collector", "orphanBlobs", st.OrphanBlobs, "orphanBytes", st.OrphanBytes,
 			"expiredUploads", st.ExpiredUploads, "purges", st.Purges, "staleSessions", st.StaleSessions,
-			"abandonedJobs", st.AbandonedJobs)
+			"abandonedJobs", st.AbandonedJobs, "auditTrimmed", trimmed)
 	}
-	return err
+	return errors.Join(err, terr)
 }
 
 // Stop stops gracefully: no new connections, requests in flight finish

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/iam"
@@ -33,13 +35,45 @@ type decisions struct {
 	decided map[string]int
 	early   map[string][]string // request ID -> accesses before any decision
 	inner   iam.Decider
+	// For the audit log: the requests that were denied, that wrote to
+	// the metadata store (other than the audit log), and the audit
+	// records written, by request ID.
+	denied  map[string]bool
+	wrote   map[string][]string
+	audited map[string][]audit.Record
 }
 
 func (d *decisions) Decide(pr iam.Principal, act iam.Action, res iam.Resource, req iam.Request) iam.Decision {
+	dec := d.inner.Decide(pr, act, res, req)
 	d.mu.Lock()
 	d.decided[req.ID]++
+	if !dec.Allowed && d.denied != nil {
+		d.denied[req.ID] = true
+	}
 	d.mu.Unlock()
-	return d.inner.Decide(pr, act, res, req)
+	return dec
+}
+
+// write notes the writes of a request: the audit records it made, and
+// anything else it changed.
+func (d *decisions) write(ctx context.Context, items ...meta.Item) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.audited == nil {
+		return
+	}
+	for _, it := range items {
+		if strings.HasPrefix(it.PK, "audit#") {
+			var r audit.Record
+			if err := json.Unmarshal(it.Value, &r); err == nil {
+				d.audited[r.RequestID] = append(d.audited[r.RequestID], r)
+			}
+			continue
+		}
+		if id := iam.RequestFrom(ctx).ID; id != "" && it.PK != "auditdays" {
+			d.wrote[id] = append(d.wrote[id], it.PK)
+		}
+	}
 }
 
 // touch notes a storage access; the server's authentication of the token
@@ -68,10 +102,12 @@ func (w watchedMeta) Get(ctx context.Context, pk, sk string) (meta.Item, error) 
 }
 func (w watchedMeta) Put(ctx context.Context, it meta.Item, c meta.Cond) (int64, error) {
 	w.d.touch(ctx, "meta put "+it.PK)
+	w.d.write(ctx, it)
 	return w.Store.Put(ctx, it, c)
 }
 func (w watchedMeta) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
 	w.d.touch(ctx, "meta delete "+pk)
+	w.d.write(ctx, meta.Item{PK: pk, SK: sk})
 	return w.Store.Delete(ctx, pk, sk, c)
 }
 func (w watchedMeta) Query(ctx context.Context, pk string, o meta.QueryOpts) (meta.Page, error) {
@@ -80,10 +116,18 @@ func (w watchedMeta) Query(ctx context.Context, pk string, o meta.QueryOpts) (me
 }
 func (w watchedMeta) Add(ctx context.Context, pk, sk string, delta int64) (int64, error) {
 	w.d.touch(ctx, "meta add "+pk)
+	w.d.write(ctx, meta.Item{PK: pk, SK: sk})
 	return w.Store.Add(ctx, pk, sk, delta)
 }
 func (w watchedMeta) Transact(ctx context.Context, ops []meta.Op) error {
 	w.d.touch(ctx, "meta transact")
+	for _, op := range ops {
+		if op.Kind == meta.OpPut {
+			w.d.write(ctx, op.Item)
+		} else if op.Kind != meta.OpCheck {
+			w.d.write(ctx, meta.Item{PK: op.PK, SK: op.SK})
+		}
+	}
 	return w.Store.Transact(ctx, ops)
 }
 
@@ -227,6 +271,7 @@ func matrix(a alice) map[string]matrixCase {
 		"POST /v1/admin/collect":                  {req: static("/v1/admin/collect", ""), ownerDenied: true},
 		"POST /v1/admin/keys/rotate":              {req: static("/v1/admin/keys/rotate", ""), ownerDenied: true},
 		"GET /v1/admin/keys":                      {req: static("/v1/admin/keys", ""), ownerDenied: true},
+		"GET /v1/audit":                           {req: owned("/v1/audit", "")},
 		"GET /v1/policies":                        {req: static("/v1/policies", ""), ownerDenied: true},
 		"POST /v1/policies":                       {req: static("/v1/policies", `{"name":"made","document":`+readersPolicy+`}`), ownerDenied: true},
 		"GET /v1/policies/{name}":                 {req: static("/v1/policies/home", ""), ownerDenied: true},
@@ -276,7 +321,7 @@ func TestRouteMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.inner = iam.NewPolicyDecider(c.Identity, nil) // the product's decisions, watched
-	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
+	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	// AWS logins are verified by an STS that says alice signed.
@@ -322,6 +367,12 @@ func TestRouteMatrix(t *testing.T) {
 	if _, err := c.Identity.AddAWSIdentity(ctx, adminPr, "alice", aliceARN); err != nil {
 		t.Fatal(err)
 	}
+
+	// From here on: what each request of the matrix changed, and its
+	// audit records.
+	d.mu.Lock()
+	d.denied, d.wrote, d.audited = map[string]bool{}, map[string][]string{}, map[string][]audit.Record{}
+	d.mu.Unlock()
 
 	var n int
 	send := func(method, path, body, tok string) (int, string) {
@@ -446,9 +497,10 @@ func TestRouteMatrix(t *testing.T) {
 			d.mu.Lock()
 			early, decided := d.early[id], d.decided[id]
 			d.mu.Unlock()
-			if len(early) > 0 {
+			if len(early) > 0 && !rt.Public {
 				t.Errorf("%s as %s touched storage before any decision: %v", key, r, early)
 			}
+			checkAudited(t, d, key+" as "+r.String(), rt, id, code)
 			if !rt.Public && !rt.MetricsToken && r != anonymous && decided == 0 {
 				t.Errorf("%s as %s: no authorization decision was asked", key, r)
 			}
@@ -457,6 +509,36 @@ func TestRouteMatrix(t *testing.T) {
 	for key := range matrix(alice{}) {
 		if !covered[key] {
 			t.Errorf("the matrix has a row for %s, which is not a route", key)
+		}
+	}
+}
+
+// checkAudited fails a request of the route matrix that changed
+// something, was denied or logged in without its audit record, or whose
+// record does not say who, what and how it ended.
+func checkAudited(t *testing.T, d *decisions, what string, rt server.RouteInfo, id string, code int) {
+	t.Helper()
+	d.mu.Lock()
+	wrote, denied, recs := d.wrote[id], d.denied[id], d.audited[id]
+	d.mu.Unlock()
+	changes := rt.Method != http.MethodGet && rt.Method != http.MethodHead
+	if (len(wrote) > 0 || denied || changes) && len(recs) == 0 {
+		t.Errorf("%s (status %d, wrote %v, denied %v): no audit record", what, code, wrote, denied)
+		return
+	}
+	if len(recs) == 0 {
+		return
+	}
+	if denied && !slices.ContainsFunc(recs, func(r audit.Record) bool { return r.Decision == audit.Deny && r.Action != "" }) {
+		t.Errorf("%s: denied, but no record of the denial: %+v", what, recs)
+	}
+	for _, r := range recs {
+		if r.Op != rt.Method+" "+rt.Pattern || r.Outcome == "" || r.Time.IsZero() || r.Via == "" {
+			t.Errorf("%s: record without its route, outcome, time or entry point: %+v", what, r)
+		}
+		ok := code < 300 || code == http.StatusNotModified
+		if ok != (r.Outcome == audit.OK) && len(recs) == 1 {
+			t.Errorf("%s: status %d recorded as %q", what, code, r.Outcome)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/internal/clip"
@@ -138,6 +139,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withObserve logs each request and records its metrics. Secrets never
 // reach the log: no headers are logged, and paths carry no credentials.
+// Which files people work on is theirs: the log names the route, and the
+// path only with Config.LogPaths (the audit log keeps the changes).
 func (s *Server) withObserve(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -155,10 +158,12 @@ func (s *Server) withObserve(next http.Handler) http.Handler {
 		}
 		d := time.Since(start)
 		s.metrics.observe(route, r.Method, sw.status, d, sw.bytes)
-		s.log.Info("request",
-			"rid", requestID(r.Context()), "method", r.Method, "path", r.URL.EscapedPath(),
-			"route", route, "status", sw.status, "code", in.code, "user", in.user,
-			"bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr)
+		attrs := []any{"rid", requestID(r.Context()), "method", r.Method, "route", route, "status", sw.status, "code", in.code,
+			"user", in.user, "bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr}
+		if s.cfg.LogPaths {
+			attrs = append(attrs, "path", r.URL.EscapedPath())
+		}
+		s.log.Info("request", attrs...)
 	})
 }
 
@@ -207,38 +212,74 @@ func (s *Server) endpoint(rt route) http.Handler {
 			s.writeProblem(w, r, p)
 			return
 		}
-		var pr iam.Principal
-		if rt.access == token {
-			facts := requestFacts(r)
-			// Authentication comes before the request is the core's: it
-			// learns only the entry point, which a token may be bound to.
-			var err error
-			pr, err = s.authenticate(r.WithContext(iam.WithRequest(r.Context(), iam.Request{Via: facts.Via})))
-			if err != nil {
-				s.writeProblem(w, r, toProblem(err))
-				return
+		facts := requestFacts(r)
+		ctx, sc := s.audit.Begin(r.Context(), audit.Request{ID: facts.ID, SourceIP: facts.SourceIP, Via: facts.Via,
+			Op: name, Changes: r.Method != http.MethodGet && r.Method != http.MethodHead})
+		r = r.WithContext(ctx)
+		finished := false
+		defer func() {
+			outcome := audit.OK
+			switch {
+			case !finished:
+				outcome = api.CodeInternal // a panic
+			case in.code != "":
+				outcome = in.code
 			}
-			in.user = pr.Name
-			// The budgets are counted once the user is known; what they
-			// read of the store (a user's own limits) is no part of the
-			// request the core decides.
-			if p := s.admit(r, name, pr); p != nil {
-				s.writeProblem(w, r, p)
-				return
+			sc.Finish(r.Context(), outcome)
+		}()
+		s.serveRoute(w, r, rt, in, facts, sc)
+		finished = true
+	})
+}
+
+// serveRoute authenticates the request if its route needs it and runs
+// the route's handler.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt route, in *reqInfo, facts iam.Request, sc *audit.Scope) {
+	var pr iam.Principal
+	name := rt.method + " " + rt.pattern
+	hw := w // what the handler writes to; problems go to w
+	if rt.access == token {
+		// Authentication comes before the request is the core's: it
+		// learns only the entry point, which a token may be bound to.
+		var err error
+		pr, err = s.authenticate(r.WithContext(iam.WithRequest(r.Context(), iam.Request{Via: facts.Via})))
+		if err != nil {
+			if r.Header.Get("Authorization") != "" && errors.Is(err, errs.ErrUnauthorized) {
+				audit.Note(r.Context(), iam.Principal{}, audit.ActionAuthenticate, iam.Resource{})
 			}
-			w, r = s.throttled(w, r, pr)
-			r = r.WithContext(iam.WithRequest(r.Context(), facts))
-		} else if p := s.admit(r, name, pr); p != nil {
+			s.writeProblem(w, r, toProblem(err))
+			return
+		}
+		in.user = pr.Name
+		sc.SetPrincipal(pr)
+		// The budgets are counted once the user is known; what they
+		// read of the store (a user's own limits) is no part of the
+		// request the core decides.
+		if p := s.admit(r, name, pr); p != nil {
 			s.writeProblem(w, r, p)
 			return
 		}
-		if err := rt.h(w, r, pr); err != nil {
-			if errors.Is(err, errResponseStarted) {
-				return
-			}
-			s.writeProblem(w, r, toProblem(err))
+		w, r = s.throttled(w, r, pr)
+		hw = w
+		ctx, stop := context.WithCancelCause(iam.WithRequest(r.Context(), facts))
+		defer stop(nil)
+		r = r.WithContext(ctx)
+		g := s.newTokenGuard(r, stop)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &guardedByToken{ReadCloser: r.Body, g: g}
 		}
-	})
+		hw = &tokenWriter{ResponseWriter: w, g: g}
+	} else if p := s.admit(r, name, pr); p != nil {
+		s.writeProblem(w, r, p)
+		return
+	}
+	err := rt.h(hw, r, pr)
+	if errors.Is(context.Cause(r.Context()), errTokenGone) {
+		err = errTokenGone
+	}
+	if err != nil && !errors.Is(err, errResponseStarted) {
+		s.writeProblem(w, r, toProblem(err))
+	}
 }
 
 // requestFacts is what the authorization decision may know of r: where it

@@ -112,6 +112,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/usage", token, s.getUsage, []string{"user"}},
 		{"PUT", "/v1/users/{name}/quota", token, s.setQuota, nil},
 		{"POST", "/v1/users/{name}/quota/recount", token, s.recountUsage, nil},
+		{"GET", "/v1/audit", token, s.listAudit, []string{"user", "action", "path", "since", "limit", "cursor"}},
 	}
 }
 

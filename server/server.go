@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/internal/ratelimit"
@@ -50,7 +51,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// wherever it is served; MetricsOnAPI requires one.
 	MetricsToken string
-	// Now is the clock failed logins are timed by; nil means time.Now.
+	// Now is the clock failed logins and token re-checks are timed by;
+	// nil means time.Now.
 	Now func() time.Time
 	// Limits is the rate limiter every entry point shares (nil: one
 	// that only slows failed authentications down, by ratelimit's
@@ -60,6 +62,13 @@ type Config struct {
 	// their client in X-Forwarded-For; for anyone else, the client is
 	// the connection's peer.
 	TrustedProxies []netip.Prefix
+	// TokenRecheck is how often a running request re-checks its token,
+	// so that a revoked token or a deleted user ends it (at its next read
+	// or write after that); 0 means DefaultTokenRecheck.
+	TokenRecheck time.Duration
+	// LogPaths puts each request's path in the request log (info level);
+	// by default the log names the route only.
+	LogPaths bool
 }
 
 // MetricsPlace is where /metrics is served.
@@ -76,6 +85,9 @@ const (
 type Deps struct {
 	Files    *backend.Backend
 	Identity *identity.Service
+	// Audit is the audit log each request is recorded in; nil records
+	// nothing.
+	Audit *audit.Log
 }
 
 // Server is the HTTP handler of the API.
@@ -83,6 +95,7 @@ type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
 	limits  *ratelimit.Limiter
+	audit   *audit.Log
 	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
 	cfg     Config
@@ -120,7 +133,10 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Limits == nil {
 		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
 	}
-	s := &Server{b: d.Files, ids: d.Identity, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	if cfg.TokenRecheck == 0 {
+		cfg.TokenRecheck = DefaultTokenRecheck
+	}
 	s.register()
 	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
 	return s

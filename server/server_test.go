@@ -56,7 +56,7 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	t.Cleanup(func() { eng.Close() })
 	fb := &faultBlobs{Store: eng.Blobs}
 	bc.Blobs, bc.Meta, bc.Keys = fb, eng.Meta, eng.Keys
-	c, err := daemon.NewCore(bc)
+	c, err := daemon.NewCore(bc, daemon.WithPasswordCost(identity.PasswordCost{MemoryKiB: 1024, Passes: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, cfg)
+	s := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, cfg)
 	if see != nil {
 		see(s)
 	}

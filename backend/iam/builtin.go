@@ -9,7 +9,8 @@ const (
 	// HomePolicyDocument lets a user work within their home folder (but
 	// not delete, move, replace or copy onto the home folder itself),
 	// manage what they own (trash, upload sessions, tokens and jobs), see
-	// their own user and change their own password.
+	// their own user, change their own password and read their own audit
+	// records.
 	HomePolicyDocument = `{
   "Version": "2012-10-17",
   "Statement": [
@@ -49,6 +50,12 @@ const (
         "strata:token/${strata:username}/*",
         "strata:job/${strata:username}/*"
       ]
+    },
+    {
+      "Sid": "OwnAudit",
+      "Effect": "Allow",
+      "Action": "strata:ReadAudit",
+      "Resource": "strata:user/${strata:username}"
     }
   ]
 }

@@ -125,13 +125,16 @@ const (
 	// ManageQuotas sets a user's quota and recounts their usage (reading
 	// usage is GetUser on the user).
 	ManageQuotas Action = "strata:ManageQuotas"
+	// ReadAudit reads the audit log: a user's records on strata:user/<name>,
+	// everyone's on strata:system/audit.
+	ReadAudit Action = "strata:ReadAudit"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas,
+	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
@@ -287,6 +290,9 @@ func Authorize(ctx context.Context, d Decider, pr Principal, act Action, res Res
 		return errs.ErrUnauthorized
 	}
 	dec := d.Decide(pr, act, res, RequestFrom(ctx))
+	if o, ok := ctx.Value(observerKey{}).(Observer); ok {
+		o.Observe(pr, act, res, dec)
+	}
 	if dec.Err != nil && !dec.Allowed {
 		return fmt.Errorf("deciding %s on %s: %w", act, res, dec.Err)
 	}
@@ -294,6 +300,19 @@ func Authorize(ctx context.Context, d Decider, pr Principal, act Action, res Res
 		return &DeniedError{Action: act, Resource: res, Reason: dec.Reason}
 	}
 	return nil
+}
+
+// Observer sees every decision Authorize makes for a request: the audit
+// log keeps the denials, and the decisions behind each change.
+type Observer interface {
+	Observe(pr Principal, act Action, res Resource, d Decision)
+}
+
+type observerKey struct{}
+
+// WithObserver returns ctx whose decisions o sees.
+func WithObserver(ctx context.Context, o Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, o)
 }
 
 // DeniedError is a denial. Its message names the action and the resource

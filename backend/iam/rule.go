@@ -37,6 +37,9 @@ func (HomeRule) Decide(pr Principal, act Action, res Resource, _ Request) Decisi
 			return Decision{Allowed: true, Reason: reasonOwner}
 		}
 	}
+	if act == ReadAudit && res.Kind == KindUserR && res.Owner == pr.Name {
+		return Decision{Allowed: true, Reason: reasonOwner}
+	}
 	return Decision{Reason: reasonAdminOp}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
@@ -251,6 +252,8 @@ func (s *Service) LoginAWS(ctx context.Context, l AWSLogin) (Token, string, erro
 	if len(l.Name) > 64 {
 		return Token{}, "", fmt.Errorf("%w: token name must be at most 64 printable characters", errs.ErrInvalid)
 	}
+	// On the record under the ARN until a user is found.
+	audit.Note(ctx, iam.Principal{}, audit.ActionLogin, iam.Resource{Kind: iam.KindUserR, Owner: "", ID: l.ARN})
 	keys, role, err := awsKeys(l.ARN)
 	if err != nil || role {
 		// STS names users and role sessions, never a role itself.
@@ -271,6 +274,7 @@ func (s *Service) LoginAWS(ctx context.Context, l AWSLogin) (Token, string, erro
 		if err != nil {
 			return Token{}, "", err
 		}
+		audit.Note(ctx, iam.Principal{Kind: iam.KindUser, UserID: ix.UserID, Name: u.Name}, audit.ActionLogin, iam.Resource{Kind: iam.KindUserR, Owner: u.Name, ID: l.ARN})
 		once := record.Item(awsOncePK(l.Request), skAWSOnce, struct{}{})
 		once.ExpiresAt = l.Expires
 		t, err := s.addToken(ctx, ix.UserID, u.Name, l.Name, NewToken(), l.TTL, "", "", meta.Put(once, meta.MustNew))

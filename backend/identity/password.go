@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
@@ -185,6 +186,13 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 	} else if !errors.Is(err, errs.ErrNotFound) {
 		return Token{}, err
 	}
+	// On the record under the name given, if it can be one: a password
+	// typed into the name field is not kept.
+	who := iam.Principal{Kind: iam.KindUser, UserID: id}
+	if ValidUserName(user) == nil {
+		who.Name = user
+	}
+	audit.Note(ctx, who, audit.ActionLogin, iam.UserNamed(who.Name))
 	if len(password) > MaxPasswordLen || !s.checkHashed(phc, password) || id == "" {
 		return Token{}, errs.ErrUnauthorized
 	}

@@ -537,3 +537,43 @@ type Rotation struct {
 	// LastError is why a running rotation last stopped (it resumes).
 	LastError string `json:"lastError,omitempty"`
 }
+
+// AuditRecord is one entry of the audit log (docs/audit.md).
+type AuditRecord struct {
+	Time       time.Time   `json:"time"`
+	UserID     string      `json:"userId,omitempty"`
+	User       string      `json:"user,omitempty"`
+	TokenID    string      `json:"tokenId,omitempty"`
+	SourceIP   string      `json:"sourceIp,omitempty"`
+	Via        string      `json:"via,omitempty"`
+	Op         string      `json:"op,omitempty"`
+	Action     string      `json:"action,omitempty"`
+	Resource   string      `json:"resource,omitempty"`
+	ResourceID string      `json:"resourceId,omitempty"`
+	Decision   string      `json:"decision,omitempty"`
+	Policy     string      `json:"policy,omitempty"`
+	Sid        string      `json:"sid,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	RequestID  string      `json:"requestId,omitempty"`
+	Outcome    string      `json:"outcome"`
+	Also       []AuditStep `json:"also,omitempty"`
+}
+
+// AuditStep is another decision of a recorded request.
+type AuditStep struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	Decision string `json:"decision"`
+	Policy   string `json:"policy,omitempty"`
+	Sid      string `json:"sid,omitempty"`
+}
+
+// AuditPage is one page of GET /v1/audit, newest first. A page may hold
+// fewer records than asked for (none, even) while Cursor says more may
+// follow.
+type AuditPage struct {
+	Records []AuditRecord `json:"records"`
+	Cursor  string        `json:"cursor,omitempty"`
+	// User is whose records were listed ("" everyone's).
+	User string `json:"user,omitempty"`
+}
