@@ -133,10 +133,10 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Limits == nil {
 		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
 	}
-	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	if cfg.TokenRecheck == 0 {
 		cfg.TokenRecheck = DefaultTokenRecheck
 	}
+	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
 	return s
