@@ -133,13 +133,16 @@ type Page struct {
 
 // Version describes a kept version of a file.
 type Version struct {
-	Version int64     `json:"version"`
-	Size    int64     `json:"size"`
-	SHA256  string    `json:"sha256"`
-	Author  string    `json:"author"`
-	Time    time.Time `json:"time"`
-	ModTime time.Time `json:"mtime"`
-	Current bool      `json:"current"`
+	Version int64  `json:"version"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"`
+	Author  string `json:"author"`
+	// AuthorID is the user ID of who wrote it (empty for versions
+	// written before Strata kept it).
+	AuthorID string    `json:"authorId,omitempty"`
+	Time     time.Time `json:"time"`
+	ModTime  time.Time `json:"mtime"`
+	Current  bool      `json:"current"`
 }
 
 // VersionPage is one page of versions, newest first.
