@@ -624,6 +624,9 @@ func (b *Backend) authorize(ctx context.Context, pr iam.Principal, act iam.Actio
 		}
 		return target{path: p, virtual: true}, nil
 	}
+	if err := b.decideGrant(ctx, pr, act, p, iam.Grants().Any); err != nil {
+		return target{}, err
+	}
 	sv, err := b.resolveShare(ctx, pr, segs[1], segs[2])
 	if err != nil {
 		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrForbidden) {

@@ -145,6 +145,9 @@ type matrixCase struct {
 	// self: the route is about the caller only (whoami): bob is allowed
 	// his own.
 	self bool
+	// recipients: the route is about a share alice made with bob, carol
+	// and the admin (leaving it): they are allowed, alice is not.
+	recipients bool
 }
 
 // alicePassword is alice's password, which the matrix sets and keeps.
@@ -237,6 +240,11 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/users/{name}/aws-identities":     {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
 		"POST /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
 		"DELETE /v1/users/{name}/aws-identities":  {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
+		"POST /v1/usershares":                     {req: static("/v1/usershares", `{"path":"/home/alice/f.txt","user":"bob"}`)},
+		"GET /v1/usershares":                      {req: static("/v1/usershares", ""), self: true},
+		"DELETE /v1/usershares":                   {req: static("/v1/usershares?path=/home/alice/f.txt&user=bob", "")},
+		"GET /v1/shared":                          {req: static("/v1/shared", ""), self: true},
+		"DELETE /v1/shared":                       {req: static("/v1/shared?path=/shared/alice/dir", ""), recipients: true},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},
@@ -408,6 +416,13 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		for _, r := range roles {
 			mc := matrix(setup())[key]
+			if mc.recipients {
+				for _, to := range []string{"bob", "carol", "admin"} {
+					if code, _ := send("POST", "/v1/usershares", `{"path":"/home/alice/dir","user":"`+to+`"}`, tokens[owner]); code != http.StatusCreated {
+						t.Fatalf("setup share with %s: %d", to, code)
+					}
+				}
+			}
 			path, body := mc.req(r)
 			code, id := send(rt.Method, path, body, tokens[r])
 			denied := code == http.StatusUnauthorized || code == http.StatusForbidden
@@ -416,6 +431,8 @@ func TestRouteMatrix(t *testing.T) {
 			case rt.Public:
 			case rt.MetricsToken, r == anonymous:
 				want = false
+			case mc.recipients:
+				want = r == other || r == member || r == admin
 			case r == owner:
 				want = !mc.ownerDenied
 			case r == other:

@@ -20,6 +20,12 @@ const (
 	ShareWriteDocument = `{"Version": "2012-10-17", "Statement": [{"Sid": "ShareWrite", "Effect": "Allow",
   "Action": ["strata:ListFolder", "strata:GetFile", "strata:ListVersions", "strata:PutFile", "strata:CreateFolder",
     "strata:DeleteFile", "strata:MoveFile", "strata:CopyFile", "strata:RestoreVersion"], "Resource": "*"}]}`
+	// ShareAnyDocument is what any share may grant: a decision with it
+	// comes before the share is looked up, so that the principal's own
+	// Deny statements and session policy refuse before anything is read.
+	ShareAnyDocument = `{"Version": "2012-10-17", "Statement": [{"Sid": "ShareAny", "Effect": "Allow",
+  "Action": ["strata:ListFolder", "strata:GetFile", "strata:ListVersions", "strata:PutFile", "strata:CreateFolder",
+    "strata:DeleteFile", "strata:MoveFile", "strata:CopyFile", "strata:RestoreVersion", "strata:LeaveShare"], "Resource": "*"}]}`
 	// ShareWriteRootDocument is a read-write share on its shared entry
 	// itself: it may be changed (a shared file gets new versions), not
 	// deleted or moved away, which is the owner's to do.
@@ -30,13 +36,14 @@ const (
 
 // ShareGrants are the grant policies, compiled once.
 type ShareGrants struct {
-	View, Read, Write, WriteRoot *Policy
+	View, Any, Read, Write, WriteRoot *Policy
 }
 
 // Grants returns the compiled grant policies.
 var Grants = sync.OnceValue(func() ShareGrants {
 	return ShareGrants{
 		View:      MustParse("share-view", ShareViewDocument),
+		Any:       MustParse("share-any", ShareAnyDocument),
 		Read:      MustParse("share-read", ShareReadDocument),
 		Write:     MustParse("share-write", ShareWriteDocument),
 		WriteRoot: MustParse("share-write-root", ShareWriteRootDocument),

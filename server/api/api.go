@@ -497,3 +497,41 @@ type Rotation struct {
 	// LastError is why a running rotation last stopped (it resumes).
 	LastError string `json:"lastError,omitempty"`
 }
+
+// UserShareRequest shares a file or folder with a user or a group
+// (exactly one): POST /v1/usershares.
+type UserShareRequest struct {
+	Path  string `json:"path"`
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Write bool   `json:"write,omitempty"`
+	// Name is the share's name under /shared/<owner>/ ("": the entry's).
+	Name string `json:"name,omitempty"`
+}
+
+// UserShare is a share with a user or a group, as its owner sees it.
+type UserShare struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Write bool   `json:"write"`
+	// Available: the shared entry is in the tree (not in the trash).
+	Available bool      `json:"available"`
+	Created   time.Time `json:"created"`
+}
+
+// ReceivedShare is a share as its recipient sees it.
+type ReceivedShare struct {
+	Owner string `json:"owner"`
+	Name  string `json:"name"`
+	// Path is where the recipient finds it: /shared/<owner>/<name>.
+	Path  string `json:"path"`
+	Write bool   `json:"write"`
+	// Direct: shared with the user; Groups: through these groups.
+	Direct  bool      `json:"direct"`
+	Groups  []string  `json:"groups,omitempty"`
+	Created time.Time `json:"created"`
+}
