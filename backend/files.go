@@ -46,7 +46,7 @@ func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 		return Entry{}, err
 	}
 	e, err := b.put(ctx, pr, t.path, r, o)
-	return t.show(e), err
+	return t.show(e), t.fail(err)
 }
 
 func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {

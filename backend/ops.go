@@ -46,7 +46,7 @@ func (b *Backend) Move(ctx context.Context, pr iam.Principal, from, to storepath
 	e, err := record.Optimistic(ctx, from.String(), func() (Entry, error) {
 		return b.moveOnce(ctx, tt.trashOwner(pr), from, to, overwrite)
 	})
-	return tt.show(e), err
+	return tt.show(e), ft.fail(tt.fail(err))
 }
 
 // moveOnce moves from to to; an entry it replaces goes to the trash of
@@ -158,7 +158,7 @@ func (b *Backend) Delete(ctx context.Context, pr iam.Principal, p storepath.Path
 	if t.share != nil {
 		it.Path = t.share.viewOf(it.Path)
 	}
-	return it, err
+	return it, t.fail(err)
 }
 
 func (b *Backend) deleteOnce(ctx context.Context, trashOwner string, p storepath.Path, recursive bool) (TrashItem, error) {
@@ -218,7 +218,7 @@ func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath
 		return Entry{}, Job{}, denied(iam.CopyFile, to, "the folders of /shared are the view's")
 	}
 	e, j, err := b.copyAs(ctx, pr, ft, tt, wait)
-	return tt.show(e), j, err
+	return tt.show(e), j, ft.fail(tt.fail(err))
 }
 
 func (b *Backend) copyAs(ctx context.Context, pr iam.Principal, ft, tt target, wait time.Duration) (Entry, Job, error) {

@@ -65,7 +65,7 @@ func (b *Backend) fileVersion(ctx context.Context, pr iam.Principal, p storepath
 		return Entry{}, "", fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
 	e, blobID, err := b.fileVersionAt(ctx, t.path, version)
-	return t.show(e), blobID, err
+	return t.show(e), blobID, t.fail(err)
 }
 
 func (b *Backend) fileVersionAt(ctx context.Context, p storepath.Path, version int64) (Entry, string, error) {
@@ -168,7 +168,11 @@ func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Pa
 	if err != nil {
 		return VersionPage{}, err
 	}
-	p = t.path
+	vp, err := b.versions(ctx, t.path, cursor, limit)
+	return vp, t.fail(err)
+}
+
+func (b *Backend) versions(ctx context.Context, p storepath.Path, cursor string, limit int) (VersionPage, error) {
 	l, err := b.lookupExisting(ctx, p)
 	if err != nil {
 		return VersionPage{}, err
@@ -220,7 +224,7 @@ func (b *Backend) RestoreVersion(ctx context.Context, pr iam.Principal, p storep
 		return Entry{}, err
 	}
 	e, err := b.restoreVersion(ctx, pr, t.path, version)
-	return t.show(e), err
+	return t.show(e), t.fail(err)
 }
 
 func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, error) {

@@ -198,7 +198,7 @@ func (b *Backend) RestoreTrash(ctx context.Context, pr iam.Principal, owner, id 
 	e, err := record.Optimistic(ctx, "trash "+id, func() (Entry, error) {
 		return b.restoreTrashOnce(ctx, pr, ownerID, id, to)
 	})
-	return t.show(e), err
+	return t.show(e), t.fail(err)
 }
 
 func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerID, id string, to *storepath.Path) (Entry, error) {

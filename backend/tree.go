@@ -191,7 +191,7 @@ func (b *Backend) Stat(ctx context.Context, pr iam.Principal, p storepath.Path) 
 	}
 	l, err := b.lookupExisting(ctx, t.path)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, t.fail(err)
 	}
 	return t.show(b.entry(t.path, l.rec)), nil
 }
@@ -231,8 +231,12 @@ func (b *Backend) ListPrefix(ctx context.Context, pr iam.Principal, p storepath.
 		pg.Entries = kept
 		return pg, nil
 	}
-	shown := p
-	p = t.path
+	pg, err := b.listAt(ctx, t.path, p, prefix, cursor, limit)
+	return pg, t.fail(err)
+}
+
+// listAt lists the folder p, naming its entries under shown.
+func (b *Backend) listAt(ctx context.Context, p, shown storepath.Path, prefix, cursor string, limit int) (Page, error) {
 	if len(prefix) > storepath.MaxName || strings.ContainsAny(prefix, "/\x00") || !utf8.ValidString(prefix) {
 		return Page{}, fmt.Errorf("%w: a prefix is part of one name", errs.ErrInvalid)
 	}
@@ -300,7 +304,7 @@ func (b *Backend) Mkdir(ctx context.Context, pr iam.Principal, p storepath.Path,
 		return Entry{}, err
 	}
 	e, err := b.mkdir(ctx, t.path, parents)
-	return t.show(e), err
+	return t.show(e), t.fail(err)
 }
 
 func (b *Backend) mkdir(ctx context.Context, p storepath.Path, parents bool) (Entry, error) {

@@ -565,7 +565,7 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		if _, werr := cl.write(context.WithoutCancel(ctx), 0, cv); werr != nil {
 			b.log.Debug("release upload claim", "upload", id, "err", werr)
 		}
-		return Entry{}, err
+		return Entry{}, t.fail(err)
 	}
 	b.endSession(ctx, id, s)
 	return t.show(e), nil

@@ -838,3 +838,25 @@ func (b *Backend) allowAt(ctx context.Context, pr iam.Principal, t target, act i
 	}
 	return b.decideShare(ctx, pr, t.share, act, real)
 }
+
+// viewError is an error of an operation through a share, its message
+// naming the recipient's paths, never the owner's.
+type viewError struct {
+	msg string
+	err error
+}
+
+func (e *viewError) Error() string { return e.msg }
+func (e *viewError) Unwrap() error { return e.err }
+
+// fail is err as the principal should read it.
+func (t target) fail(err error) error {
+	if err == nil || t.share == nil {
+		return err
+	}
+	msg := strings.ReplaceAll(err.Error(), t.share.real.String(), t.share.view.String())
+	if msg == err.Error() {
+		return err
+	}
+	return &viewError{msg: msg, err: err}
+}

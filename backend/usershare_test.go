@@ -254,3 +254,26 @@ func TestUserShareCopyAndUpload(t *testing.T) {
 		t.Fatalf("complete after the revoke: %v", err)
 	}
 }
+
+// What fails through a share names the recipient's paths, not the owner's.
+func TestUserShareErrorsNameTheView(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user("alice"), e.user("bob")
+	e.put(alice, "/home/alice/proj/sub/a.txt", []byte("a"))
+	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err1 := e.b.Stat(ctx, bob, p("/shared/alice/proj/nothing"))
+	_, err2 := e.b.Mkdir(ctx, bob, p("/shared/alice/proj/sub"), false)
+	_, err3 := e.b.List(ctx, bob, p("/shared/alice/proj/sub/a.txt"), "", 0)
+	_, err4 := e.b.Move(ctx, bob, p("/shared/alice/proj/nothing"), p("/shared/alice/proj/x"), false)
+	for i, c := range []struct {
+		err  error
+		want error
+	}{{err1, errs.ErrNotFound}, {err2, errs.ErrExists}, {err3, errs.ErrNotDir}, {err4, errs.ErrNotFound}} {
+		if !errors.Is(c.err, c.want) || strings.Contains(c.err.Error(), "/home/alice") || !strings.Contains(c.err.Error(), "/shared/alice/proj") {
+			t.Errorf("%d: %v, want %v naming /shared/alice/proj", i, c.err, c.want)
+		}
+	}
+}
