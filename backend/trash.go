@@ -239,6 +239,13 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 	if r.Entry.Kind != KindDir || len(l.chain) <= maxChainChecks {
 		ops = append(ops, guard(l)...)
 	}
+	if target.String() != r.Path {
+		repath, err := b.repathRestored(ctx, r.Path, target)
+		if err != nil {
+			return Entry{}, err
+		}
+		ops = append(ops, repath...)
+	}
 	if err := b.meta.Transact(ctx, ops); err != nil {
 		var txe *meta.TxError
 		if errors.As(err, &txe) && txe.Index == 1 {

@@ -860,3 +860,22 @@ func (t target) fail(err error) error {
 	}
 	return &viewError{msg: msg, err: err}
 }
+
+// repathRestored re-points, for an entry restored from the trash to
+// target rather than where it was (orig), the shares of it and of what it
+// holds, as a move would have. Only while nothing else is at orig: shares
+// of a live entry there are that entry's.
+func (b *Backend) repathRestored(ctx context.Context, orig string, target storepath.Path) ([]meta.Op, error) {
+	op, err := storepath.Parse(orig)
+	if err != nil {
+		return nil, nil
+	}
+	l, err := b.lookup(ctx, op)
+	switch {
+	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrNotDir) || (err == nil && !l.exists):
+		return b.repathShares(ctx, op, target)
+	case err != nil:
+		return nil, err
+	}
+	return nil, nil
+}

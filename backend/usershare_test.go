@@ -277,3 +277,28 @@ func TestUserShareErrorsNameTheView(t *testing.T) {
 		}
 	}
 }
+
+// A shared folder trashed and restored elsewhere keeps its share.
+func TestUserShareRestoredElsewhere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user("alice"), e.user("bob")
+	e.put(alice, "/home/alice/proj/a.txt", []byte("a"))
+	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := e.b.Delete(ctx, alice, p("/home/alice/proj"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{}); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a trashed share: %v", err)
+	}
+	to := p("/home/alice/back")
+	if _, err := e.b.RestoreTrash(ctx, alice, "", it.ID, &to); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustRead(bob, "/shared/alice/proj/a.txt"); string(got) != "a" {
+		t.Fatalf("bob reads %q", got)
+	}
+}
