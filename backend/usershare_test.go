@@ -39,16 +39,24 @@ func denied(t *testing.T, err error) {
 	}
 }
 
+// shareProj makes alice's /home/alice/proj holding file (its content
+// "a") and shares it with bob.
+func shareProj(t *testing.T, e *env, file string, write bool) (alice, bob iam.Principal) {
+	t.Helper()
+	alice, bob = e.user("alice"), e.user("bob")
+	e.put(alice, "/home/alice/proj/"+file, []byte("a"))
+	if _, err := e.b.ShareWith(context.Background(), alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: write}); err != nil {
+		t.Fatal(err)
+	}
+	return alice, bob
+}
+
 // A share never gives more than its owner has, nor more than the
 // recipient's own Deny statements and session policy let through.
 func TestUserShareBounds(t *testing.T) {
 	e := policyEnv(t)
 	ctx := context.Background()
-	alice, bob := e.user("alice"), e.user("bob")
-	e.put(alice, "/home/alice/proj/a.txt", []byte("a"))
-	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: true}); err != nil {
-		t.Fatal(err)
-	}
+	_, bob := shareProj(t, e, "a.txt", true)
 	if got := e.mustRead(bob, "/shared/alice/proj/a.txt"); string(got) != "a" {
 		t.Fatalf("bob reads %q", got)
 	}
@@ -207,11 +215,7 @@ func TestUserShareFollowsMoves(t *testing.T) {
 func TestUserShareCopyAndUpload(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	alice, bob := e.user("alice"), e.user("bob")
-	e.put(alice, "/home/alice/proj/sub/a.txt", []byte("a"))
-	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: true}); err != nil {
-		t.Fatal(err)
-	}
+	alice, bob := shareProj(t, e, "sub/a.txt", true)
 	ent, _, err := e.b.Copy(ctx, bob, p("/shared/alice/proj/sub"), p("/home/bob/sub"), time.Minute)
 	if err != nil || ent.Path != "/home/bob/sub" {
 		t.Fatalf("copy out: %+v %v", ent, err)
@@ -259,11 +263,7 @@ func TestUserShareCopyAndUpload(t *testing.T) {
 func TestUserShareErrorsNameTheView(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	alice, bob := e.user("alice"), e.user("bob")
-	e.put(alice, "/home/alice/proj/sub/a.txt", []byte("a"))
-	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: true}); err != nil {
-		t.Fatal(err)
-	}
+	_, bob := shareProj(t, e, "sub/a.txt", true)
 	_, err1 := e.b.Stat(ctx, bob, p("/shared/alice/proj/nothing"))
 	_, err2 := e.b.Mkdir(ctx, bob, p("/shared/alice/proj/sub"), false)
 	_, err3 := e.b.List(ctx, bob, p("/shared/alice/proj/sub/a.txt"), "", 0)
@@ -282,11 +282,7 @@ func TestUserShareErrorsNameTheView(t *testing.T) {
 func TestUserShareRestoredElsewhere(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	alice, bob := e.user("alice"), e.user("bob")
-	e.put(alice, "/home/alice/proj/a.txt", []byte("a"))
-	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob"}); err != nil {
-		t.Fatal(err)
-	}
+	alice, bob := shareProj(t, e, "a.txt", false)
 	it, err := e.b.Delete(ctx, alice, p("/home/alice/proj"), true)
 	if err != nil {
 		t.Fatal(err)
