@@ -479,9 +479,24 @@ func (b *Backend) receivedFrom(ctx context.Context, pr iam.Principal, ownerID, n
 	}
 	sort.Strings(keys)
 	out := make([]*received, 0, len(keys))
+	// An owner deleted (and a new user of that name) no longer shares.
+	owners := map[string]bool{ownerID: ownerID != ""}
 	for _, k := range keys {
-		if byKey[k].rec.OwnerID != pr.UserID {
-			out = append(out, byKey[k])
+		r := byKey[k]
+		if r.rec.OwnerID == pr.UserID {
+			continue
+		}
+		live, ok := owners[r.rec.OwnerID]
+		if !ok {
+			id, err := b.users.UserID(ctx, r.rec.Owner)
+			if err != nil && !errors.Is(err, errs.ErrNotFound) {
+				return nil, err
+			}
+			live = err == nil && id == r.rec.OwnerID
+			owners[r.rec.OwnerID] = live
+		}
+		if live {
+			out = append(out, r)
 		}
 	}
 	return out, nil

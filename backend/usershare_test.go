@@ -298,3 +298,25 @@ func TestUserShareRestoredElsewhere(t *testing.T) {
 		t.Fatalf("bob reads %q", got)
 	}
 }
+
+// The shares of a deleted user are gone from their recipients' view.
+func TestUserShareOwnerDeleted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, bob := shareProj(t, e, "a.txt", false)
+	if got := e.names(bob, "/shared"); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("bob's /shared: %v", got)
+	}
+	if err := e.ids.DeleteUser(ctx, e.admin, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.names(bob, "/shared"); len(got) != 0 {
+		t.Fatalf("bob's /shared once alice is deleted: %v", got)
+	}
+	rs, err := e.b.ReceivedShares(ctx, bob)
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("received: %v %v", rs, err)
+	}
+	_, err = e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{})
+	denied(t, err)
+}
