@@ -6,6 +6,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -21,12 +22,17 @@ func (b *Backend) allowPath(ctx context.Context, pr iam.Principal, act iam.Actio
 }
 
 // Users resolves the names of users, for an operation on another user's
-// trash or upload sessions (identity implements it).
+// trash or upload sessions, and groups, for user shares (identity
+// implements it).
 type Users interface {
 	// UserID is the ID of the user name, or errs.ErrNotFound.
 	UserID(ctx context.Context, name string) (string, error)
 	// UserIDs calls fn with the ID of every user.
 	UserIDs(ctx context.Context, fn func(id string) error) error
+	// Group is the group name as it is now, or errs.ErrNotFound.
+	Group(ctx context.Context, name string) (identity.GroupRef, error)
+	// GroupsOf is the groups the user id is in now.
+	GroupsOf(ctx context.Context, id string) ([]identity.GroupRef, error)
 }
 
 // owner is whose trash or sessions an operation of pr on owner's is about
@@ -54,6 +60,12 @@ type noUsers struct{}
 func (noUsers) UserID(_ context.Context, name string) (string, error) {
 	return "", fmt.Errorf("user %s: %w", name, errs.ErrNotFound)
 }
+
+func (noUsers) Group(_ context.Context, name string) (identity.GroupRef, error) {
+	return identity.GroupRef{}, fmt.Errorf("group %s: %w", name, errs.ErrNotFound)
+}
+
+func (noUsers) GroupsOf(context.Context, string) ([]identity.GroupRef, error) { return nil, nil }
 
 // SetUsers tells the file tree how to resolve user names (the identity
 // service). It is called once, while the store is wired, before any

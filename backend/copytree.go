@@ -51,7 +51,8 @@ const copyBatchOps = 96
 // copyFolder starts the copy of the folder at src to the new path to, and
 // waits for it up to wait: the copy's entry once done, else the job still
 // running (it goes on without the caller).
-func (b *Backend) copyFolder(ctx context.Context, pr iam.Principal, from storepath.Path, src loc, to storepath.Path, wait time.Duration) (Entry, Job, error) {
+func (b *Backend) copyFolder(ctx context.Context, pr iam.Principal, ft target, src loc, tt target, wait time.Duration) (Entry, Job, error) {
+	from, to := ft.path, tt.path
 	if to.Within(from) {
 		return Entry{}, Job{}, fmt.Errorf("%w: cannot copy %s into itself", errs.ErrInvalid, from)
 	}
@@ -67,7 +68,7 @@ func (b *Backend) copyFolder(ctx context.Context, pr iam.Principal, from storepa
 	if err != nil {
 		return Entry{}, Job{}, err
 	}
-	b.background(ctx, func(ctx context.Context) { b.runCopy(ctx, j, pr, cj, from, to) })
+	b.background(ctx, func(ctx context.Context) { b.runCopy(ctx, j, pr, cj, ft, tt) })
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	job, err := b.WaitJob(wctx, pr, "", j.id)
@@ -108,9 +109,10 @@ func (b *Backend) freeDest(ctx context.Context, to storepath.Path) (loc, error) 
 }
 
 // runCopy builds the copy and links it in, or rolls it back.
-func (b *Backend) runCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, from, to storepath.Path) {
+func (b *Backend) runCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, ft, tt target) {
 	defer j.end()
-	n, err := b.buildCopy(ctx, j, pr, cj, from, to)
+	to := tt.path
+	n, err := b.buildCopy(ctx, j, pr, cj, ft, tt)
 	if err == nil {
 		err = b.linkCopy(ctx, j, pr, cj, to, n)
 	}
@@ -142,8 +144,9 @@ type copyUnit struct {
 
 // buildCopy copies the folder srcID's content into the unlinked folder
 // staging, and returns how many entries it copied.
-func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, from, to storepath.Path) (int64, error) {
+func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal, cj *copyJob, ft, tt target) (int64, error) {
 	srcID, staging, acct := cj.Src, cj.Staging, cj.account()
+	from, to := ft.path, tt.path
 	var (
 		done  int64
 		batch []copyUnit
@@ -192,10 +195,10 @@ func (b *Backend) buildCopy(ctx context.Context, j *runningJob, pr iam.Principal
 			}
 			// The copy's root was decided for; each entry is decided for
 			// too, so that what may not be read is not copied.
-			if err := b.allowPath(ctx, pr, iam.GetFile, src); err != nil {
+			if err := b.allowAt(ctx, pr, ft, iam.GetFile, src); err != nil {
 				return done, err
 			}
-			if err := b.allowPath(ctx, pr, iam.CopyFile, dst); err != nil {
+			if err := b.allowAt(ctx, pr, tt, iam.CopyFile, dst); err != nil {
 				return done, err
 			}
 			u := copyUnit{srcDir: f.src, srcName: name, dst: f.dst, to: dst}
@@ -242,7 +245,7 @@ func (b *Backend) copyFileOps(pr iam.Principal, dirID, name string, src entryRec
 		meta.Add(blobPK(src.Blob), skBlob, 1, meta.MustLive),
 		meta.Put(record.Item(dirPK(dirID), entrySK(name), rec), meta.MustNew),
 		meta.Put(record.Item(filePK(rec.ID), versionSK(1), versionRec{
-			Blob: src.Blob, Size: src.Size, SHA256: src.SHA256, Author: pr.Name, Time: now, MTime: src.MTime,
+			Blob: src.Blob, Size: src.Size, SHA256: src.SHA256, Author: pr.Name, AuthorID: pr.UserID, Time: now, MTime: src.MTime,
 		}), meta.MustNew),
 	}
 }

@@ -41,9 +41,15 @@ type PutOptions struct {
 // version is committed in one transaction: a failure at any point leaves the
 // previous version current and nothing new visible.
 func (b *Backend) Put(ctx context.Context, pr iam.Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {
-	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.PutFile, p)
+	if err != nil {
 		return Entry{}, err
 	}
+	e, err := b.put(ctx, pr, t.path, r, o)
+	return t.show(e), t.fail(err)
+}
+
+func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r io.Reader, o PutOptions) (Entry, error) {
 	if p.IsRoot() {
 		return Entry{}, fmt.Errorf("/: %w", errs.ErrIsDir)
 	}
@@ -345,7 +351,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 	if err := tx.add(
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
 		meta.Put(record.Item(filePK(next.ID), versionSK(next.Seq), versionRec{
-			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, Author: pr.Name,
+			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, Author: pr.Name, AuthorID: pr.UserID,
 			Time: record.Nanos(now), MTime: mtimeNanos(mtime),
 		}), meta.MustNew)); err != nil {
 		return Entry{}, nil, err

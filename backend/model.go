@@ -74,12 +74,13 @@ type entryRec struct {
 
 // versionRec is the item at (file#<id>, v#<seq>).
 type versionRec struct {
-	Blob   string `json:"b"`
-	Size   int64  `json:"s"`
-	SHA256 string `json:"h"`
-	Author string `json:"a"` // user ID
-	Time   int64  `json:"t"` // unix nanoseconds, when written
-	MTime  int64  `json:"m"`
+	Blob     string `json:"b"`
+	Size     int64  `json:"s"`
+	SHA256   string `json:"h"`
+	Author   string `json:"a"`            // user name, as it was
+	AuthorID string `json:"ai,omitempty"` // user ID (versions written before it was kept have none)
+	Time     int64  `json:"t"`            // unix nanoseconds, when written
+	MTime    int64  `json:"m"`
 }
 
 // blobRec is the item at (blob#<id>, blob). Its counter N is the number of

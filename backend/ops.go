@@ -18,27 +18,40 @@ import (
 // on its entry. An existing file at to is replaced only with overwrite, and
 // then goes to the trash (nothing is lost); a folder is never replaced.
 func (b *Backend) Move(ctx context.Context, pr iam.Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
-	if err := b.allowPath(ctx, pr, iam.MoveFile, from); err != nil {
+	ft, err := b.authorize(ctx, pr, iam.MoveFile, from)
+	if err != nil {
 		return Entry{}, err
 	}
-	if err := b.allowPath(ctx, pr, iam.MoveFile, to); err != nil {
+	tt, err := b.authorize(ctx, pr, iam.MoveFile, to)
+	if err != nil {
 		return Entry{}, err
 	}
+	if ft.virtual || tt.virtual {
+		return Entry{}, denied(iam.MoveFile, from, "the folders of /shared are the view's")
+	}
+	from, to = ft.path, tt.path
 	if from.IsRoot() || to.IsRoot() {
 		return Entry{}, fmt.Errorf("%w: cannot move the root folder or onto it", errs.ErrInvalid)
 	}
 	if from == to {
-		return b.Stat(ctx, pr, from)
+		l, err := b.lookupExisting(ctx, to)
+		if err != nil {
+			return Entry{}, err
+		}
+		return tt.show(b.entry(to, l.rec)), nil
 	}
 	if to.Within(from) {
 		return Entry{}, fmt.Errorf("%w: cannot move %s into itself", errs.ErrInvalid, from)
 	}
-	return record.Optimistic(ctx, from.String(), func() (Entry, error) {
-		return b.moveOnce(ctx, pr, from, to, overwrite)
+	e, err := record.Optimistic(ctx, from.String(), func() (Entry, error) {
+		return b.moveOnce(ctx, tt.trashOwner(pr), from, to, overwrite)
 	})
+	return tt.show(e), ft.fail(tt.fail(err))
 }
 
-func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to storepath.Path, overwrite bool) (Entry, error) {
+// moveOnce moves from to to; an entry it replaces goes to the trash of
+// trashOwner.
+func (b *Backend) moveOnce(ctx context.Context, trashOwner string, from, to storepath.Path, overwrite bool) (Entry, error) {
 	// Read the tree item before anything else: a folder move commits only
 	// if no folder changed its place since, which (with the conditions on
 	// the destination's chain) is what makes the "not into itself" check
@@ -80,7 +93,7 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 			return b.entry(to, dst.rec), nil
 		}
 		putCond = meta.AtVersion(dst.ver)
-		trash, err := b.trashOps(ctx, pr, dst)
+		trash, err := b.trashOps(ctx, trashOwner, dst)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -95,6 +108,13 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 		if err := tx.add(treeBump(treeVer)); err != nil {
 			return Entry{}, err
 		}
+	}
+	repath, err := b.repathShares(ctx, from, to)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := tx.add(repath...); err != nil {
+		return Entry{}, err
 	}
 	moved := src.rec
 	var use charges
@@ -122,19 +142,30 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 
 // Delete moves the file or folder at p to pr's trash. A folder that is not
 // empty needs recursive.
+//
+// An entry deleted through a user share goes to the trash of the share's
+// owner, where the owner can restore it.
 func (b *Backend) Delete(ctx context.Context, pr iam.Principal, p storepath.Path, recursive bool) (TrashItem, error) {
-	if err := b.allowPath(ctx, pr, iam.DeleteFile, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.DeleteFile, p)
+	if err != nil {
 		return TrashItem{}, err
 	}
-	if p.IsRoot() {
+	if t.virtual {
+		return TrashItem{}, denied(iam.DeleteFile, p, "the folders of /shared are the view's")
+	}
+	if t.path.IsRoot() {
 		return TrashItem{}, fmt.Errorf("%w: cannot delete the root folder", errs.ErrInvalid)
 	}
-	return record.Optimistic(ctx, p.String(), func() (TrashItem, error) {
-		return b.deleteOnce(ctx, pr, p, recursive)
+	it, err := record.Optimistic(ctx, p.String(), func() (TrashItem, error) {
+		return b.deleteOnce(ctx, t.trashOwner(pr), t.path, recursive)
 	})
+	if t.share != nil {
+		it.Path = t.share.viewOf(it.Path)
+	}
+	return it, t.fail(err)
 }
 
-func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.Path, recursive bool) (TrashItem, error) {
+func (b *Backend) deleteOnce(ctx context.Context, trashOwner string, p storepath.Path, recursive bool) (TrashItem, error) {
 	treeVer, err := b.treeVersion(ctx)
 	if err != nil {
 		return TrashItem{}, err
@@ -152,7 +183,7 @@ func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.
 			return TrashItem{}, fmt.Errorf("%s: %w", p, errs.ErrNotEmpty)
 		}
 	}
-	trash, err := b.trashOps(ctx, pr, l)
+	trash, err := b.trashOps(ctx, trashOwner, l)
 	if err != nil {
 		return TrashItem{}, err
 	}
@@ -179,12 +210,23 @@ func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.
 // finishes or rolls back whole (copytree.go): Copy waits for it up to wait
 // and returns the job, still running, if it is not done by then.
 func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath.Path, wait time.Duration) (Entry, Job, error) {
-	if err := b.allowPath(ctx, pr, iam.GetFile, from); err != nil {
+	ft, err := b.authorize(ctx, pr, iam.GetFile, from)
+	if err != nil {
 		return Entry{}, Job{}, err
 	}
-	if err := b.allowPath(ctx, pr, iam.CopyFile, to); err != nil {
+	tt, err := b.authorize(ctx, pr, iam.CopyFile, to)
+	if err != nil {
 		return Entry{}, Job{}, err
 	}
+	if ft.virtual || tt.virtual {
+		return Entry{}, Job{}, denied(iam.CopyFile, to, "the folders of /shared are the view's")
+	}
+	e, j, err := b.copyAs(ctx, pr, ft, tt, wait)
+	return tt.show(e), j, ft.fail(tt.fail(err))
+}
+
+func (b *Backend) copyAs(ctx context.Context, pr iam.Principal, ft, tt target, wait time.Duration) (Entry, Job, error) {
+	from, to := ft.path, tt.path
 	if to.IsRoot() {
 		return Entry{}, Job{}, fmt.Errorf("/: %w", errs.ErrExists)
 	}
@@ -196,7 +238,7 @@ func (b *Backend) Copy(ctx context.Context, pr iam.Principal, from, to storepath
 		e, err := b.copyFile(ctx, pr, from, src.rec, to)
 		return e, Job{}, err
 	}
-	return b.copyFolder(ctx, pr, from, src, to, wait)
+	return b.copyFolder(ctx, pr, ft, src, tt, wait)
 }
 
 func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath.Path, rec entryRec, to storepath.Path) (Entry, error) {

@@ -57,9 +57,18 @@ func (b *Backend) StatVersion(ctx context.Context, pr iam.Principal, p storepath
 
 // fileVersion resolves a file version to its description and blob.
 func (b *Backend) fileVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, string, error) {
-	if err := b.allowPath(ctx, pr, iam.GetFile, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.GetFile, p)
+	if err != nil {
 		return Entry{}, "", err
 	}
+	if t.virtual {
+		return Entry{}, "", fmt.Errorf("%s: %w", p, errs.ErrIsDir)
+	}
+	e, blobID, err := b.fileVersionAt(ctx, t.path, version)
+	return t.show(e), blobID, t.fail(err)
+}
+
+func (b *Backend) fileVersionAt(ctx context.Context, p storepath.Path, version int64) (Entry, string, error) {
 	l, err := b.lookupExisting(ctx, p)
 	if err != nil {
 		return Entry{}, "", err
@@ -138,6 +147,9 @@ type Version struct {
 	Size    int64  `json:"size"`
 	SHA256  string `json:"sha256"`
 	Author  string `json:"author"`
+	// AuthorID is the user ID of who wrote it (empty for versions
+	// written before Strata kept it).
+	AuthorID string `json:"authorId,omitempty"`
 	// Time is when the version was written; ModTime the file time it carries.
 	Time    time.Time `json:"time"`
 	ModTime time.Time `json:"mtime"`
@@ -152,9 +164,15 @@ type VersionPage struct {
 
 // Versions lists the kept versions of the file at p, newest first.
 func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Path, cursor string, limit int) (VersionPage, error) {
-	if err := b.allowPath(ctx, pr, iam.ListVersions, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.ListVersions, p)
+	if err != nil {
 		return VersionPage{}, err
 	}
+	vp, err := b.versions(ctx, t.path, cursor, limit)
+	return vp, t.fail(err)
+}
+
+func (b *Backend) versions(ctx context.Context, p storepath.Path, cursor string, limit int) (VersionPage, error) {
 	l, err := b.lookupExisting(ctx, p)
 	if err != nil {
 		return VersionPage{}, err
@@ -188,7 +206,7 @@ func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Pa
 			return VersionPage{}, fmt.Errorf("backend: corrupt version key %q", it.SK)
 		}
 		out.Versions = append(out.Versions, Version{
-			Version: seq, Size: v.Size, SHA256: v.SHA256, Author: v.Author,
+			Version: seq, Size: v.Size, SHA256: v.SHA256, Author: v.Author, AuthorID: v.AuthorID,
 			Time: record.FromNanos(v.Time), ModTime: mtimeOf(v.MTime), Current: seq == l.rec.Seq,
 		})
 	}
@@ -201,9 +219,15 @@ func (b *Backend) Versions(ctx context.Context, pr iam.Principal, p storepath.Pa
 // RestoreVersion makes an old version of the file at p current again, as a
 // new version that shares its content (nothing is copied or re-encrypted).
 func (b *Backend) RestoreVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, error) {
-	if err := b.allowPath(ctx, pr, iam.RestoreVersion, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.RestoreVersion, p)
+	if err != nil {
 		return Entry{}, err
 	}
+	e, err := b.restoreVersion(ctx, pr, t.path, version)
+	return t.show(e), t.fail(err)
+}
+
+func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storepath.Path, version int64) (Entry, error) {
 	l, err := b.lookupExisting(ctx, p)
 	if err != nil {
 		return Entry{}, err

@@ -64,11 +64,11 @@ func (b *Backend) readCut(ctx context.Context, ownerID string) (trashCut, error)
 	return trashCut{upto: c.Upto, ver: it.Version, check: meta.Check(trashPK(ownerID), skTrashCut, meta.AtVersion(it.Version))}, nil
 }
 
-// trashOps take the entry at l out of the tree into pr's trash: the new
+// trashOps take the entry at l out of the tree into ownerID's trash: the new
 // trash item, above the trash's cut, and the condition on the cut. The
 // caller adds the deletion of the entry (or its replacement) itself.
-func (b *Backend) trashOps(ctx context.Context, pr iam.Principal, l loc) ([]meta.Op, error) {
-	cut, err := b.readCut(ctx, pr.UserID)
+func (b *Backend) trashOps(ctx context.Context, ownerID string, l loc) ([]meta.Op, error) {
+	cut, err := b.readCut(ctx, ownerID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (b *Backend) trashOps(ctx context.Context, pr iam.Principal, l loc) ([]meta
 		}
 	}
 	id := fmt.Sprintf("%020d%s", at, record.NewID()[:8])
-	put := meta.Put(record.Item(trashPK(pr.UserID), trashSK(id), trashRec{
+	put := meta.Put(record.Item(trashPK(ownerID), trashSK(id), trashRec{
 		Path: l.path.String(), ParentID: l.parentID, Name: l.path.Name(), Entry: l.rec, Deleted: record.Nanos(now),
 		Home: accountAt(l, l.rec).home, Counted: true,
 	}), meta.MustNew)
@@ -178,10 +178,16 @@ func (b *Backend) RestoreTrash(ctx context.Context, pr iam.Principal, owner, id 
 	if err := b.allow(ctx, pr, iam.ManageTrash, iam.TrashOf(ownerName(pr, owner), id)); err != nil {
 		return Entry{}, err
 	}
+	var t target
 	if to != nil {
-		if err := b.allowPath(ctx, pr, iam.PutFile, *to); err != nil {
+		var err error
+		if t, err = b.authorize(ctx, pr, iam.PutFile, *to); err != nil {
 			return Entry{}, err
 		}
+		if t.virtual {
+			return Entry{}, denied(iam.PutFile, *to, "the folders of /shared are the view's")
+		}
+		to = &t.path
 	}
 	if err := validTrashID(id); err != nil {
 		return Entry{}, err
@@ -190,9 +196,10 @@ func (b *Backend) RestoreTrash(ctx context.Context, pr iam.Principal, owner, id 
 	if err != nil {
 		return Entry{}, err
 	}
-	return record.Optimistic(ctx, "trash "+id, func() (Entry, error) {
+	e, err := record.Optimistic(ctx, "trash "+id, func() (Entry, error) {
 		return b.restoreTrashOnce(ctx, pr, ownerID, id, to)
 	})
+	return t.show(e), t.fail(err)
 }
 
 func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerID, id string, to *storepath.Path) (Entry, error) {
@@ -205,9 +212,8 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 		return Entry{}, fmt.Errorf("backend: corrupt trash item %s: %w", id, err)
 	}
 	if to != nil {
-		target = *to
-	}
-	if err := b.allowPath(ctx, pr, iam.PutFile, target); err != nil {
+		target = *to // decided by RestoreTrash
+	} else if err := b.allowPath(ctx, pr, iam.PutFile, target); err != nil {
 		return Entry{}, err
 	}
 	if target.IsRoot() {
@@ -244,6 +250,13 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 	}
 	if r.Entry.Kind != KindDir || len(l.chain) <= maxChainChecks {
 		ops = append(ops, guard(l)...)
+	}
+	if target.String() != r.Path {
+		repath, err := b.repathRestored(ctx, r.Path, target)
+		if err != nil {
+			return Entry{}, err
+		}
+		ops = append(ops, repath...)
 	}
 	if err := use.commit(ctx, b.meta, ops); err != nil {
 		var txe *meta.TxError

@@ -182,14 +182,18 @@ func (b *Backend) lookupExisting(ctx context.Context, p storepath.Path) (loc, er
 
 // Stat describes the file or folder at p.
 func (b *Backend) Stat(ctx context.Context, pr iam.Principal, p storepath.Path) (Entry, error) {
-	if err := b.allowPath(ctx, pr, iam.GetFile, p); err != nil {
-		return Entry{}, err
-	}
-	l, err := b.lookupExisting(ctx, p)
+	t, err := b.authorize(ctx, pr, iam.GetFile, p)
 	if err != nil {
 		return Entry{}, err
 	}
-	return b.entry(p, l.rec), nil
+	if t.virtual {
+		return b.statShared(ctx, pr, p)
+	}
+	l, err := b.lookupExisting(ctx, t.path)
+	if err != nil {
+		return Entry{}, t.fail(err)
+	}
+	return t.show(b.entry(t.path, l.rec)), nil
 }
 
 // Page is one page of a folder listing.
@@ -209,9 +213,30 @@ func (b *Backend) List(ctx context.Context, pr iam.Principal, p storepath.Path, 
 // fragment: no "/"), which completing a typed name needs in a folder of
 // any size.
 func (b *Backend) ListPrefix(ctx context.Context, pr iam.Principal, p storepath.Path, prefix, cursor string, limit int) (Page, error) {
-	if err := b.allowPath(ctx, pr, iam.ListFolder, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.ListFolder, p)
+	if err != nil {
 		return Page{}, err
 	}
+	if t.virtual {
+		pg, err := b.listShared(ctx, pr, p)
+		if err != nil || cursor != "" {
+			return Page{Entries: []Entry{}}, err
+		}
+		kept := pg.Entries[:0]
+		for _, e := range pg.Entries {
+			if strings.HasPrefix(e.Name, prefix) {
+				kept = append(kept, e)
+			}
+		}
+		pg.Entries = kept
+		return pg, nil
+	}
+	pg, err := b.listAt(ctx, t.path, p, prefix, cursor, limit)
+	return pg, t.fail(err)
+}
+
+// listAt lists the folder p, naming its entries under shown.
+func (b *Backend) listAt(ctx context.Context, p, shown storepath.Path, prefix, cursor string, limit int) (Page, error) {
 	if len(prefix) > storepath.MaxName || strings.ContainsAny(prefix, "/\x00") || !utf8.ValidString(prefix) {
 		return Page{}, fmt.Errorf("%w: a prefix is part of one name", errs.ErrInvalid)
 	}
@@ -248,7 +273,9 @@ func (b *Backend) ListPrefix(ctx context.Context, pr iam.Principal, p storepath.
 		if err != nil {
 			return Page{}, fmt.Errorf("backend: stored name %q: %w", name, err)
 		}
-		out.Entries = append(out.Entries, b.entry(cp, rec))
+		e := b.entry(cp, rec)
+		e.Path = strings.Replace(e.Path, p.String(), shown.String(), 1)
+		out.Entries = append(out.Entries, e)
 	}
 	if pg.Next != "" {
 		out.Cursor = encodeCursor(strings.TrimPrefix(pg.Next, entryPrefix))
@@ -272,9 +299,15 @@ func decodeCursor(c string) (string, error) {
 // Mkdir creates the folder p. With parents, missing ancestors are created and
 // an existing folder at p is not an error.
 func (b *Backend) Mkdir(ctx context.Context, pr iam.Principal, p storepath.Path, parents bool) (Entry, error) {
-	if err := b.allowPath(ctx, pr, iam.CreateFolder, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.CreateFolder, p)
+	if err != nil {
 		return Entry{}, err
 	}
+	e, err := b.mkdir(ctx, t.path, parents)
+	return t.show(e), t.fail(err)
+}
+
+func (b *Backend) mkdir(ctx context.Context, p storepath.Path, parents bool) (Entry, error) {
 	if p.IsRoot() {
 		if parents {
 			return b.entry(p, rootRec), nil

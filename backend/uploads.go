@@ -109,7 +109,9 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 // go straight to the blob store as they arrive; nothing is visible at p until
 // CompleteUpload.
 func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepath.Path, o UploadOptions) (Upload, error) {
-	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
+	// The session keeps p as named: Complete resolves it again (a share
+	// may have been revoked or moved meanwhile).
+	if _, err := b.authorize(ctx, pr, iam.PutFile, p); err != nil {
 		return Upload{}, err
 	}
 	if p.IsRoot() {
@@ -493,9 +495,11 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 	if err != nil {
 		return Entry{}, fmt.Errorf("backend: corrupt session %s: %w", id, err)
 	}
-	if err := b.allowPath(ctx, pr, iam.PutFile, p); err != nil {
+	t, err := b.authorize(ctx, pr, iam.PutFile, p)
+	if err != nil {
 		return Entry{}, err
 	}
+	p = t.path
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
 	if err := l.Validate(); err != nil {
 		// Only a session opened before layouts were checked at creation.
@@ -575,10 +579,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		if _, werr := cl.write(context.WithoutCancel(ctx), 0, cv); werr != nil {
 			b.log.Debug("release upload claim", "upload", id, "err", werr)
 		}
-		return Entry{}, err
+		return Entry{}, t.fail(err)
 	}
 	b.endSession(ctx, id, s)
-	return e, nil
+	return t.show(e), nil
 }
 
 // checkJoined compares the joined object's size with the session's

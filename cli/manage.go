@@ -162,7 +162,7 @@ func (a *app) versionsCmd() *cobra.Command {
 			fmt.Fprintf(a.env.Stderr, "version %d of %s is now current as version %d\n", *restore, p, e.Version)
 			return nil
 		}
-		tab := a.table("VERSION\tWRITTEN\tSIZE\tBY\tSHA-256\t")
+		tab := a.table("VERSION\tWRITTEN\tSIZE\tBY\tUSER ID\tSHA-256\t")
 		err = paged(func(cursor string) (string, error) {
 			vp, err := s.Versions(ctx, p, cursor)
 			if err != nil {
@@ -173,7 +173,11 @@ func (a *app) versionsCmd() *cobra.Command {
 				if v.Current {
 					cur = "(current)"
 				}
-				if err := tab.row(v, v.Version, localTime(v.Time), human.Bytes(v.Size), v.Author, v.SHA256[:16], cur); err != nil {
+				id := v.AuthorID
+				if id == "" {
+					id = "-" // written before versions kept it
+				}
+				if err := tab.row(v, v.Version, localTime(v.Time), human.Bytes(v.Size), v.Author, id, v.SHA256[:16], cur); err != nil {
 					return "", err
 				}
 			}

@@ -189,6 +189,9 @@ type matrixCase struct {
 	// self: the route is about the caller only (whoami): bob is allowed
 	// his own.
 	self bool
+	// recipients: the route is about a share alice made with bob, carol
+	// and the admin (leaving it): they are allowed, alice is not.
+	recipients bool
 }
 
 // alicePassword is alice's password, which the matrix sets and keeps.
@@ -296,6 +299,11 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/usage":                           {req: static("/v1/usage", ""), self: true},
 		"PUT /v1/users/{name}/quota":              {req: static("/v1/users/alice/quota", `{"bytes":1000000}`), ownerDenied: true},
 		"POST /v1/users/{name}/quota/recount":     {req: static("/v1/users/alice/quota/recount", ""), ownerDenied: true},
+		"POST /v1/usershares":                     {req: static("/v1/usershares", `{"path":"/home/alice/f.txt","user":"bob"}`)},
+		"GET /v1/usershares":                      {req: static("/v1/usershares", ""), self: true},
+		"DELETE /v1/usershares":                   {req: static("/v1/usershares?path=/home/alice/f.txt&user=bob", "")},
+		"GET /v1/shared":                          {req: static("/v1/shared", ""), self: true},
+		"DELETE /v1/shared":                       {req: static("/v1/shared?path=/shared/alice/dir", ""), recipients: true},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},
@@ -473,6 +481,13 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		for _, r := range roles {
 			mc := matrix(setup())[key]
+			if mc.recipients {
+				for _, to := range []string{"bob", "carol", "admin"} {
+					if code, _ := send("POST", "/v1/usershares", `{"path":"/home/alice/dir","user":"`+to+`"}`, tokens[owner]); code != http.StatusCreated {
+						t.Fatalf("setup share with %s: %d", to, code)
+					}
+				}
+			}
 			path, body := mc.req(r)
 			code, id := send(rt.Method, path, body, tokens[r])
 			denied := code == http.StatusUnauthorized || code == http.StatusForbidden
@@ -481,6 +496,8 @@ func TestRouteMatrix(t *testing.T) {
 			case rt.Public:
 			case rt.MetricsToken, r == anonymous:
 				want = false
+			case mc.recipients:
+				want = r == other || r == member || r == admin
 			case r == owner:
 				want = !mc.ownerDenied
 			case r == other:

@@ -102,6 +102,12 @@ func (s *Server) routes() []route {
 		{"PUT", "/v1/groups/{name}/members/{user}", token, s.addMember, nil},
 		{"DELETE", "/v1/groups/{name}/members/{user}", token, s.removeMember, nil},
 
+		{"POST", "/v1/usershares", token, s.createUserShare, nil},
+		{"GET", "/v1/usershares", token, s.listUserShares, []string{"path"}},
+		{"DELETE", "/v1/usershares", token, s.deleteUserShare, []string{"path", "user", "group"}},
+		{"GET", "/v1/shared", token, s.listReceivedShares, nil},
+		{"DELETE", "/v1/shared", token, s.leaveShare, []string{"path"}},
+
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},

@@ -715,6 +715,17 @@ func (a *App) checkFolder(pane int, target string) tea.Cmd {
 }
 
 // describe says what a selection is, for dialog titles.
+// whoseTrash says where what was deleted at p went: what is deleted in a
+// folder someone shares (/shared/<owner>/...) goes to the owner's trash.
+func whoseTrash(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/shared/"); ok {
+		if owner, _, ok := strings.Cut(rest, "/"); ok {
+			return dialog.Quote(owner) + "'s trash (they can restore it)"
+		}
+	}
+	return "the trash (T to see it)"
+}
+
 func describe(items []filelist.Item) string {
 	if len(items) == 1 {
 		return dialog.Quote(items[0].Name)
@@ -834,7 +845,7 @@ func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 						return opDoneMsg{what: "delete " + it.Name, pane: op.pane, err: err, reload: true}
 					}
 				}
-				return opDoneMsg{what: fmt.Sprintf("Moved %s to the trash (T to see it)", describe(op.items)), pane: op.pane}
+				return opDoneMsg{what: fmt.Sprintf("Moved %s to %s", describe(op.items), whoseTrash(op.items[0].Path)), pane: op.pane}
 			}
 		case moveOverDialog:
 			return a, a.moveOver(op)

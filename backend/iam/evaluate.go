@@ -48,7 +48,10 @@ func (s *PolicySet) Evaluate(pr Principal, act Action, res Resource, req Request
 	}
 	subject := resourceSubject(res)
 	if s == nil {
-		return Decision{Reason: reasonImplicit}
+		s = &PolicySet{}
+		if req.Grant == nil {
+			return Decision{Reason: reasonImplicit}
+		}
 	}
 	e := evaluation{
 		act: ai, subject: subject,
@@ -61,6 +64,11 @@ func (s *PolicySet) Evaluate(pr Principal, act Action, res Resource, req Request
 			continue
 		}
 		if deny := e.policy(p, &allow); deny != nil {
+			return Decision{Reason: deny.reason, Statement: &deny.ref}
+		}
+	}
+	if req.Grant != nil {
+		if deny := e.policy(req.Grant, &allow); deny != nil {
 			return Decision{Reason: deny.reason, Statement: &deny.ref}
 		}
 	}

@@ -128,13 +128,19 @@ const (
 	// ReadAudit reads the audit log: a user's records on strata:user/<name>,
 	// everyone's on strata:system/audit.
 	ReadAudit Action = "strata:ReadAudit"
+	// ShareWithUsers shares a file or folder with users and groups, and
+	// revokes those shares (on the shared path).
+	ShareWithUsers Action = "strata:ShareWithUsers"
+	// LeaveShare takes a share out of its recipient's /shared (on the
+	// share's path there, /shared/<owner>/<name>).
+	LeaveShare Action = "strata:LeaveShare"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit,
+	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit, ShareWithUsers, LeaveShare,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
@@ -235,6 +241,11 @@ type Request struct {
 	// ViaSocket); "" when unknown, which no token bound to an entry
 	// point passes.
 	Via string
+	// Grant is an Allow that a user share gives its recipient on this
+	// resource (ShareGrant): it counts as one more identity policy, so
+	// the principal's Deny statements and session policy still apply
+	// to it. The core sets it for paths under /shared only.
+	Grant *Policy
 }
 
 type requestKey struct{}

@@ -20,13 +20,18 @@ const (
 	reasonAdminOp  = "only admins may do this"
 )
 
-// Decide implements Decider.
-func (HomeRule) Decide(pr Principal, act Action, res Resource, _ Request) Decision {
+// Decide implements Decider. A user share's grant allows what the rule
+// does not (the rule has no Deny).
+func (HomeRule) Decide(pr Principal, act Action, res Resource, req Request) Decision {
 	if !pr.Authenticated() {
 		return Decision{Reason: "no principal"}
 	}
 	if res.Kind == KindPath {
-		return decidePath(pr, act, res)
+		d := decidePath(pr, act, res)
+		if !d.Allowed && req.Grant != nil {
+			return (&PolicySet{}).Evaluate(pr, act, res, req)
+		}
+		return d
 	}
 	if pr.Admin {
 		return Decision{Allowed: true, Reason: reasonAdmin}

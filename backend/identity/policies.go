@@ -616,3 +616,40 @@ func (s *Service) ensureBuiltins(ctx context.Context) error {
 	s.cache.invalidate()
 	return errs.FromStore("policies", err)
 }
+
+// GroupRef names a group as it is now: a group deleted and made again
+// under its name has another Created, so that what was given to the old
+// one (a user share) does not pass to the new.
+type GroupRef struct {
+	Name    string
+	Created int64
+}
+
+// Group is the group name as it is now, or errs.ErrNotFound.
+func (s *Service) Group(ctx context.Context, name string) (GroupRef, error) {
+	if ValidGroupName(name) != nil {
+		return GroupRef{}, fmt.Errorf("group %s: %w", clip.Text(name), errs.ErrNotFound)
+	}
+	g, _, err := record.Get[groupRec](ctx, s.meta, pkGroups, groupSK+name)
+	if record.IsNotFound(err) {
+		return GroupRef{}, fmt.Errorf("group %s: %w", name, errs.ErrNotFound)
+	}
+	return GroupRef{Name: name, Created: g.Created}, err
+}
+
+// GroupsOf is the groups the user id is in now.
+func (s *Service) GroupsOf(ctx context.Context, id string) ([]GroupRef, error) {
+	var out []GroupRef
+	err := s.eachItem(ctx, userPK(id), grpPrefix, func(it meta.Item) error {
+		g, err := s.Group(ctx, strings.TrimPrefix(it.SK, grpPrefix))
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, g)
+		return nil
+	})
+	return out, err
+}

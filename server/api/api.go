@@ -176,13 +176,16 @@ type Page struct {
 
 // Version describes a kept version of a file.
 type Version struct {
-	Version int64     `json:"version"`
-	Size    int64     `json:"size"`
-	SHA256  string    `json:"sha256"`
-	Author  string    `json:"author"`
-	Time    time.Time `json:"time"`
-	ModTime time.Time `json:"mtime"`
-	Current bool      `json:"current"`
+	Version int64  `json:"version"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"`
+	Author  string `json:"author"`
+	// AuthorID is the user ID of who wrote it (empty for versions
+	// written before Strata kept it).
+	AuthorID string    `json:"authorId,omitempty"`
+	Time     time.Time `json:"time"`
+	ModTime  time.Time `json:"mtime"`
+	Current  bool      `json:"current"`
 }
 
 // VersionPage is one page of versions, newest first.
@@ -576,4 +579,42 @@ type AuditPage struct {
 	Cursor  string        `json:"cursor,omitempty"`
 	// User is whose records were listed ("" everyone's).
 	User string `json:"user,omitempty"`
+}
+
+// UserShareRequest shares a file or folder with a user or a group
+// (exactly one): POST /v1/usershares.
+type UserShareRequest struct {
+	Path  string `json:"path"`
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Write bool   `json:"write,omitempty"`
+	// Name is the share's name under /shared/<owner>/ ("": the entry's).
+	Name string `json:"name,omitempty"`
+}
+
+// UserShare is a share with a user or a group, as its owner sees it.
+type UserShare struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Write bool   `json:"write"`
+	// Available: the shared entry is in the tree (not in the trash).
+	Available bool      `json:"available"`
+	Created   time.Time `json:"created"`
+}
+
+// ReceivedShare is a share as its recipient sees it.
+type ReceivedShare struct {
+	Owner string `json:"owner"`
+	Name  string `json:"name"`
+	// Path is where the recipient finds it: /shared/<owner>/<name>.
+	Path  string `json:"path"`
+	Write bool   `json:"write"`
+	// Direct: shared with the user; Groups: through these groups.
+	Direct  bool      `json:"direct"`
+	Groups  []string  `json:"groups,omitempty"`
+	Created time.Time `json:"created"`
 }

@@ -1,0 +1,322 @@
+package backend_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
+)
+
+// withPolicies decides with the stored policies, as the server does.
+func withPolicies(e **identity.Service) option {
+	return func(c *backend.Config) {
+		c.Decider = iam.NewPolicyDecider(iam.PolicySourceFunc(func(pr iam.Principal) (*iam.PolicySet, error) {
+			return (*e).Policies(pr)
+		}), nil)
+	}
+}
+
+// policyEnv is an env deciding with policies.
+func policyEnv(t *testing.T) *env {
+	var ids *identity.Service
+	e := newEnv(t, withPolicies(&ids))
+	ids = e.ids
+	return e
+}
+
+func denied(t *testing.T, err error) {
+	t.Helper()
+	if !iam.IsDenied(err) {
+		t.Fatalf("got %v, want a denial", err)
+	}
+}
+
+// shareProj makes alice's /home/alice/proj holding file (its content
+// "a") and shares it with bob.
+func shareProj(t *testing.T, e *env, file string, write bool) (alice, bob iam.Principal) {
+	t.Helper()
+	alice, bob = e.user("alice"), e.user("bob")
+	e.put(alice, "/home/alice/proj/"+file, []byte("a"))
+	if _, err := e.b.ShareWith(context.Background(), alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob", Write: write}); err != nil {
+		t.Fatal(err)
+	}
+	return alice, bob
+}
+
+// A share never gives more than its owner has, nor more than the
+// recipient's own Deny statements and session policy let through.
+func TestUserShareBounds(t *testing.T) {
+	e := policyEnv(t)
+	ctx := context.Background()
+	_, bob := shareProj(t, e, "a.txt", true)
+	if got := e.mustRead(bob, "/shared/alice/proj/a.txt"); string(got) != "a" {
+		t.Fatalf("bob reads %q", got)
+	}
+	e.put(bob, "/shared/alice/proj/b.txt", []byte("b"))
+
+	// A token of bob's whose session policy reads only.
+	tok, err := e.ids.CreateToken(ctx, e.admin, "bob", "ro", 0, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Action":["strata:GetFile","strata:ListFolder"],"Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := e.ids.Authenticate(ctx, tok.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustRead(ro, "/shared/alice/proj/a.txt"); string(got) != "a" {
+		t.Fatalf("the read-only token reads %q", got)
+	}
+	_, err = e.b.Put(ctx, ro, p("/shared/alice/proj/c.txt"), strings.NewReader("c"), backend.PutOptions{Size: 1})
+	denied(t, err)
+
+	// bob's own Deny on /shared.
+	admin := e.admin
+	if _, err := e.ids.PutPolicy(ctx, admin, "noshares", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny",
+		"Action":"strata:*","Resource":"/shared/*"}]}`), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ids.AttachPolicy(ctx, admin, "noshares", identity.Target{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{})
+	denied(t, err)
+	if err := e.ids.DetachPolicy(ctx, admin, "noshares", identity.Target{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRead(bob, "/shared/alice/proj/a.txt")
+
+	// alice loses her write access: so does bob, through her share.
+	if _, err := e.ids.PutPolicy(ctx, admin, "read", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Action":["strata:GetFile","strata:ListFolder","strata:ShareWithUsers"],"Resource":["/home/alice","/home/alice/*"]}]}`), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ids.AttachPolicy(ctx, admin, "read", identity.Target{User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ids.DetachPolicy(ctx, admin, iam.HomePolicyName, identity.Target{User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRead(bob, "/shared/alice/proj/a.txt")
+	_, err = e.b.Put(ctx, bob, p("/shared/alice/proj/c.txt"), strings.NewReader("c"), backend.PutOptions{Size: 1})
+	denied(t, err)
+	_, err = e.b.Delete(ctx, bob, p("/shared/alice/proj/a.txt"), false)
+	denied(t, err)
+	if err := e.ids.DetachPolicy(ctx, admin, "read", identity.Target{User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{})
+	denied(t, err)
+}
+
+// Refusals under /shared say nothing of what exists: the same denial,
+// naming only the path the caller gave.
+func TestUserShareUniformDenial(t *testing.T) {
+	e := policyEnv(t)
+	ctx := context.Background()
+	alice, bob, carol := e.user("alice"), e.user("bob"), e.user("carol")
+	e.put(alice, "/home/alice/proj/a.txt", []byte("a"))
+	e.put(alice, "/home/alice/secret.txt", []byte("s"))
+	if _, err := e.b.ShareWith(ctx, alice, p("/home/alice/proj"), backend.ShareOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := func(pr iam.Principal, path string) string {
+		_, err := e.b.Stat(ctx, pr, p(path))
+		denied(t, err)
+		if strings.Contains(err.Error(), "/home/") {
+			t.Fatalf("a denial names the owner's path: %v", err)
+		}
+		return strings.Replace(err.Error(), path, "PATH", 1)
+	}
+	want := msg(carol, "/shared/alice/proj/a.txt")
+	for _, c := range []struct {
+		pr   iam.Principal
+		path string
+	}{
+		{carol, "/shared/alice/proj/nothing"},
+		{carol, "/shared/alice/proj"},
+		{carol, "/shared/alice/nothing"},
+		{carol, "/shared/nobody/x"},
+		{bob, "/shared/alice/secret.txt"},
+		{bob, "/shared/nobody/proj/a.txt"},
+		{bob, "/shared/alice/proj2/a.txt"},
+	} {
+		if got := msg(c.pr, c.path); got != want {
+			t.Errorf("%s: %q, want %q", c.path, got, want)
+		}
+	}
+	// Read-only: no change is let through, not even to what is missing.
+	for _, path := range []string{"/shared/alice/proj/a.txt", "/shared/alice/proj/new.txt"} {
+		_, err := e.b.Put(ctx, bob, p(path), strings.NewReader("x"), backend.PutOptions{Size: 1})
+		denied(t, err)
+	}
+	_, err := e.b.Mkdir(ctx, bob, p("/shared/alice/proj/d"), false)
+	denied(t, err)
+	_, err = e.b.Move(ctx, bob, p("/shared/alice/proj/a.txt"), p("/home/bob/a.txt"), false)
+	denied(t, err)
+}
+
+// A move of a folder above shared entries re-points their shares in its
+// transaction; one that would re-point too many is refused, whole.
+func TestUserShareFollowsMoves(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user("alice"), e.user("bob")
+	for i := range 11 {
+		path := fmt.Sprintf("/home/alice/top/d%02d", i)
+		e.put(alice, path+"/f.txt", []byte(path))
+		if _, err := e.b.ShareWith(ctx, alice, p(path), backend.ShareOptions{User: "bob"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.b.Move(ctx, alice, p("/home/alice/top"), p("/home/alice/moved"), false)
+	wantErr(t, err, errs.ErrInvalid)
+	if got := e.mustRead(bob, "/shared/alice/d03/f.txt"); string(got) != "/home/alice/top/d03" {
+		t.Fatalf("after a refused move bob reads %q", got)
+	}
+	if err := e.b.Unshare(ctx, alice, p("/home/alice/top/d10"), "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.Move(ctx, alice, p("/home/alice/top"), p("/home/alice/moved"), false); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		got := e.mustRead(bob, fmt.Sprintf("/shared/alice/d%02d/f.txt", i))
+		if want := fmt.Sprintf("/home/alice/top/d%02d", i); string(got) != want {
+			t.Fatalf("d%02d: bob reads %q", i, got)
+		}
+	}
+	us, err := e.b.ListUserShares(ctx, alice, nil)
+	if err != nil || len(us) != 10 {
+		t.Fatalf("shares: %v %v", us, err)
+	}
+	for _, u := range us {
+		if !strings.HasPrefix(u.Path, "/home/alice/moved/") || !u.Available {
+			t.Fatalf("share after the move: %+v", u)
+		}
+	}
+	// The same name for another entry is refused; so is a second name.
+	_, err = e.b.ShareWith(ctx, alice, p("/home/alice/moved/d10"), backend.ShareOptions{User: "bob", Name: "d01"})
+	wantErr(t, err, errs.ErrExists)
+	_, err = e.b.ShareWith(ctx, alice, p("/home/alice/moved/d01"), backend.ShareOptions{User: "bob", Name: "other"})
+	wantErr(t, err, errs.ErrExists)
+}
+
+// A recipient copies out of a share and into one (a folder copy checks
+// every entry through the share), and uploads through a session.
+func TestUserShareCopyAndUpload(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := shareProj(t, e, "sub/a.txt", true)
+	ent, _, err := e.b.Copy(ctx, bob, p("/shared/alice/proj/sub"), p("/home/bob/sub"), time.Minute)
+	if err != nil || ent.Path != "/home/bob/sub" {
+		t.Fatalf("copy out: %+v %v", ent, err)
+	}
+	ent, _, err = e.b.Copy(ctx, bob, p("/home/bob/sub"), p("/shared/alice/proj/sub2"), time.Minute)
+	if err != nil || ent.Path != "/shared/alice/proj/sub2" {
+		t.Fatalf("copy in: %+v %v", ent, err)
+	}
+	if got := e.mustRead(alice, "/home/alice/proj/sub2/a.txt"); string(got) != "a" {
+		t.Fatalf("alice reads %q", got)
+	}
+	content := bytes.Repeat([]byte("u"), 100)
+	up, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/up.bin"), backend.UploadOptions{Size: int64(len(content)), PartSize: backend.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.PutPart(ctx, bob, "", up.ID, 1, bytes.NewReader(content), int64(len(content)), nil); err != nil {
+		t.Fatal(err)
+	}
+	ent, err = e.b.CompleteUpload(ctx, bob, "", up.ID, sum(content))
+	if err != nil || ent.Path != "/shared/alice/proj/up.bin" {
+		t.Fatalf("complete: %+v %v", ent, err)
+	}
+	if got := e.mustRead(alice, "/home/alice/proj/up.bin"); !bytes.Equal(got, content) {
+		t.Fatal("alice does not read what bob uploaded")
+	}
+	// Revoked between the start and the end of an upload: refused.
+	up, err = e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/late.bin"), backend.UploadOptions{Size: 1, PartSize: backend.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.PutPart(ctx, bob, "", up.ID, 1, strings.NewReader("x"), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.Unshare(ctx, alice, p("/home/alice/proj"), "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.CompleteUpload(ctx, bob, "", up.ID, nil)
+	if !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("complete after the revoke: %v", err)
+	}
+}
+
+// What fails through a share names the recipient's paths, not the owner's.
+func TestUserShareErrorsNameTheView(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, bob := shareProj(t, e, "sub/a.txt", true)
+	_, err1 := e.b.Stat(ctx, bob, p("/shared/alice/proj/nothing"))
+	_, err2 := e.b.Mkdir(ctx, bob, p("/shared/alice/proj/sub"), false)
+	_, err3 := e.b.List(ctx, bob, p("/shared/alice/proj/sub/a.txt"), "", 0)
+	_, err4 := e.b.Move(ctx, bob, p("/shared/alice/proj/nothing"), p("/shared/alice/proj/x"), false)
+	for i, c := range []struct {
+		err  error
+		want error
+	}{{err1, errs.ErrNotFound}, {err2, errs.ErrExists}, {err3, errs.ErrNotDir}, {err4, errs.ErrNotFound}} {
+		if !errors.Is(c.err, c.want) || strings.Contains(c.err.Error(), "/home/alice") || !strings.Contains(c.err.Error(), "/shared/alice/proj") {
+			t.Errorf("%d: %v, want %v naming /shared/alice/proj", i, c.err, c.want)
+		}
+	}
+}
+
+// A shared folder trashed and restored elsewhere keeps its share.
+func TestUserShareRestoredElsewhere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := shareProj(t, e, "a.txt", false)
+	it, err := e.b.Delete(ctx, alice, p("/home/alice/proj"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{}); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a trashed share: %v", err)
+	}
+	to := p("/home/alice/back")
+	if _, err := e.b.RestoreTrash(ctx, alice, "", it.ID, &to); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustRead(bob, "/shared/alice/proj/a.txt"); string(got) != "a" {
+		t.Fatalf("bob reads %q", got)
+	}
+}
+
+// The shares of a deleted user are gone from their recipients' view.
+func TestUserShareOwnerDeleted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, bob := shareProj(t, e, "a.txt", false)
+	if got := e.names(bob, "/shared"); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("bob's /shared: %v", got)
+	}
+	if err := e.ids.DeleteUser(ctx, e.admin, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.names(bob, "/shared"); len(got) != 0 {
+		t.Fatalf("bob's /shared once alice is deleted: %v", got)
+	}
+	rs, err := e.b.ReceivedShares(ctx, bob)
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("received: %v %v", rs, err)
+	}
+	_, err = e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{})
+	denied(t, err)
+}
