@@ -121,8 +121,8 @@ func testUsageExact(t *testing.T, e *env) {
 	}
 	e.usageIs("bob", 0, 0)
 	// Outside every home folder nothing counts.
-	e.put(e.admin, "/shared/x", data(10, 7))
-	if _, err := e.b.Move(ctx, e.admin, p("/home/alice/a"), p("/shared/a"), false); err != nil {
+	e.put(e.admin, "/projects/x", data(10, 7))
+	if _, err := e.b.Move(ctx, e.admin, p("/home/alice/a"), p("/projects/a"), false); err != nil {
 		t.Fatal(err)
 	}
 	e.usageIs("alice", 54-7, 1)
