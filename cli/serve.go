@@ -284,6 +284,9 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	d.SetAWSLogin(awsLogin)
+	if len(o.publicURLs) > 0 {
+		d.SetPublicURL(o.publicURLs[0])
+	}
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
 	tok, created, err := d.Identity.Bootstrap(ctx, adminToken)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/shares"
 )
 
 // Core is the core of one store: the file tree and identity, wired to each
@@ -14,6 +15,7 @@ import (
 type Core struct {
 	Files    *backend.Backend
 	Identity *identity.Service
+	Shares   *shares.Service
 }
 
 // CoreOption tunes the core beyond the file tree's Config.
@@ -49,5 +51,5 @@ func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
 	}
 	ids.SetLifecycle(files)
 	files.SetUsers(ids)
-	return Core{Files: files, Identity: ids}, nil
+	return Core{Files: files, Identity: ids, Shares: shares.New(files, ids, cfg.Meta, cfg.Decider, cfg.Now)}, nil
 }

@@ -239,8 +239,15 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	}
 	defer rd.Close()
 	w.WriteHeader(status)
+	s.sendBody(w, r, rd, p)
+	return nil
+}
+
+// sendBody streams a file's content as the body of a response whose
+// status line is out.
+func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, rd io.Reader, p storepath.Path) {
 	buf := make([]byte, 256<<10)
-	_, err = io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
+	_, err := io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
 	if err != nil {
 		if errors.Is(err, errs.ErrIntegrity) {
 			s.log.Error("download failed authentication", "rid", requestID(r.Context()), "path", p.String(), "err", err)
@@ -249,7 +256,6 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		// to tell the client the body is incomplete.
 		panic(http.ErrAbortHandler)
 	}
-	return nil
 }
 
 func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {

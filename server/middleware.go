@@ -152,7 +152,7 @@ func (s *Server) withObserve(next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.observe(route, r.Method, sw.status, d, sw.bytes)
 		s.log.Info("request",
-			"rid", requestID(r.Context()), "method", r.Method, "path", r.URL.EscapedPath(),
+			"rid", requestID(r.Context()), "method", r.Method, "path", redactLink(r.URL.EscapedPath()),
 			"route", route, "status", sw.status, "code", in.code, "user", in.user,
 			"bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr)
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
+	"github.com/strata-storage/strata/backend/shares"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -66,6 +67,8 @@ const (
 type Deps struct {
 	Files    *backend.Backend
 	Identity *identity.Service
+	// Shares serves share links; nil: the server has none.
+	Shares *shares.Service
 }
 
 // Server is the HTTP handler of the API.
@@ -79,6 +82,7 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	handler http.Handler
+	links   linkServer
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -108,6 +112,7 @@ func NewServer(d Deps, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	s.links = newLinkServer(d.Shares, cfg.Now)
 	s.register()
 	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s
