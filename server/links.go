@@ -225,7 +225,7 @@ func (s *Server) openLink(w http.ResponseWriter, r *http.Request) (*shares.Visit
 		return nil, s.linkMessage(w, http.StatusNotFound, "Not found", "This server serves no share links.")
 	}
 	ip := clientIP(r)
-	if wait := s.links.guard.wait(ip, "link"); wait > 0 {
+	if wait := s.links.guard.wait(ip, "link "+ip); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		return nil, s.linkMessage(w, http.StatusTooManyRequests, "Too many tries", "Wait a little before you try again.")
 	}
@@ -235,7 +235,7 @@ func (s *Server) openLink(w http.ResponseWriter, r *http.Request) (*shares.Visit
 	// entry point "share", and its decisions know the request.
 	v, err := s.links.sh.Visit(r.Context(), r.PathValue("token"), addr)
 	if errors.Is(err, shares.ErrUnknown) {
-		s.links.guard.failed(ip, "link")
+		s.links.guard.failed(ip, "link "+ip)
 	}
 	if err != nil {
 		return nil, s.linkError(w, r, err)
@@ -276,7 +276,7 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 		return s.linkError(w, r, err)
 	}
 	common := web.Common{Title: v.Name(), Owner: v.Owner()}
-	cache := cacheControl(v, time.Now())
+	cache := cacheControl(v, s.cfg.Now())
 	if v.Mode() == shares.ModeUpload {
 		return s.dropPage(w, r, v, nil)
 	}
@@ -442,7 +442,7 @@ func (s *Server) rawLink(w http.ResponseWriter, r *http.Request, _ iam.Principal
 	h.Set("ETag", etag(e.SHA256))
 	h.Set("Last-Modified", e.ModTime.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("Cache-Control", cacheControl(v, time.Now()))
+	h.Set("Cache-Control", cacheControl(v, s.cfg.Now()))
 	if inm := strings.Join(r.Header.Values("If-None-Match"), ","); inm != "" && etagMatches(inm, e.SHA256) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil

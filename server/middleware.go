@@ -172,6 +172,12 @@ func (s *Server) withCleanPath(next http.Handler) http.Handler {
 		if strings.HasSuffix(p, "/") && clean != "/" {
 			clean += "/"
 		}
+		if clean != p && strings.HasPrefix(p, "/s/") {
+			// A share link's visitor gets a page, the one of every
+			// address that leads nowhere.
+			s.linkError(w, r, errs.ErrNotFound)
+			return
+		}
 		if clean != p {
 			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,
 				"invalid path %q: empty, . or .. segments are not allowed", clip.Text(r.URL.EscapedPath())))

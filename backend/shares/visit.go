@@ -136,30 +136,30 @@ func (v *Visit) Exhausted(ctx context.Context) (bool, error) {
 	return n >= v.rec.MaxDL, err
 }
 
-// Count takes one download of the link's allowance, or ErrExhausted.
-// However many visitors download at once, no more than the allowance get
-// through: the counter is raised first (an atomic add on every engine)
-// and lowered again by whoever raised it past the limit, so that a
-// download is admitted only while fewer than the allowance were.
+// Count counts a download, taking one of the link's allowance if it has
+// one, or fails with ErrExhausted. However many visitors download at once,
+// no more than the allowance get through: each takes one with a write
+// conditioned on the counter's version it read (under the allowance), and
+// a write that lost the race reads again.
 func (v *Visit) Count(ctx context.Context) error {
 	if v.rec.MaxDL == 0 {
-		return nil
-	}
-	n, err := v.s.meta.Add(ctx, linkPK(v.hash), skLink, 1)
-	if err != nil {
+		_, err := v.s.meta.Add(ctx, linkPK(v.hash), skLink, 1)
 		return errs.FromStore("count download", err)
 	}
-	if n > v.rec.MaxDL {
-		// On its own context: the visitor going away must not leave the
-		// counter raised.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := v.s.meta.Add(cctx, linkPK(v.hash), skLink, -1); err != nil {
-			return errs.FromStore("count download", err)
+	_, err := record.Optimistic(ctx, "link "+v.rec.ID, func() (struct{}, error) {
+		it, err := v.s.meta.Get(ctx, linkPK(v.hash), skLink)
+		if err != nil {
+			return struct{}{}, err
 		}
-		return ErrExhausted
+		if it.N >= v.rec.MaxDL {
+			return struct{}{}, ErrExhausted
+		}
+		return struct{}{}, v.s.meta.Transact(ctx, []meta.Op{meta.Add(linkPK(v.hash), skLink, 1, meta.AtVersion(it.Version))})
+	})
+	if err != nil && !errors.Is(err, ErrExhausted) {
+		return errs.FromStore("count download", err)
 	}
-	return nil
+	return err
 }
 
 // Path is the path of rel (slash-separated names, "" for the shared entry
