@@ -280,6 +280,13 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 	if v.Mode() == shares.ModeUpload {
 		return s.dropPage(w, r, v, nil)
 	}
+	left, err := v.DownloadsLeft(r.Context())
+	if err != nil {
+		return s.linkError(w, r, err)
+	}
+	if left == 0 {
+		return s.linkError(w, r, shares.ErrExhausted)
+	}
 	if !v.IsDir() {
 		e, err := v.Stat(r.Context(), nil)
 		if err != nil {
@@ -292,6 +299,9 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 			Raw: linkBase(r) + "/raw"}
 		if exp := v.Expires(); !exp.IsZero() {
 			f.Expires, f.ExpiresISO = web.Date(exp), web.ISO(exp)
+		}
+		if left > 0 {
+			f.Left = human.Count(left)
 		}
 		if !v.Limited() {
 			f.Preview = previewKind(e.Name, e.Size)

@@ -801,6 +801,10 @@ func TestLinkDownloadLimit(t *testing.T) {
 			f := newLinkFix(t, onAWS)
 			f.put(f.alice, "/home/alice/x.txt", "limited")
 			sh := f.share(f.alice, api.CreateShareRequest{Path: "/home/alice/x.txt", MaxDownloads: 5})
+			doc := f.ok(f.get(linkPath(sh)))
+			if dd := findAll(first(doc, elem("dl")), elem("dd")); len(dd) < 3 || text(dd[2]) != "5" {
+				t.Errorf("downloads left not shown")
+			}
 			var wg sync.WaitGroup
 			codes := make(chan int, 16)
 			start := make(chan struct{})
@@ -836,9 +840,11 @@ func TestLinkDownloadLimit(t *testing.T) {
 			if err != nil || info.Downloads != 5 || info.State != "exhausted" {
 				t.Errorf("info %+v %v", info, err)
 			}
-			resp, body := f.get(linkPath(sh) + "/raw")
-			if got := text(first(f.page(resp, body, http.StatusGone), elem("h1"))); got != "Download limit reached" {
-				t.Errorf("exhausted page %q", got)
+			for _, p := range []string{"/raw", ""} {
+				resp, body := f.get(linkPath(sh) + p)
+				if got := text(first(f.page(resp, body, http.StatusGone), elem("h1"))); got != "Download limit reached" {
+					t.Errorf("exhausted %s: %q", p, got)
+				}
 			}
 		})
 	}

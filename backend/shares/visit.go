@@ -121,19 +121,17 @@ func (s *Service) Visit(ctx context.Context, token string, addr netip.Addr) (*Vi
 	return &Visit{s: s, hash: h, rec: rec, pr: pr, Root: loc}, nil
 }
 
-// Downloads is how many downloads the link has had.
-func (s *Service) downloads(ctx context.Context, hash string) (int64, error) {
-	it, err := s.meta.Get(ctx, linkPK(hash), skLink)
-	return it.N, err
-}
-
-// Exhausted reports whether the link's downloads are used up.
-func (v *Visit) Exhausted(ctx context.Context) (bool, error) {
+// DownloadsLeft is how many downloads the link still allows, -1 when it
+// counts none.
+func (v *Visit) DownloadsLeft(ctx context.Context) (int64, error) {
 	if v.rec.MaxDL == 0 {
-		return false, nil
+		return -1, nil
 	}
-	n, err := v.s.downloads(ctx, v.hash)
-	return n >= v.rec.MaxDL, err
+	it, err := v.s.meta.Get(ctx, linkPK(v.hash), skLink)
+	if err != nil {
+		return 0, err
+	}
+	return max(v.rec.MaxDL-it.N, 0), nil
 }
 
 // Count counts a download, taking one of the link's allowance if it has

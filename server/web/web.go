@@ -67,6 +67,8 @@ func ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 type File struct {
 	Name, Note, Size, Mod, ModISO, Expires, ExpiresISO string
 	Raw, Inline                                        string
+	// Left is the downloads left, "" when they are not counted.
+	Left string
 	// Preview is "image", "frame" or "".
 	Preview string
 }
@@ -120,7 +122,7 @@ func flatten(c Common, data any) map[string]any {
 	switch d := data.(type) {
 	case File:
 		m["Name"], m["Note"], m["Size"], m["Mod"], m["ModISO"] = d.Name, d.Note, d.Size, d.Mod, d.ModISO
-		m["Expires"], m["ExpiresISO"], m["Raw"], m["Inline"], m["Preview"] = d.Expires, d.ExpiresISO, d.Raw, d.Inline, d.Preview
+		m["Expires"], m["ExpiresISO"], m["Raw"], m["Inline"], m["Preview"], m["Left"] = d.Expires, d.ExpiresISO, d.Raw, d.Inline, d.Preview, d.Left
 	case Folder:
 		m["Name"], m["Note"], m["Zip"], m["Drop"], m["Next"], m["Crumbs"], m["Entries"] = d.Name, d.Note, d.Zip, d.Drop, d.Next, d.Crumbs, d.Entries
 	case Password:
