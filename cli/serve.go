@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +52,7 @@ type serveOpts struct {
 	partSize     int64
 	stsEndpoint  string
 	publicURLs   []string
+	shareURL     string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -111,6 +114,7 @@ settings file.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
+	f.StringVar(&o.shareURL, "share-url", "", "the address share links are made under, e.g. a CDN's https://d111.cloudfront.net (default: the first --public-url, else the address each request came to)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
@@ -284,7 +288,14 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	d.SetAWSLogin(awsLogin)
-	if len(o.publicURLs) > 0 {
+	switch {
+	case o.shareURL != "":
+		u, err := url.Parse(o.shareURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return usagef("--share-url %q: want http(s)://host[:port]", o.shareURL)
+		}
+		d.SetPublicURL(strings.TrimSuffix(o.shareURL, "/"))
+	case len(o.publicURLs) > 0:
 		d.SetPublicURL(o.publicURLs[0])
 	}
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
