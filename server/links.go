@@ -148,38 +148,46 @@ func (s *Server) linkMessage(w http.ResponseWriter, status int, heading, text st
 	return nil
 }
 
+// linkPages is the page of each error a visitor may meet, first match
+// first.
+var linkPages = []struct {
+	errs          []error
+	status        int
+	heading, text string
+}{
+	{[]error{shares.ErrUnknown, errs.ErrNotFound, storepath.ErrInvalid, errs.ErrIsDir, errs.ErrNotDir}, http.StatusNotFound,
+		"Not found", "There is nothing at this address. Check that the link was copied whole."},
+	{[]error{shares.ErrExpired}, http.StatusGone, "This link has expired", "Ask the person who shared it for a new link."},
+	{[]error{shares.ErrRevoked}, http.StatusGone, "This link was revoked", "The person who shared it has turned it off."},
+	{[]error{shares.ErrExhausted}, http.StatusGone, "Download limit reached",
+		"This link has been used as many times as it allows. Ask the person who shared it for a new link."},
+	{[]error{shares.ErrTrashed}, http.StatusGone, "This item was deleted",
+		"The shared file or folder is in its owner's trash. The link works again if they restore it."},
+	{[]error{shares.ErrDeleted}, http.StatusGone, "This item no longer exists", "The shared file or folder was deleted for good."},
+	{[]error{shares.ErrAddress}, http.StatusForbidden, "Not available from your network",
+		"This link can only be used from the networks its owner allowed."},
+	{[]error{shares.ErrMode}, http.StatusForbidden, "Not allowed by this link", "This link does not allow that."},
+	{[]error{shares.ErrTooLarge}, http.StatusRequestEntityTooLarge, "Upload refused: file too large",
+		"A file was larger than this link takes. Nothing of it was kept."},
+	{[]error{errs.ErrNoSpace}, http.StatusInsufficientStorage, "Upload refused: no space",
+		"The owner of this folder has no space left for it. Nothing of it was kept."},
+	// The link's owner lost access since: the link grants no more.
+	{[]error{errs.ErrForbidden}, http.StatusForbidden, "Not available", "The person who shared this no longer has access to it."},
+	{[]error{errs.ErrLengthMismatch, errs.ErrInvalid}, http.StatusBadRequest, "Upload refused",
+		"The upload did not arrive whole. Nothing of it was kept; try again."},
+}
+
 // linkError answers err, met while serving a link, with its page.
 func (s *Server) linkError(w http.ResponseWriter, r *http.Request, err error) error {
-	switch {
-	case errors.Is(err, shares.ErrUnknown), errors.Is(err, errs.ErrNotFound), errors.Is(err, storepath.ErrInvalid):
-		return s.linkMessage(w, http.StatusNotFound, "Not found", "There is nothing at this address. Check that the link was copied whole.")
-	case errors.Is(err, shares.ErrExpired):
-		return s.linkMessage(w, http.StatusGone, "This link has expired", "Ask the person who shared it for a new link.")
-	case errors.Is(err, shares.ErrRevoked):
-		return s.linkMessage(w, http.StatusGone, "This link was revoked", "The person who shared it has turned it off.")
-	case errors.Is(err, shares.ErrExhausted):
-		return s.linkMessage(w, http.StatusGone, "Download limit reached", "This link has been used as many times as it allows. Ask the person who shared it for a new link.")
-	case errors.Is(err, shares.ErrTrashed):
-		return s.linkMessage(w, http.StatusGone, "This item was deleted", "The shared file or folder is in its owner's trash. The link works again if they restore it.")
-	case errors.Is(err, shares.ErrDeleted):
-		return s.linkMessage(w, http.StatusGone, "This item no longer exists", "The shared file or folder was deleted for good.")
-	case errors.Is(err, shares.ErrAddress):
-		return s.linkMessage(w, http.StatusForbidden, "Not available from your network", "This link can only be used from the networks its owner allowed.")
-	case errors.Is(err, shares.ErrMode):
-		return s.linkMessage(w, http.StatusForbidden, "Not allowed by this link", "This link does not allow that.")
-	case errors.Is(err, shares.ErrTooLarge):
-		return s.linkMessage(w, http.StatusRequestEntityTooLarge, "Upload refused: file too large", "A file was larger than this link takes. Nothing of it was kept.")
-	case errors.Is(err, errs.ErrNoSpace):
-		return s.linkMessage(w, http.StatusInsufficientStorage, "Upload refused: no space", "The owner of this folder has no space left for it. Nothing of it was kept.")
-	case errors.Is(err, errs.ErrForbidden):
-		// The link's owner lost access since: the link grants no more.
-		return s.linkMessage(w, http.StatusForbidden, "Not available", "The person who shared this no longer has access to it.")
-	case errors.Is(err, errs.ErrIsDir), errors.Is(err, errs.ErrNotDir):
-		return s.linkMessage(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
-	case errors.Is(err, errs.ErrLengthMismatch), errors.Is(err, errs.ErrInvalid):
-		return s.linkMessage(w, http.StatusBadRequest, "Upload refused", "The upload did not arrive whole. Nothing of it was kept; try again.")
-	case errors.Is(err, context.Canceled):
+	if errors.Is(err, context.Canceled) {
 		return nil
+	}
+	for _, p := range linkPages {
+		for _, e := range p.errs {
+			if errors.Is(err, e) {
+				return s.linkMessage(w, p.status, p.heading, p.text)
+			}
+		}
 	}
 	s.log.Error("share link", "rid", requestID(r.Context()), "err", err)
 	return s.linkMessage(w, http.StatusInternalServerError, "Something went wrong", "The server could not answer. Try again in a moment.")
@@ -449,24 +457,14 @@ func (s *Server) rawLink(w http.ResponseWriter, r *http.Request, _ iam.Principal
 		h.Set("Content-Type", "application/octet-stream")
 		h.Set("Content-Disposition", contentDisposition("attachment", e.Name))
 	}
-	h.Set("ETag", etag(e.SHA256))
-	h.Set("Last-Modified", e.ModTime.UTC().Format(http.TimeFormat))
-	h.Set("Accept-Ranges", "bytes")
+	validators(h, e)
 	h.Set("Cache-Control", cacheControl(v, s.cfg.Now()))
-	if inm := strings.Join(r.Header.Values("If-None-Match"), ","); inm != "" && etagMatches(inm, e.SHA256) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, e) {
 		return nil
 	}
-	off, n, partial := int64(0), e.Size, false
-	if rg := r.Header.Get("Range"); rg != "" {
-		if ir := r.Header.Get("If-Range"); ir == "" || strings.TrimSpace(ir) == etag(e.SHA256) {
-			off, n, err = parseRange(rg, e.Size)
-			if err != nil {
-				h.Set("Content-Range", fmt.Sprintf("bytes */%d", e.Size))
-				return s.linkMessage(w, http.StatusRequestedRangeNotSatisfiable, "Range not satisfiable", err.Error())
-			}
-			partial = true
-		}
+	off, n, partial, err := requestedRange(w, r, e)
+	if err != nil {
+		return s.linkMessage(w, http.StatusRequestedRangeNotSatisfiable, "Range not satisfiable", err.Error())
 	}
 	status := http.StatusOK
 	if partial {
