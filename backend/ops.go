@@ -84,11 +84,11 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 		if err != nil {
 			return Entry{}, err
 		}
-		rp, err := b.repoint(ctx, dst.rec.ID, trashedNode(pr, trash))
+		rp, err := b.repoint(ctx, dst.rec.ID, trashedNode(pr, trash), nil)
 		if err != nil {
 			return Entry{}, err
 		}
-		if err := tx.add(append(trash, rp)...); err != nil {
+		if err := tx.add(append(trash, rp...)...); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -101,12 +101,14 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 		}
 	}
 	moved := src.rec
-	rp, err := b.repoint(ctx, moved.ID, nodeRec{Parent: dst.parentID, Name: to.Name()})
+	rp, err := b.repoint(ctx, moved.ID, nodeRec{Parent: dst.parentID, Name: to.Name()}, dst.chain)
 	if err != nil {
 		return Entry{}, err
 	}
+	if err := tx.add(rp...); err != nil {
+		return Entry{}, err
+	}
 	if err := tx.add(
-		rp,
 		meta.Delete(dirPK(src.parentID), entrySK(from.Name()), meta.AtVersion(src.ver)),
 		meta.Put(record.Item(dirPK(dst.parentID), entrySK(to.Name()), moved), putCond),
 	); err != nil {
@@ -162,11 +164,11 @@ func (b *Backend) deleteOnce(ctx context.Context, pr iam.Principal, p storepath.
 		return TrashItem{}, err
 	}
 	put := trash[0]
-	rp, err := b.repoint(ctx, l.rec.ID, trashedNode(pr, trash))
+	rp, err := b.repoint(ctx, l.rec.ID, trashedNode(pr, trash), nil)
 	if err != nil {
 		return TrashItem{}, err
 	}
-	ops := append([]meta.Op{meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver)), rp}, trash...)
+	ops := append(append([]meta.Op{meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver))}, rp...), trash...)
 	if l.rec.Kind == KindDir {
 		// A folder leaving the tree changes the place of all it holds.
 		ops = append(ops, treeBump(treeVer))

@@ -221,16 +221,15 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 		return Entry{}, err
 	}
 	l := parent.below(target.Name(), target)
-	rp, err := b.repoint(ctx, r.Entry.ID, nodeRec{Parent: l.parentID, Name: target.Name()})
+	rp, err := b.repoint(ctx, r.Entry.ID, nodeRec{Parent: l.parentID, Name: target.Name()}, l.chain)
 	if err != nil {
 		return Entry{}, err
 	}
-	ops := []meta.Op{
+	ops := append([]meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
 		cut.check,
-		rp,
-	}
+	}, rp...)
 	if r.Entry.Kind == KindDir {
 		// Coming back into the tree is a change of place, like a move.
 		ops = append(ops, treeBump(treeVer))

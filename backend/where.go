@@ -60,18 +60,11 @@ func (b *Backend) Pin(ctx context.Context, pr iam.Principal, p storepath.Path) (
 		if err != nil {
 			return Entry{}, err
 		}
-		var ops []meta.Op
+		ops, err := b.pinOps(ctx, append(slices.Clip(l.chain), l.self()))
+		if err != nil {
+			return Entry{}, err
+		}
 		for _, k := range append(slices.Clip(l.chain), l.self()) {
-			want := nodeRec{Parent: k.dirID, Name: k.name}
-			cur, it, err := record.Get[nodeRec](ctx, b.meta, nodePK(k.rec.ID), skNode)
-			switch {
-			case record.IsNotFound(err):
-				ops = append(ops, meta.Put(record.Item(nodePK(k.rec.ID), skNode, want), meta.MustNew))
-			case err != nil:
-				return Entry{}, err
-			case cur != want:
-				ops = append(ops, meta.Put(record.Item(nodePK(k.rec.ID), skNode, want), meta.AtVersion(it.Version)))
-			}
 			// The entry must still be where it was read.
 			ops = append(ops, meta.Check(dirPK(k.dirID), entrySK(k.name), meta.AtVersion(k.ver)))
 		}
@@ -82,17 +75,43 @@ func (b *Backend) Pin(ctx context.Context, pr iam.Principal, p storepath.Path) (
 	})
 }
 
-// repoint is the operation that records the entry id's new place (or its
-// trash item) if it is pinned, or requires that it still is not.
-func (b *Backend) repoint(ctx context.Context, id string, to nodeRec) (meta.Op, error) {
+// pinOps are the writes that make the pointers of the entries of chain
+// say where each is (none for those that already do).
+func (b *Backend) pinOps(ctx context.Context, chain []link) ([]meta.Op, error) {
+	var ops []meta.Op
+	for _, k := range chain {
+		want := nodeRec{Parent: k.dirID, Name: k.name}
+		cur, it, err := record.Get[nodeRec](ctx, b.meta, nodePK(k.rec.ID), skNode)
+		switch {
+		case record.IsNotFound(err):
+			ops = append(ops, meta.Put(record.Item(nodePK(k.rec.ID), skNode, want), meta.MustNew))
+		case err != nil:
+			return nil, err
+		case cur != want:
+			ops = append(ops, meta.Put(record.Item(nodePK(k.rec.ID), skNode, want), meta.AtVersion(it.Version)))
+		}
+	}
+	return ops, nil
+}
+
+// repoint are the operations that record the entry id's new place (or its
+// trash item) if it is pinned, or require that it still is not. A pinned
+// entry that lands under folders that are not (a move or a restore into
+// them; chain is the folders from the root down to its new one) pins them
+// too, so that it can still be walked up to the root.
+func (b *Backend) repoint(ctx context.Context, id string, to nodeRec, chain []link) ([]meta.Op, error) {
 	_, it, err := record.Get[nodeRec](ctx, b.meta, nodePK(id), skNode)
 	if record.IsNotFound(err) {
-		return meta.Check(nodePK(id), skNode, meta.MustNew), nil
+		return []meta.Op{meta.Check(nodePK(id), skNode, meta.MustNew)}, nil
 	}
 	if err != nil {
-		return meta.Op{}, err
+		return nil, err
 	}
-	return meta.Put(record.Item(nodePK(id), skNode, to), meta.AtVersion(it.Version)), nil
+	ops, err := b.pinOps(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	return append(ops, meta.Put(record.Item(nodePK(id), skNode, to), meta.AtVersion(it.Version))), nil
 }
 
 // Location is where a pinned entry is now.
