@@ -173,6 +173,8 @@ var linkPages = []struct {
 		"The owner of this folder has no space left for it. Nothing of it was kept."},
 	// The link's owner lost access since: the link grants no more.
 	{[]error{errs.ErrForbidden}, http.StatusForbidden, "Not available", "The person who shared this no longer has access to it."},
+	{[]error{errs.ErrPrecondition, errs.ErrExists}, http.StatusConflict, "Upload refused: name taken",
+		"Another file of that name arrived at the same moment. Nothing of yours was kept; send it again."},
 	{[]error{errs.ErrLengthMismatch, errs.ErrInvalid}, http.StatusBadRequest, "Upload refused",
 		"The upload did not arrive whole. Nothing of it was kept; try again."},
 }
