@@ -16,19 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/net/html"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/awstest"
-	s3blob "github.com/strata-storage/strata/backend/blob/s3"
+	"github.com/strata-storage/strata/backend/awstest/awsengines"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/identity"
-	"github.com/strata-storage/strata/backend/keys/awskms"
-	"github.com/strata-storage/strata/backend/meta/dynamo"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
@@ -69,34 +62,7 @@ func newLinkFix(t *testing.T, onAWS bool) *linkFix {
 	clk := &linkClock{now: time.Now().UTC().Truncate(time.Second)}
 	bc := backend.Config{Now: clk.Now}
 	if onAWS {
-		ctx := context.Background()
-		bucket, table := awstest.Name("strata-links"), awstest.Name("strata-links")
-		s3c := s3.NewFromConfig(awstest.Config(t), func(o *s3.Options) { o.UsePathStyle = true; s3blob.ClientOptions(o) })
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-			t.Fatal(err)
-		}
-		bs, err := s3blob.New(s3c, bucket, "blobs")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ddb := awstest.DynamoDB(t)
-		if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
-			t.Fatal(err)
-		}
-		ms, err := dynamo.New(ddb, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kc := awstest.KMS(t)
-		key, err := kc.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ks, err := awskms.New(kc, *key.KeyMetadata.Arn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bc.Blobs, bc.Meta, bc.Keys = bs, ms, ks
+		bc.Blobs, bc.Meta, bc.Keys = awsengines.Open(t, "strata-links")
 	} else {
 		eng, err := embedded.Open(t.TempDir())
 		if err != nil {
