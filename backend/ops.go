@@ -97,7 +97,11 @@ func (b *Backend) moveOnce(ctx context.Context, trashOwner string, from, to stor
 		if err != nil {
 			return Entry{}, err
 		}
-		if err := tx.add(trash...); err != nil {
+		rp, err := b.repoint(ctx, dst.rec.ID, trashedNode(trashOwner, trash), nil)
+		if err != nil {
+			return Entry{}, err
+		}
+		if err := tx.add(append(trash, rp...)...); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -117,6 +121,13 @@ func (b *Backend) moveOnce(ctx context.Context, trashOwner string, from, to stor
 		return Entry{}, err
 	}
 	moved := src.rec
+	rp, err := b.repoint(ctx, moved.ID, nodeRec{Parent: dst.parentID, Name: to.Name()}, dst.chain)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := tx.add(rp...); err != nil {
+		return Entry{}, err
+	}
 	var use charges
 	if err := b.transfer(ctx, &use, moved, accountAt(src, src.rec), accountAt(dst, moved), from); err != nil {
 		return Entry{}, err
@@ -188,7 +199,11 @@ func (b *Backend) deleteOnce(ctx context.Context, trashOwner string, p storepath
 		return TrashItem{}, err
 	}
 	put := trash[0]
-	ops := append([]meta.Op{meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver))}, trash...)
+	rp, err := b.repoint(ctx, l.rec.ID, trashedNode(trashOwner, trash), nil)
+	if err != nil {
+		return TrashItem{}, err
+	}
+	ops := append(append([]meta.Op{meta.Delete(dirPK(l.parentID), entrySK(p.Name()), meta.AtVersion(l.ver))}, rp...), trash...)
 	if l.rec.Kind == KindDir {
 		// A folder leaving the tree changes the place of all it holds.
 		ops = append(ops, treeBump(treeVer))

@@ -239,11 +239,15 @@ func (b *Backend) restoreTrashOnce(ctx context.Context, pr iam.Principal, ownerI
 	} else if err := b.transfer(ctx, &use, r.Entry, account{home: r.Home, name: homeName(r.Path)}, dest, target); err != nil {
 		return Entry{}, err
 	}
-	ops := []meta.Op{
+	rp, err := b.repoint(ctx, r.Entry.ID, nodeRec{Parent: l.parentID, Name: target.Name()}, l.chain)
+	if err != nil {
+		return Entry{}, err
+	}
+	ops := append([]meta.Op{
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(target.Name()), r.Entry), meta.MustNew),
 		cut.check,
-	}
+	}, rp...)
 	if r.Entry.Kind == KindDir {
 		// Coming back into the tree is a change of place, like a move.
 		ops = append(ops, treeBump(treeVer))

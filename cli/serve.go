@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -59,6 +61,7 @@ type serveOpts struct {
 	limits       limitOpts
 	auditKeep    string
 	logPaths     bool
+	shareURL     string
 }
 
 // limitOpts are serve's rate limit flags.
@@ -172,6 +175,7 @@ settings file.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
+	f.StringVar(&o.shareURL, "share-url", "", "the address share links are made under, e.g. a CDN's https://d111.cloudfront.net (default: the first --public-url, else the address each request came to)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
 	f.Float64Var(&o.limits.requests, "limit-requests", ratelimit.DefaultRequests, "sustained requests per second per user, burst twice as many (0: no limit; 'strata admin limits set' overrides it for one user)")
 	f.StringVar(&o.limits.bandwidth, "limit-bandwidth", "0", "bytes per second per user of request and response bodies, e.g. 50MiB (0: no limit)")
@@ -373,6 +377,16 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	d.SetAWSLogin(awsLogin)
+	switch {
+	case o.shareURL != "":
+		u, err := url.Parse(o.shareURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return usagef("--share-url %q: want http(s)://host[:port]", o.shareURL)
+		}
+		d.SetPublicURL(strings.TrimSuffix(o.shareURL, "/"))
+	case len(o.publicURLs) > 0:
+		d.SetPublicURL(o.publicURLs[0])
+	}
 	adminToken := a.env.Getenv("STRATA_ADMIN_TOKEN")
 	tok, created, err := d.Identity.Bootstrap(ctx, adminToken)
 	if err != nil {

@@ -10,21 +10,6 @@ import (
 	"github.com/strata-storage/strata/server/api"
 )
 
-// shareCmd is `strata share`. Share links add their commands beside the
-// user shares' (addUserShareCmds).
-func (a *app) shareCmd() *cobra.Command {
-	share := &cobra.Command{
-		Use:   "share",
-		Short: "Share files and folders with users and groups",
-		Long: `Share a file or folder of yours with other users or groups, read-only or
-read-write. They find it at /shared/<you>/<name> and work in it with exactly
-the rights given (and never more than you have); what they delete goes to
-your trash.`,
-	}
-	a.addUserShareCmds(share)
-	return share
-}
-
 // addUserShareCmds adds the commands of shares between users to share:
 // add, remove, grants (what you shared), received (what others shared
 // with you) and leave.

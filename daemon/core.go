@@ -8,6 +8,7 @@ import (
 	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/shares"
 )
 
 // Core is the core of one store: the file tree and identity, wired to each
@@ -18,7 +19,8 @@ type Core struct {
 	Identity *identity.Service
 	// Audit is the audit log, which the file tree's and identity's writes
 	// (through audit.Wrap) and decisions feed.
-	Audit *audit.Log
+	Audit  *audit.Log
+	Shares *shares.Service
 }
 
 // coreOptions are the settings of the core beyond the file tree's Config.
@@ -75,5 +77,5 @@ func NewCore(cfg backend.Config, opts ...CoreOption) (Core, error) {
 	}
 	ids.SetLifecycle(files)
 	files.SetUsers(ids)
-	return Core{Files: files, Identity: ids, Audit: log}, nil
+	return Core{Files: files, Identity: ids, Audit: log, Shares: shares.New(files, ids, cfg.Meta, cfg.Decider, cfg.Now)}, nil
 }

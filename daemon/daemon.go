@@ -130,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	lc.Overrides, lc.Logger = UserOverrides(c.Identity), cfg.Logger
 	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1), limits: ratelimit.New(lc)}
 	sc.Limits = d.limits
-	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, sc)
+	d.handler = server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit, Shares: c.Shares}, sc)
 	return d, nil
 }
 
@@ -144,6 +144,10 @@ func (d *Daemon) SetMetricsListener(ln net.Listener) { d.metricsLn = ln }
 // SetAWSLogin takes logins with an AWS identity, verified by v (nil: none;
 // before Start).
 func (d *Daemon) SetAWSLogin(v *awsauth.Verifier) { d.handler.SetAWSLogin(v) }
+
+// SetPublicURL names the address share links are made under (before
+// Start; "": the address each request came to).
+func (d *Daemon) SetPublicURL(u string) { d.handler.SetPublicURL(u) }
 
 // Describe says what engines run, for people (no secrets).
 func (d *Daemon) Describe() string { return d.eng.Describe }

@@ -601,6 +601,8 @@ func TestServiceTemplate(t *testing.T) {
 		"STRATA_LOG_FORMAT": "json",
 		// AWS logins are signed for the address clients use.
 		"STRATA_PUBLIC_URL": sub("https://${DomainName}"),
+		// Share links are made under CloudFront's address.
+		"STRATA_SHARE_URL": sub("https://${Distribution.DomainName}"),
 	}
 	if !equal(env, wantEnv) {
 		t.Errorf("environment = %s\nwant %s", show(env), show(wantEnv))
@@ -694,8 +696,9 @@ func TestServiceTemplate(t *testing.T) {
 	if n := len("strata-shares-") + len("1c2fa620-982a-11e3-aff7-50e2416294e0"); n > 128 {
 		t.Errorf("cache policy name of %d characters", n)
 	}
-	if cp["DefaultTTL"] != float64(0) || get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "HeaderBehavior") != "none" {
-		t.Errorf("shares cache policy = %s: want nothing cached unless the server says so, no Host header", show(cp))
+	if cp["DefaultTTL"] != float64(0) || get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "HeaderBehavior") != "whitelist" ||
+		!equal(get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "Headers"), []any{"Authorization"}) {
+		t.Errorf("shares cache policy = %s: want nothing cached unless the server says so, Authorization (a password link's Basic auth) passed on, no Host header", show(cp))
 	}
 }
 

@@ -191,9 +191,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return err
 	}
 	h := w.Header()
-	h.Set("ETag", etag(e.SHA256))
-	h.Set("Last-Modified", e.ModTime.UTC().Format(http.TimeFormat))
-	h.Set("Accept-Ranges", "bytes")
+	validators(h, e)
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set(api.HeaderVersion, strconv.FormatInt(e.Version, 10))
 	sum, err := hex.DecodeString(e.SHA256)
@@ -201,23 +199,12 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return fmt.Errorf("stored digest of %s: %w", p, err)
 	}
 	h.Set(api.HeaderReprDigest, api.FormatSHA256(sum))
-	if v := strings.Join(r.Header.Values("If-None-Match"), ","); v != "" && etagMatches(v, e.SHA256) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, e) {
 		return nil
 	}
-
-	off, n, partial := int64(0), e.Size, false
-	if rg := r.Header.Get("Range"); rg != "" {
-		// If-Range needs a strong match (RFC 9110 13.1.5): a weak tag or a
-		// date gets the whole representation.
-		if ir := r.Header.Get("If-Range"); ir == "" || strings.TrimSpace(ir) == etag(e.SHA256) {
-			off, n, err = parseRange(rg, e.Size)
-			if err != nil {
-				h.Set("Content-Range", fmt.Sprintf("bytes */%d", e.Size))
-				return &problem{status: http.StatusRequestedRangeNotSatisfiable, code: api.CodeInvalidRange, detail: err.Error(), err: err}
-			}
-			partial = true
-		}
+	off, n, partial, err := requestedRange(w, r, e)
+	if err != nil {
+		return &problem{status: http.StatusRequestedRangeNotSatisfiable, code: api.CodeInvalidRange, detail: err.Error(), err: err}
 	}
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -239,8 +226,49 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	}
 	defer rd.Close()
 	w.WriteHeader(status)
+	s.sendBody(w, r, rd, p)
+	return nil
+}
+
+// validators sets what a download of e is validated by.
+func validators(h http.Header, e backend.Entry) {
+	h.Set("ETag", etag(e.SHA256))
+	h.Set("Last-Modified", e.ModTime.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+}
+
+// notModified answers 304 when the client has e already.
+func notModified(w http.ResponseWriter, r *http.Request, e backend.Entry) bool {
+	if v := strings.Join(r.Header.Values("If-None-Match"), ","); v != "" && etagMatches(v, e.SHA256) {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+// requestedRange is the part of e the request asks for: the whole, or its
+// Range (when any If-Range still matches). A range that cannot be served
+// is an error, with Content-Range set for the 416.
+func requestedRange(w http.ResponseWriter, r *http.Request, e backend.Entry) (off, n int64, partial bool, err error) {
+	rg := r.Header.Get("Range")
+	// If-Range needs a strong match (RFC 9110 13.1.5): a weak tag or a
+	// date gets the whole representation.
+	if ir := r.Header.Get("If-Range"); rg == "" || (ir != "" && strings.TrimSpace(ir) != etag(e.SHA256)) {
+		return 0, e.Size, false, nil
+	}
+	off, n, err = parseRange(rg, e.Size)
+	if err != nil {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", e.Size))
+		return 0, 0, false, err
+	}
+	return off, n, true, nil
+}
+
+// sendBody streams a file's content as the body of a response whose
+// status line is out.
+func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, rd io.Reader, p storepath.Path) {
 	buf := make([]byte, 256<<10)
-	_, err = io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
+	_, err := io.CopyBuffer(&idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}, rd, buf)
 	if err != nil {
 		if errors.Is(err, errs.ErrIntegrity) {
 			s.log.Error("download failed authentication", "rid", requestID(r.Context()), "path", p.String(), "err", err)
@@ -249,7 +277,6 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		// to tell the client the body is incomplete.
 		panic(http.ErrAbortHandler)
 	}
-	return nil
 }
 
 func (s *Server) deleteEntry(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {

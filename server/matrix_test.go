@@ -202,6 +202,9 @@ type alice struct {
 	trashID, uploadID string
 	// awsLogin is the body of a fresh AWS login as alice.
 	awsLogin string
+	// linkID is a share link of alice's to f.txt, fileLink its token,
+	// dirLink the token of one to dir that also takes uploads.
+	linkID, fileLink, dirLink string
 }
 
 // aliceARN is the AWS identity that logs in as alice.
@@ -304,6 +307,21 @@ func matrix(a alice) map[string]matrixCase {
 		"DELETE /v1/usershares":                   {req: static("/v1/usershares?path=/home/alice/f.txt&user=bob", "")},
 		"GET /v1/shared":                          {req: static("/v1/shared", ""), self: true},
 		"DELETE /v1/shared":                       {req: static("/v1/shared?path=/shared/alice/dir", ""), recipients: true},
+		"POST /v1/shares":                         {req: static("/v1/shares", `{"path":"/home/alice/f.txt"}`)},
+		"GET /v1/shares":                          {req: owned("/v1/shares", "")},
+		"GET /v1/shares/{id}":                     {req: owned("/v1/shares/"+a.linkID, "")},
+		"DELETE /v1/shares/{id}":                  {req: owned("/v1/shares/"+a.linkID, "")},
+		"GET /s/{token}":                          {req: static("/s/"+a.dirLink, "")},
+		"HEAD /s/{token}":                         {req: static("/s/"+a.fileLink, "")},
+		"GET /s/{token}/d/{path...}":              {req: static("/s/"+a.dirLink+"/d/", "")},
+		"POST /s/{token}/unlock":                  {req: static("/s/"+a.fileLink+"/unlock", "")},
+		"POST /s/{token}/upload":                  {req: static("/s/"+a.dirLink+"/upload", "")},
+		"GET /s/{token}/raw":                      {req: static("/s/"+a.fileLink+"/raw", "")},
+		"HEAD /s/{token}/raw":                     {req: static("/s/"+a.fileLink+"/raw", "")},
+		"GET /s/{token}/raw/{path...}":            {req: static("/s/"+a.dirLink+"/raw/x.txt", "")},
+		"HEAD /s/{token}/raw/{path...}":           {req: static("/s/"+a.dirLink+"/raw/x.txt", "")},
+		"GET /s/{token}/zip":                      {req: static("/s/"+a.dirLink+"/zip", "")},
+		"GET /s/{token}/zip/{path...}":            {req: static("/s/"+a.dirLink+"/zip/", "")},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},
@@ -329,7 +347,7 @@ func TestRouteMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.inner = iam.NewPolicyDecider(c.Identity, nil) // the product's decisions, watched
-	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
+	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit, Shares: c.Shares}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	// AWS logins are verified by an STS that says alice signed.
@@ -440,6 +458,31 @@ func TestRouteMatrix(t *testing.T) {
 		resp.Body.Close()
 		a.uploadID = u.ID
 		a.awsLogin = awsLogin()
+		for _, l := range []struct {
+			body string
+			id   *string
+			tok  *string
+		}{
+			{`{"path":"/home/alice/f.txt"}`, &a.linkID, &a.fileLink},
+			{`{"path":"/home/alice/dir","mode":"read-upload"}`, nil, &a.dirLink},
+		} {
+			req, _ = http.NewRequest("POST", ts.URL+"/v1/shares", strings.NewReader(l.body))
+			req.Header.Set("Authorization", "Bearer "+at)
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sh api.Share
+			json.NewDecoder(resp.Body).Decode(&sh)
+			resp.Body.Close()
+			if sh.Token == "" {
+				t.Fatalf("setup share %s: %d", l.body, resp.StatusCode)
+			}
+			if l.id != nil {
+				*l.id = sh.ID
+			}
+			*l.tok = sh.Token
+		}
 		return a
 	}
 	if err := c.Identity.SetPassword(ctx, adminPr, "alice", "", alicePassword); err != nil {

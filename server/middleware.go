@@ -161,7 +161,7 @@ func (s *Server) withObserve(next http.Handler) http.Handler {
 		attrs := []any{"rid", requestID(r.Context()), "method", r.Method, "route", route, "status", sw.status, "code", in.code,
 			"user", in.user, "bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr}
 		if s.cfg.LogPaths {
-			attrs = append(attrs, "path", r.URL.EscapedPath())
+			attrs = append(attrs, "path", redactLink(r.URL.EscapedPath()))
 		}
 		s.log.Info("request", attrs...)
 	})
@@ -180,6 +180,12 @@ func (s *Server) withCleanPath(next http.Handler) http.Handler {
 		clean := path.Clean(p)
 		if strings.HasSuffix(p, "/") && clean != "/" {
 			clean += "/"
+		}
+		if clean != p && strings.HasPrefix(p, "/s/") {
+			// A share link's visitor gets a page, the one of every
+			// address that leads nowhere.
+			s.linkError(w, r, errs.ErrNotFound)
+			return
 		}
 		if clean != p {
 			s.writeProblem(w, r, problemf(http.StatusBadRequest, api.CodeInvalidPath,

@@ -18,6 +18,7 @@ import (
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/internal/ratelimit"
+	"github.com/strata-storage/strata/backend/shares"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -88,6 +89,8 @@ type Deps struct {
 	// Audit is the audit log each request is recorded in; nil records
 	// nothing.
 	Audit *audit.Log
+	// Shares serves share links; nil: the server has none.
+	Shares *shares.Service
 }
 
 // Server is the HTTP handler of the API.
@@ -102,6 +105,7 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	handler http.Handler
+	links   linkServer
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -137,6 +141,7 @@ func NewServer(d Deps, cfg Config) *Server {
 		cfg.TokenRecheck = DefaultTokenRecheck
 	}
 	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	s.links = newLinkServer(d.Shares, cfg.Now)
 	s.register()
 	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
 	return s

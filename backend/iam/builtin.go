@@ -41,14 +41,16 @@ const (
         "strata:ManageTokens",
         "strata:ManageJobs",
         "strata:GetUser",
-        "strata:ManagePassword"
+        "strata:ManagePassword",
+        "strata:ManageShares"
       ],
       "Resource": [
         "strata:user/${strata:username}",
         "strata:trash/${strata:username}/*",
         "strata:upload/${strata:username}/*",
         "strata:token/${strata:username}/*",
-        "strata:job/${strata:username}/*"
+        "strata:job/${strata:username}/*",
+        "strata:link/${strata:username}/*"
       ]
     },
     {

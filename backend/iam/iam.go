@@ -134,13 +134,18 @@ const (
 	// LeaveShare takes a share out of its recipient's /shared (on the
 	// share's path there, /shared/<owner>/<name>).
 	LeaveShare Action = "strata:LeaveShare"
+	// CreateShare makes a share link to the file or folder at a path.
+	CreateShare Action = "strata:CreateShare"
+	// ManageShares lists, describes and revokes share links
+	// (strata:link/<owner>/<id>).
+	ManageShares Action = "strata:ManageShares"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit, ShareWithUsers, LeaveShare,
+	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit, ShareWithUsers, LeaveShare, CreateShare, ManageShares,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that
@@ -173,6 +178,7 @@ const (
 	KindSystem ResourceKind = "system"
 	KindPolicy ResourceKind = "policy"
 	KindGroup  ResourceKind = "group"
+	KindLink   ResourceKind = "link"
 )
 
 // PathOf is the resource of a path.
@@ -189,6 +195,9 @@ func TrashOf(owner, id string) Resource { return Resource{Kind: KindTrash, Owner
 
 // UploadOf is an upload session of owner (strata:upload/<owner>/<id>).
 func UploadOf(owner, id string) Resource { return Resource{Kind: KindUpload, Owner: owner, ID: id} }
+
+// LinkOf is a share link of owner (strata:link/<owner>/<id>).
+func LinkOf(owner, id string) Resource { return Resource{Kind: KindLink, Owner: owner, ID: id} }
 
 // JobOf is a long operation of owner (strata:job/<owner>/<id>).
 func JobOf(owner, id string) Resource { return Resource{Kind: KindJob, Owner: owner, ID: id} }
@@ -369,7 +378,7 @@ func ParseResource(s string) (Resource, error) {
 		return UserNamed(name), nil
 	case KindPolicy, KindGroup, KindSystem:
 		return Resource{Kind: k, ID: name}, nil
-	case KindToken, KindTrash, KindUpload, KindJob:
+	case KindToken, KindTrash, KindUpload, KindJob, KindLink:
 		owner, id, ok := strings.Cut(name, "/")
 		if !ok || owner == "" {
 			return Resource{}, fmt.Errorf("%w: resource %q: strata:%s/<owner>/<id>", errs.ErrInvalid, s, kind)

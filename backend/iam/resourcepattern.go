@@ -8,7 +8,7 @@ import (
 )
 
 // resourceKinds are the kinds of non-path resource a policy may name.
-var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindSystem, KindPolicy, KindGroup}
+var resourceKinds = []ResourceKind{KindUserR, KindToken, KindTrash, KindUpload, KindJob, KindLink, KindSystem, KindPolicy, KindGroup}
 
 const resourcePrefix = "strata:"
 

@@ -37,7 +37,7 @@ func (HomeRule) Decide(pr Principal, act Action, res Resource, req Request) Deci
 		return Decision{Allowed: true, Reason: reasonAdmin}
 	}
 	switch act {
-	case ManageTrash, ManageUploads, ManageTokens, ManageJobs, GetUser, ManagePassword:
+	case ManageTrash, ManageUploads, ManageTokens, ManageJobs, GetUser, ManagePassword, ManageShares:
 		if res.Owner == pr.Name && res.Kind != KindSystem {
 			return Decision{Allowed: true, Reason: reasonOwner}
 		}

@@ -1,0 +1,54 @@
+package api
+
+import "time"
+
+// CreateShareRequest is the body of POST /v1/shares: a link to the file or
+// folder at Path.
+type CreateShareRequest struct {
+	Path string `json:"path"`
+	// Expires is when the link stops working (RFC 3339); nil: never.
+	Expires *time.Time `json:"expires,omitempty"`
+	// Password, when set, must be given to use the link.
+	Password string `json:"password,omitempty"`
+	// MaxDownloads bounds the downloads; 0: none.
+	MaxDownloads int64 `json:"max_downloads,omitempty"`
+	// Mode is read (the default), upload (drop files into a folder, see
+	// nothing) or read-upload.
+	Mode string `json:"mode,omitempty"`
+	// MaxUploadSize bounds each file dropped through the link; 0: none.
+	MaxUploadSize int64 `json:"max_upload_size,omitempty"`
+	// AllowIP, when set, are the only networks (CIDR) visitors may come
+	// from.
+	AllowIP []string `json:"allow_ip,omitempty"`
+	Note    string   `json:"note,omitempty"`
+}
+
+// Share is a share link as its owner sees it. Token and URL are only in
+// the answer to its creation: only the token's hash is kept.
+type Share struct {
+	ID            string     `json:"id"`
+	URL           string     `json:"url,omitempty"`
+	Token         string     `json:"token,omitempty"`
+	Owner         string     `json:"owner"`
+	EntryID       string     `json:"entry_id"`
+	Kind          string     `json:"kind"`
+	Path          string     `json:"path,omitempty"`
+	Name          string     `json:"name"`
+	Mode          string     `json:"mode"`
+	Created       time.Time  `json:"created"`
+	Expires       *time.Time `json:"expires,omitempty"`
+	Password      bool       `json:"password"`
+	MaxDownloads  int64      `json:"max_downloads,omitempty"`
+	Downloads     int64      `json:"downloads"`
+	MaxUploadSize int64      `json:"max_upload_size,omitempty"`
+	AllowIP       []string   `json:"allow_ip,omitempty"`
+	Note          string     `json:"note,omitempty"`
+	// State is active, expired, exhausted, trashed or deleted.
+	State string `json:"state"`
+}
+
+// SharePage is one page of GET /v1/shares.
+type SharePage struct {
+	Shares []Share `json:"shares"`
+	Cursor string  `json:"cursor,omitempty"`
+}
