@@ -118,7 +118,7 @@ func NewServer(d Deps, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	if cfg.Limits == nil {
-		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
+		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: ratelimit.NowClock(cfg.Now), Logger: cfg.Logger})
 	}
 	s := &Server{b: d.Files, ids: d.Identity, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
