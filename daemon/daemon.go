@@ -127,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	sc := cfg.Server
 	sc.Logger = cfg.Logger
 	lc := cfg.Limits
+	if lc.Clock == nil && sc.Now != nil {
+		lc.Clock = ratelimit.NowClock(sc.Now) // the server's clock, which tests set
+	}
 	lc.Overrides, lc.Logger = UserOverrides(c.Identity), cfg.Logger
 	d := &Daemon{Core: c, cfg: cfg, eng: eng, serveErr: make(chan error, 1), limits: ratelimit.New(lc)}
 	sc.Limits = d.limits

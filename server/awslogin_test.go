@@ -194,9 +194,9 @@ func TestAWSLogin(t *testing.T) {
 		}
 	}
 
-	// They counted as failed logins: a minute's budget more from this
-	// address, and even a good one waits.
-	for range ratelimit.DefaultAuthFailures {
+	// They counted as failed logins: more than a minute's budget from
+	// this address, and even a good one waits.
+	for range ratelimit.DefaultAuthFailures + 1 {
 		anon.LoginAWS(ctx, signed(stranger, ts.URL, time.Now()))
 	}
 	_, err = anon.LoginAWS(ctx, signed(aliceKey, ts.URL, time.Now()))

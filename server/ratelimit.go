@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math"
@@ -111,16 +110,6 @@ type pacedWriter struct {
 
 func (w *pacedWriter) Write(p []byte) (int, error) { return w.w.Write(p) }
 func (w *pacedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// nowClock is the limiter's clock for Config.Now: decisions by it, waits
-// in real time.
-type nowClock func() time.Time
-
-func (c nowClock) Now() time.Time { return c() }
-
-func (nowClock) Sleep(ctx context.Context, d time.Duration) error {
-	return ratelimit.SystemClock{}.Sleep(ctx, d)
-}
 
 // clientAddr is the address of the client r came from (behind trusted
 // proxies, the one they name); invalid for a unix socket's peer.

@@ -135,7 +135,7 @@ func NewServer(d Deps, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	if cfg.Limits == nil {
-		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: nowClock(cfg.Now), Logger: cfg.Logger})
+		cfg.Limits = ratelimit.New(ratelimit.Config{Clock: ratelimit.NowClock(cfg.Now), Logger: cfg.Logger})
 	}
 	if cfg.TokenRecheck == 0 {
 		cfg.TokenRecheck = DefaultTokenRecheck

@@ -13,6 +13,20 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
+// NowClock is a clock that reads the time from now (a server's clock,
+// which tests set) and waits in real time.
+type NowClock func() time.Time
+
+var _ Clock = NowClock(nil)
+
+// Now is c's time.
+func (c NowClock) Now() time.Time { return c() }
+
+// Sleep waits d, or until ctx ends, in real time.
+func (NowClock) Sleep(ctx context.Context, d time.Duration) error {
+	return SystemClock{}.Sleep(ctx, d)
+}
+
 // SystemClock is the real time.
 type SystemClock struct{}
 
