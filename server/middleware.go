@@ -257,8 +257,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt route, in
 		hw = &tokenWriter{ResponseWriter: w, g: g}
 	}
 	err := rt.h(hw, r, pr)
-	if errors.Is(context.Cause(r.Context()), errTokenGone) {
-		err = errTokenGone
+	if err != nil && !errors.Is(err, errResponseStarted) && errors.Is(context.Cause(r.Context()), errTokenGone) {
+		err = errTokenGone // not the cancellation it caused
 	}
 	if err != nil && !errors.Is(err, errResponseStarted) {
 		s.writeProblem(w, r, toProblem(err))
