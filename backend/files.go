@@ -316,9 +316,8 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		entryCond = meta.AtVersion(l.ver)
 	}
 
-	// Drop the oldest versions beyond the number kept, a bounded number per
-	// commit so the transaction stays small; each drop releases a blob
-	// reference in the same transaction that deletes the version.
+	// The version counts against the home folder it lands in, in this
+	// transaction; a completed session's reservation is given back in it.
 	acct := accountAt(l, next)
 	var use charges
 	newFile := int64(0)
@@ -330,6 +329,10 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		use.reserve(account{home: s.Home, name: s.HomeName}, -s.Reserved)
 		use.recheck(acct)
 	}
+	// Drop the oldest versions beyond the number kept, a bounded number per
+	// commit so the transaction stays small; each drop releases a blob
+	// reference (and its bytes) in the same transaction that deletes the
+	// version.
 	var released []string
 	for next.Seq-next.First+1 > int64(b.keep) && len(released) < 16 {
 		old, oit, err := record.Get[versionRec](ctx, b.meta, filePK(next.ID), versionSK(next.First))

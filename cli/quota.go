@@ -117,32 +117,23 @@ new users.`,
 		}
 		return a.printUsage(u)
 	})
-	get := &cobra.Command{
-		Use:   "get USER",
-		Short: "Show a user's quota and usage",
-		Args:  cobra.ExactArgs(1),
-	}
-	a.storeCmd(get, func(ctx context.Context, s *session, args []string) error {
-		u, err := s.Usage(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		return a.printUsage(u)
-	})
-	recount := &cobra.Command{
-		Use:   "recount USER",
-		Short: "Count again what a user's home folder holds (it is kept exact; this is for repairs)",
-		Args:  cobra.ExactArgs(1),
-	}
-	a.storeCmd(recount, func(ctx context.Context, s *session, args []string) error {
-		u, err := s.RecountUsage(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		return a.printUsage(u)
-	})
+	get := a.userUsageCmd("get USER", "Show a user's quota and usage", (*session).Usage)
+	recount := a.userUsageCmd("recount USER", "Count again what a user's home folder holds (it is kept exact; this is for repairs)", (*session).RecountUsage)
 	cmd.AddCommand(set, get, recount)
 	return cmd
+}
+
+// userUsageCmd is a command on one user that prints the usage of their
+// home folder that fetch answers.
+func (a *app) userUsageCmd(use, short string, fetch func(*session, context.Context, string) (api.Usage, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(1)}
+	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
+		u, err := fetch(s, ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return a.printUsage(u)
+	})
 }
 
 // parseLimit reads a limit: none (or 0) is no limit, else parse reads it.

@@ -280,8 +280,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt route, in
 		return
 	}
 	err := rt.h(hw, r, pr)
-	if errors.Is(context.Cause(r.Context()), errTokenGone) {
-		err = errTokenGone
+	if err != nil && !errors.Is(err, errResponseStarted) && errors.Is(context.Cause(r.Context()), errTokenGone) {
+		err = errTokenGone // not the cancellation it caused
 	}
 	if err != nil && !errors.Is(err, errResponseStarted) {
 		s.writeProblem(w, r, toProblem(err))

@@ -202,6 +202,8 @@ func (s *metaLenientStore) holds(pk, sk string, c meta.Cond) bool {
 		return ok
 	case meta.IfVersion:
 		return ok && it.Version == c.Version
+	case meta.IfAtMost:
+		return it.N <= c.Max
 	}
 	return true
 }

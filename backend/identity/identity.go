@@ -624,22 +624,7 @@ func (s *Service) eachToken(ctx context.Context, userID string, fn func(id strin
 // eachOfUser calls fn for each of the user's items whose sort key starts
 // with prefix, page by page, until it fails.
 func (s *Service) eachOfUser(ctx context.Context, userID, prefix string, fn func(it meta.Item) error) error {
-	after := ""
-	for {
-		pg, err := s.meta.Query(ctx, userPK(userID), meta.QueryOpts{Prefix: prefix, After: after})
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
+	return record.Each(ctx, s.meta, userPK(userID), prefix, fn)
 }
 
 // tokenOwner resolves whose tokens an operation is about (user "" is pr's

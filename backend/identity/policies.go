@@ -519,22 +519,7 @@ func (s *Service) notLastAdmin(ctx context.Context, id string) ([]meta.Op, error
 // eachItem calls fn for every item of the partition pk whose sort key has
 // prefix, in order.
 func (s *Service) eachItem(ctx context.Context, pk, prefix string, fn func(meta.Item) error) error {
-	after := ""
-	for {
-		pg, err := s.meta.Query(ctx, pk, meta.QueryOpts{Prefix: prefix, After: after})
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
+	return record.Each(ctx, s.meta, pk, prefix, fn)
 }
 
 // userAccessOps are what a new user starts with: the home policy, and the
