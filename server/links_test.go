@@ -418,7 +418,6 @@ func TestLinkFollowsEntry(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
 
 // flip is tok with its first character changed.
 func flip(tok string) string {
