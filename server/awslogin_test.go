@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -196,8 +197,12 @@ func TestAWSLogin(t *testing.T) {
 
 	// They counted as failed logins: more than a minute's budget from
 	// this address, and even a good one waits.
-	for range ratelimit.DefaultAuthFailures + 1 {
-		anon.LoginAWS(ctx, signed(stranger, ts.URL, time.Now()))
+	// Each with another access key, so that no one key's own backoff
+	// stops the address's failures from being counted.
+	for i := range ratelimit.DefaultAuthFailures + 1 {
+		other := stranger
+		other.Creds.AccessKeyID = fmt.Sprintf("AKIASTRANGER%08d", i)
+		anon.LoginAWS(ctx, signed(other, ts.URL, time.Now()))
 	}
 	_, err = anon.LoginAWS(ctx, signed(aliceKey, ts.URL, time.Now()))
 	var ce *client.Error

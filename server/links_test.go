@@ -23,6 +23,7 @@ import (
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
@@ -418,7 +419,6 @@ func TestLinkFollowsEntry(t *testing.T) {
 	}
 }
 
-
 // flip is tok with its first character changed.
 func flip(tok string) string {
 	if tok[0] == 'A' {
@@ -446,9 +446,13 @@ func TestLinkGuessing(t *testing.T) {
 			t.Errorf("token %d: another answer:\n%s\n%s", i, body, first404)
 		}
 	}
+	// Beyond the address's budget of failed authentications, it waits.
+	for i := range ratelimit.DefaultAuthFailures {
+		f.get("/s/" + strings.Repeat(string(rune('C'+i)), len(sh.Token)))
+	}
 	resp, _ := f.get("/s/" + strings.Repeat("B", len(sh.Token)))
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("the fifth guess: %d, want 429 with Retry-After", resp.StatusCode)
+		t.Errorf("a guess beyond the budget: %d, want 429 with Retry-After", resp.StatusCode)
 	}
 	// The guesser is slowed down even with a real token; time heals.
 	f.clock.Add(time.Hour)

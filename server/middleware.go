@@ -137,6 +137,22 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// responseStatus is the status written to w so far (0: none), found on
+// the statusWriter w wraps.
+func responseStatus(w http.ResponseWriter) int {
+	for w != nil {
+		if sw, ok := w.(*statusWriter); ok {
+			return sw.status
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return 0
+		}
+		w = u.Unwrap()
+	}
+	return 0
+}
+
 // withObserve logs each request and records its metrics. Secrets never
 // reach the log: no headers are logged, and paths carry no credentials.
 // Which files people work on is theirs: the log names the route, and the
@@ -230,6 +246,10 @@ func (s *Server) endpoint(rt route) http.Handler {
 				outcome = api.CodeInternal // a panic
 			case in.code != "":
 				outcome = in.code
+			case responseStatus(w) >= 400:
+				// A page (a share link's) answered without a problem
+				// code: the status says what happened.
+				outcome = fmt.Sprintf("http_%d", responseStatus(w))
 			}
 			sc.Finish(r.Context(), outcome)
 		}()
