@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
@@ -50,6 +52,8 @@ type serveOpts struct {
 	partSize     int64
 	stsEndpoint  string
 	publicURLs   []string
+	archiveDir   string
+	restoreDelay []string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -112,6 +116,8 @@ settings file.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint AWS logins are verified with (default: the AWS region's, or https://sts.amazonaws.com without a region; AWS_ENDPOINT_URL_STS works too)")
 	f.StringSliceVar(&o.publicURLs, "public-url", nil, "the addresses clients reach this server by, e.g. https://files.example.com (comma-separated); an AWS login must be signed for one (default: the --listen address, if it names a host)")
+	f.StringVar(&o.archiveDir, "archive-dir", "", "cold tier of the embedded blob store, e.g. another disk (default: archive in --data)")
+	f.StringSliceVar(&o.restoreDelay, "restore-delay", nil, "how long an embedded restore takes per tier, e.g. expedited=5m,standard=3h,bulk=12h (default: at once)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -215,6 +221,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	spec := engine.Spec{
 		DataDir: data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
 		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion, KMSPreviousKeys: o.kmsPrevious,
+		ArchiveDir: o.archiveDir,
+	}
+	if spec.RestoreDelay, err = parseRestoreDelays(o.restoreDelay); err != nil {
+		return usagef("--restore-delay: %v", err)
 	}
 	switch o.s3PathStyle {
 	case "auto":
@@ -332,4 +342,25 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseRestoreDelays reads --restore-delay: tier=duration pairs.
+func parseRestoreDelays(pairs []string) (map[blob.RestoreTier]time.Duration, error) {
+	delays := map[blob.RestoreTier]time.Duration{}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want tier=duration, e.g. standard=3h", p)
+		}
+		tier, err := blob.ParseTier(name)
+		if err != nil {
+			return nil, err
+		}
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q: want a duration of 0 or more, e.g. 3h", value)
+		}
+		delays[tier] = d
+	}
+	return delays, nil
 }
