@@ -68,6 +68,9 @@ type entryRec struct {
 	Blob    string `json:"b,omitempty"` // files: current version's blob
 	Seq     int64  `json:"v,omitempty"` // files: current version number
 	First   int64  `json:"f,omitempty"` // files: oldest version kept
+	// Arch mirrors the archive state of the current version's blob
+	// (archive.go), nil for hot.
+	Arch *archRec `json:"a,omitempty"`
 }
 
 // versionRec is the item at (file#<id>, v#<seq>).
@@ -88,6 +91,8 @@ type blobRec struct {
 	Wrapped  []byte `json:"wk"`
 	KeyID    string `json:"kid"`
 	Created  int64  `json:"c"`
+	// Arch is the blob's place in the archive tier, nil for hot.
+	Arch *archRec `json:"a,omitempty"`
 }
 
 // trashRec is the item at (trash#<userID>, t#<trashID>): an entry taken out of

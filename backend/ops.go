@@ -110,6 +110,14 @@ func (b *Backend) moveOnce(ctx context.Context, pr iam.Principal, from, to store
 			return Entry{}, err
 		}
 	}
+	// A file being restored takes its place in the restore along.
+	if op, ok, err := b.restoreFollows(ctx, src, dst); err != nil {
+		return Entry{}, err
+	} else if ok {
+		if err := tx.add(op); err != nil {
+			return Entry{}, err
+		}
+	}
 	if err := b.meta.Transact(ctx, tx.ops); err != nil {
 		return Entry{}, errs.FromStore("move", err)
 	}

@@ -189,6 +189,10 @@ func (b *Backend) Stat(ctx context.Context, pr iam.Principal, p storepath.Path) 
 	if err != nil {
 		return Entry{}, err
 	}
+	if l.rec.Kind == KindFile && l.rec.Blob != "" {
+		// The blob has the archive state first hand (copies share it).
+		return b.syncArch(ctx, p, l)
+	}
 	return b.entry(p, l.rec), nil
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 // rekeyCheck is how often the daemon looks for a key rotation to resume.
 const rekeyCheck = time.Minute
 
+// restorePoll is how often the daemon looks for restores that are due.
+const restorePoll = 15 * time.Second
+
 // Daemon is a running store.
 type Daemon struct {
 	Core
@@ -148,6 +151,11 @@ func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
 	// taken over once its lease lapses.
 	d.jobs.Every("rekey", rekeyCheck, d.Files.ResumeKeyRotation)
 	d.jobs.Kick("rekey")
+	// Restores: each run sends at most backend.RestoreRequestsPerRun
+	// requests to the blob store; a new request kicks a run at once.
+	d.jobs.Every("restores", restorePoll, d.Files.PollRestores)
+	d.Files.OnRestoreRequested(func() { d.jobs.Kick("restores") })
+	d.jobs.Kick("restores")
 	if ln != nil {
 		perIP := d.cfg.MaxConnsPerIP
 		switch {

@@ -119,13 +119,19 @@ const (
 	ManagePolicies Action = "strata:ManagePolicies"
 	// ManageGroups creates and deletes groups and changes their members.
 	ManageGroups Action = "strata:ManageGroups"
+	// ArchiveFile moves a file's content to an archive class (each file
+	// of a folder is checked).
+	ArchiveFile Action = "strata:ArchiveFile"
+	// RestoreFile asks for a readable copy of an archived file for some
+	// days.
+	RestoreFile Action = "strata:RestoreFile"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups,
+	ManagePolicies, ManageGroups, ArchiveFile, RestoreFile,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that

@@ -37,6 +37,7 @@ const (
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
 	CodeTooMany          = "too_many"
+	CodeArchived         = "archived"
 )
 
 // ProblemType is the prefix of every problem's "type" URI; the code follows.

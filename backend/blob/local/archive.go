@@ -467,3 +467,12 @@ func (s *Store) sweepCold(ctx context.Context, olderThan time.Duration) error {
 	}
 	return nil
 }
+
+// RestoreDelay is how long a restore at tier takes (the core's poller looks
+// then, rather than by S3's times).
+func (s *Store) RestoreDelay(_ blob.ArchiveClass, tier blob.RestoreTier) time.Duration {
+	if s.cold == nil {
+		return 0
+	}
+	return s.cold.delay[tier]
+}
