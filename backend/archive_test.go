@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,10 +21,17 @@ import (
 type countingStore struct {
 	*local.Store
 	archives, restores, states atomic.Int64
+	// onArchive, if set, runs before the n-th Archive and may fail it.
+	onArchive func(ctx context.Context, n int64) error
 }
 
 func (c *countingStore) Archive(ctx context.Context, key string, class blob.ArchiveClass) error {
-	c.archives.Add(1)
+	n := c.archives.Add(1)
+	if c.onArchive != nil {
+		if err := c.onArchive(ctx, n); err != nil {
+			return err
+		}
+	}
 	return c.Store.Archive(ctx, key, class)
 }
 
@@ -331,4 +339,106 @@ func TestRestoreClaimedOnce(t *testing.T) {
 	if n := cs.restores.Load(); n != 1 {
 		t.Errorf("%d restore requests in all, want 1", n)
 	}
+}
+
+// TestArchiveTreeResumes: a folder archive whose server stops halfway is
+// resumed by the next server from where it got to, and every file ends up
+// archived, each archived about once.
+func TestArchiveTreeResumes(t *testing.T) {
+	defer backend.SetTreePage(treePageForTest)()
+	e, cs := archiveEnv(t, nil)
+	ctx := context.Background()
+	var paths []string
+	for i := range 6 {
+		paths = append(paths, fmt.Sprintf("/home/admin/t/f%02d", i))
+	}
+	for i := range 12 {
+		paths = append(paths, fmt.Sprintf("/home/admin/t/a/g%03d", i), fmt.Sprintf("/home/admin/t/b/c/h%03d", i))
+	}
+	for _, path := range paths {
+		e.put(e.admin, path, []byte(path))
+	}
+	e.put(e.admin, "/home/admin/outside", []byte("not in the folder"))
+	const stopAt = 20
+	cs.onArchive = func(ctx context.Context, n int64) error {
+		if n != stopAt {
+			return nil
+		}
+		// The server stops (a graceful stop: Drain ends the job's
+		// context) while this file is being archived.
+		go e.b.Drain(context.Background())
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	job, err := e.b.ArchiveTree(ctx, e.admin, p("/home/admin/t"), backend.ArchiveOptions{Class: blob.ClassDeepArchive}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.State != backend.JobRunning || job.Done < treePageForTest || job.Done >= stopAt {
+		t.Fatalf("job after the stop: %+v, want still running with some files done", job)
+	}
+	cs.onArchive = nil
+	// The next server (a restart) takes it over and finishes it.
+	b2, err := backend.New(backend.Config{Blobs: cs, Meta: e.meta, Keys: e.keys, Now: e.clock.Now, Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.PollRestores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	job, err = b2.WaitJob(ctx, e.admin, "", job.ID)
+	if err != nil || job.State != backend.JobDone || job.Done != int64(len(paths)) {
+		t.Fatalf("resumed job = %+v, %v; want done with %d files", job, err, len(paths))
+	}
+	for _, path := range paths {
+		ent, err := b2.Stat(ctx, e.admin, p(path))
+		if err != nil || ent.State != backend.StateArchived || ent.Archive.Class != "deep-archive" {
+			t.Fatalf("%s after the job: %q %+v %v", path, ent.State, ent.Archive, err)
+		}
+	}
+	if ent, _ := b2.Stat(ctx, e.admin, p("/home/admin/outside")); ent.State != backend.StateHot {
+		t.Errorf("file outside the folder: %q", ent.State)
+	}
+	// Files are done again at most from the last saved page on.
+	if n := cs.archives.Load(); n > int64(len(paths))+treePageForTest {
+		t.Errorf("%d archive requests for %d files", n, len(paths))
+	}
+}
+
+// treePageForTest is the page of folder jobs in tests (the job saves its
+// place once per page).
+const treePageForTest = 5
+
+// TestRestoreTree: a folder restore asks for every archived file's restore
+// (hot files are left alone) and the poller brings them all back.
+func TestRestoreTree(t *testing.T) {
+	defer backend.SetTreePage(treePageForTest)()
+	e, cs := archiveEnv(t, nil)
+	ctx := context.Background()
+	for i := range 8 {
+		e.put(e.admin, fmt.Sprintf("/home/admin/r/sub/f%d", i), []byte("x"))
+	}
+	e.put(e.admin, "/home/admin/r/hot", []byte("hot"))
+	job, err := e.b.ArchiveTree(ctx, e.admin, p("/home/admin/r/sub"), backend.ArchiveOptions{Class: blob.ClassGlacier}, time.Minute)
+	if err != nil || job.State != backend.JobDone {
+		t.Fatalf("ArchiveTree = %+v, %v", job, err)
+	}
+	job, err = e.b.RestoreTree(ctx, e.admin, p("/home/admin/r"), backend.RestoreOptions{Tier: blob.TierBulk, Days: 3}, time.Minute)
+	if err != nil || job.State != backend.JobDone || job.Done != 9 {
+		t.Fatalf("RestoreTree = %+v, %v", job, err)
+	}
+	if got := e.listed("/home/admin/r/sub"); got["f0"] != backend.StateRestoring {
+		t.Errorf("after RestoreTree: %v", got)
+	}
+	e.poll()
+	for name, st := range e.listed("/home/admin/r/sub") {
+		if st != backend.StateRestored {
+			t.Errorf("%s: %s after the poll", name, st)
+		}
+	}
+	if n := cs.restores.Load(); n != 8 {
+		t.Errorf("%d restore requests for 8 archived files", n)
+	}
+	_, err = e.b.ArchiveTree(ctx, e.admin, p("/home/admin/r/hot"), backend.ArchiveOptions{Class: blob.ClassGlacier}, time.Minute)
+	wantErr(t, err, errs.ErrNotDir)
 }

@@ -68,12 +68,14 @@ type jobRec struct {
 
 	Copy  *copyJob  `json:"copy,omitempty"`
 	Rekey *rekeyJob `json:"rekey,omitempty"`
+	// Tree is a folder archive or restore (archivetree.go).
+	Tree *treeJob `json:"tree,omitempty"`
 }
 
 // resumable reports a job that is taken over and carried on when its
 // server dies (a key rotation: each step is idempotent), rather than
 // rolled back.
-func (r jobRec) resumable() bool { return r.Kind == jobRekey }
+func (r jobRec) resumable() bool { return r.Kind == jobRekey || r.Tree != nil }
 
 // Job is what a client sees of a job.
 type Job struct {

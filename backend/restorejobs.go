@@ -74,7 +74,11 @@ type RestoreStats struct {
 // PollRestores works on the restore records that are due, up to
 // RestoreRequestsPerRun requests to the blob store. The daemon runs it now
 // and then and whenever a restore is asked for.
+// Folder archive jobs whose server stopped are resumed here too.
 func (b *Backend) PollRestores(ctx context.Context) error {
+	if err := b.ResumeTreeJobs(ctx); err != nil {
+		return err
+	}
 	_, err := b.pollRestores(ctx)
 	return err
 }
