@@ -237,6 +237,8 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/users/{name}/aws-identities":     {req: static("/v1/users/alice/aws-identities", ""), ownerDenied: true},
 		"POST /v1/users/{name}/aws-identities":    {req: static("/v1/users/alice/aws-identities", `{"arn":"arn:aws:iam::123456789012:role/matrix"}`), ownerDenied: true},
 		"DELETE /v1/users/{name}/aws-identities":  {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
+		"POST /v1/archive/{path...}":              {req: static("/v1/archive/home/alice/f.txt", `{"class":"glacier"}`)},
+		"POST /v1/restore/{path...}":              {req: static("/v1/restore/home/alice/f.txt", `{"tier":"standard","days":1}`)},
 		"GET /healthz":                            {req: static("/healthz", "")},
 		"GET /readyz":                             {req: static("/readyz", "")},
 		"GET /metrics":                            {req: static("/metrics", "")},

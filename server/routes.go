@@ -105,6 +105,9 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/admin/collect", token, s.collect, nil},
 		{"POST", "/v1/admin/keys/rotate", token, s.rotateKeys, nil},
 		{"GET", "/v1/admin/keys", token, s.keyStatus, nil},
+
+		{"POST", "/v1/archive/{path...}", token, s.archive, nil},
+		{"POST", "/v1/restore/{path...}", token, s.restore, nil},
 	}
 }
 

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/server/api"
+)
+
+// archive moves a file's content, or every file's under a folder
+// (recursive, as a job), to an archive class.
+func (s *Server) archive(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	p, err := pathParam(r, "/v1/archive/")
+	if err != nil {
+		return err
+	}
+	var req api.ArchiveRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	class, err := blob.ParseClass(req.Class)
+	if err != nil {
+		return badRequest("class: %v", err)
+	}
+	o := backend.ArchiveOptions{Class: class}
+	if req.Recursive {
+		st, err := s.b.Stat(r.Context(), pr, p)
+		if err != nil {
+			return err
+		}
+		if st.Kind == backend.KindDir {
+			job, err := s.b.ArchiveTree(r.Context(), pr, p, o, s.cfg.JobWait)
+			if err != nil {
+				return err
+			}
+			return writeJobAnswer(w, job)
+		}
+	}
+	e, err := s.b.Archive(r.Context(), pr, p, o)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiEntry(e))
+}
+
+// restore asks for a readable copy of an archived file, or of every one
+// under a folder (recursive, as a job).
+func (s *Server) restore(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	p, err := pathParam(r, "/v1/restore/")
+	if err != nil {
+		return err
+	}
+	var req api.RestoreRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	tier, err := blob.ParseTier(req.Tier)
+	if err != nil {
+		return badRequest("tier: %v", err)
+	}
+	o := backend.RestoreOptions{Tier: tier, Days: req.Days}
+	if req.Recursive {
+		st, err := s.b.Stat(r.Context(), pr, p)
+		if err != nil {
+			return err
+		}
+		if st.Kind == backend.KindDir {
+			job, err := s.b.RestoreTree(r.Context(), pr, p, o, s.cfg.JobWait)
+			if err != nil {
+				return err
+			}
+			return writeJobAnswer(w, job)
+		}
+	}
+	res, err := s.b.Restore(r.Context(), pr, p, o)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Started {
+		status = http.StatusAccepted
+	}
+	return writeJSON(w, status, api.RestoreResult{Entry: apiEntry(res.Entry), Started: res.Started, Note: res.Note})
+}
+
+// writeJobAnswer answers with a job: 202 and its Location while it runs,
+// 200 once it ended.
+func writeJobAnswer(w http.ResponseWriter, job backend.Job) error {
+	if job.State == backend.JobRunning {
+		w.Header().Set("Location", "/v1/jobs/"+job.ID)
+		return writeJSON(w, http.StatusAccepted, api.Accepted{Job: apiJob(job)})
+	}
+	return writeJSON(w, http.StatusOK, api.Accepted{Job: apiJob(job)})
+}
