@@ -396,6 +396,8 @@ var (
 	ErrNoSpace        = errors.New("insufficient storage")
 	ErrIntegrity      = errors.New("integrity error")
 	ErrUnavailable    = errors.New("server unavailable")
+	// ErrArchived: the file's content is archived; restore it first.
+	ErrArchived = errors.New("archived")
 	// ErrCertificate: the server's TLS certificate could not be verified
 	// (a *NetError, with the x509 reason).
 	ErrCertificate = errors.New("server certificate not trusted")
@@ -422,6 +424,7 @@ var codeErrors = map[string]error{
 	api.CodeIntegrity:      ErrIntegrity,
 	api.CodeUnavailable:    ErrUnavailable,
 	api.CodeTimeout:        ErrUnavailable,
+	api.CodeArchived:       ErrArchived,
 }
 
 // Is matches the sentinel of the error's code.
