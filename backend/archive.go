@@ -225,30 +225,20 @@ func (b *Backend) Archive(ctx context.Context, pr iam.Principal, p storepath.Pat
 // noUploadTo refuses while pr has an upload session open on p: the file's
 // next version would come out hot.
 func (b *Backend) noUploadTo(ctx context.Context, pr iam.Principal, p storepath.Path) error {
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, userPK(pr.UserID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
+	return b.eachItem(ctx, userPK(pr.UserID), userUpPrefix, func(it meta.Item) error {
+		id := strings.TrimPrefix(it.SK, userUpPrefix)
+		s, _, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+		if record.IsNotFound(err) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		for _, it := range pg.Items {
-			id := strings.TrimPrefix(it.SK, userUpPrefix)
-			s, _, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
-			if record.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if s.Path == p.String() && s.Expires > b.now().UnixNano() {
-				return fmt.Errorf("%s: %w: upload %s to it is in progress; archive it once the upload completes or is aborted", p, errs.ErrConflict, id)
-			}
+		if s.Path == p.String() && s.Expires > b.now().UnixNano() {
+			return fmt.Errorf("%s: %w: upload %s to it is in progress; archive it once the upload completes or is aborted", p, errs.ErrConflict, id)
 		}
-		if pg.Next == "" {
-			return nil
-		}
-		after = pg.Next
-	}
+		return nil
+	})
 }
 
 // archiveFile archives the file l resolves to.

@@ -9,19 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/awstest"
 	"github.com/strata-storage/strata/backend/blob"
-	s3blob "github.com/strata-storage/strata/backend/blob/s3"
-	"github.com/strata-storage/strata/backend/keys/awskms"
-	"github.com/strata-storage/strata/backend/meta/dynamo"
 )
 
 // opCounter counts the AWS operations a client sends, by service and
@@ -67,41 +58,9 @@ func (c *opCounter) take() (string, int) {
 func TestArchiveOnAWS(t *testing.T) {
 	ctx := context.Background()
 	counts := &opCounter{n: map[string]int{}}
-	bucket, table := awstest.Name("strata-arch"), awstest.Name("strata-arch")
-	s3c := s3.NewFromConfig(awstest.Config(t), func(o *s3.Options) {
-		o.UsePathStyle = true
-		s3blob.ClientOptions(o)
-		o.APIOptions = append(o.APIOptions, counts.middleware("s3"))
-	})
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	bs, err := s3blob.New(s3c, bucket, "blobs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ddb := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, counts.middleware("dynamodb"))
-	})
-	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := dynamo.New(ddb, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := awstest.KMS(t)
-	key, err := kc.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := awskms.New(kc, *key.KeyMetadata.Arn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	b, ids, admin := wire(t, backend.Config{Blobs: bs, Meta: ms, Keys: ks, Now: clk.Now})
-	e := &env{t: t, b: b, ids: ids, blobs: bs, meta: ms, keys: ks, admin: admin, clock: clk}
+	e := newAWSEnvAPI(t, counts.middleware("s3"), counts.middleware("dynamodb"))
+	b, admin, clk := e.b, e.admin, e.clock
+	bs, ms, ks := e.blobs, e.meta, e.keys
 	content := data(100_000, 7)
 	e.put(admin, "/home/admin/a/one.bin", content)
 	e.put(admin, "/home/admin/a/two.bin", []byte("two"))

@@ -223,33 +223,23 @@ func (b *Backend) treeFile(ctx context.Context, tj *treeJob, kind string, p stor
 // (this process before a restart, or another server that died) and runs
 // them in the background.
 func (b *Backend) ResumeTreeJobs(ctx context.Context) error {
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, pkJobs, meta.QueryOpts{After: after})
+	return b.eachItem(ctx, pkJobs, "", func(it meta.Item) error {
+		r, err := record.Decode[jobRec](it)
 		if err != nil {
 			return err
 		}
-		for _, it := range pg.Items {
-			r, err := record.Decode[jobRec](it)
-			if err != nil {
-				return err
-			}
-			if r.Tree == nil || !b.jobStale(r) {
-				continue
-			}
-			j, err := b.resumeJob(ctx, it, r)
-			if record.IsConflict(err) {
-				continue // another server took it
-			}
-			if err != nil {
-				return err
-			}
-			b.log.Info("folder archive job: resuming", "job", j.id, "kind", r.Kind, "done", r.Done)
-			b.runTreeInBackground(j)
-		}
-		if pg.Next == "" {
+		if r.Tree == nil || !b.jobStale(r) {
 			return nil
 		}
-		after = pg.Next
-	}
+		j, err := b.resumeJob(ctx, it, r)
+		if record.IsConflict(err) {
+			return nil // another server took it
+		}
+		if err != nil {
+			return err
+		}
+		b.log.Info("folder archive job: resuming", "job", j.id, "kind", r.Kind, "done", r.Done)
+		b.runTreeInBackground(j)
+		return nil
+	})
 }

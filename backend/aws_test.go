@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/awstest"
@@ -25,11 +27,21 @@ import (
 // in scripts/test.sh), each with fresh resources.
 func newAWSEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
+	return newAWSEnvAPI(t, nil, nil, opts...)
+}
+
+// newAWSEnvAPI is newAWSEnv with middleware added to the S3 and DynamoDB
+// clients (s3API, ddbAPI: nil for none).
+func newAWSEnvAPI(t *testing.T, s3API, ddbAPI func(*middleware.Stack) error, opts ...option) *env {
+	t.Helper()
 	ctx := context.Background()
 	bucket, table := awstest.Name("strata-core"), awstest.Name("strata-core")
 	s3c := s3.NewFromConfig(awstest.Config(t), func(o *s3.Options) {
 		o.UsePathStyle = true
 		s3blob.ClientOptions(o)
+		if s3API != nil {
+			o.APIOptions = append(o.APIOptions, s3API)
+		}
 	})
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
@@ -38,7 +50,11 @@ func newAWSEnv(t *testing.T, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ddb := awstest.DynamoDB(t)
+	ddb := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) {
+		if ddbAPI != nil {
+			o.APIOptions = append(o.APIOptions, ddbAPI)
+		}
+	})
 	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)
 	}

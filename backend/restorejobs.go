@@ -89,42 +89,61 @@ func (b *Backend) pollRestores(ctx context.Context) (RestoreStats, error) {
 	if !ok {
 		return st, nil
 	}
+	err := b.eachItem(ctx, pkRestores, "", func(it meta.Item) error {
+		if st.Requests >= RestoreRequestsPerRun {
+			return errStopItems
+		}
+		r, err := record.Decode[restoreJobRec](it)
+		if err != nil {
+			return err
+		}
+		now := b.now()
+		due := r.NextPoll <= now.UnixNano() || (r.Until != 0 && r.Until <= now.UnixNano())
+		if !due || b.restoreClaimed(r, now) {
+			return nil
+		}
+		r.Claim, r.ClaimBy = record.Nanos(now), b.instance
+		ver, err := b.meta.Put(ctx, record.Item(it.PK, it.SK, r), meta.AtVersion(it.Version))
+		if record.IsConflict(err) {
+			return nil // another server took it
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.pollRestore(ctx, a, it.SK, r, ver, &st); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			b.log.Warn("restore: poll", "blob", it.SK, "err", err)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// errStopItems ends an eachItem walk early, without an error.
+var errStopItems = errors.New("stop")
+
+// eachItem calls fn for every item of the partition pk whose sort key
+// starts with prefix, a page at a time, until fn returns an error
+// (errStopItems: stop without one).
+func (b *Backend) eachItem(ctx context.Context, pk, prefix string, fn func(meta.Item) error) error {
 	after := ""
 	for {
-		pg, err := b.meta.Query(ctx, pkRestores, meta.QueryOpts{After: after})
+		pg, err := b.meta.Query(ctx, pk, meta.QueryOpts{Prefix: prefix, After: after})
 		if err != nil {
-			return st, err
+			return err
 		}
 		for _, it := range pg.Items {
-			if st.Requests >= RestoreRequestsPerRun {
-				return st, nil
-			}
-			r, err := record.Decode[restoreJobRec](it)
-			if err != nil {
-				return st, err
-			}
-			now := b.now()
-			due := r.NextPoll <= now.UnixNano() || (r.Until != 0 && r.Until <= now.UnixNano())
-			if !due || b.restoreClaimed(r, now) {
-				continue
-			}
-			r.Claim, r.ClaimBy = record.Nanos(now), b.instance
-			ver, err := b.meta.Put(ctx, record.Item(it.PK, it.SK, r), meta.AtVersion(it.Version))
-			if record.IsConflict(err) {
-				continue // another server took it
-			}
-			if err != nil {
-				return st, err
-			}
-			if err := b.pollRestore(ctx, a, it.SK, r, ver, &st); err != nil {
-				if ctx.Err() != nil {
-					return st, err
+			if err := fn(it); err != nil {
+				if errors.Is(err, errStopItems) {
+					return nil
 				}
-				b.log.Warn("restore: poll", "blob", it.SK, "err", err)
+				return err
 			}
 		}
 		if pg.Next == "" {
-			return st, nil
+			return nil
 		}
 		after = pg.Next
 	}

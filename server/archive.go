@@ -6,6 +6,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -25,18 +26,10 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return badRequest("class: %v", err)
 	}
 	o := backend.ArchiveOptions{Class: class}
-	if req.Recursive {
-		st, err := s.b.Stat(r.Context(), pr, p)
-		if err != nil {
-			return err
-		}
-		if st.Kind == backend.KindDir {
-			job, err := s.b.ArchiveTree(r.Context(), pr, p, o, s.cfg.JobWait)
-			if err != nil {
-				return err
-			}
-			return writeJobAnswer(w, job)
-		}
+	if done, err := s.asTree(w, r, pr, p, req.Recursive, func() (backend.Job, error) {
+		return s.b.ArchiveTree(r.Context(), pr, p, o, s.cfg.JobWait)
+	}); done || err != nil {
+		return err
 	}
 	e, err := s.b.Archive(r.Context(), pr, p, o)
 	if err != nil {
@@ -61,18 +54,10 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		return badRequest("tier: %v", err)
 	}
 	o := backend.RestoreOptions{Tier: tier, Days: req.Days}
-	if req.Recursive {
-		st, err := s.b.Stat(r.Context(), pr, p)
-		if err != nil {
-			return err
-		}
-		if st.Kind == backend.KindDir {
-			job, err := s.b.RestoreTree(r.Context(), pr, p, o, s.cfg.JobWait)
-			if err != nil {
-				return err
-			}
-			return writeJobAnswer(w, job)
-		}
+	if done, err := s.asTree(w, r, pr, p, req.Recursive, func() (backend.Job, error) {
+		return s.b.RestoreTree(r.Context(), pr, p, o, s.cfg.JobWait)
+	}); done || err != nil {
+		return err
 	}
 	res, err := s.b.Restore(r.Context(), pr, p, o)
 	if err != nil {
@@ -83,6 +68,24 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request, pr iam.Principa
 		status = http.StatusAccepted
 	}
 	return writeJSON(w, status, api.RestoreResult{Entry: apiEntry(res.Entry), Started: res.Started, Note: res.Note})
+}
+
+// asTree runs start, the folder job of a recursive request on a folder,
+// and answers with its job (done true); a request that is not recursive,
+// or is about a file, is left to the caller.
+func (s *Server) asTree(w http.ResponseWriter, r *http.Request, pr iam.Principal, p storepath.Path, recursive bool, start func() (backend.Job, error)) (done bool, err error) {
+	if !recursive {
+		return false, nil
+	}
+	st, err := s.b.Stat(r.Context(), pr, p)
+	if err != nil || st.Kind != backend.KindDir {
+		return false, err
+	}
+	job, err := start()
+	if err != nil {
+		return true, err
+	}
+	return true, writeJobAnswer(w, job)
 }
 
 // writeJobAnswer answers with a job: 202 and its Location while it runs,

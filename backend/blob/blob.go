@@ -263,6 +263,18 @@ func ValidKey(key string) bool {
 	return true
 }
 
+// CheckRestore checks the arguments of Archiver.Restore other than the
+// key, for drivers.
+func CheckRestore(days int, tier RestoreTier) error {
+	if days < MinRestoreDays || days > MaxRestoreDays {
+		return fmt.Errorf("restore for %d days: want %d to %d", days, MinRestoreDays, MaxRestoreDays)
+	}
+	if !tier.Valid() {
+		return fmt.Errorf("unknown restore tier %q", tier)
+	}
+	return nil
+}
+
 // ParseClass reads an archive class as users write it: glacier,
 // deep-archive or glacier-ir (S3's names, any case, are accepted too).
 func ParseClass(name string) (ArchiveClass, error) {

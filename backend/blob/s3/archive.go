@@ -178,11 +178,8 @@ func (s *Store) Restore(ctx context.Context, key string, days int, tier blob.Res
 	if !blob.ValidKey(key) {
 		return opError("restore", key, blob.ErrInvalidKey)
 	}
-	if days < blob.MinRestoreDays || days > blob.MaxRestoreDays {
-		return opError("restore", key, fmt.Errorf("restore for %d days: want %d to %d", days, blob.MinRestoreDays, blob.MaxRestoreDays))
-	}
-	if !tier.Valid() {
-		return opError("restore", key, fmt.Errorf("unknown restore tier %q", tier))
+	if err := blob.CheckRestore(days, tier); err != nil {
+		return opError("restore", key, err)
 	}
 	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: s.objectKey(key)}, s.opts...)
 	if err != nil {
