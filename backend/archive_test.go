@@ -442,3 +442,61 @@ func TestRestoreTree(t *testing.T) {
 	_, err = e.b.ArchiveTree(ctx, e.admin, p("/home/admin/r/hot"), backend.ArchiveOptions{Class: blob.ClassGlacier}, time.Minute)
 	wantErr(t, err, errs.ErrNotDir)
 }
+
+// TestArchiveRules: a rule archives the files of its folder not modified
+// for its days, a bounded number of entries per run, and leaves the others
+// (and other folders) hot.
+func TestArchiveRules(t *testing.T) {
+	defer backend.SetTreePage(treePageForTest)()
+	old := backend.SweepBudget
+	backend.SweepBudget = 8
+	defer func() { backend.SweepBudget = old }()
+	e, _ := archiveEnv(t, nil)
+	ctx := context.Background()
+	for i := range 12 {
+		e.put(e.admin, fmt.Sprintf("/home/admin/projects/sub/old%02d", i), []byte("old"))
+	}
+	e.put(e.admin, "/home/admin/other/old", []byte("old"))
+	e.clock.Add(100 * 24 * time.Hour)
+	e.put(e.admin, "/home/admin/projects/new", []byte("new"))
+	_, err := e.b.SetArchiveRule(ctx, e.admin, p("/home/admin/projects/new"), 90, blob.ClassDeepArchive)
+	wantErr(t, err, errs.ErrNotDir)
+	_, err = e.b.SetArchiveRule(ctx, e.admin, p("/home/admin/projects"), 0, blob.ClassDeepArchive)
+	wantErr(t, err, errs.ErrInvalid)
+	if _, err := e.b.SetArchiveRule(ctx, e.admin, p("/home/admin/projects"), 90, blob.ClassDeepArchive); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.SweepArchiveRules(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := e.b.ArchiveRules(ctx, e.admin)
+	if err != nil || len(rules) != 1 || !rules[0].Sweeping || rules[0].Archived == 0 || rules[0].Archived >= 12 {
+		t.Fatalf("after one bounded run: %+v, %v", rules, err)
+	}
+	for range 5 {
+		if err := e.b.SweepArchiveRules(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rules, _ = e.b.ArchiveRules(ctx, e.admin)
+	if len(rules) != 1 || rules[0].Sweeping || rules[0].Archived != 12 || rules[0].LastSweep.IsZero() {
+		t.Fatalf("after the sweep: %+v", rules)
+	}
+	for name, st := range e.listed("/home/admin/projects/sub") {
+		if st != backend.StateArchived {
+			t.Errorf("%s: %s", name, st)
+		}
+	}
+	if got := e.listed("/home/admin/projects"); got["new"] != backend.StateHot {
+		t.Errorf("the new file: %v", got)
+	}
+	if got := e.listed("/home/admin/other"); got["old"] != backend.StateHot {
+		t.Errorf("a file outside the rule's folder: %v", got)
+	}
+	if err := e.b.DeleteArchiveRule(ctx, e.admin, p("/home/admin/projects")); err != nil {
+		t.Fatal(err)
+	}
+	if rules, _ := e.b.ArchiveRules(ctx, e.admin); len(rules) != 0 {
+		t.Errorf("rules after delete: %+v", rules)
+	}
+}

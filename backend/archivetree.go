@@ -135,40 +135,8 @@ func (b *Backend) runTree(ctx context.Context, j *runningJob) error {
 	tj, kind, done := j.rec.Tree.clone(), j.rec.Kind, j.rec.Done
 	j.mu.Unlock()
 	for len(tj.Stack) > 0 {
-		top := len(tj.Stack) - 1
-		f := tj.Stack[top]
-		q := meta.QueryOpts{Prefix: entryPrefix, Limit: treePage}
-		if f.After != "" {
-			q.After = entrySK(f.After)
-		}
-		pg, err := b.meta.Query(ctx, dirPK(f.ID), q)
-		if err != nil {
-			return err
-		}
-		if len(pg.Items) == 0 {
-			tj.Stack = tj.Stack[:top]
-		}
-		dir, err := storepath.Parse(f.Path)
-		if err != nil {
-			return err
-		}
-		for _, it := range pg.Items {
-			rec, err := record.Decode[entryRec](it)
-			if err != nil {
-				return err
-			}
-			name := strings.TrimPrefix(it.SK, entryPrefix)
-			path, err := dir.Join(name)
-			if err != nil {
-				return err
-			}
-			tj.Stack[top].After = name
-			if rec.Kind == KindDir {
-				// Depth first: the rest of this page is read again
-				// after the subfolder.
-				tj.Stack = append(tj.Stack, treeFrame{ID: rec.ID, Path: path.String()})
-				break
-			}
+		var err error
+		tj.Stack, err = b.walkPage(ctx, tj.Stack, func(path storepath.Path, _ entryRec) error {
 			if err := b.treeFile(ctx, tj, kind, path); err != nil {
 				if ctx.Err() != nil || errs.IsUnavailable(err) {
 					return err // stopping, or the engines are down: resume later
@@ -177,6 +145,10 @@ func (b *Backend) runTree(ctx context.Context, j *runningJob) error {
 				tj.Why = err.Error()
 			}
 			done++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		saved := tj.clone()
 		if err := j.update(ctx, func(r *jobRec) { r.Tree, r.Done = saved, done }); err != nil {
@@ -187,6 +159,55 @@ func (b *Backend) runTree(ctx context.Context, j *runningJob) error {
 		}
 	}
 	return j.finish(ctx, func(r *jobRec) { r.Tree, r.Done = tj, done })
+}
+
+// walkPage takes one step of a depth-first walk of folders: it reads a
+// page (treePage entries) of the folder on top of stack after its last
+// name handled, calls file for each file, and returns the stack as it then
+// is (a subfolder pushed, where the rest of the page waits; a folder done,
+// popped). An empty stack is a walk done. If file fails, the stack
+// returned still has that file to do.
+func (b *Backend) walkPage(ctx context.Context, stack []treeFrame, file func(storepath.Path, entryRec) error) ([]treeFrame, error) {
+	stack = append([]treeFrame(nil), stack...)
+	top := len(stack) - 1
+	f := stack[top]
+	q := meta.QueryOpts{Prefix: entryPrefix, Limit: treePage}
+	if f.After != "" {
+		q.After = entrySK(f.After)
+	}
+	pg, err := b.meta.Query(ctx, dirPK(f.ID), q)
+	if err != nil {
+		return stack, err
+	}
+	if len(pg.Items) == 0 {
+		return stack[:top], nil
+	}
+	dir, err := storepath.Parse(f.Path)
+	if err != nil {
+		return stack, err
+	}
+	for _, it := range pg.Items {
+		rec, err := record.Decode[entryRec](it)
+		if err != nil {
+			return stack, err
+		}
+		name := strings.TrimPrefix(it.SK, entryPrefix)
+		path, err := dir.Join(name)
+		if err != nil {
+			return stack, err
+		}
+		if rec.Kind == KindDir {
+			// Depth first: the rest of this page is read again after
+			// the subfolder.
+			stack[top].After = name
+			return append(stack, treeFrame{ID: rec.ID, Path: path.String()}), nil
+		}
+		if err := file(path, rec); err != nil {
+			return stack, err
+		}
+		stack[top].After = name
+	}
+	return stack, nil
 }
 
 // treeFile archives or restores the file at p for the job.

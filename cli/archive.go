@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -222,4 +225,73 @@ func archiveNote(e api.Entry) string {
 		return fmt.Sprintf("[restored %s, until %s]", ai.Class, ai.Until.Local().Format("01-02 15:04"))
 	}
 	return fmt.Sprintf("[%s]", ai.Class)
+}
+
+func (a *app) lifecycleCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lifecycle",
+		Short: "Archive rules: archive a folder's files not modified for some time",
+		Long: `Archive rules: the files under a folder that were not modified for some
+time move to an archive class. The servers sweep the folders themselves (S3's
+lifecycle rules cannot: object keys say nothing of paths), a bounded number
+of entries at a time, and each file is checked for whoever set the rule.`,
+	}
+	var after, class string
+	set := &cobra.Command{Use: "set FOLDER --archive-after 90d [--class deep-archive]", Short: "Set a folder's rule (replacing its rule if it has one)", Args: cobra.ExactArgs(1)}
+	set.Flags().StringVar(&after, "archive-after", "", "archive files not modified for this long, in days: 90d (or 90)")
+	set.Flags().StringVar(&class, "class", "glacier", "archive class: glacier, deep-archive or glacier-ir")
+	a.storeCmd(set, func(ctx context.Context, s *session, args []string) error {
+		days, err := strconv.Atoi(strings.TrimSuffix(after, "d"))
+		if err != nil || days < 1 {
+			return usagef("--archive-after %q: want a number of days, e.g. 90d", after)
+		}
+		p, err := s.remote(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		rule, err := s.SetArchiveRule(ctx, p, api.ArchiveRuleRequest{AfterDays: days, Class: class})
+		if err != nil {
+			return err
+		}
+		if a.jsonOut {
+			return a.printJSON(rule)
+		}
+		fmt.Fprintf(a.env.Stdout, "%s: files not modified for %d days go to %s\n", rule.Path, rule.AfterDays, rule.Class)
+		return nil
+	})
+	ls := a.storeCmd(&cobra.Command{Use: "ls", Short: "List the rules", Args: cobra.NoArgs},
+		func(ctx context.Context, s *session, _ []string) error {
+			rules, err := s.ArchiveRules(ctx)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				for _, r := range rules {
+					if err := a.printJSON(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "FOLDER\tAFTER\tCLASS\tBY\tLAST SWEEP\tARCHIVED")
+			for _, r := range rules {
+				last := rfc3339(r.LastSweep)
+				if r.Sweeping {
+					last += " (sweeping)"
+				}
+				fmt.Fprintf(tw, "%s\t%dd\t%s\t%s\t%s\t%d\n", r.Path, r.AfterDays, r.Class, r.By, last, r.Archived)
+			}
+			return tw.Flush()
+		})
+	rm := a.storeCmd(&cobra.Command{Use: "rm FOLDER", Short: "Remove a folder's rule", Args: cobra.ExactArgs(1)},
+		func(ctx context.Context, s *session, args []string) error {
+			p, err := s.remote(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return s.DeleteArchiveRule(ctx, p)
+		})
+	cmd.AddCommand(set, ls, rm)
+	return cmd
 }

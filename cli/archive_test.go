@@ -79,3 +79,32 @@ func TestArchiveCommands(t *testing.T) {
 		t.Errorf("restore of a hot file: %v", r)
 	}
 }
+
+// TestLifecycleCommands: set, list and remove a folder's archive rule.
+func TestLifecycleCommands(t *testing.T) {
+	data := newStore(t)
+	env := map[string]string{}
+	strata := func(args ...string) result {
+		t.Helper()
+		return run(t, env, append([]string{"--data", data}, args...)...)
+	}
+	if r := strata("mkdir", "projects"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := strata("admin", "lifecycle", "set", "projects", "--archive-after", "ninety"); r.code != ExitUsage {
+		t.Errorf("bad --archive-after: %v", r)
+	}
+	if r := strata("admin", "lifecycle", "set", "projects", "--archive-after", "90d", "--class", "deep-archive"); r.code != 0 ||
+		!strings.Contains(r.stdout, "/home/admin/projects: files not modified for 90 days go to deep-archive") {
+		t.Fatalf("set: %v", r)
+	}
+	if r := strata("admin", "lifecycle", "ls"); r.code != 0 || !strings.Contains(r.stdout, "/home/admin/projects  90d") {
+		t.Errorf("ls: %v", r)
+	}
+	if r := strata("admin", "lifecycle", "rm", "projects"); r.code != 0 {
+		t.Errorf("rm: %v", r)
+	}
+	if r := strata("admin", "lifecycle", "rm", "projects"); r.code != ExitNotFound {
+		t.Errorf("rm of no rule: %v", r)
+	}
+}

@@ -97,3 +97,47 @@ func writeJobAnswer(w http.ResponseWriter, job backend.Job) error {
 	}
 	return writeJSON(w, http.StatusOK, api.Accepted{Job: apiJob(job)})
 }
+
+func (s *Server) listArchiveRules(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	rules, err := s.b.ArchiveRules(r.Context(), pr)
+	if err != nil {
+		return err
+	}
+	out := make([]api.ArchiveRule, len(rules))
+	for i, rule := range rules {
+		out[i] = api.ArchiveRule(rule)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) setArchiveRule(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	p, err := pathParam(r, "/v1/archive-rules/")
+	if err != nil {
+		return err
+	}
+	var req api.ArchiveRuleRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	class, err := blob.ParseClass(req.Class)
+	if err != nil {
+		return badRequest("class: %v", err)
+	}
+	rule, err := s.b.SetArchiveRule(r.Context(), pr, p, req.AfterDays, class)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.ArchiveRule(rule))
+}
+
+func (s *Server) deleteArchiveRule(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
+	p, err := pathParam(r, "/v1/archive-rules/")
+	if err != nil {
+		return err
+	}
+	if err := s.b.DeleteArchiveRule(r.Context(), pr, p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -44,6 +44,26 @@ type RestoreRequest struct {
 	Recursive bool `json:"recursive,omitempty"`
 }
 
+// ArchiveRuleRequest is the body of PUT /v1/archive-rules/{path}.
+type ArchiveRuleRequest struct {
+	// AfterDays: files not modified for this many days are archived.
+	AfterDays int    `json:"afterDays"`
+	Class     string `json:"class"`
+}
+
+// ArchiveRule is a folder's archive rule and its sweeps.
+type ArchiveRule struct {
+	Path      string    `json:"path"`
+	AfterDays int       `json:"afterDays"`
+	Class     string    `json:"class"`
+	By        string    `json:"by"`
+	Created   time.Time `json:"created"`
+	LastSweep time.Time `json:"lastSweep,omitzero"`
+	Sweeping  bool      `json:"sweeping"`
+	Archived  int64     `json:"archived"`
+	Why       string    `json:"why,omitempty"`
+}
+
 // RestoreResult answers a restore of one file: Started if a restore was
 // asked for (or a restored copy's days extended), else Note says why none
 // was needed.

@@ -721,3 +721,31 @@ func (c *Client) Restore(ctx context.Context, path string, req api.RestoreReques
 	}
 	return ans.RestoreResult, ans.Job, nil
 }
+
+// ArchiveRules lists the archive rules on the folders the caller may
+// archive in.
+func (c *Client) ArchiveRules(ctx context.Context) ([]api.ArchiveRule, error) {
+	var rules []api.ArchiveRule
+	err := c.doJSON(ctx, http.MethodGet, "/v1/archive-rules", nil, nil, &rules)
+	return rules, err
+}
+
+// SetArchiveRule sets the archive rule of the folder at path.
+func (c *Client) SetArchiveRule(ctx context.Context, path string, req api.ArchiveRuleRequest) (api.ArchiveRule, error) {
+	var rule api.ArchiveRule
+	u, err := storeURL("/v1/archive-rules", path)
+	if err != nil {
+		return rule, err
+	}
+	err = c.doJSON(ctx, http.MethodPut, u, nil, req, &rule)
+	return rule, err
+}
+
+// DeleteArchiveRule removes the archive rule of the folder at path.
+func (c *Client) DeleteArchiveRule(ctx context.Context, path string) error {
+	u, err := storeURL("/v1/archive-rules", path)
+	if err != nil {
+		return err
+	}
+	return c.doJSON(ctx, http.MethodDelete, u, nil, nil, nil)
+}
