@@ -500,3 +500,28 @@ func TestArchiveRules(t *testing.T) {
 		t.Errorf("rules after delete: %+v", rules)
 	}
 }
+
+// TestRestoreExtends: restoring a restored file extends its copy at once
+// (no tier wait), also when the old copy would have expired first.
+func TestRestoreExtends(t *testing.T) {
+	e, _ := archiveEnv(t, map[blob.RestoreTier]time.Duration{blob.TierStandard: 3 * time.Hour})
+	e.put(e.admin, "/home/admin/x", []byte("x"))
+	e.archive("/home/admin/x", blob.ClassGlacier)
+	e.restore("/home/admin/x", blob.TierStandard, 1)
+	e.poll()
+	e.clock.Add(3 * time.Hour)
+	e.poll()
+	e.wantState("/home/admin/x", backend.StateRestored)
+	e.clock.Add(20 * time.Hour)
+	if r := e.restore("/home/admin/x", blob.TierStandard, 5); !r.Started || r.Entry.State != backend.StateRestored {
+		t.Fatalf("extension: %+v", r)
+	}
+	e.poll()
+	ent := e.wantState("/home/admin/x", backend.StateRestored)
+	if want := e.clock.Now().Add(5 * 24 * time.Hour); !ent.Archive.Until.Equal(want) {
+		t.Errorf("extended until %v, want %v", ent.Archive.Until, want)
+	}
+	e.clock.Add(4 * 24 * time.Hour)
+	e.poll()
+	e.wantState("/home/admin/x", backend.StateRestored)
+}

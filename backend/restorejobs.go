@@ -161,8 +161,13 @@ func (b *Backend) restoreClaimed(r restoreJobRec, now time.Time) bool {
 func (b *Backend) pollRestore(ctx context.Context, a blob.Archiver, blobID string, r restoreJobRec, ver int64, st *RestoreStats) error {
 	now := b.now()
 	if r.Until != 0 && r.Until <= now.UnixNano() {
-		st.Expired++
-		return b.endRestore(ctx, blobID, r, ver)
+		if r.Submitted {
+			st.Expired++
+			return b.endRestore(ctx, blobID, r, ver)
+		}
+		// A request to extend a copy that expired before it was sent:
+		// a restore anew.
+		r.Until = 0
 	}
 	release := func(next time.Time, why error) error {
 		r.Claim, r.ClaimBy, r.NextPoll = 0, "", record.Nanos(next)
@@ -190,7 +195,9 @@ func (b *Backend) pollRestore(ctx context.Context, a blob.Archiver, blobID strin
 		}
 		r.Submitted = true
 		st.Submitted++
-		if t.first > 0 {
+		// A restored copy's days are extended at once; a new copy takes
+		// the tier's time.
+		if t.first > 0 && r.Until == 0 {
 			return release(now.Add(t.first), nil)
 		}
 	}

@@ -138,6 +138,15 @@ func archiveTestChangeClass(t *testing.T, s blob.Store, a blob.Archiver) {
 	}
 	archiveWaitRestored(t, a, "moved")
 	blobWantObject(t, s, "moved", data)
+	// Archived again in another class, it is a new object there, with
+	// no restored copy.
+	if err := a.Archive(ctx, "moved", blob.ClassGlacier); err != nil {
+		t.Fatalf("Archive(GLACIER) of a restored object: %v", err)
+	}
+	if st, err := a.ArchiveState(ctx, "moved"); err != nil || st != (blob.ArchiveState{Class: blob.ClassGlacier}) {
+		t.Errorf("ArchiveState after a change of class = %+v, %v; want GLACIER with no restore", st, err)
+	}
+	archiveWantArchived(t, s, "moved")
 }
 
 // archiveTestRoundTrip archives an object to each class, checks that it

@@ -280,7 +280,9 @@ func (s *Store) archive(ctx context.Context, key string, class blob.ArchiveClass
 			return err
 		}
 	}
-	if !class.NeedsRestore() {
+	if cur != class {
+		// A restore, and its copy, were of the object in its old place
+		// (as on S3, where the copy in a new class is a new object).
 		return s.cold.dropRestore(ctx, key)
 	}
 	return nil
