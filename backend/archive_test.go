@@ -469,7 +469,7 @@ func TestArchiveRules(t *testing.T) {
 	if err := e.b.SweepArchiveRules(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rules, err := e.b.ArchiveRules(ctx, e.admin)
+	rules, err := e.b.ArchiveRules(ctx, e.admin, p("/"))
 	if err != nil || len(rules) != 1 || !rules[0].Sweeping || rules[0].Archived == 0 || rules[0].Archived >= 12 {
 		t.Fatalf("after one bounded run: %+v, %v", rules, err)
 	}
@@ -478,7 +478,7 @@ func TestArchiveRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rules, _ = e.b.ArchiveRules(ctx, e.admin)
+	rules, _ = e.b.ArchiveRules(ctx, e.admin, p("/home/admin"))
 	if len(rules) != 1 || rules[0].Sweeping || rules[0].Archived != 12 || rules[0].LastSweep.IsZero() {
 		t.Fatalf("after the sweep: %+v", rules)
 	}
@@ -496,7 +496,7 @@ func TestArchiveRules(t *testing.T) {
 	if err := e.b.DeleteArchiveRule(ctx, e.admin, p("/home/admin/projects")); err != nil {
 		t.Fatal(err)
 	}
-	if rules, _ := e.b.ArchiveRules(ctx, e.admin); len(rules) != 0 {
+	if rules, _ := e.b.ArchiveRules(ctx, e.admin, p("/")); len(rules) != 0 {
 		t.Errorf("rules after delete: %+v", rules)
 	}
 }

@@ -127,8 +127,12 @@ func (b *Backend) DeleteArchiveRule(ctx context.Context, pr iam.Principal, p sto
 	return b.meta.Delete(ctx, pkArchiveRules, l.rec.ID, meta.NoCond)
 }
 
-// ArchiveRules lists the rules on the folders pr may archive in.
-func (b *Backend) ArchiveRules(ctx context.Context, pr iam.Principal) ([]ArchiveRule, error) {
+// ArchiveRules lists the rules on under and the folders below it that pr
+// may archive in (pr must be allowed to archive in under).
+func (b *Backend) ArchiveRules(ctx context.Context, pr iam.Principal, under storepath.Path) ([]ArchiveRule, error) {
+	if err := b.allowPath(ctx, pr, iam.ArchiveFile, under); err != nil {
+		return nil, err
+	}
 	out := []ArchiveRule{}
 	err := b.eachItem(ctx, pkArchiveRules, "", func(it meta.Item) error {
 		r, err := record.Decode[ruleRec](it)
@@ -139,7 +143,7 @@ func (b *Backend) ArchiveRules(ctx context.Context, pr iam.Principal) ([]Archive
 		if err != nil {
 			return err
 		}
-		if b.allowPath(ctx, pr, iam.ArchiveFile, p) == nil {
+		if p.Within(under) && b.allowPath(ctx, pr, iam.ArchiveFile, p) == nil {
 			out = append(out, r.public())
 		}
 		return nil

@@ -259,9 +259,17 @@ of entries at a time, and each file is checked for whoever set the rule.`,
 		fmt.Fprintf(a.env.Stdout, "%s: files not modified for %d days go to %s\n", rule.Path, rule.AfterDays, rule.Class)
 		return nil
 	})
-	ls := a.storeCmd(&cobra.Command{Use: "ls", Short: "List the rules", Args: cobra.NoArgs},
-		func(ctx context.Context, s *session, _ []string) error {
-			rules, err := s.ArchiveRules(ctx)
+	ls := a.storeCmd(&cobra.Command{Use: "ls [FOLDER]", Short: "List the rules on a folder (your home by default; / for all) and below", Args: cobra.MaximumNArgs(1)},
+		func(ctx context.Context, s *session, args []string) error {
+			arg := ""
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			p, err := s.remote(ctx, arg)
+			if err != nil {
+				return err
+			}
+			rules, err := s.ArchiveRules(ctx, p)
 			if err != nil {
 				return err
 			}

@@ -99,7 +99,15 @@ func writeJobAnswer(w http.ResponseWriter, job backend.Job) error {
 }
 
 func (s *Server) listArchiveRules(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {
-	rules, err := s.b.ArchiveRules(r.Context(), pr)
+	under := pr.Home()
+	if v := r.URL.Query().Get("path"); v != "" {
+		p, err := parsePathField("path", v)
+		if err != nil {
+			return err
+		}
+		under = p
+	}
+	rules, err := s.b.ArchiveRules(r.Context(), pr, under)
 	if err != nil {
 		return err
 	}

@@ -239,7 +239,7 @@ func matrix(a alice) map[string]matrixCase {
 		"DELETE /v1/users/{name}/aws-identities":  {req: static("/v1/users/alice/aws-identities?arn=arn:aws:iam::123456789012:role/matrix", ""), ownerDenied: true},
 		"POST /v1/archive/{path...}":              {req: static("/v1/archive/home/alice/f.txt", `{"class":"glacier"}`)},
 		"POST /v1/restore/{path...}":              {req: static("/v1/restore/home/alice/f.txt", `{"tier":"standard","days":1}`)},
-		"GET /v1/archive-rules":                   {req: static("/v1/archive-rules", ""), self: true},
+		"GET /v1/archive-rules":                   {req: static("/v1/archive-rules?path=/home/alice", "")},
 		"PUT /v1/archive-rules/{path...}":         {req: static("/v1/archive-rules/home/alice/dir", `{"afterDays":90,"class":"deep-archive"}`)},
 		"DELETE /v1/archive-rules/{path...}":      {req: static("/v1/archive-rules/home/alice/dir", "")},
 		"GET /healthz":                            {req: static("/healthz", "")},

@@ -108,7 +108,7 @@ func (s *Server) routes() []route {
 
 		{"POST", "/v1/archive/{path...}", token, s.archive, nil},
 		{"POST", "/v1/restore/{path...}", token, s.restore, nil},
-		{"GET", "/v1/archive-rules", token, s.listArchiveRules, nil},
+		{"GET", "/v1/archive-rules", token, s.listArchiveRules, []string{"path"}},
 		{"PUT", "/v1/archive-rules/{path...}", token, s.setArchiveRule, nil},
 		{"DELETE", "/v1/archive-rules/{path...}", token, s.deleteArchiveRule, nil},
 	}

@@ -722,11 +722,15 @@ func (c *Client) Restore(ctx context.Context, path string, req api.RestoreReques
 	return ans.RestoreResult, ans.Job, nil
 }
 
-// ArchiveRules lists the archive rules on the folders the caller may
-// archive in.
-func (c *Client) ArchiveRules(ctx context.Context) ([]api.ArchiveRule, error) {
+// ArchiveRules lists the archive rules on the folder under (the caller's
+// home for "") and below it.
+func (c *Client) ArchiveRules(ctx context.Context, under string) ([]api.ArchiveRule, error) {
 	var rules []api.ArchiveRule
-	err := c.doJSON(ctx, http.MethodGet, "/v1/archive-rules", nil, nil, &rules)
+	var q url.Values
+	if under != "" {
+		q = url.Values{"path": {under}}
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/archive-rules", q, nil, &rules)
 	return rules, err
 }
 
