@@ -121,6 +121,8 @@ type Backend struct {
 	stopRotating context.CancelFunc
 	log          *slog.Logger
 	now          func() time.Time
+	// restoreKick asks the daemon's restore poller for a run.
+	restoreKick func()
 }
 
 // New checks cfg and returns a Backend.
@@ -215,6 +217,8 @@ type Entry struct {
 	SHA256  string `json:"sha256,omitempty"`
 	Version int64  `json:"version,omitempty"`
 	State   string `json:"state,omitempty"`
+	// Archive is where an archived file's content stands (nil if hot).
+	Archive *ArchiveInfo `json:"archive,omitempty"`
 }
 
 func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
@@ -233,7 +237,8 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		e.ModTime = time.Time{} // the root folder has no times
 	}
 	if r.Kind == KindFile {
-		e.State = "hot"
+		e.State = r.Arch.state(b.now())
+		e.Archive = r.Arch.public()
 	}
 	return e
 }

@@ -240,7 +240,7 @@ func (b *Backend) copiedDir(id string, src entryRec) entryRec {
 func (b *Backend) copyFileOps(pr iam.Principal, dirID, name string, src entryRec) []meta.Op {
 	now := record.Nanos(b.now())
 	rec := entryRec{ID: record.NewID(), Kind: KindFile, Created: now, MTime: src.MTime,
-		Size: src.Size, SHA256: src.SHA256, Blob: src.Blob, Seq: 1, First: 1}
+		Size: src.Size, SHA256: src.SHA256, Blob: src.Blob, Seq: 1, First: 1, Arch: src.Arch.clone()}
 	return []meta.Op{
 		meta.Add(blobPK(src.Blob), skBlob, 1, meta.MustLive),
 		meta.Put(record.Item(dirPK(dirID), entrySK(name), rec), meta.MustNew),

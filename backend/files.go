@@ -294,21 +294,31 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		mtime = now
 	}
 	var tx txn
+	// A new blob is hot; a version that shares a blob (a copy, an old
+	// version made current) shares its archive state.
+	var arch *archRec
 	if nv.blob != nil {
 		bi := record.Item(blobPK(nv.blobID), skBlob, nv.blob)
 		bi.N = 1
 		if err := tx.add(meta.Put(bi, meta.MustNew)); err != nil {
 			return Entry{}, nil, err
 		}
-	} else if err := tx.add(
-		meta.Add(blobPK(nv.blobID), skBlob, 1, meta.MustLive),
-		meta.Check(nv.from.PK, nv.from.SK, meta.AtVersion(nv.from.Version))); err != nil {
-		return Entry{}, nil, err
+	} else {
+		br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(nv.blobID), skBlob)
+		if err != nil && !record.IsNotFound(err) { // missing: the Add below fails the commit
+			return Entry{}, nil, err
+		}
+		arch = br.Arch
+		if err := tx.add(
+			meta.Add(blobPK(nv.blobID), skBlob, 1, meta.MustLive),
+			meta.Check(nv.from.PK, nv.from.SK, meta.AtVersion(nv.from.Version))); err != nil {
+			return Entry{}, nil, err
+		}
 	}
 
 	next := entryRec{
 		ID: record.NewID(), Kind: KindFile, Created: record.Nanos(now), MTime: mtimeNanos(mtime),
-		Size: nv.size, SHA256: nv.sha256, Blob: nv.blobID, Seq: 1, First: 1,
+		Size: nv.size, SHA256: nv.sha256, Blob: nv.blobID, Seq: 1, First: 1, Arch: arch,
 	}
 	entryCond := meta.MustNew
 	if l.exists {

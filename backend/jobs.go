@@ -68,30 +68,40 @@ type jobRec struct {
 
 	Copy  *copyJob  `json:"copy,omitempty"`
 	Rekey *rekeyJob `json:"rekey,omitempty"`
+	// Tree is a folder archive or restore (archivetree.go).
+	Tree *treeJob `json:"tree,omitempty"`
 }
 
 // resumable reports a job that is taken over and carried on when its
 // server dies (a key rotation: each step is idempotent), rather than
 // rolled back.
-func (r jobRec) resumable() bool { return r.Kind == jobRekey }
+func (r jobRec) resumable() bool { return r.Kind == jobRekey || r.Tree != nil }
 
 // Job is what a client sees of a job.
 type Job struct {
-	ID      string    `json:"id"`
-	Kind    string    `json:"kind"`
-	State   string    `json:"state"`
-	Done    int64     `json:"done"`
-	Path    string    `json:"path,omitempty"`
-	Error   string    `json:"error,omitempty"`
-	Code    string    `json:"code,omitempty"`
-	Result  *Entry    `json:"result,omitempty"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	State  string `json:"state"`
+	Done   int64  `json:"done"`
+	Path   string `json:"path,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Result *Entry `json:"result,omitempty"`
+	// Skipped and Why: the files a folder archive or restore left out,
+	// and why the last one was.
+	Skipped int64     `json:"skipped,omitempty"`
+	Why     string    `json:"why,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
 
 func (r jobRec) public(id string) Job {
-	return Job{ID: id, Kind: r.Kind, State: r.State, Done: r.Done, Path: r.Path, Error: r.Err, Code: r.Code,
+	j := Job{ID: id, Kind: r.Kind, State: r.State, Done: r.Done, Path: r.Path, Error: r.Err, Code: r.Code,
 		Result: r.Result, Created: record.FromNanos(r.Created), Updated: record.FromNanos(r.Updated)}
+	if r.Tree != nil {
+		j.Skipped, j.Why = r.Tree.Skipped, r.Tree.Why
+	}
+	return j
 }
 
 // Err is the error a failed job ended with, as the core's error it

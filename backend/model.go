@@ -70,6 +70,9 @@ type entryRec struct {
 	First   int64  `json:"f,omitempty"` // files: oldest version kept
 	// Quota is a home folder's limits (quota.go), nil for none.
 	Quota *Quota `json:"q,omitempty"`
+	// Arch mirrors the archive state of the current version's blob
+	// (archive.go), nil for hot.
+	Arch *archRec `json:"a,omitempty"`
 }
 
 // versionRec is the item at (file#<id>, v#<seq>).
@@ -91,6 +94,8 @@ type blobRec struct {
 	Wrapped  []byte `json:"wk"`
 	KeyID    string `json:"kid"`
 	Created  int64  `json:"c"`
+	// Arch is the blob's place in the archive tier, nil for hot.
+	Arch *archRec `json:"a,omitempty"`
 }
 
 // trashRec is the item at (trash#<userID>, t#<trashID>): an entry taken out of

@@ -145,6 +145,14 @@ func (b *Backend) moveOnce(ctx context.Context, trashOwner string, from, to stor
 			return Entry{}, err
 		}
 	}
+	// A file being restored takes its place in the restore along.
+	if op, ok, err := b.restoreFollows(ctx, src, dst); err != nil {
+		return Entry{}, err
+	} else if ok {
+		if err := tx.add(op); err != nil {
+			return Entry{}, err
+		}
+	}
 	if err := use.commit(ctx, b.meta, tx.ops); err != nil {
 		return Entry{}, errs.FromStore("move", err)
 	}

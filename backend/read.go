@@ -104,7 +104,7 @@ func (b *Backend) Open(ctx context.Context, pr iam.Principal, p storepath.Path, 
 	if o.Offset < 0 || length < 0 || o.Offset+length > e.Size {
 		return nil, fmt.Errorf("%w: bytes %d+%d of a %d-byte file", errs.ErrInvalidRange, o.Offset, o.Length, e.Size)
 	}
-	rc, err := b.openBlob(ctx, blobID, o.Offset, length)
+	rc, err := b.openBlob(ctx, p.String(), blobID, o.Offset, length)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +112,13 @@ func (b *Backend) Open(ctx context.Context, pr iam.Principal, p storepath.Path, 
 }
 
 // openBlob decrypts a range of a blob.
-func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io.ReadCloser, error) {
+func (b *Backend) openBlob(ctx context.Context, what, blobID string, off, n int64) (io.ReadCloser, error) {
 	br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", blobID, err)
+	}
+	if !br.Arch.readable(b.now()) {
+		return nil, archivedError(what, br.Arch)
 	}
 	key, err := b.dataKeyFresh(ctx, blobID, br.Wrapped, func() ([]byte, error) {
 		br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(blobID), skBlob)
@@ -128,6 +131,10 @@ func (b *Backend) openBlob(ctx context.Context, blobID string, off, n int64) (io
 		rc, err := b.blobs.Get(ctx, blobID, off, n)
 		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRange) {
 			return nil, fmt.Errorf("%w: blob %s is missing or short: %w", errs.ErrIntegrity, blobID, err)
+		}
+		if errors.Is(err, blob.ErrArchived) {
+			// Its restored copy expired before the poller noticed.
+			return nil, fmt.Errorf("%s: %w: restore it first (strata restore): %w", what, errs.ErrArchived, err)
 		}
 		return rc, err
 	}

@@ -193,6 +193,14 @@ func (b *Backend) Stat(ctx context.Context, pr iam.Principal, p storepath.Path) 
 	if err != nil {
 		return Entry{}, t.fail(err)
 	}
+	if l.rec.Kind == KindFile && l.rec.Blob != "" {
+		// The blob has the archive state first hand (copies share it).
+		e, err := b.syncArch(ctx, t.path, l)
+		if err != nil {
+			return Entry{}, t.fail(err)
+		}
+		return t.show(e), nil
+	}
 	return t.show(b.entry(t.path, l.rec)), nil
 }
 

@@ -132,6 +132,9 @@ func (a *app) printEntries(es []api.Entry, long bool) error {
 		if !e.IsDir() {
 			kind, size, ver, name = "-", human.Bytes(e.Size), fmt.Sprintf("v%d", e.Version), e.Name
 		}
+		if note := archiveNote(e); note != "" {
+			name += "  " + note
+		}
 		fmt.Fprintf(a.env.Stdout, "%s %10s  %s  %5s  %s\n", kind, size, e.ModTime.Local().Format("2006-01-02 15:04"), ver, name)
 	}
 	return nil
@@ -162,6 +165,15 @@ func (a *app) statCmd() *cobra.Command {
 			fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
 			fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
 			fmt.Fprintf(tw, "State:\t%s\n", e.State)
+			if ai := e.Archive; ai != nil {
+				fmt.Fprintf(tw, "Class:\t%s (since %s)\n", ai.Class, rfc3339(ai.Since))
+				if e.State == api.StateRestoring {
+					fmt.Fprintf(tw, "Restore:\t%s, %d days, asked %s, expected by %s\n", ai.Tier, ai.Days, rfc3339(ai.Requested), rfc3339(ai.Expected))
+				}
+				if e.State == api.StateRestored {
+					fmt.Fprintf(tw, "Restored:\tuntil %s\n", rfc3339(ai.Until))
+				}
+			}
 		}
 		fmt.Fprintf(tw, "Modified:\t%s\n", rfc3339(e.ModTime))
 		fmt.Fprintf(tw, "Created:\t%s\n", rfc3339(e.Created))

@@ -332,7 +332,7 @@ spells it; paths of users and roles do not count. An ARN logs in as one user.`,
 			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
 		return nil
 	})
-	cmd.AddCommand(user, tok, a.policyCmd(), a.groupCmd(), a.keysCmd(), gc, a.limitsCmd(), a.quotaCmd())
+	cmd.AddCommand(user, tok, a.policyCmd(), a.groupCmd(), a.keysCmd(), gc, a.limitsCmd(), a.quotaCmd(), a.lifecycleCmd())
 	cmd.AddCommand(a.auditCmd())
 	return cmd
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/audit"
+	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
@@ -62,6 +63,8 @@ type serveOpts struct {
 	auditKeep    string
 	logPaths     bool
 	shareURL     string
+	archiveDir   string
+	restoreDelay []string
 }
 
 // limitOpts are serve's rate limit flags.
@@ -186,6 +189,8 @@ settings file.`,
 	f.StringVar(&o.defaultQuota, "default-quota", "none", "quota of a new user's home folder, e.g. 10GiB (none: no limit; 'strata admin quota set' changes one user's)")
 	f.StringVar(&o.auditKeep, "audit-retention", "90d", "how long audit records are kept, e.g. 90d or 720h (at least 1d; 0 keeps them forever); the collector trims older ones")
 	f.BoolVar(&o.logPaths, "log-paths", false, "put each request's path in the request log (by default it names the route only; the audit log keeps the changes)")
+	f.StringVar(&o.archiveDir, "archive-dir", "", "cold tier of the embedded blob store, e.g. another disk (default: archive in --data)")
+	f.StringSliceVar(&o.restoreDelay, "restore-delay", nil, "how long an embedded restore takes per tier, e.g. expedited=5m,standard=3h,bulk=12h (default: at once)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -297,6 +302,10 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	spec := engine.Spec{
 		DataDir: data, Blob: o.blob, Meta: o.meta, Keys: o.keys,
 		AWSEndpoint: o.awsEndpoint, AWSRegion: o.awsRegion, KMSPreviousKeys: o.kmsPrevious,
+		ArchiveDir: o.archiveDir,
+	}
+	if spec.RestoreDelay, err = parseRestoreDelays(o.restoreDelay); err != nil {
+		return usagef("--restore-delay: %v", err)
 	}
 	switch o.s3PathStyle {
 	case "auto":
@@ -435,4 +444,25 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseRestoreDelays reads --restore-delay: tier=duration pairs.
+func parseRestoreDelays(pairs []string) (map[blob.RestoreTier]time.Duration, error) {
+	delays := map[blob.RestoreTier]time.Duration{}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want tier=duration, e.g. standard=3h", p)
+		}
+		tier, err := blob.ParseTier(name)
+		if err != nil {
+			return nil, err
+		}
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q: want a duration of 0 or more, e.g. 3h", value)
+		}
+		delays[tier] = d
+	}
+	return delays, nil
 }

@@ -57,6 +57,12 @@ type Config struct {
 // rekeyCheck is how often the daemon looks for a key rotation to resume.
 const rekeyCheck = time.Minute
 
+// restorePoll is how often the daemon looks for restores that are due.
+const restorePoll = 15 * time.Second
+
+// ruleSweep is how often the daemon carries archive rules' sweeps on.
+const ruleSweep = 10 * time.Minute
+
 // Daemon is a running store.
 type Daemon struct {
 	Core
@@ -175,6 +181,14 @@ func (d *Daemon) Start(ctx context.Context, ln net.Listener) error {
 	// taken over once its lease lapses.
 	d.jobs.Every("rekey", rekeyCheck, d.Files.ResumeKeyRotation)
 	d.jobs.Kick("rekey")
+	// Restores: each run sends at most backend.RestoreRequestsPerRun
+	// requests to the blob store; a new request kicks a run at once.
+	d.jobs.Every("restores", restorePoll, d.Files.PollRestores)
+	d.Files.OnRestoreRequested(func() { d.jobs.Kick("restores") })
+	d.jobs.Kick("restores")
+	// Archive rules: each run reads a bounded number of entries.
+	d.jobs.Every("archive-rules", ruleSweep, d.Files.SweepArchiveRules)
+	d.jobs.Kick("archive-rules")
 	if ln != nil {
 		perIP := d.cfg.MaxConnsPerIP
 		switch {

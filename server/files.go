@@ -128,6 +128,7 @@ func apiEntry(e backend.Entry) api.Entry {
 	return api.Entry{
 		Path: e.Path, Name: e.Name, Kind: string(e.Kind), ID: e.ID, Size: e.Size,
 		ModTime: e.ModTime, Created: e.Created, SHA256: e.SHA256, Version: e.Version, State: e.State,
+		Archive: (*api.ArchiveInfo)(e.Archive),
 	}
 }
 

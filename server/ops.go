@@ -62,7 +62,8 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, pr iam.Principal
 }
 
 func apiJob(j backend.Job) api.Job {
-	out := api.Job{ID: j.ID, Kind: j.Kind, State: j.State, Done: j.Done, Path: j.Path, Created: j.Created, Updated: j.Updated}
+	out := api.Job{ID: j.ID, Kind: j.Kind, State: j.State, Done: j.Done, Path: j.Path, Created: j.Created, Updated: j.Updated,
+		Skipped: j.Skipped, Why: j.Why}
 	if j.Result != nil {
 		e := apiEntry(*j.Result)
 		out.Result = &e

@@ -78,6 +78,9 @@ var errorMap = []struct {
 	{errs.ErrUnavailable, http.StatusServiceUnavailable, api.CodeUnavailable, "storage is busy or unreachable; retry", "2"},
 	{errs.ErrIntegrity, http.StatusInternalServerError, api.CodeIntegrity, "stored data failed authentication and was not served; the server log has the details", ""},
 	{errs.ErrInvalid, http.StatusBadRequest, api.CodeInvalidRequest, "", ""},
+	// The content is in an archive class: nothing was sent, and the
+	// detail says how to restore it.
+	{errs.ErrArchived, http.StatusConflict, api.CodeArchived, "", ""},
 }
 
 // toProblem classifies any error a handler returns.

@@ -17,8 +17,8 @@ import (
 	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
-	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/backend/shares"
+	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/version"
 )
 

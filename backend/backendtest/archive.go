@@ -33,6 +33,9 @@ func RunArchiver(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"DeleteArchived", archiveTestDelete},
 		{"Missing", archiveTestMissing},
 		{"InvalidKeys", archiveTestInvalidKeys},
+		{"InstantRetrieval", archiveTestInstant},
+		{"BadRequests", archiveTestBadRequests},
+		{"ChangeClass", archiveTestChangeClass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +50,104 @@ func RunArchiver(t *testing.T, open func(t *testing.T) blob.Store) {
 	}
 }
 
+// archiveClasses are the classes that need a restore.
 var archiveClasses = []blob.ArchiveClass{blob.ClassGlacier, blob.ClassDeepArchive}
+
+// archiveTestInstant: an object in GLACIER_IR reports its class, reads at
+// once, whole and in part, and needs no restore (which is not an error).
+func archiveTestInstant(t *testing.T, s blob.Store, a blob.Archiver) {
+	ctx := t.Context()
+	data := blobData(150, 4000)
+	blobPut(t, s, "instant", data)
+	if err := a.Archive(ctx, "instant", blob.ClassGlacierIR); err != nil {
+		t.Fatalf("Archive(GLACIER_IR): %v", err)
+	}
+	want := blob.ArchiveState{Class: blob.ClassGlacierIR}
+	if st, err := a.ArchiveState(ctx, "instant"); err != nil || st != want {
+		t.Errorf("ArchiveState = %+v, %v; want %+v", st, err, want)
+	}
+	blobWantObject(t, s, "instant", data)
+	if got := blobGet(t, s, "instant", 10, 20); !bytes.Equal(got, data[10:30]) {
+		t.Errorf("Get(10, 20) in GLACIER_IR: wrong bytes%s", blobFirstDiff(got, data[10:30]))
+	}
+	if err := a.Restore(ctx, "instant", 1, blob.TierStandard); err != nil {
+		t.Errorf("Restore of a GLACIER_IR object: %v", err)
+	}
+	if st, err := a.ArchiveState(ctx, "instant"); err != nil || st != want {
+		t.Errorf("ArchiveState after Restore = %+v, %v; want %+v", st, err, want)
+	}
+	if got := blobList(t, s, "instant"); got["instant"] != int64(len(data)) {
+		t.Errorf("List of a GLACIER_IR object = %v", got)
+	}
+}
+
+// archiveTestBadRequests: an unknown class or tier, days out of range and
+// Expedited for DEEP_ARCHIVE fail, and leave the object as it was.
+func archiveTestBadRequests(t *testing.T, s blob.Store, a blob.Archiver) {
+	ctx := t.Context()
+	data := blobData(160, 500)
+	blobPut(t, s, "deep", data)
+	for _, class := range []blob.ArchiveClass{"", "STANDARD", "glacier", "COLD"} {
+		if err := a.Archive(ctx, "deep", class); err == nil {
+			t.Errorf("Archive(%q): no error", class)
+		}
+	}
+	if st, err := a.ArchiveState(ctx, "deep"); err != nil || st != (blob.ArchiveState{}) {
+		t.Errorf("ArchiveState after refused Archives = %+v, %v; want hot", st, err)
+	}
+	if err := a.Archive(ctx, "deep", blob.ClassDeepArchive); err != nil {
+		t.Fatalf("Archive: %v", err)
+	}
+	for _, r := range []struct {
+		days int
+		tier blob.RestoreTier
+	}{{0, blob.TierStandard}, {-1, blob.TierBulk}, {blob.MaxRestoreDays + 1, blob.TierStandard},
+		{1, ""}, {1, "standard"}, {1, "Fast"}, {1, blob.TierExpedited}} {
+		if err := a.Restore(ctx, "deep", r.days, r.tier); err == nil || errors.Is(err, blob.ErrNotFound) {
+			t.Errorf("Restore(%d days, %q) of a DEEP_ARCHIVE object: err = %v, want a refusal", r.days, r.tier, err)
+		}
+	}
+	st, err := a.ArchiveState(ctx, "deep")
+	if err != nil || st != (blob.ArchiveState{Class: blob.ClassDeepArchive}) {
+		t.Errorf("ArchiveState after refused Restores = %+v, %v; want archived, no restore", st, err)
+	}
+	archiveWantArchived(t, s, "deep")
+}
+
+// archiveTestChangeClass: an object in GLACIER_IR (readable) can go on to
+// DEEP_ARCHIVE, and one archived can be read again once restored.
+func archiveTestChangeClass(t *testing.T, s blob.Store, a blob.Archiver) {
+	ctx := t.Context()
+	data := blobData(170, 700)
+	blobPut(t, s, "moved", data)
+	if err := a.Archive(ctx, "moved", blob.ClassGlacierIR); err != nil {
+		t.Fatalf("Archive(GLACIER_IR): %v", err)
+	}
+	if err := a.Archive(ctx, "moved", blob.ClassDeepArchive); err != nil {
+		t.Fatalf("Archive(DEEP_ARCHIVE) from GLACIER_IR: %v", err)
+	}
+	if st, err := a.ArchiveState(ctx, "moved"); err != nil || st.Class != blob.ClassDeepArchive {
+		t.Errorf("ArchiveState = %+v, %v; want DEEP_ARCHIVE", st, err)
+	}
+	archiveWantArchived(t, s, "moved")
+	if got := blobList(t, s, "moved"); len(got) != 1 || got["moved"] != int64(len(data)) {
+		t.Errorf("List after a change of class = %v, want the object once", got)
+	}
+	if err := a.Restore(ctx, "moved", 1, blob.TierBulk); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	archiveWaitRestored(t, a, "moved")
+	blobWantObject(t, s, "moved", data)
+	// Archived again in another class, it is a new object there, with
+	// no restored copy.
+	if err := a.Archive(ctx, "moved", blob.ClassGlacier); err != nil {
+		t.Fatalf("Archive(GLACIER) of a restored object: %v", err)
+	}
+	if st, err := a.ArchiveState(ctx, "moved"); err != nil || st != (blob.ArchiveState{Class: blob.ClassGlacier}) {
+		t.Errorf("ArchiveState after a change of class = %+v, %v; want GLACIER with no restore", st, err)
+	}
+	archiveWantArchived(t, s, "moved")
+}
 
 // archiveTestRoundTrip archives an object to each class, checks that it
 // cannot be read but can still be seen, restores it and reads it back.

@@ -9,7 +9,9 @@ package blob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -61,10 +63,40 @@ type Info struct {
 // ArchiveClass is a cold storage class.
 type ArchiveClass string
 
-// Archive classes, named as S3 names them.
+// Archive classes, named as S3 names them. GLACIER_IR (Glacier Instant
+// Retrieval) is cold and cheap to keep but reads at once: it needs no
+// restore.
 const (
 	ClassGlacier     ArchiveClass = "GLACIER"
 	ClassDeepArchive ArchiveClass = "DEEP_ARCHIVE"
+	ClassGlacierIR   ArchiveClass = "GLACIER_IR"
+)
+
+// ArchiveClasses are the classes Archive accepts.
+var ArchiveClasses = []ArchiveClass{ClassGlacier, ClassDeepArchive, ClassGlacierIR}
+
+// Valid reports whether c is one of ArchiveClasses.
+func (c ArchiveClass) Valid() bool {
+	return c == ClassGlacier || c == ClassDeepArchive || c == ClassGlacierIR
+}
+
+// NeedsRestore reports whether an object in c must be restored before it
+// can be read.
+func (c ArchiveClass) NeedsRestore() bool {
+	return c == ClassGlacier || c == ClassDeepArchive
+}
+
+// Offers reports whether a restore at tier is offered for c: Deep Archive
+// has no Expedited tier, and a class that needs no restore offers none.
+func (c ArchiveClass) Offers(t RestoreTier) bool {
+	return c.NeedsRestore() && t.Valid() && !(c == ClassDeepArchive && t == TierExpedited)
+}
+
+// MinRestoreDays and MaxRestoreDays bound the days a restored copy is kept
+// for (Strata's bounds; S3 accepts more).
+const (
+	MinRestoreDays = 1
+	MaxRestoreDays = 30
 )
 
 // RestoreTier is how fast a restore should be (and what it costs).
@@ -77,9 +109,16 @@ const (
 	TierBulk      RestoreTier = "Bulk"
 )
 
+// Valid reports whether t is one of the three tiers.
+func (t RestoreTier) Valid() bool {
+	return t == TierExpedited || t == TierStandard || t == TierBulk
+}
+
 // ArchiveState is where an object stands in the archive tier.
 type ArchiveState struct {
-	// Class is the archive class, or "" for an object in the hot tier.
+	// Class is the archive class, or "" for an object in the hot tier. An
+	// object in a class that needs no restore (GLACIER_IR) is readable
+	// and never restoring.
 	Class ArchiveClass
 	// Restoring: a restore was requested and has not completed.
 	Restoring bool
@@ -97,10 +136,13 @@ type Archiver interface {
 	Archive(ctx context.Context, key string, class ArchiveClass) error
 
 	// Restore asks for a readable copy of an archived object for days
-	// days (1 to 30), at tier. It returns as soon as the request is taken;
-	// the copy may take hours to appear (poll ArchiveState, never assume).
-	// Restoring an object that is being restored or has a restored copy,
-	// or a hot object (which needs none), is not an error.
+	// days (MinRestoreDays to MaxRestoreDays), at tier. It returns as soon
+	// as the request is taken; the copy may take hours to appear (poll
+	// ArchiveState, never assume). Restoring an object that is being
+	// restored (the first request stands) or has a restored copy (which
+	// then lasts days from now), or an object that needs no restore (hot,
+	// or in GLACIER_IR), is not an error. A tier the class does not offer
+	// (Expedited for DEEP_ARCHIVE) is an error.
 	Restore(ctx context.Context, key string, days int, tier RestoreTier) error
 
 	// ArchiveState reports the object's state. ErrNotFound if missing.
@@ -220,3 +262,44 @@ func ValidKey(key string) bool {
 	}
 	return true
 }
+
+// CheckRestore checks the arguments of Archiver.Restore other than the
+// key, for drivers.
+func CheckRestore(days int, tier RestoreTier) error {
+	if days < MinRestoreDays || days > MaxRestoreDays {
+		return fmt.Errorf("restore for %d days: want %d to %d", days, MinRestoreDays, MaxRestoreDays)
+	}
+	if !tier.Valid() {
+		return fmt.Errorf("unknown restore tier %q", tier)
+	}
+	return nil
+}
+
+// ParseClass reads an archive class as users write it: glacier,
+// deep-archive or glacier-ir (S3's names, any case, are accepted too).
+func ParseClass(name string) (ArchiveClass, error) {
+	c := ArchiveClass(strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	if !c.Valid() {
+		return "", fmt.Errorf("unknown archive class %q: want glacier, deep-archive or glacier-ir", name)
+	}
+	return c, nil
+}
+
+// Name is the class as users write it (deep-archive).
+func (c ArchiveClass) Name() string {
+	return strings.ToLower(strings.ReplaceAll(string(c), "_", "-"))
+}
+
+// ParseTier reads a restore tier as users write it: expedited, standard
+// or bulk, any case.
+func ParseTier(name string) (RestoreTier, error) {
+	for _, t := range []RestoreTier{TierExpedited, TierStandard, TierBulk} {
+		if strings.EqualFold(name, string(t)) {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("unknown restore tier %q: want expedited, standard or bulk", name)
+}
+
+// Name is the tier as users write it (standard).
+func (t RestoreTier) Name() string { return strings.ToLower(string(t)) }

@@ -29,18 +29,30 @@ type Engines struct {
 
 // Layout of a data directory.
 const (
-	metaFile  = "meta.db"
-	blobDir   = "blobs"
-	keyFile   = "keyring.json"
-	ownerFile = "strata.pid"
+	metaFile = "meta.db"
+	blobDir  = "blobs"
+	// archiveDir is the default cold tier (--archive-dir).
+	archiveDir = "archive"
+	keyFile    = "keyring.json"
+	ownerFile  = "strata.pid"
 )
 
-// Open opens (or creates) the engines in dir. bbolt locks its file, so one
+// Open opens (or creates) the engines in dir, with the cold tier in
+// dir/archive. bbolt locks its file, so one
 // process owns a data directory; a second Open fails at once with ErrInUse
 // and the ID of the process that holds it, rather than waiting. The
 // directory is made private (0700) whether it is new or not: it holds the
 // master keys, the metadata, the owner's socket and token.
 func Open(dir string) (*Engines, error) {
+	return OpenWith(dir, local.Options{})
+}
+
+// OpenWith is Open with the blob store's options; an empty ArchiveDir is
+// dir/archive.
+func OpenWith(dir string, o local.Options) (*Engines, error) {
+	if o.ArchiveDir == "" {
+		o.ArchiveDir = filepath.Join(dir, archiveDir)
+	}
 	if err := MakePrivate(dir); err != nil {
 		return nil, err
 	}
@@ -58,7 +70,7 @@ func Open(dir string) (*Engines, error) {
 	// Only the lock holder writes this, so a stale file never misleads:
 	// it is read only while the lock is held.
 	_ = os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
-	bs, err := local.Open(filepath.Join(dir, blobDir))
+	bs, err := local.OpenWith(filepath.Join(dir, blobDir), o)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("blob store: %w", err)

@@ -50,6 +50,13 @@ type Spec struct {
 	// (and Rewrap moves them to the current key).
 	KMSPreviousKeys []string
 
+	// ArchiveDir is the embedded blob store's cold tier ("" for "archive"
+	// in DataDir); RestoreDelay how long its restores take per tier
+	// (none by default). Both are for local disk only: on S3 the
+	// Glacier classes are the cold tier.
+	ArchiveDir   string
+	RestoreDelay map[blob.RestoreTier]time.Duration
+
 	// AWSEndpoint overrides the endpoint of every AWS service (an emulator,
 	// or an S3-compatible store). Without it the SDK's own resolution
 	// applies, including AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB and
@@ -86,6 +93,15 @@ func (s *Set) Close() error {
 	return errors.Join(errs...)
 }
 
+// localOptions are the options of an embedded blob store.
+func (s Spec) localOptions() local.Options {
+	dir := s.ArchiveDir
+	if dir == "" {
+		dir = filepath.Join(s.DataDir, "archive")
+	}
+	return local.Options{ArchiveDir: dir, RestoreDelay: s.RestoreDelay}
+}
+
 // Open opens and checks the engines of spec.
 func Open(ctx context.Context, spec Spec) (*Set, error) {
 	set := &Set{}
@@ -105,7 +121,7 @@ func Open(ctx context.Context, spec Spec) (*Set, error) {
 		}
 	}
 	if spec.Blob == "" && spec.Meta == "" && spec.Keys == "" {
-		eng, err := embedded.Open(spec.DataDir)
+		eng, err := embedded.OpenWith(spec.DataDir, spec.localOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +139,7 @@ func Open(ctx context.Context, spec Spec) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--blob: %w", err)
 		}
-		st, err := local.Open(dir)
+		st, err := local.OpenWith(dir, spec.localOptions())
 		if err != nil {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
 		}

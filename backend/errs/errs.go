@@ -43,6 +43,9 @@ var (
 	// drivers' blob, meta or keys ErrUnavailable); the request may be
 	// retried.
 	ErrUnavailable = errors.New("storage engine busy or unreachable")
+	// ErrArchived: the file's content is in an archive class and has no
+	// restored copy; it reads again once restored.
+	ErrArchived = errors.New("archived")
 )
 
 // IsUnavailable reports an error that means a storage engine is throttling

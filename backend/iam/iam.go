@@ -139,13 +139,19 @@ const (
 	// ManageShares lists, describes and revokes share links
 	// (strata:link/<owner>/<id>).
 	ManageShares Action = "strata:ManageShares"
+	// ArchiveFile moves a file's content to an archive class (each file
+	// of a folder is checked).
+	ArchiveFile Action = "strata:ArchiveFile"
+	// RestoreFile asks for a readable copy of an archived file for some
+	// days.
+	RestoreFile Action = "strata:RestoreFile"
 )
 
 // Actions is every action, for documentation and tests.
 var Actions = []Action{
 	ListFolder, GetFile, PutFile, CreateFolder, DeleteFile, MoveFile, CopyFile, ListVersions, RestoreVersion,
 	ManageTrash, ManageUploads, GetUser, ManageUsers, ManagePassword, ManageTokens, CollectGarbage, ManageKeys, ManageJobs,
-	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit, ShareWithUsers, LeaveShare, CreateShare, ManageShares,
+	ManagePolicies, ManageGroups, ManageLimits, ManageQuotas, ReadAudit, ShareWithUsers, LeaveShare, CreateShare, ManageShares, ArchiveFile, RestoreFile,
 }
 
 // Resource is what an action is on: a path in the tree, or a thing that

@@ -43,6 +43,7 @@ const (
 	// CodeQuotaExceeded: the write would take a home folder past its
 	// quota; the problem's "quota" member says which and by how much.
 	CodeQuotaExceeded = "quota_exceeded"
+	CodeArchived      = "archived"
 )
 
 // ProblemType is the prefix of every problem's "type" URI; the code follows.
@@ -126,6 +127,8 @@ type Entry struct {
 	SHA256  string    `json:"sha256,omitempty"`
 	Version int64     `json:"version,omitempty"`
 	State   string    `json:"state,omitempty"`
+	// Archive is where an archived file stands (nil when hot).
+	Archive *ArchiveInfo `json:"archive,omitempty"`
 }
 
 // IsDir reports whether the entry is a folder.
@@ -150,8 +153,12 @@ type Job struct {
 	Path string `json:"path,omitempty"`
 	// Result is what a done job made; Error why a failed one failed (with
 	// the code the operation itself would have answered).
-	Result  *Entry    `json:"result,omitempty"`
-	Error   *JobError `json:"error,omitempty"`
+	Result *Entry    `json:"result,omitempty"`
+	Error  *JobError `json:"error,omitempty"`
+	// Skipped counts the files a folder archive or restore left out, Why
+	// says why the last one was.
+	Skipped int64     `json:"skipped,omitempty"`
+	Why     string    `json:"why,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }

@@ -146,23 +146,9 @@ func (c *Client) Copy(ctx context.Context, from, to string) (api.Entry, error) {
 // failed with (matching this package's errors as the operation's own
 // would). progress, if not nil, hears how many entries are done.
 func (c *Client) FollowJob(ctx context.Context, job api.Job, progress func(done int64)) (api.Entry, error) {
-	err := poll(ctx, func() (bool, error) {
-		if job.State != api.JobRunning {
-			return true, nil
-		}
-		if progress != nil {
-			progress(job.Done)
-		}
-		return false, nil
-	}, func() (err error) {
-		job, err = c.Job(ctx, job.ID)
-		return err
-	})
+	job, err := c.WaitJob(ctx, job, progress)
 	if err != nil {
 		return api.Entry{}, err
-	}
-	if job.Error != nil {
-		return api.Entry{}, jobError(job.Error)
 	}
 	if job.Result == nil {
 		return api.Entry{}, fmt.Errorf("job %s ended %s with no result", job.ID, job.State)
@@ -192,6 +178,30 @@ func poll(ctx context.Context, done func() (bool, error), again func() error) er
 			return err
 		}
 	}
+}
+
+// WaitJob waits for a job to end, as FollowJob does, and returns it as it
+// ended (for jobs that make no entry: a folder archive).
+func (c *Client) WaitJob(ctx context.Context, job api.Job, progress func(done int64)) (api.Job, error) {
+	err := poll(ctx, func() (bool, error) {
+		if job.State != api.JobRunning {
+			return true, nil
+		}
+		if progress != nil {
+			progress(job.Done)
+		}
+		return false, nil
+	}, func() (err error) {
+		job, err = c.Job(ctx, job.ID)
+		return err
+	})
+	if err != nil {
+		return api.Job{}, err
+	}
+	if job.Error != nil {
+		return job, jobError(job.Error)
+	}
+	return job, nil
 }
 
 // Job describes a job of the caller's.
@@ -724,4 +734,71 @@ func (c *Client) RecountUsage(ctx context.Context, user string) (api.Usage, erro
 	var u api.Usage
 	err := c.doJSON(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(user)+"/quota/recount", nil, nil, &u)
 	return u, err
+}
+
+// Archive moves the content of the file at path to an archive class; with
+// req.Recursive on a folder it answers the job archiving its files
+// instead (follow it with WaitJob).
+func (c *Client) Archive(ctx context.Context, path string, req api.ArchiveRequest) (api.Entry, *api.Job, error) {
+	var ans struct {
+		api.Entry
+		Job *api.Job `json:"job"`
+	}
+	u, err := storeURL("/v1/archive", path)
+	if err != nil {
+		return api.Entry{}, nil, err
+	}
+	if err := c.doJSON(ctx, http.MethodPost, u, nil, req, &ans); err != nil {
+		return api.Entry{}, nil, err
+	}
+	return ans.Entry, ans.Job, nil
+}
+
+// Restore asks for a readable copy of the archived file at path; with
+// req.Recursive on a folder it answers the job asking for its files'.
+func (c *Client) Restore(ctx context.Context, path string, req api.RestoreRequest) (api.RestoreResult, *api.Job, error) {
+	var ans struct {
+		api.RestoreResult
+		Job *api.Job `json:"job"`
+	}
+	u, err := storeURL("/v1/restore", path)
+	if err != nil {
+		return api.RestoreResult{}, nil, err
+	}
+	if err := c.doJSON(ctx, http.MethodPost, u, nil, req, &ans); err != nil {
+		return api.RestoreResult{}, nil, err
+	}
+	return ans.RestoreResult, ans.Job, nil
+}
+
+// ArchiveRules lists the archive rules on the folder under (the caller's
+// home for "") and below it.
+func (c *Client) ArchiveRules(ctx context.Context, under string) ([]api.ArchiveRule, error) {
+	var rules []api.ArchiveRule
+	var q url.Values
+	if under != "" {
+		q = url.Values{"path": {under}}
+	}
+	err := c.doJSON(ctx, http.MethodGet, "/v1/archive-rules", q, nil, &rules)
+	return rules, err
+}
+
+// SetArchiveRule sets the archive rule of the folder at path.
+func (c *Client) SetArchiveRule(ctx context.Context, path string, req api.ArchiveRuleRequest) (api.ArchiveRule, error) {
+	var rule api.ArchiveRule
+	u, err := storeURL("/v1/archive-rules", path)
+	if err != nil {
+		return rule, err
+	}
+	err = c.doJSON(ctx, http.MethodPut, u, nil, req, &rule)
+	return rule, err
+}
+
+// DeleteArchiveRule removes the archive rule of the folder at path.
+func (c *Client) DeleteArchiveRule(ctx context.Context, path string) error {
+	u, err := storeURL("/v1/archive-rules", path)
+	if err != nil {
+		return err
+	}
+	return c.doJSON(ctx, http.MethodDelete, u, nil, nil, nil)
 }

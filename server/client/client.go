@@ -450,6 +450,8 @@ var (
 	// refusing it for as long as the client would wait.
 	ErrRateLimited   = errors.New("rate limited")
 	ErrQuotaExceeded = errors.New("quota exceeded")
+	// ErrArchived: the file's content is archived; restore it first.
+	ErrArchived = errors.New("archived")
 	// ErrCertificate: the server's TLS certificate could not be verified
 	// (a *NetError, with the x509 reason).
 	ErrCertificate = errors.New("server certificate not trusted")
@@ -478,6 +480,7 @@ var codeErrors = map[string]error{
 	api.CodeTimeout:        ErrUnavailable,
 	api.CodeRateLimited:    ErrRateLimited,
 	api.CodeQuotaExceeded:  ErrQuotaExceeded,
+	api.CodeArchived:       ErrArchived,
 }
 
 // Is matches the sentinel of the error's code.

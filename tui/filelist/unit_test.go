@@ -372,3 +372,25 @@ func TestNaturalOrderAcrossPages(t *testing.T) {
 		t.Errorf("G left the cursor on %s", c.Name)
 	}
 }
+
+// TestArchiveStateTags: remote files in the archive tier carry their state
+// after the name; hot ones carry nothing.
+func TestArchiveStateTags(t *testing.T) {
+	src := newTestSource()
+	src.add("/a",
+		Item{Name: "cold.bin", Size: 10, ModTime: base, State: "archived"},
+		Item{Name: "coming.bin", Size: 10, ModTime: base, State: "restoring"},
+		Item{Name: "back.bin", Size: 10, ModTime: base, State: "restored"},
+		Item{Name: "hot.bin", Size: 10, ModTime: base, State: "hot"},
+	)
+	m, _ := open(src, "/a", 70, 10)
+	v := ansi.Strip(m.View())
+	for _, want := range []string{"cold.bin [archived]", "coming.bin [restoring]", "back.bin [restored]"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "hot.bin [") {
+		t.Errorf("a hot file is tagged:\n%s", v)
+	}
+}

@@ -290,6 +290,9 @@ func (m Model) row(pos int, c columns, iw int) string {
 	if it.Dir {
 		name += "/"
 	}
+	if tag := stateTag(it.State); tag != "" {
+		name += " " + tag
+	}
 	text := mark + fit(name, c.name)
 	var rest strings.Builder
 	if c.size > 0 {
@@ -346,4 +349,15 @@ func (m Model) frameChars() frameChars {
 		return frameChars{"╔", "╗", "╚", "╝", "═", "║"}
 	}
 	return frameChars{"╭", "╮", "╰", "╯", "─", "│"}
+}
+
+// stateTag marks a remote file whose content is not simply readable: in an
+// archive class, being restored, or restored for a time (hot files, and
+// local ones, have none).
+func stateTag(state string) string {
+	switch state {
+	case "archived", "restoring", "restored":
+		return "[" + state + "]"
+	}
+	return ""
 }

@@ -99,6 +99,10 @@ type Store struct {
 	// minPartSize is blob.MinPartSize. It is a field only so that this
 	// package's tests can build multipart objects out of many small parts.
 	minPartSize int64
+
+	// cold is the archive tier of a store opened with OpenWith; nil
+	// otherwise (the stores the cold tier is made of have none).
+	cold *coldTier
 }
 
 var (
@@ -160,6 +164,9 @@ func (s *Store) init() error {
 // Close releases the store's directory handle. The Store must not be used
 // afterwards.
 func (s *Store) Close() error {
+	if s.cold != nil {
+		s.cold.close()
+	}
 	return s.root.Close()
 }
 
@@ -218,6 +225,13 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 		return nil, opError("get", key, err)
 	}
 	obj, err := s.open(objectPath(key), true)
+	if errors.Is(err, blob.ErrNotFound) && s.cold != nil {
+		rc, err := s.getCold(ctx, key, offset, length)
+		if err != nil {
+			return nil, opError("get", key, err)
+		}
+		return rc, nil
+	}
 	if err != nil {
 		return nil, opError("get", key, err)
 	}
@@ -246,6 +260,13 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 		return blob.Info{}, opError("stat", key, err)
 	}
 	obj, err := s.open(objectPath(key), false)
+	if errors.Is(err, blob.ErrNotFound) && s.cold != nil {
+		info, err := s.statCold(ctx, key)
+		if err != nil {
+			return blob.Info{}, opError("stat", key, err)
+		}
+		return info, nil
+	}
 	if err != nil {
 		return blob.Info{}, opError("stat", key, err)
 	}
@@ -262,6 +283,19 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return opError("delete", key, err)
 	}
+	if err := s.deleteHot(ctx, key); err != nil {
+		return opError("delete", key, err)
+	}
+	if s.cold != nil {
+		if err := s.deleteCold(ctx, key); err != nil {
+			return opError("delete", key, err)
+		}
+	}
+	return nil
+}
+
+// deleteHot removes key from the hot tier.
+func (s *Store) deleteHot(ctx context.Context, key string) error {
 	rel := objectPath(key)
 	// Remove cannot take a directory that has entries, so it removes a
 	// plain object or nothing.
@@ -270,12 +304,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 		return nil
 	case !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST):
-		return opError("delete", key, err)
+		return err
 	}
-	if err := s.removeAside(rel); err != nil {
-		return opError("delete", key, err)
-	}
-	return nil
+	return s.removeAside(rel)
 }
 
 // removeAside removes a directory object by first renaming it into tmp/, so
@@ -318,6 +349,9 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Info) erro
 		if err := l.shard(sh); err != nil {
 			return err
 		}
+	}
+	if s.cold != nil {
+		return s.listCold(ctx, prefix, fn)
 	}
 	return nil
 }
@@ -423,6 +457,9 @@ func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) error {
 		if err := s.root.RemoveAll(rel); err != nil {
 			return fmt.Errorf("local: sweep: %w", err)
 		}
+	}
+	if s.cold != nil {
+		return s.sweepCold(ctx, olderThan)
 	}
 	return nil
 }

@@ -833,3 +833,153 @@ func (r *cancelReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+func TestArchiver(t *testing.T) {
+	backendtest.RunArchiver(t, func(t *testing.T) blob.Store {
+		s, err := OpenWith(t.TempDir(), Options{ArchiveDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestRestoreDelay: a restore takes its tier's delay by the store's clock,
+// the copy reads until its days run out, and the object is archived again
+// afterwards, its copy gone from the hot directory.
+func TestRestoreDelay(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	dir, cold := t.TempDir(), t.TempDir()
+	s, err := OpenWith(dir, Options{ArchiveDir: cold, Now: clock.Now,
+		RestoreDelay: map[blob.RestoreTier]time.Duration{blob.TierStandard: 3 * time.Hour, blob.TierBulk: 12 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := []byte("cold data")
+	put(t, s, "k1", data)
+	if err := s.Archive(ctx, "k1", blob.ClassGlacier); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cold, "glacier", objectsDir, "k1", "k1")); err != nil {
+		t.Errorf("archived object not in the archive directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, objectPath("k1"))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("archived object still in the hot directory: %v", err)
+	}
+	if err := s.Restore(ctx, "k1", 2, blob.TierStandard); err != nil {
+		t.Fatal(err)
+	}
+	// A second request at another tier does not replace the first.
+	if err := s.Restore(ctx, "k1", 5, blob.TierBulk); err != nil {
+		t.Fatal(err)
+	}
+	wantState := func(want blob.ArchiveState) {
+		t.Helper()
+		st, err := s.ArchiveState(ctx, "k1")
+		if err != nil || !st.RestoredUntil.Equal(want.RestoredUntil) || st.Class != want.Class || st.Restoring != want.Restoring {
+			t.Fatalf("ArchiveState at %v = %+v, %v; want %+v", clock.Now(), st, err, want)
+		}
+	}
+	wantArchived := func() {
+		t.Helper()
+		if _, err := s.Get(ctx, "k1", 0, -1); !errors.Is(err, blob.ErrArchived) {
+			t.Fatalf("Get at %v: %v, want ErrArchived", clock.Now(), err)
+		}
+	}
+	clock.Advance(3*time.Hour - time.Second)
+	wantState(blob.ArchiveState{Class: blob.ClassGlacier, Restoring: true})
+	wantArchived()
+	clock.Advance(time.Second)
+	ready := clock.Now()
+	until := ready.Add(2 * 24 * time.Hour)
+	// Get finds the delay over and makes the copy itself.
+	if got := get(t, s, "k1"); !bytes.Equal(got, data) {
+		t.Errorf("restored copy = %q", got)
+	}
+	wantState(blob.ArchiveState{Class: blob.ClassGlacier, RestoredUntil: until})
+	clock.Advance(24 * time.Hour)
+	// Restoring a restored object extends its copy to days from now.
+	if err := s.Restore(ctx, "k1", 3, blob.TierBulk); err != nil {
+		t.Fatal(err)
+	}
+	until = clock.Now().Add(3 * 24 * time.Hour)
+	wantState(blob.ArchiveState{Class: blob.ClassGlacier, RestoredUntil: until})
+	clock.Advance(3 * 24 * time.Hour)
+	wantArchived()
+	wantState(blob.ArchiveState{Class: blob.ClassGlacier})
+	if entries := readDir(t, filepath.Join(dir, restoredDir, objectsDir, "k1")); len(entries) != 0 {
+		t.Errorf("expired copy still in restored/: %v", entries)
+	}
+	if err := s.Delete(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, "k1"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Stat after Delete: %v", err)
+	}
+}
+
+// TestArchiveAfterCrash: a crash between the copy into the cold tier and
+// the removal from the hot one leaves the object in both; it is listed once,
+// reads as archived, and a retried Archive finishes the move.
+func TestArchiveAfterCrash(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenWith(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, "k2", []byte("both"))
+	cs, err := s.cold.class(blob.ClassDeepArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyObject(ctx, s, cs, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := blobKeys(t, s); !slices.Equal(got, []string{"k2"}) {
+		t.Errorf("List = %v, want k2 once", got)
+	}
+	if st, err := s.ArchiveState(ctx, "k2"); err != nil || st.Class != blob.ClassDeepArchive {
+		t.Errorf("ArchiveState = %+v, %v", st, err)
+	}
+	if err := s.Archive(ctx, "k2", blob.ClassDeepArchive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), objectPath("k2"))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("hot copy left after a retried Archive: %v", err)
+	}
+	if _, err := s.Get(ctx, "k2", 0, -1); !errors.Is(err, blob.ErrArchived) {
+		t.Errorf("Get: %v, want ErrArchived", err)
+	}
+}
+
+func blobKeys(t *testing.T, s *Store) []string {
+	t.Helper()
+	var keys []string
+	if err := s.List(t.Context(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +18,10 @@ import (
 	"github.com/strata-storage/strata/backend/internal/awserr"
 )
 
+// isArchiveClass reports a class an object cannot be read from without a
+// restore.
 func isArchiveClass(c types.StorageClass) bool {
-	return c == types.StorageClassGlacier || c == types.StorageClassDeepArchive
+	return blob.ArchiveClass(c).NeedsRestore()
 }
 
 // Archive implements blob.Archiver: it copies the object onto itself with
@@ -40,7 +41,7 @@ func (s *Store) Archive(ctx context.Context, key string, class blob.ArchiveClass
 		return opError("archive", key, blob.ErrInvalidKey)
 	}
 	sc := types.StorageClass(class)
-	if !isArchiveClass(sc) {
+	if !class.Valid() {
 		return opError("archive", key, fmt.Errorf("unknown archive class %q", class))
 	}
 	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: s.objectKey(key)}, s.opts...)
@@ -169,7 +170,7 @@ func (s *Store) copyParts(ctx context.Context, key string, id, etag *string, siz
 }
 
 // Restore implements blob.Archiver with RestoreObject. A hot object needs no
-// restore and is left alone; a restore already in progress
+// restore and is left alone, as is one in GLACIER_IR (read at once); a restore already in progress
 // (RestoreAlreadyInProgress) is not an error, and one of an object that has
 // a restored copy extends the copy's life to days from now (S3's rule).
 // DEEP_ARCHIVE has no Expedited tier.
@@ -177,11 +178,8 @@ func (s *Store) Restore(ctx context.Context, key string, days int, tier blob.Res
 	if !blob.ValidKey(key) {
 		return opError("restore", key, blob.ErrInvalidKey)
 	}
-	if days < 1 || days > 30 {
-		return opError("restore", key, fmt.Errorf("restore for %d days: want 1 to 30", days))
-	}
-	if !slices.Contains([]blob.RestoreTier{blob.TierExpedited, blob.TierStandard, blob.TierBulk}, tier) {
-		return opError("restore", key, fmt.Errorf("unknown restore tier %q", tier))
+	if err := blob.CheckRestore(days, tier); err != nil {
+		return opError("restore", key, err)
 	}
 	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: s.objectKey(key)}, s.opts...)
 	if err != nil {
@@ -224,6 +222,9 @@ func (s *Store) ArchiveState(ctx context.Context, key string) (blob.ArchiveState
 }
 
 func archiveState(head *s3.HeadObjectOutput) blob.ArchiveState {
+	if head.StorageClass == types.StorageClassGlacierIr {
+		return blob.ArchiveState{Class: blob.ClassGlacierIR}
+	}
 	if !isArchiveClass(head.StorageClass) {
 		return blob.ArchiveState{}
 	}
