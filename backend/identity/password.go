@@ -175,18 +175,9 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 	if ttl <= 0 {
 		ttl = DefaultLoginTTL
 	}
-	s.dummyOnce.Do(func() { s.dummy = hashPassword(NewToken(), s.cost) })
-	phc, id := s.dummy, ""
-	if u, err := s.lookupUser(ctx, user); err == nil {
-		rec, _, err := record.Get[userRec](ctx, s.meta, userPK(u.ID), skProfile)
-		if err == nil && rec.Password != "" {
-			phc, id = rec.Password, u.ID
-		}
-	} else if !errors.Is(err, errs.ErrNotFound) {
+	id, err := s.checkLogin(ctx, user, password)
+	if err != nil {
 		return Token{}, err
-	}
-	if len(password) > MaxPasswordLen || !s.checkHashed(phc, password) || id == "" {
-		return Token{}, errs.ErrUnauthorized
 	}
 	if name == "" {
 		name = "login"
@@ -195,6 +186,25 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 		return Token{}, fmt.Errorf("%w: token name must be at most 64 printable characters", errs.ErrInvalid)
 	}
 	return s.addToken(ctx, id, user, name, NewToken(), ttl, "", "")
+}
+
+// checkLogin is the user ID of user if password is theirs; a wrong name
+// or password is ErrUnauthorized, the same answer in the same time.
+func (s *Service) checkLogin(ctx context.Context, user, password string) (string, error) {
+	s.dummyOnce.Do(func() { s.dummy = hashPassword(NewToken(), s.cost) })
+	phc, id := s.dummy, ""
+	if u, err := s.lookupUser(ctx, user); err == nil {
+		rec, _, err := record.Get[userRec](ctx, s.meta, userPK(u.ID), skProfile)
+		if err == nil && rec.Password != "" {
+			phc, id = rec.Password, u.ID
+		}
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return "", err
+	}
+	if len(password) > MaxPasswordLen || !s.checkHashed(phc, password) || id == "" {
+		return "", errs.ErrUnauthorized
+	}
+	return id, nil
 }
 
 // DefaultLoginTTL is how long a token from a password login lasts.
