@@ -48,13 +48,13 @@ func (s *Server) loginAWS(w http.ResponseWriter, r *http.Request, _ iam.Principa
 	// Failures are counted per address and per access key (a name that
 	// cannot be a user's).
 	key := "aws " + awsauth.KeyID(signed)
-	if wait := s.logins.wait(ip, key); wait > 0 {
+	if wait := s.logins.Wait(ip, key); wait > 0 {
 		return &problem{status: http.StatusTooManyRequests, code: api.CodeTooMany,
 			detail:     "too many failed logins: try again later",
 			retryAfter: strconv.Itoa(int(wait.Seconds()) + 1)}
 	}
 	refused := func(arn string, why error) error {
-		s.logins.failed(ip, key)
+		s.logins.Failed(ip, key)
 		s.log.Info("AWS login refused", "rid", requestID(r.Context()), "ip", ip, "accessKeyId", awsauth.KeyID(signed), "arn", arn, "reason", why)
 		return &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized, detail: "AWS login refused"}
 	}
@@ -76,7 +76,7 @@ func (s *Server) loginAWS(w http.ResponseWriter, r *http.Request, _ iam.Principa
 	if err != nil {
 		return err
 	}
-	s.logins.succeeded(key)
+	s.logins.Succeeded(key)
 	s.log.Info("AWS login", "rid", requestID(r.Context()), "user", t.User, "arn", caller.ARN, "mapping", matched, "token", t.ID)
 	return writeJSON(w, http.StatusCreated, api.AWSLoginResult{Token: apiToken(t), ARN: caller.ARN})
 }

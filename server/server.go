@@ -15,6 +15,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
+	"github.com/strata-storage/strata/internal/loginguard"
 	"github.com/strata-storage/strata/internal/version"
 )
 
@@ -72,7 +73,7 @@ type Deps struct {
 type Server struct {
 	b       *backend.Backend
 	ids     *identity.Service
-	logins  *loginGuard
+	logins  *loginguard.Guard
 	aws     *awsauth.Verifier // nil: no AWS logins
 	log     *slog.Logger
 	cfg     Config
@@ -107,7 +108,7 @@ func NewServer(d Deps, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{b: d.Files, ids: d.Identity, logins: newLoginGuard(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
+	s := &Server{b: d.Files, ids: d.Identity, logins: loginguard.New(cfg.Now), log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.register()
 	s.handler = s.withRequestID(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux)))))
 	return s
@@ -136,3 +137,8 @@ func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
+
+// LoginGuard is the API's guard against password guessing, for the other
+// entry points that take passwords (SSH) to share: a guesser gets no more
+// tries for using both.
+func (s *Server) LoginGuard() *loginguard.Guard { return s.logins }

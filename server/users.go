@@ -130,20 +130,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ iam.Principal) 
 		return badRequest("expiresIn must be 0 (30 days) or a number of seconds up to 100 years")
 	}
 	ip := clientIP(r)
-	if wait := s.logins.wait(ip, req.User); wait > 0 {
+	if wait := s.logins.Wait(ip, req.User); wait > 0 {
 		return &problem{status: http.StatusTooManyRequests, code: api.CodeTooMany,
 			detail:     "too many failed logins: try again later",
 			retryAfter: strconv.Itoa(int(wait.Seconds()) + 1)}
 	}
 	t, err := s.ids.Login(r.Context(), req.User, req.Password, req.Name, time.Duration(req.ExpiresIn)*time.Second)
 	if errors.Is(err, errs.ErrUnauthorized) {
-		s.logins.failed(ip, req.User)
+		s.logins.Failed(ip, req.User)
 		return &problem{status: http.StatusUnauthorized, code: api.CodeUnauthorized, detail: "wrong user name or password"}
 	}
 	if err != nil {
 		return err
 	}
-	s.logins.succeeded(req.User)
+	s.logins.Succeeded(req.User)
 	return writeJSON(w, http.StatusCreated, apiToken(t))
 }
 

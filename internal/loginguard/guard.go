@@ -1,4 +1,6 @@
-package server
+// Package loginguard slows password guessing down, for every entry point
+// that takes passwords (the API's logins, SSH).
+package loginguard
 
 import (
 	"math"
@@ -6,14 +8,14 @@ import (
 	"time"
 )
 
-// loginGuard slows password guessing down: after a few failed logins from
+// Guard slows password guessing down: after a few failed logins from
 // one client address, or for one user name, each further try must wait,
 // twice as long each time (up to maxLoginWait), and is answered 429 with
 // Retry-After until then. A success clears the user's count (not the
 // address's: one address may try many names). Entries are forgotten an
 // hour after their last failure, so memory stays bounded by the failures
 // of the last hour.
-type loginGuard struct {
+type Guard struct {
 	mu   sync.Mutex
 	now  func() time.Time
 	seen map[string]*loginFailures
@@ -26,17 +28,18 @@ type loginFailures struct {
 }
 
 const (
-	freeLoginFailures = 3
-	maxLoginWait      = 15 * time.Minute
-	loginForget       = time.Hour
+	FreeFailures = 3
+	maxLoginWait = 15 * time.Minute
+	loginForget  = time.Hour
 )
 
-func newLoginGuard(now func() time.Time) *loginGuard {
-	return &loginGuard{now: now, seen: map[string]*loginFailures{}}
+// New returns a guard on the clock now.
+func New(now func() time.Time) *Guard {
+	return &Guard{now: now, seen: map[string]*loginFailures{}}
 }
 
-// wait is how long the next login from ip for user must wait (0: none).
-func (g *loginGuard) wait(ip, user string) time.Duration {
+// Wait is how long the next login from ip for user must wait (0: none).
+func (g *Guard) Wait(ip, user string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -49,8 +52,8 @@ func (g *loginGuard) wait(ip, user string) time.Duration {
 	return w
 }
 
-// failed notes a failed login.
-func (g *loginGuard) failed(ip, user string) {
+// Failed notes a failed login.
+func (g *Guard) Failed(ip, user string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -67,15 +70,15 @@ func (g *loginGuard) failed(ip, user string) {
 		}
 		f.n++
 		f.last = now
-		if f.n > freeLoginFailures {
-			d := time.Duration(math.Min(float64(time.Second)*math.Pow(2, float64(f.n-freeLoginFailures-1)), float64(maxLoginWait)))
+		if f.n > FreeFailures {
+			d := time.Duration(math.Min(float64(time.Second)*math.Pow(2, float64(f.n-FreeFailures-1)), float64(maxLoginWait)))
 			f.until = now.Add(d)
 		}
 	}
 }
 
-// succeeded clears the user's failures.
-func (g *loginGuard) succeeded(user string) {
+// Succeeded clears the user's failures.
+func (g *Guard) Succeeded(user string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.seen, "user "+user)
