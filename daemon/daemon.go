@@ -17,6 +17,7 @@ import (
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/sshserve"
 )
 
 // Config says what a Daemon runs.
@@ -61,6 +62,7 @@ type Daemon struct {
 	metrics    *http.Server
 	serveErr   chan error
 	stopSocket func()
+	ssh        *sshserve.Server
 }
 
 // embeddedPart reports whether any engine of spec lives in its data
@@ -195,11 +197,14 @@ func (d *Daemon) collect(ctx context.Context) error {
 	return err
 }
 
-// Stop stops gracefully: no new connections, requests in flight finish
+// Stop stops gracefully: SSH users are told and their sessions end, no new connections, requests in flight finish
 // (until ctx ends), the jobs stop, the socket and its token go, and the
 // engines close.
 func (d *Daemon) Stop(ctx context.Context) error {
 	var errList []error
+	if err := d.stopSSH(ctx); err != nil {
+		errList = append(errList, err)
+	}
 	if d.api != nil {
 		if err := d.api.Shutdown(ctx); err != nil {
 			errList = append(errList, err)
