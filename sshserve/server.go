@@ -84,9 +84,9 @@ type Server struct {
 	mu   sync.Mutex
 	open map[string]int        // sessions per user ID
 	live map[*session]struct{} // for the shutdown notice
-	wg   sync.WaitGroup            // sessions' clean-up
-	addr string                    // listening address
-	stop chan struct{}             // closed when shutting down
+	wg   sync.WaitGroup        // sessions' clean-up
+	addr string                // listening address
+	stop chan struct{}         // closed when shutting down
 }
 
 // ctx keys of a connection: who logged in.
