@@ -14,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/server"
@@ -41,6 +42,9 @@ type Config struct {
 	// socket, for the owner's local clients (the embedded engines' owner
 	// does).
 	LocalSocket bool
+	// PasswordCost is what hashing a password costs (zero: identity's
+	// default; tests make it cheap).
+	PasswordCost identity.PasswordCost
 	// GCInterval is how often garbage is collected (0: never on a
 	// schedule).
 	GCInterval time.Duration
@@ -100,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
 	// Metadata in a locked local file has one user: this process.
 	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
-	c, err := NewCore(cc)
+	c, err := NewCore(cc, WithPasswordCost(cfg.PasswordCost))
 	if err != nil {
 		eng.Close()
 		return nil, err

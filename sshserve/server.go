@@ -276,8 +276,8 @@ func (s *Server) release(userID string, se *session) {
 }
 
 // Shutdown tells every connected user the server is going away, closes
-// the listener and the connections once their sessions are told (or ctx
-// ends), then waits for the sessions' tokens to be revoked.
+// the listener and the connections, then waits (until ctx ends) for the
+// sessions to end and their tokens to be revoked.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	select {
@@ -289,18 +289,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		se.notifyShutdown()
 	}
 	s.mu.Unlock()
-	err := s.ssh.Shutdown(ctx)
-	if err != nil {
-		_ = s.ssh.Close()
+	// Connections without a session would keep an SSH shutdown waiting:
+	// the users were told, every connection closes now.
+	err := s.ssh.Close()
+	if errors.Is(err, ssh.ErrServerClosed) {
+		err = nil
 	}
-	// Sessions whose connections are gone end now.
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		_ = s.ssh.Close()
-		<-done
+		err = errors.Join(err, fmt.Errorf("sessions still ending: %w", ctx.Err()))
 	}
 	_ = s.api.Close()
 	return errors.Join(err, s.api.shutdown(ctx))
