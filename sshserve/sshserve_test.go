@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -543,3 +544,39 @@ func mustStdin(t *testing.T, s *gossh.Session) io.WriteCloser {
 	}
 	return w
 }
+
+// An SFTP session the client ends exits with status 0 (OpenSSH's scp
+// reports a failure otherwise, though every file went through).
+func TestSFTPExitStatus(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	ch, reqs, err := e.login("alice").OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ch.SendRequest("subsystem", true, gossh.Marshal(struct{ Name string }{"sftp"})); !ok || err != nil {
+		t.Fatalf("subsystem: %v %v", ok, err)
+	}
+	c, err := sftp.NewClientPipe(ch, halfCloser{ch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Getwd(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	status := -1
+	for req := range reqs {
+		if req.Type == "exit-status" && len(req.Payload) == 4 {
+			status = int(binary.BigEndian.Uint32(req.Payload))
+		}
+	}
+	if status != 0 {
+		t.Fatalf("exit status %d (-1: none)", status)
+	}
+}
+
+// halfCloser closes only the writing half of a channel.
+type halfCloser struct{ ch gossh.Channel }
+
+func (h halfCloser) Write(p []byte) (int, error) { return h.ch.Write(p) }
+func (h halfCloser) Close() error                { return h.ch.CloseWrite() }
