@@ -289,21 +289,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		se.notifyShutdown()
 	}
 	s.mu.Unlock()
-	// Connections without a session would keep an SSH shutdown waiting:
-	// the users were told, every connection closes now.
-	err := s.ssh.Close()
-	if errors.Is(err, ssh.ErrServerClosed) {
-		err = nil
-	}
+	// Told, the sessions end (the file manager quits, sftp and scp
+	// channels close); then every connection closes, those without a
+	// session too.
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
+	var errList []error
 	select {
 	case <-done:
 	case <-ctx.Done():
-		err = errors.Join(err, fmt.Errorf("sessions still ending: %w", ctx.Err()))
+		errList = append(errList, fmt.Errorf("sessions still open: %w", ctx.Err()))
 	}
+	if err := s.ssh.Close(); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+		errList = append(errList, err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		errList = append(errList, errors.New("sessions did not end after their connections closed"))
+	}
+	err := errors.Join(errList...)
 	_ = s.api.Close()
 	return errors.Join(err, s.api.shutdown(ctx))
+}
+
+// setNotify sets how the session's user is told the server is stopping.
+func (se *session) setNotify(fn func(msg string)) {
+	se.srv.mu.Lock()
+	se.notify = fn
+	se.srv.mu.Unlock()
 }
 
 // notifyShutdown tells the session's user the server is stopping. The
