@@ -104,15 +104,11 @@ func (s *Server) fileManager(sess ssh.Session) {
 
 // sessionRenderer draws for the client's terminal: its TERM and
 // COLORTERM, and NO_COLOR when the client sends it (OpenSSH sends what
-// SendEnv names). It asks the terminal nothing, so the first frame waits
-// for no answer.
+// SendEnv names; termenv reads them from the session's environment). It
+// asks the terminal nothing, so the first frame waits for no answer.
 func sessionRenderer(sess ssh.Session, term string) *lipgloss.Renderer {
-	env := append(sess.Environ(), "TERM="+term)
-	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(environ(env)), termenv.WithUnsafe(), termenv.WithColorCache(true))
-	if v, ok := lookupEnv(env, "NO_COLOR"); (ok && v != "") || term == "" || term == "dumb" {
-		r.SetColorProfile(termenv.Ascii)
-	}
-	return r
+	env := environ(append(sess.Environ(), "TERM="+term))
+	return lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
 }
 
 // environ is a session's environment for termenv.
