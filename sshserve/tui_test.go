@@ -167,5 +167,3 @@ func TestFileManagerNeedsATerminal(t *testing.T) {
 		t.Fatalf("%v, %q", err, stderr.String())
 	}
 }
-
-
