@@ -33,30 +33,26 @@ func (s *Server) scp(sess ssh.Session, args []string) {
 		wishFatal(sess, err)
 		return
 	}
-	se, err := s.begin(sess, iam.ViaSSH)
-	if err != nil {
-		wishFatal(sess, err)
-		return
-	}
-	defer se.end()
-	ctx := sess.Context()
-	u, err := se.client.Whoami(ctx)
-	if err != nil {
-		wishFatal(sess, err)
-		return
-	}
-	sc := &scpSession{ctx: ctx, c: se.client, home: u.Home, in: bufio.NewReaderSize(sess, 64<<10), out: sess}
-	if cmd.sink {
-		err = sc.sink(cmd)
-	} else {
-		err = sc.source(cmd)
-	}
-	if err != nil {
-		s.log.Info("scp ended", "user", se.user.Name, "err", err)
-		_ = sess.Exit(1)
-		return
-	}
-	_ = sess.Exit(0)
+	s.withSession(sess, iam.ViaSSH, func(se *session) {
+		ctx := sess.Context()
+		u, err := se.client.Whoami(ctx)
+		if err != nil {
+			wishFatal(sess, err)
+			return
+		}
+		sc := &scpSession{ctx: ctx, c: se.client, home: u.Home, in: bufio.NewReaderSize(sess, 64<<10), out: sess}
+		if cmd.sink {
+			err = sc.sink(cmd)
+		} else {
+			err = sc.source(cmd)
+		}
+		if err != nil {
+			s.log.Info("scp ended", "user", se.user.Name, "err", err)
+			_ = sess.Exit(1)
+			return
+		}
+		_ = sess.Exit(0)
+	})
 }
 
 // wishFatal tells the client why and ends the session with status 1.

@@ -252,6 +252,19 @@ func (s *Server) begin(sess ssh.Session, via string) (*session, error) {
 	return se, nil
 }
 
+// withSession runs fn in a session of sess through the entry point via,
+// and ends it after; a session refused (the user's cap, a shutdown) is
+// told why.
+func (s *Server) withSession(sess ssh.Session, via string, fn func(se *session)) {
+	se, err := s.begin(sess, via)
+	if err != nil {
+		wishFatal(sess, err)
+		return
+	}
+	defer se.end()
+	fn(se)
+}
+
 // end revokes the session's token, whatever happened to the connection.
 func (se *session) end() {
 	se.close()

@@ -21,24 +21,20 @@ import (
 // request server, with Strata's store as the file system the user sees
 // (absolute store paths; it starts in the user's home folder).
 func (s *Server) sftpSubsystem(sess ssh.Session) {
-	se, err := s.begin(sess, iam.ViaSFTP)
-	if err != nil {
-		wishFatal(sess, err)
-		return
-	}
-	defer se.end()
-	ctx := sess.Context()
-	home := "/"
-	if u, err := se.client.Whoami(ctx); err == nil && u.Home != "" {
-		home = u.Home
-	}
-	fs := &sftpFS{c: se.client, ctx: ctx}
-	rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
-		sftp.WithStartDirectory(home))
-	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
-		s.log.Info("sftp session ended", "user", se.user.Name, "err", err)
-	}
-	// Not rs.Close: it would close the channel before its exit status.
+	s.withSession(sess, iam.ViaSFTP, func(se *session) {
+		ctx := sess.Context()
+		home := "/"
+		if u, err := se.client.Whoami(ctx); err == nil && u.Home != "" {
+			home = u.Home
+		}
+		fs := &sftpFS{c: se.client, ctx: ctx}
+		rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
+			sftp.WithStartDirectory(home))
+		if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
+			s.log.Info("sftp session ended", "user", se.user.Name, "err", err)
+		}
+		// Not rs.Close: it would close the channel before its exit status.
+	})
 }
 
 // sftpFS is the store as an SFTP request server's handlers.

@@ -31,75 +31,71 @@ func (s *Server) fileManager(sess ssh.Session) {
 		wishFatal(sess, fmt.Errorf("the file manager needs a terminal (ssh -t -p PORT %s@HOST); copy files with sftp or scp", sess.User()))
 		return
 	}
-	se, err := s.begin(sess, iam.ViaSSH)
-	if err != nil {
-		wishFatal(sess, err)
-		return
-	}
-	defer se.end()
-	ctx, cancel := context.WithCancel(sess.Context())
-	defer cancel()
-	r := remote.NewClient(se.client)
-	// Nothing is transferred to or from a local disk here; the manager
-	// has no state file and stays empty.
-	mgr, err := transfer.New(r, transfer.Options{})
-	if err != nil {
-		wishFatal(sess, err)
-		return
-	}
-	defer mgr.Close()
-	app := tui.New(tui.Options{
-		Remote: r, Where: "ssh", Transfers: mgr, Ctx: ctx,
-		Styles:     style.New(sessionRenderer(sess, pty.Term)),
-		RemoteOnly: true,
-		Commands:   s.commands(se.user.Name),
-		Clipboard: func(text string) error {
-			_, err := osc52.New(text).WriteTo(sess)
-			return err
-		},
-	})
-	p := tea.NewProgram(app, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(),
-		tea.WithMouseCellMotion(), tea.WithContext(ctx))
-	var told struct {
-		sync.Mutex
-		msg string
-	}
-	se.setNotify(func(msg string) {
-		told.Lock()
-		told.msg = msg
-		told.Unlock()
-		p.Quit()
-	})
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case w, ok := <-winch:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			}
+	s.withSession(sess, iam.ViaSSH, func(se *session) {
+		ctx, cancel := context.WithCancel(sess.Context())
+		defer cancel()
+		r := remote.NewClient(se.client)
+		// Nothing is transferred to or from a local disk here; the manager
+		// has no state file and stays empty.
+		mgr, err := transfer.New(r, transfer.Options{})
+		if err != nil {
+			wishFatal(sess, err)
+			return
 		}
-	}()
-	m, err := p.Run()
-	if a, ok := m.(tui.App); ok {
-		a.Cleanup()
-	}
-	told.Lock()
-	msg := told.msg
-	told.Unlock()
-	switch {
-	case msg != "":
-		fmt.Fprintf(sess.Stderr(), "strata: %s\r\n", msg)
-		_ = sess.Exit(1)
-	case err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled):
-		s.log.Warn("file manager", "user", se.user.Name, "err", err)
-		_ = sess.Exit(1)
-	default:
-		_ = sess.Exit(0)
-	}
+		defer mgr.Close()
+		app := tui.New(tui.Options{
+			Remote: r, Where: "ssh", Transfers: mgr, Ctx: ctx,
+			Styles:     style.New(sessionRenderer(sess, pty.Term)),
+			RemoteOnly: true,
+			Commands:   s.commands(se.user.Name),
+			Clipboard: func(text string) error {
+				_, err := osc52.New(text).WriteTo(sess)
+				return err
+			},
+		})
+		p := tea.NewProgram(app, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(),
+			tea.WithMouseCellMotion(), tea.WithContext(ctx))
+		var told struct {
+			sync.Mutex
+			msg string
+		}
+		se.setNotify(func(msg string) {
+			told.Lock()
+			told.msg = msg
+			told.Unlock()
+			p.Quit()
+		})
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case w, ok := <-winch:
+					if !ok {
+						return
+					}
+					p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				}
+			}
+		}()
+		m, err := p.Run()
+		if a, ok := m.(tui.App); ok {
+			a.Cleanup()
+		}
+		told.Lock()
+		msg := told.msg
+		told.Unlock()
+		switch {
+		case msg != "":
+			fmt.Fprintf(sess.Stderr(), "strata: %s\r\n", msg)
+			_ = sess.Exit(1)
+		case err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled):
+			s.log.Warn("file manager", "user", se.user.Name, "err", err)
+			_ = sess.Exit(1)
+		default:
+			_ = sess.Exit(0)
+		}
+	})
 }
 
 // sessionRenderer draws for the client's terminal: its TERM and

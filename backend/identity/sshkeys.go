@@ -114,40 +114,10 @@ func (s *Service) AddSSHKey(ctx context.Context, pr iam.Principal, user string, 
 	}
 	now := s.now()
 	ref := sshRefRec{Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))), Comment: comment, Created: record.Nanos(now)}
-	put := func(cond meta.Cond) error {
-		return s.meta.Transact(ctx, []meta.Op{
-			meta.Put(record.Item(sshIndexPK(fp), skSSHIndex, sshIndexRec{UserID: u.ID, Key: key.Marshal()}), cond),
-			meta.Put(record.Item(userPK(u.ID), sshSK(fp), ref), meta.MustNew),
-			meta.Check(userPK(u.ID), skProfile, meta.MustLive),
-		})
-	}
-	err = put(meta.MustNew)
-	if record.IsConflict(err) {
-		ix, it, gerr := record.Get[sshIndexRec](ctx, s.meta, sshIndexPK(fp), skSSHIndex)
-		if gerr != nil && !record.IsNotFound(gerr) {
-			return SSHKey{}, gerr
-		}
-		switch {
-		case record.IsNotFound(gerr):
-			return SSHKey{}, fmt.Errorf("user %s: %w", u.Name, errs.ErrNotFound) // deleted meanwhile
-		case ix.UserID == u.ID:
-			return SSHKey{}, fmt.Errorf("SSH key %s is already %s's: %w", fp, u.Name, errs.ErrExists)
-		}
-		// A key left behind by a user deleted halfway is taken over.
-		_, _, perr := record.Get[userRec](ctx, s.meta, userPK(ix.UserID), skProfile)
-		if perr == nil {
-			return SSHKey{}, fmt.Errorf("SSH key %s belongs to another user (a key logs in as one user): %w", fp, errs.ErrExists)
-		}
-		if !record.IsNotFound(perr) {
-			return SSHKey{}, perr
-		}
-		err = put(meta.AtVersion(it.Version))
-		if record.IsConflict(err) {
-			return SSHKey{}, fmt.Errorf("%w: the SSH key changed meanwhile", errs.ErrConflict)
-		}
-	}
-	if err != nil {
-		return SSHKey{}, errs.FromStore("add SSH key", err)
+	if err := s.addMapping(ctx, mapping{what: "SSH key", key: fp, pk: sshIndexPK(fp), sk: skSSHIndex,
+		index: sshIndexRec{UserID: u.ID, Key: key.Marshal()}, userID: u.ID, userName: u.Name,
+		ref: record.Item(userPK(u.ID), sshSK(fp), ref)}); err != nil {
+		return SSHKey{}, err
 	}
 	return sshKeyOf(u.Name, fp, ref), nil
 }
@@ -193,22 +163,7 @@ func (s *Service) RemoveSSHKey(ctx context.Context, pr iam.Principal, user, fp s
 // dropSSH deletes a key: the reference under the user, and the index if
 // it still points to them.
 func (s *Service) dropSSH(ctx context.Context, userID string, ref meta.Item) error {
-	fp := strings.TrimPrefix(ref.SK, sshPrefix)
-	ops := []meta.Op{meta.Delete(ref.PK, ref.SK, meta.AtVersion(ref.Version))}
-	ix, it, err := record.Get[sshIndexRec](ctx, s.meta, sshIndexPK(fp), skSSHIndex)
-	switch {
-	case err == nil && ix.UserID == userID:
-		ops = append(ops, meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)))
-	case err != nil && !record.IsNotFound(err):
-		return err
-	}
-	if err := s.meta.Transact(ctx, ops); err != nil {
-		if record.IsConflict(err) {
-			return fmt.Errorf("%w: the SSH key changed meanwhile", errs.ErrConflict)
-		}
-		return errs.FromStore("remove SSH key", err)
-	}
-	return nil
+	return s.dropMapping(ctx, "SSH key", userID, ref, sshIndexPK(strings.TrimPrefix(ref.SK, sshPrefix)), skSSHIndex)
 }
 
 // SSHUser is who logs in with an SSH key or password: a user, not yet a
