@@ -32,7 +32,7 @@ import (
 // env is a store served over SSH, with users alice and bob, each with a
 // key.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	d     *daemon.Daemon
 	srv   *sshserve.Server
 	addr  string
@@ -41,7 +41,7 @@ type env struct {
 	hostK gossh.PublicKey
 }
 
-func newEnv(t *testing.T, cfg sshserve.Config) *env {
+func newEnv(t testing.TB, cfg sshserve.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -98,7 +98,7 @@ func newEnv(t *testing.T, cfg sshserve.Config) *env {
 	return e
 }
 
-func newSigner(t *testing.T) gossh.Signer {
+func newSigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // terminal is the client's terminal of an SSH session: what the server
 // sends is drawn on an emulated screen, which the test reads back.
 type terminal struct {
-	t      *testing.T
+	t      testing.TB
 	s      *gossh.Session
 	in     io.WriteCloser
 	out    io.Reader
@@ -25,7 +25,7 @@ type terminal struct {
 	raw    bytes.Buffer // everything the server sent
 }
 
-func openTerminal(t *testing.T, cl *gossh.Client, w, h int, env map[string]string) *terminal {
+func openTerminal(t testing.TB, cl *gossh.Client, w, h int, env map[string]string) *terminal {
 	t.Helper()
 	s, err := cl.NewSession()
 	if err != nil {
