@@ -14,7 +14,7 @@ import (
 func (a *app) keysCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Rotate the master key and see which keys wrap the data keys",
+		Short: "Rotate the master key and see which keys wrap the data keys (SSH login keys: 'strata keys')",
 	}
 	rotate := &cobra.Command{
 		Use:   "rotate",

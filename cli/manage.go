@@ -310,7 +310,7 @@ spells it; paths of users and roles do not count. An ARN logs in as one user.`,
 			}
 			return tab.flush()
 		})
-	user.AddCommand(add, uls, urm, addAWS, rmAWS, lsAWS)
+	user.AddCommand(add, uls, urm, addAWS, rmAWS, lsAWS, a.addKeyCmd())
 
 	tok := a.tokenCmd(true)
 

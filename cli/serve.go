@@ -32,6 +32,7 @@ import (
 	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
 	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/sshserve"
 )
 
 type serveOpts struct {
@@ -65,6 +66,11 @@ type serveOpts struct {
 	shareURL     string
 	archiveDir   string
 	restoreDelay []string
+	ssh          string
+	sshPasswords bool
+	sshIdle      time.Duration
+	sshSessions  int
+	sshPublic    string
 }
 
 // limitOpts are serve's rate limit flags.
@@ -149,6 +155,12 @@ wait for. An admin changes one user's limits with 'strata admin limits set'.
 Behind a load balancer, name it in --trusted-proxies, so that limits and
 policies see each client's own address (from X-Forwarded-For).
 
+With --ssh ADDR it also serves SSH there: users log in with a key they added
+('strata keys add') and get the file manager (ssh -p PORT alice@host), and
+copy files with sftp and scp (also scp -O) on the same port, under the same
+policies as the API. The host key is made once: in --data on the embedded
+metadata, sealed in the store on DynamoDB (every server shows the same).
+
 Every flag can also be set as STRATA_<FLAG> (e.g. STRATA_LISTEN) or in the
 settings file.`,
 		Args: cobra.NoArgs,
@@ -191,6 +203,11 @@ settings file.`,
 	f.BoolVar(&o.logPaths, "log-paths", false, "put each request's path in the request log (by default it names the route only; the audit log keeps the changes)")
 	f.StringVar(&o.archiveDir, "archive-dir", "", "cold tier of the embedded blob store, e.g. another disk (default: archive in --data)")
 	f.StringSliceVar(&o.restoreDelay, "restore-delay", nil, "how long an embedded restore takes per tier, e.g. expedited=5m,standard=3h,bulk=12h (default: at once)")
+	f.StringVar(&o.ssh, "ssh", "", "also serve the file manager, sftp and scp over SSH on this address (host:port, e.g. :2222; default: off)")
+	f.BoolVar(&o.sshPasswords, "ssh-passwords", false, "also let users with a password log in over SSH with it (slowed down after failures like API logins)")
+	f.DurationVar(&o.sshIdle, "ssh-idle-timeout", sshserve.DefaultIdleTimeout, "close an SSH connection with no traffic for this long")
+	f.IntVar(&o.sshSessions, "ssh-max-sessions", sshserve.DefaultMaxSessionsPerUser, "most SSH sessions one user may have open at once")
+	f.StringVar(&o.sshPublic, "ssh-public", "", "host:port users reach the SSH server by, for the sftp and scp commands the file manager shows (default: the --ssh address)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -268,6 +285,9 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	if o.maxConnsIP < 0 {
 		return usagef("--max-conns-per-ip must be 0 (no bound) or more")
+	}
+	if o.sshIdle <= 0 || o.sshSessions < 1 {
+		return usagef("--ssh-idle-timeout must be positive and --ssh-max-sessions at least 1")
 	}
 	metrics := server.MetricsOff
 	switch {
@@ -381,6 +401,13 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		d.SetMetricsListener(mln)
 		metricsAt = mln.Addr()
 	}
+	var sshLn net.Listener
+	if o.ssh != "" {
+		if sshLn, err = listen("--ssh", o.ssh); err != nil {
+			return err
+		}
+		defer sshLn.Close()
+	}
 	awsLogin, awsOff, err := a.awsLoginVerifier(ctx, o, ln.Addr(), scheme)
 	if err != nil {
 		return err
@@ -415,6 +442,21 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		return err
 	}
 	started = true
+	if sshLn != nil {
+		public := o.sshPublic
+		if public == "" {
+			public = sshLn.Addr().String()
+		}
+		s, err := d.ServeSSH(ctx, sshLn, sshserve.Config{Passwords: o.sshPasswords, IdleTimeout: o.sshIdle,
+			MaxSessionsPerUser: o.sshSessions, Public: public})
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = d.Stop(stopCtx)
+			return fmt.Errorf("--ssh: %w", err)
+		}
+		fmt.Fprintf(a.env.Stdout, "SSH (file manager, sftp, scp) is served on %s, host key %s\n", sshLn.Addr(), s.HostKeyFingerprint())
+	}
 	addr := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "addr", addr, "engines", d.Describe(), "version", version.String())
 	if awsLogin != nil {

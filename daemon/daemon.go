@@ -14,10 +14,12 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/daemon/jobs"
 	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/sshserve"
 )
 
 // Config says what a Daemon runs.
@@ -41,6 +43,9 @@ type Config struct {
 	// socket, for the owner's local clients (the embedded engines' owner
 	// does).
 	LocalSocket bool
+	// PasswordCost is what hashing a password costs (zero: identity's
+	// default; tests make it cheap).
+	PasswordCost identity.PasswordCost
 	// GCInterval is how often garbage is collected (0: never on a
 	// schedule); each collection also trims the audit log.
 	GCInterval time.Duration
@@ -76,6 +81,7 @@ type Daemon struct {
 	serveErr   chan error
 	stopSocket func()
 	limits     *ratelimit.Limiter
+	ssh        *sshserve.Server
 }
 
 // embeddedPart reports whether any engine of spec lives in its data
@@ -113,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
 	// Metadata in a locked local file has one user: this process.
 	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
-	c, err := NewCore(cc, WithAuditRetention(cfg.AuditRetention))
+	c, err := NewCore(cc, WithAuditRetention(cfg.AuditRetention), WithPasswordCost(cfg.PasswordCost))
 	if err != nil {
 		eng.Close()
 		return nil, err
@@ -238,11 +244,14 @@ func (d *Daemon) collect(ctx context.Context) error {
 	return errors.Join(err, terr)
 }
 
-// Stop stops gracefully: no new connections, requests in flight finish
+// Stop stops gracefully: SSH users are told and their sessions end, no new connections, requests in flight finish
 // (until ctx ends), the jobs stop, the socket and its token go, and the
 // engines close.
 func (d *Daemon) Stop(ctx context.Context) error {
 	var errList []error
+	if err := d.stopSSH(ctx); err != nil {
+		errList = append(errList, err)
+	}
 	if d.api != nil {
 		if err := d.api.Shutdown(ctx); err != nil {
 			errList = append(errList, err)

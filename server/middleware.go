@@ -316,6 +316,9 @@ func requestFacts(r *http.Request) iam.Request {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.Network() == "unix" {
 		req.Via = iam.ViaSocket
 	}
+	if e, ok := entryPoint(r.Context()); ok {
+		req.Via, req.SecureTransport = e.Via, e.Secure
+	}
 	return req
 }
 

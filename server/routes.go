@@ -87,6 +87,9 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tokens", token, s.listTokens, []string{"user"}},
 		{"POST", "/v1/tokens", token, s.createToken, nil},
 		{"DELETE", "/v1/tokens/{id}", token, s.revokeToken, []string{"user"}},
+		{"GET", "/v1/keys", token, s.listSSHKeys, []string{"user"}},
+		{"POST", "/v1/keys", token, s.addSSHKey, nil},
+		{"DELETE", "/v1/keys", token, s.removeSSHKey, []string{"user", "fingerprint"}},
 
 		{"GET", "/v1/policies", token, s.listPolicies, nil},
 		{"POST", "/v1/policies", token, s.createPolicy, nil},

@@ -66,6 +66,15 @@ type Options struct {
 	// sent again (a rate limit's Retry-After, a busy server): the status
 	// line shows each (nil: none are told).
 	Waits <-chan string
+	// RemoteOnly is the layout of a session on the server itself (the
+	// file manager over SSH): there is no local file system of the
+	// user's, so both panes show Strata, F5 and F6 copy and move on the
+	// server, and nothing opens, uploads or downloads local files.
+	RemoteOnly bool
+	// Commands, when set, is how the user copies files in and out of a
+	// Strata folder from their own machine (the scp and sftp commands):
+	// the header shows it for the focused folder and y copies it.
+	Commands func(dir string) string
 }
 
 const (
@@ -154,7 +163,11 @@ func New(o Options) App {
 	// Focus starts on the local pane: what a new user does first is pick
 	// files there and upload them (Space, u).
 	a := App{o: o, st: st, keys: DefaultKeyMap(), focus: paneLocal}
-	a.panes[paneLocal] = filelist.New(sources.Local("/"), st, o.LocalDir)
+	if o.RemoteOnly {
+		a.panes[paneLocal] = filelist.New(sources.Remote(o.Remote), st, "")
+	} else {
+		a.panes[paneLocal] = filelist.New(sources.Local("/"), st, o.LocalDir)
+	}
 	a.panes[paneRemote] = filelist.New(sources.Remote(o.Remote), st, "")
 	a.panes[paneLocal].Focus(true)
 	a.info = info.New(o.Ctx, st, o.Remote)
@@ -253,7 +266,10 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 			return a, nil
 		}
 		a.user = msg.user
-		// The remote pane starts in the user's home.
+		// The remote pane starts in the user's home (both do over SSH).
+		if a.o.RemoteOnly {
+			return a, tea.Batch(a.panes[paneLocal].Navigate(msg.user.Home), a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+		}
 		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
 
 	case usageMsg:
@@ -290,6 +306,10 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		if msg.reload || msg.err == nil {
 			a.panes[msg.pane].ClearSelection()
 			cmds = append(cmds, a.panes[msg.pane].Reload())
+			if a.o.RemoteOnly {
+				// Both panes show Strata: the change may be in either.
+				cmds = append(cmds, a.panes[1-msg.pane].Reload())
+			}
 		}
 		return a, tea.Batch(cmds...)
 
@@ -510,7 +530,12 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		*p, cmd = p.Update(msg)
 		return a, tea.Batch(cmd, a.afterPaneChange())
 	}
-	remotePane := a.focus == paneRemote
+	remotePane := !a.local(a.focus)
+	if a.o.RemoteOnly {
+		if handled, cmd := a.remoteOnlyKey(msg); handled {
+			return a, cmd
+		}
+	}
 	switch {
 	case key.Matches(msg, a.keys.Quit):
 		return a, a.quit()
@@ -590,12 +615,17 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, a.trash.Init()
 	case key.Matches(msg, a.keys.Versions):
 		it, ok := a.panes[paneRemote].Current()
+		if a.o.RemoteOnly {
+			it, ok = p.Current()
+		}
 		if !remotePane || !ok || it.Dir {
 			a.setErr(errors.New("versions: choose a file on the Strata pane"))
 			return a, nil
 		}
 		a.versions = versionsview.New(a.o.Ctx, a.st, a.o.Remote, it.Path)
-		a.versions.SetDownloadDir(a.panes[paneLocal].Dir())
+		if !a.o.RemoteOnly {
+			a.versions.SetDownloadDir(a.panes[paneLocal].Dir())
+		}
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()
@@ -659,7 +689,7 @@ func (a *App) openPathInput(id, title, prompt string, pane int, value string) te
 
 // tree is where paths typed for pane are read and completed.
 func (a *App) tree(pane int) complete.Tree {
-	if pane == paneLocal {
+	if a.local(pane) {
 		return complete.LocalTree(a.panes[paneLocal].Dir())
 	}
 	return complete.RemoteTree(a.o.Remote, a.panes[paneRemote].Dir())
@@ -684,10 +714,10 @@ type jumpCheckedMsg struct {
 // going to a folder that is not there must say so, not open an empty pane
 // that an upload would then silently create.
 func (a *App) checkFolder(pane int, target string) tea.Cmd {
-	r, ctx := a.o.Remote, a.o.Ctx
+	r, ctx, local := a.o.Remote, a.o.Ctx, a.local(pane)
 	return func() tea.Msg {
 		var err error
-		if pane == paneLocal {
+		if local {
 			var fi os.FileInfo
 			if fi, err = os.Stat(target); err == nil && !fi.IsDir() {
 				err = fmt.Errorf("%s is a file, not a folder", target)
@@ -775,7 +805,7 @@ func (a *App) confirmDelete() tea.Cmd {
 	}
 	a.pending = pendingOp{pane: a.focus, items: items}
 	folders, files, paths := kinds(items)
-	if a.focus == paneLocal {
+	if a.local(a.focus) {
 		d := dialog.NewConfirm(a.st, "delete-local", "Delete",
 			fmt.Sprintf("Delete %s from this computer? There is no trash here: this cannot be undone.", describe(items)))
 		d.SetDefault(1)
@@ -870,7 +900,7 @@ func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 		dir := a.panes[pane].Dir()
 		switch m.ID {
 		case "mkdir":
-			if pane == paneLocal {
+			if a.local(pane) {
 				p := filepath.Join(dir, m.Value)
 				return a, func() tea.Msg {
 					return opDoneMsg{what: "Created " + p, pane: pane, err: os.Mkdir(p, 0o755)}
@@ -883,7 +913,7 @@ func (a App) dialogDone(msg tea.Msg) (App, tea.Cmd) {
 			}
 		case "rename":
 			it := op.items[0]
-			if pane == paneLocal {
+			if a.local(pane) {
 				to := filepath.Join(filepath.Dir(it.Path), m.Value)
 				return a, func() tea.Msg {
 					if _, err := os.Lstat(to); err == nil {
@@ -930,7 +960,7 @@ func (a *App) showCurrentInfo() tea.Cmd {
 		a.info.Clear()
 		return nil
 	}
-	if a.focus == paneRemote {
+	if !a.local(a.focus) {
 		return a.info.Show(info.Item{Remote: true, Path: it.Path, Name: it.Name, Dir: it.Dir, Size: it.Size,
 			ModTime: it.ModTime, Created: it.Created, SHA256: it.SHA256, Version: it.Version, State: it.State})
 	}
@@ -1036,6 +1066,9 @@ func (a App) header() string {
 	where := a.o.Where
 	if where == "" {
 		where = a.o.Remote.Server()
+	}
+	if a.o.Commands != nil {
+		where = a.o.Commands(a.panes[a.focus].Dir()) + "  (y copies it)"
 	}
 	line := a.st.Header.Render("Strata") + "  " + a.st.HeaderKey.Render(where) + "  " +
 		a.st.Accent.Render(who) + "  " + a.st.Muted.Render(dialog.Sanitize(a.panes[a.focus].Dir()))

@@ -37,7 +37,7 @@ type marksSavedMsg struct{ err error }
 
 // place is whose folders the pane's bookmarks name.
 func (a *App) place(pane int) bookmarks.Place {
-	if pane == paneLocal {
+	if a.local(pane) {
 		return bookmarks.Place{}
 	}
 	// Where names the data directory in local mode, where every store
@@ -111,7 +111,7 @@ func (a App) marksView() string {
 		return ""
 	}
 	where := "local"
-	if a.focus == paneRemote {
+	if !a.local(a.focus) {
 		where = "Strata"
 	}
 	title, help := "Set a bookmark ("+where+")", "a letter or digit names "+a.panes[a.focus].Dir()+" · esc cancel"

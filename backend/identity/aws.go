@@ -122,40 +122,10 @@ func (s *Service) AddAWSIdentity(ctx context.Context, pr iam.Principal, user, ar
 		return AWSIdentity{}, err
 	}
 	now := s.now()
-	put := func(cond meta.Cond) error {
-		return s.meta.Transact(ctx, []meta.Op{
-			meta.Put(record.Item(awsIndexPK(key), skAWSIndex, awsIndexRec{UserID: u.ID}), cond),
-			meta.Put(record.Item(userPK(u.ID), awsSK(key), awsRefRec{ARN: arn, Created: record.Nanos(now)}), meta.MustNew),
-			meta.Check(userPK(u.ID), skProfile, meta.MustLive),
-		})
-	}
-	err = put(meta.MustNew)
-	if record.IsConflict(err) {
-		ix, it, gerr := record.Get[awsIndexRec](ctx, s.meta, awsIndexPK(key), skAWSIndex)
-		if gerr != nil && !record.IsNotFound(gerr) {
-			return AWSIdentity{}, gerr
-		}
-		switch {
-		case record.IsNotFound(gerr):
-			return AWSIdentity{}, fmt.Errorf("user %s: %w", user, errs.ErrNotFound) // deleted meanwhile
-		case ix.UserID == u.ID:
-			return AWSIdentity{}, fmt.Errorf("%s already maps to %s: %w", key, user, errs.ErrExists)
-		}
-		// A mapping left behind by a user deleted halfway is taken over.
-		_, _, perr := record.Get[userRec](ctx, s.meta, userPK(ix.UserID), skProfile)
-		if perr == nil {
-			return AWSIdentity{}, fmt.Errorf("%s already maps to another user (an ARN maps to one user): %w", key, errs.ErrExists)
-		}
-		if !record.IsNotFound(perr) {
-			return AWSIdentity{}, perr
-		}
-		err = put(meta.AtVersion(it.Version))
-		if record.IsConflict(err) {
-			return AWSIdentity{}, fmt.Errorf("%w: the AWS identity changed meanwhile", errs.ErrConflict)
-		}
-	}
-	if err != nil {
-		return AWSIdentity{}, errs.FromStore("add AWS identity", err)
+	if err := s.addMapping(ctx, mapping{what: "AWS identity", key: key, pk: awsIndexPK(key), sk: skAWSIndex,
+		index: awsIndexRec{UserID: u.ID}, userID: u.ID, userName: user,
+		ref: record.Item(userPK(u.ID), awsSK(key), awsRefRec{ARN: arn, Created: record.Nanos(now)})}); err != nil {
+		return AWSIdentity{}, err
 	}
 	return AWSIdentity{ARN: arn, User: user, Created: now.UTC()}, nil
 }
@@ -187,22 +157,7 @@ func (s *Service) RemoveAWSIdentity(ctx context.Context, pr iam.Principal, user,
 // dropAWS deletes a mapping: the reference under the user, and the index
 // if it still points to them.
 func (s *Service) dropAWS(ctx context.Context, userID string, ref meta.Item) error {
-	key := strings.TrimPrefix(ref.SK, awsPrefix)
-	ops := []meta.Op{meta.Delete(ref.PK, ref.SK, meta.AtVersion(ref.Version))}
-	ix, it, err := record.Get[awsIndexRec](ctx, s.meta, awsIndexPK(key), skAWSIndex)
-	switch {
-	case err == nil && ix.UserID == userID:
-		ops = append(ops, meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)))
-	case err != nil && !record.IsNotFound(err):
-		return err
-	}
-	if err := s.meta.Transact(ctx, ops); err != nil {
-		if record.IsConflict(err) {
-			return fmt.Errorf("%w: the AWS identity changed meanwhile", errs.ErrConflict)
-		}
-		return errs.FromStore("remove AWS identity", err)
-	}
-	return nil
+	return s.dropMapping(ctx, "AWS identity", userID, ref, awsIndexPK(strings.TrimPrefix(ref.SK, awsPrefix)), skAWSIndex)
 }
 
 // AWSIdentities lists the ARNs that map to user.

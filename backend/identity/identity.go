@@ -607,7 +607,10 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 	}); err != nil {
 		return err
 	}
-	// Their AWS identities are free to map to someone else.
+	// Their AWS identities and SSH keys are free to be someone else's.
+	if err := s.eachOfUser(ctx, u.ID, sshPrefix, func(it meta.Item) error { return s.dropSSH(ctx, u.ID, it) }); err != nil {
+		return err
+	}
 	return s.eachOfUser(ctx, u.ID, awsPrefix, func(it meta.Item) error { return s.dropAWS(ctx, u.ID, it) })
 }
 

@@ -176,6 +176,22 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 	if ttl <= 0 {
 		ttl = DefaultLoginTTL
 	}
+	id, err := s.checkLogin(ctx, user, password)
+	if err != nil {
+		return Token{}, err
+	}
+	if name == "" {
+		name = "login"
+	}
+	if len(name) > 64 {
+		return Token{}, fmt.Errorf("%w: token name must be at most 64 printable characters", errs.ErrInvalid)
+	}
+	return s.addToken(ctx, id, user, name, NewToken(), ttl, "", "")
+}
+
+// checkLogin is the user ID of user if password is theirs; a wrong name
+// or password is ErrUnauthorized, the same answer in the same time.
+func (s *Service) checkLogin(ctx context.Context, user, password string) (string, error) {
 	s.dummyOnce.Do(func() { s.dummy = hashPassword(NewToken(), s.cost) })
 	phc, id := s.dummy, ""
 	if u, err := s.lookupUser(ctx, user); err == nil {
@@ -184,7 +200,7 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 			phc, id = rec.Password, u.ID
 		}
 	} else if !errors.Is(err, errs.ErrNotFound) {
-		return Token{}, err
+		return "", err
 	}
 	// On the record under the name given, if it can be one: a password
 	// typed into the name field is not kept.
@@ -194,15 +210,9 @@ func (s *Service) Login(ctx context.Context, user, password, name string, ttl ti
 	}
 	audit.Note(ctx, who, audit.ActionLogin, iam.UserNamed(who.Name))
 	if len(password) > MaxPasswordLen || !s.checkHashed(phc, password) || id == "" {
-		return Token{}, errs.ErrUnauthorized
+		return "", errs.ErrUnauthorized
 	}
-	if name == "" {
-		name = "login"
-	}
-	if len(name) > 64 {
-		return Token{}, fmt.Errorf("%w: token name must be at most 64 printable characters", errs.ErrInvalid)
-	}
-	return s.addToken(ctx, id, user, name, NewToken(), ttl, "", "")
+	return id, nil
 }
 
 // DefaultLoginTTL is how long a token from a password login lasts.

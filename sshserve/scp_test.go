@@ -1,0 +1,183 @@
+package sshserve_test
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/strata-storage/strata/sshserve"
+)
+
+// scpPeer speaks the client's side of the legacy scp protocol.
+type scpPeer struct {
+	t   *testing.T
+	s   *gossh.Session
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startSCP(t *testing.T, cl *gossh.Client, cmd string) *scpPeer {
+	t.Helper()
+	s, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	return &scpPeer{t: t, s: s, in: in, out: bufio.NewReader(out)}
+}
+
+func (p *scpPeer) send(s string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.in, s); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// answer reads the other side's answer: "" for yes, else its message.
+func (p *scpPeer) answer() string {
+	p.t.Helper()
+	b, err := p.out.ReadByte()
+	if err != nil {
+		p.t.Fatalf("no answer: %v", err)
+	}
+	if b == 0 {
+		return ""
+	}
+	line, _ := p.out.ReadString('\n')
+	return string(rune('0'+b)) + line
+}
+
+func (p *scpPeer) ok() {
+	p.t.Helper()
+	if a := p.answer(); a != "" {
+		p.t.Fatalf("refused: %q", a)
+	}
+}
+
+func (p *scpPeer) line() string {
+	p.t.Helper()
+	l, err := p.out.ReadString('\n')
+	if err != nil {
+		p.t.Fatalf("read a line: %v", err)
+	}
+	return l
+}
+
+func (p *scpPeer) wait() error {
+	p.in.Close()
+	return p.s.Wait()
+}
+
+func TestSCPLegacy(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	cl := e.login("alice")
+
+	// Into the home folder (scp -O -r a.txt dir alice@host:), -r.
+	p := startSCP(t, cl, "scp -r -t .")
+	p.ok()
+	p.send("T1700000000 0 1700000000 0\n")
+	p.ok()
+	p.send("C0644 5 a.txt\n")
+	p.ok()
+	p.send("hello\x00")
+	p.ok()
+	p.send("D0755 0 dir\n")
+	p.ok()
+	p.send("C0600 3 b.txt\n")
+	p.ok()
+	p.send("abc\x00")
+	p.ok()
+	p.send("E\n")
+	p.ok()
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if string(e.stored("/home/alice/a.txt")) != "hello" || string(e.stored("/home/alice/dir/b.txt")) != "abc" {
+		t.Fatal("not stored")
+	}
+
+	// One file under another name.
+	p = startSCP(t, cl, "scp -t renamed.txt")
+	p.ok()
+	p.send("C0644 2 original.txt\n")
+	p.ok()
+	p.send("hi\x00")
+	p.ok()
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if string(e.stored("/home/alice/renamed.txt")) != "hi" || e.stored("/home/alice/original.txt") != nil {
+		t.Fatal("a file sent to a new name")
+	}
+
+	// Out again, recursively.
+	p = startSCP(t, cl, "scp -r -f dir")
+	p.send("\x00")
+	if l := p.line(); l != "D0755 0 dir\n" {
+		t.Fatalf("got %q", l)
+	}
+	p.send("\x00")
+	if l := p.line(); l != "C0644 3 b.txt\n" {
+		t.Fatalf("got %q", l)
+	}
+	p.send("\x00")
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(p.out, buf); err != nil || string(buf) != "abc\x00" {
+		t.Fatalf("content %q, %v", buf, err)
+	}
+	p.send("\x00")
+	if l := p.line(); l != "E\n" {
+		t.Fatalf("got %q", l)
+	}
+	p.send("\x00")
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Policies decide as over the API: not into bob's folder, and a bad
+	// name is refused.
+	p = startSCP(t, cl, "scp -t /home/bob")
+	if a := p.answer(); !strings.Contains(a, "scp:") {
+		t.Fatalf("into bob's folder: %q", a)
+	}
+	p.wait()
+	p = startSCP(t, cl, "scp -t .")
+	p.ok()
+	p.send("C0644 2 ../escape\n")
+	if a := p.answer(); !strings.HasPrefix(a, "2") {
+		t.Fatalf("a bad name: %q", a)
+	}
+	p.wait()
+	p = startSCP(t, cl, "scp -t .")
+	p.ok()
+	p.send("C0644 2 small\n")
+	p.ok()
+	p.send("no\x00")
+	if a := p.answer(); a != "" {
+		t.Fatalf("%q", a)
+	}
+	p.wait()
+
+	// A connection that drops mid-file stores nothing.
+	p = startSCP(t, cl, "scp -t .")
+	p.ok()
+	p.send("C0644 1000000 dropped.bin\n")
+	p.ok()
+	p.send(strings.Repeat("x", 500000))
+	cl.Close()
+	_ = p.wait() // the connection is gone
+	if err := e.srv.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if b := e.stored("/home/alice/dropped.bin"); b != nil || !bytes.Equal(e.stored("/home/alice/small"), []byte("no")) {
+		t.Fatalf("after a dropped scp: %d bytes", len(b))
+	}
+}

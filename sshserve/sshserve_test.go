@@ -1,0 +1,582 @@
+package sshserve_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/engine"
+	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/storepath"
+	"github.com/strata-storage/strata/sshserve"
+)
+
+// env is a store served over SSH, with users alice and bob, each with a
+// key.
+type env struct {
+	t     testing.TB
+	d     *daemon.Daemon
+	srv   *sshserve.Server
+	addr  string
+	admin iam.Principal
+	keys  map[string]gossh.Signer
+	hostK gossh.PublicKey
+}
+
+func newEnv(t testing.TB, cfg sshserve.Config) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := daemon.Open(ctx, daemon.Config{Engines: engine.Spec{DataDir: dir},
+		PasswordCost: identity.PasswordCost{MemoryKiB: 1024, Passes: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := d.Identity.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, d: d, keys: map[string]gossh.Signer{}}
+	if e.admin, err = d.Identity.Authenticate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := d.Identity.CreateUser(ctx, e.admin, name, false); err != nil {
+			t.Fatal(err)
+		}
+		signer := newSigner(t)
+		if _, err := d.Identity.AddSSHKey(ctx, e.admin, name, gossh.MarshalAuthorizedKey(signer.PublicKey())); err != nil {
+			t.Fatal(err)
+		}
+		e.keys[name] = signer
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.srv, err = d.ServeSSH(ctx, ln, cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	hk, err := d.HostKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := gossh.ParsePrivateKey(hk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hostK = hs.PublicKey()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Stop(sctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return e
+}
+
+func newSigner(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// dial logs in as user with auth.
+func (e *env) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return gossh.Dial("tcp", e.addr, &gossh.ClientConfig{User: user, Auth: auth, HostKeyCallback: gossh.FixedHostKey(e.hostK), Timeout: 10 * time.Second})
+}
+
+// login logs in as user with their key.
+func (e *env) login(user string) *gossh.Client {
+	e.t.Helper()
+	c, err := e.dial(user, gossh.PublicKeys(e.keys[user]))
+	if err != nil {
+		e.t.Fatalf("login as %s: %v", user, err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (e *env) sftp(user string) *sftp.Client {
+	e.t.Helper()
+	c, err := sftp.NewClient(e.login(user))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (e *env) put(path string, content []byte) {
+	e.t.Helper()
+	if _, err := e.d.Files.Put(context.Background(), e.admin, storepath.MustParse(path), bytes.NewReader(content), backend.PutOptions{Size: int64(len(content))}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// stored reads a file through the core (as the admin): nil if absent.
+func (e *env) stored(path string) []byte {
+	e.t.Helper()
+	ctx := context.Background()
+	p := storepath.MustParse(path)
+	if _, err := e.d.Files.Stat(ctx, e.admin, p); errors.Is(err, errs.ErrNotFound) {
+		return nil
+	}
+	r, err := e.d.Files.Open(ctx, e.admin, p, backend.OpenOptions{Length: -1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t, sshserve.Config{Passwords: true})
+	ctx := context.Background()
+	if err := e.d.Identity.SetPassword(ctx, e.admin, "alice", "", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	e.login("alice").Close()
+	// An unknown key, a key of another user, a wrong password: the same
+	// refusal.
+	for _, c := range []struct {
+		user string
+		auth gossh.AuthMethod
+	}{
+		{"alice", gossh.PublicKeys(newSigner(t))},
+		{"alice", gossh.PublicKeys(e.keys["bob"])},
+		{"nobody", gossh.PublicKeys(e.keys["bob"])},
+		{"alice", gossh.Password("wrong horse battery")},
+		{"bob", gossh.Password("correct horse battery")},
+	} {
+		c, err := e.dial(c.user, c.auth)
+		if err == nil {
+			c.Close()
+			t.Fatalf("logged in as %s", c.User())
+		}
+		if !strings.Contains(err.Error(), "unable to authenticate") {
+			t.Fatalf("refusal: %v", err)
+		}
+	}
+	// Failures slow the guesser down, like the API's logins: after a few,
+	// even the right password waits.
+	for range 3 {
+		if c, err := e.dial("alice", gossh.Password("wrong horse battery")); err == nil {
+			c.Close()
+		}
+	}
+	if c, err := e.dial("alice", gossh.Password("correct horse battery")); err == nil {
+		c.Close()
+		t.Fatal("the right password went through right after repeated failures")
+	}
+	// A key still works: the guard is on passwords.
+	e.login("alice").Close()
+}
+
+func TestPasswordsOffByDefault(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	if err := e.d.Identity.SetPassword(context.Background(), e.admin, "alice", "", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.dial("alice", gossh.Password("correct horse battery")); err == nil {
+		c.Close()
+		t.Fatal("a password logged in with password logins off")
+	}
+}
+
+func TestSFTP(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	c := e.sftp("alice")
+	wd, err := c.Getwd()
+	if err != nil || wd != "/home/alice" {
+		t.Fatalf("starts in %q, %v", wd, err)
+	}
+	// The sftp client writes in parallel: writes arrive out of order.
+	content := random(5<<20 + 123)
+	f, err := c.Create("big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(bytes.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	if e.stored("/home/alice/big.bin") != nil {
+		t.Fatal("visible before the file was closed")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.stored("/home/alice/big.bin"), content) {
+		t.Fatal("stored content differs")
+	}
+	// Read whole (in parallel), and in ranges anywhere.
+	r, err := c.Open("/home/alice/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if _, err := r.WriteTo(&got); err != nil || !bytes.Equal(got.Bytes(), content) {
+		t.Fatalf("read back %d bytes, %v", got.Len(), err)
+	}
+	for _, off := range []int64{4 << 20, 17, 0, 5<<20 + 100, 1 << 20} {
+		buf := make([]byte, 1000)
+		n, err := r.ReadAt(buf, off)
+		want := content[off:min(off+1000, int64(len(content)))]
+		if (err != nil && !errors.Is(err, io.EOF)) || !bytes.Equal(buf[:n], want) {
+			t.Fatalf("range at %d: %d bytes, %v", off, n, err)
+		}
+	}
+	r.Close()
+	st, err := c.Stat("big.bin")
+	if err != nil || st.Size() != int64(len(content)) || st.IsDir() {
+		t.Fatalf("stat %v, %v", st, err)
+	}
+	// Clients set times after an upload: accepted, harmless.
+	if err := c.Chtimes("big.bin", time.Now(), time.Now()); err != nil {
+		t.Fatalf("setstat: %v", err)
+	}
+	if err := c.Mkdir("sub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename("big.bin", "sub/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stored("/home/alice/big.bin") != nil || !bytes.Equal(e.stored("/home/alice/sub/moved.bin"), content) {
+		t.Fatal("rename")
+	}
+	e.put("/home/alice/other.txt", []byte("other"))
+	if err := c.Rename("other.txt", "sub/moved.bin"); err == nil {
+		t.Fatal("rename onto an existing file (SFTP v3 refuses)")
+	}
+	if err := c.PosixRename("other.txt", "sub/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove("sub"); err == nil {
+		t.Fatal("remove of a folder")
+	}
+	if err := c.Remove("sub/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveDirectory("sub"); err != nil {
+		t.Fatal(err)
+	}
+	// Removed things are in the trash: the replaced file and both removed.
+	tr, err := e.d.Files.ListTrash(context.Background(), e.admin, "alice", "", 100)
+	if err != nil || len(tr.Items) != 3 {
+		t.Fatalf("trash: %+v, %v", tr, err)
+	}
+	if _, err := c.Stat("nothere"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stat of nothing: %v", err)
+	}
+	if err := c.Symlink("a", "b"); err == nil {
+		t.Fatal("symlink")
+	}
+}
+
+func TestSFTPListsInPages(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	const n = 1003 // three pages of the API
+	if _, err := e.d.Files.Mkdir(context.Background(), e.admin, storepath.MustParse("/home/alice/many"), false); err != nil {
+		t.Fatal(err)
+	}
+	// Written at once, so that the store's writes share their syncs.
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				// Folders: the lightest entries to make.
+				if _, err := e.d.Files.Mkdir(context.Background(), e.admin, storepath.MustParse(fmt.Sprintf("/home/alice/many/f%04d", i)), false); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fis, err := e.sftp("alice").ReadDir("many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fis) != n {
+		t.Fatalf("%d entries, want %d", len(fis), n)
+	}
+	for i, fi := range fis {
+		if fi.Name() != fmt.Sprintf("f%04d", i) || !fi.IsDir() {
+			t.Fatalf("entry %d: %s %v", i, fi.Name(), fi.Mode())
+		}
+	}
+}
+
+// Policies decide over SFTP exactly as over HTTP, and strata:Via tells
+// SFTP apart.
+func TestSFTPPolicies(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	ctx := context.Background()
+	e.put("/home/bob/secret.txt", []byte("bob's"))
+	c := e.sftp("alice")
+	if _, err := c.Open("/home/bob/secret.txt"); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("alice reads bob's file: %v", err)
+	}
+	if _, err := c.ReadDir("/home/bob"); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("alice lists bob's folder: %v", err)
+	}
+	f, err := c.Create("/home/bob/planted.txt")
+	if err == nil {
+		_, err = f.Write([]byte("x"))
+		if err == nil {
+			err = f.Close()
+		}
+	}
+	if !errors.Is(err, os.ErrPermission) || e.stored("/home/bob/planted.txt") != nil {
+		t.Fatalf("alice writes in bob's folder: %v", err)
+	}
+	const noUploadsOverSFTP = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"strata:PutFile","Resource":"*",
+		"Condition":{"StringEquals":{"strata:Via":"sftp"}}}]}`
+	if _, err := e.d.Identity.PutPolicy(ctx, e.admin, "no-sftp-uploads", []byte(noUploadsOverSFTP), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Identity.AttachPolicy(ctx, e.admin, "no-sftp-uploads", identity.Target{User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	c = e.sftp("alice") // a new session: policies are cached per principal
+	f, err = c.Create("mine.txt")
+	if err == nil {
+		_, err = f.Write([]byte("x"))
+		if err == nil {
+			err = f.Close()
+		}
+	}
+	if !errors.Is(err, os.ErrPermission) || e.stored("/home/alice/mine.txt") != nil {
+		t.Fatalf("an upload over SFTP a policy denies: %v", err)
+	}
+	// Reading is still allowed, and so is writing over HTTP.
+	e.put("/home/alice/mine.txt", []byte("via the API"))
+	r, err := c.Open("mine.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil || string(b) != "via the API" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+}
+
+// A connection dropped in the middle of an upload leaves nothing, and the
+// session's token is revoked.
+func TestDroppedUpload(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	conn := e.login("alice")
+	c, err := sftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Create("half.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(random(3 << 20)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close() // no close of the file: the connection is gone
+	// Shutdown waits for the sessions to end.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := e.stored("/home/alice/half.bin"); b != nil {
+		t.Fatalf("%d bytes of a dropped upload are visible", len(b))
+	}
+	toks, err := e.d.Identity.ListTokens(context.Background(), e.admin, "alice")
+	if err != nil || len(toks) != 0 {
+		t.Fatalf("alice's tokens after her sessions: %+v, %v", toks, err)
+	}
+}
+
+// An upload with a hole stores nothing and says why.
+func TestSFTPHole(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	c := e.sftp("alice")
+	f, err := c.Create("holey.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("late"), 1000); err != nil {
+		t.Fatal(err)
+	}
+	err = f.Close()
+	if err == nil || !strings.Contains(err.Error(), "nothing was stored") || e.stored("/home/alice/holey.bin") != nil {
+		t.Fatalf("closed with a hole: %v", err)
+	}
+	f, err = c.OpenFile("appended.bin", os.O_WRONLY|os.O_APPEND|os.O_CREATE)
+	if err == nil {
+		f.Close()
+		t.Fatal("append was accepted")
+	}
+}
+
+// run runs a command in a new session of cl, feeding it in.
+func run(t *testing.T, cl *gossh.Client, cmd string, in io.Reader) (stdout, stderr string, err error) {
+	t.Helper()
+	s, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var o, e bytes.Buffer
+	s.Stdin, s.Stdout, s.Stderr = in, &o, &e
+	err = s.Run(cmd)
+	return o.String(), e.String(), err
+}
+
+func TestRefusals(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	cl := e.login("alice")
+	_, stderr, err := run(t, cl, "cat /etc/passwd", nil)
+	var exit *gossh.ExitError
+	if !errors.As(err, &exit) || exit.ExitStatus() != 1 || !strings.Contains(stderr, "no commands or shells here") {
+		t.Fatalf("a command: %v, %q", err, stderr)
+	}
+	_, err = cl.Dial("tcp", "127.0.0.1:22")
+	if err == nil || !strings.Contains(err.Error(), "does not forward ports") {
+		t.Fatalf("port forwarding: %v", err)
+	}
+	if _, err := cl.Listen("tcp", "127.0.0.1:0"); err == nil {
+		t.Fatal("remote forwarding was accepted")
+	}
+	_, stderr, err = run(t, cl, "scp -x /", nil)
+	if err == nil || !strings.Contains(stderr, "not supported") {
+		t.Fatalf("scp with a bad option: %v, %q", err, stderr)
+	}
+}
+
+func TestSessionCap(t *testing.T) {
+	e := newEnv(t, sshserve.Config{MaxSessionsPerUser: 1})
+	e.sftp("alice")
+	if _, err := sftp.NewClient(e.login("alice")); err == nil {
+		t.Fatal("a second session past the cap")
+	}
+	e.sftp("bob") // another user's are theirs
+}
+
+func TestShutdownTellsUsers(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	cl := e.login("alice")
+	s, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, _ := s.StderrPipe()
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sftp.NewClientPipe(mustStdout(t, s), mustStdin(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Getwd(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(stderr)
+	if !strings.Contains(string(msg), "shutting down") {
+		t.Fatalf("told %q", msg)
+	}
+}
+
+func mustStdout(t *testing.T, s *gossh.Session) io.Reader {
+	r, err := s.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustStdin(t *testing.T, s *gossh.Session) io.WriteCloser {
+	w, err := s.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// An SFTP session the client ends exits with status 0 (OpenSSH's scp
+// reports a failure otherwise, though every file went through).
+func TestSFTPExitStatus(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	ch, reqs, err := e.login("alice").OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ch.SendRequest("subsystem", true, gossh.Marshal(struct{ Name string }{"sftp"})); !ok || err != nil {
+		t.Fatalf("subsystem: %v %v", ok, err)
+	}
+	c, err := sftp.NewClientPipe(ch, halfCloser{ch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Getwd(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	status := -1
+	for req := range reqs {
+		if req.Type == "exit-status" && len(req.Payload) == 4 {
+			status = int(binary.BigEndian.Uint32(req.Payload))
+		}
+	}
+	if status != 0 {
+		t.Fatalf("exit status %d (-1: none)", status)
+	}
+}
+
+// halfCloser closes only the writing half of a channel.
+type halfCloser struct{ ch gossh.Channel }
+
+func (h halfCloser) Write(p []byte) (int, error) { return h.ch.Write(p) }
+func (h halfCloser) Close() error                { return h.ch.CloseWrite() }
