@@ -213,7 +213,6 @@ func addrOf(a net.Addr) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-
 // session is one SSH session of a user: its token and API client.
 type session struct {
 	srv    *Server
