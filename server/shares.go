@@ -43,7 +43,7 @@ func parseAllowIP(list []string) ([]netip.Prefix, error) {
 		}
 		p, err := netip.ParsePrefix(v)
 		if err != nil {
-			return nil, badRequest("allow_ip: %q is not an address or a network in CIDR notation", clip.Text(v))
+			return nil, badRequest("allowIp: %q is not an address or a network in CIDR notation", clip.Text(v))
 		}
 		out = append(out, p)
 	}

@@ -163,7 +163,7 @@ type Options struct {
 type Link struct {
 	ID            string    `json:"id"`
 	Owner         string    `json:"owner"`
-	EntryID       string    `json:"entry_id"`
+	EntryID       string    `json:"entryId"`
 	Kind          string    `json:"kind"`
 	Path          string    `json:"path,omitempty"` // where the entry is now ("" while trashed or gone)
 	Name          string    `json:"name"`
@@ -171,10 +171,10 @@ type Link struct {
 	Created       time.Time `json:"created"`
 	Expires       time.Time `json:"expires,omitzero"`
 	Password      bool      `json:"password"`
-	MaxDownloads  int64     `json:"max_downloads,omitempty"`
+	MaxDownloads  int64     `json:"maxDownloads,omitempty"`
 	Downloads     int64     `json:"downloads"`
-	MaxUploadSize int64     `json:"max_upload_size,omitempty"`
-	AllowIP       []string  `json:"allow_ip,omitempty"`
+	MaxUploadSize int64     `json:"maxUploadSize,omitempty"`
+	AllowIP       []string  `json:"allowIp,omitempty"`
 	Note          string    `json:"note,omitempty"`
 	// State is active, expired, exhausted, trashed or deleted.
 	State string `json:"state"`
@@ -222,7 +222,7 @@ func (o Options) check(now time.Time) error {
 		}
 	}
 	if len(o.AllowIP) > MaxAllowIP {
-		return fmt.Errorf("%w: at most %d networks in allow_ip", errs.ErrInvalid, MaxAllowIP)
+		return fmt.Errorf("%w: at most %d networks in allowIp", errs.ErrInvalid, MaxAllowIP)
 	}
 	if len(o.Note) > MaxNoteLen || !utf8.ValidString(o.Note) || strings.ContainsFunc(o.Note, func(r rune) bool { return r < 0x20 && r != '\n' }) {
 		return fmt.Errorf("%w: a note is at most %d bytes of text", errs.ErrInvalid, MaxNoteLen)

@@ -11,15 +11,15 @@ type CreateShareRequest struct {
 	// Password, when set, must be given to use the link.
 	Password string `json:"password,omitempty"`
 	// MaxDownloads bounds the downloads; 0: none.
-	MaxDownloads int64 `json:"max_downloads,omitempty"`
+	MaxDownloads int64 `json:"maxDownloads,omitempty"`
 	// Mode is read (the default), upload (drop files into a folder, see
 	// nothing) or read-upload.
 	Mode string `json:"mode,omitempty"`
 	// MaxUploadSize bounds each file dropped through the link; 0: none.
-	MaxUploadSize int64 `json:"max_upload_size,omitempty"`
+	MaxUploadSize int64 `json:"maxUploadSize,omitempty"`
 	// AllowIP, when set, are the only networks (CIDR) visitors may come
 	// from.
-	AllowIP []string `json:"allow_ip,omitempty"`
+	AllowIP []string `json:"allowIp,omitempty"`
 	Note    string   `json:"note,omitempty"`
 }
 
@@ -30,7 +30,7 @@ type Share struct {
 	URL           string     `json:"url,omitempty"`
 	Token         string     `json:"token,omitempty"`
 	Owner         string     `json:"owner"`
-	EntryID       string     `json:"entry_id"`
+	EntryID       string     `json:"entryId"`
 	Kind          string     `json:"kind"`
 	Path          string     `json:"path,omitempty"`
 	Name          string     `json:"name"`
@@ -38,10 +38,10 @@ type Share struct {
 	Created       time.Time  `json:"created"`
 	Expires       *time.Time `json:"expires,omitempty"`
 	Password      bool       `json:"password"`
-	MaxDownloads  int64      `json:"max_downloads,omitempty"`
+	MaxDownloads  int64      `json:"maxDownloads,omitempty"`
 	Downloads     int64      `json:"downloads"`
-	MaxUploadSize int64      `json:"max_upload_size,omitempty"`
-	AllowIP       []string   `json:"allow_ip,omitempty"`
+	MaxUploadSize int64      `json:"maxUploadSize,omitempty"`
+	AllowIP       []string   `json:"allowIp,omitempty"`
 	Note          string     `json:"note,omitempty"`
 	// State is active, expired, exhausted, trashed or deleted.
 	State string `json:"state"`
