@@ -8,20 +8,11 @@ import (
 	"testing"
 	"time"
 
-	s3blob "github.com/strata-storage/strata/backend/blob/s3"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/strata-storage/strata/backend"
-	"github.com/strata-storage/strata/backend/awstest"
+	"github.com/strata-storage/strata/backend/awstest/awsengines"
 	"github.com/strata-storage/strata/backend/errs"
-	"github.com/strata-storage/strata/backend/keys/awskms"
-	"github.com/strata-storage/strata/backend/meta/dynamo"
 )
 
 // newAWSEnv is newEnv on S3, DynamoDB and KMS at the test endpoint (moto
@@ -35,43 +26,7 @@ func newAWSEnv(t *testing.T, opts ...option) *env {
 // clients (s3API, ddbAPI: nil for none).
 func newAWSEnvAPI(t *testing.T, s3API, ddbAPI func(*middleware.Stack) error, opts ...option) *env {
 	t.Helper()
-	ctx := context.Background()
-	bucket, table := awstest.Name("strata-core"), awstest.Name("strata-core")
-	s3c := s3.NewFromConfig(awstest.Config(t), func(o *s3.Options) {
-		o.UsePathStyle = true
-		s3blob.ClientOptions(o)
-		if s3API != nil {
-			o.APIOptions = append(o.APIOptions, s3API)
-		}
-	})
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	bs, err := s3blob.New(s3c, bucket, "blobs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ddb := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) {
-		if ddbAPI != nil {
-			o.APIOptions = append(o.APIOptions, ddbAPI)
-		}
-	})
-	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := dynamo.New(ddb, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := awstest.KMS(t)
-	key, err := kc.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := awskms.New(kc, *key.KeyMetadata.Arn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bs, ms, ks := awsengines.OpenWith(t, "strata-core", s3API, ddbAPI)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	cfg := backend.Config{Blobs: bs, Meta: ms, Keys: ks, Now: clk.Now}
 	for _, o := range opts {
