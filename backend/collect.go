@@ -29,6 +29,9 @@ type CollectStats struct {
 	ScannedBlobs   int   `json:"scannedBlobs"`
 	StrayUploads   int   `json:"strayUploads"`
 	AbandonedJobs  int   `json:"abandonedJobs"`
+	// ExpiredItems counts the expired records (tokens, login nonces...)
+	// deleted from a store without an expiry of its own (bbolt).
+	ExpiredItems int `json:"expiredItems"`
 }
 
 // Collect removes garbage: expired upload sessions (and their stored parts),
@@ -58,6 +61,13 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 	}
 	if sw, ok := b.blobs.(blob.Sweeper); ok {
 		errList = append(errList, sw.Sweep(ctx, grace))
+	}
+	// Last, so that the steps above have seen what they look for in
+	// expired upload sessions.
+	if ex, ok := b.meta.(meta.Expirer); ok {
+		n, err := ex.DeleteExpired(ctx, b.now())
+		st.ExpiredItems = n
+		errList = append(errList, err)
 	}
 	return st, errors.Join(errList...)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/meta"
 )
 
 type blobInfo = blob.Info
@@ -247,5 +249,28 @@ func TestCompleteClaim(t *testing.T) {
 	}
 	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
 		t.Fatal("file visible after its session was aborted")
+	}
+}
+
+// TestCollectDeletesExpiredRecords: the embedded meta store has no TTL of
+// its own, so the collector deletes its expired records (tokens, login
+// nonces) once their time has passed, and not before.
+func TestCollectDeletesExpiredRecords(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	it := meta.Item{PK: "test", SK: "expiring", Value: []byte("x"), ExpiresAt: e.clock.Now().Add(time.Hour)}
+	if _, err := e.meta.Put(ctx, it, meta.NoCond); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.b.Collect(ctx, time.Hour); err != nil || st.ExpiredItems != 0 {
+		t.Fatalf("before its time: %+v %v", st, err)
+	}
+	e.clock.Add(2 * time.Hour)
+	st, err := e.b.Collect(ctx, time.Hour)
+	if err != nil || st.ExpiredItems != 1 {
+		t.Fatalf("after its time: %+v %v", st, err)
+	}
+	if _, err := e.meta.Get(ctx, "test", "expiring"); !errors.Is(err, meta.ErrNotFound) {
+		t.Fatalf("the expired record: %v", err)
 	}
 }

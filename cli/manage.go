@@ -328,8 +328,8 @@ spells it; paths of users and roles do not count. An ARN logs in as one user.`,
 		if a.jsonOut {
 			return a.printJSON(r)
 		}
-		fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads; finished %d purges\n",
-			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.Purges)
+		fmt.Fprintf(a.env.Stdout, "scanned %d blobs; removed %d orphaned blobs (%s), %d expired uploads, %d expired records; finished %d purges\n",
+			r.ScannedBlobs, r.OrphanBlobs, human.Bytes(r.OrphanBytes), r.ExpiredUploads, r.ExpiredItems, r.Purges)
 		return nil
 	})
 	cmd.AddCommand(user, tok, a.policyCmd(), a.groupCmd(), a.keysCmd(), gc, a.limitsCmd(), a.quotaCmd(), a.lifecycleCmd())

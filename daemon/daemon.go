@@ -236,10 +236,10 @@ func (d *Daemon) Done() <-chan error { return d.serveErr }
 func (d *Daemon) collect(ctx context.Context) error {
 	st, err := d.Files.Collect(ctx, 0)
 	trimmed, terr := d.Audit.Trim(ctx)
-	if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions+st.AbandonedJobs+trimmed > 0 {
+	if st.OrphanBlobs+st.ExpiredUploads+st.Purges+st.StaleSessions+st.AbandonedJobs+st.ExpiredItems+trimmed > 0 {
 		d.cfg.Logger.Info("collector", "orphanBlobs", st.OrphanBlobs, "orphanBytes", st.OrphanBytes,
 			"expiredUploads", st.ExpiredUploads, "purges", st.Purges, "staleSessions", st.StaleSessions,
-			"abandonedJobs", st.AbandonedJobs, "auditTrimmed", trimmed)
+			"abandonedJobs", st.AbandonedJobs, "expiredItems", st.ExpiredItems, "auditTrimmed", trimmed)
 	}
 	return errors.Join(err, terr)
 }

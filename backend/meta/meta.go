@@ -342,3 +342,12 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// Expirer is a Store that does not delete expired items on its own
+// (DynamoDB does, by its TTL): the collector asks it to, now and then.
+type Expirer interface {
+	// DeleteExpired deletes the items whose ExpiresAt is before now and
+	// says how many went. It may stop early when ctx ends; what it did is
+	// kept.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}

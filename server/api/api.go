@@ -482,6 +482,7 @@ type CollectResult struct {
 	ScannedBlobs   int   `json:"scannedBlobs"`
 	StrayUploads   int   `json:"strayUploads"`
 	AbandonedJobs  int   `json:"abandonedJobs"`
+	ExpiredItems   int   `json:"expiredItems"`
 }
 
 // CollectRequest is the body of POST /v1/admin/collect. GraceSeconds 0 uses
