@@ -46,7 +46,7 @@ func (a *App) remoteOnlyKey(msg tea.KeyMsg) (bool, tea.Cmd) {
 			a.setOK("Copied to your clipboard: " + cmd)
 		}
 		return true, nil
-	case key.Matches(msg, a.keys.Upload), key.Matches(msg, a.keys.Download):
+	case key.Matches(msg, a.keys.Upload), key.Matches(msg, a.keys.Download), key.Matches(msg, a.keys.Transfers):
 		a.setErr(a.noLocalFiles())
 		return true, nil
 	case key.Matches(msg, a.keys.View), key.Matches(msg, a.keys.Edit):
