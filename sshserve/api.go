@@ -110,6 +110,14 @@ func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Clien
 		MaxIdleConnsPerHost: 8,
 		// The pipe is in memory: compression would only cost.
 		DisableCompression: true,
+		// An SFTP upload is a chunked request body (its size is not known
+		// before the client closes the file) of the 32 KiB writes the
+		// client sends, flushed chunk by chunk: with the default 4 KiB
+		// buffer each chunk took four writes to the socket (a fill, the
+		// rest, the CRLF, the next header), one with a buffer that holds
+		// a chunk.
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	c, err := client.New("http://strata.ssh", token, client.WithHTTPClient(&http.Client{Transport: t}), client.WithUserAgent("strata-ssh"))
 	if err != nil {
