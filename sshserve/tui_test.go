@@ -115,6 +115,7 @@ func TestFileManagerOverSSH(t *testing.T) {
 	tm.keys("\r") // folders come first
 	tm.await(cmd + "/docs  (y copies it)")
 	// With files marked, y copies the scp command that fetches them.
+	tm.await("readme.md") // listed: there is something to mark
 	tm.keys(" y")
 	tm.await("Copied to your clipboard: scp")
 	const scp = "scp -P 2222 alice@files.example.com:/home/alice/docs/readme.md ."
