@@ -585,7 +585,7 @@ func TestServiceTemplate(t *testing.T) {
 		t.Errorf("the task role is %s, want the storage stack's", show(td["TaskRoleArn"]))
 	}
 	c := get(t, td, "ContainerDefinitions", 0).(obj)
-	if cmd := append(strs(c["EntryPoint"]), strs(c["Command"])...); !equal(cmd, []string{"strata", "serve", "--listen", "0.0.0.0:8420"}) {
+	if cmd := append(strs(c["EntryPoint"]), strs(c["Command"])...); !equal(cmd, []string{"strata", "serve", "--listen", "0.0.0.0:8420", "--ssh", "0.0.0.0:2222"}) {
 		t.Errorf("the container runs %v", cmd)
 	}
 	env := map[string]any{}
@@ -603,6 +603,9 @@ func TestServiceTemplate(t *testing.T) {
 		"STRATA_PUBLIC_URL": sub("https://${DomainName}"),
 		// Share links are made under CloudFront's address.
 		"STRATA_SHARE_URL": sub("https://${Distribution.DomainName}"),
+		// The file manager shows sftp and scp commands with the address
+		// users reach SSH by.
+		"STRATA_SSH_PUBLIC": obj{"Fn::If": []any{"HasSshDomainName", sub("${SshDomainName}:${SshPort}"), sub("${SshLoadBalancer.DNSName}:${SshPort}")}},
 	}
 	if !equal(env, wantEnv) {
 		t.Errorf("environment = %s\nwant %s", show(env), show(wantEnv))
@@ -699,6 +702,89 @@ func TestServiceTemplate(t *testing.T) {
 	if cp["DefaultTTL"] != float64(0) || get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "HeaderBehavior") != "whitelist" ||
 		!equal(get(t, cp, "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig", "Headers"), []any{"Authorization"}) {
 		t.Errorf("shares cache policy = %s: want nothing cached unless the server says so, Authorization (a password link's Basic auth) passed on, no Host header", show(cp))
+	}
+}
+
+// TestServiceSSH: the service stack serves SSH (the file manager, sftp,
+// scp) through a Network Load Balancer's TCP listener on SshPort, to the
+// tasks' --ssh port, health-checked on /readyz, with security group rules
+// that let exactly that traffic through.
+func TestServiceSSH(t *testing.T) {
+	tmpl := parse(t, provisioning.ServiceTemplate())
+	const sshPort = float64(2222) // the tasks' --ssh port
+	if get(t, tmpl, "Parameters", "SshPort", "Default") != float64(22) {
+		t.Errorf("SshPort does not default to 22")
+	}
+
+	lb := props(t, tmpl, "SshLoadBalancer")
+	if lb["Type"] != "network" || lb["Scheme"] != "internet-facing" || !equal(lb["Subnets"], ref("Subnets")) ||
+		!equal(lb["SecurityGroups"], []any{ref("SshLoadBalancerSecurityGroup")}) {
+		t.Errorf("SSH load balancer = %s, want an internet-facing network load balancer in Subnets with its security group", show(lb))
+	}
+	ln := props(t, tmpl, "SshListener")
+	if !equal(ln["LoadBalancerArn"], ref("SshLoadBalancer")) || ln["Protocol"] != "TCP" || !equal(ln["Port"], ref("SshPort")) ||
+		get(t, ln, "DefaultActions", 0, "Type") != "forward" || !equal(get(t, ln, "DefaultActions", 0, "TargetGroupArn"), ref("SshTargetGroup")) {
+		t.Errorf("SSH listener = %s, want TCP on SshPort forwarding to SshTargetGroup", show(ln))
+	}
+	tg := props(t, tmpl, "SshTargetGroup")
+	if tg["Protocol"] != "TCP" || tg["Port"] != sshPort || tg["TargetType"] != "ip" || !equal(tg["VpcId"], ref("VpcId")) {
+		t.Errorf("SSH target group = %s, want TCP to the tasks' port %v", show(tg), sshPort)
+	}
+	if tg["HealthCheckProtocol"] != "HTTP" || tg["HealthCheckPort"] != "8420" || tg["HealthCheckPath"] != "/readyz" {
+		t.Errorf("SSH target group health check = %s, want /readyz on 8420", show(tg))
+	}
+	attrs := map[string]any{}
+	for _, a := range tg["TargetGroupAttributes"].([]any) {
+		attrs[a.(obj)["Key"].(string)] = a.(obj)["Value"]
+	}
+	// Password logins are limited per client address: the tasks must see it.
+	if attrs["preserve_client_ip.enabled"] != "true" || attrs["deregistration_delay.connection_termination.enabled"] != "true" {
+		t.Errorf("SSH target group attributes = %s", show(attrs))
+	}
+
+	// The tasks serve SSH on the port the target group sends to, and the
+	// service registers them there.
+	c := get(t, props(t, tmpl, "TaskDefinition"), "ContainerDefinitions", 0).(obj)
+	cmd := strs(c["Command"])
+	if i := slices.Index(cmd, "--ssh"); i < 0 || i+1 >= len(cmd) || cmd[i+1] != "0.0.0.0:2222" {
+		t.Errorf("the container runs %v, without --ssh 0.0.0.0:2222", cmd)
+	}
+	if !slices.ContainsFunc(c["PortMappings"].([]any), func(m any) bool { return m.(obj)["ContainerPort"] == sshPort }) {
+		t.Errorf("port mappings %s lack %v", show(c["PortMappings"]), sshPort)
+	}
+	svc := resource(t, tmpl, "Service")
+	if !slices.Contains(strs(svc["DependsOn"]), "SshListener") {
+		t.Errorf("the service does not wait for the SSH listener: %s", show(svc["DependsOn"]))
+	}
+	if !slices.ContainsFunc(get(t, svc, "Properties", "LoadBalancers").([]any), func(m any) bool {
+		return m.(obj)["ContainerPort"] == sshPort && equal(m.(obj)["TargetGroupArn"], ref("SshTargetGroup"))
+	}) {
+		t.Errorf("the service does not register its tasks' SSH port with SshTargetGroup: %s", show(get(t, svc, "Properties", "LoadBalancers")))
+	}
+
+	// Security groups: SshCidr reaches the load balancer on SshPort; the
+	// load balancer reaches the tasks on 2222 (SSH) and 8420 (health).
+	if !equal(get(t, props(t, tmpl, "SshLoadBalancerSecurityGroup"), "SecurityGroupIngress"), []any{
+		obj{"IpProtocol": "tcp", "FromPort": ref("SshPort"), "ToPort": ref("SshPort"), "CidrIp": ref("SshCidr")},
+	}) {
+		t.Errorf("SSH load balancer ingress = %s", show(get(t, props(t, tmpl, "SshLoadBalancerSecurityGroup"), "SecurityGroupIngress")))
+	}
+	ingress := get(t, props(t, tmpl, "TaskSecurityGroup"), "SecurityGroupIngress").([]any)
+	for _, port := range []float64{sshPort, 8420} {
+		want := obj{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": ref("SshLoadBalancerSecurityGroup")}
+		if !slices.ContainsFunc(ingress, func(r any) bool { return equal(r, want) }) {
+			t.Errorf("tasks' ingress %s lacks %s", show(ingress), show(want))
+		}
+	}
+	for _, r := range ingress {
+		if _, open := r.(obj)["CidrIp"]; open {
+			t.Errorf("tasks are reachable from %s, not only from the load balancers", show(r))
+		}
+	}
+	for _, out := range []string{"SshLoadBalancerDNSName", "SshCommand"} {
+		if get(t, tmpl, "Outputs", out, "Value") == nil {
+			t.Errorf("no output %s", out)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -48,6 +49,7 @@ var (
 	_ sftp.FileWriter           = (*sftpFS)(nil)
 	_ sftp.PosixRenameFileCmder = (*sftpFS)(nil)
 	_ sftp.FileLister           = (*sftpFS)(nil)
+	_ sftp.StatVFSFileCmder     = (*sftpFS)(nil)
 )
 
 // Fileread opens a file for ranged reads.
@@ -114,6 +116,37 @@ func (f *sftpFS) Filecmd(r *sftp.Request) error {
 		return statusError(sftp.ErrSSHFxOpUnsupported, "Strata has no links")
 	}
 	return statusError(sftp.ErrSSHFxOpUnsupported, "%s is not supported", r.Method)
+}
+
+// statvfsBlock is the block size StatVFS counts in.
+const statvfsBlock = 4096
+
+// StatVFS answers statvfs@openssh.com (sftp's df, rclone about) with the
+// user's quota: its size, and what is left of it. A home folder without a
+// byte quota has no free space to tell, and says so.
+func (f *sftpFS) StatVFS(r *sftp.Request) (*sftp.StatVFS, error) {
+	u, err := f.c.Usage(r.Context(), "")
+	if err != nil {
+		return nil, sftpError(err)
+	}
+	if u.QuotaBytes <= 0 {
+		return nil, statusError(sftp.ErrSSHFxOpUnsupported,
+			"your home folder %s has no quota, so no free space to tell; it holds %d files, %d bytes", u.Home, u.Files, u.Bytes)
+	}
+	blocks := func(n int64) uint64 { return uint64(max(n, 0)+statvfsBlock-1) / statvfsBlock }
+	st := &sftp.StatVFS{
+		Bsize: statvfsBlock, Frsize: statvfsBlock,
+		Blocks: blocks(u.QuotaBytes), Namemax: storepath.MaxName,
+	}
+	// Rounded down: what is free is what fits.
+	st.Bfree = uint64(max(u.QuotaBytes-u.Bytes-u.Reserved, 0)) / statvfsBlock
+	st.Bavail = st.Bfree
+	if u.QuotaFiles > 0 {
+		st.Files = uint64(u.QuotaFiles)
+		st.Ffree = uint64(max(u.QuotaFiles-u.Files, 0))
+		st.Favail = st.Ffree
+	}
+	return st, nil
 }
 
 // PosixRename renames onto an existing file (which goes to the trash), as

@@ -48,6 +48,7 @@ func (s *Server) fileManager(sess ssh.Session) {
 			Styles:     style.New(sessionRenderer(sess, pty.Term)),
 			RemoteOnly: true,
 			Commands:   s.commands(se.user.Name),
+			CopyOut:    s.copyOut(se.user.Name),
 			Clipboard: func(text string) error {
 				_, err := osc52.New(text).WriteTo(sess)
 				return err
@@ -129,6 +130,34 @@ func lookupEnv(env []string, k string) (string, bool) {
 // machine: sftp opens in the folder (get, put), and scp takes the same
 // user@host:folder/.
 func (s *Server) commands(user string) func(dir string) string {
+	host, flag := s.publicHost()
+	return func(dir string) string {
+		return "sftp " + flag + shell.Quote(user+"@"+host+":"+dir)
+	}
+}
+
+// copyOut is the scp command that copies paths (folders too when
+// recursive) into the user's current folder on their machine.
+func (s *Server) copyOut(user string) func(paths []string, recursive bool) string {
+	host, flag := s.publicHost()
+	return func(paths []string, recursive bool) string {
+		var b strings.Builder
+		b.WriteString("scp ")
+		if recursive {
+			b.WriteString("-r ")
+		}
+		b.WriteString(flag)
+		for _, p := range paths {
+			b.WriteString(shell.Quote(user+"@"+host+":"+p) + " ")
+		}
+		b.WriteString(".")
+		return b.String()
+	}
+}
+
+// publicHost is the host users reach the server by, as scp and sftp take
+// it, and the port flag they need ("" for 22).
+func (s *Server) publicHost() (host, portFlag string) {
 	s.mu.Lock()
 	public := s.cfg.Public
 	if public == "" {
@@ -142,11 +171,8 @@ func (s *Server) commands(user string) func(dir string) string {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	flag := ""
 	if port != "22" {
-		flag = "-P " + port + " "
+		portFlag = "-P " + port + " "
 	}
-	return func(dir string) string {
-		return "sftp " + flag + shell.Quote(user+"@"+host+":"+dir)
-	}
+	return host, portFlag
 }

@@ -114,6 +114,14 @@ func TestFileManagerOverSSH(t *testing.T) {
 	// Into docs on the left: the header follows the focused folder.
 	tm.keys("\r") // folders come first
 	tm.await(cmd + "/docs  (y copies it)")
+	// With files marked, y copies the scp command that fetches them.
+	tm.await("readme.md") // listed: there is something to mark
+	tm.keys(" y")
+	tm.await("Copied to your clipboard: scp")
+	const scp = "scp -P 2222 alice@files.example.com:/home/alice/docs/readme.md ."
+	if osc := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(scp)); !bytes.Contains(tm.raw.Bytes(), []byte(osc)) {
+		t.Fatalf("no OSC 52 with %q", scp)
+	}
 	// A resize redraws for the new size.
 	if err := tm.s.WindowChange(24, 120); err != nil {
 		t.Fatal(err)

@@ -75,6 +75,10 @@ type Options struct {
 	// Strata folder from their own machine (the scp and sftp commands):
 	// the header shows it for the focused folder and y copies it.
 	Commands func(dir string) string
+	// CopyOut, when set, is the command that copies the marked files
+	// (folders with recursive) to the user's machine: y copies it when
+	// files are marked.
+	CopyOut func(paths []string, recursive bool) string
 }
 
 const (

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"github.com/charmbracelet/bubbles/key"
 
 	"github.com/strata-storage/strata/tui/accessview"
@@ -54,27 +56,44 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// helpSections lists every key of the app for the help screen.
+// helpSections lists every key of the app for the help screen: exactly
+// those that work in its layout.
 func (a App) helpSections() []helpview.Section {
 	k := a.keys
 	fl := filelist.DefaultKeyMap()
-	tk := transfer.DefaultKeyMap()
-	return []helpview.Section{
+	vk := versionsview.DefaultKeyMap()
+	transferKeys := []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}
+	fileKeys := []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}
+	versionKeys := []key.Binding{vk.Restore, vk.Download, vk.Reload, vk.Back}
+	transfersView := helpview.Section{Title: "Transfers view", Bindings: flatten(transfer.DefaultKeyMap().FullHelp())}
+	if a.o.RemoteOnly {
+		// Over SSH both panes are Strata: F5 and F6 copy and move on
+		// the server, y copies the command that copies files in and
+		// out, and what would touch a local disk or run a program on
+		// the server (u, d, t, o, e, a version's d) is refused.
+		k.CopyOver.SetHelp("F5", "copy the selection to a folder on the server (the other pane's)")
+		k.MoveOver.SetHelp("F6", "move it there")
+		transferKeys = []key.Binding{k.CopyOver, k.MoveOver, copyCommand}
+		fileKeys = fileKeys[2:]
+		versionKeys = []key.Binding{vk.Restore, vk.Reload, vk.Back}
+		transfersView = helpview.Section{}
+	}
+	return slices.DeleteFunc([]helpview.Section{
 		{Title: "Panes", Bindings: []key.Binding{k.Switch, fl.Up, fl.Down, fl.PageUp, fl.PageDown, fl.Top, fl.Bottom,
 			fl.Open, fl.Back, k.Jump, k.Reload}},
 		{Title: "Select and find", Bindings: []key.Binding{fl.Select, fl.SelectAll, fl.SelectNone, fl.Invert,
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
-		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}},
-		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
+		{Title: "Transfer", Bindings: transferKeys},
+		{Title: "Files", Bindings: fileKeys},
 		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
-		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
+		transfersView,
 		// The screens' moves are the panes'; their own keys follow.
 		{Title: "Trash screen (T)", Bindings: flatten(trashview.DefaultKeyMap().FullHelp()[1:])},
-		{Title: "Versions screen (v)", Bindings: flatten(versionsview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Versions screen (v)", Bindings: versionKeys},
 		{Title: "Access screen (A)", Bindings: flatten(accessview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
-	}
+	}, func(s helpview.Section) bool { return len(s.Bindings) == 0 })
 }
 
 func flatten(groups [][]key.Binding) []key.Binding {

@@ -13,7 +13,7 @@ import (
 func (a *App) local(pane int) bool { return pane == paneLocal && !a.o.RemoteOnly }
 
 // copyCommand is y's key in a RemoteOnly session.
-var copyCommand = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the scp/sftp command for this folder"))
+var copyCommand = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the sftp command for this folder (scp for the marked files)"))
 
 // remoteOnlyKey handles the keys that mean something else, or nothing,
 // when both panes show Strata: F5 and F6 copy and move on the server, y
@@ -40,13 +40,20 @@ func (a *App) remoteOnlyKey(msg tea.KeyMsg) (bool, tea.Cmd) {
 			return true, nil
 		}
 		cmd := a.o.Commands(p.Dir())
+		if marked := p.Marked(); len(marked) > 0 && a.o.CopyOut != nil {
+			paths, recursive := make([]string, len(marked)), false
+			for i, it := range marked {
+				paths[i], recursive = it.Path, recursive || it.Dir
+			}
+			cmd = a.o.CopyOut(paths, recursive)
+		}
 		if err := a.o.Clipboard(cmd); err != nil {
 			a.setErr(fmt.Errorf("copy: %w", err))
 		} else {
 			a.setOK("Copied to your clipboard: " + cmd)
 		}
 		return true, nil
-	case key.Matches(msg, a.keys.Upload), key.Matches(msg, a.keys.Download):
+	case key.Matches(msg, a.keys.Upload), key.Matches(msg, a.keys.Download), key.Matches(msg, a.keys.Transfers):
 		a.setErr(a.noLocalFiles())
 		return true, nil
 	case key.Matches(msg, a.keys.View), key.Matches(msg, a.keys.Edit):

@@ -170,6 +170,15 @@ func (m Model) Current() (Item, bool) {
 // current item if none is. Marks hidden by the filter or the hidden-files
 // switch do not count, so an operation acts on exactly what the pane shows
 // as marked (the footer counts the same).
+// Marked returns the marked items (nil when none are: not the cursor's
+// item, unlike Selected).
+func (m Model) Marked() []Item {
+	if m.selN == 0 {
+		return nil
+	}
+	return m.Selected()
+}
+
 func (m Model) Selected() []Item {
 	var out []Item
 	if m.selN > 0 {

@@ -29,7 +29,10 @@ type saving struct {
 
 // SetDownloadDir sets the local folder old versions are downloaded to (d):
 // the local pane's.
-func (m *Model) SetDownloadDir(dir string) { m.saveDir = dir }
+func (m *Model) SetDownloadDir(dir string) {
+	m.saveDir = dir
+	m.keys.Download.SetEnabled(dir != "")
+}
 
 // download saves version v to the download folder, under a name that
 // says which version it is and takes nothing's place: "notes (version

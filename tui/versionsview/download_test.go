@@ -11,6 +11,23 @@ import (
 	"github.com/strata-storage/strata/tui/tuitest"
 )
 
+// Without a local folder (the file manager over SSH) the screen offers no
+// download, and d does nothing.
+func TestNoDownloadWithoutALocalFolder(t *testing.T) {
+	m := load(withVersions(3), 80, 24)
+	if v := m.View(); strings.Contains(v, "d download") {
+		t.Fatalf("the screen offers d with nowhere to download to:\n%s", v)
+	}
+	m, cmd := m.Update(tuitest.Key("d"))
+	if cmd != nil {
+		t.Fatalf("d started something: %v", cmd())
+	}
+	m.SetDownloadDir(t.TempDir())
+	if v := m.View(); !strings.Contains(v, "d download") {
+		t.Fatalf("no d download with a local folder:\n%s", v)
+	}
+}
+
 // d downloads the selected version next to the local files, under a name
 // that says which version it is and takes no file's place.
 func TestDownloadVersion(t *testing.T) {

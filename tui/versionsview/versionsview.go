@@ -114,6 +114,8 @@ type Model struct {
 // ends its requests.
 func New(ctx context.Context, st *style.Styles, r remote.Remote, path string) Model {
 	keys := DefaultKeyMap()
+	// d works once there is a local folder to download to (none over SSH).
+	keys.Download.SetEnabled(false)
 	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
 	load := func(cursor string) ([]remote.Version, string, error) {
 		pg, err := r.Versions(ctx, path, cursor)

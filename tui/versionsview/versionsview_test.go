@@ -52,7 +52,9 @@ type harness = pagedlisttest.Harness[ClosedMsg, Model, *Model]
 
 func start(t *testing.T, r remote.Remote, p string, w, h int) *teatest.TestModel {
 	t.Helper()
-	return pagedlisttest.Start[ClosedMsg](t, New(context.Background(), tuitest.Styles(), r, p), w, h)
+	m := New(context.Background(), tuitest.Styles(), r, p)
+	m.SetDownloadDir(t.TempDir()) // as on a laptop: the local pane's folder
+	return pagedlisttest.Start[ClosedMsg](t, m, w, h)
 }
 
 func finish(t *testing.T, tm *teatest.TestModel, quit bool) harness {
