@@ -286,14 +286,16 @@ mkdir -p "$work/many"
 fill_secs=$(seconds "$bin" put -q -r -j 32 "$work/many" /home/admin/many)
 echo "(filled with $list_entries empty files in $fill_secs s)"
 rm -rf "$work/many"
+c0=$(cpu_ticks "$server_pid")
 for _ in 1 2 3; do ls_times /home/admin/many; echo; done >"$work/ls.out"
+list_cpu=$(awk -v t=$(($(cpu_ticks "$server_pid") - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz / 3 }')
 count=$(awk '{ print $3 }' "$work/ls.out" | sort -u | paste -sd/)
 list_first=$(awk '{ print $1 }' "$work/ls.out" | median)
 list_whole=$(awk '{ print $2 }' "$work/ls.out" | median)
 list_secs=$(awk -v ms="$list_whole" 'BEGIN { printf "%.3f", ms / 1000 }')
 echo "list runs (first line ms, whole ms, lines): $(paste -sd';' "$work/ls.out")"
 echo "list: $count entries in $list_secs s, page by page"
-echo "list first line: $list_first ms; whole: $list_whole ms (medians of 3)"
+echo "list first line: $list_first ms; whole: $list_whole ms (medians of 3); server CPU per listing: $list_cpu s"
 # What of the first line is only starting the binary (package init, the
 # runtime), not the listing: strata version, the median of three.
 start_ms=$(for _ in 1 2 3; do
@@ -308,10 +310,12 @@ mkdir -p "$work/tree"
 (cd "$work/tree" && seq -f 'c%07g' 1 "$copy_files" | xargs touch)
 "$bin" put -q -r -j 32 "$work/tree" /home/admin/tree
 rm -rf "$work/tree"
+c0=$(cpu_ticks "$server_pid")
 copy_secs=$(seconds "$bin" cp -r /home/admin/tree /home/admin/tree-copy)
+copy_cpu=$(awk -v t=$(($(cpu_ticks "$server_pid") - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')
 copied=$("$bin" ls /home/admin/tree-copy | wc -l)
 copy_rate=$(rate $((copied + 1)) "$copy_secs")
-echo "folder copy: $((copied + 1)) entries in $copy_secs s, $copy_rate entries/s"
+echo "folder copy: $((copied + 1)) entries in $copy_secs s, $copy_rate entries/s; server CPU $copy_cpu s"
 stop_server
 
 echo "== go test -bench (sealing and opening)"
@@ -331,6 +335,6 @@ Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   $sys_line
   4 KiB files            $(rate "$small_files" "$small_secs") files/s
   list $count entries   $list_secs s
-  list first line        $list_first ms, whole $list_whole ms (start of the binary alone $start_ms ms)
-  folder copy            $copy_rate entries/s ($copy_files files)
+  list first line        $list_first ms, whole $list_whole ms (start of the binary alone $start_ms ms; server CPU $list_cpu s)
+  folder copy            $copy_rate entries/s ($copy_files files; server CPU $copy_cpu s)
 EOF
