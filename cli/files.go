@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/pageahead"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -75,41 +78,69 @@ object per entry and line.`,
 		if err != nil {
 			return err
 		}
-		// The listing first: a folder is what ls is mostly for, and a
-		// policy may allow listing a folder (strata:ListFolder) without
-		// reading it (strata:GetFile, which a stat is). Only a file, or a
-		// path that may not be listed, is looked at as one.
-		first, err := s.List(ctx, p, "", 0)
-		if errors.Is(err, client.ErrNotDir) || errors.Is(err, client.ErrForbidden) {
-			if e, serr := s.Stat(ctx, p); serr == nil && !e.IsDir() {
-				return a.printEntries([]api.Entry{e}, long)
-			} else if errors.Is(err, client.ErrNotDir) {
-				return serr
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if err := a.printEntries(first.Entries, long); err != nil || first.Cursor == "" {
-			return err
-		}
-		return paged(func(cursor string) (string, error) {
+		// One write per page, not per line: a folder of 100,000 entries
+		// would otherwise cost as many write calls. The next pages are
+		// fetched (and decoded) while one is printed; the first is small,
+		// so that the first line comes at once.
+		out := bufio.NewWriter(a.env.Stdout)
+		pages := pageahead.Pages(ctx, "", lsPagesAhead, func(ctx context.Context, cursor string) (api.Page, string, error) {
+			limit := 0
 			if cursor == "" {
-				cursor = first.Cursor
+				limit = lsFirstPage
 			}
-			pg, err := s.List(ctx, p, cursor, 0)
-			if err != nil {
-				return "", err
-			}
-			return pg.Cursor, a.printEntries(pg.Entries, long)
+			pg, err := s.List(ctx, p, cursor, limit)
+			return pg, pg.Cursor, err
 		})
+		listed := false
+		for pg, err := range pages {
+			if err != nil && !listed {
+				return a.lsNotFolder(ctx, s, p, err, long)
+			}
+			if err != nil {
+				return err
+			}
+			listed = true
+			if err := a.printEntries(out, pg.Entries, long); err != nil {
+				return err
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-func (a *app) printEntries(es []api.Entry, long bool) error {
+// lsNotFolder is ls of a path that could not be listed (err). The listing
+// comes first because a folder is what ls is mostly for, and a policy may
+// allow listing a folder (strata:ListFolder) without reading it
+// (strata:GetFile, which a stat is). Only a file, or a path that may not be
+// listed, is looked at as one.
+func (a *app) lsNotFolder(ctx context.Context, s *session, p string, err error, long bool) error {
+	if errors.Is(err, client.ErrNotDir) || errors.Is(err, client.ErrForbidden) {
+		if e, serr := s.Stat(ctx, p); serr == nil && !e.IsDir() {
+			return a.printEntries(a.env.Stdout, []api.Entry{e}, long)
+		} else if errors.Is(err, client.ErrNotDir) {
+			return serr
+		}
+	}
+	return err
+}
+
+// lsFirstPage is the size of ls's first page, smaller than the server's
+// own (1,000): the first line of a big folder shows without waiting for a
+// whole page to be read, encoded and decoded. lsPagesAhead is how many
+// pages ls reads ahead of what it prints.
+const (
+	lsFirstPage  = 100
+	lsPagesAhead = 2
+)
+
+func (a *app) printEntries(w io.Writer, es []api.Entry, long bool) error {
 	if a.jsonOut {
+		enc := json.NewEncoder(w)
 		for _, e := range es {
-			if err := a.printJSON(e); err != nil {
+			if err := enc.Encode(e); err != nil {
 				return err
 			}
 		}
@@ -121,7 +152,7 @@ func (a *app) printEntries(es []api.Entry, long bool) error {
 			if e.IsDir() {
 				name += "/"
 			}
-			fmt.Fprintln(a.env.Stdout, name)
+			fmt.Fprintln(w, name)
 		}
 		return nil
 	}
@@ -135,7 +166,7 @@ func (a *app) printEntries(es []api.Entry, long bool) error {
 		if note := archiveNote(e); note != "" {
 			name += "  " + note
 		}
-		fmt.Fprintf(a.env.Stdout, "%s %10s  %s  %5s  %s\n", kind, size, e.ModTime.Local().Format("2006-01-02 15:04"), ver, name)
+		fmt.Fprintf(w, "%s %10s  %s  %5s  %s\n", kind, size, e.ModTime.Local().Format("2006-01-02 15:04"), ver, name)
 	}
 	return nil
 }

@@ -3,11 +3,19 @@
 # real binary: what a user of `strata serve` would see.
 #
 #   upload and download MiB/s of a 1 GiB file, beside dd conv=fdatasync of
-#   the same size on the same disk, and their ratio;
-#   the server's peak RSS for a 256 MiB and a 1 GiB upload (fresh servers);
+#   the same random bytes on the same disk, and their ratio; the CPU seconds
+#   (client and server, user and sys) per GiB uploaded; the same upload
+#   with the data directory on tmpfs (/dev/shm), where the disk is not the
+#   limit;
+#   the server's peak RSS for a 256 MiB, a 1 GiB and a 2 GiB upload (fresh
+#   servers);
+#   write syscalls (and fsyncs) per GiB uploaded, if strace is installed;
 #   files per second for 1,000 files of 4 KiB;
-#   time to list a folder of 20,000 entries page by page;
+#   the first line and the whole of `strata ls` of a folder of 100,000
+#   entries (median of three);
+#   entries per second of a server-side copy of a folder of 10,000 files;
 #   then `go test -bench` of sealing and opening.
+# The summary at the end holds every figure of issue 16's targets.
 #
 # With --aws it runs on S3, DynamoDB and KMS instead, emulated by moto's
 # server: upload and download MiB/s of a 1 GiB file, and the KMS calls and
@@ -15,6 +23,11 @@
 #
 # Usage: scripts/bench.sh [--aws] [workdir]   (default: a temp dir under $TMPDIR)
 # Sizes can be scaled down for a quick run: BENCH_MIB=256 scripts/bench.sh
+#   BENCH_MIB (1024) the big upload and download, also on tmpfs
+#   BENCH_RSS_MIB (2048) the upload whose server peak RSS is measured
+#   BENCH_FILES (1000) 4 KiB files; BENCH_ENTRIES (100000) entries listed;
+#   BENCH_COPY_FILES (10000) files in the folder copied;
+#   BENCH_STRACE_MIB (256) the upload strace counts syscalls of (0: none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -28,7 +41,10 @@ work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")}
 mkdir -p "$work"
 big_mib=${BENCH_MIB:-1024}
 small_files=${BENCH_FILES:-1000}
-list_entries=${BENCH_ENTRIES:-20000}
+list_entries=${BENCH_ENTRIES:-100000}
+rss_mib=${BENCH_RSS_MIB:-2048}
+copy_files=${BENCH_COPY_FILES:-10000}
+strace_mib=${BENCH_STRACE_MIB:-256}
 token=strata_benchAdmin4Wq8Ze1Rt6Yu3Io9Pa2Sd7Fg5Hj0Kl
 
 bin="$work/strata"
@@ -72,6 +88,41 @@ seconds() {
 }
 
 rate() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+
+# cpu_ticks PID: user+sys clock ticks a process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# timed_upload FILE DEST: uploads FILE through the running server and sets
+# up_secs (wall) and up_cpu (CPU seconds of the client and of the server
+# while it ran, user and sys).
+timed_upload() {
+  local s0 s1 t0 t1 cu cs
+  s0=$(cpu_ticks "$server_pid")
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%U %S' -o "$work/time.out" "$bin" put -q "$1" "$2"
+  t1=$(date +%s.%N)
+  s1=$(cpu_ticks "$server_pid")
+  read -r cu cs <"$work/time.out"
+  up_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  up_cpu=$(awk -v u="$cu" -v s="$cs" -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", u + s + t / hz }')
+}
+
+# per_gib VALUE MIB: VALUE scaled to one GiB.
+per_gib() { awk -v v="$1" -v m="$2" 'BEGIN { printf "%.2f", v * 1024 / m }'; }
+
+# ls_times PATH: lists PATH with strata ls and prints "FIRST WHOLE COUNT":
+# milliseconds from starting the command to its first line and to its
+# end, as a user at a terminal waits for them, and the lines printed.
+ls_times() {
+  local t0 t2 n
+  t0=$(date +%s%N)
+  n=$("$bin" ls "$1" | { IFS= read -r _ && date +%s%N >"$work/first.ns"; echo $(($(wc -l) + 1)); })
+  t2=$(date +%s%N)
+  awk -v a="$t0" -v f="$(cat "$work/first.ns")" -v b="$t2" -v n="$n" 'BEGIN { printf "%.1f %.1f %d", (f - a) / 1e6, (b - a) / 1e6, n }'
+}
+
+# median: the middle of the numbers on standard input.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # aws_calls SERVICE: total strata_aws_requests_total of one service.
 aws_calls() {
@@ -148,10 +199,12 @@ echo "dd: $dd_rate MiB/s"
 
 echo "== upload ${big_mib} MiB through strata serve"
 start_server "$work/data-big"
-up_secs=$(seconds "$bin" put -q "$work/big.bin" /home/admin/big.bin)
+timed_upload "$work/big.bin" /home/admin/big.bin
 up_rate=$(rate "$big_mib" "$up_secs")
+up_cpu_gib=$(per_gib "$up_cpu" "$big_mib")
 rss_big=$(peak_rss_mib "$server_pid")
 echo "upload: $up_rate MiB/s ($up_secs s); ratio to dd: $(rate "$up_rate" "$dd_rate")"
+echo "upload CPU (client + server, user + sys): $up_cpu s, $up_cpu_gib s per GiB"
 echo "server peak RSS after the ${big_mib} MiB upload: $rss_big MiB"
 
 echo "== download ${big_mib} MiB"
@@ -163,13 +216,59 @@ echo "download: $down_rate MiB/s ($down_secs s), verified"
 rm -f "$work/big.out"
 stop_server
 
-echo "== server peak RSS for a 256 MiB upload (fresh server)"
-head -c $((256 << 20)) "$work/big.bin" >"$work/mid.bin"
+echo "== upload ${big_mib} MiB with the data directory on tmpfs (/dev/shm)"
+shm_rate=- shm_cpu_gib=-
+if [ -d /dev/shm ] && [ "$(df -Pm /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((big_mib * 2)) ]; then
+  shm=$(mktemp -d /dev/shm/strata-bench.XXXXXX)
+  start_server "$shm/data"
+  timed_upload "$work/big.bin" /home/admin/big.bin
+  shm_rate=$(rate "$big_mib" "$up_secs")
+  shm_cpu_gib=$(per_gib "$up_cpu" "$big_mib")
+  echo "upload on tmpfs: $shm_rate MiB/s ($up_secs s); CPU $up_cpu s, $shm_cpu_gib s per GiB"
+  stop_server
+  rm -rf "$shm"
+else
+  echo "upload on tmpfs: skipped (/dev/shm missing or too small)"
+fi
+
+mid_mib=$((big_mib < 256 ? big_mib : 256))
+echo "== server peak RSS for a $mid_mib MiB upload (fresh server)"
+head -c $((mid_mib << 20)) "$work/big.bin" >"$work/mid.bin"
 start_server "$work/data-mid"
 "$bin" put -q "$work/mid.bin" /home/admin/mid.bin
 rss_mid=$(peak_rss_mib "$server_pid")
-echo "server peak RSS after the 256 MiB upload: $rss_mid MiB"
+echo "server peak RSS after the $mid_mib MiB upload: $rss_mid MiB"
 stop_server
+rm -rf "$work/data-mid"
+
+echo "== server peak RSS for a ${rss_mib} MiB upload (fresh server)"
+head -c $((rss_mib << 20)) /dev/urandom >"$work/rss.bin"
+start_server "$work/data-rss"
+"$bin" put -q "$work/rss.bin" /home/admin/rss.bin
+rss_2g=$(peak_rss_mib "$server_pid")
+echo "server peak RSS after the ${rss_mib} MiB upload: $rss_2g MiB"
+stop_server
+rm -rf "$work/rss.bin" "$work/data-rss"
+
+sys_line="write syscalls: skipped (no strace, or BENCH_STRACE_MIB=0)"
+if command -v strace >/dev/null && [ "$strace_mib" -gt 0 ]; then
+  echo "== syscalls of the server for a ${strace_mib} MiB upload (strace -c)"
+  head -c $((strace_mib << 20)) "$work/big.bin" >"$work/mid.bin"
+  start_server "$work/data-strace"
+  strace -f -c -qq -o "$work/strace.out" -e trace=write,pwrite64,writev,fsync,fdatasync -p "$server_pid" &
+  strace_pid=$!
+  sleep 1 # strace attaches to every thread before the upload starts
+  "$bin" put -q "$work/mid.bin" /home/admin/mid.bin
+  kill -INT "$strace_pid"
+  wait "$strace_pid" || true
+  stop_server
+  calls() { awk -v s="$1" '$NF == s { print $4 }' "$work/strace.out" | awk '{ n += $1 } END { print n + 0 }'; }
+  writes=$(( $(calls write) + $(calls pwrite64) + $(calls writev) ))
+  syncs=$(( $(calls fsync) + $(calls fdatasync) ))
+  sys_line="write syscalls per GiB: $(per_gib "$writes" "$strace_mib") (fsyncs per GiB: $(per_gib "$syncs" "$strace_mib"))"
+  echo "$sys_line"
+  rm -rf "$work/data-strace"
+fi
 rm -f "$work/mid.bin" "$work/big.bin"
 
 echo "== $small_files files of 4 KiB"
@@ -183,12 +282,40 @@ stop_server
 echo "== listing a folder of $list_entries entries"
 start_server "$work/data-list"
 mkdir -p "$work/many"
-for i in $(seq -w 1 "$list_entries"); do : >"$work/many/e$i"; done
+(cd "$work/many" && seq -f 'e%07g' 1 "$list_entries" | xargs touch)
 fill_secs=$(seconds "$bin" put -q -r -j 32 "$work/many" /home/admin/many)
 echo "(filled with $list_entries empty files in $fill_secs s)"
-list_secs=$(seconds "$bin" ls /home/admin/many)
-count=$("$bin" ls /home/admin/many | wc -l)
+rm -rf "$work/many"
+c0=$(cpu_ticks "$server_pid")
+for _ in 1 2 3; do ls_times /home/admin/many; echo; done >"$work/ls.out"
+list_cpu=$(awk -v t=$(($(cpu_ticks "$server_pid") - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz / 3 }')
+count=$(awk '{ print $3 }' "$work/ls.out" | sort -u | paste -sd/)
+list_first=$(awk '{ print $1 }' "$work/ls.out" | median)
+list_whole=$(awk '{ print $2 }' "$work/ls.out" | median)
+list_secs=$(awk -v ms="$list_whole" 'BEGIN { printf "%.3f", ms / 1000 }')
+echo "list runs (first line ms, whole ms, lines): $(paste -sd';' "$work/ls.out")"
 echo "list: $count entries in $list_secs s, page by page"
+echo "list first line: $list_first ms; whole: $list_whole ms (medians of 3); server CPU per listing: $list_cpu s"
+# What of the first line is only starting the binary (package init, the
+# runtime), not the listing: strata version, the median of three.
+start_ms=$(for _ in 1 2 3; do
+  t0=$(date +%s%N); "$bin" version >/dev/null; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000))
+done | median)
+echo "start of the binary (strata version): $start_ms ms"
+stop_server
+
+echo "== copying a folder of $copy_files files on the server"
+start_server "$work/data-copy"
+mkdir -p "$work/tree"
+(cd "$work/tree" && seq -f 'c%07g' 1 "$copy_files" | xargs touch)
+"$bin" put -q -r -j 32 "$work/tree" /home/admin/tree
+rm -rf "$work/tree"
+c0=$(cpu_ticks "$server_pid")
+copy_secs=$(seconds "$bin" cp -r /home/admin/tree /home/admin/tree-copy)
+copy_cpu=$(awk -v t=$(($(cpu_ticks "$server_pid") - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')
+copied=$("$bin" ls /home/admin/tree-copy | wc -l)
+copy_rate=$(rate $((copied + 1)) "$copy_secs")
+echo "folder copy: $((copied + 1)) entries in $copy_secs s, $copy_rate entries/s; server CPU $copy_cpu s"
 stop_server
 
 echo "== go test -bench (sealing and opening)"
@@ -199,9 +326,15 @@ cat <<EOF
 Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   dd conv=fdatasync      $dd_rate MiB/s
   upload ${big_mib} MiB        $up_rate MiB/s  (ratio to dd $(rate "$up_rate" "$dd_rate"))
+  upload CPU             $up_cpu_gib s per GiB (client + server, user + sys)
+  upload on tmpfs        $shm_rate MiB/s, $shm_cpu_gib CPU s per GiB
   download ${big_mib} MiB      $down_rate MiB/s
-  peak RSS, 256 MiB up   $rss_mid MiB
+  peak RSS, $mid_mib MiB up   $rss_mid MiB
   peak RSS, ${big_mib} MiB up   $rss_big MiB
+  peak RSS, ${rss_mib} MiB up   $rss_2g MiB
+  $sys_line
   4 KiB files            $(rate "$small_files" "$small_secs") files/s
   list $count entries   $list_secs s
+  list first line        $list_first ms, whole $list_whole ms (start of the binary alone $start_ms ms; server CPU $list_cpu s)
+  folder copy            $copy_rate entries/s ($copy_files files; server CPU $copy_cpu s)
 EOF
