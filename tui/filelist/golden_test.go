@@ -145,7 +145,6 @@ func TestSelectionCounts(t *testing.T) {
 func TestBigFolder(t *testing.T) {
 	src := newTestSource()
 	src.big["/big"] = 100_000
-	src.latency = time.Millisecond
 	src.gate = make(chan struct{}, 1)
 	src.gate <- struct{}{} // the first page only
 	tt := start(t, newList(src, "/big"), 72, 14)
