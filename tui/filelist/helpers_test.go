@@ -24,12 +24,12 @@ var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // every call, and can fail chosen calls or hold each call until the test
 // lets it through.
 type testSource struct {
-	mu      sync.Mutex
-	dirs    map[string][]Item
-	big     map[string]int
-	gate    chan struct{} // if set, each call takes a token (close to open)
-	fail    map[int]error // by call number, from 1
-	calls   []call
+	mu    sync.Mutex
+	dirs  map[string][]Item
+	big   map[string]int
+	gate  chan struct{} // if set, each call takes a token (close to open)
+	fail  map[int]error // by call number, from 1
+	calls []call
 }
 
 type call struct {

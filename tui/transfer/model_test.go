@@ -96,8 +96,9 @@ func requireGolden(t *testing.T, wd, view string) {
 // stepper is a Remote whose uploads move only when the test says.
 type stepper struct {
 	*remotetest.Fake
-	mu    sync.Mutex
-	calls map[string]*stepCall
+	mu      sync.Mutex
+	calls   map[string]*stepCall
+	started chan struct{} // closed and replaced as each upload starts
 }
 
 type stepCall struct {
@@ -114,6 +115,8 @@ func (s *stepper) Upload(ctx context.Context, local, p string, progress remote.P
 	c := &stepCall{steps: make(chan step)}
 	s.mu.Lock()
 	s.calls[p] = c
+	close(s.started)
+	s.started = make(chan struct{})
 	s.mu.Unlock()
 	for {
 		select {
@@ -134,18 +137,21 @@ func (s *stepper) Upload(ctx context.Context, local, p string, progress remote.P
 // call waits for the upload to p to start.
 func (s *stepper) call(t *testing.T, p string) *stepCall {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	timeout := time.After(5 * time.Second)
+	for {
 		s.mu.Lock()
-		c := s.calls[p]
+		c, started := s.calls[p], s.started
 		s.mu.Unlock()
 		if c != nil {
 			return c
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-started:
+		case <-timeout:
+			t.Fatalf("no upload to %s", p)
+			return nil
+		}
 	}
-	t.Fatalf("no upload to %s", p)
-	return nil
 }
 
 func (c *stepCall) send(n int64, finish bool) {
@@ -179,7 +185,7 @@ func TestViewBatchInProgress(t *testing.T) {
 	for _, s := range sizes {
 		sparse(t, filepath.Join("pics", s.name), s.size)
 	}
-	sr := &stepper{Fake: f, calls: map[string]*stepCall{}}
+	sr := &stepper{Fake: f, calls: map[string]*stepCall{}, started: make(chan struct{})}
 	clk := newClock()
 	m := newManager(t, sr, Options{Now: clk.Now})
 	m.Upload("pics", "/home/ann")
@@ -410,8 +416,9 @@ func TestWaitIdle(t *testing.T) {
 	case <-m.Changed():
 	default:
 	}
+	// Whether Close comes before Wait blocks or after, Wait meets the
+	// closed Manager in the one select that waits.
 	go func() { got <- mo.Wait()() }()
-	time.Sleep(20 * time.Millisecond)
 	m.Close()
 	select {
 	case msg := <-got:
