@@ -159,7 +159,7 @@ func (h *harness) press(keys ...string) {
 func (h *harness) final() string {
 	h.t.Helper()
 	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(5*time.Second))
+	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(30*time.Second))
 	return m.(App).View()
 }
 

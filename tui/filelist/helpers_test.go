@@ -300,7 +300,7 @@ func start(t *testing.T, l Model, w, h int) *tester {
 	tm := teatest.NewTestModel(t, harness{l: l, waits: new([]waitReq)}, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() {
 		_ = tm.Quit()
-		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+		tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 	})
 	return &tester{t: t, tm: tm}
 }
@@ -318,7 +318,7 @@ func (tt *tester) snap() snap {
 	select {
 	case s := <-ch:
 		return s
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		tt.t.Fatal("no snapshot")
 		return snap{}
 	}

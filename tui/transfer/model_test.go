@@ -49,11 +49,11 @@ func runView(t *testing.T, m *Manager, want string) string {
 	t.Helper()
 	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	view := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+	view := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).View()
 	checkSize(t, view, 80, 24)
 	return view
 }
@@ -137,7 +137,7 @@ func (s *stepper) Upload(ctx context.Context, local, p string, progress remote.P
 // call waits for the upload to p to start.
 func (s *stepper) call(t *testing.T, p string) *stepCall {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		s.mu.Lock()
 		c, started := s.calls[p], s.started
@@ -285,7 +285,7 @@ func TestModelKeys(t *testing.T) {
 
 	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("capital for all")) },
-		teatest.WithDuration(5*time.Second))
+		teatest.WithDuration(30*time.Second))
 	tm.Type("o") // photo.jpg: overwrite (its upload hangs)
 	waitFor(t, m, "photo.jpg running", func(s Snapshot) bool { return s.Running == 1 && s.Conflicts == 1 })
 	tm.Type("N") // zz.jpg: rename, for all
@@ -307,7 +307,7 @@ func TestModelKeys(t *testing.T) {
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 }
 
 func blockingUploadsExcept(f *remotetest.Fake, except string) *hooked {
@@ -407,7 +407,7 @@ func TestWaitIdle(t *testing.T) {
 		if _, ok := msg.(ChangedMsg); !ok {
 			t.Fatalf("Wait returned %#v", msg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Wait missed the change")
 	}
 	waitFor(t, m, "the failure", func(s Snapshot) bool { return s.Failed == 1 && s.Walking == 0 })
@@ -425,7 +425,7 @@ func TestWaitIdle(t *testing.T) {
 		if msg != nil {
 			t.Fatalf("Wait after Close returned %#v", msg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Close did not release Wait")
 	}
 }
