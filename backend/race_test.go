@@ -24,6 +24,7 @@ type hookMeta struct {
 	hook     func()
 	delMatch func(pk, sk string) bool
 	delHook  func()
+	after    func() // if set, run once the hooked Transact has returned
 }
 
 func (h *hookMeta) arm(match func([]meta.Op) bool, hook func()) {
@@ -34,16 +35,20 @@ func (h *hookMeta) arm(match func([]meta.Op) bool, hook func()) {
 
 func (h *hookMeta) Transact(ctx context.Context, ops []meta.Op) error {
 	h.mu.Lock()
-	var run func()
+	var run, after func()
 	if h.match != nil && h.match(ops) {
-		run = h.hook
-		h.match, h.hook = nil, nil
+		run, after = h.hook, h.after
+		h.match, h.hook, h.after = nil, nil, nil
 	}
 	h.mu.Unlock()
 	if run != nil {
 		run()
 	}
-	return h.Store.Transact(ctx, ops)
+	err := h.Store.Transact(ctx, ops)
+	if after != nil {
+		after()
+	}
+	return err
 }
 
 func (h *hookMeta) Delete(ctx context.Context, pk, sk string, c meta.Cond) error {
@@ -231,11 +236,10 @@ func TestRaceWriteIntoPurgedFolder(t *testing.T) {
 		go func() { purgeDone <- b.PurgeTrash(ctx, admin, "", ti.ID) }()
 		<-reached // purge has emptied b and is about to delete b's entry
 	})
-	go func() {
-		// let the victim's commit go first, then the purge finish
-		time.Sleep(200 * time.Millisecond)
-		close(release)
-	}()
+	// The victim's commit goes first, then the purge finishes.
+	hm.mu.Lock()
+	hm.after = func() { close(release) }
+	hm.mu.Unlock()
 	e, err := putS(t, b, admin, "/a/b/f", "ACKED")
 	t.Logf("victim put: %+v err %v", e.Path, err)
 	if err := <-purgeDone; err != nil {

@@ -384,7 +384,7 @@ func (s *Server) withBodyGuard(next http.Handler) http.Handler {
 			return
 		}
 		rc := http.NewResponseController(w)
-		b := &guardedBody{rc: rc, body: r.Body, idle: s.cfg.BodyIdleTimeout, size: r.ContentLength}
+		b := &guardedBody{rc: rc, body: r.Body, idle: s.cfg.BodyIdleTimeout, size: r.ContentLength, now: s.cfg.Now}
 		// A copy of the request: net/http looks at its own one's body
 		// after the handler, to close the connection gracefully.
 		r = r.WithContext(r.Context())
@@ -411,6 +411,7 @@ type guardedBody struct {
 	body  io.ReadCloser
 	idle  time.Duration
 	size  int64 // Content-Length, -1 if chunked
+	now   func() time.Time
 	start time.Time
 	mu    sync.Mutex
 	n     int64
@@ -426,14 +427,16 @@ const minBodyRate = 1024
 var errBodyTooSlow = errors.New("request body arrives too slowly")
 
 func (b *guardedBody) Read(p []byte) (int, error) {
-	now := time.Now()
+	// The rate is the server's clock's business (Config.Now); the
+	// deadline is the network's, always in real time.
+	now := b.now()
 	if b.start.IsZero() {
 		b.start = now
 	}
 	if el := now.Sub(b.start); el > b.idle && float64(b.n)/el.Seconds() < minBodyRate {
 		return 0, errBodyTooSlow
 	}
-	_ = b.rc.SetReadDeadline(now.Add(b.idle))
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 	n, err := b.body.Read(p)
 	b.mu.Lock()
 	b.n += int64(n)

@@ -52,8 +52,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// wherever it is served; MetricsOnAPI requires one.
 	MetricsToken string
-	// Now is the clock failed logins and token re-checks are timed by;
-	// nil means time.Now.
+	// Now is the clock failed logins, token re-checks and the rate of
+	// request bodies are timed by; nil means time.Now.
 	Now func() time.Time
 	// Limits is the rate limiter every entry point shares (nil: one
 	// that only slows failed authentications down, by ratelimit's

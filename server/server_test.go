@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,42 @@ type fixture struct {
 	ids   *identity.Service
 	admin string // token
 	fault *faultBlobs
+	conns *connWatch
+}
+
+// connWatch tells when the server is done with a connection: its last
+// handler has returned and it closed the connection.
+type connWatch struct {
+	mu     sync.Mutex
+	closed map[string]chan struct{} // by the client's address
+}
+
+func (w *connWatch) ch(addr string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed == nil {
+		w.closed = map[string]chan struct{}{}
+	}
+	if w.closed[addr] == nil {
+		w.closed[addr] = make(chan struct{})
+	}
+	return w.closed[addr]
+}
+
+func (w *connWatch) state(c net.Conn, s http.ConnState) {
+	if s == http.StateClosed || s == http.StateHijacked {
+		close(w.ch(c.RemoteAddr().String()))
+	}
+}
+
+// waitClosed waits until the server has closed the connection from local.
+func (w *connWatch) waitClosed(t *testing.T, local net.Addr) {
+	t.Helper()
+	select {
+	case <-w.ch(local.String()):
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never let go of the connection")
+	}
 }
 
 func newFixture(t *testing.T, cfg server.Config) *fixture {
@@ -69,9 +106,12 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	if see != nil {
 		see(s)
 	}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewUnstartedServer(s)
+	cw := &connWatch{}
+	srv.Config.ConnState = cw.state
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, b: b, ids: c.Identity, admin: tok, fault: fb}
+	return &fixture{t: t, srv: srv, b: b, ids: c.Identity, admin: tok, fault: fb, conns: cw}
 }
 
 // faultBlobs makes the blob store report a full disk on demand.
@@ -343,18 +383,11 @@ func TestClientDisconnectMidUpload(t *testing.T) {
 	fmt.Fprintf(conn, "PUT /v1/files/home/admin/partial HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1000000\r\n\r\n", f.admin)
 	_, _ = conn.Write(bytes.Repeat([]byte("z"), 400_000))
 	conn.Close()
-	// The server notices the broken body; give it a moment, then look.
-	deadline := time.Now().Add(time.Second)
-	for {
-		resp := f.do("GET", "/v1/stat/home/admin/partial", f.admin, nil)
-		if resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("status %d: a partial upload is visible", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	// Once the server has closed its end, the handler is over: whatever
+	// it left is what stays.
+	f.conns.waitClosed(t, conn.LocalAddr())
+	problem(t, f.do("GET", "/v1/stat/home/admin/partial", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+	problem(t, f.do("GET", "/v1/files/home/admin/partial", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
 }
 
 // TestStalledBodyIsDropped: a client that stops sending mid-body loses its
@@ -415,26 +448,54 @@ func TestUploadSessionHTTP(t *testing.T) {
 }
 
 // TestTricklingBodyIsDropped: a byte now and then, each within the idle
-// timeout, is still far too slow and is dropped.
+// timeout, is still far too slow and is dropped. The server's clock moves
+// 40 s each time it is read, and the client sends a byte each time: to the
+// server, a byte comes every 40 s, under the idle timeout of a minute.
 func TestTricklingBodyIsDropped(t *testing.T) {
-	f := newFixture(t, server.Config{BodyIdleTimeout: 300 * time.Millisecond})
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	read := make(chan struct{}, 1)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(40 * time.Second)
+		select {
+		case read <- struct{}{}:
+		default:
+		}
+		return now
+	}
+	f := newFixture(t, server.Config{BodyIdleTimeout: time.Minute, Now: clock})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "PUT /v1/files/home/admin/drip HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 100000\r\n\r\n", f.admin)
-	start := time.Now()
-	for time.Since(start) < 3*time.Second {
-		if _, err := conn.Write([]byte("x")); err != nil {
-			break // dropped
+	answered := make(chan *http.Response, 1)
+	go func() {
+		// The server may answer before closing, or only close.
+		resp, _ := http.ReadResponse(bufio.NewReader(conn), nil)
+		answered <- resp
+	}()
+	for sent := 0; ; sent++ {
+		if sent == 50 {
+			t.Fatalf("%d bytes, one every 40 s, and the upload is still going", sent)
 		}
-		time.Sleep(150 * time.Millisecond)
+		select {
+		case resp := <-answered:
+			if resp != nil && resp.StatusCode < 400 {
+				t.Fatalf("status %d for a trickling upload", resp.StatusCode)
+			}
+			f.conns.waitClosed(t, conn.LocalAddr())
+			problem(t, f.do("GET", "/v1/stat/home/admin/drip", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+			return
+		case <-read:
+			_, _ = conn.Write([]byte("x"))
+		case <-time.After(20 * time.Second):
+			t.Fatal("the server neither read nor answered")
+		}
 	}
-	if time.Since(start) >= 3*time.Second {
-		t.Fatal("a trickling upload held its connection for 3 s")
-	}
-	problem(t, f.do("GET", "/v1/stat/home/admin/drip", f.admin, nil), http.StatusNotFound, api.CodeNotFound)
 }
 
 // TestMetricsLabelsStayBounded: made-up methods do not create new series.

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,31 +102,28 @@ func (h *harness) drawn() int { return h.seen.Len() }
 // output (see drawn): for what shows again after an action.
 func (h *harness) waitForSince(off int, s string) {
 	h.t.Helper()
-	buf := make([]byte, 64<<10)
-	deadline := time.Now().Add(10 * time.Second)
-	for !bytes.Contains(h.seen.Bytes()[off:], []byte(s)) {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("the screen never showed %q; it showed:\n%s", s, h.seen.String())
-		}
-		n, _ := h.tm.Output().Read(buf)
-		h.seen.Write(buf[:n])
-		if n == 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	h.until(func() bool { return bytes.Contains(h.seen.Bytes()[off:], []byte(s)) })
 }
 
 // eventually waits until cond holds, drawing on (the app works in
 // commands and programs that finish on their own), or fails after 10 s.
+// It is for what the app does without a message or a frame to follow
+// (a command that removes a file and returns nothing).
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("never: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	h.t.Logf("waiting until %s", what)
+	h.until(cond)
+}
+
+// until reads the output into h.seen until cond holds (teatest checks
+// each time output arrives and every few milliseconds), or fails after 10 s.
+func (h *harness) until(cond func() bool) {
+	h.t.Helper()
+	if cond() {
+		return
 	}
+	teatest.WaitFor(h.t, io.TeeReader(h.tm.Output(), &h.seen), func([]byte) bool { return cond() },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 }
 
 // mark forgets what was drawn so far: waitFor then sees only what is
@@ -148,6 +146,11 @@ func (h *harness) press(keys ...string) {
 			k = " "
 		}
 		h.tm.Send(tuitest.Key(k))
+		// A pause on the real clock, still: many tests press a key whose
+		// effect arrives by a command's message (a page or a dialog
+		// closes, a tab loads) and the next key or the final look needs
+		// it. Without the pause nine tests fail at once; each needs a wait
+		// for its own state instead.
 		time.Sleep(30 * time.Millisecond)
 	}
 }
@@ -156,7 +159,7 @@ func (h *harness) press(keys ...string) {
 func (h *harness) final() string {
 	h.t.Helper()
 	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(5*time.Second))
+	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(30*time.Second))
 	return m.(App).View()
 }
 

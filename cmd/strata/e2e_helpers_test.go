@@ -62,21 +62,74 @@ type serverProc struct {
 	done chan error
 }
 
+// syncBuffer collects another process's output. Every write wakes waitFor,
+// so that a test waits on what the process says, not on the clock.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // one pending wake-up; made by the first use
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	select {
+	case s.wake() <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// wake is the wake-up channel; s.mu is held.
+func (s *syncBuffer) wake() chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{}, 1)
+	}
+	return s.changed
 }
 
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor waits until cond holds for everything written so far, checking
+// after each write, and fails the test after d.
+func (s *syncBuffer) waitFor(t *testing.T, what string, d time.Duration, cond func(string) bool) {
+	t.Helper()
+	s.mu.Lock()
+	changed := s.wake()
+	s.mu.Unlock()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for !cond(s.String()) {
+		select {
+		case <-changed:
+		case <-timeout.C:
+			t.Fatalf("never saw %s", what)
+		}
+	}
+}
+
+// pollUntil checks cond every few milliseconds until it holds, and fails
+// the test after d. It is only for state that another process keeps and
+// tells nobody about when it changes (a server's upload sessions, its
+// metrics): whatever this process can be told about, it waits for.
+func pollUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-timeout.C:
+			t.Fatalf("never: %s", what)
+		}
+	}
 }
 
 var servingRE = regexp.MustCompile(`serving on (https?://\S+)`)

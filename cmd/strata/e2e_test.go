@@ -315,19 +315,26 @@ func TestResumeUpload(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		ups, _ := c.Uploads(bg())
-		if len(ups) == 1 {
-			st, _ := c.Upload(bg(), ups[0].ID)
-			if len(st.Received) >= 2 {
-				break
-			}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The upload is in another process: the server's session is the only
+	// place that shows how far it got.
+	pollUntil(t, "two parts received", 20*time.Second, func() bool {
+		select {
+		case err := <-exited:
+			exited <- err
+			return true // finished before it could be killed
+		default:
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		ups, _ := c.Uploads(bg())
+		if len(ups) != 1 {
+			return false
+		}
+		st, _ := c.Upload(bg(), ups[0].ID)
+		return len(st.Received) >= 2
+	})
 	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	<-exited
 	r := u.run(0, "put", "--part-size", "5242880", local, "cli.bin")
 	if !strings.Contains(r.stderr, "resuming") {
 		// The first run may have finished before it was killed on a fast
@@ -415,6 +422,7 @@ func TestKillDuringUploads(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	var count atomic.Int64
+	forty := make(chan struct{}) // closed by the 40th acknowledgement
 	for w := range 6 {
 		wg.Add(1)
 		go func() {
@@ -442,18 +450,25 @@ func TestKillDuringUploads(t *testing.T) {
 				mu.Lock()
 				acked[path] = hex.EncodeToString(sum[:])
 				mu.Unlock()
-				count.Add(1)
+				if count.Add(1) == 40 {
+					close(forty)
+				}
 			}
 		}()
 	}
-	for count.Load() < 40 {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-forty:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("only %d uploads acknowledged", count.Load())
 	}
 	s.kill()
 	cancel()
 	wg.Wait()
 
-	s2 := startServer(t, data, "--gc-grace", "1s")
+	// Nothing writes to the restarted server but this test, after the
+	// sessions are aborted: every blob not referenced is an orphan, however
+	// young, so a grace of a nanosecond is safe and nothing waits for it.
+	s2 := startServer(t, data, "--gc-grace", "1ns")
 	c2 := s2.client(t, adminToken)
 	mu.Lock()
 	defer mu.Unlock()
@@ -509,8 +524,7 @@ func TestKillDuringUploads(t *testing.T) {
 	}
 	// The collector removes orphaned blobs (and leaves what is referenced).
 	before := countObjects(t, data)
-	time.Sleep(1100 * time.Millisecond) // the grace below is one second
-	r, err := c2.Collect(bg(), 0)       // the server's grace: 1s
+	r, err := c2.Collect(bg(), 0) // the server's grace
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,24 +565,30 @@ func countObjects(t *testing.T, data string) int {
 
 // TestGracefulShutdown: SIGTERM lets an upload in flight finish.
 func TestGracefulShutdown(t *testing.T) {
-	s := startServerEnv(t, t.TempDir(), []string{"STRATA_METRICS_TOKEN=" + metricsToken})
+	s := startServerEnv(t, t.TempDir(), []string{"STRATA_METRICS_TOKEN=" + metricsToken}, "--log-level", "info")
 	c := s.client(t, adminToken)
 	content := randomBytes(3<<20, 5)
-	slow := &slowReader{r: bytes.NewReader(content), started: make(chan struct{})}
+	held := &heldReader{r: bytes.NewReader(content), started: make(chan struct{}), release: make(chan struct{})}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Put(bg(), "/home/admin/inflight", slow, int64(len(content)), client.PutOptions{})
+		_, err := c.Put(bg(), "/home/admin/inflight", held, int64(len(content)), client.PutOptions{})
 		errc <- err
 	}()
-	<-slow.started
+	<-held.started
 	// Wait until the server is in the handler (the metrics request itself
 	// is the other one in flight): a connection still in the accept queue
-	// when the listener closes is reset, by any server.
-	for !strings.Contains(metricsText(t, s), "strata_http_requests_in_flight 2") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// when the listener closes is reset, by any server. The server is
+	// another process; its metrics are where it says so.
+	pollUntil(t, "the upload in the handler", 20*time.Second, func() bool {
+		return strings.Contains(metricsText(t, s), "strata_http_requests_in_flight 2")
+	})
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop() }()
+	// The rest of the body is sent once the server is shutting down.
+	s.out.waitFor(t, "the server shutting down", 20*time.Second, func(out string) bool {
+		return strings.Contains(out, "shutting down")
+	})
+	close(held.release)
 	if err := <-errc; err != nil {
 		t.Fatalf("upload in flight during shutdown: %v", err)
 	}
@@ -587,20 +607,26 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-// slowReader trickles its content over about a second.
-type slowReader struct {
+// heldReader gives one read of up to 100 KB, then the rest once release
+// is closed.
+type heldReader struct {
 	r       io.Reader
 	started chan struct{}
+	release chan struct{}
 	once    sync.Once
+	read    bool
 }
 
-func (s *slowReader) Read(p []byte) (int, error) {
-	s.once.Do(func() { close(s.started) })
-	time.Sleep(30 * time.Millisecond)
+func (h *heldReader) Read(p []byte) (int, error) {
+	if h.read {
+		<-h.release
+	}
+	h.read = true
+	h.once.Do(func() { close(h.started) })
 	if len(p) > 100_000 {
 		p = p[:100_000]
 	}
-	return s.r.Read(p)
+	return h.r.Read(p)
 }
 
 // TestDataDirLock: a second server on the same data dir fails at once and

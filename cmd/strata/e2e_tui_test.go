@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,8 +19,7 @@ type tuiProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	pty  *os.File
-	mu   sync.Mutex
-	out  bytes.Buffer
+	out  syncBuffer
 	done chan error
 }
 
@@ -41,9 +39,7 @@ func startTUI(t *testing.T, dir string, env []string, args ...string) *tuiProc {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := f.Read(buf)
-			p.mu.Lock()
 			p.out.Write(buf[:n])
-			p.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -62,30 +58,26 @@ func startTUI(t *testing.T, dir string, env []string, args ...string) *tuiProc {
 
 // text is everything drawn so far, without escape sequences.
 func (p *tuiProc) text() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return ansiRE.ReplaceAllString(p.out.String(), "")
 }
 
-// waitFor waits until s has been drawn (after the given mark).
+// waitFor waits until s has been drawn.
 func (p *tuiProc) waitFor(s string) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(p.text(), s) {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.t.Fatalf("the screen never showed %q", s)
+	p.out.waitFor(p.t, "the screen show "+strconv.Quote(s), 15*time.Second, func(out string) bool {
+		return strings.Contains(ansiRE.ReplaceAllString(out, ""), s)
+	})
 }
 
+// send types keys. The app takes them in order without a pause between
+// them: the terminal reader splits keys at spaces and control keys, and
+// the tests wait for the screen between letters (two letters in one read
+// would be taken as one typed word).
 func (p *tuiProc) send(keys string) {
 	p.t.Helper()
 	if _, err := io.WriteString(p.pty, keys); err != nil {
 		p.t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond) // let the app take each key in turn
 }
 
 func (p *tuiProc) exited() error {
@@ -111,18 +103,13 @@ func TestTUIEndToEnd(t *testing.T) {
 	p.waitFor("report.txt")
 	p.send(" ") // focus starts on the local pane: mark report.txt
 	p.send("u") // upload it to the Strata pane's folder
-	c := s.client(t, adminToken)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if e, err := c.Stat(bg(), "/home/admin/report.txt"); err == nil && e.Size == 17 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the upload never arrived")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// The file manager says done once the server has acknowledged the
+	// upload.
 	p.waitFor("1/1 done")
+	c := s.client(t, adminToken)
+	if e, err := c.Stat(bg(), "/home/admin/report.txt"); err != nil || e.Size != 17 {
+		t.Fatalf("the upload did not arrive: %+v, %v", e, err)
+	}
 	// The Strata pane shows it; the info panel describes it.
 	p.send("\t")
 	p.send("i")
@@ -144,6 +131,7 @@ func TestTUILocalMode(t *testing.T) {
 	first := startTUI(t, work, env, "--data", data)
 	first.waitFor("local " + data)
 	first.waitFor("Strata /home/admin")
+	first.waitFor("local.txt")
 	first.send(" ")
 	first.send("u")
 	first.waitFor("1/1 done")

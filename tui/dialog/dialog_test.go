@@ -83,20 +83,20 @@ func run(t *testing.T, h harness, w, ht int) *teatest.TestModel {
 func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
 	t.Helper()
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), s) },
-		teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
 // final quits the program if it still runs and returns its last model.
 func final(t *testing.T, tm *teatest.TestModel) harness {
 	t.Helper()
 	_ = tm.Quit()
-	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+	return tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(harness)
 }
 
 // answered waits for the harness to quit on the dialog's answer.
 func answered(t *testing.T, tm *teatest.TestModel) harness {
 	t.Helper()
-	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+	return tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(harness)
 }
 
 func TestGoldenConfirm(t *testing.T) {

@@ -21,7 +21,7 @@ func TestOpenFolder(t *testing.T) {
 	tt := start(t, newList(fixture(), "/home"), 72, 14)
 	// The frame's footer reaches the terminal once the page is in.
 	teatest.WaitFor(t, tt.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("items")) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 	s := tt.idle()
 	if len(s.opened) != 1 || s.opened[0] != (OpenedMsg{Source: "Test", Dir: "/home"}) {
 		t.Errorf("opened = %v", s.opened)
@@ -145,7 +145,6 @@ func TestSelectionCounts(t *testing.T) {
 func TestBigFolder(t *testing.T) {
 	src := newTestSource()
 	src.big["/big"] = 100_000
-	src.latency = time.Millisecond
 	src.gate = make(chan struct{}, 1)
 	src.gate <- struct{}{} // the first page only
 	tt := start(t, newList(src, "/big"), 72, 14)

@@ -21,16 +21,15 @@ import (
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // testSource serves small fixed folders and big synthetic ones, records
-// every call, and can fail chosen calls, add latency, or hold each call
-// until the test lets it through.
+// every call, and can fail chosen calls or hold each call until the test
+// lets it through.
 type testSource struct {
-	mu      sync.Mutex
-	dirs    map[string][]Item
-	big     map[string]int
-	latency time.Duration
-	gate    chan struct{} // if set, each call takes a token (close to open)
-	fail    map[int]error // by call number, from 1
-	calls   []call
+	mu    sync.Mutex
+	dirs  map[string][]Item
+	big   map[string]int
+	gate  chan struct{} // if set, each call takes a token (close to open)
+	fail  map[int]error // by call number, from 1
+	calls []call
 }
 
 type call struct {
@@ -78,7 +77,7 @@ func (s *testSource) Page(ctx context.Context, dir, cursor string, limit int) (P
 	s.mu.Lock()
 	s.calls = append(s.calls, call{dir, cursor, limit})
 	n := len(s.calls)
-	err, lat, gate := s.fail[n], s.latency, s.gate
+	err, gate := s.fail[n], s.gate
 	s.mu.Unlock()
 	if gate != nil {
 		select {
@@ -86,9 +85,6 @@ func (s *testSource) Page(ctx context.Context, dir, cursor string, limit int) (P
 		case <-ctx.Done():
 			return PageResult{}, ctx.Err()
 		}
-	}
-	if lat > 0 {
-		time.Sleep(lat)
 	}
 	if err != nil {
 		return PageResult{}, err
@@ -203,6 +199,13 @@ func press(m Model, keys ...string) (Model, []tea.Msg) {
 
 type snapReq struct{ ch chan snap }
 
+// waitReq asks the harness to send a snapshot on ch once cond holds: it is
+// checked now and after every message, so no state goes unseen.
+type waitReq struct {
+	cond func(snap) bool
+	ch   chan snap
+}
+
 type snap struct {
 	view      string
 	loading   bool
@@ -220,20 +223,54 @@ type harness struct {
 	l         Model
 	opened    []OpenedMsg
 	activated []ActivateMsg
+	waits     *[]waitReq // pending waitFor calls
+}
+
+// snapshot is the list's state, without its view unless asked for (the
+// view is drawn only for snapshots that are handed out).
+func (h harness) snapshot(view bool) snap {
+	cur, _ := h.l.Current()
+	v := ""
+	if view {
+		v = h.l.View()
+	}
+	return snap{view: v, loading: h.l.Loading(), done: h.l.done, loaded: len(h.l.items),
+		err: h.l.Err(), selected: h.l.Selected(), cur: cur, filtering: h.l.Filtering(),
+		opened: append([]OpenedMsg(nil), h.opened...), activated: append([]ActivateMsg(nil), h.activated...)}
 }
 
 func (h harness) Init() tea.Cmd { return h.l.Init() }
 
 func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if w, ok := msg.(waitReq); ok {
+		*h.waits = append(*h.waits, w)
+	}
+	m, cmd := h.update(msg)
+	h = m.(harness)
+	if _, tick := msg.(spinner.TickMsg); len(*h.waits) > 0 && !tick {
+		s := h.snapshot(false)
+		left := (*h.waits)[:0]
+		for _, w := range *h.waits {
+			if w.cond(s) {
+				w.ch <- h.snapshot(true)
+			} else {
+				left = append(left, w)
+			}
+		}
+		*h.waits = left
+	}
+	return h, cmd
+}
+
+func (h harness) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case waitReq:
+		return h, nil
 	case tea.WindowSizeMsg:
 		h.l.SetSize(msg.Width, msg.Height)
 		return h, nil
 	case snapReq:
-		cur, _ := h.l.Current()
-		msg.ch <- snap{view: h.l.View(), loading: h.l.Loading(), done: h.l.done, loaded: len(h.l.items),
-			err: h.l.Err(), selected: h.l.Selected(), cur: cur, filtering: h.l.Filtering(),
-			opened: append([]OpenedMsg(nil), h.opened...), activated: append([]ActivateMsg(nil), h.activated...)}
+		msg.ch <- h.snapshot(true)
 		return h, nil
 	case OpenedMsg:
 		h.opened = append(h.opened, msg)
@@ -260,10 +297,10 @@ type tester struct {
 
 func start(t *testing.T, l Model, w, h int) *tester {
 	t.Helper()
-	tm := teatest.NewTestModel(t, harness{l: l}, teatest.WithInitialTermSize(w, h))
+	tm := teatest.NewTestModel(t, harness{l: l, waits: new([]waitReq)}, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() {
 		_ = tm.Quit()
-		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+		tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 	})
 	return &tester{t: t, tm: tm}
 }
@@ -281,25 +318,24 @@ func (tt *tester) snap() snap {
 	select {
 	case s := <-ch:
 		return s
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		tt.t.Fatal("no snapshot")
 		return snap{}
 	}
 }
 
-// waitFor polls snapshots until cond holds.
+// waitFor waits until cond holds for the list (checked after every
+// message the list gets).
 func (tt *tester) waitFor(what string, cond func(snap) bool) snap {
 	tt.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		s := tt.snap()
-		if cond(s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			tt.t.Fatalf("waiting for %s; last view:\n%s", what, s.view)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ch := make(chan snap, 1)
+	tt.tm.Send(waitReq{cond, ch})
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(60 * time.Second):
+		tt.t.Fatalf("waiting for %s; last view:\n%s", what, tt.snap().view)
+		return snap{}
 	}
 }
 

@@ -56,7 +56,7 @@ func (h harness) View() string { return h.m.View() }
 func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
 	t.Helper()
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), s) },
-		teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
 func checkFits(t *testing.T, view string, w, h int) {
@@ -76,7 +76,7 @@ func TestGoldenHelp(t *testing.T) {
 	tm := teatest.NewTestModel(t, harness{m: New(tuitest.Styles(), appSections())}, teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "cancel transfer")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
-	h := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+	h := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(harness)
 	if !h.closed {
 		t.Fatal("esc did not close")
 	}
@@ -94,7 +94,7 @@ func TestGoldenHelpScrolled(t *testing.T) {
 	}
 	waitFor(t, tm, "13–22 of 34")
 	_ = tm.Quit()
-	h := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+	h := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(harness)
 	checkFits(t, h.View(), 30, 12)
 	teatest.RequireEqualOutput(t, []byte(h.View()))
 }

@@ -59,7 +59,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, s ...string) {
 			}
 		}
 		return true
-	}, teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
 func stat(t *testing.T, f *remotetest.Fake, p string) Item {
@@ -95,7 +95,7 @@ func goldenIn(t *testing.T, dir string, f *remotetest.Fake, item Item, w, h int,
 	tm.Send(showMsg{item})
 	waitFor(t, tm, want...)
 	_ = tm.Quit()
-	hm := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+	hm := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(harness)
 	checkFits(t, hm.m.View(), w-2, h-2)
 	if wd != "" {
 		// Back among the golden files; t.Chdir's cleanup restores it anyway.
@@ -294,7 +294,7 @@ func TestMovingOnCancelsFetch(t *testing.T) {
 				t.Errorf("result %+v, want canceled", msg)
 			}
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("moving on did not cancel the fetch")
 	}
 }

@@ -24,6 +24,15 @@ type hooked struct {
 	download func(ctx context.Context, p, local string, progress remote.Progress, next func() (remote.Entry, error)) (remote.Entry, error)
 	list     func(ctx context.Context, dir string, next func() (remote.Page, error)) (remote.Page, error)
 	mkdir    func(ctx context.Context, p string, next func() (remote.Entry, error)) (remote.Entry, error)
+	ping     func(ctx context.Context, next func() error) error
+}
+
+func (h *hooked) Ping(ctx context.Context) error {
+	next := func() error { return h.Fake.Ping(ctx) }
+	if h.ping != nil {
+		return h.ping(ctx, next)
+	}
+	return next()
 }
 
 func (h *hooked) Mkdir(ctx context.Context, p string) (remote.Entry, error) {

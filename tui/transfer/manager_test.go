@@ -111,7 +111,7 @@ func TestParallel(t *testing.T) {
 				want = 4
 			}
 			var inflight, peak atomic.Int32
-			gate := make(chan struct{})
+			gate := make(chan struct{}) // each send lets one upload through
 			f := remotetest.New()
 			h := &hooked{Fake: f, upload: func(ctx context.Context, local, p string, progress remote.Progress, next func() (remote.Entry, error)) (remote.Entry, error) {
 				n := inflight.Add(1)
@@ -122,7 +122,11 @@ func TestParallel(t *testing.T) {
 						break
 					}
 				}
-				<-gate
+				select {
+				case <-gate:
+				case <-ctx.Done(): // Close, after a failure
+					return remote.Entry{}, ctx.Err()
+				}
 				return next()
 			}}
 			m := newManager(t, h, Options{Parallel: parallel})
@@ -131,12 +135,18 @@ func TestParallel(t *testing.T) {
 				writeFile(t, filepath.Join(src, fmt.Sprintf("f%02d", i)), content(i, 100))
 			}
 			m.Upload(src, "/home/tester")
-			waitFor(t, m, "the pool to fill", func(s Snapshot) bool { return inflight.Load() == int32(want) })
-			time.Sleep(50 * time.Millisecond) // room for a worker too many
-			if s := m.Snapshot(); s.Running != want || peak.Load() != int32(want) {
-				t.Fatalf("peak %d in flight, want %d\n%s", peak.Load(), want, dump(s))
+			// One upload at a time is let through; each time, the pool
+			// fills again, and a worker too many would take a job too.
+			for done := range 10 {
+				busy := min(want, 10-done)
+				s := waitFor(t, m, "the pool to fill", func(s Snapshot) bool {
+					return s.FilesDone == done && s.Running == busy && inflight.Load() == int32(busy)
+				})
+				if peak.Load() != int32(want) {
+					t.Fatalf("peak %d in flight, want %d\n%s", peak.Load(), want, dump(s))
+				}
+				gate <- struct{}{}
 			}
-			close(gate)
 			waitFor(t, m, "the batch", func(s Snapshot) bool { return finished(s) && s.FilesDone == 10 })
 			if peak.Load() != int32(want) {
 				t.Fatalf("peak %d in flight, want %d", peak.Load(), want)
@@ -224,11 +234,19 @@ func TestCancelAllStopsWalks(t *testing.T) {
 func TestRetryAfterDisconnect(t *testing.T) {
 	f := remotetest.New()
 	var calls atomic.Int32
+	pinged := make(chan struct{}, 10)
 	h := &hooked{Fake: f, upload: func(ctx context.Context, local, p string, progress remote.Progress, next func() (remote.Entry, error)) (remote.Entry, error) {
 		if calls.Add(1) == 1 {
 			f.SetDown(true) // the server goes away during the first upload
 		}
 		return next()
+	}, ping: func(ctx context.Context, next func() error) error {
+		err := next()
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return err
 	}}
 	m := newManager(t, h, Options{Backoff: 20 * time.Millisecond})
 	dir := t.TempDir()
@@ -238,7 +256,13 @@ func TestRetryAfterDisconnect(t *testing.T) {
 	if j := s.Jobs[0]; !remote.IsDisconnected(j.Err) || j.Attempts != 1 {
 		t.Fatalf("job while offline: %+v", j)
 	}
-	time.Sleep(100 * time.Millisecond) // several pings fail; no retry starts while offline
+	for range 3 { // several pings fail; no retry starts while offline
+		select {
+		case <-pinged:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no ping while offline")
+		}
+	}
 	if calls.Load() != 1 {
 		t.Fatalf("%d upload calls while offline", calls.Load())
 	}
@@ -285,10 +309,10 @@ func TestRefusalNotRetried(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a"), []byte("abc"))
 	m.Upload(filepath.Join(dir, "a"), "/home/tester")
+	// Failed with no retry pending: nothing will run it again by itself.
 	s := waitFor(t, m, "failure", func(s Snapshot) bool { return s.Failed == 1 && s.Running == 0 })
-	time.Sleep(30 * time.Millisecond)
 	j := s.Jobs[0]
-	if calls.Load() != 1 || j.Attempts != 1 || !errors.Is(j.Err, remote.ErrForbidden) || s.Offline {
+	if calls.Load() != 1 || j.Attempts != 1 || !errors.Is(j.Err, remote.ErrForbidden) || s.Offline || s.Retrying != 0 || !j.RetryAt.IsZero() {
 		t.Fatalf("%d calls\n%s", calls.Load(), dump(s))
 	}
 	refuse.Store(false)
@@ -460,16 +484,11 @@ func TestPersistence(t *testing.T) {
 	if s.Bytes != total || s.BytesDone != total {
 		t.Fatalf("totals:\n%s", dump(s))
 	}
-	// With nothing unfinished the state file goes away.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("state file left after the batch")
-		}
-		time.Sleep(10 * time.Millisecond)
+	// With nothing unfinished the state file goes away. The saver's
+	// debounce runs on the real clock, so the save is the one Close makes.
+	m2.Close()
+	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state file left after the batch: %v", err)
 	}
 }
 
@@ -799,13 +818,10 @@ func TestCloseStopsGoroutines(t *testing.T) {
 	waitFor(t, m, "offline", func(s Snapshot) bool { return s.Offline })
 	m.Close()
 	m.Close() // twice is fine
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, %d before Close:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(5 * time.Millisecond)
+	// Close returns once its goroutines have: none is left to wait for.
+	if runtime.NumGoroutine() > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines, %d before Close:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 	}
 	var st stateFile
 	b, _ := os.ReadFile(state)

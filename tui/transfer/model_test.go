@@ -49,11 +49,11 @@ func runView(t *testing.T, m *Manager, want string) string {
 	t.Helper()
 	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	view := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+	view := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).View()
 	checkSize(t, view, 80, 24)
 	return view
 }
@@ -96,8 +96,9 @@ func requireGolden(t *testing.T, wd, view string) {
 // stepper is a Remote whose uploads move only when the test says.
 type stepper struct {
 	*remotetest.Fake
-	mu    sync.Mutex
-	calls map[string]*stepCall
+	mu      sync.Mutex
+	calls   map[string]*stepCall
+	started chan struct{} // closed and replaced as each upload starts
 }
 
 type stepCall struct {
@@ -114,6 +115,8 @@ func (s *stepper) Upload(ctx context.Context, local, p string, progress remote.P
 	c := &stepCall{steps: make(chan step)}
 	s.mu.Lock()
 	s.calls[p] = c
+	close(s.started)
+	s.started = make(chan struct{})
 	s.mu.Unlock()
 	for {
 		select {
@@ -134,18 +137,21 @@ func (s *stepper) Upload(ctx context.Context, local, p string, progress remote.P
 // call waits for the upload to p to start.
 func (s *stepper) call(t *testing.T, p string) *stepCall {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	timeout := time.After(30 * time.Second)
+	for {
 		s.mu.Lock()
-		c := s.calls[p]
+		c, started := s.calls[p], s.started
 		s.mu.Unlock()
 		if c != nil {
 			return c
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-started:
+		case <-timeout:
+			t.Fatalf("no upload to %s", p)
+			return nil
+		}
 	}
-	t.Fatalf("no upload to %s", p)
-	return nil
 }
 
 func (c *stepCall) send(n int64, finish bool) {
@@ -179,7 +185,7 @@ func TestViewBatchInProgress(t *testing.T) {
 	for _, s := range sizes {
 		sparse(t, filepath.Join("pics", s.name), s.size)
 	}
-	sr := &stepper{Fake: f, calls: map[string]*stepCall{}}
+	sr := &stepper{Fake: f, calls: map[string]*stepCall{}, started: make(chan struct{})}
 	clk := newClock()
 	m := newManager(t, sr, Options{Now: clk.Now})
 	m.Upload("pics", "/home/ann")
@@ -279,7 +285,7 @@ func TestModelKeys(t *testing.T) {
 
 	tm := teatest.NewTestModel(t, host{NewModel(m, tuitest.Styles())}, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("capital for all")) },
-		teatest.WithDuration(5*time.Second))
+		teatest.WithDuration(30*time.Second))
 	tm.Type("o") // photo.jpg: overwrite (its upload hangs)
 	waitFor(t, m, "photo.jpg running", func(s Snapshot) bool { return s.Running == 1 && s.Conflicts == 1 })
 	tm.Type("N") // zz.jpg: rename, for all
@@ -301,7 +307,7 @@ func TestModelKeys(t *testing.T) {
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 }
 
 func blockingUploadsExcept(f *remotetest.Fake, except string) *hooked {
@@ -401,7 +407,7 @@ func TestWaitIdle(t *testing.T) {
 		if _, ok := msg.(ChangedMsg); !ok {
 			t.Fatalf("Wait returned %#v", msg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Wait missed the change")
 	}
 	waitFor(t, m, "the failure", func(s Snapshot) bool { return s.Failed == 1 && s.Walking == 0 })
@@ -410,15 +416,16 @@ func TestWaitIdle(t *testing.T) {
 	case <-m.Changed():
 	default:
 	}
+	// Whether Close comes before Wait blocks or after, Wait meets the
+	// closed Manager in the one select that waits.
 	go func() { got <- mo.Wait()() }()
-	time.Sleep(20 * time.Millisecond)
 	m.Close()
 	select {
 	case msg := <-got:
 		if msg != nil {
 			t.Fatalf("Wait after Close returned %#v", msg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Close did not release Wait")
 	}
 }

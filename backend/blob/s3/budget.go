@@ -17,6 +17,7 @@ type budget struct {
 	used    int64
 	peak    int64      // the most ever used at once, for tests
 	waiters *list.List // of *budgetWaiter, oldest first
+	queued  func()     // if set, called as a request starts to wait, for tests
 }
 
 type budgetWaiter struct {
@@ -45,7 +46,11 @@ func (b *budget) acquire(ctx context.Context, n int64) (int64, error) {
 	}
 	w := &budgetWaiter{n: n, ready: make(chan struct{})}
 	e := b.waiters.PushBack(w)
+	queued := b.queued
 	b.mu.Unlock()
+	if queued != nil {
+		queued()
+	}
 	select {
 	case <-w.ready:
 		return n, nil

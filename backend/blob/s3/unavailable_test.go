@@ -342,19 +342,20 @@ func TestBudget(t *testing.T) {
 		t.Fatal("tryAcquire(5) with 4 free succeeded")
 	}
 	got := make(chan int64)
+	queued := make(chan struct{})
+	b.queued = func() { close(queued) }
 	go func() {
 		n, _ := b.acquire(context.Background(), 20) // clamped to the whole budget
 		got <- n
 	}()
-	for { // wait until it queues
-		b.mu.Lock()
-		queued := b.waiters.Len()
-		b.mu.Unlock()
-		if queued == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-queued:
+	case n := <-got:
+		t.Fatalf("acquire(20) with 4 free took %d at once", n)
 	}
+	b.mu.Lock()
+	b.queued = nil
+	b.mu.Unlock()
 	if _, ok := b.tryAcquire(1); ok {
 		t.Fatal("tryAcquire jumped the queue")
 	}
