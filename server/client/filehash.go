@@ -26,7 +26,7 @@ type fileHasher struct {
 	next  int64            // bytes hashed so far
 	ahead map[int64]*spool // by part index
 	held  int64            // bytes held in ahead
-	moved chan struct{}    // closed (and replaced) when next moves
+	moved chan struct{}    // closed (and replaced) when memory is freed
 	spare [][]byte         // buffers of finished spools, for the next ones
 }
 
@@ -72,6 +72,7 @@ func (fh *fileHasher) write(ctx context.Context, off int64, p []byte) error {
 			// Not where the part's bytes left off: start again here.
 			fh.held -= int64(len(sp.data))
 			sp.start, sp.data, have = off, sp.data[:0], off
+			fh.wake()
 		}
 		if end <= have {
 			fh.mu.Unlock()
@@ -95,8 +96,16 @@ func (fh *fileHasher) write(ctx context.Context, off int64, p []byte) error {
 }
 
 // catchUp hashes the held bytes whose turn has come, and wakes the senders
-// waiting for the digest to move. fh.mu is held.
+// waiting for memory if it frees some. Only then: the digest moving within
+// the part whose turn it is, chunk by chunk, frees nothing, and waking the
+// waiters for each chunk would only cost CPU. fh.mu is held.
 func (fh *fileHasher) catchUp() {
+	freed := false
+	defer func() {
+		if freed {
+			fh.wake()
+		}
+	}()
 	for {
 		k := fh.next / fh.partSize
 		sp := fh.ahead[k]
@@ -110,7 +119,12 @@ func (fh *fileHasher) catchUp() {
 		fh.held -= int64(len(sp.data))
 		fh.spare = append(fh.spare, sp.data[:0])
 		delete(fh.ahead, k)
+		freed = true
 	}
+}
+
+// wake wakes the senders waiting for memory. fh.mu is held.
+func (fh *fileHasher) wake() {
 	close(fh.moved)
 	fh.moved = make(chan struct{})
 }
