@@ -155,7 +155,8 @@ type sessionRec struct {
 // partRec is the item at (upload#<id>, p#<n>).
 type partRec struct {
 	Size   int64  `json:"s"`
-	SHA256 string `json:"h"`
+	SHA256 string `json:"h,omitempty"` // only when the sender gave one to check
+	CRC32C string `json:"c,omitempty"` // of the plaintext, hex; always since issue 16
 	Tag    string `json:"t"`
 	Time   int64  `json:"tm"`
 }

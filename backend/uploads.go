@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -60,11 +61,32 @@ type Upload struct {
 	Received    []UploadPart `json:"received,omitempty"`
 }
 
-// UploadPart is a received part.
+// UploadPart is a received part. CRC32C (8 hex digits, Castagnoli) is
+// there for every part stored since it was introduced; SHA256 only for a
+// part sent with a SHA-256 to check (see PartCheck).
 type UploadPart struct {
 	N      int    `json:"n"`
 	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
+	CRC32C string `json:"crc32c,omitempty"`
+}
+
+// PartCheck holds the digests a part's bytes must have, as its sender
+// computed them; either may be nil.
+//
+// Every byte of an upload is hashed with SHA-256 once on its way in: into
+// the file's digest, which Complete checks against the client's. A part's
+// own SHA-256 would be a second pass over the same bytes, so it is computed
+// only when a sender asks for that check. What every part gets instead is
+// its CRC-32C, at a few percent of a SHA-256's cost: it is returned, so the
+// sender can compare it with what it sent and send the part again at once
+// if they differ, and recorded, so a resuming client can tell a part the
+// server holds from a part of other bytes. A CRC is no defence against a
+// forger, and needs not be: a part that passes it wrongly only makes the
+// file's SHA-256 differ at Complete, which then refuses to commit it.
+type PartCheck struct {
+	SHA256 []byte
+	CRC32C []byte // 4 bytes, big-endian
 }
 
 func validUploadID(id string) error {
@@ -238,7 +260,7 @@ func (b *Backend) GetUpload(ctx context.Context, pr iam.Principal, owner, id str
 	u := upload(id, s)
 	u.Received = []UploadPart{}
 	err = b.eachPart(ctx, id, func(n int, pr partRec) error {
-		u.Received = append(u.Received, UploadPart{N: n, Size: pr.Size, SHA256: pr.SHA256})
+		u.Received = append(u.Received, UploadPart{N: n, Size: pr.Size, SHA256: pr.SHA256, CRC32C: pr.CRC32C})
 		return nil
 	})
 	return u, err
@@ -310,6 +332,14 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 // sealed on the way to the blob store. sum, when set, is the part's SHA-256.
 // Sending a part again replaces it.
 func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id string, n int, r io.Reader, size int64, sum []byte) (UploadPart, error) {
+	return b.PutPartChecked(ctx, pr, owner, id, n, r, size, PartCheck{SHA256: sum})
+}
+
+// PutPartChecked is PutPart with the digests of check verified: a part
+// that does not match them is refused (errs.ErrDigestMismatch) and not
+// recorded.
+func (b *Backend) PutPartChecked(ctx context.Context, pr iam.Principal, owner, id string, n int, r io.Reader, size int64, check PartCheck) (UploadPart, error) {
+	sum := check.SHA256
 	s, _, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return UploadPart{}, err
@@ -328,6 +358,9 @@ func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id strin
 	if sum != nil && len(sum) != sha256.Size {
 		return UploadPart{}, fmt.Errorf("%w: SHA-256 digest must be %d bytes", errs.ErrInvalid, sha256.Size)
 	}
+	if check.CRC32C != nil && len(check.CRC32C) != crc32.Size {
+		return UploadPart{}, fmt.Errorf("%w: CRC-32C must be %d bytes", errs.ErrInvalid, crc32.Size)
+	}
 	key, err := b.dataKeyFresh(ctx, s.Blob, s.Wrapped, func() ([]byte, error) {
 		s, _, err := b.loadSession(ctx, s.UserID, id)
 		return s.Wrapped, err
@@ -340,7 +373,15 @@ func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id strin
 	stored := false
 	var tag string
 	defer func() { ph.finish(context.WithoutCancel(ctx), stored, tag) }()
-	body := &countingReader{r: r, want: want, h: sha256.New(), extra: ph.writer()}
+	// The bytes go once through SHA-256, into the file's digest (ph), and
+	// through CRC-32C; through a SHA-256 of their own only when asked.
+	var partSum hash.Hash
+	extra := ph.writer()
+	if sum != nil {
+		partSum = sha256.New()
+		extra = teeWriter(extra, partSum)
+	}
+	body := &countingReader{r: r, want: want, h: crc32.New(crc32.MakeTable(crc32.Castagnoli)), extra: extra}
 	sealed, err := crypto.SealPart(key, l, n-1, body)
 	if err != nil {
 		return UploadPart{}, err
@@ -352,18 +393,33 @@ func (b *Backend) PutPart(ctx context.Context, pr iam.Principal, owner, id strin
 	if err != nil {
 		return UploadPart{}, errs.FromStore(fmt.Sprintf("store part %d", n), err)
 	}
-	got := body.h.Sum(nil)
-	if sum != nil && !bytes.Equal(got, sum) {
-		// The stored part is not recorded, so it can never be completed;
-		// sending the part again replaces it.
-		return UploadPart{}, fmt.Errorf("%w: part %d has sha-256 %x, expected %x", errs.ErrDigestMismatch, n, got, sum)
+	// A stored part that fails a check is not recorded, so it can never
+	// be completed; sending the part again replaces it.
+	crc := body.h.Sum(nil)
+	if check.CRC32C != nil && !bytes.Equal(crc, check.CRC32C) {
+		return UploadPart{}, fmt.Errorf("%w: part %d has crc32c %x, expected %x", errs.ErrDigestMismatch, n, crc, check.CRC32C)
 	}
-	rec := partRec{Size: want, SHA256: hex.EncodeToString(got), Tag: part.Tag, Time: record.Nanos(b.now())}
+	rec := partRec{Size: want, CRC32C: hex.EncodeToString(crc), Tag: part.Tag, Time: record.Nanos(b.now())}
+	if partSum != nil {
+		got := partSum.Sum(nil)
+		if !bytes.Equal(got, sum) {
+			return UploadPart{}, fmt.Errorf("%w: part %d has sha-256 %x, expected %x", errs.ErrDigestMismatch, n, got, sum)
+		}
+		rec.SHA256 = hex.EncodeToString(got)
+	}
 	if _, err := b.meta.Put(ctx, record.Item(uploadPK(id), partSK(n), rec), meta.NoCond); err != nil {
 		return UploadPart{}, errs.FromStore("record part", err)
 	}
 	stored, tag = true, part.Tag
-	return UploadPart{N: n, Size: want, SHA256: rec.SHA256}, nil
+	return UploadPart{N: n, Size: want, SHA256: rec.SHA256, CRC32C: rec.CRC32C}, nil
+}
+
+// teeWriter writes to both w and also; w may be nil.
+func teeWriter(w, also io.Writer) io.Writer {
+	if w == nil {
+		return also
+	}
+	return io.MultiWriter(w, also)
 }
 
 // completeLease is how long a Complete's claim on a session holds without

@@ -3,9 +3,11 @@ package backend_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +251,50 @@ func TestCompleteClaim(t *testing.T) {
 	}
 	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
 		t.Fatal("file visible after its session was aborted")
+	}
+}
+
+// TestPutPartCRC: every part is recorded with the CRC-32C of its bytes
+// and no SHA-256 unless one was given to check; a part with another CRC-32C
+// than its sender gave is refused and not recorded.
+func TestPutPartCRC(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	content := data(6*mib, 5)
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := content[:5*mib], content[5*mib:]
+	crc := func(b []byte) []byte {
+		return binary.BigEndian.AppendUint32(nil, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	}
+	wrong := crc(two)
+	wrong[0] ^= 1
+	_, err = e.b.PutPartChecked(ctx, e.admin, "", u.ID, 2, bytes.NewReader(two), int64(len(two)), backend.PartCheck{CRC32C: wrong})
+	wantErr(t, err, errs.ErrDigestMismatch)
+	if st, _ := e.b.GetUpload(ctx, e.admin, "", u.ID); len(st.Received) != 0 {
+		t.Fatalf("a refused part was recorded: %+v", st.Received)
+	}
+	got1, err := e.b.PutPartChecked(ctx, e.admin, "", u.ID, 1, bytes.NewReader(one), int64(len(one)), backend.PartCheck{CRC32C: crc(one)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got2, err := e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(two), int64(len(two)), sum(two))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want1 := backend.UploadPart{N: 1, Size: 5 * mib, CRC32C: hex.EncodeToString(crc(one))}
+	want2 := backend.UploadPart{N: 2, Size: mib, CRC32C: hex.EncodeToString(crc(two)), SHA256: hex.EncodeToString(sum(two))}
+	if got1 != want1 || got2 != want2 {
+		t.Fatalf("parts %+v %+v, want %+v %+v", got1, got2, want1, want2)
+	}
+	st, err := e.b.GetUpload(ctx, e.admin, "", u.ID)
+	if err != nil || len(st.Received) != 2 || st.Received[0] != want1 || st.Received[1] != want2 {
+		t.Fatalf("received %+v %v", st.Received, err)
+	}
+	if _, err := e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum(content)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -378,6 +378,8 @@ func TestServeChecksSettingsFirst(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:99999"}, ExitUsage, `--listen "127.0.0.1:99999": want host:port`},
 		{[]string{"--listen", "8420"}, ExitUsage, `--listen "8420": want host:port`},
 		{[]string{"--listen", "192.0.2.1:8420"}, ExitUsage, "192.0.2.1 is not an address of this machine"},
+		{[]string{"--listen", "127.0.0.1:0", "--pprof", "0.0.0.0:0"}, ExitUsage, "--pprof \"0.0.0.0:0\": not a loopback address: profiles show the server's internals; add --pprof-public"},
+		{[]string{"--listen", "127.0.0.1:0", "--pprof", busy.Addr().String()}, ExitError, "another program uses this port"},
 	} {
 		r := run(t, map[string]string{}, append([]string{"serve", "--data", data}, c.args...)...)
 		if r.code != c.exit || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stdout, "Created user") {

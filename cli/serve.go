@@ -28,6 +28,7 @@ import (
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/human"
+	"github.com/strata-storage/strata/internal/pprofserve"
 	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/shell"
 	"github.com/strata-storage/strata/internal/version"
@@ -71,6 +72,8 @@ type serveOpts struct {
 	sshIdle      time.Duration
 	sshSessions  int
 	sshPublic    string
+	pprof        string
+	pprofPublic  bool
 }
 
 // limitOpts are serve's rate limit flags.
@@ -208,6 +211,8 @@ settings file.`,
 	f.DurationVar(&o.sshIdle, "ssh-idle-timeout", sshserve.DefaultIdleTimeout, "close an SSH connection with no traffic for this long")
 	f.IntVar(&o.sshSessions, "ssh-max-sessions", sshserve.DefaultMaxSessionsPerUser, "most SSH sessions one user may have open at once")
 	f.StringVar(&o.sshPublic, "ssh-public", "", "host:port users reach the SSH server by, for the sftp and scp commands the file manager shows (default: the --ssh address)")
+	f.StringVar(&o.pprof, "pprof", "", "serve Go's runtime profiles (CPU, heap, goroutines; go tool pprof) under /debug/pprof/ on this address, e.g. :6060 (no host: 127.0.0.1; default: off)")
+	f.BoolVar(&o.pprofPublic, "pprof-public", false, "allow --pprof on an address other than loopback (anyone who reaches it can profile the server)")
 	f.Int64Var(&o.partSize, "part-size", 0, "plaintext part size of stored blobs in bytes (default 16 MiB)")
 	_ = f.MarkHidden("part-size")
 	return cmd
@@ -251,6 +256,18 @@ func listen(flag, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// listenPprof opens --pprof's listener: loopback unless public.
+func listenPprof(addr string, public bool) (net.Listener, error) {
+	at, err := pprofserve.Address(addr, public)
+	if errors.Is(err, pprofserve.ErrNotLoopback) {
+		return nil, usagef("--pprof %v: profiles show the server's internals; add --pprof-public to serve them there", err)
+	}
+	if err != nil {
+		return nil, usagef("--pprof %v", err)
+	}
+	return listen("--pprof", at)
 }
 
 // explainExistingUsers says how to get a token for a store that has users
@@ -400,6 +417,16 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		defer mln.Close()
 		d.SetMetricsListener(mln)
 		metricsAt = mln.Addr()
+	}
+	if o.pprof != "" {
+		pln, err := listenPprof(o.pprof, o.pprofPublic)
+		if err != nil {
+			return err
+		}
+		ps := pprofserve.NewServer()
+		go func() { _ = ps.Serve(pln) }()
+		defer ps.Close()
+		fmt.Fprintf(a.env.Stdout, "Profiles are served on http://%s/debug/pprof/\n", pln.Addr())
 	}
 	var sshLn net.Listener
 	if o.ssh != "" {

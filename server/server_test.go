@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
@@ -434,7 +437,19 @@ func TestUploadSessionHTTP(t *testing.T) {
 	}
 	problem(t, f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, nil), http.StatusBadRequest, api.CodeInvalidRequest)
 	problem(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:100])), http.StatusBadRequest, api.CodeLengthMismatch)
-	ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20])), http.StatusOK)
+	// A crc32c Content-Digest (RFC 9530: 4 big-endian bytes) is checked.
+	crc := binary.BigEndian.AppendUint32(nil, crc32.Checksum(content[:5<<20], crc32.MakeTable(crc32.Castagnoli)))
+	wrong := binary.BigEndian.AppendUint32(nil, binary.BigEndian.Uint32(crc)+1)
+	problem(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20]),
+		api.HeaderContentDigest, "crc32c=:"+base64.StdEncoding.EncodeToString(wrong)+":"), http.StatusBadRequest, api.CodeDigestMismatch)
+	problem(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20]),
+		api.HeaderContentDigest, "crc32c=:AAAA:"), http.StatusBadRequest, api.CodeInvalidRequest)
+	var part api.UploadPart
+	_ = json.Unmarshal(ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20]),
+		api.HeaderContentDigest, "crc32c=:"+base64.StdEncoding.EncodeToString(crc)+":"), http.StatusOK), &part)
+	if part.CRC32C != hex.EncodeToString(crc) || part.SHA256 != "" {
+		t.Fatalf("part %+v, want crc32c %x and no sha256", part, crc)
+	}
 	sum := sha256.Sum256(content)
 	var e api.Entry
 	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, strings.NewReader(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`)), http.StatusCreated), &e)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/backend"
@@ -102,8 +103,12 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if err != nil {
 		return err
 	}
+	crc, err := api.ParseCRC32C(strings.Join(r.Header.Values(api.HeaderContentDigest), ", "))
+	if err != nil {
+		return badRequest("Content-Digest: %v", err)
+	}
 	start := time.Now()
-	part, err := s.b.PutPart(r.Context(), pr, owner(r), r.PathValue("id"), n, r.Body, r.ContentLength, sum)
+	part, err := s.b.PutPartChecked(r.Context(), pr, owner(r), r.PathValue("id"), n, r.Body, r.ContentLength, backend.PartCheck{SHA256: sum, CRC32C: crc})
 	if err != nil {
 		return err
 	}

@@ -270,11 +270,14 @@ type Upload struct {
 	Received    []UploadPart `json:"received,omitempty"`
 }
 
-// UploadPart is a received part.
+// UploadPart is a received part: its CRC-32C (8 hex digits, of the
+// plaintext; absent for parts stored by servers before it was kept), and
+// its SHA-256 only if it was sent with one to check.
 type UploadPart struct {
 	N      int    `json:"n"`
 	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
+	CRC32C string `json:"crc32c,omitempty"`
 }
 
 // CompleteUploadRequest is the body of POST /v1/uploads/{id}/complete.

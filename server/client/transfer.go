@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,17 +50,24 @@ func (c *Client) Uploads(ctx context.Context) ([]api.Upload, error) {
 // PutPart sends part n (1-based) of a session. r is read from its start on
 // every attempt, so retries are safe.
 func (c *Client) PutPart(ctx context.Context, id string, n int, r io.ReadSeeker, size int64, progress func(int64)) (api.UploadPart, error) {
-	rewind := func() (io.Reader, error) {
+	return c.putPart(ctx, id, n, func() (io.Reader, error) {
 		if _, err := r.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
 		return progressReader(r, progress), nil
+	}, size)
+}
+
+// putPart sends a part whose body body returns afresh for every attempt.
+func (c *Client) putPart(ctx context.Context, id string, n int, body func() (io.Reader, error), size int64) (api.UploadPart, error) {
+	first, err := body()
+	if err != nil {
+		return api.UploadPart{}, err
 	}
-	body, _ := rewind()
 	resp, err := c.do(ctx, request{
 		method: http.MethodPut, path: "/v1/uploads/" + url.PathEscape(id) + "/parts/" + strconv.Itoa(n), query: c.ownerQuery(nil),
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
-		body:   body, size: size, retry: true, rewind: rewind,
+		body:   first, size: size, retry: true, rewind: body,
 	})
 	if err != nil {
 		return api.UploadPart{}, err
@@ -105,9 +114,16 @@ type UploadOptions struct {
 }
 
 // UploadFile uploads size bytes of f to path through a resumable session:
-// parts go in parallel, each retried on failure, and the file's SHA-256
-// (computed while the parts go) is checked by the server before it commits.
-// Memory stays bounded by Concurrency small buffers, whatever the size.
+// parts go in parallel, each retried on failure, and the file's SHA-256 is
+// checked by the server before it commits.
+//
+// The file is read once: each part's sender hashes what it reads into the
+// file's SHA-256 (fileHasher, which holds parts read ahead of their turn
+// within a budget) and into the part's CRC-32C, which it compares with the
+// one the server answers for what it stored, sending the part again if they
+// differ. A resumed session's parts are read the same way, and those the
+// server holds with the same CRC-32C are not sent again. Memory stays
+// bounded by the read-ahead budget and Concurrency small buffers.
 func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Entry, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -115,31 +131,14 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The whole-file digest is computed in its own pass, alongside the
-	// parts; the second read of the same bytes mostly hits the page cache.
-	type digest struct {
-		sum string
-		err error
-	}
-	digestc := make(chan digest, 1)
-	go func() {
-		h := sha256.New()
-		_, err := io.Copy(h, &ctxReader{ctx: ctx, r: io.NewSectionReader(f, 0, size)})
-		digestc <- digest{hex.EncodeToString(h.Sum(nil)), err}
-	}()
-
-	u, have, resumed, err := c.openSession(ctx, path, f, size, o)
+	u, held, resumed, err := c.openSession(ctx, path, size, o)
 	if err != nil {
 		return api.Entry{}, err
 	}
 	if o.OnSession != nil {
 		o.OnSession(u, resumed)
 	}
-	if o.Progress != nil {
-		for n := range have {
-			o.Progress(partSize(u, n))
-		}
-	}
+	fh := newFileHasher(max(u.PartSize, 1), readAheadBudget)
 
 	jobs := make(chan int)
 	errc := make(chan error, o.Concurrency)
@@ -149,7 +148,7 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				if err := c.sendPart(ctx, u, n, f, o.Progress); err != nil {
+				if err := c.uploadPart(ctx, u, n, f, fh, held[n], o.Progress); err != nil {
 					errc <- err
 					cancel()
 					return
@@ -159,9 +158,6 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 	}
 feed:
 	for n := 1; n <= u.Parts; n++ {
-		if have[n] {
-			continue
-		}
 		select {
 		case jobs <- n:
 		case <-ctx.Done():
@@ -177,21 +173,21 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return api.Entry{}, err
 	}
-	d := <-digestc
-	if d.err != nil {
-		return api.Entry{}, fmt.Errorf("read local file: %w", d.err)
+	sum, ok := fh.sum(size)
+	if !ok {
+		return api.Entry{}, fmt.Errorf("read local file: %w", io.ErrUnexpectedEOF)
 	}
-	return c.CompleteUpload(ctx, u.ID, d.sum)
+	return c.CompleteUpload(ctx, u.ID, hex.EncodeToString(sum))
 }
 
 func partSize(u api.Upload, n int) int64 {
 	return min(u.PartSize, u.Size-int64(n-1)*u.PartSize)
 }
 
-// openSession resumes a matching session or creates one; have holds the
-// parts that need not be sent.
-func (c *Client) openSession(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Upload, map[int]bool, bool, error) {
-	have := map[int]bool{}
+// openSession resumes a matching session or creates one; held has the
+// parts the server holds already.
+func (c *Client) openSession(ctx context.Context, path string, size int64, o UploadOptions) (api.Upload, map[int]api.UploadPart, bool, error) {
+	held := map[int]api.UploadPart{}
 	if o.Fingerprint != "" {
 		open, err := c.Uploads(ctx)
 		if err != nil {
@@ -209,13 +205,11 @@ func (c *Client) openSession(ctx context.Context, path string, f io.ReaderAt, si
 				return api.Upload{}, nil, false, err
 			}
 			for _, p := range u.Received {
-				ok, err := localPartMatches(f, u, p)
-				if err != nil {
-					return api.Upload{}, nil, false, err
+				if p.N >= 1 && p.N <= u.Parts && p.Size == partSize(u, p.N) && p.CRC32C != "" {
+					held[p.N] = p
 				}
-				have[p.N] = ok
 			}
-			return u, have, true, nil
+			return u, held, true, nil
 		}
 	}
 	req := api.CreateUploadRequest{Path: path, Size: size, PartSize: o.PartSize, Fingerprint: o.Fingerprint}
@@ -224,52 +218,128 @@ func (c *Client) openSession(ctx context.Context, path string, f io.ReaderAt, si
 		req.MTime = &mt
 	}
 	u, err := c.CreateUpload(ctx, req)
-	return u, have, false, err
+	return u, held, false, err
 }
 
-func localPartMatches(f io.ReaderAt, u api.Upload, p api.UploadPart) (bool, error) {
-	if p.N < 1 || p.N > u.Parts || p.Size != partSize(u, p.N) {
-		return false, nil
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, int64(p.N-1)*u.PartSize, p.Size)); err != nil {
-		return false, fmt.Errorf("read local file: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)) == p.SHA256, nil
-}
+// ErrPartMismatch: the server stored other bytes for a part than were
+// sent, again after the part was sent once more.
+var ErrPartMismatch = errors.New("the server stored other bytes than were sent")
 
-// sendPart sends one part. Its bytes are not hashed here: the server hashes
-// what it stored of the whole file at Complete and compares that with the
-// digest of the local file, which catches any difference, in transit or in
-// a file that changed while it was read.
-func (c *Client) sendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, progress func(int64)) error {
+// uploadPart reads part n once, for the file's digest and the part's
+// CRC-32C, and sends it unless the server holds it already (held, with the
+// same CRC-32C). A part the server says it stored with another CRC-32C is
+// sent again, once.
+func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, progress func(int64)) error {
 	size := partSize(u, n)
-	var sent int64
-	_, err := c.PutPart(ctx, u.ID, n, io.NewSectionReader(f, int64(n-1)*u.PartSize, size), size, func(k int64) {
-		sent += k
-		if progress != nil {
-			progress(k)
+	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
+	if held.CRC32C != "" {
+		if err := pr.readAll(); err != nil {
+			return fmt.Errorf("read local file: %w", err)
 		}
-	})
-	if err != nil {
-		if progress != nil && sent > 0 {
-			progress(-sent)
+		if pr.crcHex() == held.CRC32C {
+			if progress != nil {
+				progress(size)
+			}
+			return nil
 		}
-		return fmt.Errorf("part %d: %w", n, err)
 	}
-	return nil
+	for attempt := 1; ; attempt++ {
+		var sent int64
+		pr.progress = func(k int64) {
+			sent += k
+			if progress != nil {
+				progress(k)
+			}
+		}
+		p, err := c.putPart(ctx, u.ID, n, pr.rewind, size)
+		if err == nil && p.CRC32C != "" && p.CRC32C != pr.crcHex() {
+			err = fmt.Errorf("%w: crc32c %s, sent %s", ErrPartMismatch, p.CRC32C, pr.crcHex())
+			if attempt < 2 {
+				err = nil // sent again
+				if progress != nil {
+					progress(-sent)
+				}
+				continue
+			}
+		}
+		if err != nil {
+			if progress != nil && sent > 0 {
+				progress(-sent)
+			}
+			if errors.Is(err, errLocalRead) {
+				return fmt.Errorf("read local file: %w", err)
+			}
+			return fmt.Errorf("part %d: %w", n, err)
+		}
+		return nil
+	}
 }
 
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
+
+var errLocalRead = errors.New("local file")
+
+// partReader reads one part of the local file as a request body, feeding
+// the file's digest and the part's CRC-32C as it goes; rewind starts it
+// over for another attempt.
+type partReader struct {
+	ctx      context.Context
+	fh       *fileHasher
+	f        io.ReaderAt
+	off      int64 // of the part in the file
+	size     int64
+	pos      int64 // within the part
+	crc      hash.Hash32
+	progress func(int64)
 }
 
-func (r *ctxReader) Read(p []byte) (int, error) {
+func (r *partReader) rewind() (io.Reader, error) {
+	r.pos = 0
+	r.crc.Reset()
+	return r, nil
+}
+
+func (r *partReader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return r.r.Read(p)
+	if r.pos >= r.size {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.size-r.pos)]
+	n, err := r.f.ReadAt(p, r.off+r.pos)
+	if n > 0 {
+		if herr := r.fh.write(r.ctx, r.off+r.pos, p[:n]); herr != nil {
+			return 0, herr
+		}
+		r.crc.Write(p[:n])
+		r.pos += int64(n)
+		if r.progress != nil {
+			r.progress(int64(n))
+		}
+	}
+	switch {
+	case err == io.EOF && r.pos < r.size:
+		return n, fmt.Errorf("%w ended after %d of part's %d bytes: %w", errLocalRead, r.pos, r.size, io.ErrUnexpectedEOF)
+	case err == io.EOF:
+		err = nil
+	case err != nil:
+		err = fmt.Errorf("%w: %w", errLocalRead, err)
+	}
+	if err == nil && r.pos == r.size {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// readAll reads the whole part without sending it.
+func (r *partReader) readAll() error {
+	_, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, make([]byte, 256<<10))
+	return err
+}
+
+func (r *partReader) crcHex() string {
+	return fmt.Sprintf("%08x", r.crc.Sum32())
 }
 
 // DownloadOptions tune DownloadFile.

@@ -1,0 +1,258 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/strata-storage/strata/server/api"
+)
+
+func randomContent(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// TestFileHasherAnyOrder: parts read concurrently, in pieces of any size,
+// some read twice from their start (a retry), give the file's SHA-256,
+// with a budget far smaller than the parts read ahead.
+func TestFileHasherAnyOrder(t *testing.T) {
+	const partSize = 64 << 10
+	content := randomContent(5*partSize+777, 1)
+	want := sha256.Sum256(content)
+	for _, budget := range []int64{4 << 10, 1 << 20} {
+		fh := newFileHasher(partSize, budget)
+		var wg sync.WaitGroup
+		for k := int64(0); k*partSize < int64(len(content)); k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(k), 2))
+				part := content[k*partSize : min((k+1)*partSize, int64(len(content)))]
+				for attempt := 0; attempt < 2; attempt++ {
+					// The first attempt of odd parts stops halfway.
+					end := len(part)
+					if attempt == 0 && k%2 == 1 {
+						end /= 2
+					}
+					for pos := 0; pos < end; {
+						n := min(1+r.IntN(3000), end-pos)
+						if err := fh.write(context.Background(), k*partSize+int64(pos), part[pos:pos+n]); err != nil {
+							t.Error(err)
+							return
+						}
+						pos += n
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		got, ok := fh.sum(int64(len(content)))
+		if !ok || !bytes.Equal(got, want[:]) {
+			t.Fatalf("budget %d: sum %x, %v; want %x", budget, got, ok, want)
+		}
+		if fh.held != 0 || len(fh.ahead) != 0 {
+			t.Fatalf("budget %d: %d bytes still held in %d spools", budget, fh.held, len(fh.ahead))
+		}
+	}
+}
+
+// TestFileHasherWaitEndsWithContext: a sender waiting for memory gives up
+// when its context ends.
+func TestFileHasherWaitEndsWithContext(t *testing.T) {
+	fh := newFileHasher(1<<10, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := fh.write(ctx, 1<<10, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- fh.write(ctx, 1<<10+100, make([]byte, 1)) }()
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// fakeUploads is a server of resumable uploads that keeps parts in memory.
+// corrupt says, per attempt of a part, whether to store it with a bit
+// flipped (as a broken disk or proxy would).
+type fakeUploads struct {
+	mu       sync.Mutex
+	size     int64
+	partSize int64
+	parts    map[int][]byte
+	puts     map[int]int // attempts per part
+	corrupt  func(n, attempt int) bool
+	sum      string // what Complete was asked to check
+}
+
+func (f *fakeUploads) upload() api.Upload {
+	u := api.Upload{ID: "up1", Path: "/home/admin/f", Size: f.size, PartSize: f.partSize,
+		Parts: int((f.size + f.partSize - 1) / f.partSize), Fingerprint: "fp"}
+	for n, b := range f.parts {
+		u.Received = append(u.Received, api.UploadPart{N: n, Size: int64(len(b)), CRC32C: crcHex(b)})
+	}
+	return u
+}
+
+func crcHex(b []byte) string {
+	return fmt.Sprintf("%08x", crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+}
+
+func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	reply := func(v any) { _ = json.NewEncoder(w).Encode(v) }
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/uploads":
+		if f.parts == nil {
+			reply(map[string][]api.Upload{"uploads": {}})
+			return
+		}
+		reply(map[string][]api.Upload{"uploads": {f.upload()}})
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/uploads":
+		f.parts = map[int][]byte{}
+		w.WriteHeader(http.StatusCreated)
+		reply(f.upload())
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/uploads/up1":
+		reply(f.upload())
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/v1/uploads/up1/parts/"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/v1/uploads/up1/parts/"))
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(r.Body); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		f.puts[n]++
+		data := b.Bytes()
+		if f.corrupt != nil && f.corrupt(n, f.puts[n]) {
+			data[len(data)/2] ^= 1
+		}
+		f.parts[n] = data
+		reply(api.UploadPart{N: n, Size: int64(len(data)), CRC32C: crcHex(data)})
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/uploads/up1/complete":
+		var req api.CompleteUploadRequest
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		h := sha256.New()
+		for n := 1; n <= f.upload().Parts; n++ {
+			h.Write(f.parts[n])
+		}
+		f.sum = req.SHA256
+		if got := hex.EncodeToString(h.Sum(nil)); got != req.SHA256 {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusBadRequest)
+			reply(map[string]string{"code": api.CodeDigestMismatch, "detail": "file has sha-256 " + got})
+			return
+		}
+		reply(api.Entry{Path: "/home/admin/f", Kind: api.KindFile, Size: f.size, SHA256: req.SHA256})
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// countingReaderAt counts the bytes read from it.
+type countingReaderAt struct {
+	r *bytes.Reader
+	n atomic.Int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func newFakeUploads(t *testing.T, f *fakeUploads) *Client {
+	t.Helper()
+	f.puts = map[int]int{}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, "t", WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestUploadFileReadsOnceAndResendsAWrongPart: the file is read once for
+// sending and hashing; a part the server answers with another CRC-32C
+// than was sent (it stored other bytes) is sent again, and the upload
+// completes with the file's digest.
+func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
+	const partSize = 256 << 10
+	content := randomContent(5*partSize+1000, 3)
+	f := &fakeUploads{size: int64(len(content)), partSize: partSize,
+		corrupt: func(n, attempt int) bool { return n == 2 && attempt == 1 }}
+	c := newFakeUploads(t, f)
+	src := &countingReaderAt{r: bytes.NewReader(content)}
+	var progress atomic.Int64
+	e, err := c.UploadFile(context.Background(), "/home/admin/f", src, int64(len(content)),
+		UploadOptions{Concurrency: 3, Progress: func(n int64) { progress.Add(n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	if e.SHA256 != hex.EncodeToString(want[:]) || f.sum != e.SHA256 {
+		t.Fatalf("entry %+v, sum %s", e, f.sum)
+	}
+	if f.puts[2] != 2 || f.puts[1] != 1 || f.puts[3] != 1 {
+		t.Fatalf("attempts per part: %v", f.puts)
+	}
+	// Once for everything, and part 2 once more to send it again.
+	if got := src.n.Load(); got != int64(len(content))+partSize {
+		t.Fatalf("read %d bytes of a %d-byte file", got, len(content))
+	}
+	if progress.Load() != int64(len(content)) {
+		t.Fatalf("progress %d, want %d", progress.Load(), len(content))
+	}
+
+	// A part wrong twice in a row fails the upload.
+	f = &fakeUploads{size: int64(len(content)), partSize: partSize, corrupt: func(n, _ int) bool { return n == 4 }}
+	c = newFakeUploads(t, f)
+	_, err = c.UploadFile(context.Background(), "/home/admin/f", bytes.NewReader(content), int64(len(content)), UploadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "part 4") || !strings.Contains(err.Error(), ErrPartMismatch.Error()) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestUploadFileResumesByCRC: resuming, the parts the server holds with
+// the CRC-32C of the local bytes are not sent again; a held part of other
+// bytes is.
+func TestUploadFileResumesByCRC(t *testing.T) {
+	const partSize = 256 << 10
+	content := randomContent(4*partSize+5, 4)
+	stale := bytes.Clone(content[partSize : 2*partSize])
+	stale[7] ^= 0x80
+	f := &fakeUploads{size: int64(len(content)), partSize: partSize,
+		parts: map[int][]byte{1: bytes.Clone(content[:partSize]), 2: stale, 4: bytes.Clone(content[3*partSize : 4*partSize])}}
+	c := newFakeUploads(t, f)
+	resumed := false
+	e, err := c.UploadFile(context.Background(), "/home/admin/f", bytes.NewReader(content), int64(len(content)),
+		UploadOptions{Fingerprint: "fp", OnSession: func(_ api.Upload, r bool) { resumed = r }})
+	if err != nil || !resumed {
+		t.Fatalf("resume: %v (resumed %v)", err, resumed)
+	}
+	want := sha256.Sum256(content)
+	if e.SHA256 != hex.EncodeToString(want[:]) {
+		t.Fatalf("entry %+v", e)
+	}
+	if f.puts[1] != 0 || f.puts[4] != 0 || f.puts[2] != 1 || f.puts[3] != 1 || f.puts[5] != 1 {
+		t.Fatalf("parts sent: %v; want 2, 3 and 5 once", f.puts)
+	}
+}
