@@ -21,6 +21,7 @@ import (
 
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/accessview"
+	"github.com/strata-storage/strata/tui/archiveview"
 	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
@@ -75,6 +76,9 @@ type Options struct {
 	// Strata folder from their own machine (the scp and sftp commands):
 	// the header shows it for the focused folder and y copies it.
 	Commands func(dir string) string
+	// ArchivePoll is how often the Archive screen looks again at files
+	// being restored (default archiveview.DefaultPoll).
+	ArchivePoll time.Duration
 }
 
 const (
@@ -92,6 +96,7 @@ const (
 	viewTrash
 	viewVersions
 	viewAccess
+	viewArchive
 )
 
 // App is the root model.
@@ -120,6 +125,11 @@ type App struct {
 	trash    trashview.Model
 	versions versionsview.Model
 	access   accessview.Model
+	// archivePage is the Archive screen; arch what the open archive or
+	// restore dialog is about (archive.go).
+	archivePage archiveview.Model
+	archiveSeq  int
+	arch        archiveFlow
 
 	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
@@ -356,6 +366,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		a.view = viewPanes
 		return a, nil
 
+	case archivePricesMsg, archiveDoneMsg, archiveview.Msg, archiveview.ClosedMsg, archiveview.RestoreMsg:
+		return a.archiveUpdate(msg)
+
 	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
 
@@ -522,6 +535,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		var cmd tea.Cmd
 		a.access, cmd = a.access.Update(msg)
 		return a, cmd
+	case viewArchive:
+		var cmd tea.Cmd
+		a.archivePage, cmd = a.archivePage.Update(msg)
+		return a, cmd
 	}
 
 	p := &a.panes[a.focus]
@@ -629,6 +646,12 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()
+	case key.Matches(msg, a.keys.Archive):
+		return a, a.startArchive(false)
+	case key.Matches(msg, a.keys.Restore):
+		return a, a.startArchive(true)
+	case key.Matches(msg, a.keys.ArchivePage):
+		return a, a.openArchivePage()
 	case key.Matches(msg, a.keys.Access):
 		a.access = accessview.New(a.o.Ctx, a.st, a.o.Remote, a.o.Clipboard)
 		a.access.SetSize(a.w, a.h-1)
@@ -785,7 +808,9 @@ func (a *App) download() tea.Cmd {
 		a.setErr(errors.New("download: choose files on the Strata pane (Tab), then d"))
 		return nil
 	}
-	items := a.panes[paneRemote].Selected()
+	// Archived files cannot be read until restored: they get the restore
+	// dialog instead (archive.go).
+	items, archived, restoring := archivedOf(a.panes[paneRemote].Selected())
 	dst := a.panes[paneLocal].Dir()
 	for _, it := range items {
 		a.o.Transfers.Download(it.Path, it.Dir, dst)
@@ -794,7 +819,7 @@ func (a *App) download() tea.Cmd {
 	if len(items) > 0 {
 		a.setOK(fmt.Sprintf("Downloading %s to %s (t to watch)", describe(items), dst))
 	}
-	return nil
+	return a.offerRestore(paneRemote, archived, restoring)
 }
 
 // confirmDelete asks before deleting, with what it holds counted.
@@ -837,6 +862,9 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 		case viewAccess:
 			a.access, cmd = a.access.Update(msg)
 		}
+		return a, cmd
+	}
+	if a, cmd, done := a.archiveDialog(msg); done {
 		return a, cmd
 	}
 	switch m := msg.(type) {
@@ -1010,6 +1038,7 @@ func (a *App) layout() {
 	a.trash.SetSize(a.w, a.h-1)
 	a.versions.SetSize(a.w, a.h-1)
 	a.access.SetSize(a.w, a.h-1)
+	a.archivePage.SetSize(a.w, a.h-1)
 	if a.dlg != nil {
 		a.dlg.SetSize(a.w, a.h)
 	}
@@ -1032,6 +1061,8 @@ func (a App) View() string {
 		body = a.versions.View()
 	case viewAccess:
 		body = a.access.View()
+	case viewArchive:
+		body = a.archivePage.View()
 	default:
 		body = a.panesView() + "\n" + a.statusLine()
 	}
