@@ -173,7 +173,7 @@ func (a *App) classQuestion() string {
 	for _, c := range p.Classes {
 		fmt.Fprintf(&b, "%s %s: ", classKey(c.Class), className(c.Class))
 		if p.Engine != "cold-tier" {
-			fmt.Fprintf(&b, "%s/GB-month", p.Money(c.StoragePerGBMonth))
+			fmt.Fprintf(&b, "%s/GB-month", p.Rate(c.StoragePerGBMonth))
 			if c.MinDays > 0 {
 				fmt.Fprintf(&b, " (at least %d days billed)", c.MinDays)
 			}
@@ -224,7 +224,7 @@ func (a *App) archiveConfirmQuestion(c *dialog.CountedMsg) string {
 	hot := t.Hot
 	q = fmt.Sprintf("Archive %s (%s) to %s?\n\n", describe(a.pending.items), t.String(), className(cl.Class))
 	if hot.Files < t.Files {
-		q += fmt.Sprintf("%s, %s, are archived already; the rest moves.\n", human.Plural(t.Files-hot.Files, "file", "files"), "in any class")
+		q += fmt.Sprintf("%d of them are archived already: the cost below is the hot files'.\n", t.Files-hot.Files)
 	}
 	if p.Engine == "cold-tier" {
 		q += "Monthly storage cost: no change (the cold tier is on the server's own disks)."
@@ -244,7 +244,7 @@ func (a *App) archiveConfirmQuestion(c *dialog.CountedMsg) string {
 }
 
 func signed(p remote.ArchivePrices, v float64) string {
-	if v > 0 {
+	if v >= 0.0001 {
 		return "+" + p.Money(v)
 	}
 	return p.Money(v)
@@ -308,7 +308,7 @@ func (a *App) tierQuestion(c *dialog.CountedMsg) string {
 	if p.Engine == "cold-tier" {
 		b.WriteString("\nThe cold tier's restore times are the server's --restore-delay.")
 	} else {
-		fmt.Fprintf(&b, "\nThe copy is kept for the days you choose next, at %s/GB-month. Prices: %s.", p.Money(p.HotPerGBMonth), p.Source)
+		fmt.Fprintf(&b, "\nThe copy is kept for the days you choose next, at %s/GB-month. Prices: %s.", p.Rate(p.HotPerGBMonth), p.Source)
 	}
 	return b.String()
 }
@@ -502,7 +502,13 @@ func (a App) archiveDone(msg archiveDoneMsg) (App, tea.Cmd) {
 	a.panes[msg.pane].ClearSelection()
 	cmds := []tea.Cmd{a.panes[msg.pane].Reload()}
 	if a.view == viewArchive {
-		cmds = append(cmds, a.archivePage.Reload())
+		// The screen hides the status line: it says so itself.
+		if msg.err != nil {
+			a.archivePage.SetStatus(a.status, false)
+		} else {
+			a.archivePage.SetStatus(msg.what, true)
+		}
+		cmds = append(cmds, a.archivePage.Refresh())
 	}
 	return a, tea.Batch(cmds...)
 }

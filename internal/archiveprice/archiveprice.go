@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -214,22 +215,32 @@ func (t Table) RestoreCost(tr Tier, files int, bytes int64, days int) float64 {
 		GB(bytes)*t.HotPerGBMonth*float64(days)/30
 }
 
+// Rate formats a price per unit exactly as the table has it ("$0.00099").
+func (t Table) Rate(v float64) string {
+	return t.symbol() + strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func (t Table) symbol() string {
+	if t.Currency == "USD" {
+		return "$"
+	}
+	return t.Currency + " "
+}
+
 // Money formats an amount of the table's currency: cents, or finer for
-// amounts under a cent that are not zero.
+// amounts under a cent that are not zero ("≈$0" for less than
+// $0.0001 either way).
 func (t Table) Money(v float64) string {
 	sign := ""
 	if v < 0 {
 		sign, v = "-", -v
 	}
-	cur := t.Currency
-	if cur == "USD" {
-		cur = "$"
-	} else {
-		cur += " "
-	}
+	cur := t.symbol()
 	switch {
 	case v == 0:
 		return cur + "0"
+	case v < 0.0001:
+		return "≈" + cur + "0"
 	case v < 0.01:
 		return sign + cur + fmt.Sprintf("%.4f", v)
 	}

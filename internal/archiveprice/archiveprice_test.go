@@ -37,7 +37,7 @@ func TestEstimates(t *testing.T) {
 	if _, ok := func() (Tier, bool) { d, _ := tb.Class("deep-archive"); return d.Tier("expedited") }(); ok {
 		t.Error("deep-archive offers expedited")
 	}
-	for v, want := range map[float64]string{0: "$0", 0.004: "$0.0040", 1.234: "$1.23", -1.94: "-$1.94"} {
+	for v, want := range map[float64]string{0: "$0", 0.004: "$0.0040", 1.234: "$1.23", -1.94: "-$1.94", 1e-9: "≈$0", -1e-9: "≈$0"} {
 		if got := tb.Money(v); got != want {
 			t.Errorf("Money(%v) = %q, want %q", v, got, want)
 		}

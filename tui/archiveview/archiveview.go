@@ -20,7 +20,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/dialog"
 	"github.com/strata-storage/strata/tui/pagedlist"
 	"github.com/strata-storage/strata/tui/remote"
@@ -196,8 +195,12 @@ func (m Model) Items() []remote.Entry { return m.list.Items() }
 // Init loads (or reloads) the first page and starts following restores.
 func (m *Model) Init() tea.Cmd { return tea.Batch(m.list.Init(), m.tick()) }
 
-// Reload loads the list again, keeping the ticks that follow restores.
-func (m *Model) Reload() tea.Cmd { return m.list.Reload() }
+// Refresh loads the list again (after a change made from the screen),
+// keeping the status line and the ticks that follow restores.
+func (m *Model) Refresh() tea.Cmd { return m.list.Init() }
+
+// SetStatus shows s in the screen's status line, as a success when ok.
+func (m *Model) SetStatus(s string, ok bool) { m.list.SetStatus(s, ok) }
 
 // SetSize sets the screen's size; View fills exactly w×h.
 func (m *Model) SetSize(w, h int) { m.list.SetSize(w, h) }
@@ -326,17 +329,16 @@ func (m *Model) gotLook(got []remote.Entry) {
 
 // Column widths beside the path's, which takes the rest.
 const (
-	stateW = 10
-	classW = 13
-	sizeW  = 9
-	whenW  = 44
+	stateW = 9
+	classW = 12
+	whenW  = 36
 )
 
 // View draws the screen.
 func (m Model) View() string {
 	return m.list.View(pagedlist.Screen[remote.Entry]{
 		Title:   m.list.Title(m.st.Header.Render("Archive")+"  "+m.st.Muted.Render("under "+dialog.Sanitize(m.root)), m.list.Count("file", "files")),
-		Header:  m.st.Muted.Render(m.row("  ", "File", "State", "Class", "Size", "When")),
+		Header:  m.st.Muted.Render(m.row("  ", "File", "State", "Class", "Since · tier asked → by · until")),
 		Loading: "Looking for archived files…",
 		Empty:   m.st.Muted.Render("No archived files under " + dialog.Sanitize(m.root) + "."),
 		Row: func(e remote.Entry, selected, marked bool) string {
@@ -353,7 +355,7 @@ func (m Model) View() string {
 			if e.Archive != nil {
 				class = e.Archive.Class
 			}
-			line := m.row(lead, dialog.Sanitize(strings.TrimPrefix(strings.TrimPrefix(e.Path, m.root), "/")), e.State, class, human.Short(e.Size), When(e))
+			line := m.row(lead, dialog.Sanitize(strings.TrimPrefix(strings.TrimPrefix(e.Path, m.root), "/")), e.State, class, When(e))
 			switch {
 			case selected:
 				return m.st.RowCursor.Render(line)
@@ -366,11 +368,11 @@ func (m Model) View() string {
 	})
 }
 
-func (m Model) row(lead, file, state, class, size, when string) string {
+func (m Model) row(lead, file, state, class, when string) string {
 	w := m.list.Width()
-	fileW := max(8, w-2-stateW-classW-sizeW-whenW-4)
+	fileW := max(8, w-2-stateW-classW-whenW-3)
 	return lead + pagedlist.Cell(file, fileW, false) + " " + pagedlist.Cell(state, stateW, false) + " " +
-		pagedlist.Cell(class, classW, false) + " " + pagedlist.Cell(size, sizeW, true) + " " + pagedlist.Cell(when, whenW, false)
+		pagedlist.Cell(class, classW, false) + " " + pagedlist.Cell(when, whenW, false)
 }
 
 // When says where a file's archive state stands in time: since when it is
@@ -383,9 +385,9 @@ func When(e remote.Entry) string {
 	}
 	switch e.State {
 	case remote.StateRestoring:
-		return fmt.Sprintf("%s, asked %s, by %s", a.Tier, short(a.Requested), short(a.Expected))
+		return fmt.Sprintf("%s %s → %s", a.Tier, short(a.Requested), short(a.Expected))
 	case remote.StateRestored:
-		return "readable until " + short(a.Until)
+		return "until " + short(a.Until)
 	}
 	return "since " + short(a.Since)
 }

@@ -1,0 +1,221 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/internal/archiveprice"
+	"github.com/strata-storage/strata/tui/dialog"
+	"github.com/strata-storage/strata/tui/filelist"
+	"github.com/strata-storage/strata/tui/remote"
+	"github.com/strata-storage/strata/tui/treecount"
+)
+
+// stateOf is a file's archive state on the fake.
+func (h *harness) stateOf(p string) remote.Entry {
+	h.t.Helper()
+	e, err := h.fake.Stat(context.Background(), p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+// a on the Strata pane: a class, then a confirmation with the count and
+// the monthly cost change; every answer but yes leaves the file hot.
+func TestAppArchiveDialog(t *testing.T) {
+	h := newStrataHarness(t)
+	h.press("a") // the cursor is on notes.md
+	h.waitFor("Which archive class?")
+	h.waitFor("g Glacier: $0.0036/GB-month")
+	h.waitFor("d Deep Archive: $0.00099/GB-month")
+	h.press("esc")
+	h.press("a")
+	h.waitFor("Deep Archive")
+	off := h.drawn()
+	h.press("g")
+	h.waitForSince(off, "(1 file, 20 B) to Glacier?")
+	h.waitForSince(off, "Monthly storage cost of 20 B: ≈$0 now, ≈$0 archived")
+	h.press("n")
+	off = h.drawn()
+	h.press("a", "d")
+	h.waitForSince(off, "to Deep Archive?")
+	h.press("esc")
+	if n := h.fake.Calls["Archive"]; n != 0 {
+		t.Fatalf("%d archive calls after esc, n and esc", n)
+	}
+	// Enter on the focused class, then Enter on Yes.
+	h.press("a", "enter")
+	h.waitFor("to Glacier?")
+	h.press("enter")
+	h.waitFor("Archived 1 file to glacier")
+	h.waitFor("[archived glacie")
+	if e := h.stateOf("/home/tester/notes.md"); e.State != remote.StateArchived || e.Archive.Class != "glacier" {
+		t.Fatalf("notes.md: %+v", e)
+	}
+	h.final()
+}
+
+// A folder is archived whole, as a job on the server; the choice's own
+// key (i) picks glacier-ir, y confirms.
+func TestAppArchiveFolder(t *testing.T) {
+	h := newHarness(t)
+	h.fake.PutFile("/home/tester/projects/a.txt", []byte("aaaa"))
+	h.fake.PutFile("/home/tester/projects/deep/b.txt", []byte("bb"))
+	h.press("tab", "R")
+	h.press("j") // projects/
+	h.waitFor("projects/")
+	h.press("space", "a", "i")
+	h.waitFor("Archive “projects” (2 files in 1 folder, 6 B) to Glacier")
+	h.press("y")
+	h.waitFor("Archived 2 files to glacier-ir")
+	for _, p := range []string{"/home/tester/projects/a.txt", "/home/tester/projects/deep/b.txt"} {
+		if e := h.stateOf(p); e.State != remote.StateArchived || e.Archive.Class != "glacier-ir" {
+			t.Errorf("%s: %+v", p, e)
+		}
+	}
+	h.final()
+}
+
+// w: the tier with its time and estimate, then the days (checked as
+// typed); esc at either step asks for nothing.
+func TestAppRestoreDialog(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetArchived("/home/tester/notes.md", "glacier")
+	h.press("tab", "R")
+	h.waitFor("[archived glacie")
+	h.press("w")
+	h.waitFor("1 archived file to restore, 20 B.")
+	h.waitFor("within 5 minutes, about")
+	h.press("esc")
+	h.press("w", "s")
+	h.waitFor("Keep the restored copy for how many days (1-30)?")
+	h.press("esc")
+	if n := h.fake.Calls["Restore"]; n != 0 {
+		t.Fatalf("%d restore calls after esc", n)
+	}
+	h.press("w", "b", "backspace", "4", "0")
+	h.waitFor("a number of days from 1 to 30")
+	h.press("enter") // refused while invalid
+	h.press("backspace", "backspace", "3", "enter")
+	h.waitFor("Restoring 1 file (bulk, kept 3 days), expected by")
+	h.waitFor("[restoring")
+	e := h.stateOf("/home/tester/notes.md")
+	if e.State != remote.StateRestoring || e.Archive.Tier != "bulk" || e.Archive.Days != 3 {
+		t.Fatalf("notes.md: %+v", e.Archive)
+	}
+	h.final()
+}
+
+// Deep Archive has no expedited tier: the dialog says so rather than
+// pricing it.
+func TestAppRestoreDeepArchiveTiers(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetArchived("/home/tester/notes.md", "deep-archive")
+	h.press("tab", "R")
+	h.waitFor("[archived deep-")
+	h.press("w")
+	h.waitFor("Expedited: not offered for deep-archive")
+	h.waitFor("Standard: within 12 hours")
+	h.press("e", "enter")
+	h.waitFor("has no expedited tier")
+	h.final()
+}
+
+// d on an archived file offers its restore instead of a download that
+// would fail; on a restoring one it says when it is expected; once
+// restored it downloads.
+func TestAppDownloadArchivedOffersRestore(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetArchived("/home/tester/notes.md", "glacier")
+	h.press("tab", "R")
+	h.waitFor("[archived glacie")
+	h.press("d")
+	h.waitFor("Archived: restore “notes.md” first")
+	h.press("e", "enter")
+	h.waitFor("[restoring, by")
+	h.press("d")
+	h.waitFor("“notes.md” is being restored, expected by 2026-01-02")
+	h.press("o") // opening it says the same
+	if n := h.fake.Calls["Download"] + h.fake.Calls["Read"]; n != 0 {
+		t.Fatalf("%d reads of an archived file", n)
+	}
+	h.fake.FinishRestores()
+	h.press("R")
+	h.waitFor("[restored")
+	h.press("d")
+	h.waitFor("1/1 done")
+	h.final()
+}
+
+// W lists the archived files under the folder with their state, follows
+// a restore until it is done, restores from there and goes to a file.
+func TestAppArchivePage(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.ArchivePoll = 20 * time.Millisecond })
+	ctx := context.Background()
+	h.fake.PutFile("/home/tester/projects/old.log", []byte("old"))
+	h.fake.PutFile("/home/tester/projects/deep/plan.txt", []byte("plan"))
+	h.fake.PutFile("/home/tester/hot.txt", []byte("hot"))
+	h.fake.SetArchived("/home/tester/projects/old.log", "deep-archive")
+	h.fake.SetArchived("/home/tester/projects/deep/plan.txt", "glacier")
+	if _, err := h.fake.Restore(ctx, "/home/tester/projects/deep/plan.txt", "standard", 5, false); err != nil {
+		t.Fatal(err)
+	}
+	h.press("tab", "W")
+	h.waitFor("under /home/tester")
+	h.waitFor("2 files")
+	h.waitFor("projects/deep/pla… restoring")
+	h.waitFor("standard Jan 2 03:04 → Jan 2 08:04")
+	h.waitFor("since Jan 2")
+	h.fake.FinishRestores()
+	h.waitFor("Restored: plan.txt")
+	h.waitFor("until Jan 7")
+	// w on old.log (deep-archive): the app's restore dialog, over the
+	// screen.
+	h.waitFor("› projects/old.log") // the walk found it first
+	h.press("w")
+	h.waitFor("1 archived file to restore")
+	h.press("s", "enter")
+	h.waitFor("Restoring 1 file (standard, kept 7 days)")
+	h.eventually("old.log restoring", func() bool {
+		return h.stateOf("/home/tester/projects/old.log").State == remote.StateRestoring
+	})
+	// enter: back to the panes, on the file.
+	off := h.drawn()
+	h.press("enter")
+	h.waitForSince(off, "/home/tester/projects")
+	h.final()
+}
+
+// The estimates: a restore of 10 GiB of Glacier at Standard, and the
+// monthly change of archiving 100 GiB to Glacier, from the server's table.
+func TestArchiveEstimates(t *testing.T) {
+	p := archiveprice.AWS()
+	p.Engine = "s3"
+	a := &App{arch: archiveFlow{prices: p}, pending: pendingOp{items: []filelist.Item{{Name: "big", Dir: true}}}}
+	tot := treecount.Total{Files: 3, Folders: 1, Bytes: 110 << 30, Glacier: treecount.Tally{Files: 2, Bytes: 10 << 30}, Hot: treecount.Tally{Files: 1, Bytes: 100 << 30}}
+	counted := dialog.Counted(restoreTierDialog, tot, nil)
+	q := a.tierQuestion(&counted)
+	// 10 x $0.01 + 2 x $0.05/1000 = $0.1001; expedited 10 x $0.03 + 2 x $10/1000 = $0.32; bulk free.
+	for _, want := range []string{"2 archived files to restore, 10.0 GiB.", "Standard: ", "about $0.10", "about $0.32", "Bulk: ", "about $0\n"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("tier question lacks %q:\n%s", want, q)
+		}
+	}
+	g, _ := p.Class("glacier")
+	a.arch.class = g
+	q = a.archiveConfirmQuestion(&counted)
+	// 100 GiB: $2.30 a month hot, $0.36 in Glacier.
+	if !strings.Contains(q, "Monthly storage cost of 100.0 GiB: $2.30 now, $0.36 archived (-$1.94 a month).") {
+		t.Errorf("archive question:\n%s", q)
+	}
+	// On the cold tier: no charge, and the restore delay.
+	a.arch.prices = archiveprice.Free(p)
+	a.arch.prices.Engine = "cold-tier"
+	q = a.tierQuestion(&counted)
+	if !strings.Contains(q, "no charge") || !strings.Contains(q, "--restore-delay") {
+		t.Errorf("cold tier question:\n%s", q)
+	}
+}
