@@ -864,7 +864,8 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 		}
 		return a, cmd
 	}
-	if a, cmd, done := a.archiveDialog(msg); done {
+	a, cmd, done := a.archiveDialog(msg)
+	if done {
 		return a, cmd
 	}
 	switch m := msg.(type) {

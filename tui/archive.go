@@ -159,8 +159,8 @@ func classKey(c string) string {
 // engineLine says where archived content goes on this server.
 func engineLine(p remote.ArchivePrices) string {
 	if p.Engine == "cold-tier" {
-		return "This server archives to its cold tier, a directory on its own disks: " +
-			"the classes differ in how they are read back, not in price (" + p.Source + ")."
+		return "This server archives to its cold tier, a directory on its own disks, at no charge: " +
+			"the classes differ only in how they are read back."
 	}
 	return "Prices: " + p.Source + "."
 }
@@ -223,8 +223,8 @@ func (a *App) archiveConfirmQuestion(c *dialog.CountedMsg) string {
 	t := c.Value
 	hot := t.Hot
 	q = fmt.Sprintf("Archive %s (%s) to %s?\n\n", describe(a.pending.items), t.String(), className(cl.Class))
-	if hot.Files < t.Files {
-		q += fmt.Sprintf("%d of them are archived already: the cost below is the hot files'.\n", t.Files-hot.Files)
+	if n := t.Files - hot.Files; n > 0 {
+		q += human.Plural(n, "file is", "files are") + " archived already: the cost below counts the hot ones.\n"
 	}
 	if p.Engine == "cold-tier" {
 		q += "Monthly storage cost: no change (the cold tier is on the server's own disks)."
@@ -238,9 +238,18 @@ func (a *App) archiveConfirmQuestion(c *dialog.CountedMsg) string {
 		}
 	}
 	if len(cl.Tiers) > 0 {
-		q += "\nReading them back needs a restore (w)."
+		q += "\nReading " + map[bool]string{true: "it", false: "them"}[t.Files == 1] + " back needs a restore (w)."
 	}
 	return q
+}
+
+// about is an estimate of v.
+func about(p remote.ArchivePrices, v float64) string {
+	m := p.Money(v)
+	if strings.HasPrefix(m, "≈") {
+		return m
+	}
+	return "about " + m
 }
 
 func signed(p remote.ArchivePrices, v float64) string {
@@ -250,6 +259,24 @@ func signed(p remote.ArchivePrices, v float64) string {
 	return p.Money(v)
 }
 
+// refusedTier reports a tier that no archived file counted in t is
+// offered (expedited when all are in deep-archive).
+func refusedTier(p remote.ArchivePrices, t *treecount.Total, tier string) bool {
+	if t == nil || countNonEmpty(*t) == 0 {
+		return false
+	}
+	for _, ac := range []struct {
+		class string
+		tally treecount.Tally
+	}{{"glacier", t.Glacier}, {"deep-archive", t.DeepArchive}} {
+		cl, _ := p.Class(ac.class)
+		if _, ok := cl.Tier(tier); ok && ac.tally.Files > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // tierQuestion states, for each tier, when a restore of the selection's
 // archived files is expected and what it is estimated to cost.
 func (a *App) tierQuestion(c *dialog.CountedMsg) string {
@@ -257,7 +284,6 @@ func (a *App) tierQuestion(c *dialog.CountedMsg) string {
 	if c == nil || c.Err != nil || !c.Done {
 		return "Restore at which tier?\n\n" + dialog.CountText(c)
 	}
-	a.arch.count = &c.Value
 	t := c.Value
 	arch := []struct {
 		class string
@@ -297,7 +323,7 @@ func (a *App) tierQuestion(c *dialog.CountedMsg) string {
 			if p.Engine == "cold-tier" {
 				b.WriteString(", no charge")
 			} else {
-				b.WriteString(", about " + p.Money(cost))
+				b.WriteString(", " + about(p, cost))
 			}
 			if len(refused) > 0 {
 				b.WriteString(" (not offered for " + strings.Join(refused, ", ") + ": those are left out)")
@@ -343,7 +369,7 @@ func (a *App) daysPrompt() string {
 	q := fmt.Sprintf("Keep the restored copy for how many days (1-30)?")
 	if t := a.arch.count; t != nil && p.Engine != "cold-tier" {
 		bytes := t.Glacier.Bytes + t.DeepArchive.Bytes
-		q += fmt.Sprintf("\nEach day of the copy of %s costs about %s.", human.Bytes(bytes), p.Money(archiveprice.GB(bytes)*p.HotPerGBMonth/30))
+		q += fmt.Sprintf("\nEach day of the copy of %s costs %s.", human.Bytes(bytes), about(p, archiveprice.GB(bytes)*p.HotPerGBMonth/30))
 	}
 	return q
 }
@@ -360,6 +386,14 @@ func validDays(s string) error {
 // dialogs; done is false for any other dialog's.
 func (a App) archiveDialog(msg tea.Msg) (App, tea.Cmd, bool) {
 	switch m := msg.(type) {
+	case dialog.CountedMsg:
+		// The tier dialog's count: the days' prompt and the check of the
+		// tier chosen need it (the dialog words its question itself).
+		if m.ID == restoreTierDialog && m.Done && m.Err == nil {
+			v := m.Value
+			a.arch.count = &v
+		}
+		return a, nil, false
 	case dialog.ChoiceMsg:
 		switch m.ID {
 		case archiveClassDialog:
@@ -374,11 +408,17 @@ func (a App) archiveDialog(msg tea.Msg) (App, tea.Cmd, bool) {
 			cmd := dialog.CountTreeCmd(a.dialogCtx(), a.o.Remote, archiveConfirmDialog, paths(a.pending.items))
 			return a, cmd, true
 		case restoreTierDialog:
+			tier := []string{"expedited", "standard", "bulk"}[max(m.Index, 0)]
+			if !m.Canceled && refusedTier(a.arch.prices, a.arch.count, tier) {
+				// Asking would only be refused: the dialog stays.
+				a.dlg.SetError(fmt.Errorf("no file here offers %s: choose another tier", tier))
+				return a, nil, true
+			}
 			a.closeDialog()
 			if m.Canceled {
 				return a, nil, true
 			}
-			a.arch.tier = []string{"expedited", "standard", "bulk"}[m.Index]
+			a.arch.tier = tier
 			d := dialog.NewInput(a.st, restoreDaysDialog, "Restore "+describe(a.pending.items)+" ("+a.arch.tier+")",
 				a.daysPrompt(), strconv.Itoa(DefaultRestoreDays), validDays)
 			d.SetSize(a.w, a.h)
@@ -451,7 +491,7 @@ func jobWhy(res remote.ArchiveResult, why string) string {
 
 // runRestore asks for the items' restores (folders as jobs) off the UI.
 func (a *App) runRestore(op pendingOp, tier string, days int) tea.Cmd {
-	r, ctx := a.o.Remote, a.o.Ctx
+	r, ctx, onPage := a.o.Remote, a.o.Ctx, a.view == viewArchive
 	a.setOK(fmt.Sprintf("Asking for the restore of %s…", describe(op.items)))
 	return func() tea.Msg {
 		var started, skipped int64
@@ -482,7 +522,7 @@ func (a *App) runRestore(op pendingOp, tier string, days int) tea.Cmd {
 		}
 		if started == 0 && len(notes) > 0 {
 			what = strings.Join(notes, "; ")
-		} else {
+		} else if !onPage {
 			what += " — W to follow"
 		}
 		if skipped > 0 {

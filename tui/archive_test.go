@@ -92,6 +92,7 @@ func TestAppRestoreDialog(t *testing.T) {
 	h.press("esc")
 	h.press("w", "s")
 	h.waitFor("Keep the restored copy for how many days (1-30)?")
+	h.waitFor("Each day of the copy of 20 B costs ≈$0.")
 	h.press("esc")
 	if n := h.fake.Calls["Restore"]; n != 0 {
 		t.Fatalf("%d restore calls after esc", n)
@@ -119,8 +120,10 @@ func TestAppRestoreDeepArchiveTiers(t *testing.T) {
 	h.press("w")
 	h.waitFor("Expedited: not offered for deep-archive")
 	h.waitFor("Standard: within 12 hours")
-	h.press("e", "enter")
-	h.waitFor("has no expedited tier")
+	h.press("e")
+	h.waitFor("no file here offers expedited")
+	h.press("s", "enter")
+	h.waitFor("Restoring 1 file (standard, kept 7 days)")
 	h.final()
 }
 
