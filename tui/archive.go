@@ -158,9 +158,12 @@ func classKey(c string) string {
 
 // engineLine says where archived content goes on this server.
 func engineLine(p remote.ArchivePrices) string {
-	if p.Engine == "cold-tier" {
+	switch {
+	case p.Engine == "cold-tier" && p.NoCharge():
 		return "This server archives to its cold tier, a directory on its own disks, at no charge: " +
 			"the classes differ only in how they are read back."
+	case p.Engine == "cold-tier":
+		return "This server archives to its cold tier, a directory on its own disks. Prices: " + p.Source + "."
 	}
 	return "Prices: " + p.Source + "."
 }
@@ -172,7 +175,7 @@ func (a *App) classQuestion() string {
 	b.WriteString("Which archive class?\n\n")
 	for _, c := range p.Classes {
 		fmt.Fprintf(&b, "%s %s: ", classKey(c.Class), className(c.Class))
-		if p.Engine != "cold-tier" {
+		if !p.NoCharge() {
 			fmt.Fprintf(&b, "%s/GB-month", p.Rate(c.StoragePerGBMonth))
 			if c.MinDays > 0 {
 				fmt.Fprintf(&b, " (at least %d days billed)", c.MinDays)
@@ -226,8 +229,8 @@ func (a *App) archiveConfirmQuestion(c *dialog.CountedMsg) string {
 	if n := t.Files - hot.Files; n > 0 {
 		q += human.Plural(n, "file is", "files are") + " archived already: the cost below counts the hot ones.\n"
 	}
-	if p.Engine == "cold-tier" {
-		q += "Monthly storage cost: no change (the cold tier is on the server's own disks)."
+	if p.NoCharge() {
+		q += "Monthly storage cost: no change (" + p.Source + ")."
 	} else {
 		now := archiveprice.GB(hot.Bytes) * p.HotPerGBMonth
 		change := p.MonthlyChange(cl, hot.Bytes)
@@ -320,7 +323,7 @@ func (a *App) tierQuestion(c *dialog.CountedMsg) string {
 			b.WriteString("not offered for " + strings.Join(refused, ", "))
 		default:
 			b.WriteString(waitText(wait))
-			if p.Engine == "cold-tier" {
+			if p.NoCharge() {
 				b.WriteString(", no charge")
 			} else {
 				b.WriteString(", " + about(p, cost))
@@ -333,7 +336,8 @@ func (a *App) tierQuestion(c *dialog.CountedMsg) string {
 	}
 	if p.Engine == "cold-tier" {
 		b.WriteString("\nThe cold tier's restore times are the server's --restore-delay.")
-	} else {
+	}
+	if !p.NoCharge() {
 		fmt.Fprintf(&b, "\nThe copy is kept for the days you choose next, at %s/GB-month. Prices: %s.", p.Rate(p.HotPerGBMonth), p.Source)
 	}
 	return b.String()
@@ -367,7 +371,7 @@ func tierTimesFor(p remote.ArchivePrices, tier string) string {
 func (a *App) daysPrompt() string {
 	p := a.arch.prices
 	q := fmt.Sprintf("Keep the restored copy for how many days (1-30)?")
-	if t := a.arch.count; t != nil && p.Engine != "cold-tier" {
+	if t := a.arch.count; t != nil && !p.NoCharge() {
 		bytes := t.Glacier.Bytes + t.DeepArchive.Bytes
 		q += fmt.Sprintf("\nEach day of the copy of %s costs %s.", human.Bytes(bytes), about(p, archiveprice.GB(bytes)*p.HotPerGBMonth/30))
 	}

@@ -64,9 +64,7 @@ func TestAppArchiveFolder(t *testing.T) {
 	h := newHarness(t)
 	h.fake.PutFile("/home/tester/projects/a.txt", []byte("aaaa"))
 	h.fake.PutFile("/home/tester/projects/deep/b.txt", []byte("bb"))
-	h.press("tab", "R")
-	h.press("j") // projects/
-	h.waitFor("projects/")
+	h.press("tab", "j") // projects/ (what it holds does not show here: no reload needed)
 	h.press("space", "a", "i")
 	h.waitFor("Archive “projects” (2 files in 1 folder, 6 B) to Glacier")
 	h.press("y")
@@ -220,5 +218,12 @@ func TestArchiveEstimates(t *testing.T) {
 	q = a.tierQuestion(&counted)
 	if !strings.Contains(q, "no charge") || !strings.Contains(q, "--restore-delay") {
 		t.Errorf("cold tier question:\n%s", q)
+	}
+	// An administrator's prices on the cold tier are shown.
+	a.arch.prices = p
+	a.arch.prices.Engine = "cold-tier"
+	q = a.tierQuestion(&counted)
+	if strings.Contains(q, "no charge") || !strings.Contains(q, "about $0.32") || !strings.Contains(q, "--restore-delay") {
+		t.Errorf("cold tier question with prices:\n%s", q)
 	}
 }

@@ -112,6 +112,24 @@ func Free(t Table) Table {
 	return out
 }
 
+// NoCharge reports a table whose every price is 0 (Free's).
+func (t Table) NoCharge() bool {
+	if t.HotPerGBMonth != 0 {
+		return false
+	}
+	for _, c := range t.Classes {
+		if c.StoragePerGBMonth != 0 || c.ReadPerGB != 0 {
+			return false
+		}
+		for _, tr := range c.Tiers {
+			if tr.PerGB != 0 || tr.PerThousandRequests != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Load reads a table from a JSON file of Table's shape (an
 // administrator's prices) and checks it.
 func Load(path string) (Table, error) {

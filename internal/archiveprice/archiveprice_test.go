@@ -15,6 +15,9 @@ func TestAWSTableChecks(t *testing.T) {
 	if err := free.Check(); err != nil {
 		t.Fatal(err)
 	}
+	if !free.NoCharge() || AWS().NoCharge() {
+		t.Error("NoCharge is wrong")
+	}
 	c, _ := free.Class("glacier")
 	tr, _ := c.Tier("expedited")
 	if free.RestoreCost(tr, 10, 5<<30, 7) != 0 || free.MonthlyChange(c, 5<<30) != 0 {
