@@ -23,32 +23,49 @@ func (h *harness) stateOf(p string) remote.Entry {
 	return e
 }
 
-// a on the Strata pane: a class, then a confirmation with the count and
-// the monthly cost change; every answer but yes leaves the file hot.
-func TestAppArchiveDialog(t *testing.T) {
-	h := newStrataHarness(t)
-	h.press("a") // the cursor is on notes.md
-	h.waitFor("Which archive class?")
-	h.waitFor("g Glacier: $0.0036/GB-month")
-	h.waitFor("d Deep Archive: $0.00099/GB-month")
-	h.press("esc")
-	h.press("a")
-	h.waitFor("Deep Archive")
+// open presses keys that open a dialog after a request (the price table,
+// a count) and waits until it shows want: a key pressed before would go
+// elsewhere, and a counting dialog takes no answer until it has counted.
+func (h *harness) open(want string, keys ...string) {
+	h.t.Helper()
 	off := h.drawn()
-	h.press("g")
-	h.waitForSince(off, "(1 file, 20 B) to Glacier?")
-	h.waitForSince(off, "Monthly storage cost of 20 B: ≈$0 now, ≈$0 archived")
-	h.press("n")
-	off = h.drawn()
-	h.press("a", "d")
-	h.waitForSince(off, "to Deep Archive?")
-	h.press("esc")
-	if n := h.fake.Calls["Archive"]; n != 0 {
-		t.Fatalf("%d archive calls after esc, n and esc", n)
+	h.press(keys...)
+	h.waitForSince(off, want)
+}
+
+// a on the Strata pane: a class, then a confirmation with the count and
+// the monthly cost change; every answer but yes leaves the file hot. Each
+// answer on a fresh app: a dialog closed and opened again within one frame
+// would not be drawn again.
+func TestAppArchiveDialog(t *testing.T) {
+	for name, answers := range map[string][][2]string{
+		"esc at the class":    {{"esc", ""}},
+		"n at the question":   {{"g", "(1 file, 20 B) to Glacier?"}, {"n", ""}},
+		"esc at the question": {{"d", "(1 file, 20 B) to Deep Archive?"}, {"esc", ""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newStrataHarness(t)
+			h.open("Which archive class?", "a") // the cursor is on notes.md
+			h.waitFor("g Glacier: $0.0036/GB-month")
+			h.waitFor("d Deep Archive: $0.00099/GB-month")
+			for _, a := range answers {
+				if a[1] == "" {
+					h.press(a[0])
+					continue
+				}
+				h.open(a[1], a[0])
+				h.waitFor("Monthly storage cost of 20 B: ≈$0 now, ≈$0 archived")
+			}
+			h.final()
+			if n := h.fake.Calls["Archive"]; n != 0 || h.stateOf("/home/tester/notes.md").State != remote.StateHot {
+				t.Fatalf("%d archive calls after %s", n, name)
+			}
+		})
 	}
 	// Enter on the focused class, then Enter on Yes.
-	h.press("a", "enter")
-	h.waitFor("to Glacier?")
+	h := newStrataHarness(t)
+	h.open("Which archive class?", "a")
+	h.open("(1 file, 20 B) to Glacier?", "enter")
 	h.press("enter")
 	h.waitFor("Archived 1 file to glacier")
 	h.waitFor("[archived glacie")
@@ -64,9 +81,9 @@ func TestAppArchiveFolder(t *testing.T) {
 	h := newHarness(t)
 	h.fake.PutFile("/home/tester/projects/a.txt", []byte("aaaa"))
 	h.fake.PutFile("/home/tester/projects/deep/b.txt", []byte("bb"))
-	h.press("tab", "j") // projects/ (what it holds does not show here: no reload needed)
-	h.press("space", "a", "i")
-	h.waitFor("Archive “projects” (2 files in 1 folder, 6 B) to Glacier")
+	h.press("tab", "j", "space") // projects/ (what it holds does not show here: no reload needed)
+	h.open("Which archive class?", "a")
+	h.open("Archive “projects” (2 files in 1 folder, 6 B) to Glacier", "i")
 	h.press("y")
 	h.waitFor("Archived 2 files to glacier-ir")
 	for _, p := range []string{"/home/tester/projects/a.txt", "/home/tester/projects/deep/b.txt"} {
@@ -80,22 +97,36 @@ func TestAppArchiveFolder(t *testing.T) {
 // w: the tier with its time and estimate, then the days (checked as
 // typed); esc at either step asks for nothing.
 func TestAppRestoreDialog(t *testing.T) {
-	h := newHarness(t)
-	h.fake.SetArchived("/home/tester/notes.md", "glacier")
-	h.press("tab", "R")
-	h.waitFor("[archived glacie")
-	h.press("w")
-	h.waitFor("1 archived file to restore, 20 B.")
-	h.waitFor("within 5 minutes, about")
-	h.press("esc")
-	h.press("w", "s")
-	h.waitFor("Keep the restored copy for how many days (1-30)?")
-	h.waitFor("Each day of the copy of 20 B costs ≈$0.")
-	h.press("esc")
-	if n := h.fake.Calls["Restore"]; n != 0 {
-		t.Fatalf("%d restore calls after esc", n)
+	restoreHarness := func(t *testing.T) *harness {
+		h := newHarness(t)
+		h.fake.SetArchived("/home/tester/notes.md", "glacier")
+		h.press("tab", "R")
+		h.waitFor("[archived glacie")
+		h.open("1 archived file to restore, 20 B.", "w")
+		h.waitFor("within 5 minutes, about")
+		return h
 	}
-	h.press("w", "b", "backspace", "4", "0")
+	t.Run("esc at the tier", func(t *testing.T) {
+		h := restoreHarness(t)
+		h.press("esc")
+		h.final()
+		if n := h.fake.Calls["Restore"]; n != 0 {
+			t.Fatalf("%d restore calls after esc", n)
+		}
+	})
+	t.Run("esc at the days", func(t *testing.T) {
+		h := restoreHarness(t)
+		h.open("Keep the restored copy for how many days (1-30)?", "s")
+		h.waitFor("Each day of the copy of 20 B costs ≈$0.")
+		h.press("esc")
+		h.final()
+		if n := h.fake.Calls["Restore"]; n != 0 {
+			t.Fatalf("%d restore calls after esc", n)
+		}
+	})
+	h := restoreHarness(t)
+	h.open("Keep the restored copy", "b")
+	h.press("backspace", "4", "0")
 	h.waitFor("a number of days from 1 to 30")
 	h.press("enter") // refused while invalid
 	h.press("backspace", "backspace", "3", "enter")
@@ -109,18 +140,18 @@ func TestAppRestoreDialog(t *testing.T) {
 }
 
 // Deep Archive has no expedited tier: the dialog says so rather than
-// pricing it.
+// pricing it, and keeps the choice open.
 func TestAppRestoreDeepArchiveTiers(t *testing.T) {
 	h := newHarness(t)
 	h.fake.SetArchived("/home/tester/notes.md", "deep-archive")
 	h.press("tab", "R")
 	h.waitFor("[archived deep-")
-	h.press("w")
-	h.waitFor("Expedited: not offered for deep-archive")
+	h.open("Expedited: not offered for deep-archive", "w")
 	h.waitFor("Standard: within 12 hours")
 	h.press("e")
 	h.waitFor("no file here offers expedited")
-	h.press("s", "enter")
+	h.open("Keep the restored copy", "s")
+	h.press("enter")
 	h.waitFor("Restoring 1 file (standard, kept 7 days)")
 	h.final()
 }
@@ -133,10 +164,11 @@ func TestAppDownloadArchivedOffersRestore(t *testing.T) {
 	h.fake.SetArchived("/home/tester/notes.md", "glacier")
 	h.press("tab", "R")
 	h.waitFor("[archived glacie")
-	h.press("d")
+	h.open("1 archived file to restore", "d")
 	h.waitFor("Archived: restore “notes.md” first")
-	h.press("e", "enter")
-	h.waitFor("[restoring, by")
+	h.open("Keep the restored copy", "e")
+	h.press("enter")
+	h.waitFor("[restoring")
 	h.press("d")
 	h.waitFor("“notes.md” is being restored, expected by 2026-01-02")
 	h.press("o") // opening it says the same
@@ -176,9 +208,9 @@ func TestAppArchivePage(t *testing.T) {
 	// w on old.log (deep-archive): the app's restore dialog, over the
 	// screen.
 	h.waitFor("› projects/old.log") // the walk found it first
-	h.press("w")
-	h.waitFor("1 archived file to restore")
-	h.press("s", "enter")
+	h.open("1 archived file to restore", "w")
+	h.open("Keep the restored copy", "s")
+	h.press("enter")
 	h.waitFor("Restoring 1 file (standard, kept 7 days)")
 	h.eventually("old.log restoring", func() bool {
 		return h.stateOf("/home/tester/projects/old.log").State == remote.StateRestoring
