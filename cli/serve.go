@@ -27,6 +27,7 @@ import (
 	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/daemon"
+	"github.com/strata-storage/strata/internal/archiveprice"
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/internal/pprofserve"
 	"github.com/strata-storage/strata/internal/ratelimit"
@@ -67,13 +68,15 @@ type serveOpts struct {
 	shareURL     string
 	archiveDir   string
 	restoreDelay []string
-	ssh          string
-	sshPasswords bool
-	sshIdle      time.Duration
-	sshSessions  int
-	sshPublic    string
-	pprof        string
-	pprofPublic  bool
+	// archivePrices is the administrator's price table file.
+	archivePrices string
+	ssh           string
+	sshPasswords  bool
+	sshIdle       time.Duration
+	sshSessions   int
+	sshPublic     string
+	pprof         string
+	pprofPublic   bool
 }
 
 // limitOpts are serve's rate limit flags.
@@ -205,6 +208,7 @@ settings file.`,
 	f.StringVar(&o.auditKeep, "audit-retention", "90d", "how long audit records are kept, e.g. 90d or 720h (at least 1d; 0 keeps them forever); the collector trims older ones")
 	f.BoolVar(&o.logPaths, "log-paths", false, "put each request's path in the request log (by default it names the route only; the audit log keeps the changes)")
 	f.StringVar(&o.archiveDir, "archive-dir", "", "cold tier of the embedded blob store, e.g. another disk (default: archive in --data)")
+	f.StringVar(&o.archivePrices, "archive-prices", "", "JSON price table archive and restore estimates are made from (default: AWS's us-east-1 list prices on S3, nothing on the embedded cold tier; see docs/api.md, GET /v1/archive-prices)")
 	f.StringSliceVar(&o.restoreDelay, "restore-delay", nil, "how long an embedded restore takes per tier, e.g. expedited=5m,standard=3h,bulk=12h (default: at once)")
 	f.StringVar(&o.ssh, "ssh", "", "also serve the file manager, sftp and scp over SSH on this address (host:port, e.g. :2222; default: off)")
 	f.BoolVar(&o.sshPasswords, "ssh-passwords", false, "also let users with a password log in over SSH with it (slowed down after failures like API logins)")
@@ -344,6 +348,14 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	if spec.RestoreDelay, err = parseRestoreDelays(o.restoreDelay); err != nil {
 		return usagef("--restore-delay: %v", err)
 	}
+	var prices *archiveprice.Table
+	if o.archivePrices != "" {
+		t, err := archiveprice.Load(o.archivePrices)
+		if err != nil {
+			return usagef("--archive-prices: %v", err)
+		}
+		prices = &t
+	}
 	switch o.s3PathStyle {
 	case "auto":
 	case "true", "false":
@@ -370,7 +382,8 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		Engines: spec,
 		Core:    backend.Config{KeepVersions: o.keepVersions, PartSize: o.partSize, Grace: o.gcGrace, DefaultQuota: backend.Quota{Bytes: defaultQuota}},
 		Server: server.Config{Registry: reg, BodyIdleTimeout: o.bodyTimeout,
-			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies, LogPaths: o.logPaths},
+			Metrics: metrics, MetricsToken: o.metricsToken, TrustedProxies: proxies, LogPaths: o.logPaths,
+			ArchivePrices: prices},
 		Limits:         limits,
 		AuditRetention: auditKeep,
 		MaxConns:       o.maxConns,

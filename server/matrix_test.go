@@ -327,6 +327,7 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /s/{token}/zip/{path...}":            {req: static("/s/"+a.dirLink+"/zip/", "")},
 		"POST /v1/archive/{path...}":              {req: static("/v1/archive/home/alice/f.txt", `{"class":"glacier"}`)},
 		"POST /v1/restore/{path...}":              {req: static("/v1/restore/home/alice/f.txt", `{"tier":"standard","days":1}`)},
+		"GET /v1/archive-prices":                  {req: static("/v1/archive-prices", ""), self: true},
 		"GET /v1/archive-rules":                   {req: static("/v1/archive-rules?path=/home/alice", "")},
 		"PUT /v1/archive-rules/{path...}":         {req: static("/v1/archive-rules/home/alice/dir", `{"afterDays":90,"class":"deep-archive"}`)},
 		"DELETE /v1/archive-rules/{path...}":      {req: static("/v1/archive-rules/home/alice/dir", "")},

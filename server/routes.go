@@ -139,6 +139,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/audit", token, s.listAudit, []string{"user", "action", "path", "since", "limit", "cursor"}},
 		{"POST", "/v1/archive/{path...}", token, s.archive, nil},
 		{"POST", "/v1/restore/{path...}", token, s.restore, nil},
+		{"GET", "/v1/archive-prices", token, s.archivePrices, nil},
 		{"GET", "/v1/archive-rules", token, s.listArchiveRules, []string{"path"}},
 		{"PUT", "/v1/archive-rules/{path...}", token, s.setArchiveRule, nil},
 		{"DELETE", "/v1/archive-rules/{path...}", token, s.deleteArchiveRule, nil},

@@ -18,6 +18,7 @@ import (
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/backend/identity/awsauth"
 	"github.com/strata-storage/strata/backend/shares"
+	"github.com/strata-storage/strata/internal/archiveprice"
 	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/internal/version"
 )
@@ -70,6 +71,10 @@ type Config struct {
 	// LogPaths puts each request's path in the request log (info level);
 	// by default the log names the route only.
 	LogPaths bool
+	// ArchivePrices is the administrator's price table for archive and
+	// restore estimates (strata serve --archive-prices); nil: AWS's list
+	// prices on S3, nothing on the embedded cold tier.
+	ArchivePrices *archiveprice.Table
 }
 
 // MetricsPlace is where /metrics is served.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/tui/accessview"
+	"github.com/strata-storage/strata/tui/archiveview"
 	"github.com/strata-storage/strata/tui/bookmarks"
 	"github.com/strata-storage/strata/tui/complete"
 	"github.com/strata-storage/strata/tui/dialog"
@@ -79,6 +80,9 @@ type Options struct {
 	// (folders with recursive) to the user's machine: y copies it when
 	// files are marked.
 	CopyOut func(paths []string, recursive bool) string
+	// ArchivePoll is how often the Archive screen looks again at files
+	// being restored (default archiveview.DefaultPoll).
+	ArchivePoll time.Duration
 }
 
 const (
@@ -96,6 +100,7 @@ const (
 	viewTrash
 	viewVersions
 	viewAccess
+	viewArchive
 )
 
 // App is the root model.
@@ -124,6 +129,11 @@ type App struct {
 	trash    trashview.Model
 	versions versionsview.Model
 	access   accessview.Model
+	// archivePage is the Archive screen; arch what the open archive or
+	// restore dialog is about (archive.go).
+	archivePage archiveview.Model
+	archiveSeq  int
+	arch        archiveFlow
 
 	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
@@ -360,6 +370,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		a.view = viewPanes
 		return a, nil
 
+	case archivePricesMsg, archiveDoneMsg, archiveview.Msg, archiveview.ClosedMsg, archiveview.RestoreMsg:
+		return a.archiveUpdate(msg)
+
 	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
 
@@ -526,6 +539,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		var cmd tea.Cmd
 		a.access, cmd = a.access.Update(msg)
 		return a, cmd
+	case viewArchive:
+		var cmd tea.Cmd
+		a.archivePage, cmd = a.archivePage.Update(msg)
+		return a, cmd
 	}
 
 	p := &a.panes[a.focus]
@@ -633,6 +650,12 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.versions.SetSize(a.w, a.h-1)
 		a.view = viewVersions
 		return a, a.versions.Init()
+	case key.Matches(msg, a.keys.Archive):
+		return a, a.startArchive(false)
+	case key.Matches(msg, a.keys.Restore):
+		return a, a.startArchive(true)
+	case key.Matches(msg, a.keys.ArchivePage):
+		return a, a.openArchivePage()
 	case key.Matches(msg, a.keys.Access):
 		a.access = accessview.New(a.o.Ctx, a.st, a.o.Remote, a.o.Clipboard)
 		a.access.SetSize(a.w, a.h-1)
@@ -789,7 +812,9 @@ func (a *App) download() tea.Cmd {
 		a.setErr(errors.New("download: choose files on the Strata pane (Tab), then d"))
 		return nil
 	}
-	items := a.panes[paneRemote].Selected()
+	// Archived files cannot be read until restored: they get the restore
+	// dialog instead (archive.go).
+	items, archived, restoring := archivedOf(a.panes[paneRemote].Selected())
 	dst := a.panes[paneLocal].Dir()
 	for _, it := range items {
 		a.o.Transfers.Download(it.Path, it.Dir, dst)
@@ -798,7 +823,7 @@ func (a *App) download() tea.Cmd {
 	if len(items) > 0 {
 		a.setOK(fmt.Sprintf("Downloading %s to %s (t to watch)", describe(items), dst))
 	}
-	return nil
+	return a.offerRestore(paneRemote, archived, restoring)
 }
 
 // confirmDelete asks before deleting, with what it holds counted.
@@ -841,6 +866,10 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 		case viewAccess:
 			a.access, cmd = a.access.Update(msg)
 		}
+		return a, cmd
+	}
+	a, cmd, done := a.archiveDialog(msg)
+	if done {
 		return a, cmd
 	}
 	switch m := msg.(type) {
@@ -1014,6 +1043,7 @@ func (a *App) layout() {
 	a.trash.SetSize(a.w, a.h-1)
 	a.versions.SetSize(a.w, a.h-1)
 	a.access.SetSize(a.w, a.h-1)
+	a.archivePage.SetSize(a.w, a.h-1)
 	if a.dlg != nil {
 		a.dlg.SetSize(a.w, a.h)
 	}
@@ -1036,6 +1066,8 @@ func (a App) View() string {
 		body = a.versions.View()
 	case viewAccess:
 		body = a.access.View()
+	case viewArchive:
+		body = a.archivePage.View()
 	default:
 		body = a.panesView() + "\n" + a.statusLine()
 	}

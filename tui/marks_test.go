@@ -2,10 +2,11 @@ package tui
 
 import (
 	"encoding/json"
-	"github.com/strata-storage/strata/tui/remote/remotetest"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/strata-storage/strata/tui/remote/remotetest"
 )
 
 // m then a letter bookmarks the focused pane's folder, ' then the letter

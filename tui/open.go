@@ -90,6 +90,11 @@ func (a *App) openFile(kind external.Kind) tea.Cmd {
 		a.setErr(fmt.Errorf("%s is still being opened (esc cancels)", dialog.Quote(a.open.item.Name)))
 		return nil
 	}
+	if !a.local(a.focus) {
+		if _, archived, restoring := archivedOf([]filelist.Item{it}); len(archived)+len(restoring) > 0 {
+			return a.offerRestore(a.focus, archived, restoring)
+		}
+	}
 	argv, err := external.Find(kind)
 	if err != nil {
 		a.setErr(err)

@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/strata-storage/strata/internal/archiveprice"
+)
 
 // Archive states of a file (Entry.State).
 const (
@@ -72,3 +76,8 @@ type RestoreResult struct {
 	Started bool   `json:"started"`
 	Note    string `json:"note,omitempty"`
 }
+
+// ArchivePrices answers GET /v1/archive-prices: the price table archive
+// and restore estimates are made from, with the server's engine and its
+// restore times (see internal/archiveprice).
+type ArchivePrices = archiveprice.Table

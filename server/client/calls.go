@@ -771,6 +771,14 @@ func (c *Client) Restore(ctx context.Context, path string, req api.RestoreReques
 	return ans.RestoreResult, ans.Job, nil
 }
 
+// ArchivePrices is the server's price table for archive and restore
+// estimates.
+func (c *Client) ArchivePrices(ctx context.Context) (api.ArchivePrices, error) {
+	var p api.ArchivePrices
+	err := c.doJSON(ctx, http.MethodGet, "/v1/archive-prices", nil, nil, &p)
+	return p, err
+}
+
 // ArchiveRules lists the archive rules on the folder under (the caller's
 // home for "") and below it.
 func (c *Client) ArchiveRules(ctx context.Context, under string) ([]api.ArchiveRule, error) {

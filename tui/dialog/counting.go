@@ -62,6 +62,16 @@ func NewCountingConfirm(st *style.Styles, id, title string, question func(c *Cou
 	return m
 }
 
+// Counting makes m (a Choice) word its question by a count, as
+// NewCountingConfirm does: question(nil) now, then question(c) with each
+// CountedMsg of m's id; m is busy (only cancel possible) until the count
+// is done.
+func (m *Model) Counting(question func(c *CountedMsg) string) {
+	m.question = question(nil)
+	m.counting = question
+	m.SetBusy(true)
+}
+
 // NewTrashConfirm opens the delete confirmation for folders folders and
 // files files in its counting state: the question then states the count
 // and Yes becomes possible (see NewCountingConfirm).

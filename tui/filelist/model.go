@@ -2,6 +2,7 @@ package filelist
 
 import (
 	"context"
+	"path"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -210,6 +211,12 @@ func (m *Model) ClearSelection() {
 // remembered the same way.
 func (m *Model) Navigate(dir string) tea.Cmd {
 	return m.navigate(dir, "")
+}
+
+// Reveal opens the folder of the entry at p with the cursor on it (in the
+// source's path syntax: "/"-separated, as remote paths are).
+func (m *Model) Reveal(p string) tea.Cmd {
+	return m.navigate(path.Dir(p), p)
 }
 
 // navigate opens dir with the cursor on want (a path), or on the

@@ -43,6 +43,11 @@ type Item struct {
 	SHA256  string
 	Version int64
 	State   string
+	// Class is the archive class of archived content; Until is when a
+	// restore is expected (restoring) or when a restored copy expires
+	// (restored).
+	Class string
+	Until time.Time
 }
 
 // PageResult is one page of a folder; Cursor is "" when the folder is done.

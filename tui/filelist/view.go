@@ -290,7 +290,7 @@ func (m Model) row(pos int, c columns, iw int) string {
 	if it.Dir {
 		name += "/"
 	}
-	if tag := stateTag(it.State); tag != "" {
+	if tag := m.stateTag(it); tag != "" {
 		name += " " + tag
 	}
 	text := mark + fit(name, c.name)
@@ -352,12 +352,26 @@ func (m Model) frameChars() frameChars {
 }
 
 // stateTag marks a remote file whose content is not simply readable: in an
-// archive class, being restored, or restored for a time (hot files, and
-// local ones, have none).
-func stateTag(state string) string {
-	switch state {
-	case "archived", "restoring", "restored":
-		return "[" + state + "]"
+// archive class ("[archived glacier]"), being restored ("[restoring, by
+// Jan 9 14:05]"), or restored for a time ("[restored until Jan 9]"); hot files,
+// and local ones, have none.
+func (m Model) stateTag(it Item) string {
+	when := func(prefix string) string {
+		if it.Until.IsZero() {
+			return ""
+		}
+		return prefix + it.Until.In(m.loc).Format("Jan 2 15:04")
+	}
+	switch it.State {
+	case "archived":
+		if it.Class != "" {
+			return "[archived " + it.Class + "]"
+		}
+		return "[archived]"
+	case "restoring":
+		return "[restoring" + when(", by ") + "]"
+	case "restored":
+		return "[restored" + when(" until ") + "]"
 	}
 	return ""
 }

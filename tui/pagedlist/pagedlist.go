@@ -289,6 +289,17 @@ func (m *Model[T]) LoadAll() tea.Cmd {
 	return m.More()
 }
 
+// Replace puts the item change returns in place of each item for which
+// it reports true (a row whose state moved on), keeping the selection,
+// marks and filter as they are.
+func (m *Model[T]) Replace(change func(T) (T, bool)) {
+	for i, it := range m.items {
+		if n, ok := change(it); ok {
+			m.items[i] = n
+		}
+	}
+}
+
 // Remove drops the items for which match is true (and their marks), in
 // one pass however many they are, and keeps the selection on screen.
 func (m *Model[T]) Remove(match func(T) bool) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
 
@@ -33,6 +34,8 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %w", ErrForbidden, err)
 	case errors.Is(err, client.ErrNotEmpty):
 		return fmt.Errorf("%w: %w", ErrNotEmpty, err)
+	case errors.Is(err, client.ErrArchived):
+		return fmt.Errorf("%w: %w", ErrArchived, err)
 	}
 	return err
 }
@@ -174,4 +177,40 @@ func (r *Client) Policy(ctx context.Context, name string) (Policy, error) {
 
 func (r *Client) AttachPolicy(ctx context.Context, name string, to Target, attach bool) error {
 	return translate(r.c.AttachPolicy(ctx, name, to, attach))
+}
+
+func (r *Client) ArchivePrices(ctx context.Context) (ArchivePrices, error) {
+	p, err := r.c.ArchivePrices(ctx)
+	return p, translate(err)
+}
+
+func (r *Client) Archive(ctx context.Context, path, class string, recursive bool) (ArchiveResult, error) {
+	e, job, err := r.c.Archive(ctx, path, api.ArchiveRequest{Class: class, Recursive: recursive})
+	if err != nil {
+		return ArchiveResult{}, translate(err)
+	}
+	return r.followed(ctx, ArchiveResult{Entry: e}, job)
+}
+
+func (r *Client) Restore(ctx context.Context, path, tier string, days int, recursive bool) (ArchiveResult, error) {
+	res, job, err := r.c.Restore(ctx, path, api.RestoreRequest{Tier: tier, Days: days, Recursive: recursive})
+	if err != nil {
+		return ArchiveResult{}, translate(err)
+	}
+	return r.followed(ctx, ArchiveResult{Entry: res.Entry, Started: res.Started, Note: res.Note}, job)
+}
+
+// followed waits for a folder's job to end.
+func (r *Client) followed(ctx context.Context, res ArchiveResult, job *api.Job) (ArchiveResult, error) {
+	if job == nil {
+		return res, nil
+	}
+	j, err := r.c.WaitJob(ctx, *job, nil)
+	if err != nil {
+		return ArchiveResult{}, translate(err)
+	}
+	if j.State == api.JobFailed && j.Error != nil {
+		return ArchiveResult{Job: &j}, fmt.Errorf("%s", j.Error.Detail)
+	}
+	return ArchiveResult{Job: &j}, nil
 }

@@ -92,6 +92,19 @@ type Remote interface {
 	// DownloadVersion is Download of one of the file's kept versions.
 	DownloadVersion(ctx context.Context, path string, version int64, local string, progress Progress) (Entry, error)
 
+	// ArchivePrices is the server's price table for archive and restore
+	// estimates, with its engine and its restore times per class and tier.
+	ArchivePrices(ctx context.Context) (ArchivePrices, error)
+	// Archive moves the content of the file at path to class (glacier,
+	// deep-archive, glacier-ir); with recursive on a folder, every file's
+	// under it, as a job on the server, followed until it ends.
+	Archive(ctx context.Context, path, class string, recursive bool) (ArchiveResult, error)
+	// Restore asks for a readable copy of the archived file at path for
+	// days, at tier (expedited, standard, bulk); with recursive on a
+	// folder, of every archived file under it, as a job followed until it
+	// ends (the restores themselves go on on the server).
+	Restore(ctx context.Context, path, tier string, days int, recursive bool) (ArchiveResult, error)
+
 	// Access control, for the access screen; all but Whoami are an
 	// administrator's (the server refuses them to others, ErrForbidden).
 

@@ -41,10 +41,20 @@ func (s strata) Page(ctx context.Context, dir, cursor string, limit int) (fileli
 		if p == "" {
 			p = path.Join(dir, e.Name)
 		}
-		res.Items = append(res.Items, filelist.Item{
+		it := filelist.Item{
 			Name: e.Name, Path: p, Dir: e.IsDir(), Size: e.Size, ModTime: e.ModTime,
 			Created: e.Created, SHA256: e.SHA256, Version: e.Version, State: e.State,
-		})
+		}
+		if a := e.Archive; a != nil {
+			it.Class = a.Class
+			switch e.State {
+			case remote.StateRestoring:
+				it.Until = a.Expected
+			case remote.StateRestored:
+				it.Until = a.Until
+			}
+		}
+		res.Items = append(res.Items, it)
 	}
 	return res, nil
 }

@@ -28,6 +28,36 @@ type Total struct {
 	// listed (no permission, removed meanwhile): what they hold is not
 	// in the total.
 	Unreadable int
+	// Remote files by where their content stands, for archive and restore
+	// estimates: in the hot tier (Hot), and archived in a class that must
+	// be restored before it is read (Glacier, DeepArchive). Files being
+	// restored, restored or in glacier-ir are in none of them.
+	Hot, Glacier, DeepArchive Tally
+}
+
+// Tally is some files and their bytes.
+type Tally struct {
+	Files int
+	Bytes int64
+}
+
+// tally counts a remote file's content where it stands.
+func (t *Total) tally(e remote.Entry) {
+	var to *Tally
+	switch {
+	case e.State == "" || e.State == remote.StateHot:
+		to = &t.Hot
+	case e.State != remote.StateArchived || e.Archive == nil:
+		return
+	case e.Archive.Class == "glacier":
+		to = &t.Glacier
+	case e.Archive.Class == "deep-archive":
+		to = &t.DeepArchive
+	default:
+		return
+	}
+	to.Files++
+	to.Bytes += e.Size
 }
 
 // String says what a total holds: "1,204 files in 37 folders, 3.2 GiB".
@@ -72,6 +102,7 @@ func Remote(ctx context.Context, r remote.Remote, paths []string, report func(To
 		}
 		t.Files++
 		t.Bytes += e.Size
+		t.tally(e)
 	}
 	for len(pending) > 0 {
 		f := pending[len(pending)-1]
@@ -102,6 +133,7 @@ func Remote(ctx context.Context, r remote.Remote, paths []string, report func(To
 				}
 				t.Files++
 				t.Bytes += e.Size
+				t.tally(e)
 			}
 			if report != nil {
 				report(t)

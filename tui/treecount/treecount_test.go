@@ -25,7 +25,8 @@ func TestRemotePaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Total{Files: n + 2, Folders: 2, Bytes: n*5 + 100 + 7}); got != want {
+	hot := Tally{Files: n + 2, Bytes: n*5 + 100 + 7}
+	if want := (Total{Files: n + 2, Folders: 2, Bytes: n*5 + 100 + 7, Hot: hot}); got != want {
 		t.Errorf("counted %+v, want %+v", got, want)
 	}
 	// big: 3 pages of at most 1,000 (it holds 2,501 entries); sub and deeper: 1 each.

@@ -40,6 +40,10 @@ type Fake struct {
 	statDenied map[string]bool
 	// quota is the caller's limits: bytes, files (usage.go).
 	quota [2]int64
+	// arch is the archive tier by file path, prices the table served
+	// (archive.go).
+	arch   map[string]*remote.ArchiveInfo
+	prices *remote.ArchivePrices
 }
 
 type version struct {
@@ -58,7 +62,7 @@ var _ remote.Remote = (*Fake)(nil)
 
 // New returns an empty server with /home/tester.
 func New() *Fake {
-	f := &Fake{files: map[string][]version{}, dirs: map[string]bool{"/": true}, Calls: map[string]int{},
+	f := &Fake{files: map[string][]version{}, dirs: map[string]bool{"/": true}, Calls: map[string]int{}, arch: map[string]*remote.ArchiveInfo{},
 		Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	f.MkdirAll("/home/tester")
 	f.acc = newAccess(f.Now)
@@ -99,6 +103,7 @@ func (f *Fake) PutFile(p string, data []byte) {
 	defer f.mu.Unlock()
 	f.Now = f.Now.Add(time.Second)
 	f.files[p] = append(f.files[p], version{data: append([]byte(nil), data...), mtime: f.Now})
+	delete(f.arch, p)
 }
 
 // Content returns a file's current bytes (test checks).
@@ -139,8 +144,13 @@ func sum(b []byte) string {
 func (f *Fake) entry(p string) (remote.Entry, bool) {
 	if vs, ok := f.files[p]; ok {
 		v := vs[len(vs)-1]
-		return remote.Entry{Path: p, Name: path.Base(p), Kind: "file", ID: "f" + sum([]byte(p))[:8], Size: int64(len(v.data)),
-			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), Version: int64(len(vs)), State: "hot"}, true
+		e := remote.Entry{Path: p, Name: path.Base(p), Kind: "file", ID: "f" + sum([]byte(p))[:8], Size: int64(len(v.data)),
+			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), Version: int64(len(vs)), State: f.archState(f.arch[p])}
+		if a := f.arch[p]; a != nil {
+			c := *a
+			e.Archive = &c
+		}
+		return e, true
 	}
 	if f.dirs[p] {
 		name := path.Base(p)
@@ -286,6 +296,10 @@ func (f *Fake) Move(ctx context.Context, from, to string, overwrite bool) (remot
 	for _, q := range files {
 		f.files[to+strings.TrimPrefix(q, from)] = f.files[q]
 		delete(f.files, q)
+		if a, ok := f.arch[q]; ok {
+			f.arch[to+strings.TrimPrefix(q, from)] = a
+			delete(f.arch, q)
+		}
 	}
 	for _, q := range dirs {
 		delete(f.dirs, q)
@@ -308,6 +322,10 @@ func (f *Fake) Copy(ctx context.Context, from, to string) (remote.Entry, error) 
 	for _, q := range files {
 		vs := f.files[q]
 		f.files[to+strings.TrimPrefix(q, from)] = []version{vs[len(vs)-1]}
+		if a, ok := f.arch[q]; ok {
+			c := *a
+			f.arch[to+strings.TrimPrefix(q, from)] = &c
+		}
 	}
 	for _, q := range dirs {
 		f.dirs[to+strings.TrimPrefix(q, from)] = true
@@ -463,6 +481,9 @@ func (f *Fake) Read(ctx context.Context, p string, max int64) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", p, remote.ErrNotFound)
 	}
+	if err := f.readable(p); err != nil {
+		return nil, err
+	}
 	d := vs[len(vs)-1].data
 	return append([]byte(nil), d[:min(int64(len(d)), max)]...), nil
 }
@@ -501,10 +522,17 @@ func (f *Fake) download(ctx context.Context, call, p string, v int64, local stri
 	f.mu.Lock()
 	vs, ok := f.files[p]
 	var e remote.Entry
+	var unreadable error
 	if ok {
 		e, _ = f.entry(p)
+		if v == 0 {
+			unreadable = f.readable(p)
+		}
 	}
 	f.mu.Unlock()
+	if unreadable != nil {
+		return remote.Entry{}, unreadable
+	}
 	if !ok || v < 0 || int(v) > len(vs) {
 		return remote.Entry{}, fmt.Errorf("%s: %w", p, remote.ErrNotFound)
 	}
