@@ -90,4 +90,3 @@ func TestLinkReveal(t *testing.T) {
 		})
 	}
 }
-
