@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/expiry"
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -42,26 +43,11 @@ func (a *app) shareLinkCmds() []*cobra.Command {
 // parseExpiry reads --expires: a lifetime (30d, 12h), a date (2027-01-31,
 // the end of that day UTC) or "never".
 func parseExpiry(s string, now time.Time) (*time.Time, error) {
-	switch s {
-	case "", "never":
-		return nil, nil
-	}
-	if d, err := time.Parse("2006-01-02", s); err == nil {
-		t := d.Add(24*time.Hour - time.Second)
-		if !t.After(now) {
-			return nil, usagef("--expires %s is in the past", s)
-		}
-		return &t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return &t, nil
-	}
-	d, err := parseTTL(s)
+	t, err := expiry.Parse(s, now)
 	if err != nil {
-		return nil, usagef("--expires %q: want a lifetime (30d, 12h), a date (2027-01-31) or never", s)
+		return nil, usagef("--expires %v", err)
 	}
-	t := now.Add(d)
-	return &t, nil
+	return t, nil
 }
 
 func (a *app) shareCreateCmd() *cobra.Command {

@@ -40,6 +40,7 @@ type Fake struct {
 	statDenied map[string]bool
 	// quota is the caller's limits: bytes, files (usage.go).
 	quota [2]int64
+	sh    shares // share links and user shares (shares.go)
 }
 
 type version struct {
