@@ -29,6 +29,7 @@ import (
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/info"
 	"github.com/strata-storage/strata/tui/remote"
+	"github.com/strata-storage/strata/tui/shareview"
 	"github.com/strata-storage/strata/tui/sources"
 	"github.com/strata-storage/strata/tui/style"
 	"github.com/strata-storage/strata/tui/transfer"
@@ -92,6 +93,7 @@ const (
 	viewTrash
 	viewVersions
 	viewAccess
+	viewShares
 )
 
 // App is the root model.
@@ -120,6 +122,7 @@ type App struct {
 	trash    trashview.Model
 	versions versionsview.Model
 	access   accessview.Model
+	shares   shareview.Model
 
 	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
@@ -356,6 +359,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		a.view = viewPanes
 		return a, nil
 
+	case shareview.ClosedMsg:
+		return a, a.sharesClosed(msg)
+
 	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
 
@@ -388,6 +394,11 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	case accessview.Msg:
 		var cmd tea.Cmd
 		a.access, cmd = a.access.Update(msg)
+		return a, cmd
+
+	case shareview.Msg:
+		var cmd tea.Cmd
+		a.shares, cmd = a.shares.Update(msg)
 		return a, cmd
 
 	case filelist.ActivateMsg:
@@ -522,6 +533,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		var cmd tea.Cmd
 		a.access, cmd = a.access.Update(msg)
 		return a, cmd
+	case viewShares:
+		var cmd tea.Cmd
+		a.shares, cmd = a.shares.Update(msg)
+		return a, cmd
 	}
 
 	p := &a.panes[a.focus]
@@ -634,6 +649,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.access.SetSize(a.w, a.h-1)
 		a.view = viewAccess
 		return a, a.access.Init()
+	case key.Matches(msg, a.keys.Shares):
+		return a, a.openShares()
+	case key.Matches(msg, a.keys.Share):
+		return a, a.shareSelection()
 	}
 	var cmd tea.Cmd
 	*p, cmd = p.Update(msg)
@@ -836,6 +855,8 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 			a.versions, cmd = a.versions.Update(msg)
 		case viewAccess:
 			a.access, cmd = a.access.Update(msg)
+		case viewShares:
+			a.shares, cmd = a.shares.Update(msg)
 		}
 		return a, cmd
 	}
@@ -1010,6 +1031,7 @@ func (a *App) layout() {
 	a.trash.SetSize(a.w, a.h-1)
 	a.versions.SetSize(a.w, a.h-1)
 	a.access.SetSize(a.w, a.h-1)
+	a.shares.SetSize(a.w, a.h-1)
 	if a.dlg != nil {
 		a.dlg.SetSize(a.w, a.h)
 	}
@@ -1032,12 +1054,17 @@ func (a App) View() string {
 		body = a.versions.View()
 	case viewAccess:
 		body = a.access.View()
+	case viewShares:
+		body = a.sharesBody()
 	default:
 		body = a.panesView() + "\n" + a.statusLine()
 	}
 	screen := a.header() + "\n" + body
 	if a.dlg != nil {
 		screen = dialog.Overlay(screen, a.dlg.View(), a.w, a.h)
+	}
+	if a.view == viewShares && a.shares.Alone() {
+		screen = dialog.Overlay(screen, a.shares.Box(), a.w, a.h)
 	}
 	if box := a.marksView(); box != "" {
 		screen = dialog.Overlay(screen, box, a.w, a.h)

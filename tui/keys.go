@@ -6,6 +6,7 @@ import (
 	"github.com/strata-storage/strata/tui/accessview"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
+	"github.com/strata-storage/strata/tui/shareview"
 	"github.com/strata-storage/strata/tui/transfer"
 	"github.com/strata-storage/strata/tui/trashview"
 	"github.com/strata-storage/strata/tui/versionsview"
@@ -16,7 +17,7 @@ type KeyMap struct {
 	Switch, Help, Quit, ForceQuit, Back                key.Binding
 	Upload, Download, Transfers                        key.Binding
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
-	Access                                             key.Binding
+	Access, Shares, Share                              key.Binding
 	Info, Reload, Jump                                 key.Binding
 	Mark, GoMark                                       key.Binding
 	View, Edit                                         key.Binding
@@ -44,6 +45,8 @@ func DefaultKeyMap() KeyMap {
 		Trash:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "trash")),
 		Versions:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "versions of a file")),
 		Access:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "access: you, and (admins) users, groups, policies")),
+		Shares:    key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "shares: your links and shares; revoke, copy a link again")),
+		Share:     key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "share the selection: a link, or with users and groups")),
 		Info:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:    key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:      key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
@@ -66,13 +69,14 @@ func (a App) helpSections() []helpview.Section {
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
 		{Title: "Transfer", Bindings: []key.Binding{k.Upload, k.Download, k.CopyOver, k.MoveOver, k.Transfers}},
 		{Title: "Files", Bindings: []key.Binding{k.View, k.Edit, k.Mkdir, k.Rename, k.Move, k.Copy, k.Delete, k.Info}},
-		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access}},
+		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access, k.Share, k.Shares}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		{Title: "Transfers view", Bindings: flatten(tk.FullHelp())},
 		// The screens' moves are the panes'; their own keys follow.
 		{Title: "Trash screen (T)", Bindings: flatten(trashview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "Versions screen (v)", Bindings: flatten(versionsview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "Access screen (A)", Bindings: flatten(accessview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Shares screen (L)", Bindings: flatten(shareview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}
 }
