@@ -235,8 +235,18 @@ func (a *app) shareInfoCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	user := ownerFlag(cmd, "links")
+	showURL := cmd.Flags().Bool("url", false, "show the link's URL again (your own links; the server keeps it sealed)")
 	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
-		sh, err := s.GetShare(ctx, *user, args[0])
+		var sh api.Share
+		var err error
+		if *showURL {
+			if *user != "" {
+				return usagef("--url shows your own links only")
+			}
+			sh, err = s.RevealShare(ctx, args[0])
+		} else {
+			sh, err = s.GetShare(ctx, *user, args[0])
+		}
 		if err != nil {
 			return err
 		}
@@ -245,6 +255,9 @@ func (a *app) shareInfoCmd() *cobra.Command {
 		}
 		w := a.env.Stdout
 		fmt.Fprintf(w, "id:        %s\n", sh.ID)
+		if sh.URL != "" {
+			fmt.Fprintf(w, "url:       %s\n", sh.URL)
+		}
 		fmt.Fprintf(w, "state:     %s\n", sh.State)
 		fmt.Fprintf(w, "%-10s %s\n", sh.Kind+":", map[bool]string{true: sh.Path, false: "(" + sh.Name + ", not in the tree)"}[sh.Path != ""])
 		fmt.Fprintf(w, "owner:     %s\n", sh.Owner)
