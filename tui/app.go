@@ -271,12 +271,16 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		a.user = msg.user
 		// The remote pane starts in the user's home (both do over SSH).
 		if a.o.RemoteOnly {
-			return a, tea.Batch(a.panes[paneLocal].Navigate(msg.user.Home), a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+			return a, tea.Batch(a.panes[paneLocal].Navigate(msg.user.Home), a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage(), a.fetchLinked())
 		}
-		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage(), a.fetchLinked())
 
 	case usageMsg:
 		a.gotUsage(msg)
+		return a, nil
+
+	case linkedMsg:
+		a.gotLinked(msg)
 		return a, nil
 
 	case pingMsg:
@@ -574,6 +578,9 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		}
 		return a, nil
 	case key.Matches(msg, a.keys.Reload):
+		if remotePane {
+			return a, tea.Batch(p.Reload(), a.fetchLinked())
+		}
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())

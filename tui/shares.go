@@ -52,9 +52,9 @@ func (a *App) sharesClosed(msg shareview.ClosedMsg) tea.Cmd {
 	}
 	a.panes[paneRemote].ClearSelection()
 	if a.o.RemoteOnly {
-		return tea.Batch(a.panes[paneLocal].Reload(), a.panes[paneRemote].Reload())
+		return tea.Batch(a.panes[paneLocal].Reload(), a.panes[paneRemote].Reload(), a.fetchLinked())
 	}
-	return a.panes[paneRemote].Reload()
+	return tea.Batch(a.panes[paneRemote].Reload(), a.fetchLinked())
 }
 
 // sharesBody is the screen under the header while the Shares screen is
@@ -64,4 +64,53 @@ func (a App) sharesBody() string {
 		return a.shares.View()
 	}
 	return a.panesView() + "\n" + a.statusLine()
+}
+
+// linkedMsg carries the IDs of the entries with active share links.
+type linkedMsg struct {
+	ids map[string]bool
+	err error
+}
+
+// maxLinkPages bounds the pages of links read for the markers.
+const maxLinkPages = 100
+
+// fetchLinked lists the user's links once (a page at a time) for the
+// Strata panes' markers. It runs when the app starts, when the Shares
+// screen made or revoked something, and on a reload of a Strata pane —
+// never per entry nor per folder: what it costs is the number of the
+// user's links, whatever the size of the folders shown.
+func (a *App) fetchLinked() tea.Cmd {
+	r, ctx := a.o.Remote, a.o.Ctx
+	return func() tea.Msg {
+		ids := map[string]bool{}
+		cursor := ""
+		for range maxLinkPages {
+			pg, err := r.Links(ctx, cursor)
+			if err != nil {
+				return linkedMsg{err: err}
+			}
+			for _, l := range pg.Shares {
+				if l.State == "active" {
+					ids[l.EntryID] = true
+				}
+			}
+			if cursor = pg.Cursor; cursor == "" {
+				break
+			}
+		}
+		return linkedMsg{ids: ids}
+	}
+}
+
+// gotLinked marks the entries with links in the Strata panes. A user who
+// may not list their links (a policy) just sees no marks.
+func (a *App) gotLinked(msg linkedMsg) {
+	if msg.err != nil {
+		return
+	}
+	a.panes[paneRemote].SetLinked(msg.ids)
+	if a.o.RemoteOnly {
+		a.panes[paneLocal].SetLinked(msg.ids)
+	}
 }

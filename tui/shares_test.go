@@ -30,7 +30,18 @@ func TestAppShares(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "https://strata.example/s/") {
 		t.Fatalf("copied %q", got)
 	}
+	off := h.drawn()
 	h.press("enter")
+	h.waitForSince(off, "⇗") // notes.md is marked in the Strata pane
+	// The marks cost one listing of the links, not one per folder shown.
+	calls := h.fake.Calls["Links"]
+	h.press("j", "l") // into projects/ and back
+	h.waitForSince(off, "Strata /home/tester/projects")
+	h.press("h")
+	h.waitForSince(off, "Strata /home/tester ")
+	if n := h.fake.Calls["Links"]; n != calls {
+		t.Errorf("opening folders listed the links %d times", n-calls)
+	}
 	h.press("L")
 	h.waitFor("1 share")
 	h.waitFor("expires in")
@@ -50,5 +61,8 @@ func TestAppShares(t *testing.T) {
 	v := h.final()
 	if !strings.Contains(v, "notes.md") || strings.Contains(v, "Revoked.") {
 		t.Errorf("not back in the file manager:\n%s", v)
+	}
+	if strings.Contains(v, "⇗") {
+		t.Errorf("a revoked link is still marked:\n%s", v)
 	}
 }

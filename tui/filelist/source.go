@@ -43,6 +43,7 @@ type Item struct {
 	SHA256  string
 	Version int64
 	State   string
+	ID      string // the entry's ID, which share links name
 }
 
 // PageResult is one page of a folder; Cursor is "" when the folder is done.
