@@ -1,200 +1,32 @@
 package iam
 
-// The home policy as earlier versions of Strata stored it. A store made by
-// one keeps the document it was given; identity upgrades it to
-// HomePolicyDocument when it is still exactly one of these (never an
-// administrator's edit).
-const (
-	// homeDocPolicies: the first, with policies.
-	homeDocPolicies = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "HomeContent",
-      "Effect": "Allow",
-      "Action": "strata:*",
-      "Resource": "/home/${strata:username}/*"
-    },
-    {
-      "Sid": "HomeFolder",
-      "Effect": "Allow",
-      "NotAction": [
-        "strata:DeleteFile",
-        "strata:MoveFile",
-        "strata:PutFile",
-        "strata:CreateFolder",
-        "strata:CopyFile"
-      ],
-      "Resource": "/home/${strata:username}"
-    },
-    {
-      "Sid": "OwnThings",
-      "Effect": "Allow",
-      "Action": [
-        "strata:ManageTrash",
-        "strata:ManageUploads",
-        "strata:ManageTokens",
-        "strata:ManageJobs",
-        "strata:GetUser"
-      ],
-      "Resource": [
-        "strata:user/${strata:username}",
-        "strata:trash/${strata:username}/*",
-        "strata:upload/${strata:username}/*",
-        "strata:token/${strata:username}/*",
-        "strata:job/${strata:username}/*"
-      ]
-    }
-  ]
-}
-`
-	// homeDocPassword: with ManagePassword.
-	homeDocPassword = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "HomeContent",
-      "Effect": "Allow",
-      "Action": "strata:*",
-      "Resource": "/home/${strata:username}/*"
-    },
-    {
-      "Sid": "HomeFolder",
-      "Effect": "Allow",
-      "NotAction": [
-        "strata:DeleteFile",
-        "strata:MoveFile",
-        "strata:PutFile",
-        "strata:CreateFolder",
-        "strata:CopyFile"
-      ],
-      "Resource": "/home/${strata:username}"
-    },
-    {
-      "Sid": "OwnThings",
-      "Effect": "Allow",
-      "Action": [
-        "strata:ManageTrash",
-        "strata:ManageUploads",
-        "strata:ManageTokens",
-        "strata:ManageJobs",
-        "strata:GetUser",
-        "strata:ManagePassword"
-      ],
-      "Resource": [
-        "strata:user/${strata:username}",
-        "strata:trash/${strata:username}/*",
-        "strata:upload/${strata:username}/*",
-        "strata:token/${strata:username}/*",
-        "strata:job/${strata:username}/*"
-      ]
-    }
-  ]
-}
-`
-	// homeDocAudit: with OwnAudit (ReadAudit), before links.
-	homeDocAudit = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "HomeContent",
-      "Effect": "Allow",
-      "Action": "strata:*",
-      "Resource": "/home/${strata:username}/*"
-    },
-    {
-      "Sid": "HomeFolder",
-      "Effect": "Allow",
-      "NotAction": [
-        "strata:DeleteFile",
-        "strata:MoveFile",
-        "strata:PutFile",
-        "strata:CreateFolder",
-        "strata:CopyFile"
-      ],
-      "Resource": "/home/${strata:username}"
-    },
-    {
-      "Sid": "OwnThings",
-      "Effect": "Allow",
-      "Action": [
-        "strata:ManageTrash",
-        "strata:ManageUploads",
-        "strata:ManageTokens",
-        "strata:ManageJobs",
-        "strata:GetUser",
-        "strata:ManagePassword"
-      ],
-      "Resource": [
-        "strata:user/${strata:username}",
-        "strata:trash/${strata:username}/*",
-        "strata:upload/${strata:username}/*",
-        "strata:token/${strata:username}/*",
-        "strata:job/${strata:username}/*"
-      ]
-    },
-    {
-      "Sid": "OwnAudit",
-      "Effect": "Allow",
-      "Action": "strata:ReadAudit",
-      "Resource": "strata:user/${strata:username}"
-    }
-  ]
-}
-`
-	// homeDocLinks: with ManageShares, before OwnAudit (the links branch).
-	homeDocLinks = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "HomeContent",
-      "Effect": "Allow",
-      "Action": "strata:*",
-      "Resource": "/home/${strata:username}/*"
-    },
-    {
-      "Sid": "HomeFolder",
-      "Effect": "Allow",
-      "NotAction": [
-        "strata:DeleteFile",
-        "strata:MoveFile",
-        "strata:PutFile",
-        "strata:CreateFolder",
-        "strata:CopyFile"
-      ],
-      "Resource": "/home/${strata:username}"
-    },
-    {
-      "Sid": "OwnThings",
-      "Effect": "Allow",
-      "Action": [
-        "strata:ManageTrash",
-        "strata:ManageUploads",
-        "strata:ManageTokens",
-        "strata:ManageJobs",
-        "strata:GetUser",
-        "strata:ManagePassword",
-        "strata:ManageShares"
-      ],
-      "Resource": [
-        "strata:user/${strata:username}",
-        "strata:trash/${strata:username}/*",
-        "strata:upload/${strata:username}/*",
-        "strata:token/${strata:username}/*",
-        "strata:job/${strata:username}/*",
-        "strata:link/${strata:username}/*"
-      ]
-    }
-  ]
-}
-`
+import (
+	"crypto/sha256"
+	"encoding/hex"
 )
 
-// EarlierBuiltIn lists the documents earlier versions stored as the
-// built-in policy name, oldest first (none: it never changed).
-func EarlierBuiltIn(name string) []string {
-	if name == HomePolicyName {
-		return []string{homeDocPolicies, homeDocPassword, homeDocAudit, homeDocLinks}
+// EarlierBuiltIn reports whether doc is exactly a document an earlier
+// version of Strata stored as the built-in policy name: a store made by
+// one keeps the document it was given, and identity upgrades it to this
+// version's while it is still one of these (never an administrator's
+// edit). They are known by their SHA-256 (the tests rebuild each from
+// HomePolicyDocument and check it is listed).
+func EarlierBuiltIn(name, doc string) bool {
+	if name != HomePolicyName {
+		return false // the admin policy never changed
 	}
-	return nil
+	h := sha256.Sum256([]byte(doc))
+	switch hex.EncodeToString(h[:]) {
+	case
+		// The first home policy, with policies.
+		"3ae69c054e085b3b5d8bf26f5abf08eb2ecc59c02bfd620a93f37655f7d22d51",
+		// With strata:ManagePassword.
+		"4910941578a8f658d0d6b9885cf5aa8c2804af1bdc79fb75476ef186d5af68b2",
+		// With OwnAudit (strata:ReadAudit), before share links.
+		"57fec15bd43506c6c7a6398b52abf5e45e5b3bcd71f128c822063e25e1f180a7",
+		// With strata:ManageShares, before OwnAudit (the links' branch).
+		"4a33580f8c78bde01031d9b8b2dfc357f15ce45c186a8a9ced3569537acdab94":
+		return true
+	}
+	return false
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -612,10 +611,6 @@ func (s *Service) ensureBuiltins(ctx context.Context) error {
 // conditional on the version read, so an edit made meanwhile wins.
 func (s *Service) upgradeBuiltins(ctx context.Context) error {
 	for name, doc := range map[string]string{iam.HomePolicyName: iam.HomePolicyDocument, iam.AdminPolicyName: iam.AdminPolicyDocument} {
-		earlier := iam.EarlierBuiltIn(name)
-		if len(earlier) == 0 {
-			continue
-		}
 		rec, it, err := record.Get[policyRec](ctx, s.meta, pkPolicies, policySK+name)
 		if record.IsNotFound(err) {
 			continue // deleted by an administrator
@@ -623,7 +618,7 @@ func (s *Service) upgradeBuiltins(ctx context.Context) error {
 		if err != nil {
 			return errs.FromStore("built-in policy "+name, err)
 		}
-		if rec.Doc == doc || !slices.Contains(earlier, rec.Doc) {
+		if rec.Doc == doc || !iam.EarlierBuiltIn(name, rec.Doc) {
 			continue
 		}
 		rec.Doc, rec.Updated = doc, record.Nanos(s.now())

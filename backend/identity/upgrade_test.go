@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,26 @@ func TestBuiltinUpgrade(t *testing.T) {
 			return st
 		})
 	})
+}
+
+// earlierHomeDocuments rebuilds, from iam.HomePolicyDocument, the home
+// policies earlier versions stored, oldest first.
+func earlierHomeDocuments(t testing.TB) []string {
+	t.Helper()
+	cut := func(doc, old, new string) string {
+		t.Helper()
+		if !strings.Contains(doc, old) {
+			t.Fatalf("the home policy no longer has %q", old)
+		}
+		return strings.Replace(doc, old, new, 1)
+	}
+	const audit = "\n    },\n    {\n      \"Sid\": \"OwnAudit\",\n      \"Effect\": \"Allow\",\n      \"Action\": \"strata:ReadAudit\",\n      \"Resource\": \"strata:user/${strata:username}\""
+	links := cut(iam.HomePolicyDocument, audit, "")
+	withAudit := cut(cut(iam.HomePolicyDocument, "\"strata:ManagePassword\",\n        \"strata:ManageShares\"", "\"strata:ManagePassword\""),
+		"\"strata:job/${strata:username}/*\",\n        \"strata:link/${strata:username}/*\"", "\"strata:job/${strata:username}/*\"")
+	password := cut(withAudit, audit, "")
+	first := cut(password, "\"strata:GetUser\",\n        \"strata:ManagePassword\"", "\"strata:GetUser\"")
+	return []string{first, password, withAudit, links}
 }
 
 func testBuiltinUpgrade(t *testing.T, store func() meta.Store) {
@@ -84,7 +105,10 @@ func testBuiltinUpgrade(t *testing.T, store func() meta.Store) {
 		}
 		return rec.Doc
 	}
-	for _, old := range iam.EarlierBuiltIn(iam.HomePolicyName) {
+	for _, old := range earlierHomeDocuments(t) {
+		if !iam.EarlierBuiltIn(iam.HomePolicyName, old) {
+			t.Fatalf("not taken for an earlier home policy:\n%s", old)
+		}
 		m := store()
 		start(m)
 		setHome(m, old) // as an earlier version left it
@@ -111,5 +135,18 @@ func testBuiltinUpgrade(t *testing.T, store func() meta.Store) {
 	}
 	if got := home(m); got != edited {
 		t.Errorf("an administrator's home policy was replaced:\n%s", got)
+	}
+}
+
+func TestEarlierBuiltIn(t *testing.T) {
+	for _, doc := range []string{iam.HomePolicyDocument, iam.AdminPolicyDocument, iam.HomePolicyDocument + " "} {
+		if iam.EarlierBuiltIn(iam.HomePolicyName, doc) || iam.EarlierBuiltIn(iam.AdminPolicyName, doc) {
+			t.Errorf("taken for an earlier built-in:\n%s", doc)
+		}
+	}
+	for i, doc := range earlierHomeDocuments(t) {
+		if _, err := iam.Parse(iam.HomePolicyName, []byte(doc)); err != nil {
+			t.Errorf("earlier home policy %d: %v", i, err)
+		}
 	}
 }
