@@ -138,6 +138,11 @@ const (
 func (f *form) update(msg tea.KeyMsg) (formAnswer, tea.Cmd) {
 	switch msg.Type {
 	case tea.KeyEsc:
+		if f.busy {
+			// What is being made must be shown (and the file list told):
+			// the answer is on its way.
+			return formEditing, nil
+		}
 		return formCancel, nil
 	case tea.KeyEnter:
 		if f.busy {
