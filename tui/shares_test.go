@@ -34,12 +34,12 @@ func TestAppShares(t *testing.T) {
 	h.press("enter")
 	h.waitForSince(off, "⇗") // notes.md is marked in the Strata pane
 	// The marks cost one listing of the links, not one per folder shown.
-	calls := h.fake.Calls["Links"]
+	calls := h.fake.CallCount("Links")
 	h.press("j", "l") // into projects/ and back
 	h.waitForSince(off, "Strata /home/tester/projects")
 	h.press("h")
 	h.waitForSince(off, "Strata /home/tester ")
-	if n := h.fake.Calls["Links"]; n != calls {
+	if n := h.fake.CallCount("Links"); n != calls {
 		t.Errorf("opening folders listed the links %d times", n-calls)
 	}
 	h.press("L")

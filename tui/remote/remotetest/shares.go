@@ -270,3 +270,11 @@ func (f *Fake) Advance(d time.Duration) {
 	f.Now = f.Now.Add(d)
 	f.mu.Unlock()
 }
+
+// CallCount is Calls[name], read under the fake's lock: the app calls
+// from its commands while a test reads.
+func (f *Fake) CallCount(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Calls[name]
+}
