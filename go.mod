@@ -26,6 +26,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/minio/sio v0.4.1
 	github.com/muesli/termenv v0.16.0
+	github.com/piglig/go-qr v1.1.0
 	github.com/pkg/sftp v1.13.10
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2

@@ -19,8 +19,10 @@ import (
 // behind one address has the same one. It is sealed like content: AES-256-GCM
 // under a fresh data key of the key service, bound to its name.
 
-// secretRec is the item at (config, secret#<name>).
-type secretRec struct {
+// Sealed is a small secret sealed under a fresh data key of the key
+// service, bound to a name (Seal): the item at (config, secret#<name>),
+// and a share link's token inside the link's record.
+type Sealed struct {
 	Wrapped []byte `json:"wk"`
 	KeyID   string `json:"kid"`
 	Sealed  []byte `json:"s"` // nonce || ciphertext || tag
@@ -39,9 +41,9 @@ func secretContext(name string) keys.Context {
 // unwraps (the key service changed) is an error, never silently replaced.
 func (b *Backend) SealedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
 	for range 3 {
-		s, _, err := record.Get[secretRec](ctx, b.meta, pkConfig, secretSK(name))
+		s, _, err := record.Get[Sealed](ctx, b.meta, pkConfig, secretSK(name))
 		if err == nil {
-			return b.unsealSecret(ctx, name, s)
+			return b.Unseal(ctx, name, s)
 		}
 		if !record.IsNotFound(err) {
 			return nil, fmt.Errorf("secret %s: %w", name, err)
@@ -50,7 +52,7 @@ func (b *Backend) SealedSecret(ctx context.Context, name string, gen func() ([]b
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", name, err)
 		}
-		rec, err := b.sealSecret(ctx, name, plain)
+		rec, err := b.Seal(ctx, name, plain)
 		if err != nil {
 			return nil, err
 		}
@@ -67,25 +69,29 @@ func (b *Backend) SealedSecret(ctx context.Context, name string, gen func() ([]b
 	return nil, fmt.Errorf("secret %s: %w", name, meta.ErrConflict)
 }
 
-func (b *Backend) sealSecret(ctx context.Context, name string, plain []byte) (secretRec, error) {
+// Seal seals plain for name (what it is, which Unseal must be given
+// again): a record that holds it shows nothing of it without the key
+// service.
+func (b *Backend) Seal(ctx context.Context, name string, plain []byte) (Sealed, error) {
 	dk, hold, err := b.newDataKey(ctx, secretContext(name))
 	if err != nil {
-		return secretRec{}, fmt.Errorf("secret %s: %w", name, err)
+		return Sealed{}, fmt.Errorf("secret %s: %w", name, err)
 	}
 	defer hold.release()
 	defer clear(dk.Plaintext)
 	aead, err := secretAEAD(dk.Plaintext)
 	if err != nil {
-		return secretRec{}, err
+		return Sealed{}, err
 	}
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return secretRec{}, err
+		return Sealed{}, err
 	}
-	return secretRec{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Sealed: aead.Seal(nonce, nonce, plain, []byte(name)), Created: record.Nanos(b.now())}, nil
+	return Sealed{Wrapped: dk.Wrapped, KeyID: dk.KeyID, Sealed: aead.Seal(nonce, nonce, plain, []byte(name)), Created: record.Nanos(b.now())}, nil
 }
 
-func (b *Backend) unsealSecret(ctx context.Context, name string, s secretRec) ([]byte, error) {
+// Unseal opens what Seal sealed for name.
+func (b *Backend) Unseal(ctx context.Context, name string, s Sealed) ([]byte, error) {
 	k, err := b.keys.Decrypt(ctx, s.Wrapped, secretContext(name))
 	if errors.Is(err, keys.ErrDecrypt) {
 		return nil, fmt.Errorf("secret %s: %w (sealed under master key %s)", name, ErrWrongKeys, s.KeyID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-storage/strata/internal/expiry"
 	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -42,26 +43,11 @@ func (a *app) shareLinkCmds() []*cobra.Command {
 // parseExpiry reads --expires: a lifetime (30d, 12h), a date (2027-01-31,
 // the end of that day UTC) or "never".
 func parseExpiry(s string, now time.Time) (*time.Time, error) {
-	switch s {
-	case "", "never":
-		return nil, nil
-	}
-	if d, err := time.Parse("2006-01-02", s); err == nil {
-		t := d.Add(24*time.Hour - time.Second)
-		if !t.After(now) {
-			return nil, usagef("--expires %s is in the past", s)
-		}
-		return &t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return &t, nil
-	}
-	d, err := parseTTL(s)
+	t, err := expiry.Parse(s, now)
 	if err != nil {
-		return nil, usagef("--expires %q: want a lifetime (30d, 12h), a date (2027-01-31) or never", s)
+		return nil, usagef("--expires %v", err)
 	}
-	t := now.Add(d)
-	return &t, nil
+	return t, nil
 }
 
 func (a *app) shareCreateCmd() *cobra.Command {
@@ -249,8 +235,18 @@ func (a *app) shareInfoCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	user := ownerFlag(cmd, "links")
+	showURL := cmd.Flags().Bool("url", false, "show the link's URL again (your own links; the server keeps it sealed)")
 	return a.storeCmd(cmd, func(ctx context.Context, s *session, args []string) error {
-		sh, err := s.GetShare(ctx, *user, args[0])
+		var sh api.Share
+		var err error
+		if *showURL {
+			if *user != "" {
+				return usagef("--url shows your own links only")
+			}
+			sh, err = s.RevealShare(ctx, args[0])
+		} else {
+			sh, err = s.GetShare(ctx, *user, args[0])
+		}
 		if err != nil {
 			return err
 		}
@@ -259,6 +255,9 @@ func (a *app) shareInfoCmd() *cobra.Command {
 		}
 		w := a.env.Stdout
 		fmt.Fprintf(w, "id:        %s\n", sh.ID)
+		if sh.URL != "" {
+			fmt.Fprintf(w, "url:       %s\n", sh.URL)
+		}
 		fmt.Fprintf(w, "state:     %s\n", sh.State)
 		fmt.Fprintf(w, "%-10s %s\n", sh.Kind+":", map[bool]string{true: sh.Path, false: "(" + sh.Name + ", not in the tree)"}[sh.Path != ""])
 		fmt.Fprintf(w, "owner:     %s\n", sh.Owner)

@@ -75,6 +75,16 @@ func TestShareCommands(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "state:     active") || !strings.Contains(r.stdout, "0 of 3 downloads used") {
 		t.Errorf("info: %v", r)
 	}
+	if strings.Contains(r.stdout, sh.URL) {
+		t.Errorf("info shows the URL unasked: %v", r)
+	}
+	r = run(t, env, "share", "info", "--url", sh.ID)
+	if r.code != 0 || !strings.Contains(r.stdout, "url:       "+sh.URL+"\n") {
+		t.Errorf("info --url: %v", r)
+	}
+	if r := run(t, env, "share", "info", "--url", "--user", "bob", sh.ID); r.code != ExitUsage {
+		t.Errorf("info --url --user: %v", r)
+	}
 	if r := run(t, env, "share", "rm", sh.ID); r.code != 0 {
 		t.Fatalf("rm: %v", r)
 	}

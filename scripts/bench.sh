@@ -123,6 +123,52 @@ ls_times() {
 
 # median: the middle of the numbers on standard input.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# share_bench: share links (issue 13). A ${big_mib} MiB download through a
+# link (/s/<token>/raw) beside the authenticated GET /v1/files of the same
+# file, on one server, alternated three times each with curl (so that the
+# machine's load falls on both alike); then the first page of a shared
+# folder of $share_entries entries: the server's time to its first byte,
+# measured by curl on the loopback, the median of 5. BENCH_ONLY=share runs
+# this section only.
+share_entries=${BENCH_SHARE_ENTRIES:-10000}
+share_bench() {
+  echo "== share links: a ${big_mib} MiB download through a link vs GET /v1/files (alternated)"
+  [ -f "$work/share.bin" ] || head -c $((big_mib << 20)) /dev/urandom >"$work/share.bin"
+  start_server "$work/data-share"
+  "$bin" put -q "$work/share.bin" /home/admin/share.bin
+  local url raw api_rates=() link_rates=() secs
+  url=$("$bin" share create -q /home/admin/share.bin --expires 1d)
+  raw="$url/raw"
+  for i in 1 2 3; do
+    secs=$(curl -sf -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$STRATA_SERVER/v1/files/home/admin/share.bin")
+    api_rates+=("$(rate "$big_mib" "$secs")")
+    secs=$(curl -sf -o /dev/null -w '%{time_total}' "$raw")
+    link_rates+=("$(rate "$big_mib" "$secs")")
+  done
+  share_api=$(printf '%s\n' "${api_rates[@]}" | sort -n | sed -n 2p)
+  share_link=$(printf '%s\n' "${link_rates[@]}" | sort -n | sed -n 2p)
+  echo "GET /v1/files runs: ${api_rates[*]} MiB/s; link runs: ${link_rates[*]} MiB/s"
+  echo "link download: $share_link MiB/s, GET /v1/files $share_api MiB/s, ratio $(rate "$share_link" "$share_api")"
+
+  echo "== share links: first page of a shared folder of $share_entries entries"
+  mkdir -p "$work/shared"
+  for i in $(seq -w 1 "$share_entries"); do : >"$work/shared/e$i"; done
+  "$bin" put -q -r -j 32 "$work/shared" /home/admin/shared
+  url=$("$bin" share create -q /home/admin/shared --expires 1d)
+  local ttfbs=()
+  for i in 1 2 3 4 5; do
+    ttfbs+=("$(curl -sf -o /dev/null -w '%{time_starttransfer}' "$url")")
+  done
+  share_page_ms=$(printf '%s\n' "${ttfbs[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 * 1000}')
+  echo "first page runs (s): ${ttfbs[*]}"
+  echo "first page of $share_entries shared entries: $share_page_ms ms to the first byte (median of 5)"
+  stop_server
+  rm -f "$work/share.bin"
+}
+if [ "${BENCH_ONLY:-}" = share ]; then
+  share_bench
+  exit 0
+fi
 
 # aws_calls SERVICE: total strata_aws_requests_total of one service.
 aws_calls() {
@@ -318,6 +364,8 @@ copy_rate=$(rate $((copied + 1)) "$copy_secs")
 echo "folder copy: $((copied + 1)) entries in $copy_secs s, $copy_rate entries/s; server CPU $copy_cpu s"
 stop_server
 
+share_bench
+
 echo "== go test -bench (sealing and opening)"
 go test -run '^$' -bench . -benchtime 3x ./backend/crypto/ | grep -E '^Benchmark|ok'
 
@@ -337,4 +385,6 @@ Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   list $count entries   $list_secs s
   list first line        $list_first ms, whole $list_whole ms (start of the binary alone $start_ms ms; server CPU $list_cpu s)
   folder copy            $copy_rate entries/s ($copy_files files; server CPU $copy_cpu s)
+  share link ${big_mib} MiB    $share_link MiB/s  (GET /v1/files $share_api MiB/s, ratio $(rate "$share_link" "$share_api"))
+  shared folder page     $share_page_ms ms  (first page of $share_entries entries, to the first byte)
 EOF

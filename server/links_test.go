@@ -22,6 +22,7 @@ import (
 	"github.com/strata-storage/strata/backend/awstest/awsengines"
 	"github.com/strata-storage/strata/backend/embedded"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/ratelimit"
 	"github.com/strata-storage/strata/server"
@@ -56,6 +57,8 @@ type linkFix struct {
 	admin  *client.Client
 	alice  *client.Client
 	aliceT string
+	adminT string
+	meta   meta.Store
 }
 
 func newLinkFix(t *testing.T, onAWS bool) *linkFix {
@@ -82,7 +85,7 @@ func newLinkFix(t *testing.T, onAWS bool) *linkFix {
 	}
 	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Shares: c.Shares}, server.Config{Now: clk.Now}))
 	t.Cleanup(srv.Close)
-	f := &linkFix{t: t, srv: srv, clock: clk}
+	f := &linkFix{t: t, srv: srv, clock: clk, meta: bc.Meta, adminT: tok}
 	f.admin = f.client(tok)
 	res, err := f.admin.CreateUser(context.Background(), "alice", false, true)
 	if err != nil {

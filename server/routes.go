@@ -112,7 +112,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/shared", token, s.leaveShare, []string{"path"}},
 		{"POST", "/v1/shares", token, s.createShare, nil},
 		{"GET", "/v1/shares", token, s.listShares, []string{"user", "path", "cursor", "limit"}},
-		{"GET", "/v1/shares/{id}", token, s.getShare, []string{"user"}},
+		{"GET", "/v1/shares/{id}", token, s.getShare, []string{"user", "reveal"}},
 		{"DELETE", "/v1/shares/{id}", token, s.revokeShare, []string{"user"}},
 		{"GET", "/s/{token}", public, s.showLink, []string{"cursor"}},
 		{"HEAD", "/s/{token}", public, s.showLink, []string{"cursor"}},

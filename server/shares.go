@@ -22,7 +22,7 @@ func apiShare(l shares.Link) api.Share {
 	a := api.Share{
 		ID: l.ID, Owner: l.Owner, EntryID: l.EntryID, Kind: l.Kind, Path: l.Path, Name: l.Name, Mode: string(l.Mode),
 		Created: l.Created, Password: l.Password, MaxDownloads: l.MaxDownloads, Downloads: l.Downloads,
-		MaxUploadSize: l.MaxUploadSize, AllowIP: l.AllowIP, Note: l.Note, State: l.State,
+		MaxUploadSize: l.MaxUploadSize, AllowIP: l.AllowIP, Note: l.Note, State: l.State, Revealable: l.Revealable,
 	}
 	if !l.Expires.IsZero() {
 		t := l.Expires
@@ -125,7 +125,23 @@ func (s *Server) getShare(w http.ResponseWriter, r *http.Request, pr iam.Princip
 	if s.links.sh == nil {
 		return s.sharesOff()
 	}
-	l, err := s.links.sh.Get(r.Context(), pr, r.URL.Query().Get("user"), r.PathValue("id"))
+	q := r.URL.Query()
+	if reveal, err := boolParam(r, "reveal"); err != nil {
+		return err
+	} else if reveal {
+		// The URL again, for the link's owner only (Reveal decides).
+		if u := q.Get("user"); u != "" && u != pr.Name {
+			return problemf(http.StatusForbidden, api.CodeForbidden, "only the link's owner can see its address again")
+		}
+		l, tok, err := s.links.sh.Reveal(r.Context(), pr, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		a := apiShare(l)
+		a.Token, a.URL = tok, s.shareURL(r, tok)
+		return writeJSON(w, http.StatusOK, a)
+	}
+	l, err := s.links.sh.Get(r.Context(), pr, q.Get("user"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ import (
 	helpview "github.com/strata-storage/strata/tui/help"
 	"github.com/strata-storage/strata/tui/info"
 	"github.com/strata-storage/strata/tui/remote"
+	"github.com/strata-storage/strata/tui/shareview"
 	"github.com/strata-storage/strata/tui/sources"
 	"github.com/strata-storage/strata/tui/style"
 	"github.com/strata-storage/strata/tui/transfer"
@@ -101,6 +102,7 @@ const (
 	viewVersions
 	viewAccess
 	viewArchive
+	viewShares
 )
 
 // App is the root model.
@@ -134,6 +136,7 @@ type App struct {
 	archivePage archiveview.Model
 	archiveSeq  int
 	arch        archiveFlow
+	shares      shareview.Model
 
 	dlg *dialog.Model
 	// dlgStop ends what the open dialog started (its count).
@@ -282,12 +285,16 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 		a.user = msg.user
 		// The remote pane starts in the user's home (both do over SSH).
 		if a.o.RemoteOnly {
-			return a, tea.Batch(a.panes[paneLocal].Navigate(msg.user.Home), a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+			return a, tea.Batch(a.panes[paneLocal].Navigate(msg.user.Home), a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage(), a.fetchLinked())
 		}
-		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage())
+		return a, tea.Batch(a.panes[paneRemote].Navigate(msg.user.Home), a.fetchUsage(), a.fetchLinked())
 
 	case usageMsg:
 		a.gotUsage(msg)
+		return a, nil
+
+	case linkedMsg:
+		a.gotLinked(msg)
 		return a, nil
 
 	case pingMsg:
@@ -372,6 +379,8 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 
 	case archivePricesMsg, archiveDoneMsg, archiveview.Msg, archiveview.ClosedMsg, archiveview.RestoreMsg:
 		return a.archiveUpdate(msg)
+	case shareview.ClosedMsg:
+		return a, a.sharesClosed(msg)
 
 	case dialog.ConfirmedMsg, dialog.InputMsg, dialog.ChoiceMsg, dialog.CountedMsg, dialog.CompletedMsg:
 		return a.dialogMsg(msg)
@@ -405,6 +414,11 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	case accessview.Msg:
 		var cmd tea.Cmd
 		a.access, cmd = a.access.Update(msg)
+		return a, cmd
+
+	case shareview.Msg:
+		var cmd tea.Cmd
+		a.shares, cmd = a.shares.Update(msg)
 		return a, cmd
 
 	case filelist.ActivateMsg:
@@ -543,6 +557,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		var cmd tea.Cmd
 		a.archivePage, cmd = a.archivePage.Update(msg)
 		return a, cmd
+	case viewShares:
+		var cmd tea.Cmd
+		a.shares, cmd = a.shares.Update(msg)
+		return a, cmd
 	}
 
 	p := &a.panes[a.focus]
@@ -580,6 +598,9 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		}
 		return a, nil
 	case key.Matches(msg, a.keys.Reload):
+		if remotePane {
+			return a, tea.Batch(p.Reload(), a.fetchLinked())
+		}
 		return a, p.Reload()
 	case key.Matches(msg, a.keys.Jump):
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
@@ -661,6 +682,10 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		a.access.SetSize(a.w, a.h-1)
 		a.view = viewAccess
 		return a, a.access.Init()
+	case key.Matches(msg, a.keys.Shares):
+		return a, a.openShares()
+	case key.Matches(msg, a.keys.Share):
+		return a, a.shareSelection()
 	}
 	var cmd tea.Cmd
 	*p, cmd = p.Update(msg)
@@ -865,6 +890,8 @@ func (a App) dialogMsg(msg tea.Msg) (App, tea.Cmd) {
 			a.versions, cmd = a.versions.Update(msg)
 		case viewAccess:
 			a.access, cmd = a.access.Update(msg)
+		case viewShares:
+			a.shares, cmd = a.shares.Update(msg)
 		}
 		return a, cmd
 	}
@@ -1044,6 +1071,7 @@ func (a *App) layout() {
 	a.versions.SetSize(a.w, a.h-1)
 	a.access.SetSize(a.w, a.h-1)
 	a.archivePage.SetSize(a.w, a.h-1)
+	a.shares.SetSize(a.w, a.h-1)
 	if a.dlg != nil {
 		a.dlg.SetSize(a.w, a.h)
 	}
@@ -1068,12 +1096,17 @@ func (a App) View() string {
 		body = a.access.View()
 	case viewArchive:
 		body = a.archivePage.View()
+	case viewShares:
+		body = a.sharesBody()
 	default:
 		body = a.panesView() + "\n" + a.statusLine()
 	}
 	screen := a.header() + "\n" + body
 	if a.dlg != nil {
 		screen = dialog.Overlay(screen, a.dlg.View(), a.w, a.h)
+	}
+	if a.view == viewShares && a.shares.Alone() {
+		screen = dialog.Overlay(screen, a.shares.Box(), a.w, a.h)
 	}
 	if box := a.marksView(); box != "" {
 		screen = dialog.Overlay(screen, box, a.w, a.h)

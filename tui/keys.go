@@ -9,6 +9,7 @@ import (
 	"github.com/strata-storage/strata/tui/archiveview"
 	"github.com/strata-storage/strata/tui/filelist"
 	helpview "github.com/strata-storage/strata/tui/help"
+	"github.com/strata-storage/strata/tui/shareview"
 	"github.com/strata-storage/strata/tui/transfer"
 	"github.com/strata-storage/strata/tui/trashview"
 	"github.com/strata-storage/strata/tui/versionsview"
@@ -19,7 +20,7 @@ type KeyMap struct {
 	Switch, Help, Quit, ForceQuit, Back                key.Binding
 	Upload, Download, Transfers                        key.Binding
 	Mkdir, Rename, Move, Copy, Delete, Trash, Versions key.Binding
-	Access                                             key.Binding
+	Access, Shares, Share                              key.Binding
 	Archive, Restore, ArchivePage                      key.Binding
 	Info, Reload, Jump                                 key.Binding
 	Mark, GoMark                                       key.Binding
@@ -51,6 +52,8 @@ func DefaultKeyMap() KeyMap {
 		Restore:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "restore archived files (Strata): tier, cost, days")),
 		ArchivePage: key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "archive: archived files and restores under this folder")),
 		Access:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "access: you, and (admins) users, groups, policies")),
+		Shares:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "shares: your links and shares; revoke, copy a link again")),
+		Share:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "share the selection: a link, or with users and groups")),
 		Info:        key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
 		Reload:      key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:        key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
@@ -90,7 +93,7 @@ func (a App) helpSections() []helpview.Section {
 			fl.Filter, fl.ClearFilter, fl.Sort, fl.Reverse, fl.Hidden}},
 		{Title: "Transfer", Bindings: transferKeys},
 		{Title: "Files", Bindings: fileKeys},
-		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access}},
+		{Title: "Strata", Bindings: []key.Binding{k.Trash, k.Versions, k.Access, k.Share, k.Shares}},
 		{Title: "Archive", Bindings: []key.Binding{k.Archive, k.Restore, k.ArchivePage}},
 		{Title: "Bookmarks", Bindings: []key.Binding{k.Mark, k.GoMark}},
 		transfersView,
@@ -99,6 +102,7 @@ func (a App) helpSections() []helpview.Section {
 		{Title: "Versions screen (v)", Bindings: versionKeys},
 		{Title: "Access screen (A)", Bindings: flatten(accessview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "Archive screen (W)", Bindings: flatten(archiveview.DefaultKeyMap().FullHelp()[1:])},
+		{Title: "Shares screen (L)", Bindings: flatten(shareview.DefaultKeyMap().FullHelp()[1:])},
 		{Title: "App", Bindings: []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit}},
 	}, func(s helpview.Section) bool { return len(s.Bindings) == 0 })
 }

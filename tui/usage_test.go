@@ -17,7 +17,7 @@ func TestAppUsage(t *testing.T) {
 	h.waitFor("34 B of 40 B (85%)") // notes.md: two versions, 14 and 20 bytes
 	h.press("j", "space", "u")      // upload report.txt, 18 bytes
 	h.waitFor("⚠ quota: 52 B of 40 B (130%)")
-	if n := h.fake.Calls["Usage"]; n < 2 {
+	if n := h.fake.CallCount("Usage"); n < 2 {
 		t.Fatalf("usage fetched %d times", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
@@ -563,7 +564,7 @@ func (s *Service) userGoneOps(ctx context.Context, id string) ([]meta.Op, error)
 // have changed the built-in documents).
 func (s *Service) ensureBuiltins(ctx context.Context) error {
 	if _, err := s.meta.Get(ctx, pkConfig, skPoliciesV1); err == nil {
-		return nil
+		return s.upgradeBuiltins(ctx)
 	} else if !record.IsNotFound(err) {
 		return err
 	}
@@ -600,6 +601,40 @@ func (s *Service) ensureBuiltins(ctx context.Context) error {
 	_, err = s.meta.Put(ctx, record.Item(pkConfig, skPoliciesV1, struct{}{}), meta.NoCond)
 	s.cache.invalidate()
 	return errs.FromStore("policies", err)
+}
+
+// upgradeBuiltins brings the built-in policies of a store made by an
+// earlier version up to this version's documents (the home policy gained
+// strata:ManageShares on the user's links and strata:ReadAudit on their
+// own records), but only a document still exactly as an earlier version
+// stored it: an administrator's edit is theirs, and stays. The write is
+// conditional on the version read, so an edit made meanwhile wins.
+func (s *Service) upgradeBuiltins(ctx context.Context) error {
+	for name, doc := range map[string]string{iam.HomePolicyName: iam.HomePolicyDocument, iam.AdminPolicyName: iam.AdminPolicyDocument} {
+		rec, it, err := record.Get[policyRec](ctx, s.meta, pkPolicies, policySK+name)
+		if record.IsNotFound(err) {
+			continue // deleted by an administrator
+		}
+		if err != nil {
+			return errs.FromStore("built-in policy "+name, err)
+		}
+		if rec.Doc == doc || !iam.EarlierBuiltIn(name, rec.Doc) {
+			continue
+		}
+		rec.Doc, rec.Updated = doc, record.Nanos(s.now())
+		err = s.meta.Transact(ctx, []meta.Op{
+			meta.Put(record.Item(pkPolicies, policySK+name, rec), meta.AtVersion(it.Version)),
+			bumpPolicies(),
+		})
+		if err != nil && !record.IsConflict(err) {
+			return errs.FromStore("upgrade the built-in policy "+name, err)
+		}
+		if err == nil {
+			slog.InfoContext(ctx, "upgraded the built-in policy to this version's document", "policy", name)
+		}
+	}
+	s.cache.invalidate()
+	return nil
 }
 
 // GroupRef names a group as it is now: a group deleted and made again

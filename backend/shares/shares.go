@@ -109,6 +109,10 @@ type linkRec struct {
 	AllowIP   []string `json:"ip,omitempty"`
 	Note      string   `json:"note,omitempty"`
 	Revoked   int64    `json:"r,omitempty"`
+	// Token is the token sealed under the key service (bound to the
+	// link's ID), so that its owner can be shown the URL again; links made
+	// before it was kept have none.
+	Token *backend.Sealed `json:"tk,omitempty"`
 }
 
 // refRec is at (linkid#<id>, link) and (user#<owner>, ln#<id>): how the
@@ -178,6 +182,9 @@ type Link struct {
 	Note          string    `json:"note,omitempty"`
 	// State is active, expired, exhausted, trashed or deleted.
 	State string `json:"state"`
+	// Revealable: the token is kept sealed, and Reveal shows it to the
+	// owner again.
+	Revealable bool `json:"revealable"`
 }
 
 // NewToken returns a link token: 192 bits from crypto/rand, base64url.
@@ -269,6 +276,11 @@ func (s *Service) Create(ctx context.Context, pr iam.Principal, p storepath.Path
 	if o.Password != "" {
 		rec.Password = s.ids.HashSecret(o.Password)
 	}
+	sealed, err := s.files.Seal(ctx, tokenSealName(rec.ID), []byte(tok))
+	if err != nil {
+		return Link{}, "", fmt.Errorf("create link: keep its token: %w", err)
+	}
+	rec.Token = &sealed
 	ref := refRec{Hash: h, OwnerID: pr.UserID, Owner: pr.Name}
 	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Put(record.Item(linkPK(h), skLink, rec), meta.MustNew),
@@ -287,7 +299,7 @@ func (s *Service) describe(ctx context.Context, rec linkRec, downloads int64) Li
 		ID: rec.ID, Owner: rec.Owner, EntryID: rec.EntryID, Kind: rec.Kind, Name: rec.Name, Mode: rec.Mode,
 		Created: record.FromNanos(rec.Created), Expires: record.FromNanos(rec.Expires), Password: rec.Password != "",
 		MaxDownloads: rec.MaxDL, Downloads: downloads, MaxUploadSize: rec.MaxUpload, AllowIP: rec.AllowIP, Note: rec.Note,
-		State: "active",
+		State: "active", Revealable: rec.Token != nil,
 	}
 	loc, err := s.files.Locate(ctx, rec.EntryID)
 	switch {
@@ -346,6 +358,44 @@ func (s *Service) Get(ctx context.Context, pr iam.Principal, owner, id string) (
 		return Link{}, err
 	}
 	return s.describe(ctx, rec, it.N), nil
+}
+
+// tokenSealName is what a link's sealed token is bound to: a sealed token
+// moved into another link's record does not open.
+func tokenSealName(id string) string { return "link-token#" + id }
+
+// ErrNotKept: the link was made before tokens were kept, and its URL
+// cannot be shown again.
+var ErrNotKept = fmt.Errorf("%w: this link was made before links' addresses were kept, so it cannot be shown again: make a new one", errs.ErrInvalid)
+
+// Reveal describes pr's own link id with its token, for the owner to
+// copy its URL again: only the owner may, whatever else they may manage
+// (an administrator revokes others' links but does not get to use them).
+func (s *Service) Reveal(ctx context.Context, pr iam.Principal, id string) (Link, string, error) {
+	ref, _, err := s.ref(ctx, pr, "", id)
+	if err != nil {
+		return Link{}, "", err
+	}
+	rec, it, err := record.Get[linkRec](ctx, s.meta, linkPK(ref.Hash), skLink)
+	if err != nil {
+		return Link{}, "", err
+	}
+	if rec.OwnerID != pr.UserID {
+		return Link{}, "", fmt.Errorf("link %s: %w", id, errs.ErrNotFound)
+	}
+	if rec.Token == nil {
+		return Link{}, "", ErrNotKept
+	}
+	tok, err := s.files.Unseal(ctx, tokenSealName(rec.ID), *rec.Token)
+	if err != nil {
+		return Link{}, "", fmt.Errorf("link %s: %w", id, err)
+	}
+	// The token must still be this link's: a record whose sealed token
+	// does not hash to its own key is not shown.
+	if !sameToken(hashToken(string(tok)), ref.Hash) {
+		return Link{}, "", fmt.Errorf("link %s: %w", id, errs.ErrIntegrity)
+	}
+	return s.describe(ctx, rec, it.N), string(tok), nil
 }
 
 // Revoke ends the link id of owner ("" for pr's own) at once. Its

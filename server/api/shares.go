@@ -24,7 +24,9 @@ type CreateShareRequest struct {
 }
 
 // Share is a share link as its owner sees it. Token and URL are only in
-// the answer to its creation: only the token's hash is kept.
+// the answer to its creation and to its owner's reveal (GET
+// /v1/shares/{id}?reveal=1): the token is looked up by its hash, and kept
+// only sealed under the key service.
 type Share struct {
 	ID            string     `json:"id"`
 	URL           string     `json:"url,omitempty"`
@@ -45,6 +47,10 @@ type Share struct {
 	Note          string     `json:"note,omitempty"`
 	// State is active, expired, exhausted, trashed or deleted.
 	State string `json:"state"`
+	// Revealable: the server kept the token (sealed), and
+	// GET /v1/shares/{id}?reveal=1 shows its owner the URL again. Links
+	// made before it kept them are not.
+	Revealable bool `json:"revealable"`
 }
 
 // SharePage is one page of GET /v1/shares.

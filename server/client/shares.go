@@ -45,6 +45,15 @@ func (c *Client) GetShare(ctx context.Context, user, id string) (api.Share, erro
 	return s, err
 }
 
+// RevealShare describes the caller's own share link id with its URL
+// again (the server keeps the token sealed; links made before it did
+// answer ErrInvalid).
+func (c *Client) RevealShare(ctx context.Context, id string) (api.Share, error) {
+	var s api.Share
+	err := c.doJSON(ctx, http.MethodGet, "/v1/shares/"+url.PathEscape(id), url.Values{"reveal": {"1"}}, nil, &s)
+	return s, err
+}
+
 // RevokeShare ends the share link id of user ("" for one's own).
 func (c *Client) RevokeShare(ctx context.Context, user, id string) error {
 	return c.doJSON(ctx, http.MethodDelete, "/v1/shares/"+url.PathEscape(id), userQuery(user), nil, nil)

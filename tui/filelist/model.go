@@ -82,6 +82,7 @@ type Model struct {
 	wantCur  int             // or, if it is gone, at this index (-1: top)
 	wantEnd  bool            // G while pages are still coming
 	pending  map[string]bool // names marked before a reload
+	linked   map[string]bool // IDs of entries with active share links (SetLinked)
 	memo     map[string]memo // shared by the copies of the model, which is fine: only the latest is used
 
 	spin     spinner.Model
@@ -505,3 +506,7 @@ func (m *Model) scrollTo(row int) {
 	m.off = min(m.off, max(len(m.vis)-rows, 0))
 	m.off = max(m.off, 0)
 }
+
+// SetLinked marks the entries whose IDs are in ids (those with active
+// share links) with a glyph after their names; nil marks none.
+func (m *Model) SetLinked(ids map[string]bool) { m.linked = ids }

@@ -43,6 +43,7 @@ type Item struct {
 	SHA256  string
 	Version int64
 	State   string
+	ID      string // the entry's ID, which share links name
 	// Class is the archive class of archived content; Until is when a
 	// restore is expected (restoring) or when a restored copy expires
 	// (restored).

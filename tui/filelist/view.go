@@ -294,6 +294,10 @@ func (m Model) row(pos int, c columns, iw int) string {
 		name += " " + tag
 	}
 	text := mark + fit(name, c.name)
+	if it.ID != "" && m.linked[it.ID] && c.name > 4 {
+		// After the name, which gives way to it when long.
+		text = mark + fit(name, c.name-2) + " " + LinkedGlyph
+	}
 	var rest strings.Builder
 	if c.size > 0 {
 		s := ""
@@ -375,3 +379,6 @@ func (m Model) stateTag(it Item) string {
 	}
 	return ""
 }
+
+// LinkedGlyph follows the name of an entry with an active share link.
+const LinkedGlyph = "⇗"

@@ -214,3 +214,36 @@ func (r *Client) followed(ctx context.Context, res ArchiveResult, job *api.Job) 
 	}
 	return ArchiveResult{Job: &j}, nil
 }
+
+func (r *Client) Links(ctx context.Context, cursor string) (LinkPage, error) {
+	p, err := r.c.ListShares(ctx, "", "", cursor, 0)
+	return p, translate(err)
+}
+
+func (r *Client) CreateLink(ctx context.Context, req LinkRequest) (Link, error) {
+	l, err := r.c.CreateShare(ctx, req)
+	return l, translate(err)
+}
+
+func (r *Client) RevealLink(ctx context.Context, id string) (Link, error) {
+	l, err := r.c.RevealShare(ctx, id)
+	return l, translate(err)
+}
+
+func (r *Client) RevokeLink(ctx context.Context, id string) error {
+	return translate(r.c.RevokeShare(ctx, "", id))
+}
+
+func (r *Client) UserShares(ctx context.Context) ([]UserShare, error) {
+	us, err := r.c.UserShares(ctx, "")
+	return us, translate(err)
+}
+
+func (r *Client) ShareWith(ctx context.Context, req ShareRequest) (UserShare, error) {
+	u, err := r.c.ShareWith(ctx, req)
+	return u, translate(err)
+}
+
+func (r *Client) Unshare(ctx context.Context, path, user, group string) error {
+	return translate(r.c.Unshare(ctx, path, user, group))
+}

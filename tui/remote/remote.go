@@ -28,6 +28,14 @@ type (
 	NewUser = api.CreateUserResult
 	// Target names what a policy is attached to: a User or a Group.
 	Target = api.AttachRequest
+	// Link is a share link, LinkPage a page of them, LinkRequest a new
+	// one's settings.
+	Link        = api.Share
+	LinkPage    = api.SharePage
+	LinkRequest = api.CreateShareRequest
+	// UserShare is a share with a user or a group; ShareRequest a new one.
+	UserShare    = api.UserShare
+	ShareRequest = api.UserShareRequest
 )
 
 // Errors a Remote's methods match with errors.Is (the client's sentinels
@@ -128,6 +136,22 @@ type Remote interface {
 	// AttachPolicy attaches a policy to a user or a group (attach false:
 	// detaches it).
 	AttachPolicy(ctx context.Context, name string, to Target, attach bool) error
+
+	// Sharing, for the shares screen: the caller's own links and shares.
+
+	// Links lists a page of the caller's share links, oldest first.
+	Links(ctx context.Context, cursor string) (LinkPage, error)
+	// CreateLink makes a share link; the answer has its URL.
+	CreateLink(ctx context.Context, req LinkRequest) (Link, error)
+	// RevealLink is the caller's link id with its URL again (an error for
+	// a link the server did not keep the token of).
+	RevealLink(ctx context.Context, id string) (Link, error)
+	RevokeLink(ctx context.Context, id string) error
+	// UserShares lists the caller's shares with users and groups.
+	UserShares(ctx context.Context) ([]UserShare, error)
+	ShareWith(ctx context.Context, req ShareRequest) (UserShare, error)
+	// Unshare ends the share of path with user or group (one of them).
+	Unshare(ctx context.Context, path, user, group string) error
 }
 
 // ReadAllLimit is io.ReadAll of at most max bytes.

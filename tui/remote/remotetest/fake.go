@@ -44,6 +44,7 @@ type Fake struct {
 	// (archive.go).
 	arch   map[string]*remote.ArchiveInfo
 	prices *remote.ArchivePrices
+	sh     shares // share links and user shares (shares.go)
 }
 
 type version struct {
