@@ -423,7 +423,7 @@ func (a App) archiveDialog(msg tea.Msg) (App, tea.Cmd, bool) {
 				return a, nil, true
 			}
 			a.arch.tier = tier
-			d := dialog.NewInput(a.st, restoreDaysDialog, "Restore "+describe(a.pending.items)+" ("+a.arch.tier+")",
+			d := dialog.NewSuggestedInput(a.st, restoreDaysDialog, "Restore "+describe(a.pending.items)+" ("+a.arch.tier+")",
 				a.daysPrompt(), strconv.Itoa(DefaultRestoreDays), validDays)
 			d.SetSize(a.w, a.h)
 			a.dlg = &d

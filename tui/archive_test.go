@@ -126,7 +126,8 @@ func TestAppRestoreDialog(t *testing.T) {
 	})
 	h := restoreHarness(t)
 	h.open("Keep the restored copy", "b")
-	h.press("backspace", "4", "0")
+	// The 7 offered is a suggestion: typing replaces it.
+	h.press("4", "0")
 	h.waitFor("a number of days from 1 to 30")
 	h.press("enter") // refused while invalid
 	h.press("backspace", "backspace", "3", "enter")

@@ -160,9 +160,17 @@ func NewInput(st *style.Styles, id, title, prompt, value string, validate func(s
 // runs complete (nil: none) on the current value; complete's command
 // answers with a CompletedMsg.
 func NewPathInput(st *style.Styles, id, title, prompt, value string, validate func(string) error, complete func(value string) tea.Cmd) Model {
+	m := NewSuggestedInput(st, id, title, prompt, value, validate)
+	m.complete = complete
+	return m
+}
+
+// NewSuggestedInput opens an Input whose value is a suggestion (a
+// default the user may take with enter), shown selected: typing replaces
+// it, arrows keep it for editing.
+func NewSuggestedInput(st *style.Styles, id, title, prompt, value string, validate func(string) error) Model {
 	m := NewInput(st, id, title, prompt, value, validate)
 	m.suggested = value != ""
-	m.complete = complete
 	return m
 }
 

@@ -57,7 +57,11 @@ type form struct {
 	focus   int
 	err     error // the last submit's problem, or the server's
 	busy    bool
-	now     func() time.Time
+	// suggested: the expiry field still holds the default, which the
+	// first typed character or backspace replaces (typing "30d" must not
+	// make "7d30d"); an arrow keeps it for editing.
+	suggested bool
+	now       func() time.Time
 }
 
 func newForm(st *style.Styles, targets []Target, now func() time.Time) *form {
@@ -73,6 +77,7 @@ func newForm(st *style.Styles, targets []Target, now func() time.Time) *form {
 		f.inputs[i] = ti
 	}
 	f.inputs[fExpires].SetValue(DefaultExpiry)
+	f.suggested = true
 	f.inputs[fExpires].Placeholder = "7d, 12h, 2027-01-31 or never"
 	f.inputs[fPassword].EchoMode = textinput.EchoPassword
 	f.inputs[fPassword].EchoCharacter = '•'
@@ -178,6 +183,17 @@ func (f *form) update(msg tea.KeyMsg) (formAnswer, tea.Cmd) {
 			}
 		}
 		return formEditing, nil
+	}
+	if f.focus == fExpires && f.suggested {
+		f.suggested = false
+		switch msg.Type {
+		case tea.KeyRunes, tea.KeySpace:
+			f.inputs[fExpires].SetValue("")
+		case tea.KeyBackspace, tea.KeyDelete:
+			f.inputs[fExpires].SetValue("")
+			f.err = nil
+			return formEditing, nil
+		}
 	}
 	var cmd tea.Cmd
 	before := f.inputs[f.focus].Value()

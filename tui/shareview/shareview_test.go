@@ -432,3 +432,19 @@ func TestShareWithUsers(t *testing.T) {
 		}
 	}
 }
+
+// The expiry offered (7d) is a suggestion: typing replaces it rather than
+// making "7d30d".
+func TestShareExpiryTypedOver(t *testing.T) {
+	f := shared(t)
+	c := &clipboard{}
+	d := share(t, f, c, Target{Path: "/home/tester/report.pdf", Name: "report.pdf"})
+	d.press("tab")
+	d.typeText("30d")
+	d.press("enter")
+	links := f.LinkList()
+	l := links[len(links)-1]
+	if l.Expires == nil || !l.Expires.Equal(f.Now.Add(30*24*time.Hour)) {
+		t.Fatalf("made %+v (the box:\n%s)", l, d.view())
+	}
+}
