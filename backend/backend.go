@@ -104,6 +104,7 @@ type Backend struct {
 	maxUploads   int
 	defaultQuota Quota
 	keyCache     *keyCache
+	dirs         *dirCache
 	spool        *spoolBudget
 	instance     string // this backend's identity in claims
 	excl         bool
@@ -131,6 +132,7 @@ func New(cfg Config) (*Backend, error) {
 		return nil, errors.New("backend: Blobs, Meta and Keys are required")
 	}
 	b := &Backend{
+		dirs:     newDirCache(),
 		blobs:    cfg.Blobs,
 		meta:     cfg.Meta,
 		keys:     cfg.Keys,

@@ -67,16 +67,23 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 		}
 	}
 	// Fail early, before any byte is stored, on what would fail at commit.
-	hint, err := b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch)
+	// A new file in a folder this server knows is not even read: its
+	// commit's must-not-exist condition says whether it is new.
+	hint, err := b.precheckCachedPut(ctx, p, o.IfMatch, o.IfNoneMatch, o.IfMatch == "")
 	if err != nil {
 		return Entry{}, err
 	}
 	if o.Size > 0 {
-		acct, err := b.accountOfPath(ctx, p, hint)
-		if err != nil {
-			return Entry{}, err
+		err := b.fitsAt(ctx, p, hint, o.Size)
+		if err != nil && hint != nil && hint.cached {
+			// The limits are on the home folder's entry: the cached
+			// one may be stale. Refuse only on what is there now.
+			b.dirs.drop(p.Parent())
+			if hint, err = b.precheckPut(ctx, p, o.IfMatch, o.IfNoneMatch); err == nil {
+				err = b.fitsAt(ctx, p, hint, o.Size)
+			}
 		}
-		if err := b.fits(ctx, acct, o.Size); err != nil {
+		if err != nil {
 			return Entry{}, err
 		}
 	}
@@ -139,6 +146,16 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	return e, nil
 }
 
+// fitsAt checks that size more bytes fit the quota of p's home folder
+// (resolved: p as resolved, or nil).
+func (b *Backend) fitsAt(ctx context.Context, p storepath.Path, resolved *loc, size int64) error {
+	acct, err := b.accountOfPath(ctx, p, resolved)
+	if err != nil {
+		return err
+	}
+	return b.fits(ctx, acct, size)
+}
+
 // countingReader counts and hashes what passes through and enforces the
 // announced size, so that a body longer or shorter than declared fails the
 // store instead of being cut or padded.
@@ -196,9 +213,36 @@ func (b *Backend) discardBlob(blobID string) {
 
 // precheckPut fails early, before any content is stored, on what would
 // fail at commit. It returns the resolved path when its parent exists, for
-// the commit to start from.
+// the commit to start from. It walks from the root: what it returns may be
+// trusted without a transaction (an upload session reserves its size with
+// the quota it reads).
 func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch bool) (*loc, error) {
 	l, err := b.lookup(ctx, p)
+	if err == nil {
+		if pl, ok := parentLoc(l); ok {
+			b.dirs.put(pl)
+		}
+	}
+	return b.prechecked(l, err, p, ifMatch, ifNoneMatch)
+}
+
+// precheckCachedPut is precheckPut for a Put, whose commit checks every
+// folder it starts from: it may start from the cached parent folder, and
+// with assume need not read p's entry (see lookupCached). A refusal
+// that comes from cached folders is checked again without them.
+func (b *Backend) precheckCachedPut(ctx context.Context, p storepath.Path, ifMatch string, ifNoneMatch, assume bool) (*loc, error) {
+	l, ok, err := b.lookupCached(ctx, p, assume)
+	if !ok {
+		return b.precheckPut(ctx, p, ifMatch, ifNoneMatch)
+	}
+	if err == nil && b.precheckAt(l, p, ifMatch, ifNoneMatch) == nil {
+		return &l, nil
+	}
+	b.dirs.drop(p.Parent())
+	return b.precheckPut(ctx, p, ifMatch, ifNoneMatch)
+}
+
+func (b *Backend) prechecked(l loc, err error, p storepath.Path, ifMatch string, ifNoneMatch bool) (*loc, error) {
 	if errors.Is(err, errs.ErrNotFound) {
 		// A missing ancestor will be created; a file in the way will not.
 		return nil, b.precondition(loc{}, ifMatch, ifNoneMatch)
@@ -206,10 +250,14 @@ func (b *Backend) precheckPut(ctx context.Context, p storepath.Path, ifMatch str
 	if err != nil {
 		return nil, err
 	}
+	return &l, b.precheckAt(l, p, ifMatch, ifNoneMatch)
+}
+
+func (b *Backend) precheckAt(l loc, p storepath.Path, ifMatch string, ifNoneMatch bool) error {
 	if l.exists && l.rec.Kind == KindDir {
-		return nil, fmt.Errorf("%s: %w", p, errs.ErrIsDir)
+		return fmt.Errorf("%s: %w", p, errs.ErrIsDir)
 	}
-	return &l, b.precondition(l, ifMatch, ifNoneMatch)
+	return b.precondition(l, ifMatch, ifNoneMatch)
 }
 
 func (b *Backend) precondition(l loc, ifMatch string, ifNoneMatch bool) error {
@@ -250,9 +298,25 @@ func (b *Backend) commitVersion(ctx context.Context, pr iam.Principal, p storepa
 		released []string
 	}
 	r, err := record.Optimistic(ctx, p.String(), func() (result, error) {
-		e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch, hint)
-		hint = nil
-		return result{e, released}, err
+		for {
+			e, released, err := b.commitVersionOnce(ctx, pr, p, nv, ifMatch, ifNoneMatch, hint)
+			if err == nil || hint == nil || !hint.cached {
+				hint = nil
+				return result{e, released}, err
+			}
+			// A hint from the cache failed. If only the name was
+			// taken after all, read it under the same folders and
+			// commit as an overwrite; otherwise the folders may have
+			// moved: forget them and walk from the root.
+			if hint.assumed && nameTaken(err, *hint) {
+				if l, rerr := b.readEntry(ctx, *hint); rerr == nil {
+					hint = &l
+					continue
+				}
+			}
+			b.dirs.drop(p.Parent())
+			hint = nil
+		}
 	})
 	if err != nil {
 		return Entry{}, err
@@ -261,6 +325,14 @@ func (b *Backend) commitVersion(ctx context.Context, pr iam.Principal, p storepa
 		b.releaseBlob(ctx, id)
 	}
 	return r.e, nil
+}
+
+// nameTaken reports whether err is a transaction that failed only because
+// l's entry, taken to be absent, exists.
+func nameTaken(err error, l loc) bool {
+	var te *meta.TxError
+	return errors.As(err, &te) && te.Op.Kind == meta.OpPut &&
+		te.Op.Item.PK == dirPK(l.parentID) && te.Op.Item.SK == entrySK(l.path.Name())
 }
 
 func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p storepath.Path, nv newVersion, ifMatch string, ifNoneMatch bool, hint *loc) (Entry, []string, error) {
@@ -272,6 +344,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		if err != nil {
 			return Entry{}, nil, err
 		}
+		b.dirs.put(parent)
 		l = parent.below(p.Name(), p)
 		rec, it, err := record.Get[entryRec](ctx, b.meta, dirPK(l.parentID), entrySK(p.Name()))
 		switch {

@@ -419,6 +419,7 @@ func TestQuotaRequestsPerUpload(t *testing.T) {
 	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1<<30)), nil); err != nil {
 		t.Fatal(err)
 	}
+	put("b0") // the first write after the change finds its cached home folder stale
 	limited := put("b")
 	if limited["Get"] != free["Get"]+1 || limited["Transact"] != 1 || limited["Query"] != free["Query"] {
 		t.Fatalf("requests of a put: %v without a quota, %v with one", free, limited)

@@ -39,6 +39,10 @@ type loc struct {
 	exists  bool
 	rec     entryRec
 	ver     int64
+	// cached: the folders came from the dirCache, unchecked until the
+	// write's transaction checks them. assumed: the entry was not read;
+	// it is taken to be absent.
+	cached, assumed bool
 }
 
 // maxChainChecks bounds the chain conditions one transaction carries; deeper
