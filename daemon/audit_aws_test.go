@@ -6,19 +6,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/audit"
-	"github.com/strata-storage/strata/backend/awstest"
-	"github.com/strata-storage/strata/backend/engine"
 	"github.com/strata-storage/strata/backend/iam"
-	"github.com/strata-storage/strata/backend/meta/dynamo"
-	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -28,53 +18,9 @@ import (
 // one Put each. The figures are logged (go test -v) for the closing note.
 func TestAuditRequestsPerUploadOnDynamoDB(t *testing.T) {
 	ctx := context.Background()
-	ep := awstest.Endpoint(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", awstest.Region)
-	bucket, table := awstest.Name("strata-audit"), awstest.Name("strata-audit")
-	if _, err := awstest.S3(t).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateTable(ctx, awstest.DynamoDB(t), table); err != nil {
-		t.Fatal(err)
-	}
-	key, err := awstest.KMS(t).CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	c, err := daemon.Open(ctx, daemon.Config{
-		Engines: engine.Spec{DataDir: t.TempDir(), Blob: "s3://" + bucket, Meta: "dynamodb://" + table, Keys: "kms://" + *key.KeyMetadata.Arn,
-			AWSEndpoint: ep, Registerer: reg},
-		// HomeRule decides: the policy cache's own reads would blur the count.
-		Core: backend.Config{PartSize: 5 << 20, Decider: iam.HomeRule{}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	// ddbRequests counts the DynamoDB calls the engines made.
-	ddbRequests := func() int64 {
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n float64
-		for _, mf := range mfs {
-			if mf.GetName() != "strata_aws_requests_total" {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "service" && l.GetValue() == "DynamoDB" {
-						n += m.GetCounter().GetValue()
-					}
-				}
-			}
-		}
-		return int64(n)
-	}
+	// HomeRule decides: the policy cache's own reads would blur the count.
+	c, reg := openAWSDaemon(t, "strata-audit", backend.Config{PartSize: 5 << 20, Decider: iam.HomeRule{}})
+	ddbRequests := func() int64 { return awsRequests(t, reg, "DynamoDB") }
 	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)
