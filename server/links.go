@@ -341,6 +341,12 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 			it.Href, it.Size = base+"/d/"+sub, "—"
 		} else {
 			it.Href, it.Size = base+"/raw/"+sub, web.Size(e.Size)
+			switch e.State {
+			case backend.StateArchived:
+				it.Cold = "archived"
+			case backend.StateRestoring:
+				it.Cold = "being restored"
+			}
 		}
 		f.Entries = append(f.Entries, it)
 	}

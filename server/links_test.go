@@ -260,8 +260,10 @@ func TestLinkFilePage(t *testing.T) {
 	base := linkPath(sh)
 	resp, body := f.get(base)
 	doc := f.page(resp, body, http.StatusOK)
-	if got := text(first(doc, elem("h1"))); got != name {
-		t.Errorf("h1 %q, want the name as text %q", got, name)
+	// The right-to-left override is shown, not obeyed: the name must not
+	// read as ending in "txt.png".
+	if got, want := text(first(doc, elem("h1"))), `<script>alert("x")<script> \u202Egnp.txt`; got != want {
+		t.Errorf("h1 %q, want the name as text %q", got, want)
 	}
 	if got := text(first(doc, withClass("p", "note"))); got != "for <b>you</b>" {
 		t.Errorf("note %q", got)

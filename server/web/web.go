@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/strata-storage/strata/internal/human"
 )
@@ -80,6 +83,9 @@ type Crumb struct{ Name, Href string }
 type Item struct {
 	Name, Href, Size, Mod, ModISO string
 	Dir                           bool
+	// Cold is why a file cannot be downloaded now ("archived", "being
+	// restored"); "" when it can.
+	Cold string
 }
 
 // Folder is a page of a folder link's listing.
@@ -118,19 +124,65 @@ func (p *Pages) Render(w io.Writer, kind string, c Common, data any) error {
 // flatten merges the common fields and the page's into one map, for the
 // templates to read both at the top level.
 func flatten(c Common, data any) map[string]any {
-	m := map[string]any{"Title": c.Title, "Owner": c.Owner, "CSS": template.CSS(styleCSS)}
+	m := map[string]any{"Title": Shown(c.Title), "Owner": Shown(c.Owner), "CSS": template.CSS(styleCSS)}
 	switch d := data.(type) {
 	case File:
+		d.Name = Shown(d.Name)
 		m["Name"], m["Note"], m["Size"], m["Mod"], m["ModISO"] = d.Name, d.Note, d.Size, d.Mod, d.ModISO
 		m["Expires"], m["ExpiresISO"], m["Raw"], m["Inline"], m["Preview"], m["Left"] = d.Expires, d.ExpiresISO, d.Raw, d.Inline, d.Preview, d.Left
 	case Folder:
+		d.Name = Shown(d.Name)
+		d.Crumbs = slices.Clone(d.Crumbs)
+		for i := range d.Crumbs {
+			d.Crumbs[i].Name = Shown(d.Crumbs[i].Name)
+		}
+		d.Entries = slices.Clone(d.Entries)
+		for i := range d.Entries {
+			d.Entries[i].Name = Shown(d.Entries[i].Name)
+		}
 		m["Name"], m["Note"], m["Zip"], m["Drop"], m["Next"], m["Crumbs"], m["Entries"] = d.Name, d.Note, d.Zip, d.Drop, d.Next, d.Crumbs, d.Entries
 	case Password:
 		m["Action"], m["Error"] = d.Action, d.Error
 	case Drop:
+		d.Name, d.Owner = Shown(d.Name), Shown(d.Owner)
+		d.Done = slices.Clone(d.Done)
+		for i := range d.Done {
+			d.Done[i] = Shown(d.Done[i])
+		}
 		m["Owner"], m["Name"], m["Note"], m["Action"], m["Cap"], m["Done"] = d.Owner, d.Name, d.Note, d.Action, d.Cap, d.Done
 	case Message:
 		m["Heading"], m["Text"], m["Back"] = d.Heading, d.Text, d.Back
 	}
 	return m
+}
+
+// Shown is a name as a page shows it: characters that change the direction
+// of the text around them (U+202E RIGHT-TO-LEFT OVERRIDE makes
+// "invoice\u202Efdp.exe" read "invoiceexe.pdf") or that are invisible are
+// written as \uXXXX, so a visitor sees the name's real end. Letters of
+// right-to-left scripts are kept: they need none of these to show.
+func Shown(name string) string {
+	if !strings.ContainsFunc(name, hidden) {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		if hidden(r) {
+			fmt.Fprintf(&b, "\\u%04X", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// hidden: the bidirectional formatting characters and other format (Cf)
+// and control characters, except the zero-width joiner and non-joiner,
+// which Persian, Indic scripts and emoji sequences need and which cannot
+// reorder anything.
+func hidden(r rune) bool {
+	if r == '\u200C' || r == '\u200D' {
+		return false
+	}
+	return unicode.Is(unicode.Cf, r) || unicode.IsControl(r)
 }
