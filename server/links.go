@@ -537,8 +537,12 @@ func (s *Server) zipLink(w http.ResponseWriter, r *http.Request, _ iam.Principal
 	w.WriteHeader(http.StatusOK)
 	iw := &idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}
 	zw := zip.NewWriter(iw)
-	if err := s.zipFolder(ctx, zw, v, rel, ""); err != nil {
+	var cold coldFiles
+	if err := s.zipFolder(ctx, zw, v, rel, "", &cold); err != nil {
 		s.log.Warn("share link zip cut short", "rid", requestID(ctx), "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if err := cold.note(zw, s.cfg.Now()); err != nil {
 		panic(http.ErrAbortHandler)
 	}
 	if err := zw.Close(); err != nil {
@@ -547,9 +551,45 @@ func (s *Server) zipLink(w http.ResponseWriter, r *http.Request, _ iam.Principal
 	return nil
 }
 
+// coldFiles are the archived files a zip left out, named in a note at its
+// end (the first maxColdNames of them).
+type coldFiles struct {
+	n     int
+	names []string
+}
+
+const maxColdNames = 1000
+
+func (c *coldFiles) add(name string) {
+	c.n++
+	if len(c.names) < maxColdNames {
+		c.names = append(c.names, name)
+	}
+}
+
+// note writes the list of left-out files into the zip, if any.
+func (c *coldFiles) note(zw *zip.Writer, now time.Time) error {
+	if c.n == 0 {
+		return nil
+	}
+	fw, err := zw.CreateHeader(&zip.FileHeader{Name: "NOT INCLUDED - archived files.txt", Method: zip.Deflate, Modified: now})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(fw, "%d archived file(s) are not in this zip: they are kept in cold storage and\r\nmust be restored by their owner before they can be downloaded.\r\n\r\n", c.n)
+	for _, name := range c.names {
+		fmt.Fprintf(fw, "%s\r\n", name)
+	}
+	if c.n > len(c.names) {
+		fmt.Fprintf(fw, "... and %d more\r\n", c.n-len(c.names))
+	}
+	return nil
+}
+
 // zipFolder writes the folder at rel into zw under prefix, depth first.
-// An entry deleted while the zip is made is left out.
-func (s *Server) zipFolder(ctx context.Context, zw *zip.Writer, v *shares.Visit, rel []string, prefix string) error {
+// An entry deleted while the zip is made is left out; so is an archived
+// file, which cold notes.
+func (s *Server) zipFolder(ctx context.Context, zw *zip.Writer, v *shares.Visit, rel []string, prefix string, cold *coldFiles) error {
 	if prefix != "" {
 		if _, err := zw.CreateHeader(&zip.FileHeader{Name: prefix, Method: zip.Store}); err != nil {
 			return err
@@ -568,14 +608,22 @@ func (s *Server) zipFolder(ctx context.Context, zw *zip.Writer, v *shares.Visit,
 		for _, e := range pg.Entries {
 			sub := append(rel[:len(rel):len(rel)], e.Name)
 			if e.Kind == backend.KindDir {
-				if err := s.zipFolder(ctx, zw, v, sub, prefix+e.Name+"/"); err != nil {
+				if err := s.zipFolder(ctx, zw, v, sub, prefix+e.Name+"/", cold); err != nil {
 					return err
 				}
+				continue
+			}
+			if e.State == backend.StateArchived || e.State == backend.StateRestoring {
+				cold.add(prefix + e.Name)
 				continue
 			}
 			rd, err := v.Open(ctx, sub, e.Version, 0, e.Size)
 			if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrInvalidRange) {
 				continue // deleted or replaced meanwhile
+			}
+			if errors.Is(err, errs.ErrArchived) {
+				cold.add(prefix + e.Name) // archived meanwhile
+				continue
 			}
 			if err != nil {
 				return err

@@ -823,3 +823,47 @@ func TestLinkDownloadLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkFolderArchived: an archived file in a shared folder is listed
+// without a download link, saying so, and a zip of the folder leaves it
+// out and says which it left out, instead of breaking off.
+func TestLinkFolderArchived(t *testing.T) {
+	f := newLinkFix(t, false)
+	ctx := context.Background()
+	f.put(f.alice, "/home/alice/pub/hot.txt", "hot")
+	f.put(f.alice, "/home/alice/pub/sub/cold.txt", "cold")
+	if _, _, err := f.alice.Archive(ctx, "/home/alice/pub/sub/cold.txt", api.ArchiveRequest{Class: "glacier"}); err != nil {
+		t.Fatal(err)
+	}
+	sh := f.share(f.alice, api.CreateShareRequest{Path: "/home/alice/pub"})
+	base := linkPath(sh)
+	doc := f.ok(f.get(base + "/d/sub"))
+	row := first(first(doc, elem("tbody")), elem("tr"))
+	if a := first(row, elem("a")); a != nil || !strings.Contains(text(row), "cold.txt (archived)") {
+		t.Errorf("the archived file's row: %q, link %v", text(row), a)
+	}
+	r, b := f.get(base + "/zip")
+	if r.StatusCode != 200 {
+		t.Fatalf("zip: %d", r.StatusCode)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("zip: %v", err)
+	}
+	got := map[string]string{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := io.ReadAll(rc)
+		rc.Close()
+		got[zf.Name] = string(c)
+	}
+	if got["hot.txt"] != "hot" || strings.Contains(got["sub/cold.txt"], "cold") {
+		t.Errorf("zip holds %q", got)
+	}
+	if note := got["NOT INCLUDED - archived files.txt"]; !strings.Contains(note, "sub/cold.txt") || !strings.Contains(note, "1 archived file") {
+		t.Errorf("the note: %q", note)
+	}
+}
