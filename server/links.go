@@ -298,8 +298,8 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 		if err != nil {
 			return s.linkError(w, r, err)
 		}
-		if p := s.archived(w, e); p != nil {
-			return p
+		if done, err := s.archived(w, e); done {
+			return err
 		}
 		f := web.File{Name: e.Name, Note: v.Note(), Size: web.Size(e.Size), Mod: web.Date(e.ModTime), ModISO: web.ISO(e.ModTime),
 			Raw: linkBase(r) + "/raw"}
@@ -360,16 +360,16 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request, _ iam.Principa
 	return s.linkPage(w, http.StatusOK, "folder", cache, common, f)
 }
 
-// archived answers for a file the core says is archived (nil if it is
-// not).
-func (s *Server) archived(w http.ResponseWriter, e backend.Entry) error {
+// archived answers for a file the core says is archived or being
+// restored, and says whether it did (done) and how writing the page went.
+func (s *Server) archived(w http.ResponseWriter, e backend.Entry) (done bool, err error) {
 	switch e.State {
-	case "archived":
-		return s.linkMessage(w, http.StatusConflict, "This file is archived", "It is kept in cold storage and cannot be downloaded now. Ask its owner to restore it.")
-	case "restoring":
-		return s.linkMessage(w, http.StatusConflict, "This file is being restored", "It is on its way back from cold storage. Try again later.")
+	case backend.StateArchived:
+		return true, s.linkMessage(w, http.StatusConflict, "This file is archived", "It is kept in cold storage and cannot be downloaded now. Ask its owner to restore it.")
+	case backend.StateRestoring:
+		return true, s.linkMessage(w, http.StatusConflict, "This file is being restored", "It is on its way back from cold storage. Try again later.")
 	}
-	return nil
+	return false, nil
 }
 
 // previewKind says how a file page previews name: "image" for raster
@@ -441,8 +441,8 @@ func (s *Server) rawLink(w http.ResponseWriter, r *http.Request, _ iam.Principal
 	if e.Kind == backend.KindDir {
 		return s.linkError(w, r, errs.ErrIsDir)
 	}
-	if p := s.archived(w, e); p != nil {
-		return p
+	if done, err := s.archived(w, e); done {
+		return err
 	}
 	h := w.Header()
 	inline := r.URL.Query().Get("inline") != "" && inlineType(e.Name) != ""

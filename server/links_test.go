@@ -867,3 +867,21 @@ func TestLinkFolderArchived(t *testing.T) {
 		t.Errorf("the note: %q", note)
 	}
 }
+
+// TestLinkFileArchived: a link to an archived file answers one page that
+// says so (409), on the page and on /raw, and nothing after it.
+func TestLinkFileArchived(t *testing.T) {
+	f := newLinkFix(t, false)
+	f.put(f.alice, "/home/alice/cold.bin", "cold content")
+	if _, _, err := f.alice.Archive(context.Background(), "/home/alice/cold.bin", api.ArchiveRequest{Class: "glacier"}); err != nil {
+		t.Fatal(err)
+	}
+	base := linkPath(f.share(f.alice, api.CreateShareRequest{Path: "/home/alice/cold.bin"}))
+	for _, p := range []string{base, base + "/raw"} {
+		r, b := f.get(p)
+		if r.StatusCode != http.StatusConflict || bytes.Count(b, []byte("<html")) != 1 || !bytes.Contains(b, []byte("This file is archived")) ||
+			bytes.Contains(b, []byte("cold content")) || bytes.Contains(b, []byte("Download")) {
+			t.Errorf("%s: %d\n%s", p, r.StatusCode, b)
+		}
+	}
+}
