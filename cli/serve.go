@@ -487,8 +487,17 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		if public == "" {
 			public = sshLn.Addr().String()
 		}
+		// Share links made in a session are addressed like the
+		// session's API requests: to the HTTP listener, when it names a
+		// host (else only --public-url or --share-url gives them one).
+		webURL := ""
+		if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !ap.Addr().IsUnspecified() {
+			webURL = scheme + "://" + ln.Addr().String()
+		} else if o.shareURL == "" && len(o.publicURLs) == 0 {
+			log.Warn("share links made over SSH need --public-url (or --share-url): the --listen address names no host")
+		}
 		s, err := d.ServeSSH(ctx, sshLn, sshserve.Config{Passwords: o.sshPasswords, IdleTimeout: o.sshIdle,
-			MaxSessionsPerUser: o.sshSessions, Public: public})
+			MaxSessionsPerUser: o.sshSessions, Public: public, WebURL: webURL})
 		if err != nil {
 			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

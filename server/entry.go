@@ -21,6 +21,11 @@ type EntryPoint struct {
 	// Secure says the entry point's own transport is encrypted (SSH is):
 	// strata:SecureTransport.
 	Secure bool
+	// Web is the server's HTTP address (scheme://host:port) for what is
+	// built from the address a request came to, a share link's URL when
+	// the server was given no public URL: the entry point's requests come
+	// to an internal one. "" when it has none.
+	Web string
 }
 
 // WithEntryPoint marks ctx, a connection's context, as e's.

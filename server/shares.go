@@ -54,6 +54,9 @@ func parseAllowIP(list []string) ([]netip.Prefix, error) {
 // server was given, or the one the request came to.
 func (s *Server) shareURL(r *http.Request, token string) string {
 	base := s.links.base
+	if e, ok := entryPoint(r.Context()); ok && base == "" {
+		base = e.Web
+	}
 	if base == "" {
 		scheme := "http"
 		if r.TLS != nil {

@@ -23,6 +23,7 @@ import (
 // every other client's, and nothing below the API knows they came over
 // SSH but the entry point.
 type inProcessAPI struct {
+	web    string // the server's HTTP address, for server.EntryPoint.Web
 	srv    *http.Server
 	conns  chan net.Conn
 	done   chan struct{}
@@ -30,12 +31,12 @@ type inProcessAPI struct {
 	served chan struct{}
 }
 
-func newInProcessAPI(h http.Handler, log *slog.Logger) *inProcessAPI {
-	a := &inProcessAPI{conns: make(chan net.Conn), done: make(chan struct{}), served: make(chan struct{})}
+func newInProcessAPI(h http.Handler, web string, log *slog.Logger) *inProcessAPI {
+	a := &inProcessAPI{web: web, conns: make(chan net.Conn), done: make(chan struct{}), served: make(chan struct{})}
 	a.srv = server.HTTPServer("", h, log)
 	a.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if e, ok := c.(*entryConn); ok {
-			return server.WithEntryPoint(ctx, server.EntryPoint{Via: e.via, Secure: true})
+			return server.WithEntryPoint(ctx, server.EntryPoint{Via: e.via, Secure: true, Web: a.web})
 		}
 		return ctx
 	}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync"
 	"time"
 
@@ -66,6 +67,11 @@ type Config struct {
 	// Public is how users reach this server ("host:port"), for the
 	// commands the file manager shows; "" uses the listener's address.
 	Public string
+	// WebURL is the server's HTTP address (scheme://host:port), which
+	// the API takes for the address the sessions' requests came to (they
+	// come to an internal one): a share link made in a session, when the
+	// server was given no --public-url, is one a browser can open.
+	WebURL string
 	Logger *slog.Logger
 }
 
@@ -112,6 +118,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if cfg.WebURL != "" {
+		if u, err := url.Parse(cfg.WebURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("sshserve: WebURL %q: want http(s)://host[:port]", cfg.WebURL)
+		}
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, open: map[string]int{}, live: map[*session]struct{}{}, stop: make(chan struct{})}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKey),
@@ -142,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
 	s.ssh = srv
-	s.api = newInProcessAPI(cfg.API, cfg.Logger)
+	s.api = newInProcessAPI(cfg.API, cfg.WebURL, cfg.Logger)
 	return s, nil
 }
 

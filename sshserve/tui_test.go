@@ -175,3 +175,16 @@ func TestFileManagerNeedsATerminal(t *testing.T) {
 		t.Fatalf("%v, %q", err, stderr.String())
 	}
 }
+
+// A share link made in a session is addressed to the server's web
+// address (WebURL), not to the sessions' internal one: a browser opens it.
+func TestShareLinkOverSSH(t *testing.T) {
+	e := newEnv(t, sshserve.Config{Public: "files.example.com:2222", WebURL: "https://files.example.com:8443"})
+	e.put("/home/alice/hello.txt", []byte("hello"))
+	tm := openTerminal(t, e.login("alice"), 100, 30, map[string]string{"NO_COLOR": "1"})
+	tm.await("hello.txt")
+	tm.keys("P")
+	tm.await("Share “hello.txt”")
+	tm.keys("\r")
+	tm.await("https://files.example.com:8443/s/")
+}
