@@ -9,6 +9,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/daemon"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -21,22 +22,8 @@ func TestAuditRequestsPerUploadOnDynamoDB(t *testing.T) {
 	// HomeRule decides: the policy cache's own reads would blur the count.
 	c, reg := openAWSDaemon(t, "strata-audit", backend.Config{PartSize: 5 << 20, Decider: iam.HomeRule{}})
 	ddbRequests := func() int64 { return awsRequests(t, reg, "DynamoDB") }
-	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := c.Identity.Authenticate(ctx, adminTok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Identity.CreateUser(ctx, admin, "alice", false); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Identity.CreateToken(ctx, admin, "alice", "bench", 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice, err := c.Identity.Authenticate(ctx, tok.Secret)
+	admin, tok := adminAndAlice(t, c)
+	alice, err := c.Identity.Authenticate(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +108,27 @@ func TestAuditRequestsPerUploadOnDynamoDB(t *testing.T) {
 	if want := 1 + rounds*(1+4); len(pg.Records) != want {
 		t.Errorf("%d records of alice, want %d", len(pg.Records), want)
 	}
+}
+
+// adminAndAlice bootstraps the store's admin and makes the user alice:
+// the admin's principal and a token of alice's.
+func adminAndAlice(t *testing.T, c *daemon.Daemon) (iam.Principal, string) {
+	t.Helper()
+	ctx := context.Background()
+	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := c.Identity.Authenticate(ctx, adminTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Identity.CreateUser(ctx, admin, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Identity.CreateToken(ctx, admin, "alice", "bench", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin, tok.Secret
 }

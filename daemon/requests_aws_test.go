@@ -93,21 +93,7 @@ func TestSmallUploadRequestsOnAWS(t *testing.T) {
 	// number of requests: moto takes about that for a few uploads.
 	now := time.Now()
 	c, reg := openAWSDaemon(t, "strata-reqs", backend.Config{PartSize: 5 << 20, Now: func() time.Time { return now }})
-	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := c.Identity.Authenticate(ctx, adminTok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Identity.CreateUser(ctx, admin, "alice", false); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Identity.CreateToken(ctx, admin, "alice", "bench", 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, tok := adminAndAlice(t, c)
 	small := bytes.Repeat([]byte("s"), 4<<10)
 	n := 0
 	// put uploads path as one API request, and returns its DynamoDB
@@ -118,7 +104,7 @@ func TestSmallUploadRequestsOnAWS(t *testing.T) {
 		d0, k0 := awsRequests(t, reg, "DynamoDB"), awsRequests(t, reg, "KMS")
 		rctx := iam.WithRequest(ctx, iam.Request{ID: fmt.Sprintf("r%d", n), Via: iam.ViaHTTP})
 		rctx, sc := c.Audit.Begin(rctx, audit.Request{ID: fmt.Sprintf("r%d", n), Via: iam.ViaHTTP, Changes: true})
-		alice, err := c.Identity.Authenticate(rctx, tok.Secret)
+		alice, err := c.Identity.Authenticate(rctx, tok)
 		if err != nil {
 			t.Fatal(err)
 		}
