@@ -45,7 +45,7 @@ func (c *dirCache) get(p storepath.Path) (loc, bool) {
 // to be checked entry by entry are not kept (their writes check the tree
 // version, which a cached loc would hold stale for every write).
 func (c *dirCache) put(l loc) {
-	if !l.exists || l.rec.Kind != KindDir || l.path.IsRoot() || len(l.chain) > maxChainChecks {
+	if !l.exists || l.rec.Kind != KindDir || l.path.IsRoot() || len(l.chain) >= maxChainChecks {
 		return
 	}
 	c.mu.Lock()

@@ -126,7 +126,7 @@ func (b *Backend) walk(ctx context.Context, p storepath.Path, create bool) (loc,
 		return cur, nil
 	}
 	segs := p.Segments()
-	if len(segs)-1 > maxChainChecks {
+	if len(segs) > maxChainChecks {
 		v, err := b.treeVersion(ctx)
 		if err != nil {
 			return loc{}, err
