@@ -59,6 +59,11 @@ type policyRec struct {
 	Doc     string `json:"doc"`
 	Created int64  `json:"c"`
 	Updated int64  `json:"u"`
+	// Stock: the document is a built-in one as a server wrote it, so a
+	// later version may replace it with its own; Edited: an administrator
+	// wrote it (PutPolicy), and no version replaces it.
+	Stock  bool `json:"s,omitempty"`
+	Edited bool `json:"e,omitempty"`
 }
 
 type groupRec struct {
@@ -128,7 +133,7 @@ func (s *Service) PutPolicy(ctx context.Context, pr iam.Principal, name string, 
 		return PolicyInfo{}, err
 	}
 	now := record.Nanos(s.now())
-	rec := policyRec{Doc: string(doc), Created: now, Updated: now}
+	rec := policyRec{Doc: string(doc), Created: now, Updated: now, Edited: true}
 	cond := meta.MustNew
 	if !create {
 		old, it, err := record.Get[policyRec](ctx, s.meta, pkPolicies, policySK+name)
@@ -570,7 +575,7 @@ func (s *Service) ensureBuiltins(ctx context.Context) error {
 	}
 	now := record.Nanos(s.now())
 	for name, doc := range map[string]string{iam.HomePolicyName: iam.HomePolicyDocument, iam.AdminPolicyName: iam.AdminPolicyDocument} {
-		_, err := s.meta.Put(ctx, record.Item(pkPolicies, policySK+name, policyRec{Doc: doc, Created: now, Updated: now}), meta.MustNew)
+		_, err := s.meta.Put(ctx, record.Item(pkPolicies, policySK+name, policyRec{Doc: doc, Created: now, Updated: now, Stock: true}), meta.MustNew)
 		if err != nil && !record.IsConflict(err) {
 			return errs.FromStore("built-in policies", err)
 		}
@@ -618,10 +623,15 @@ func (s *Service) upgradeBuiltins(ctx context.Context) error {
 		if err != nil {
 			return errs.FromStore("built-in policy "+name, err)
 		}
-		if rec.Doc == doc || !iam.EarlierBuiltIn(name, rec.Doc) {
+		// An administrator's edit stays, even one that made the document
+		// an earlier built-in's (say, the statement a version added taken
+		// out again). Records from before Stock and Edited were kept
+		// were never edited if they were never updated.
+		stock := !rec.Edited && (rec.Stock || rec.Updated == rec.Created)
+		if rec.Doc == doc || !stock || !iam.EarlierBuiltIn(name, rec.Doc) {
 			continue
 		}
-		rec.Doc, rec.Updated = doc, record.Nanos(s.now())
+		rec.Doc, rec.Updated, rec.Stock = doc, record.Nanos(s.now()), true
 		err = s.meta.Transact(ctx, []meta.Op{
 			meta.Put(record.Item(pkPolicies, policySK+name, rec), meta.AtVersion(it.Version)),
 			bumpPolicies(),
