@@ -36,6 +36,19 @@ func TestLinkReveal(t *testing.T) {
 			if got.URL != sh.URL || got.Token != sh.Token || got.ID != sh.ID {
 				t.Errorf("reveal: %q %q, want %q %q", got.URL, got.Token, sh.URL, sh.Token)
 			}
+			// A reveal hands out a bearer secret: it is in the audit log,
+			// though it changes nothing.
+			ap, err := f.alice.Audit(ctx, client.AuditQuery{Action: "strata:ManageShares"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			revealed := false
+			for _, rec := range ap.Records {
+				revealed = revealed || (rec.Op == "GET /v1/shares/{id}" && strings.Contains(rec.Resource, sh.ID))
+			}
+			if !revealed {
+				t.Errorf("no audit record of the reveal: %+v", ap.Records)
+			}
 			// Listing and describing never carry the token.
 			pg, err := f.alice.ListShares(ctx, "", "", "", 0)
 			if err != nil || len(pg.Shares) != 1 || pg.Shares[0].Token != "" || pg.Shares[0].URL != "" || !pg.Shares[0].Revealable {

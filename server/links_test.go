@@ -83,7 +83,7 @@ func newLinkFix(t *testing.T, onAWS bool) *linkFix {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Shares: c.Shares}, server.Config{Now: clk.Now}))
+	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Shares: c.Shares, Audit: c.Audit}, server.Config{Now: clk.Now}))
 	t.Cleanup(srv.Close)
 	f := &linkFix{t: t, srv: srv, clock: clk, meta: bc.Meta, adminT: tok}
 	f.admin = f.client(tok)

@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/audit"
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
@@ -395,6 +396,8 @@ func (s *Service) Reveal(ctx context.Context, pr iam.Principal, id string) (Link
 	if !sameToken(hashToken(string(tok)), ref.Hash) {
 		return Link{}, "", fmt.Errorf("link %s: %w", id, errs.ErrIntegrity)
 	}
+	// Nothing changes, but a bearer secret is handed out: on the record.
+	audit.Note(ctx, pr, iam.ManageShares, iam.LinkOf(pr.Name, rec.ID))
 	return s.describe(ctx, rec, it.N), string(tok), nil
 }
 
