@@ -491,10 +491,12 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 		// session's API requests: to the HTTP listener, when it names a
 		// host (else only --public-url or --share-url gives them one).
 		webURL := ""
-		if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !ap.Addr().IsUnspecified() {
+		ap, err := netip.ParseAddrPort(ln.Addr().String())
+		if err == nil && !ap.Addr().IsUnspecified() {
 			webURL = scheme + "://" + ln.Addr().String()
-		} else if o.shareURL == "" && len(o.publicURLs) == 0 {
-			log.Warn("share links made over SSH need --public-url (or --share-url): the --listen address names no host")
+		}
+		if o.shareURL == "" && len(o.publicURLs) == 0 && (webURL == "" || ap.Addr().IsLoopback()) {
+			log.Warn("share links made over SSH need --public-url (or --share-url) to be opened from other machines: the --listen address is " + ln.Addr().String())
 		}
 		s, err := d.ServeSSH(ctx, sshLn, sshserve.Config{Passwords: o.sshPasswords, IdleTimeout: o.sshIdle,
 			MaxSessionsPerUser: o.sshSessions, Public: public, WebURL: webURL})

@@ -417,7 +417,10 @@ func contentDisposition(kind, name string) string {
 		}
 		return r
 	}, name)
-	return mime.FormatMediaType(kind, map[string]string{"filename": fallback}) + "; filename*=UTF-8''" + url.PathEscape(name)
+	// The saved file is named as the page shows it: a right-to-left
+	// override must not make "abc\u202Etxt.exe" read "abcexe.txt" in a
+	// downloads list either.
+	return mime.FormatMediaType(kind, map[string]string{"filename": fallback}) + "; filename*=UTF-8''" + url.PathEscape(web.Shown(name))
 }
 
 // rawLink is GET and HEAD /s/{token}/raw[/{path...}]: a file's bytes.

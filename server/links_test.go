@@ -287,7 +287,7 @@ func TestLinkFilePage(t *testing.T) {
 	}
 	h := resp.Header
 	cd := h.Get("Content-Disposition")
-	if !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, "filename*=UTF-8''"+url.PathEscape(name)) || strings.ContainsAny(strings.TrimPrefix(cd, "attachment;"), "<>\n") && !strings.Contains(cd, `"`) {
+	if !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, "filename*=UTF-8''"+url.PathEscape(`<script>alert("x")<script> \u202Egnp.txt`)) || strings.ContainsAny(strings.TrimPrefix(cd, "attachment;"), "<>\n") && !strings.Contains(cd, `"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	if h.Get("Content-Type") != "application/octet-stream" || h.Get("ETag") == "" || h.Get("Last-Modified") == "" ||
