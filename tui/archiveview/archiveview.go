@@ -35,27 +35,22 @@ type RestoreMsg struct{ Entries []remote.Entry }
 
 // KeyMap is the Archive screen's keys.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Mark, MarkAll, Unmark                   key.Binding
-	Restore, GoTo, Reload, Back             key.Binding
+	pagedlist.Nav
+	Mark, MarkAll, Unmark       key.Binding
+	Restore, GoTo, Reload, Back key.Binding
 }
 
 // DefaultKeyMap returns the Archive screen's default keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
-		Mark:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
-		MarkAll:  key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "mark all")),
-		Unmark:   key.NewBinding(key.WithKeys("U"), key.WithHelp("U", "unmark all")),
-		Restore:  key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "restore (the marked files, or this one)")),
-		GoTo:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to the file")),
-		Reload:   key.NewBinding(key.WithKeys("ctrl+r", "R"), key.WithHelp("ctrl+r", "look again")),
-		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
+		Nav:     pagedlist.DefaultNav(),
+		Mark:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		MarkAll: key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "mark all")),
+		Unmark:  key.NewBinding(key.WithKeys("U"), key.WithHelp("U", "unmark all")),
+		Restore: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "restore (the marked files, or this one)")),
+		GoTo:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to the file")),
+		Reload:  key.NewBinding(key.WithKeys("ctrl+r", "R"), key.WithHelp("ctrl+r", "look again")),
+		Back:    key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
 	}
 }
 
@@ -123,7 +118,7 @@ func New(ctx context.Context, st *style.Styles, r remote.Remote, root string, po
 		poll = DefaultPoll
 	}
 	keys := DefaultKeyMap()
-	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
+	nav := keys.Nav
 	load := func(cursor string) ([]remote.Entry, string, error) { return walk(ctx, r, root, cursor) }
 	wrap := func(msg pagedlist.Msg[remote.Entry]) tea.Msg { return Msg{kind: listMsg, list: msg} }
 	m := Model{ctx: ctx, st: st, r: r, root: root, keys: keys, list: pagedlist.New(st, nav, load, wrap), poll: poll, gen: gen}

@@ -46,6 +46,19 @@ type Nav struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 }
 
+// DefaultNav is the screens' keys that move the selection, the same on
+// every screen.
+func DefaultNav() Nav {
+	return Nav{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
+	}
+}
+
 // Msg carries the list's asynchronous results: a page, or a tick of its
 // spinner. The screen wraps it in its own message (see New) and passes it
 // to Update.

@@ -31,24 +31,19 @@ type ClosedMsg struct{ Changed bool }
 
 // KeyMap is the screen's keys.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Copy, Revoke, Filter, Reload, Back      key.Binding
+	pagedlist.Nav
+	Copy, Revoke, Filter, Reload, Back key.Binding
 }
 
 // DefaultKeyMap returns the screen's keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
-		Copy:     key.NewBinding(key.WithKeys("c", "y", "enter"), key.WithHelp("c/enter", "copy the link again, with its QR code (OSC 52)")),
-		Revoke:   key.NewBinding(key.WithKeys("D", "x", "delete"), key.WithHelp("D/x", "revoke the link or share")),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Reload:   key.NewBinding(key.WithKeys("ctrl+r", "f5"), key.WithHelp("ctrl+r", "reload")),
-		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
+		Nav:    pagedlist.DefaultNav(),
+		Copy:   key.NewBinding(key.WithKeys("c", "y", "enter"), key.WithHelp("c/enter", "copy the link again, with its QR code (OSC 52)")),
+		Revoke: key.NewBinding(key.WithKeys("D", "x", "delete"), key.WithHelp("D/x", "revoke the link or share")),
+		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Reload: key.NewBinding(key.WithKeys("ctrl+r", "f5"), key.WithHelp("ctrl+r", "reload")),
+		Back:   key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "back")),
 	}
 }
 
@@ -132,7 +127,7 @@ type shown struct {
 // text on the clipboard (nil: there is none).
 func New(ctx context.Context, st *style.Styles, r remote.Remote, clip func(string) error) Model {
 	keys := DefaultKeyMap()
-	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
+	nav := keys.Nav
 	load := func(cursor string) ([]Row, string, error) {
 		var rows []Row
 		if cursor == "" {

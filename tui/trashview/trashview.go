@@ -30,12 +30,7 @@ type ClosedMsg struct{ Restored int }
 
 // KeyMap is the trash screen's keys.
 type KeyMap struct {
-	Up        key.Binding
-	Down      key.Binding
-	PageUp    key.Binding
-	PageDown  key.Binding
-	Top       key.Binding
-	Bottom    key.Binding
+	pagedlist.Nav
 	Restore   key.Binding
 	RestoreTo key.Binding
 	Purge     key.Binding
@@ -51,12 +46,7 @@ type KeyMap struct {
 // DefaultKeyMap returns the trash screen's default keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
-		PageDown:  key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
-		Top:       key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
-		Bottom:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
+		Nav:       pagedlist.DefaultNav(),
 		Restore:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restore")),
 		RestoreTo: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restore to…")),
 		Purge:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete for good")),
@@ -132,7 +122,7 @@ type Model struct {
 // New builds the screen; Init loads it. ctx ends its requests.
 func New(ctx context.Context, st *style.Styles, r remote.Remote) Model {
 	keys := DefaultKeyMap()
-	nav := pagedlist.Nav{Up: keys.Up, Down: keys.Down, PageUp: keys.PageUp, PageDown: keys.PageDown, Top: keys.Top, Bottom: keys.Bottom}
+	nav := keys.Nav
 	load := func(cursor string) ([]remote.TrashItem, string, error) {
 		pg, err := r.Trash(ctx, cursor)
 		if err != nil {
