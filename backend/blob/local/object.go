@@ -77,9 +77,23 @@ func (s *Store) tryOpen(rel string, read bool) (*object, error) {
 		return nil, fmt.Errorf("%s is neither a file nor a directory", rel)
 	}
 	names, err := f.Readdirnames(-1)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// The key naming a directory with the same inode afterwards does not
+	// prove the listing complete on its own: once a removed directory's
+	// inode is freed, a new directory object (a replacement) may get its
+	// number. A removal changes the directory's modification time, which
+	// Complete set to a precise time of its own, so a listing read while
+	// parts were being removed is caught here.
+	after, err := f.Stat()
 	f.Close()
 	if err != nil {
 		return nil, err
+	}
+	if len(names) == 0 || !after.ModTime().Equal(fi.ModTime()) {
+		return nil, errMoved
 	}
 	parts, size, err := parseParts(names)
 	if err != nil {
