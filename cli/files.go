@@ -147,12 +147,19 @@ func (a *app) printEntries(w io.Writer, es []api.Entry, long bool) error {
 		return nil
 	}
 	if !long {
+		// Plain writes rather than fmt: one line per entry, and a folder
+		// may hold hundreds of thousands.
 		for _, e := range es {
-			name := e.Name
+			end := "\n"
 			if e.IsDir() {
-				name += "/"
+				end = "/\n"
 			}
-			fmt.Fprintln(w, name)
+			if _, err := io.WriteString(w, e.Name); err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, end); err != nil {
+				return err
+			}
 		}
 		return nil
 	}

@@ -56,13 +56,19 @@ func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, li
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var p api.Page
 	u, err := storeURL("/v1/dirs", path)
 	if err != nil {
 		return api.Page{}, err
 	}
-	err = c.doJSON(ctx, http.MethodGet, u, q, nil, &p)
-	return p, err
+	data, err := c.getText(ctx, u, q)
+	if err != nil {
+		return api.Page{}, err
+	}
+	p, err := decodePage(data)
+	if err != nil {
+		return api.Page{}, fmt.Errorf("GET %s: decoding the answer: %w", u, err)
+	}
+	return p, nil
 }
 
 // Walk calls fn for every entry of the folder at path, page by page, until
