@@ -1,10 +1,9 @@
 package backend
 
 import (
-	"strconv"
-
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
+	"github.com/strata-storage/strata/internal/jsonlit"
 )
 
 // decodeEntryRec reads an entry record as record.Decode does, faster: a
@@ -53,15 +52,15 @@ func readEntryRec(v []byte) (r entryRec, ok bool) {
 		case "b":
 			r.Blob, i, ok = plainString(s, i)
 		case "c":
-			r.Created, i, ok = plainInt(s, i)
+			r.Created, i, ok = jsonlit.Int(s, i)
 		case "m":
-			r.MTime, i, ok = plainInt(s, i)
+			r.MTime, i, ok = jsonlit.Int(s, i)
 		case "s":
-			r.Size, i, ok = plainInt(s, i)
+			r.Size, i, ok = jsonlit.Int(s, i)
 		case "v":
-			r.Seq, i, ok = plainInt(s, i)
+			r.Seq, i, ok = jsonlit.Int(s, i)
 		case "f":
-			r.First, i, ok = plainInt(s, i)
+			r.First, i, ok = jsonlit.Int(s, i)
 		default:
 			return r, false
 		}
@@ -95,25 +94,4 @@ func plainString(s string, i int) (string, int, bool) {
 		}
 	}
 	return "", i, false
-}
-
-// plainInt reads the JSON integer at s[i] that fits an int64 (no fraction,
-// no exponent, no leading zero), and returns the index after it.
-func plainInt(s string, i int) (int64, int, bool) {
-	j := i
-	if j < len(s) && s[j] == '-' {
-		j++
-	}
-	digits := j
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
-	}
-	if j == digits || (s[digits] == '0' && j > digits+1) {
-		return 0, i, false
-	}
-	n, err := strconv.ParseInt(s[i:j], 10, 64)
-	if err != nil {
-		return 0, i, false
-	}
-	return n, j, true
 }

@@ -2,11 +2,11 @@ package client
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/strata-storage/strata/internal/jsonlit"
 	"github.com/strata-storage/strata/server/api"
 )
 
@@ -182,29 +182,12 @@ func (r *pageReader) time() (t time.Time) {
 	return t
 }
 
-// int reads an integer with no fraction, exponent or leading zero that
-// fits an int64.
+// int reads an integer (jsonlit.Int).
 func (r *pageReader) int() int64 {
 	if !r.ok {
 		return 0
 	}
-	j := r.i
-	if j < len(r.s) && r.s[j] == '-' {
-		j++
-	}
-	digits := j
-	for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
-		j++
-	}
-	if j == digits || (r.s[digits] == '0' && j > digits+1) {
-		r.ok = false
-		return 0
-	}
-	n, err := strconv.ParseInt(r.s[r.i:j], 10, 64)
-	if err != nil {
-		r.ok = false
-		return 0
-	}
-	r.i = j
+	n, end, ok := jsonlit.Int(r.s, r.i)
+	r.i, r.ok = end, ok
 	return n
 }
