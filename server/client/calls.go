@@ -46,6 +46,18 @@ func (c *Client) List(ctx context.Context, path, cursor string, limit int) (api.
 
 // ListPrefix is List of the names that start with prefix only.
 func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, limit int) (api.Page, error) {
+	t, err := c.ListText(ctx, path, prefix, cursor, limit)
+	if err != nil {
+		return api.Page{}, err
+	}
+	return t.Decode()
+}
+
+// ListText is ListPrefix without the decoding: the page as the server sent
+// it, with the cursor of the next one. A reader of many pages (strata ls)
+// asks for the next page with it while it decodes this one, so that the
+// server and the client work at once rather than in turn.
+func (c *Client) ListText(ctx context.Context, path, prefix, cursor string, limit int) (PageText, error) {
 	q := url.Values{}
 	if prefix != "" {
 		q.Set("prefix", prefix)
@@ -58,17 +70,13 @@ func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, li
 	}
 	u, err := storeURL("/v1/dirs", path)
 	if err != nil {
-		return api.Page{}, err
+		return PageText{}, err
 	}
 	data, err := c.getText(ctx, u, q)
 	if err != nil {
-		return api.Page{}, err
+		return PageText{}, err
 	}
-	p, err := decodePage(data)
-	if err != nil {
-		return api.Page{}, fmt.Errorf("GET %s: decoding the answer: %w", u, err)
-	}
-	return p, nil
+	return newPageText(u, data)
 }
 
 // Walk calls fn for every entry of the folder at path, page by page, until

@@ -2,6 +2,8 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +25,72 @@ func decodePage(data string) (api.Page, error) {
 	var p api.Page
 	err := json.NewDecoder(strings.NewReader(data)).Decode(&p)
 	return p, err
+}
+
+// PageText is a page of a folder listing as the server sent it, read but
+// not necessarily decoded yet (ListText).
+type PageText struct {
+	what   string // the request, for errors
+	text   string
+	cursor string
+	page   *api.Page // decoded already: the cursor was not found without it
+}
+
+// newPageText finds the cursor at the end of a page the server wrote
+// (after its entries, a base64url string), or decodes the page when it is
+// in any other form.
+func newPageText(what, text string) (PageText, error) {
+	if cur, ok := tailCursor(text); ok {
+		return PageText{what: what, text: text, cursor: cur}, nil
+	}
+	p, err := decodePage(text)
+	if err != nil {
+		return PageText{}, fmt.Errorf("GET %s: decoding the answer: %w", what, err)
+	}
+	return PageText{what: what, cursor: p.Cursor, page: &p}, nil
+}
+
+// Cursor is the cursor of the next page, "" after the last.
+func (t PageText) Cursor() string { return t.cursor }
+
+// Decode reads the page. A page whose cursor is not the one found at its
+// end (a page in another form than the server's) is an error: the next
+// page was asked for with that one.
+func (t PageText) Decode() (api.Page, error) {
+	if t.page != nil {
+		return *t.page, nil
+	}
+	p, err := decodePage(t.text)
+	if err == nil && p.Cursor != t.cursor {
+		err = errors.New("its cursor is not the one at its end")
+	}
+	if err != nil {
+		return api.Page{}, fmt.Errorf("GET %s: decoding the answer: %w", t.what, err)
+	}
+	return p, nil
+}
+
+// tailCursor reads the cursor at the end of a page in the server's form:
+// `...],"cursor":"<base64url>"}` or, on the last page, `...]}`, then a line
+// end. Inside a JSON string a quote is escaped, so the text it looks for
+// is the page's own structure, never part of a name.
+func tailCursor(text string) (string, bool) {
+	s := strings.TrimSuffix(text, "\n")
+	if strings.HasSuffix(s, "]}") {
+		return "", true
+	}
+	const key = `],"cursor":"`
+	i := strings.LastIndex(s, key)
+	if i < 0 || !strings.HasSuffix(s, `"}`) || i+len(key) > len(s)-2 {
+		return "", false
+	}
+	cur := s[i+len(key) : len(s)-2]
+	for _, c := range []byte(cur) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	return cur, true
 }
 
 // pageReader walks the text of a page. The strings it reads are

@@ -150,3 +150,69 @@ func BenchmarkDecodePage(b *testing.B) {
 		}
 	})
 }
+
+// TestPageTextCursor: the cursor found at the end of a page is the one
+// decoding it gives, or decoding fails rather than the listing going on
+// from another place.
+func TestPageTextCursor(t *testing.T) {
+	for _, cur := range []string{"Y3Vy", "", "ZmlsZS0wMDk5OQ", "a-_9Z"} {
+		data := string(serverPage(t, awkwardNames[:4], cur, false))
+		if got, ok := tailCursor(data); !ok || got != cur {
+			t.Errorf("tailCursor of a server's page with cursor %q = %q, %v", cur, got, ok)
+		}
+		checkPageText(t, data)
+	}
+	for _, c := range []struct {
+		data, cursor string
+		fails        bool
+	}{
+		{`{"entries":[],"cursor":"a\u0062"}`, "ab", false}, // found by decoding
+		{`{"entries":[] ,"cursor":"ab"}`, "ab", false},
+		{`{"cursor":"ab","entries":[]}`, "", true}, // looks last, is not
+		{`{"entries":[],"cursor":"ab","cursor":"cd"}`, "cd", false},
+		{`{"entries":[],"Cursor":"ab"}`, "ab", false},
+		{`{"entries":[{"name":"],\"cursor\":\"x"}]}`, "", false},
+	} {
+		pt, err := newPageText("test", c.data)
+		if err != nil {
+			t.Fatalf("%s: %v", c.data, err)
+		}
+		if pt.Cursor() != c.cursor {
+			t.Errorf("%s: cursor %q, want %q", c.data, pt.Cursor(), c.cursor)
+		}
+		if _, err := pt.Decode(); (err != nil) != c.fails {
+			t.Errorf("%s: Decode: %v", c.data, err)
+		}
+		checkPageText(t, c.data)
+	}
+}
+
+// checkPageText: what a PageText decodes to is what encoding/json reads,
+// with the cursor the next page was asked for.
+func checkPageText(t *testing.T, data string) {
+	t.Helper()
+	var want api.Page
+	wantErr := json.NewDecoder(strings.NewReader(data)).Decode(&want)
+	pt, err := newPageText("test", data)
+	if err != nil {
+		if wantErr == nil {
+			t.Fatalf("newPageText(%q): %v; encoding/json reads it", data, err)
+		}
+		return
+	}
+	got, err := pt.Decode()
+	if err != nil {
+		return // refused: nothing of it is shown
+	}
+	if wantErr != nil || !reflect.DeepEqual(got, want) || got.Cursor != pt.Cursor() {
+		t.Fatalf("PageText(%q) = %+v (cursor %q); encoding/json: %+v, %v", data, got, pt.Cursor(), want, wantErr)
+	}
+}
+
+func FuzzPageText(f *testing.F) {
+	for _, s := range pageSamples() {
+		f.Add(s)
+	}
+	f.Add(string(serverPage(f, awkwardNames, "Y3Vy", true)))
+	f.Fuzz(checkPageText)
+}
