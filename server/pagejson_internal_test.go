@@ -8,18 +8,8 @@ import (
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/api/apitest"
 )
-
-// awkwardNames are names that JSON must escape or carry exactly: quotes,
-// backslashes, control characters, HTML's characters, the line and
-// paragraph separators, the characters that turn text around, invalid
-// UTF-8 and characters beyond the BMP.
-var awkwardNames = []string{
-	"plain.txt", `say "hi"`, `back\slash`, "tab\there", "nl\nand\rcr", "\x00\x01\x1f\x7f",
-	"\b\f", "<script>&amp;</script>", "line\u2028para\u2029", "\u202eevil\u202c.txt",
-	"\u2066isolate\u2069", "\u200f\u200e", "\xff\xfe", "a\xc3", "ok\xe2\x80", "😀 emoji",
-	"\u0085\u00a0", "ü", "\ufffd", "",
-}
 
 func pageSample(names []string) backend.Page {
 	t := time.Date(2024, 5, 1, 12, 30, 45, 123456789, time.UTC)
@@ -44,13 +34,13 @@ func pageSample(names []string) backend.Page {
 // TestAppendPageAsJSON: a page is written byte for byte as encoding/json
 // writes its api.Page.
 func TestAppendPageAsJSON(t *testing.T) {
-	checkPage(t, pageSample(awkwardNames))
+	checkPage(t, pageSample(apitest.AwkwardNames()))
 	checkPage(t, backend.Page{Entries: []backend.Entry{}})
 	checkPage(t, backend.Page{})
 }
 
 func FuzzAppendPage(f *testing.F) {
-	for _, n := range awkwardNames {
+	for _, n := range apitest.AwkwardNames() {
 		f.Add(n, n)
 	}
 	f.Fuzz(func(t *testing.T, name, cursor string) {

@@ -10,15 +10,8 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/api/apitest"
 )
-
-// awkwardNames are names JSON must escape or carry exactly.
-var awkwardNames = []string{
-	"plain.txt", `say "hi"`, `back\slash`, "tab\there", "nl\nand\rcr", "\x00\x01\x1f\x7f",
-	"\b\f", "<script>&amp;</script>", "line\u2028para\u2029", "\u202eevil\u202c.txt",
-	"\u2066isolate\u2069", "\u200f\u200e", "\xff\xfe", "a\xc3", "ok\xe2\x80", "😀 emoji",
-	"\u0085\u00a0", "ü", "\ufffd", "",
-}
 
 // serverPage is a page as the server writes it (json.Marshal of an
 // api.Page, which the server's own encoder matches byte for byte); every
@@ -68,12 +61,12 @@ func checkDecode(t *testing.T, data []byte) bool {
 
 func TestDecodePageAsJSON(t *testing.T) {
 	// Pages without archived files take the fast way, awkward names too.
-	for _, n := range awkwardNames {
+	for _, n := range apitest.AwkwardNames() {
 		if !checkDecode(t, serverPage(t, []string{n, n, n + "x", n + "y"}, "Y3Vy", false)) {
 			t.Errorf("a server's page with %q was left to encoding/json", n)
 		}
 	}
-	checkDecode(t, serverPage(t, awkwardNames, "", true))
+	checkDecode(t, serverPage(t, apitest.AwkwardNames(), "", true))
 	for _, s := range pageSamples() {
 		checkDecode(t, []byte(s))
 	}
@@ -101,7 +94,7 @@ func FuzzDecodePage(f *testing.F) {
 	for _, s := range pageSamples() {
 		f.Add([]byte(s))
 	}
-	f.Add(serverPage(f, awkwardNames, "Y3Vy", true))
+	f.Add(serverPage(f, apitest.AwkwardNames(), "Y3Vy", true))
 	f.Fuzz(func(t *testing.T, data []byte) { checkDecode(t, data) })
 }
 
@@ -156,7 +149,7 @@ func BenchmarkDecodePage(b *testing.B) {
 // from another place.
 func TestPageTextCursor(t *testing.T) {
 	for _, cur := range []string{"Y3Vy", "", "ZmlsZS0wMDk5OQ", "a-_9Z"} {
-		data := string(serverPage(t, awkwardNames[:4], cur, false))
+		data := string(serverPage(t, apitest.AwkwardNames()[:4], cur, false))
 		if got, ok := tailCursor(data); !ok || got != cur {
 			t.Errorf("tailCursor of a server's page with cursor %q = %q, %v", cur, got, ok)
 		}
@@ -213,6 +206,6 @@ func FuzzPageText(f *testing.F) {
 	for _, s := range pageSamples() {
 		f.Add(s)
 	}
-	f.Add(string(serverPage(f, awkwardNames, "Y3Vy", true)))
+	f.Add(string(serverPage(f, apitest.AwkwardNames(), "Y3Vy", true)))
 	f.Fuzz(checkPageText)
 }
