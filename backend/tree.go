@@ -276,7 +276,7 @@ func (b *Backend) listAt(ctx context.Context, p, shown storepath.Path, prefix, c
 	}
 	out := Page{Entries: make([]Entry, 0, len(pg.Items))}
 	for _, it := range pg.Items {
-		rec, err := record.Decode[entryRec](it)
+		rec, err := decodeEntryRec(it)
 		if err != nil {
 			return Page{}, err
 		}

@@ -80,22 +80,28 @@ object per entry and line.`,
 		}
 		// One write per page, not per line: a folder of 100,000 entries
 		// would otherwise cost as many write calls. The next pages are
-		// fetched (and decoded) while one is printed; the first is small,
-		// so that the first line comes at once.
+		// fetched while one is decoded and printed (each names the next
+		// before it is decoded), so that the server makes a page while
+		// the client reads the one before; the first is small, so that
+		// the first line comes at once.
 		out := bufio.NewWriter(a.env.Stdout)
-		pages := pageahead.Pages(ctx, "", lsPagesAhead, func(ctx context.Context, cursor string) (api.Page, string, error) {
+		pages := pageahead.Pages(ctx, "", lsPagesAhead, func(ctx context.Context, cursor string) (client.PageText, string, error) {
 			limit := 0
 			if cursor == "" {
 				limit = lsFirstPage
 			}
-			pg, err := s.List(ctx, p, cursor, limit)
-			return pg, pg.Cursor, err
+			t, err := s.ListText(ctx, p, "", cursor, limit)
+			return t, t.Cursor(), err
 		})
 		listed := false
-		for pg, err := range pages {
+		for t, err := range pages {
 			if err != nil && !listed {
 				return a.lsNotFolder(ctx, s, p, err, long)
 			}
+			if err != nil {
+				return err
+			}
+			pg, err := t.Decode()
 			if err != nil {
 				return err
 			}
@@ -147,12 +153,19 @@ func (a *app) printEntries(w io.Writer, es []api.Entry, long bool) error {
 		return nil
 	}
 	if !long {
+		// Plain writes rather than fmt: one line per entry, and a folder
+		// may hold hundreds of thousands.
 		for _, e := range es {
-			name := e.Name
+			end := "\n"
 			if e.IsDir() {
-				name += "/"
+				end = "/\n"
 			}
-			fmt.Fprintln(w, name)
+			if _, err := io.WriteString(w, e.Name); err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, end); err != nil {
+				return err
+			}
 		}
 		return nil
 	}

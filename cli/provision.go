@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/identity"
 	"github.com/strata-storage/strata/internal/awscreds"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 	"github.com/strata-storage/strata/provisioning"
 )
 
@@ -83,7 +83,7 @@ an emulator.`,
 // provisionStackName is what CloudFormation accepts, short enough for the derived
 // names: "<stack>-service", and the table named after the stack (3 to 255
 // characters).
-var provisionStackName = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{2,119}$`)
+var provisionStackName = lazyregexp.New(`^[a-zA-Z][-a-zA-Z0-9]{2,119}$`)
 
 // provisionResult is what --json prints.
 type provisionResult struct {
@@ -108,7 +108,7 @@ type provisionedServe struct {
 }
 
 func (a *app) provision(ctx context.Context, o provisionOpts) error {
-	if !provisionStackName.MatchString(o.stack) {
+	if !provisionStackName().MatchString(o.stack) {
 		return usagef("--stack %q: want 3 to 120 letters, digits and dashes, starting with a letter", o.stack)
 	}
 	storage, service := provisioning.StorageStack(o.stack), provisioning.ServiceStack(o.stack)

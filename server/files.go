@@ -313,11 +313,7 @@ func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if err != nil {
 		return err
 	}
-	out := api.Page{Entries: make([]api.Entry, len(pg.Entries)), Cursor: pg.Cursor}
-	for i, e := range pg.Entries {
-		out.Entries[i] = apiEntry(e)
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writePage(w, pg)
 }
 
 func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/clip"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 )
 
 // An AWS identity maps to a Strata user by one of three kinds of ARN, the
@@ -41,11 +41,11 @@ type AWSIdentity struct {
 // maxARNLen bounds an ARN (IAM's own limit is 2048; these are far shorter).
 const maxARNLen = 512
 
-var arnRE = regexp.MustCompile(`^arn:(aws(?:-[a-z]+)*):(iam|sts)::([0-9]{12}):(user|role|assumed-role)/(.+)$`)
+var arnRE = lazyregexp.New(`^arn:(aws(?:-[a-z]+)*):(iam|sts)::([0-9]{12}):(user|role|assumed-role)/(.+)$`)
 
 var (
-	awsNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
-	awsPathRE = regexp.MustCompile(`^(?:[\x21-\x2E\x30-\x7E]+/)*$`)
+	awsNameRE = lazyregexp.New(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
+	awsPathRE = lazyregexp.New(`^(?:[\x21-\x2E\x30-\x7E]+/)*$`)
 )
 
 // awsKeys are the mapping keys an ARN matches, most specific first; for
@@ -56,7 +56,7 @@ func awsKeys(arn string) (keys []string, role bool, err error) {
 	if len(arn) > maxARNLen {
 		return nil, false, bad
 	}
-	m := arnRE.FindStringSubmatch(arn)
+	m := arnRE().FindStringSubmatch(arn)
 	if m == nil {
 		return nil, false, bad
 	}
@@ -67,14 +67,14 @@ func awsKeys(arn string) (keys []string, role bool, err error) {
 	switch {
 	case kind == "assumed-role" && service == "sts":
 		role, session, ok := strings.Cut(rest, "/")
-		if !ok || !awsNameRE.MatchString(role) || !awsNameRE.MatchString(session) {
+		if !ok || !awsNameRE().MatchString(role) || !awsNameRE().MatchString(session) {
 			return nil, false, bad
 		}
 		return []string{arn, iamARN("role", role)}, false, nil
 	case (kind == "user" || kind == "role") && service == "iam":
 		i := strings.LastIndexByte(rest, '/')
 		path, name := rest[:i+1], rest[i+1:]
-		if !awsNameRE.MatchString(name) || !awsPathRE.MatchString(path) {
+		if !awsNameRE().MatchString(name) || !awsPathRE().MatchString(path) {
 			return nil, false, bad
 		}
 		return []string{iamARN(kind, name)}, kind == "role", nil

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/clip"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -81,12 +81,12 @@ func hashToken(tok string) string {
 	return hex.EncodeToString(h[:])
 }
 
-var userNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+var userNameRE = lazyregexp.New(`^[a-z][a-z0-9_-]{0,31}$`)
 
 // ValidUserName checks a user name: a lowercase letter, then up to 31 of
 // [a-z0-9_-]. Names become home folder names, so they are kept plain.
 func ValidUserName(name string) error {
-	if !userNameRE.MatchString(name) {
+	if !userNameRE().MatchString(name) {
 		return fmt.Errorf("%w: user name %q must be a lowercase letter followed by up to 31 of a-z, 0-9, _ and -", errs.ErrInvalid, clip.Text(name))
 	}
 	return nil

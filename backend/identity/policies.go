@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
 	"github.com/strata-storage/strata/internal/clip"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 )
 
 // Policies, groups and what is attached to what, in the metadata store:
@@ -85,12 +85,12 @@ type inUse struct{}
 func (inUse) Error() string        { return "in use" }
 func (inUse) Is(target error) bool { return target == errs.ErrConflict }
 
-var groupNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
+var groupNameRE = lazyregexp.New(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
 
 // ValidGroupName checks a group name: 1 to 128 of A-Z a-z 0-9 and
 // +=,.@_- (as AWS IAM's).
 func ValidGroupName(name string) error {
-	if !groupNameRE.MatchString(name) {
+	if !groupNameRE().MatchString(name) {
 		return fmt.Errorf("%w: group name %q: 1 to 128 letters, digits and +=,.@_-", errs.ErrInvalid, clip.Text(name))
 	}
 	return nil

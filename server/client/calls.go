@@ -46,6 +46,18 @@ func (c *Client) List(ctx context.Context, path, cursor string, limit int) (api.
 
 // ListPrefix is List of the names that start with prefix only.
 func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, limit int) (api.Page, error) {
+	t, err := c.ListText(ctx, path, prefix, cursor, limit)
+	if err != nil {
+		return api.Page{}, err
+	}
+	return t.Decode()
+}
+
+// ListText is ListPrefix without the decoding: the page as the server sent
+// it, with the cursor of the next one. A reader of many pages (strata ls)
+// asks for the next page with it while it decodes this one, so that the
+// server and the client work at once rather than in turn.
+func (c *Client) ListText(ctx context.Context, path, prefix, cursor string, limit int) (PageText, error) {
 	q := url.Values{}
 	if prefix != "" {
 		q.Set("prefix", prefix)
@@ -56,13 +68,15 @@ func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, li
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var p api.Page
 	u, err := storeURL("/v1/dirs", path)
 	if err != nil {
-		return api.Page{}, err
+		return PageText{}, err
 	}
-	err = c.doJSON(ctx, http.MethodGet, u, q, nil, &p)
-	return p, err
+	data, err := c.getText(ctx, u, q)
+	if err != nil {
+		return PageText{}, err
+	}
+	return newPageText(u, data)
 }
 
 // Walk calls fn for every entry of the folder at path, page by page, until

@@ -402,6 +402,24 @@ func (c *Client) doJSON(ctx context.Context, method, path string, query url.Valu
 	return nil
 }
 
+// getText is a GET of a JSON answer as doJSON makes it, the answer's text
+// returned for a decoder of its own: one allocation of its size, which
+// the decoded strings may share.
+func (c *Client) getText(ctx context.Context, path string, query url.Values) (string, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: query, retry: true})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	const limit = 64 << 20
+	var sb strings.Builder
+	sb.Grow(int(min(max(resp.ContentLength, 0), limit)))
+	if _, err := io.Copy(&sb, io.LimitReader(resp.Body, limit)); err != nil {
+		return "", fmt.Errorf("GET %s: reading the answer: %w", path, err)
+	}
+	return sb.String(), nil
+}
+
 // Error is an error answer of the server (an RFC 9457 problem).
 type Error struct {
 	Status    int

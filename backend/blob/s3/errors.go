@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/internal/awserr"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 )
 
 // responseHeader is a header of the response err came from, or "".
@@ -81,7 +81,7 @@ func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 // regionInMessage finds the bucket's region in the message S3 gives a
 // request signed for the wrong one (AuthorizationHeaderMalformed: "the
 // region 'us-east-1' is wrong; expecting 'eu-west-1'").
-var regionInMessage = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
+var regionInMessage = lazyregexp.New(`expecting '([a-z0-9-]+)'`)
 
 // checkError is Check's error for a refused action.
 func (s *Store) checkError(ctx context.Context, action string, err error) error {
@@ -90,7 +90,7 @@ func (s *Store) checkError(ctx context.Context, action string, err error) error 
 	if region == "" {
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
-			if m := regionInMessage.FindStringSubmatch(ae.ErrorMessage()); m != nil {
+			if m := regionInMessage().FindStringSubmatch(ae.ErrorMessage()); m != nil {
 				region = m[1]
 			}
 		}

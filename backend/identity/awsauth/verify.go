@@ -11,12 +11,12 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/strata-storage/strata/internal/clip"
+	"github.com/strata-storage/strata/internal/lazyregexp"
 )
 
 // Config sets a Verifier up.
@@ -51,7 +51,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !regionRE.MatchString(cfg.Region) {
+	if !regionRE().MatchString(cfg.Region) {
 		return nil, fmt.Errorf("STS region %q: want a region name such as us-east-1", clip.Text(cfg.Region))
 	}
 	if len(cfg.ServerIDs) == 0 {
@@ -106,12 +106,12 @@ type Caller struct {
 }
 
 var (
-	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+$`)
-	keyIDRE     = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	signatureRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	headerRE    = regexp.MustCompile(`^[a-z0-9-]+$`)
-	nonceRE     = regexp.MustCompile(`^[A-Za-z0-9]{16,64}$`)
-	stsCodeRE   = regexp.MustCompile(`^[A-Za-z.]{1,64}$`)
+	regionRE    = lazyregexp.New(`^[a-z]{2}(-[a-z0-9]+)+$`)
+	keyIDRE     = lazyregexp.New(`^[A-Z0-9]{16,128}$`)
+	signatureRE = lazyregexp.New(`^[0-9a-f]{64}$`)
+	headerRE    = lazyregexp.New(`^[a-z0-9-]+$`)
+	nonceRE     = lazyregexp.New(`^[A-Za-z0-9]{16,64}$`)
+	stsCodeRE   = lazyregexp.New(`^[A-Za-z.]{1,64}$`)
 )
 
 // allowedHeaders are the headers a request may carry, canonicalized: what
@@ -163,11 +163,11 @@ func parseAuthorization(h string) (authorization, error) {
 			return a, fmt.Errorf("unexpected %q in the Authorization header", clip.Text(k))
 		}
 	}
-	if len(seen) != 3 || !keyIDRE.MatchString(a.keyID) || !signatureRE.MatchString(a.signature) {
+	if len(seen) != 3 || !keyIDRE().MatchString(a.keyID) || !signatureRE().MatchString(a.signature) {
 		return a, errors.New("malformed Authorization header")
 	}
 	for _, s := range a.signed {
-		if !headerRE.MatchString(s) {
+		if !headerRE().MatchString(s) {
 			return a, errors.New("malformed SignedHeaders")
 		}
 	}
@@ -249,7 +249,7 @@ func (v *Verifier) check(r Request) (checked, error) {
 			}
 			c.headers.Set(ck, val)
 		case http.CanonicalHeaderKey(HeaderNonce):
-			if !nonceRE.MatchString(val) {
+			if !nonceRE().MatchString(val) {
 				return c, refusedf("%s %q: want 16 to 64 letters and digits", HeaderNonce, clip.Text(val))
 			}
 			c.headers.Set(ck, val)
@@ -381,7 +381,7 @@ func stsError(status int, body []byte) error {
 	}
 	_ = xml.Unmarshal(body, &e)
 	code := e.Error.Code
-	if !stsCodeRE.MatchString(code) {
+	if !stsCodeRE().MatchString(code) {
 		code = "?"
 	}
 	switch {

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/api/apitest"
+)
+
+func pageSample(names []string) backend.Page {
+	t := time.Date(2024, 5, 1, 12, 30, 45, 123456789, time.UTC)
+	pg := backend.Page{Cursor: "ZmlsZS0wMDk5OQ"}
+	for i, n := range names {
+		e := backend.Entry{Path: "/home/a/" + n, Name: n, Kind: backend.KindFile, ID: "abc", Size: int64(i) << 33,
+			ModTime: t.Add(time.Duration(i) * time.Second), Created: t, SHA256: "e3b0", Version: int64(i), State: backend.StateHot}
+		switch i % 4 {
+		case 1:
+			e = backend.Entry{Path: "/home/a/" + n, Name: n, Kind: backend.KindDir, ID: n}
+		case 2:
+			e.State = backend.StateArchived
+			e.Archive = &backend.ArchiveInfo{Class: "GLACIER", Since: t, Days: 3}
+		case 3:
+			e.ModTime = t.In(time.FixedZone("x", -7*3600-30*60))
+		}
+		pg.Entries = append(pg.Entries, e)
+	}
+	return pg
+}
+
+// TestAppendPageAsJSON: a page is written byte for byte as encoding/json
+// writes its api.Page.
+func TestAppendPageAsJSON(t *testing.T) {
+	checkPage(t, pageSample(apitest.AwkwardNames()))
+	checkPage(t, backend.Page{Entries: []backend.Entry{}})
+	checkPage(t, backend.Page{})
+}
+
+func FuzzAppendPage(f *testing.F) {
+	for _, n := range apitest.AwkwardNames() {
+		f.Add(n, n)
+	}
+	f.Fuzz(func(t *testing.T, name, cursor string) {
+		pg := pageSample([]string{name, name, name, name})
+		pg.Cursor = cursor
+		checkPage(t, pg)
+	})
+}
+
+func checkPage(t *testing.T, pg backend.Page) {
+	t.Helper()
+	ap := api.Page{Entries: make([]api.Entry, len(pg.Entries)), Cursor: pg.Cursor}
+	for i, e := range pg.Entries {
+		ap.Entries[i] = apiEntry(e)
+	}
+	want, wantErr := json.Marshal(ap)
+	got, err := appendPage(nil, pg)
+	if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+		t.Fatalf("appendPage:\n%s (%v)\nencoding/json:\n%s (%v)", got, err, want, wantErr)
+	}
+}
+
+// TestAppendPageRefusesTimes: a time JSON cannot hold fails the page, as
+// it failed encoding/json.
+func TestAppendPageRefusesTimes(t *testing.T) {
+	pg := pageSample([]string{"x"})
+	pg.Entries[0].ModTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := appendPage(nil, pg); err == nil {
+		t.Fatal("a time in year 10000 was written")
+	}
+}
+
+// TestAppendPageAllocations: writing a page allocates nothing per entry
+// (encoding/json built an api.Page and encoded it through reflection).
+func TestAppendPageAllocations(t *testing.T) {
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = "file-0000.txt"
+	}
+	pg := pageSample(names)
+	for i := range pg.Entries {
+		pg.Entries[i].Archive = nil
+	}
+	buf := make([]byte, 0, 1<<20)
+	if allocs := testing.AllocsPerRun(5, func() { _, _ = appendPage(buf[:0], pg) }); allocs > 0 {
+		t.Errorf("a page of 1,000 entries allocates %.0f times", allocs)
+	}
+}
