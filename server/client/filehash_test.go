@@ -334,3 +334,31 @@ func TestUploadFileResumesByCRC(t *testing.T) {
 		t.Fatalf("parts sent: %v; want 2, 3 and 5 once", f.puts)
 	}
 }
+
+// TestUploadSendsInLargeWrites: a part's bytes are read from the file, and
+// written to the connection, sendBufSize at a time, not net/http's 32 KiB.
+func TestUploadSendsInLargeWrites(t *testing.T) {
+	const partSize = 1 << 20
+	content := randomContent(4*partSize, 6)
+	f := &fakeUploads{size: int64(len(content)), partSize: partSize}
+	c := newFakeUploads(t, f)
+	src := &callCountingReaderAt{r: bytes.NewReader(content)}
+	if _, err := c.UploadFile(context.Background(), "/home/admin/f", src, int64(len(content)), UploadOptions{Concurrency: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// Per part: a first read filling what is left of the buffer behind
+	// the request's headers, then sendBufSize at a time.
+	if most := 4 * (partSize/sendBufSize + 2); int(src.calls.Load()) > most {
+		t.Fatalf("%d reads of the file for %d parts of %d bytes, want at most %d", src.calls.Load(), 4, partSize, most)
+	}
+}
+
+type callCountingReaderAt struct {
+	r     *bytes.Reader
+	calls atomic.Int64
+}
+
+func (c *callCountingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.calls.Add(1)
+	return c.r.ReadAt(p, off)
+}
