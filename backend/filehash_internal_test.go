@@ -14,18 +14,26 @@ import (
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
-// TestSpoolBudgetComesBack: after parts sent four at a time and a Complete,
-// every byte of spool memory is free again.
-func TestSpoolBudgetComesBack(t *testing.T) {
+// newSpoolBackend is a backend on the embedded engines whose spool holds
+// three parts of MinPartSize.
+func newSpoolBackend(t *testing.T) *Backend {
+	t.Helper()
 	eng, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
+	t.Cleanup(func() { eng.Close() })
 	b, err := New(Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, SpoolBudget: 3 * MinPartSize})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// TestSpoolBudgetComesBack: after parts sent four at a time and a Complete,
+// every byte of spool memory is free again.
+func TestSpoolBudgetComesBack(t *testing.T) {
+	b := newSpoolBackend(t)
 	ctx := context.Background()
 	pr := iam.User("u1", "admin", true, "")
 	for round := range 3 {
@@ -72,15 +80,7 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 // waits for it to be stored, then is hashed as it streams: nothing is
 // spooled.
 func TestNextPartWaitsInsteadOfSpooling(t *testing.T) {
-	eng, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	b, err := New(Config{Blobs: eng.Blobs, Meta: eng.Meta, Keys: eng.Keys, SpoolBudget: 3 * MinPartSize})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newSpoolBackend(t)
 	waiting := make(chan int, 1)
 	b.successorWaits = func(n int) { waiting <- n }
 	ctx := context.Background()
