@@ -126,10 +126,10 @@ func New(addr, token string, opts ...Option) (*Client, error) {
 		}
 		if c.hc == nil {
 			c.hc = &http.Client{Transport: &http.Transport{
-				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				DialContext: sendDialer(func(ctx context.Context, _, _ string) (net.Conn, error) {
 					var d net.Dialer
 					return d.DialContext(ctx, "unix", sock)
-				},
+				}),
 				MaxIdleConnsPerHost: 16,
 			}}
 		}
@@ -151,6 +151,7 @@ func New(addr, token string, opts ...Option) (*Client, error) {
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 16
+		t.DialContext = sendDialer(t.DialContext)
 		if c.roots != nil {
 			t.TLSClientConfig = &tls.Config{RootCAs: c.roots, MinVersion: tls.VersionTLS12}
 		}
