@@ -126,7 +126,7 @@ func Open(dir string) (*Store, error) {
 	}
 	s := &Store{dir: abs, root: root, crc: crc32.MakeTable(crc32.Castagnoli), minPartSize: blob.MinPartSize}
 	s.bufs.New = func() any {
-		b := alignedBuffer(bufSize)
+		b := make([]byte, bufSize)
 		return &b
 	}
 	if err := s.init(); err != nil {
@@ -514,7 +514,7 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	return copyBuffered(ctx, &directWriter{f: dst}, src, limit, sum, *bp)
+	return copyBuffered(ctx, dst, src, limit, sum, *bp)
 }
 
 // copyZero leaves the copy to dst.ReadFrom, in chunks so that ctx is checked

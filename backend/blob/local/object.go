@@ -170,7 +170,6 @@ func (o *object) reader(ctx context.Context, key string, offset, length int64) (
 		if _, err := o.file.Seek(offset, io.SeekStart); err != nil {
 			return nil, err
 		}
-		readAhead(o.file, offset, length)
 		return &fileReader{ctx: ctx, key: key, f: o.file, r: io.LimitedReader{R: o.file, N: length}}, nil
 	}
 	parts := o.parts
@@ -282,7 +281,6 @@ func (r *partsReader) next() error {
 		f.Close()
 		return err
 	}
-	readAhead(f, r.skip, min(part.size-r.skip, r.remain))
 	r.cur, r.left, r.skip = f, part.size-r.skip, 0
 	return nil
 }
