@@ -42,11 +42,6 @@ type Client struct {
 	onWait func(Wait)
 	// sleep waits between attempts (tests make it instant).
 	sleep func(ctx context.Context, d time.Duration) error
-	// readAhead is UploadFile's budget for parts held ahead of their turn
-	// (0: readAheadBudget), and admitWaiting hears when a part waits for
-	// it (tests set both).
-	readAhead    int64
-	admitWaiting func(part int64)
 }
 
 // Wait is a pause before a request is sent again: the server asked for it
