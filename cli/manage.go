@@ -253,13 +253,13 @@ func (a *app) adminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tab := a.table("NAME\tGROUPS\tPOLICIES\tPASSWORD\tHOME\tCREATED")
+			tab := a.table("NAME\tGROUPS\tPOLICIES\tPASSWORD\tHOME\tCREATED\tAWS IDENTITIES")
 			for _, u := range us {
 				pw := "-"
 				if u.Password {
 					pw = "yes"
 				}
-				if err := tab.row(u, u.Name, listOrDash(u.Groups), listOrDash(u.Policies), pw, u.Home, localTime(u.Created)); err != nil {
+				if err := tab.row(u, u.Name, listOrDash(u.Groups), listOrDash(u.Policies), pw, u.Home, localTime(u.Created), listOrDash(u.AWSIdentities)); err != nil {
 					return err
 				}
 			}

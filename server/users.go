@@ -161,7 +161,7 @@ func apiToken(t identity.Token) api.Token {
 
 func apiUser(u identity.User) api.User {
 	out := api.User{ID: u.ID, Name: u.Name, Admin: u.Admin, Home: u.Home, Created: u.Created, Password: u.Password,
-		Groups: u.Groups, Policies: u.Policies, SessionPolicy: u.Session}
+		Groups: u.Groups, Policies: u.Policies, AWSIdentities: u.AWSIdentities, SessionPolicy: u.Session}
 	for _, p := range u.Applies {
 		out.Applies = append(out.Applies, apiPolicy(p))
 	}

@@ -201,7 +201,10 @@ func TestAppAccessGroups(t *testing.T) {
 	if g, _ := groupNamed(t, h.fake, "readers"); !slices.Equal(g.Members, []string{"bob"}) {
 		t.Fatalf("readers: %v", g.Members)
 	}
-	h.press("tab", "j", "-")
+	off := h.drawn()
+	h.press("tab")
+	h.waitForSince(off, "2 groups") // loaded: keys before it find no group
+	h.press("j", "-")
 	h.waitFor("Take which member out of the group “readers”?")
 	h.press("1")
 	h.waitFor("Took “bob” out of the group “readers”.")
@@ -250,8 +253,9 @@ func TestAppAccessPolicies(t *testing.T) {
 	h.waitFor("projects-read")
 	h.press("G", "enter")
 	h.waitFor(`"Sid": "ReadProjects"`)
+	off := h.drawn()
 	h.press("esc", "h", "h") // back to the list, then to Users
-	h.waitFor("[Users]")
+	h.waitForSince(off, "2 users")
 	h.press("a")
 	h.waitFor("Attach which policy to “bob”?")
 	h.tm.Type("pr")

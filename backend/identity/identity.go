@@ -105,6 +105,9 @@ type User struct {
 	// (ListUsers and Whoami fill them).
 	Groups   []string `json:"groups,omitempty"`
 	Policies []string `json:"policies,omitempty"`
+	// AWSIdentities are the ARNs that log in as the user, as the admin
+	// gave them (ListUsers and Whoami fill them).
+	AWSIdentities []string `json:"awsIdentities,omitempty"`
 	// Applies is, for Whoami, every policy that decides for the user (of
 	// the user and of their groups) with its document, and the session
 	// policy of the token in use.
@@ -489,7 +492,8 @@ func (s *Service) Whoami(ctx context.Context, pr iam.Principal) (User, error) {
 	return out, nil
 }
 
-// withAccess adds the user's groups and directly attached policies.
+// withAccess adds the user's groups, directly attached policies and AWS
+// identities, all read in the one query of the user's items.
 func (s *Service) withAccess(ctx context.Context, u User) (User, error) {
 	u.Groups, u.Policies = []string{}, []string{}
 	err := s.eachItem(ctx, userPK(u.ID), "", func(it meta.Item) error {
@@ -498,6 +502,12 @@ func (s *Service) withAccess(ctx context.Context, u User) (User, error) {
 			u.Groups = append(u.Groups, strings.TrimPrefix(it.SK, grpPrefix))
 		case strings.HasPrefix(it.SK, polPrefix):
 			u.Policies = append(u.Policies, strings.TrimPrefix(it.SK, polPrefix))
+		case strings.HasPrefix(it.SK, awsPrefix):
+			ref, err := record.Decode[awsRefRec](it)
+			if err != nil {
+				return err
+			}
+			u.AWSIdentities = append(u.AWSIdentities, ref.ARN)
 		}
 		return nil
 	})

@@ -297,6 +297,9 @@ type User struct {
 	// Groups the user is in; Policies attached to the user directly.
 	Groups   []string `json:"groups,omitempty"`
 	Policies []string `json:"policies,omitempty"`
+	// AWSIdentities are the ARNs that log in as the user (strata login
+	// --aws), as an administrator added them.
+	AWSIdentities []string `json:"awsIdentities,omitempty"`
 	// Applies (whoami only) is every policy that decides for the user,
 	// with its document; SessionPolicy the token's, if it has one.
 	Applies       []Policy `json:"applies,omitempty"`

@@ -141,6 +141,7 @@ const (
 	createdMsg                // a user was made
 	docMsg                    // a policy's document was read
 	copiedMsg                 // the clipboard answered
+	usageMsg                  // a user's usage (tab: You for the caller's)
 )
 
 // Msg carries the screen's own asynchronous results (and its lists' pages
@@ -160,6 +161,9 @@ type Msg struct {
 	keep   string   // doneMsg: the name to keep the selection on
 	user   remote.NewUser
 	policy remote.Policy
+	who    string       // usageMsg: the user ("" for the caller)
+	usage  remote.Usage // usageMsg
+	gen    uint64       // usageMsg: of the requests it answers
 	err    error
 }
 
@@ -190,6 +194,8 @@ type Model struct {
 	policies pagedlist.Model[remote.Policy]
 	fresh    [tabs]bool   // the tab's list was loaded since the last change
 	keep     [tabs]string // the name to select when the tab's list arrives
+
+	us *usages // the users' usage and the caller's
 
 	op    op        // what the open dialog is about
 	doc   *document // a policy's document on screen
@@ -232,7 +238,7 @@ func (m *Model) list(t tab) lister {
 }
 
 // summaryLines is how many lines the You tab shows above its list.
-const summaryLines = 2
+const summaryLines = 3
 
 // New builds the screen; Init loads it. ctx ends its requests; clip puts
 // text on the user's clipboard (nil: there is none).
@@ -242,7 +248,7 @@ func New(ctx context.Context, st *style.Styles, r remote.Remote, clip func(strin
 	h := help.New()
 	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = st.Key, st.KeyDesc, st.Muted
 	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator, h.Styles.Ellipsis = st.Key, st.KeyDesc, st.Muted, st.Muted
-	m := Model{ctx: ctx, st: st, r: r, clip: clip, keys: keys, help: h, w: 80, h: 24}
+	m := Model{ctx: ctx, st: st, r: r, clip: clip, keys: keys, help: h, w: 80, h: 24, us: newUsages()}
 
 	m.you = pagedlist.New(st, nav, func(string) ([]youRow, string, error) {
 		u, err := r.Whoami(ctx)
@@ -255,7 +261,7 @@ func New(ctx context.Context, st *style.Styles, r remote.Remote, clip func(strin
 	m.users = pagedlist.New(st, nav, whole(ctx, tabUsers, r.Users),
 		func(msg pagedlist.Msg[remote.User]) tea.Msg { return Msg{kind: listMsg, tab: tabUsers, users: msg} })
 	m.users.EnableFilter(func(u remote.User) string {
-		return strings.Join(append(append([]string{u.Name}, u.Groups...), u.Policies...), " ")
+		return strings.Join(slices.Concat([]string{u.Name}, u.Groups, u.Policies, u.AWSIdentities), " ")
 	})
 
 	m.groups = pagedlist.New(st, nav, whole(ctx, tabGroups, r.Groups),
@@ -344,8 +350,8 @@ func explain(err error, what, action string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Init loads the first tab: who you are.
-func (m *Model) Init() tea.Cmd { return m.show(tabYou) }
+// Init loads the first tab: who you are, and what you use.
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.show(tabYou), m.fetchMine()) }
 
 // show brings tab t on screen, loading it if it changed since it was
 // last loaded.
@@ -377,6 +383,11 @@ func (m Model) Tab() string { return tabNames[m.tab] }
 // Update handles keys (the open dialog's first), the dialogs' answers and
 // the screen's Msgs.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	m, cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.wantUsage())
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Msg:
 		return m.handle(msg)
@@ -411,6 +422,12 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, func() tea.Msg { return ClosedMsg{} }
 	case key.Matches(msg, m.keys.Reload):
 		m.keep[m.tab] = m.selectedName()
+		switch m.tab {
+		case tabUsers:
+			m.us.forgetUsers()
+		case tabYou:
+			return m, tea.Batch(l.Reload(), m.fetchMine())
+		}
 		return m, l.Reload()
 	case l.Navigate(msg):
 	case l.Busy():
@@ -465,6 +482,8 @@ func (m Model) handle(msg Msg) (Model, tea.Cmd) {
 		return m, nil
 	case copiedMsg:
 		m.copied(msg.err)
+	case usageMsg:
+		m.gotUsage(msg)
 	}
 	return m, nil
 }

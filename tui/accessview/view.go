@@ -1,6 +1,7 @@
 package accessview
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -165,7 +166,14 @@ func (m Model) summary(me *remote.User) string {
 	if me.Password {
 		second += " · password set"
 	}
-	return ansi.Truncate(first, m.w, "…") + "\n" + ansi.Truncate(second, m.w, "…")
+	if len(me.AWSIdentities) > 0 {
+		second += " · AWS: " + names(me.AWSIdentities)
+	}
+	third := "Usage: " + m.us.mine.text()
+	if err := m.us.mine.err; err != nil && !errors.Is(err, remote.ErrForbidden) {
+		third += " (" + err.Error() + ")"
+	}
+	return ansi.Truncate(first, m.w, "…") + "\n" + ansi.Truncate(second, m.w, "…") + "\n" + ansi.Truncate(third, m.w, "…")
 }
 
 // from says how a policy comes to decide for you.
@@ -218,15 +226,18 @@ func (m Model) attachedTo(p remote.Policy) string {
 func (m Model) usersView() string {
 	l := m.users
 	nameW := nameWidth(l.Items(), func(u remote.User) string { return u.Name }, "User", 20)
+	// Usage with both limits ("2.0 KiB of 4.0 KiB, 1 of 100 files") fits
+	// from 100 columns; the groups and policies keep room below that.
+	usageW := nameWidth(l.Items(), func(u remote.User) string { return m.us.users[u.Name].text() }, "Usage", min(36, max(20, m.w-48)))
 	widths := []int{nameW}
+	header := []string{"User"}
 	if m.w >= wide {
 		widths = append(widths, len("Password"))
+		header = append(header, "Password")
 	}
+	widths = append(widths, usageW)
 	widths = append(widths, m.split(widths, 50))
-	header := []string{"User", "Password", "Groups", "Policies"}
-	if m.w < wide {
-		header = []string{"User", "Groups", "Policies"}
-	}
+	header = append(header, "Usage", "Groups", "Policies")
 	return l.View(pagedlist.Screen[remote.User]{
 		Title:   m.titleLine(m.tabBar(), l.Count("user", "users")),
 		Header:  m.st.Muted.Render(m.cells(widths, header...)),
@@ -241,7 +252,7 @@ func (m Model) usersView() string {
 				}
 				cells = append(cells, pw)
 			}
-			cells = append(cells, names(u.Groups), names(u.Policies))
+			cells = append(cells, m.us.users[u.Name].text(), names(u.Groups), names(u.Policies))
 			return m.row(m.cells(widths, cells...), selected)
 		},
 		Keys: m.keys.forTab(tabUsers),

@@ -171,6 +171,19 @@ func (m Model[T]) Complete() bool { return m.loaded && m.next == "" }
 // Index is the selected row's index among those shown.
 func (m Model[T]) Index() int { return m.sel }
 
+// OnScreen is the items of the rows on screen, in order: what a screen
+// that fetches more about its rows (a user's usage) asks for first.
+func (m Model[T]) OnScreen() []T {
+	if !m.loaded {
+		return nil
+	}
+	var out []T
+	for i := m.top; i < min(len(m.vis), m.top+m.rows()); i++ {
+		out = append(out, m.items[m.vis[i]])
+	}
+	return out
+}
+
 // Selected is the selected item; nothing must be shown when there is none
 // (Shown is 0).
 func (m Model[T]) Selected() T { return m.items[m.vis[m.sel]] }

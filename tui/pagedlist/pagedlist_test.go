@@ -329,3 +329,30 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+// OnScreen is the rows drawn: it follows the selection and the filter.
+func TestOnScreen(t *testing.T) {
+	var loads int
+	var fail error
+	s := marked(numbers(25, 25, &loads, &fail))
+	s.SetSize(40, 9) // 5 rows
+	if got := s.list.OnScreen(); got != nil {
+		t.Fatalf("before the first page: %v", got)
+	}
+	s = drain(s, s.Init())
+	if got := fmt.Sprint(s.list.OnScreen()); got != "[0 1 2 3 4]" {
+		t.Fatalf("first screen: %s", got)
+	}
+	for range 7 {
+		s.list.Navigate(tea.KeyMsg{Type: tea.KeyDown})
+		s = drain(s, s.list.Scroll())
+	}
+	if got := fmt.Sprint(s.list.OnScreen()); got != "[3 4 5 6 7]" {
+		t.Errorf("at 7: %s\n%s", got, s.View())
+	}
+	s.list.StartFilter()
+	s = drain(s, s.list.FilterKey(tuitest.Key("2")))
+	if got := fmt.Sprint(s.list.OnScreen()); got != "[20 21 22 23 24]" {
+		t.Errorf("filter /2: %s\n%s", got, s.View())
+	}
+}

@@ -143,6 +143,11 @@ func (r *Client) Users(ctx context.Context) ([]User, error) {
 	return us, translate(err)
 }
 
+func (r *Client) UserUsage(ctx context.Context, user string) (Usage, error) {
+	u, err := r.c.Usage(ctx, user)
+	return u, translate(err)
+}
+
 func (r *Client) CreateUser(ctx context.Context, name string, admin bool) (NewUser, error) {
 	nu, err := r.c.CreateUser(ctx, name, admin, true)
 	return nu, translate(err)

@@ -119,6 +119,9 @@ type Remote interface {
 	// Users lists the users with their groups and the policies attached
 	// to them.
 	Users(ctx context.Context) ([]User, error)
+	// UserUsage is what the home folder of user uses of their quota (it
+	// takes strata:GetUser on the user).
+	UserUsage(ctx context.Context, user string) (Usage, error)
 	// CreateUser makes a user (an administrator: in the admins group) and
 	// a first token for them, whose secret is in the answer only.
 	CreateUser(ctx context.Context, name string, admin bool) (NewUser, error)

@@ -42,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-storage/strata/internal/human"
 	"github.com/strata-storage/strata/internal/localtree"
 	"github.com/strata-storage/strata/tui/remote"
 )
@@ -356,6 +357,7 @@ type Manager struct {
 	moves    map[int]*move // by id
 	nextMove int
 	note     Note // the outcome of the last move that ended
+	archived int  // archived files the batch skipped, for its note
 }
 
 // New starts a Manager over r. With a StatePath, the jobs and folders left
@@ -853,9 +855,24 @@ func (m *Manager) setState(j *job, s State) {
 
 // batchOver ends the ForAll decisions when nothing is left to do.
 func (m *Manager) batchOver() {
-	if m.count[Queued]+m.count[Running]+m.count[Conflict]+m.count[Failed] == 0 && len(m.walks)+len(m.listing) == 0 {
+	active := m.count[Queued] + m.count[Running] + m.count[Conflict] + len(m.walks) + len(m.listing)
+	if active+m.count[Failed] == 0 {
 		m.standing = [2]Action{}
 	}
+	if active == 0 && m.archived > 0 {
+		// Said once the rest is through (failures aside, which say so
+		// themselves).
+		m.noteLocked(human.Plural(m.archived, "archived file", "archived files")+" not downloaded: restore "+
+			pick(m.archived == 1, "it", "them")+" first (w)", true)
+		m.archived = 0
+	}
+}
+
+func pick(one bool, a, b string) string {
+	if one {
+		return a
+	}
+	return b
 }
 
 func (m *Manager) enqueue(j *job, urgent bool) {

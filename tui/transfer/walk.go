@@ -132,7 +132,7 @@ func (m *Manager) listRemote(ctx context.Context, w *walkItem) ([]*job, []*walkI
 			return nil, nil, "", err
 		}
 		if !e.IsDir() {
-			return []*job{{Job: Job{Kind: Download, Src: w.Src, Dst: w.Dst, Size: e.Size}}}, nil, "", nil
+			return []*job{downloadJob(e, w.Src, w.Dst)}, nil, "", nil
 		}
 	}
 	if err := ctx.Err(); err != nil { // canceled: leave the disk alone
@@ -160,9 +160,22 @@ func (m *Manager) listRemote(ctx context.Context, w *walkItem) ([]*job, []*walkI
 			dirs = append(dirs, &walkItem{Kind: Download, Src: src, Dst: dst})
 			continue
 		}
-		files = append(files, &job{Job: Job{Kind: Download, Src: src, Dst: dst, Size: e.Size}})
+		files = append(files, downloadJob(e, src, dst))
 	}
 	return files, dirs, pg.Cursor, nil
+}
+
+// errArchived is why a file was not downloaded: its content is archived.
+var errArchived = fmt.Errorf("%w: restore it first (w)", remote.ErrArchived)
+
+// downloadJob is the download of file e, or, when its content must be
+// restored before it is read, a skipped job that says so (counted for the
+// note at the batch's end): one archived file does not fail a folder.
+func downloadJob(e remote.Entry, src, dst string) *job {
+	if remote.NeedsRestore(e) {
+		return &job{Job: Job{Kind: Download, Src: src, Dst: dst, Size: e.Size, State: Skipped, Err: errArchived}}
+	}
+	return &job{Job: Job{Kind: Download, Src: src, Dst: dst, Size: e.Size}}
 }
 
 func safeName(name string) bool {
@@ -210,6 +223,9 @@ func (m *Manager) commit(w *walkItem, files []*job, dirs []*walkItem, cursor str
 	for _, f := range files {
 		f.mv = w.mv
 		m.add(f)
+		if f.Err == errArchived {
+			m.archived++
+		}
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
 		dirs[i].gen, dirs[i].mv = w.gen, w.mv

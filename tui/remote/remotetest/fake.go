@@ -38,8 +38,10 @@ type Fake struct {
 	// statDenied: paths a policy lets the caller list but not read, whose
 	// Stat is forbidden.
 	statDenied map[string]bool
-	// quota is the caller's limits: bytes, files (usage.go).
-	quota [2]int64
+	// quotas is the users' limits: bytes, files (usage.go); usageDenied
+	// makes reading another user's usage forbidden.
+	quotas      map[string][2]int64
+	usageDenied bool
 	// arch is the archive tier by file path, prices the table served
 	// (archive.go).
 	arch   map[string]*remote.ArchiveInfo
