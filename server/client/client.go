@@ -377,7 +377,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // not nil).
 func (c *Client) doJSON(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	rq := request{method: method, path: path, query: query, size: 0,
-		retry: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut}
+		// PATCH only sets values (a file's time): sending it again is
+		// harmless.
+		retry: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut || method == http.MethodPatch}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
