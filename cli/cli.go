@@ -126,7 +126,7 @@ Then:                strata put report.pdf docs/ ; strata ls docs`,
 	root.AddCommand(
 		a.serveCmd(),
 		a.loginCmd(), a.passwdCmd(), a.tokenCmd(false), a.sshKeysCmd(), a.whoamiCmd(),
-		a.lsCmd(), a.statCmd(), a.catCmd(), a.mkdirCmd(), a.mvCmd(), a.cpCmd(), a.rmCmd(),
+		a.lsCmd(), a.statCmd(), a.catCmd(), a.mkdirCmd(), a.mvCmd(), a.cpCmd(), a.rmCmd(), a.touchCmd(),
 		a.putCmd(), a.getCmd(),
 		a.trashCmd(), a.versionsCmd(), a.uploadsCmd(), a.shareCmd(),
 		a.usageCmd(),

@@ -37,6 +37,10 @@ func (d *Daemon) ServeSSH(ctx context.Context, ln net.Listener, cfg sshserve.Con
 		cfg.HostKey = k
 	}
 	cfg.Users, cfg.API, cfg.Guard = d.Identity, d.handler, d.limits
+	if cfg.Clock == nil {
+		// The sessions wait for the rate limiter by its own clock.
+		cfg.Clock = d.limits.Config().Clock
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = d.cfg.Logger
 	}

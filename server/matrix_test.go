@@ -247,6 +247,7 @@ func matrix(a alice) map[string]matrixCase {
 		"GET /v1/files/{path...}":                 {req: file("/v1/files/"), read: true},
 		"HEAD /v1/files/{path...}":                {req: file("/v1/files/"), read: true},
 		"DELETE /v1/files/{path...}":              {req: file("/v1/files/")},
+		"PATCH /v1/files/{path...}":               {req: static("/v1/files/home/alice/f.txt", `{"mtime":"2001-02-03T04:05:06Z"}`)},
 		"GET /v1/dirs/{path...}":                  {req: static("/v1/dirs/home/alice", ""), read: true},
 		"PUT /v1/dirs/{path...}":                  {req: static("/v1/dirs/home/alice/newdir", "")},
 		"DELETE /v1/dirs/{path...}":               {req: static("/v1/dirs/home/alice/dir?recursive=true", "")},

@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/files/{path...}", token, s.getFile, []string{"version"}},
 		{"HEAD", "/v1/files/{path...}", token, s.getFile, []string{"version"}},
 		{"DELETE", "/v1/files/{path...}", token, s.deleteEntry, []string{"recursive"}},
+		{"PATCH", "/v1/files/{path...}", token, s.setFileAttrs, nil},
 
 		{"GET", "/v1/dirs/{path...}", token, s.listDir, []string{"limit", "cursor", "prefix"}},
 		{"PUT", "/v1/dirs/{path...}", token, s.mkdir, []string{"parents"}},

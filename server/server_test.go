@@ -347,7 +347,7 @@ func TestAuth(t *testing.T) {
 	ok(t, f.do("GET", "/healthz", "", nil), http.StatusOK)
 	ok(t, f.do("GET", "/readyz", "", nil), http.StatusOK)
 	problem(t, f.do("GET", "/metrics", "", nil), http.StatusNotFound, api.CodeRouteNotFound) // not public
-	problem(t, f.do("PATCH", "/v1/files/x", f.admin, nil), http.StatusMethodNotAllowed, api.CodeMethodNotAllowed)
+	problem(t, f.do("POST", "/v1/files/x", f.admin, nil), http.StatusMethodNotAllowed, api.CodeMethodNotAllowed)
 	problem(t, f.do("GET", "/v2/nothing", f.admin, nil), http.StatusNotFound, api.CodeRouteNotFound)
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server"
@@ -23,7 +24,8 @@ import (
 // every other client's, and nothing below the API knows they came over
 // SSH but the entry point.
 type inProcessAPI struct {
-	web    string // the server's HTTP address, for server.EntryPoint.Web
+	web    string       // the server's HTTP address, for server.EntryPoint.Web
+	clock  client.Clock // the clients' (nil: the system's)
 	srv    *http.Server
 	conns  chan net.Conn
 	done   chan struct{}
@@ -31,8 +33,8 @@ type inProcessAPI struct {
 	served chan struct{}
 }
 
-func newInProcessAPI(h http.Handler, web string, log *slog.Logger) *inProcessAPI {
-	a := &inProcessAPI{web: web, conns: make(chan net.Conn), done: make(chan struct{}), served: make(chan struct{})}
+func newInProcessAPI(h http.Handler, web string, clock client.Clock, log *slog.Logger) *inProcessAPI {
+	a := &inProcessAPI{web: web, clock: clock, conns: make(chan net.Conn), done: make(chan struct{}), served: make(chan struct{})}
 	a.srv = server.HTTPServer("", h, log)
 	a.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if e, ok := c.(*entryConn); ok {
@@ -110,6 +112,11 @@ func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Clien
 			}
 		},
 		MaxIdleConnsPerHost: 8,
+		// A streamed upload asks before it sends (Expect: 100-continue),
+		// so that a refusal (a rate limit) leaves it whole to send again.
+		// The server answers at once in this process: the wait is a
+		// bound for a server too busy to, after which the body goes.
+		ExpectContinueTimeout: 5 * time.Second,
 		// The pipe is in memory: compression would only cost.
 		DisableCompression: true,
 	}
@@ -123,7 +130,11 @@ func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Clien
 		// default: an idle session holds every buffer of its pool.
 		t.WriteBufferSize = 64 << 10
 	}
-	c, err := client.New("http://strata.ssh", token, client.WithHTTPClient(&http.Client{Transport: t}), client.WithUserAgent("strata-ssh"))
+	opts := []client.Option{client.WithHTTPClient(&http.Client{Transport: t}), client.WithUserAgent("strata-ssh")}
+	if a.clock != nil {
+		opts = append(opts, client.WithClock(a.clock))
+	}
+	c, err := client.New("http://strata.ssh", token, opts...)
 	if err != nil {
 		panic(err) // the address is a constant
 	}

@@ -44,7 +44,7 @@ func BenchmarkFileManagerFirstFrame(b *testing.B) {
 
 // openSSH is OpenSSH's sftp client set up to log in to e as user: the
 // arguments before the batch file and the host.
-func (e *env) openSSH(b *testing.B, user string) []string {
+func (e *env) openSSH(b testing.TB, user string) []string {
 	b.Helper()
 	bin, err := exec.LookPath("sftp")
 	if err != nil {
@@ -80,7 +80,7 @@ func (e *env) openSSH(b *testing.B, user string) []string {
 }
 
 // runOpenSSH runs one sftp batch command.
-func runOpenSSH(b *testing.B, args []string, batch string) {
+func runOpenSSH(b testing.TB, args []string, batch string) {
 	b.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin = strings.NewReader(batch + "\n")

@@ -40,7 +40,7 @@ func (s *Server) scp(sess ssh.Session, args []string) {
 			wishFatal(sess, err)
 			return
 		}
-		sc := &scpSession{ctx: ctx, c: se.client, home: u.Home, in: bufio.NewReaderSize(sess, 64<<10), out: sess}
+		sc := &scpSession{ctx: ctx, c: se.client, home: u.Home, in: bufio.NewReaderSize(sess, 64<<10), out: sess, preserve: cmd.preserve}
 		if cmd.sink {
 			err = sc.sink(cmd)
 		} else {

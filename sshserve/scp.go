@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server/api"
@@ -26,6 +28,7 @@ type scpCommand struct {
 	sink, source bool
 	recursive    bool
 	dirTarget    bool // -d: the target must be a folder
+	preserve     bool // -p: files' times go along (T lines)
 	paths        []string
 }
 
@@ -50,8 +53,10 @@ func parseSCP(args []string) (scpCommand, error) {
 				c.recursive = true
 			case 'd':
 				c.dirTarget = true
-			case 'p', 'v', 'q', 'E':
-				// Times and modes are not kept; verbosity is the client's.
+			case 'p':
+				c.preserve = true
+			case 'v', 'q', 'E':
+				// Verbosity is the client's.
 			default:
 				return c, fmt.Errorf("scp: option -%c is not supported here", f)
 			}
@@ -75,6 +80,8 @@ type scpSession struct {
 	home string
 	in   *bufio.Reader
 	out  io.Writer
+	// preserve: send files' times (scp -p -f).
+	preserve bool
 }
 
 // resolve makes a path the client gave absolute: relative ones are in
@@ -156,7 +163,8 @@ func (s *scpSession) sink(cmd scpCommand) error {
 	if err := s.ok(); err != nil {
 		return err
 	}
-	var stack []string // folders being received
+	var stack []string  // folders being received
+	var mtime time.Time // the time the next file takes (a T line)
 	where := func(name string) string {
 		if len(stack) > 0 {
 			return path.Join(stack[len(stack)-1], name)
@@ -183,6 +191,15 @@ func (s *scpSession) sink(cmd scpCommand) error {
 			// The client's own trouble with a file (it says so itself).
 			continue
 		case 'T':
+			// The times of the file or folder that comes next: a
+			// file's modification time is kept (a folder's is when
+			// it was made; access times are not kept).
+			t, err := parseSCPTimes(line)
+			if err != nil {
+				s.fatal(err)
+				return err
+			}
+			mtime = t
 			if err := s.ok(); err != nil {
 				return err
 			}
@@ -203,6 +220,8 @@ func (s *scpSession) sink(cmd scpCommand) error {
 				return err
 			}
 			dst := where(name)
+			fileTime := mtime
+			mtime = time.Time{}
 			if line[0] == 'D' {
 				if !cmd.recursive {
 					err := errors.New("a folder was sent without -r")
@@ -222,7 +241,7 @@ func (s *scpSession) sink(cmd scpCommand) error {
 			if err := s.ok(); err != nil {
 				return err
 			}
-			if err := s.receiveFile(dst, size); err != nil {
+			if err := s.receiveFile(dst, size, fileTime); err != nil {
 				return err
 			}
 		default:
@@ -233,13 +252,13 @@ func (s *scpSession) sink(cmd scpCommand) error {
 	}
 }
 
-// receiveFile stores the size bytes that follow as dst, then answers.
-// The upload streams; if the content does not all come, nothing is
-// stored.
-func (s *scpSession) receiveFile(dst string, size int64) error {
+// receiveFile stores the size bytes that follow as dst, with the file
+// time mtime (zero: now), then answers. The upload streams; if the
+// content does not all come, nothing is stored.
+func (s *scpSession) receiveFile(dst string, size int64, mtime time.Time) error {
 	body := io.LimitReader(s.in, size)
 	cr := &countingReader{r: body}
-	_, perr := s.c.Put(s.ctx, dst, cr, size, client.PutOptions{})
+	_, perr := s.c.Put(s.ctx, dst, cr, size, client.PutOptions{MTime: mtime})
 	if perr != nil {
 		// The rest of the content still comes: skip it to stay in step.
 		if _, err := io.Copy(io.Discard, body); err != nil {
@@ -291,6 +310,28 @@ func parseSCPHeader(line string) (int64, string, error) {
 	return size, name, nil
 }
 
+// parseSCPTimes reads "T<mtime> <usec> <atime> <usec>": the
+// modification time, to the microsecond.
+func parseSCPTimes(line string) (time.Time, error) {
+	bad := fmt.Errorf("malformed times %q", clipLine(line))
+	fields := strings.Fields(line[1:])
+	if len(fields) != 4 {
+		return time.Time{}, bad
+	}
+	var n [4]int64
+	for i, f := range fields {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || v < 0 {
+			return time.Time{}, bad
+		}
+		n[i] = v
+	}
+	if n[1] > 999_999 || n[0] > math.MaxInt64/int64(time.Second)-1 {
+		return time.Time{}, bad
+	}
+	return time.Unix(n[0], n[1]*1000), nil
+}
+
 func clipLine(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
@@ -339,6 +380,16 @@ func (s *scpSession) send(full string, e api.Entry) error {
 	name := e.Name
 	if name == "" || name == "/" {
 		name = "root"
+	}
+	if s.preserve && !e.ModTime.IsZero() {
+		// -p: the times first (access as modification: not kept).
+		mt := e.ModTime.Unix()
+		if _, err := fmt.Fprintf(s.out, "T%d 0 %d 0\n", mt, mt); err != nil {
+			return err
+		}
+		if err := s.ack(); err != nil {
+			return err
+		}
 	}
 	if !e.IsDir() {
 		return s.sendFile(full, name, e.Size)

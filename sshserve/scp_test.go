@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -180,4 +181,61 @@ func TestSCPLegacy(t *testing.T) {
 	if b := e.stored("/home/alice/dropped.bin"); b != nil || !bytes.Equal(e.stored("/home/alice/small"), []byte("no")) {
 		t.Fatalf("after a dropped scp: %d bytes", len(b))
 	}
+}
+
+// scp -p: a file takes the modification time of the T line before it
+// (only the file it comes before), and files sent with -p come with
+// theirs; a malformed T line is refused.
+func TestSCPPreservesTimes(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	cl := e.login("alice")
+	p := startSCP(t, cl, "scp -p -r -t .")
+	p.ok()
+	p.send("T1300000000 250000 1700000000 0\n")
+	p.ok()
+	p.send("C0644 5 a.txt\n")
+	p.ok()
+	p.send("hello\x00")
+	p.ok()
+	p.send("C0644 2 b.txt\n") // no T line: now
+	p.ok()
+	p.send("hi\x00")
+	p.ok()
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Unix(1300000000, 250000_000)
+	if got := e.storedTime("/home/alice/a.txt"); !got.Equal(want) {
+		t.Fatalf("a.txt: %s, want %s", got, want)
+	}
+	if got := e.storedTime("/home/alice/b.txt"); got.Equal(want) || time.Since(got) > time.Hour {
+		t.Fatalf("b.txt took %s", got)
+	}
+
+	p = startSCP(t, cl, "scp -p -f a.txt")
+	p.send("\x00")
+	if l := p.line(); l != "T1300000000 0 1300000000 0\n" {
+		t.Fatalf("got %q, want the times first", l)
+	}
+	p.send("\x00")
+	if l := p.line(); l != "C0644 5 a.txt\n" {
+		t.Fatalf("got %q", l)
+	}
+	p.send("\x00")
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(p.out, buf); err != nil || string(buf) != "hello\x00" {
+		t.Fatalf("content %q, %v", buf, err)
+	}
+	p.send("\x00")
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	p = startSCP(t, cl, "scp -p -t .")
+	p.ok()
+	p.send("T-5 0 0 0\n")
+	if a := p.answer(); !strings.HasPrefix(a, "2") || !strings.Contains(a, "malformed times") {
+		t.Fatalf("a bad T line: %q", a)
+	}
+	p.wait()
 }

@@ -72,6 +72,10 @@ type Config struct {
 	// come to an internal one): a share link made in a session, when the
 	// server was given no --public-url, is one a browser can open.
 	WebURL string
+	// Clock is what the sessions' clients wait on when the API asks them
+	// to come back later (a rate limit's Retry-After): the rate limiter's
+	// clock (daemon.ServeSSH gives it), nil for the system's.
+	Clock  client.Clock
 	Logger *slog.Logger
 }
 
@@ -153,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
 	s.ssh = srv
-	s.api = newInProcessAPI(cfg.API, cfg.WebURL, cfg.Logger)
+	s.api = newInProcessAPI(cfg.API, cfg.WebURL, cfg.Clock, cfg.Logger)
 	return s, nil
 }
 

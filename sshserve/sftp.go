@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/ssh"
@@ -28,7 +29,7 @@ func (s *Server) sftpSubsystem(sess ssh.Session) {
 		if u, err := se.client.Whoami(ctx); err == nil && u.Home != "" {
 			home = u.Home
 		}
-		fs := &sftpFS{c: se.client, ctx: ctx}
+		fs := &sftpFS{c: se.client, ctx: ctx, writing: map[string]*uploadWriter{}}
 		rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
 			sftp.WithStartDirectory(home))
 		if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
@@ -42,6 +43,12 @@ func (s *Server) sftpSubsystem(sess ssh.Session) {
 type sftpFS struct {
 	c   *client.Client
 	ctx context.Context
+
+	mu sync.Mutex
+	// writing is the uploads open, by path: a setstat of the path (an
+	// fsetstat of the handle, which OpenSSH sends before it closes the
+	// file) is about the version being written.
+	writing map[string]*uploadWriter
 }
 
 var (
@@ -81,17 +88,63 @@ func (f *sftpFS) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	// Without O_TRUNC too (OpenSSH's sftp and scp open so, and set the
 	// size when done): what the client writes becomes the file's new
 	// version, whole; writes that leave a hole store nothing.
-	return newUploadWriter(r.Context(), f.c, r.Filepath, fl.Excl), nil
+	w := newUploadWriter(r.Context(), f.c, r.Filepath, fl.Excl)
+	f.mu.Lock()
+	f.writing[r.Filepath] = w
+	f.mu.Unlock()
+	w.closed = func() {
+		f.mu.Lock()
+		if f.writing[r.Filepath] == w {
+			delete(f.writing, r.Filepath)
+		}
+		f.mu.Unlock()
+	}
+	return w, nil
 }
 
-// Filecmd changes the tree: mkdir, rename, remove and rmdir (both to the
-// trash); setstat is accepted and changes nothing (clients send it after
-// uploads to set times and modes, which Strata does not keep).
+// setstat changes what Strata keeps of a file's attributes: its
+// modification time (rclone and scp -p set it after an upload; the access
+// time is not kept), and its size only to what it is (OpenSSH sets the
+// size of what it uploaded when done): a truncation is refused.
+// Permissions and owners are accepted and not kept (Strata has none), as
+// is a folder's time (a folder's time is when it was made): refusing them
+// would fail sftp's put -p and rclone's syncs over what is not there to
+// keep.
+func (f *sftpFS) setstat(r *sftp.Request) error {
+	ctx := r.Context()
+	flags, attrs := r.AttrFlags(), r.Attributes()
+	f.mu.Lock()
+	w := f.writing[r.Filepath]
+	f.mu.Unlock()
+	if w != nil {
+		return w.setAttrs(flags, attrs)
+	}
+	if flags.Size {
+		e, err := f.c.Stat(ctx, r.Filepath)
+		if err != nil {
+			return sftpError(err)
+		}
+		if e.IsDir() || e.Size != int64(attrs.Size) {
+			return statusError(sftp.ErrSSHFxOpUnsupported,
+				"%s: changing a file's size is not supported: upload it whole (nothing was changed)", r.Filepath)
+		}
+	}
+	if flags.Acmodtime {
+		_, err := f.c.SetMTime(ctx, r.Filepath, time.Unix(int64(attrs.Mtime), 0))
+		if err != nil && !errors.Is(err, client.ErrIsDir) {
+			return sftpError(err)
+		}
+	}
+	return nil
+}
+
+// Filecmd changes the tree: setstat (see setstat), mkdir, rename, remove
+// and rmdir (both to the trash).
 func (f *sftpFS) Filecmd(r *sftp.Request) error {
 	ctx := r.Context()
 	switch r.Method {
 	case "Setstat":
-		return nil
+		return f.setstat(r)
 	case "Mkdir":
 		_, err := f.c.Mkdir(ctx, r.Filepath, false)
 		return sftpError(err)

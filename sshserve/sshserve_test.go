@@ -43,10 +43,17 @@ type env struct {
 
 func newEnv(t testing.TB, cfg sshserve.Config) *env {
 	t.Helper()
+	return newEnvWith(t, daemon.Config{}, cfg)
+}
+
+// newEnvWith is newEnv with the store's settings dc (its engines are a
+// new data directory's).
+func newEnvWith(t testing.TB, dc daemon.Config, cfg sshserve.Config) *env {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := daemon.Open(ctx, daemon.Config{Engines: engine.Spec{DataDir: dir},
-		PasswordCost: identity.PasswordCost{MemoryKiB: 1024, Passes: 1}})
+	dc.Engines = engine.Spec{DataDir: t.TempDir()}
+	dc.PasswordCost = identity.PasswordCost{MemoryKiB: 1024, Passes: 1}
+	d, err := daemon.Open(ctx, dc)
 	if err != nil {
 		t.Fatal(err)
 	}

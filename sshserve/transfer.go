@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/pkg/sftp"
 
@@ -151,17 +152,24 @@ func (r *rangeReader) Close() error {
 // and a file the client does not close whole (a dropped connection, a
 // hole) is never stored.
 type uploadWriter struct {
+	ctx    context.Context // the session's
+	c      *client.Client
 	path   string
 	pw     *io.PipeWriter
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // the upload's outcome, once done
+	// closed, if set, is called once the file is closed.
+	closed func()
 
 	mu     sync.Mutex
 	pos    int64
 	early  map[int64][]byte
 	held   int
 	failed error
+	// mtime is the file time a setstat asked for while the file was
+	// open (zero: none), set once the upload is stored.
+	mtime time.Time
 }
 
 var (
@@ -171,11 +179,11 @@ var (
 
 func newUploadWriter(ctx context.Context, c *client.Client, path string, excl bool) *uploadWriter {
 	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(ctx)
-	w := &uploadWriter{path: path, pw: pw, cancel: cancel, done: make(chan struct{}), early: map[int64][]byte{}}
+	upCtx, cancel := context.WithCancel(ctx)
+	w := &uploadWriter{ctx: ctx, c: c, path: path, pw: pw, cancel: cancel, done: make(chan struct{}), early: map[int64][]byte{}}
 	go func() {
 		defer close(w.done)
-		_, w.err = c.Put(ctx, path, pr, -1, client.PutOptions{IfNoneMatch: excl})
+		_, w.err = c.Put(upCtx, path, pr, -1, client.PutOptions{IfNoneMatch: excl})
 		pr.CloseWithError(errors.Join(w.err, io.ErrClosedPipe))
 	}()
 	return w
@@ -255,14 +263,38 @@ func (w *uploadWriter) TransferError(err error) {
 	w.fail(statusError(sftp.ErrSSHFxConnectionLost, "%s: the transfer failed (%v): nothing was stored", w.path, err))
 }
 
+// setAttrs is a setstat of the file while it is written: a file time to
+// set once it is stored, and a size that must be what was written (a
+// client that set another would expect what Strata does not store: the
+// upload is given up).
+func (w *uploadWriter) setAttrs(flags sftp.FileAttrFlags, attrs *sftp.FileStat) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return w.failed
+	}
+	if flags.Size && (int64(attrs.Size) != w.pos || len(w.early) > 0) {
+		return w.fail(statusError(sftp.ErrSSHFxOpUnsupported,
+			"%s: setting the size to %d bytes after writing %d is not supported: upload the file whole (nothing was stored)", w.path, attrs.Size, w.pos))
+	}
+	if flags.Acmodtime {
+		w.mtime = time.Unix(int64(attrs.Mtime), 0)
+	}
+	return nil
+}
+
 // Close implements io.Closer: the client closed the file, which is then
-// stored whole, or not at all.
+// stored whole, or not at all; then it takes the file time a setstat
+// asked for meanwhile.
 func (w *uploadWriter) Close() error {
+	if w.closed != nil {
+		defer w.closed()
+	}
 	w.mu.Lock()
 	if w.failed == nil && len(w.early) > 0 {
 		w.fail(statusError(sftp.ErrSSHFxFailure, "%s: closed with nothing written at offset %d: nothing was stored", w.path, w.pos))
 	}
-	failed := w.failed
+	failed, mtime := w.failed, w.mtime
 	if failed == nil {
 		w.pw.Close()
 	}
@@ -271,6 +303,10 @@ func (w *uploadWriter) Close() error {
 	w.cancel()
 	if failed != nil {
 		return failed
+	}
+	if w.err == nil && !mtime.IsZero() {
+		_, err := w.c.SetMTime(w.ctx, w.path, mtime)
+		return sftpError(err)
 	}
 	return sftpError(w.err)
 }

@@ -79,7 +79,8 @@ const (
 	// metadata (stat); copying reads the source with it.
 	GetFile Action = "strata:GetFile"
 	// PutFile writes a file (a new version), directly or through an
-	// upload session, and restores a trashed entry to its path.
+	// upload session, sets a file's modification time, and restores a
+	// trashed entry to its path.
 	PutFile Action = "strata:PutFile"
 	// CreateFolder makes a folder.
 	CreateFolder Action = "strata:CreateFolder"

@@ -230,6 +230,12 @@ type CopyRequest struct {
 	To   string `json:"to"`
 }
 
+// FileAttrsRequest is the body of PATCH /v1/files/{path}: the metadata
+// to change (MTime is required).
+type FileAttrsRequest struct {
+	MTime *time.Time `json:"mtime"`
+}
+
 // RestoreVersionRequest is the body of POST /v1/versions/{path}.
 type RestoreVersionRequest struct {
 	Version int64 `json:"version"`

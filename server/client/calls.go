@@ -490,6 +490,16 @@ func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64, 
 			}
 		}
 	}
+	if rq.rewind == nil {
+		// A stream cannot be sent again once read. The server decides
+		// (authentication, policies, rate limits) before it reads a
+		// body, and with Expect: 100-continue nothing of it is sent
+		// until then: a refusal before that (a rate limit's 429) is
+		// retried with the stream untouched.
+		h.Set("Expect", "100-continue")
+		ub := &untouchedBody{r: rq.body}
+		rq.body, rq.rewind = ub, ub.again
+	}
 	resp, err := c.do(ctx, rq)
 	if err != nil {
 		return api.Entry{}, err

@@ -40,8 +40,26 @@ type Client struct {
 	owner string
 	// onWait hears of each wait before a request is sent again.
 	onWait func(Wait)
-	// sleep waits between attempts (tests make it instant).
+	// sleep waits between attempts, and now reads Retry-After's dates:
+	// the system's clock, or WithClock's.
 	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+}
+
+// Clock is the time a client waits on between attempts and reads a
+// Retry-After date by (internal/ratelimit's Clock is one).
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or until ctx ends (its error then).
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// WithClock has the client wait on clk between attempts instead of real
+// time: the server's clock for a client in its process (the SSH
+// sessions'), so that a test's fake clock moves both the rate limiter
+// that asks for a wait and the client that waits.
+func WithClock(clk Clock) Option {
+	return func(c *Client) { c.sleep, c.now = clk.Sleep, clk.Now }
 }
 
 // Wait is a pause before a request is sent again: the server asked for it
@@ -116,7 +134,7 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 //
 // A malformed address is an error that matches ErrInvalid.
 func New(addr, token string, opts ...Option) (*Client, error) {
-	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4, sleep: sleep}
+	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4, sleep: sleep, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -211,6 +229,17 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 	var sent *attemptBody  // the last attempt's body, when it may be rewound
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
+			if rq.rewind != nil {
+				sent.detach()
+				b, err := rq.rewind()
+				if errors.Is(err, errBodyRead) {
+					return nil, lastErr // no attempt can send it whole
+				}
+				if err != nil {
+					return nil, err
+				}
+				rq.body = b
+			}
 			d := max(backoff(i), wait)
 			if c.onWait != nil {
 				c.onWait(Wait{Op: rq.method + " " + rq.path, For: d, Reason: errorReason(lastErr), RateLimited: limited, Attempt: i + 1})
@@ -219,14 +248,6 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 				return nil, lastErr
 			}
 			wait, limited = 0, false
-			if rq.rewind != nil {
-				sent.detach()
-				b, err := rq.rewind()
-				if err != nil {
-					return nil, err
-				}
-				rq.body = b
-			}
 		}
 		body := rq.body
 		if body != nil && rq.rewind != nil && attempts > 1 {
@@ -271,7 +292,7 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 			resp.StatusCode == http.StatusGatewayTimeout || resp.StatusCode == http.StatusTooManyRequests) ||
 			limited && resendable {
 			lastErr = apiErr
-			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+			wait = retryAfter(resp.Header.Get("Retry-After"), c.now())
 			continue
 		}
 		return nil, apiErr
@@ -315,6 +336,34 @@ func (b *attemptBody) detach() {
 	b.mu.Lock()
 	b.detached = true
 	b.mu.Unlock()
+}
+
+// untouchedBody is a request body that cannot be rewound (a stream): it
+// may be sent again only if no attempt read any of it.
+type untouchedBody struct {
+	mu   sync.Mutex
+	r    io.Reader
+	read bool
+}
+
+var errBodyRead = errors.New("request body: a stream already read cannot be sent again")
+
+func (b *untouchedBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	b.read = true
+	b.mu.Unlock()
+	return b.r.Read(p)
+}
+
+// again is the body for the next attempt, once the last one's reads were
+// stopped (attemptBody.detach).
+func (b *untouchedBody) again() (io.Reader, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.read {
+		return nil, errBodyRead
+	}
+	return b, nil
 }
 
 // errorReason is what a wait is for, for people.
@@ -378,7 +427,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // not nil).
 func (c *Client) doJSON(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	rq := request{method: method, path: path, query: query, size: 0,
-		retry: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut}
+		// PATCH only sets values (a file's time): sending it again is
+		// harmless.
+		retry: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut || method == http.MethodPatch}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
