@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -164,9 +165,16 @@ func (e *env) stored(path string) []byte {
 	return b
 }
 
+// random is n bytes nobody could guess or compress, made by ChaCha8 from
+// a random seed: crypto/rand.Read of hundreds of MiB in one call sits in
+// the kernel's getrandom, which the Go scheduler cannot preempt, and
+// stalls the garbage collector (and every goroutine it stops) for seconds,
+// which a benchmark of the server would count.
 func random(n int) []byte {
+	var seed [32]byte
+	_, _ = rand.Read(seed[:])
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
+	_, _ = mrand.NewChaCha8(seed).Read(b)
 	return b
 }
 
