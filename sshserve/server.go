@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,7 +73,11 @@ type Config struct {
 	// come to an internal one): a share link made in a session, when the
 	// server was given no --public-url, is one a browser can open.
 	WebURL string
-	Logger *slog.Logger
+	// Ciphers are the ciphers offered, in order (the client picks the
+	// first of its own list that is offered); nil: DefaultCiphers. Only
+	// ciphers golang.org/x/crypto/ssh counts as secure are accepted.
+	Ciphers []string
+	Logger  *slog.Logger
 }
 
 // Defaults.
@@ -123,6 +128,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("sshserve: WebURL %q: want http(s)://host[:port]", cfg.WebURL)
 		}
 	}
+	if cfg.Ciphers == nil {
+		cfg.Ciphers = DefaultCiphers()
+	}
+	if err := CheckCiphers(cfg.Ciphers); err != nil {
+		return nil, fmt.Errorf("sshserve: %w", err)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, open: map[string]int{}, live: map[*session]struct{}{}, stop: make(chan struct{})}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKey),
@@ -142,6 +153,13 @@ func New(cfg Config) (*Server, error) {
 			}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
 			srv.Handler = s.handle
+			srv.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn { return newBufferedConn(c) }
+			srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{Config: gossh.Config{
+					Ciphers: slices.Clone(cfg.Ciphers),
+					MACs:    slices.Clone(sshMACs),
+				}}
+			}
 			return nil
 		},
 	}
