@@ -65,9 +65,18 @@ func (c *entryConn) LocalAddr() net.Addr { return pipeAddr{} }
 // download does not hand every 4 KiB the HTTP server writes over from one
 // goroutine to the other (a fifth of the speed on a busy machine).
 func connPair() (net.Conn, net.Conn, error) {
+	const pairBuffer = 1 << 20
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("in-process connection: %w", err)
+	}
+	// The default buffer (208 KiB) is less than what a download writes
+	// at once (256 KiB): every write was cut short, waited for the
+	// reader, and every read took a part; with room for a few writes
+	// each goes in whole.
+	for _, fd := range fds {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, pairBuffer)
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, pairBuffer)
 	}
 	var conns [2]net.Conn
 	for i, fd := range fds {

@@ -29,12 +29,16 @@ func (s *Server) sftpSubsystem(sess ssh.Session) {
 			home = u.Home
 		}
 		fs := &sftpFS{c: se.client, ctx: ctx}
-		rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
+		conn := newSFTPConn(sess)
+		rs := sftp.NewRequestServer(conn, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
 			sftp.WithStartDirectory(home))
-		if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
+		err := rs.Serve()
+		// Not rs.Close: it would close the channel before its exit
+		// status. What the server wrote goes out first.
+		err = errors.Join(err, conn.flush())
+		if err != nil && !errors.Is(err, io.EOF) {
 			s.log.Info("sftp session ended", "user", se.user.Name, "err", err)
 		}
-		// Not rs.Close: it would close the channel before its exit status.
 	})
 }
 
