@@ -11,7 +11,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -121,16 +120,6 @@ func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Clien
 		MaxIdleConnsPerHost: 8,
 		// The pipe is in memory: compression would only cost.
 		DisableCompression: true,
-	}
-	if via == iam.ViaSFTP {
-		// An SFTP upload is a chunked request body (its size is not
-		// known before the client closes the file) of the 32 KiB writes
-		// the client sends, flushed chunk by chunk: with the default 4
-		// KiB buffer each chunk took four writes to the socket (a fill,
-		// the rest, the CRLF, the next header), one with a buffer that
-		// holds a chunk. The file manager's connections keep the
-		// default: an idle session holds every buffer of its pool.
-		t.WriteBufferSize = 64 << 10
 	}
 	c, err := client.New("http://strata.ssh", token, client.WithHTTPClient(&http.Client{Transport: t}), client.WithUserAgent("strata-ssh"))
 	if err != nil {
