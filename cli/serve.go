@@ -75,6 +75,7 @@ type serveOpts struct {
 	sshIdle       time.Duration
 	sshSessions   int
 	sshPublic     string
+	sshCiphers    []string
 	pprof         string
 	pprofPublic   bool
 }
@@ -214,6 +215,7 @@ settings file.`,
 	f.BoolVar(&o.sshPasswords, "ssh-passwords", false, "also let users with a password log in over SSH with it (slowed down after failures like API logins)")
 	f.DurationVar(&o.sshIdle, "ssh-idle-timeout", sshserve.DefaultIdleTimeout, "close an SSH connection with no traffic for this long")
 	f.IntVar(&o.sshSessions, "ssh-max-sessions", sshserve.DefaultMaxSessionsPerUser, "most SSH sessions one user may have open at once")
+	f.StringSliceVar(&o.sshCiphers, "ssh-ciphers", nil, "the SSH ciphers offered, in order (comma-separated; default: AES-GCM and AES-CTR on CPUs with AES instructions, ChaCha20-Poly1305 first elsewhere)")
 	f.StringVar(&o.sshPublic, "ssh-public", "", "host:port users reach the SSH server by, for the sftp and scp commands the file manager shows (default: the --ssh address)")
 	f.StringVar(&o.pprof, "pprof", "", "serve Go's runtime profiles (CPU, heap, goroutines; go tool pprof) under /debug/pprof/ on this address, e.g. :6060 (no host: 127.0.0.1; default: off)")
 	f.BoolVar(&o.pprofPublic, "pprof-public", false, "allow --pprof on an address other than loopback (anyone who reaches it can profile the server)")
@@ -309,6 +311,11 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 	}
 	if o.sshIdle <= 0 || o.sshSessions < 1 {
 		return usagef("--ssh-idle-timeout must be positive and --ssh-max-sessions at least 1")
+	}
+	if o.sshCiphers != nil {
+		if err := sshserve.CheckCiphers(o.sshCiphers); err != nil {
+			return usagef("--ssh-ciphers: %v", err)
+		}
 	}
 	metrics := server.MetricsOff
 	switch {
@@ -499,7 +506,7 @@ func (a *app) serve(ctx context.Context, o serveOpts) error {
 			log.Warn("share links made over SSH need --public-url (or --share-url) to be opened from other machines: the --listen address is " + ln.Addr().String())
 		}
 		s, err := d.ServeSSH(ctx, sshLn, sshserve.Config{Passwords: o.sshPasswords, IdleTimeout: o.sshIdle,
-			MaxSessionsPerUser: o.sshSessions, Public: public, WebURL: webURL})
+			MaxSessionsPerUser: o.sshSessions, Public: public, WebURL: webURL, Ciphers: o.sshCiphers})
 		if err != nil {
 			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -14,6 +14,8 @@
 #   the first line and the whole of `strata ls` of a folder of 100,000
 #   entries (median of three);
 #   entries per second of a server-side copy of a folder of 10,000 files;
+#   OpenSSH's sftp put and get beside strata put and get on one server
+#   (strata serve --ssh), and scp both ways with both protocols;
 #   then `go test -bench` of sealing and opening.
 # The summary at the end holds every figure of issue 16's targets.
 #
@@ -28,6 +30,7 @@
 #   BENCH_FILES (1000) 4 KiB files; BENCH_ENTRIES (100000) entries listed;
 #   BENCH_COPY_FILES (10000) files in the folder copied;
 #   BENCH_STRACE_MIB (256) the upload strace counts syscalls of (0: none)
+#   BENCH_SFTP_MIB (BENCH_MIB) the file moved with sftp, scp and strata
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -167,6 +170,94 @@ share_bench() {
 }
 if [ "${BENCH_ONLY:-}" = share ]; then
   share_bench
+  exit 0
+fi
+
+# sftp_bench: SFTP and scp (issue 15). OpenSSH's sftp put and get of a
+# ${sftp_mib} MiB file against `strata serve --ssh`, alternated with strata
+# put and get of the same file through the same server, three rounds: the
+# medians, the ratios (issue 15's target: 0.7 or more) and the CPU seconds
+# per GiB of the server and of the client (OpenSSH's sftp and ssh, or
+# strata), which the load of the machine does not change; then scp over
+# SFTP (OpenSSH's default) and legacy scp -O, one run each way. Skipped
+# without OpenSSH's sftp. BENCH_ONLY=sftp runs this section only.
+sftp_mib=${BENCH_SFTP_MIB:-$big_mib}
+sftp_up=- sftp_down=- sftp_up_ratio=- sftp_down_ratio=- sftp_cipher=-
+sftp_bench() {
+  echo "== SFTP: OpenSSH sftp put and get of ${sftp_mib} MiB vs strata put and get, one strata serve --ssh, alternated"
+  if ! command -v sftp >/dev/null || ! command -v ssh-keygen >/dev/null; then
+    echo "sftp: skipped (no OpenSSH sftp client)"
+    return
+  fi
+  local f="$work/sftp.bin" runs="$work/sftp.runs" addr host port
+  head -c $((sftp_mib << 20)) /dev/urandom >"$f"
+  start_server "$work/data-sftp" --ssh 127.0.0.1:0
+  addr=$(grep -o 'SSH .* is served on [0-9.:]*' "$work/data-sftp.log" | awk '{ print $NF }')
+  host=${addr%:*} port=${addr##*:}
+  rm -f "$work/sftp-key" "$work/sftp-key.pub" "$work/known_hosts" "$runs"
+  ssh-keygen -q -t ed25519 -N '' -f "$work/sftp-key"
+  "$bin" keys add "$work/sftp-key.pub" >/dev/null
+  local ssh_opts=(-i "$work/sftp-key" -o IdentitiesOnly=yes -o BatchMode=yes -F /dev/null
+    -o StrictHostKeyChecking=accept-new -o "UserKnownHostsFile=$work/known_hosts")
+  # One line of ssh -v: what OpenSSH and the server agreed on.
+  sftp_cipher=$(echo pwd | sftp -v -b - -P "$port" "${ssh_opts[@]}" "admin@$host" 2>&1 |
+    sed -nE 's/.*kex: server->client cipher: ([^ ]+) MAC: ([^ ]+).*/\1 \2/p' | head -1)
+  echo "negotiated (server->client): cipher and MAC $sftp_cipher"
+  # xfer NAME CMD...: runs one transfer and adds "NAME MiB/s client-CPU
+  # server-CPU" (CPU seconds per GiB) to $runs.
+  xfer() {
+    local name=$1 s0 s1 t0 t1 cu cs
+    shift
+    s0=$(cpu_ticks "$server_pid")
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null
+    t1=$(date +%s.%N)
+    s1=$(cpu_ticks "$server_pid")
+    read -r cu cs <"$work/time.out"
+    awk -v n="$name" -v m="$sftp_mib" -v a="$t0" -v b="$t1" -v u="$cu" -v s="$cs" -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%s %.1f %.2f %.2f\n", n, m / (b - a), (u + s) * 1024 / m, t / hz * 1024 / m }' >>"$runs"
+  }
+  sftp_batch() { echo "$2" >"$work/sftp.batch"; xfer "$1" sftp -q -b "$work/sftp.batch" -P "$port" "${ssh_opts[@]}" "admin@$host"; }
+  for _ in 1 2 3; do
+    xfer strata-put "$bin" put -q "$f" /home/admin/sftp.bin
+    sftp_batch sftp-put "put $f /home/admin/sftp.bin"
+    rm -f "$work/sftp.out"
+    xfer strata-get "$bin" get -q /home/admin/sftp.bin "$work/sftp.out"
+    rm -f "$work/sftp.out"
+    sftp_batch sftp-get "get /home/admin/sftp.bin $work/sftp.out"
+    cmp "$f" "$work/sftp.out"
+  done
+  rm -f "$work/sftp.out"
+  xfer scp-put scp -q -P "$port" "${ssh_opts[@]}" "$f" "admin@$host:/home/admin/scp.bin"
+  xfer scp-get scp -q -P "$port" "${ssh_opts[@]}" "admin@$host:/home/admin/scp.bin" "$work/sftp.out"
+  cmp "$f" "$work/sftp.out"
+  rm -f "$work/sftp.out"
+  xfer scp-O-put scp -q -O -P "$port" "${ssh_opts[@]}" "$f" "admin@$host:/home/admin/scp-O.bin"
+  xfer scp-O-get scp -q -O -P "$port" "${ssh_opts[@]}" "admin@$host:/home/admin/scp-O.bin" "$work/sftp.out"
+  cmp "$f" "$work/sftp.out"
+  rm -f "$work/sftp.out" "$f"
+  stop_server
+  rm -rf "$work/data-sftp"
+  # med NAME FIELD: the median of one figure of NAME's runs.
+  med() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$runs" | median; }
+  local k
+  for k in strata-put sftp-put strata-get sftp-get; do
+    echo "$k runs (MiB/s, client CPU s/GiB, server CPU s/GiB): $(awk -v n="$k" '$1 == n { printf "%s%s %s %s", sep, $2, $3, $4; sep = "; " }' "$runs")"
+  done
+  sftp_up=$(med sftp-put 2) sftp_down=$(med sftp-get 2)
+  sftp_up_ratio=$(awk -v a="$sftp_up" -v b="$(med strata-put 2)" 'BEGIN { printf "%.2f", a / b }')
+  sftp_down_ratio=$(awk -v a="$sftp_down" -v b="$(med strata-get 2)" 'BEGIN { printf "%.2f", a / b }')
+  echo "sftp put: $sftp_up MiB/s, strata put $(med strata-put 2) MiB/s, ratio $sftp_up_ratio (target >= 0.7)"
+  echo "sftp get: $sftp_down MiB/s, strata get $(med strata-get 2) MiB/s, ratio $sftp_down_ratio (target >= 0.7)"
+  echo "CPU s per GiB (client + server): sftp put $(med sftp-put 3) + $(med sftp-put 4), strata put $(med strata-put 3) + $(med strata-put 4);" \
+    "sftp get $(med sftp-get 3) + $(med sftp-get 4), strata get $(med strata-get 3) + $(med strata-get 4)"
+  for k in scp-put scp-get scp-O-put scp-O-get; do
+    awk -v n="$k" '$1 == n { printf "%s: %s MiB/s, CPU s per GiB client %s + server %s (one run)\n", n, $2, $3, $4 }' "$runs"
+  done
+}
+if [ "${BENCH_ONLY:-}" = sftp ]; then
+  echo "Strata SFTP benchmark in $work ($(nproc) cores)"
+  sftp_bench
   exit 0
 fi
 
@@ -365,6 +456,7 @@ echo "folder copy: $((copied + 1)) entries in $copy_secs s, $copy_rate entries/s
 stop_server
 
 share_bench
+sftp_bench
 
 echo "== go test -bench (sealing and opening)"
 go test -run '^$' -bench . -benchtime 3x ./backend/crypto/ | grep -E '^Benchmark|ok'
@@ -387,4 +479,6 @@ Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   folder copy            $copy_rate entries/s ($copy_files files; server CPU $copy_cpu s)
   share link ${big_mib} MiB    $share_link MiB/s  (GET /v1/files $share_api MiB/s, ratio $(rate "$share_link" "$share_api"))
   shared folder page     $share_page_ms ms  (first page of $share_entries entries, to the first byte)
+  sftp put ${sftp_mib} MiB     $sftp_up MiB/s  (ratio to strata put $sftp_up_ratio, target >= 0.7; $sftp_cipher)
+  sftp get ${sftp_mib} MiB     $sftp_down MiB/s  (ratio to strata get $sftp_down_ratio, target >= 0.7)
 EOF

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -67,9 +66,18 @@ func (c *entryConn) LocalAddr() net.Addr { return pipeAddr{} }
 // download does not hand every 4 KiB the HTTP server writes over from one
 // goroutine to the other (a fifth of the speed on a busy machine).
 func connPair() (net.Conn, net.Conn, error) {
+	const pairBuffer = 1 << 20
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("in-process connection: %w", err)
+	}
+	// The default buffer (208 KiB) is less than what a download writes
+	// at once (256 KiB): every write was cut short, waited for the
+	// reader, and every read took a part; with room for a few writes
+	// each goes in whole.
+	for _, fd := range fds {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, pairBuffer)
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, pairBuffer)
 	}
 	var conns [2]net.Conn
 	for i, fd := range fds {
@@ -119,16 +127,6 @@ func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Clien
 		ExpectContinueTimeout: 5 * time.Second,
 		// The pipe is in memory: compression would only cost.
 		DisableCompression: true,
-	}
-	if via == iam.ViaSFTP {
-		// An SFTP upload is a chunked request body (its size is not
-		// known before the client closes the file) of the 32 KiB writes
-		// the client sends, flushed chunk by chunk: with the default 4
-		// KiB buffer each chunk took four writes to the socket (a fill,
-		// the rest, the CRLF, the next header), one with a buffer that
-		// holds a chunk. The file manager's connections keep the
-		// default: an idle session holds every buffer of its pool.
-		t.WriteBufferSize = 64 << 10
 	}
 	opts := []client.Option{client.WithHTTPClient(&http.Client{Transport: t}), client.WithUserAgent("strata-ssh")}
 	if a.clock != nil {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,8 +76,12 @@ type Config struct {
 	// Clock is what the sessions' clients wait on when the API asks them
 	// to come back later (a rate limit's Retry-After): the rate limiter's
 	// clock (daemon.ServeSSH gives it), nil for the system's.
-	Clock  client.Clock
-	Logger *slog.Logger
+	Clock client.Clock
+	// Ciphers are the ciphers offered, in order (the client picks the
+	// first of its own list that is offered); nil: DefaultCiphers. Only
+	// ciphers golang.org/x/crypto/ssh counts as secure are accepted.
+	Ciphers []string
+	Logger  *slog.Logger
 }
 
 // Defaults.
@@ -127,6 +132,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("sshserve: WebURL %q: want http(s)://host[:port]", cfg.WebURL)
 		}
 	}
+	if cfg.Ciphers == nil {
+		cfg.Ciphers = DefaultCiphers()
+	}
+	if err := CheckCiphers(cfg.Ciphers); err != nil {
+		return nil, fmt.Errorf("sshserve: %w", err)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, open: map[string]int{}, live: map[*session]struct{}{}, stop: make(chan struct{})}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKey),
@@ -146,6 +157,13 @@ func New(cfg Config) (*Server, error) {
 			}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
 			srv.Handler = s.handle
+			srv.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn { return newBufferedConn(c) }
+			srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{Config: gossh.Config{
+					Ciphers: slices.Clone(cfg.Ciphers),
+					MACs:    slices.Clone(sshMACs),
+				}}
+			}
 			return nil
 		},
 	}

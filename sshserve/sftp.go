@@ -30,12 +30,16 @@ func (s *Server) sftpSubsystem(sess ssh.Session) {
 			home = u.Home
 		}
 		fs := &sftpFS{c: se.client, ctx: ctx, writing: map[string]*uploadWriter{}}
-		rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
+		conn := newSFTPConn(sess)
+		rs := sftp.NewRequestServer(conn, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
 			sftp.WithStartDirectory(home))
-		if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
+		err := rs.Serve()
+		// Not rs.Close: it would close the channel before its exit
+		// status. What the server wrote goes out first.
+		err = errors.Join(err, conn.flush())
+		if err != nil && !errors.Is(err, io.EOF) {
 			s.log.Info("sftp session ended", "user", se.user.Name, "err", err)
 		}
-		// Not rs.Close: it would close the channel before its exit status.
 	})
 }
 
@@ -92,7 +96,7 @@ func (f *sftpFS) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	f.mu.Lock()
 	f.writing[r.Filepath] = w
 	f.mu.Unlock()
-	w.closed = func() {
+	w.onClose = func() {
 		f.mu.Lock()
 		if f.writing[r.Filepath] == w {
 			delete(f.writing, r.Filepath)

@@ -9,8 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
+	"net/http"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +22,7 @@ import (
 
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sys/cpu"
 
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/engine"
@@ -171,9 +176,16 @@ func (e *env) stored(path string) []byte {
 	return b
 }
 
+// random is n bytes nobody could guess or compress, made by ChaCha8 from
+// a random seed: crypto/rand.Read of hundreds of MiB in one call sits in
+// the kernel's getrandom, which the Go scheduler cannot preempt, and
+// stalls the garbage collector (and every goroutine it stops) for seconds,
+// which a benchmark of the server would count.
 func random(n int) []byte {
+	var seed [32]byte
+	_, _ = rand.Read(seed[:])
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
+	_, _ = mrand.NewChaCha8(seed).Read(b)
 	return b
 }
 
@@ -587,3 +599,49 @@ type halfCloser struct{ ch gossh.Channel }
 
 func (h halfCloser) Write(p []byte) (int, error) { return h.ch.Write(p) }
 func (h halfCloser) Close() error                { return h.ch.CloseWrite() }
+
+// The server offers the ciphers it is given, and only those: a client
+// asking for another is turned away; a cipher Go counts as insecure is
+// refused at start.
+func TestCiphers(t *testing.T) {
+	e := newEnv(t, sshserve.Config{Ciphers: []string{gossh.CipherAES128GCM}})
+	dial := func(ciphers ...string) error {
+		c, err := gossh.Dial("tcp", e.addr, &gossh.ClientConfig{User: "alice", Auth: []gossh.AuthMethod{gossh.PublicKeys(e.keys["alice"])},
+			HostKeyCallback: gossh.FixedHostKey(e.hostK), Timeout: 10 * time.Second,
+			Config: gossh.Config{Ciphers: ciphers}})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := dial(gossh.CipherChaCha20Poly1305, gossh.CipherAES128CTR); err == nil {
+		t.Fatal("a client without the offered cipher logged in")
+	}
+	if err := dial(gossh.CipherChaCha20Poly1305, gossh.CipherAES128GCM); err != nil {
+		t.Fatalf("a client with the offered cipher: %v", err)
+	}
+	if _, err := sshserve.New(sshserve.Config{Users: e.d.Identity, API: http.NotFoundHandler(), Ciphers: []string{"aes128-cbc"}}); err == nil {
+		t.Fatal("a server offering aes128-cbc was made")
+	}
+}
+
+// With AES instructions, OpenSSH's order (ChaCha20 first) gets AES from
+// the default ciphers; without them, ChaCha20.
+func TestDefaultCiphers(t *testing.T) {
+	openSSH := []string{gossh.CipherChaCha20Poly1305, gossh.CipherAES128CTR, gossh.CipherAES192CTR, gossh.CipherAES256CTR, gossh.CipherAES128GCM, gossh.CipherAES256GCM}
+	def := sshserve.DefaultCiphers()
+	var agreed string
+	for _, c := range openSSH {
+		if slices.Contains(def, c) {
+			agreed = c
+			break
+		}
+	}
+	aes := (runtime.GOARCH == "amd64" && cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ) || (runtime.GOARCH == "arm64" && cpu.ARM64.HasAES && cpu.ARM64.HasPMULL)
+	switch {
+	case aes && agreed != gossh.CipherAES128CTR:
+		t.Fatalf("OpenSSH would use %s on a CPU with AES instructions (offered %v)", agreed, def)
+	case !aes && runtime.GOARCH != "s390x" && agreed != gossh.CipherChaCha20Poly1305:
+		t.Fatalf("OpenSSH would use %s on a CPU without AES instructions (offered %v)", agreed, def)
+	}
+}

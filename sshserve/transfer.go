@@ -151,19 +151,30 @@ func (r *rangeReader) Close() error {
 // through the API: nothing is visible until the client closes the file,
 // and a file the client does not close whole (a dropped connection, a
 // hole) is never stored.
+//
+// The writes (32 KiB each from OpenSSH) are gathered in blocks of
+// uploadBlock, and the upload's body hands the API one block at a time, so
+// the request goes out in chunks of a block, not of a write: a sixteenth
+// of the chunks, system calls and hand-overs between goroutines that a
+// pipe of the writes took.
 type uploadWriter struct {
 	ctx    context.Context // the session's
 	c      *client.Client
 	path   string
-	pw     *io.PipeWriter
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // the upload's outcome, once done
-	// closed, if set, is called once the file is closed.
-	closed func()
+	// onClose, if set, is called once the file is closed.
+	onClose func()
 
 	mu     sync.Mutex
-	pos    int64
+	moved  sync.Cond // a block was queued or taken, or the upload ended
+	pos    int64     // bytes written in order so far
+	block  []byte    // the block being filled
+	queue  [][]byte  // full blocks the upload has not taken yet
+	spare  [][]byte  // blocks the upload is done with
+	closed bool      // the client closed the file: the queue is all
+	ended  bool      // the upload returned (err is its outcome)
 	early  map[int64][]byte
 	held   int
 	failed error
@@ -175,16 +186,31 @@ type uploadWriter struct {
 var (
 	_ io.WriterAt        = (*uploadWriter)(nil)
 	_ sftp.TransferError = (*uploadWriter)(nil)
+	_ io.WriterTo        = (*uploadBody)(nil)
+)
+
+const (
+	// uploadBlock is what an SFTP upload is sent to the API in.
+	uploadBlock = 512 << 10
+	// maxQueuedBlocks is how many full blocks may wait for the upload
+	// before writes wait for it. A write fills one block at most (SFTP
+	// packets are smaller), so with the one being filled and the one
+	// being sent an upload holds four at most, and the writes held early
+	// (maxEarlyWrites) when they come in order at last.
+	maxQueuedBlocks = 1
 )
 
 func newUploadWriter(ctx context.Context, c *client.Client, path string, excl bool) *uploadWriter {
-	pr, pw := io.Pipe()
 	upCtx, cancel := context.WithCancel(ctx)
-	w := &uploadWriter{ctx: ctx, c: c, path: path, pw: pw, cancel: cancel, done: make(chan struct{}), early: map[int64][]byte{}}
+	w := &uploadWriter{ctx: ctx, c: c, path: path, cancel: cancel, done: make(chan struct{}), early: map[int64][]byte{}}
+	w.moved.L = &w.mu
 	go func() {
 		defer close(w.done)
-		_, w.err = c.Put(upCtx, path, pr, -1, client.PutOptions{IfNoneMatch: excl})
-		pr.CloseWithError(errors.Join(w.err, io.ErrClosedPipe))
+		_, err := c.Put(upCtx, path, &uploadBody{w: w}, -1, client.PutOptions{IfNoneMatch: excl})
+		w.mu.Lock()
+		w.err, w.ended = err, true
+		w.moved.Broadcast()
+		w.mu.Unlock()
 	}()
 	return w
 }
@@ -193,14 +219,17 @@ func newUploadWriter(ctx context.Context, c *client.Client, path string, excl bo
 func (w *uploadWriter) WriteAt(p []byte, off int64) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.failed != nil {
-		return 0, w.failed
+	// A write waits for the upload before it changes anything, so what
+	// it finds after waiting is what it goes by.
+	for len(w.queue) >= maxQueuedBlocks && w.failed == nil && !w.ended {
+		w.moved.Wait()
+	}
+	if err := w.stopped(); err != nil {
+		return 0, err
 	}
 	switch {
 	case off == w.pos:
-		if err := w.write(p); err != nil {
-			return 0, err
-		}
+		w.write(p)
 		for {
 			b, ok := w.early[w.pos]
 			if !ok {
@@ -208,9 +237,7 @@ func (w *uploadWriter) WriteAt(p []byte, off int64) (int, error) {
 			}
 			delete(w.early, w.pos)
 			w.held -= len(b)
-			if err := w.write(b); err != nil {
-				return 0, err
-			}
+			w.write(b)
 		}
 	case off > w.pos:
 		if w.held+len(p) > maxEarlyWrites {
@@ -229,27 +256,84 @@ func (w *uploadWriter) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// write sends p to the upload, in order.
-func (w *uploadWriter) write(p []byte) error {
-	if _, err := w.pw.Write(p); err != nil {
-		// The upload ended early: the server refused it (its answer is
-		// the reason) or it was cancelled.
-		<-w.done
+// write adds p to the upload, in order; a block it fills is queued for
+// the upload.
+func (w *uploadWriter) write(p []byte) {
+	for len(p) > 0 {
+		if w.block == nil {
+			w.block = w.newBlock()
+		}
+		n := copy(w.block[len(w.block):cap(w.block)], p)
+		w.block = w.block[:len(w.block)+n]
+		p = p[n:]
+		w.pos += int64(n)
+		if len(w.block) == cap(w.block) {
+			w.queue = append(w.queue, w.block)
+			w.block = nil
+			w.moved.Broadcast()
+		}
+	}
+}
+
+// stopped is why writes cannot go on: the upload failed, or it ended
+// before the file did (the server refused it: its answer is the reason).
+func (w *uploadWriter) stopped() error {
+	if w.failed != nil {
+		return w.failed
+	}
+	if w.ended {
 		e := sftpError(w.err)
 		if w.err == nil {
-			e = sftpError(err)
+			e = statusError(sftp.ErrSSHFxFailure, "%s: the upload ended early", w.path)
 		}
 		return w.fail(e)
 	}
-	w.pos += int64(len(p))
 	return nil
+}
+
+func (w *uploadWriter) newBlock() []byte {
+	if n := len(w.spare); n > 0 {
+		b := w.spare[n-1]
+		w.spare = w.spare[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, uploadBlock)
+}
+
+// next is the next block for the upload (nil at the end of the file), or
+// why the upload must fail.
+func (w *uploadWriter) next() ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queue) == 0 && !w.closed && w.failed == nil {
+		w.moved.Wait()
+	}
+	if w.failed != nil {
+		return nil, w.failed
+	}
+	if len(w.queue) == 0 {
+		return nil, nil
+	}
+	b := w.queue[0]
+	w.queue = w.queue[1:]
+	w.moved.Broadcast()
+	return b, nil
+}
+
+// recycle takes back a block the upload sent.
+func (w *uploadWriter) recycle(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.spare) < 2 {
+		w.spare = append(w.spare, b)
+	}
 }
 
 // fail gives up the upload: nothing is stored.
 func (w *uploadWriter) fail(err error) error {
 	if w.failed == nil {
 		w.failed = err
-		w.pw.CloseWithError(err)
+		w.moved.Broadcast()
 		w.cancel()
 	}
 	return w.failed
@@ -287,17 +371,22 @@ func (w *uploadWriter) setAttrs(flags sftp.FileAttrFlags, attrs *sftp.FileStat) 
 // stored whole, or not at all; then it takes the file time a setstat
 // asked for meanwhile.
 func (w *uploadWriter) Close() error {
-	if w.closed != nil {
-		defer w.closed()
+	if w.onClose != nil {
+		defer w.onClose()
 	}
 	w.mu.Lock()
 	if w.failed == nil && len(w.early) > 0 {
 		w.fail(statusError(sftp.ErrSSHFxFailure, "%s: closed with nothing written at offset %d: nothing was stored", w.path, w.pos))
 	}
-	failed, mtime := w.failed, w.mtime
-	if failed == nil {
-		w.pw.Close()
+	if w.failed == nil {
+		if len(w.block) > 0 {
+			w.queue = append(w.queue, w.block)
+			w.block = nil
+		}
+		w.closed = true
+		w.moved.Broadcast()
 	}
+	failed, mtime := w.failed, w.mtime
 	w.mu.Unlock()
 	<-w.done
 	w.cancel()
@@ -309,4 +398,61 @@ func (w *uploadWriter) Close() error {
 		return sftpError(err)
 	}
 	return sftpError(w.err)
+}
+
+// uploadBody is an upload's request body: the blocks of its writer, in
+// order. The HTTP client copies it with WriteTo, a block at a time.
+type uploadBody struct {
+	w   *uploadWriter
+	cur []byte // what Read has not returned of the block it took
+	blk []byte // that block, to recycle
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	for len(b.cur) == 0 {
+		if b.blk != nil {
+			b.w.recycle(b.blk)
+			b.blk = nil
+		}
+		blk, err := b.w.next()
+		if err != nil {
+			return 0, err
+		}
+		if blk == nil {
+			return 0, io.EOF
+		}
+		b.blk, b.cur = blk, blk
+	}
+	n := copy(p, b.cur)
+	b.cur = b.cur[n:]
+	return n, nil
+}
+
+// WriteTo writes the blocks to dst as they fill, each in one write.
+func (b *uploadBody) WriteTo(dst io.Writer) (int64, error) {
+	var total int64
+	if len(b.cur) > 0 {
+		n, err := dst.Write(b.cur)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+		b.cur = nil
+	}
+	for {
+		if b.blk != nil {
+			b.w.recycle(b.blk)
+			b.blk = nil
+		}
+		blk, err := b.w.next()
+		if err != nil || blk == nil {
+			return total, err
+		}
+		b.blk = blk
+		n, err := dst.Write(blk)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
 }

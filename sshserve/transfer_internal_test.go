@@ -1,0 +1,166 @@
+package sshserve
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/strata-storage/strata/server/api"
+	"github.com/strata-storage/strata/server/client"
+)
+
+// An SFTP upload reaches the API in chunks of blocks, not one chunk per
+// write: the server reads more than a write at once, and every byte in
+// its place, though the writes came out of order.
+func TestUploadGoesInBlocks(t *testing.T) {
+	const write, writes = 32 << 10, 64
+	var (
+		mu      sync.Mutex
+		got     bytes.Buffer
+		maxRead int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		buf := make([]byte, 4<<20)
+		for {
+			n, err := r.Body.Read(buf)
+			got.Write(buf[:n])
+			maxRead = max(maxRead, n)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Errorf("reading the upload: %v", err)
+				return
+			}
+		}
+		_ = json.NewEncoder(w).Encode(api.Entry{Name: "big.bin", Size: int64(got.Len())})
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, write*writes)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(want)
+	w := newUploadWriter(context.Background(), c, "/home/alice/big.bin", false)
+	// Eight at a time, in any order, as pkg/sftp's workers hand them on.
+	for i := 0; i < writes; i += 8 {
+		var wg sync.WaitGroup
+		for _, j := range rand.Perm(8) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				off := (i + j) * write
+				if _, err := w.WriteAt(want[off:off+write], int64(off)); err != nil {
+					t.Errorf("write at %d: %v", off, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("the API got %d bytes, not the %d written in their places", got.Len(), len(want))
+	}
+	if maxRead <= write {
+		t.Fatalf("the API read at most %d bytes at once: the upload went in chunks of a write (%d)", maxRead, write)
+	}
+}
+
+// An upload the API refuses midway fails the writes after it, with the
+// API's reason, and its Close too.
+func TestUploadRefusedMidway(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.CopyN(io.Discard, r.Body, uploadBlock)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInsufficientStorage)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "no_space", "message": "over quota"}})
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newUploadWriter(context.Background(), c, "/home/alice/big.bin", false)
+	p := make([]byte, 32<<10)
+	var werr error
+	for off := int64(0); off < 64<<20 && werr == nil; off += int64(len(p)) {
+		_, werr = w.WriteAt(p, off)
+	}
+	if werr == nil {
+		t.Fatal("64 MiB written to an upload the API refused after 512 KiB")
+	}
+	if err := w.Close(); err == nil {
+		t.Fatal("an upload the API refused closed without an error")
+	}
+}
+
+// The SFTP server's writes reach the channel as whole packets, gathered
+// while the channel is busy: a packet's header and its data, written
+// apart, go out together.
+func TestSFTPConnGathersPackets(t *testing.T) {
+	ch := &slowChannel{release: make(chan struct{}), wrote: make(chan []byte, 10)}
+	c := newSFTPConn(ch)
+	packet := func(id byte, data int) {
+		t.Helper()
+		hdr := binary.BigEndian.AppendUint32(nil, uint32(1+data))
+		hdr = append(hdr, id)
+		if _, err := c.Write(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(bytes.Repeat([]byte{id}, data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packet(1, 100)
+	first := <-ch.wrote // the channel now holds it: the rest gathers
+	packet(2, 32<<10)
+	packet(3, 10)
+	if _, err := c.Write([]byte{0, 0}); err != nil { // half a length
+		t.Fatal(err)
+	}
+	close(ch.release)
+	second := <-ch.wrote
+	if len(first) != 4+1+100 || len(second) != 2*(4+1)+32<<10+10 || second[4] != 2 || second[len(second)-1] != 3 {
+		t.Fatalf("the channel got writes of %d and %d bytes, want the first packet alone and the next two whole together", len(first), len(second))
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if rest := <-ch.wrote; !bytes.Equal(rest, []byte{0, 0}) {
+		t.Fatalf("flushed %v, want the torn end as it was", rest)
+	}
+	if _, err := c.Write([]byte{1}); err == nil {
+		t.Fatal("a write after flush went through")
+	}
+}
+
+// slowChannel holds its first write until released.
+type slowChannel struct {
+	release chan struct{}
+	wrote   chan []byte
+	n       int
+}
+
+func (s *slowChannel) Read([]byte) (int, error) { return 0, io.EOF }
+
+func (s *slowChannel) Write(p []byte) (int, error) {
+	s.wrote <- bytes.Clone(p)
+	if s.n++; s.n == 1 {
+		<-s.release
+	}
+	return len(p), nil
+}
