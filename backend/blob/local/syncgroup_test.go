@@ -1,0 +1,262 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncSpy stands in for (*os.File).Sync. It records what each fsync made
+// durable: for a file its content, for a directory the names in it. It can
+// hold the first file sync until released, and fail the sync of a chosen
+// content.
+type syncSpy struct {
+	s *Store
+
+	mu       sync.Mutex
+	data     map[string]bool // contents of files synced
+	names    map[string]bool // dir + "/" + name of entries in directories synced
+	dirSyncs map[string]int  // fsyncs per directory
+	failData string          // a file sync of this content fails
+	hold     chan struct{}   // if not nil, the first file sync waits for it
+	held     chan struct{}   // closed once the first file sync is waiting
+}
+
+var errSyncFailed = errors.New("sync failed (test)")
+
+func spyOn(t *testing.T, s *Store) *syncSpy {
+	t.Helper()
+	sp := &syncSpy{s: s, data: map[string]bool{}, names: map[string]bool{}, dirSyncs: map[string]int{}}
+	s.syncFile = sp.sync
+	return sp
+}
+
+func (sp *syncSpy) sync(f *os.File) error {
+	abs := f.Name()
+	rel, err := filepath.Rel(sp.s.dir, abs)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		entries, err := os.ReadDir(abs)
+		if err != nil {
+			return err
+		}
+		sp.mu.Lock()
+		defer sp.mu.Unlock()
+		sp.dirSyncs[rel]++
+		for _, e := range entries {
+			sp.names[filepath.Join(rel, e.Name())] = true
+		}
+		return nil
+	}
+	content, err := os.ReadFile(abs)
+	if err != nil {
+		return err
+	}
+	sp.mu.Lock()
+	hold := sp.hold
+	sp.hold = nil
+	sp.mu.Unlock()
+	if hold != nil {
+		close(sp.held)
+		<-hold
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if string(content) == sp.failData {
+		return errSyncFailed
+	}
+	sp.data[string(content)] = true
+	return nil
+}
+
+// holdFirst makes the next file sync wait until the returned func is called.
+func (sp *syncSpy) holdFirst() (release func()) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	hold := make(chan struct{})
+	sp.hold, sp.held = hold, make(chan struct{})
+	return func() { close(hold) }
+}
+
+// durable reports whether key's object, holding data, was made durable: its
+// content synced, its name in its shard when that was synced, and the
+// shard's in objects/. (The shards there when the store was opened were
+// synced before the spy came.)
+func (sp *syncSpy) durable(key string, data []byte) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	shard := filepath.Dir(objectPath(key))
+	return sp.data[string(data)] && sp.names[objectPath(key)] && sp.names[shard]
+}
+
+// waitHeld returns once the first file sync is held; it fails the test if
+// the Put that was to make it (the only one in wg) returned first.
+func waitHeld(t *testing.T, sp *syncSpy, wg *sync.WaitGroup, errs []error) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-sp.held:
+	case <-done:
+		t.Fatalf("the first Put returned (%v) without syncing", errs[0])
+	}
+}
+
+// waitQueued returns once n Puts wait for the next group.
+func waitQueued(s *Store, n int) {
+	for {
+		s.puts.mu.Lock()
+		queued := len(s.puts.queue)
+		s.puts.mu.Unlock()
+		if queued >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// Puts that arrive while a group is being synced are synced together in the
+// next: their directory once for all.
+func TestPutsShareSyncs(t *testing.T) {
+	const waiting = 8
+	s := openStore(t, t.TempDir())
+	sp := spyOn(t, s)
+	ctx := context.Background()
+	// Every key is in shard "zz"; the shard exists, so no Put creates it.
+	put(t, s, "zz-first", []byte("first"))
+	before := sp.dirSyncs[filepath.Join(objectsDir, "zz")]
+
+	release := sp.holdFirst()
+	var wg sync.WaitGroup
+	errs := make([]error, waiting+1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[0] = s.Put(ctx, "zz-lead", strings.NewReader("lead"), 4)
+	}()
+	waitHeld(t, sp, &wg, errs)
+	for i := 1; i <= waiting; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := fmt.Sprintf("data %d", i)
+			errs[i] = s.Put(ctx, fmt.Sprintf("zz-%d", i), strings.NewReader(data), int64(len(data)))
+		}()
+	}
+	waitQueued(s, waiting)
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Put %d: %v", i, err)
+		}
+	}
+	for i := 1; i <= waiting; i++ {
+		key, data := fmt.Sprintf("zz-%d", i), fmt.Sprintf("data %d", i)
+		if got := get(t, s, key); string(got) != data {
+			t.Errorf("%s = %q, want %q", key, got, data)
+		}
+	}
+	if n := sp.dirSyncs[filepath.Join(objectsDir, "zz")] - before; n != 2 {
+		t.Errorf("shard synced %d times for 1 + %d Puts, want 2 (one per group)", n, waiting)
+	}
+	wantTmpEmpty(t, s)
+}
+
+// When a Put returns, its content and its name have been synced, and its
+// shard's name in objects/ too, however many Puts run beside it, into shards
+// that others may have just created.
+func TestPutIsDurableWhenItReturns(t *testing.T) {
+	const writers, each = 16, 8
+	s := openStore(t, t.TempDir())
+	sp := spyOn(t, s)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				// Two shards per writer, shared with others.
+				key := fmt.Sprintf("k%d-%d-%d", (w+i)%4, w, i)
+				data := []byte(key + " data")
+				if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data))); err != nil {
+					t.Error(err)
+					return
+				}
+				if !sp.durable(key, data) {
+					t.Errorf("Put %s returned before its object was durable", key)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wantTmpEmpty(t, s)
+}
+
+// A Put whose file fails to sync fails alone: the others of its group are
+// stored, and it leaves nothing.
+func TestPutFailsAloneInItsGroup(t *testing.T) {
+	const waiting = 4
+	s := openStore(t, t.TempDir())
+	sp := spyOn(t, s)
+	sp.failData = "data 2"
+	ctx := context.Background()
+
+	release := sp.holdFirst()
+	var wg sync.WaitGroup
+	errs := make([]error, waiting+1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[0] = s.Put(ctx, "lead", strings.NewReader("lead"), 4)
+	}()
+	waitHeld(t, sp, &wg, errs)
+	for i := 1; i <= waiting; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := fmt.Sprintf("data %d", i)
+			errs[i] = s.Put(ctx, fmt.Sprintf("k%d", i), strings.NewReader(data), int64(len(data)))
+		}()
+	}
+	waitQueued(s, waiting)
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if i == 2 {
+			if !errors.Is(err, errSyncFailed) {
+				t.Errorf("Put of k2 (sync fails): %v, want %v", err, errSyncFailed)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Put %d: %v", i, err)
+		}
+	}
+	if _, err := s.Stat(ctx, "k2"); err == nil {
+		t.Error("k2 is stored though its sync failed")
+	}
+	for _, i := range []int{1, 3, 4} {
+		key, data := fmt.Sprintf("k%d", i), fmt.Sprintf("data %d", i)
+		if got := get(t, s, key); string(got) != data {
+			t.Errorf("%s = %q, want %q", key, got, data)
+		}
+	}
+	wantTmpEmpty(t, s)
+}
