@@ -23,9 +23,9 @@
 //
 // Every object is written whole elsewhere (a temp file in tmp/, or an upload's
 // parts directory) and fsynced, then renamed under its key and the directory
-// fsynced, so a key is either absent or whole. Concurrent Puts do this
-// together, as a group commit (syncGroup): they share the rounds of fsyncs,
-// and a directory's fsync. Complete renames the upload's
+// fsynced, so a key is either absent or whole. Concurrent Puts rename and
+// sync directories together, as a group commit (syncGroup): a directory that
+// several renamed into is synced once for all. Complete renames the upload's
 // parts directory into place: it reads one directory, removes the parts it
 // was not given and renames once, and never copies data. A crash before that
 // rename leaves the parts sealed in the upload, and a retried Complete
@@ -221,18 +221,17 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tmp, f, err := s.createTemp(ctx, r, size, nil)
+	tmp, err := s.writeTemp(ctx, r, size, nil)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		f.Close()
 		s.root.Remove(tmp)
 		return err
 	}
-	// The temp file is synced, renamed and its new directory synced with
-	// the other Puts of the moment (see syncGroup).
-	if err := s.puts.do(s, &pendingPut{f: f, tmp: tmp, dst: objectPath(key)}); err != nil {
+	// The rename and the syncs of its directories are shared with the other
+	// Puts of the moment (see syncGroup).
+	if err := s.puts.do(s, &pendingPut{tmp: tmp, dst: objectPath(key)}); err != nil {
 		s.root.Remove(tmp)
 		return err
 	}
@@ -495,32 +494,14 @@ func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) error {
 // writeTemp copies r into a new file in tmp/ and makes it durable. With a
 // known size it reads one byte more than size, to tell a reader that is too
 // long from one that is exact. If sum is not nil it is fed every byte.
-func (s *Store) writeTemp(ctx context.Context, r io.Reader, size int64, sum io.Writer) (string, error) {
-	tmp, f, err := s.createTemp(ctx, r, size, sum)
-	if err != nil {
-		return "", err
-	}
-	err = s.syncFile(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		s.root.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
-// createTemp is writeTemp without the sync: it returns the file, written and
-// still open, for the caller to sync and close.
-func (s *Store) createTemp(ctx context.Context, r io.Reader, size int64, sum io.Writer) (_ string, _ *os.File, err error) {
+func (s *Store) writeTemp(ctx context.Context, r io.Reader, size int64, sum io.Writer) (_ string, err error) {
 	if r == nil {
 		r = strings.NewReader("")
 	}
 	tmp := s.tempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -534,15 +515,21 @@ func (s *Store) createTemp(ctx context.Context, r io.Reader, size int64, sum io.
 	}
 	n, err := s.copy(ctx, f, r, limit, sum)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if size >= 0 && n != size {
 		if n > size {
-			return "", nil, fmt.Errorf("%w: reader has more than %d bytes", blob.ErrSizeMismatch, size)
+			return "", fmt.Errorf("%w: reader has more than %d bytes", blob.ErrSizeMismatch, size)
 		}
-		return "", nil, fmt.Errorf("%w: reader has %d bytes, want %d", blob.ErrSizeMismatch, n, size)
+		return "", fmt.Errorf("%w: reader has %d bytes, want %d", blob.ErrSizeMismatch, n, size)
 	}
-	return tmp, f, nil
+	if err := s.syncFile(f); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return tmp, nil
 }
 
 // copy copies at most limit bytes (all, if limit < 0) from src to dst.

@@ -1,53 +1,47 @@
 package local
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 )
 
-// maxSyncGroup bounds the Puts one group makes durable, and so the fsyncs
-// (and the threads blocked in them) in flight at once.
+// maxSyncGroup bounds the Puts one group installs, and so the directory
+// fsyncs (and the threads blocked in them) in flight at once.
 const maxSyncGroup = 64
 
-// syncGroup makes concurrent Puts durable together: a group commit.
+// syncGroup installs concurrent Puts together: a group commit of the
+// renames that put their objects under their keys, and of the directory
+// fsyncs that make those renames durable.
 //
-// A Put writes its temp file and joins the queue. If no group is being
-// synced, it leads one at once with everything queued (a lone Put waits for
-// nothing but its own fsyncs); otherwise it waits, and when the running group
-// is done the first Put queued leads the next group with all the Puts that
-// arrived meanwhile. The group's fsync is the window in which the next group
-// forms; there is no timer.
-//
-// A group syncs its temp files all at once, one goroutine each: the
-// filesystem commits its journal once for fsyncs that wait on it together
-// (ext4 and XFS do), where back to back each would wait for a commit of its
-// own. It then renames each file under its key, and syncs each directory the
-// renames went into once, again all at once, objects/ among them if a shard
-// is new (a new shard costs no round of fsyncs of its own). Only then are the
-// Puts released.
-// Each file is synced with its own fsync, never with syncfs: a Put of 4 KiB
-// must not wait for the dirty pages of a large write beside it.
+// A Put writes and fsyncs its temp file on its own (the data's fsync stays
+// with its writer, so a Put of 4 KiB never waits for the pages of a big Put
+// beside it, and never syncfs, for the same reason), then joins the queue.
+// If no group is being synced, it leads one at once with everything queued
+// (a lone Put waits for nothing but its own fsyncs: no timer); otherwise it
+// waits, and when the running group is done the first Put queued leads the
+// next group with all the Puts that arrived meanwhile. A group renames each
+// temp file under its key, then fsyncs each directory renamed into once,
+// objects/ among them if a shard is new, all at once (one goroutine each),
+// and only then releases its Puts.
 type syncGroup struct {
 	mu      sync.Mutex
 	leading bool          // a group is being synced
 	queue   []*pendingPut // Puts waiting for the next group
 }
 
-// pendingPut is a Put whose temp file is written but not yet synced.
+// pendingPut is a Put whose temp file is written and synced, to be installed.
 type pendingPut struct {
-	f   *os.File // the temp file, open; the group closes it
-	tmp string   // its path, relative to the store
-	dst string   // the object's path
+	tmp string // the temp file, relative to the store
+	dst string // the object's path
 
 	err  error
 	wake chan struct{} // closed when err is set, or when the Put must lead
 	lead bool          // set before wake is closed: sync the queue
 }
 
-// do makes p's temp file durable under p.dst together with the other Puts of
-// the moment, and returns p's outcome. On an error the temp file may still be
-// in tmp/, for the caller to remove.
+// do renames p's temp file to p.dst and makes that durable, together with
+// the other Puts of the moment, and returns p's outcome. On an error the
+// temp file may still be in tmp/, for the caller to remove.
 func (g *syncGroup) do(s *Store, p *pendingPut) error {
 	p.wake = make(chan struct{})
 	g.mu.Lock()
@@ -86,19 +80,11 @@ func (g *syncGroup) do(s *Store, p *pendingPut) error {
 	return p.err
 }
 
-// syncPuts makes a group durable: fsync every temp file, rename each that
-// synced under its key, fsync every directory renamed into (and objects/ if
-// one of them is a new shard), and set each Put's err. A Put fails alone
-// when its own file or directory does.
+// syncPuts installs a group: rename each temp file under its key, fsync
+// every directory renamed into (and objects/ if one of them is a new shard),
+// and set each Put's err. A Put fails alone when its own rename does, or
+// with the others of its directory when that directory's fsync does.
 func (s *Store) syncPuts(group []*pendingPut) {
-	each(len(group), func(i int) {
-		p := group[i]
-		p.err = s.syncFile(p.f)
-		if err := p.f.Close(); p.err == nil {
-			p.err = err
-		}
-	})
-
 	// Each directory to sync, with the Puts that wait on it.
 	var syncs []dirSync
 	index := map[string]int{}
@@ -113,9 +99,6 @@ func (s *Store) syncPuts(group []*pendingPut) {
 	}
 	var aside, newShards []string
 	for _, p := range group {
-		if p.err != nil {
-			continue
-		}
 		moved, err := s.place(p.tmp, p.dst)
 		if err != nil {
 			p.err = err

@@ -15,18 +15,19 @@ import (
 
 // syncSpy stands in for (*os.File).Sync. It records what each fsync made
 // durable: for a file its content, for a directory the names in it. It can
-// hold the first file sync until released, and fail the sync of a chosen
-// content.
+// hold the first directory sync until released, and fail the sync of a
+// chosen file content or directory.
 type syncSpy struct {
 	s *Store
 
 	mu       sync.Mutex
 	data     map[string]bool // contents of files synced
-	names    map[string]bool // dir + "/" + name of entries in directories synced
+	names    map[string]bool // path of each entry of the directories synced
 	dirSyncs map[string]int  // fsyncs per directory
 	failData string          // a file sync of this content fails
-	hold     chan struct{}   // if not nil, the first file sync waits for it
-	held     chan struct{}   // closed once the first file sync is waiting
+	failDir  string          // a sync of this directory fails
+	hold     chan struct{}   // if not nil, the first directory sync waits for it
+	held     chan struct{}   // closed once the first directory sync is waiting
 }
 
 var errSyncFailed = errors.New("sync failed (test)")
@@ -39,8 +40,7 @@ func spyOn(t *testing.T, s *Store) *syncSpy {
 }
 
 func (sp *syncSpy) sync(f *os.File) error {
-	abs := f.Name()
-	rel, err := filepath.Rel(sp.s.dir, abs)
+	rel, err := filepath.Rel(sp.s.dir, f.Name())
 	if err != nil {
 		return err
 	}
@@ -48,22 +48,18 @@ func (sp *syncSpy) sync(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	if fi.IsDir() {
-		entries, err := os.ReadDir(abs)
+	if !fi.IsDir() {
+		content, err := os.ReadFile(f.Name())
 		if err != nil {
 			return err
 		}
 		sp.mu.Lock()
 		defer sp.mu.Unlock()
-		sp.dirSyncs[rel]++
-		for _, e := range entries {
-			sp.names[filepath.Join(rel, e.Name())] = true
+		if sp.failData != "" && string(content) == sp.failData {
+			return errSyncFailed
 		}
+		sp.data[string(content)] = true
 		return nil
-	}
-	content, err := os.ReadFile(abs)
-	if err != nil {
-		return err
 	}
 	sp.mu.Lock()
 	hold := sp.hold
@@ -73,16 +69,23 @@ func (sp *syncSpy) sync(f *os.File) error {
 		close(sp.held)
 		<-hold
 	}
+	entries, err := os.ReadDir(f.Name())
+	if err != nil {
+		return err
+	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if string(content) == sp.failData {
+	if sp.failDir != "" && rel == sp.failDir {
 		return errSyncFailed
 	}
-	sp.data[string(content)] = true
+	sp.dirSyncs[rel]++
+	for _, e := range entries {
+		sp.names[filepath.Join(rel, e.Name())] = true
+	}
 	return nil
 }
 
-// holdFirst makes the next file sync wait until the returned func is called.
+// holdFirst makes the next directory sync wait until release is called.
 func (sp *syncSpy) holdFirst() (release func()) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
@@ -102,7 +105,7 @@ func (sp *syncSpy) durable(key string, data []byte) bool {
 	return sp.data[string(data)] && sp.names[objectPath(key)] && sp.names[shard]
 }
 
-// waitHeld returns once the first file sync is held; it fails the test if
+// waitHeld returns once the first directory sync is held; it fails the test if
 // the Put that was to make it (the only one in wg) returned first.
 func waitHeld(t *testing.T, sp *syncSpy, wg *sync.WaitGroup, errs []error) {
 	t.Helper()
@@ -138,7 +141,7 @@ func TestPutsShareSyncs(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	sp := spyOn(t, s)
 	ctx := context.Background()
-	// Every key is in shard "zz"; the shard exists, so no Put creates it.
+	// Every key is in shard "zz"; it exists, so no Put creates it.
 	put(t, s, "zz-first", []byte("first"))
 	before := sp.dirSyncs[filepath.Join(objectsDir, "zz")]
 
@@ -209,14 +212,19 @@ func TestPutIsDurableWhenItReturns(t *testing.T) {
 	wantTmpEmpty(t, s)
 }
 
-// A Put whose file fails to sync fails alone: the others of its group are
-// stored, and it leaves nothing.
+// A Put fails when its own file or directory fails to sync, and only then:
+// the others of its group are stored.
 func TestPutFailsAloneInItsGroup(t *testing.T) {
 	const waiting = 4
 	s := openStore(t, t.TempDir())
 	sp := spyOn(t, s)
-	sp.failData = "data 2"
 	ctx := context.Background()
+	for i := 1; i <= waiting; i++ {
+		// The shards exist, so that the group syncs no more than them.
+		put(t, s, fmt.Sprintf("k%d-before", i), nil)
+	}
+	sp.failData = "data 2"
+	sp.failDir = filepath.Join(objectsDir, "k3")
 
 	release := sp.holdFirst()
 	var wg sync.WaitGroup
@@ -235,13 +243,14 @@ func TestPutFailsAloneInItsGroup(t *testing.T) {
 			errs[i] = s.Put(ctx, fmt.Sprintf("k%d", i), strings.NewReader(data), int64(len(data)))
 		}()
 	}
-	waitQueued(s, waiting)
+	// k2 fails on its own, before it joins a group.
+	waitQueued(s, waiting-1)
 	release()
 	wg.Wait()
 	for i, err := range errs {
-		if i == 2 {
+		if i == 2 || i == 3 {
 			if !errors.Is(err, errSyncFailed) {
-				t.Errorf("Put of k2 (sync fails): %v, want %v", err, errSyncFailed)
+				t.Errorf("Put of k%d (a sync fails): %v, want %v", i, err, errSyncFailed)
 			}
 			continue
 		}
@@ -250,9 +259,9 @@ func TestPutFailsAloneInItsGroup(t *testing.T) {
 		}
 	}
 	if _, err := s.Stat(ctx, "k2"); err == nil {
-		t.Error("k2 is stored though its sync failed")
+		t.Error("k2 is stored though its file failed to sync")
 	}
-	for _, i := range []int{1, 3, 4} {
+	for _, i := range []int{1, 4} {
 		key, data := fmt.Sprintf("k%d", i), fmt.Sprintf("data %d", i)
 		if got := get(t, s, key); string(got) != data {
 			t.Errorf("%s = %q, want %q", key, got, data)
