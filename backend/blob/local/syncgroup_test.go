@@ -105,6 +105,36 @@ func (sp *syncSpy) durable(key string, data []byte) bool {
 	return sp.data[string(data)] && sp.names[objectPath(key)] && sp.names[shard]
 }
 
+// putBehindGroup runs a Put of lead whose group it holds in its first
+// directory sync, then n Puts of prefix+i (i from 1), holding "data i", and
+// releases the group once queued of them wait for the next. It returns the
+// Puts' errors, lead's first.
+func putBehindGroup(t *testing.T, s *Store, sp *syncSpy, lead, prefix string, n, queued int) []error {
+	t.Helper()
+	ctx := context.Background()
+	release := sp.holdFirst()
+	var wg sync.WaitGroup
+	errs := make([]error, n+1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[0] = s.Put(ctx, lead, strings.NewReader("lead"), 4)
+	}()
+	waitHeld(t, sp, &wg, errs)
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := fmt.Sprintf("data %d", i)
+			errs[i] = s.Put(ctx, fmt.Sprintf("%s%d", prefix, i), strings.NewReader(data), int64(len(data)))
+		}()
+	}
+	waitQueued(s, queued)
+	release()
+	wg.Wait()
+	return errs
+}
+
 // waitHeld returns once the first directory sync is held; it fails the test if
 // the Put that was to make it (the only one in wg) returned first.
 func waitHeld(t *testing.T, sp *syncSpy, wg *sync.WaitGroup, errs []error) {
@@ -140,31 +170,11 @@ func TestPutsShareSyncs(t *testing.T) {
 	const waiting = 8
 	s := openStore(t, t.TempDir())
 	sp := spyOn(t, s)
-	ctx := context.Background()
 	// Every key is in shard "zz"; it exists, so no Put creates it.
 	put(t, s, "zz-first", []byte("first"))
 	before := sp.dirSyncs[filepath.Join(objectsDir, "zz")]
 
-	release := sp.holdFirst()
-	var wg sync.WaitGroup
-	errs := make([]error, waiting+1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs[0] = s.Put(ctx, "zz-lead", strings.NewReader("lead"), 4)
-	}()
-	waitHeld(t, sp, &wg, errs)
-	for i := 1; i <= waiting; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			data := fmt.Sprintf("data %d", i)
-			errs[i] = s.Put(ctx, fmt.Sprintf("zz-%d", i), strings.NewReader(data), int64(len(data)))
-		}()
-	}
-	waitQueued(s, waiting)
-	release()
-	wg.Wait()
+	errs := putBehindGroup(t, s, sp, "zz-lead", "zz-", waiting, waiting)
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("Put %d: %v", i, err)
@@ -226,27 +236,8 @@ func TestPutFailsAloneInItsGroup(t *testing.T) {
 	sp.failData = "data 2"
 	sp.failDir = filepath.Join(objectsDir, "k3")
 
-	release := sp.holdFirst()
-	var wg sync.WaitGroup
-	errs := make([]error, waiting+1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs[0] = s.Put(ctx, "lead", strings.NewReader("lead"), 4)
-	}()
-	waitHeld(t, sp, &wg, errs)
-	for i := 1; i <= waiting; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			data := fmt.Sprintf("data %d", i)
-			errs[i] = s.Put(ctx, fmt.Sprintf("k%d", i), strings.NewReader(data), int64(len(data)))
-		}()
-	}
 	// k2 fails on its own, before it joins a group.
-	waitQueued(s, waiting-1)
-	release()
-	wg.Wait()
+	errs := putBehindGroup(t, s, sp, "lead", "k", waiting, waiting-1)
 	for i, err := range errs {
 		if i == 2 || i == 3 {
 			if !errors.Is(err, errSyncFailed) {
