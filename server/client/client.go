@@ -323,6 +323,31 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
+// WriteTo hands a stream's own WriteTo on (see untouchedBody.WriteTo),
+// each write checked against detach; other bodies are read as before.
+func (b *attemptBody) WriteTo(w io.Writer) (int64, error) {
+	if ub, ok := b.r.(*untouchedBody); ok {
+		return ub.WriteTo(attemptWriter{b: b, w: w})
+	}
+	return io.Copy(w, struct{ io.Reader }{b})
+}
+
+// attemptWriter is an attempt's writes of a body that writes itself.
+type attemptWriter struct {
+	b *attemptBody
+	w io.Writer
+}
+
+func (a attemptWriter) Write(p []byte) (int, error) {
+	a.b.mu.Lock()
+	detached := a.b.detached
+	a.b.mu.Unlock()
+	if detached {
+		return 0, errDetached
+	}
+	return a.w.Write(p)
+}
+
 // Close is net/http's: the attempt is done with the body.
 func (b *attemptBody) Close() error {
 	b.detach()
@@ -353,6 +378,16 @@ func (b *untouchedBody) Read(p []byte) (int, error) {
 	b.read = true
 	b.mu.Unlock()
 	return b.r.Read(p)
+}
+
+// WriteTo keeps a stream's own WriteTo (an SFTP upload hands its blocks
+// on whole): net/http copies a body with io.Copy, which would otherwise
+// read it through a 32 KiB buffer.
+func (b *untouchedBody) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	b.read = true
+	b.mu.Unlock()
+	return io.Copy(w, b.r)
 }
 
 // again is the body for the next attempt, once the last one's reads were
