@@ -124,9 +124,6 @@ type Backend struct {
 	now          func() time.Time
 	// restoreKick asks the daemon's restore poller for a run.
 	restoreKick func()
-	// successorWaits, when set (by tests), is told when a part starts
-	// waiting for the part before it (see startPart).
-	successorWaits func(n int)
 }
 
 // New checks cfg and returns a Backend.

@@ -289,14 +289,6 @@ func (b *Backend) dropHasher(id string) {
 // fails: when nothing can be done the part is simply read back at Complete.
 // A part ahead of its turn needs spool memory and waits for some (briefly);
 // it stops waiting as soon as its turn comes, since it then needs none.
-//
-// The part right after the one being hashed first waits for its turn, up
-// to successorWait, before it takes spool memory: a client sends parts in
-// order, one after the other (server/client's UploadFile), and starts the
-// next as the last bytes of the one before leave it, so that one is about
-// to be stored. Meanwhile the next part's bytes wait in the connection's
-// buffers, which costs no copy; spooled, they would be copied aside and
-// hashed from there (on a 1 GiB upload, about a fifth of the file).
 func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *partHashing {
 	sh, err := b.hasher(ctx, id)
 	if err != nil {
@@ -306,8 +298,6 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 	ph := &partHashing{b: b, id: id, n: n, sh: sh}
 	timer := time.NewTimer(spoolWait)
 	defer timer.Stop()
-	var successor <-chan time.Time // running while this part waits for the one before
-	successorDone := false
 	for first := true; ; first = false {
 		sh.mu.Lock()
 		sh.touched = b.now()
@@ -327,16 +317,6 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 			sh.active[n] = ph
 			sh.mu.Unlock()
 			return ph
-		case n == sh.next+1 && sh.inline && !successorDone:
-			// Wait a moment for the part before (see above).
-			if successor == nil {
-				t := time.NewTimer(successorWait)
-				defer t.Stop()
-				successor = t.C
-				if b.successorWaits != nil {
-					b.successorWaits(n)
-				}
-			}
 		case want > b.spool.total:
 			// It could never be spooled: read back at Complete.
 			sh.mu.Unlock()
@@ -354,8 +334,6 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 		// (polling) another server may have moved it.
 		select {
 		case <-moved:
-		case <-successor:
-			successorDone = true
 		case <-b.spool.freedChan():
 		case <-time.After(500 * time.Millisecond):
 		case <-timer.C:
@@ -368,13 +346,6 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 
 // spoolWait is how long a part that runs ahead waits for spool memory.
 const spoolWait = 10 * time.Second
-
-// successorWait is how long the part right after the one being hashed waits
-// for it to be stored before it is spooled: long enough for the last bytes
-// of a part to arrive from a connection's buffers and for the part to be
-// stored, on a slow link too; short enough that parts sent side by side
-// (an older client) are spooled much as before.
-const successorWait = 2 * time.Second
 
 func cloneHash(h hash.Hash) hash.Hash {
 	c, err := unmarshalHash(marshalHash(h))
