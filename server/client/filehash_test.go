@@ -8,17 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/strata-storage/strata/server/api"
 )
@@ -103,11 +100,6 @@ type fakeUploads struct {
 	puts     map[int]int // attempts per part
 	corrupt  func(n, attempt int) bool
 	sum      string // what Complete was asked to check
-	// arrived, when set, has a channel per part, closed when the part's
-	// request arrives; a part's answer then waits until the next part's
-	// request has arrived (its body read first), so that the test sees
-	// parts in flight together.
-	arrived map[int]chan struct{}
 }
 
 func (f *fakeUploads) upload() api.Upload {
@@ -124,23 +116,6 @@ func crcHex(b []byte) string {
 }
 
 func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/v1/uploads/up1/parts/")); err == nil && f.arrived != nil {
-		close(f.arrived[n])
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if next, ok := f.arrived[n+1]; ok {
-			select {
-			case <-next:
-			case <-time.After(10 * time.Second): // a guard, not a wait: it comes at once or never
-				w.WriteHeader(http.StatusGatewayTimeout)
-				return
-			}
-		}
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	reply := func(v any) { _ = json.NewEncoder(w).Encode(v) }
@@ -254,59 +229,6 @@ func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "part 4") || !strings.Contains(err.Error(), ErrPartMismatch.Error()) {
 		t.Fatalf("err = %v", err)
 	}
-}
-
-// TestUploadFileStreamsPartsInOrder: the parts' bytes are read (and sent)
-// in the file's order, one part after the other, so that nothing is held
-// to be hashed in its turn; yet parts are in flight together: a part's
-// request is not answered before the next part's has arrived.
-func TestUploadFileStreamsPartsInOrder(t *testing.T) {
-	const partSize = 256 << 10
-	content := randomContent(6*partSize+100, 5)
-	f := &fakeUploads{size: int64(len(content)), partSize: partSize, arrived: map[int]chan struct{}{}}
-	for n := 1; n <= 7; n++ {
-		f.arrived[n] = make(chan struct{})
-	}
-	c := newFakeUploads(t, f)
-	src := &orderedReaderAt{r: bytes.NewReader(content)}
-	e, err := c.UploadFile(context.Background(), "/home/admin/f", src, int64(len(content)), UploadOptions{Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := sha256.Sum256(content); e.SHA256 != hex.EncodeToString(want[:]) {
-		t.Fatalf("entry %+v", e)
-	}
-	if src.backwards.Load() != 0 {
-		t.Fatalf("%d reads went back before bytes already read: parts streamed side by side", src.backwards.Load())
-	}
-	if src.n.Load() != int64(len(content)) {
-		t.Fatalf("read %d bytes of a %d-byte file", src.n.Load(), len(content))
-	}
-}
-
-// orderedReaderAt counts reads that start before the end of the furthest
-// read so far.
-type orderedReaderAt struct {
-	r         *bytes.Reader
-	mu        sync.Mutex
-	end       int64
-	n         atomic.Int64
-	backwards atomic.Int64
-}
-
-func (o *orderedReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	// Let other senders run between reads, as a slower disk or network
-	// would: parts sent side by side then interleave their reads.
-	runtime.Gosched()
-	n, err := o.r.ReadAt(p, off)
-	o.n.Add(int64(n))
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if off < o.end {
-		o.backwards.Add(1)
-	}
-	o.end = max(o.end, off+int64(n))
-	return n, err
 }
 
 // TestUploadFileResumesByCRC: resuming, the parts the server holds with

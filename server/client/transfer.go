@@ -97,9 +97,7 @@ func (c *Client) AbortUpload(ctx context.Context, id string) error {
 type UploadOptions struct {
 	// PartSize of the session; 0 lets the server choose.
 	PartSize int64
-	// Concurrency is the number of parts in flight (default 4): their
-	// bytes go out one part after the other, in the file's order, while the
-	// parts sent before are still being stored and answered.
+	// Concurrency is the number of parts in flight (default 4).
 	Concurrency int
 	MTime       time.Time
 	// Fingerprint identifies this exact local content (say, its path, size
@@ -119,10 +117,9 @@ type UploadOptions struct {
 // parts go in parallel, each retried on failure, and the file's SHA-256 is
 // checked by the server before it commits.
 //
-// The file is read once, in order: each part's sender hashes what it reads
-// into the file's SHA-256 (fileHasher, which holds bytes read ahead of
-// their turn within a budget: a part sent again) and into the part's
-// CRC-32C, which it compares with the
+// The file is read once: each part's sender hashes what it reads into the
+// file's SHA-256 (fileHasher, which holds parts read ahead of their turn
+// within a budget) and into the part's CRC-32C, which it compares with the
 // one the server answers for what it stored, sending the part again if they
 // differ. A resumed session's parts are read the same way, and those the
 // server holds with the same CRC-32C are not sent again. Memory stays
@@ -142,13 +139,6 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 		o.OnSession(u, resumed)
 	}
 	fh := newFileHasher(max(u.PartSize, 1), readAheadBudget)
-	// turns[n] is closed once part n's bytes have all been read (or its
-	// sender is done with it): the next part's sender starts then.
-	turns := make([]chan struct{}, u.Parts+1)
-	for n := range turns {
-		turns[n] = make(chan struct{})
-	}
-	close(turns[0])
 
 	jobs := make(chan int)
 	errc := make(chan error, o.Concurrency)
@@ -158,7 +148,7 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				if err := c.uploadPart(ctx, u, n, f, fh, held[n], turns[n-1], turns[n], o.Progress); err != nil {
+				if err := c.uploadPart(ctx, u, n, f, fh, held[n], o.Progress); err != nil {
 					errc <- err
 					cancel()
 					return
@@ -239,28 +229,9 @@ var ErrPartMismatch = errors.New("the server stored other bytes than were sent")
 // CRC-32C, and sends it unless the server holds it already (held, with the
 // same CRC-32C). A part the server says it stored with another CRC-32C is
 // sent again, once.
-//
-// It starts reading when prev is closed (the part before has been read
-// whole), and closes turn when it has read its own bytes whole, or gives
-// up. So the parts' bytes go out in the file's order, one part streaming at
-// a time, while up to Concurrency parts are in flight: the requests of
-// the parts before, whose bytes are sent, are still being stored and
-// answered. Both ends then hash the bytes as they come, in order: parts
-// streaming side by side would each run ahead of the file's digest, and
-// the client (fileHasher) and the server (its spool) would copy them
-// aside to hash them in their turn — for four parts in flight, three
-// quarters of the file, a quarter of the upload's CPU time.
-func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, prev <-chan struct{}, turn chan struct{}, progress func(int64)) error {
-	var once sync.Once
-	pass := func() { once.Do(func() { close(turn) }) }
-	defer pass()
-	select {
-	case <-prev:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, progress func(int64)) error {
 	size := partSize(u, n)
-	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli()), read: pass}
+	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
 	if held.CRC32C != "" {
 		if err := pr.readAll(); err != nil {
 			return fmt.Errorf("read local file: %w", err)
@@ -320,7 +291,6 @@ type partReader struct {
 	pos      int64 // within the part
 	crc      hash.Hash32
 	progress func(int64)
-	read     func() // called when the whole part has been read
 }
 
 func (r *partReader) rewind() (io.Reader, error) {
@@ -358,9 +328,6 @@ func (r *partReader) Read(p []byte) (int, error) {
 	}
 	if err == nil && r.pos == r.size {
 		err = io.EOF
-		if r.read != nil {
-			r.read()
-		}
 	}
 	return n, err
 }
