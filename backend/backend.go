@@ -21,6 +21,7 @@ import (
 	"github.com/strata-storage/strata/backend/keys"
 	"github.com/strata-storage/strata/backend/meta"
 	"github.com/strata-storage/strata/backend/record"
+	"github.com/strata-storage/strata/internal/spool"
 	"github.com/strata-storage/strata/internal/storepath"
 )
 
@@ -105,7 +106,7 @@ type Backend struct {
 	defaultQuota Quota
 	keyCache     *keyCache
 	dirs         *dirCache
-	spool        *spoolBudget
+	spool        *spool.Budget
 	instance     string // this backend's identity in claims
 	excl         bool
 	hashMu       sync.Mutex
@@ -197,7 +198,7 @@ func New(cfg Config) (*Backend, error) {
 	if budget == 0 {
 		budget = DefaultSpoolBudget
 	}
-	b.spool = newSpoolBudget(max(budget, 0))
+	b.spool = spool.New(max(budget, 0))
 	b.hashers = make(map[string]*seqHasher)
 	b.jobDone = make(map[string]chan struct{})
 	b.instance, b.excl = record.NewID(), cfg.Exclusive

@@ -65,80 +65,6 @@ func unmarshalHash(state []byte) (hash.Hash, error) {
 	return h, nil
 }
 
-// spoolBudget bounds the memory all early parts may hold at once, and
-// keeps the buffers of finished spools for the next ones: parts come in a
-// steady stream of one size, and reusing their buffers keeps the heap (and
-// the garbage collector's overhead on top of it) at the budget.
-type spoolBudget struct {
-	mu    sync.Mutex
-	left  int64
-	total int64
-	freed chan struct{} // closed (and replaced) whenever memory is given back
-	spare [][]byte
-}
-
-// buffer returns an empty buffer of capacity n or more, reused if it can.
-func (s *spoolBudget) buffer(n int64) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, b := range s.spare {
-		if int64(cap(b)) >= n {
-			s.spare = append(s.spare[:i], s.spare[i+1:]...)
-			return b[:0]
-		}
-	}
-	return make([]byte, 0, n)
-}
-
-// recycle keeps a spool's buffer for reuse, within the budget.
-func (s *spoolBudget) recycle(b []byte) {
-	if b == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var kept int64
-	for _, x := range s.spare {
-		kept += int64(cap(x))
-	}
-	if kept+int64(cap(b)) <= s.total {
-		s.spare = append(s.spare, b[:0])
-	}
-}
-
-func newSpoolBudget(n int64) *spoolBudget {
-	return &spoolBudget{left: n, total: n, freed: make(chan struct{})}
-}
-
-// tryTake reserves n bytes if they are free.
-func (s *spoolBudget) tryTake(n int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n > s.left {
-		return false
-	}
-	s.left -= n
-	return true
-}
-
-// freedChan is closed the next time memory is given back.
-func (s *spoolBudget) freedChan() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.freed
-}
-
-func (s *spoolBudget) give(n int64) {
-	if n == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.left += n
-	close(s.freed)
-	s.freed = make(chan struct{})
-	s.mu.Unlock()
-}
-
 // seqHasher is one session's digest in progress on this server.
 type seqHasher struct {
 	mu     sync.Mutex
@@ -279,8 +205,8 @@ func (b *Backend) dropHasher(id string) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for n, sp := range sh.pending {
-		b.spool.give(sp.taken)
-		b.spool.recycle(sp.data)
+		b.spool.Give(sp.taken)
+		b.spool.Recycle(sp.data)
 		delete(sh.pending, n)
 	}
 }
@@ -317,13 +243,13 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 			sh.active[n] = ph
 			sh.mu.Unlock()
 			return ph
-		case want > b.spool.total:
+		case want > b.spool.Total():
 			// It could never be spooled: read back at Complete.
 			sh.mu.Unlock()
 			return nil
-		case b.spool.tryTake(want):
+		case b.spool.TryTake(want):
 			ph.taken = want
-			ph.spool = b.spool.buffer(want)
+			ph.spool = b.spool.Buffer(want)
 			sh.active[n] = ph
 			sh.mu.Unlock()
 			return ph
@@ -334,7 +260,7 @@ func (b *Backend) startPart(ctx context.Context, id string, n int, want int64) *
 		// (polling) another server may have moved it.
 		select {
 		case <-moved:
-		case <-b.spool.freedChan():
+		case <-b.spool.Freed():
 		case <-time.After(500 * time.Millisecond):
 		case <-timer.C:
 			return nil
@@ -390,14 +316,14 @@ func (ph *partHashing) finish(ctx context.Context, ok bool, tag string) {
 		// Its turn may have come while it streamed: advance below then
 		// takes it at once.
 		if old, had := sh.pending[ph.n]; had {
-			b.spool.give(old.taken)
-			b.spool.recycle(old.data)
+			b.spool.Give(old.taken)
+			b.spool.Recycle(old.data)
 		}
 		sh.pending[ph.n] = spooled{data: spool, tag: tag, taken: taken}
 		spool, taken = nil, 0 // now held by pending
 	}
-	b.spool.give(taken)
-	b.spool.recycle(spool)
+	b.spool.Give(taken)
+	b.spool.Recycle(spool)
 	if b.advance(sh) {
 		advanced = true
 	}
@@ -438,8 +364,8 @@ func (b *Backend) save(ctx context.Context, sh *seqHasher, id string) bool {
 func (b *Backend) advance(sh *seqHasher) bool {
 	for n, sp := range sh.pending {
 		if n < sh.next { // a part sent twice: the digest passed it
-			b.spool.give(sp.taken)
-			b.spool.recycle(sp.data)
+			b.spool.Give(sp.taken)
+			b.spool.Recycle(sp.data)
 			delete(sh.pending, n)
 		}
 	}
@@ -449,8 +375,8 @@ func (b *Backend) advance(sh *seqHasher) bool {
 			sh.h.Write(sp.data)
 			sh.chain = chainTag(sh.chain, sp.tag)
 			delete(sh.pending, sh.next)
-			b.spool.give(sp.taken)
-			b.spool.recycle(sp.data)
+			b.spool.Give(sp.taken)
+			b.spool.Recycle(sp.data)
 			sh.next++
 			moved = true
 			continue
@@ -461,8 +387,8 @@ func (b *Backend) advance(sh *seqHasher) bool {
 				h := cloneHash(sh.h)
 				h.Write(ph.spool)
 				ph.h = h
-				b.spool.give(ph.taken)
-				b.spool.recycle(ph.spool)
+				b.spool.Give(ph.taken)
+				b.spool.Recycle(ph.spool)
 				ph.spool, ph.taken = nil, 0
 				sh.inline = true
 			}

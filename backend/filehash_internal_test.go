@@ -66,11 +66,9 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 		if _, err := b.CompleteUpload(ctx, pr, "", u.ID, sum[:]); err != nil {
 			t.Fatal(err)
 		}
-		b.spool.mu.Lock()
-		left := b.spool.left
-		b.spool.mu.Unlock()
-		if left != b.spool.total {
-			t.Fatalf("round %d: %d of %d spool bytes free after Complete", round, left, b.spool.total)
+		left := b.spool.Left()
+		if left != b.spool.Total() {
+			t.Fatalf("round %d: %d of %d spool bytes free after Complete", round, left, b.spool.Total())
 		}
 	}
 }

@@ -44,6 +44,11 @@ type Client struct {
 	// the system's clock, or WithClock's.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
+	// readAhead is UploadFile's budget for parts held ahead of their turn
+	// (0: readAheadBudget), and admitWaiting hears when a part waits for
+	// it (tests set both).
+	readAhead    int64
+	admitWaiting func(part int64)
 }
 
 // Clock is the time a client waits on between attempts and reads a

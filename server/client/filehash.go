@@ -3,8 +3,11 @@ package client
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"hash"
 	"sync"
+
+	"github.com/strata-storage/strata/internal/spool"
 )
 
 // fileHasher computes a file's SHA-256 from the bytes the senders of its
@@ -12,133 +15,142 @@ import (
 // once for both: sending and hashing.
 //
 // The bytes at the hashed end of the file go straight into the digest. A
-// part that is read ahead of its turn is held in memory until its turn
-// comes, within a budget; a sender that would go beyond the budget waits
-// for the digest to catch up (the sender of the part whose turn it is never
-// waits, so the upload always moves). Bytes read again, by a part sent
-// again, are not hashed twice: what the digest has passed is skipped.
+// part that runs ahead of its turn is held in memory until its turn comes,
+// within a budget: its sender admits it (admit) before the part's request
+// starts, waiting there, if it must, until the budget has room for the
+// whole part or the part's turn comes. So no sender ever waits in the
+// middle of a request body, where a server's body timeout would cut it
+// short, and the part whose turn it is never waits at all (the upload
+// always moves). Bytes read again, by a part sent again, are not hashed
+// twice: what the digest has passed is skipped.
 type fileHasher struct {
 	partSize int64
-	budget   int64
+	budget   *spool.Budget
+	// waiting, if set, is called when admit is about to wait (tests).
+	waiting func(part int64)
 
 	mu    sync.Mutex
 	h     hash.Hash
-	next  int64            // bytes hashed so far
-	ahead map[int64]*spool // by part index
-	held  int64            // bytes held in ahead
-	moved chan struct{}    // closed (and replaced) when memory is freed
-	spare [][]byte         // buffers of finished spools, for the next ones
+	next  int64           // bytes hashed so far
+	ahead map[int64]*held // admitted parts ahead of their turn, by index
+	moved chan struct{}   // closed (and replaced) when next passes a part's start
 }
 
-// spool is the bytes of one part read ahead of their turn: those at
-// start.. of the file.
-type spool struct {
+// held is a part admitted ahead of its turn: its reservation, and its
+// bytes from start on (none until its sender reads some).
+type held struct {
 	start int64
+	taken int64
 	data  []byte
 }
 
-// readAheadBudget bounds the memory of the parts read ahead of their turn.
+// readAheadBudget bounds the memory of the parts read ahead of their turn
+// (raised to one part when parts are larger, so that one may always run
+// ahead: the memory is then that of one part).
 const readAheadBudget = 64 << 20
 
+// errNotAdmitted: bytes of a part ahead of its turn came without the part
+// being admitted first (a bug of the caller).
+var errNotAdmitted = errors.New("client: part read ahead of its turn without being admitted")
+
 func newFileHasher(partSize, budget int64) *fileHasher {
-	return &fileHasher{partSize: partSize, budget: budget, h: sha256.New(), ahead: map[int64]*spool{}, moved: make(chan struct{})}
+	return &fileHasher{partSize: partSize, budget: spool.New(max(budget, partSize)), h: sha256.New(),
+		ahead: map[int64]*held{}, moved: make(chan struct{})}
 }
 
-// write takes bytes p, read at off. It waits (until ctx ends) only when p
-// runs ahead and the budget is used up.
-func (fh *fileHasher) write(ctx context.Context, off int64, p []byte) error {
-	end := off + int64(len(p))
+// admit readies part k, of size bytes, to be read: at once when its turn
+// has come (or it was admitted already), else once the budget takes its
+// whole size, or its turn comes meanwhile. It waits until ctx ends at
+// most; call it before the part's request starts.
+func (fh *fileHasher) admit(ctx context.Context, k, size int64) error {
+	start := k * fh.partSize
 	for {
+		freed := fh.budget.Freed()
 		fh.mu.Lock()
-		if end <= fh.next {
-			fh.mu.Unlock()
-			return nil // hashed already
-		}
-		if off <= fh.next {
-			fh.h.Write(p[fh.next-off:])
-			fh.next = end
-			fh.catchUp()
+		_, admitted := fh.ahead[k]
+		switch {
+		case start <= fh.next || admitted:
 			fh.mu.Unlock()
 			return nil
-		}
-		k := off / fh.partSize
-		sp := fh.ahead[k]
-		if sp == nil {
-			sp = &spool{start: off, data: fh.buffer()}
-			fh.ahead[k] = sp
-		}
-		have := sp.start + int64(len(sp.data))
-		if off > have || off < sp.start {
-			// Not where the part's bytes left off: start again here.
-			fh.held -= int64(len(sp.data))
-			sp.start, sp.data, have = off, sp.data[:0], off
-			fh.wake()
-		}
-		if end <= have {
-			fh.mu.Unlock()
-			return nil // held already
-		}
-		add := p[have-off:]
-		if fh.held+int64(len(add)) <= fh.budget {
-			sp.data = append(sp.data, add...)
-			fh.held += int64(len(add))
+		case fh.budget.TryTake(size):
+			fh.ahead[k] = &held{start: start, taken: size}
 			fh.mu.Unlock()
 			return nil
 		}
 		moved := fh.moved
 		fh.mu.Unlock()
+		if fh.waiting != nil {
+			fh.waiting(k)
+		}
 		select {
 		case <-moved:
+		case <-freed:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 }
 
-// catchUp hashes the held bytes whose turn has come, and wakes the senders
-// waiting for memory if it frees some. Only then: the digest moving within
-// the part whose turn it is, chunk by chunk, frees nothing, and waking the
-// waiters for each chunk would only cost CPU. fh.mu is held.
-func (fh *fileHasher) catchUp() {
-	freed := false
-	defer func() {
-		if freed {
-			fh.wake()
-		}
-	}()
+// write takes bytes p, read at off, of a part admitted before. It never
+// waits: the part's memory was reserved when it was admitted.
+func (fh *fileHasher) write(off int64, p []byte) error {
+	end := off + int64(len(p))
+	fh.mu.Lock()
+	defer fh.mu.Unlock()
+	if end <= fh.next {
+		return nil // hashed already
+	}
+	if off <= fh.next {
+		before := fh.next / fh.partSize
+		fh.h.Write(p[fh.next-off:])
+		fh.next = end
+		fh.catchUp(fh.next/fh.partSize != before)
+		return nil
+	}
+	hp := fh.ahead[off/fh.partSize]
+	if hp == nil {
+		return errNotAdmitted
+	}
+	if hp.data == nil {
+		// Memory only for a part admitted, and only once it holds bytes.
+		hp.data = fh.budget.Buffer(hp.taken)
+	}
+	have := hp.start + int64(len(hp.data))
+	if off > have || off < hp.start {
+		// Not where the part's bytes left off: start again here.
+		hp.start, hp.data, have = off, hp.data[:0], off
+	}
+	if end > have {
+		hp.data = append(hp.data, p[have-off:]...)
+	}
+	return nil
+}
+
+// catchUp hashes the held bytes whose turn has come, gives their memory
+// back, and wakes the senders waiting to be admitted if a part's turn may
+// have come (passed, true when the digest passed a part's start). Only
+// then: the digest moving within a part, chunk by chunk, admits no one,
+// and waking the waiters for each chunk would only cost CPU. fh.mu is held.
+func (fh *fileHasher) catchUp(passed bool) {
 	for {
 		k := fh.next / fh.partSize
-		sp := fh.ahead[k]
-		if sp == nil || sp.start > fh.next {
+		hp := fh.ahead[k]
+		if hp == nil || hp.start > fh.next {
 			break
 		}
-		if end := sp.start + int64(len(sp.data)); end > fh.next {
-			fh.h.Write(sp.data[fh.next-sp.start:])
+		if end := hp.start + int64(len(hp.data)); end > fh.next {
+			fh.h.Write(hp.data[fh.next-hp.start:])
 			fh.next = end
 		}
-		fh.held -= int64(len(sp.data))
-		fh.spare = append(fh.spare, sp.data[:0])
 		delete(fh.ahead, k)
-		freed = true
+		fh.budget.Give(hp.taken)
+		fh.budget.Recycle(hp.data)
+		passed = true
 	}
-}
-
-// wake wakes the senders waiting for memory. fh.mu is held.
-func (fh *fileHasher) wake() {
-	close(fh.moved)
-	fh.moved = make(chan struct{})
-}
-
-// buffer returns an empty buffer for a spool: a spare one, or a new one
-// that can hold a whole part (within the budget), so that spools neither
-// grow by copying nor leave garbage behind. fh.mu is held.
-func (fh *fileHasher) buffer() []byte {
-	if n := len(fh.spare); n > 0 {
-		b := fh.spare[n-1]
-		fh.spare = fh.spare[:n-1]
-		return b
+	if passed {
+		close(fh.moved)
+		fh.moved = make(chan struct{})
 	}
-	return make([]byte, 0, min(fh.partSize, fh.budget))
 }
 
 // sum returns the digest once all size bytes have been written, or false.

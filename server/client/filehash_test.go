@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
@@ -45,6 +46,10 @@ func TestFileHasherAnyOrder(t *testing.T) {
 				defer wg.Done()
 				r := rand.New(rand.NewPCG(uint64(k), 2))
 				part := content[k*partSize : min((k+1)*partSize, int64(len(content)))]
+				if err := fh.admit(context.Background(), k, int64(len(part))); err != nil {
+					t.Error(err)
+					return
+				}
 				for attempt := 0; attempt < 2; attempt++ {
 					// The first attempt of odd parts stops halfway.
 					end := len(part)
@@ -53,7 +58,7 @@ func TestFileHasherAnyOrder(t *testing.T) {
 					}
 					for pos := 0; pos < end; {
 						n := min(1+r.IntN(3000), end-pos)
-						if err := fh.write(context.Background(), k*partSize+int64(pos), part[pos:pos+n]); err != nil {
+						if err := fh.write(k*partSize+int64(pos), part[pos:pos+n]); err != nil {
 							t.Error(err)
 							return
 						}
@@ -67,25 +72,101 @@ func TestFileHasherAnyOrder(t *testing.T) {
 		if !ok || !bytes.Equal(got, want[:]) {
 			t.Fatalf("budget %d: sum %x, %v; want %x", budget, got, ok, want)
 		}
-		if fh.held != 0 || len(fh.ahead) != 0 {
-			t.Fatalf("budget %d: %d bytes still held in %d spools", budget, fh.held, len(fh.ahead))
+		if left := fh.budget.Left(); left != fh.budget.Total() || len(fh.ahead) != 0 {
+			t.Fatalf("budget %d: %d bytes still held in %d spools", budget, fh.budget.Total()-left, len(fh.ahead))
 		}
 	}
 }
 
-// TestFileHasherWaitEndsWithContext: a sender waiting for memory gives up
-// when its context ends.
+// TestFileHasherWaitEndsWithContext: a sender waiting to be admitted
+// gives up when its context ends.
 func TestFileHasherWaitEndsWithContext(t *testing.T) {
-	fh := newFileHasher(1<<10, 100)
+	fh := newFileHasher(1<<10, 1<<10)
+	waiting := make(chan int64, 1)
+	fh.waiting = func(k int64) { waiting <- k }
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := fh.write(ctx, 1<<10, make([]byte, 100)); err != nil {
+	if err := fh.admit(ctx, 1, 1<<10); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error)
-	go func() { done <- fh.write(ctx, 1<<10+100, make([]byte, 1)) }()
+	go func() { done <- fh.admit(ctx, 2, 1<<10) }()
+	if k := <-waiting; k != 2 {
+		t.Fatalf("part %d waits", k)
+	}
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestFileHasherAdmitsBeforeTheBody: a part ahead of its turn is admitted
+// (its memory reserved) before any of its bytes come, or waits to be; its
+// bytes then never wait. No memory is taken for a part before it is
+// admitted, nor beyond the budget.
+func TestFileHasherAdmitsBeforeTheBody(t *testing.T) {
+	const partSize = 1 << 10
+	content := randomContent(4*partSize, 5)
+	part := func(k int64) []byte { return content[k*partSize : (k+1)*partSize] }
+	fh := newFileHasher(partSize, 2*partSize)
+	ctx := context.Background()
+	held := func() (n int64) {
+		fh.mu.Lock()
+		defer fh.mu.Unlock()
+		for _, hp := range fh.ahead {
+			n += int64(cap(hp.data))
+		}
+		return n
+	}
+	for k := int64(1); k <= 2; k++ {
+		if err := fh.admit(ctx, k, partSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := held(); n != 0 {
+		t.Fatalf("%d bytes allocated before any byte came", n)
+	}
+	waiting := make(chan int64, 1)
+	fh.waiting = func(k int64) { waiting <- k }
+	admitted := make(chan error)
+	go func() { admitted <- fh.admit(ctx, 3, partSize) }()
+	if k := <-waiting; k != 3 {
+		t.Fatalf("part %d waits, want 3", k)
+	}
+	if err := fh.write(3*partSize, part(3)[:10]); !errors.Is(err, errNotAdmitted) {
+		t.Fatalf("bytes of a part not admitted: %v", err)
+	}
+	// Parts 1 and 2 are held whole, in halves, without waiting (write has
+	// no way to wait: this goroutine would hang).
+	for k := int64(1); k <= 2; k++ {
+		for _, half := range [][2]int{{0, partSize / 2}, {partSize / 2, partSize}} {
+			if err := fh.write(k*partSize+int64(half[0]), part(k)[half[0]:half[1]]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := held(); n > fh.budget.Total() || fh.budget.Left() != 0 {
+		t.Fatalf("%d bytes held, %d of the budget left", n, fh.budget.Left())
+	}
+	select {
+	case err := <-admitted:
+		t.Fatalf("part 3 admitted while the budget is full: %v", err)
+	default:
+	}
+	if err := fh.write(0, part(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-admitted; err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.write(3*partSize, part(3)); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	if got, ok := fh.sum(int64(len(content))); !ok || !bytes.Equal(got, want[:]) {
+		t.Fatalf("sum %x, %v", got, ok)
+	}
+	if fh.budget.Left() != fh.budget.Total() || held() != 0 {
+		t.Fatalf("memory still held: %d of %d left", fh.budget.Left(), fh.budget.Total())
 	}
 }
 
@@ -283,4 +364,80 @@ type callCountingReaderAt struct {
 func (c *callCountingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	c.calls.Add(1)
 	return c.r.ReadAt(p, off)
+}
+
+// gatedReaderAt reads the first part's bytes only once open is closed:
+// the first part is slow to read (or to send).
+type gatedReaderAt struct {
+	r        *bytes.Reader
+	partSize int64
+	open     chan struct{}
+}
+
+func (g *gatedReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < g.partSize {
+		<-g.open
+	}
+	return g.r.ReadAt(p, off)
+}
+
+// TestUploadFileWaitsBeforeTheBody: while the first part is slow, the
+// parts read ahead fill the read-ahead budget, and the next one waits for
+// it before its request starts, never inside its body (where the server's
+// body timeout would cut it short and the part be sent again). Once the
+// first part goes through, everything does, each part sent once.
+func TestUploadFileWaitsBeforeTheBody(t *testing.T) {
+	const partSize = 64 << 10
+	content := randomContent(5*partSize, 6)
+	f := &fakeUploads{size: int64(len(content)), partSize: partSize}
+	f.puts = map[int]int{}
+	var mu sync.Mutex
+	started := map[int]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/v1/uploads/up1/parts/")); err == nil && r.Method == http.MethodPut {
+			mu.Lock()
+			started[n] = true
+			mu.Unlock()
+		}
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, "t", WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.readAhead = 2 * partSize
+	waiting := make(chan int64, 1)
+	c.admitWaiting = func(k int64) {
+		select {
+		case waiting <- k:
+		default:
+		}
+	}
+	src := &gatedReaderAt{r: bytes.NewReader(content), partSize: partSize, open: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := c.UploadFile(context.Background(), "/home/admin/f", src, int64(len(content)), UploadOptions{Concurrency: 4})
+		done <- err
+	}()
+	k := <-waiting // two of parts 2, 3 and 4 are admitted, the third waits
+	mu.Lock()
+	inBody := started[int(k)+1]
+	mu.Unlock()
+	if inBody {
+		t.Errorf("part %d waits for memory after its request started", k+1)
+	}
+	close(src.open)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	if f.sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("sum %s", f.sum)
+	}
+	for n := 1; n <= 5; n++ {
+		if f.puts[n] != 1 {
+			t.Errorf("part %d sent %d times", n, f.puts[n])
+		}
+	}
 }

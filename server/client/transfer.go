@@ -119,9 +119,9 @@ type UploadOptions struct {
 //
 // The file is read once: each part's sender hashes what it reads into the
 // file's SHA-256 (fileHasher, which holds parts read ahead of their turn
-// within a budget) and into the part's CRC-32C, which it compares with the
-// one the server answers for what it stored, sending the part again if they
-// differ. A resumed session's parts are read the same way, and those the
+// within a budget, each admitted before its request starts) and into the
+// part's CRC-32C, which it compares with the one the server answers for
+// what it stored, sending the part again if they differ. A resumed session's parts are read the same way, and those the
 // server holds with the same CRC-32C are not sent again. Memory stays
 // bounded by the read-ahead budget and Concurrency small buffers.
 func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Entry, error) {
@@ -138,7 +138,12 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 	if o.OnSession != nil {
 		o.OnSession(u, resumed)
 	}
-	fh := newFileHasher(max(u.PartSize, 1), readAheadBudget)
+	budget := int64(readAheadBudget)
+	if c.readAhead > 0 {
+		budget = c.readAhead
+	}
+	fh := newFileHasher(max(u.PartSize, 1), budget)
+	fh.waiting = c.admitWaiting
 
 	jobs := make(chan int)
 	errc := make(chan error, o.Concurrency)
@@ -231,6 +236,11 @@ var ErrPartMismatch = errors.New("the server stored other bytes than were sent")
 // sent again, once.
 func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, progress func(int64)) error {
 	size := partSize(u, n)
+	// Before the request: a part that must wait for memory to be read
+	// ahead of its turn waits here, never in the middle of its body.
+	if err := fh.admit(ctx, int64(n-1), size); err != nil {
+		return err
+	}
 	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
 	if held.CRC32C != "" {
 		if err := pr.readAll(); err != nil {
@@ -309,7 +319,7 @@ func (r *partReader) Read(p []byte) (int, error) {
 	p = p[:min(int64(len(p)), r.size-r.pos)]
 	n, err := r.f.ReadAt(p, r.off+r.pos)
 	if n > 0 {
-		if herr := r.fh.write(r.ctx, r.off+r.pos, p[:n]); herr != nil {
+		if herr := r.fh.write(r.off+r.pos, p[:n]); herr != nil {
 			return 0, herr
 		}
 		r.crc.Write(p[:n])
