@@ -258,6 +258,9 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 		if body != nil && rq.rewind != nil && attempts > 1 {
 			sent = &attemptBody{r: body}
 			body = sent
+			if ub, ok := rq.body.(*untouchedBody); ok {
+				body = attemptStream{attemptBody: sent, ub: ub}
+			}
 		}
 		req, err := http.NewRequestWithContext(ctx, rq.method, u, body)
 		if err != nil {
@@ -328,13 +331,30 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-// WriteTo hands a stream's own WriteTo on (see untouchedBody.WriteTo),
-// each write checked against detach; other bodies are read as before.
-func (b *attemptBody) WriteTo(w io.Writer) (int64, error) {
-	if ub, ok := b.r.(*untouchedBody); ok {
-		return ub.WriteTo(attemptWriter{b: b, w: w})
+// attemptStream is the attemptBody of a stream (untouchedBody) that writes
+// itself (an SFTP upload hands its blocks on whole): WriteTo keeps that.
+// Other bodies have no WriteTo, so that a connection's ReadFrom copies
+// them through its own buffer (sendConn).
+type attemptStream struct {
+	*attemptBody
+	ub *untouchedBody
+}
+
+// WriteTo starts only if the attempt is not over, and marks the stream
+// read first, under the attempt's lock: an attempt that detach ended never
+// takes a byte from the stream the next attempt sends. Each write is then
+// checked against detach.
+func (b attemptStream) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	if b.detached {
+		b.mu.Unlock()
+		return 0, errDetached
 	}
-	return io.Copy(w, struct{ io.Reader }{b})
+	b.ub.mu.Lock()
+	b.ub.read = true
+	b.ub.mu.Unlock()
+	b.mu.Unlock()
+	return io.Copy(attemptWriter{b: b.attemptBody, w: w}, b.ub.r)
 }
 
 // attemptWriter is an attempt's writes of a body that writes itself.

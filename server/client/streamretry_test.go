@@ -69,3 +69,55 @@ func TestStreamedPutRetriedWhenUntouched(t *testing.T) {
 		t.Fatalf("a stream read before the refusal: %v after %d attempts, waits %v", err, len(got), slept)
 	}
 }
+
+// countingWriterTo is a stream that writes itself, counting what it gave.
+type countingWriterTo struct {
+	r     io.Reader
+	taken int
+}
+
+func (c *countingWriterTo) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.taken += n
+	return n, err
+}
+
+func (c *countingWriterTo) WriteTo(w io.Writer) (int64, error) {
+	b, err := io.ReadAll(c.r)
+	c.taken += len(b)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+// TestLateWriteToTakesNothing: net/http may start writing an attempt's
+// body after the attempt is over (its answer came first). That late write
+// must take nothing from the stream, or the next attempt would send it
+// without its start; and a stream an attempt did start is never sent again.
+func TestLateWriteToTakesNothing(t *testing.T) {
+	src := &countingWriterTo{r: strings.NewReader("the whole stream")}
+	ub := &untouchedBody{r: src}
+	sent := &attemptBody{r: ub}
+	late := attemptStream{attemptBody: sent, ub: ub}
+	sent.detach()
+	var out strings.Builder
+	if _, err := late.WriteTo(&out); !errors.Is(err, errDetached) {
+		t.Fatalf("a late WriteTo: %v, want errDetached", err)
+	}
+	if src.taken != 0 || out.Len() != 0 {
+		t.Fatalf("a late WriteTo took %d bytes of the stream and wrote %q", src.taken, out.String())
+	}
+	again, err := ub.again()
+	if err != nil {
+		t.Fatalf("the untouched stream cannot be sent again: %v", err)
+	}
+	next := &attemptBody{r: again}
+	if _, err := (attemptStream{attemptBody: next, ub: ub}).WriteTo(&out); err != nil || out.String() != "the whole stream" {
+		t.Fatalf("the next attempt sent %q (%v)", out.String(), err)
+	}
+	if _, err := ub.again(); !errors.Is(err, errBodyRead) {
+		t.Fatalf("a stream an attempt started may be sent again: %v", err)
+	}
+}
