@@ -154,6 +154,9 @@ func New(addr, token string, opts ...Option) (*Client, error) {
 					return d.DialContext(ctx, "unix", sock)
 				}),
 				MaxIdleConnsPerHost: 16,
+				// As http.DefaultTransport: a streamed PUT asks before
+				// it sends (see Put), so a refusal can be sent again.
+				ExpectContinueTimeout: time.Second,
 			}}
 		}
 		c.base = "http://strata.local"
