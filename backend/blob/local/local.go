@@ -23,9 +23,7 @@
 //
 // Every object is written whole elsewhere (a temp file in tmp/, or an upload's
 // parts directory) and fsynced, then renamed under its key and the directory
-// fsynced, so a key is either absent or whole. Concurrent Puts rename and
-// sync directories together, as a group commit (syncGroup): a directory that
-// several renamed into is synced once for all. Complete renames the upload's
+// fsynced, so a key is either absent or whole. Complete renames the upload's
 // parts directory into place: it reads one directory, removes the parts it
 // was not given and renames once, and never copies data. A crash before that
 // rename leaves the parts sealed in the upload, and a retried Complete
@@ -105,15 +103,6 @@ type Store struct {
 	// cold is the archive tier of a store opened with OpenWith; nil
 	// otherwise (the stores the cold tier is made of have none).
 	cold *coldTier
-
-	// puts makes concurrent Puts durable together.
-	puts syncGroup
-	// shards holds the shard directories (objects/<shard>) whose entry in
-	// objects/ is known to be durable.
-	shards sync.Map
-	// syncFile is (*os.File).Sync: every fsync of the store goes through
-	// it, so that this package's tests can see (and fail) them.
-	syncFile func(*os.File) error
 }
 
 var (
@@ -135,7 +124,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: open %s: %w", abs, err)
 	}
-	s := &Store{dir: abs, root: root, crc: crc32.MakeTable(crc32.Castagnoli), minPartSize: blob.MinPartSize, syncFile: (*os.File).Sync}
+	s := &Store{dir: abs, root: root, crc: crc32.MakeTable(crc32.Castagnoli), minPartSize: blob.MinPartSize}
 	s.bufs.New = func() any {
 		b := make([]byte, bufSize)
 		return &b
@@ -167,21 +156,7 @@ func (s *Store) init() error {
 		}
 	}
 	if created {
-		if err := s.syncDir("."); err != nil {
-			return err
-		}
-	}
-	// One fsync makes every shard there is durable; from then on the store
-	// knows which are (see durableShard).
-	shards, err := s.readDirNames(objectsDir)
-	if err != nil {
-		return err
-	}
-	if err := s.syncDir(objectsDir); err != nil {
-		return err
-	}
-	for _, name := range shards {
-		s.shards.Store(filepath.Join(objectsDir, name), struct{}{})
+		return s.syncDir(".")
 	}
 	return nil
 }
@@ -229,9 +204,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64) er
 		s.root.Remove(tmp)
 		return err
 	}
-	// The rename and the syncs of its directories are shared with the other
-	// Puts of the moment (see syncGroup).
-	if err := s.puts.do(s, &pendingPut{tmp: tmp, dst: objectPath(key)}); err != nil {
+	if err := s.install(tmp, objectPath(key)); err != nil {
 		s.root.Remove(tmp)
 		return err
 	}
@@ -523,7 +496,7 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader, size int64, sum io.W
 		}
 		return "", fmt.Errorf("%w: reader has %d bytes, want %d", blob.ErrSizeMismatch, n, size)
 	}
-	if err := s.syncFile(f); err != nil {
+	if err := f.Sync(); err != nil {
 		return "", err
 	}
 	if err := f.Close(); err != nil {
@@ -613,28 +586,11 @@ func copyBuffered(ctx context.Context, dst io.Writer, src io.Reader, limit int64
 // other kind, or a directory object, it is moved aside and removed (see the
 // package comment). src is left in place if install fails.
 func (s *Store) install(src, dst string) error {
-	aside, err := s.place(src, dst)
-	if err != nil {
-		return err
-	}
-	parent := filepath.Dir(dst)
-	err = s.syncDir(parent)
-	if err == nil && !s.durableShard(parent) {
-		err = s.syncShards([]string{parent})
-	}
-	s.removeAll(aside)
-	return err
-}
-
-// place is install without the syncs: it returns what it moved aside, for
-// the caller to remove once it has synced dst's directory, and, unless
-// durableShard says it need not, objects/ (syncShards).
-func (s *Store) place(src, dst string) ([]string, error) {
 	parent := filepath.Dir(dst)
 	err := s.root.Rename(src, dst)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := s.mkShard(parent); err != nil {
-			return nil, err
+			return err
 		}
 		err = s.root.Rename(src, dst)
 	}
@@ -658,17 +614,16 @@ func (s *Store) place(src, dst string) ([]string, error) {
 				aside = aside[:n-1]
 			}
 		}
-		s.removeAll(aside)
-		return nil, err
+		for _, old := range aside {
+			s.root.RemoveAll(old)
+		}
+		return err
 	}
-	return aside, nil
-}
-
-// removeAll removes the entries of tmp/ that place moved aside.
-func (s *Store) removeAll(aside []string) {
+	err = s.syncDir(parent)
 	for _, old := range aside {
 		s.root.RemoveAll(old)
 	}
+	return err
 }
 
 // replaceNeedsMove reports whether a rename failed because its target is a
@@ -679,39 +634,15 @@ func replaceNeedsMove(err error) bool {
 		errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// mkShard creates dir, a shard directory of objects/, if it is missing. Its
-// entry in objects/ is not durable until syncShards.
+// mkShard creates dir, a shard directory of objects/, and fsyncs objects/ so
+// that the new entry survives a crash. It fsyncs also when dir exists: a
+// concurrent writer may have created it and not yet made it durable. Shard
+// directories are never removed, so one that exists stays.
 func (s *Store) mkShard(dir string) error {
 	if err := s.root.Mkdir(dir, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return nil
-}
-
-// durableShard reports whether the entry of dir, a shard directory, in
-// objects/ is known to be durable. An object renamed into a shard is durable
-// only once both its shard and objects/ are synced; objects/ needs that sync
-// only while the shard is new. Shard directories are never removed, so one
-// durable stays so.
-//
-// That is tracked here rather than left to whoever created the shard: a
-// writer whose rename found the shard that another had just created, and not
-// yet synced into objects/, must not return before that sync either.
-func (s *Store) durableShard(dir string) bool {
-	_, ok := s.shards.Load(dir)
-	return ok
-}
-
-// syncShards syncs objects/ and records the shard directories in it that
-// the sync made durable.
-func (s *Store) syncShards(dirs []string) error {
-	if err := s.syncDir(objectsDir); err != nil {
-		return err
-	}
-	for _, dir := range dirs {
-		s.shards.Store(dir, struct{}{})
-	}
-	return nil
+	return s.syncDir(filepath.Dir(dir))
 }
 
 func (s *Store) syncDir(dir string) error {
@@ -719,7 +650,7 @@ func (s *Store) syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	err = s.syncFile(f)
+	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
