@@ -96,6 +96,12 @@ type Store struct {
 	crc  *crc32.Table
 	bufs sync.Pool // *[]byte of bufSize
 
+	// shardsSynced holds the shard directories whose entry in objects/
+	// this Store has fsynced: a writer that renames into a shard another
+	// writer has just made must not return before the shard itself is
+	// durable, whoever made it.
+	shardsSynced sync.Map // string → struct{}
+
 	// minPartSize is blob.MinPartSize. It is a field only so that this
 	// package's tests can build multipart objects out of many small parts.
 	minPartSize int64
@@ -620,10 +626,27 @@ func (s *Store) install(src, dst string) error {
 		return err
 	}
 	err = s.syncDir(parent)
+	if err == nil {
+		err = s.syncShard(parent)
+	}
 	for _, old := range aside {
 		s.root.RemoveAll(old)
 	}
 	return err
+}
+
+// syncShard makes the shard directory's own entry durable, once per Store
+// for each shard: mkShard fsyncs objects/ after its Mkdir, but another
+// writer's rename into the new shard can finish before that fsync does.
+func (s *Store) syncShard(shard string) error {
+	if _, ok := s.shardsSynced.Load(shard); ok {
+		return nil
+	}
+	if err := s.syncDir(filepath.Dir(shard)); err != nil {
+		return err
+	}
+	s.shardsSynced.Store(shard, struct{}{})
+	return nil
 }
 
 // replaceNeedsMove reports whether a rename failed because its target is a
