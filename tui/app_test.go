@@ -106,7 +106,7 @@ func (h *harness) waitForSince(off int, s string) {
 }
 
 // eventually waits until cond holds, drawing on (the app works in
-// commands and programs that finish on their own), or fails after 10 s.
+// commands and programs that finish on their own), or fails after 30 s.
 // It is for what the app does without a message or a frame to follow
 // (a command that removes a file and returns nothing).
 func (h *harness) eventually(what string, cond func() bool) {
@@ -116,14 +116,15 @@ func (h *harness) eventually(what string, cond func() bool) {
 }
 
 // until reads the output into h.seen until cond holds (teatest checks
-// each time output arrives and every few milliseconds), or fails after 10 s.
+// each time output arrives and every few milliseconds), or fails after 30 s
+// (a bound for a loaded CI machine, not a wait: it returns when cond holds).
 func (h *harness) until(cond func() bool) {
 	h.t.Helper()
 	if cond() {
 		return
 	}
 	teatest.WaitFor(h.t, io.TeeReader(h.tm.Output(), &h.seen), func([]byte) bool { return cond() },
-		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 }
 
 // mark forgets what was drawn so far: waitFor then sees only what is
