@@ -189,6 +189,9 @@ var (
 	_ io.WriterTo        = (*uploadBody)(nil)
 )
 
+// errUploadEnded: the upload's request ended before the file did.
+var errUploadEnded = errors.New("the upload ended before the file was closed")
+
 const (
 	// uploadBlock is what an SFTP upload is sent to the API in.
 	uploadBlock = 512 << 10
@@ -305,11 +308,16 @@ func (w *uploadWriter) newBlock() []byte {
 func (w *uploadWriter) next() ([]byte, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.queue) == 0 && !w.closed && w.failed == nil {
+	// An upload that ended (the API answered early) has no reader to
+	// wait for: the transport's body writer is let go at once.
+	for len(w.queue) == 0 && !w.closed && w.failed == nil && !w.ended {
 		w.moved.Wait()
 	}
 	if w.failed != nil {
 		return nil, w.failed
+	}
+	if w.ended && !w.closed {
+		return nil, errUploadEnded
 	}
 	if len(w.queue) == 0 {
 		return nil, nil
