@@ -1,6 +1,7 @@
 package sshserve
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -21,9 +22,23 @@ import (
 // both sides. Nothing waits to be gathered: the goroutine writes whatever
 // whole packets there are as soon as it is free, so an answer alone goes
 // out at once, and answers gather only while the channel is busy.
+//
+// It also answers OpenSSH's limits@openssh.com extension, which pkg/sftp
+// does not know: told the server's limits, OpenSSH's sftp and scp move a
+// file in requests of 255 KiB instead of 32 KiB (an eighth of the
+// requests, answers and their costs on both sides).
 type sftpConn struct {
-	r io.Reader
+	r *bufio.Reader
 	w io.Writer
+	// inLeft is what is left of the packet Read is passing on; at 0 the
+	// next byte read starts a packet.
+	inLeft int
+	// versioned: the server's VERSION packet has gone by (the extension
+	// was added to it).
+	versioned bool
+	// answer is a reply of this connection's own, waiting for the
+	// stream the server writes to be between two packets.
+	answer []byte
 
 	mu    sync.Mutex
 	ready sync.Cond // signals the writer: whole packets to send, or closing
@@ -45,13 +60,126 @@ const maxGather = 256 << 10
 var errSFTPClosed = errors.New("sftp: connection closed")
 
 func newSFTPConn(rw io.ReadWriter) *sftpConn {
-	c := &sftpConn{r: rw, w: rw, done: make(chan struct{})}
+	c := &sftpConn{r: bufio.NewReaderSize(rw, sftpReadBuffer), w: rw, done: make(chan struct{})}
 	c.ready.L, c.room.L = &c.mu, &c.mu
 	go c.send()
 	return c
 }
 
-func (c *sftpConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// SFTP packet types and the limits this connection tells clients
+// (draft-ietf-secsh-filexfer-02; OpenSSH's PROTOCOL, section 4.8).
+const (
+	fxpVersion       = 2
+	fxpExtended      = 200
+	fxpExtendedReply = 201
+	limitsExtension  = "limits@openssh.com"
+	// maxSFTPPacket is pkg/sftp's largest packet; reads and writes leave
+	// room for their headers in it, as OpenSSH's sftp-server does.
+	maxSFTPPacket = 256 << 10
+	maxSFTPData   = maxSFTPPacket - 1024
+	// sftpReadBuffer holds any request but a write's data whole.
+	sftpReadBuffer = 64 << 10
+)
+
+// Read passes the client's packets on to the request server, but for a
+// limits@openssh.com request, which it answers itself.
+func (c *sftpConn) Read(p []byte) (int, error) {
+	for c.inLeft == 0 {
+		hdr, err := c.r.Peek(5)
+		if err != nil {
+			if len(hdr) > 0 {
+				// A torn packet at the end: the request server says so.
+				c.inLeft = len(hdr)
+				break
+			}
+			return 0, err
+		}
+		size := 4 + int(binary.BigEndian.Uint32(hdr))
+		if hdr[4] == fxpExtended && size <= sftpReadBuffer {
+			pkt, err := c.r.Peek(size)
+			if err == nil {
+				if id, ok := limitsRequest(pkt); ok {
+					c.r.Discard(size)
+					c.reply(limitsReply(id))
+					continue
+				}
+			}
+		}
+		c.inLeft = size
+	}
+	n, err := c.r.Read(p[:min(len(p), c.inLeft)])
+	c.inLeft -= n
+	return n, err
+}
+
+// limitsRequest reports whether pkt (a whole SSH_FXP_EXTENDED packet) asks
+// for limits@openssh.com, and its request id.
+func limitsRequest(pkt []byte) (uint32, bool) {
+	// length, type, id, then the name as a string.
+	body := pkt[5:]
+	if len(body) < 8 {
+		return 0, false
+	}
+	id := binary.BigEndian.Uint32(body)
+	name := body[8:]
+	if int(binary.BigEndian.Uint32(body[4:])) != len(limitsExtension) || len(name) < len(limitsExtension) ||
+		string(name[:len(limitsExtension)]) != limitsExtension {
+		return 0, false
+	}
+	return id, true
+}
+
+// limitsReply is the SSH_FXP_EXTENDED_REPLY to a limits request: the
+// largest packet, read and write, and no limit on open handles (0).
+func limitsReply(id uint32) []byte {
+	b := make([]byte, 0, 4+1+4+4*8)
+	b = binary.BigEndian.AppendUint32(b, 1+4+4*8)
+	b = append(b, fxpExtendedReply)
+	b = binary.BigEndian.AppendUint32(b, id)
+	b = binary.BigEndian.AppendUint64(b, maxSFTPPacket)
+	b = binary.BigEndian.AppendUint64(b, maxSFTPData)
+	b = binary.BigEndian.AppendUint64(b, maxSFTPData)
+	return binary.BigEndian.AppendUint64(b, 0)
+}
+
+// reply sends a packet of the connection's own once what the server
+// writes is between two packets (pkg/sftp writes one in two writes).
+func (c *sftpConn) reply(pkt []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.answer = append(c.answer, pkt...)
+	c.between()
+}
+
+// between adds the waiting answer when the stream is between packets.
+// The caller holds mu.
+func (c *sftpConn) between() {
+	if len(c.answer) == 0 || c.whole != len(c.buf) {
+		return
+	}
+	c.buf = append(c.buf, c.answer...)
+	c.whole = len(c.buf)
+	c.answer = nil
+	c.ready.Signal()
+}
+
+// withLimits adds limits@openssh.com to a VERSION packet (whole, at the
+// start of b); any other packet is left as it is.
+func withLimits(b []byte) []byte {
+	if len(b) < 5 || b[4] != fxpVersion {
+		return b
+	}
+	ext := binary.BigEndian.AppendUint32(nil, uint32(len(limitsExtension)))
+	ext = append(ext, limitsExtension...)
+	ext = binary.BigEndian.AppendUint32(ext, 1)
+	ext = append(ext, '1')
+	size := 4 + int(binary.BigEndian.Uint32(b))
+	out := make([]byte, 0, len(b)+len(ext))
+	out = binary.BigEndian.AppendUint32(out, uint32(size-4+len(ext)))
+	out = append(out, b[4:size]...)
+	out = append(out, ext...)
+	return append(out, b[size:]...)
+}
 
 // Write gathers p. It waits only while the buffer is full with whole
 // packets the channel has not taken yet.
@@ -75,8 +203,15 @@ func (c *sftpConn) Write(p []byte) (int, error) {
 		if end > len(c.buf) || end < c.whole {
 			break
 		}
+		if !c.versioned {
+			// The server's first packet is its VERSION.
+			c.versioned = true
+			c.buf = withLimits(c.buf)
+			end = c.whole + 4 + int(binary.BigEndian.Uint32(c.buf[c.whole:]))
+		}
 		c.whole = end
 	}
+	c.between()
 	if c.whole > 0 {
 		c.ready.Signal()
 	}
