@@ -32,6 +32,9 @@ const (
 // rangeReader reads a file for ReadAt, through the API. Every download
 // it opens is of the version the first one read, so a file replaced
 // meanwhile is not read half one version and half the other.
+//
+// What the download has read is kept in chunks of readChunk, so the
+// window slides by dropping whole chunks, without moving the bytes.
 type rangeReader struct {
 	ctx     context.Context
 	c       *client.Client
@@ -40,8 +43,10 @@ type rangeReader struct {
 	size    int64
 	version int64
 	body    io.ReadCloser
-	base    int64  // offset of buf[0]
-	buf     []byte // what the download has read: [base, base+len(buf))
+	base    int64    // offset of chunks[0][0]
+	held    int64    // bytes in chunks: the download is at base+held
+	chunks  [][]byte // all full but the last
+	free    [][]byte // chunks dropped, for reuse
 }
 
 func newRangeReader(ctx context.Context, c *client.Client, path string, size int64) *rangeReader {
@@ -60,15 +65,15 @@ func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	for {
 		end := min(off+int64(len(p)), r.size)
-		if r.body != nil && off >= r.base && end <= r.base+int64(len(r.buf)) {
-			n := copy(p, r.buf[off-r.base:end-r.base])
+		if r.body != nil && off >= r.base && end <= r.base+r.held {
+			n := r.copyOut(p[:end-off], off)
 			r.trim()
 			if n < len(p) {
 				return n, io.EOF
 			}
 			return n, nil
 		}
-		if r.body == nil || off < r.base || off > r.base+int64(len(r.buf))+readWindow {
+		if r.body == nil || off < r.base || off > r.base+r.held+readWindow {
 			if err := r.open(off); err != nil {
 				return 0, err
 			}
@@ -81,6 +86,17 @@ func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// copyOut copies what is kept from off on into p (all of it is kept).
+func (r *rangeReader) copyOut(p []byte, off int64) int {
+	n := 0
+	for n < len(p) {
+		at := off + int64(n) - r.base
+		c := r.chunks[at/readChunk]
+		n += copy(p[n:], c[at%readChunk:])
+	}
+	return n
 }
 
 // open starts a download at off.
@@ -99,23 +115,32 @@ func (r *rangeReader) open(off int64) error {
 	if r.version == 0 {
 		r.version, r.size = d.Version, d.Size
 	}
-	r.body, r.base, r.buf = d.Body, off, r.buf[:0]
+	r.free = append(r.free, r.chunks...)
+	r.body, r.base, r.held, r.chunks = d.Body, off, 0, r.chunks[:0]
 	return nil
 }
 
-// fill reads the next chunk of the download.
+// fill reads more of the download.
 func (r *rangeReader) fill() error {
-	if cap(r.buf)-len(r.buf) < readChunk {
-		nb := make([]byte, len(r.buf), len(r.buf)+max(readChunk, len(r.buf)))
-		copy(nb, r.buf)
-		r.buf = nb
+	last := len(r.chunks) - 1
+	if last < 0 || len(r.chunks[last]) == readChunk {
+		var c []byte
+		if n := len(r.free); n > 0 {
+			c, r.free = r.free[n-1][:0], r.free[:n-1]
+		} else {
+			c = make([]byte, 0, readChunk)
+		}
+		r.chunks = append(r.chunks, c)
+		last++
 	}
-	n, err := r.body.Read(r.buf[len(r.buf) : len(r.buf)+readChunk])
-	r.buf = r.buf[:len(r.buf)+n]
+	c := r.chunks[last]
+	n, err := r.body.Read(c[len(c):readChunk])
+	r.chunks[last] = c[:len(c)+n]
+	r.held += int64(n)
 	if n > 0 {
 		return nil
 	}
-	if errors.Is(err, io.EOF) && r.base+int64(len(r.buf)) < r.size {
+	if errors.Is(err, io.EOF) && r.base+r.held < r.size {
 		err = io.ErrUnexpectedEOF
 	}
 	if err == nil {
@@ -124,15 +149,16 @@ func (r *rangeReader) fill() error {
 	return sftpError(fmt.Errorf("read %s: %w", r.path, err))
 }
 
-// trim forgets what is more than a window behind the end of the download.
+// trim forgets the chunks that are more than a window behind the end of
+// the download.
 func (r *rangeReader) trim() {
-	if len(r.buf) <= 2*readWindow {
-		return
+	for r.held-readChunk >= readWindow {
+		r.free = append(r.free, r.chunks[0])
+		r.chunks[0] = nil
+		r.chunks = r.chunks[1:]
+		r.base += readChunk
+		r.held -= readChunk
 	}
-	drop := len(r.buf) - readWindow
-	n := copy(r.buf, r.buf[drop:])
-	r.buf = r.buf[:n]
-	r.base += int64(drop)
 }
 
 // Close implements io.Closer: the request server closes the handle.
@@ -143,7 +169,7 @@ func (r *rangeReader) Close() error {
 		r.body.Close()
 		r.body = nil
 	}
-	r.buf = nil
+	r.chunks, r.free = nil, nil
 	return nil
 }
 
