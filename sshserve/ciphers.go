@@ -19,6 +19,15 @@ import (
 // ChaCha20 costs the server several times the CPU of AES-GCM for every
 // byte moved, and SFTP over it runs at a fraction of the API's speed.
 
+// OpenSSH lists AES-CTR before AES-GCM, so with both offered it takes
+// CTR, whose MAC (HMAC-SHA-256) costs each side about as much again as the
+// cipher: SFTP over CTR moved a GiB with a quarter more CPU on both ends
+// than over GCM. OpenSSH has had AES-GCM since 6.2 (2013), so where the
+// server picks its offer by itself, it offers an OpenSSH client (known by
+// its identification string, sent before the offers) AES-GCM alone, and
+// every other client the whole list: older PuTTY, WinSCP, paramiko and
+// libssh2 know no GCM, and still get in.
+
 // sshMACs are the MACs offered for the CTR ciphers (the AEAD ones carry
 // their own): SHA-2 only, encrypt-then-MAC first.
 var sshMACs = []string{
@@ -41,6 +50,23 @@ func DefaultCiphers() []string {
 		gossh.CipherAES128GCM, gossh.CipherAES256GCM,
 		gossh.CipherAES128CTR, gossh.CipherAES192CTR, gossh.CipherAES256CTR,
 	}
+}
+
+// gcmCiphers are the AES-GCM ones of list.
+func gcmCiphers(list []string) []string {
+	var gcm []string
+	for _, c := range list {
+		if c == gossh.CipherAES128GCM || c == gossh.CipherAES256GCM {
+			gcm = append(gcm, c)
+		}
+	}
+	return gcm
+}
+
+// isOpenSSH says whether a client's identification string (RFC 4253 4.2)
+// is OpenSSH's, which knows AES-GCM.
+func isOpenSSH(ident string) bool {
+	return strings.HasPrefix(ident, "SSH-2.0-OpenSSH_")
 }
 
 // aesHardware says whether Go's AES-GCM runs on AES instructions here.

@@ -132,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("sshserve: WebURL %q: want http(s)://host[:port]", cfg.WebURL)
 		}
 	}
+	// Offers picked by client only where the server picks its offer.
+	steer := cfg.Ciphers == nil && aesHardware()
 	if cfg.Ciphers == nil {
 		cfg.Ciphers = DefaultCiphers()
 	}
@@ -143,7 +145,7 @@ func New(cfg Config) (*Server, error) {
 		wish.WithHostKeyPEM(cfg.HostKey),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithPublicKeyAuth(s.publicKey),
-		wish.WithVersion("Strata"),
+		wish.WithVersion(sshVersion),
 		wish.WithSubsystem("sftp", s.sftpSubsystem),
 		func(srv *ssh.Server) error {
 			// Forwarding of any kind is refused with a reason the
@@ -157,10 +159,26 @@ func New(cfg Config) (*Server, error) {
 			}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
 			srv.Handler = s.handle
-			srv.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn { return newBufferedConn(c) }
-			srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
+			srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
+				bc := newBufferedConn(c)
+				if !steer {
+					return bc
+				}
+				ident, err := bc.greet("SSH-2.0-"+sshVersion, greetTimeout)
+				if err != nil {
+					return nil // the connection is closed
+				}
+				ctx.SetValue(clientIdentKey{}, ident)
+				return bc
+			}
+			gcm := gcmCiphers(cfg.Ciphers)
+			srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+				ciphers := cfg.Ciphers
+				if ident, _ := ctx.Value(clientIdentKey{}).(string); steer && isOpenSSH(ident) && len(gcm) > 0 {
+					ciphers = gcm
+				}
 				return &gossh.ServerConfig{Config: gossh.Config{
-					Ciphers: slices.Clone(cfg.Ciphers),
+					Ciphers: slices.Clone(ciphers),
 					MACs:    slices.Clone(sshMACs),
 				}}
 			}
@@ -178,6 +196,16 @@ func New(cfg Config) (*Server, error) {
 	s.api = newInProcessAPI(cfg.API, cfg.WebURL, cfg.Clock, cfg.Logger)
 	return s, nil
 }
+
+// sshVersion is the server's software version in its identification
+// string.
+const sshVersion = "Strata"
+
+// greetTimeout bounds the wait for a client's identification string.
+const greetTimeout = 30 * time.Second
+
+// clientIdentKey is the context key of a client's identification string.
+type clientIdentKey struct{}
 
 func refuseChannel(_ *ssh.Server, _ *gossh.ServerConn, ch gossh.NewChannel, _ ssh.Context) {
 	_ = ch.Reject(gossh.Prohibited, "Strata does not forward ports: only its file manager, sftp and scp are served here")

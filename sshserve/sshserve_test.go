@@ -1,6 +1,7 @@
 package sshserve_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -283,6 +284,17 @@ func TestSFTP(t *testing.T) {
 		want := content[off:min(off+1000, int64(len(content)))]
 		if (err != nil && !errors.Is(err, io.EOF)) || !bytes.Equal(buf[:n], want) {
 			t.Fatalf("range at %d: %d bytes, %v", off, n, err)
+		}
+	}
+	// Ranges across the download's chunks, forwards and back.
+	rnd := mrand.New(mrand.NewPCG(1, 2))
+	for range 40 {
+		off := rnd.Int64N(int64(len(content)))
+		buf := make([]byte, 1+rnd.IntN(600<<10))
+		n, err := r.ReadAt(buf, off)
+		want := content[off:min(off+int64(len(buf)), int64(len(content)))]
+		if (err != nil && !errors.Is(err, io.EOF)) || !bytes.Equal(buf[:n], want) {
+			t.Fatalf("range of %d at %d: %d bytes, %v", len(buf), off, n, err)
 		}
 	}
 	r.Close()
@@ -625,8 +637,8 @@ func TestCiphers(t *testing.T) {
 	}
 }
 
-// With AES instructions, OpenSSH's order (ChaCha20 first) gets AES from
-// the default ciphers; without them, ChaCha20.
+// With AES instructions, a client with OpenSSH's order (ChaCha20 first)
+// gets AES from the default ciphers; without them, ChaCha20.
 func TestDefaultCiphers(t *testing.T) {
 	openSSH := []string{gossh.CipherChaCha20Poly1305, gossh.CipherAES128CTR, gossh.CipherAES192CTR, gossh.CipherAES256CTR, gossh.CipherAES128GCM, gossh.CipherAES256GCM}
 	def := sshserve.DefaultCiphers()
@@ -643,5 +655,149 @@ func TestDefaultCiphers(t *testing.T) {
 		t.Fatalf("OpenSSH would use %s on a CPU with AES instructions (offered %v)", agreed, def)
 	case !aes && runtime.GOARCH != "s390x" && agreed != gossh.CipherChaCha20Poly1305:
 		t.Fatalf("OpenSSH would use %s on a CPU without AES instructions (offered %v)", agreed, def)
+	}
+}
+
+// By default, where the CPU has AES instructions, an OpenSSH client is
+// offered AES-GCM alone (it would take CTR and its costlier MAC from the
+// whole list); any other client gets the whole list, so one that knows
+// only CTR still gets in.
+func TestOpenSSHIsOfferedGCM(t *testing.T) {
+	if !((runtime.GOARCH == "amd64" && cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ) || (runtime.GOARCH == "arm64" && cpu.ARM64.HasAES && cpu.ARM64.HasPMULL)) {
+		t.Skip("no AES instructions: the offer is the same for every client")
+	}
+	e := newEnv(t, sshserve.Config{})
+	dial := func(ident string, ciphers ...string) error {
+		c, err := gossh.Dial("tcp", e.addr, &gossh.ClientConfig{User: "alice", Auth: []gossh.AuthMethod{gossh.PublicKeys(e.keys["alice"])},
+			HostKeyCallback: gossh.FixedHostKey(e.hostK), Timeout: 10 * time.Second, ClientVersion: ident,
+			Config: gossh.Config{Ciphers: ciphers}})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := dial("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u6", gossh.CipherAES128CTR); err == nil {
+		t.Fatal("OpenSSH was offered AES-CTR")
+	}
+	if err := dial("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u6", gossh.CipherChaCha20Poly1305, gossh.CipherAES128CTR, gossh.CipherAES128GCM); err != nil {
+		t.Fatalf("OpenSSH with AES-GCM: %v", err)
+	}
+	for _, ident := range []string{"SSH-2.0-PuTTY_Release_0.75", "SSH-2.0-paramiko_2.12.0", "SSH-2.0-Go"} {
+		if err := dial(ident, gossh.CipherAES128CTR); err != nil {
+			t.Fatalf("%s with AES-CTR only: %v", ident, err)
+		}
+	}
+}
+
+// The server sends its identification string first and once: a client
+// that waits for it before it sends its own (as PuTTY does) gets it, and
+// then the key exchange, not a second one.
+func TestServerIdentFirst(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	c, err := net.DialTimeout("tcp", e.addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil || line != "SSH-2.0-Strata\r\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	if _, err := io.WriteString(c, "SSH-2.0-PuTTY_Release_0.81\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// A binary packet: length, padding length, SSH_MSG_KEXINIT (20).
+	hdr := make([]byte, 6)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		t.Fatal(err)
+	}
+	if string(hdr[:4]) == "SSH-" || hdr[5] != 20 {
+		t.Fatalf("after the identification strings: %q, want a KEXINIT packet", hdr)
+	}
+}
+
+// The server tells OpenSSH's clients its limits (limits@openssh.com, which
+// pkg/sftp does not know) and serves reads of that size: OpenSSH moves a
+// file in requests of 255 KiB instead of 32 KiB.
+func TestSFTPLimitsExtension(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	content := random(300 << 10)
+	e.put("/home/alice/big.bin", content)
+	sess, err := e.login("alice").NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		t.Fatal(err)
+	}
+	send := func(typ byte, fields ...any) {
+		t.Helper()
+		body := []byte{typ}
+		for _, f := range fields {
+			switch f := f.(type) {
+			case uint32:
+				body = binary.BigEndian.AppendUint32(body, f)
+			case uint64:
+				body = binary.BigEndian.AppendUint64(body, f)
+			case string:
+				body = binary.BigEndian.AppendUint32(body, uint32(len(f)))
+				body = append(body, f...)
+			}
+		}
+		if _, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func(want byte) []byte {
+		t.Helper()
+		var n [4]byte
+		if _, err := io.ReadFull(r, n[:]); err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, binary.BigEndian.Uint32(n[:]))
+		if _, err := io.ReadFull(r, p); err != nil {
+			t.Fatal(err)
+		}
+		if want != 0 && p[0] != want {
+			t.Fatalf("packet type %d, want %d: %q", p[0], want, p)
+		}
+		return p[1:]
+	}
+	send(1, uint32(3)) // INIT, version 3
+	if v := recv(2); !bytes.Contains(v, []byte("\x00\x00\x00\x12limits@openssh.com\x00\x00\x00\x011")) {
+		t.Fatalf("VERSION %q does not name limits@openssh.com", v)
+	}
+	send(200, uint32(7), "limits@openssh.com") // EXTENDED
+	reply := recv(201)
+	if len(reply) != 4+4*8 || binary.BigEndian.Uint32(reply) != 7 {
+		t.Fatalf("limits reply %x", reply)
+	}
+	packet, read, write := binary.BigEndian.Uint64(reply[4:]), binary.BigEndian.Uint64(reply[12:]), binary.BigEndian.Uint64(reply[20:])
+	if packet != 256<<10 || read != 255<<10 || write != 255<<10 {
+		t.Fatalf("limits: packet %d, read %d, write %d", packet, read, write)
+	}
+	send(3, uint32(8), "/home/alice/big.bin", uint32(1), uint32(0)) // OPEN for reading
+	h := recv(102)                                                  // HANDLE
+	handle := string(h[8:])
+	send(5, uint32(9), handle, uint64(1000), uint32(read)) // READ
+	data := recv(103)                                      // DATA
+	if got := data[8:]; !bytes.Equal(got, content[1000:1000+read]) {
+		t.Fatalf("a read of %d bytes got %d, or other bytes", read, len(got))
+	}
+	// Another extension still goes to the request server, which
+	// answers it (with a status: /home/alice has no quota).
+	send(200, uint32(10), "statvfs@openssh.com", "/home/alice")
+	if st := recv(0); binary.BigEndian.Uint32(st) != 10 {
+		t.Fatalf("statvfs answer %q", st)
 	}
 }
