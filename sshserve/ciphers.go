@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -63,10 +64,24 @@ func gcmCiphers(list []string) []string {
 	return gcm
 }
 
-// isOpenSSH says whether a client's identification string (RFC 4253 4.2)
-// is OpenSSH's, which knows AES-GCM.
-func isOpenSSH(ident string) bool {
-	return strings.HasPrefix(ident, "SSH-2.0-OpenSSH_")
+// knowsGCM says whether a client's identification string (RFC 4253 4.2)
+// is that of OpenSSH 6.2 or later, which knows AES-GCM (unless built
+// without OpenSSL: --ssh-ciphers serves such a client).
+func knowsGCM(ident string) bool {
+	v, ok := strings.CutPrefix(ident, "SSH-2.0-OpenSSH_")
+	if !ok {
+		return false
+	}
+	v = strings.TrimPrefix(v, "for_Windows_")
+	major, rest, _ := strings.Cut(v, ".")
+	minor := strings.TrimLeft(rest, "0123456789")
+	minor = rest[:len(rest)-len(minor)]
+	maj, err1 := strconv.Atoi(major)
+	mnr, err2 := strconv.Atoi(minor)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return maj > 6 || maj == 6 && mnr >= 2
 }
 
 // aesHardware says whether Go's AES-GCM runs on AES instructions here.

@@ -174,7 +174,7 @@ func New(cfg Config) (*Server, error) {
 			gcm := gcmCiphers(cfg.Ciphers)
 			srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
 				ciphers := cfg.Ciphers
-				if ident, _ := ctx.Value(clientIdentKey{}).(string); steer && isOpenSSH(ident) && len(gcm) > 0 {
+				if ident, _ := ctx.Value(clientIdentKey{}).(string); steer && knowsGCM(ident) && len(gcm) > 0 {
 					ciphers = gcm
 				}
 				return &gossh.ServerConfig{Config: gossh.Config{

@@ -32,7 +32,7 @@ func (s *Server) sftpSubsystem(sess ssh.Session) {
 		fs := &sftpFS{c: se.client, ctx: ctx, writing: map[string]*uploadWriter{}}
 		conn := newSFTPConn(sess)
 		rs := sftp.NewRequestServer(conn, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
-			sftp.WithStartDirectory(home), sftp.WithRSMaxTxPacket(maxSFTPData), sftp.WithRSAllocator())
+			sftp.WithStartDirectory(home), sftp.WithRSMaxTxPacket(maxSFTPData))
 		err := rs.Serve()
 		// Not rs.Close: it would close the channel before its exit
 		// status. What the server wrote goes out first.

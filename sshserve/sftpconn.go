@@ -32,7 +32,7 @@ type sftpConn struct {
 	w io.Writer
 	// inLeft is what is left of the packet Read is passing on; at 0 the
 	// next byte read starts a packet.
-	inLeft int
+	inLeft int64
 	// versioned: the server's VERSION packet has gone by (the extension
 	// was added to it).
 	versioned bool
@@ -77,8 +77,11 @@ const (
 	// room for their headers in it, as OpenSSH's sftp-server does.
 	maxSFTPPacket = 256 << 10
 	maxSFTPData   = maxSFTPPacket - 1024
-	// sftpReadBuffer holds any request but a write's data whole.
-	sftpReadBuffer = 64 << 10
+	// sftpReadBuffer holds a limits request whole. It is small because
+	// what it holds is copied once more: a write's data passes through
+	// it only until it is empty, then goes straight into the request
+	// server's buffer.
+	sftpReadBuffer = 4 << 10
 )
 
 // Read passes the client's packets on to the request server, but for a
@@ -89,41 +92,54 @@ func (c *sftpConn) Read(p []byte) (int, error) {
 		if err != nil {
 			if len(hdr) > 0 {
 				// A torn packet at the end: the request server says so.
-				c.inLeft = len(hdr)
+				c.inLeft = int64(len(hdr))
 				break
 			}
 			return 0, err
 		}
-		size := 4 + int(binary.BigEndian.Uint32(hdr))
-		if hdr[4] == fxpExtended && size <= sftpReadBuffer {
-			pkt, err := c.r.Peek(size)
+		size := 4 + int64(binary.BigEndian.Uint32(hdr))
+		// Answered here only after the server's VERSION, which names
+		// the extension: before, the request server says it does not
+		// know it.
+		if hdr[4] == fxpExtended && size >= int64(minLimitsRequest) && size <= sftpReadBuffer && c.pastVersion() {
+			pkt, err := c.r.Peek(int(size))
 			if err == nil {
 				if id, ok := limitsRequest(pkt); ok {
-					c.r.Discard(size)
-					c.reply(limitsReply(id))
+					c.r.Discard(int(size))
+					if err := c.reply(limitsReply(id)); err != nil {
+						return 0, err
+					}
 					continue
 				}
 			}
 		}
 		c.inLeft = size
 	}
-	n, err := c.r.Read(p[:min(len(p), c.inLeft)])
-	c.inLeft -= n
+	n, err := c.r.Read(p[:min(int64(len(p)), c.inLeft)])
+	c.inLeft -= int64(n)
 	return n, err
+}
+
+// minLimitsRequest is the size of a limits request: length, type, id and
+// the name.
+const minLimitsRequest = 4 + 1 + 4 + 4 + len(limitsExtension)
+
+func (c *sftpConn) pastVersion() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.versioned
 }
 
 // limitsRequest reports whether pkt (a whole SSH_FXP_EXTENDED packet) asks
 // for limits@openssh.com, and its request id.
 func limitsRequest(pkt []byte) (uint32, bool) {
-	// length, type, id, then the name as a string.
-	body := pkt[5:]
-	if len(body) < 8 {
+	if len(pkt) < minLimitsRequest {
 		return 0, false
 	}
-	id := binary.BigEndian.Uint32(body)
-	name := body[8:]
-	if int(binary.BigEndian.Uint32(body[4:])) != len(limitsExtension) || len(name) < len(limitsExtension) ||
-		string(name[:len(limitsExtension)]) != limitsExtension {
+	// length, type, id, then the name as a string.
+	id := binary.BigEndian.Uint32(pkt[5:])
+	name := pkt[13:]
+	if binary.BigEndian.Uint32(pkt[9:]) != uint32(len(limitsExtension)) || string(name[:len(limitsExtension)]) != limitsExtension {
 		return 0, false
 	}
 	return id, true
@@ -143,12 +159,23 @@ func limitsReply(id uint32) []byte {
 }
 
 // reply sends a packet of the connection's own once what the server
-// writes is between two packets (pkg/sftp writes one in two writes).
-func (c *sftpConn) reply(pkt []byte) {
+// writes is between two packets (pkg/sftp writes one in two writes). It
+// waits, as Write does, while the channel has not taken what is gathered.
+func (c *sftpConn) reply(pkt []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for c.err == nil && !c.stop && (len(c.buf) >= maxGather || len(c.answer) >= maxGather) {
+		c.room.Wait()
+	}
+	switch {
+	case c.err != nil:
+		return c.err
+	case c.stop:
+		return errSFTPClosed
+	}
 	c.answer = append(c.answer, pkt...)
 	c.between()
+	return nil
 }
 
 // between adds the waiting answer when the stream is between packets.

@@ -164,3 +164,51 @@ func (s *slowChannel) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// A client's packets reach the request server as they came, however
+// malformed (an empty one just before an EXTENDED type byte crashed the
+// server once), and a limits request before the server's VERSION is the
+// request server's to answer.
+func TestSFTPConnPassesPacketsOn(t *testing.T) {
+	for _, in := range [][]byte{
+		{0, 0, 0, 0, fxpExtended, 0, 0},
+		{0, 0, 0, 1, fxpExtended},
+		{0, 0, 0, 3, fxpExtended, 1},
+		limitsRequestPacket(5),
+	} {
+		c := newSFTPConn(struct {
+			io.Reader
+			io.Writer
+		}{bytes.NewReader(in), io.Discard})
+		got, err := io.ReadAll(c)
+		if err != nil || !bytes.Equal(got, in) {
+			t.Errorf("passed on %x, %v; want %x", got, err, in)
+		}
+		c.flush()
+	}
+}
+
+func limitsRequestPacket(id uint32) []byte {
+	body := binary.BigEndian.AppendUint32([]byte{fxpExtended}, id)
+	body = binary.BigEndian.AppendUint32(body, uint32(len(limitsExtension)))
+	body = append(body, limitsExtension...)
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+func TestKnowsGCM(t *testing.T) {
+	for ident, want := range map[string]bool{
+		"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u6": true,
+		"SSH-2.0-OpenSSH_6.2":                    true,
+		"SSH-2.0-OpenSSH_6.1p1":                  false,
+		"SSH-2.0-OpenSSH_5.3":                    false,
+		"SSH-2.0-OpenSSH_10.0":                   true,
+		"SSH-2.0-OpenSSH_for_Windows_8.1":        true,
+		"SSH-2.0-OpenSSH_x":                      false,
+		"SSH-2.0-PuTTY_Release_0.81":             false,
+		"SSH-2.0-Go":                             false,
+	} {
+		if got := knowsGCM(ident); got != want {
+			t.Errorf("knowsGCM(%q) = %v", ident, got)
+		}
+	}
+}
