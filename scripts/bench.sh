@@ -208,6 +208,9 @@ sftp_bench() {
   xfer() {
     local name=$1 s0 s1 t0 t1 cu cs
     shift
+    # Each transfer starts with nothing of the one before left to write
+    # back (a download's file, a source file just made).
+    sync
     s0=$(cpu_ticks "$server_pid")
     t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null

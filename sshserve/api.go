@@ -3,13 +3,10 @@ package sshserve
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/strata-storage/strata/server"
@@ -30,10 +27,16 @@ type inProcessAPI struct {
 	done   chan struct{}
 	once   sync.Once
 	served chan struct{}
+	// chunks are the in-memory connections' buffers (*[]byte).
+	chunks sync.Pool
 }
 
 func newInProcessAPI(h http.Handler, web string, clock client.Clock, log *slog.Logger) *inProcessAPI {
 	a := &inProcessAPI{web: web, clock: clock, conns: make(chan net.Conn), done: make(chan struct{}), served: make(chan struct{})}
+	a.chunks.New = func() any {
+		b := make([]byte, 0, memChunk)
+		return &b
+	}
 	a.srv = server.HTTPServer("", h, log)
 	a.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if e, ok := c.(*entryConn); ok {
@@ -61,51 +64,12 @@ func (c *entryConn) RemoteAddr() net.Addr { return c.remote }
 // private socket's.
 func (c *entryConn) LocalAddr() net.Addr { return pipeAddr{} }
 
-// connPair is two connected ends of an in-memory connection. A socket
-// pair, not net.Pipe: the kernel buffers what one end writes, so a
-// download does not hand every 4 KiB the HTTP server writes over from one
-// goroutine to the other (a fifth of the speed on a busy machine).
-func connPair() (net.Conn, net.Conn, error) {
-	const pairBuffer = 1 << 20
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("in-process connection: %w", err)
-	}
-	// The default buffer (208 KiB) is less than what a download writes
-	// at once (256 KiB): every write was cut short, waited for the
-	// reader, and every read took a part; with room for a few writes
-	// each goes in whole.
-	for _, fd := range fds {
-		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, pairBuffer)
-		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, pairBuffer)
-	}
-	var conns [2]net.Conn
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "strata-ssh-api")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			if i == 1 {
-				conns[0].Close()
-			} else {
-				syscall.Close(fds[1])
-			}
-			return nil, nil, fmt.Errorf("in-process connection: %w", err)
-		}
-		conns[i] = c
-	}
-	return conns[0], conns[1], nil
-}
-
 // client is an API client for a session: its token, its entry point, and
 // remote (the SSH client's address) as the address its requests come from.
 func (a *inProcessAPI) client(token, via string, remote net.Addr) (*client.Client, func()) {
 	t := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			mine, theirs, err := connPair()
-			if err != nil {
-				return nil, err
-			}
+			mine, theirs := memConnPair(&a.chunks)
 			select {
 			case a.conns <- &entryConn{Conn: theirs, via: via, remote: remote}:
 				return mine, nil

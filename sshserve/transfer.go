@@ -202,8 +202,10 @@ type uploadWriter struct {
 	closed bool      // the client closed the file: the queue is all
 	ended  bool      // the upload returned (err is its outcome)
 	early  map[int64][]byte
-	held   int
-	failed error
+	// earlySpare are buffers of early writes done with, for reuse.
+	earlySpare [][]byte
+	held       int
+	failed     error
 	// mtime is the file time a setstat asked for while the file was
 	// open (zero: none), set once the upload is stored.
 	mtime time.Time
@@ -267,6 +269,7 @@ func (w *uploadWriter) WriteAt(p []byte, off int64) (int, error) {
 			delete(w.early, w.pos)
 			w.held -= len(b)
 			w.write(b)
+			w.keepEarly(b)
 		}
 	case off > w.pos:
 		if w.held+len(p) > maxEarlyWrites {
@@ -275,8 +278,9 @@ func (w *uploadWriter) WriteAt(p []byte, off int64) (int, error) {
 		}
 		if old, ok := w.early[off]; ok {
 			w.held -= len(old)
+			w.keepEarly(old)
 		}
-		w.early[off] = append([]byte(nil), p...)
+		w.early[off] = append(w.earlyBuffer(len(p)), p...)
 		w.held += len(p)
 	default:
 		return 0, w.fail(statusError(sftp.ErrSSHFxOpUnsupported,
@@ -319,6 +323,31 @@ func (w *uploadWriter) stopped() error {
 	}
 	return nil
 }
+
+// earlyBuffer is an empty buffer for a write of n bytes held early: one
+// a write held before was copied out of, if there is one (a fresh one per
+// write, which came early about every other write, cost mostly page
+// faults).
+func (w *uploadWriter) earlyBuffer(n int) []byte {
+	for i := len(w.earlySpare) - 1; i >= 0; i-- {
+		if b := w.earlySpare[i]; cap(b) >= n {
+			w.earlySpare = append(w.earlySpare[:i], w.earlySpare[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// keepEarly keeps b, a write held early that is done with, for another.
+func (w *uploadWriter) keepEarly(b []byte) {
+	if len(w.earlySpare) < maxEarlySpare {
+		w.earlySpare = append(w.earlySpare, b)
+	}
+}
+
+// maxEarlySpare bounds the buffers of early writes kept for reuse: as many
+// as the request server has workers (pkg/sftp's eight) put out of order.
+const maxEarlySpare = 8
 
 func (w *uploadWriter) newBlock() []byte {
 	if n := len(w.spare); n > 0 {
