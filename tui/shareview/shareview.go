@@ -671,7 +671,9 @@ func left(d time.Duration) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
+		return fmt.Sprintf("%dh", int((d+time.Hour/2)/time.Hour))
 	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	// Nearest, not down: a link made to last 7 days says 7d, not 6d,
+	// a second after it was made.
+	return fmt.Sprintf("%dd", int((d+12*time.Hour)/(24*time.Hour)))
 }

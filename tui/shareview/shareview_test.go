@@ -448,3 +448,20 @@ func TestShareExpiryTypedOver(t *testing.T) {
 		t.Fatalf("made %+v (the box:\n%s)", l, d.view())
 	}
 }
+
+// What is left of a link is said to the nearest unit: a week's link says
+// 7d right after it was made, not 6d.
+func TestLeftRounds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		7*24*time.Hour - time.Second:  "7d",
+		5 * 24 * time.Hour:            "5d",
+		4*24*time.Hour + 11*time.Hour: "4d",
+		47*time.Hour + 59*time.Minute: "48h",
+		90 * time.Minute:              "2h",
+		30 * time.Second:              "under a minute",
+	} {
+		if got := left(d); got != want {
+			t.Errorf("left(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
