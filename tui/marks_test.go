@@ -74,7 +74,9 @@ func TestAppBookmarks(t *testing.T) {
 // M moves on the Strata pane now that m sets bookmarks.
 func TestAppMoveKey(t *testing.T) {
 	h := newHarness(t)
-	h.press("tab", "M")
+	h.press("tab")
+	h.waitFor("Strata /home/tester ═") // the Strata pane has the focus
+	h.press("M")
 	h.waitFor("Move “notes.md”")
 	h.press("esc", "m")
 	h.waitFor("Set a bookmark")
