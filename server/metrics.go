@@ -61,7 +61,7 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 // clients, and an unbounded label would let anyone grow /metrics at will.
 func methodLabel(m string) string {
 	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodPatch:
 		return m
 	}
 	return "OTHER"
