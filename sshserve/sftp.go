@@ -114,27 +114,33 @@ func (f *sftpFS) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 // is a folder's time (a folder's time is when it was made): refusing them
 // would fail sftp's put -p and rclone's syncs over what is not there to
 // keep.
-func (f *sftpFS) setstat(r *sftp.Request) error {
-	ctx := r.Context()
-	flags, attrs := r.AttrFlags(), r.Attributes()
+func (f *sftpFS) setstat(ctx context.Context, path string, flags sftp.FileAttrFlags, attrs *sftp.FileStat) error {
 	f.mu.Lock()
-	w := f.writing[r.Filepath]
+	w := f.writing[path]
 	f.mu.Unlock()
 	if w != nil {
-		return w.setAttrs(flags, attrs)
+		stored, err := w.setAttrs(flags, attrs)
+		if err != nil || !stored {
+			return err
+		}
+		// The file was closed and is being stored: it takes the time
+		// once it is, as any stored file.
+		if err := w.wait(ctx); err != nil {
+			return err
+		}
 	}
 	if flags.Size {
-		e, err := f.c.Stat(ctx, r.Filepath)
+		e, err := f.c.Stat(ctx, path)
 		if err != nil {
 			return sftpError(err)
 		}
 		if e.IsDir() || e.Size != int64(attrs.Size) {
 			return statusError(sftp.ErrSSHFxOpUnsupported,
-				"%s: changing a file's size is not supported: upload it whole (nothing was changed)", r.Filepath)
+				"%s: changing a file's size is not supported: upload it whole (nothing was changed)", path)
 		}
 	}
 	if flags.Acmodtime {
-		_, err := f.c.SetMTime(ctx, r.Filepath, time.Unix(int64(attrs.Mtime), 0))
+		_, err := f.c.SetMTime(ctx, path, time.Unix(int64(attrs.Mtime), 0))
 		if err != nil && !errors.Is(err, client.ErrIsDir) {
 			return sftpError(err)
 		}
@@ -148,7 +154,7 @@ func (f *sftpFS) Filecmd(r *sftp.Request) error {
 	ctx := r.Context()
 	switch r.Method {
 	case "Setstat":
-		return f.setstat(r)
+		return f.setstat(ctx, r.Filepath, r.AttrFlags(), r.Attributes())
 	case "Mkdir":
 		_, err := f.c.Mkdir(ctx, r.Filepath, false)
 		return sftpError(err)

@@ -192,6 +192,9 @@ type uploadWriter struct {
 	err    error // the upload's outcome, once done
 	// onClose, if set, is called once the file is closed.
 	onClose func()
+	// settled is closed when Close is done.
+	settled    chan struct{}
+	settleOnce sync.Once
 
 	mu     sync.Mutex
 	moved  sync.Cond // a block was queued or taken, or the upload ended
@@ -233,7 +236,7 @@ const (
 
 func newUploadWriter(ctx context.Context, c *client.Client, path string, excl bool) *uploadWriter {
 	upCtx, cancel := context.WithCancel(ctx)
-	w := &uploadWriter{ctx: ctx, c: c, path: path, cancel: cancel, done: make(chan struct{}), early: map[int64][]byte{}}
+	w := &uploadWriter{ctx: ctx, c: c, path: path, cancel: cancel, done: make(chan struct{}), settled: make(chan struct{}), early: map[int64][]byte{}}
 	w.moved.L = &w.mu
 	go func() {
 		defer close(w.done)
@@ -414,26 +417,50 @@ func (w *uploadWriter) TransferError(err error) {
 // set once it is stored, and a size that must be what was written (a
 // client that set another would expect what Strata does not store: the
 // upload is given up).
-func (w *uploadWriter) setAttrs(flags sftp.FileAttrFlags, attrs *sftp.FileStat) error {
+//
+// Once the file is closed its time is taken (Close sets it when the file
+// is stored): setAttrs then changes nothing and says stored, and the
+// caller sets what it asks of the stored file, after wait.
+func (w *uploadWriter) setAttrs(flags sftp.FileAttrFlags, attrs *sftp.FileStat) (stored bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.failed != nil {
-		return w.failed
+		return false, w.failed
+	}
+	if w.closed {
+		return true, nil
 	}
 	if flags.Size && (int64(attrs.Size) != w.pos || len(w.early) > 0) {
-		return w.fail(statusError(sftp.ErrSSHFxOpUnsupported,
+		return false, w.fail(statusError(sftp.ErrSSHFxOpUnsupported,
 			"%s: setting the size to %d bytes after writing %d is not supported: upload the file whole (nothing was stored)", w.path, attrs.Size, w.pos))
 	}
 	if flags.Acmodtime {
 		w.mtime = time.Unix(int64(attrs.Mtime), 0)
 	}
-	return nil
+	return false, nil
+}
+
+// wait waits for Close to be done with a closed file (stored, with the
+// time set before it was closed, or not): nil once it is stored.
+func (w *uploadWriter) wait(ctx context.Context) error {
+	select {
+	case <-w.settled:
+	case <-ctx.Done():
+		return sftpError(ctx.Err())
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return w.failed
+	}
+	return sftpError(w.err)
 }
 
 // Close implements io.Closer: the client closed the file, which is then
 // stored whole, or not at all; then it takes the file time a setstat
 // asked for meanwhile.
 func (w *uploadWriter) Close() error {
+	defer w.settle()
 	if w.onClose != nil {
 		defer w.onClose()
 	}
@@ -462,6 +489,9 @@ func (w *uploadWriter) Close() error {
 	}
 	return sftpError(w.err)
 }
+
+// settle tells wait that Close is done.
+func (w *uploadWriter) settle() { w.settleOnce.Do(func() { close(w.settled) }) }
 
 // uploadBody is an upload's request body: the blocks of its writer, in
 // order. The HTTP client copies it with WriteTo, a block at a time.

@@ -9,8 +9,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
 
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
@@ -210,5 +214,76 @@ func TestKnowsGCM(t *testing.T) {
 		if got := knowsGCM(ident); got != want {
 			t.Errorf("knowsGCM(%q) = %v", ident, got)
 		}
+	}
+}
+
+// A setstat of a file's time that comes after the file was closed, while
+// it is being stored, is kept: it is set once the file is stored, after
+// the time set on the handle before the close (it was acknowledged and
+// dropped).
+func TestSetstatWhileClosing(t *testing.T) {
+	release := make(chan struct{})
+	var (
+		mu      sync.Mutex
+		patched []time.Time
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPut:
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-release
+		case http.MethodPatch:
+			var req api.FileAttrsRequest
+			if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.MTime == nil {
+				t.Errorf("PATCH %v %v", req, err)
+				return
+			}
+			mu.Lock()
+			patched = append(patched, *req.MTime)
+			mu.Unlock()
+		}
+		_ = json.NewEncoder(w).Encode(api.Entry{Name: "f.txt", Size: 5})
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const path = "/home/alice/f.txt"
+	w := newUploadWriter(ctx, c, path, false)
+	fs := &sftpFS{c: c, ctx: ctx, writing: map[string]*uploadWriter{path: w}}
+	if _, err := w.WriteAt([]byte("hello"), 0); err != nil {
+		t.Fatal(err)
+	}
+	before, after := time.Unix(1_000_000_000, 0).UTC(), time.Unix(1_200_000_000, 0).UTC()
+	mtime := sftp.FileAttrFlags{Acmodtime: true}
+	if err := fs.setstat(ctx, path, mtime, &sftp.FileStat{Mtime: uint32(before.Unix())}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
+	for {
+		w.mu.Lock()
+		c := w.closed
+		w.mu.Unlock()
+		if c {
+			break
+		}
+		runtime.Gosched()
+	}
+	set := make(chan error, 1)
+	go func() { set <- fs.setstat(ctx, path, mtime, &sftp.FileStat{Mtime: uint32(after.Unix())}) }()
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-set; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(patched) == 0 || !patched[len(patched)-1].Equal(after) {
+		t.Fatalf("times set %v, want %v last", patched, after)
 	}
 }
