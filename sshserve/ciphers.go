@@ -53,15 +53,17 @@ func DefaultCiphers() []string {
 	}
 }
 
-// gcmCiphers are the AES-GCM ones of list.
-func gcmCiphers(list []string) []string {
-	var gcm []string
-	for _, c := range list {
-		if c == gossh.CipherAES128GCM || c == gossh.CipherAES256GCM {
-			gcm = append(gcm, c)
-		}
+// offerFor is what a client with identification string ident is offered
+// of list: its AES-GCM ciphers alone if the client is an OpenSSH that
+// knows them (and list has some), else all of it. A copy, each time.
+func offerFor(ident string, list []string) []string {
+	gcm := slices.DeleteFunc(slices.Clone(list), func(c string) bool {
+		return c != gossh.CipherAES128GCM && c != gossh.CipherAES256GCM
+	})
+	if knowsGCM(ident) && len(gcm) > 0 {
+		return gcm
 	}
-	return gcm
+	return slices.Clone(list)
 }
 
 // knowsGCM says whether a client's identification string (RFC 4253 4.2)

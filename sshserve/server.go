@@ -171,14 +171,12 @@ func New(cfg Config) (*Server, error) {
 				ctx.SetValue(clientIdentKey{}, ident)
 				return bc
 			}
-			gcm := gcmCiphers(cfg.Ciphers)
 			srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
-				ciphers := cfg.Ciphers
-				if ident, _ := ctx.Value(clientIdentKey{}).(string); steer && knowsGCM(ident) && len(gcm) > 0 {
-					ciphers = gcm
-				}
+				// The client's identification string is there only
+				// where the server picks its offer (steer).
+				ident, _ := ctx.Value(clientIdentKey{}).(string)
 				return &gossh.ServerConfig{Config: gossh.Config{
-					Ciphers: slices.Clone(ciphers),
+					Ciphers: offerFor(ident, cfg.Ciphers),
 					MACs:    slices.Clone(sshMACs),
 				}}
 			}
