@@ -56,6 +56,16 @@ func (p *scpPeer) answer() string {
 	return string(rune('0'+b)) + line
 }
 
+// next says yes to what came before and takes the next line, which must
+// be want.
+func (p *scpPeer) next(want string) {
+	p.t.Helper()
+	p.send("\x00")
+	if l := p.line(); l != want {
+		p.t.Fatalf("got %q, want %q", l, want)
+	}
+}
+
 func (p *scpPeer) ok() {
 	p.t.Helper()
 	if a := p.answer(); a != "" {
@@ -121,23 +131,14 @@ func TestSCPLegacy(t *testing.T) {
 
 	// Out again, recursively.
 	p = startSCP(t, cl, "scp -r -f dir")
-	p.send("\x00")
-	if l := p.line(); l != "D0755 0 dir\n" {
-		t.Fatalf("got %q", l)
-	}
-	p.send("\x00")
-	if l := p.line(); l != "C0644 3 b.txt\n" {
-		t.Fatalf("got %q", l)
-	}
+	p.next("D0755 0 dir\n")
+	p.next("C0644 3 b.txt\n")
 	p.send("\x00")
 	buf := make([]byte, 4)
 	if _, err := io.ReadFull(p.out, buf); err != nil || string(buf) != "abc\x00" {
 		t.Fatalf("content %q, %v", buf, err)
 	}
-	p.send("\x00")
-	if l := p.line(); l != "E\n" {
-		t.Fatalf("got %q", l)
-	}
+	p.next("E\n")
 	p.send("\x00")
 	if err := p.wait(); err != nil {
 		t.Fatal(err)
@@ -213,14 +214,8 @@ func TestSCPPreservesTimes(t *testing.T) {
 	}
 
 	p = startSCP(t, cl, "scp -p -f a.txt")
-	p.send("\x00")
-	if l := p.line(); l != "T1300000000 0 1300000000 0\n" {
-		t.Fatalf("got %q, want the times first", l)
-	}
-	p.send("\x00")
-	if l := p.line(); l != "C0644 5 a.txt\n" {
-		t.Fatalf("got %q", l)
-	}
+	p.next("T1300000000 0 1300000000 0\n")
+	p.next("C0644 5 a.txt\n")
 	p.send("\x00")
 	buf := make([]byte, 6)
 	if _, err := io.ReadFull(p.out, buf); err != nil || string(buf) != "hello\x00" {
