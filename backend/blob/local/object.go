@@ -38,8 +38,10 @@ var errMoved = errors.New("object replaced while being read")
 // open finds the object at rel. For a multipart object the part list must be
 // complete: directory objects are never changed in place, only renamed away
 // before their parts are removed, so a listing is complete if the key still
-// names the same directory once it has been read. If it does not, the object
-// was deleted or replaced meanwhile and open looks again.
+// names the same directory once it has been read. The directory is held
+// open until then, so its inode cannot be freed and given to a replacement
+// meanwhile. If it does not, the object was deleted or replaced and open
+// looks again.
 func (s *Store) open(rel string, read bool) (*object, error) {
 	for range 3 {
 		obj, err := s.tryOpen(rel, read)
@@ -72,27 +74,16 @@ func (s *Store) tryOpen(rel string, read bool) (*object, error) {
 		}
 		return obj, nil
 	}
+	// Held open until the key is checked against it (see open).
+	defer f.Close()
 	if !fi.IsDir() {
-		f.Close()
 		return nil, fmt.Errorf("%s is neither a file nor a directory", rel)
 	}
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
-	// The key naming a directory with the same inode afterwards does not
-	// prove the listing complete on its own: once a removed directory's
-	// inode is freed, a new directory object (a replacement) may get its
-	// number. A removal changes the directory's modification time, which
-	// Complete set to a precise time of its own, so a listing read while
-	// parts were being removed is caught here.
-	after, err := f.Stat()
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
-	if len(names) == 0 || !after.ModTime().Equal(fi.ModTime()) {
+	if len(names) == 0 {
 		return nil, errMoved
 	}
 	parts, size, err := parseParts(names)
