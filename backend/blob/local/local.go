@@ -636,8 +636,8 @@ func (s *Store) install(src, dst string) error {
 }
 
 // syncShard makes the shard directory's own entry durable, once per Store
-// for each shard: mkShard fsyncs objects/ after its Mkdir, but another
-// writer's rename into the new shard can finish before that fsync does.
+// for each shard: after mkShard's Mkdir, and before a rename into the
+// shard returns (another writer's Mkdir may not be durable yet).
 func (s *Store) syncShard(shard string) error {
 	if _, ok := s.shardsSynced.Load(shard); ok {
 		return nil
@@ -657,15 +657,14 @@ func replaceNeedsMove(err error) bool {
 		errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// mkShard creates dir, a shard directory of objects/, and fsyncs objects/ so
-// that the new entry survives a crash. It fsyncs also when dir exists: a
-// concurrent writer may have created it and not yet made it durable. Shard
-// directories are never removed, so one that exists stays.
+// mkShard creates dir, a shard directory of objects/, and makes its entry
+// durable (syncShard: once per shard, also when another writer made it).
+// Shard directories are never removed, so one that exists stays.
 func (s *Store) mkShard(dir string) error {
 	if err := s.root.Mkdir(dir, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return s.syncDir(filepath.Dir(dir))
+	return s.syncShard(dir)
 }
 
 func (s *Store) syncDir(dir string) error {
