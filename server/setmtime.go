@@ -1,10 +1,8 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 
-	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/server/api"
 )
@@ -23,10 +21,6 @@ func (s *Server) setFileAttrs(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	}
 	if req.MTime == nil {
 		return badRequest("mtime is required: the file's new modification time (RFC 3339)")
-	}
-	// Checked here too: the zero time would read as "now" elsewhere.
-	if err := backend.CheckMTime(*req.MTime); err != nil {
-		return fmt.Errorf("mtime: %w", err)
 	}
 	e, err := s.b.SetMTime(r.Context(), pr, p, *req.MTime)
 	if err != nil {
