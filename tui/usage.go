@@ -9,9 +9,6 @@ import (
 	"github.com/strata-storage/strata/tui/remote"
 )
 
-// usageWarn is the share of a quota from which the status bar warns.
-const usageWarn = 90
-
 // usageMsg carries the usage of the user's home folder; seq orders the
 // answers, so that a slow old one never replaces a newer one.
 type usageMsg struct {
@@ -41,27 +38,26 @@ func (a *App) gotUsage(m usageMsg) {
 }
 
 // usageSummary is the status bar's usage: bytes used, and with a quota its
-// limit and share, warned about (warn) from usageWarn percent of either
-// limit.
+// limit and share, warned about (warn) from remote.UsageWarn percent of
+// either limit (then the files' share, if it is the larger).
 func (a App) usageSummary() (text string, warn bool) {
 	if !a.hasUsage {
 		return "", false
 	}
 	u := a.usage
-	used := u.Bytes + u.Reserved
-	pct := -1
+	used := remote.UsageUsed(u)
+	bytesPct := -1
 	text = human.Short(used) + " used"
 	if u.QuotaBytes > 0 {
-		pct = int(used * 100 / u.QuotaBytes)
-		text = fmt.Sprintf("%s of %s (%d%%)", human.Short(used), human.Short(u.QuotaBytes), pct)
+		bytesPct = int(used * 100 / u.QuotaBytes)
+		text = fmt.Sprintf("%s of %s (%d%%)", human.Short(used), human.Short(u.QuotaBytes), bytesPct)
 	}
 	if u.QuotaFiles > 0 {
-		if fp := int(u.Files * 100 / u.QuotaFiles); fp > pct && fp >= usageWarn {
-			pct = fp
+		if fp := int(u.Files * 100 / u.QuotaFiles); fp > bytesPct && fp >= remote.UsageWarn {
 			text = fmt.Sprintf("%s of %s files (%d%%)", human.Count(u.Files), human.Count(u.QuotaFiles), fp)
 		}
 	}
-	if pct >= usageWarn {
+	if remote.UsagePercent(u) >= remote.UsageWarn {
 		return a.st.StatusErr.Render("⚠ quota: "+text) + "  ", true
 	}
 	return a.st.Muted.Render(text) + "  ", false

@@ -15,9 +15,6 @@ import (
 // usageRequests at once; a row shows "…" until its answer comes.
 const usageRequests = 4
 
-// usageWarn is the share of a quota from which usage is marked "⚠".
-const usageWarn = 90
-
 // usageCell is one user's usage: asked for (present in the map), then
 // answered (done).
 type usageCell struct {
@@ -135,15 +132,11 @@ func (c usageCell) text() string {
 // usageText says what u uses: "1.2 GiB of 5 GiB, 12 files" (a limit only
 // when set).
 func usageText(u remote.Usage) string {
-	used := u.Bytes + u.Reserved
-	pct := 0
-	s := human.Short(used)
+	s := human.Short(remote.UsageUsed(u))
 	if u.QuotaBytes > 0 {
-		pct = int(used * 100 / u.QuotaBytes)
 		s += " of " + human.Short(u.QuotaBytes)
 	}
 	if u.QuotaFiles > 0 {
-		pct = max(pct, int(u.Files*100/u.QuotaFiles))
 		s += fmt.Sprintf(", %s of %s files", human.Count(u.Files), human.Count(u.QuotaFiles))
 	} else {
 		s += ", " + human.Plural(int(u.Files), "file", "files")
@@ -151,7 +144,7 @@ func usageText(u remote.Usage) string {
 	if !u.Counted {
 		s += " (never counted)"
 	}
-	if pct >= usageWarn {
+	if remote.UsagePercent(u) >= remote.UsageWarn {
 		s = "⚠ " + s
 	}
 	return s
