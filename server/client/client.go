@@ -353,9 +353,7 @@ func (b attemptStream) WriteTo(w io.Writer) (int64, error) {
 		b.mu.Unlock()
 		return 0, errDetached
 	}
-	b.ub.mu.Lock()
-	b.ub.read = true
-	b.ub.mu.Unlock()
+	b.ub.touch()
 	b.mu.Unlock()
 	return io.Copy(attemptWriter{b: b.attemptBody, w: w}, b.ub.r)
 }
@@ -402,19 +400,22 @@ type untouchedBody struct {
 var errBodyRead = errors.New("request body: a stream already read cannot be sent again")
 
 func (b *untouchedBody) Read(p []byte) (int, error) {
+	b.touch()
+	return b.r.Read(p)
+}
+
+// touch marks the stream read: it cannot be sent again.
+func (b *untouchedBody) touch() {
 	b.mu.Lock()
 	b.read = true
 	b.mu.Unlock()
-	return b.r.Read(p)
 }
 
 // WriteTo keeps a stream's own WriteTo (an SFTP upload hands its blocks
 // on whole): net/http copies a body with io.Copy, which would otherwise
 // read it through a 32 KiB buffer.
 func (b *untouchedBody) WriteTo(w io.Writer) (int64, error) {
-	b.mu.Lock()
-	b.read = true
-	b.mu.Unlock()
+	b.touch()
 	return io.Copy(w, b.r)
 }
 
