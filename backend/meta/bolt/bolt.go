@@ -27,21 +27,14 @@ var ErrLocked = errors.New("bolt: database is locked by another process")
 // owner; anyone else should learn that at once rather than hang.
 const lockTimeout = 100 * time.Millisecond
 
-// batchDelay is how long a batch of writes waits for company before it
-// commits. bbolt's default, 10 ms, is far above an SSD's fsync (about 0.5 ms
-// where this was measured), so every lone write paid 10 ms and fewer than
-// about 20 concurrent writers went slower than with one commit each. At 1 ms
-// two writers take 0.9 ms a Put and 64 writers 32 µs, against 5.6 ms and
-// 180 µs at 10 ms (BenchmarkParallelPut).
-const batchDelay = time.Millisecond
-
 // bucketName is the single bucket holding every item.
 var bucketName = []byte("items")
 
 // Store is a meta.Store kept in one bbolt file. It is safe for concurrent
 // use; concurrent writers are grouped into shared transactions (one fsync).
 type Store struct {
-	db *bbolt.DB
+	db     *bbolt.DB
+	writes *group
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -59,7 +52,6 @@ func Open(path string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, storageErr(err))
 	}
-	db.MaxBatchDelay = batchDelay
 	err = db.Update(func(tx *bbolt.Tx) error {
 		if b := tx.Bucket(bucketName); b != nil {
 			if err := upgradeSequence(tx, b, db.MaxBatchSize); err != nil {
@@ -76,7 +68,7 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, storageErr(err))
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, writes: &group{db: db, max: db.MaxBatchSize}}, nil
 }
 
 // upgradeSequence starts the version sequence of a file written before
@@ -85,7 +77,7 @@ func Open(path string) (*Store, error) {
 // version an item already has, or had before it was deleted.
 //
 // An old version is at most the number of writes ever made to its item; a
-// write transaction wrote each item at most once per Batch call it ran, and
+// write transaction wrote each item at most once per write call it ran, and
 // ran at most maxBatch calls, so tx.ID() (above the ID of every committed
 // write transaction) times maxBatch is a bound. A sequence still at 0 in an
 // existing bucket marks such a file (or one never written to since it was
@@ -367,8 +359,8 @@ func (a addPlan) mutation(b *bbolt.Bucket) (mutation, error) {
 // its IfVersion(1) holding against the new one (ABA). One sequence for the
 // whole store never goes back, whatever is deleted and however often the
 // file is reopened; it costs nothing more, living in the bucket header that
-// every write transaction rewrites anyway. A transaction that Batch rolls
-// back and runs again takes its numbers again; that is safe because no
+// every write transaction rewrites anyway. A transaction that the group
+// commit (group.go) rolls back and runs again takes its numbers again; that is safe because no
 // caller sees a version before its transaction commits (see write). Gaps
 // are fine: versions are compared only for equality.
 func nextVersion(b *bbolt.Bucket) (int64, error) {
@@ -389,28 +381,28 @@ type mutation struct {
 	del bool
 }
 
-// write runs plan in a batched read-write transaction and applies the
-// mutations it returns.
+// write runs plan in a read-write transaction shared with concurrent
+// writers (group.go) and applies the mutations it returns.
 //
-// bbolt's Batch shares one commit (one fsync) among concurrent writers, but a
-// function that returns an error rolls back the whole batch and is then
+// The group shares one commit (one fsync) among concurrent writers, but a
+// function that returns an error rolls back the whole transaction and is then
 // retried alone. A failed condition is an ordinary answer, not a reason to
 // make every other writer redo its work, so plan runs read-only and its
 // error is handed back to the caller while the transaction function itself
 // succeeds having written nothing. The one write plan makes itself is taking
 // versions (nextVersion), and it does so only once every check has passed
-// and it is bound to return its mutations. Batch may run the function
+// and it is bound to return its mutations. The group may run the function
 // several times; plan must therefore only set caller variables that are
-// overwritten on each run, and the caller reads them only after Batch
+// overwritten on each run, and the caller reads them only after the group
 // reports success, i.e. from the run that committed.
 func (s *Store) write(ctx context.Context, plan func(*bbolt.Bucket) ([]mutation, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var outcome error
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.writes.update(func(tx *bbolt.Tx) error {
 		outcome = nil
-		// The batch may have waited; a caller that gave up meanwhile must
+		// The group may have waited; a caller that gave up meanwhile must
 		// not have its write applied behind its back.
 		if err := ctx.Err(); err != nil {
 			outcome = err

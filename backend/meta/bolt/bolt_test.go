@@ -231,8 +231,8 @@ func sequence(tb testing.TB, s *Store) int64 {
 	return int64(seq)
 }
 
-// Concurrent writers share Batch transactions, which Batch may run more than
-// once; each caller must get a version of its own, from the run that
+// Concurrent writers share transactions, which the group commit may run
+// more than once; each caller must get a version of its own, from the run that
 // committed.
 func TestConcurrentWritesTakeDistinctVersions(t *testing.T) {
 	const workers, each = 16, 25
@@ -571,9 +571,9 @@ func TestPrefixEnd(t *testing.T) {
 	}
 }
 
-// BenchmarkParallelPut shows Batch at work: concurrent writers share
-// commits, and so fsyncs. commits/op is write transactions per Put; without
-// Batch it would be 1.
+// BenchmarkParallelPut shows the group commit at work: concurrent writers
+// share commits, and so fsyncs. commits/op is write transactions per Put;
+// without it it would be 1.
 func BenchmarkParallelPut(b *testing.B) {
 	for _, p := range []int{1, 4, 32} {
 		b.Run(fmt.Sprintf("writers=%d", p*runtime.GOMAXPROCS(0)), func(b *testing.B) {
