@@ -96,6 +96,12 @@ type Store struct {
 	crc  *crc32.Table
 	bufs sync.Pool // *[]byte of bufSize
 
+	// tmp and objects are tmp/ and objects/, held open for the Store's
+	// life so that a Put names its files relative to them (see dirfd_linux.go)
+	// rather than walking the root's path for every create, rename and
+	// directory fsync.
+	tmp, objects *os.File
+
 	// shardsSynced holds the shard directories whose entry in objects/
 	// this Store has fsynced: a writer that renames into a shard another
 	// writer has just made must not return before the shard itself is
@@ -162,9 +168,25 @@ func (s *Store) init() error {
 		}
 	}
 	if created {
-		return s.syncDir(".")
+		if err := s.syncDir("."); err != nil {
+			return err
+		}
+	}
+	var err error
+	if s.tmp, err = s.openDir(tmpDir); err != nil {
+		return err
+	}
+	if s.objects, err = s.openDir(objectsDir); err != nil {
+		s.tmp.Close()
+		return err
 	}
 	return nil
+}
+
+// openDir opens dir, a directory of the store's own layout (where the
+// system can say so, refusing anything else in its place).
+func (s *Store) openDir(dir string) (*os.File, error) {
+	return s.root.OpenFile(dir, os.O_RDONLY|openDirFlags, 0)
 }
 
 // Close releases the store's directory handle. The Store must not be used
@@ -173,6 +195,8 @@ func (s *Store) Close() error {
 	if s.cold != nil {
 		s.cold.close()
 	}
+	s.tmp.Close()
+	s.objects.Close()
 	return s.root.Close()
 }
 
@@ -210,7 +234,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64) er
 		s.root.Remove(tmp)
 		return err
 	}
-	if err := s.install(tmp, objectPath(key)); err != nil {
+	if err := s.installFile(tmp, key); err != nil {
 		s.root.Remove(tmp)
 		return err
 	}
@@ -478,7 +502,7 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader, size int64, sum io.W
 		r = strings.NewReader("")
 	}
 	tmp := s.tempName()
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	f, err := s.createTemp(tmp)
 	if err != nil {
 		return "", err
 	}
@@ -642,7 +666,7 @@ func (s *Store) syncShard(shard string) error {
 	if _, ok := s.shardsSynced.Load(shard); ok {
 		return nil
 	}
-	if err := s.syncDir(filepath.Dir(shard)); err != nil {
+	if err := s.objects.Sync(); err != nil {
 		return err
 	}
 	s.shardsSynced.Store(shard, struct{}{})
