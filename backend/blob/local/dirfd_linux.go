@@ -41,12 +41,15 @@ func (s *Store) createTemp(tmp string) (*os.File, error) {
 // object and makes the rename durable, as install does.
 func (s *Store) installFile(tmp, key string) error {
 	sh := shard(key)
-	dirfd, err := unix.Openat(int(s.objects.Fd()), sh, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	openShard := func() (int, error) {
+		return unix.Openat(int(s.objects.Fd()), sh, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	dirfd, err := openShard()
 	if errors.Is(err, unix.ENOENT) {
 		if err := s.mkShard(filepath.Join(objectsDir, sh)); err != nil {
 			return err
 		}
-		dirfd, err = unix.Openat(int(s.objects.Fd()), sh, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		dirfd, err = openShard()
 	}
 	if err != nil {
 		// A shard that is not a plain directory: the root decides.
