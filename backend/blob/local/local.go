@@ -88,8 +88,9 @@ const (
 
 // Store is a blob.Store in a directory on local disk. It is safe for
 // concurrent use. Nothing outside its directory is ever touched: every path is
-// resolved through an os.Root, so not even a symbolic link planted inside the
-// store can lead out of it.
+// resolved through an os.Root, or is a single name under a directory the
+// Store holds open, resolved without following links (dirfd_linux.go), so
+// not even a symbolic link planted inside the store can lead out of it.
 type Store struct {
 	dir  string
 	root *os.Root
