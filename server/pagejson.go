@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/server/api"
 )
 
 // writePage answers a page of a folder listing: the bytes encoding/json
@@ -19,7 +20,22 @@ import (
 // few hundred KiB, zeroed by the runtime) was a tenth of the server's
 // time per listing, with the collections and the returning of memory to
 // the system it caused.
-func (s *Server) writePage(w http.ResponseWriter, pg backend.Page) error {
+//
+// The next page's cursor goes out first, in the header (api.HeaderCursor),
+// sent before the page is encoded: a client can ask for the next page
+// while the server still encodes and sends this one, so that a listing of
+// many pages is not the sum of each page's reading and encoding. The page
+// is then sent without a Content-Length; should it fail to encode (a time
+// JSON cannot hold), the answer is cut off, which the client sees as an
+// error, since its status went out already.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, pg backend.Page) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set(api.HeaderCursor, pg.Cursor)
+	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
+
 	size := 64
 	for i := range pg.Entries {
 		e := &pg.Entries[i]
@@ -32,18 +48,12 @@ func (s *Server) writePage(w http.ResponseWriter, pg backend.Page) error {
 		b = make([]byte, 0, size)
 	}
 	b, err := appendPage(b[:0], pg)
-	*buf = b
 	if err != nil {
-		return err
+		s.log.Error("a listing page cannot be written", "rid", requestID(r.Context()), "err", err)
+		panic(http.ErrAbortHandler)
 	}
 	b = append(b, '\n')
 	*buf = b
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	// The client reads the page into one buffer of this size.
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
 	// Write does not keep b: it is copied or sent before Write returns.
 	_, _ = w.Write(b)
 	return nil

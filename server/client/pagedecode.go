@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,12 +30,16 @@ func decodePage(data string) (api.Page, error) {
 }
 
 // PageText is a page of a folder listing as the server sent it, read but
-// not necessarily decoded yet (ListText).
+// not necessarily decoded yet, or not even read (ListText).
 type PageText struct {
 	what   string // the request, for errors
 	text   string
 	cursor string
 	page   *api.Page // decoded already: the cursor was not found without it
+	// body is the page still to be read (by c), when the server named the
+	// cursor before sending it.
+	body io.ReadCloser
+	c    *Client
 }
 
 // newPageText finds the cursor at the end of a page the server wrote
@@ -50,19 +56,38 @@ func newPageText(what, text string) (PageText, error) {
 	return PageText{what: what, cursor: p.Cursor, page: &p}, nil
 }
 
+// headerCursor is the cursor a server names in a page's header, and
+// whether it named one ("" after the last page). A value that is not a
+// cursor the server writes is taken as none: the page is then read before
+// the next is asked for.
+func headerCursor(h http.Header) (string, bool) {
+	v, ok := h[http.CanonicalHeaderKey(api.HeaderCursor)]
+	if !ok || len(v) != 1 || !isCursor(v[0]) {
+		return "", false
+	}
+	return v[0], true
+}
+
 // Cursor is the cursor of the next page, "" after the last.
 func (t PageText) Cursor() string { return t.cursor }
 
-// Decode reads the page. A page whose cursor is not the one found at its
-// end (a page in another form than the server's) is an error: the next
-// page was asked for with that one.
+// Decode reads the page, once. A page whose cursor is not the one found
+// at its end or named in its header (a page in another form than the
+// server's) is an error: the next page was asked for with that one.
 func (t PageText) Decode() (api.Page, error) {
 	if t.page != nil {
 		return *t.page, nil
 	}
+	if t.body != nil {
+		text, err := t.c.readText(t.what, t.body)
+		if err != nil {
+			return api.Page{}, err
+		}
+		t.text = text
+	}
 	p, err := decodePage(t.text)
 	if err == nil && p.Cursor != t.cursor {
-		err = errors.New("its cursor is not the one at its end")
+		err = errors.New("its cursor is not the one the next page was asked for with")
 	}
 	if err != nil {
 		return api.Page{}, fmt.Errorf("GET %s: decoding the answer: %w", t.what, err)
@@ -85,12 +110,21 @@ func tailCursor(text string) (string, bool) {
 		return "", false
 	}
 	cur := s[i+len(key) : len(s)-2]
-	for _, c := range []byte(cur) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return "", false
-		}
+	if !isCursor(cur) {
+		return "", false
 	}
 	return cur, true
+}
+
+// isCursor reports whether s is of the alphabet of the server's cursors
+// (base64url, unpadded); "" is the cursor after the last page.
+func isCursor(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // pageReader walks the text of a page. The strings it reads are
