@@ -94,6 +94,8 @@ object per entry and line.`,
 			return t, t.Cursor(), err
 		})
 		listed := false
+		// Each page is decoded into the entries of the one printed before.
+		var done []api.Entry
 		for t, err := range pages {
 			if err != nil && !listed {
 				return a.lsNotFolder(ctx, s, p, err, long)
@@ -101,10 +103,11 @@ object per entry and line.`,
 			if err != nil {
 				return err
 			}
-			pg, err := t.Decode()
+			pg, err := t.DecodeReusing(done)
 			if err != nil {
 				return err
 			}
+			done = pg.Entries
 			listed = true
 			if err := a.printEntries(out, pg.Entries, long); err != nil {
 				return err
