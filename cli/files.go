@@ -84,7 +84,7 @@ object per entry and line.`,
 		// before it is decoded), so that the server makes a page while
 		// the client reads the one before; the first is small, so that
 		// the first line comes at once.
-		out := bufio.NewWriter(a.env.Stdout)
+		out := bufio.NewWriterSize(a.env.Stdout, lsWriteBuffer)
 		pages := pageahead.Pages(ctx, "", lsPagesAhead, func(ctx context.Context, cursor string) (client.PageText, string, error) {
 			limit := 0
 			if cursor == "" {
@@ -144,6 +144,10 @@ const (
 	lsFirstPage  = 100
 	lsPagesAhead = 2
 )
+
+// lsWriteBuffer holds a page of names (a 4 KiB buffer was written three
+// times a page), and is a pipe's capacity on Linux.
+const lsWriteBuffer = 64 << 10
 
 func (a *app) printEntries(w io.Writer, es []api.Entry, long bool) error {
 	if a.jsonOut {
