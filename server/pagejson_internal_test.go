@@ -134,3 +134,23 @@ func TestWritePageCursorFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestWritePageCutOff: a page that cannot be encoded after its header went
+// out cuts the answer off (net/http then closes the connection, and the
+// client sees a page that ends early) rather than sending a part of it as
+// if whole.
+func TestWritePageCutOff(t *testing.T) {
+	s := NewServer(Deps{}, Config{})
+	pg := pageSample([]string{"x"})
+	pg.Entries[0].ModTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := httptest.NewRecorder()
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+		}
+		if w.Body.Len() != 0 {
+			t.Errorf("sent %q of a page that failed", w.Body.String())
+		}
+	}()
+	_ = s.writePage(w, httptest.NewRequest(http.MethodGet, "/v1/dirs/home/a", nil), pg)
+}
