@@ -84,7 +84,7 @@ object per entry and line.`,
 		// before it is decoded), so that the server makes a page while
 		// the client reads the one before; the first is small, so that
 		// the first line comes at once.
-		out := bufio.NewWriter(a.env.Stdout)
+		out := bufio.NewWriterSize(a.env.Stdout, lsWriteBuffer)
 		pages := pageahead.Pages(ctx, "", lsPagesAhead, func(ctx context.Context, cursor string) (client.PageText, string, error) {
 			limit := 0
 			if cursor == "" {
@@ -94,6 +94,8 @@ object per entry and line.`,
 			return t, t.Cursor(), err
 		})
 		listed := false
+		// Each page is decoded into the entries of the one printed before.
+		var done []api.Entry
 		for t, err := range pages {
 			if err != nil && !listed {
 				return a.lsNotFolder(ctx, s, p, err, long)
@@ -101,10 +103,11 @@ object per entry and line.`,
 			if err != nil {
 				return err
 			}
-			pg, err := t.Decode()
+			pg, err := t.DecodeReusing(done)
 			if err != nil {
 				return err
 			}
+			done = pg.Entries
 			listed = true
 			if err := a.printEntries(out, pg.Entries, long); err != nil {
 				return err
@@ -141,6 +144,10 @@ const (
 	lsFirstPage  = 100
 	lsPagesAhead = 2
 )
+
+// lsWriteBuffer holds a page of names (a 4 KiB buffer was written three
+// times a page), and is a pipe's capacity on Linux.
+const lsWriteBuffer = 64 << 10
 
 func (a *app) printEntries(w io.Writer, es []api.Entry, long bool) error {
 	if a.jsonOut {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/internal/storepath"
 	"github.com/strata-storage/strata/server"
+	"github.com/strata-storage/strata/server/api"
 )
 
 // pagedServer serves a store whose /home/admin/many holds files f1..fN,
@@ -120,5 +122,50 @@ func TestLsPageFailsMidway(t *testing.T) {
 	}
 	if got := strings.Fields(r.stdout); strings.Join(got, " ") != "f1 f2 f3 f4" {
 		t.Errorf("printed %q before the failure", got)
+	}
+}
+
+// countingWriter counts its writes.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestLsWritesFullPagesOnce: a page of 1,000 names (16 KiB of text) is
+// one write, not one per 4 KiB.
+func TestLsWritesFullPagesOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pg := api.Page{Cursor: "bmV4dA"}
+		from := 0
+		if r.URL.Query().Get("cursor") != "" {
+			pg.Cursor, from = "", 1000
+		}
+		for i := from; i < from+1000; i++ {
+			pg.Entries = append(pg.Entries, api.Entry{Path: fmt.Sprintf("/home/admin/many/file-%05d", i), Name: fmt.Sprintf("file-%05d", i), Kind: api.KindFile})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(pg)
+	}))
+	defer srv.Close()
+	out := &countingWriter{}
+	var stderr bytes.Buffer
+	env := map[string]string{"STRATA_SERVER": srv.URL, "STRATA_TOKEN": testToken, "HOME": t.TempDir()}
+	code := Run(context.Background(), []string{"ls", "/home/admin/many"}, Env{
+		Stdin: strings.NewReader(""), Stdout: out, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] },
+	})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2000 {
+		t.Fatalf("listed %d lines, want 2000", n)
+	}
+	if out.writes != 2 {
+		t.Errorf("%d writes for 2 pages of 1,000 names", out.writes)
 	}
 }

@@ -313,7 +313,7 @@ func (s *Server) listDir(w http.ResponseWriter, r *http.Request, pr iam.Principa
 	if err != nil {
 		return err
 	}
-	return writePage(w, pg)
+	return s.writePage(w, r, pg)
 }
 
 func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, pr iam.Principal) error {

@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +91,66 @@ func TestAppendPageAllocations(t *testing.T) {
 	if allocs := testing.AllocsPerRun(5, func() { _, _ = appendPage(buf[:0], pg) }); allocs > 0 {
 		t.Errorf("a page of 1,000 entries allocates %.0f times", allocs)
 	}
+}
+
+// flushOrder records a response's flushes and writes, in order.
+type flushOrder struct {
+	*httptest.ResponseRecorder
+	events []string
+}
+
+func (w *flushOrder) Flush() {
+	w.events = append(w.events, "flush")
+	w.ResponseRecorder.Flush()
+}
+
+func (w *flushOrder) Write(p []byte) (int, error) {
+	w.events = append(w.events, "write")
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestWritePageCursorFirst: a page's header, with the next page's cursor,
+// is sent before the page is written, so that a client can ask for the
+// next page while this one is encoded and sent.
+func TestWritePageCursorFirst(t *testing.T) {
+	s := NewServer(Deps{}, Config{})
+	for _, cur := range []string{"ZmlsZS0wMDk5OQ", ""} {
+		pg := pageSample([]string{"a", "b"})
+		pg.Cursor = cur
+		w := &flushOrder{ResponseRecorder: httptest.NewRecorder()}
+		r := httptest.NewRequest(http.MethodGet, "/v1/dirs/home/a", nil)
+		if err := s.writePage(w, r, pg); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(w.events, ","); got != "flush,write" {
+			t.Errorf("events %s, want the header flushed before the page is written", got)
+		}
+		if v, ok := w.Header()[api.HeaderCursor]; !ok || len(v) != 1 || v[0] != cur {
+			t.Errorf("header %s = %q (present: %v), want %q", api.HeaderCursor, v, ok, cur)
+		}
+		var got api.Page
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || got.Cursor != cur || len(got.Entries) != 2 {
+			t.Errorf("page %s: %v", w.Body.Bytes(), err)
+		}
+	}
+}
+
+// TestWritePageCutOff: a page that cannot be encoded after its header went
+// out cuts the answer off (net/http then closes the connection, and the
+// client sees a page that ends early) rather than sending a part of it as
+// if whole.
+func TestWritePageCutOff(t *testing.T) {
+	s := NewServer(Deps{}, Config{})
+	pg := pageSample([]string{"x"})
+	pg.Entries[0].ModTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := httptest.NewRecorder()
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+		}
+		if w.Body.Len() != 0 {
+			t.Errorf("sent %q of a page that failed", w.Body.String())
+		}
+	}()
+	_ = s.writePage(w, httptest.NewRequest(http.MethodGet, "/v1/dirs/home/a", nil), pg)
 }

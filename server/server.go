@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,6 +112,9 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	links   linkServer
+	// pageBufs holds *[]byte buffers that listing pages are written into
+	// (writePage).
+	pageBufs sync.Pool
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -147,6 +151,7 @@ func NewServer(d Deps, cfg Config) *Server {
 	}
 	s := &Server{b: d.Files, ids: d.Identity, audit: d.Audit, limits: cfg.Limits, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registry, cfg.Version), mux: http.NewServeMux()}
 	s.links = newLinkServer(d.Shares, cfg.Now)
+	s.pageBufs.New = func() any { return new([]byte) }
 	s.register()
 	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
 	return s

@@ -104,6 +104,9 @@ const (
 	HeaderReprDigest    = "Repr-Digest"
 	HeaderMTime         = "X-Strata-Mtime"   // RFC 3339 file time sent with a PUT
 	HeaderVersion       = "X-Strata-Version" // version number of a downloaded file
+	// HeaderCursor is sent with a page of a folder listing (GET /v1/dirs),
+	// before the page: the cursor of the next page, empty after the last.
+	HeaderCursor = "X-Strata-Cursor"
 )
 
 // MaxJSONBody is the largest JSON request body the server reads.

@@ -53,10 +53,15 @@ func (c *Client) ListPrefix(ctx context.Context, path, prefix, cursor string, li
 	return t.Decode()
 }
 
-// ListText is ListPrefix without the decoding: the page as the server sent
-// it, with the cursor of the next one. A reader of many pages (strata ls)
-// asks for the next page with it while it decodes this one, so that the
-// server and the client work at once rather than in turn.
+// ListText is ListPrefix without the decoding: the page as the server
+// sends it, with the cursor of the next one. A reader of many pages
+// (strata ls) asks for the next page with it while it decodes this one,
+// so that the server and the client work at once rather than in turn.
+// When the server names the cursor in the answer's header
+// (api.HeaderCursor), ListText returns once the header is read, and the
+// page itself is read by Decode: the server encodes and sends it while
+// the next one is asked for. Such a page holds a connection until
+// decoded, or until ctx ends.
 func (c *Client) ListText(ctx context.Context, path, prefix, cursor string, limit int) (PageText, error) {
 	q := url.Values{}
 	if prefix != "" {
@@ -72,7 +77,16 @@ func (c *Client) ListText(ctx context.Context, path, prefix, cursor string, limi
 	if err != nil {
 		return PageText{}, err
 	}
-	data, err := c.getText(ctx, u, q)
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: u, query: q, retry: true})
+	if err != nil {
+		return PageText{}, err
+	}
+	if next, ok := headerCursor(resp.Header); ok {
+		// The server named the next page before sending this one: this
+		// one is read when decoded, while the next is asked for.
+		return PageText{what: u, c: c, body: resp.Body, cursor: next}, nil
+	}
+	data, err := c.readText(u, resp.Body)
 	if err != nil {
 		return PageText{}, err
 	}

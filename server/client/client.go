@@ -49,6 +49,9 @@ type Client struct {
 	// it (tests set both).
 	readAhead    int64
 	admitWaiting func(part int64)
+	// textBufs holds *bytes.Buffer for readText; shared by the copies
+	// As makes.
+	textBufs *sync.Pool
 }
 
 // Clock is the time a client waits on between attempts and reads a
@@ -139,7 +142,8 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 //
 // A malformed address is an error that matches ErrInvalid.
 func New(addr, token string, opts ...Option) (*Client, error) {
-	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4, sleep: sleep, now: time.Now}
+	c := &Client{addr: addr, token: token, ua: "strata-client", retries: 4, sleep: sleep, now: time.Now,
+		textBufs: &sync.Pool{New: func() any { return new(bytes.Buffer) }}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -519,22 +523,37 @@ func (c *Client) doJSON(ctx context.Context, method, path string, query url.Valu
 }
 
 // getText is a GET of a JSON answer as doJSON makes it, the answer's text
-// returned for a decoder of its own: one allocation of its size, which
-// the decoded strings may share.
+// returned for a decoder of its own (readText).
 func (c *Client) getText(ctx context.Context, path string, query url.Values) (string, error) {
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: query, retry: true})
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	return c.readText(path, resp.Body)
+}
+
+// readText reads and closes an answer's body: one allocation of its
+// size, which the decoded strings may share. It is read into a buffer
+// kept for the next answer (the size of a listing page, sent without a
+// Content-Length, is not known before) and copied out once.
+func (c *Client) readText(path string, body io.ReadCloser) (string, error) {
+	defer body.Close()
 	const limit = 64 << 20
-	var sb strings.Builder
-	sb.Grow(int(min(max(resp.ContentLength, 0), limit)))
-	if _, err := io.Copy(&sb, io.LimitReader(resp.Body, limit)); err != nil {
+	buf := c.textBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxTextBuf {
+			buf.Reset()
+			c.textBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(body, limit)); err != nil {
 		return "", fmt.Errorf("GET %s: reading the answer: %w", path, err)
 	}
-	return sb.String(), nil
+	return buf.String(), nil
 }
+
+// maxTextBuf is the largest buffer readText keeps for the next answer.
+const maxTextBuf = 4 << 20
 
 // Error is an error answer of the server (an RFC 9457 problem).
 type Error struct {

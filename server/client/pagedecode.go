@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,8 +20,11 @@ import (
 // readPage takes the pages the server writes (its keys, in its order,
 // without spaces) and leaves anything else to encoding/json, so both read
 // every page alike.
-func decodePage(data string) (api.Page, error) {
-	if p, ok := readPage(data); ok {
+//
+// The entries are decoded into reuse when it has room for them (the
+// entries of a page the caller is done with), into a new slice otherwise.
+func decodePage(data string, reuse []api.Entry) (api.Page, error) {
+	if p, ok := readPage(data, reuse); ok {
 		return p, nil
 	}
 	var p api.Page
@@ -28,12 +33,16 @@ func decodePage(data string) (api.Page, error) {
 }
 
 // PageText is a page of a folder listing as the server sent it, read but
-// not necessarily decoded yet (ListText).
+// not necessarily decoded yet, or not even read (ListText).
 type PageText struct {
 	what   string // the request, for errors
 	text   string
 	cursor string
 	page   *api.Page // decoded already: the cursor was not found without it
+	// body is the page still to be read (by c), when the server named the
+	// cursor before sending it.
+	body io.ReadCloser
+	c    *Client
 }
 
 // newPageText finds the cursor at the end of a page the server wrote
@@ -43,26 +52,51 @@ func newPageText(what, text string) (PageText, error) {
 	if cur, ok := tailCursor(text); ok {
 		return PageText{what: what, text: text, cursor: cur}, nil
 	}
-	p, err := decodePage(text)
+	p, err := decodePage(text, nil)
 	if err != nil {
 		return PageText{}, fmt.Errorf("GET %s: decoding the answer: %w", what, err)
 	}
 	return PageText{what: what, cursor: p.Cursor, page: &p}, nil
 }
 
+// headerCursor is the cursor a server names in a page's header, and
+// whether it named one ("" after the last page). A value that is not a
+// cursor the server writes is taken as none: the page is then read before
+// the next is asked for.
+func headerCursor(h http.Header) (string, bool) {
+	v, ok := h[http.CanonicalHeaderKey(api.HeaderCursor)]
+	if !ok || len(v) != 1 || !isCursor(v[0]) {
+		return "", false
+	}
+	return v[0], true
+}
+
 // Cursor is the cursor of the next page, "" after the last.
 func (t PageText) Cursor() string { return t.cursor }
 
-// Decode reads the page. A page whose cursor is not the one found at its
-// end (a page in another form than the server's) is an error: the next
-// page was asked for with that one.
-func (t PageText) Decode() (api.Page, error) {
+// Decode reads the page, once. A page whose cursor is not the one found
+// at its end or named in its header (a page in another form than the
+// server's) is an error: the next page was asked for with that one.
+func (t PageText) Decode() (api.Page, error) { return t.DecodeReusing(nil) }
+
+// DecodeReusing is Decode into the entries of a page the caller is done
+// with (their strings and times are overwritten), when they have room: a
+// reader of many pages (strata ls) then allocates one slice of entries
+// rather than one per page.
+func (t PageText) DecodeReusing(entries []api.Entry) (api.Page, error) {
 	if t.page != nil {
 		return *t.page, nil
 	}
-	p, err := decodePage(t.text)
+	if t.body != nil {
+		text, err := t.c.readText(t.what, t.body)
+		if err != nil {
+			return api.Page{}, err
+		}
+		t.text = text
+	}
+	p, err := decodePage(t.text, entries)
 	if err == nil && p.Cursor != t.cursor {
-		err = errors.New("its cursor is not the one at its end")
+		err = errors.New("its cursor is not the one the next page was asked for with")
 	}
 	if err != nil {
 		return api.Page{}, fmt.Errorf("GET %s: decoding the answer: %w", t.what, err)
@@ -85,12 +119,21 @@ func tailCursor(text string) (string, bool) {
 		return "", false
 	}
 	cur := s[i+len(key) : len(s)-2]
-	for _, c := range []byte(cur) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return "", false
-		}
+	if !isCursor(cur) {
+		return "", false
 	}
 	return cur, true
+}
+
+// isCursor reports whether s is of the alphabet of the server's cursors
+// (base64url, unpadded); "" is the cursor after the last page.
+func isCursor(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // pageReader walks the text of a page. The strings it reads are
@@ -105,17 +148,24 @@ type pageReader struct {
 // objects of api.Entry's keys, spelt exactly, but "archive") and an
 // optional "cursor", in that order, with nothing but a line end after it.
 // ok is false for anything else, which encoding/json then decides.
-func readPage(data string) (p api.Page, ok bool) {
+func readPage(data string, reuse []api.Entry) (p api.Page, ok bool) {
 	r := &pageReader{s: data, ok: true}
 	r.lit(`{"entries":[`)
 	// Each entry starts so, and nowhere else can it appear: a quote inside
 	// a string is escaped.
-	p.Entries = make([]api.Entry, 0, strings.Count(data, `{"path":`))
+	if n := strings.Count(data, `{"path":`); n > 0 && cap(reuse) >= n {
+		p.Entries = reuse[:0]
+	} else {
+		p.Entries = make([]api.Entry, 0, n)
+	}
 	if r.ok && r.peek(']') {
 		r.i++
 	} else {
 		for r.ok {
-			p.Entries = append(p.Entries, r.entry())
+			// Decoded in place: an entry is large, and copying it in
+			// was a tenth of the decoding.
+			p.Entries = append(p.Entries, api.Entry{})
+			r.entry(&p.Entries[len(p.Entries)-1])
 			if r.peek(',') {
 				r.i++
 				continue
@@ -146,11 +196,12 @@ func (r *pageReader) lit(want string) {
 	r.i += len(want)
 }
 
-func (r *pageReader) entry() (e api.Entry) {
+// entry reads an entry into e, which is zero.
+func (r *pageReader) entry(e *api.Entry) {
 	r.lit("{")
 	if r.peek('}') {
 		r.i++
-		return e
+		return
 	}
 	for r.ok {
 		key := r.str()
@@ -186,7 +237,6 @@ func (r *pageReader) entry() (e api.Entry) {
 		r.lit("}")
 		break
 	}
-	return e
 }
 
 // strEnd is the index after the JSON string at s[i], and whether the string

@@ -48,15 +48,31 @@ func checkDecode(t *testing.T, data []byte) bool {
 	t.Helper()
 	var want api.Page
 	wantErr := json.NewDecoder(bytes.NewReader(data)).Decode(&want)
-	got, err := decodePage(string(data))
+	got, err := decodePage(string(data), nil)
 	if (err != nil) != (wantErr != nil) || wantErr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("decodePage(%q) = %+v, %v\nencoding/json: %+v, %v", data, got, err, want, wantErr)
 	}
-	fast, ok := readPage(string(data))
+	fast, ok := readPage(string(data), nil)
 	if ok && (wantErr != nil || !reflect.DeepEqual(fast, want)) {
 		t.Fatalf("readPage(%q) = %+v\nencoding/json: %+v, %v", data, fast, want, wantErr)
 	}
+	// Into the entries of a page before: nothing of them is left.
+	reused, err := decodePage(string(data), staleEntries())
+	if (err != nil) != (wantErr != nil) || wantErr == nil && !reflect.DeepEqual(reused, want) {
+		t.Fatalf("decodePage(%q) into used entries = %+v, %v\nencoding/json: %+v, %v", data, reused, err, want, wantErr)
+	}
 	return ok
+}
+
+// staleEntries are the entries of a page decoded before, every field set.
+func staleEntries() []api.Entry {
+	tm := time.Date(2001, 2, 3, 4, 5, 6, 7, time.FixedZone("", 3600))
+	es := make([]api.Entry, 64)
+	for i := range es {
+		es[i] = api.Entry{Path: "/stale", Name: "stale", Kind: api.KindFile, ID: "stale", Size: 7, ModTime: tm, Created: tm,
+			SHA256: "stale", Version: 9, State: "archived", Archive: &api.ArchiveInfo{Class: "GLACIER", Since: tm, Days: 3}}
+	}
+	return es[:3]
 }
 
 func TestDecodePageAsJSON(t *testing.T) {
@@ -107,7 +123,7 @@ func TestDecodePageAllocations(t *testing.T) {
 	}
 	data := string(serverPage(t, names, strings.Repeat("c", 20), false))
 	allocs := testing.AllocsPerRun(5, func() {
-		if _, ok := readPage(data); !ok {
+		if _, ok := readPage(data, nil); !ok {
 			t.Fatal("the page was left to encoding/json")
 		}
 	})
@@ -128,7 +144,7 @@ func BenchmarkDecodePage(b *testing.B) {
 	b.Run("decodePage", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodePage(text); err != nil {
+			if _, err := decodePage(text, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
