@@ -435,7 +435,7 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 	if o.Progress != nil && have > 0 {
 		o.Progress(have)
 	}
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), progressReader(d.Body, o.Progress), make([]byte, 256<<10))
+	n, err := io.CopyBuffer(io.MultiWriter(&writebackWriter{f: f, off: have, started: have}, h), progressReader(d.Body, o.Progress), make([]byte, 256<<10))
 	if err != nil {
 		return api.Entry{}, fmt.Errorf("download %s: %w (the partial file is kept; run again to resume)", path, err)
 	}
