@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
+	"golang.org/x/sys/unix"
 
 	"github.com/strata-storage/strata/tui/filelist"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
@@ -30,7 +32,9 @@ func TestMain(m *testing.M) {
 var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // harness is the app on a fake server and a local folder with a fixed
-// path (it shows in the pane title, so it must not vary between runs).
+// path (it shows in the pane title, so it must not vary between runs). A
+// test holds that folder alone while its harness lives (lockLocal): one
+// harness at a time per test, or it waits for itself.
 type harness struct {
 	t     *testing.T
 	fake  *remotetest.Fake
@@ -41,6 +45,32 @@ type harness struct {
 	// bookmarks is the app's bookmarks file.
 	bookmarks string
 	screen    *screen
+	ended     bool // final stopped the app
+}
+
+// lockLocal gives the test the folder dir alone: it waits for an exclusive
+// lock on dir+".lock" while another test holds it, in this process or in
+// another (two go test runs at once, from two checkouts, would otherwise
+// remove each other's files), and releases it when the test is done (its
+// cleanup is the first registered, so it runs last). The lock file stays:
+// removing it would let a waiter lock a file no newcomer sees.
+func lockLocal(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.OpenFile(dir+".lock", os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		t.Fatalf("lock %s: %v", f.Name(), err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
 
 // shownApp is the app as the program runs it, keeping what it last drew
@@ -156,6 +186,7 @@ func (h *harness) waitGone(s string) {
 func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
 	local := filepath.Join(os.TempDir(), "strata-tui-app-test")
+	lockLocal(t, local)
 	os.RemoveAll(local)
 	if err := os.MkdirAll(filepath.Join(local, "photos"), 0o755); err != nil {
 		t.Fatal(err)
@@ -189,6 +220,14 @@ func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	scr := &screen{opened: map[string]string{}}
 	tm := teatest.NewTestModel(t, shownApp{App: New(o), screen: scr}, teatest.WithInitialTermSize(80, 24))
 	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr, bookmarks: marks, screen: scr}
+	t.Cleanup(func() {
+		// A test that did not end with final (or failed before it) stops
+		// the app here, before its folder goes to the next test.
+		if !h.ended {
+			_ = tm.Quit()
+			tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+		}
+	})
 	h.waitFor("notes.md")
 	h.waitFor("report.txt")
 	return h
@@ -272,6 +311,7 @@ func (h *harness) press(keys ...string) {
 func (h *harness) final() string {
 	h.t.Helper()
 	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	h.ended = true
 	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(30*time.Second))
 	return m.(shownApp).App.View()
 }
