@@ -392,7 +392,8 @@ func TestAppVersionsAndHelp(t *testing.T) {
 }
 
 func TestAppConnectionLost(t *testing.T) {
-	h := newStrataHarness(t)
+	h := newHarness(t, func(o *Options) { o.PingEvery = 10 * time.Millisecond })
+	h.press("tab")
 	h.fake.SetDown(true)
 	h.press("R")
 	h.waitFor("Connection to the server lost")
