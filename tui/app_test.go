@@ -325,6 +325,9 @@ func TestAppUpload(t *testing.T) {
 	h := newHarness(t)
 	h.press("j", "space", "u") // focus starts on the local pane: mark report.txt, upload
 	h.waitFor("1/1 done")
+	// The panes reload once a file is done (in the update that shows it):
+	// a mark made before the reload's listing comes would be lost to it.
+	h.waitGone("reloading…")
 	got, ok := h.fake.Content("/home/tester/report.txt")
 	if !ok || string(got) != "quarterly numbers\n" {
 		t.Fatalf("uploaded %q, %v", got, ok)
