@@ -89,6 +89,7 @@ func TestAppAccessNotAdmin(t *testing.T) {
 	h.press("shift+tab", "enter")
 	h.waitFor("HomeContent")
 	h.press("esc", "q")
+	h.waitShown("report.txt") // the screen closed
 	if v := h.final(); strings.Contains(v, "Access") || !strings.Contains(v, "report.txt") {
 		t.Fatalf("not back on the panes:\n%s", v)
 	}
@@ -118,6 +119,7 @@ func TestAppAccessNewUser(t *testing.T) {
 			h.press("enter")
 			h.waitFor("an administrator?")
 			h.press(tc.answer)
+			h.waitGone("an administrator?")
 			if tc.made {
 				h.waitFor("shown only this once")
 				h.press("c")
@@ -145,6 +147,7 @@ func TestAppAccessNewUser(t *testing.T) {
 		h.waitFor("New user")
 		h.tm.Type("carol")
 		h.press("esc")
+		h.waitGone("New user")
 		v := h.final()
 		if _, ok := userNamed(t, h.fake, "carol"); ok || strings.Contains(v, "New user") {
 			t.Fatalf("carol made, or the dialog stayed:\n%s", v)
@@ -173,6 +176,7 @@ func TestAppAccessAttach(t *testing.T) {
 			h.press("a") // bob, the first
 			h.waitFor("Attach which policy to “bob”?")
 			h.press(tc.keys...)
+			h.waitGone("Attach which policy")
 			if len(tc.want) > 1 {
 				h.waitFor("Attached")
 			}
@@ -216,11 +220,13 @@ func TestAppAccessGroups(t *testing.T) {
 	h.tm.Type("writers")
 	h.press("enter")
 	h.waitFor("Created the group “writers”.")
+	h.waitShown("› writers") // reloaded, on the new group
 	for _, answer := range []string{"enter", "n", "esc"} {
 		off := h.drawn()
 		h.press("x")
 		h.waitForSince(off, "Delete the group “writers”?")
 		h.press(answer)
+		h.waitGone("Delete the group")
 		// The question closed: the keys move the selection again.
 		off = h.drawn()
 		h.press("k")

@@ -84,6 +84,9 @@ type Options struct {
 	// ArchivePoll is how often the Archive screen looks again at files
 	// being restored (default archiveview.DefaultPoll).
 	ArchivePoll time.Duration
+	// PingEvery is how often the app asks an unreachable server whether
+	// it is back (default 3s).
+	PingEvery time.Duration
 }
 
 const (
@@ -175,6 +178,9 @@ func New(o Options) App {
 	}
 	if o.BigOpen <= 0 {
 		o.BigOpen = BigOpen
+	}
+	if o.PingEvery <= 0 {
+		o.PingEvery = 3 * time.Second
 	}
 	st := o.Styles
 	// Focus starts on the local pane: what a new user does first is pick
@@ -478,7 +484,7 @@ func (a *App) watchConnection() tea.Cmd {
 	}
 	a.pinging = true
 	r, ctx := a.o.Remote, a.o.Ctx
-	return tea.Tick(3*time.Second, func(time.Time) tea.Msg {
+	return tea.Tick(a.o.PingEvery, func(time.Time) tea.Msg {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		return pingMsg{r.Ping(pctx)}

@@ -3,17 +3,22 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
+	"golang.org/x/sys/unix"
 
+	"github.com/strata-storage/strata/tui/filelist"
 	"github.com/strata-storage/strata/tui/remote/remotetest"
 	"github.com/strata-storage/strata/tui/transfer"
 	"github.com/strata-storage/strata/tui/tuitest"
@@ -27,7 +32,9 @@ func TestMain(m *testing.M) {
 var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // harness is the app on a fake server and a local folder with a fixed
-// path (it shows in the pane title, so it must not vary between runs).
+// path (it shows in the pane title, so it must not vary between runs). A
+// test holds that folder alone while its harness lives (lockLocal): one
+// harness at a time per test, or it waits for itself.
 type harness struct {
 	t     *testing.T
 	fake  *remotetest.Fake
@@ -37,12 +44,149 @@ type harness struct {
 	seen  bytes.Buffer // everything drawn so far
 	// bookmarks is the app's bookmarks file.
 	bookmarks string
+	screen    *screen
+	ended     bool // final stopped the app
+}
+
+// lockLocal gives the test the folder dir alone: it waits for an exclusive
+// lock on dir+".lock" while another test holds it, in this process or in
+// another (two go test runs at once, from two checkouts, would otherwise
+// remove each other's files), and releases it when the test is done (its
+// cleanup is the first registered, so it runs last). The lock file stays:
+// removing it would let a waiter lock a file no newcomer sees.
+func lockLocal(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.OpenFile(dir+".lock", os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		t.Fatalf("lock %s: %v", f.Name(), err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
+}
+
+// shownApp is the app as the program runs it, keeping what it last drew
+// and where it stands: a key whose effect comes by a command's message (a
+// page or a dialog opens or closes, a list loads) is followed by a wait
+// for the state that shows it (waitShown, waitGone, waitView,
+// waitOpened), so that the next key finds the state it is meant for. The
+// output stream cannot tell: it holds every frame so far, and only the
+// lines that changed.
+type shownApp struct {
+	App
+	screen *screen
+}
+
+// screen is the app's state as last drawn, shared between the program's
+// goroutine and the test's.
+type screen struct {
+	mu   sync.Mutex
+	view string
+	page view // the screen on (App.view)
+	// opened is the last folder whose navigation finished loading, by
+	// source (the filelist.OpenedMsg the app handled: ' ' goes back by them).
+	opened map[string]string
+}
+
+func (s shownApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := s.App.Update(msg)
+	s.App = m.(App)
+	if o, ok := msg.(filelist.OpenedMsg); ok {
+		s.screen.mu.Lock()
+		s.screen.opened[o.Source] = o.Dir
+		s.screen.mu.Unlock()
+	}
+	return s, cmd
+}
+
+// View is called by the program after every message, and its result drawn.
+func (s shownApp) View() string {
+	v := s.App.View()
+	s.screen.mu.Lock()
+	s.screen.view, s.screen.page = v, s.App.view
+	s.screen.mu.Unlock()
+	return v
+}
+
+// waitView waits until the app is on screen v (a screen closes by a
+// message: until then it takes the keys, though with its dialog answered
+// it may look like the file manager).
+func (h *harness) waitView(v view) {
+	h.t.Helper()
+	h.eventually(fmt.Sprintf("the app is on view %d", v), func() bool {
+		h.screen.mu.Lock()
+		defer h.screen.mu.Unlock()
+		return h.screen.page == v
+	})
+}
+
+// waitOpened waits until the pane of source ("Local", "Strata") has
+// finished opening dir: the app then knows it as the pane's folder.
+func (h *harness) waitOpened(source, dir string) {
+	h.t.Helper()
+	h.eventually(source+" opened "+dir, func() bool {
+		h.screen.mu.Lock()
+		defer h.screen.mu.Unlock()
+		return h.screen.opened[source] == dir
+	})
+}
+
+// shown is the screen the app last drew.
+func (h *harness) shown() string {
+	h.screen.mu.Lock()
+	defer h.screen.mu.Unlock()
+	return h.screen.view
+}
+
+// waitShown waits until the screen shows s.
+func (h *harness) waitShown(s string) {
+	h.t.Helper()
+	h.eventually("the screen shows "+s, func() bool { return strings.Contains(h.shown(), s) })
+}
+
+// waitLine waits until one line of the screen holds each of parts (a
+// row of a list in a given state).
+func (h *harness) waitLine(parts ...string) {
+	h.t.Helper()
+	h.eventually("a line of the screen shows "+strings.Join(parts, " … "), func() bool {
+		for _, l := range strings.Split(h.shown(), "\n") {
+			if containsAll(l, parts) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitGone waits until the screen no longer shows s (a dialog or a page
+// closed).
+func (h *harness) waitGone(s string) {
+	h.t.Helper()
+	h.eventually("the screen no longer shows "+s, func() bool { return !strings.Contains(h.shown(), s) })
 }
 
 // newHarness starts the app; opts change its options.
 func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
 	local := filepath.Join(os.TempDir(), "strata-tui-app-test")
+	lockLocal(t, local)
 	os.RemoveAll(local)
 	if err := os.MkdirAll(filepath.Join(local, "photos"), 0o755); err != nil {
 		t.Fatal(err)
@@ -73,9 +217,17 @@ func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	app := New(o)
-	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
-	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr, bookmarks: marks}
+	scr := &screen{opened: map[string]string{}}
+	tm := teatest.NewTestModel(t, shownApp{App: New(o), screen: scr}, teatest.WithInitialTermSize(80, 24))
+	h := &harness{t: t, fake: fake, local: local, tm: tm, mgr: mgr, bookmarks: marks, screen: scr}
+	t.Cleanup(func() {
+		// A test that did not end with final (or failed before it) stops
+		// the app here, before its folder goes to the next test.
+		if !h.ended {
+			_ = tm.Quit()
+			tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+		}
+	})
 	h.waitFor("notes.md")
 	h.waitFor("report.txt")
 	return h
@@ -141,18 +293,17 @@ func (h *harness) mark() {
 	h.seen.Reset()
 }
 
+// press sends keys. The program handles them in turn, each after the one
+// before: what a key does at once the next key finds done. What it does
+// by a command's message (a page loads, a dialog's answer closes it) may
+// come after the next key, which a test then waits for (waitShown,
+// waitGone, waitView, waitOpened, waitFor).
 func (h *harness) press(keys ...string) {
 	for _, k := range keys {
 		if k == "space" {
 			k = " "
 		}
 		h.tm.Send(tuitest.Key(k))
-		// A pause on the real clock, still: many tests press a key whose
-		// effect arrives by a command's message (a page or a dialog
-		// closes, a tab loads) and the next key or the final look needs
-		// it. Without the pause nine tests fail at once; each needs a wait
-		// for its own state instead.
-		time.Sleep(30 * time.Millisecond)
 	}
 }
 
@@ -160,8 +311,9 @@ func (h *harness) press(keys ...string) {
 func (h *harness) final() string {
 	h.t.Helper()
 	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	h.ended = true
 	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(30*time.Second))
-	return m.(App).View()
+	return m.(shownApp).App.View()
 }
 
 func TestAppOpens(t *testing.T) {
@@ -173,6 +325,9 @@ func TestAppUpload(t *testing.T) {
 	h := newHarness(t)
 	h.press("j", "space", "u") // focus starts on the local pane: mark report.txt, upload
 	h.waitFor("1/1 done")
+	// The panes reload once a file is done (in the update that shows it):
+	// a mark made before the reload's listing comes would be lost to it.
+	h.waitGone("reloading…")
 	got, ok := h.fake.Content("/home/tester/report.txt")
 	if !ok || string(got) != "quarterly numbers\n" {
 		t.Fatalf("uploaded %q, %v", got, ok)
@@ -210,6 +365,7 @@ func TestAppDeleteAndRestore(t *testing.T) {
 	h := newStrataHarness(t)
 	h.press("x") // the cursor is on notes.md
 	h.waitFor("to the trash?")
+	h.waitShown("(20 B) to the trash?") // counted: yes is taken
 	h.press("y")
 	h.waitFor("Moved")
 	if _, ok := h.fake.Content("/home/tester/notes.md"); ok {
@@ -217,6 +373,7 @@ func TestAppDeleteAndRestore(t *testing.T) {
 	}
 	h.press("T")
 	h.waitFor("Trash")
+	h.waitShown("› notes.md") // loaded: r finds it
 	h.press("r")
 	h.waitFor("The trash is empty")
 	h.press("esc")
@@ -230,13 +387,16 @@ func TestAppVersionsAndHelp(t *testing.T) {
 	h := newStrataHarness(t)
 	h.press("v")
 	h.waitFor("Versions of /home/tester/notes.md")
-	h.press("esc", "?")
+	h.press("esc")
+	h.waitGone("Versions of") // closed: ? is the app's
+	h.press("?")
 	h.waitFor("Select and find")
 	golden.RequireEqual(t, []byte(h.final()))
 }
 
 func TestAppConnectionLost(t *testing.T) {
-	h := newStrataHarness(t)
+	h := newHarness(t, func(o *Options) { o.PingEvery = 10 * time.Millisecond })
+	h.press("tab")
 	h.fake.SetDown(true)
 	h.press("R")
 	h.waitFor("Connection to the server lost")
@@ -251,7 +411,8 @@ func TestAppFileOperations(t *testing.T) {
 	h.waitFor("New folder")
 	h.press("d", "r", "a", "f", "t", "s", "enter")
 	h.waitFor("Created /home/tester/drafts")
-	h.press("g", "r") // rename the first entry: drafts
+	h.waitShown("drafts/") // reloaded: drafts is the first entry
+	h.press("g", "r")      // rename the first entry: drafts
 	h.waitFor("Rename")
 	for range len("drafts") {
 		h.tm.Send(tea.KeyMsg{Type: tea.KeyBackspace})
@@ -308,6 +469,7 @@ func TestAppJumpMissingFolder(t *testing.T) {
 	h.press("enter")
 	h.waitFor("there is no folder /home/testerr")
 	h.press("esc")
+	h.waitGone("Go to")
 	view := h.final()
 	if !strings.Contains(view, "Strata /home/tester ") || strings.Contains(view, "Go to") {
 		t.Fatalf("the pane moved or the dialog stayed:\n%s", view)
@@ -328,6 +490,7 @@ func TestAppJumpCompletes(t *testing.T) {
 	h.tm.Type("pro")
 	h.press("tab")
 	h.waitFor("projects/")
+	h.waitShown("│ > projects/") // completed in the dialog, not the pane's line
 	h.press("ctrl+u")
 	h.tm.Type("/home/tester/ph")
 	h.press("tab")
@@ -349,6 +512,7 @@ func TestAppVersionsRestoreDialog(t *testing.T) {
 			h := newStrataHarness(t)
 			h.press("v")
 			h.waitFor("Versions of /home/tester/notes.md")
+			h.waitShown("2 versions") // loaded: j moves to version 1
 			h.press("j", "r")
 			h.waitFor("Restore a version")
 			h.press(answer)
@@ -364,9 +528,13 @@ func TestAppVersionsRestoreDialog(t *testing.T) {
 			h := newStrataHarness(t)
 			h.press("v")
 			h.waitFor("Versions of /home/tester/notes.md")
+			h.waitShown("2 versions") // loaded: j moves to version 1
 			h.press("j", "r")
 			h.waitFor("Restore a version")
-			h.press(answer, "esc") // the dialog closes, then the screen
+			h.press(answer)
+			h.waitGone("Restore a version") // the dialog closes, then the screen
+			h.press("esc")
+			h.waitGone("Versions of")
 			h.waitFor("report.txt")
 			if got, _ := h.fake.Content("/home/tester/notes.md"); string(got) != "# notes\nhello again\n" {
 				t.Fatalf("content %q changed though the restore was refused", got)
@@ -382,10 +550,12 @@ func TestAppTrashDialogs(t *testing.T) {
 	trashNotes := func(h *harness) {
 		h.press("x")
 		h.waitFor("to the trash?")
+		h.waitShown("(20 B) to the trash?")
 		h.press("y")
 		h.waitFor("Moved")
 		h.press("T")
 		h.waitFor("notes.md")
+		h.waitShown("› notes.md") // loaded: the keys find it
 	}
 	t.Run("purge", func(t *testing.T) {
 		h := newStrataHarness(t)
@@ -418,7 +588,10 @@ func TestAppTrashDialogs(t *testing.T) {
 		trashNotes(h)
 		h.press("D")
 		h.waitFor("Delete for good")
-		h.press("esc", "esc")
+		h.press("esc")
+		h.waitGone("Delete for good")
+		h.press("esc")
+		h.waitGone("Trash")
 		h.waitFor("report.txt")
 		if items := h.fake.TrashItems(); len(items) != 1 {
 			t.Fatalf("trash holds %d items, want 1", len(items))

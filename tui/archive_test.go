@@ -216,6 +216,7 @@ func TestAppArchivePage(t *testing.T) {
 	h.eventually("old.log restoring", func() bool {
 		return h.stateOf("/home/tester/projects/old.log").State == remote.StateRestoring
 	})
+	h.waitLine("› projects/old.log", "restoring") // the screen listed it again: enter finds it
 	// enter: back to the panes, on the file.
 	off := h.drawn()
 	h.press("enter")

@@ -54,6 +54,7 @@ func TestAppF6Moves(t *testing.T) {
 		h.press("tab", "f6") // the Strata pane: notes.md
 		h.waitFor("Move 1 file to " + h.local + "?")
 		h.waitFor("The Strata originals go to the trash")
+		h.waitFor("That is 1 file, 20 B.") // counted: yes is taken
 		h.press("y")
 		h.waitFor("Moved notes.md to")
 		h.final()

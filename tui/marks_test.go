@@ -22,6 +22,7 @@ func TestAppBookmarks(t *testing.T) {
 	h.waitFor("Bookmark p: /home/tester/projects")
 	h.press("backspace")
 	h.waitFor("Strata /home/tester ═")
+	h.waitOpened("Strata", "/home/tester") // back: ' ' returns here
 
 	off := h.drawn()
 	h.press("'")
@@ -29,6 +30,7 @@ func TestAppBookmarks(t *testing.T) {
 	h.waitForSince(off, "p  /home/tester/projects")
 	h.press("p")
 	h.waitForSince(off, "Strata /home/tester/projects")
+	h.waitOpened("Strata", "/home/tester/projects") // ' ' goes back from here
 
 	off = h.drawn()
 	h.press("'", "'") // back to where it was before
@@ -50,6 +52,10 @@ func TestAppBookmarks(t *testing.T) {
 	h.press("'", "z")
 	h.waitFor("no bookmark z on this pane")
 	h.press("m", "esc")
+	h.eventually("the local bookmark saved", func() bool {
+		b, _ := os.ReadFile(h.bookmarks)
+		return strings.Contains(string(b), h.local)
+	})
 	if v := h.final(); strings.Contains(v, "Set a bookmark") {
 		t.Fatalf("esc did not cancel:\n%s", v)
 	}
@@ -78,7 +84,9 @@ func TestAppMoveKey(t *testing.T) {
 	h.waitFor("Strata /home/tester ═") // the Strata pane has the focus
 	h.press("M")
 	h.waitFor("Move “notes.md”")
-	h.press("esc", "m")
+	h.press("esc")
+	h.waitGone("Move “notes.md”") // closed: m is the app's
+	h.press("m")
 	h.waitFor("Set a bookmark")
 	h.final()
 }

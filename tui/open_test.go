@@ -131,6 +131,10 @@ func TestAppOpenLocalFile(t *testing.T) {
 	h.press("j", "e") // the local pane: report.txt
 	h.waitFor("report.txt")
 	h.press("o")
+	h.eventually("the pager ran", func() bool {
+		b, _ := os.ReadFile(filepath.Join(h.local, "report.txt"))
+		return strings.Count(string(b), "more") == 2
+	})
 	h.final()
 	if got := readLog(t, log, "path"); got != filepath.Join(h.local, "report.txt") {
 		t.Errorf("opened %s", got)

@@ -17,8 +17,10 @@ func TestAppShares(t *testing.T) {
 	h.waitFor("Share “notes.md”")
 	h.waitFor("Expires:")
 	h.press("esc")
+	h.waitView(viewPanes) // the dialog is gone before its screen is
 	h.press("P")
 	h.waitFor("Share “notes.md”")
+	h.waitShown("Share “notes.md”") // the second one: enter is its own
 	h.press("enter")
 	h.waitFor("Link to “notes.md”")
 	h.waitFor("Copied (OSC 52)")
@@ -58,6 +60,8 @@ func TestAppShares(t *testing.T) {
 		t.Errorf("%d links after revoking", n)
 	}
 	h.press("q")
+	h.waitShown("Strata /home/tester ") // the screen closed,
+	h.waitGone("⇗")                     // and the links were listed again
 	v := h.final()
 	if !strings.Contains(v, "notes.md") || strings.Contains(v, "Revoked.") {
 		t.Errorf("not back in the file manager:\n%s", v)

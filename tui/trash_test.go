@@ -16,6 +16,7 @@ func trashBoth(h *harness) {
 	h.waitFor("Moved 2 items to the trash")
 	h.press("T")
 	h.waitFor("2 items")
+	h.waitShown("› ") // the trash's cursor: loaded, the keys find the entries
 }
 
 // In the trash, entries are marked and filtered, and restored together.
@@ -34,6 +35,7 @@ func TestAppTrashMarksAndFilter(t *testing.T) {
 	h.waitFor("Restored 2 entries.")
 	h.press("esc")
 	h.waitForSince(off, "projects/")
+	h.waitShown("projects/") // the screen closed and the pane reloaded
 	if v := h.final(); !strings.Contains(v, "notes.md") {
 		t.Errorf("the Strata pane does not show the restored files:\n%s", v)
 	}

@@ -12,6 +12,7 @@ func TestAppVersionDownload(t *testing.T) {
 	h := newHarness(t)
 	h.press("tab", "v") // the Strata pane: notes.md
 	h.waitFor("Versions of /home/tester/notes.md")
+	h.waitShown("2 versions") // loaded: j moves to version 1
 	h.press("j", "d")
 	h.waitFor("Downloaded version 1 to")
 	off := h.drawn()
