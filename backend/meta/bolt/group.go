@@ -40,6 +40,15 @@ type group struct {
 type groupCall struct {
 	fn   func(*bbolt.Tx) error
 	done chan error // buffered; errLead (at most once, while queued), then the result
+	// answered: its result was sent (only the leader of its round reads
+	// or writes this).
+	answered bool
+}
+
+// answer sends c its result.
+func (c *groupCall) answer(err error) {
+	c.answered = true
+	c.done <- err
 }
 
 var (
@@ -69,11 +78,11 @@ func (g *group) update(fn func(*bbolt.Tx) error) error {
 	if !lead {
 		err = <-c.done
 	}
-	if lead || err == errLead {
+	if lead || errors.Is(err, errLead) {
 		g.lead()
 		err = <-c.done
 	}
-	if err == errSolo {
+	if errors.Is(err, errSolo) {
 		err = g.db.Update(fn)
 	}
 	return err
@@ -93,15 +102,36 @@ func (g *group) lead() {
 	g.queue = append([]*groupCall(nil), g.queue[n:]...)
 	g.mu.Unlock()
 
+	defer func() {
+		// A panic of bbolt's own (not of a function: call catches those)
+		// goes on up the leader's goroutine, but first every writer of
+		// the round gets an error and the lead passes on: left as it
+		// was, every later write would queue behind a leader that is gone.
+		p := recover()
+		if p != nil {
+			for _, c := range calls {
+				if !c.answered {
+					c.answer(fmt.Errorf("bolt: the shared commit failed: panic: %v", p))
+				}
+			}
+		}
+		g.handOn()
+		if p != nil {
+			panic(p)
+		}
+	}()
 	g.commit(calls)
+}
 
+// handOn gives the lead to the oldest queued writer, or drops it.
+func (g *group) handOn() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if len(g.queue) == 0 {
 		g.leading = false
 	} else {
 		g.queue[0].done <- errLead
 	}
-	g.mu.Unlock()
 }
 
 // commit runs calls in one transaction and tells each its result. A
@@ -120,12 +150,12 @@ func (g *group) commit(calls []*groupCall) {
 			return nil
 		})
 		if failed >= 0 {
-			calls[failed].done <- errSolo
+			calls[failed].answer(errSolo)
 			calls = append(calls[:failed:failed], calls[failed+1:]...)
 			continue
 		}
 		for _, c := range calls {
-			c.done <- err
+			c.answer(err)
 		}
 		return
 	}

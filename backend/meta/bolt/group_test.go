@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,73 @@ func TestPanickingWriterFailsAlone(t *testing.T) {
 		}
 	}()
 	s.writes.update(func(*bbolt.Tx) error { panic("bug") })
+}
+
+// A panic in bbolt's commit itself (here an OnCommit hook; in life an
+// assertion on a damaged file) fails the writers of that round and goes
+// on up the leader's goroutine, but the group goes on: the next write
+// commits, rather than queuing forever behind a leader that is gone.
+func TestCommitPanicDoesNotStopWrites(t *testing.T) {
+	s, _ := openTemp(t)
+	release := holdCommit(t, s)
+	queued := waitQueued(s)
+
+	type outcome struct {
+		err   error
+		panic any
+	}
+	results := make(chan outcome, 2)
+	write := func(fn func(*bbolt.Tx) error) {
+		var o outcome
+		defer func() {
+			o.panic = recover()
+			results <- o
+		}()
+		o.err = s.writes.update(fn)
+	}
+	go write(func(tx *bbolt.Tx) error {
+		tx.OnCommit(func() { panic("damaged page") })
+		return nil
+	})
+	queued(1)
+	go write(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketName).Put([]byte("other"), []byte("x"))
+	})
+	queued(2)
+	release()
+
+	bound := time.After(30 * time.Second) // a bound for a hang, not a wait
+	var panicked, failed int
+	for range 2 {
+		select {
+		case o := <-results:
+			switch {
+			case o.panic != nil:
+				panicked++
+			case o.err != nil && strings.Contains(o.err.Error(), "damaged page"):
+				failed++
+			default:
+				t.Errorf("a writer of the round: err %v, want the commit's panic", o.err)
+			}
+		case <-bound:
+			t.Fatal("a writer of the round was never answered")
+		}
+	}
+	if panicked != 1 || failed != 1 {
+		t.Fatalf("%d writers panicked and %d failed, want 1 and 1 (the leader goes on panicking, the other is told)", panicked, failed)
+	}
+	next := make(chan error, 1)
+	go func() {
+		next <- s.writes.update(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketName).Put([]byte("next"), []byte("x"))
+		})
+	}()
+	select {
+	case err := <-next:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-bound:
+		t.Fatal("a write after the panic never committed: the group is stuck")
+	}
 }
