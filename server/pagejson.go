@@ -55,7 +55,11 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, pg backend.Pa
 	b = append(b, '\n')
 	*buf = b
 	// Write does not keep b: it is copied or sent before Write returns.
-	_, _ = w.Write(b)
+	// A client that stops reading (strata ls paused behind a pager, with
+	// pages asked for ahead) is dropped after the idle timeout, as for a
+	// download, rather than holding the handler and its buffer.
+	iw := &idleWriter{rc: http.NewResponseController(w), w: w, idle: s.cfg.BodyIdleTimeout}
+	_, _ = iw.Write(b)
 	return nil
 }
 

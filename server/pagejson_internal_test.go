@@ -104,6 +104,12 @@ func (w *flushOrder) Flush() {
 	w.ResponseRecorder.Flush()
 }
 
+// SetWriteDeadline is what http.ResponseController calls to set one.
+func (w *flushOrder) SetWriteDeadline(d time.Time) error {
+	w.events = append(w.events, "deadline")
+	return nil
+}
+
 func (w *flushOrder) Write(p []byte) (int, error) {
 	w.events = append(w.events, "write")
 	return w.ResponseRecorder.Write(p)
@@ -122,8 +128,8 @@ func TestWritePageCursorFirst(t *testing.T) {
 		if err := s.writePage(w, r, pg); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(w.events, ","); got != "flush,write" {
-			t.Errorf("events %s, want the header flushed before the page is written", got)
+		if got := strings.Join(w.events, ","); got != "flush,deadline,write" {
+			t.Errorf("events %s, want the header flushed before the page is written, with a write deadline (a client that stops reading is dropped)", got)
 		}
 		if v, ok := w.Header()[api.HeaderCursor]; !ok || len(v) != 1 || v[0] != cur {
 			t.Errorf("header %s = %q (present: %v), want %q", api.HeaderCursor, v, ok, cur)
