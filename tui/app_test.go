@@ -60,11 +60,20 @@ func lockLocal(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
+	locked := make(chan error, 1)
+	go func() {
+		for {
+			err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+			if !errors.Is(err, unix.EINTR) {
+				locked <- err
+				return
+			}
 		}
+	}()
+	select {
+	case err = <-locked:
+	case <-time.After(2 * time.Minute): // a bound for a stuck holder, not a wait
+		t.Fatalf("lock %s: another go test of ./tui/ has held it for 2 minutes (stopped or hung?)", f.Name())
 	}
 	if err != nil {
 		f.Close()

@@ -19,7 +19,6 @@ func TestAppShares(t *testing.T) {
 	h.press("esc")
 	h.waitView(viewPanes) // the dialog is gone before its screen is
 	h.press("P")
-	h.waitFor("Share “notes.md”")
 	h.waitShown("Share “notes.md”") // the second one: enter is its own
 	h.press("enter")
 	h.waitFor("Link to “notes.md”")

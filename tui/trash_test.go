@@ -15,8 +15,8 @@ func trashBoth(h *harness) {
 	h.press("y")
 	h.waitFor("Moved 2 items to the trash")
 	h.press("T")
-	h.waitFor("2 items")
 	h.waitShown("› ") // the trash's cursor: loaded, the keys find the entries
+	h.waitShown("2 items")
 }
 
 // In the trash, entries are marked and filtered, and restored together.

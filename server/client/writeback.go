@@ -12,8 +12,10 @@ type writebackWriter struct {
 	f       *os.File
 	off     int64 // where the next write goes
 	started int64 // bytes from which writeback has not been started
-	// start, if set, stands in for startWriteback (tests).
-	start func(f *os.File, off, n int64)
+	// start, if set, stands in for startWriteback, and stretch for
+	// writebackStretch (tests).
+	start   func(f *os.File, off, n int64)
+	stretch int64
 }
 
 // writebackStretch is how much a download writes before it starts the
@@ -23,7 +25,11 @@ const writebackStretch = 8 << 20
 func (w *writebackWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.off += int64(n)
-	if w.off-w.started >= writebackStretch {
+	stretch := w.stretch
+	if stretch == 0 {
+		stretch = writebackStretch
+	}
+	if w.off-w.started >= stretch {
 		start := w.start
 		if start == nil {
 			start = startWriteback
