@@ -18,7 +18,9 @@ import (
 // pairs and an epoll_ctl (the poller is tried on every file, and refuses
 // regular files and directories). Only single names are ever resolved
 // against the held directories, with O_NOFOLLOW, so a symbolic link planted
-// in the store leads nowhere; anything unusual goes the root's way.
+// there is not followed; anything unusual (a link in place of a shard
+// among them) goes the root's way, which follows a link only to somewhere
+// inside the store.
 
 // openDirFlags make openDir refuse a symbolic link, or anything but a
 // directory, in place of tmp/ or objects/.
