@@ -522,16 +522,6 @@ func (c *Client) doJSON(ctx context.Context, method, path string, query url.Valu
 	return nil
 }
 
-// getText is a GET of a JSON answer as doJSON makes it, the answer's text
-// returned for a decoder of its own (readText).
-func (c *Client) getText(ctx context.Context, path string, query url.Values) (string, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: query, retry: true})
-	if err != nil {
-		return "", err
-	}
-	return c.readText(path, resp.Body)
-}
-
 // readText reads and closes an answer's body: one allocation of its
 // size, which the decoded strings may share. It is read into a buffer
 // kept for the next answer (the size of a listing page, sent without a
