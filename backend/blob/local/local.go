@@ -545,7 +545,16 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	return copyBuffered(ctx, dst, src, limit, sum, *bp)
+	var spare *[]byte
+	defer func() {
+		if spare != nil {
+			s.bufs.Put(spare)
+		}
+	}()
+	return copyBuffered(ctx, dst, src, limit, sum, *bp, func() []byte {
+		spare = s.bufs.Get().(*[]byte)
+		return *spare
+	})
 }
 
 // copyZero leaves the copy to dst.ReadFrom, in chunks so that ctx is checked
@@ -576,13 +585,29 @@ func copyZero(ctx context.Context, dst *os.File, src io.Reader, limit int64) (in
 // pieces still makes few, large writes. It does not use io.ReadFull, which
 // would turn a reader's own io.ErrUnexpectedEOF (a truncated HTTP body) into
 // a clean end.
-func copyBuffered(ctx context.Context, dst io.Writer, src io.Reader, limit int64, sum io.Writer, buf []byte) (int64, error) {
+//
+// What does not fit in one buffer is written by a goroutine of its own
+// while the next buffer is filled (from spare, asked for then): a sealed
+// upload's reader hashes, seals and copies, and writing into the page
+// cache costs as much again, so done in turn on one goroutine the two
+// left a core idle while an SFTP upload, which arrives as one stream, was
+// bound by them. The writes still go in order, each whole before the
+// next, and all of them are done (or given up after the first that
+// failed) when copyBuffered returns.
+func copyBuffered(ctx context.Context, dst io.Writer, src io.Reader, limit int64, sum io.Writer, buf []byte, spare func() []byte) (int64, error) {
 	var n int64
+	var w *bufWriter
 	for limit < 0 || n < limit {
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return w.finish(n, err)
 		}
 		p := buf
+		if w != nil {
+			p = w.free()
+			if p == nil {
+				return w.finish(n, nil) // a write failed
+			}
+		}
 		if limit >= 0 && limit-n < int64(len(p)) {
 			p = p[:limit-n]
 		}
@@ -593,23 +618,92 @@ func copyBuffered(ctx context.Context, dst io.Writer, src io.Reader, limit int64
 			k, rerr = src.Read(p[m:])
 			m += k
 		}
-		if m > 0 {
+		switch {
+		case m > 0 && w == nil && rerr == nil && (limit < 0 || n+int64(m) < limit):
+			// More is coming: the writes go on their own goroutine from
+			// here.
+			w = startBufWriter(dst, sum, p[:m], spare())
+		case m > 0 && w == nil:
 			if _, err := dst.Write(p[:m]); err != nil {
 				return n, err
 			}
 			if sum != nil {
 				sum.Write(p[:m])
 			}
-			n += int64(m)
+		case m > 0:
+			w.full <- p[:m]
+		case w != nil:
+			w.idle <- p[:cap(p)]
 		}
+		n += int64(m)
 		if rerr == io.EOF {
-			return n, nil
+			return w.finish(n, nil)
 		}
 		if rerr != nil {
-			return n, rerr
+			return w.finish(n, rerr)
 		}
 	}
-	return n, nil
+	return w.finish(n, nil)
+}
+
+// bufWriter writes the buffers handed to it in full, in order, and hands
+// each back in idle once written. After a write fails it writes no more.
+type bufWriter struct {
+	full   chan []byte // to write
+	idle   chan []byte // written, to fill again
+	failed chan struct{}
+	done   chan struct{}
+	n      int64 // written, once done
+	err    error // the first write's error, once done
+}
+
+func startBufWriter(dst io.Writer, sum io.Writer, first, second []byte) *bufWriter {
+	w := &bufWriter{full: make(chan []byte, 1), idle: make(chan []byte, 2), failed: make(chan struct{}), done: make(chan struct{})}
+	w.idle <- second
+	w.full <- first
+	go func() {
+		defer close(w.done)
+		for p := range w.full {
+			if w.err == nil {
+				if _, err := dst.Write(p); err != nil {
+					w.err = err
+					close(w.failed)
+				} else {
+					if sum != nil {
+						sum.Write(p)
+					}
+					w.n += int64(len(p))
+				}
+			}
+			w.idle <- p[:cap(p)]
+		}
+	}()
+	return w
+}
+
+// free is a buffer to fill, once one is written; nil once a write failed.
+func (w *bufWriter) free() []byte {
+	select {
+	case p := <-w.idle:
+		return p
+	case <-w.failed:
+		return nil
+	}
+}
+
+// finish waits for the writes and returns what copyBuffered does: n (read)
+// and err when nothing was handed to a writer, else what was written and
+// the first error of the writes, or err.
+func (w *bufWriter) finish(n int64, err error) (int64, error) {
+	if w == nil {
+		return n, err
+	}
+	close(w.full)
+	<-w.done
+	if w.err != nil {
+		return w.n, w.err
+	}
+	return w.n, err
 }
 
 // install renames src (a file or a directory) to dst, creating dst's parent
