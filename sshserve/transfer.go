@@ -33,8 +33,12 @@ const (
 // it opens is of the version the first one read, so a file replaced
 // meanwhile is not read half one version and half the other.
 //
-// What the download has read is kept in chunks of readChunk, so the
-// window slides by dropping whole chunks, without moving the bytes.
+// A request for what comes next in the download (most of them: OpenSSH
+// asks in order) is read straight into its buffer. A request that comes
+// early makes the download read ahead to it, and what it reads on the way
+// is kept, in chunks of readChunk tagged with their offset, for the
+// requests that come after it; the chunks more than a window behind the
+// download are dropped whole, without moving bytes.
 type rangeReader struct {
 	ctx     context.Context
 	c       *client.Client
@@ -43,10 +47,15 @@ type rangeReader struct {
 	size    int64
 	version int64
 	body    io.ReadCloser
-	base    int64    // offset of chunks[0][0]
-	held    int64    // bytes in chunks: the download is at base+held
-	chunks  [][]byte // all full but the last
-	free    [][]byte // chunks dropped, for reuse
+	pos     int64       // where the download is
+	chunks  []keptChunk // by offset, all before pos; holes between them
+	free    [][]byte    // chunks dropped, for reuse
+}
+
+// keptChunk is what a download read at off, kept for requests.
+type keptChunk struct {
+	off int64
+	b   []byte
 }
 
 func newRangeReader(ctx context.Context, c *client.Client, path string, size int64) *rangeReader {
@@ -63,40 +72,129 @@ func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size && r.body != nil || off > r.size {
 		return 0, io.EOF
 	}
-	for {
-		end := min(off+int64(len(p)), r.size)
-		if r.body != nil && off >= r.base && end <= r.base+r.held {
-			n := r.copyOut(p[:end-off], off)
-			r.trim()
-			if n < len(p) {
-				return n, io.EOF
-			}
-			return n, nil
+	end := min(off+int64(len(p)), r.size)
+	if r.body != nil && off < r.pos && !r.kept(off, min(end, r.pos)) {
+		// It comes so late that what it asks for was handed to another
+		// request: a download of its own, beside the one under way
+		// (starting that one again here would leave the requests after
+		// it waiting for it to come back).
+		version := r.version
+		r.mu.Unlock()
+		n, err := r.readRange(p[:end-off], off, version)
+		r.mu.Lock()
+		if err == nil && n < len(p) {
+			err = io.EOF
 		}
-		if r.body == nil || off < r.base || off > r.base+r.held+readWindow {
-			if err := r.open(off); err != nil {
-				return 0, err
-			}
-			if off >= r.size {
-				return 0, io.EOF
-			}
-			continue
+		return n, err
+	}
+	if r.body == nil || off > r.pos+readWindow {
+		// Too far ahead to read to. The first download starts at the
+		// start unless the request is far from it: the client's first
+		// requests are for the start, whichever of them comes first.
+		at := off
+		if r.body == nil && r.version == 0 && off <= readWindow {
+			at = 0
 		}
-		if err := r.fill(); err != nil {
+		if err := r.open(at); err != nil {
+			return 0, err
+		}
+		if off >= r.size {
+			return 0, io.EOF
+		}
+		end = min(off+int64(len(p)), r.size)
+	}
+	// What comes before the download's position was kept; what comes
+	// after it is read: up to the request kept for others, the request
+	// itself straight into p.
+	n := 0
+	if off < r.pos {
+		n = r.copyOut(p[:min(end, r.pos)-off], off)
+	}
+	for r.pos < off {
+		if err := r.fill(off); err != nil {
 			return 0, err
 		}
 	}
+	if off+int64(n) < end {
+		k, err := r.readNext(p[n : end-off])
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	r.trim()
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// kept says whether the chunks hold all of off to end.
+func (r *rangeReader) kept(off, end int64) bool {
+	for _, c := range r.chunks {
+		if off >= end {
+			break
+		}
+		if c.off > off {
+			return false // a hole
+		}
+		off = max(off, c.off+int64(len(c.b)))
+	}
+	return off >= end
 }
 
 // copyOut copies what is kept from off on into p (all of it is kept).
 func (r *rangeReader) copyOut(p []byte, off int64) int {
 	n := 0
-	for n < len(p) {
-		at := off + int64(n) - r.base
-		c := r.chunks[at/readChunk]
-		n += copy(p[n:], c[at%readChunk:])
+	for _, c := range r.chunks {
+		if n == len(p) {
+			break
+		}
+		if at := off + int64(n) - c.off; at >= 0 && at < int64(len(c.b)) {
+			n += copy(p[n:], c.b[at:])
+		}
 	}
 	return n
+}
+
+// readNext reads the next len(p) bytes of the download into p.
+func (r *rangeReader) readNext(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := r.body.Read(p[n:])
+		n += k
+		if k > 0 {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // before the end of the file
+		}
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		// What was read is in no one's hands: the next request opens
+		// the file again.
+		r.body.Close()
+		r.body = nil
+		return 0, sftpError(fmt.Errorf("read %s: %w", r.path, err))
+	}
+	r.pos += int64(n)
+	return n, nil
+}
+
+// readRange reads len(p) bytes at off of the file's version into p, in a
+// download of its own.
+func (r *rangeReader) readRange(p []byte, off, version int64) (int, error) {
+	d, err := r.c.Get(r.ctx, r.path, client.GetOptions{Offset: off, Length: int64(len(p)), Version: version})
+	if err != nil {
+		return 0, sftpError(err)
+	}
+	defer d.Body.Close()
+	n, err := io.ReadFull(d.Body, p)
+	if err != nil {
+		return 0, sftpError(fmt.Errorf("read %s: %w", r.path, err))
+	}
+	return n, nil
 }
 
 // open starts a download at off.
@@ -115,32 +213,32 @@ func (r *rangeReader) open(off int64) error {
 	if r.version == 0 {
 		r.version, r.size = d.Version, d.Size
 	}
-	r.free = append(r.free, r.chunks...)
-	r.body, r.base, r.held, r.chunks = d.Body, off, 0, r.chunks[:0]
+	r.drop(len(r.chunks))
+	r.body, r.pos = d.Body, off
 	return nil
 }
 
-// fill reads more of the download.
-func (r *rangeReader) fill() error {
+// fill reads more of the download into the chunks, up to until at most.
+func (r *rangeReader) fill(until int64) error {
 	last := len(r.chunks) - 1
-	if last < 0 || len(r.chunks[last]) == readChunk {
-		var c []byte
+	if last < 0 || len(r.chunks[last].b) == readChunk || r.chunks[last].off+int64(len(r.chunks[last].b)) != r.pos {
+		var b []byte
 		if n := len(r.free); n > 0 {
-			c, r.free = r.free[n-1][:0], r.free[:n-1]
+			b, r.free = r.free[n-1][:0], r.free[:n-1]
 		} else {
-			c = make([]byte, 0, readChunk)
+			b = make([]byte, 0, readChunk)
 		}
-		r.chunks = append(r.chunks, c)
-		last++
+		r.chunks = append(r.chunks, keptChunk{off: r.pos, b: b})
+		last = len(r.chunks) - 1
 	}
-	c := r.chunks[last]
-	n, err := r.body.Read(c[len(c):readChunk])
-	r.chunks[last] = c[:len(c)+n]
-	r.held += int64(n)
+	c := &r.chunks[last]
+	n, err := r.body.Read(c.b[len(c.b):min(readChunk, len(c.b)+int(until-r.pos))])
+	c.b = c.b[:len(c.b)+n]
+	r.pos += int64(n)
 	if n > 0 {
 		return nil
 	}
-	if errors.Is(err, io.EOF) && r.base+r.held < r.size {
+	if errors.Is(err, io.EOF) && r.pos < r.size {
 		err = io.ErrUnexpectedEOF
 	}
 	if err == nil {
@@ -149,16 +247,23 @@ func (r *rangeReader) fill() error {
 	return sftpError(fmt.Errorf("read %s: %w", r.path, err))
 }
 
-// trim forgets the chunks that are more than a window behind the end of
-// the download.
+// trim forgets the chunks that end more than a window behind the
+// download.
 func (r *rangeReader) trim() {
-	for r.held-readChunk >= readWindow {
-		r.free = append(r.free, r.chunks[0])
-		r.chunks[0] = nil
-		r.chunks = r.chunks[1:]
-		r.base += readChunk
-		r.held -= readChunk
+	n := 0
+	for n < len(r.chunks) && r.chunks[n].off+int64(len(r.chunks[n].b)) <= r.pos-readWindow {
+		n++
 	}
+	r.drop(n)
+}
+
+// drop forgets the first n chunks.
+func (r *rangeReader) drop(n int) {
+	for _, c := range r.chunks[:n] {
+		r.free = append(r.free, c.b)
+	}
+	clear(r.chunks[:n])
+	r.chunks = r.chunks[n:]
 }
 
 // Close implements io.Closer: the request server closes the handle.

@@ -3,8 +3,10 @@ package sshserve
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -286,4 +288,108 @@ func TestSetstatWhileClosing(t *testing.T) {
 	if len(patched) == 0 || !patched[len(patched)-1].Equal(after) {
 		t.Fatalf("times set %v, want %v last", patched, after)
 	}
+}
+
+// rangeFiles serves one file's bytes through GET with ranges, as the API
+// does, counting the downloads opened.
+func rangeFiles(t *testing.T, data []byte) (*client.Client, *int) {
+	var mu sync.Mutex
+	opened := new(int)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		*opened++
+		mu.Unlock()
+		w.Header().Set(api.HeaderVersion, "1")
+		w.Header().Set("ETag", fmt.Sprintf(`"%x"`, sha256.Sum256(data)))
+		http.ServeContent(w, r, "f.bin", time.Time{}, bytes.NewReader(data))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, opened
+}
+
+// Reads served from one download, whatever order its requests come in,
+// straight into their buffers or from what was read ahead for others;
+// a request for bytes handed out already opens the file again.
+func TestRangeReaderOrders(t *testing.T) {
+	const req = 255 << 10
+	data := make([]byte, 40*req+1234)
+	_, _ = rand.NewChaCha8([32]byte{2}).Read(data)
+	check := func(t *testing.T, r *rangeReader, off int64, opens int, opened *int) {
+		t.Helper()
+		p := make([]byte, req)
+		n, err := r.ReadAt(p, off)
+		end := min(off+req, int64(len(data)))
+		if err != nil && !(err == io.EOF && end < off+req) {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		if !bytes.Equal(p[:n], data[off:end]) {
+			t.Fatalf("read at %d: %d bytes, not the file's", off, n)
+		}
+		if *opened != opens {
+			t.Fatalf("read at %d: %d downloads opened, want %d", off, *opened, opens)
+		}
+	}
+
+	t.Run("in order and a little out of it", func(t *testing.T) {
+		c, opened := rangeFiles(t, data)
+		r := newRangeReader(context.Background(), c, "/f.bin", int64(len(data)))
+		defer r.Close()
+		for _, i := range []int64{0, 1, 3, 2, 4, 7, 5, 6, 8, 9} {
+			check(t, r, i*req, 1, opened)
+		}
+		// Read ahead for request 3, kept for 2 still.
+		check(t, r, 2*req, 1, opened)
+		// Requests for bytes read straight into another's buffer: each
+		// read by a download of its own.
+		check(t, r, 0, 2, opened)
+		check(t, r, 1*req, 3, opened)
+		// The download goes on where it was.
+		check(t, r, 10*req, 3, opened)
+		// Partly handed out already, partly not read yet; then one
+		// partly read ahead for it.
+		check(t, r, 11*req-1000, 4, opened)
+		check(t, r, 12*req-1000, 4, opened)
+		// Far ahead: opened there.
+		check(t, r, 30*req, 5, opened)
+		// To the end, a short read at the last.
+		for i := int64(31); i*req < int64(len(data)); i++ {
+			check(t, r, i*req, 5, opened)
+		}
+	})
+
+	t.Run("concurrent, as pkg/sftp's workers", func(t *testing.T) {
+		c, opened := rangeFiles(t, data)
+		r := newRangeReader(context.Background(), c, "/f.bin", int64(len(data)))
+		defer r.Close()
+		var wg sync.WaitGroup
+		for i := 0; i*req < len(data); i += 8 {
+			for _, j := range rand.Perm(8) {
+				off := int64(i+j) * req
+				if off >= int64(len(data)) {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p := make([]byte, req)
+					n, err := r.ReadAt(p, off)
+					if err != nil && err != io.EOF {
+						t.Errorf("read at %d: %v", off, err)
+						return
+					}
+					if !bytes.Equal(p[:n], data[off:min(off+req, int64(len(data)))]) {
+						t.Errorf("read at %d: not the file's bytes", off)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		if *opened != 1 {
+			t.Errorf("%d downloads opened for requests out of order within a window, want 1", *opened)
+		}
+	})
 }
