@@ -149,9 +149,15 @@ func (s *scpSession) sink(cmd scpCommand) error {
 	// The target is a folder to copy into if it is one; otherwise the
 	// name of the one file or folder sent.
 	isDir := false
-	if e, err := s.c.Stat(s.ctx, target); err == nil {
+	switch e, err := s.c.Stat(s.ctx, target); {
+	case err == nil:
 		isDir = e.IsDir()
-	} else if !errors.Is(err, client.ErrNotFound) {
+	case errors.Is(err, client.ErrForbidden):
+		// A target the user may not look at: the writes are allowed or
+		// refused each by itself (a refusal then names the write, not
+		// the look), into it if the client says it is a folder.
+		isDir = cmd.dirTarget
+	case !errors.Is(err, client.ErrNotFound):
 		s.fatal(err)
 		return err
 	}

@@ -144,13 +144,7 @@ func TestSCPLegacy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Policies decide as over the API: not into bob's folder, and a bad
-	// name is refused.
-	p = startSCP(t, cl, "scp -t /home/bob")
-	if a := p.answer(); !strings.Contains(a, "scp:") {
-		t.Fatalf("into bob's folder: %q", a)
-	}
-	p.wait()
+	// A bad name is refused (policies: TestSCPRefusedWriteNamesIt).
 	p = startSCP(t, cl, "scp -t .")
 	p.ok()
 	p.send("C0644 2 ../escape\n")
@@ -233,4 +227,33 @@ func TestSCPPreservesTimes(t *testing.T) {
 		t.Fatalf("a bad T line: %q", a)
 	}
 	p.wait()
+}
+
+// A write scp -O may not make is refused as the write it is, though the
+// user may not look at the target either, and nothing is stored.
+func TestSCPRefusedWriteNamesIt(t *testing.T) {
+	e := newEnv(t, sshserve.Config{})
+	cl := e.login("alice")
+	for _, tc := range []struct{ cmd, stored string }{
+		{"scp -t /home/bob/x.txt", "/home/bob/x.txt"},
+		{"scp -t /home/bob", "/home/bob/x.txt"},
+		{"scp -d -t /home/bob", "/home/bob/x.txt"},
+	} {
+		p := startSCP(t, cl, tc.cmd)
+		refusal := p.answer()
+		if refusal == "" {
+			p.send("C0644 2 x.txt\n")
+			if refusal = p.answer(); refusal == "" {
+				p.send("hi\x00")
+				refusal = p.answer()
+			}
+		}
+		p.wait()
+		if !strings.HasPrefix(refusal, "1scp:") || !strings.Contains(refusal, "PutFile") || strings.Contains(refusal, "GetFile") {
+			t.Errorf("%s: refused with %q, want the write named", tc.cmd, refusal)
+		}
+		if e.stored(tc.stored) != nil {
+			t.Errorf("%s: stored", tc.cmd)
+		}
+	}
 }
