@@ -74,6 +74,16 @@ func (m *metrics) observe(route, method string, status int, d time.Duration, out
 	m.bytesOut.WithLabelValues(route).Add(float64(out))
 }
 
+// observeAborted counts a response cut short: under the status
+// "aborted", whatever its status line said, so that an error rate over the
+// statuses sees it.
+func (m *metrics) observeAborted(route, method string, d time.Duration, out int64) {
+	method = methodLabel(method)
+	m.requests.WithLabelValues(route, method, "aborted").Inc()
+	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+	m.bytesOut.WithLabelValues(route).Add(float64(out))
+}
+
 // healthz says the process is up, and nothing else: what runs where is
 // for the operator (strata_build_info in the metrics), not for anyone who
 // asks.

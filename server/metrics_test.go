@@ -3,8 +3,10 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/strata-storage/strata/server"
@@ -54,4 +56,30 @@ func TestMetricsAccess(t *testing.T) {
 	ms2 := httptest.NewServer(handler)
 	t.Cleanup(ms2.Close)
 	ok(t, (&fixture{t: t, srv: ms2}).do("GET", "/metrics", "", nil), http.StatusOK)
+}
+
+// A download cut short after its status line (its content failed midway)
+// is counted as aborted, not as the 200 its status line said, nor left out.
+func TestMetricsCountAbortedResponses(t *testing.T) {
+	f := newFixture(t, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
+	content := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	ok(t, f.do("PUT", "/v1/files/home/admin/big.bin", f.admin, bytes.NewReader(content)), http.StatusCreated)
+	f.fault.failAfter = 300 << 10
+	resp := f.do("GET", "/v1/files/home/admin/big.bin", f.admin, nil)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err == nil {
+		t.Fatalf("a download failing midway: %d, %d bytes, %v", resp.StatusCode, len(got), err)
+	}
+	f.fault.failAfter = 0
+	b := ok(t, f.do("GET", "/metrics", metricsToken, nil), http.StatusOK)
+	var aborted []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "strata_http_requests_total{") && strings.Contains(l, `status="aborted"`) {
+			aborted = append(aborted, l)
+		}
+	}
+	if len(aborted) != 1 || !strings.Contains(aborted[0], `method="GET"`) || !strings.HasSuffix(aborted[0], " 1") {
+		t.Fatalf("aborted requests counted: %q", aborted)
+	}
 }

@@ -163,24 +163,50 @@ func (s *Server) withObserve(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		s.metrics.inFlight.Inc()
 		defer s.metrics.inFlight.Dec()
+		// withRecover, inside, answers a panic with a 500; what comes out
+		// of it is http.ErrAbortHandler, a response cut short (a download
+		// whose client went away, or whose content failed midway), which
+		// is counted and logged as such on its way up.
+		returned := false
+		defer func() {
+			if returned {
+				return
+			}
+			in := info(r.Context())
+			s.metrics.observeAborted(routeLabel(in), r.Method, time.Since(start), sw.bytes)
+			s.log.Info("request", s.requestAttrs(r, in, sw, time.Since(start), true)...)
+		}()
 		next.ServeHTTP(sw, r)
+		returned = true
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		in := info(r.Context())
-		route := in.route
-		if route == "" {
-			route = "unmatched"
-		}
 		d := time.Since(start)
-		s.metrics.observe(route, r.Method, sw.status, d, sw.bytes)
-		attrs := []any{"rid", requestID(r.Context()), "method", r.Method, "route", route, "status", sw.status, "code", in.code,
-			"user", in.user, "bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr}
-		if s.cfg.LogPaths {
-			attrs = append(attrs, "path", redactLink(r.URL.EscapedPath()))
-		}
-		s.log.Info("request", attrs...)
+		s.metrics.observe(routeLabel(in), r.Method, sw.status, d, sw.bytes)
+		s.log.Info("request", s.requestAttrs(r, in, sw, d, false)...)
 	})
+}
+
+func routeLabel(in *reqInfo) string {
+	if in.route == "" {
+		return "unmatched"
+	}
+	return in.route
+}
+
+// requestAttrs are a request's log line; aborted says its response was
+// cut short after the status line (which is the status logged).
+func (s *Server) requestAttrs(r *http.Request, in *reqInfo, sw *statusWriter, d time.Duration, aborted bool) []any {
+	attrs := []any{"rid", requestID(r.Context()), "method", r.Method, "route", routeLabel(in), "status", sw.status, "code", in.code,
+		"user", in.user, "bytesIn", r.ContentLength, "bytesOut", sw.bytes, "ms", d.Milliseconds(), "remote", r.RemoteAddr}
+	if aborted {
+		attrs = append(attrs, "aborted", true)
+	}
+	if s.cfg.LogPaths {
+		attrs = append(attrs, "path", redactLink(r.URL.EscapedPath()))
+	}
+	return attrs
 }
 
 // withCleanPath refuses paths that ServeMux would otherwise "clean" with a

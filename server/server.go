@@ -153,7 +153,7 @@ func NewServer(d Deps, cfg Config) *Server {
 	s.links = newLinkServer(d.Shares, cfg.Now)
 	s.pageBufs.New = func() any { return new([]byte) }
 	s.register()
-	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withRecover(s.withObserve(s.withCleanPath(s.mux))))))
+	s.handler = s.withRequestID(s.withClientAddr(s.withBodyGuard(s.withObserve(s.withRecover(s.withCleanPath(s.mux))))))
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/strata-storage/strata/backend"
@@ -121,6 +123,21 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 type faultBlobs struct {
 	blob.Store
 	full bool
+	// failAfter, if set, fails every read of a blob after that many bytes.
+	failAfter int64
+}
+
+var errDiskGone = errors.New("disk gone")
+
+func (f *faultBlobs) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := f.Store.Get(ctx, key, off, n)
+	if err != nil || f.failAfter == 0 {
+		return rc, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(io.LimitReader(rc, f.failAfter), iotest.ErrReader(errDiskGone)), rc}, nil
 }
 
 func (f *faultBlobs) Put(ctx context.Context, key string, r io.Reader, size int64) error {
