@@ -40,6 +40,12 @@ if [ "${1:-}" = "--aws" ]; then
   aws=1
   shift
 fi
+# A work directory of its own is removed at the end (a run leaves GiBs);
+# one given as an argument is kept, to look into.
+own_work=
+if [ -z "${1:-}" ]; then
+  own_work=1
+fi
 work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")}
 mkdir -p "$work"
 big_mib=${BENCH_MIB:-1024}
@@ -61,7 +67,13 @@ stop_server() {
     server_pid=
   fi
 }
-trap 'stop_server' EXIT
+cleanup() {
+  stop_server
+  if [ -n "$own_work" ]; then
+    rm -rf "$work"
+  fi
+}
+trap 'cleanup' EXIT
 
 # start_server DATA [serve flags...]: starts strata serve, sets server_pid
 # and STRATA_SERVER.
@@ -274,7 +286,7 @@ if [ -n "$aws" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   python3 scripts/moto_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
-  trap 'stop_server; kill $moto_pid 2>/dev/null || true' EXIT
+  trap 'cleanup; kill $moto_pid 2>/dev/null || true' EXIT
   ep="http://127.0.0.1:$port"
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
   for _ in $(seq 100); do curl -fsS -o /dev/null "$ep/moto-api/" 2>/dev/null && break; sleep 0.2; done
