@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -264,11 +265,15 @@ func (b *Backend) archiveFile(ctx context.Context, p storepath.Path, l loc, clas
 		case cur != nil && !cur.readable(b.now()):
 			return Entry{}, archivedError(p.String(), cur)
 		}
+		extra, err := b.storeInline(ctx, l.rec.Blob, bit)
+		if err != nil {
+			return Entry{}, err
+		}
 		if err := a.Archive(ctx, l.rec.Blob, class); err != nil {
 			return Entry{}, blobArchError("archive", err)
 		}
 		next := &archRec{Class: class, Since: record.Nanos(b.now())}
-		e, err := b.commitArch(ctx, p, l, bit, next, nil)
+		e, err := b.commitArch(ctx, p, l, bit, next, extra)
 		if record.IsConflict(err) {
 			// Something changed under us: read the file again.
 			if nl, lerr := b.lookupExisting(ctx, p); lerr == nil && nl.rec.Kind == KindFile {
@@ -290,14 +295,34 @@ func (b *Backend) blobArch(ctx context.Context, blobID string) (*archRec, meta.I
 	return br.Arch, it, nil
 }
 
+// storeInline puts a blob kept inline (its item read as it) into the blob
+// store, to be archived: what the blob's record must drop with it is the
+// returned ops (blobArchOp drops its bytes). If the record is never
+// written, the object goes with the blob (releaseBlob deletes both).
+func (b *Backend) storeInline(ctx context.Context, blobID string, it meta.Item) ([]meta.Op, error) {
+	br, err := record.Decode[blobRec](it)
+	if err != nil || br.Inline == nil {
+		return nil, err
+	}
+	if err := b.blobs.Put(ctx, blobID, bytes.NewReader(br.Inline), int64(len(br.Inline))); err != nil {
+		return nil, errs.FromStore("store content", err)
+	}
+	pk, sk := inlineItemKey(blobID)
+	return []meta.Op{meta.Delete(pk, sk, meta.NoCond)}, nil
+}
+
 // blobArchOp is the write of a blob item (read as it) with the archive
-// state a, its counter kept.
+// state a, its counter kept. A blob in the archive tier is in the blob
+// store: bytes kept inline are dropped (storeInline put them there).
 func blobArchOp(it meta.Item, a *archRec) (meta.Op, error) {
 	br, err := record.Decode[blobRec](it)
 	if err != nil {
 		return meta.Op{}, err
 	}
 	br.Arch = a
+	if a != nil {
+		br.Inline = nil
+	}
 	nit := record.Item(it.PK, it.SK, br)
 	nit.N, nit.ExpiresAt = it.N, it.ExpiresAt
 	return meta.Put(nit, meta.AtVersion(it.Version)), nil

@@ -47,7 +47,7 @@ func (c *countingStore) ArchiveState(ctx context.Context, key string) (blob.Arch
 
 // archiveEnv is an env whose cold tier restores take delays by the env's
 // clock.
-func archiveEnv(t *testing.T, delays map[blob.RestoreTier]time.Duration) (*env, *countingStore) {
+func archiveEnv(t *testing.T, delays map[blob.RestoreTier]time.Duration, opts ...option) (*env, *countingStore) {
 	t.Helper()
 	dir := t.TempDir()
 	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
@@ -58,6 +58,9 @@ func archiveEnv(t *testing.T, delays map[blob.RestoreTier]time.Duration) (*env, 
 	t.Cleanup(func() { eng.Close() })
 	cs := &countingStore{Store: eng.Blobs}
 	cfg := backend.Config{Blobs: cs, Meta: eng.Meta, Keys: eng.Keys, Now: clk.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	b, ids, admin := wire(t, cfg)
 	return &env{t: t, b: b, ids: ids, blobs: cs, meta: eng.Meta, keys: eng.Keys, admin: admin, clock: clk, dir: dir}, cs
 }
@@ -139,8 +142,16 @@ func (e *env) wantArchivedRead(path string) {
 // (listed as such with no request to the blob store, unreadable with a
 // problem that says how to restore), restoring for its tier's delay,
 // restored for its days, then archived again.
-func TestArchiveRestoreCycle(t *testing.T) {
-	e, cs := archiveEnv(t, map[blob.RestoreTier]time.Duration{blob.TierStandard: 3 * time.Hour})
+func TestArchiveRestoreCycle(t *testing.T) { testArchiveRestoreCycle(t) }
+
+// The same with the small files kept inline: archived, their bytes move
+// to the blob store.
+func TestArchiveRestoreCycleInline(t *testing.T) {
+	testArchiveRestoreCycle(t, inline(backend.DefaultInlineMax))
+}
+
+func testArchiveRestoreCycle(t *testing.T, opts ...option) {
+	e, cs := archiveEnv(t, map[blob.RestoreTier]time.Duration{blob.TierStandard: 3 * time.Hour}, opts...)
 	content := data(5000, 1)
 	e.put(e.admin, "/home/admin/cold.bin", content)
 	e.put(e.admin, "/home/admin/warm.txt", []byte("warm"))
@@ -244,8 +255,14 @@ func TestArchiveBadInput(t *testing.T) {
 
 // TestArchiveCopyAndVersions: a copy of an archived file is archived too,
 // a new version is hot, and an instant-retrieval file reads at once.
-func TestArchiveCopyAndVersions(t *testing.T) {
-	e, _ := archiveEnv(t, nil)
+func TestArchiveCopyAndVersions(t *testing.T) { testArchiveCopyAndVersions(t) }
+
+func TestArchiveCopyAndVersionsInline(t *testing.T) {
+	testArchiveCopyAndVersions(t, inline(backend.DefaultInlineMax))
+}
+
+func testArchiveCopyAndVersions(t *testing.T, opts ...option) {
+	e, _ := archiveEnv(t, nil, opts...)
 	ctx := context.Background()
 	e.put(e.admin, "/home/admin/a", []byte("version one"))
 	e.archive("/home/admin/a", blob.ClassGlacier)

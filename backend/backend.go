@@ -60,6 +60,15 @@ type Config struct {
 	// (such parts are then read back when the upload completes).
 	SpoolBudget int64
 
+	// InlineMax is the largest sealed content kept in its blob's metadata
+	// record, committed in the same transaction as its version, instead
+	// of in the blob store: a small file then costs a share of one
+	// grouped metadata commit rather than a blob object with its own
+	// fsyncs (its data, its directory). 0 (or less) keeps every file in
+	// the blob store. It is for a metadata engine whose records are cheap (the
+	// embedded one); DynamoDB bills writes by the KiB.
+	InlineMax int64
+
 	// MaxOpenUploads bounds the open upload sessions of one user; 0 means
 	// DefaultMaxOpenUploads.
 	MaxOpenUploads int
@@ -83,6 +92,9 @@ const (
 	DefaultUploadTTL    = 7 * 24 * time.Hour
 	DefaultKeyCacheTTL  = 5 * time.Minute
 	DefaultSpoolBudget  = 64 << 20
+	// DefaultInlineMax is the InlineMax the embedded metadata engine is
+	// run with: files of up to about 16 KiB.
+	DefaultInlineMax = 16 << 10
 	// MinPartSize and MaxPartSize bound upload session parts: below 5 MiB S3
 	// refuses multipart parts, above 4 GiB a part cannot be sealed (and
 	// above 5 GiB S3 refuses any part).
@@ -100,6 +112,7 @@ type Backend struct {
 	keys         keys.Service
 	keep         int
 	partSize     int64
+	inlineMax    int64
 	upTTL        time.Duration
 	grace        time.Duration
 	maxUploads   int
@@ -138,10 +151,10 @@ func New(cfg Config) (*Backend, error) {
 		meta:     cfg.Meta,
 		keys:     cfg.Keys,
 		keep:     cfg.KeepVersions,
-		partSize: cfg.PartSize,
-		upTTL:    cfg.UploadTTL,
-		log:      cfg.Logger,
-		now:      cfg.Now,
+		partSize: cfg.PartSize, inlineMax: cfg.InlineMax,
+		upTTL: cfg.UploadTTL,
+		log:   cfg.Logger,
+		now:   cfg.Now,
 	}
 	if b.keep == 0 {
 		b.keep = DefaultKeepVersions

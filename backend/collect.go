@@ -56,6 +56,7 @@ func (b *Backend) Collect(ctx context.Context, grace time.Duration) (CollectStat
 	if errList[0] == nil {
 		errList = append(errList, b.collectBlobs(ctx, grace, open, &st))
 	}
+	errList = append(errList, b.collectInline(ctx, grace, &st))
 	if ul, ok := b.blobs.(blob.UploadLister); ok && errList[0] == nil {
 		errList = append(errList, b.collectPendingUploads(ctx, ul, grace, open, &st))
 	}
@@ -187,6 +188,46 @@ func (b *Backend) collectBlobs(ctx context.Context, grace time.Duration, open ma
 	})
 	if err != nil {
 		return fmt.Errorf("collect blobs: %w", err)
+	}
+	return nil
+}
+
+// collectInline removes the blobs kept inline that have no references
+// left (a crash between a purge and its release): they have no object for
+// collectBlobs to find them by. Their records' age is what grace applies to.
+func (b *Backend) collectInline(ctx context.Context, grace time.Duration, st *CollectStats) error {
+	if b.inlineMax <= 0 {
+		return nil // none are made: spare the engine the queries
+	}
+	cutoff := record.Nanos(b.now().Add(-grace))
+	for i := range rekeyPrefixes {
+		pk := inlinePK(rekeyPrefix(i))
+		err := b.eachItem(ctx, pk, "", func(li meta.Item) error {
+			it, err := b.meta.Get(ctx, blobPK(li.SK), skBlob)
+			ops := []meta.Op{meta.Delete(pk, li.SK, meta.AtVersion(li.Version))}
+			switch {
+			case record.IsNotFound(err):
+			case err != nil:
+				return err
+			case it.N > 0:
+				return nil
+			default:
+				br, err := record.Decode[blobRec](it)
+				if err != nil || br.Created > cutoff {
+					return err
+				}
+				ops = append(ops, meta.Delete(blobPK(li.SK), skBlob, meta.AtVersion(it.Version)))
+				st.OrphanBlobs++
+				st.OrphanBytes += int64(len(br.Inline))
+			}
+			if err := b.meta.Transact(ctx, ops); err != nil && !record.IsConflict(err) {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("collect inline blobs: %w", err)
+		}
 	}
 	return nil
 }

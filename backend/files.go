@@ -105,11 +105,27 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	if o.Size >= 0 {
 		sealedSize = crypto.Layout{Size: o.Size, PartSize: b.partSize}.SealedSize()
 	}
-	if err := b.blobs.Put(ctx, blobID, sealer, sealedSize); err != nil {
+	var inline []byte
+	if sealedSize > 0 && sealedSize <= b.inlineMax {
+		// Kept in its record, committed with its version (no blob object
+		// to discard if anything fails from here).
+		inline, err = io.ReadAll(io.LimitReader(sealer, sealedSize+1))
+		if body.err != nil {
+			return Entry{}, body.err
+		}
+		if err != nil {
+			return Entry{}, err
+		}
+	} else if err := b.blobs.Put(ctx, blobID, sealer, sealedSize); err != nil {
 		if body.err != nil {
 			return Entry{}, body.err
 		}
 		return Entry{}, errs.FromStore("store content", err)
+	}
+	discard := func() {
+		if inline == nil {
+			b.discardBlob(blobID)
+		}
 	}
 	sum := body.h.Sum(nil)
 	if body.err == nil && o.Size >= 0 && body.n != o.Size {
@@ -118,8 +134,11 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	if body.err == nil && o.SHA256 != nil && !bytes.Equal(sum, o.SHA256) {
 		body.err = fmt.Errorf("%w: content has sha-256 %x, expected %x", errs.ErrDigestMismatch, sum, o.SHA256)
 	}
+	if body.err == nil && inline != nil && int64(len(inline)) != sealedSize {
+		body.err = fmt.Errorf("crypto: sealed %d bytes, expected %d", len(inline), sealedSize)
+	}
 	if body.err != nil {
-		b.discardBlob(blobID)
+		discard()
 		return Entry{}, body.err
 	}
 
@@ -131,6 +150,7 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 			Wrapped:  dk.Wrapped,
 			KeyID:    dk.KeyID,
 			Created:  record.Nanos(b.now()),
+			Inline:   inline,
 		},
 		size:   body.n,
 		sha256: hex.EncodeToString(sum),
@@ -138,7 +158,7 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, o.IfMatch, o.IfNoneMatch, hint)
 	if err != nil {
-		b.discardBlob(blobID)
+		discard()
 		return Entry{}, err
 	}
 	// A file is often read soon after it is written (a check, a preview).
@@ -375,6 +395,12 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 		bi.N = 1
 		if err := tx.add(meta.Put(bi, meta.MustNew)); err != nil {
 			return Entry{}, nil, err
+		}
+		if nv.blob.Inline != nil {
+			pk, sk := inlineItemKey(nv.blobID)
+			if err := tx.add(meta.Put(record.Item(pk, sk, struct{}{}), meta.MustNew)); err != nil {
+				return Entry{}, nil, err
+			}
 		}
 	} else {
 		br, _, err := record.Get[blobRec](ctx, b.meta, blobPK(nv.blobID), skBlob)

@@ -60,6 +60,9 @@ func partSize(n int64) option { return func(c *backend.Config) { c.PartSize = n 
 
 func maxUploads(n int) option { return func(c *backend.Config) { c.MaxOpenUploads = n } }
 
+// inline keeps sealed contents of up to n bytes in their records.
+func inline(n int64) option { return func(c *backend.Config) { c.InlineMax = n } }
+
 // wrapBlobs lets a test put a fault-injecting store in front of the real one.
 func wrapBlobs(f func(blob.Store) blob.Store) option {
 	return func(c *backend.Config) { c.Blobs = f(c.Blobs) }

@@ -35,17 +35,24 @@ const (
 	userUpPrefix  = "up#"
 )
 
-func dirPK(id string) string        { return "dir#" + id }
-func entrySK(name string) string    { return entryPrefix + name }
-func filePK(id string) string       { return "file#" + id }
-func versionSK(seq int64) string    { return fmt.Sprintf("%s%020d", versionPrefix, seq) }
-func blobPK(id string) string       { return "blob#" + id }
-func userPK(id string) string       { return "user#" + id }
-func trashPK(userID string) string  { return "trash#" + userID }
-func trashSK(id string) string      { return trashPrefix + id }
-func uploadPK(id string) string     { return "upload#" + id }
-func partSK(n int) string           { return fmt.Sprintf("%s%05d", partPrefix, n) }
-func userUploadSK(id string) string { return userUpPrefix + id }
+func dirPK(id string) string     { return "dir#" + id }
+func entrySK(name string) string { return entryPrefix + name }
+func filePK(id string) string    { return "file#" + id }
+func versionSK(seq int64) string { return fmt.Sprintf("%s%020d", versionPrefix, seq) }
+func blobPK(id string) string    { return "blob#" + id }
+
+// inlinePK is the partition that lists the blobs kept inline (in their
+// record, blobRec.Inline) whose IDs start with prefix (two characters, as
+// key rotation walks them); the item's sort key is the blob's ID.
+func inlinePK(prefix string) string { return "inline#" + prefix }
+
+func inlineItemKey(blobID string) (pk, sk string) { return inlinePK(blobID[:2]), blobID }
+func userPK(id string) string                     { return "user#" + id }
+func trashPK(userID string) string                { return "trash#" + userID }
+func trashSK(id string) string                    { return trashPrefix + id }
+func uploadPK(id string) string                   { return "upload#" + id }
+func partSK(n int) string                         { return fmt.Sprintf("%s%05d", partPrefix, n) }
+func userUploadSK(id string) string               { return userUpPrefix + id }
 
 // Kind of an entry.
 type Kind string
@@ -96,6 +103,10 @@ type blobRec struct {
 	Created  int64  `json:"c"`
 	// Arch is the blob's place in the archive tier, nil for hot.
 	Arch *archRec `json:"a,omitempty"`
+	// Inline is the sealed blob itself when it is kept in its record
+	// rather than in the blob store (Config.InlineMax); it is listed in
+	// inlinePK then. An archived blob is never inline.
+	Inline []byte `json:"in,omitempty"`
 }
 
 // trashRec is the item at (trash#<userID>, t#<trashID>): an entry taken out of

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,6 +129,12 @@ func (b *Backend) openBlob(ctx context.Context, what, blobID string, off, n int6
 		return nil, err
 	}
 	fetch := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		if br.Inline != nil {
+			if off < 0 || n < 0 || off+n > int64(len(br.Inline)) {
+				return nil, fmt.Errorf("%w: blob %s is short: bytes %d+%d of %d kept inline", errs.ErrIntegrity, blobID, off, n, len(br.Inline))
+			}
+			return io.NopCloser(bytes.NewReader(br.Inline[off : off+n])), nil
+		}
 		rc, err := b.blobs.Get(ctx, blobID, off, n)
 		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidRange) {
 			return nil, fmt.Errorf("%w: blob %s is missing or short: %w", errs.ErrIntegrity, blobID, err)
@@ -260,6 +267,17 @@ func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storep
 func (b *Backend) releaseBlob(ctx context.Context, blobID string) {
 	it, err := b.meta.Get(ctx, blobPK(blobID), skBlob)
 	if err != nil || it.N > 0 {
+		return
+	}
+	if br, err := record.Decode[blobRec](it); err == nil && br.Inline != nil {
+		// Kept inline: the record and its listing are all there is.
+		pk, sk := inlineItemKey(blobID)
+		if err := b.meta.Transact(ctx, []meta.Op{
+			meta.Delete(blobPK(blobID), skBlob, meta.AtVersion(it.Version)),
+			meta.Delete(pk, sk, meta.NoCond),
+		}); err != nil {
+			b.log.Warn("delete released inline blob", "blob", blobID, "err", err)
+		}
 		return
 	}
 	if err := b.meta.Delete(ctx, blobPK(blobID), skBlob, meta.AtVersion(it.Version)); err != nil {

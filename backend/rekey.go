@@ -394,6 +394,14 @@ func (b *Backend) rekeyPass(ctx context.Context, j *runningJob, rk *rekeyJob, cu
 			if err != nil {
 				return fmt.Errorf("list blobs: %w", err)
 			}
+			// Blobs kept in their records are not in the blob store.
+			err = b.eachItem(ctx, inlinePK(rekeyPrefix(next)), "", func(it meta.Item) error {
+				ids = append(ids, itemKey{blobPK(it.SK), skBlob})
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("list inline blobs: %w", err)
+			}
 			next++
 		}
 		if err := b.rekeyItems(ctx, j, rk, ids, current); err != nil {

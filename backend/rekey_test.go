@@ -205,6 +205,14 @@ func wrappings(t *testing.T, bs blob.Store, ms meta.Store) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The blobs kept in their records (Config.InlineMax).
+	for _, id := range inlineIDs(t, ms) {
+		it, err := ms.Get(ctx, "blob#"+id, "blob")
+		if err != nil {
+			t.Fatalf("inline blob %s: %v", id, err)
+		}
+		out[id] = kid(it)
+	}
 	after := ""
 	for {
 		pg, err := ms.Query(ctx, "uploads", meta.QueryOpts{After: after})
@@ -357,10 +365,16 @@ func (e *env) keyStatus() backend.KeyStatus {
 // upload session, the canary) moves onto the new master key version, once
 // each, and the old version leaves the key file; everything reads back
 // through the new wrappings, and the session completes after it.
-func TestRotateKeys(t *testing.T) {
+func TestRotateKeys(t *testing.T) { testRotateKeys(t) }
+
+// The same with the small files kept in their records, which are not in
+// the blob store's listing that a rotation walks.
+func TestRotateKeysInline(t *testing.T) { testRotateKeys(t, inline(backend.DefaultInlineMax)) }
+
+func testRotateKeys(t *testing.T, opts ...option) {
 	var ck *countingKeys
-	e := newEnv(t, exclusive(), noKeyCache(), partSize(64<<10),
-		wrapKeys(func(s keys.Service) keys.Service { ck = newCountingKeys(s); return ck }))
+	e := newEnv(t, append([]option{exclusive(), noKeyCache(), partSize(64 << 10),
+		wrapKeys(func(s keys.Service) keys.Service { ck = newCountingKeys(s); return ck })}, opts...)...)
 	ctx := context.Background()
 	if err := e.b.CheckKeys(ctx); err != nil {
 		t.Fatal(err)

@@ -119,6 +119,10 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
 	// Metadata in a locked local file has one user: this process.
 	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
+	if cc.Exclusive && cc.InlineMax == 0 {
+		// Its records are cheap: small files are kept in them.
+		cc.InlineMax = backend.DefaultInlineMax
+	}
 	c, err := NewCore(cc, WithAuditRetention(cfg.AuditRetention), WithPasswordCost(cfg.PasswordCost))
 	if err != nil {
 		eng.Close()

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-storage/strata/backend"
+	"github.com/strata-storage/strata/backend/crypto"
 	"github.com/strata-storage/strata/server/api"
 	"github.com/strata-storage/strata/server/client"
 )
@@ -430,8 +432,11 @@ func TestKillDuringUploads(t *testing.T) {
 			for i := 0; ctx.Err() == nil; i++ {
 				path := fmt.Sprintf("/home/admin/crash/w%d/f%03d", w, i)
 				size := 1000 + (i*7919+w*104729)%400_000
-				if i%5 == 4 {
+				switch i % 5 {
+				case 4:
 					size = 11<<20 + i // a multi-part session upload
+				case 2:
+					size = 500 + (i*131)%12000 // kept inline (DefaultInlineMax)
 				}
 				content := randomBytes(size, uint64(w*1000+i))
 				sum := sha256.Sum256(content)
@@ -488,10 +493,13 @@ func TestKillDuringUploads(t *testing.T) {
 		}
 	}
 	// Everything visible is whole: its content is exactly what was sent.
-	visible := 0
+	visible, stored := 0, 0 // stored: in the blob store, not kept inline
 	for w := range 6 {
 		err := c2.Walk(bg(), fmt.Sprintf("/home/admin/crash/w%d", w), func(e api.Entry) error {
 			visible++
+			if crypto.SealedSize(e.Size) > backend.DefaultInlineMax {
+				stored++
+			}
 			if want, ok := intended[e.Path]; !ok || e.SHA256 != want {
 				return fmt.Errorf("%s is visible with content nobody sent whole", e.Path)
 			}
@@ -529,10 +537,10 @@ func TestKillDuringUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := countObjects(t, data)
-	t.Logf("%d acknowledged, %d visible, %d sessions aborted, %d blobs before collection, %d removed, %d after",
-		len(acked), visible, len(ups), before, r.OrphanBlobs, after)
-	if after != visible {
-		t.Fatalf("%d blobs remain for %d visible files", after, visible)
+	t.Logf("%d acknowledged, %d visible (%d kept inline), %d sessions aborted, %d blobs before collection, %d removed, %d after",
+		len(acked), visible, visible-stored, len(ups), before, r.OrphanBlobs, after)
+	if after != stored || stored == visible {
+		t.Fatalf("%d blobs remain for %d visible files, %d of them too big to be kept inline", after, visible, stored)
 	}
 	if r.OrphanBlobs != before-after {
 		t.Fatalf("collector reported %d, removed %d", r.OrphanBlobs, before-after)
