@@ -427,8 +427,12 @@ echo "== $small_files files of 4 KiB"
 start_server "$work/data-small"
 mkdir -p "$work/small"
 for i in $(seq -w 1 "$small_files"); do head -c 4096 /dev/urandom >"$work/small/f$i"; done
-small_secs=$(seconds "$bin" put -q -r -j 16 "$work/small" /home/admin/small)
-echo "small files: $(rate "$small_files" "$small_secs") files/s ($small_secs s)"
+# At the default parallelism (-j 4), the issue's target, then at -j 16
+# into another folder of the same server.
+small_secs=$(seconds "$bin" put -q -r "$work/small" /home/admin/small4)
+echo "small files, default -j 4: $(rate "$small_files" "$small_secs") files/s ($small_secs s)"
+small16_secs=$(seconds "$bin" put -q -r -j 16 "$work/small" /home/admin/small16)
+echo "small files, -j 16: $(rate "$small_files" "$small16_secs") files/s ($small16_secs s)"
 stop_server
 
 echo "== listing a folder of $list_entries entries"
@@ -488,7 +492,7 @@ Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   peak RSS, ${big_mib} MiB up   $rss_big MiB
   peak RSS, ${rss_mib} MiB up   $rss_2g MiB
   $sys_line
-  4 KiB files            $(rate "$small_files" "$small_secs") files/s
+  4 KiB files            $(rate "$small_files" "$small_secs") files/s at the default -j 4, $(rate "$small_files" "$small16_secs") at -j 16
   list $count entries   $list_secs s
   list first line        $list_first ms, whole $list_whole ms (start of the binary alone $start_ms ms; server CPU $list_cpu s)
   folder copy            $copy_rate entries/s ($copy_files files; server CPU $copy_cpu s)
