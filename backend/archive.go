@@ -270,6 +270,9 @@ func (b *Backend) archiveFile(ctx context.Context, p storepath.Path, l loc, clas
 			return Entry{}, err
 		}
 		if err := a.Archive(ctx, l.rec.Blob, class); err != nil {
+			if extra != nil {
+				b.discardBlob(l.rec.Blob) // the record keeps the bytes
+			}
 			return Entry{}, blobArchError("archive", err)
 		}
 		next := &archRec{Class: class, Since: record.Nanos(b.now())}
@@ -298,7 +301,9 @@ func (b *Backend) blobArch(ctx context.Context, blobID string) (*archRec, meta.I
 // storeInline puts a blob kept inline (its item read as it) into the blob
 // store, to be archived: what the blob's record must drop with it is the
 // returned ops (blobArchOp drops its bytes). If the record is never
-// written, the object goes with the blob (releaseBlob deletes both).
+// written (a crash, a lost race), the record still holds the bytes and the
+// object goes with the blob: releaseBlob deletes both, and the collector
+// an object whose record is gone.
 func (b *Backend) storeInline(ctx context.Context, blobID string, it meta.Item) ([]meta.Op, error) {
 	br, err := record.Decode[blobRec](it)
 	if err != nil || br.Inline == nil {

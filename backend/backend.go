@@ -95,6 +95,10 @@ const (
 	// DefaultInlineMax is the InlineMax the embedded metadata engine is
 	// run with: files of up to about 16 KiB.
 	DefaultInlineMax = 16 << 10
+	// MaxInline bounds InlineMax: a record holds the bytes in base64
+	// (4/3 of them), and DynamoDB items, which every record must fit,
+	// end at 400 KB.
+	MaxInline = 64 << 10
 	// MinPartSize and MaxPartSize bound upload session parts: below 5 MiB S3
 	// refuses multipart parts, above 4 GiB a part cannot be sealed (and
 	// above 5 GiB S3 refuses any part).
@@ -151,7 +155,7 @@ func New(cfg Config) (*Backend, error) {
 		meta:     cfg.Meta,
 		keys:     cfg.Keys,
 		keep:     cfg.KeepVersions,
-		partSize: cfg.PartSize, inlineMax: cfg.InlineMax,
+		partSize: cfg.PartSize, inlineMax: min(cfg.InlineMax, MaxInline),
 		upTTL: cfg.UploadTTL,
 		log:   cfg.Logger,
 		now:   cfg.Now,

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -204,5 +205,65 @@ func TestInlineCollected(t *testing.T) {
 	}
 	if readable != 1 {
 		t.Fatalf("%d of the two files read, want the one whose blob is kept", readable)
+	}
+}
+
+// An archive of a file kept inline that fails after its bytes went to the
+// blob store takes them out again; one that a crash cut there (the object
+// and the record both hold the bytes) neither breaks a key rotation, which
+// finds the blob both ways, nor the file.
+func TestInlineArchiveFailsMidway(t *testing.T) {
+	e, cs := archiveEnv(t, nil, inline(backend.DefaultInlineMax), exclusive(), noKeyCache())
+	ctx := context.Background()
+	if err := e.b.CheckKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	content := data(2000, 3)
+	e.put(e.admin, "/home/admin/a.txt", content)
+	errCold := errors.New("cold tier unreachable")
+	cs.onArchive = func(context.Context, int64) error { return errCold }
+	if _, err := e.b.Archive(ctx, e.admin, p("/home/admin/a.txt"), backend.ArchiveOptions{Class: blob.ClassGlacier}); err == nil {
+		t.Fatal("an archive whose tier fails succeeded")
+	}
+	objects := func() int { // blobCount drains the backend's jobs: no rotation after it
+		n := 0
+		if err := e.blobs.List(ctx, "", func(blob.Info) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := objects(); n != 0 {
+		t.Fatalf("%d objects left by the failed archive", n)
+	}
+	// As a crash there leaves it.
+	id := inlineIDs(t, e.meta)[0]
+	it, err := e.meta.Get(ctx, "blob#"+id, "blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var br struct {
+		Inline []byte `json:"in"`
+	}
+	if err := json.Unmarshal(it.Value, &br); err != nil || len(br.Inline) == 0 {
+		t.Fatalf("record: %s, %v", it.Value, err)
+	}
+	if err := e.blobs.Put(ctx, id, bytes.NewReader(br.Inline), int64(len(br.Inline))); err != nil {
+		t.Fatal(err)
+	}
+	if job := e.rotate(); job.State != backend.JobDone {
+		t.Fatalf("rotation with a blob both inline and stored: %+v", job)
+	}
+	if got := e.mustRead(e.admin, "/home/admin/a.txt"); !bytes.Equal(got, content) {
+		t.Fatal("reads back other bytes after the rotation")
+	}
+	// Released, it takes the object with it.
+	if _, err := e.b.Delete(ctx, e.admin, p("/home/admin/a.txt"), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.EmptyTrash(ctx, e.admin, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, l := e.blobCount(), e.inlineListed(); n != 0 || l != 0 {
+		t.Fatalf("after its release: %d objects, %d listed inline", n, l)
 	}
 }

@@ -277,6 +277,11 @@ func (b *Backend) releaseBlob(ctx context.Context, blobID string) {
 			meta.Delete(pk, sk, meta.NoCond),
 		}); err != nil {
 			b.log.Warn("delete released inline blob", "blob", blobID, "err", err)
+			return
+		}
+		// An object only if an archive put it there and failed after.
+		if err := b.blobs.Delete(ctx, blobID); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			b.log.Warn("delete released blob", "blob", blobID, "err", err)
 		}
 		return
 	}

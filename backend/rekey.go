@@ -385,10 +385,19 @@ func (b *Backend) rekeyPass(ctx context.Context, j *runningJob, rk *rekeyJob, cu
 		// A page is the blobs of consecutive prefixes, one prefix at
 		// least, until it holds a batch's worth.
 		var ids []itemKey
+		// A blob kept inline can have an object too (an archive that put
+		// it there and failed after): each record goes into a page once.
+		seen := map[string]bool{}
+		add := func(blobID string) {
+			if !seen[blobID] {
+				seen[blobID] = true
+				ids = append(ids, itemKey{blobPK(blobID), skBlob})
+			}
+		}
 		next := rk.Prefix
 		for next < rekeyPrefixes && len(ids) < rekeyTxOps {
 			err := b.blobs.List(ctx, rekeyPrefix(next), func(info blob.Info) error {
-				ids = append(ids, itemKey{blobPK(info.Key), skBlob})
+				add(info.Key)
 				return nil
 			})
 			if err != nil {
@@ -396,7 +405,7 @@ func (b *Backend) rekeyPass(ctx context.Context, j *runningJob, rk *rekeyJob, cu
 			}
 			// Blobs kept in their records are not in the blob store.
 			err = b.eachItem(ctx, inlinePK(rekeyPrefix(next)), "", func(it meta.Item) error {
-				ids = append(ids, itemKey{blobPK(it.SK), skBlob})
+				add(it.SK)
 				return nil
 			})
 			if err != nil {
