@@ -155,8 +155,9 @@ func (s *scpSession) sink(cmd scpCommand) error {
 	case errors.Is(err, client.ErrForbidden):
 		// A target the user may not look at: the writes are allowed or
 		// refused each by itself (a refusal then names the write, not
-		// the look), into it if the client says it is a folder.
-		isDir = cmd.dirTarget
+		// the look), into it if the client says it is a folder (-d, or
+		// a trailing slash).
+		isDir = cmd.dirTarget || strings.HasSuffix(cmd.paths[0], "/")
 	case !errors.Is(err, client.ErrNotFound):
 		s.fatal(err)
 		return err

@@ -238,6 +238,7 @@ func TestSCPRefusedWriteNamesIt(t *testing.T) {
 		{"scp -t /home/bob/x.txt", "/home/bob/x.txt"},
 		{"scp -t /home/bob", "/home/bob/x.txt"},
 		{"scp -d -t /home/bob", "/home/bob/x.txt"},
+		{"scp -t /home/bob/", "/home/bob/x.txt"},
 	} {
 		p := startSCP(t, cl, tc.cmd)
 		refusal := p.answer()

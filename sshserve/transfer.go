@@ -25,6 +25,8 @@ const (
 	// is opened again at its offset.
 	readWindow = 4 << 20
 	readChunk  = 256 << 10
+	// maxFreeChunks bounds the dropped chunks kept for reuse.
+	maxFreeChunks = 8
 	// maxEarlyWrites bounds the writes of one upload held for their turn.
 	maxEarlyWrites = 16 << 20
 )
@@ -219,20 +221,18 @@ func (r *rangeReader) open(off int64) error {
 }
 
 // fill reads more of the download into the chunks, up to until at most.
+//
+// A chunk is as large as the gap it fills, up to readChunk: requests that
+// come in swapped pairs leave a gap of one request each, and a full chunk
+// for each would hold several times the window.
 func (r *rangeReader) fill(until int64) error {
 	last := len(r.chunks) - 1
-	if last < 0 || len(r.chunks[last].b) == readChunk || r.chunks[last].off+int64(len(r.chunks[last].b)) != r.pos {
-		var b []byte
-		if n := len(r.free); n > 0 {
-			b, r.free = r.free[n-1][:0], r.free[:n-1]
-		} else {
-			b = make([]byte, 0, readChunk)
-		}
-		r.chunks = append(r.chunks, keptChunk{off: r.pos, b: b})
+	if last < 0 || len(r.chunks[last].b) == cap(r.chunks[last].b) || r.chunks[last].off+int64(len(r.chunks[last].b)) != r.pos {
+		r.chunks = append(r.chunks, keptChunk{off: r.pos, b: r.chunkFor(int(min(until-r.pos, readChunk)))})
 		last = len(r.chunks) - 1
 	}
 	c := &r.chunks[last]
-	n, err := r.body.Read(c.b[len(c.b):min(readChunk, len(c.b)+int(until-r.pos))])
+	n, err := r.body.Read(c.b[len(c.b):min(cap(c.b), len(c.b)+int(until-r.pos))])
 	c.b = c.b[:len(c.b)+n]
 	r.pos += int64(n)
 	if n > 0 {
@@ -244,7 +244,22 @@ func (r *rangeReader) fill(until int64) error {
 	if err == nil {
 		err = io.ErrNoProgress
 	}
+	// The next request opens the file again.
+	r.body.Close()
+	r.body = nil
 	return sftpError(fmt.Errorf("read %s: %w", r.path, err))
+}
+
+// chunkFor is an empty chunk for n bytes: a dropped one of that size at
+// most twice over, or a new one.
+func (r *rangeReader) chunkFor(n int) []byte {
+	for i := len(r.free) - 1; i >= 0; i-- {
+		if b := r.free[i]; cap(b) >= n && cap(b) <= 2*n {
+			r.free = append(r.free[:i], r.free[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
 }
 
 // trim forgets the chunks that end more than a window behind the
@@ -260,7 +275,9 @@ func (r *rangeReader) trim() {
 // drop forgets the first n chunks.
 func (r *rangeReader) drop(n int) {
 	for _, c := range r.chunks[:n] {
-		r.free = append(r.free, c.b)
+		if len(r.free) < maxFreeChunks {
+			r.free = append(r.free, c.b)
+		}
 	}
 	clear(r.chunks[:n])
 	r.chunks = r.chunks[n:]

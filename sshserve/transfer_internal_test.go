@@ -393,3 +393,37 @@ func TestRangeReaderOrders(t *testing.T) {
 		}
 	})
 }
+
+// Requests that come in swapped pairs (1, 0, 3, 2, ...) keep what the
+// early one of each pair read ahead: the reader holds about the window,
+// not a chunk of readChunk for every gap.
+func TestRangeReaderMemoryBound(t *testing.T) {
+	const req = 32 << 10
+	data := make([]byte, 16<<20)
+	_, _ = rand.NewChaCha8([32]byte{3}).Read(data)
+	c, _ := rangeFiles(t, data)
+	r := newRangeReader(context.Background(), c, "/f.bin", int64(len(data)))
+	defer r.Close()
+	p := make([]byte, req)
+	most := 0
+	for i := 0; i*req < len(data); i += 2 {
+		for _, j := range []int{i + 1, i} {
+			off := int64(j) * req
+			n, err := r.ReadAt(p, off)
+			if (err != nil && err != io.EOF) || !bytes.Equal(p[:n], data[off:off+int64(n)]) || n != req {
+				t.Fatalf("read at %d: %d bytes, %v", off, n, err)
+			}
+		}
+		held := 0
+		for _, k := range r.chunks {
+			held += cap(k.b)
+		}
+		for _, b := range r.free {
+			held += cap(b)
+		}
+		most = max(most, held)
+	}
+	if limit := readWindow + (maxFreeChunks+1)*readChunk; most > limit {
+		t.Fatalf("held %d KiB at most, want at most %d KiB", most>>10, limit>>10)
+	}
+}
