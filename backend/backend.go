@@ -150,15 +150,16 @@ func New(cfg Config) (*Backend, error) {
 		return nil, errors.New("backend: Blobs, Meta and Keys are required")
 	}
 	b := &Backend{
-		dirs:     newDirCache(),
-		blobs:    cfg.Blobs,
-		meta:     cfg.Meta,
-		keys:     cfg.Keys,
-		keep:     cfg.KeepVersions,
-		partSize: cfg.PartSize, inlineMax: min(cfg.InlineMax, MaxInline),
-		upTTL: cfg.UploadTTL,
-		log:   cfg.Logger,
-		now:   cfg.Now,
+		dirs:      newDirCache(),
+		blobs:     cfg.Blobs,
+		meta:      cfg.Meta,
+		keys:      cfg.Keys,
+		keep:      cfg.KeepVersions,
+		partSize:  cfg.PartSize,
+		inlineMax: min(cfg.InlineMax, MaxInline),
+		upTTL:     cfg.UploadTTL,
+		log:       cfg.Logger,
+		now:       cfg.Now,
 	}
 	if b.keep == 0 {
 		b.keep = DefaultKeepVersions

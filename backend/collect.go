@@ -206,33 +206,28 @@ func (b *Backend) collectInline(ctx context.Context, grace time.Duration, st *Co
 		pk := inlinePK(rekeyPrefix(i))
 		err := b.eachItem(ctx, pk, "", func(li meta.Item) error {
 			it, err := b.meta.Get(ctx, blobPK(li.SK), skBlob)
-			ops := []meta.Op{meta.Delete(pk, li.SK, meta.AtVersion(li.Version))}
-			var freed int64
 			switch {
 			case record.IsNotFound(err):
+				// A listing without its record.
+				err = b.meta.Delete(ctx, pk, li.SK, meta.AtVersion(li.Version))
 			case err != nil:
 				return err
 			case it.N > 0:
 				return nil
 			default:
-				br, err := record.Decode[blobRec](it)
-				if err != nil || br.Created > cutoff {
-					return err
+				br, derr := record.Decode[blobRec](it)
+				if derr != nil || br.Created > cutoff {
+					return derr
 				}
-				ops = append(ops, meta.Delete(blobPK(li.SK), skBlob, meta.AtVersion(it.Version)))
-				freed = int64(len(br.Inline))
+				if err = b.dropInline(ctx, li.SK, it); err == nil {
+					st.OrphanBlobs++
+					st.OrphanBytes += int64(len(br.Inline))
+				}
 			}
-			err = b.meta.Transact(ctx, ops)
-			switch {
-			case record.IsConflict(err):
+			if record.IsConflict(err) {
 				return nil // changed meanwhile: the next run looks again
-			case err != nil:
-				return err
-			case len(ops) > 1:
-				st.OrphanBlobs++
-				st.OrphanBytes += freed
 			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("collect inline blobs: %w", err)

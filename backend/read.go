@@ -261,6 +261,24 @@ func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storep
 	}, "", false, &l)
 }
 
+// dropInline removes a blob kept inline, its record read as it: the record
+// and its listing in one transaction (conditioned on the record as read),
+// then an object an archive may have put in the blob store and failed
+// after.
+func (b *Backend) dropInline(ctx context.Context, blobID string, it meta.Item) error {
+	pk, sk := inlineItemKey(blobID)
+	if err := b.meta.Transact(ctx, []meta.Op{
+		meta.Delete(blobPK(blobID), skBlob, meta.AtVersion(it.Version)),
+		meta.Delete(pk, sk, meta.NoCond),
+	}); err != nil {
+		return err
+	}
+	if err := b.blobs.Delete(ctx, blobID); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		b.log.Warn("delete released blob", "blob", blobID, "err", err)
+	}
+	return nil
+}
+
 // releaseBlob removes a blob whose last reference is gone. Its record goes
 // first: once a blob has no record nothing can reference it again, and an
 // object left behind by a crash is an orphan the collector removes.
@@ -270,18 +288,8 @@ func (b *Backend) releaseBlob(ctx context.Context, blobID string) {
 		return
 	}
 	if br, err := record.Decode[blobRec](it); err == nil && br.Inline != nil {
-		// Kept inline: the record and its listing are all there is.
-		pk, sk := inlineItemKey(blobID)
-		if err := b.meta.Transact(ctx, []meta.Op{
-			meta.Delete(blobPK(blobID), skBlob, meta.AtVersion(it.Version)),
-			meta.Delete(pk, sk, meta.NoCond),
-		}); err != nil {
+		if err := b.dropInline(ctx, blobID, it); err != nil {
 			b.log.Warn("delete released inline blob", "blob", blobID, "err", err)
-			return
-		}
-		// An object only if an archive put it there and failed after.
-		if err := b.blobs.Delete(ctx, blobID); err != nil && !errors.Is(err, blob.ErrNotFound) {
-			b.log.Warn("delete released blob", "blob", blobID, "err", err)
 		}
 		return
 	}
