@@ -23,7 +23,9 @@
 //
 // Every object is written whole elsewhere (a temp file in tmp/, or an upload's
 // parts directory) and fsynced, then renamed under its key and the directory
-// fsynced, so a key is either absent or whole. Complete renames the upload's
+// fsynced, so a key is either absent or whole. On Linux an object's whole
+// megabytes are written with O_DIRECT, around the page cache (direct_linux.go):
+// the fsync that follows makes them as durable as the rest. Complete renames the upload's
 // parts directory into place: it reads one directory, removes the parts it
 // was not given and renames once, and never copies data. A crash before that
 // rename leaves the parts sealed in the upload, and a retried Complete
@@ -139,7 +141,7 @@ func Open(dir string) (*Store, error) {
 	}
 	s := &Store{dir: abs, root: root, crc: crc32.MakeTable(crc32.Castagnoli), minPartSize: blob.MinPartSize}
 	s.bufs.New = func() any {
-		b := make([]byte, bufSize)
+		b := alignedBuffer(bufSize)
 		return &b
 	}
 	if err := s.init(); err != nil {
@@ -551,7 +553,7 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 			s.bufs.Put(spare)
 		}
 	}()
-	return copyBuffered(ctx, dst, src, limit, sum, *bp, func() []byte {
+	return copyBuffered(ctx, newDirectWriter(dst), src, limit, sum, *bp, func() []byte {
 		spare = s.bufs.Get().(*[]byte)
 		return *spare
 	})

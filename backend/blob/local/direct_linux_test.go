@@ -1,0 +1,159 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// directSupported reports whether dir's file system takes O_DIRECT.
+func directSupported(t *testing.T, dir string) bool {
+	t.Helper()
+	fd, err := unix.Open(filepath.Join(dir, "probe"), unix.O_WRONLY|unix.O_CREAT|unix.O_DIRECT, 0o600)
+	if err != nil {
+		t.Logf("%s does not take O_DIRECT (%v): checking the bytes only", dir, err)
+		return false
+	}
+	unix.Close(fd)
+	return true
+}
+
+func isDirect(t *testing.T, f *os.File) bool {
+	t.Helper()
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flags&unix.O_DIRECT != 0
+}
+
+func TestDirectWriter(t *testing.T) {
+	mib := alignedBuffer(1 << 20)
+	rand.Read(mib)
+	small := make([]byte, 1000)
+	rand.Read(small)
+	for _, tc := range []struct {
+		name   string
+		writes [][]byte
+		direct []bool // O_DIRECT set after each write (where supported)
+	}{
+		{"blocks then a tail", [][]byte{mib, mib, small}, []bool{true, true, false}},
+		{"a tail of whole blocks", [][]byte{mib, mib[:8192]}, []bool{true, false}},
+		{"unaligned offset", [][]byte{small, mib}, []bool{false, false}},
+		{"unaligned address", [][]byte{mib[1:]}, []bool{false}},
+		{"back to blocks after a tail is not possible", [][]byte{mib, small, mib}, []bool{true, false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			supported := directSupported(t, dir)
+			f, err := os.Create(filepath.Join(dir, "f"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			w := newDirectWriter(f)
+			var want bytes.Buffer
+			for i, p := range tc.writes {
+				n, err := w.Write(p)
+				if err != nil || n != len(p) {
+					t.Fatalf("write %d: %d, %v", i, n, err)
+				}
+				want.Write(p)
+				if got := isDirect(t, f); supported && got != tc.direct[i] {
+					t.Errorf("after write %d: O_DIRECT %v, want %v", i, got, tc.direct[i])
+				}
+			}
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("file has %d bytes, not the %d written", len(got), want.Len())
+			}
+		})
+	}
+}
+
+// TestPutWritesAroundThePageCache: a large object's blocks go straight to
+// the disk. Checked by what is left in the page cache: a file written
+// through it is all there until written back and evicted.
+func TestPutWritesAroundThePageCache(t *testing.T) {
+	dir := t.TempDir()
+	if !directSupported(t, dir) {
+		t.Skip("the test directory's file system does not take O_DIRECT")
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := make([]byte, 8<<20+5)
+	rand.Read(data)
+	ctx := context.Background()
+	if err := s.Put(ctx, "big", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, objectsDir, shard("big"), "big")
+	if got := cachedPages(t, path); got > 2 {
+		t.Errorf("%d pages of the object are in the page cache, want at most its tail", got)
+	}
+	r, err := s.Get(ctx, "big", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), data) {
+		t.Fatal("read back differs")
+	}
+}
+
+// cachedPages counts the pages of the file at path in the page cache.
+func cachedPages(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	page := os.Getpagesize()
+	vec := make([]byte, (len(m)+page-1)/page)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+func TestAlignedBuffer(t *testing.T) {
+	for _, n := range []int{4096, 1 << 20, 3} {
+		b := alignedBuffer(n)
+		if len(b) != n || cap(b) != n || !aligned(b) {
+			t.Errorf("alignedBuffer(%d): len %d cap %d aligned %v", n, len(b), cap(b), aligned(b))
+		}
+	}
+}
