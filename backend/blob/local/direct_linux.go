@@ -17,8 +17,10 @@ import (
 // Durability is unchanged: writeTemp still fsyncs the file, which also
 // flushes the device's write cache and the file's size and extents.
 //
-// A file system that cannot do direct I/O (tmpfs, some network and FUSE
-// file systems) refuses the flag, and the file is written as before.
+// Only on the local disk file systems whose direct writes are plain block
+// writes (directFileSystem): over NFS a direct write is a synchronous
+// round trip, and others differ; a file system that refuses the flag all
+// the same is written as before.
 type directWriter struct {
 	f      *os.File
 	off    int64 // written so far: where the next write goes
@@ -28,10 +30,23 @@ type directWriter struct {
 
 var _ io.Writer = (*directWriter)(nil)
 
-// newDirectWriter returns the writer for f: f itself where direct writes
-// do not apply.
+// newDirectWriter returns the writer for f.
 func newDirectWriter(f *os.File) io.Writer {
 	return &directWriter{f: f}
+}
+
+// directFileSystem reports whether dir is on ext2/3/4 or XFS, where the
+// store writes large objects with O_DIRECT.
+func directFileSystem(dir *os.File) bool {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(dir.Fd()), &st); err != nil {
+		return false
+	}
+	switch st.Type {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC:
+		return true
+	}
+	return false
 }
 
 // minDirect is the smallest write that goes around the page cache: a

@@ -88,14 +88,14 @@ func TestDirectWriter(t *testing.T) {
 // through it is all there until written back and evicted.
 func TestPutWritesAroundThePageCache(t *testing.T) {
 	dir := t.TempDir()
-	if !directSupported(t, dir) {
-		t.Skip("the test directory's file system does not take O_DIRECT")
-	}
 	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !s.direct {
+		t.Skip("the test directory is not on ext4 or XFS")
+	}
 	data := make([]byte, 8<<20+5)
 	rand.Read(data)
 	ctx := context.Background()
@@ -155,5 +155,27 @@ func TestAlignedBuffer(t *testing.T) {
 		if len(b) != n || cap(b) != n || !aligned(b) {
 			t.Errorf("alignedBuffer(%d): len %d cap %d aligned %v", n, len(b), cap(b), aligned(b))
 		}
+	}
+}
+
+// TestDirectOnlyOnDiskFileSystems: tmpfs, like any file system but ext4
+// and XFS, is written through the page cache.
+func TestDirectOnlyOnDiskFileSystems(t *testing.T) {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/dev/shm", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		t.Skip("no tmpfs at /dev/shm")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "strata-direct-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.direct {
+		t.Error("a store on tmpfs writes with O_DIRECT")
 	}
 }

@@ -24,8 +24,9 @@
 // Every object is written whole elsewhere (a temp file in tmp/, or an upload's
 // parts directory) and fsynced, then renamed under its key and the directory
 // fsynced, so a key is either absent or whole. On Linux an object's whole
-// megabytes are written with O_DIRECT, around the page cache (direct_linux.go):
-// the fsync that follows makes them as durable as the rest. Complete renames the upload's
+// megabytes are written with O_DIRECT, around the page cache, on ext4 and
+// XFS (direct_linux.go): the fsync that follows makes them as durable as
+// the rest. Complete renames the upload's
 // parts directory into place: it reads one directory, removes the parts it
 // was not given and renames once, and never copies data. A crash before that
 // rename leaves the parts sealed in the upload, and a retried Complete
@@ -104,6 +105,9 @@ type Store struct {
 	// rather than walking the root's path for every create, rename and
 	// directory fsync.
 	tmp, objects *os.File
+	// direct: tmp/ is on a file system where large objects are written
+	// with O_DIRECT (direct_linux.go).
+	direct bool
 
 	// shardsSynced holds the shard directories whose entry in objects/
 	// this Store has fsynced: a writer that renames into a shard another
@@ -183,6 +187,7 @@ func (s *Store) init() error {
 		s.tmp.Close()
 		return err
 	}
+	s.direct = directFileSystem(s.tmp)
 	return nil
 }
 
@@ -553,7 +558,11 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 			s.bufs.Put(spare)
 		}
 	}()
-	return copyBuffered(ctx, newDirectWriter(dst), src, limit, sum, *bp, func() []byte {
+	var w io.Writer = dst
+	if s.direct {
+		w = newDirectWriter(dst)
+	}
+	return copyBuffered(ctx, w, src, limit, sum, *bp, func() []byte {
 		spare = s.bufs.Get().(*[]byte)
 		return *spare
 	})
