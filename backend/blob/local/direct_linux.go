@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,17 +23,19 @@ import (
 // round trip, and others differ; a file system that refuses the flag all
 // the same is written as before.
 type directWriter struct {
-	f      *os.File
-	off    int64 // written so far: where the next write goes
-	on     bool  // O_DIRECT is set on f
-	failed bool  // f refused O_DIRECT: never try again
+	f   *os.File
+	off int64 // written so far: where the next write goes
+	on  bool  // O_DIRECT is set on f
+	// refused is the store's: set once a file of it refused O_DIRECT,
+	// after which none of its files try again.
+	refused *atomic.Bool
 }
 
 var _ io.Writer = (*directWriter)(nil)
 
-// newDirectWriter returns the writer for f.
-func newDirectWriter(f *os.File) io.Writer {
-	return &directWriter{f: f}
+// newDirectWriter returns the writer for f; refused is the store's.
+func newDirectWriter(f *os.File, refused *atomic.Bool) io.Writer {
+	return &directWriter{f: f, refused: refused}
 }
 
 // directFileSystem reports whether dir is on ext2/3/4 or XFS, where the
@@ -60,19 +63,24 @@ func (d *directWriter) Write(p []byte) (int, error) {
 }
 
 func (d *directWriter) write(p []byte) (int, error) {
-	if !d.failed && d.off%directAlign == 0 && len(p) >= minDirect && len(p)%directAlign == 0 && aligned(p) {
-		if !d.on && d.set(true) != nil {
-			d.failed = true
-			return d.f.Write(p)
+	if d.off%directAlign == 0 && len(p) >= minDirect && len(p)%directAlign == 0 && aligned(p) && !d.refused.Load() {
+		if !d.on {
+			if err := d.set(true); err != nil {
+				d.refused.Store(true)
+				return d.f.Write(p)
+			}
 		}
 		n, err := d.f.Write(p)
-		if n == 0 && errors.Is(err, unix.EINVAL) {
-			// The device wants a larger alignment than directAlign.
-			d.failed = true
+		if errors.Is(err, unix.EINVAL) {
+			// The device wants a larger alignment than directAlign (or a
+			// short write left the rest unaligned): the rest, and the
+			// store's later files, go through the page cache.
+			d.refused.Store(true)
 			if err := d.set(false); err != nil {
-				return 0, err
+				return n, err
 			}
-			return d.f.Write(p)
+			m, err := d.f.Write(p[n:])
+			return n + m, err
 		}
 		return n, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -38,6 +39,9 @@ func TestDirectWriter(t *testing.T) {
 	rand.Read(mib)
 	small := make([]byte, 1000)
 	rand.Read(small)
+	// A whole MiB (length and offset aligned) at an address that is not.
+	offAddr := alignedBuffer(2 << 20)[512 : 512+1<<20]
+	rand.Read(offAddr)
 	for _, tc := range []struct {
 		name   string
 		writes [][]byte
@@ -46,7 +50,8 @@ func TestDirectWriter(t *testing.T) {
 		{"blocks then a tail", [][]byte{mib, mib, small}, []bool{true, true, false}},
 		{"a tail of whole blocks", [][]byte{mib, mib[:8192]}, []bool{true, false}},
 		{"unaligned offset", [][]byte{small, mib}, []bool{false, false}},
-		{"unaligned address", [][]byte{mib[1:]}, []bool{false}},
+		{"unaligned address", [][]byte{offAddr, mib}, []bool{false, true}},
+		{"a tail of 256 KiB is written direct", [][]byte{mib, mib[:256<<10], small}, []bool{true, true, false}},
 		{"back to blocks after a tail is not possible", [][]byte{mib, small, mib}, []bool{true, false, false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +62,8 @@ func TestDirectWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			w := newDirectWriter(f)
+			refused := new(atomic.Bool)
+			w := newDirectWriter(f, refused)
 			var want bytes.Buffer
 			for i, p := range tc.writes {
 				n, err := w.Write(p)
@@ -68,6 +74,9 @@ func TestDirectWriter(t *testing.T) {
 				if got := isDirect(t, f); supported && got != tc.direct[i] {
 					t.Errorf("after write %d: O_DIRECT %v, want %v", i, got, tc.direct[i])
 				}
+			}
+			if refused.Load() {
+				t.Error("the writer gave up O_DIRECT")
 			}
 			if err := f.Sync(); err != nil {
 				t.Fatal(err)
@@ -80,6 +89,25 @@ func TestDirectWriter(t *testing.T) {
 				t.Fatalf("file has %d bytes, not the %d written", len(got), want.Len())
 			}
 		})
+	}
+}
+
+// TestDirectWriterRefusedStore: once a file of the store refused O_DIRECT,
+// its other files do not try.
+func TestDirectWriterRefusedStore(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	refused := new(atomic.Bool)
+	refused.Store(true)
+	mib := alignedBuffer(1 << 20)
+	if _, err := newDirectWriter(f, refused).Write(mib); err != nil {
+		t.Fatal(err)
+	}
+	if isDirect(t, f) {
+		t.Error("O_DIRECT set on a file of a store that gave it up")
 	}
 }
 
@@ -104,7 +132,18 @@ func TestPutWritesAroundThePageCache(t *testing.T) {
 	}
 	path := filepath.Join(dir, objectsDir, shard("big"), "big")
 	if got := cachedPages(t, path); got > 2 {
+		// Also where ext4 does direct I/O through the page cache all the
+		// same (data=journal, encrypted directories, DAX).
 		t.Errorf("%d pages of the object are in the page cache, want at most its tail", got)
+	}
+	// The control: the same bytes written through the page cache are
+	// there, so mincore is not blind.
+	control := filepath.Join(dir, "control")
+	if err := os.WriteFile(control, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := cachedPages(t, control); got < len(data)/os.Getpagesize()/2 {
+		t.Fatalf("only %d pages of a file just written are in the page cache: mincore tells nothing here", got)
 	}
 	r, err := s.Get(ctx, "big", 0, -1)
 	if err != nil {

@@ -67,6 +67,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -106,8 +107,10 @@ type Store struct {
 	// directory fsync.
 	tmp, objects *os.File
 	// direct: tmp/ is on a file system where large objects are written
-	// with O_DIRECT (direct_linux.go).
-	direct bool
+	// with O_DIRECT (direct_linux.go); directRefused: a file refused it
+	// all the same, and the store no longer tries.
+	direct        bool
+	directRefused atomic.Bool
 
 	// shardsSynced holds the shard directories whose entry in objects/
 	// this Store has fsynced: a writer that renames into a shard another
@@ -559,8 +562,8 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 		}
 	}()
 	var w io.Writer = dst
-	if s.direct {
-		w = newDirectWriter(dst)
+	if s.direct && !s.directRefused.Load() {
+		w = newDirectWriter(dst, &s.directRefused)
 	}
 	return copyBuffered(ctx, w, src, limit, sum, *bp, func() []byte {
 		spare = s.bufs.Get().(*[]byte)
