@@ -23,10 +23,10 @@
 //
 // Every object is written whole elsewhere (a temp file in tmp/, or an upload's
 // parts directory) and fsynced, then renamed under its key and the directory
-// fsynced, so a key is either absent or whole. On Linux an object's whole
-// megabytes are written with O_DIRECT, around the page cache, on ext4 and
-// XFS (direct_linux.go): the fsync that follows makes them as durable as
-// the rest. Complete renames the upload's
+// fsynced, so a key is either absent or whole. On ext4 and XFS a large
+// object is written with O_DIRECT, around the page cache, but for its tail
+// (direct_linux.go): the fsync that follows makes it as durable as the
+// rest. Complete renames the upload's
 // parts directory into place: it reads one directory, removes the parts it
 // was not given and renames once, and never copies data. A crash before that
 // rename leaves the parts sealed in the upload, and a retried Complete
