@@ -26,11 +26,10 @@
 // fsynced, so a key is either absent or whole. On ext4 and XFS a large
 // object is written with O_DIRECT, around the page cache, but for its tail
 // (direct_linux.go): the fsync that follows makes it as durable as the
-// rest. Complete renames the upload's
-// parts directory into place: it reads one directory, removes the parts it
-// was not given and renames once, and never copies data. A crash before that
-// rename leaves the parts sealed in the upload, and a retried Complete
-// finishes the job. Complete sets the directory's modification time, which
+// rest. Complete renames the upload's parts directory into place: it reads
+// one directory, removes the parts it was not given and renames once, and
+// never copies data. A crash before that rename leaves the parts sealed in
+// the upload, and a retried Complete finishes the job. Complete sets the directory's modification time, which
 // Stat and List report, to the time of Complete: the collector judges an
 // unreferenced object's age by it, and parts may have been written days
 // earlier. Directory objects are never changed in place; Delete and
