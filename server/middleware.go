@@ -13,6 +13,7 @@ import (
 	"path"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -169,22 +170,20 @@ func (s *Server) withObserve(next http.Handler) http.Handler {
 		// is counted and logged as such on its way up.
 		returned := false
 		defer func() {
+			status := "aborted"
 			if returned {
-				return
+				if sw.status == 0 {
+					sw.status = http.StatusOK
+				}
+				status = strconv.Itoa(sw.status)
 			}
 			in := info(r.Context())
-			s.metrics.observeAborted(routeLabel(in), r.Method, time.Since(start), sw.bytes)
-			s.log.Info("request", s.requestAttrs(r, in, sw, time.Since(start), true)...)
+			d := time.Since(start)
+			s.metrics.observe(routeLabel(in), r.Method, status, d, sw.bytes)
+			s.log.Info("request", s.requestAttrs(r, in, sw, d, !returned)...)
 		}()
 		next.ServeHTTP(sw, r)
 		returned = true
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		in := info(r.Context())
-		d := time.Since(start)
-		s.metrics.observe(routeLabel(in), r.Method, sw.status, d, sw.bytes)
-		s.log.Info("request", s.requestAttrs(r, in, sw, d, false)...)
 	})
 }
 
