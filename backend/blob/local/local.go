@@ -637,11 +637,8 @@ func copyBuffered(ctx context.Context, dst io.Writer, src io.Reader, limit int64
 			// here.
 			w = startBufWriter(dst, sum, p[:m], spare())
 		case m > 0 && w == nil:
-			if _, err := dst.Write(p[:m]); err != nil {
+			if err := writeSum(dst, sum, p[:m]); err != nil {
 				return n, err
-			}
-			if sum != nil {
-				sum.Write(p[:m])
 			}
 		case m > 0:
 			w.full <- p[:m]
@@ -678,13 +675,10 @@ func startBufWriter(dst io.Writer, sum io.Writer, first, second []byte) *bufWrit
 		defer close(w.done)
 		for p := range w.full {
 			if w.err == nil {
-				if _, err := dst.Write(p); err != nil {
+				if err := writeSum(dst, sum, p); err != nil {
 					w.err = err
 					close(w.failed)
 				} else {
-					if sum != nil {
-						sum.Write(p)
-					}
 					w.n += int64(len(p))
 				}
 			}
@@ -692,6 +686,18 @@ func startBufWriter(dst io.Writer, sum io.Writer, first, second []byte) *bufWrit
 		}
 	}()
 	return w
+}
+
+// writeSum writes p to dst whole and, once written, feeds it to sum (if
+// not nil).
+func writeSum(dst, sum io.Writer, p []byte) error {
+	if _, err := dst.Write(p); err != nil {
+		return err
+	}
+	if sum != nil {
+		sum.Write(p)
+	}
+	return nil
 }
 
 // free is a buffer to fill, once one is written; nil once a write failed.
