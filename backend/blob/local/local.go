@@ -702,6 +702,14 @@ func writeSum(dst, sum io.Writer, p []byte) error {
 
 // free is a buffer to fill, once one is written; nil once a write failed.
 func (w *bufWriter) free() []byte {
+	// A failed write hands its buffer back too: looked at first, the
+	// failure stops the reading at once, where a select picking at random
+	// between the two could read on for another buffer or more.
+	select {
+	case <-w.failed:
+		return nil
+	default:
+	}
 	select {
 	case p := <-w.idle:
 		return p
