@@ -60,6 +60,9 @@ type keptChunk struct {
 	b   []byte
 }
 
+// end is the offset just past the chunk's bytes.
+func (c keptChunk) end() int64 { return c.off + int64(len(c.b)) }
+
 func newRangeReader(ctx context.Context, c *client.Client, path string, size int64) *rangeReader {
 	return &rangeReader{ctx: ctx, c: c, path: path, size: size}
 }
@@ -140,7 +143,7 @@ func (r *rangeReader) kept(off, end int64) bool {
 		if c.off > off {
 			return false // a hole
 		}
-		off = max(off, c.off+int64(len(c.b)))
+		off = max(off, c.end())
 	}
 	return off >= end
 }
@@ -168,17 +171,9 @@ func (r *rangeReader) readNext(p []byte) (int, error) {
 		if k > 0 {
 			continue
 		}
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF // before the end of the file
-		}
-		if err == nil {
-			err = io.ErrNoProgress
-		}
-		// What was read is in no one's hands: the next request opens
-		// the file again.
-		r.body.Close()
-		r.body = nil
-		return 0, sftpError(fmt.Errorf("read %s: %w", r.path, err))
+		// An EOF here is before the end of the file; what was read is in
+		// no one's hands.
+		return 0, r.broken(err, true)
 	}
 	r.pos += int64(n)
 	return n, nil
@@ -227,7 +222,7 @@ func (r *rangeReader) open(off int64) error {
 // for each would hold several times the window.
 func (r *rangeReader) fill(until int64) error {
 	last := len(r.chunks) - 1
-	if last < 0 || len(r.chunks[last].b) == cap(r.chunks[last].b) || r.chunks[last].off+int64(len(r.chunks[last].b)) != r.pos {
+	if last < 0 || len(r.chunks[last].b) == cap(r.chunks[last].b) || r.chunks[last].end() != r.pos {
 		r.chunks = append(r.chunks, keptChunk{off: r.pos, b: r.chunkFor(int(min(until-r.pos, readChunk)))})
 		last = len(r.chunks) - 1
 	}
@@ -238,13 +233,19 @@ func (r *rangeReader) fill(until int64) error {
 	if n > 0 {
 		return nil
 	}
-	if errors.Is(err, io.EOF) && r.pos < r.size {
+	return r.broken(err, r.pos < r.size)
+}
+
+// broken gives the download up after a read that got nothing: err, or no
+// progress if nil; an EOF short of the file's end is unexpected. The next
+// request opens the file again.
+func (r *rangeReader) broken(err error, short bool) error {
+	if errors.Is(err, io.EOF) && short {
 		err = io.ErrUnexpectedEOF
 	}
 	if err == nil {
 		err = io.ErrNoProgress
 	}
-	// The next request opens the file again.
 	r.body.Close()
 	r.body = nil
 	return sftpError(fmt.Errorf("read %s: %w", r.path, err))
@@ -266,7 +267,7 @@ func (r *rangeReader) chunkFor(n int) []byte {
 // download.
 func (r *rangeReader) trim() {
 	n := 0
-	for n < len(r.chunks) && r.chunks[n].off+int64(len(r.chunks[n].b)) <= r.pos-readWindow {
+	for n < len(r.chunks) && r.chunks[n].end() <= r.pos-readWindow {
 		n++
 	}
 	r.drop(n)
