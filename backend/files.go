@@ -106,6 +106,8 @@ func (b *Backend) put(ctx context.Context, pr iam.Principal, p storepath.Path, r
 		sealedSize = crypto.Layout{Size: o.Size, PartSize: b.partSize}.SealedSize()
 	}
 	var inline []byte
+	// Not an empty file: empty inline bytes would be dropped from the
+	// record (omitempty) and read back as "in the blob store".
 	if sealedSize > 0 && sealedSize <= b.inlineMax {
 		// Kept in its record, committed with its version (no blob object
 		// to discard if anything fails from here).

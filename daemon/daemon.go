@@ -117,10 +117,13 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	}
 	cc := cfg.Core
 	cc.Blobs, cc.Meta, cc.Keys, cc.Logger = eng.Blobs, eng.Meta, eng.Keys, cfg.Logger
+	embeddedMeta := cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
 	// Metadata in a locked local file has one user: this process.
-	cc.Exclusive = cfg.Engines.Meta == "" || strings.HasPrefix(cfg.Engines.Meta, "file://")
-	if cc.Exclusive && cc.InlineMax == 0 {
-		// Its records are cheap: small files are kept in them.
+	cc.Exclusive = embeddedMeta
+	if embeddedMeta && cc.InlineMax == 0 {
+		// Its records are cheap: small files are kept in them (0 means
+		// the default here; a negative InlineMax keeps every file in the
+		// blob store).
 		cc.InlineMax = backend.DefaultInlineMax
 	}
 	c, err := NewCore(cc, WithAuditRetention(cfg.AuditRetention), WithPasswordCost(cfg.PasswordCost))
