@@ -206,34 +206,38 @@ func (b *Backend) collectInline(ctx context.Context, grace time.Duration, st *Co
 		pk := inlinePK(rekeyPrefix(i))
 		err := b.eachItem(ctx, pk, "", func(li meta.Item) error {
 			it, err := b.meta.Get(ctx, blobPK(li.SK), skBlob)
-			switch {
-			case record.IsNotFound(err):
+			if record.IsNotFound(err) {
 				// A listing without its record.
-				err = b.meta.Delete(ctx, pk, li.SK, meta.AtVersion(li.Version))
-			case err != nil:
+				return unlessChanged(b.meta.Delete(ctx, pk, li.SK, meta.AtVersion(li.Version)))
+			}
+			if err != nil || it.N > 0 {
 				return err
-			case it.N > 0:
-				return nil
-			default:
-				br, derr := record.Decode[blobRec](it)
-				if derr != nil || br.Created > cutoff {
-					return derr
-				}
-				if err = b.dropInline(ctx, li.SK, it); err == nil {
-					st.OrphanBlobs++
-					st.OrphanBytes += int64(len(br.Inline))
-				}
 			}
-			if record.IsConflict(err) {
-				return nil // changed meanwhile: the next run looks again
+			br, err := record.Decode[blobRec](it)
+			if err != nil || br.Created > cutoff {
+				return err
 			}
-			return err
+			if err := b.dropInline(ctx, li.SK, it); err != nil {
+				return unlessChanged(err)
+			}
+			st.OrphanBlobs++
+			st.OrphanBytes += int64(len(br.Inline))
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("collect inline blobs: %w", err)
 		}
 	}
 	return nil
+}
+
+// unlessChanged is err, but for a conflict: the item changed meanwhile,
+// and the next run looks again.
+func unlessChanged(err error) error {
+	if record.IsConflict(err) {
+		return nil
+	}
+	return err
 }
 
 // collectPendingUploads aborts blob-store uploads that no session knows
