@@ -87,6 +87,9 @@ type Options struct {
 	// PingEvery is how often the app asks an unreachable server whether
 	// it is back (default 3s).
 	PingEvery time.Duration
+	// PingWait, when set, is the wait before each of those pings in place
+	// of a PingEvery timer, so that a test decides when the time has come.
+	PingWait func(ctx context.Context) error
 }
 
 const (
@@ -181,6 +184,9 @@ func New(o Options) App {
 	}
 	if o.PingEvery <= 0 {
 		o.PingEvery = 3 * time.Second
+	}
+	if o.PingWait == nil {
+		o.PingWait = waitFor(o.PingEvery)
 	}
 	st := o.Styles
 	// Focus starts on the local pane: what a new user does first is pick
@@ -306,6 +312,9 @@ func (a App) update(msg tea.Msg) (App, tea.Cmd) {
 	case pingMsg:
 		a.pinging = false
 		if msg.err != nil {
+			if a.o.Ctx.Err() != nil {
+				return a, nil // the app is ending: nothing to watch for
+			}
 			return a, a.watchConnection()
 		}
 		a.offline = false
@@ -483,12 +492,29 @@ func (a *App) watchConnection() tea.Cmd {
 		return nil
 	}
 	a.pinging = true
-	r, ctx := a.o.Remote, a.o.Ctx
-	return tea.Tick(a.o.PingEvery, func(time.Time) tea.Msg {
+	r, ctx, wait := a.o.Remote, a.o.Ctx, a.o.PingWait
+	return func() tea.Msg {
+		if err := wait(ctx); err != nil {
+			return pingMsg{err}
+		}
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		return pingMsg{r.Ping(pctx)}
-	})
+	}
+}
+
+// waitFor waits d, or less if ctx ends first.
+func waitFor(d time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (a *App) setErr(err error) {

@@ -404,12 +404,35 @@ func TestAppVersionsAndHelp(t *testing.T) {
 }
 
 func TestAppConnectionLost(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.PingEvery = 10 * time.Millisecond })
+	// Each send on pings is one PingEvery gone by: the test is the clock.
+	pings := make(chan struct{})
+	h := newHarness(t, func(o *Options) {
+		o.PingWait = func(ctx context.Context) error {
+			select {
+			case <-pings:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	tick := func() {
+		t.Helper()
+		select {
+		case pings <- struct{}{}:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the app is not waiting to ping the server")
+		}
+	}
 	h.press("tab")
 	h.fake.SetDown(true)
 	h.press("R")
 	h.waitFor("Connection to the server lost")
+	tick() // a ping while the server is still down fails, and the app waits again
+	tick()
+	h.waitFor("Connection to the server lost")
 	h.fake.SetDown(false)
+	tick()
 	h.waitFor("Connection to the server is back")
 	h.final()
 }
