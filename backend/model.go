@@ -148,8 +148,12 @@ type sessionRec struct {
 	// Complete (a pointer: the epoch is 0, and a time).
 	MTime       *int64 `json:"m,omitempty"`
 	Fingerprint string `json:"fp,omitempty"`
-	Created     int64  `json:"c"`
-	Expires     int64  `json:"x"`
+	// ClientDigest: the client gives the file's SHA-256 and its parts'
+	// CRC-32C at Complete, and the server does not hash the file itself
+	// (UploadOptions.ClientDigest).
+	ClientDigest bool  `json:"cd,omitempty"`
+	Created      int64 `json:"c"`
+	Expires      int64 `json:"x"`
 	// Completing is when a Complete last claimed (or renewed its claim
 	// on) the session, 0 when none does; CompletingBy is the instance of
 	// the backend that did. One Complete at a time; a claim not renewed

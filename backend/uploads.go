@@ -45,20 +45,29 @@ type UploadOptions struct {
 	// Fingerprint is an opaque client string (at most 256 bytes) that lets a
 	// client find its own session again to resume it.
 	Fingerprint string
+	// ClientDigest: the client hashes the file as it reads it and gives
+	// that SHA-256, with the CRC-32C of every part as it read it, at
+	// Complete (CompleteCheck); the server checks each stored part
+	// against its CRC-32C and records the client's digest, without a
+	// SHA-256 pass of its own over the file. See CompleteCheck for why
+	// that is safe.
+	ClientDigest bool
 }
 
 // Upload describes an upload session.
 type Upload struct {
-	ID          string       `json:"id"`
-	Path        string       `json:"path"`
-	Size        int64        `json:"size"`
-	PartSize    int64        `json:"partSize"`
-	Parts       int          `json:"parts"`
-	SHA256      string       `json:"sha256,omitempty"`
-	Fingerprint string       `json:"fingerprint,omitempty"`
-	Created     time.Time    `json:"created"`
-	Expires     time.Time    `json:"expires"`
-	Received    []UploadPart `json:"received,omitempty"`
+	ID          string `json:"id"`
+	Path        string `json:"path"`
+	Size        int64  `json:"size"`
+	PartSize    int64  `json:"partSize"`
+	Parts       int    `json:"parts"`
+	SHA256      string `json:"sha256,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// ClientDigest is UploadOptions.ClientDigest of the session.
+	ClientDigest bool         `json:"clientDigest,omitempty"`
+	Created      time.Time    `json:"created"`
+	Expires      time.Time    `json:"expires"`
+	Received     []UploadPart `json:"received,omitempty"`
 }
 
 // UploadPart is a received part. CRC32C (8 hex digits, Castagnoli) is
@@ -87,6 +96,31 @@ type UploadPart struct {
 type PartCheck struct {
 	SHA256 []byte
 	CRC32C []byte // 4 bytes, big-endian
+}
+
+// CompleteCheck holds what a Complete is checked against: the file's
+// SHA-256 (nil: none given), and the CRC-32C of every part in order (8 hex
+// digits each; nil: none given), as the client computed them in its one
+// read of the file.
+//
+// A session opened with ClientDigest needs both, and the server hashes
+// nothing: every byte is then hashed with SHA-256 once on its way in, by
+// the client, while it reads the file to send it. Each stored part's
+// CRC-32C (computed by the server as the part streamed in, so known to be
+// what it stored) must equal the client's, or the Complete fails with
+// nothing committed and the session left open to send that part again.
+// That is the check of the parts against the digest: the CRCs and the
+// SHA-256 come from the same read, so a part that was changed, swapped or
+// sent from another version of the file shows, and a transfer error too.
+// What the server records as the file's digest is then the uploader's
+// word; a client that lies about it can do no more than one that uploads
+// other bytes: make its own file fail the check of everyone who
+// downloads it. Uploads the server reads without such a client (SFTP,
+// scp, a plain PUT, a session without ClientDigest) are hashed by the
+// server, as the chain in filehash.go describes.
+type CompleteCheck struct {
+	SHA256     []byte
+	PartCRC32C []string
 }
 
 func validUploadID(id string) error {
@@ -196,7 +230,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	s := sessionRec{
 		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
 		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
-		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint,
+		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint, ClientDigest: o.ClientDigest,
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	if acct.home != "" {
@@ -219,7 +253,7 @@ func upload(id string, s sessionRec) Upload {
 	l := crypto.Layout{Size: s.Size, PartSize: s.PartSize}
 	return Upload{
 		ID: id, Path: s.Path, Size: s.Size, PartSize: s.PartSize, Parts: l.Parts(),
-		SHA256: s.SHA256, Fingerprint: s.Fingerprint,
+		SHA256: s.SHA256, Fingerprint: s.Fingerprint, ClientDigest: s.ClientDigest,
 		Created: record.FromNanos(s.Created), Expires: record.FromNanos(s.Expires),
 	}
 }
@@ -369,12 +403,16 @@ func (b *Backend) PutPartChecked(ctx context.Context, pr iam.Principal, owner, i
 		return UploadPart{}, err
 	}
 	defer clear(key)
-	ph := b.startPart(ctx, id, n, want)
+	var ph *partHashing // nil: this part goes into no digest of the server's
+	if !s.ClientDigest {
+		ph = b.startPart(ctx, id, n, want)
+	}
 	stored := false
 	var tag string
 	defer func() { ph.finish(context.WithoutCancel(ctx), stored, tag) }()
-	// The bytes go once through SHA-256, into the file's digest (ph), and
-	// through CRC-32C; through a SHA-256 of their own only when asked.
+	// The bytes go once through SHA-256, into the file's digest (ph; not
+	// when the client gives the digest), and through CRC-32C; through a
+	// SHA-256 of their own only when asked.
 	var partSum hash.Hash
 	extra := ph.writer()
 	if sum != nil {
@@ -540,6 +578,14 @@ func (c *claim) release(ctx context.Context) {
 // Completes, or a Complete and an Abort, never work on one upload at once:
 // the loser gets errs.ErrConflict and touches nothing.
 func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, id string, sum []byte) (Entry, error) {
+	return b.CompleteUploadChecked(ctx, pr, owner, id, CompleteCheck{SHA256: sum})
+}
+
+// CompleteUploadChecked is CompleteUpload with the parts checked too
+// (CompleteCheck); a session opened with ClientDigest must be completed
+// so, and is not hashed by the server.
+func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, owner, id string, check CompleteCheck) (Entry, error) {
+	sum := check.SHA256
 	s, sit, err := b.session(ctx, pr, owner, id)
 	if err != nil {
 		return Entry{}, err
@@ -561,8 +607,14 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		// Only a session opened before layouts were checked at creation.
 		return Entry{}, fmt.Errorf("%w: upload %s declares a size and part size that cannot be stored (%w); abort it and start again", errs.ErrInvalid, id, err)
 	}
-	parts, err := b.partList(ctx, id, l)
+	if s.ClientDigest && (sum == nil || check.PartCRC32C == nil && l.Parts() > 0) {
+		return Entry{}, fmt.Errorf("%w: upload %s was opened for the client to give the file's SHA-256 and its parts' CRC-32C: Complete needs both", errs.ErrInvalid, id)
+	}
+	parts, crcs, err := b.partList(ctx, id, l)
 	if err != nil {
+		return Entry{}, err
+	}
+	if err := checkPartCRCs(id, crcs, check.PartCRC32C); err != nil {
 		return Entry{}, err
 	}
 	s, sit, cl, hold, err := b.claimToComplete(ctx, id, s, sit)
@@ -593,15 +645,18 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 		return Entry{}, err
 	}
 	defer clear(key)
-	tags := make([]partTag, len(parts))
-	for i, p := range parts {
-		tags[i] = partTag{n: p.Number, tag: p.Tag}
-	}
-	got, err := b.fileDigest(ctx, id, s, key, tags)
-	b.dropHasher(id)
-	if err != nil {
-		release()
-		return Entry{}, err
+	got := hex.EncodeToString(sum)
+	if !s.ClientDigest {
+		tags := make([]partTag, len(parts))
+		for i, p := range parts {
+			tags[i] = partTag{n: p.Number, tag: p.Tag}
+		}
+		got, err = b.fileDigest(ctx, id, s, key, tags)
+		b.dropHasher(id)
+		if err != nil {
+			release()
+			return Entry{}, err
+		}
 	}
 	cv, err := cl.hold()
 	if err != nil {
@@ -693,23 +748,26 @@ func (b *Backend) claimToComplete(ctx context.Context, id string, s sessionRec, 
 	}
 }
 
-// partList lists the parts of a session for Complete, or says which are
-// missing.
-func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]blob.Part, error) {
+// partList lists the parts of a session for Complete, with the CRC-32C
+// of each, or says which are missing.
+func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]blob.Part, []string, error) {
 	parts := make([]blob.Part, 0, l.Parts())
+	crcs := make([]string, 0, l.Parts())
 	var missing []string
 	err := b.eachPart(ctx, id, func(n int, rec partRec) error {
 		for len(parts)+1 < n {
 			missing = append(missing, strconv.Itoa(len(parts)+1))
 			parts = append(parts, blob.Part{})
+			crcs = append(crcs, "")
 		}
 		if n <= l.Parts() && rec.Size == l.PartPlainSize(n-1) {
 			parts = append(parts, blob.Part{Number: n, Size: l.PartSealedSize(n - 1), Tag: rec.Tag})
+			crcs = append(crcs, rec.CRC32C)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for len(parts) < l.Parts() {
 		missing = append(missing, strconv.Itoa(len(parts)+1))
@@ -719,9 +777,39 @@ func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]b
 		if len(missing) > 10 {
 			missing = append(missing[:10], "...")
 		}
-		return nil, fmt.Errorf("%w: upload %s is missing parts %s", errs.ErrInvalid, id, strings.Join(missing, ", "))
+		return nil, nil, fmt.Errorf("%w: upload %s is missing parts %s", errs.ErrInvalid, id, strings.Join(missing, ", "))
 	}
-	return parts, nil
+	return parts, crcs, nil
+}
+
+// checkPartCRCs compares the CRC-32C of the parts stored (have) with the
+// client's (want; nil: nothing to check). A part stored before CRCs were
+// kept has none, and cannot pass.
+func checkPartCRCs(id string, have, want []string) error {
+	if want == nil {
+		return nil
+	}
+	if len(want) != len(have) {
+		return fmt.Errorf("%w: upload %s has %d parts, the Complete names %d CRC-32C", errs.ErrInvalid, id, len(have), len(want))
+	}
+	for i, w := range want {
+		if _, err := hex.DecodeString(w); err != nil || len(w) != 2*crc32.Size {
+			return fmt.Errorf("%w: CRC-32C of part %d: %q is not 8 hex digits", errs.ErrInvalid, i+1, clip.Text(w))
+		}
+	}
+	var wrong []string
+	for i, w := range want {
+		if !strings.EqualFold(w, have[i]) || have[i] == "" {
+			wrong = append(wrong, strconv.Itoa(i+1))
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	if len(wrong) > 10 {
+		wrong = append(wrong[:10], "...")
+	}
+	return fmt.Errorf("%w: upload %s: parts %s hold other bytes than the client read (CRC-32C); send them again", errs.ErrDigestMismatch, id, strings.Join(wrong, ", "))
 }
 
 // dropSession takes a session that is not being completed away from

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -318,5 +319,93 @@ func TestCollectDeletesExpiredRecords(t *testing.T) {
 	}
 	if _, err := e.meta.Get(ctx, "test", "expiring"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("the expired record: %v", err)
+	}
+}
+
+// A session opened with ClientDigest is completed with the client's
+// SHA-256 and its parts' CRC-32C: the server checks the parts against the
+// CRCs and records the digest without hashing the file (so a digest that is
+// not the content's is recorded as given: the uploader's word); a part
+// that differs from what the client read fails the Complete, which leaves
+// the session open for the part to be sent again.
+func TestUploadClientDigest(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	content := data(11*mib, 7)
+	parts := [][]byte{content[:5*mib], content[5*mib : 10*mib], content[10*mib:]}
+	crcs := func(ps ...[]byte) []string {
+		var out []string
+		for _, b := range ps {
+			out = append(out, fmt.Sprintf("%08x", crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))))
+		}
+		return out
+	}
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.b.GetUpload(ctx, e.admin, "", u.ID); err != nil || !st.ClientDigest {
+		t.Fatalf("session %+v %v: not marked ClientDigest", st, err)
+	}
+	other := data(5*mib, 8) // part 2 as another version of the file has it
+	for n, b := range [][]byte{parts[0], other, parts[2]} {
+		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed := sum([]byte("not what was sent")) // no server hashes it to find out
+	for _, c := range []struct {
+		check backend.CompleteCheck
+		want  error
+	}{
+		{backend.CompleteCheck{SHA256: claimed}, errs.ErrInvalid},                                 // no CRCs
+		{backend.CompleteCheck{PartCRC32C: crcs(parts...)}, errs.ErrInvalid},                      // no digest
+		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts[:2]...)}, errs.ErrInvalid}, // too few
+		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: []string{"0", "1", "2"}}, errs.ErrInvalid},
+		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts...)}, errs.ErrDigestMismatch}, // part 2 differs
+	} {
+		_, err := e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, c.check)
+		wantErr(t, err, c.want)
+	}
+	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
+		t.Fatal("file visible after a failed Complete")
+	}
+	if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(parts[1]), int64(len(parts[1])), nil); err != nil {
+		t.Fatal(err)
+	}
+	ent, err := e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ent.SHA256 != hex.EncodeToString(claimed) {
+		t.Fatalf("digest %s recorded, the client gave %x", ent.SHA256, claimed)
+	}
+	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/f"), content) {
+		t.Fatal("content differs")
+	}
+}
+
+// The parts' CRC-32C are checked at Complete whenever they are given, on a
+// session the server hashes too.
+func TestUploadPartCRCsChecked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	content := data(6*mib, 9)
+	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range [][]byte{content[:5*mib], content[5*mib:]} {
+		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	first, second := fmt.Sprintf("%08x", crc32.Checksum(content[:5*mib], tab)), fmt.Sprintf("%08x", crc32.Checksum(content[5*mib:], tab))
+	_, err = e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{PartCRC32C: []string{second, first}})
+	wantErr(t, err, errs.ErrDigestMismatch)
+	ent, err := e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: sum(content), PartCRC32C: []string{first, strings.ToUpper(second)}})
+	if err != nil || ent.SHA256 != hex.EncodeToString(sum(content)) {
+		t.Fatalf("entry %+v %v", ent, err)
 	}
 }

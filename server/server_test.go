@@ -102,6 +102,9 @@ func newFixtureCore(t *testing.T, cfg server.Config, bc backend.Config, see func
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	b := c.Files
 	tok, _, err := c.Identity.Bootstrap(context.Background(), "")
 	if err != nil {
@@ -477,6 +480,39 @@ func TestUploadSessionHTTP(t *testing.T) {
 		t.Fatal("content")
 	}
 	problem(t, f.do("GET", "/v1/uploads/"+u.ID, f.admin, nil), http.StatusNotFound, api.CodeNotFound)
+}
+
+// TestUploadClientDigestHTTP: a session opened with "clientDigest" says
+// so, and its Complete needs the file's SHA-256 and every part's CRC-32C:
+// without them 400 invalid_request, with a part's wrong 400
+// digest_mismatch (the session stays open), with both the file.
+func TestUploadClientDigestHTTP(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	content := bytes.Repeat([]byte("strata"), 1<<20)
+	var u api.Upload
+	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(fmt.Sprintf(`{"path":"/home/admin/cd","size":%d,"partSize":%d,"clientDigest":true}`, len(content), 5<<20))), http.StatusCreated), &u)
+	if !u.ClientDigest || u.Parts != 2 {
+		t.Fatalf("session %+v", u)
+	}
+	ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/1", f.admin, bytes.NewReader(content[:5<<20])), http.StatusOK)
+	ok(t, f.do("PUT", "/v1/uploads/"+u.ID+"/parts/2", f.admin, bytes.NewReader(content[5<<20:])), http.StatusOK)
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	crc1, crc2 := fmt.Sprintf("%08x", crc32.Checksum(content[:5<<20], tab)), fmt.Sprintf("%08x", crc32.Checksum(content[5<<20:], tab))
+	sum := sha256.Sum256(content)
+	complete := func(body string) *http.Response {
+		return f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, strings.NewReader(body))
+	}
+	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc1+`"]}`), http.StatusBadRequest, api.CodeInvalidRequest)
+	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc2+`","`+crc1+`"]}`), http.StatusBadRequest, api.CodeDigestMismatch)
+	var e api.Entry
+	_ = json.Unmarshal(ok(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc1+`","`+crc2+`"]}`), http.StatusCreated), &e)
+	if e.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("entry %+v", e)
+	}
+	if b := ok(t, f.do("GET", "/v1/files/home/admin/cd", f.admin, nil), http.StatusOK); !bytes.Equal(b, content) {
+		t.Fatal("content")
+	}
 }
 
 // TestTricklingBodyIsDropped: a byte now and then, each within the idle

@@ -78,6 +78,9 @@ func newBusyFixture(t *testing.T) (*fixture, *busyBlobs) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	tok, _, err := c.Identity.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +145,7 @@ func TestEngineUnavailableIs503(t *testing.T) {
 	if d := time.Since(start); d < 1900*time.Millisecond {
 		t.Errorf("the client retried after %v, before the 2 s of Retry-After", d)
 	}
-	if _, err := c.CompleteUpload(t.Context(), u.ID, ""); err != nil {
+	if _, err := c.CompleteUpload(t.Context(), u.ID, api.CompleteUploadRequest{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -173,6 +176,9 @@ func TestReadyzBucketGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	srv := httptest.NewServer(server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity}, server.Config{}))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, srv: srv, b: c.Files}

@@ -16,7 +16,7 @@ import (
 func apiUpload(u backend.Upload) api.Upload {
 	out := api.Upload{
 		ID: u.ID, Path: u.Path, Size: u.Size, PartSize: u.PartSize, Parts: u.Parts,
-		SHA256: u.SHA256, Fingerprint: u.Fingerprint, Created: u.Created, Expires: u.Expires,
+		SHA256: u.SHA256, Fingerprint: u.Fingerprint, ClientDigest: u.ClientDigest, Created: u.Created, Expires: u.Expires,
 	}
 	if u.Received != nil {
 		out.Received = make([]api.UploadPart, len(u.Received))
@@ -55,7 +55,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, pr iam.Pri
 	if req.Size < 0 {
 		return badRequest("size must be 0 or more")
 	}
-	o := backend.UploadOptions{Size: req.Size, PartSize: req.PartSize, SHA256: sum, Fingerprint: req.Fingerprint}
+	o := backend.UploadOptions{Size: req.Size, PartSize: req.PartSize, SHA256: sum, Fingerprint: req.Fingerprint, ClientDigest: req.ClientDigest}
 	if req.MTime != nil {
 		// Checked here too: the zero time would mean "now" to the core.
 		if err := backend.CheckMTime(*req.MTime); err != nil {
@@ -128,7 +128,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, pr iam.P
 	if err != nil {
 		return err
 	}
-	e, err := s.b.CompleteUpload(r.Context(), pr, owner(r), r.PathValue("id"), sum)
+	e, err := s.b.CompleteUploadChecked(r.Context(), pr, owner(r), r.PathValue("id"), backend.CompleteCheck{SHA256: sum, PartCRC32C: req.PartCRC32C})
 	if err != nil {
 		return err
 	}

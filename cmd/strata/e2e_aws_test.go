@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -121,11 +123,35 @@ func TestManyServersOneStore(t *testing.T) {
 		}
 	}
 	sum := sha256.Sum256(big)
-	if _, err := c2.CompleteUpload(bg(), u.ID, hex.EncodeToString(sum[:])); err != nil {
+	if _, err := c2.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:])}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readAll(t, c1, "/home/admin/split.bin"); !bytes.Equal(got, big) {
 		t.Fatal("upload completed on the other server reads back wrong")
+	}
+	// The same with the client giving the digest: that the server hashes
+	// nothing is in the session's record, which every server reads.
+	u, err = c2.CreateUpload(bg(), api.CreateUploadRequest{Path: "/home/admin/split2.bin", Size: int64(len(big)), PartSize: 5 << 20, ClientDigest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crcs []string
+	for n, c := range []*client.Client{c2, c1, c2} {
+		lo := n * (5 << 20)
+		part := big[lo:min(lo+(5<<20), len(big))]
+		if _, err := c.PutPart(bg(), u.ID, n+1, bytes.NewReader(part), int64(len(part)), nil); err != nil {
+			t.Fatalf("part %d: %v", n+1, err)
+		}
+		crcs = append(crcs, fmt.Sprintf("%08x", crc32.Checksum(part, crc32.MakeTable(crc32.Castagnoli))))
+	}
+	if _, err := c1.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:])}); !errors.Is(err, client.ErrInvalid) {
+		t.Fatalf("Complete without the parts' CRC-32C: %v", err)
+	}
+	if _, err := c1.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:]), PartCRC32C: crcs}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, c2, "/home/admin/split2.bin"); !bytes.Equal(got, big) {
+		t.Fatal("client-digest upload completed on the other server reads back wrong")
 	}
 
 	// Concurrent writers on both servers to one path.

@@ -263,20 +263,25 @@ type CreateUploadRequest struct {
 	SHA256      string     `json:"sha256,omitempty"` // hex
 	MTime       *time.Time `json:"mtime,omitempty"`
 	Fingerprint string     `json:"fingerprint,omitempty"`
+	// ClientDigest: the client gives the file's SHA-256 and every part's
+	// CRC-32C at Complete, from its own read of the file, and the server
+	// does not hash the file again (docs/api.md, Resumable uploads).
+	ClientDigest bool `json:"clientDigest,omitempty"`
 }
 
 // Upload describes an upload session.
 type Upload struct {
-	ID          string       `json:"id"`
-	Path        string       `json:"path"`
-	Size        int64        `json:"size"`
-	PartSize    int64        `json:"partSize"`
-	Parts       int          `json:"parts"`
-	SHA256      string       `json:"sha256,omitempty"`
-	Fingerprint string       `json:"fingerprint,omitempty"`
-	Created     time.Time    `json:"created"`
-	Expires     time.Time    `json:"expires"`
-	Received    []UploadPart `json:"received,omitempty"`
+	ID           string       `json:"id"`
+	Path         string       `json:"path"`
+	Size         int64        `json:"size"`
+	PartSize     int64        `json:"partSize"`
+	Parts        int          `json:"parts"`
+	SHA256       string       `json:"sha256,omitempty"`
+	Fingerprint  string       `json:"fingerprint,omitempty"`
+	ClientDigest bool         `json:"clientDigest,omitempty"`
+	Created      time.Time    `json:"created"`
+	Expires      time.Time    `json:"expires"`
+	Received     []UploadPart `json:"received,omitempty"`
 }
 
 // UploadPart is a received part: its CRC-32C (8 hex digits, of the
@@ -292,6 +297,9 @@ type UploadPart struct {
 // CompleteUploadRequest is the body of POST /v1/uploads/{id}/complete.
 type CompleteUploadRequest struct {
 	SHA256 string `json:"sha256,omitempty"` // hex
+	// PartCRC32C is every part's CRC-32C in order (8 hex digits each),
+	// as the client read the parts; each must be that of the part stored.
+	PartCRC32C []string `json:"partCrc32c,omitempty"`
 }
 
 // User describes a user.

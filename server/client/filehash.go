@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
+	"hash/crc32"
 	"sync"
 
 	"github.com/strata-storage/strata/internal/spool"
@@ -23,6 +25,10 @@ import (
 // short, and the part whose turn it is never waits at all (the upload
 // always moves). Bytes read again, by a part sent again, are not hashed
 // twice: what the digest has passed is skipped.
+//
+// The same bytes, as they go into the digest, go into the CRC-32C of the
+// part they belong to: the server checks its parts against those at
+// Complete, so that the parts it holds are the bytes this digest is of.
 type fileHasher struct {
 	partSize int64
 	budget   *spool.Budget
@@ -31,6 +37,8 @@ type fileHasher struct {
 
 	mu    sync.Mutex
 	h     hash.Hash
+	crc   uint32          // of the part hashed now, so far
+	crcs  []uint32        // of the parts hashed, in order
 	next  int64           // bytes hashed so far
 	ahead map[int64]*held // admitted parts ahead of their turn, by index
 	moved chan struct{}   // closed (and replaced) when next passes a part's start
@@ -102,8 +110,7 @@ func (fh *fileHasher) write(off int64, p []byte) error {
 	}
 	if off <= fh.next {
 		before := fh.next / fh.partSize
-		fh.h.Write(p[fh.next-off:])
-		fh.next = end
+		fh.feed(p[fh.next-off:])
 		fh.catchUp(fh.next/fh.partSize != before)
 		return nil
 	}
@@ -139,8 +146,7 @@ func (fh *fileHasher) catchUp(passed bool) {
 			break
 		}
 		if end := hp.start + int64(len(hp.data)); end > fh.next {
-			fh.h.Write(hp.data[fh.next-hp.start:])
-			fh.next = end
+			fh.feed(hp.data[fh.next-hp.start:])
 		}
 		delete(fh.ahead, k)
 		fh.budget.Give(hp.taken)
@@ -153,12 +159,36 @@ func (fh *fileHasher) catchUp(passed bool) {
 	}
 }
 
-// sum returns the digest once all size bytes have been written, or false.
-func (fh *fileHasher) sum(size int64) ([]byte, bool) {
+// feed hashes p, the bytes at next on, into the digest and into the
+// CRC-32C of the parts they fall in. fh.mu is held.
+func (fh *fileHasher) feed(p []byte) {
+	fh.h.Write(p)
+	for len(p) > 0 {
+		n := min(int64(len(p)), fh.partSize-fh.next%fh.partSize)
+		fh.crc = crc32.Update(fh.crc, castagnoli(), p[:n])
+		fh.next += n
+		p = p[n:]
+		if fh.next%fh.partSize == 0 {
+			fh.crcs = append(fh.crcs, fh.crc)
+			fh.crc = 0
+		}
+	}
+}
+
+// sum returns the digest, and the CRC-32C of every part (8 hex digits),
+// once all size bytes have been written, or false.
+func (fh *fileHasher) sum(size int64) ([]byte, []string, bool) {
 	fh.mu.Lock()
 	defer fh.mu.Unlock()
 	if fh.next != size {
-		return nil, false
+		return nil, nil, false
 	}
-	return fh.h.Sum(nil), true
+	crcs := make([]string, 0, len(fh.crcs)+1)
+	for _, c := range fh.crcs {
+		crcs = append(crcs, fmt.Sprintf("%08x", c))
+	}
+	if size%fh.partSize != 0 {
+		crcs = append(crcs, fmt.Sprintf("%08x", fh.crc)) // the last part, shorter
+	}
+	return fh.h.Sum(nil), crcs, true
 }

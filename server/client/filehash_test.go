@@ -31,12 +31,17 @@ func randomContent(n int, seed uint64) []byte {
 }
 
 // TestFileHasherAnyOrder: parts read concurrently, in pieces of any size,
-// some read twice from their start (a retry), give the file's SHA-256,
-// with a budget far smaller than the parts read ahead.
+// some read twice from their start (a retry), give the file's SHA-256 and
+// every part's CRC-32C, with a budget far smaller than the parts read
+// ahead.
 func TestFileHasherAnyOrder(t *testing.T) {
 	const partSize = 64 << 10
 	content := randomContent(5*partSize+777, 1)
 	want := sha256.Sum256(content)
+	var wantCRCs []string
+	for off := 0; off < len(content); off += partSize {
+		wantCRCs = append(wantCRCs, fmt.Sprintf("%08x", crc32.Checksum(content[off:min(off+partSize, len(content))], castagnoli())))
+	}
 	for _, budget := range []int64{4 << 10, 1 << 20} {
 		fh := newFileHasher(partSize, budget)
 		var wg sync.WaitGroup
@@ -68,9 +73,12 @@ func TestFileHasherAnyOrder(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		got, ok := fh.sum(int64(len(content)))
+		got, crcs, ok := fh.sum(int64(len(content)))
 		if !ok || !bytes.Equal(got, want[:]) {
 			t.Fatalf("budget %d: sum %x, %v; want %x", budget, got, ok, want)
+		}
+		if fmt.Sprint(crcs) != fmt.Sprint(wantCRCs) {
+			t.Fatalf("budget %d: part CRC-32C %v, want %v", budget, crcs, wantCRCs)
 		}
 		if left := fh.budget.Left(); left != fh.budget.Total() || len(fh.ahead) != 0 {
 			t.Fatalf("budget %d: %d bytes still held in %d spools", budget, fh.budget.Total()-left, len(fh.ahead))
@@ -162,7 +170,7 @@ func TestFileHasherAdmitsBeforeTheBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(content)
-	if got, ok := fh.sum(int64(len(content))); !ok || !bytes.Equal(got, want[:]) {
+	if got, _, ok := fh.sum(int64(len(content))); !ok || !bytes.Equal(got, want[:]) {
 		t.Fatalf("sum %x, %v", got, ok)
 	}
 	if fh.budget.Left() != fh.budget.Total() || held() != 0 {
@@ -174,13 +182,15 @@ func TestFileHasherAdmitsBeforeTheBody(t *testing.T) {
 // corrupt says, per attempt of a part, whether to store it with a bit
 // flipped (as a broken disk or proxy would).
 type fakeUploads struct {
-	mu       sync.Mutex
-	size     int64
-	partSize int64
-	parts    map[int][]byte
-	puts     map[int]int // attempts per part
-	corrupt  func(n, attempt int) bool
-	sum      string // what Complete was asked to check
+	mu        sync.Mutex
+	size      int64
+	partSize  int64
+	parts     map[int][]byte
+	puts      map[int]int // attempts per part
+	corrupt   func(n, attempt int) bool
+	sum       string   // what Complete was asked to check
+	crcs      []string // and the parts' CRC-32C it was given
+	completes int
 }
 
 func (f *fakeUploads) upload() api.Upload {
@@ -228,6 +238,7 @@ func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.parts[n] = data
 		reply(api.UploadPart{N: n, Size: int64(len(data)), CRC32C: crcHex(data)})
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/uploads/up1/complete":
+		f.completes++
 		var req api.CompleteUploadRequest
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		h := sha256.New()
@@ -235,6 +246,15 @@ func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Write(f.parts[n])
 		}
 		f.sum = req.SHA256
+		f.crcs = req.PartCRC32C
+		for n := 1; n <= f.upload().Parts; n++ {
+			if len(req.PartCRC32C) != f.upload().Parts || req.PartCRC32C[n-1] != crcHex(f.parts[n]) {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusBadRequest)
+				reply(map[string]string{"code": api.CodeDigestMismatch, "detail": "part " + strconv.Itoa(n)})
+				return
+			}
+		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != req.SHA256 {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(http.StatusBadRequest)
@@ -295,6 +315,9 @@ func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
 	if f.puts[2] != 2 || f.puts[1] != 1 || f.puts[3] != 1 {
 		t.Fatalf("attempts per part: %v", f.puts)
 	}
+	if len(f.crcs) != 6 || f.crcs[1] != crcHex(content[partSize:2*partSize]) {
+		t.Fatalf("Complete named the parts' CRC-32C %v", f.crcs)
+	}
 	// Once for everything, and part 2 once more to send it again.
 	if got := src.n.Load(); got != int64(len(content))+partSize {
 		t.Fatalf("read %d bytes of a %d-byte file", got, len(content))
@@ -309,6 +332,50 @@ func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
 	_, err = c.UploadFile(context.Background(), "/home/admin/f", bytes.NewReader(content), int64(len(content)), UploadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "part 4") || !strings.Contains(err.Error(), ErrPartMismatch.Error()) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// changingReaderAt returns other bytes for offsets from change on once
+// the file has been read to its end once (the file was written to
+// meanwhile).
+type changingReaderAt struct {
+	content []byte
+	change  int64
+	readEnd atomic.Bool
+}
+
+func (c *changingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := bytes.NewReader(c.content).ReadAt(p, off)
+	if c.readEnd.Load() {
+		for i := range p[:n] {
+			if off+int64(i) >= c.change {
+				p[i] ^= 0xff
+			}
+		}
+	}
+	if off+int64(n) == int64(len(c.content)) {
+		c.readEnd.Store(true)
+	}
+	return n, err
+}
+
+// TestUploadFileChangedWhileSent: a part sent again (the server stored it
+// wrong) is read again; if the file has changed meanwhile the upload fails
+// with ErrFileChanged and is never completed, rather than committing a
+// file whose parts are not what its digest is of.
+func TestUploadFileChangedWhileSent(t *testing.T) {
+	const partSize = 256 << 10
+	content := randomContent(3*partSize+10, 5)
+	f := &fakeUploads{size: int64(len(content)), partSize: partSize,
+		corrupt: func(n, attempt int) bool { return n == 2 && attempt == 1 }}
+	c := newFakeUploads(t, f)
+	_, err := c.UploadFile(context.Background(), "/home/admin/f", &changingReaderAt{content: content, change: partSize + 5},
+		int64(len(content)), UploadOptions{Concurrency: 1})
+	if !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), "part 2") {
+		t.Fatalf("err = %v, want part 2 and %v", err, ErrFileChanged)
+	}
+	if f.completes != 0 {
+		t.Fatalf("Complete called %d times", f.completes)
 	}
 }
 

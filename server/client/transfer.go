@@ -80,11 +80,12 @@ func (c *Client) putPart(ctx context.Context, id string, n int, body func() (io.
 	return p, nil
 }
 
-// CompleteUpload joins the parts into the file; sum (hex, optional) is the
-// SHA-256 the whole file must have.
-func (c *Client) CompleteUpload(ctx context.Context, id, sum string) (api.Entry, error) {
+// CompleteUpload joins the parts into the file; req holds the SHA-256 the
+// whole file must have and its parts' CRC-32C, each optional but for a
+// session opened with ClientDigest.
+func (c *Client) CompleteUpload(ctx context.Context, id string, req api.CompleteUploadRequest) (api.Entry, error) {
 	var e api.Entry
-	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", c.ownerQuery(nil), api.CompleteUploadRequest{SHA256: sum}, &e)
+	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", c.ownerQuery(nil), req, &e)
 	return e, err
 }
 
@@ -114,16 +115,21 @@ type UploadOptions struct {
 }
 
 // UploadFile uploads size bytes of f to path through a resumable session:
-// parts go in parallel, each retried on failure, and the file's SHA-256 is
-// checked by the server before it commits.
+// parts go in parallel, each retried on failure, and the server commits the
+// file only if every part it holds is what was read for the file's
+// SHA-256.
 //
 // The file is read once: each part's sender hashes what it reads into the
-// file's SHA-256 (fileHasher, which holds parts read ahead of their turn
-// within a budget, each admitted before its request starts) and into the
-// part's CRC-32C, which it compares with the one the server answers for
-// what it stored, sending the part again if they differ. A resumed session's parts are read the same way, and those the
-// server holds with the same CRC-32C are not sent again. Memory stays
-// bounded by the read-ahead budget and Concurrency small buffers.
+// file's SHA-256 and its part's CRC-32C (fileHasher, which holds parts read
+// ahead of their turn within a budget, each admitted before its request
+// starts). The server answers each part with the CRC-32C of what it
+// stored; once the whole file is read, a part whose CRC-32C differs from
+// the one hashed is sent again (its bytes checked against that CRC-32C as
+// they are read again), and Complete gives the server the SHA-256 and every
+// part's CRC-32C, which it checks (api.CreateUploadRequest.ClientDigest). A
+// resumed session's parts are read the same way, and those the server
+// holds are sent again only if their CRC-32C differs. Memory stays bounded
+// by the read-ahead budget and Concurrency small buffers.
 func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, size int64, o UploadOptions) (api.Entry, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -147,17 +153,20 @@ func (c *Client) UploadFile(ctx context.Context, path string, f io.ReaderAt, siz
 
 	jobs := make(chan int)
 	errc := make(chan error, o.Concurrency)
+	stored := make([]string, u.Parts) // the CRC-32C the server holds, by part
 	var wg sync.WaitGroup
 	for range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				if err := c.uploadPart(ctx, u, n, f, fh, held[n], o.Progress); err != nil {
+				crc, err := c.uploadPart(ctx, u, n, f, fh, held[n], o.Progress)
+				if err != nil {
 					errc <- err
 					cancel()
 					return
 				}
+				stored[n-1] = crc
 			}
 		}()
 	}
@@ -178,11 +187,18 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return api.Entry{}, err
 	}
-	sum, ok := fh.sum(size)
-	if !ok {
+	sum, crcs, ok := fh.sum(size)
+	if !ok || len(crcs) != u.Parts {
 		return api.Entry{}, fmt.Errorf("read local file: %w", io.ErrUnexpectedEOF)
 	}
-	return c.CompleteUpload(ctx, u.ID, hex.EncodeToString(sum))
+	for n := 1; n <= u.Parts; n++ {
+		if stored[n-1] != "" && stored[n-1] != crcs[n-1] {
+			if err := c.resendPart(ctx, u, n, f, crcs[n-1], o.Progress); err != nil {
+				return api.Entry{}, err
+			}
+		}
+	}
+	return c.CompleteUpload(ctx, u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum), PartCRC32C: crcs})
 }
 
 func partSize(u api.Upload, n int) int64 {
@@ -217,7 +233,9 @@ func (c *Client) openSession(ctx context.Context, path string, size int64, o Upl
 			return u, held, true, nil
 		}
 	}
-	req := api.CreateUploadRequest{Path: path, Size: size, PartSize: o.PartSize, Fingerprint: o.Fingerprint}
+	// The file's SHA-256 is computed here, as it is read: the server need
+	// not hash it again (api.CreateUploadRequest.ClientDigest).
+	req := api.CreateUploadRequest{Path: path, Size: size, PartSize: o.PartSize, Fingerprint: o.Fingerprint, ClientDigest: true}
 	if !o.MTime.IsZero() {
 		mt := o.MTime.UTC()
 		req.MTime = &mt
@@ -230,29 +248,67 @@ func (c *Client) openSession(ctx context.Context, path string, size int64, o Upl
 // sent, again after the part was sent once more.
 var ErrPartMismatch = errors.New("the server stored other bytes than were sent")
 
-// uploadPart reads part n once, for the file's digest and the part's
-// CRC-32C, and sends it unless the server holds it already (held, with the
-// same CRC-32C). A part the server says it stored with another CRC-32C is
-// sent again, once.
-func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, progress func(int64)) error {
+// ErrFileChanged: a part read again to be sent again was not what was
+// read the first time, for the file's digest.
+var ErrFileChanged = errors.New("the local file changed while it was being uploaded")
+
+// uploadPart reads part n once, into the file's digest and the part's
+// CRC-32C (fh), and sends it unless the server holds it already (held). It
+// returns the CRC-32C of what the server holds, which UploadFile compares
+// with fh's once the file is read.
+func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, fh *fileHasher, held api.UploadPart, progress func(int64)) (string, error) {
 	size := partSize(u, n)
 	// Before the request: a part that must wait for memory to be read
 	// ahead of its turn waits here, never in the middle of its body.
 	if err := fh.admit(ctx, int64(n-1), size); err != nil {
-		return err
+		return "", err
 	}
-	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
+	pr := &partReader{ctx: ctx, fh: fh, f: f, off: int64(n-1) * u.PartSize, size: size}
 	if held.CRC32C != "" {
 		if err := pr.readAll(); err != nil {
-			return fmt.Errorf("read local file: %w", err)
+			return "", fmt.Errorf("read local file: %w", err)
 		}
-		if pr.crcHex() == held.CRC32C {
-			if progress != nil {
-				progress(size)
-			}
-			return nil
+		if progress != nil {
+			progress(size)
+		}
+		return held.CRC32C, nil
+	}
+	var sent int64
+	pr.progress = func(k int64) {
+		sent += k
+		if progress != nil {
+			progress(k)
 		}
 	}
+	p, err := c.putPart(ctx, u.ID, n, func() (io.Reader, error) {
+		if progress != nil && sent > 0 {
+			progress(-sent) // counted again as it is sent again
+		}
+		sent = 0
+		return pr.rewind()
+	}, size)
+	if err != nil {
+		if progress != nil && sent > 0 {
+			progress(-sent)
+		}
+		if errors.Is(err, errLocalRead) {
+			return "", fmt.Errorf("read local file: %w", err)
+		}
+		return "", fmt.Errorf("part %d: %w", n, err)
+	}
+	return p.CRC32C, nil
+}
+
+// resendPart sends part n again because the server holds other bytes for
+// it than were read for the file's digest, whose CRC-32C is want: the
+// bytes read again must have it (else the file changed while it was being
+// sent), and so must what the server stores, at the second try at most.
+func (c *Client) resendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, want string, progress func(int64)) error {
+	size := partSize(u, n)
+	if progress != nil {
+		progress(-size) // counted again as it is sent again
+	}
+	pr := &partReader{ctx: ctx, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
 	for attempt := 1; ; attempt++ {
 		var sent int64
 		pr.progress = func(k int64) {
@@ -262,8 +318,11 @@ func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.Reade
 			}
 		}
 		p, err := c.putPart(ctx, u.ID, n, pr.rewind, size)
-		if err == nil && p.CRC32C != "" && p.CRC32C != pr.crcHex() {
-			err = fmt.Errorf("%w: crc32c %s, sent %s", ErrPartMismatch, p.CRC32C, pr.crcHex())
+		if err == nil && pr.crcHex() != want {
+			return fmt.Errorf("part %d: %w", n, ErrFileChanged)
+		}
+		if err == nil && p.CRC32C != "" && p.CRC32C != want {
+			err = fmt.Errorf("%w: crc32c %s, sent %s", ErrPartMismatch, p.CRC32C, want)
 			if attempt < 2 {
 				err = nil // sent again
 				if progress != nil {
@@ -290,8 +349,9 @@ func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 var errLocalRead = errors.New("local file")
 
 // partReader reads one part of the local file as a request body, feeding
-// the file's digest and the part's CRC-32C as it goes; rewind starts it
-// over for another attempt.
+// the file's digest (fh) or the part's own CRC-32C (crc; a part sent
+// again), either nil, as it goes; rewind starts it over for another
+// attempt.
 type partReader struct {
 	ctx      context.Context
 	fh       *fileHasher
@@ -305,7 +365,9 @@ type partReader struct {
 
 func (r *partReader) rewind() (io.Reader, error) {
 	r.pos = 0
-	r.crc.Reset()
+	if r.crc != nil {
+		r.crc.Reset()
+	}
 	return r, nil
 }
 
@@ -319,10 +381,14 @@ func (r *partReader) Read(p []byte) (int, error) {
 	p = p[:min(int64(len(p)), r.size-r.pos)]
 	n, err := r.f.ReadAt(p, r.off+r.pos)
 	if n > 0 {
-		if herr := r.fh.write(r.off+r.pos, p[:n]); herr != nil {
-			return 0, herr
+		if r.fh != nil {
+			if herr := r.fh.write(r.off+r.pos, p[:n]); herr != nil {
+				return 0, herr
+			}
 		}
-		r.crc.Write(p[:n])
+		if r.crc != nil {
+			r.crc.Write(p[:n])
+		}
 		r.pos += int64(n)
 		if r.progress != nil {
 			r.progress(int64(n))
