@@ -73,6 +73,9 @@ func openStore(t *testing.T, data string) (daemon.Core, *embedded.Engines) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	if _, _, err := c.Identity.Bootstrap(context.Background(), testToken); err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +398,9 @@ func TestServeChecksSettingsFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	if _, created, err := c.Identity.Bootstrap(context.Background(), ""); err != nil || !created {
 		t.Fatalf("a failed serve left users behind: created %v, %v", created, err)
 	}
@@ -414,6 +420,9 @@ func TestAdminTokenIgnoredOnStoreWithUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	ctx := context.Background()
 	if _, _, err := c.Identity.Bootstrap(ctx, "not-a-token"); err == nil {
 		t.Fatal("an empty store took a malformed admin token")

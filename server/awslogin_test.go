@@ -57,6 +57,9 @@ func TestAWSLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	adminTok, _, err := c.Identity.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)

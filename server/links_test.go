@@ -79,6 +79,9 @@ func newLinkFix(t *testing.T, onAWS bool) *linkFix {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	tok, _, err := c.Identity.Bootstrap(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

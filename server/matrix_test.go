@@ -356,6 +356,9 @@ func TestRouteMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Background work (purges) ends before the engines close and the
+	// temporary directory goes.
+	t.Cleanup(func() { _ = c.Files.Drain(context.Background()) })
 	d.inner = iam.NewPolicyDecider(c.Identity, nil) // the product's decisions, watched
 	srv := server.NewServer(server.Deps{Files: c.Files, Identity: c.Identity, Audit: c.Audit, Shares: c.Shares}, server.Config{Metrics: server.MetricsOnAPI, MetricsToken: metricsToken})
 	ts := httptest.NewServer(srv)
