@@ -72,3 +72,35 @@ func TestSpoolBudgetComesBack(t *testing.T) {
 		}
 	}
 }
+
+// TestClientDigestStartsNoHasher: the parts of a session whose client gives
+// the digest go into no digest of the server's: no hasher is kept for it
+// and no digest state saved with it.
+func TestClientDigestStartsNoHasher(t *testing.T) {
+	b := newSpoolBackend(t)
+	ctx := context.Background()
+	pr := iam.User("u1", "admin", true, "")
+	home := storepath.MustParse("/home/admin/x")
+	if _, err := b.Put(ctx, pr, home, bytes.NewReader([]byte("x")), PutOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, clientDigest := range []bool{false, true} {
+		content := make([]byte, 2*MinPartSize)
+		rand.Read(content)
+		u, err := b.CreateUpload(ctx, pr, storepath.MustParse("/home/admin/f"), UploadOptions{Size: int64(len(content)), PartSize: MinPartSize, ClientDigest: clientDigest})
+		if err != nil || u.ClientDigest != clientDigest {
+			t.Fatalf("session %+v: %v", u, err)
+		}
+		if _, err := b.PutPart(ctx, pr, "", u.ID, 1, bytes.NewReader(content[:MinPartSize]), MinPartSize, nil); err != nil {
+			t.Fatal(err)
+		}
+		b.hashMu.Lock()
+		_, kept := b.hashers[u.ID]
+		b.hashMu.Unlock()
+		_, err = b.meta.Get(ctx, uploadPK(u.ID), skHash)
+		saved := err == nil
+		if kept == clientDigest || saved == clientDigest {
+			t.Fatalf("ClientDigest %v: hasher kept %v, digest state saved %v", clientDigest, kept, saved)
+		}
+	}
+}

@@ -45,12 +45,12 @@ type UploadOptions struct {
 	// Fingerprint is an opaque client string (at most 256 bytes) that lets a
 	// client find its own session again to resume it.
 	Fingerprint string
-	// ClientDigest: the client hashes the file as it reads it and gives
-	// that SHA-256, with the CRC-32C of every part as it read it, at
-	// Complete (CompleteCheck); the server checks each stored part
-	// against its CRC-32C and records the client's digest, without a
-	// SHA-256 pass of its own over the file. See CompleteCheck for why
-	// that is safe.
+	// ClientDigest asks that the server not hash the file: the client
+	// hashes it as it reads it and gives that SHA-256, with the CRC-32C
+	// of every part as it read it, at Complete (CompleteCheck); the server
+	// checks each stored part against its CRC-32C and records the client's
+	// digest. It is granted only for a file in the uploader's own home
+	// (Upload.ClientDigest says whether it was); see CompleteCheck.
 	ClientDigest bool
 }
 
@@ -63,7 +63,9 @@ type Upload struct {
 	Parts       int    `json:"parts"`
 	SHA256      string `json:"sha256,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
-	// ClientDigest is UploadOptions.ClientDigest of the session.
+	// ClientDigest: the server does not hash this session's file, and
+	// takes the client's digest at Complete (UploadOptions.ClientDigest,
+	// granted).
 	ClientDigest bool         `json:"clientDigest,omitempty"`
 	Created      time.Time    `json:"created"`
 	Expires      time.Time    `json:"expires"`
@@ -103,21 +105,29 @@ type PartCheck struct {
 // digits each; nil: none given), as the client computed them in its one
 // read of the file.
 //
-// A session opened with ClientDigest needs both, and the server hashes
-// nothing: every byte is then hashed with SHA-256 once on its way in, by
-// the client, while it reads the file to send it. Each stored part's
+// On a session opened with ClientDigest the server hashes nothing: every
+// byte is then hashed with SHA-256 once on its way in, by the client,
+// while it reads the file to send it. Given both, each stored part's
 // CRC-32C (computed by the server as the part streamed in, so known to be
 // what it stored) must equal the client's, or the Complete fails with
 // nothing committed and the session left open to send that part again.
 // That is the check of the parts against the digest: the CRCs and the
 // SHA-256 come from the same read, so a part that was changed, swapped or
 // sent from another version of the file shows, and a transfer error too.
+// Without both (another client resuming the session), the server reads
+// the file back and hashes it, as for any session whose chain did not
+// reach the end.
+//
 // What the server records as the file's digest is then the uploader's
-// word; a client that lies about it can do no more than one that uploads
-// other bytes: make its own file fail the check of everyone who
-// downloads it. Uploads the server reads without such a client (SFTP,
-// scp, a plain PUT, a session without ClientDigest) are hashed by the
-// server, as the chain in filehash.go describes.
+// word. Others rely on a file's digest: `strata get` checks downloads
+// against it, and a client that finds its local file's digest recorded
+// skips sending it, or an If-Match write goes ahead. So the word is
+// taken only for a file in the uploader's own home (CreateUpload), where
+// everyone else who writes there does so on the owner's terms, and a
+// false digest can do no more than the owner could anyway (replace or
+// delete what others wrote). A file written into someone else's home, a
+// folder outside the homes, or through a share is hashed by the server,
+// as are uploads the server reads whole (a plain PUT, SFTP, scp).
 type CompleteCheck struct {
 	SHA256     []byte
 	PartCRC32C []string
@@ -212,6 +222,9 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if err := b.fits(ctx, acct, o.Size); err != nil {
 		return Upload{}, err
 	}
+	// The client's digest is taken only where no one but the uploader
+	// can be misled by it (CompleteCheck): their own home.
+	clientDigest := o.ClientDigest && acct.home != "" && pr.Name != "" && acct.name == pr.Name
 	id, blobID := record.NewID(), record.NewID()
 	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
 	if err != nil {
@@ -230,7 +243,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	s := sessionRec{
 		UserID: pr.UserID, Path: p.String(), Size: o.Size, PartSize: partSize,
 		Blob: blobID, Wrapped: dk.Wrapped, KeyID: dk.KeyID, UploadID: uploadID,
-		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint, ClientDigest: o.ClientDigest,
+		SHA256: hex.EncodeToString(o.SHA256), MTime: mtime, Fingerprint: o.Fingerprint, ClientDigest: clientDigest,
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	if acct.home != "" {
@@ -568,11 +581,12 @@ func (c *claim) release(ctx context.Context) {
 	}
 }
 
-// CompleteUpload joins the parts into the file. It reads the stored result
-// back through decryption to compute the file's SHA-256 — so what is
-// acknowledged is known to be readable — checks it against the digest given
-// at creation and sum (if set), and commits the version in one transaction
-// that also closes the session.
+// CompleteUpload joins the parts into the file. It has the file's SHA-256
+// from the chain carried forward as the parts arrived (filehash.go),
+// reading back through decryption what the chain did not reach, or, on a
+// ClientDigest session, from the client (CompleteCheck); checks it against
+// the digest given at creation and sum (if set), and commits the version
+// in one transaction that also closes the session.
 //
 // A Complete first claims the session (one conditional write), so that two
 // Completes, or a Complete and an Abort, never work on one upload at once:
@@ -607,9 +621,12 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 		// Only a session opened before layouts were checked at creation.
 		return Entry{}, fmt.Errorf("%w: upload %s declares a size and part size that cannot be stored (%w); abort it and start again", errs.ErrInvalid, id, err)
 	}
-	if s.ClientDigest && (sum == nil || check.PartCRC32C == nil && l.Parts() > 0) {
-		return Entry{}, fmt.Errorf("%w: upload %s was opened for the client to give the file's SHA-256 and its parts' CRC-32C: Complete needs both", errs.ErrInvalid, id)
+	if err := validPartCRCs(id, check.PartCRC32C); err != nil {
+		return Entry{}, err
 	}
+	// The client's digest stands for the server's only with the parts'
+	// CRC-32C to bind it to what is stored; else the file is hashed here.
+	trusted := s.ClientDigest && sum != nil && (check.PartCRC32C != nil || l.Parts() == 0)
 	parts, crcs, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
@@ -646,7 +663,7 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 	}
 	defer clear(key)
 	got := hex.EncodeToString(sum)
-	if !s.ClientDigest {
+	if !trusted {
 		tags := make([]partTag, len(parts))
 		for i, p := range parts {
 			tags[i] = partTag{n: p.Number, tag: p.Tag}
@@ -782,6 +799,16 @@ func (b *Backend) partList(ctx context.Context, id string, l crypto.Layout) ([]b
 	return parts, crcs, nil
 }
 
+// validPartCRCs checks the form of the CRC-32C a Complete gives.
+func validPartCRCs(id string, crcs []string) error {
+	for i, c := range crcs {
+		if _, err := hex.DecodeString(c); err != nil || len(c) != 2*crc32.Size {
+			return fmt.Errorf("%w: upload %s: CRC-32C of part %d: %q is not 8 hex digits", errs.ErrInvalid, id, i+1, clip.Text(c))
+		}
+	}
+	return nil
+}
+
 // checkPartCRCs compares the CRC-32C of the parts stored (have) with the
 // client's (want; nil: nothing to check). A part stored before CRCs were
 // kept has none, and cannot pass.
@@ -791,11 +818,6 @@ func checkPartCRCs(id string, have, want []string) error {
 	}
 	if len(want) != len(have) {
 		return fmt.Errorf("%w: upload %s has %d parts, the Complete names %d CRC-32C", errs.ErrInvalid, id, len(have), len(want))
-	}
-	for i, w := range want {
-		if _, err := hex.DecodeString(w); err != nil || len(w) != 2*crc32.Size {
-			return fmt.Errorf("%w: CRC-32C of part %d: %q is not 8 hex digits", errs.ErrInvalid, i+1, clip.Text(w))
-		}
 	}
 	var wrong []string
 	for i, w := range want {

@@ -16,6 +16,7 @@ import (
 	"github.com/strata-storage/strata/backend"
 	"github.com/strata-storage/strata/backend/blob"
 	"github.com/strata-storage/strata/backend/errs"
+	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/meta"
 )
 
@@ -322,24 +323,17 @@ func TestCollectDeletesExpiredRecords(t *testing.T) {
 	}
 }
 
-// A session opened with ClientDigest is completed with the client's
-// SHA-256 and its parts' CRC-32C: the server checks the parts against the
-// CRCs and records the digest without hashing the file (so a digest that is
-// not the content's is recorded as given: the uploader's word); a part
-// that differs from what the client read fails the Complete, which leaves
-// the session open for the part to be sent again.
+// A session opened with ClientDigest in the uploader's own home is
+// completed with the client's SHA-256 and its parts' CRC-32C: the server
+// checks the parts against the CRCs and records the digest without hashing
+// the file (so a digest that is not the content's is recorded as given: the
+// uploader's word); a part that differs from what the client read fails the
+// Complete, which leaves the session open for the part to be sent again.
 func TestUploadClientDigest(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	content := data(11*mib, 7)
 	parts := [][]byte{content[:5*mib], content[5*mib : 10*mib], content[10*mib:]}
-	crcs := func(ps ...[]byte) []string {
-		var out []string
-		for _, b := range ps {
-			out = append(out, fmt.Sprintf("%08x", crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))))
-		}
-		return out
-	}
 	u, err := e.b.CreateUpload(ctx, e.admin, p("/home/admin/f"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
 	if err != nil {
 		t.Fatal(err)
@@ -348,18 +342,12 @@ func TestUploadClientDigest(t *testing.T) {
 		t.Fatalf("session %+v %v: not marked ClientDigest", st, err)
 	}
 	other := data(5*mib, 8) // part 2 as another version of the file has it
-	for n, b := range [][]byte{parts[0], other, parts[2]} {
-		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putParts(t, e, e.admin, u.ID, parts[0], other, parts[2])
 	claimed := sum([]byte("not what was sent")) // no server hashes it to find out
 	for _, c := range []struct {
 		check backend.CompleteCheck
 		want  error
 	}{
-		{backend.CompleteCheck{SHA256: claimed}, errs.ErrInvalid},                                 // no CRCs
-		{backend.CompleteCheck{PartCRC32C: crcs(parts...)}, errs.ErrInvalid},                      // no digest
 		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts[:2]...)}, errs.ErrInvalid}, // too few
 		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: []string{"0", "1", "2"}}, errs.ErrInvalid},
 		{backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts...)}, errs.ErrDigestMismatch}, // part 2 differs
@@ -370,9 +358,7 @@ func TestUploadClientDigest(t *testing.T) {
 	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
 		t.Fatal("file visible after a failed Complete")
 	}
-	if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, 2, bytes.NewReader(parts[1]), int64(len(parts[1])), nil); err != nil {
-		t.Fatal(err)
-	}
+	putParts(t, e, e.admin, u.ID, parts[:2]...)
 	ent, err := e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts...)})
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +369,57 @@ func TestUploadClientDigest(t *testing.T) {
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/f"), content) {
 		t.Fatal("content differs")
 	}
+}
+
+// A ClientDigest session completed without the parts' CRC-32C (another
+// client resuming it) is hashed by the server, reading the file back: a
+// false digest is refused. And the client's digest is taken only in the
+// uploader's own home: anywhere else the server hashes.
+func TestUploadClientDigestFallsBackToHashing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(e.user("alice"), "/home/alice/x", []byte("x"))
+	content := data(6*mib, 10)
+	parts := [][]byte{content[:5*mib], content[5*mib:]}
+	claimed := sum([]byte("not what was sent"))
+	for _, c := range []struct {
+		path  string
+		crcs  []string
+		taken bool
+	}{
+		{"/home/admin/f", nil, true},
+		{"/home/alice/f", crcs(parts...), false}, // the admin in alice's home
+	} {
+		u, err := e.b.CreateUpload(ctx, e.admin, p(c.path), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ClientDigest != c.taken {
+			t.Fatalf("%s: ClientDigest %v, want %v", c.path, u.ClientDigest, c.taken)
+		}
+		putParts(t, e, e.admin, u.ID, parts...)
+		_, err = e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: c.crcs})
+		wantErr(t, err, errs.ErrDigestMismatch)
+	}
+}
+
+// putParts sends parts 1, 2, ... of a session.
+func putParts(t *testing.T, e *env, pr iam.Principal, id string, parts ...[]byte) {
+	t.Helper()
+	for n, b := range parts {
+		if _, err := e.b.PutPart(context.Background(), pr, "", id, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// crcs is the CRC-32C of each of parts, as a client gives them.
+func crcs(parts ...[]byte) []string {
+	var out []string
+	for _, b := range parts {
+		out = append(out, fmt.Sprintf("%08x", crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))))
+	}
+	return out
 }
 
 // The parts' CRC-32C are checked at Complete whenever they are given, on a

@@ -482,13 +482,15 @@ func TestUploadSessionHTTP(t *testing.T) {
 	problem(t, f.do("GET", "/v1/uploads/"+u.ID, f.admin, nil), http.StatusNotFound, api.CodeNotFound)
 }
 
-// TestUploadClientDigestHTTP: a session opened with "clientDigest" says
-// so, and its Complete needs the file's SHA-256 and every part's CRC-32C:
-// without them 400 invalid_request, with a part's wrong 400
-// digest_mismatch (the session stays open), with both the file.
+// TestUploadClientDigestHTTP: a session opened with "clientDigest" in the
+// uploader's own home says so, and its Complete is checked against every
+// part's CRC-32C: a list of the wrong length is 400 invalid_request, a
+// part's wrong 400 digest_mismatch (the session stays open), and with the
+// right ones the file is committed with the client's SHA-256.
 func TestUploadClientDigestHTTP(t *testing.T) {
 	f := newFixture(t, server.Config{})
 	content := bytes.Repeat([]byte("strata"), 1<<20)
+	ok(t, f.do("PUT", "/v1/files/home/admin/x", f.admin, strings.NewReader("x")), http.StatusCreated) // the home
 	var u api.Upload
 	_ = json.Unmarshal(ok(t, f.do("POST", "/v1/uploads", f.admin, strings.NewReader(fmt.Sprintf(`{"path":"/home/admin/cd","size":%d,"partSize":%d,"clientDigest":true}`, len(content), 5<<20))), http.StatusCreated), &u)
 	if !u.ClientDigest || u.Parts != 2 {
@@ -502,7 +504,6 @@ func TestUploadClientDigestHTTP(t *testing.T) {
 	complete := func(body string) *http.Response {
 		return f.do("POST", "/v1/uploads/"+u.ID+"/complete", f.admin, strings.NewReader(body))
 	}
-	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`), http.StatusBadRequest, api.CodeInvalidRequest)
 	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc1+`"]}`), http.StatusBadRequest, api.CodeInvalidRequest)
 	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc2+`","`+crc1+`"]}`), http.StatusBadRequest, api.CodeDigestMismatch)
 	var e api.Entry

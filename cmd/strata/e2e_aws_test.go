@@ -132,8 +132,8 @@ func TestManyServersOneStore(t *testing.T) {
 	// The same with the client giving the digest: that the server hashes
 	// nothing is in the session's record, which every server reads.
 	u, err = c2.CreateUpload(bg(), api.CreateUploadRequest{Path: "/home/admin/split2.bin", Size: int64(len(big)), PartSize: 5 << 20, ClientDigest: true})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || !u.ClientDigest {
+		t.Fatalf("session %+v: %v", u, err)
 	}
 	var crcs []string
 	for n, c := range []*client.Client{c2, c1, c2} {
@@ -144,8 +144,9 @@ func TestManyServersOneStore(t *testing.T) {
 		}
 		crcs = append(crcs, fmt.Sprintf("%08x", crc32.Checksum(part, crc32.MakeTable(crc32.Castagnoli))))
 	}
-	if _, err := c1.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:])}); !errors.Is(err, client.ErrInvalid) {
-		t.Fatalf("Complete without the parts' CRC-32C: %v", err)
+	swapped := []string{crcs[1], crcs[0], crcs[2]}
+	if _, err := c1.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:]), PartCRC32C: swapped}); !errors.Is(err, client.ErrDigestMismatch) {
+		t.Fatalf("Complete with parts' CRC-32C swapped: %v", err)
 	}
 	if _, err := c1.CompleteUpload(bg(), u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum[:]), PartCRC32C: crcs}); err != nil {
 		t.Fatal(err)

@@ -191,11 +191,17 @@ type fakeUploads struct {
 	sum       string   // what Complete was asked to check
 	crcs      []string // and the parts' CRC-32C it was given
 	completes int
+	// clientDigest: the session was asked for with clientDigest, and
+	// granted (the fake grants it).
+	clientDigest bool
+	// old: a server from before clientDigest, which refuses the field.
+	old     bool
+	aborted bool
 }
 
 func (f *fakeUploads) upload() api.Upload {
 	u := api.Upload{ID: "up1", Path: "/home/admin/f", Size: f.size, PartSize: f.partSize,
-		Parts: int((f.size + f.partSize - 1) / f.partSize), Fingerprint: "fp"}
+		Parts: int((f.size + f.partSize - 1) / f.partSize), Fingerprint: "fp", ClientDigest: f.clientDigest}
 	for n, b := range f.parts {
 		u.Received = append(u.Received, api.UploadPart{N: n, Size: int64(len(b)), CRC32C: crcHex(b)})
 	}
@@ -218,6 +224,15 @@ func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(map[string][]api.Upload{"uploads": {f.upload()}})
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/uploads":
+		var req api.CreateUploadRequest
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		if f.old && req.ClientDigest {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusBadRequest)
+			reply(map[string]string{"code": api.CodeInvalidJSON, "detail": `invalid JSON body: unknown field "clientDigest"`})
+			return
+		}
+		f.clientDigest = req.ClientDigest
 		f.parts = map[int][]byte{}
 		w.WriteHeader(http.StatusCreated)
 		reply(f.upload())
@@ -247,7 +262,13 @@ func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.sum = req.SHA256
 		f.crcs = req.PartCRC32C
-		for n := 1; n <= f.upload().Parts; n++ {
+		if f.clientDigest && req.PartCRC32C == nil {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusBadRequest)
+			reply(map[string]string{"code": api.CodeInvalidRequest, "detail": "no partCrc32c"})
+			return
+		}
+		for n := 1; n <= f.upload().Parts && req.PartCRC32C != nil; n++ {
 			if len(req.PartCRC32C) != f.upload().Parts || req.PartCRC32C[n-1] != crcHex(f.parts[n]) {
 				w.Header().Set("Content-Type", "application/problem+json")
 				w.WriteHeader(http.StatusBadRequest)
@@ -262,6 +283,9 @@ func (f *fakeUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply(api.Entry{Path: "/home/admin/f", Kind: api.KindFile, Size: f.size, SHA256: req.SHA256})
+	case r.Method == http.MethodDelete && r.URL.Path == "/v1/uploads/up1":
+		f.aborted = true
+		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 	}
@@ -315,8 +339,8 @@ func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
 	if f.puts[2] != 2 || f.puts[1] != 1 || f.puts[3] != 1 {
 		t.Fatalf("attempts per part: %v", f.puts)
 	}
-	if len(f.crcs) != 6 || f.crcs[1] != crcHex(content[partSize:2*partSize]) {
-		t.Fatalf("Complete named the parts' CRC-32C %v", f.crcs)
+	if !f.clientDigest || len(f.crcs) != 6 || f.crcs[1] != crcHex(content[partSize:2*partSize]) {
+		t.Fatalf("session asked for with clientDigest %v; Complete named the parts' CRC-32C %v", f.clientDigest, f.crcs)
 	}
 	// Once for everything, and part 2 once more to send it again.
 	if got := src.n.Load(); got != int64(len(content))+partSize {
@@ -330,8 +354,19 @@ func TestUploadFileReadsOnceAndResendsAWrongPart(t *testing.T) {
 	f = &fakeUploads{size: int64(len(content)), partSize: partSize, corrupt: func(n, _ int) bool { return n == 4 }}
 	c = newFakeUploads(t, f)
 	_, err = c.UploadFile(context.Background(), "/home/admin/f", bytes.NewReader(content), int64(len(content)), UploadOptions{})
-	if err == nil || !strings.Contains(err.Error(), "part 4") || !strings.Contains(err.Error(), ErrPartMismatch.Error()) {
-		t.Fatalf("err = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "part 4") || !errors.Is(err, ErrPartMismatch) || f.puts[4] != 2 {
+		t.Fatalf("err = %v after %d sends of part 4", err, f.puts[4])
+	}
+
+	// A server from before clientDigest: the session is asked for again
+	// without it, and completed with the digest alone.
+	f = &fakeUploads{size: int64(len(content)), partSize: partSize, old: true}
+	c = newFakeUploads(t, f)
+	if _, err = c.UploadFile(context.Background(), "/home/admin/f", bytes.NewReader(content), int64(len(content)), UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.clientDigest || f.crcs != nil || f.sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("old server: clientDigest %v, CRCs %v, sum %s", f.clientDigest, f.crcs, f.sum)
 	}
 }
 
@@ -374,8 +409,8 @@ func TestUploadFileChangedWhileSent(t *testing.T) {
 	if !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), "part 2") {
 		t.Fatalf("err = %v, want part 2 and %v", err, ErrFileChanged)
 	}
-	if f.completes != 0 {
-		t.Fatalf("Complete called %d times", f.completes)
+	if f.completes != 0 || !f.aborted {
+		t.Fatalf("Complete called %d times; session aborted: %v", f.completes, f.aborted)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,13 +193,29 @@ feed:
 		return api.Entry{}, fmt.Errorf("read local file: %w", io.ErrUnexpectedEOF)
 	}
 	for n := 1; n <= u.Parts; n++ {
-		if stored[n-1] != "" && stored[n-1] != crcs[n-1] {
-			if err := c.resendPart(ctx, u, n, f, crcs[n-1], o.Progress); err != nil {
-				return api.Entry{}, err
+		if stored[n-1] == "" || stored[n-1] == crcs[n-1] {
+			continue
+		}
+		// A part sent in this run was stored wrong once already; a part
+		// found held from an earlier run is sent for the first time.
+		tries := 1
+		if _, ok := held[n]; ok {
+			tries = 2
+		}
+		if err := c.resendPart(ctx, u, n, f, crcs[n-1], tries, o.Progress); err != nil {
+			if errors.Is(err, ErrFileChanged) {
+				// Its fingerprint is gone with the change: no one will
+				// resume it. Give back what it reserves.
+				_ = c.AbortUpload(context.WithoutCancel(ctx), u.ID)
 			}
+			return api.Entry{}, err
 		}
 	}
-	return c.CompleteUpload(ctx, u.ID, api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum), PartCRC32C: crcs})
+	req := api.CompleteUploadRequest{SHA256: hex.EncodeToString(sum)}
+	if u.ClientDigest {
+		req.PartCRC32C = crcs // binds the digest to the parts the server holds
+	}
+	return c.CompleteUpload(ctx, u.ID, req)
 }
 
 func partSize(u api.Upload, n int) int64 {
@@ -241,6 +258,12 @@ func (c *Client) openSession(ctx context.Context, path string, size int64, o Upl
 		req.MTime = &mt
 	}
 	u, err := c.CreateUpload(ctx, req)
+	if errors.Is(err, ErrInvalid) && strings.Contains(err.Error(), "clientDigest") {
+		// A server from before clientDigest refuses the field it does
+		// not know: it hashes every session itself.
+		req.ClientDigest = false
+		u, err = c.CreateUpload(ctx, req)
+	}
 	return u, held, false, err
 }
 
@@ -273,6 +296,42 @@ func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.Reade
 		}
 		return held.CRC32C, nil
 	}
+	p, err := c.sendPart(ctx, u.ID, n, pr, progress)
+	return p.CRC32C, err
+}
+
+// resendPart sends part n again because the server holds other bytes for
+// it than were read for the file's digest, whose CRC-32C is want: the
+// bytes read again must have it (else the file changed while it was being
+// sent), and so must what the server stores, within tries sends.
+func (c *Client) resendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, want string, tries int, progress func(int64)) error {
+	size := partSize(u, n)
+	if progress != nil {
+		progress(-size) // counted again as it is sent again
+	}
+	pr := &partReader{ctx: ctx, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
+	for try := 1; ; try++ {
+		p, err := c.sendPart(ctx, u.ID, n, pr, progress)
+		switch {
+		case err != nil:
+			return err
+		case pr.crcHex() != want:
+			return fmt.Errorf("part %d: %w", n, ErrFileChanged)
+		case p.CRC32C == "" || p.CRC32C == want:
+			return nil
+		case try == tries:
+			return fmt.Errorf("part %d: %w: crc32c %s, sent %s", n, ErrPartMismatch, p.CRC32C, want)
+		}
+		if progress != nil {
+			progress(-size)
+		}
+	}
+}
+
+// sendPart sends the part pr reads, from its start on every attempt, and
+// reports its bytes to progress as they go (taking back those of an
+// attempt that did not get through).
+func (c *Client) sendPart(ctx context.Context, id string, n int, pr *partReader, progress func(int64)) (api.UploadPart, error) {
 	var sent int64
 	pr.progress = func(k int64) {
 		sent += k
@@ -280,68 +339,24 @@ func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.Reade
 			progress(k)
 		}
 	}
-	p, err := c.putPart(ctx, u.ID, n, func() (io.Reader, error) {
-		if progress != nil && sent > 0 {
-			progress(-sent) // counted again as it is sent again
-		}
-		sent = 0
-		return pr.rewind()
-	}, size)
-	if err != nil {
+	takeBack := func() {
 		if progress != nil && sent > 0 {
 			progress(-sent)
 		}
+		sent = 0
+	}
+	p, err := c.putPart(ctx, id, n, func() (io.Reader, error) {
+		takeBack() // counted again as it is sent again
+		return pr.rewind()
+	}, pr.size)
+	if err != nil {
+		takeBack()
 		if errors.Is(err, errLocalRead) {
-			return "", fmt.Errorf("read local file: %w", err)
+			return api.UploadPart{}, fmt.Errorf("read local file: %w", err)
 		}
-		return "", fmt.Errorf("part %d: %w", n, err)
+		return api.UploadPart{}, fmt.Errorf("part %d: %w", n, err)
 	}
-	return p.CRC32C, nil
-}
-
-// resendPart sends part n again because the server holds other bytes for
-// it than were read for the file's digest, whose CRC-32C is want: the
-// bytes read again must have it (else the file changed while it was being
-// sent), and so must what the server stores, at the second try at most.
-func (c *Client) resendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, want string, progress func(int64)) error {
-	size := partSize(u, n)
-	if progress != nil {
-		progress(-size) // counted again as it is sent again
-	}
-	pr := &partReader{ctx: ctx, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
-	for attempt := 1; ; attempt++ {
-		var sent int64
-		pr.progress = func(k int64) {
-			sent += k
-			if progress != nil {
-				progress(k)
-			}
-		}
-		p, err := c.putPart(ctx, u.ID, n, pr.rewind, size)
-		if err == nil && pr.crcHex() != want {
-			return fmt.Errorf("part %d: %w", n, ErrFileChanged)
-		}
-		if err == nil && p.CRC32C != "" && p.CRC32C != want {
-			err = fmt.Errorf("%w: crc32c %s, sent %s", ErrPartMismatch, p.CRC32C, want)
-			if attempt < 2 {
-				err = nil // sent again
-				if progress != nil {
-					progress(-sent)
-				}
-				continue
-			}
-		}
-		if err != nil {
-			if progress != nil && sent > 0 {
-				progress(-sent)
-			}
-			if errors.Is(err, errLocalRead) {
-				return fmt.Errorf("read local file: %w", err)
-			}
-			return fmt.Errorf("part %d: %w", n, err)
-		}
-		return nil
-	}
+	return p, nil
 }
 
 func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
