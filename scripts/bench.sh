@@ -87,7 +87,7 @@ start_server() {
     if grep -q "serving on" "$log"; then break; fi
     sleep 0.1
   done
-  STRATA_SERVER=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
+  STRATA_SERVER=$(grep -o 'serving on http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f3)
   export STRATA_SERVER STRATA_TOKEN=$token
 }
 
@@ -297,9 +297,10 @@ if [ "${BENCH_ONLY:-}" = sftp ]; then
   exit 0
 fi
 
-# aws_calls SERVICE: total strata_aws_requests_total of one service.
+# aws_calls SERVICE: total strata_aws_requests_total of one service, from
+# the server's /metrics (served on a listener of its own: --metrics-listen).
 aws_calls() {
-  curl -fsS "$STRATA_SERVER/metrics" | awk -v s="service=\"$1\"" 'index($0, s) && /^strata_aws_requests_total/ { n += $NF } END { print n + 0 }'
+  curl -fsS "http://$metrics_addr/metrics" | awk -v s="service=\"$1\"" 'index($0, s) && /^strata_aws_requests_total/ { n += $NF } END { print n + 0 }'
 }
 
 if [ -n "$aws" ]; then
@@ -322,7 +323,8 @@ boto3.client("dynamodb", **kw).create_table(TableName="bench", BillingMode="PAY_
 kms = boto3.client("kms", **kw)
 kms.create_alias(AliasName="alias/bench", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
 PY
-  start_server "$work/data-aws" --blob s3://bench/strata --meta dynamodb://bench --keys kms://alias/bench --aws-endpoint "$ep"
+  metrics_addr=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  start_server "$work/data-aws" --blob s3://bench/strata --meta dynamodb://bench --keys kms://alias/bench --aws-endpoint "$ep" --metrics-listen "$metrics_addr"
   head -c $((big_mib << 20)) /dev/urandom >"$work/big.bin"
   up_secs=$(seconds "$bin" put -q "$work/big.bin" /home/admin/big.bin)
   echo "upload ${big_mib} MiB: $(rate "$big_mib" "$up_secs") MiB/s ($up_secs s)"
