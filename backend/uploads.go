@@ -224,7 +224,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	}
 	// The client's digest is taken only where no one but the uploader
 	// can be misled by it (CompleteCheck): their own home.
-	clientDigest := o.ClientDigest && acct.home != "" && pr.Name != "" && acct.name == pr.Name
+	clientDigest := o.ClientDigest && ownHome(acct, pr)
 	id, blobID := record.NewID(), record.NewID()
 	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
 	if err != nil {
@@ -627,6 +627,15 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 	// The client's digest stands for the server's only with the parts'
 	// CRC-32C to bind it to what is stored; else the file is hashed here.
 	trusted := s.ClientDigest && sum != nil && (check.PartCRC32C != nil || l.Parts() == 0)
+	if trusted {
+		// Again as the path resolves now, for whoever completes it (an
+		// admin completing a user's session is not that user).
+		acct, err := b.accountOfPath(ctx, p, nil)
+		if err != nil {
+			return Entry{}, err
+		}
+		trusted = ownHome(acct, pr)
+	}
 	parts, crcs, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
@@ -807,6 +816,12 @@ func validPartCRCs(id string, crcs []string) error {
 		}
 	}
 	return nil
+}
+
+// ownHome reports whether a is pr's own home folder, the one place where
+// the client's digest is taken for the server's (CompleteCheck).
+func ownHome(a account, pr iam.Principal) bool {
+	return a.home != "" && pr.Name != "" && a.name == pr.Name
 }
 
 // checkPartCRCs compares the CRC-32C of the parts stored (have) with the

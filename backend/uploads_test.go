@@ -374,11 +374,13 @@ func TestUploadClientDigest(t *testing.T) {
 // A ClientDigest session completed without the parts' CRC-32C (another
 // client resuming it) is hashed by the server, reading the file back: a
 // false digest is refused. And the client's digest is taken only in the
-// uploader's own home: anywhere else the server hashes.
+// uploader's own home, from the uploader: anywhere else, or completed by
+// an admin for the user, the server hashes.
 func TestUploadClientDigestFallsBackToHashing(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.put(e.user("alice"), "/home/alice/x", []byte("x"))
+	alice := e.user("alice")
+	e.put(alice, "/home/alice/x", []byte("x"))
 	content := data(6*mib, 10)
 	parts := [][]byte{content[:5*mib], content[5*mib:]}
 	claimed := sum([]byte("not what was sent"))
@@ -401,6 +403,15 @@ func TestUploadClientDigestFallsBackToHashing(t *testing.T) {
 		_, err = e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: c.crcs})
 		wantErr(t, err, errs.ErrDigestMismatch)
 	}
+
+	// Alice's own session, completed by an admin for her: not her word.
+	u, err := e.b.CreateUpload(ctx, alice, p("/home/alice/g"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
+	if err != nil || !u.ClientDigest {
+		t.Fatalf("session %+v: %v", u, err)
+	}
+	putParts(t, e, alice, u.ID, parts...)
+	_, err = e.b.CompleteUploadChecked(ctx, e.admin, "alice", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: crcs(parts...)})
+	wantErr(t, err, errs.ErrDigestMismatch)
 }
 
 // putParts sends parts 1, 2, ... of a session.
