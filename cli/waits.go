@@ -26,9 +26,12 @@ func (a *app) noticeWait(w client.Wait) {
 	if a.quiet {
 		return
 	}
-	what := "the server asks to wait"
-	if w.RateLimited {
+	what := "no answer from the server"
+	switch {
+	case w.RateLimited:
 		what = "rate limited"
+	case w.Answered:
+		what = "the server asks to wait"
 	}
 	msg := fmt.Sprintf("%s (%s); trying again in %s", what, w.Reason, w.For.Round(100*time.Millisecond))
 	n := &a.waits

@@ -82,6 +82,9 @@ type Wait struct {
 	Reason string
 	// RateLimited says a rate limit asked for the wait.
 	RateLimited bool
+	// Answered says the server answered the last attempt (a status that
+	// may pass, as 503); false when it could not be reached.
+	Answered bool
 	// Attempt is the attempt that comes after the wait (2 for the first
 	// retry).
 	Attempt int
@@ -254,7 +257,9 @@ func (c *Client) do(ctx context.Context, rq request) (*http.Response, error) {
 			}
 			d := max(backoff(i), wait)
 			if c.onWait != nil {
-				c.onWait(Wait{Op: rq.method + " " + rq.path, For: d, Reason: errorReason(lastErr), RateLimited: limited, Attempt: i + 1})
+				var answer *Error
+				c.onWait(Wait{Op: rq.method + " " + rq.path, For: d, Reason: errorReason(lastErr), RateLimited: limited,
+					Answered: errors.As(lastErr, &answer), Attempt: i + 1})
 			}
 			if err := c.sleep(ctx, d); err != nil {
 				return nil, lastErr

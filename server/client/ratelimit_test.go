@@ -60,7 +60,7 @@ func TestRateLimitedIsWaitedFor(t *testing.T) {
 	if len(slept) != 2 || slept[0] < 3*time.Second || slept[1] < 3*time.Second {
 		t.Fatalf("waits %v, want 3s each as asked", slept)
 	}
-	if len(waits) != 2 || !waits[0].RateLimited || waits[0].Op != "POST /v1/copy" || waits[1].Attempt != 3 ||
+	if len(waits) != 2 || !waits[0].RateLimited || !waits[0].Answered || waits[0].Op != "POST /v1/copy" || waits[1].Attempt != 3 ||
 		waits[0].For != slept[0] || !strings.Contains(waits[0].Reason, "too many requests") {
 		t.Fatalf("notices %+v", waits)
 	}
@@ -92,5 +92,23 @@ func TestRateLimitedIsWaitedFor(t *testing.T) {
 	code = api.CodeTooMany
 	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/uploads"}); err == nil || len(bodies) != 1 {
 		t.Fatalf("too_many POST: %v after %d attempts", err, len(bodies))
+	}
+}
+
+// A server that cannot be reached is waited for too, and the notice says
+// it did not answer (the CLI then does not say it asked to wait).
+func TestWaitNoticeUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	gone := srv.URL
+	srv.Close()
+	var waits []Wait
+	c, err := New(gone, "", WithRetries(1), WithWaitNotice(func(w Wait) { waits = append(waits, w) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sleep = func(context.Context, time.Duration) error { return nil }
+	err = c.doJSON(context.Background(), http.MethodGet, "/v1/whoami", nil, nil, nil)
+	if err == nil || len(waits) != 1 || waits[0].Answered || waits[0].RateLimited || waits[0].Reason == "" {
+		t.Fatalf("err %v, notices %+v", err, waits)
 	}
 }
