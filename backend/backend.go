@@ -235,9 +235,12 @@ type Entry struct {
 	ModTime time.Time `json:"mtime"`
 	Created time.Time `json:"created"`
 	// Files only.
-	SHA256  string `json:"sha256,omitempty"`
-	Version int64  `json:"version,omitempty"`
-	State   string `json:"state,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	// ClientDigest: SHA256 is the word of the client that uploaded the
+	// content (clientDigest), not the server's computation.
+	ClientDigest bool   `json:"clientDigest,omitempty"`
+	Version      int64  `json:"version,omitempty"`
+	State        string `json:"state,omitempty"`
 	// Archive is where an archived file's content stands (nil if hot).
 	Archive *ArchiveInfo `json:"archive,omitempty"`
 }
@@ -254,6 +257,7 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		SHA256:  r.SHA256,
 		Version: r.Seq,
 	}
+	e.ClientDigest = r.ClientDigest
 	if r.ID == rootDirID {
 		e.ModTime = time.Time{} // the root folder has no times
 	}

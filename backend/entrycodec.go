@@ -49,6 +49,8 @@ func readEntryRec(v []byte) (r entryRec, ok bool) {
 			r.Kind = Kind(k)
 		case "h":
 			r.SHA256, i, ok = plainString(s, i)
+		case "cd":
+			r.ClientDigest, i, ok = jsonlit.Bool(s, i)
 		case "b":
 			r.Blob, i, ok = plainString(s, i)
 		case "c":

@@ -75,6 +75,10 @@ type entryRec struct {
 	Blob    string `json:"b,omitempty"` // files: current version's blob
 	Seq     int64  `json:"v,omitempty"` // files: current version number
 	First   int64  `json:"f,omitempty"` // files: oldest version kept
+	// ClientDigest: SHA256 is the uploader's word (clientDigest), not
+	// the server's computation; it follows the content (copies, moves,
+	// restored versions).
+	ClientDigest bool `json:"cd,omitempty"`
 	// Quota is a home folder's limits (quota.go), nil for none.
 	Quota *Quota `json:"q,omitempty"`
 	// Arch mirrors the archive state of the current version's blob
@@ -89,8 +93,10 @@ type versionRec struct {
 	SHA256   string `json:"h"`
 	Author   string `json:"a"`            // user name, as it was
 	AuthorID string `json:"ai,omitempty"` // user ID (versions written before it was kept have none)
-	Time     int64  `json:"t"`            // unix nanoseconds, when written
-	MTime    int64  `json:"m"`
+	// ClientDigest: SHA256 is the uploader's word (entryRec.ClientDigest).
+	ClientDigest bool  `json:"cd,omitempty"`
+	Time         int64 `json:"t"` // unix nanoseconds, when written
+	MTime        int64 `json:"m"`
 }
 
 // blobRec is the item at (blob#<id>, blob). Its counter N is the number of

@@ -257,7 +257,7 @@ func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storep
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, p, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, mtime: mtimeOf(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, clientDigest: v.ClientDigest, mtime: mtimeOf(v.MTime),
 	}, "", false, &l)
 }
 

@@ -363,11 +363,37 @@ func TestUploadClientDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ent.SHA256 != hex.EncodeToString(claimed) {
-		t.Fatalf("digest %s recorded, the client gave %x", ent.SHA256, claimed)
+	if ent.SHA256 != hex.EncodeToString(claimed) || !ent.ClientDigest {
+		t.Fatalf("digest %s (client's: %v) recorded, the client gave %x", ent.SHA256, ent.ClientDigest, claimed)
 	}
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/f"), content) {
 		t.Fatal("content differs")
+	}
+
+	// The digest says it is the client's word wherever the content goes:
+	// in a listing, copied or moved into another home.
+	e.user("alice")
+	if _, _, err := e.b.Copy(ctx, e.admin, p("/home/admin/f"), p("/home/alice/copy"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.Move(ctx, e.admin, p("/home/admin/f"), p("/home/alice/moved"), false); err != nil {
+		t.Fatal(err)
+	}
+	if plain := e.put(e.admin, "/home/alice/plain", []byte("x")); plain.ClientDigest {
+		t.Fatal("a file the server hashed says its digest is the client's")
+	}
+	pg, err := e.b.List(ctx, e.admin, p("/home/alice"), "", 0)
+	if err != nil || len(pg.Entries) != 3 {
+		t.Fatalf("listing %+v: %v", pg.Entries, err)
+	}
+	for _, en := range pg.Entries {
+		st, err := e.b.Stat(ctx, e.admin, p(en.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := en.Name != "plain"; en.ClientDigest != want || st.ClientDigest != want {
+			t.Errorf("%s: ClientDigest %v listed, %v by Stat; want %v", en.Name, en.ClientDigest, st.ClientDigest, want)
+		}
 	}
 }
 

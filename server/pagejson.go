@@ -119,6 +119,9 @@ func appendEntry(b []byte, e *backend.Entry) ([]byte, error) {
 		b = append(b, `,"sha256":`...)
 		b = appendJSONString(b, e.SHA256)
 	}
+	if e.ClientDigest {
+		b = append(b, `,"clientDigest":true`...)
+	}
 	if e.Version != 0 {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, e.Version, 10)

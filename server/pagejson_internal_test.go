@@ -28,6 +28,7 @@ func pageSample(names []string) backend.Page {
 			e.Archive = &backend.ArchiveInfo{Class: "GLACIER", Since: t, Days: 3}
 		case 3:
 			e.ModTime = t.In(time.FixedZone("x", -7*3600-30*60))
+			e.ClientDigest = true
 		}
 		pg.Entries = append(pg.Entries, e)
 	}

@@ -4,7 +4,22 @@
 // of what encoding/json accepts, and read it alike.
 package jsonlit
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
+
+// Bool reads the JSON literal true or false at s[i], and returns the
+// index after it.
+func Bool(s string, i int) (v bool, end int, ok bool) {
+	switch {
+	case strings.HasPrefix(s[i:], "true"):
+		return true, i + 4, true
+	case strings.HasPrefix(s[i:], "false"):
+		return false, i + 5, true
+	}
+	return false, i, false
+}
 
 // Int reads the JSON number at s[i] when it is an integer that fits an
 // int64 (no fraction, exponent or leading zero: what encoding/json writes

@@ -30,3 +30,19 @@ func TestInt(t *testing.T) {
 		}
 	}
 }
+
+func TestBool(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		want, ok bool
+		end      int
+	}{
+		{"true", true, true, 4}, {"false,", false, true, 5}, {"true}", true, true, 4},
+		{"tru", false, false, 0}, {"True", false, false, 0}, {"1", false, false, 0}, {"", false, false, 0}, {"null", false, false, 0},
+	} {
+		v, end, ok := jsonlit.Bool(c.in, 0)
+		if v != c.want || ok != c.ok || end != c.end {
+			t.Errorf("Bool(%q) = %v, %d, %v; want %v, %d, %v", c.in, v, end, ok, c.want, c.end, c.ok)
+		}
+	}
+}

@@ -128,8 +128,14 @@ type Entry struct {
 	ModTime time.Time `json:"mtime"`
 	Created time.Time `json:"created"`
 	SHA256  string    `json:"sha256,omitempty"`
-	Version int64     `json:"version,omitempty"`
-	State   string    `json:"state,omitempty"`
+	// ClientDigest: SHA256 is the word of the client that uploaded the
+	// content (a clientDigest session), not the server's computation: the
+	// server checked the parts' CRC-32C against it, not the SHA-256. A
+	// download is checked against it all the same; do not take it as
+	// proof that content you hold is what is stored.
+	ClientDigest bool   `json:"clientDigest,omitempty"`
+	Version      int64  `json:"version,omitempty"`
+	State        string `json:"state,omitempty"`
 	// Archive is where an archived file stands (nil when hot).
 	Archive *ArchiveInfo `json:"archive,omitempty"`
 }

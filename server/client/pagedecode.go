@@ -217,6 +217,8 @@ func (r *pageReader) entry(e *api.Entry) {
 			e.ID = r.str()
 		case "sha256":
 			e.SHA256 = r.str()
+		case "clientDigest":
+			e.ClientDigest = r.boolean()
 		case "state":
 			e.State = r.str()
 		case "size":
@@ -301,6 +303,15 @@ func (r *pageReader) time() (t time.Time) {
 }
 
 // int reads an integer (jsonlit.Int).
+func (r *pageReader) boolean() bool {
+	if !r.ok {
+		return false
+	}
+	v, end, ok := jsonlit.Bool(r.s, r.i)
+	r.i, r.ok = end, ok
+	return v
+}
+
 func (r *pageReader) int() int64 {
 	if !r.ok {
 		return 0

@@ -32,6 +32,7 @@ func serverPage(t testing.TB, names []string, cursor string, archived bool) []by
 			}
 		case 3:
 			e.ModTime = tm.In(time.FixedZone("", -7*3600-30*60))
+			e.ClientDigest = true
 		}
 		p.Entries = append(p.Entries, e)
 	}

@@ -235,3 +235,37 @@ func TestMoveEndsAfterRestart(t *testing.T) {
 		t.Errorf("a new move reused an id: %s", b)
 	}
 }
+
+// A job that ran before (Attempts > 0) and finds its destination holding
+// its bytes is done without sending them again, by the server's SHA-256;
+// a digest that is an uploader's word (api.Entry.ClientDigest) proves
+// nothing about what is stored, and the job asks, as for any file in the
+// way, rather than take it for its own.
+func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
+	for _, clientDigest := range []bool{false, true} {
+		f := remotetest.New()
+		local := filepath.Join(t.TempDir(), "a.txt")
+		if err := os.WriteFile(local, []byte("hello"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f.PutFile("/home/tester/a.txt", []byte("hello"))
+		if clientDigest {
+			f.MarkClientDigest("/home/tester/a.txt")
+		}
+		state := filepath.Join(t.TempDir(), "transfers.json")
+		b, _ := json.Marshal(stateFile{Version: stateVersion, Jobs: []stateJob{{Kind: Upload, Src: local, Dst: "/home/tester/a.txt", Size: 5, State: "queued", Attempts: 1}}})
+		if err := os.WriteFile(state, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m := newManager(t, f, Options{StatePath: state})
+		if clientDigest {
+			waitFor(t, m, "the question", func(s Snapshot) bool { return s.Conflicts == 1 })
+		} else {
+			waitFor(t, m, "the job done", func(s Snapshot) bool { return s.FilesDone == 1 })
+		}
+		m.Close()
+		if f.Calls["Upload"] != 0 {
+			t.Errorf("clientDigest %v: sent again", clientDigest)
+		}
+	}
+}

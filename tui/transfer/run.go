@@ -263,7 +263,10 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		return false, fmt.Errorf("check %s: %w", rpath, err)
 	}
 	fi, err := os.Stat(local)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" || e.ClientDigest {
+		// A digest that is an uploader's word (api.Entry.ClientDigest)
+		// proves nothing about what is stored: the job asks, as for any
+		// file in its way.
 		return false, nil
 	}
 	sum, err := digest.File(ctx, local)

@@ -52,6 +52,8 @@ type Fake struct {
 type version struct {
 	data  []byte
 	mtime time.Time
+	// clientDigest: the digest is the uploader's word (api.Entry.ClientDigest).
+	clientDigest bool
 }
 
 type trashed struct {
@@ -109,6 +111,16 @@ func (f *Fake) PutFile(p string, data []byte) {
 	delete(f.arch, p)
 }
 
+// MarkClientDigest has the current version of the file at p say that its
+// digest is the uploader's word (api.Entry.ClientDigest).
+func (f *Fake) MarkClientDigest(p string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if vs := f.files[p]; len(vs) > 0 {
+		vs[len(vs)-1].clientDigest = true
+	}
+}
+
 // Content returns a file's current bytes (test checks).
 func (f *Fake) Content(p string) ([]byte, bool) {
 	f.mu.Lock()
@@ -148,7 +160,7 @@ func (f *Fake) entry(p string) (remote.Entry, bool) {
 	if vs, ok := f.files[p]; ok {
 		v := vs[len(vs)-1]
 		e := remote.Entry{Path: p, Name: path.Base(p), Kind: "file", ID: "f" + sum([]byte(p))[:8], Size: int64(len(v.data)),
-			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), Version: int64(len(vs)), State: f.archState(f.arch[p])}
+			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), ClientDigest: v.clientDigest, Version: int64(len(vs)), State: f.archState(f.arch[p])}
 		if a := f.arch[p]; a != nil {
 			c := *a
 			e.Archive = &c
