@@ -119,15 +119,14 @@ type PartCheck struct {
 // reach the end.
 //
 // What the server records as the file's digest is then the uploader's
-// word. Others rely on a file's digest: `strata get` checks downloads
-// against it, and a client that finds its local file's digest recorded
-// skips sending it, or an If-Match write goes ahead. So the word is
-// taken only for a file in the uploader's own home (CreateUpload), where
-// everyone else who writes there does so on the owner's terms, and a
-// false digest can do no more than the owner could anyway (replace or
-// delete what others wrote). A file written into someone else's home, a
-// folder outside the homes, or through a share is hashed by the server,
-// as are uploads the server reads whole (a plain PUT, SFTP, scp).
+// word, and the entry says so (Entry.ClientDigest, kept wherever the
+// content goes), so that no one takes it for proof of what is stored.
+// The word is taken only for a file in the uploader's own home, from the
+// uploader (CreateUpload, and again at Complete): a file written into
+// someone else's home, a folder outside the homes, through a share or a
+// share link, or completed by an admin for a user is hashed by the
+// server, as are uploads the server reads whole (a plain PUT, SFTP, scp)
+// and empty files.
 type CompleteCheck struct {
 	SHA256     []byte
 	PartCRC32C []string
@@ -596,8 +595,8 @@ func (b *Backend) CompleteUpload(ctx context.Context, pr iam.Principal, owner, i
 }
 
 // CompleteUploadChecked is CompleteUpload with the parts checked too
-// (CompleteCheck); a session opened with ClientDigest must be completed
-// so, and is not hashed by the server.
+// (CompleteCheck): a ClientDigest session completed so by its uploader
+// is not hashed by the server; without the parts' CRC-32C it is.
 func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, owner, id string, check CompleteCheck) (Entry, error) {
 	sum := check.SHA256
 	s, sit, err := b.session(ctx, pr, owner, id)
@@ -626,16 +625,10 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 	}
 	// The client's digest stands for the server's only with the parts'
 	// CRC-32C to bind it to what is stored; else the file is hashed here.
-	trusted := s.ClientDigest && sum != nil && (check.PartCRC32C != nil || l.Parts() == 0)
-	if trusted {
-		// Again as the path resolves now, for whoever completes it (an
-		// admin completing a user's session is not that user).
-		acct, err := b.accountOfPath(ctx, p, nil)
-		if err != nil {
-			return Entry{}, err
-		}
-		trusted = ownHome(acct, pr)
-	}
+	// Again as the path resolves now (p is where the file lands), for
+	// whoever completes it (an admin completing a user's session is not
+	// that user).
+	trusted := s.ClientDigest && sum != nil && check.PartCRC32C != nil && inOwnHome(p, pr)
 	parts, crcs, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err
@@ -820,9 +813,21 @@ func validPartCRCs(id string, crcs []string) error {
 }
 
 // ownHome reports whether a is pr's own home folder, the one place where
-// the client's digest is taken for the server's (CompleteCheck).
+// the client's digest is taken for the server's (CompleteCheck); never
+// for a share link's uploads, which act as the link's owner.
 func ownHome(a account, pr iam.Principal) bool {
-	return a.home != "" && pr.Name != "" && a.name == pr.Name
+	return a.home != "" && homeOfTheirs(a.name, pr)
+}
+
+// inOwnHome is ownHome for the path p a file lands at.
+func inOwnHome(p storepath.Path, pr iam.Principal) bool {
+	segs := p.Segments()
+	return len(segs) >= 3 && segs[0] == homesName && homeOfTheirs(segs[1], pr)
+}
+
+// homeOfTheirs reports whether /home/name is pr's own.
+func homeOfTheirs(name string, pr iam.Principal) bool {
+	return pr.Name != "" && name == pr.Name && pr.Via != iam.ViaShare
 }
 
 // checkPartCRCs compares the CRC-32C of the parts stored (have) with the

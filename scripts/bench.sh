@@ -300,7 +300,7 @@ fi
 # aws_calls SERVICE: total strata_aws_requests_total of one service, from
 # the server's /metrics (served on a listener of its own: --metrics-listen).
 aws_calls() {
-  curl -fsS "http://$metrics_addr/metrics" | awk -v s="service=\"$1\"" 'index($0, s) && /^strata_aws_requests_total/ { n += $NF } END { print n + 0 }'
+  curl -fsS "$metrics_url" | awk -v s="service=\"$1\"" 'index($0, s) && /^strata_aws_requests_total/ { n += $NF } END { print n + 0 }'
 }
 
 if [ -n "$aws" ]; then
@@ -323,8 +323,8 @@ boto3.client("dynamodb", **kw).create_table(TableName="bench", BillingMode="PAY_
 kms = boto3.client("kms", **kw)
 kms.create_alias(AliasName="alias/bench", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
 PY
-  metrics_addr=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  start_server "$work/data-aws" --blob s3://bench/strata --meta dynamodb://bench --keys kms://alias/bench --aws-endpoint "$ep" --metrics-listen "$metrics_addr"
+  start_server "$work/data-aws" --blob s3://bench/strata --meta dynamodb://bench --keys kms://alias/bench --aws-endpoint "$ep" --metrics-listen 127.0.0.1:0
+  metrics_url=$(grep -o 'Metrics are served on http://[0-9.:]*/metrics' "$work/data-aws.log" | cut -d' ' -f5)
   head -c $((big_mib << 20)) /dev/urandom >"$work/big.bin"
   up_secs=$(seconds "$bin" put -q "$work/big.bin" /home/admin/big.bin)
   echo "upload ${big_mib} MiB: $(rate "$big_mib" "$up_secs") MiB/s ($up_secs s)"

@@ -269,9 +269,11 @@ type CreateUploadRequest struct {
 	SHA256      string     `json:"sha256,omitempty"` // hex
 	MTime       *time.Time `json:"mtime,omitempty"`
 	Fingerprint string     `json:"fingerprint,omitempty"`
-	// ClientDigest: the client gives the file's SHA-256 and every part's
-	// CRC-32C at Complete, from its own read of the file, and the server
-	// does not hash the file again (docs/api.md, Resumable uploads).
+	// ClientDigest asks that the server not hash the file: the client
+	// gives the file's SHA-256 and every part's CRC-32C at Complete, from
+	// its own read of the file. Granted for a file in one's own home only;
+	// Upload.ClientDigest says whether it was (docs/api.md, Resumable
+	// uploads).
 	ClientDigest bool `json:"clientDigest,omitempty"`
 }
 

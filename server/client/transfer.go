@@ -82,8 +82,8 @@ func (c *Client) putPart(ctx context.Context, id string, n int, body func() (io.
 }
 
 // CompleteUpload joins the parts into the file; req holds the SHA-256 the
-// whole file must have and its parts' CRC-32C, each optional but for a
-// session opened with ClientDigest.
+// whole file must have and its parts' CRC-32C, each optional (a
+// ClientDigest session given both is not hashed by the server).
 func (c *Client) CompleteUpload(ctx context.Context, id string, req api.CompleteUploadRequest) (api.Entry, error) {
 	var e api.Entry
 	err := c.doJSON(ctx, http.MethodPost, "/v1/uploads/"+url.PathEscape(id)+"/complete", c.ownerQuery(nil), req, &e)
@@ -126,8 +126,9 @@ type UploadOptions struct {
 // starts). The server answers each part with the CRC-32C of what it
 // stored; once the whole file is read, a part whose CRC-32C differs from
 // the one hashed is sent again (its bytes checked against that CRC-32C as
-// they are read again), and Complete gives the server the SHA-256 and every
-// part's CRC-32C, which it checks (api.CreateUploadRequest.ClientDigest). A
+// they are read again), and Complete gives the server the SHA-256, and on
+// a session the server granted ClientDigest (the file in one's own home)
+// every part's CRC-32C, which it checks instead of hashing the file. A
 // resumed session's parts are read the same way, and those the server
 // holds are sent again only if their CRC-32C differs. Memory stays bounded
 // by the read-ahead budget and Concurrency small buffers.
@@ -258,7 +259,7 @@ func (c *Client) openSession(ctx context.Context, path string, size int64, o Upl
 		req.MTime = &mt
 	}
 	u, err := c.CreateUpload(ctx, req)
-	if errors.Is(err, ErrInvalid) && strings.Contains(err.Error(), "clientDigest") {
+	if ae := (*Error)(nil); errors.As(err, &ae) && ae.Code == api.CodeInvalidJSON && strings.Contains(ae.Detail, `unknown field "clientDigest"`) {
 		// A server from before clientDigest refuses the field it does
 		// not know: it hashes every session itself.
 		req.ClientDigest = false
@@ -306,11 +307,11 @@ func (c *Client) uploadPart(ctx context.Context, u api.Upload, n int, f io.Reade
 // sent), and so must what the server stores, within tries sends.
 func (c *Client) resendPart(ctx context.Context, u api.Upload, n int, f io.ReaderAt, want string, tries int, progress func(int64)) error {
 	size := partSize(u, n)
-	if progress != nil {
-		progress(-size) // counted again as it is sent again
-	}
 	pr := &partReader{ctx: ctx, f: f, off: int64(n-1) * u.PartSize, size: size, crc: crc32.New(castagnoli())}
 	for try := 1; ; try++ {
+		if progress != nil {
+			progress(-size) // counted (sent or found) already: counted again as it goes
+		}
 		p, err := c.sendPart(ctx, u.ID, n, pr, progress)
 		switch {
 		case err != nil:
@@ -321,9 +322,6 @@ func (c *Client) resendPart(ctx context.Context, u api.Upload, n int, f io.Reade
 			return nil
 		case try == tries:
 			return fmt.Errorf("part %d: %w: crc32c %s, sent %s", n, ErrPartMismatch, p.CRC32C, want)
-		}
-		if progress != nil {
-			progress(-size)
 		}
 	}
 }
@@ -352,7 +350,7 @@ func (c *Client) sendPart(ctx context.Context, id string, n int, pr *partReader,
 	if err != nil {
 		takeBack()
 		if errors.Is(err, errLocalRead) {
-			return api.UploadPart{}, fmt.Errorf("read local file: %w", err)
+			return api.UploadPart{}, fmt.Errorf("read local file (part %d): %w", n, err)
 		}
 		return api.UploadPart{}, fmt.Errorf("part %d: %w", n, err)
 	}
