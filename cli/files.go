@@ -213,7 +213,11 @@ func (a *app) statCmd() *cobra.Command {
 		fmt.Fprintf(tw, "Kind:\t%s\n", map[bool]string{true: "folder", false: "file"}[e.IsDir()])
 		if !e.IsDir() {
 			fmt.Fprintf(tw, "Size:\t%s (%d bytes)\n", human.Bytes(e.Size), e.Size)
-			fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
+			if e.ClientDigest {
+				fmt.Fprintf(tw, "SHA-256:\t%s (the uploader's client computed it)\n", e.SHA256)
+			} else {
+				fmt.Fprintf(tw, "SHA-256:\t%s\n", e.SHA256)
+			}
 			fmt.Fprintf(tw, "Version:\t%d\n", e.Version)
 			fmt.Fprintf(tw, "State:\t%s\n", e.State)
 			if ai := e.Archive; ai != nil {
