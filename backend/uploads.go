@@ -175,8 +175,11 @@ func (b *Backend) choosePartSize(size, want int64) (int64, error) {
 // CompleteUpload.
 func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepath.Path, o UploadOptions) (Upload, error) {
 	// The session keeps p as named: Complete resolves it again (a share
-	// may have been revoked or moved meanwhile).
-	if _, err := b.authorize(ctx, pr, iam.PutFile, p); err != nil {
+	// may have been revoked or moved meanwhile). What is checked and
+	// reserved now is where it lands now (through a share: in the owner's
+	// tree and home).
+	t, err := b.authorize(ctx, pr, iam.PutFile, p)
+	if err != nil {
 		return Upload{}, err
 	}
 	if p.IsRoot() {
@@ -208,18 +211,18 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	if _, err := record.Optimistic(ctx, "count uploads", func() (meta.Cond, error) { return b.uploadSlot(ctx, pr.UserID) }); err != nil {
 		return Upload{}, err
 	}
-	resolved, err := b.precheckPut(ctx, p, "", false)
+	resolved, err := b.precheckPut(ctx, t.path, "", false)
 	if err != nil {
-		return Upload{}, err
+		return Upload{}, t.fail(err)
 	}
 	// The session reserves its size in the home folder it writes to; a
 	// session that cannot fit is refused before anything is begun.
-	acct, err := b.accountOfPath(ctx, p, resolved)
+	acct, err := b.accountOfPath(ctx, t.path, resolved)
 	if err != nil {
-		return Upload{}, err
+		return Upload{}, t.fail(err)
 	}
 	if err := b.fits(ctx, acct, o.Size); err != nil {
-		return Upload{}, err
+		return Upload{}, t.fail(err)
 	}
 	// The client's digest is taken only where no one but the uploader
 	// can be misled by it (CompleteCheck): their own home.

@@ -320,3 +320,40 @@ func TestUserShareOwnerDeleted(t *testing.T) {
 	_, err = e.read(bob, "/shared/alice/proj/a.txt", backend.OpenOptions{})
 	denied(t, err)
 }
+
+// An upload session bob opens through a folder alice shares with him
+// reserves its size in alice's home, where the file will count, and a
+// quota there too small for it refuses the session at once.
+func TestShareUploadSessionReservesInOwnersHome(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := shareProj(t, e, "a.txt", true)
+	u, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20, ClientDigest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ClientDigest {
+		t.Error("bob's word taken for a file in alice's home")
+	}
+	got, err := e.b.GetUsage(ctx, e.admin, "alice")
+	if err != nil || got.Reserved != 6<<20 {
+		t.Fatalf("alice's usage %+v (%v): want 6 MiB reserved", got, err)
+	}
+	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1<<20)), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big2"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
+	wantErr(t, err, errs.ErrQuotaExceeded)
+	_ = alice
+}
+
+// A session bob cannot open through the share says so in his own view of
+// the path, not alice's.
+func TestShareUploadSessionErrorsInViewersPath(t *testing.T) {
+	e := newEnv(t)
+	_, bob := shareProj(t, e, "a.txt", true)
+	_, err := e.b.CreateUpload(context.Background(), bob, p("/shared/alice/proj/a.txt/x"), backend.UploadOptions{Size: 6 << 20})
+	if err == nil || strings.Contains(err.Error(), "/home/alice") {
+		t.Fatalf("err %v", err)
+	}
+}
