@@ -339,6 +339,12 @@ func TestShareUploadSessionReservesInOwnersHome(t *testing.T) {
 	if err != nil || got.Reserved != 6<<20 {
 		t.Fatalf("alice's usage %+v (%v): want 6 MiB reserved", got, err)
 	}
+	content := data(6<<20, 11)
+	putParts(t, e, bob, u.ID, content[:5<<20], content[5<<20:])
+	if _, err := e.b.CompleteUploadChecked(ctx, bob, "", u.ID, backend.CompleteCheck{SHA256: sum(content), PartCRC32C: crcs(content[:5<<20], content[5<<20:])}); err != nil {
+		t.Fatal(err)
+	}
+	e.usageIs("alice", 1+6<<20, 2) // a.txt and big; nothing reserved
 	if _, err := e.b.SetQuota(ctx, e.admin, "alice", ptr(int64(1<<20)), nil); err != nil {
 		t.Fatal(err)
 	}
