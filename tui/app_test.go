@@ -404,35 +404,40 @@ func TestAppVersionsAndHelp(t *testing.T) {
 }
 
 func TestAppConnectionLost(t *testing.T) {
-	// Each send on pings is one PingEvery gone by: the test is the clock.
-	pings := make(chan struct{})
+	// The test is the clock: the app says on waiting when it starts to
+	// wait before a ping, and a send on pings is PingEvery gone by.
+	waiting, pings := make(chan struct{}), make(chan struct{})
 	h := newHarness(t, func(o *Options) {
 		o.PingWait = func(ctx context.Context) error {
-			select {
-			case <-pings:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			for _, ch := range []chan struct{}{waiting, pings} {
+				select {
+				case ch <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
+			return nil
 		}
 	})
-	tick := func() {
+	step := func(ch chan struct{}, what string) {
 		t.Helper()
 		select {
-		case pings <- struct{}{}:
+		case <-ch:
 		case <-time.After(30 * time.Second):
-			t.Fatal("the app is not waiting to ping the server")
+			t.Fatal(what)
 		}
 	}
 	h.press("tab")
 	h.fake.SetDown(true)
 	h.press("R")
 	h.waitFor("Connection to the server lost")
-	tick() // a ping while the server is still down fails, and the app waits again
-	tick()
+	step(waiting, "the app does not wait to ping the server")
+	step(pings, "the app does not ping the server")
+	// The ping failed (the server is still down): the app waits again.
+	step(waiting, "the app does not wait again after a failed ping")
 	h.waitFor("Connection to the server lost")
 	h.fake.SetDown(false)
-	tick()
+	step(pings, "the app does not ping the server again")
 	h.waitFor("Connection to the server is back")
 	h.final()
 }
