@@ -89,6 +89,7 @@ func (b *Backend) fileVersionAt(ctx context.Context, p storepath.Path, version i
 		return Entry{}, "", err
 	}
 	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, mtimeOf(v.MTime)
+	e.ClientDigest = v.ClientDigest
 	return e, v.Blob, nil
 }
 

@@ -226,7 +226,7 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	}
 	// The client's digest is taken only where no one but the uploader
 	// can be misled by it (CompleteCheck): their own home.
-	clientDigest := o.ClientDigest && ownHome(acct, pr)
+	clientDigest := o.ClientDigest && o.Size > 0 && ownHome(acct, pr) // an empty file: nothing to hash
 	id, blobID := record.NewID(), record.NewID()
 	dk, hold, err := b.newDataKey(ctx, blobContext(blobID))
 	if err != nil {
@@ -631,7 +631,7 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 	// Again as the path resolves now (p is where the file lands), for
 	// whoever completes it (an admin completing a user's session is not
 	// that user).
-	trusted := s.ClientDigest && sum != nil && check.PartCRC32C != nil && inOwnHome(p, pr)
+	trusted := s.ClientDigest && sum != nil && len(check.PartCRC32C) > 0 && inOwnHome(p, pr)
 	parts, crcs, err := b.partList(ctx, id, l)
 	if err != nil {
 		return Entry{}, err

@@ -366,6 +366,17 @@ func TestUploadClientDigest(t *testing.T) {
 	if ent.SHA256 != hex.EncodeToString(claimed) || !ent.ClientDigest {
 		t.Fatalf("digest %s (client's: %v) recorded, the client gave %x", ent.SHA256, ent.ClientDigest, claimed)
 	}
+	// A version says whose its digest is, not the current one's.
+	e.put(e.admin, "/home/admin/f", []byte("v2, hashed by the server"))
+	if v1, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 1); err != nil || !v1.ClientDigest {
+		t.Fatalf("version 1: %+v %v", v1, err)
+	}
+	if v2, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 2); err != nil || v2.ClientDigest {
+		t.Fatalf("version 2: %+v %v", v2, err)
+	}
+	if _, err := e.b.RestoreVersion(ctx, e.admin, p("/home/admin/f"), 1); err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(e.mustRead(e.admin, "/home/admin/f"), content) {
 		t.Fatal("content differs")
 	}
@@ -430,8 +441,17 @@ func TestUploadClientDigestFallsBackToHashing(t *testing.T) {
 		wantErr(t, err, errs.ErrDigestMismatch)
 	}
 
+	// An empty file: nothing to hash, nothing taken on the client's word
+	// (not even with an empty list of CRCs).
+	u, err := e.b.CreateUpload(ctx, alice, p("/home/alice/empty"), backend.UploadOptions{Size: 0, ClientDigest: true})
+	if err != nil || u.ClientDigest {
+		t.Fatalf("empty session %+v: %v", u, err)
+	}
+	_, err = e.b.CompleteUploadChecked(ctx, alice, "", u.ID, backend.CompleteCheck{SHA256: claimed, PartCRC32C: []string{}})
+	wantErr(t, err, errs.ErrDigestMismatch)
+
 	// Alice's own session, completed by an admin for her: not her word.
-	u, err := e.b.CreateUpload(ctx, alice, p("/home/alice/g"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
+	u, err = e.b.CreateUpload(ctx, alice, p("/home/alice/g"), backend.UploadOptions{Size: int64(len(content)), PartSize: 5 * mib, ClientDigest: true})
 	if err != nil || !u.ClientDigest {
 		t.Fatalf("session %+v: %v", u, err)
 	}

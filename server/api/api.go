@@ -130,7 +130,8 @@ type Entry struct {
 	SHA256  string    `json:"sha256,omitempty"`
 	// ClientDigest: SHA256 is the word of the client that uploaded the
 	// content (a clientDigest session), not the server's computation: the
-	// server checked the parts' CRC-32C against it, not the SHA-256. A
+	// server checked the stored parts against the CRC-32C the client read
+	// with it, not the SHA-256. A
 	// download is checked against it all the same; do not take it as
 	// proof that content you hold is what is stored.
 	ClientDigest bool   `json:"clientDigest,omitempty"`

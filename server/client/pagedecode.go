@@ -302,7 +302,7 @@ func (r *pageReader) time() (t time.Time) {
 	return t
 }
 
-// int reads an integer (jsonlit.Int).
+// boolean reads true or false (jsonlit.Bool).
 func (r *pageReader) boolean() bool {
 	if !r.ok {
 		return false
@@ -312,6 +312,7 @@ func (r *pageReader) boolean() bool {
 	return v
 }
 
+// int reads an integer (jsonlit.Int).
 func (r *pageReader) int() int64 {
 	if !r.ok {
 		return 0
