@@ -267,5 +267,23 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 		if f.Calls["Upload"] != 0 {
 			t.Errorf("clientDigest %v: sent again", clientDigest)
 		}
+
+		// A download that ran before and finds the file in place is done
+		// either way: the download is checked against that same digest.
+		f.Calls = map[string]int{}
+		dst := filepath.Join(t.TempDir(), "a.txt")
+		if err := os.WriteFile(dst, []byte("hello"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, _ = json.Marshal(stateFile{Version: stateVersion, Jobs: []stateJob{{Kind: Download, Src: "/home/tester/a.txt", Dst: dst, Size: 5, State: "queued", Attempts: 1}}})
+		if err := os.WriteFile(state, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m = newManager(t, f, Options{StatePath: state})
+		waitFor(t, m, "the download done", func(s Snapshot) bool { return s.FilesDone == 1 })
+		m.Close()
+		if f.Calls["Read"] != 0 {
+			t.Errorf("clientDigest %v: downloaded again", clientDigest)
+		}
 	}
 }

@@ -263,10 +263,14 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		return false, fmt.Errorf("check %s: %w", rpath, err)
 	}
 	fi, err := os.Stat(local)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" || e.ClientDigest {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || e.IsDir() || e.SHA256 == "" {
+		return false, nil
+	}
+	if kind == Upload && e.ClientDigest {
 		// A digest that is an uploader's word (api.Entry.ClientDigest)
 		// proves nothing about what is stored: the job asks, as for any
-		// file in its way.
+		// file in its way. (A download is checked against that same word,
+		// so a local file that has it is what the download would write.)
 		return false, nil
 	}
 	sum, err := digest.File(ctx, local)
