@@ -108,11 +108,7 @@ func TestUploadWrongDigestCommitsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n, b := range [][]byte{content[:5*mib], content[5*mib:]} {
-		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putParts(t, e, e.admin, u.ID, content[:5*mib], content[5*mib:])
 	_, err = e.b.CompleteUpload(ctx, e.admin, "", u.ID, sum([]byte("something else")))
 	wantErr(t, err, errs.ErrDigestMismatch)
 	if _, err := e.b.Stat(ctx, e.admin, p("/home/admin/f")); err == nil {
@@ -489,13 +485,9 @@ func TestUploadPartCRCsChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n, b := range [][]byte{content[:5*mib], content[5*mib:]} {
-		if _, err := e.b.PutPart(ctx, e.admin, "", u.ID, n+1, bytes.NewReader(b), int64(len(b)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tab := crc32.MakeTable(crc32.Castagnoli)
-	first, second := fmt.Sprintf("%08x", crc32.Checksum(content[:5*mib], tab)), fmt.Sprintf("%08x", crc32.Checksum(content[5*mib:], tab))
+	putParts(t, e, e.admin, u.ID, content[:5*mib], content[5*mib:])
+	cs := crcs(content[:5*mib], content[5*mib:])
+	first, second := cs[0], cs[1]
 	_, err = e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{PartCRC32C: []string{second, first}})
 	wantErr(t, err, errs.ErrDigestMismatch)
 	ent, err := e.b.CompleteUploadChecked(ctx, e.admin, "", u.ID, backend.CompleteCheck{SHA256: sum(content), PartCRC32C: []string{first, strings.ToUpper(second)}})

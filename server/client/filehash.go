@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"hash"
 	"hash/crc32"
 	"sync"
@@ -185,10 +184,10 @@ func (fh *fileHasher) sum(size int64) ([]byte, []string, bool) {
 	}
 	crcs := make([]string, 0, len(fh.crcs)+1)
 	for _, c := range fh.crcs {
-		crcs = append(crcs, fmt.Sprintf("%08x", c))
+		crcs = append(crcs, hexCRC(c))
 	}
 	if size%fh.partSize != 0 {
-		crcs = append(crcs, fmt.Sprintf("%08x", fh.crc)) // the last part, shorter
+		crcs = append(crcs, hexCRC(fh.crc)) // the last part, shorter
 	}
 	return fh.h.Sum(nil), crcs, true
 }

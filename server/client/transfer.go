@@ -427,9 +427,10 @@ func (r *partReader) readAll() error {
 	return err
 }
 
-func (r *partReader) crcHex() string {
-	return fmt.Sprintf("%08x", r.crc.Sum32())
-}
+func (r *partReader) crcHex() string { return hexCRC(r.crc.Sum32()) }
+
+// hexCRC is a CRC-32C as the API writes it: 8 hex digits.
+func hexCRC(c uint32) string { return fmt.Sprintf("%08x", c) }
 
 // DownloadOptions tune DownloadFile.
 type DownloadOptions struct {
