@@ -237,10 +237,13 @@ type Entry struct {
 	// Files only.
 	SHA256 string `json:"sha256,omitempty"`
 	// ClientDigest: SHA256 is the word of the client that uploaded the
-	// content (clientDigest), not the server's computation.
-	ClientDigest bool   `json:"clientDigest,omitempty"`
-	Version      int64  `json:"version,omitempty"`
-	State        string `json:"state,omitempty"`
+	// content (clientDigest), not the server's computation;
+	// ClientDigestBy is that uploader's user ID (empty for files completed
+	// before Strata kept it).
+	ClientDigest   bool   `json:"clientDigest,omitempty"`
+	ClientDigestBy string `json:"clientDigestBy,omitempty"`
+	Version        int64  `json:"version,omitempty"`
+	State          string `json:"state,omitempty"`
 	// Archive is where an archived file's content stands (nil if hot).
 	Archive *ArchiveInfo `json:"archive,omitempty"`
 }
@@ -257,7 +260,7 @@ func (b *Backend) entry(p storepath.Path, r entryRec) Entry {
 		SHA256:  r.SHA256,
 		Version: r.Seq,
 	}
-	e.ClientDigest = r.ClientDigest
+	e.ClientDigest, e.ClientDigestBy = r.ClientDigest, r.By
 	if r.ID == rootDirID {
 		e.ModTime = time.Time{} // the root folder has no times
 	}

@@ -240,12 +240,12 @@ func (b *Backend) copiedDir(id string, src entryRec) entryRec {
 func (b *Backend) copyFileOps(pr iam.Principal, dirID, name string, src entryRec) []meta.Op {
 	now := record.Nanos(b.now())
 	rec := entryRec{ID: record.NewID(), Kind: KindFile, Created: now, MTime: src.MTime,
-		Size: src.Size, SHA256: src.SHA256, ClientDigest: src.ClientDigest, Blob: src.Blob, Seq: 1, First: 1, Arch: src.Arch.clone()}
+		Size: src.Size, SHA256: src.SHA256, digestWord: src.digestWord, Blob: src.Blob, Seq: 1, First: 1, Arch: src.Arch.clone()}
 	return []meta.Op{
 		meta.Add(blobPK(src.Blob), skBlob, 1, meta.MustLive),
 		meta.Put(record.Item(dirPK(dirID), entrySK(name), rec), meta.MustNew),
 		meta.Put(record.Item(filePK(rec.ID), versionSK(1), versionRec{
-			Blob: src.Blob, Size: src.Size, SHA256: src.SHA256, ClientDigest: src.ClientDigest, Author: pr.Name, AuthorID: pr.UserID, Time: now, MTime: src.MTime,
+			Blob: src.Blob, Size: src.Size, SHA256: src.SHA256, digestWord: src.digestWord, Author: pr.Name, AuthorID: pr.UserID, Time: now, MTime: src.MTime,
 		}), meta.MustNew),
 	}
 }

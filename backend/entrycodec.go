@@ -51,6 +51,8 @@ func readEntryRec(v []byte) (r entryRec, ok bool) {
 			r.SHA256, i, ok = plainString(s, i)
 		case "cd":
 			r.ClientDigest, i, ok = jsonlit.Bool(s, i)
+		case "cdb":
+			r.By, i, ok = plainString(s, i)
 		case "b":
 			r.Blob, i, ok = plainString(s, i)
 		case "c":

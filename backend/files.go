@@ -301,9 +301,8 @@ type newVersion struct {
 	from   *meta.Item
 	size   int64
 	sha256 string
-	// clientDigest: sha256 is the uploader's word (entryRec.ClientDigest).
-	clientDigest bool
-	mtime        time.Time
+	word   digestWord // whose word sha256 is
+	mtime  time.Time
 	// extra operations to commit in the same transaction.
 	extra []meta.Op
 	// session, when set, is the upload session the version completes,
@@ -421,7 +420,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 
 	next := entryRec{
 		ID: record.NewID(), Kind: KindFile, Created: record.Nanos(now), MTime: mtimeNanos(mtime),
-		Size: nv.size, SHA256: nv.sha256, ClientDigest: nv.clientDigest, Blob: nv.blobID, Seq: 1, First: 1, Arch: arch,
+		Size: nv.size, SHA256: nv.sha256, digestWord: nv.word, Blob: nv.blobID, Seq: 1, First: 1, Arch: arch,
 	}
 	entryCond := meta.MustNew
 	if l.exists {
@@ -467,7 +466,7 @@ func (b *Backend) commitVersionOnce(ctx context.Context, pr iam.Principal, p sto
 	if err := tx.add(
 		meta.Put(record.Item(dirPK(l.parentID), entrySK(p.Name()), next), entryCond),
 		meta.Put(record.Item(filePK(next.ID), versionSK(next.Seq), versionRec{
-			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, ClientDigest: nv.clientDigest, Author: pr.Name, AuthorID: pr.UserID,
+			Blob: nv.blobID, Size: nv.size, SHA256: nv.sha256, digestWord: nv.word, Author: pr.Name, AuthorID: pr.UserID,
 			Time: record.Nanos(now), MTime: mtimeNanos(mtime),
 		}), meta.MustNew)); err != nil {
 		return Entry{}, nil, err

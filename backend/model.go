@@ -75,10 +75,9 @@ type entryRec struct {
 	Blob    string `json:"b,omitempty"` // files: current version's blob
 	Seq     int64  `json:"v,omitempty"` // files: current version number
 	First   int64  `json:"f,omitempty"` // files: oldest version kept
-	// ClientDigest: SHA256 is the uploader's word (clientDigest), not
-	// the server's computation; it follows the content (copies, moves,
-	// restored versions).
-	ClientDigest bool `json:"cd,omitempty"`
+	// digestWord: whose word SHA256 is; it follows the content (copies,
+	// moves, restored versions).
+	digestWord
 	// Quota is a home folder's limits (quota.go), nil for none.
 	Quota *Quota `json:"q,omitempty"`
 	// Arch mirrors the archive state of the current version's blob
@@ -88,16 +87,28 @@ type entryRec struct {
 
 // versionRec is the item at (file#<id>, v#<seq>).
 type versionRec struct {
-	Blob     string `json:"b"`
-	Size     int64  `json:"s"`
-	SHA256   string `json:"h"`
-	Author   string `json:"a"`            // user name, as it was
-	AuthorID string `json:"ai,omitempty"` // user ID (versions written before it was kept have none)
-	// ClientDigest: SHA256 is the uploader's word (entryRec.ClientDigest).
-	ClientDigest bool  `json:"cd,omitempty"`
-	Time         int64 `json:"t"` // unix nanoseconds, when written
-	MTime        int64 `json:"m"`
+	Blob       string `json:"b"`
+	Size       int64  `json:"s"`
+	SHA256     string `json:"h"`
+	Author     string `json:"a"`            // user name, as it was
+	AuthorID   string `json:"ai,omitempty"` // user ID (versions written before it was kept have none)
+	digestWord        // whose word SHA256 is (entryRec)
+	Time       int64  `json:"t"` // unix nanoseconds, when written
+	MTime      int64  `json:"m"`
 }
+
+// digestWord says whose word a file's SHA-256 is: the server's (both
+// empty), or the uploader's client's (a clientDigest session), whose user
+// ID is By. Files of clientDigest sessions completed before By was kept
+// have ClientDigest without By: some client's word, not known whose.
+type digestWord struct {
+	ClientDigest bool   `json:"cd,omitempty"`
+	By           string `json:"cdb,omitempty"`
+}
+
+// clientWord is the digestWord of a file whose SHA-256 the client of the
+// user with ID userID gave.
+func clientWord(userID string) digestWord { return digestWord{ClientDigest: true, By: userID} }
 
 // blobRec is the item at (blob#<id>, blob). Its counter N is the number of
 // versions that reference the blob; the collector removes blobs at zero.

@@ -273,6 +273,6 @@ func (b *Backend) copyFile(ctx context.Context, pr iam.Principal, from storepath
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, to, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, clientDigest: v.ClientDigest, mtime: mtimeOf(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, word: v.digestWord, mtime: mtimeOf(v.MTime),
 	}, "", false, nil)
 }

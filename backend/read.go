@@ -89,7 +89,7 @@ func (b *Backend) fileVersionAt(ctx context.Context, p storepath.Path, version i
 		return Entry{}, "", err
 	}
 	e.Version, e.Size, e.SHA256, e.ModTime = version, v.Size, v.SHA256, mtimeOf(v.MTime)
-	e.ClientDigest = v.ClientDigest
+	e.ClientDigest, e.ClientDigestBy = v.ClientDigest, v.By
 	return e, v.Blob, nil
 }
 
@@ -258,7 +258,7 @@ func (b *Backend) restoreVersion(ctx context.Context, pr iam.Principal, p storep
 		return Entry{}, err
 	}
 	return b.commitVersion(ctx, pr, p, newVersion{
-		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, clientDigest: v.ClientDigest, mtime: mtimeOf(v.MTime),
+		blobID: v.Blob, from: &it, size: v.Size, sha256: v.SHA256, word: v.digestWord, mtime: mtimeOf(v.MTime),
 	}, "", false, &l)
 }
 

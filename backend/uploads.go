@@ -668,7 +668,10 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 	}
 	defer clear(key)
 	got := hex.EncodeToString(sum)
-	if !trusted {
+	var word digestWord
+	if trusted {
+		word = clientWord(pr.UserID)
+	} else {
 		tags := make([]partTag, len(parts))
 		for i, p := range parts {
 			tags[i] = partTag{n: p.Number, tag: p.Tag}
@@ -699,12 +702,12 @@ func (b *Backend) CompleteUploadChecked(ctx context.Context, pr iam.Principal, o
 		blob: &blobRec{
 			Size: s.Size, PartSize: s.PartSize, Wrapped: s.Wrapped, KeyID: s.KeyID, Created: record.Nanos(b.now()),
 		},
-		size:         s.Size,
-		sha256:       got,
-		clientDigest: trusted,
-		mtime:        mtime,
-		extra:        []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
-		session:      &s,
+		size:    s.Size,
+		sha256:  got,
+		word:    word,
+		mtime:   mtime,
+		extra:   []meta.Op{meta.Delete(sit.PK, sit.SK, meta.AtVersion(cv))},
+		session: &s,
 	}
 	e, err := b.commitVersion(ctx, pr, p, nv, "", false, nil)
 	if err != nil {

@@ -359,15 +359,15 @@ func TestUploadClientDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ent.SHA256 != hex.EncodeToString(claimed) || !ent.ClientDigest {
-		t.Fatalf("digest %s (client's: %v) recorded, the client gave %x", ent.SHA256, ent.ClientDigest, claimed)
+	if ent.SHA256 != hex.EncodeToString(claimed) || !ent.ClientDigest || ent.ClientDigestBy != e.admin.UserID || e.admin.UserID == "" {
+		t.Fatalf("digest %s (client's: %v, by %q) recorded, the client of %q gave %x", ent.SHA256, ent.ClientDigest, ent.ClientDigestBy, e.admin.UserID, claimed)
 	}
 	// A version says whose its digest is, not the current one's.
 	e.put(e.admin, "/home/admin/f", []byte("v2, hashed by the server"))
-	if v1, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 1); err != nil || !v1.ClientDigest {
+	if v1, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 1); err != nil || !v1.ClientDigest || v1.ClientDigestBy != e.admin.UserID {
 		t.Fatalf("version 1: %+v %v", v1, err)
 	}
-	if v2, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 2); err != nil || v2.ClientDigest {
+	if v2, err := e.b.StatVersion(ctx, e.admin, p("/home/admin/f"), 2); err != nil || v2.ClientDigest || v2.ClientDigestBy != "" {
 		t.Fatalf("version 2: %+v %v", v2, err)
 	}
 	if _, err := e.b.RestoreVersion(ctx, e.admin, p("/home/admin/f"), 1); err != nil {
@@ -400,6 +400,14 @@ func TestUploadClientDigest(t *testing.T) {
 		}
 		if want := en.Name != "plain"; en.ClientDigest != want || st.ClientDigest != want {
 			t.Errorf("%s: ClientDigest %v listed, %v by Stat; want %v", en.Name, en.ClientDigest, st.ClientDigest, want)
+		}
+		// Still the word of admin's client, whoever holds the file now.
+		want := e.admin.UserID
+		if en.Name == "plain" {
+			want = ""
+		}
+		if en.ClientDigestBy != want || st.ClientDigestBy != want {
+			t.Errorf("%s: ClientDigestBy %q listed, %q by Stat; want %q", en.Name, en.ClientDigestBy, st.ClientDigestBy, want)
 		}
 	}
 }

@@ -127,7 +127,7 @@ func etagMatches(header, sha string) bool {
 func apiEntry(e backend.Entry) api.Entry {
 	return api.Entry{
 		Path: e.Path, Name: e.Name, Kind: string(e.Kind), ID: e.ID, Size: e.Size,
-		ModTime: e.ModTime, Created: e.Created, SHA256: e.SHA256, ClientDigest: e.ClientDigest, Version: e.Version, State: e.State,
+		ModTime: e.ModTime, Created: e.Created, SHA256: e.SHA256, ClientDigest: e.ClientDigest, ClientDigestBy: e.ClientDigestBy, Version: e.Version, State: e.State,
 		Archive: (*api.ArchiveInfo)(e.Archive),
 	}
 }

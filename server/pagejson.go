@@ -122,6 +122,10 @@ func appendEntry(b []byte, e *backend.Entry) ([]byte, error) {
 	if e.ClientDigest {
 		b = append(b, `,"clientDigest":true`...)
 	}
+	if e.ClientDigestBy != "" {
+		b = append(b, `,"clientDigestBy":`...)
+		b = appendJSONString(b, e.ClientDigestBy)
+	}
 	if e.Version != 0 {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, e.Version, 10)

@@ -29,6 +29,9 @@ func pageSample(names []string) backend.Page {
 		case 3:
 			e.ModTime = t.In(time.FixedZone("x", -7*3600-30*60))
 			e.ClientDigest = true
+			if i%8 == 3 {
+				e.ClientDigestBy = n // any string, escapes too
+			}
 		}
 		pg.Entries = append(pg.Entries, e)
 	}

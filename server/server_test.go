@@ -486,7 +486,7 @@ func TestUploadSessionHTTP(t *testing.T) {
 // uploader's own home says so, and its Complete is checked against every
 // part's CRC-32C: a list of the wrong length is 400 invalid_request, a
 // part's wrong 400 digest_mismatch (the session stays open), and with the
-// right ones the file is committed with the client's SHA-256.
+// right ones the file is committed with the client's SHA-256, saying whose.
 func TestUploadClientDigestHTTP(t *testing.T) {
 	f := newFixture(t, server.Config{})
 	content := bytes.Repeat([]byte("strata"), 1<<20)
@@ -508,8 +508,10 @@ func TestUploadClientDigestHTTP(t *testing.T) {
 	problem(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc2+`","`+crc1+`"]}`), http.StatusBadRequest, api.CodeDigestMismatch)
 	var e api.Entry
 	_ = json.Unmarshal(ok(t, complete(`{"sha256":"`+hex.EncodeToString(sum[:])+`","partCrc32c":["`+crc1+`","`+crc2+`"]}`), http.StatusCreated), &e)
-	if e.SHA256 != hex.EncodeToString(sum[:]) {
-		t.Fatalf("entry %+v", e)
+	var me api.User
+	_ = json.Unmarshal(ok(t, f.do("GET", "/v1/whoami", f.admin, nil), http.StatusOK), &me)
+	if e.SHA256 != hex.EncodeToString(sum[:]) || !e.ClientDigest || e.ClientDigestBy != me.ID || me.ID == "" {
+		t.Fatalf("entry %+v; the uploader %q", e, me.ID)
 	}
 	if b := ok(t, f.do("GET", "/v1/files/home/admin/cd", f.admin, nil), http.StatusOK); !bytes.Equal(b, content) {
 		t.Fatal("content")

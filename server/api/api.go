@@ -133,10 +133,14 @@ type Entry struct {
 	// server checked the stored parts against the CRC-32C the client read
 	// with it, not the SHA-256. A
 	// download is checked against it all the same; do not take it as
-	// proof that content you hold is what is stored.
-	ClientDigest bool   `json:"clientDigest,omitempty"`
-	Version      int64  `json:"version,omitempty"`
-	State        string `json:"state,omitempty"`
+	// proof that content you hold is what is stored, unless it is your
+	// own client's word: ClientDigestBy is the user ID of the uploader
+	// whose client gave it (empty for files completed before Strata kept
+	// it).
+	ClientDigest   bool   `json:"clientDigest,omitempty"`
+	ClientDigestBy string `json:"clientDigestBy,omitempty"`
+	Version        int64  `json:"version,omitempty"`
+	State          string `json:"state,omitempty"`
 	// Archive is where an archived file stands (nil when hot).
 	Archive *ArchiveInfo `json:"archive,omitempty"`
 }

@@ -219,6 +219,8 @@ func (r *pageReader) entry(e *api.Entry) {
 			e.SHA256 = r.str()
 		case "clientDigest":
 			e.ClientDigest = r.boolean()
+		case "clientDigestBy":
+			e.ClientDigestBy = r.str()
 		case "state":
 			e.State = r.str()
 		case "size":

@@ -33,6 +33,9 @@ func serverPage(t testing.TB, names []string, cursor string, archived bool) []by
 		case 3:
 			e.ModTime = tm.In(time.FixedZone("", -7*3600-30*60))
 			e.ClientDigest = true
+			if i%8 == 3 {
+				e.ClientDigestBy = n // any string, escapes too
+			}
 		}
 		p.Entries = append(p.Entries, e)
 	}

@@ -343,6 +343,7 @@ type Manager struct {
 	claimed  map[string]int // destination -> the running job writing it
 	standing [2]Action      // ForAll decisions, by Kind
 	offline  bool
+	me       string // the user's ID, once asked (userID)
 	probing  bool
 	retrying int
 

@@ -237,12 +237,24 @@ func TestMoveEndsAfterRestart(t *testing.T) {
 }
 
 // A job that ran before (Attempts > 0) and finds its destination holding
-// its bytes is done without sending them again, by the server's SHA-256;
-// a digest that is an uploader's word (api.Entry.ClientDigest) proves
+// its bytes is done without sending them again, by the server's SHA-256 or
+// by one its own user's client gave; a digest that is another uploader's
+// word (api.Entry.ClientDigest), or some client's not known whose, proves
 // nothing about what is stored, and the job asks, as for any file in the
 // way, rather than take it for its own.
 func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
-	for _, clientDigest := range []bool{false, true} {
+	for _, c := range []struct {
+		name         string
+		clientDigest bool
+		by           string // whose client gave it
+		trusted      bool
+	}{
+		{name: "the server's", trusted: true},
+		{name: "own client's", clientDigest: true, by: "u1", trusted: true},
+		{name: "another user's client's", clientDigest: true, by: "u-mallory"},
+		{name: "some client's", clientDigest: true},
+	} {
+		clientDigest := c.clientDigest
 		f := remotetest.New()
 		local := filepath.Join(t.TempDir(), "a.txt")
 		if err := os.WriteFile(local, []byte("hello"), 0o644); err != nil {
@@ -250,7 +262,10 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 		}
 		f.PutFile("/home/tester/a.txt", []byte("hello"))
 		if clientDigest {
-			f.MarkClientDigest("/home/tester/a.txt")
+			f.MarkClientDigest("/home/tester/a.txt", c.by)
+		}
+		if me, err := f.Whoami(context.Background()); err != nil || me.ID != "u1" {
+			t.Fatalf("the fake's user %+v %v", me, err)
 		}
 		state := filepath.Join(t.TempDir(), "transfers.json")
 		b, _ := json.Marshal(stateFile{Version: stateVersion, Jobs: []stateJob{{Kind: Upload, Src: local, Dst: "/home/tester/a.txt", Size: 5, State: "queued", Attempts: 1}}})
@@ -258,14 +273,14 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := newManager(t, f, Options{StatePath: state})
-		if clientDigest {
-			waitFor(t, m, "the question", func(s Snapshot) bool { return s.Conflicts == 1 })
+		if !c.trusted {
+			waitFor(t, m, c.name+": the question", func(s Snapshot) bool { return s.Conflicts == 1 })
 		} else {
-			waitFor(t, m, "the job done", func(s Snapshot) bool { return s.FilesDone == 1 })
+			waitFor(t, m, c.name+": the job done", func(s Snapshot) bool { return s.FilesDone == 1 })
 		}
 		m.Close()
 		if f.Calls["Upload"] != 0 {
-			t.Errorf("clientDigest %v: sent again", clientDigest)
+			t.Errorf("%s: sent again", c.name)
 		}
 
 		// A download that ran before and finds the file in place is done
@@ -283,7 +298,7 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 		waitFor(t, m, "the download done", func(s Snapshot) bool { return s.FilesDone == 1 })
 		m.Close()
 		if f.Calls["Read"] != 0 {
-			t.Errorf("clientDigest %v: downloaded again", clientDigest)
+			t.Errorf("%s: downloaded again", c.name)
 		}
 	}
 }

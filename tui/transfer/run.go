@@ -267,11 +267,18 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		return false, nil
 	}
 	if kind == Upload && e.ClientDigest {
-		// A digest that is an uploader's word (api.Entry.ClientDigest)
+		// A digest that is another uploader's word (api.Entry.ClientDigest)
 		// proves nothing about what is stored: the job asks, as for any
-		// file in its way. (A download is checked against that same word,
-		// so a local file that has it is what the download would write.)
-		return false, nil
+		// file in its way. Our own client's word is as good as the upload
+		// it completed. (A download is checked against that same word, so
+		// a local file that has it is what the download would write.)
+		me, err := m.userID(ctx)
+		if err != nil {
+			return false, fmt.Errorf("check %s: %w", rpath, err)
+		}
+		if e.ClientDigestBy == "" || e.ClientDigestBy != me {
+			return false, nil
+		}
 	}
 	sum, err := digest.File(ctx, local)
 	if err != nil {
@@ -287,6 +294,25 @@ func (m *Manager) sameContent(ctx context.Context, j *job) (bool, error) {
 		m.mu.Unlock()
 	}
 	return sum == e.SHA256, nil
+}
+
+// userID is the ID of the user the manager transfers for, asked of the
+// server once.
+func (m *Manager) userID(ctx context.Context) (string, error) {
+	m.mu.Lock()
+	me := m.me
+	m.mu.Unlock()
+	if me != "" {
+		return me, nil
+	}
+	u, err := m.r.Whoami(ctx)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	m.me = u.ID
+	m.mu.Unlock()
+	return u.ID, nil
 }
 
 // progress applies a Remote's byte count to a job.

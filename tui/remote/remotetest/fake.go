@@ -52,8 +52,10 @@ type Fake struct {
 type version struct {
 	data  []byte
 	mtime time.Time
-	// clientDigest: the digest is the uploader's word (api.Entry.ClientDigest).
+	// clientDigest: the digest is the word of the client of the user
+	// with ID digestBy (api.Entry.ClientDigest, ClientDigestBy).
 	clientDigest bool
+	digestBy     string
 }
 
 type trashed struct {
@@ -112,12 +114,13 @@ func (f *Fake) PutFile(p string, data []byte) {
 }
 
 // MarkClientDigest has the current version of the file at p say that its
-// digest is the uploader's word (api.Entry.ClientDigest).
-func (f *Fake) MarkClientDigest(p string) {
+// digest is the word of the client of the user with ID by, or of some
+// client when by is empty (api.Entry.ClientDigest, ClientDigestBy).
+func (f *Fake) MarkClientDigest(p, by string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if vs := f.files[p]; len(vs) > 0 {
-		vs[len(vs)-1].clientDigest = true
+		vs[len(vs)-1].clientDigest, vs[len(vs)-1].digestBy = true, by
 	}
 }
 
@@ -160,7 +163,7 @@ func (f *Fake) entry(p string) (remote.Entry, bool) {
 	if vs, ok := f.files[p]; ok {
 		v := vs[len(vs)-1]
 		e := remote.Entry{Path: p, Name: path.Base(p), Kind: "file", ID: "f" + sum([]byte(p))[:8], Size: int64(len(v.data)),
-			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), ClientDigest: v.clientDigest, Version: int64(len(vs)), State: f.archState(f.arch[p])}
+			ModTime: v.mtime, Created: vs[0].mtime, SHA256: sum(v.data), ClientDigest: v.clientDigest, ClientDigestBy: v.digestBy, Version: int64(len(vs)), State: f.archState(f.arch[p])}
 		if a := f.arch[p]; a != nil {
 			c := *a
 			e.Archive = &c
