@@ -12,12 +12,13 @@ import (
 )
 
 // PolicyTTL bounds how long a server goes on deciding with policies
-// another server changed: every change adds one to a counter in the
-// store, and each server reads the counter at most once per PolicyTTL and
-// drops what it cached when it moved. A change made through this server
-// applies to its next decision. So the decisions of every server agree
+// another server changed, or taking a token another server revoked:
+// every change of policies, a revoked token, a deleted user adds one to a
+// counter in the store, and each server reads the counter at most once
+// per PolicyTTL and drops what it cached when it moved. A change made
+// through this server applies to its next request. So the servers agree
 // within PolicyTTL of a change, and no request pays a metadata read for
-// its policies but the first of a principal after a change.
+// its token or its policies but the first of a principal after a change.
 const PolicyTTL = 2 * time.Second
 
 // policyCache holds what the policies of principals compile to. Its lock
@@ -30,6 +31,7 @@ type policyCache struct {
 	users   map[string]*iam.PolicySet
 	session map[string]*iam.Policy // by token ID; nil entry: none
 	docs    map[string]cachedPolicy
+	auth    map[string]authRec // tokens found, by their hash
 
 	refreshMu sync.Mutex // one read of the counter at a time
 }
@@ -39,16 +41,54 @@ type cachedPolicy struct {
 	p       *iam.Policy
 }
 
-// sessionCacheMax bounds the cached session policies (tokens are many,
-// and their session policies never change).
-const sessionCacheMax = 10000
+// authRec is what Authenticate needs of a token found in the store: the
+// token's item and its user's profile, as they were read.
+type authRec struct {
+	hash            string // the token's hash, as stored
+	userID, tokenID string
+	name            string
+	admin           bool
+	expires         int64 // unix nanoseconds, 0 for never
+	via             string
+}
 
-// invalidate drops the cached policies of users (a change made here).
+// sessionCacheMax bounds the cached session policies (tokens are many,
+// and their session policies never change), authCacheMax the tokens.
+const (
+	sessionCacheMax = 10000
+	authCacheMax    = 10000
+)
+
+// invalidate drops the cached policies of users and the tokens found (a
+// change made here).
 func (c *policyCache) invalidate() {
 	c.mu.Lock()
-	c.users, c.checked = nil, time.Time{}
+	c.users, c.auth, c.checked = nil, nil, time.Time{}
 	c.gen++
 	c.mu.Unlock()
+}
+
+// cachedAuth is the token with hash h as found in the store while the
+// cache was at generation gen, if it still is.
+func (c *policyCache) cachedAuth(h string) (authRec, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.auth[h]
+	return a, ok
+}
+
+// keepAuth caches a token read while the cache was at generation gen: a
+// token read before a change (a revoke) is not kept after it.
+func (c *policyCache) keepAuth(gen uint64, h string, a authRec) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.auth == nil || len(c.auth) >= authCacheMax {
+		c.auth = map[string]authRec{}
+	}
+	c.auth[h] = a
 }
 
 // fresh makes sure the cache is no older than PolicyTTL, reading the
@@ -79,7 +119,7 @@ func (s *Service) fresh(ctx context.Context) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.users == nil || it.N != c.ver {
-		c.users, c.ver = map[string]*iam.PolicySet{}, it.N
+		c.users, c.auth, c.ver = map[string]*iam.PolicySet{}, nil, it.N
 		c.gen++
 	}
 	c.checked = s.now()

@@ -269,51 +269,68 @@ func (s *Service) Authenticate(ctx context.Context, token string) (iam.Principal
 		return iam.Principal{}, errs.ErrUnauthorized
 	}
 	h := hashToken(token)
-	t, _, err := record.Get[tokenRec](ctx, s.meta, tokenPK(h), skToken)
-	if record.IsNotFound(err) {
-		return iam.Principal{}, errs.ErrUnauthorized
-	}
+	gen, err := s.fresh(ctx)
 	if err != nil {
 		return iam.Principal{}, err
+	}
+	a, ok := s.cache.cachedAuth(h)
+	if !ok {
+		if a, err = s.findToken(ctx, h); err != nil {
+			return iam.Principal{}, err
+		}
+		s.cache.keepAuth(gen, h, a)
 	}
 	// The item was found by the hash, so the hashes match; the explicit
 	// constant-time comparison guards a store that would ever return
 	// another item (a prefix match, a corrupted key).
+	if subtle.ConstantTimeCompare([]byte(a.hash), []byte(h)) != 1 {
+		return iam.Principal{}, errs.ErrUnauthorized
+	}
+	if a.expires != 0 && s.now().UnixNano() > a.expires {
+		return iam.Principal{}, errs.ErrUnauthorized
+	}
+	via := iam.RequestFrom(ctx).Via
+	if a.via != "" && a.via != via {
+		return iam.Principal{}, errs.ErrUnauthorized
+	}
+	pr := iam.User(a.userID, a.name, a.admin, a.tokenID)
+	if via != "" {
+		pr.Via = via
+	}
+	return pr, nil
+}
+
+// findToken reads the token with hash h and its user's profile from the
+// store: ErrUnauthorized if either is gone.
+func (s *Service) findToken(ctx context.Context, h string) (authRec, error) {
+	t, _, err := record.Get[tokenRec](ctx, s.meta, tokenPK(h), skToken)
+	if record.IsNotFound(err) {
+		return authRec{}, errs.ErrUnauthorized
+	}
+	if err != nil {
+		return authRec{}, err
+	}
 	stored := t.Hash
 	if stored == "" {
 		// Written before token items carried their hash: the reference
 		// under the user has it.
 		ref, _, err := record.Get[tokenRefRec](ctx, s.meta, userPK(t.UserID), tokenSK(t.TokenID))
 		if record.IsNotFound(err) {
-			return iam.Principal{}, errs.ErrUnauthorized
+			return authRec{}, errs.ErrUnauthorized
 		}
 		if err != nil {
-			return iam.Principal{}, err
+			return authRec{}, err
 		}
 		stored = ref.Hash
 	}
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1 {
-		return iam.Principal{}, errs.ErrUnauthorized
-	}
-	if t.Expires != 0 && s.now().UnixNano() > t.Expires {
-		return iam.Principal{}, errs.ErrUnauthorized
-	}
-	via := iam.RequestFrom(ctx).Via
-	if t.Via != "" && t.Via != via {
-		return iam.Principal{}, errs.ErrUnauthorized
-	}
 	u, _, err := record.Get[userRec](ctx, s.meta, userPK(t.UserID), skProfile)
 	if record.IsNotFound(err) {
-		return iam.Principal{}, errs.ErrUnauthorized
+		return authRec{}, errs.ErrUnauthorized
 	}
 	if err != nil {
-		return iam.Principal{}, err
+		return authRec{}, err
 	}
-	pr := iam.User(t.UserID, u.Name, u.Admin, t.TokenID)
-	if via != "" {
-		pr.Via = via
-	}
-	return pr, nil
+	return authRec{hash: stored, userID: t.UserID, tokenID: t.TokenID, name: u.Name, admin: u.Admin, expires: t.Expires, via: t.Via}, nil
 }
 
 // Bootstrap creates the admin user on an empty store, with token as its
@@ -597,18 +614,21 @@ func (s *Service) DeleteUser(ctx context.Context, pr iam.Principal, name string)
 		gone = gone[n:]
 	}
 	s.cache.invalidate()
-	// Profile first: from then on no token of the user authenticates.
+	// Profile first: from then on no token of the user authenticates
+	// (on every server within PolicyTTL: the counter moves with it).
 	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Delete(userPK(u.ID), skProfile, meta.MustLive),
 		meta.Delete(userPK(u.ID), skLimits, meta.NoCond),
 		meta.Delete(usernamePK(name), skUser, meta.NoCond),
 		meta.Delete(pkUsers, userIndexSK(name), meta.NoCond),
+		bumpPolicies(),
 	}); err != nil {
 		if record.IsConflict(err) {
 			return fmt.Errorf("user %s: %w", name, errs.ErrNotFound)
 		}
 		return errs.FromStore("delete user", err)
 	}
+	s.cache.invalidate()
 	if err := s.eachToken(ctx, u.ID, func(id string, ref tokenRefRec) error {
 		return s.meta.Transact(ctx, []meta.Op{
 			meta.Delete(tokenPK(ref.Hash), skToken, meta.NoCond),
@@ -774,10 +794,16 @@ func (s *Service) revoke(ctx context.Context, userID, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.meta.Transact(ctx, []meta.Op{
+	// Every server drops the tokens it found (PolicyTTL).
+	if err := s.meta.Transact(ctx, []meta.Op{
 		meta.Delete(tokenPK(ref.Hash), skToken, meta.NoCond),
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-	})
+		bumpPolicies(),
+	}); err != nil {
+		return err
+	}
+	s.cache.invalidate()
+	return nil
 }
 
 // OwnerToken mints a token for the first admin user, for a process that

@@ -52,7 +52,8 @@ const (
 func groupPK(name string) string  { return "group#" + name }
 func policyPK(name string) string { return "policy#" + name }
 
-// bumpPolicies is the write every change of policies makes.
+// bumpPolicies is the write every change of policies makes, and every
+// revoked token and deleted user (PolicyTTL).
 func bumpPolicies() meta.Op { return meta.Add(pkConfig, skPolicyVer, 1, meta.NoCond) }
 
 type policyRec struct {

@@ -207,6 +207,126 @@ func testCacheAcrossServers(t *testing.T, m meta.Store) {
 	}
 }
 
+// Two servers on one store take a token without reading the store once
+// they found it, and stop taking it within PolicyTTL of its revoke or its
+// user's deletion made on either; an expired token is refused at once,
+// found or not; a user made admin is one within PolicyTTL.
+func TestTokenCacheAcrossServers(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) { testTokenCacheAcrossServers(t, boltStore(t)) })
+	t.Run("dynamodb", func(t *testing.T) {
+		ctx := context.Background()
+		table := awstest.Name("strata-tokens")
+		ddb := awstest.DynamoDB(t)
+		if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
+			t.Fatal(err)
+		}
+		st, err := dynamo.New(ddb, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testTokenCacheAcrossServers(t, st)
+	})
+}
+
+func testTokenCacheAcrossServers(t *testing.T, m meta.Store) {
+	ctx := context.Background()
+	clk := &fakeClock{now: time.Now()}
+	ca, cb := &countingMeta{Store: m}, &countingMeta{Store: m}
+	a, b := newService(t, ca, clk), newService(t, cb, clk)
+	if _, _, err := a.Bootstrap(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.Authenticate(ctx, mustToken(t, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"alice", "bob"} {
+		if _, err := a.CreateUser(ctx, admin, n, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := func(user string, ttl time.Duration) string {
+		tok, err := a.CreateToken(ctx, admin, user, "t", ttl, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Secret
+	}
+	takes := func(s *Service, tok string) bool {
+		_, err := s.Authenticate(ctx, tok)
+		if err != nil && !errors.Is(err, errs.ErrUnauthorized) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	alice, bob := token("alice", 0), token("bob", 0)
+	if !takes(b, alice) || !takes(b, bob) {
+		t.Fatal("a new token refused")
+	}
+	before := cb.reads.Load()
+	for range 100 {
+		takes(b, alice)
+	}
+	if n := cb.reads.Load() - before; n != 0 {
+		t.Fatalf("%d reads for 100 requests with a token found before", n)
+	}
+
+	// Revoked on a: refused there at once, on b within PolicyTTL.
+	toks, err := a.ListTokens(ctx, admin, "alice")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("alice's tokens %+v %v", toks, err)
+	}
+	if err := a.RevokeToken(ctx, admin, "alice", toks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if takes(a, alice) {
+		t.Fatal("the server that revoked the token still takes it")
+	}
+	if !takes(b, alice) {
+		t.Fatal("the other server dropped the token before its cache's time")
+	}
+	clk.Add(PolicyTTL)
+	if takes(b, alice) {
+		t.Fatalf("the other server still takes a token revoked %v ago", PolicyTTL)
+	}
+
+	// Deleted on a: bob's token goes on both the same way.
+	if err := a.DeleteUser(ctx, admin, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if takes(a, bob) {
+		t.Fatal("the server that deleted bob still takes his token")
+	}
+	clk.Add(PolicyTTL)
+	if takes(b, bob) {
+		t.Fatalf("the other server still takes the token of a user deleted %v ago", PolicyTTL)
+	}
+
+	// Found a second before it expires, refused the second after.
+	short := token("alice", time.Hour)
+	clk.Add(time.Hour - time.Second)
+	if !takes(b, short) {
+		t.Fatal("a token refused before it expired")
+	}
+	clk.Add(2 * time.Second)
+	if takes(b, short) {
+		t.Fatal("an expired token taken from the cache")
+	}
+
+	// Made admin on a: b says so within PolicyTTL.
+	fresh := token("alice", 0)
+	if pr, err := b.Authenticate(ctx, fresh); err != nil || pr.Admin {
+		t.Fatalf("alice %+v %v", pr, err)
+	}
+	if err := a.AddToGroup(ctx, admin, AdminsGroup, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(PolicyTTL)
+	if pr, err := b.Authenticate(ctx, fresh); err != nil || !pr.Admin {
+		t.Fatalf("alice %+v %v: not admin %v after she was made one", pr, err, PolicyTTL)
+	}
+}
+
 // mustToken is a token of the admin for the network, made as the owner
 // makes one: with the owner's token on the private socket.
 func mustToken(t *testing.T, s *Service) string {
