@@ -68,13 +68,22 @@ func (c *policyCache) invalidate() {
 	c.mu.Unlock()
 }
 
-// cachedAuth is the token with hash h as found in the store while the
-// cache was at generation gen, if it still is.
+// cachedAuth is the token with hash h as found in the store, if the cache
+// holds it.
 func (c *policyCache) cachedAuth(h string) (authRec, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.auth[h]
 	return a, ok
+}
+
+// forget drops the token with hash h (revoked here). The generation moves
+// too, so that a read of it under way is not kept (keepAuth).
+func (c *policyCache) forget(h string) {
+	c.mu.Lock()
+	delete(c.auth, h)
+	c.gen++
+	c.mu.Unlock()
 }
 
 // keepAuth caches a token read while the cache was at generation gen: a

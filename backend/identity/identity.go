@@ -780,10 +780,14 @@ func (s *Service) RevokeToken(ctx context.Context, pr iam.Principal, user, id st
 	if err != nil {
 		return err
 	}
-	return s.revoke(ctx, u.ID, id)
+	return s.revoke(ctx, u.ID, id, true)
 }
 
-func (s *Service) revoke(ctx context.Context, userID, id string) error {
+// revoke removes a token. everywhere: it may be in the cache of any
+// server, which must drop it within PolicyTTL (the counter moves, and
+// every server drops every token it found); else it never left this one
+// (an SSH session's), and only this server forgets it.
+func (s *Service) revoke(ctx context.Context, userID, id string, everywhere bool) error {
 	if id == "" || len(id) > 26 {
 		return fmt.Errorf("token %q: %w", clip.Text(id), errs.ErrNotFound)
 	}
@@ -794,15 +798,21 @@ func (s *Service) revoke(ctx context.Context, userID, id string) error {
 	if err != nil {
 		return err
 	}
-	// Every server drops the tokens it found (PolicyTTL).
-	if err := s.meta.Transact(ctx, []meta.Op{
+	ops := []meta.Op{
 		meta.Delete(tokenPK(ref.Hash), skToken, meta.NoCond),
 		meta.Delete(it.PK, it.SK, meta.AtVersion(it.Version)),
-		bumpPolicies(),
-	}); err != nil {
+	}
+	if everywhere {
+		ops = append(ops, bumpPolicies())
+	}
+	if err := s.meta.Transact(ctx, ops); err != nil {
 		return err
 	}
-	s.cache.invalidate()
+	if everywhere {
+		s.cache.invalidate()
+	} else {
+		s.cache.forget(ref.Hash)
+	}
 	return nil
 }
 
@@ -836,5 +846,7 @@ func (s *Service) RevokeOwnerToken(ctx context.Context, t Token) error {
 	if err != nil {
 		return err
 	}
-	return s.revoke(ctx, u.ID, t.ID)
+	// Everywhere: the token works on any server's socket, for whoever
+	// can read it.
+	return s.revoke(ctx, u.ID, t.ID, true)
 }

@@ -218,11 +218,15 @@ func (s *Service) SessionToken(ctx context.Context, u SSHUser, via string, ttl t
 	return s.addToken(ctx, u.ID, u.Name, via+" session", NewToken(), ttl, "", via)
 }
 
-// EndSession revokes a token minted by SessionToken (or OwnerToken).
+// EndSession revokes a token minted by SessionToken. Only this server
+// forgets it, without moving the counter every server reads (PolicyTTL):
+// a session's token is used only by the server that minted it, over its
+// in-memory connections, and an SSH session ends far more often than
+// anything else changes.
 func (s *Service) EndSession(ctx context.Context, t Token) error {
 	u, err := s.lookupUser(ctx, t.User)
 	if err != nil {
 		return err
 	}
-	return s.revoke(ctx, u.ID, t.ID)
+	return s.revoke(ctx, u.ID, t.ID, false)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
+	"github.com/strata-storage/strata/backend/record"
 )
 
 func newSSHKey(t *testing.T) (ssh.PublicKey, []byte) {
@@ -127,10 +128,23 @@ func TestSessionToken(t *testing.T) {
 	if err != nil || pr.Name != "alice" || pr.Via != iam.ViaSFTP {
 		t.Fatalf("through sftp: %+v, %v", pr, err)
 	}
+	counter := func() int64 {
+		it, err := e.ids.meta.Get(ctx, pkConfig, skPolicyVer)
+		if err != nil && !record.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return it.N
+	}
+	before := counter()
 	if err := e.ids.EndSession(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	// Refused at once by the server that held it, without moving the
+	// counter that makes every server drop its caches.
 	if _, err := e.ids.Authenticate(via(iam.ViaSFTP), tok.Secret); !errors.Is(err, errs.ErrUnauthorized) {
 		t.Fatalf("an ended session's token: %v", err)
+	}
+	if after := counter(); after != before {
+		t.Fatalf("the end of a session moved the policy counter %d → %d", before, after)
 	}
 }

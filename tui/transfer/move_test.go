@@ -247,12 +247,14 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 		name         string
 		clientDigest bool
 		by           string // whose client gave it
+		noWhoami     bool   // the user may not ask who they are
 		trusted      bool
 	}{
 		{name: "the server's", trusted: true},
 		{name: "own client's", clientDigest: true, by: "u1", trusted: true},
 		{name: "another user's client's", clientDigest: true, by: "u-mallory"},
 		{name: "some client's", clientDigest: true},
+		{name: "own client's, not told whose", clientDigest: true, by: "u1", noWhoami: true},
 	} {
 		clientDigest := c.clientDigest
 		f := remotetest.New()
@@ -272,7 +274,11 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 		if err := os.WriteFile(state, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		m := newManager(t, f, Options{StatePath: state})
+		var r remote.Remote = f
+		if c.noWhoami {
+			r = forbiddenWhoami{f}
+		}
+		m := newManager(t, r, Options{StatePath: state})
 		if !c.trusted {
 			waitFor(t, m, c.name+": the question", func(s Snapshot) bool { return s.Conflicts == 1 })
 		} else {
@@ -301,4 +307,12 @@ func TestResumedJobTrustsOnlyTheServersDigest(t *testing.T) {
 			t.Errorf("%s: downloaded again", c.name)
 		}
 	}
+}
+
+// forbiddenWhoami is a server whose user may not ask who they are (a
+// token's session policy without strata:GetUser).
+type forbiddenWhoami struct{ *remotetest.Fake }
+
+func (forbiddenWhoami) Whoami(context.Context) (remote.User, error) {
+	return remote.User{}, remote.ErrForbidden
 }
