@@ -108,7 +108,7 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 				if derr != nil {
 					return derr
 				}
-				b.endSession(ctx, id, sessionRec{UserID: ix.UserID})
+				b.endSession(ctx, id, sessionRec{UserID: ix.UserID, Home: ix.Home, Guest: ix.Home != ""})
 				st.StaleSessions++
 			case err != nil:
 				return fmt.Errorf("collect upload %s: %w", id, err)

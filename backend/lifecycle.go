@@ -109,7 +109,11 @@ func (b *Backend) dropUploads(ctx context.Context, userID string) error {
 			s, sit, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
 			if record.IsNotFound(err) || err == nil && s.UserID != userID {
 				// Ended meanwhile, or an index item left by a crash.
-				err = b.removeSessionIndex(ctx, id, userID)
+				ix, derr := record.Decode[sessionIndexRec](it)
+				if derr != nil {
+					return derr
+				}
+				err = b.removeSessionIndex(ctx, id, userID, ix.Home)
 			} else if err == nil {
 				err = b.dropSession(ctx, id, s, sit)
 			}

@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,11 @@ type Upload struct {
 	Created      time.Time    `json:"created"`
 	Expires      time.Time    `json:"expires"`
 	Received     []UploadPart `json:"received,omitempty"`
+	// User is who opened the session, when it is not whose sessions
+	// were listed: a session that reserves in that user's home on
+	// someone else's behalf (a share's recipient, an admin). Its Path
+	// is as that uploader named it.
+	User string `json:"user,omitempty"`
 }
 
 // UploadPart is a received part. CRC32C (8 hex digits, Castagnoli) is
@@ -250,8 +256,11 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 	}
 	if acct.home != "" {
 		s.Home, s.HomeName, s.Reserved = acct.home, acct.name, o.Size
+		// Someone else's home: its owner sees the session too, and may
+		// abort it (as a bucket's owner may a multipart upload in it).
+		s.Guest, s.UserName = acct.name != pr.Name, pr.Name
 	}
-	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires}
+	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires, Home: s.guestHome()}
 	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
 	if err := b.createSession(ctx, id, s, sess, idx, acct.quota); err != nil {
@@ -353,28 +362,67 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		return nil, err
 	}
 	out := []Upload{}
-	after := ""
-	for {
-		pg, err := b.meta.Query(ctx, userPK(ownerID), meta.QueryOpts{Prefix: userUpPrefix, After: after})
+	err = b.eachItem(ctx, userPK(ownerID), userUpPrefix, func(it meta.Item) error {
+		id := strings.TrimPrefix(it.SK, userUpPrefix)
+		s, _, err := b.loadSession(ctx, ownerID, id)
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, it := range pg.Items {
-			id := strings.TrimPrefix(it.SK, userUpPrefix)
-			s, _, err := b.loadSession(ctx, ownerID, id)
-			if errors.Is(err, errs.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, upload(id, s))
-		}
-		if pg.Next == "" {
-			return out, nil
-		}
-		after = pg.Next
+		out = append(out, upload(id, s))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	// And the sessions of others that reserve in the owner's home.
+	home, err := b.homeID(ctx, ownerName(pr, owner))
+	if err != nil || home == "" {
+		return out, err
+	}
+	err = b.eachItem(ctx, homeUploadsPK(home), "", func(it meta.Item) error {
+		s, _, err := b.guestSessionIn(ctx, home, it.SK)
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u := upload(it.SK, s)
+		u.User = s.UserName
+		out = append(out, u)
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Upload) int { return a.Created.Compare(b.Created) })
+	return out, err
+}
+
+// homeID is the ID of the home folder of the user name, "" if it has none.
+func (b *Backend) homeID(ctx context.Context, name string) (string, error) {
+	p, err := storepath.FromSegments([]string{homesName, name})
+	if err != nil {
+		return "", nil
+	}
+	l, err := b.lookup(ctx, p)
+	if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrNotDir) || err == nil && (!l.exists || l.rec.Kind != KindDir) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.rec.ID, nil
+}
+
+// guestSessionIn loads session id, one that someone else opened in the
+// home folder with ID home and that has not expired.
+func (b *Backend) guestSessionIn(ctx context.Context, home, id string) (sessionRec, meta.Item, error) {
+	s, it, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+	if record.IsNotFound(err) || (err == nil && (!s.Guest || s.Home != home || b.now().UnixNano() > s.Expires)) {
+		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
+	}
+	return s, it, err
 }
 
 // PutPart stores part n (1-based) of a session: exactly the part's size,
@@ -934,8 +982,23 @@ func pipeHash(h hash.Hash, r io.Reader) error {
 
 // AbortUpload ends a session of owner ("" for pr's own) and discards its
 // parts.
+//
+// The sessions of others that reserve in owner's home (ListUploads,
+// Upload.User) may be aborted so too, as a bucket's owner may abort a
+// multipart upload someone else started in it: the space is theirs.
 func (b *Backend) AbortUpload(ctx context.Context, pr iam.Principal, owner, id string) error {
 	s, sit, err := b.session(ctx, pr, owner, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		// Authorized by session (strata:ManageUploads on the owner's).
+		var home string
+		if home, err = b.homeID(ctx, ownerName(pr, owner)); err == nil {
+			if home == "" {
+				err = fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
+			} else {
+				s, sit, err = b.guestSessionIn(ctx, home, id)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -959,11 +1022,20 @@ func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
 		err = b.meta.Transact(ctx, ops)
 	}
 	if err == nil {
-		err = b.removeSessionIndex(ctx, id, s.UserID)
+		err = b.removeSessionIndex(ctx, id, s.UserID, s.guestHome())
 	}
 	if err != nil {
 		b.log.Warn("clean up upload session", "upload", id, "err", err)
 	}
+}
+
+// guestHome is the home folder a guest's session is listed under
+// (homeUploadsPK), "" for a session in the uploader's own or in none.
+func (s sessionRec) guestHome() string {
+	if s.Guest {
+		return s.Home
+	}
+	return ""
 }
 
 // closeSession deletes the session item at version ver and gives back

@@ -87,36 +87,43 @@ func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, se
 		}
 		var use charges
 		use.reserve(account{home: s.Home, name: s.HomeName, quota: quota}, s.Reserved)
-		return struct{}{}, use.commit(ctx, b.meta, []meta.Op{
+		ops := []meta.Op{
 			meta.Put(sess, meta.MustNew),
 			meta.Put(record.Item(pkUploads, id, idx), meta.MustNew),
 			meta.Put(record.Item(userPK(s.UserID), userUploadSK(id), idx), meta.MustNew),
 			meta.Add(userPK(s.UserID), skOpenUploads, 1, slot),
-		})
+		}
+		if idx.Home != "" {
+			ops = append(ops, meta.Put(record.Item(homeUploadsPK(idx.Home), id, idx), meta.MustNew))
+		}
+		return struct{}{}, use.commit(ctx, b.meta, ops)
 	})
 	return err
 }
 
-// removeSessionIndex removes the index items of an ended session and gives
-// its slot back, once whoever ends it (Complete, Abort, the collector).
-func (b *Backend) removeSessionIndex(ctx context.Context, id, userID string) error {
-	err := b.meta.Transact(ctx, []meta.Op{
+// removeSessionIndex removes the index items of an ended session (home:
+// the home folder it was listed under as a guest's, or "") and gives its
+// slot back, once whoever ends it (Complete, Abort, the collector).
+func (b *Backend) removeSessionIndex(ctx context.Context, id, userID, home string) error {
+	// The collector finds a session by its item in pkUploads: removed
+	// last, with or after the others.
+	last := []meta.Op{meta.Delete(pkUploads, id, meta.NoCond)}
+	if home != "" {
+		last = append(last, meta.Delete(homeUploadsPK(home), id, meta.NoCond))
+	}
+	err := b.meta.Transact(ctx, append([]meta.Op{
 		meta.Delete(userPK(userID), userUploadSK(id), meta.MustLive),
 		meta.Add(userPK(userID), skOpenUploads, -1, meta.MustLive),
-		meta.Delete(pkUploads, id, meta.NoCond),
-	})
+	}, last...))
 	var te *meta.TxError
 	if !errors.As(err, &te) {
 		return err
 	}
 	switch te.Index {
 	case 0: // ended by someone else, who gave the slot back
-		return b.meta.Delete(ctx, pkUploads, id, meta.NoCond)
+		return b.meta.Transact(ctx, last)
 	case 1: // a session from before the count, and no count yet
-		return b.meta.Transact(ctx, []meta.Op{
-			meta.Delete(userPK(userID), userUploadSK(id), meta.NoCond),
-			meta.Delete(pkUploads, id, meta.NoCond),
-		})
+		return b.meta.Transact(ctx, append([]meta.Op{meta.Delete(userPK(userID), userUploadSK(id), meta.NoCond)}, last...))
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/strata-storage/strata/backend/errs"
 	"github.com/strata-storage/strata/backend/iam"
 	"github.com/strata-storage/strata/backend/identity"
+	"github.com/strata-storage/strata/backend/meta"
 )
 
 // withPolicies decides with the stored policies, as the server does.
@@ -350,6 +352,103 @@ func TestShareUploadSessionReservesInOwnersHome(t *testing.T) {
 	}
 	_, err = e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big2"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
 	wantErr(t, err, errs.ErrQuotaExceeded)
+}
+
+// A session bob opens through a share reserves in alice's home, so alice
+// sees it among her uploads (by bob, his path) and may abort it, as a
+// bucket's owner may a multipart upload in it; no one else may, and bob
+// still sees it as his own. Ended by the collector, it leaves no index.
+func TestGuestSessionsListedAndAbortedByHomeOwner(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := shareProj(t, e, "a.txt", true)
+	carol := e.user("carol")
+	guest, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := e.b.CreateUpload(ctx, bob, p("/home/bob/x"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(pr iam.Principal) map[string]string {
+		t.Helper()
+		us, err := e.b.ListUploads(ctx, pr, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, u := range us {
+			out[u.ID] = u.User + " " + u.Path
+		}
+		return out
+	}
+	if got, want := ids(alice), map[string]string{guest.ID: "bob /shared/alice/proj/big"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("alice lists %v, want %v", got, want)
+	}
+	if got, want := ids(bob), map[string]string{guest.ID: " /shared/alice/proj/big", own.ID: " /home/bob/x"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("bob lists %v, want %v", got, want)
+	}
+	if got := ids(carol); len(got) != 0 {
+		t.Fatalf("carol lists %v", got)
+	}
+	// An admin listing alice's sees it too.
+	if us, err := e.b.ListUploads(ctx, e.admin, "alice"); err != nil || len(us) != 1 || us[0].User != "bob" {
+		t.Fatalf("alice's uploads as the admin lists them: %+v %v", us, err)
+	}
+	wantErr(t, e.b.AbortUpload(ctx, carol, "", guest.ID), errs.ErrNotFound)
+	wantErr(t, e.b.AbortUpload(ctx, alice, "", own.ID), errs.ErrNotFound)
+	if _, err := e.b.GetUpload(ctx, alice, "", guest.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("alice reads bob's session: %v", err)
+	}
+	if err := e.b.AbortUpload(ctx, alice, "", guest.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.b.GetUsage(ctx, e.admin, "alice"); err != nil || got.Reserved != 0 {
+		t.Fatalf("alice's usage %+v (%v): nothing should be reserved", got, err)
+	}
+	if _, err := e.b.GetUpload(ctx, bob, "", guest.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("bob's aborted session: %v", err)
+	}
+	if got := ids(bob); len(got) != 1 {
+		t.Fatalf("bob lists %v after the abort", got)
+	}
+	home, err := e.b.Stat(ctx, e.admin, p("/home/alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := func() int {
+		t.Helper()
+		pg, err := e.meta.Query(ctx, "homeup#"+home.ID, meta.QueryOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(pg.Items)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items left by the abort", n)
+	}
+
+	// Another, left to expire: the collector removes it, index and all.
+	if _, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if n := index(); n != 1 {
+		t.Fatalf("%d index items for one session", n)
+	}
+	e.clock.Add(backend.DefaultUploadTTL + time.Hour)
+	if got := ids(alice); len(got) != 0 {
+		t.Fatalf("alice lists an expired session: %v", got)
+	}
+	if st, err := e.b.Collect(ctx, 0); err != nil || st.ExpiredUploads != 2 { // and bob's own
+		t.Fatalf("collect: %+v %v", st, err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items left by the collector", n)
+	}
+	if got, err := e.b.GetUsage(ctx, e.admin, "alice"); err != nil || got.Reserved != 0 {
+		t.Fatalf("alice's usage %+v (%v) after the collector", got, err)
+	}
 }
 
 // A session bob cannot open through the share says so in his own view of

@@ -193,7 +193,7 @@ func (a *app) versionsCmd() *cobra.Command {
 func (a *app) uploadsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "uploads",
-		Short: "List or abort your unfinished resumable uploads",
+		Short: "List or abort unfinished resumable uploads (yours, and others' into your home)",
 	}
 	ls := &cobra.Command{Use: "ls", Short: "List unfinished uploads", Args: cobra.NoArgs}
 	lsUser := ownerFlag(ls, "uploads")
@@ -202,9 +202,14 @@ func (a *app) uploadsCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tPATH")
+		tab := a.table("ID\tSTARTED\tEXPIRES\tSIZE\tPARTS\tBY\tPATH")
 		for _, u := range us {
-			if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), human.Bytes(u.Size), u.Parts, u.Path); err != nil {
+			// Someone else's, reserving in the home: its path is theirs.
+			by := "-"
+			if u.User != "" {
+				by = u.User
+			}
+			if err := tab.row(u, u.ID, localTime(u.Created), localTime(u.Expires), human.Bytes(u.Size), u.Parts, by, u.Path); err != nil {
 				return err
 			}
 		}

@@ -17,6 +17,7 @@ func apiUpload(u backend.Upload) api.Upload {
 	out := api.Upload{
 		ID: u.ID, Path: u.Path, Size: u.Size, PartSize: u.PartSize, Parts: u.Parts,
 		SHA256: u.SHA256, Fingerprint: u.Fingerprint, ClientDigest: u.ClientDigest, Created: u.Created, Expires: u.Expires,
+		User: u.User,
 	}
 	if u.Received != nil {
 		out.Received = make([]api.UploadPart, len(u.Received))

@@ -295,6 +295,11 @@ type Upload struct {
 	Created      time.Time    `json:"created"`
 	Expires      time.Time    `json:"expires"`
 	Received     []UploadPart `json:"received,omitempty"`
+	// User is who opened the session when it is someone else than the
+	// user whose sessions were listed: it reserves in that user's home
+	// (through a share, or an admin's), who may abort it. Its path is as
+	// its uploader named it.
+	User string `json:"user,omitempty"`
 }
 
 // UploadPart is a received part: its CRC-32C (8 hex digits, of the

@@ -233,7 +233,7 @@ func (c *Client) openSession(ctx context.Context, path string, size int64, o Upl
 			return api.Upload{}, nil, false, err
 		}
 		for _, s := range open {
-			if s.Path != path || s.Size != size || s.Fingerprint != o.Fingerprint {
+			if s.User != "" || s.Path != path || s.Size != size || s.Fingerprint != o.Fingerprint {
 				continue
 			}
 			u, err := c.Upload(ctx, s.ID)
