@@ -383,15 +383,22 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		return out, err
 	}
 	err = b.eachItem(ctx, homeUploadsPK(home), "", func(it meta.Item) error {
-		s, _, err := b.guestSessionIn(ctx, home, it.SK)
-		if errors.Is(err, errs.ErrNotFound) {
-			return nil
+		s, _, err := record.Get[sessionRec](ctx, b.meta, uploadPK(it.SK), skSession)
+		if record.IsNotFound(err) || err == nil && (!s.Guest || s.Home != home) {
+			// Left by a server from before the index (or one that
+			// rewrote the session without it): nothing to list.
+			return b.meta.Delete(ctx, it.PK, it.SK, meta.NoCond)
 		}
 		if err != nil {
 			return err
 		}
+		if b.now().UnixNano() > s.Expires {
+			return nil // the collector's
+		}
 		u := upload(it.SK, s)
-		u.User = s.UserName
+		// Someone else's: who, and what the owner of the home needs to
+		// decide; not their local file's fingerprint nor their digest.
+		u.User, u.Fingerprint, u.SHA256 = s.UserName, "", ""
 		out = append(out, u)
 		return nil
 	})

@@ -451,6 +451,120 @@ func TestGuestSessionsListedAndAbortedByHomeOwner(t *testing.T) {
 	}
 }
 
+// Every other end of a guest session takes its home index item with it:
+// bob's Complete, an admin's abort for alice, the collector finding the
+// session gone (a cleanup cut short), bob's deletion; alice may not send
+// bob's parts nor complete his session, and bob's count of open sessions
+// comes down when alice aborts one. An index item with no session behind
+// it is dropped by the listing.
+func TestGuestSessionEnds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := shareProj(t, e, "a.txt", true)
+	home, err := e.b.Stat(ctx, e.admin, p("/home/alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := func() int {
+		t.Helper()
+		pg, err := e.meta.Query(ctx, "homeup#"+home.ID, meta.QueryOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(pg.Items)
+	}
+	open := func() backend.Upload {
+		t.Helper()
+		u, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := index(); n != 1 {
+			t.Fatalf("%d index items for one guest session", n)
+		}
+		return u
+	}
+	content := data(6<<20, 12)
+
+	u := open()
+	if _, err := e.b.PutPart(ctx, alice, "", u.ID, 1, bytes.NewReader(content[:5<<20]), 5<<20, nil); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("alice sends a part of bob's session: %v", err)
+	}
+	putParts(t, e, bob, u.ID, content[:5<<20], content[5<<20:])
+	if _, err := e.b.CompleteUploadChecked(ctx, alice, "", u.ID, backend.CompleteCheck{}); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("alice completes bob's session: %v", err)
+	}
+	if _, err := e.b.CompleteUploadChecked(ctx, bob, "", u.ID, backend.CompleteCheck{SHA256: sum(content)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items after bob's Complete", n)
+	}
+
+	bobID, err := e.ids.UserID(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int64 {
+		t.Helper()
+		it, err := e.meta.Get(ctx, "user#"+bobID, "uploads")
+		if err != nil && !errors.Is(err, meta.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return it.N
+	}
+	u = open()
+	before := count()
+	if err := e.b.AbortUpload(ctx, e.admin, "alice", u.ID); err != nil {
+		t.Fatalf("the admin aborts for alice: %v", err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items after the admin's abort", n)
+	}
+	if after := count(); after != before-1 {
+		t.Fatalf("bob's open sessions %d → %d", before, after)
+	}
+
+	// A cleanup cut short: the session's items are gone, its index items
+	// are not; the collector finds it through pkUploads.
+	u = open()
+	pg, err := e.meta.Query(ctx, "upload#"+u.ID, meta.QueryOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range pg.Items {
+		if err := e.meta.Delete(ctx, it.PK, it.SK, meta.NoCond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := e.b.Collect(ctx, 0); err != nil || st.StaleSessions != 1 {
+		t.Fatalf("collect: %+v %v", st, err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items after the collector", n)
+	}
+
+	// An index item with nothing behind it goes when listed.
+	if _, err := e.meta.Put(ctx, meta.Item{PK: "homeup#" + home.ID, SK: "nosuchsession0000000000000"}, meta.NoCond); err != nil {
+		t.Fatal(err)
+	}
+	if us, err := e.b.ListUploads(ctx, alice, ""); err != nil || len(us) != 0 {
+		t.Fatalf("alice lists %+v %v", us, err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items after the listing", n)
+	}
+
+	// bob deleted: his sessions go, and their index items.
+	open()
+	if err := e.ids.DeleteUser(ctx, e.admin, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if n := index(); n != 0 {
+		t.Fatalf("%d index items after bob's deletion", n)
+	}
+}
+
 // A session bob cannot open through the share says so in his own view of
 // the path, not alice's.
 func TestShareUploadSessionErrorsInViewersPath(t *testing.T) {

@@ -49,7 +49,7 @@ func (a *app) printUsage(u api.Usage) error {
 		return err
 	}
 	if u.Reserved > 0 {
-		fmt.Fprintf(a.env.Stdout, "(used includes %s reserved by open uploads: 'strata uploads ls' lists them)\n", human.Bytes(u.Reserved))
+		fmt.Fprintf(a.env.Stdout, "(used includes %s reserved by open uploads: 'strata uploads ls --user %s' lists them)\n", human.Bytes(u.Reserved), u.User)
 	}
 	if !u.Counted {
 		fmt.Fprintf(a.env.Stdout, "(never counted: 'strata admin quota recount %s' counts it)\n", u.User)
