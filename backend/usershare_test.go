@@ -417,14 +417,7 @@ func TestGuestSessionsListedAndAbortedByHomeOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := func() int {
-		t.Helper()
-		pg, err := e.meta.Query(ctx, "homeup#"+home.ID, meta.QueryOpts{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(pg.Items)
-	}
+	index := func() int { return guestIndex(t, e, home.ID) }
 	if n := index(); n != 0 {
 		t.Fatalf("%d index items left by the abort", n)
 	}
@@ -465,14 +458,7 @@ func TestGuestSessionEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := func() int {
-		t.Helper()
-		pg, err := e.meta.Query(ctx, "homeup#"+home.ID, meta.QueryOpts{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(pg.Items)
-	}
+	index := func() int { return guestIndex(t, e, home.ID) }
 	open := func() backend.Upload {
 		t.Helper()
 		u, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
@@ -563,6 +549,17 @@ func TestGuestSessionEnds(t *testing.T) {
 	if n := index(); n != 0 {
 		t.Fatalf("%d index items after bob's deletion", n)
 	}
+}
+
+// guestIndex is the number of index items of guest sessions in the home
+// folder with ID home.
+func guestIndex(t *testing.T, e *env, home string) int {
+	t.Helper()
+	pg, err := e.meta.Query(context.Background(), "homeup#"+home, meta.QueryOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(pg.Items)
 }
 
 // A session bob cannot open through the share says so in his own view of

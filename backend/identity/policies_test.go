@@ -138,10 +138,16 @@ func TestMigrationToPolicies(t *testing.T) {
 // either, and a server asks the store nothing for a principal whose
 // policies it has cached, until the TTL runs out.
 func TestPolicyCacheAcrossServers(t *testing.T) {
-	t.Run("bolt", func(t *testing.T) { testCacheAcrossServers(t, boltStore(t)) })
+	onBothStores(t, "strata-policies", testCacheAcrossServers)
+}
+
+// onBothStores runs test on a bbolt store and on a DynamoDB table (moto's
+// in scripts/test.sh) named after table.
+func onBothStores(t *testing.T, table string, test func(*testing.T, meta.Store)) {
+	t.Run("bolt", func(t *testing.T) { test(t, boltStore(t)) })
 	t.Run("dynamodb", func(t *testing.T) {
 		ctx := context.Background()
-		table := awstest.Name("strata-policies")
+		table := awstest.Name(table)
 		ddb := awstest.DynamoDB(t)
 		if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
 			t.Fatal(err)
@@ -150,7 +156,7 @@ func TestPolicyCacheAcrossServers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		testCacheAcrossServers(t, st)
+		test(t, st)
 	})
 }
 
@@ -212,20 +218,7 @@ func testCacheAcrossServers(t *testing.T, m meta.Store) {
 // user's deletion made on either; an expired token is refused at once,
 // found or not; a user made admin is one within PolicyTTL.
 func TestTokenCacheAcrossServers(t *testing.T) {
-	t.Run("bolt", func(t *testing.T) { testTokenCacheAcrossServers(t, boltStore(t)) })
-	t.Run("dynamodb", func(t *testing.T) {
-		ctx := context.Background()
-		table := awstest.Name("strata-tokens")
-		ddb := awstest.DynamoDB(t)
-		if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
-			t.Fatal(err)
-		}
-		st, err := dynamo.New(ddb, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		testTokenCacheAcrossServers(t, st)
-	})
+	onBothStores(t, "strata-tokens", testTokenCacheAcrossServers)
 }
 
 func testTokenCacheAcrossServers(t *testing.T, m meta.Store) {
