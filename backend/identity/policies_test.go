@@ -160,18 +160,26 @@ func onBothStores(t *testing.T, table string, test func(*testing.T, meta.Store))
 	})
 }
 
-func testCacheAcrossServers(t *testing.T, m meta.Store) {
-	ctx := context.Background()
-	clk := &fakeClock{now: time.Now()}
-	ca, cb := &countingMeta{Store: m}, &countingMeta{Store: m}
-	a, b := newService(t, ca, clk), newService(t, cb, clk)
-	if _, _, err := a.Bootstrap(ctx, ""); err != nil {
+// twoServers are two services on the store m with one clock, the store
+// bootstrapped through a; cb counts b's reads; admin is a's admin.
+func twoServers(t *testing.T, m meta.Store) (clk *fakeClock, a, b *Service, cb *countingMeta, admin iam.Principal) {
+	t.Helper()
+	clk = &fakeClock{now: time.Now()}
+	cb = &countingMeta{Store: m}
+	a, b = newService(t, &countingMeta{Store: m}, clk), newService(t, cb, clk)
+	if _, _, err := a.Bootstrap(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := a.Authenticate(ctx, mustToken(t, a))
+	admin, err := a.Authenticate(context.Background(), mustToken(t, a))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clk, a, b, cb, admin
+}
+
+func testCacheAcrossServers(t *testing.T, m meta.Store) {
+	ctx := context.Background()
+	clk, a, b, cb, admin := twoServers(t, m)
 	if _, err := a.CreateUser(ctx, admin, "alice", false); err != nil {
 		t.Fatal(err)
 	}
@@ -223,16 +231,7 @@ func TestTokenCacheAcrossServers(t *testing.T) {
 
 func testTokenCacheAcrossServers(t *testing.T, m meta.Store) {
 	ctx := context.Background()
-	clk := &fakeClock{now: time.Now()}
-	ca, cb := &countingMeta{Store: m}, &countingMeta{Store: m}
-	a, b := newService(t, ca, clk), newService(t, cb, clk)
-	if _, _, err := a.Bootstrap(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := a.Authenticate(ctx, mustToken(t, a))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk, a, b, cb, admin := twoServers(t, m)
 	for _, n := range []string{"alice", "bob"} {
 		if _, err := a.CreateUser(ctx, admin, n, false); err != nil {
 			t.Fatal(err)
