@@ -327,6 +327,27 @@ func TestCheckWrongKeySchema(t *testing.T) {
 	}
 }
 
+// The answer to Check's delete of its probe lost: the SDK deletes it
+// again, which must not fail the start-up (CI saw it on moto).
+func TestCheckDeleteAnswerLost(t *testing.T) {
+	t.Parallel()
+	f, client := newFaults(t, nil)
+	s := newStore(t, client)
+	t.Cleanup(func() { f.reset(nil) })
+	f.reset(func(op string, n int) *fault {
+		if op == "DeleteItem" && n == 1 {
+			return &fault{lose: true}
+		}
+		return nil
+	})
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatalf("Check with the delete's answer lost once: %v", err)
+	}
+	if n := f.snapshot()["DeleteItem"]; n != 2 {
+		t.Fatalf("%d DeleteItem attempts, want 2", n)
+	}
+}
+
 func TestCheckAccessDenied(t *testing.T) {
 	t.Parallel()
 	f, client := newFaults(t, nil)
