@@ -1054,7 +1054,7 @@ func (a *App) showCurrentInfo() tea.Cmd {
 	}
 	if !a.local(a.focus) {
 		return a.info.Show(info.Item{Remote: true, Path: it.Path, Name: it.Name, Dir: it.Dir, Size: it.Size,
-			ModTime: it.ModTime, Created: it.Created, SHA256: it.SHA256, Version: it.Version, State: it.State})
+			ModTime: it.ModTime, Created: it.Created, SHA256: it.SHA256, ClientDigest: it.ClientDigest, Version: it.Version, State: it.State})
 	}
 	fi, err := os.Lstat(it.Path)
 	if err != nil {

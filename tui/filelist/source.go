@@ -41,9 +41,12 @@ type Item struct {
 	// Remote files only (zero otherwise):
 	Created time.Time
 	SHA256  string
-	Version int64
-	State   string
-	ID      string // the entry's ID, which share links name
+	// ClientDigest: SHA256 is the uploader's client's word
+	// (api.Entry.ClientDigest).
+	ClientDigest bool
+	Version      int64
+	State        string
+	ID           string // the entry's ID, which share links name
 	// Class is the archive class of archived content; Until is when a
 	// restore is expected (restoring) or when a restored copy expires
 	// (restored).

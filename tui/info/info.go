@@ -56,17 +56,20 @@ type Item struct {
 	Dir     bool
 	Size    int64
 	ModTime time.Time
-	Created time.Time   // remote only
-	SHA256  string      // remote only
-	Version int64       // remote only: the current version
-	State   string      // remote only: "hot", or an archive state
-	Mode    fs.FileMode // local only
+	Created time.Time // remote only
+	SHA256  string    // remote only
+	// ClientDigest: SHA256 is the word of the uploader's client, not the
+	// server's computation (remote only; api.Entry.ClientDigest).
+	ClientDigest bool
+	Version      int64       // remote only: the current version
+	State        string      // remote only: "hot", or an archive state
+	Mode         fs.FileMode // local only
 }
 
 // FromEntry describes a remote entry.
 func FromEntry(e remote.Entry) Item {
 	return Item{Remote: true, Path: e.Path, Name: e.Name, Dir: e.IsDir(), Size: e.Size, ModTime: e.ModTime,
-		Created: e.Created, SHA256: e.SHA256, Version: e.Version, State: e.State}
+		Created: e.Created, SHA256: e.SHA256, ClientDigest: e.ClientDigest, Version: e.Version, State: e.State}
 }
 
 // FromLocal describes a local file from its Lstat (or Stat) result.
@@ -469,6 +472,9 @@ func (m Model) headerLines() []string {
 		out = append(out, m.field("Created", dialog.FormatTime(it.Created))...)
 		if it.SHA256 != "" {
 			out = append(out, m.wrapped("SHA-256", it.SHA256)...)
+			if it.ClientDigest {
+				out = append(out, m.wrapped("", "(from the uploader's client)")...)
+			}
 		}
 		if !it.Dir {
 			out = append(out, m.field("Versions", m.versionsText())...)

@@ -131,6 +131,15 @@ func TestGoldenRemoteText(t *testing.T) {
 	golden(t, f, stat(t, f, "/home/tester/notes.txt"), 44, 24, "3 kept", "日本語")
 }
 
+// A digest the uploader's client gave (clientDigest) says so under it,
+// as `strata stat` does.
+func TestGoldenClientDigest(t *testing.T) {
+	f := remotetest.New()
+	f.PutFile("/home/tester/big.bin", []byte("\x00\x01 not text"))
+	f.MarkClientDigest("/home/tester/big.bin", "u1")
+	golden(t, f, stat(t, f, "/home/tester/big.bin"), 44, 16, "uploader's client", "1 kept")
+}
+
 func TestGoldenBinary(t *testing.T) {
 	f := remotetest.New()
 	f.PutFile("/home/tester/img.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))

@@ -43,7 +43,7 @@ func (s strata) Page(ctx context.Context, dir, cursor string, limit int) (fileli
 		}
 		it := filelist.Item{
 			Name: e.Name, Path: p, Dir: e.IsDir(), Size: e.Size, ModTime: e.ModTime,
-			Created: e.Created, SHA256: e.SHA256, Version: e.Version, State: e.State, ID: e.ID,
+			Created: e.Created, SHA256: e.SHA256, ClientDigest: e.ClientDigest, Version: e.Version, State: e.State, ID: e.ID,
 		}
 		if a := e.Archive; a != nil {
 			it.Class = a.Class
