@@ -383,17 +383,16 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		return out, err
 	}
 	err = b.eachItem(ctx, homeUploadsPK(home), "", func(it meta.Item) error {
-		s, _, err := record.Get[sessionRec](ctx, b.meta, uploadPK(it.SK), skSession)
-		if record.IsNotFound(err) || err == nil && (!s.Guest || s.Home != home) {
+		s, _, gone, err := b.guestSessionIn(ctx, home, it.SK)
+		switch {
+		case gone:
 			// Left by a server from before the index (or one that
 			// rewrote the session without it): nothing to list.
 			return b.meta.Delete(ctx, it.PK, it.SK, meta.NoCond)
-		}
-		if err != nil {
+		case errors.Is(err, errs.ErrNotFound):
+			return nil // expired: the collector's
+		case err != nil:
 			return err
-		}
-		if b.now().UnixNano() > s.Expires {
-			return nil // the collector's
 		}
 		u := upload(it.SK, s)
 		// Someone else's: who, and what the owner of the home needs to
@@ -423,12 +422,31 @@ func (b *Backend) homeID(ctx context.Context, name string) (string, error) {
 }
 
 // guestSessionIn loads session id, one that someone else opened in the
-// home folder with ID home and that has not expired.
-func (b *Backend) guestSessionIn(ctx context.Context, home, id string) (sessionRec, meta.Item, error) {
-	s, it, err := record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
-	if record.IsNotFound(err) || (err == nil && (!s.Guest || s.Home != home || b.now().UnixNano() > s.Expires)) {
+// home folder with ID home and that has not expired; else errs.ErrNotFound,
+// with gone set when there is no such session at all (ended, or not a
+// guest's there) rather than one expired.
+func (b *Backend) guestSessionIn(ctx context.Context, home, id string) (s sessionRec, it meta.Item, gone bool, err error) {
+	s, it, err = record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
+	gone = record.IsNotFound(err) || err == nil && (!s.Guest || s.Home != home)
+	switch {
+	case gone || err == nil && b.now().UnixNano() > s.Expires:
+		return sessionRec{}, meta.Item{}, gone, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
+	case err != nil:
+		return sessionRec{}, meta.Item{}, false, err
+	}
+	return s, it, false, nil
+}
+
+// guestSessionOf is guestSessionIn for the home folder of the user name.
+func (b *Backend) guestSessionOf(ctx context.Context, name, id string) (sessionRec, meta.Item, error) {
+	home, err := b.homeID(ctx, name)
+	if err != nil {
+		return sessionRec{}, meta.Item{}, err
+	}
+	if home == "" {
 		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
 	}
+	s, it, _, err := b.guestSessionIn(ctx, home, id)
 	return s, it, err
 }
 
@@ -997,14 +1015,7 @@ func (b *Backend) AbortUpload(ctx context.Context, pr iam.Principal, owner, id s
 	s, sit, err := b.session(ctx, pr, owner, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		// Authorized by session (strata:ManageUploads on the owner's).
-		var home string
-		if home, err = b.homeID(ctx, ownerName(pr, owner)); err == nil {
-			if home == "" {
-				err = fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
-			} else {
-				s, sit, err = b.guestSessionIn(ctx, home, id)
-			}
-		}
+		s, sit, err = b.guestSessionOf(ctx, ownerName(pr, owner), id)
 	}
 	if err != nil {
 		return err
