@@ -108,7 +108,7 @@ func (b *Backend) collectUploads(ctx context.Context, st *CollectStats, open map
 				if derr != nil {
 					return derr
 				}
-				b.endSession(ctx, id, sessionRec{UserID: ix.UserID, Home: ix.Home, Guest: ix.Home != ""})
+				b.endSession(ctx, id, sessionRec{UserID: ix.UserID, HomeOwner: ix.HomeOwner})
 				st.StaleSessions++
 			case err != nil:
 				return fmt.Errorf("collect upload %s: %w", id, err)

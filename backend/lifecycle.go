@@ -113,7 +113,7 @@ func (b *Backend) dropUploads(ctx context.Context, userID string) error {
 				if derr != nil {
 					return derr
 				}
-				err = b.removeSessionIndex(ctx, id, userID, ix.Home)
+				err = b.removeSessionIndex(ctx, id, userID, ix.HomeOwner)
 			} else if err == nil {
 				err = b.dropSession(ctx, id, s, sit)
 			}

@@ -33,6 +33,7 @@ const (
 	partPrefix    = "p#"
 	trashPrefix   = "t#"
 	userUpPrefix  = "up#"
+	guestUpPrefix = "upg#"
 )
 
 func dirPK(id string) string     { return "dir#" + id }
@@ -54,11 +55,11 @@ func uploadPK(id string) string                   { return "upload#" + id }
 func partSK(n int) string                         { return fmt.Sprintf("%s%05d", partPrefix, n) }
 func userUploadSK(id string) string               { return userUpPrefix + id }
 
-// homeUploadsPK lists the sessions that reserve in the home folder with
-// ID homeID on behalf of someone else (a share's recipient, an admin),
-// so that its owner can see and abort them; the sort key is the
-// session's ID.
-func homeUploadsPK(homeID string) string { return "homeup#" + homeID }
+// guestUploadSK is the item at (user#<owner>, upg#<id>) of a session that
+// reserves in the owner's home on someone else's behalf (a share's
+// recipient, an admin), so that the owner can list and abort it where
+// their own sessions are (up#).
+func guestUploadSK(id string) string { return guestUpPrefix + id }
 
 // Kind of an entry.
 type Kind string
@@ -188,10 +189,11 @@ type sessionRec struct {
 	Home     string `json:"hm,omitempty"`
 	HomeName string `json:"hmn,omitempty"`
 	Reserved int64  `json:"rs,omitempty"`
-	// Guest: Home is not the uploader's own (UserName's), and the
-	// session is listed under it too (homeUploadsPK).
-	Guest    bool   `json:"g,omitempty"`
-	UserName string `json:"un,omitempty"`
+	// HomeOwner: Home is not the uploader's own (UserName's) but the
+	// user's with this ID, under whom the session is listed too
+	// (guestUploadSK).
+	HomeOwner string `json:"ho,omitempty"`
+	UserName  string `json:"un,omitempty"`
 }
 
 // partRec is the item at (upload#<id>, p#<n>).
@@ -206,11 +208,11 @@ type partRec struct {
 // sessionIndexRec is at (uploads, <id>) for the collector and at
 // (user#<id>, up#<id>) for listing one user's sessions; and, for a
 // session that reserves in someone else's home folder, at
-// (homeup#<homeID>, <id>), which Home names.
+// (user#<HomeOwner>, upg#<id>).
 type sessionIndexRec struct {
-	UserID  string `json:"u"`
-	Expires int64  `json:"x"`
-	Home    string `json:"hm,omitempty"`
+	UserID    string `json:"u"`
+	Expires   int64  `json:"x"`
+	HomeOwner string `json:"ho,omitempty"`
 }
 
 // File times are kept as Unix nanoseconds, exactly, the Unix epoch

@@ -255,12 +255,19 @@ func (b *Backend) CreateUpload(ctx context.Context, pr iam.Principal, p storepat
 		Created: record.Nanos(now), Expires: record.Nanos(now.Add(b.upTTL)),
 	}
 	if acct.home != "" {
-		s.Home, s.HomeName, s.Reserved = acct.home, acct.name, o.Size
-		// Someone else's home: its owner sees the session too, and may
-		// abort it (as a bucket's owner may a multipart upload in it).
-		s.Guest, s.UserName = acct.name != pr.Name, pr.Name
+		s.Home, s.HomeName, s.Reserved, s.UserName = acct.home, acct.name, o.Size, pr.Name
 	}
-	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires, Home: s.guestHome()}
+	if acct.home != "" && acct.name != pr.Name {
+		// Someone else's home: its owner sees the session too, and may
+		// abort it (as a bucket's owner may a multipart upload in it). A
+		// home folder no user has is no one's to list it in.
+		owner, err := b.users.UserID(ctx, acct.name)
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			return Upload{}, err
+		}
+		s.HomeOwner = owner
+	}
+	idx := sessionIndexRec{UserID: pr.UserID, Expires: s.Expires, HomeOwner: s.HomeOwner}
 	sess := record.Item(uploadPK(id), skSession, s)
 	sess.ExpiresAt = now.Add(b.upTTL)
 	if err := b.createSession(ctx, id, s, sess, idx, acct.quota); err != nil {
@@ -378,12 +385,9 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		return nil, err
 	}
 	// And the sessions of others that reserve in the owner's home.
-	home, err := b.homeID(ctx, ownerName(pr, owner))
-	if err != nil || home == "" {
-		return out, err
-	}
-	err = b.eachItem(ctx, homeUploadsPK(home), "", func(it meta.Item) error {
-		s, _, gone, err := b.guestSessionIn(ctx, home, it.SK)
+	err = b.eachItem(ctx, userPK(ownerID), guestUpPrefix, func(it meta.Item) error {
+		id := strings.TrimPrefix(it.SK, guestUpPrefix)
+		s, _, gone, err := b.guestSessionIn(ctx, ownerID, id)
 		switch {
 		case gone:
 			// Left by a server from before the index (or one that
@@ -394,7 +398,7 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		case err != nil:
 			return err
 		}
-		u := upload(it.SK, s)
+		u := upload(id, s)
 		// Someone else's: who, and what the owner of the home needs to
 		// decide; not their local file's fingerprint nor their digest.
 		u.User, u.Fingerprint, u.SHA256 = s.UserName, "", ""
@@ -405,29 +409,13 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 	return out, err
 }
 
-// homeID is the ID of the home folder of the user name, "" if it has none.
-func (b *Backend) homeID(ctx context.Context, name string) (string, error) {
-	p, err := storepath.FromSegments([]string{homesName, name})
-	if err != nil {
-		return "", nil
-	}
-	l, err := b.lookup(ctx, p)
-	if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrNotDir) || err == nil && (!l.exists || l.rec.Kind != KindDir) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return l.rec.ID, nil
-}
-
 // guestSessionIn loads session id, one that someone else opened in the
-// home folder with ID home and that has not expired; else errs.ErrNotFound,
-// with gone set when there is no such session at all (ended, or not a
-// guest's there) rather than one expired.
-func (b *Backend) guestSessionIn(ctx context.Context, home, id string) (s sessionRec, it meta.Item, gone bool, err error) {
+// home of the user with ID owner and that has not expired; else
+// errs.ErrNotFound, with gone set when there is no such session at all
+// (ended, or not a guest's there) rather than one expired.
+func (b *Backend) guestSessionIn(ctx context.Context, owner, id string) (s sessionRec, it meta.Item, gone bool, err error) {
 	s, it, err = record.Get[sessionRec](ctx, b.meta, uploadPK(id), skSession)
-	gone = record.IsNotFound(err) || err == nil && (!s.Guest || s.Home != home)
+	gone = record.IsNotFound(err) || err == nil && s.HomeOwner != owner
 	switch {
 	case gone || err == nil && b.now().UnixNano() > s.Expires:
 		return sessionRec{}, meta.Item{}, gone, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
@@ -435,19 +423,6 @@ func (b *Backend) guestSessionIn(ctx context.Context, home, id string) (s sessio
 		return sessionRec{}, meta.Item{}, false, err
 	}
 	return s, it, false, nil
-}
-
-// guestSessionOf is guestSessionIn for the home folder of the user name.
-func (b *Backend) guestSessionOf(ctx context.Context, name, id string) (sessionRec, meta.Item, error) {
-	home, err := b.homeID(ctx, name)
-	if err != nil {
-		return sessionRec{}, meta.Item{}, err
-	}
-	if home == "" {
-		return sessionRec{}, meta.Item{}, fmt.Errorf("upload %s: %w", id, errs.ErrNotFound)
-	}
-	s, it, _, err := b.guestSessionIn(ctx, home, id)
-	return s, it, err
 }
 
 // PutPart stores part n (1-based) of a session: exactly the part's size,
@@ -1015,7 +990,10 @@ func (b *Backend) AbortUpload(ctx context.Context, pr iam.Principal, owner, id s
 	s, sit, err := b.session(ctx, pr, owner, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		// Authorized by session (strata:ManageUploads on the owner's).
-		s, sit, err = b.guestSessionOf(ctx, ownerName(pr, owner), id)
+		var ownerID string
+		if ownerID, _, err = b.owner(ctx, pr, owner); err == nil {
+			s, sit, _, err = b.guestSessionIn(ctx, ownerID, id)
+		}
 	}
 	if err != nil {
 		return err
@@ -1040,20 +1018,11 @@ func (b *Backend) endSession(ctx context.Context, id string, s sessionRec) {
 		err = b.meta.Transact(ctx, ops)
 	}
 	if err == nil {
-		err = b.removeSessionIndex(ctx, id, s.UserID, s.guestHome())
+		err = b.removeSessionIndex(ctx, id, s.UserID, s.HomeOwner)
 	}
 	if err != nil {
 		b.log.Warn("clean up upload session", "upload", id, "err", err)
 	}
-}
-
-// guestHome is the home folder a guest's session is listed under
-// (homeUploadsPK), "" for a session in the uploader's own or in none.
-func (s sessionRec) guestHome() string {
-	if s.Guest {
-		return s.Home
-	}
-	return ""
 }
 
 // closeSession deletes the session item at version ver and gives back

@@ -93,23 +93,23 @@ func (b *Backend) createSession(ctx context.Context, id string, s sessionRec, se
 			meta.Put(record.Item(userPK(s.UserID), userUploadSK(id), idx), meta.MustNew),
 			meta.Add(userPK(s.UserID), skOpenUploads, 1, slot),
 		}
-		if idx.Home != "" {
-			ops = append(ops, meta.Put(record.Item(homeUploadsPK(idx.Home), id, idx), meta.MustNew))
+		if idx.HomeOwner != "" {
+			ops = append(ops, meta.Put(record.Item(userPK(idx.HomeOwner), guestUploadSK(id), idx), meta.MustNew))
 		}
 		return struct{}{}, use.commit(ctx, b.meta, ops)
 	})
 	return err
 }
 
-// removeSessionIndex removes the index items of an ended session (home:
-// the home folder it was listed under as a guest's, or "") and gives its
+// removeSessionIndex removes the index items of an ended session
+// (homeOwner: whose home it reserved in as a guest's, or "") and gives its
 // slot back, once whoever ends it (Complete, Abort, the collector).
-func (b *Backend) removeSessionIndex(ctx context.Context, id, userID, home string) error {
+func (b *Backend) removeSessionIndex(ctx context.Context, id, userID, homeOwner string) error {
 	// The collector finds a session by its item in pkUploads: removed
 	// last, with or after the others.
 	last := []meta.Op{meta.Delete(pkUploads, id, meta.NoCond)}
-	if home != "" {
-		last = append(last, meta.Delete(homeUploadsPK(home), id, meta.NoCond))
+	if homeOwner != "" {
+		last = append(last, meta.Delete(userPK(homeOwner), guestUploadSK(id), meta.NoCond))
 	}
 	err := b.meta.Transact(ctx, append([]meta.Op{
 		meta.Delete(userPK(userID), userUploadSK(id), meta.MustLive),

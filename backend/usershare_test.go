@@ -413,11 +413,11 @@ func TestGuestSessionsListedAndAbortedByHomeOwner(t *testing.T) {
 	if got := ids(bob); len(got) != 1 {
 		t.Fatalf("bob lists %v after the abort", got)
 	}
-	home, err := e.b.Stat(ctx, e.admin, p("/home/alice"))
+	aliceID, err := e.ids.UserID(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := func() int { return guestIndex(t, e, home.ID) }
+	index := func() int { return guestIndex(t, e, aliceID) }
 	if n := index(); n != 0 {
 		t.Fatalf("%d index items left by the abort", n)
 	}
@@ -454,11 +454,11 @@ func TestGuestSessionEnds(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := shareProj(t, e, "a.txt", true)
-	home, err := e.b.Stat(ctx, e.admin, p("/home/alice"))
+	aliceID, err := e.ids.UserID(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := func() int { return guestIndex(t, e, home.ID) }
+	index := func() int { return guestIndex(t, e, aliceID) }
 	open := func() backend.Upload {
 		t.Helper()
 		u, err := e.b.CreateUpload(ctx, bob, p("/shared/alice/proj/big"), backend.UploadOptions{Size: 6 << 20, PartSize: 5 << 20})
@@ -531,7 +531,7 @@ func TestGuestSessionEnds(t *testing.T) {
 	}
 
 	// An index item with nothing behind it goes when listed.
-	if _, err := e.meta.Put(ctx, meta.Item{PK: "homeup#" + home.ID, SK: "nosuchsession0000000000000"}, meta.NoCond); err != nil {
+	if _, err := e.meta.Put(ctx, meta.Item{PK: "user#" + aliceID, SK: "upg#nosuchsession0000000000000"}, meta.NoCond); err != nil {
 		t.Fatal(err)
 	}
 	if us, err := e.b.ListUploads(ctx, alice, ""); err != nil || len(us) != 0 {
@@ -552,10 +552,10 @@ func TestGuestSessionEnds(t *testing.T) {
 }
 
 // guestIndex is the number of index items of guest sessions in the home
-// folder with ID home.
-func guestIndex(t *testing.T, e *env, home string) int {
+// of the user with ID owner.
+func guestIndex(t *testing.T, e *env, owner string) int {
 	t.Helper()
-	pg, err := e.meta.Query(context.Background(), "homeup#"+home, meta.QueryOpts{})
+	pg, err := e.meta.Query(context.Background(), "user#"+owner, meta.QueryOpts{Prefix: "upg#"})
 	if err != nil {
 		t.Fatal(err)
 	}
