@@ -1,6 +1,9 @@
 package tui
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The info panel counts what the folder under the cursor holds, on either
 // pane.
@@ -13,4 +16,22 @@ func TestAppFolderInfo(t *testing.T) {
 	h.press("tab") // the local pane: photos/, first
 	h.waitFor("1 file, 6 B")
 	h.final()
+}
+
+// A file whose digest its uploader's client gave says so in the info
+// panel, from the listing the pane holds; one the server hashed does not.
+func TestAppInfoClientDigest(t *testing.T) {
+	h := newHarness(t)
+	h.fake.PutFile("/home/tester/projects/big.bin", []byte("sent in parts"))
+	h.fake.MarkClientDigest("/home/tester/projects/big.bin", "u1")
+	h.fake.PutFile("/home/tester/projects/small.txt", []byte("one put"))
+	h.press("tab", "j", "enter") // the Strata pane: into projects/
+	h.waitFor("small.txt")
+	h.press("i")
+	h.waitFor("(from the uploader's client)")
+	h.press("j")
+	h.waitFor("Size      7 bytes") // small.txt
+	if v := h.final(); strings.Contains(v, "uploader's client") {
+		t.Errorf("the panel on small.txt:\n%s", v)
+	}
 }
