@@ -25,7 +25,7 @@
 // parts directory) and fsynced, then renamed under its key and the directory
 // fsynced, so a key is either absent or whole. On ext4 and XFS a large
 // object is written with O_DIRECT, around the page cache, but for its tail
-// (direct_linux.go): the fsync that follows makes it as durable as the
+// (internal/directio): the fsync that follows makes it as durable as the
 // rest. Complete renames the upload's parts directory into place: it reads
 // one directory, removes the parts it was not given and renames once, and
 // never copies data. A crash before that rename leaves the parts sealed in
@@ -71,6 +71,7 @@ import (
 	"time"
 
 	"github.com/strata-storage/strata/backend/blob"
+	"github.com/strata-storage/strata/internal/directio"
 )
 
 const (
@@ -106,7 +107,7 @@ type Store struct {
 	// directory fsync.
 	tmp, objects *os.File
 	// direct: tmp/ is on a file system where large objects are written
-	// with O_DIRECT (direct_linux.go); directRefused: a file refused it
+	// with O_DIRECT (internal/directio); directRefused: a file refused it
 	// all the same, and the store no longer tries.
 	direct        bool
 	directRefused atomic.Bool
@@ -147,7 +148,7 @@ func Open(dir string) (*Store, error) {
 	}
 	s := &Store{dir: abs, root: root, crc: crc32.MakeTable(crc32.Castagnoli), minPartSize: blob.MinPartSize}
 	s.bufs.New = func() any {
-		b := alignedBuffer(bufSize)
+		b := directio.Buffer(bufSize)
 		return &b
 	}
 	if err := s.init(); err != nil {
@@ -189,7 +190,7 @@ func (s *Store) init() error {
 		s.tmp.Close()
 		return err
 	}
-	s.direct = directFileSystem(s.tmp)
+	s.direct = directio.Supported(s.tmp)
 	return nil
 }
 
@@ -562,7 +563,7 @@ func (s *Store) copy(ctx context.Context, dst *os.File, src io.Reader, limit int
 	}()
 	var w io.Writer = dst
 	if s.direct && !s.directRefused.Load() {
-		w = newDirectWriter(dst, &s.directRefused)
+		w = directio.NewWriter(dst, 0, &s.directRefused)
 	}
 	return copyBuffered(ctx, w, src, limit, sum, *bp, func() []byte {
 		spare = s.bufs.Get().(*[]byte)

@@ -1,4 +1,6 @@
-package local
+// Package directio writes large blocks of new files around the page cache
+// (O_DIRECT), where the file system makes that a plain block write.
+package directio
 
 import (
 	"errors"
@@ -9,40 +11,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// directWriter writes large, aligned blocks of a new file with O_DIRECT,
+// directWriter writes large, aligned blocks of a file with O_DIRECT,
 // straight from the buffer to the device, and anything else through the
-// page cache. An object's bytes are written once and read back rarely
-// soon after, so copying them into the page cache first costs CPU (on the
-// machines measured, as much as the hashing and sealing together) and
-// evicts what readers do use; MinIO writes large objects the same way.
-// Durability is unchanged: writeTemp still fsyncs the file, which also
-// flushes the device's write cache and the file's size and extents.
+// page cache. A stored object's or a downloaded file's bytes are written
+// once and rarely read back soon after, so copying them into the page
+// cache first costs CPU (on the machines measured, as much as the hashing
+// and sealing together for an upload; for a download, more than its
+// SHA-256) and evicts what readers do use; MinIO writes large objects the
+// same way. Durability is the caller's as before: an fsync after the
+// writes also flushes the device's write cache and the file's size and
+// extents.
 //
 // Only on the local disk file systems whose direct writes are plain block
-// writes (directFileSystem): over NFS a direct write is a synchronous
-// round trip, and others differ; a file system that refuses the flag all
-// the same is written as before.
+// writes (Supported): over NFS a direct write is a synchronous round trip,
+// and others differ; a file system that refuses the flag all the same is
+// written as before.
 type directWriter struct {
 	f   *os.File
 	off int64 // written so far: where the next write goes
 	on  bool  // O_DIRECT is set on f
-	// refused is the store's: set once a file of it refused O_DIRECT,
-	// after which none of its files try again.
+	// refused is shared by the files of one store (or one download): set
+	// once a file refused O_DIRECT, after which none of them try again.
 	refused *atomic.Bool
 }
 
 var _ io.Writer = (*directWriter)(nil)
 
-// newDirectWriter returns the writer for f; refused is the store's.
-func newDirectWriter(f *os.File, refused *atomic.Bool) io.Writer {
-	return &directWriter{f: f, refused: refused}
+// NewWriter returns the writer for f, whose offset is off; refused is
+// shared by the files that give O_DIRECT up together. Call it only for a
+// file on a file system that is Supported.
+func NewWriter(f *os.File, off int64, refused *atomic.Bool) io.Writer {
+	return &directWriter{f: f, off: off, refused: refused}
 }
 
-// directFileSystem reports whether dir is on ext2/3/4 or XFS, where the
-// store writes large objects with O_DIRECT.
-func directFileSystem(dir *os.File) bool {
+// Supported reports whether f (a file or a directory) is on ext2/3/4 or
+// XFS, where large blocks are written with O_DIRECT.
+func Supported(f *os.File) bool {
 	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(dir.Fd()), &st); err != nil {
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
 		return false
 	}
 	switch st.Type {
@@ -63,7 +69,7 @@ func (d *directWriter) Write(p []byte) (int, error) {
 }
 
 func (d *directWriter) write(p []byte) (int, error) {
-	if d.off%directAlign == 0 && len(p) >= minDirect && len(p)%directAlign == 0 && aligned(p) && !d.refused.Load() {
+	if d.off%Align == 0 && len(p) >= minDirect && len(p)%Align == 0 && aligned(p) && !d.refused.Load() {
 		if !d.on {
 			if err := d.set(true); err != nil {
 				d.refused.Store(true)
@@ -72,9 +78,9 @@ func (d *directWriter) write(p []byte) (int, error) {
 		}
 		n, err := d.f.Write(p)
 		if errors.Is(err, unix.EINVAL) {
-			// The device wants a larger alignment than directAlign (or a
+			// The device wants a larger alignment than Align (or a
 			// short write left the rest unaligned): the rest, and the
-			// store's later files, go through the page cache.
+			// later files sharing refused, go through the page cache.
 			d.refused.Store(true)
 			if err := d.set(false); err != nil {
 				return n, err
