@@ -7,30 +7,36 @@ import (
 	"github.com/strata-storage/strata/internal/directio"
 )
 
-// copyHashBufs buffers of copyHashBufSize each are in flight in CopyHashed:
-// enough for the writes and the hash to lag a few reads behind without
-// stalling them. The buffers are aligned, and as large as a direct write
-// needs to go at the disk's pace (directio).
+// Up to copyHashBufs buffers of copyHashBufSize each are in flight in
+// CopyHashed: enough for the writes and the hash to lag a few reads behind
+// without stalling them. The buffers are aligned, and as large as a direct
+// write needs to go at the disk's pace (directio).
 const (
 	copyHashBufs    = 4
 	copyHashBufSize = 1 << 20
 )
 
 // CopyHashed copies src to dst, as io.Copy does, and feeds h the same bytes.
+// size is how many bytes src is expected to hold, or -1 if unknown.
+//
 // The writes and the hashing each run on a goroutine of their own: a
 // download verifies the SHA-256 of every byte it receives, which costs more
 // CPU than receiving them, and a direct write waits for the disk; done in
 // turn on one goroutine, the three bound a download to one core at a time.
-// When it returns, h has been fed exactly the bytes written to dst, in
-// order.
+// A copy expected to fit one buffer is done on the caller's goroutine, in a
+// buffer of its size: a small file's download gains nothing from the
+// goroutines and would pay for the buffers. When it returns, h has been fed
+// exactly the bytes written to dst, in order.
 //
 // A read error ends the copy once the bytes read before it are written, so
 // that a partial file keeps all it received; a write error ends it at once.
-func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader) (int64, error) {
-	free := make(chan []byte, copyHashBufs)
-	for range copyHashBufs {
-		free <- directio.Buffer(copyHashBufSize)
+func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, error) {
+	if size >= 0 && size < copyHashBufSize {
+		// One byte more than expected, to see the end in the same read.
+		return copySmall(dst, h, src, directio.Buffer(int(size+1+directio.Align-1)&^(directio.Align-1)))
 	}
+	free := make(chan []byte, copyHashBufs)
+	allocated := 0
 	toWrite := make(chan []byte, copyHashBufs)
 	toHash := make(chan []byte, copyHashBufs)
 	failed := make(chan struct{})
@@ -68,20 +74,40 @@ func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader) (int64, error) {
 		}
 	}()
 
+	// next is a buffer to fill: a free one, else a new one while fewer
+	// than copyHashBufs are in use, else the first to come free; nil once
+	// a write failed. The failure is looked at first: a select picking at
+	// random could read on for another buffer.
+	next := func() []byte {
+		select {
+		case <-failed:
+			return nil
+		default:
+		}
+		select {
+		case p := <-free:
+			return p
+		default:
+		}
+		if allocated < copyHashBufs {
+			allocated++
+			return directio.Buffer(copyHashBufSize)
+		}
+		select {
+		case p := <-free:
+			return p
+		case <-failed:
+			return nil
+		}
+	}
 	var rerr error
 	for rerr == nil {
-		p := takeFree(free, failed)
+		p := next()
 		if p == nil {
 			break
 		}
-		// Fill the buffer before handing it on: a network body comes in
-		// pieces, and each buffer is one write and one hand-over.
-		m := 0
-		for m < len(p) && rerr == nil {
-			var k int
-			k, rerr = src.Read(p[m:])
-			m += k
-		}
+		var m int
+		m, rerr = fill(src, p)
 		if m > 0 {
 			toWrite <- p[:m]
 		} else {
@@ -99,19 +125,41 @@ func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader) (int64, error) {
 	return written, rerr
 }
 
-// takeFree is a buffer to fill, once one is free; nil once a write failed.
-// The failure is looked at first: a select picking at random between the
-// two could read on for another buffer.
-func takeFree(free chan []byte, failed chan struct{}) []byte {
-	select {
-	case <-failed:
-		return nil
-	default:
+// copySmall is CopyHashed in one buffer, p, on the caller's goroutine.
+func copySmall(dst io.Writer, h hash.Hash, src io.Reader, p []byte) (int64, error) {
+	var n int64
+	for {
+		m, rerr := fill(src, p)
+		if m > 0 {
+			w, err := dst.Write(p[:m])
+			if err == nil && w < m {
+				err = io.ErrShortWrite
+			}
+			h.Write(p[:w])
+			n += int64(w)
+			if err != nil {
+				return n, err
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
 	}
-	select {
-	case p := <-free:
-		return p
-	case <-failed:
-		return nil
+}
+
+// fill reads into p until it is full or src ends or fails: a network body
+// comes in pieces, and each buffer is one write.
+func fill(src io.Reader, p []byte) (int, error) {
+	m := 0
+	for m < len(p) {
+		k, err := src.Read(p[m:])
+		m += k
+		if err != nil {
+			return m, err
+		}
 	}
+	return m, nil
 }

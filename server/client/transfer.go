@@ -525,7 +525,7 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 	if directio.Supported(f) {
 		w = directio.NewWriter(f, have, new(atomic.Bool))
 	}
-	n, err := CopyHashed(w, h, progressReader(d.Body, o.Progress))
+	n, err := CopyHashed(w, h, progressReader(d.Body, o.Progress), d.Length)
 	if err != nil {
 		return api.Entry{}, fmt.Errorf("download %s: %w (the partial file is kept; run again to resume)", path, err)
 	}
