@@ -264,7 +264,7 @@ func (a *app) catCmd() *cobra.Command {
 		}
 		defer d.Body.Close()
 		h := sha256.New()
-		n, err := client.CopyHashed(a.env.Stdout, h, d.Body, d.Length)
+		n, err := io.CopyBuffer(io.MultiWriter(a.env.Stdout, h), d.Body, make([]byte, 256<<10))
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}

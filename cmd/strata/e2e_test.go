@@ -393,7 +393,9 @@ func TestResumeDownload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Write(content[fi.Size() : fi.Size()+100])
+		if _, err := f.Write(content[fi.Size() : fi.Size()+100]); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
 		fi, _ = os.Stat(parts[0])
 	}
@@ -417,6 +419,27 @@ func TestResumeDownload(t *testing.T) {
 	}
 	if parts, _ := filepath.Glob(filepath.Join(dir, "*"+client.PartialSuffix)); len(parts) != 0 {
 		t.Fatalf("partial files left: %v", parts)
+	}
+
+	// A partial file longer than the file is not of it: the download
+	// starts over, in one run.
+	os.Remove(dest)
+	if err := os.WriteFile(parts[0], append(content[:len(content):len(content)], make([]byte, 5000)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first = -1
+	if _, err := c.DownloadFile(bg(), "/home/admin/dl.bin", dest, client.DownloadOptions{Progress: func(n int64) {
+		if first < 0 {
+			first = n
+		}
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dest); !bytes.Equal(b, content) {
+		t.Fatal("download over a longer partial file differs")
+	}
+	if first >= int64(len(content)) {
+		t.Fatalf("resumed from %d bytes of a partial file longer than the file", first)
 	}
 }
 

@@ -1,5 +1,3 @@
-// Package directio writes large blocks of new files around the page cache
-// (O_DIRECT), where the file system makes that a plain block write.
 package directio
 
 import (

@@ -90,6 +90,55 @@ func TestDirectWriter(t *testing.T) {
 	}
 }
 
+// TestDirectWriterFromAnOffset: a writer that continues a file (a resumed
+// download) writes direct from an aligned offset, and through the page
+// cache from one that is not.
+func TestDirectWriterFromAnOffset(t *testing.T) {
+	mib := Buffer(1 << 20)
+	rand.Read(mib)
+	for _, tc := range []struct {
+		name   string
+		before int // bytes in the file already
+		direct bool
+	}{
+		{"aligned", 8192, true},
+		{"not aligned", 1000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			supported := directSupported(t, dir)
+			head := make([]byte, tc.before)
+			rand.Read(head)
+			name := filepath.Join(dir, "f")
+			if err := os.WriteFile(name, head, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(name, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Seek(int64(tc.before), 0); err != nil {
+				t.Fatal(err)
+			}
+			w := NewWriter(f, int64(tc.before), new(atomic.Bool))
+			if n, err := w.Write(mib); err != nil || n != len(mib) {
+				t.Fatalf("write: %d, %v", n, err)
+			}
+			if got := isDirect(t, f); supported && got != tc.direct {
+				t.Errorf("O_DIRECT %v, want %v", got, tc.direct)
+			}
+			got, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, append(head, mib...)) {
+				t.Fatalf("file has %d bytes, not the %d written", len(got), len(head)+len(mib))
+			}
+		})
+	}
+}
+
 // TestDirectWriterRefused: once a file refused O_DIRECT, the others sharing
 // its flag do not try.
 func TestDirectWriterRefused(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 )
 
 // Up to copyHashBufs buffers of copyHashBufSize each are in flight in
-// CopyHashed: enough for the writes and the hash to lag a few reads behind
+// copyHashed: enough for the writes and the hash to lag a few reads behind
 // without stalling them. The buffers are aligned, and as large as a direct
 // write needs to go at the disk's pace (directio).
 const (
@@ -16,7 +16,7 @@ const (
 	copyHashBufSize = 1 << 20
 )
 
-// CopyHashed copies src to dst, as io.Copy does, and feeds h the same bytes.
+// copyHashed copies src to dst, as io.Copy does, and feeds h the same bytes.
 // size is how many bytes src is expected to hold, or -1 if unknown.
 //
 // The writes and the hashing each run on a goroutine of their own: a
@@ -29,8 +29,9 @@ const (
 // exactly the bytes written to dst, in order.
 //
 // A read error ends the copy once the bytes read before it are written, so
-// that a partial file keeps all it received; a write error ends it at once.
-func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, error) {
+// that a partial file keeps all it received; a write error ends it once the
+// read in progress returns (nothing more is written).
+func copyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, error) {
 	if size >= 0 && size < copyHashBufSize {
 		// One byte more than expected, to see the end in the same read.
 		return copySmall(dst, h, src, directio.Buffer(int(size+1+directio.Align-1)&^(directio.Align-1)))
@@ -125,7 +126,7 @@ func CopyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, e
 	return written, rerr
 }
 
-// copySmall is CopyHashed in one buffer, p, on the caller's goroutine.
+// copySmall is copyHashed in one buffer, p, on the caller's goroutine.
 func copySmall(dst io.Writer, h hash.Hash, src io.Reader, p []byte) (int64, error) {
 	var n int64
 	for {

@@ -39,7 +39,7 @@ func TestCopyHashed(t *testing.T) {
 		src  io.Reader
 		room int   // of dst
 		want int   // bytes written and hashed
-		err  error // from CopyHashed
+		err  error // from copyHashed
 		size int64 // the hint
 	}{
 		{"whole, in small reads", iotest.HalfReader(bytes.NewReader(data)), len(data), len(data), nil, all},
@@ -58,11 +58,16 @@ func TestCopyHashed(t *testing.T) {
 		// A hint that is wrong costs buffers, never bytes.
 		{"more than the hint said", iotest.HalfReader(bytes.NewReader(data)), len(data), len(data), nil, 100},
 		{"empty, as hinted", bytes.NewReader(nil), 0, 0, nil, 0},
+		{"ends on a buffer's end", bytes.NewReader(data[:2*copyHashBufSize]), len(data), 2 * copyHashBufSize, nil, 2 * copyHashBufSize},
+		{"ends on a buffer's end, size unknown", iotest.HalfReader(bytes.NewReader(data[:2*copyHashBufSize])), len(data), 2 * copyHashBufSize, nil, -1},
+		// Buffers are in flight behind the one that fails.
+		{"write error after buffers", bytes.NewReader(data), 5*copyHashBufSize + 100, 5*copyHashBufSize + 100, errNoRoom, all},
+		{"write error on a buffer's end", bytes.NewReader(data), 3 * copyHashBufSize, 3 * copyHashBufSize, errNoRoom, all},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := &limitedWriter{room: tc.room}
 			h := sha256.New()
-			n, err := CopyHashed(dst, h, tc.src, tc.size)
+			n, err := copyHashed(dst, h, tc.src, tc.size)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err %v, want %v", err, tc.err)
 			}
@@ -84,7 +89,7 @@ func TestCopyHashedSmallTakesLittle(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 100 {
-		if _, err := CopyHashed(io.Discard, sha256.New(), bytes.NewReader(data), int64(len(data))); err != nil {
+		if _, err := copyHashed(io.Discard, sha256.New(), bytes.NewReader(data), int64(len(data))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,5 +98,32 @@ func TestCopyHashedSmallTakesLittle(t *testing.T) {
 	// are 800 KiB.
 	if got := after.TotalAlloc - before.TotalAlloc; got > 20<<20 {
 		t.Errorf("100 copies of 4,000 bytes allocated %d bytes", got)
+	}
+}
+
+// shortWriter takes half of each write and says nothing of the rest.
+type shortWriter struct{ bytes.Buffer }
+
+func (w *shortWriter) Write(p []byte) (int, error) { return w.Buffer.Write(p[:len(p)/2]) }
+
+// TestCopyHashedShortWrite: a write that takes less than it was given
+// without an error fails the copy (io.ErrShortWrite), and the hash is of
+// what it took.
+func TestCopyHashedShortWrite(t *testing.T) {
+	data := make([]byte, 3*copyHashBufSize)
+	rand.Read(data)
+	for _, size := range []int64{int64(len(data)), 5000} {
+		dst := &shortWriter{}
+		h := sha256.New()
+		n, err := copyHashed(dst, h, bytes.NewReader(data[:min(size, int64(len(data)))]), size)
+		if !errors.Is(err, io.ErrShortWrite) {
+			t.Fatalf("size %d: err %v, want io.ErrShortWrite", size, err)
+		}
+		if n != int64(dst.Len()) || !bytes.Equal(dst.Bytes(), data[:dst.Len()]) {
+			t.Fatalf("size %d: %d bytes said written, %d in dst", size, n, dst.Len())
+		}
+		if want := sha256.Sum256(dst.Bytes()); !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Errorf("size %d: the hash is not of the bytes written", size)
+		}
 	}
 }

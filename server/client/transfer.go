@@ -473,7 +473,7 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 	h := sha256.New()
 	if st.SHA256 != "" {
 		if f, err = os.OpenFile(partial(st.SHA256), os.O_RDWR, 0); err == nil {
-			if have, err = resumeFrom(f, h); err != nil || have > st.Size {
+			if have, err = resumeFrom(f, h, st.Size); err != nil {
 				f.Close()
 				f, have = nil, 0
 				h.Reset()
@@ -518,14 +518,15 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 		o.Progress(have)
 	}
 	// Around the page cache where the file system makes that a plain block
-	// write (directio): written through it, a GiB cost the client 0.5–1.0
-	// CPU-seconds in the kernel here, more than its SHA-256; else with the
-	// disk's writing started as the stretches come (writebackWriter).
+	// write (directio): written through it, a GiB cost the client 0.7–3.0
+	// CPU-seconds in the kernel on the machine measured, more than its
+	// SHA-256 (docs/performance.md); else with the disk's writing started
+	// as the stretches come (writebackWriter).
 	var w io.Writer = &writebackWriter{f: f, off: have, started: have}
 	if directio.Supported(f) {
 		w = directio.NewWriter(f, have, new(atomic.Bool))
 	}
-	n, err := CopyHashed(w, h, progressReader(d.Body, o.Progress), d.Length)
+	n, err := copyHashed(w, h, progressReader(d.Body, o.Progress), d.Length)
 	if err != nil {
 		return api.Entry{}, fmt.Errorf("download %s: %w (the partial file is kept; run again to resume)", path, err)
 	}
@@ -563,24 +564,26 @@ func (c *Client) DownloadFile(ctx context.Context, path, dest string, o Download
 	return st, nil
 }
 
-// resumeFrom hashes the bytes of the partial file f that a download
-// continues from into h and drops the rest: it keeps whole blocks only
-// (directio.Align), so that the bytes still to come can be written around
-// the page cache; an interrupted download may have stopped anywhere.
-func resumeFrom(f *os.File, h hash.Hash) (int64, error) {
+// resumeFrom hashes into h the bytes of the partial file f that a download
+// of size bytes continues from: its whole blocks only (directio.Align), so
+// that the bytes still to come are written around the page cache; an
+// interrupted download may have stopped anywhere. The rest is left in
+// place, to be overwritten with the same bytes: cutting it off could cut a
+// file that another download of the same content is about to rename.
+func resumeFrom(f *os.File, h hash.Hash, size int64) (int64, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
 	}
+	if fi.Size() > size {
+		return 0, fmt.Errorf("partial file %s has %d bytes, more than the %d of the file", f.Name(), fi.Size(), size)
+	}
 	have := fi.Size() &^ (directio.Align - 1)
-	if err := f.Truncate(have); err != nil {
-		return 0, err
+	n, err := io.CopyN(h, f, have)
+	if err != nil {
+		return n, fmt.Errorf("partial file %s: %w", f.Name(), err)
 	}
-	n, err := io.Copy(h, f)
-	if err == nil && n != have {
-		err = fmt.Errorf("partial file %s: read %d bytes, want %d", f.Name(), n, have)
-	}
-	return n, err
+	return n, nil
 }
 
 // SmallFile is the size up to which PutFile sends a file in one request;
