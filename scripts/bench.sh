@@ -123,19 +123,27 @@ rate() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 # cpu_ticks PID: user+sys clock ticks a process has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# timed_upload FILE DEST: uploads FILE through the running server and sets
-# up_secs (wall) and up_cpu (CPU seconds of the client and of the server
+# timed CMD...: runs a strata command against the running server and sets
+# run_secs (wall) and run_cpu (CPU seconds of the client and of the server
 # while it ran, user and sys).
-timed_upload() {
+timed() {
   local s0 s1 t0 t1 cu cs
   s0=$(cpu_ticks "$server_pid")
   t0=$(date +%s.%N)
-  /usr/bin/time -f '%U %S' -o "$work/time.out" "$bin" put -q "$1" "$2"
+  /usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null
   t1=$(date +%s.%N)
   s1=$(cpu_ticks "$server_pid")
   read -r cu cs <"$work/time.out"
-  up_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  up_cpu=$(awk -v u="$cu" -v s="$cs" -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", u + s + t / hz }')
+  run_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  run_cpu=$(awk -v u="$cu" -v s="$cs" -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", u + s + t / hz }')
+}
+
+# timed_upload FILE DEST: uploads FILE through the running server and sets
+# up_secs and up_cpu (timed).
+timed_upload() {
+  timed "$bin" put -q "$1" "$2"
+  up_secs=$run_secs
+  up_cpu=$run_cpu
 }
 
 # upload_runs LABEL: three timed uploads of the big file into the running
@@ -411,10 +419,12 @@ cmp "$work/big.bin" "$work/big.out"
 echo "download right after the upload (from the disk on ext4 and XFS): $cold_rate MiB/s ($cold_secs s), verified"
 rm -f "$work/big.out"
 warm "$work/data-big"
-down_secs=$(seconds "$bin" get -q /home/admin/big.bin "$work/big.out")
+timed "$bin" get -q /home/admin/big.bin "$work/big.out"
+down_secs=$run_secs
 down_rate=$(rate "$big_mib" "$down_secs")
+down_cpu_gib=$(per_gib "$run_cpu" "$big_mib")
 cmp "$work/big.bin" "$work/big.out"
-echo "download: $down_rate MiB/s ($down_secs s), verified"
+echo "download: $down_rate MiB/s ($down_secs s), verified; CPU $run_cpu s (client + server, user + sys)"
 rm -f "$work/big.out"
 stop_server
 
@@ -538,6 +548,7 @@ Summary ($(date -u +%Y-%m-%d), $(nproc) cores)
   upload CPU             $up_cpu_gib s per GiB (client + server, user + sys; median of 3)
   upload on tmpfs        $shm_rate MiB/s, $shm_cpu_gib CPU s per GiB
   download ${big_mib} MiB      $down_rate MiB/s from the page cache ($cold_rate right after the upload)
+  download CPU           $down_cpu_gib s per GiB (client + server, user + sys; from the page cache)
   peak RSS, $mid_mib MiB up   $rss_mid MiB
   peak RSS, ${big_mib} MiB up   $rss_big MiB
   peak RSS, ${rss_mib} MiB up   $rss_2g MiB
