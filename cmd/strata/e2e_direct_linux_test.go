@@ -9,7 +9,6 @@ import (
 	"github.com/strata-storage/strata/internal/directio"
 	"github.com/strata-storage/strata/internal/directio/directiotest"
 	"github.com/strata-storage/strata/server/client"
-	"golang.org/x/sys/unix"
 )
 
 // TestDownloadAroundThePageCache: on ext4 or XFS a download's blocks go
@@ -25,26 +24,11 @@ func TestDownloadAroundThePageCache(t *testing.T) {
 	if !supported {
 		t.Skip("the test directory is not on ext4 or XFS")
 	}
-	s := startServer(t, t.TempDir())
-	c := s.client(t, adminToken)
-	content := randomBytes(9<<20+123, 5)
-	if _, err := c.Put(bg(), "/home/admin/big.bin", bytes.NewReader(content), int64(len(content)), client.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	dest := filepath.Join(dir, "big.bin")
-	if _, err := c.DownloadFile(bg(), "/home/admin/big.bin", dest, client.DownloadOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	dest, content := uploadAndDownload(t, dir, 9<<20+123)
 	if got := directiotest.CachedPages(t, dest); got > 2 {
 		t.Errorf("%d pages of the download are in the page cache, want at most its tail", got)
 	}
-	b, err := os.ReadFile(dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, content) {
-		t.Fatal("the download differs")
-	}
+	checkFile(t, dest, content)
 	// The control: a file written through the page cache is there, so
 	// mincore is not blind.
 	control := filepath.Join(dir, "control")
@@ -60,18 +44,17 @@ func TestDownloadAroundThePageCache(t *testing.T) {
 // direct writes (tmpfs), a download goes through the page cache, whole and
 // verified.
 func TestDownloadToTmpfs(t *testing.T) {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/dev/shm", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
-		t.Skip("no tmpfs at /dev/shm")
-	}
-	dir, err := os.MkdirTemp("/dev/shm", "strata-download-")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer os.RemoveAll(dir)
+	dest, content := uploadAndDownload(t, directiotest.TmpfsDir(t), 3<<20+5)
+	checkFile(t, dest, content)
+}
+
+// uploadAndDownload puts size random bytes into a new server and downloads
+// them into dir with DownloadFile: the local file and the bytes.
+func uploadAndDownload(t *testing.T, dir string, size int) (string, []byte) {
+	t.Helper()
 	s := startServer(t, t.TempDir())
 	c := s.client(t, adminToken)
-	content := randomBytes(3<<20+5, 6)
+	content := randomBytes(size, 5)
 	if _, err := c.Put(bg(), "/home/admin/f.bin", bytes.NewReader(content), int64(len(content)), client.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +62,17 @@ func TestDownloadToTmpfs(t *testing.T) {
 	if _, err := c.DownloadFile(bg(), "/home/admin/f.bin", dest, client.DownloadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(dest)
+	return dest, content
+}
+
+// checkFile fails the test unless the file at path holds want.
+func checkFile(t *testing.T, path string, want []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(b, content) {
+	if !bytes.Equal(b, want) {
 		t.Fatal("the download differs")
 	}
 }

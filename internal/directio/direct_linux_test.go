@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/strata-storage/strata/internal/directio/directiotest"
 	"golang.org/x/sys/unix"
 )
 
@@ -170,13 +171,9 @@ func TestBuffer(t *testing.T) {
 // TestSupportedOnlyOnDiskFileSystems: tmpfs, like any file system but ext4
 // and XFS, is written through the page cache.
 func TestSupportedOnlyOnDiskFileSystems(t *testing.T) {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/dev/shm", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
-		t.Skip("no tmpfs at /dev/shm")
-	}
-	f, err := os.Open("/dev/shm")
+	f, err := os.Open(directiotest.TmpfsDir(t))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	if Supported(f) {

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/strata-storage/strata/internal/directio/directiotest"
-	"golang.org/x/sys/unix"
 )
 
 // TestPutWritesAroundThePageCache: a large object's blocks go straight to
@@ -63,16 +62,7 @@ func TestPutWritesAroundThePageCache(t *testing.T) {
 // TestDirectOnlyOnDiskFileSystems: tmpfs, like any file system but ext4
 // and XFS, is written through the page cache.
 func TestDirectOnlyOnDiskFileSystems(t *testing.T) {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/dev/shm", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
-		t.Skip("no tmpfs at /dev/shm")
-	}
-	dir, err := os.MkdirTemp("/dev/shm", "strata-direct-")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer os.RemoveAll(dir)
-	s, err := Open(dir)
+	s, err := Open(directiotest.TmpfsDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,3 +41,20 @@ func CachedPages(t *testing.T, path string) int {
 	}
 	return n
 }
+
+// TmpfsDir is a new directory on the tmpfs at /dev/shm, removed when the
+// test ends; the test is skipped where there is none. tmpfs takes no
+// direct writes: what is written there goes through the page cache.
+func TmpfsDir(t *testing.T) string {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs("/dev/shm", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		t.Skip("no tmpfs at /dev/shm")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "strata-test-")
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
