@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"hash/crc32"
 	"sync"
@@ -19,11 +20,18 @@ import (
 // part that runs ahead of its turn is held in memory until its turn comes,
 // within a budget: its sender admits it (admit) before the part's request
 // starts, waiting there, if it must, until the budget has room for the
-// whole part or the part's turn comes. So no sender ever waits in the
-// middle of a request body, where a server's body timeout would cut it
-// short, and the part whose turn it is never waits at all (the upload
+// whole part or the part's turn comes. So no sender ever waits for memory
+// in the middle of a request body, where a server's body timeout would cut
+// it short (at most for a digest to take what it claimed), and the part whose turn it is never waits for memory (the upload
 // always moves). Bytes read again, by a part sent again, are not hashed
 // twice: what the digest has passed is skipped.
+//
+// The hashing itself is done outside mu, by one sender at a time (busy):
+// the one whose bytes are at the hashed end, or the one that moved the
+// hashed end onto a held part, which then hashes what is held while that
+// part's sender goes on adding to it. Under mu, a sender only copies its
+// bytes or claims them, so the others never wait behind a digest: hashed
+// under mu, four senders spent more time waiting for it than sending.
 //
 // The same bytes, as they go into the digest, go into the CRC-32C of the
 // part they belong to: the server checks its parts against those at
@@ -34,11 +42,17 @@ type fileHasher struct {
 	// waiting, if set, is called when admit is about to wait (tests).
 	waiting func(part int64)
 
+	// The digest, owned by the sender that set busy; hashed counts its
+	// bytes.
+	h      hash.Hash
+	crc    uint32   // of the part hashed now, so far
+	crcs   []uint32 // of the parts hashed, in order
+	hashed int64
+
 	mu    sync.Mutex
-	h     hash.Hash
-	crc   uint32          // of the part hashed now, so far
-	crcs  []uint32        // of the parts hashed, in order
-	next  int64           // bytes hashed so far
+	idle  *sync.Cond      // on mu: busy went false
+	busy  bool            // a sender is hashing, outside mu
+	next  int64           // bytes hashed or being hashed (claimed by the busy sender)
 	ahead map[int64]*held // admitted parts ahead of their turn, by index
 	moved chan struct{}   // closed (and replaced) when next passes a part's start
 }
@@ -60,9 +74,16 @@ const readAheadBudget = 64 << 20
 // being admitted first (a bug of the caller).
 var errNotAdmitted = errors.New("client: part read ahead of its turn without being admitted")
 
+// errOutOfOrder: bytes of a part held ahead of its turn came neither after
+// those it holds nor over them (a bug of the caller: a part is read from
+// its start, and again from its start).
+var errOutOfOrder = errors.New("client: a part's bytes read out of order")
+
 func newFileHasher(partSize, budget int64) *fileHasher {
-	return &fileHasher{partSize: partSize, budget: spool.New(max(budget, partSize)), h: sha256.New(),
+	fh := &fileHasher{partSize: partSize, budget: spool.New(max(budget, partSize)), h: sha256.New(),
 		ahead: map[int64]*held{}, moved: make(chan struct{})}
+	fh.idle = sync.NewCond(&fh.mu)
+	return fh
 }
 
 // admit readies part k, of size bytes, to be read: at once when its turn
@@ -99,7 +120,9 @@ func (fh *fileHasher) admit(ctx context.Context, k, size int64) error {
 }
 
 // write takes bytes p, read at off, of a part admitted before. It never
-// waits: the part's memory was reserved when it was admitted.
+// waits for memory: the part's was reserved when it was admitted. Bytes
+// at the hashed end may wait for the hashing of the bytes before them to
+// finish, which waits for nothing.
 func (fh *fileHasher) write(off int64, p []byte) error {
 	end := off + int64(len(p))
 	fh.mu.Lock()
@@ -107,37 +130,69 @@ func (fh *fileHasher) write(off int64, p []byte) error {
 	if end <= fh.next {
 		return nil // hashed already
 	}
-	if off <= fh.next {
-		before := fh.next / fh.partSize
-		fh.feed(p[fh.next-off:])
-		fh.catchUp(fh.next/fh.partSize != before)
+	if hp := fh.ahead[off/fh.partSize]; hp != nil {
+		if err := fh.hold(hp, off, p); err != nil {
+			return err
+		}
+		if !fh.busy && hp.start <= fh.next {
+			// Its turn came while no one was hashing (the hashing sender
+			// hands a held part's turn on before it lets go of busy, so
+			// this is only a guard).
+			fh.busy = true
+			fh.drain(fh.next)
+		}
 		return nil
 	}
-	hp := fh.ahead[off/fh.partSize]
-	if hp == nil {
+	if off > fh.next {
 		return errNotAdmitted
 	}
+	for fh.busy {
+		// The bytes before these are being hashed by the sender that
+		// handed this part its turn; it is done with them once it lets go.
+		fh.idle.Wait()
+		if end <= fh.next {
+			return nil
+		}
+	}
+	fh.busy = true
+	from := fh.next
+	q := p[from-off:]
+	fh.next = end
+	fh.mu.Unlock()
+	fh.feed(q)
+	fh.mu.Lock()
+	fh.drain(from)
+	return nil
+}
+
+// hold keeps bytes p, read at off, of part hp, held ahead of its turn.
+// Bytes it holds already (read again, by a part sent again) are skipped:
+// they may be being hashed. fh.mu is held.
+func (fh *fileHasher) hold(hp *held, off int64, p []byte) error {
 	if hp.data == nil {
 		// Memory only for a part admitted, and only once it holds bytes.
 		hp.data = fh.budget.Buffer(hp.taken)
 	}
 	have := hp.start + int64(len(hp.data))
 	if off > have || off < hp.start {
-		// Not where the part's bytes left off: start again here.
-		hp.start, hp.data, have = off, hp.data[:0], off
+		return fmt.Errorf("%w: bytes at %d of a part held from %d to %d", errOutOfOrder, off, hp.start, have)
 	}
-	if end > have {
+	if end := off + int64(len(p)); end > have {
 		hp.data = append(hp.data, p[have-off:]...)
 	}
 	return nil
 }
 
-// catchUp hashes the held bytes whose turn has come, gives their memory
-// back, and wakes the senders waiting to be admitted if a part's turn may
-// have come (passed, true when the digest passed a part's start). Only
-// then: the digest moving within a part, chunk by chunk, admits no one,
-// and waking the waiters for each chunk would only cost CPU. fh.mu is held.
-func (fh *fileHasher) catchUp(passed bool) {
+// drain hashes, outside mu, the held bytes whose turn has come, until it
+// catches up with what their senders have read: a part held whole is
+// done, and its memory given back; one still being read is handed back to
+// its sender, whose bytes from there on are at the hashed end. It then
+// lets go of busy, and wakes the senders waiting to be admitted if the
+// hashed end passed a part's start since from, where this sender's
+// hashing began. Only then: the digest moving within a part, chunk by
+// chunk, admits no one, and waking the waiters for each chunk would only
+// cost CPU. fh.mu is held, and busy set by the caller.
+func (fh *fileHasher) drain(from int64) {
 	for {
 		k := fh.next / fh.partSize
 		hp := fh.ahead[k]
@@ -145,29 +200,40 @@ func (fh *fileHasher) catchUp(passed bool) {
 			break
 		}
 		if end := hp.start + int64(len(hp.data)); end > fh.next {
-			fh.feed(hp.data[fh.next-hp.start:])
+			q := hp.data[fh.next-hp.start:]
+			fh.next = end
+			fh.mu.Unlock()
+			fh.feed(q)
+			fh.mu.Lock()
+			if hp.start+int64(len(hp.data)) > fh.next {
+				continue // its sender added more meanwhile
+			}
 		}
+		// Caught up with what is held: the part is whole, or its sender
+		// goes on from the hashed end.
 		delete(fh.ahead, k)
 		fh.budget.Give(hp.taken)
 		fh.budget.Recycle(hp.data)
-		passed = true
 	}
-	if passed {
+	fh.busy = false
+	fh.idle.Broadcast()
+	if fh.next/fh.partSize > from/fh.partSize {
 		close(fh.moved)
 		fh.moved = make(chan struct{})
 	}
 }
 
-// feed hashes p, the bytes at next on, into the digest and into the
-// CRC-32C of the parts they fall in. fh.mu is held.
+// feed hashes p, the bytes at hashed on, into the digest and into the
+// CRC-32C of the parts they fall in. Only the busy sender calls it,
+// without fh.mu.
 func (fh *fileHasher) feed(p []byte) {
 	fh.h.Write(p)
 	for len(p) > 0 {
-		n := min(int64(len(p)), fh.partSize-fh.next%fh.partSize)
+		n := min(int64(len(p)), fh.partSize-fh.hashed%fh.partSize)
 		fh.crc = crc32.Update(fh.crc, castagnoli(), p[:n])
-		fh.next += n
+		fh.hashed += n
 		p = p[n:]
-		if fh.next%fh.partSize == 0 {
+		if fh.hashed%fh.partSize == 0 {
 			fh.crcs = append(fh.crcs, fh.crc)
 			fh.crc = 0
 		}
@@ -179,6 +245,9 @@ func (fh *fileHasher) feed(p []byte) {
 func (fh *fileHasher) sum(size int64) ([]byte, []string, bool) {
 	fh.mu.Lock()
 	defer fh.mu.Unlock()
+	for fh.busy {
+		fh.idle.Wait()
+	}
 	if fh.next != size {
 		return nil, nil, false
 	}

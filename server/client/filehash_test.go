@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-storage/strata/server/api"
 )
@@ -569,5 +571,73 @@ func TestUploadFileWaitsBeforeTheBody(t *testing.T) {
 		if f.puts[n] != 1 {
 			t.Errorf("part %d sent %d times", n, f.puts[n])
 		}
+	}
+}
+
+// gatedHash is a SHA-256 whose Write signals that it started, then waits
+// for its gate.
+type gatedHash struct {
+	hash.Hash
+	started chan struct{}
+	gate    chan struct{}
+}
+
+func (g gatedHash) Write(p []byte) (int, error) {
+	g.started <- struct{}{}
+	<-g.gate
+	return g.Hash.Write(p)
+}
+
+// TestFileHasherHashesOutsideTheLock: while one sender hashes, the others
+// go on: a sender holding its part ahead of its turn, and a sender asking
+// for its part to be admitted, neither waits for the digest.
+func TestFileHasherHashesOutsideTheLock(t *testing.T) {
+	const partSize = 1 << 10
+	content := randomContent(3*partSize, 9)
+	part := func(k int64) []byte { return content[k*partSize : (k+1)*partSize] }
+	fh := newFileHasher(partSize, 2*partSize)
+	g := gatedHash{Hash: sha256.New(), started: make(chan struct{}), gate: make(chan struct{})}
+	fh.h = g
+	ctx := context.Background()
+	if err := fh.admit(ctx, 1, partSize); err != nil {
+		t.Fatal(err)
+	}
+	hashed := make(chan error, 1)
+	go func() { hashed <- fh.write(0, part(0)) }()
+	<-g.started // part 0 is being hashed, and waits
+
+	done := make(chan error, 1)
+	go func() {
+		if err := fh.write(partSize, part(1)); err != nil {
+			done <- err
+			return
+		}
+		done <- fh.admit(ctx, 2, partSize)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a sender waited for another's hashing")
+	}
+	go func() {
+		for range g.started {
+			g.gate <- struct{}{}
+		}
+	}()
+	g.gate <- struct{}{}
+	if err := <-hashed; err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.write(2*partSize, part(2)); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	got, _, ok := fh.sum(int64(len(content)))
+	close(g.started)
+	if !ok || !bytes.Equal(got, want[:]) {
+		t.Fatalf("sum %x, %v", got, ok)
 	}
 }
