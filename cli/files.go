@@ -3,8 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,16 +261,8 @@ func (a *app) catCmd() *cobra.Command {
 			return err
 		}
 		defer d.Body.Close()
-		h := sha256.New()
-		n, err := io.CopyBuffer(io.MultiWriter(a.env.Stdout, h), d.Body, make([]byte, 256<<10))
-		if err != nil {
+		if _, err := d.WriteVerified(a.env.Stdout); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
-		}
-		if n != d.Size {
-			return fmt.Errorf("%s: got %d of %d bytes", p, n, d.Size)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
-			return fmt.Errorf("%s: %w: got sha-256 %s, the server says %s", p, client.ErrDigestMismatch, got, d.SHA256)
 		}
 		return nil
 	})

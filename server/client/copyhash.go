@@ -36,10 +36,31 @@ func copyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, e
 		// One byte more than expected, to see the end in the same read.
 		return copySmall(dst, h, src, directio.Buffer(int(size+1+directio.Align-1)&^(directio.Align-1)))
 	}
-	free := make(chan []byte, copyHashBufs)
+	return copyBeside(dst, h, src, copyHashBufs, func() []byte { return directio.Buffer(copyHashBufSize) }, fill)
+}
+
+// streamHashed is copyHashed for a stream read by someone as it comes
+// (strata cat): each read is handed to dst at once, however short, where
+// copyHashed fills a buffer first.
+func streamHashed(dst io.Writer, h hash.Hash, src io.Reader) (int64, error) {
+	return copyBeside(dst, h, src, streamBufs, func() []byte { return make([]byte, streamBufSize) }, readSome)
+}
+
+// Eight buffers of 256 KiB for streamHashed: a read from a connection
+// seldom fills one.
+const (
+	streamBufs    = 8
+	streamBufSize = 256 << 10
+)
+
+// copyBeside is copyHashed's pipeline: up to bufs buffers from alloc, each
+// filled by read on the caller's goroutine, then written and then hashed
+// on a goroutine each.
+func copyBeside(dst io.Writer, h hash.Hash, src io.Reader, bufs int, alloc func() []byte, read func(io.Reader, []byte) (int, error)) (int64, error) {
+	free := make(chan []byte, bufs)
 	allocated := 0
-	toWrite := make(chan []byte, copyHashBufs)
-	toHash := make(chan []byte, copyHashBufs)
+	toWrite := make(chan []byte, bufs)
+	toHash := make(chan []byte, bufs)
 	failed := make(chan struct{})
 	hashed := make(chan struct{})
 	var written int64
@@ -76,7 +97,7 @@ func copyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, e
 	}()
 
 	// next is a buffer to fill: a free one, else a new one while fewer
-	// than copyHashBufs are in use, else the first to come free; nil once
+	// than bufs are in use, else the first to come free; nil once
 	// a write failed. The failure is looked at first: a select picking at
 	// random could read on for another buffer.
 	next := func() []byte {
@@ -90,9 +111,9 @@ func copyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, e
 			return p
 		default:
 		}
-		if allocated < copyHashBufs {
+		if allocated < bufs {
 			allocated++
-			return directio.Buffer(copyHashBufSize)
+			return alloc()
 		}
 		select {
 		case p := <-free:
@@ -108,7 +129,7 @@ func copyHashed(dst io.Writer, h hash.Hash, src io.Reader, size int64) (int64, e
 			break
 		}
 		var m int
-		m, rerr = fill(src, p)
+		m, rerr = read(src, p)
 		if m > 0 {
 			toWrite <- p[:m]
 		} else {
@@ -149,6 +170,18 @@ func copySmall(dst io.Writer, h hash.Hash, src io.Reader, p []byte) (int64, erro
 			return n, rerr
 		}
 	}
+}
+
+// readSome reads into p until it holds a byte or src ends or fails (or
+// keeps returning nothing, as bufio gives up on such a reader).
+func readSome(src io.Reader, p []byte) (int, error) {
+	for range 100 {
+		n, err := src.Read(p)
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
 }
 
 // fill reads into p until it is full or src ends or fails: a network body

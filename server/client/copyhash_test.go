@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // limitedWriter takes at most room bytes, then fails.
@@ -127,3 +130,82 @@ func TestCopyHashedShortWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteVerified: a whole file's download is written as it comes and
+// checked once it ends: the bytes all reach w whatever the outcome, a
+// wrong digest or a short body is an error, and a body cut by the network
+// ends it with the bytes before the cut written.
+func TestWriteVerified(t *testing.T) {
+	data := make([]byte, 5*streamBufSize+777)
+	rand.Read(data)
+	sum := sha256.Sum256(data)
+	good := hex.EncodeToString(sum[:])
+	errCut := errors.New("connection reset")
+	for _, tc := range []struct {
+		name    string
+		body    io.Reader
+		size    int64
+		sha     string
+		partial bool
+		want    int // bytes written
+		check   func(error) bool
+	}{
+		{"Good", iotest.HalfReader(bytes.NewReader(data)), int64(len(data)), good, false, len(data), func(err error) bool { return err == nil }},
+		{"WrongDigest", bytes.NewReader(data), int64(len(data)), strings.Repeat("0", 64), false, len(data), func(err error) bool { return errors.Is(err, ErrDigestMismatch) }},
+		{"Short", bytes.NewReader(data[:1000]), int64(len(data)), good, false, 1000, func(err error) bool { return err != nil && strings.Contains(err.Error(), "got 1000 of") }},
+		{"Cut", io.MultiReader(bytes.NewReader(data[:3*streamBufSize]), iotest.ErrReader(errCut)), int64(len(data)), good, false, 3 * streamBufSize, func(err error) bool { return errors.Is(err, errCut) }},
+		{"Partial", bytes.NewReader(data), int64(len(data)), good, true, 0, func(err error) bool { return err != nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &Download{Body: io.NopCloser(tc.body), Size: tc.size, Length: tc.size, SHA256: tc.sha, Partial: tc.partial}
+			var w bytes.Buffer
+			n, err := d.WriteVerified(&w)
+			if !tc.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+			if n != int64(tc.want) || !bytes.Equal(w.Bytes(), data[:tc.want]) {
+				t.Fatalf("wrote %d bytes (n %d), want the first %d", w.Len(), n, tc.want)
+			}
+		})
+	}
+}
+
+// TestWriteVerifiedStreams: bytes reach w as they come, not once a
+// buffer is full (strata cat of a slow stream shows what has come).
+func TestWriteVerifiedStreams(t *testing.T) {
+	pr, pw := io.Pipe()
+	got := make(chan []byte, 1)
+	w := writerFunc(func(p []byte) (int, error) {
+		got <- append([]byte(nil), p...)
+		return len(p), nil
+	})
+	d := &Download{Body: pr, Size: 3, Length: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.WriteVerified(w)
+		done <- err
+	}()
+	if _, err := pw.Write([]byte("ab")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if string(p) != "ab" {
+			t.Fatalf("wrote %q", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first bytes were held back")
+	}
+	pw.Write([]byte("c"))
+	pw.Close()
+	if p := <-got; string(p) != "c" {
+		t.Fatalf("wrote %q", p)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

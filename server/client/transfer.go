@@ -442,6 +442,29 @@ type DownloadOptions struct {
 	Progress func(n int64)
 }
 
+// WriteVerified writes the body of d, a whole file's download, to w as it
+// comes, and checks that it is the file's size and SHA-256 once it ends:
+// w has then had every byte, and an error wrapping ErrDigestMismatch says
+// they were not the file's. The SHA-256 runs on a goroutine of its own
+// beside the writes.
+func (d *Download) WriteVerified(w io.Writer) (int64, error) {
+	if d.Partial {
+		return 0, errors.New("client: WriteVerified of a part of a file: its SHA-256 is of the whole file")
+	}
+	h := sha256.New()
+	n, err := streamHashed(w, h, d.Body)
+	if err != nil {
+		return n, err
+	}
+	if n != d.Size {
+		return n, fmt.Errorf("got %d of %d bytes", n, d.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+		return n, fmt.Errorf("%w: got sha-256 %s, the server says %s", ErrDigestMismatch, got, d.SHA256)
+	}
+	return n, nil
+}
+
 // PartialSuffix names the file a download is written to until it is
 // complete and verified; it stays behind when a download is interrupted,
 // and the next DownloadFile of the same content continues from it.
