@@ -22,16 +22,18 @@ import (
 // starts, waiting there, if it must, until the budget has room for the
 // whole part or the part's turn comes. So no sender ever waits for memory
 // in the middle of a request body, where a server's body timeout would cut
-// it short (at most for a digest to take what it claimed), and the part whose turn it is never waits for memory (the upload
-// always moves). Bytes read again, by a part sent again, are not hashed
-// twice: what the digest has passed is skipped.
+// it short, and the part whose turn it is never waits for memory (the
+// upload always moves). Bytes read again, by a part sent again, are not
+// hashed twice: what the digest has passed is skipped.
 //
 // The hashing itself is done outside mu, by one sender at a time (busy):
 // the one whose bytes are at the hashed end, or the one that moved the
 // hashed end onto a held part, which then hashes what is held while that
 // part's sender goes on adding to it. Under mu, a sender only copies its
-// bytes or claims them, so the others never wait behind a digest: hashed
-// under mu, four senders spent more time waiting for it than sending.
+// bytes or claims them, so the senders ahead of their turn never wait
+// behind a digest (hashed under mu, four senders spent more time waiting
+// for it than sending); the one whose turn has just come may wait for the
+// bytes before its own to be hashed, at most a part.
 //
 // The same bytes, as they go into the digest, go into the CRC-32C of the
 // part they belong to: the server checks its parts against those at
@@ -131,17 +133,10 @@ func (fh *fileHasher) write(off int64, p []byte) error {
 		return nil // hashed already
 	}
 	if hp := fh.ahead[off/fh.partSize]; hp != nil {
-		if err := fh.hold(hp, off, p); err != nil {
-			return err
-		}
-		if !fh.busy && hp.start <= fh.next {
-			// Its turn came while no one was hashing (the hashing sender
-			// hands a held part's turn on before it lets go of busy, so
-			// this is only a guard).
-			fh.busy = true
-			fh.drain(fh.next)
-		}
-		return nil
+		// Not yet its turn, or its turn came and the busy sender is
+		// hashing what it holds: drain hashes every part held at the
+		// hashed end before it lets go of busy.
+		return fh.hold(hp, off, p)
 	}
 	if off > fh.next {
 		return errNotAdmitted
@@ -196,7 +191,7 @@ func (fh *fileHasher) drain(from int64) {
 	for {
 		k := fh.next / fh.partSize
 		hp := fh.ahead[k]
-		if hp == nil || hp.start > fh.next {
+		if hp == nil {
 			break
 		}
 		if end := hp.start + int64(len(hp.data)); end > fh.next {

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,8 +146,8 @@ func TestFileHasherAdmitsBeforeTheBody(t *testing.T) {
 	if err := fh.write(3*partSize, part(3)[:10]); !errors.Is(err, errNotAdmitted) {
 		t.Fatalf("bytes of a part not admitted: %v", err)
 	}
-	// Parts 1 and 2 are held whole, in halves, without waiting (write has
-	// no way to wait: this goroutine would hang).
+	// Parts 1 and 2 are held whole, in halves, without waiting (a write
+	// ahead of its turn never waits: this goroutine would hang).
 	for k := int64(1); k <= 2; k++ {
 		for _, half := range [][2]int{{0, partSize / 2}, {partSize / 2, partSize}} {
 			if err := fh.write(k*partSize+int64(half[0]), part(k)[half[0]:half[1]]); err != nil {
@@ -639,5 +640,115 @@ func TestFileHasherHashesOutsideTheLock(t *testing.T) {
 	close(g.started)
 	if !ok || !bytes.Equal(got, want[:]) {
 		t.Fatalf("sum %x, %v", got, ok)
+	}
+}
+
+// yieldingHash yields inside Write, to widen the window in which one
+// sender hashes outside the lock.
+type yieldingHash struct{ hash.Hash }
+
+func (y yieldingHash) Write(p []byte) (int, error) {
+	runtime.Gosched()
+	return y.Hash.Write(p)
+}
+
+// TestFileHasherRandomSenders: workers take parts in order (as
+// UploadFile's), each part read in random pieces, over several attempts
+// each stopping anywhere and starting again at the part's start, with a
+// digest that yields; random part sizes, counts, budgets and workers.
+// The digest, every part's CRC-32C and the budget come out right whatever
+// the interleaving.
+func TestFileHasherRandomSenders(t *testing.T) {
+	const base = 7
+	for iter := 0; iter < 60; iter++ {
+		r0 := rand.New(rand.NewPCG(uint64(iter), base))
+		partSize := int64(1 + r0.IntN(5000))
+		nParts := 1 + r0.IntN(40)
+		size := int64(nParts-1)*partSize + 1 + r0.Int64N(partSize)
+		content := randomContent(int(size), uint64(iter))
+		want := sha256.Sum256(content)
+		var wantCRCs []string
+		for off := int64(0); off < size; off += partSize {
+			wantCRCs = append(wantCRCs, fmt.Sprintf("%08x", crc32.Checksum(content[off:min(off+partSize, size)], castagnoli())))
+		}
+		budget := partSize * int64(1+r0.IntN(4))
+		if r0.IntN(3) == 0 {
+			budget = partSize + r0.Int64N(partSize)
+		}
+		fh := newFileHasher(partSize, budget)
+		fh.h = yieldingHash{sha256.New()}
+		workers := 1 + r0.IntN(8)
+		jobs := make(chan int64)
+		var wg sync.WaitGroup
+		var failed atomic.Bool
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+			parts:
+				for k := range jobs {
+					r := rand.New(rand.NewPCG(uint64(k), uint64(iter+base)))
+					part := content[k*partSize : min((k+1)*partSize, size)]
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					err := fh.admit(ctx, k, int64(len(part)))
+					cancel()
+					if err != nil {
+						t.Errorf("iter %d part %d admit: %v", iter, k, err)
+						failed.Store(true)
+						continue
+					}
+					attempts := 1 + r.IntN(4)
+					for a := 0; a < attempts; a++ {
+						end := len(part)
+						if a < attempts-1 {
+							end = r.IntN(len(part) + 1)
+						}
+						for pos := 0; pos < end; {
+							n := min(1+r.IntN(int(partSize)/3+2), end-pos)
+							buf := append([]byte(nil), part[pos:pos+n]...)
+							if err := fh.write(k*partSize+int64(pos), buf); err != nil {
+								t.Errorf("iter %d part %d: %v", iter, k, err)
+								failed.Store(true)
+								continue parts // and take the other parts, for the loop sending them
+							}
+							// The caller's buffer is reused at once.
+							for i := range buf {
+								buf[i] = 0xAA
+							}
+							pos += n
+							if r.IntN(4) == 0 {
+								runtime.Gosched()
+							}
+						}
+					}
+				}
+			}()
+		}
+		for k := int64(0); k < int64(nParts); k++ {
+			jobs <- k
+		}
+		close(jobs)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("iter %d: hung\n%s", iter, buf[:n])
+		}
+		if failed.Load() {
+			t.FailNow()
+		}
+		got, crcs, ok := fh.sum(size)
+		if !ok || !bytes.Equal(got, want[:]) {
+			t.Fatalf("iter %d (part %d, parts %d, budget %d, workers %d): sum %x %v want %x", iter, partSize, nParts, budget, workers, got, ok, want)
+		}
+		if fmt.Sprint(crcs) != fmt.Sprint(wantCRCs) {
+			t.Fatalf("iter %d: crcs %v want %v", iter, crcs, wantCRCs)
+		}
+		if fh.budget.Left() != fh.budget.Total() || len(fh.ahead) != 0 || fh.busy || fh.hashed != size {
+			t.Fatalf("iter %d: left %d/%d ahead %d busy %v hashed %d", iter, fh.budget.Left(), fh.budget.Total(), len(fh.ahead), fh.busy, fh.hashed)
+		}
 	}
 }
