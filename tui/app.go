@@ -638,6 +638,11 @@ func (a App) key(msg tea.KeyMsg) (App, tea.Cmd) {
 		return a, a.openPathInput("jump", "Go to", "Folder:", a.focus, p.Dir())
 	case key.Matches(msg, a.keys.Back) && a.cancelOpen():
 		return a, nil
+	case key.Matches(msg, a.keys.Back) && a.showInfo && p.Filter() == "":
+		// Esc with no filter to clear closes the info panel, as i does.
+		a.showInfo = false
+		a.layout()
+		return a, nil
 	case key.Matches(msg, a.keys.View):
 		return a, a.openFile(external.Pager)
 	case key.Matches(msg, a.keys.Edit):

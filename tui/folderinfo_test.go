@@ -35,3 +35,26 @@ func TestAppInfoClientDigest(t *testing.T) {
 		t.Errorf("the panel on small.txt:\n%s", v)
 	}
 }
+
+// Esc closes the info panel, as i does, once there is no filter to clear:
+// the first Esc clears the filter and keeps the panel.
+func TestAppInfoClosesWithEsc(t *testing.T) {
+	h := newHarness(t)
+	h.fake.PutFile("/home/tester/projects/plan.txt", []byte("12345"))
+	h.press("tab", "j", "enter") // the Strata pane: into projects/
+	h.waitFor("plan.txt")
+	h.press("i")
+	h.waitFor("Size      5 bytes")
+	h.press("/", "a", "n", "enter")
+	h.waitFor("/an") // the filter, in the pane's bottom line
+	h.press("esc")
+	h.waitGone("/an")
+	h.waitShown("Size      5 bytes")
+	h.press("esc")
+	h.waitGone("Size      5 bytes")
+	h.press("i")
+	h.waitFor("Size      5 bytes")
+	h.press("i")
+	h.waitGone("Size      5 bytes")
+	h.final()
+}

@@ -54,7 +54,7 @@ func DefaultKeyMap() KeyMap {
 		Access:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "access: you, and (admins) users, groups, policies")),
 		Shares:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "shares: your links and shares; revoke, copy a link again")),
 		Share:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "share the selection: a link, or with users and groups")),
-		Info:        key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview")),
+		Info:        key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "info and preview (esc closes)")),
 		Reload:      key.NewBinding(key.WithKeys("R", "ctrl+r"), key.WithHelp("R", "reload")),
 		Jump:        key.NewBinding(key.WithKeys(":", "ctrl+g"), key.WithHelp(":", "go to a path")),
 		View:        key.NewBinding(key.WithKeys("o", "f3"), key.WithHelp("o/F3", "open in the pager ($PAGER)")),

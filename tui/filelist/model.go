@@ -160,6 +160,9 @@ func (m Model) Err() error { return m.err }
 // then send the list every key (q, d... are text), ctrl+c aside.
 func (m Model) Filtering() bool { return m.filtering }
 
+// Filter is the filter the listing is narrowed by ("" for none).
+func (m Model) Filter() string { return m.filter }
+
 // Current is the item under the cursor.
 func (m Model) Current() (Item, bool) {
 	if m.cur < 0 || m.cur >= len(m.vis) {
