@@ -405,8 +405,11 @@ func (b *Backend) ListUploads(ctx context.Context, pr iam.Principal, owner strin
 		out = append(out, u)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.SortStableFunc(out, func(a, b Upload) int { return a.Created.Compare(b.Created) })
-	return out, err
+	return out, nil
 }
 
 // guestSessionIn loads session id, one that someone else opened in the
